@@ -1,0 +1,234 @@
+using System.Text.Encodings.Web;
+using System.Text.Json;
+using Sluice.Delivery.WireFormats;
+using Sluice.Diagnostics;
+using Sluice.Producing;
+
+namespace Sluice.Batching;
+
+/// <summary>
+/// The single serializer: writes each event with one reused <see cref="Utf8JsonWriter"/> straight
+/// into its partition's open batch, and seals a batch exactly when it holds MaxBatchEvents events,
+/// when the next event would push it past its byte limit (that event is rolled back and opens the
+/// next batch), on linger, or on flush. Used only by the engine's consumer loop.
+/// </summary>
+internal sealed class BatchAssembler : IDisposable
+{
+    /// <summary>Writer settings shared with the benchmarks' ceiling: compact, UTF-8 as is, structure guaranteed by construction.</summary>
+    public static readonly JsonWriterOptions WriterOptions = new()
+    {
+        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+        SkipValidation = true,
+    };
+
+    private readonly Utf8JsonWriter _writer;
+    private readonly WireFormat _format;
+    private readonly OpenBatch[] _open;
+    private readonly int _maxEvents;
+    private readonly SegmentPool _segments;
+    private readonly ArenaPool _arenas;
+    private readonly EngineCounters _counters;
+    private readonly TimeProvider _time;
+    private readonly Action<DiagnosticEvent> _diagnose;
+    private readonly Queue<Batch> _sealed = new();
+    private long _nextBatch;
+    private long _nextEventId;
+
+    public BatchAssembler(SluiceOptions options, SegmentPool segments, ArenaPool arenas, EngineCounters counters, Action<DiagnosticEvent> diagnose)
+    {
+        _format = options.WireFormat;
+        _maxEvents = options.MaxBatchEvents;
+        _segments = segments;
+        _arenas = arenas;
+        _counters = counters;
+        _time = options.TimeProvider;
+        _diagnose = diagnose;
+        _open = new OpenBatch[_format.PartitionCount];
+        for (int p = 0; p < _open.Length; p++)
+            _open[p] = new OpenBatch(p, options.MaxBatchBytes, segments);
+        _writer = new Utf8JsonWriter(new BatchBuffer(segments), WriterOptions);
+    }
+
+    /// <summary>Set when an event opened a batch since the last <see cref="TakeOpenedFlag"/>: the linger timer may need arming.</summary>
+    private bool _opened;
+
+    /// <summary>Batches sealed so far; the next one gets this sequence number.</summary>
+    public long SealedCount => _nextBatch;
+
+    public bool HasSealed => _sealed.Count > 0;
+
+    public OpenBatch Partition(int partition) => _open[partition];
+
+    public bool TakeOpenedFlag()
+    {
+        bool opened = _opened;
+        _opened = false;
+        return opened;
+    }
+
+    public bool TryTakeSealed(out Batch batch) => _sealed.TryDequeue(out batch!);
+
+    /// <summary>Serializes one record into its partition's open batch; never throws.</summary>
+    public void Add(ref EventRecord record)
+    {
+        var open = _open[_format.PartitionOf(record.Kind)];
+        long id = _nextEventId++;
+        try
+        {
+            int limit = open.MaxBytes;
+            int envelope = _format.BatchPrefix(open.Partition).Length + _format.BatchSuffix(open.Partition).Length;
+            if (record.MinBytes + envelope > limit)
+            {
+                Oversize(record.MinBytes, limit, "at least ");
+                return;
+            }
+
+            if (!TryAppend(open, ref record, id, limit))
+            {
+                if (open.Count == 0)
+                    return; // reported as oversize: it did not fit an empty batch
+                Seal(open);
+                if (!TryAppend(open, ref record, id, limit))
+                    return;
+            }
+
+            if (open.Count == _maxEvents)
+                Seal(open);
+        }
+        catch (Exception ex)
+        {
+            // A custom wire format (or a bug) threw: this one event is lost, counted, and the batch goes on.
+            Interlocked.Increment(ref _counters.Failed);
+            _diagnose(new DiagnosticEvent(DiagnosticKind.EventFailed, $"An event could not be serialized and was dropped: {ex.Message}", 1, ex));
+        }
+        finally
+        {
+            Recycle(record.Retired);
+        }
+    }
+
+    public void Dispose() => _writer.Dispose();
+
+    /// <summary>Seals every partition's batch that holds events (flush and shutdown).</summary>
+    public void SealAll()
+    {
+        foreach (var open in _open)
+        {
+            if (open.Count > 0)
+                Seal(open);
+        }
+    }
+
+    /// <summary>Seals batches whose first event has waited <paramref name="linger"/>; returns the time until the next is due, if any.</summary>
+    public TimeSpan? SealExpired(TimeSpan linger)
+    {
+        TimeSpan? next = null;
+        long now = _time.GetTimestamp();
+        foreach (var open in _open)
+        {
+            if (open.Count == 0)
+                continue;
+            var waited = _time.GetElapsedTime(open.FirstEventAt, now);
+            if (waited >= linger)
+            {
+                Seal(open);
+            }
+            else if (next is null || linger - waited < next)
+            {
+                next = linger - waited;
+            }
+        }
+
+        return next;
+    }
+
+    /// <summary>At a forced shutdown: drops what the open batches hold, counting it as lost.</summary>
+    public long AbandonOpen()
+    {
+        long lost = 0;
+        foreach (var open in _open)
+        {
+            lost += open.Count;
+            if (open.Ends is not null)
+                System.Buffers.ArrayPool<int>.Shared.Return(open.Ends);
+            open.Buffer.Reset();
+            open.Clear();
+        }
+
+        return lost;
+    }
+
+    /// <summary>Returns retired arena chunks to their pool: every record that pointed into them has been written.</summary>
+    public void Recycle(ArenaChunk? retired)
+    {
+        while (retired is not null)
+        {
+            var next = retired.NextRetired;
+            _arenas.Return(retired);
+            retired = next;
+        }
+    }
+
+    private bool TryAppend(OpenBatch open, ref EventRecord record, long id, int limit)
+    {
+        var buffer = open.Buffer;
+        if (!open.IsOpen)
+            open.Open(_format.BatchPrefix(open.Partition), _maxEvents);
+
+        long mark = buffer.Length;
+        if (open.Count > 0)
+            buffer.WriteByte((byte)',');
+
+        try
+        {
+            _writer.Reset(buffer);
+            _format.WriteEvent(_writer, new EventView(ref record, id));
+            _writer.Flush();
+        }
+        catch
+        {
+            buffer.Truncate(mark);
+            throw;
+        }
+
+        long total = buffer.Length + _format.BatchSuffix(open.Partition).Length;
+        if (total > limit)
+        {
+            // Roll back to the last event boundary; the caller seals and retries in a fresh batch.
+            buffer.Truncate(mark);
+            if (open.Count == 0)
+                Oversize(total, limit, "");
+            return false;
+        }
+
+        if (open.Count == 0)
+        {
+            open.FirstEventAt = _time.GetTimestamp();
+            _opened = true;
+        }
+
+        open.Ends![open.Count++] = (int)buffer.Length;
+        return true;
+    }
+
+    private void Seal(OpenBatch open)
+    {
+        var suffix = open.Buffer.WriteContiguous(_format.BatchSuffix(open.Partition));
+        long length = open.Buffer.Length;
+        var body = open.Buffer.Detach(out var first);
+        var batch = new Batch(_nextBatch++, open.Partition, _format, open.Count, open.Ends!, _format.BatchPrefix(open.Partition).Length,
+            body, first, suffix, _segments);
+        _counters.BatchesSealed++;
+        _counters.EventsSealed += open.Count;
+        _counters.BytesSealed += length;
+        open.Clear();
+        _sealed.Enqueue(batch);
+    }
+
+    private void Oversize(long size, int limit, string qualifier)
+    {
+        _counters.RejectedOversize++;
+        _diagnose(new DiagnosticEvent(DiagnosticKind.EventOversize,
+            $"An event of {qualifier}{size:N0} bytes (with the batch envelope) exceeds the batch limit of {limit:N0} bytes and was not sent.", 1));
+    }
+}

@@ -1,0 +1,8 @@
+namespace Sluice.Buffering;
+
+internal enum EnqueueStatus
+{
+    Ok,
+    Full,
+    Closed,
+}

@@ -1,0 +1,43 @@
+using System.Threading.Tasks.Sources;
+
+namespace Sluice.Buffering;
+
+/// <summary>
+/// The one reusable wake-up of the single reader: parking costs no allocation, and waking is a
+/// single interlocked exchange that only the first waker wins.
+/// </summary>
+internal sealed class ReaderSignal : IValueTaskSource<bool>
+{
+    // Mutable struct! Don't make this readonly. Continuations run on the pool, never inline on a producer.
+    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+
+    // 1 while the reader is parked. Set by the reader, cleared by whoever wins the exchange
+    // (a waker, or the reader cancelling its own park).
+    private int _parked;
+
+    /// <summary>Reader: arms the signal. Full fence, so a later readiness check cannot be reordered before it.</summary>
+    public void Arm()
+    {
+        _core.Reset();
+        Interlocked.Exchange(ref _parked, 1);
+    }
+
+    /// <summary>Reader: cancels its own park. False if a waker got there first (its result is on the way).</summary>
+    public bool TryDisarm() => Interlocked.Exchange(ref _parked, 0) == 1;
+
+    public ValueTask<bool> Park() => new(this, _core.Version);
+
+    /// <summary>Anyone: wakes the reader if it is parked. Callers must have published their state with a full fence.</summary>
+    public void WakeIfParked()
+    {
+        if (Volatile.Read(ref _parked) != 0 && Interlocked.Exchange(ref _parked, 0) == 1)
+            _core.SetResult(true);
+    }
+
+    public bool GetResult(short token) => _core.GetResult(token);
+
+    public ValueTaskSourceStatus GetStatus(short token) => _core.GetStatus(token);
+
+    public void OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags)
+        => _core.OnCompleted(continuation, state, token, flags);
+}

@@ -1,0 +1,295 @@
+using System.Diagnostics;
+using System.Numerics;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+
+namespace Sluice.Buffering;
+
+/// <summary>
+/// Lock-free bounded multi-writer single-reader ring behind the <see cref="Channel{T}"/> API.
+/// Writers claim a ticket with one CAS on the tail and publish the slot by advancing its sequence
+/// number (the bounded MPMC queue of D. Vyukov, specialised to one reader). The reader parks on one
+/// reusable <see cref="ReaderSignal"/>. Besides the reader, only a writer evicting the oldest item
+/// (drop-oldest mode) dequeues, which is why the head is also advanced by CAS.
+/// </summary>
+internal sealed class RingChannel<T> : Channel<T>, IDisposable
+{
+    private const long ClosedBit = long.MinValue;
+
+    private readonly Slot[] _slots;
+    private readonly long _mask;
+    private readonly int _wakeWritersEvery;
+
+    // Next ticket to hand out; high bit set once closed. CAS by writers, Or by Close.
+    private PaddedLong _tail;
+
+    // Next ticket to read. CAS by the reader and by evicting writers.
+    private PaddedLong _head;
+
+    private readonly ReaderSignal _readerSignal = new();
+
+    // Set by Kick (any thread), cleared by the reader when it reports a wake-up.
+    private int _kicked;
+
+    // Writers blocked for space (wait mode). Incremented/decremented by writers, read by the reader.
+    private int _writersWaiting;
+    private readonly ManualResetEventSlim _space = new(false, spinCount: 0);
+
+    public RingChannel(int capacity)
+    {
+        if (capacity < 2 || !BitOperations.IsPow2(capacity))
+            throw new ArgumentOutOfRangeException(nameof(capacity), "Capacity must be a power of two of at least 2.");
+        _slots = new Slot[capacity];
+        for (int i = 0; i < capacity; i++)
+            _slots[i].Sequence = i;
+        _mask = capacity - 1;
+        _wakeWritersEvery = Math.Max(1, capacity / 8);
+        Writer = new RingWriter(this);
+        Reader = new RingReader(this);
+    }
+
+    public int Capacity => _slots.Length;
+
+    /// <summary>Tickets handed out so far: every item ever accepted.</summary>
+    public long TotalEnqueued => Volatile.Read(ref _tail.Value) & ~ClosedBit;
+
+    /// <summary>Tickets consumed so far (read or evicted).</summary>
+    public long TotalDequeued => Volatile.Read(ref _head.Value);
+
+    public bool IsClosed => Volatile.Read(ref _tail.Value) < 0;
+
+    /// <summary>Closed and every ticket handed out has been read.</summary>
+    public bool IsDrained => IsClosed && TotalDequeued == TotalEnqueued;
+
+    public EnqueueStatus TryEnqueue(in T item)
+    {
+        long pos = Volatile.Read(ref _tail.Value);
+        while (true)
+        {
+            if (pos < 0)
+                return EnqueueStatus.Closed;
+            ref Slot slot = ref _slots[pos & _mask];
+            long diff = Volatile.Read(ref slot.Sequence) - pos;
+            if (diff == 0)
+            {
+                long seen = Interlocked.CompareExchange(ref _tail.Value, pos + 1, pos);
+                if (seen == pos)
+                {
+                    slot.Item = item;
+                    // Publish with a full fence, so the parked-reader check below cannot be
+                    // reordered before it (otherwise a parked reader could miss this item).
+                    Interlocked.Exchange(ref slot.Sequence, pos + 1);
+                    _readerSignal.WakeIfParked();
+                    return EnqueueStatus.Ok;
+                }
+
+                pos = seen;
+            }
+            else if (diff < 0)
+            {
+                // The slot one lap back has not been read yet: full (or closed meanwhile).
+                long tail = Volatile.Read(ref _tail.Value);
+                return tail < 0 ? EnqueueStatus.Closed : EnqueueStatus.Full;
+            }
+            else
+            {
+                pos = Volatile.Read(ref _tail.Value);
+            }
+        }
+    }
+
+    public bool TryDequeue(out T item)
+    {
+        long pos = Volatile.Read(ref _head.Value);
+        while (true)
+        {
+            ref Slot slot = ref _slots[pos & _mask];
+            long diff = Volatile.Read(ref slot.Sequence) - (pos + 1);
+            if (diff == 0)
+            {
+                long seen = Interlocked.CompareExchange(ref _head.Value, pos + 1, pos);
+                if (seen == pos)
+                {
+                    item = slot.Item;
+                    Volatile.Write(ref slot.Sequence, pos + _mask + 1);
+                    if (Volatile.Read(ref _writersWaiting) != 0 && (pos % _wakeWritersEvery) == 0)
+                        _space.Set();
+                    return true;
+                }
+
+                pos = seen;
+            }
+            else if (diff < 0)
+            {
+                item = default!;
+                return false;
+            }
+            else
+            {
+                pos = Volatile.Read(ref _head.Value);
+            }
+        }
+    }
+
+    /// <summary>Blocks the calling writer until an enqueue succeeds, the ring closes, or the timeout passes.</summary>
+    public EnqueueStatus EnqueueOrWait(in T item, TimeSpan timeout)
+    {
+        var status = TryEnqueue(item);
+        if (status != EnqueueStatus.Full)
+            return status;
+
+        // Spin first: the reader usually frees a slot within microseconds, and blocking costs more.
+        var spinner = default(SpinWait);
+        for (int i = 0; i < 20; i++)
+        {
+            spinner.SpinOnce(sleep1Threshold: -1);
+            status = TryEnqueue(item);
+            if (status != EnqueueStatus.Full)
+                return status;
+        }
+
+        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        Interlocked.Increment(ref _writersWaiting);
+        try
+        {
+            while (true)
+            {
+                _space.Reset();
+                status = TryEnqueue(item);
+                if (status != EnqueueStatus.Full)
+                    return status;
+                long left = deadline - Environment.TickCount64;
+                if (left <= 0)
+                    return EnqueueStatus.Full;
+                _space.Wait((int)Math.Min(left, 50));
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _writersWaiting);
+        }
+    }
+
+    /// <summary>Stops accepting; items already accepted stay readable. Idempotent.</summary>
+    public void Close()
+    {
+        Interlocked.Or(ref _tail.Value, ClosedBit);
+        _space.Set();
+        _readerSignal.WakeIfParked();
+    }
+
+    /// <summary>Wakes the reader for something other than data (a control request); it may find nothing to read.</summary>
+    public void Kick()
+    {
+        Interlocked.Exchange(ref _kicked, 1);
+        _readerSignal.WakeIfParked();
+    }
+
+    /// <summary>
+    /// Reader: completes with true when an item may be readable or a kick arrived, false once closed
+    /// and drained. Never allocates.
+    /// </summary>
+    public ValueTask<bool> WaitToReadAsync()
+    {
+        if (Ready(out bool result))
+            return new ValueTask<bool>(result);
+
+        // Blocked writers wait for space only while the reader works; release them before parking.
+        if (Volatile.Read(ref _writersWaiting) != 0)
+            _space.Set();
+
+        _readerSignal.Arm();
+        if (Ready(out result))
+        {
+            if (_readerSignal.TryDisarm())
+                return new ValueTask<bool>(result);
+            // A waker won the race; its SetResult completes the park below.
+        }
+
+        return _readerSignal.Park();
+    }
+
+    private bool Ready(out bool result)
+    {
+        result = true;
+        if (Interlocked.Exchange(ref _kicked, 0) == 1)
+            return true;
+        long head = Volatile.Read(ref _head.Value);
+        if (Volatile.Read(ref _slots[head & _mask].Sequence) == head + 1)
+            return true;
+        if (IsDrained)
+        {
+            result = false;
+            return true;
+        }
+
+        return false;
+    }
+
+    public void Dispose() => _space.Dispose();
+
+    [Conditional("DEBUG")]
+    private void AssertInvariants()
+    {
+        long tail = TotalEnqueued, head = TotalDequeued;
+        Debug.Assert(head <= tail && tail - head <= _slots.Length, "Head and tail are at most one lap apart.");
+    }
+
+    [StructLayout(LayoutKind.Auto)]
+    private struct Slot
+    {
+        public long Sequence;
+        public T Item;
+    }
+
+    private sealed class RingWriter(RingChannel<T> ring) : ChannelWriter<T>
+    {
+        public override bool TryWrite(T item) => ring.TryEnqueue(item) == EnqueueStatus.Ok;
+
+        public override bool TryComplete(Exception? error = null)
+        {
+            if (ring.IsClosed)
+                return false;
+            ring.Close();
+            return true;
+        }
+
+        public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default)
+        {
+            if (cancellationToken.IsCancellationRequested)
+                return ValueTask.FromCanceled<bool>(cancellationToken);
+            if (ring.IsClosed)
+                return new ValueTask<bool>(false);
+            if (ring.TotalEnqueued - ring.TotalDequeued < ring.Capacity)
+                return new ValueTask<bool>(true);
+            return WaitSlowAsync(cancellationToken);
+        }
+
+        private async ValueTask<bool> WaitSlowAsync(CancellationToken cancellationToken)
+        {
+            // Off the hot path: an async writer waits for the reader to free space.
+            while (!ring.IsClosed && ring.TotalEnqueued - ring.TotalDequeued >= ring.Capacity)
+                await Task.Delay(1, cancellationToken).ConfigureAwait(false);
+            return !ring.IsClosed;
+        }
+    }
+
+    private sealed class RingReader(RingChannel<T> ring) : ChannelReader<T>
+    {
+        public override bool CanCount => true;
+
+        public override int Count => (int)(ring.TotalEnqueued - ring.TotalDequeued);
+
+        public override bool TryRead(out T item)
+        {
+            ring.AssertInvariants();
+            return ring.TryDequeue(out item);
+        }
+
+        /// <summary>May complete with true spuriously (after a kick); callers loop on <see cref="TryRead"/>.</summary>
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
+            => cancellationToken.IsCancellationRequested
+                ? ValueTask.FromCanceled<bool>(cancellationToken)
+                : ring.WaitToReadAsync();
+    }
+}

@@ -1,0 +1,20 @@
+using Sluice.Batching;
+
+namespace Sluice.Delivery;
+
+/// <summary>
+/// Delivers sealed batches somewhere (HTTP, files, memory, your own code).
+/// <para>Contract:</para>
+/// <list type="bullet">
+/// <item><see cref="SendAsync"/> is called by up to <see cref="SluiceOptions.MaxConcurrentSends"/> senders at once, so implementations must be thread-safe.</item>
+/// <item>The batch's body lives in pooled memory that is reused once the returned task completes: copy it if you need it later.</item>
+/// <item>Classify the attempt in the returned <see cref="SendResult"/>. Exceptions may propagate: the engine counts them, reports
+/// them to diagnostics and treats them as a transient failure. Never swallow an error and report success.</item>
+/// <item>Honour the cancellation token: it fires when the shutdown deadline passes, and the batch is then counted as lost.</item>
+/// </list>
+/// </summary>
+public interface IBatchTransport
+{
+    /// <summary>Sends one batch.</summary>
+    ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken);
+}

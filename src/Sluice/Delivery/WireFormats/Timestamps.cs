@@ -1,0 +1,46 @@
+namespace Sluice.Delivery.WireFormats;
+
+/// <summary>UTC ISO 8601 with microseconds and a <c>Z</c>: <c>2024-10-20T15:51:35.059000Z</c>, the shape of the ThriveStack examples.</summary>
+internal static class Timestamps
+{
+    public const int Length = 27;
+
+    public static void Format(long utcTicks, Span<byte> destination)
+    {
+        var date = new DateTime(utcTicks, DateTimeKind.Utc);
+        var (year, month, day) = date;
+        long timeOfDay = utcTicks % TimeSpan.TicksPerDay;
+        int seconds = (int)(timeOfDay / TimeSpan.TicksPerSecond);
+        int micros = (int)(timeOfDay % TimeSpan.TicksPerSecond / 10);
+
+        var d = destination[..Length];
+        Digits4(d, 0, year);
+        d[4] = (byte)'-';
+        Digits2(d, 5, month);
+        d[7] = (byte)'-';
+        Digits2(d, 8, day);
+        d[10] = (byte)'T';
+        Digits2(d, 11, seconds / 3600);
+        d[13] = (byte)':';
+        Digits2(d, 14, seconds / 60 % 60);
+        d[16] = (byte)':';
+        Digits2(d, 17, seconds % 60);
+        d[19] = (byte)'.';
+        Digits2(d, 20, micros / 10000);
+        Digits2(d, 22, micros / 100 % 100);
+        Digits2(d, 24, micros % 100);
+        d[26] = (byte)'Z';
+    }
+
+    private static void Digits2(Span<byte> d, int at, int value)
+    {
+        d[at] = (byte)('0' + (value / 10));
+        d[at + 1] = (byte)('0' + (value % 10));
+    }
+
+    private static void Digits4(Span<byte> d, int at, int value)
+    {
+        Digits2(d, at, value / 100);
+        Digits2(d, at + 2, value % 100);
+    }
+}

@@ -1,0 +1,45 @@
+using System.Text.Json;
+using Sluice.Producing;
+
+namespace Sluice.Delivery.WireFormats;
+
+/// <summary>
+/// How events and the batch envelope are written for one receiving API, and which endpoint each
+/// event goes to. A body is <see cref="BatchPrefix"/>, the events separated by commas, then
+/// <see cref="BatchSuffix"/>; the batch limits count all of it. Implementations are stateless
+/// and are called from the engine's single serializer thread (and, for <see cref="StampBeforeSend"/>,
+/// from senders).
+/// </summary>
+public abstract class WireFormat
+{
+    /// <summary>How many endpoints (partitions) this format sends to; events of different partitions never share a batch.</summary>
+    public abstract int PartitionCount { get; }
+
+    /// <summary>The partition an event of this kind goes to.</summary>
+    public abstract int PartitionOf(EventKind kind);
+
+    /// <summary>The endpoint path of a partition, relative to the transport's base address.</summary>
+    public abstract string EndpointPath(int partition);
+
+    /// <summary>The bytes that open a body.</summary>
+    public abstract ReadOnlySpan<byte> BatchPrefix(int partition);
+
+    /// <summary>The bytes that close a body. Fixed length; may hold a placeholder that <see cref="StampBeforeSend"/> fills.</summary>
+    public abstract ReadOnlySpan<byte> BatchSuffix(int partition);
+
+    /// <summary>Rewrites send-time fields of the suffix in place, before every send attempt. The default does nothing.</summary>
+    public virtual void StampBeforeSend(int partition, Span<byte> suffix, DateTimeOffset now)
+    {
+    }
+
+    /// <summary>
+    /// Checks, at the Track/Page call, the fields this format requires beyond the engine's own rules;
+    /// throws <see cref="ArgumentException"/> naming the field. The default accepts everything.
+    /// </summary>
+    public virtual void Validate(EventKind kind, string? userId, string? sessionId, string? name)
+    {
+    }
+
+    /// <summary>Writes one event as a complete JSON value.</summary>
+    public abstract void WriteEvent(Utf8JsonWriter writer, in EventView e);
+}

@@ -1,0 +1,48 @@
+namespace Sluice.Diagnostics;
+
+/// <summary>
+/// The live counters behind <see cref="SluiceCounters"/>. Accepted is not counted here: it is the
+/// ring's ticket count, which costs the hot path nothing.
+/// </summary>
+internal sealed class EngineCounters
+{
+    // Written by producers (interlocked): rare paths only.
+    public long RefusedQueueFull;
+    public long RefusedShutdown;
+    public long Evicted;
+
+    // Written only by the serializer thread; read with Volatile by anyone.
+    public long BatchesSealed;
+    public long EventsSealed;
+    public long BytesSealed;
+    public long RejectedOversize;
+
+    // Written by senders and the serializer (interlocked).
+    public long Delivered;
+    public long BatchesDelivered;
+    public long Failed;
+    public long RejectedByServer;
+    public long Expired;
+    public long LostAtShutdown;
+    public long Retries;
+
+    public SluiceCounters Snapshot(long accepted) => new()
+    {
+        // Terminal counts first, so a concurrent snapshot errs towards InFlight >= 0.
+        Delivered = Volatile.Read(ref Delivered),
+        BatchesDelivered = Volatile.Read(ref BatchesDelivered),
+        Failed = Volatile.Read(ref Failed),
+        RejectedByServer = Volatile.Read(ref RejectedByServer),
+        Expired = Volatile.Read(ref Expired),
+        LostAtShutdown = Volatile.Read(ref LostAtShutdown),
+        Retries = Volatile.Read(ref Retries),
+        RejectedOversize = Volatile.Read(ref RejectedOversize),
+        BatchesSealed = Volatile.Read(ref BatchesSealed),
+        EventsSealed = Volatile.Read(ref EventsSealed),
+        BytesSealed = Volatile.Read(ref BytesSealed),
+        Evicted = Volatile.Read(ref Evicted),
+        RefusedQueueFull = Volatile.Read(ref RefusedQueueFull),
+        RefusedShutdown = Volatile.Read(ref RefusedShutdown),
+        Accepted = accepted,
+    };
+}

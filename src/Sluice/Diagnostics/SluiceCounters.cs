@@ -1,0 +1,60 @@
+namespace Sluice.Diagnostics;
+
+/// <summary>
+/// A snapshot of an engine's accounting. Every accepted event ends in exactly one terminal state,
+/// so <c>Accepted == Evicted + Delivered + Failed + RejectedOversize + RejectedByServer + Expired + LostAtShutdown + InFlight</c>,
+/// and <see cref="InFlight"/> is zero once the engine has shut down.
+/// </summary>
+public readonly record struct SluiceCounters
+{
+    /// <summary>Track/Page calls that returned <see cref="EnqueueResult.Accepted"/>.</summary>
+    public long Accepted { get; init; }
+
+    /// <summary>Calls refused because the queue was full.</summary>
+    public long RefusedQueueFull { get; init; }
+
+    /// <summary>Calls refused because the engine was shutting down.</summary>
+    public long RefusedShutdown { get; init; }
+
+    /// <summary>Accepted events pushed out of a full queue by newer ones (drop-oldest mode).</summary>
+    public long Evicted { get; init; }
+
+    /// <summary>Batches sealed (closed for count, bytes, linger, flush or shutdown).</summary>
+    public long BatchesSealed { get; init; }
+
+    /// <summary>Events in sealed batches.</summary>
+    public long EventsSealed { get; init; }
+
+    /// <summary>Bytes of sealed batch bodies, envelopes included.</summary>
+    public long BytesSealed { get; init; }
+
+    /// <summary>Events the transport delivered.</summary>
+    public long Delivered { get; init; }
+
+    /// <summary>Batches the transport delivered.</summary>
+    public long BatchesDelivered { get; init; }
+
+    /// <summary>Events that failed for good (a permanent transport failure, or an event that could not be serialized).</summary>
+    public long Failed { get; init; }
+
+    /// <summary>Events that alone exceeded the batch byte limit.</summary>
+    public long RejectedOversize { get; init; }
+
+    /// <summary>Events the server rejected as invalid.</summary>
+    public long RejectedByServer { get; init; }
+
+    /// <summary>Events whose batch ran out of retries.</summary>
+    public long Expired { get; init; }
+
+    /// <summary>Events still undelivered when the shutdown deadline passed.</summary>
+    public long LostAtShutdown { get; init; }
+
+    /// <summary>Send attempts that were retried.</summary>
+    public long Retries { get; init; }
+
+    /// <summary>All refused calls.</summary>
+    public long Refused => RefusedQueueFull + RefusedShutdown;
+
+    /// <summary>Accepted events not yet in a terminal state (queued, in an open batch, or being sent).</summary>
+    public long InFlight => Accepted - Evicted - Delivered - Failed - RejectedOversize - RejectedByServer - Expired - LostAtShutdown;
+}

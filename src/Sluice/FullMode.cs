@@ -1,0 +1,14 @@
+namespace Sluice;
+
+/// <summary>What Track/Page do when the queue is full. Every drop is counted by reason.</summary>
+public enum FullMode
+{
+    /// <summary>Refuse the new event and return <see cref="EnqueueResult.QueueFull"/> (the default: the caller never waits).</summary>
+    DropNewest,
+
+    /// <summary>Accept the new event and evict the oldest queued one (counted as evicted).</summary>
+    DropOldest,
+
+    /// <summary>Block the caller up to <see cref="SluiceOptions.FullModeWaitTimeout"/>, then refuse.</summary>
+    Wait,
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+
+namespace Sluice.Producing;
+
+/// <summary>
+/// One producer thread's arena cursor for one engine. Used only by its own thread, except that
+/// chunks it retires travel to the serializer inside records.
+/// </summary>
+internal sealed class ProducerState(object owner, ArenaPool pool)
+{
+    /// <summary>Identifies the engine (not the engine itself, so a thread-static cache keeps nothing big alive).</summary>
+    public object Owner { get; } = owner;
+
+    public ArenaChunk? Chunk;
+
+    /// <summary>Chunks retired but not yet handed to the serializer (linked through <see cref="ArenaChunk.NextRetired"/>).</summary>
+    public ArenaChunk? PendingRetire;
+
+    /// <summary>Set while a call is building an event: a properties callback calling Track again would corrupt it.</summary>
+    public bool Busy;
+
+    // The event being built: entries [EventStart, Pos) and bytes [EventByteStart, BytePos) of Chunk.
+    public int EventStart;
+    public int Pos;
+    public int EventByteStart;
+    public int BytePos;
+
+    public void BeginEvent()
+    {
+        if (Chunk is null)
+        {
+            EventStart = Pos = EventByteStart = BytePos = 0;
+            return;
+        }
+
+        EventStart = Pos = Chunk.EntryCount;
+        EventByteStart = BytePos = Chunk.ByteCount;
+    }
+
+    /// <summary>The event was enqueued: its entries are now the serializer's to read.</summary>
+    public void CommitEvent()
+    {
+        if (Chunk is not null)
+        {
+            Chunk.EntryCount = Pos;
+            Chunk.ByteCount = BytePos;
+        }
+
+        PendingRetire = null;
+    }
+
+    /// <summary>
+    /// Makes room for <paramref name="entries"/> more entries and <paramref name="bytes"/> more raw
+    /// bytes, moving the event built so far to a fresh chunk if the current one is too full.
+    /// </summary>
+    public void Grow(int entries, int bytes)
+    {
+        var old = Chunk;
+        int usedEntries = Pos - EventStart;
+        int usedBytes = BytePos - EventByteStart;
+        if (old is not null && Pos + entries <= old.Entries.Length && BytePos + bytes <= old.Bytes.Length)
+            return;
+
+        int needEntries = usedEntries + entries;
+        int needBytes = usedBytes + bytes;
+        var fresh = needEntries <= ArenaChunk.DefaultEntries && needBytes <= ArenaChunk.DefaultBytes
+            ? pool.Rent()
+            : new ArenaChunk(Math.Max(needEntries * 2, ArenaChunk.DefaultEntries), Math.Max(needBytes, ArenaChunk.DefaultBytes), pooled: false);
+
+        if (old is not null)
+        {
+            old.Entries.AsSpan(EventStart, usedEntries).CopyTo(fresh.Entries);
+            old.Bytes.AsSpan(EventByteStart, usedBytes).CopyTo(fresh.Bytes);
+            if (usedBytes > 0)
+                RebaseRaw(fresh.Entries.AsSpan(0, usedEntries), EventByteStart);
+
+            if (old.EntryCount > 0 || old.ByteCount > 0)
+            {
+                // Earlier records still point into it: the serializer recycles it after them.
+                old.NextRetired = PendingRetire;
+                PendingRetire = old;
+            }
+            else
+            {
+                pool.Return(old);
+            }
+        }
+
+        Chunk = fresh;
+        EventStart = 0;
+        Pos = usedEntries;
+        EventByteStart = 0;
+        BytePos = usedBytes;
+        Debug.Assert(Pos + entries <= fresh.Entries.Length && BytePos + bytes <= fresh.Bytes.Length, "Grow made room.");
+    }
+
+    private static void RebaseRaw(Span<PropertyEntry> moved, int byteDelta)
+    {
+        foreach (ref var e in moved)
+        {
+            if (e.Tag == EntryTag.Raw)
+                e.Bits -= (long)byteDelta << 32;
+        }
+    }
+}

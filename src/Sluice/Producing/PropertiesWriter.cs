@@ -1,0 +1,310 @@
+using System.Collections;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Text.Json;
+
+namespace Sluice.Producing;
+
+/// <summary>
+/// Writes one event's properties (or context) object into the calling thread's arena: a snapshot,
+/// so the caller may reuse everything it passed once the call returns. The object itself is open
+/// when a callback receives the writer; write its members with the keyed methods, nest with
+/// <c>WriteStartObject(key)</c>/<c>WriteStartArray(key)</c>, and write array elements with the
+/// <c>…Value</c> methods. Misuse (a null key, NaN, unbalanced nesting, nesting deeper than
+/// <see cref="MaxDepth"/>) throws <see cref="ArgumentException"/> naming the field.
+/// </summary>
+public ref struct PropertiesWriter
+{
+    /// <summary>The deepest nesting allowed, counting the properties object itself.</summary>
+    public const int MaxDepth = 64;
+
+    private readonly ProducerState _state;
+    private readonly string _field;
+    private ulong _arrays; // bit d set: the container at depth d is an array
+    private int _depth;    // 0 = the properties object itself
+
+    internal PropertiesWriter(ProducerState state, string field)
+    {
+        _state = state;
+        _field = field;
+        MinBytes = 2;
+        Next(null, EntryTag.StartObject);
+    }
+
+    /// <summary>A lower bound of the UTF-8 JSON size written so far.</summary>
+    internal long MinBytes { get; private set; }
+
+    /// <summary>Writes <c>"key": "value"</c> (or <c>null</c> for a null value).</summary>
+    public void WriteString(string key, string? value) => Text(Key(key), value);
+
+    /// <summary>Writes <c>"key": value</c> for an integer.</summary>
+    public void WriteNumber(string key, long value) => Next(Key(key), EntryTag.Int64).Bits = value;
+
+    /// <summary>Writes <c>"key": value</c> for a finite floating-point number; NaN and infinities throw.</summary>
+    public void WriteNumber(string key, double value) => Number(Key(key), value);
+
+    /// <summary>Writes <c>"key": true|false</c>.</summary>
+    public void WriteBoolean(string key, bool value) => Next(Key(key), value ? EntryTag.True : EntryTag.False);
+
+    /// <summary>Writes <c>"key": "2024-10-20T15:51:35.059000Z"</c> (converted to UTC).</summary>
+    public void WriteString(string key, DateTimeOffset value) => Next(Key(key), EntryTag.DateTime).Bits = value.UtcTicks;
+
+    /// <summary>Writes <c>"key": null</c>.</summary>
+    public void WriteNull(string key) => Next(Key(key), EntryTag.Null);
+
+    /// <summary>Opens a nested object under <paramref name="key"/>.</summary>
+    public void WriteStartObject(string key) => Open(Key(key), array: false);
+
+    /// <summary>Opens a nested array under <paramref name="key"/>.</summary>
+    public void WriteStartArray(string key) => Open(Key(key), array: true);
+
+    /// <summary>Writes a string array element (or <c>null</c>).</summary>
+    public void WriteStringValue(string? value) => Text(Element(), value);
+
+    /// <summary>Writes an integer array element.</summary>
+    public void WriteNumberValue(long value) => Next(Element(), EntryTag.Int64).Bits = value;
+
+    /// <summary>Writes a finite floating-point array element.</summary>
+    public void WriteNumberValue(double value) => Number(Element(), value);
+
+    /// <summary>Writes a boolean array element.</summary>
+    public void WriteBooleanValue(bool value) => Next(Element(), value ? EntryTag.True : EntryTag.False);
+
+    /// <summary>Writes a <c>null</c> array element.</summary>
+    public void WriteNullValue() => Next(Element(), EntryTag.Null);
+
+    /// <summary>Opens an object as an array element.</summary>
+    public void WriteStartObject() => Open(Element(), array: false);
+
+    /// <summary>Opens an array as an array element.</summary>
+    public void WriteStartArray() => Open(Element(), array: true);
+
+    /// <summary>Closes the innermost nested object.</summary>
+    public void WriteEndObject() => Close(array: false);
+
+    /// <summary>Closes the innermost nested array.</summary>
+    public void WriteEndArray() => Close(array: true);
+
+    /// <summary>Closes the properties object; throws if nested containers were left open.</summary>
+    internal void Complete()
+    {
+        if (_depth != 0)
+            ThrowHelper.Argument($"{_field}: {_depth} nested object(s) or array(s) were not closed.", _field);
+        Next(null, EntryTag.EndObject);
+    }
+
+    /// <summary>Writes any supported CLR value: the convenient API's type switch. A null key writes an array element.</summary>
+    internal void WriteObject(string? key, object? value)
+    {
+        if (key is null) Element();
+        else Key(key);
+
+        switch (value)
+        {
+            case null: Next(key, EntryTag.Null); break;
+            case string s: Text(key, s); break;
+            case bool b: Next(key, b ? EntryTag.True : EntryTag.False); break;
+            case int i: Next(key, EntryTag.Int64).Bits = i; break;
+            case long l: Next(key, EntryTag.Int64).Bits = l; break;
+            case double d: Number(key, d); break;
+            case float f: Number(key, f); break;
+            case short s16: Next(key, EntryTag.Int64).Bits = s16; break;
+            case byte u8: Next(key, EntryTag.Int64).Bits = u8; break;
+            case sbyte s8: Next(key, EntryTag.Int64).Bits = s8; break;
+            case ushort u16: Next(key, EntryTag.Int64).Bits = u16; break;
+            case uint u32: Next(key, EntryTag.Int64).Bits = u32; break;
+            case ulong u64: Next(key, EntryTag.UInt64).Bits = (long)u64; break;
+            case decimal m: Decimal(key, m); break;
+            case DateTimeOffset dto: Next(key, EntryTag.DateTime).Bits = dto.UtcTicks; break;
+            case DateTime dt: Next(key, EntryTag.DateTime).Bits = (dt.Kind == DateTimeKind.Local ? dt.ToUniversalTime() : dt).Ticks; break;
+            case Guid g: Guid(key, g); break;
+            case char c: Text(key, c.ToString()); break;
+            case Enum e: Text(key, e.ToString()); break;
+            case JsonElement je: Json(key, je); break;
+            case IReadOnlyDictionary<string, object?> map: Members(key, map); break;
+            case IDictionary<string, object?> map: Members(key, map); break;
+            case IDictionary map: Members(key, map); break;
+            case IEnumerable list: Elements(key, list); break;
+            default:
+                ThrowHelper.Argument($"{_field}.{key ?? "[]"}: values of type {value.GetType()} are not supported (use strings, numbers, booleans, null, dates, dictionaries or arrays).", _field);
+                break;
+        }
+    }
+
+    /// <summary>Writes members of a dictionary into the open object (the convenient API's entry point).</summary>
+    internal void WriteMembers(IReadOnlyDictionary<string, object?> map)
+    {
+        if (map is Dictionary<string, object?> concrete)
+        {
+            foreach (var (k, v) in concrete)
+                WriteObject(k ?? NullKey(), v);
+            return;
+        }
+
+        foreach (var (k, v) in map)
+            WriteObject(k ?? NullKey(), v);
+    }
+
+    /// <summary>Replaces the whole object with validated raw JSON (the pre-serialized API).</summary>
+    internal void WriteRawObject(scoped ReadOnlySpan<byte> json)
+    {
+        // The constructor opened an object entry; raw JSON stands for the object itself.
+        _state.Pos--;
+        MinBytes = json.Length;
+        Raw(null, json);
+    }
+
+    private string NullKey()
+    {
+        ThrowHelper.Argument($"{_field}: a property key is null.", _field);
+        return null!;
+    }
+
+    private void Members<TMap>(string? key, TMap map)
+        where TMap : IEnumerable
+    {
+        Open(key, array: false);
+        switch (map)
+        {
+            case IReadOnlyDictionary<string, object?> ro:
+                WriteMembers(ro);
+                break;
+            case IDictionary<string, object?> rw:
+                foreach (var (k, v) in rw)
+                    WriteObject(k ?? NullKey(), v);
+                break;
+            case IDictionary plain:
+                foreach (DictionaryEntry entry in plain)
+                {
+                    if (entry.Key is not string k)
+                        ThrowHelper.Argument($"{_field}.{key}: dictionary keys must be strings.", _field);
+                    else
+                        WriteObject(k, entry.Value);
+                }
+
+                break;
+        }
+
+        Close(array: false);
+    }
+
+    private void Elements(string? key, IEnumerable list)
+    {
+        Open(key, array: true);
+        foreach (var item in list)
+            WriteObject(null, item);
+        Close(array: true);
+    }
+
+    private string Key(string key)
+    {
+        if (key is null)
+            ThrowHelper.Argument($"{_field}: a property key is null.", _field);
+        if ((_arrays & (1UL << _depth)) != 0)
+            ThrowHelper.Argument($"{_field}.{key}: a keyed member cannot be written inside an array; use the …Value methods.", _field);
+        MinBytes += key.Length + 4;
+        return key;
+    }
+
+    private string? Element()
+    {
+        if ((_arrays & (1UL << _depth)) == 0)
+            ThrowHelper.Argument($"{_field}: an array element was written outside an array; use the keyed methods.", _field);
+        MinBytes += 1;
+        return null;
+    }
+
+    private void Text(string? key, string? value)
+    {
+        if (value is null)
+        {
+            Next(key, EntryTag.Null);
+            return;
+        }
+
+        MinBytes += value.Length + 2;
+        Next(key, EntryTag.String).Text = value;
+    }
+
+    private void Number(string? key, double value)
+    {
+        if (!double.IsFinite(value))
+            ThrowHelper.Argument($"{_field}.{key ?? "[]"}: {value} is not a JSON number (NaN and infinities are refused).", _field);
+        Next(key, EntryTag.Double).Bits = BitConverter.DoubleToInt64Bits(value);
+    }
+
+    private void Decimal(string? key, decimal value)
+    {
+        Span<byte> text = stackalloc byte[32];
+        value.TryFormat(text, out int written, default, CultureInfo.InvariantCulture);
+        Raw(key, text[..written]);
+    }
+
+    private void Guid(string? key, Guid value)
+    {
+        Span<byte> text = stackalloc byte[38];
+        text[0] = (byte)'"';
+        value.TryFormat(text[1..], out int written, "D");
+        text[written + 1] = (byte)'"';
+        Raw(key, text[..(written + 2)]);
+    }
+
+    private void Json(string? key, JsonElement element)
+    {
+        if (element.ValueKind == JsonValueKind.Undefined)
+            ThrowHelper.Argument($"{_field}.{key ?? "[]"}: an undefined JsonElement has no value.", _field);
+        Raw(key, JsonMarshal.GetRawUtf8Value(element));
+    }
+
+    private void Raw(string? key, scoped ReadOnlySpan<byte> json)
+    {
+        var s = _state;
+        if (s.Chunk is null || s.Pos == s.Chunk.Entries.Length || s.BytePos + json.Length > s.Chunk.Bytes.Length)
+            s.Grow(1, json.Length);
+        json.CopyTo(s.Chunk!.Bytes.AsSpan(s.BytePos));
+        ref var e = ref s.Chunk.Entries[s.Pos++];
+        e.Key = key;
+        e.Tag = EntryTag.Raw;
+        e.Bits = ((long)s.BytePos << 32) | (uint)json.Length;
+        s.BytePos += json.Length;
+        MinBytes += json.Length;
+    }
+
+    private void Open(string? key, bool array)
+    {
+        if (_depth + 1 >= MaxDepth)
+            ThrowHelper.Argument($"{_field}.{key ?? "[]"}: nested deeper than {MaxDepth} levels.", _field);
+        Next(key, array ? EntryTag.StartArray : EntryTag.StartObject);
+        _depth++;
+        if (array) _arrays |= 1UL << _depth;
+        else _arrays &= ~(1UL << _depth);
+        MinBytes += 2;
+    }
+
+    private void Close(bool array)
+    {
+        bool isArray = (_arrays & (1UL << _depth)) != 0;
+        if (_depth == 0 || isArray != array)
+            ThrowHelper.Argument($"{_field}: {(array ? "WriteEndArray" : "WriteEndObject")} does not match an open {(array ? "array" : "object")}.", _field);
+        _depth--;
+        Next(null, array ? EntryTag.EndArray : EntryTag.EndObject);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly ref PropertyEntry Next(string? key, EntryTag tag)
+    {
+        var s = _state;
+        var chunk = s.Chunk;
+        if (chunk is null || (uint)s.Pos >= (uint)chunk.Entries.Length)
+        {
+            s.Grow(1, 0);
+            chunk = s.Chunk!;
+        }
+
+        ref var e = ref chunk.Entries[s.Pos++];
+        e.Key = key;
+        e.Tag = tag;
+        return ref e;
+    }
+}

@@ -1,0 +1,16 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
+
+namespace Sluice.Producing;
+
+/// <summary>Throws out of line so the hot paths that validate stay small enough to inline.</summary>
+internal static class ThrowHelper
+{
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Argument(string message, string? paramName) => throw new ArgumentException(message, paramName);
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void InvalidOperation(string message) => throw new InvalidOperationException(message);
+}

@@ -1,0 +1,243 @@
+using System.Runtime.CompilerServices;
+using Sluice.Buffering;
+using Sluice.Delivery.WireFormats;
+using Sluice.Producing;
+
+namespace Sluice;
+
+// The calling-thread side: validate, stamp, snapshot properties into the thread's arena, enqueue.
+public sealed partial class SluiceEngine
+{
+    [ThreadStatic]
+    private static ProducerState? t_lastProducer;
+
+    private readonly WireFormat _format;
+    private readonly ArenaPool _arenas;
+    private readonly ThreadLocal<ProducerState> _producers;
+    private readonly object _identity = new();
+
+    /// <summary>Tracks a user action. Properties and context are given as dictionaries (copied at the call).</summary>
+    /// <param name="userId">The user who acted (<c>user_id</c>); required.</param>
+    /// <param name="eventName">The event's name (<c>event_name</c>); required.</param>
+    /// <param name="properties">Event details: strings, numbers, booleans, null, dates, nested dictionaries and arrays.</param>
+    /// <param name="context">Extra context, same value types.</param>
+    /// <param name="timestamp">When it happened; now (from the engine's clock) if omitted. Written in UTC.</param>
+    /// <exception cref="ArgumentException">A required field is missing or a value is not representable; the message names the field.</exception>
+    public EnqueueResult Track(string userId, string eventName, IReadOnlyDictionary<string, object?>? properties = null,
+        IReadOnlyDictionary<string, object?>? context = null, DateTimeOffset? timestamp = null)
+    {
+        var props = new DictionarySource(properties);
+        var ctx = new DictionarySource(context);
+        return Enqueue(EventKind.Track, userId, null, eventName, timestamp, ref props, ref ctx);
+    }
+
+    /// <summary>Tracks a user action, writing properties (and context) through callbacks: allocation-free with static lambdas.</summary>
+    /// <param name="userId">The user who acted; required.</param>
+    /// <param name="eventName">The event's name; required.</param>
+    /// <param name="state">Passed to the callbacks, so they need capture nothing.</param>
+    /// <param name="properties">Writes the properties object's members.</param>
+    /// <param name="context">Writes the context object's members, if any.</param>
+    /// <param name="timestamp">When it happened; now if omitted.</param>
+    public EnqueueResult Track<TState>(string userId, string eventName, TState state, PropertiesCallback<TState>? properties,
+        PropertiesCallback<TState>? context = null, DateTimeOffset? timestamp = null)
+    {
+        var props = new CallbackSource<TState>(properties, state);
+        var ctx = new CallbackSource<TState>(context, state);
+        return Enqueue(EventKind.Track, userId, null, eventName, timestamp, ref props, ref ctx);
+    }
+
+    /// <summary>Tracks a user action with pre-serialized UTF-8 JSON properties/context (each one JSON object; empty for none), validated at the call.</summary>
+    public EnqueueResult TrackJson(string userId, string eventName, ReadOnlySpan<byte> propertiesJson,
+        ReadOnlySpan<byte> contextJson = default, DateTimeOffset? timestamp = null)
+    {
+        var props = new RawJsonSource(propertiesJson, "properties");
+        var ctx = new RawJsonSource(contextJson, "context");
+        return Enqueue(EventKind.Track, userId, null, eventName, timestamp, ref props, ref ctx);
+    }
+
+    /// <summary>Records a page view for a user or a session: exactly one of <paramref name="userId"/> and <paramref name="sessionId"/>.</summary>
+    /// <param name="userId">The user (<c>user_id</c>), or null.</param>
+    /// <param name="sessionId">The session (<c>session_id</c>), or null.</param>
+    /// <param name="properties">Page details.</param>
+    /// <param name="context">Extra context.</param>
+    /// <param name="timestamp">When it happened; now if omitted.</param>
+    /// <param name="name">The page's name, for wire formats that carry one.</param>
+    public EnqueueResult Page(string? userId, string? sessionId, IReadOnlyDictionary<string, object?>? properties = null,
+        IReadOnlyDictionary<string, object?>? context = null, DateTimeOffset? timestamp = null, string? name = null)
+    {
+        var props = new DictionarySource(properties);
+        var ctx = new DictionarySource(context);
+        return Enqueue(EventKind.Page, userId, sessionId, name, timestamp, ref props, ref ctx);
+    }
+
+    /// <summary>Records a page view, writing properties (and context) through callbacks.</summary>
+    public EnqueueResult Page<TState>(string? userId, string? sessionId, TState state, PropertiesCallback<TState>? properties,
+        PropertiesCallback<TState>? context = null, DateTimeOffset? timestamp = null, string? name = null)
+    {
+        var props = new CallbackSource<TState>(properties, state);
+        var ctx = new CallbackSource<TState>(context, state);
+        return Enqueue(EventKind.Page, userId, sessionId, name, timestamp, ref props, ref ctx);
+    }
+
+    /// <summary>Records a page view with pre-serialized UTF-8 JSON properties/context, validated at the call.</summary>
+    public EnqueueResult PageJson(string? userId, string? sessionId, ReadOnlySpan<byte> propertiesJson,
+        ReadOnlySpan<byte> contextJson = default, DateTimeOffset? timestamp = null, string? name = null)
+    {
+        var props = new RawJsonSource(propertiesJson, "properties");
+        var ctx = new RawJsonSource(contextJson, "context");
+        return Enqueue(EventKind.Page, userId, sessionId, name, timestamp, ref props, ref ctx);
+    }
+
+    /// <summary>
+    /// Enqueues one event given as a JSON object in the ThriveStack shape (<c>user_id</c>, <c>session_id</c>,
+    /// <c>event_name</c>, <c>timestamp</c>, <c>properties</c>, <c>context</c>): a track if it has
+    /// <c>event_name</c>, otherwise a page. For wrapping SDKs and NDJSON replay.
+    /// </summary>
+    /// <exception cref="ArgumentException">The JSON is invalid or misses a required field; the message says which.</exception>
+    public EnqueueResult EnqueueJson(ReadOnlySpan<byte> eventJson)
+    {
+        var e = EventJson.Parse(eventJson);
+        return e.Kind == EventKind.Track
+            ? TrackJson(e.UserId!, e.EventName!, e.Properties, e.Context, e.Timestamp)
+            : PageJson(e.UserId, e.SessionId, e.Properties, e.Context, e.Timestamp);
+    }
+
+    private EnqueueResult Enqueue<TProps, TContext>(EventKind kind, string? userId, string? sessionId, string? name,
+        DateTimeOffset? timestamp, ref TProps properties, ref TContext context)
+        where TProps : IPropertySource, allows ref struct
+        where TContext : IPropertySource, allows ref struct
+    {
+        ValidateIdentity(kind, userId, sessionId, name);
+        _format.Validate(kind, userId, sessionId, name);
+
+        if (_ring.IsClosed)
+            return Refuse(EnqueueResult.ShuttingDown);
+
+        EventRecord record = default;
+        record.Kind = kind;
+        record.UserId = userId;
+        record.SessionId = sessionId;
+        record.Name = name;
+        record.TimestampTicks = timestamp is { } t ? t.UtcTicks : _time.GetUtcNow().UtcTicks;
+        record.MinBytes = (userId?.Length ?? 0) + (sessionId?.Length ?? 0) + (name?.Length ?? 0);
+        record.PropCount = -1;
+        record.CtxCount = -1;
+
+        if (!properties.IsPresent && !context.IsPresent)
+            return Publish(ref record, state: null);
+
+        var state = GetProducerState();
+        if (state.Busy)
+            ThrowHelper.InvalidOperation("Track/Page cannot be called from inside a properties callback of the same engine.");
+        state.Busy = true;
+        try
+        {
+            state.BeginEvent();
+            int propOffset = 0, propCount = -1, ctxOffset = 0, ctxCount = -1;
+            if (properties.IsPresent)
+            {
+                var writer = new PropertiesWriter(state, "properties");
+                properties.Write(ref writer);
+                writer.Complete();
+                propCount = state.Pos - state.EventStart;
+                record.MinBytes += writer.MinBytes;
+            }
+
+            if (context.IsPresent)
+            {
+                ctxOffset = state.Pos - state.EventStart;
+                var writer = new PropertiesWriter(state, "context");
+                context.Write(ref writer);
+                writer.Complete();
+                ctxCount = state.Pos - state.EventStart - ctxOffset;
+                record.MinBytes += writer.MinBytes;
+            }
+
+            // Offsets are relative to the event's start: the event may have moved to a new chunk while it grew.
+            record.Chunk = state.Chunk;
+            record.PropStart = state.EventStart + propOffset;
+            record.PropCount = propCount;
+            record.CtxStart = state.EventStart + ctxOffset;
+            record.CtxCount = ctxCount;
+            record.Retired = state.PendingRetire;
+            return Publish(ref record, state);
+        }
+        finally
+        {
+            state.Busy = false;
+        }
+    }
+
+    private EnqueueResult Publish(ref EventRecord record, ProducerState? state)
+    {
+        var status = _options.FullMode == FullMode.Wait
+            ? _ring.EnqueueOrWait(record, _options.FullModeWaitTimeout)
+            : _ring.TryEnqueue(record);
+
+        if (status == EnqueueStatus.Full && _options.FullMode == FullMode.DropOldest)
+            status = EvictOldestAndEnqueue(ref record);
+
+        if (status == EnqueueStatus.Ok)
+        {
+            state?.CommitEvent();
+            return EnqueueResult.Accepted;
+        }
+
+        return Refuse(status == EnqueueStatus.Closed ? EnqueueResult.ShuttingDown : EnqueueResult.QueueFull);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private EnqueueStatus EvictOldestAndEnqueue(ref EventRecord record)
+    {
+        while (true)
+        {
+            // The evicted record's arena chunks (if it was carrying retired ones) are left to the GC:
+            // recycling them here could race with the serializer still reading an earlier record.
+            if (_ring.TryDequeue(out _))
+                Interlocked.Increment(ref _counters.Evicted);
+            var status = _ring.TryEnqueue(record);
+            if (status != EnqueueStatus.Full)
+                return status;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private EnqueueResult Refuse(EnqueueResult reason)
+    {
+        if (reason == EnqueueResult.QueueFull)
+            Interlocked.Increment(ref _counters.RefusedQueueFull);
+        else
+            Interlocked.Increment(ref _counters.RefusedShutdown);
+        return reason;
+    }
+
+    private ProducerState GetProducerState()
+    {
+        var state = t_lastProducer;
+        if (state is not null && ReferenceEquals(state.Owner, _identity))
+            return state;
+        state = _producers.Value!;
+        t_lastProducer = state;
+        return state;
+    }
+
+    private static void ValidateIdentity(EventKind kind, string? userId, string? sessionId, string? name)
+    {
+        if (kind == EventKind.Track)
+        {
+            if (string.IsNullOrEmpty(userId))
+                ThrowHelper.Argument("user_id is required for a track event.", nameof(userId));
+            if (string.IsNullOrEmpty(name))
+                ThrowHelper.Argument("event_name is required for a track event.", "eventName");
+            return;
+        }
+
+        bool hasUser = !string.IsNullOrEmpty(userId), hasSession = !string.IsNullOrEmpty(sessionId);
+        if (hasUser == hasSession)
+        {
+            ThrowHelper.Argument(hasUser
+                ? "A page event takes user_id or session_id, not both."
+                : "A page event needs user_id or session_id.", hasUser ? nameof(sessionId) : nameof(userId));
+        }
+    }
+}

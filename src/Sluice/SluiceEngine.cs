@@ -1,0 +1,304 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using Sluice.Batching;
+using Sluice.Buffering;
+using Sluice.Delivery;
+using Sluice.Diagnostics;
+using Sluice.Producing;
+
+namespace Sluice;
+
+/// <summary>
+/// Batches track and page events into exact-size request bodies and hands them to a transport.
+/// Track/Page are thread-safe, never block on I/O and never throw for runtime conditions; the
+/// pipeline is: callers → lock-free queue → one serializer (open batch per endpoint) → bounded
+/// sealed-batch queue → concurrent senders → <see cref="IBatchTransport"/>.
+/// </summary>
+public sealed partial class SluiceEngine : IAsyncDisposable
+{
+    private readonly SluiceOptions _options;
+    private readonly TimeProvider _time;
+    private readonly RingChannel<EventRecord> _ring;
+    private readonly EngineCounters _counters = new();
+    private readonly BatchAssembler _assembler;
+    private readonly BatchDelivery _delivery;
+    private readonly SluiceMetrics _metrics;
+    private readonly Task _consumer;
+
+    // Cancelled when the shutdown deadline passes: senders abort, the rest is counted as lost.
+    private readonly CancellationTokenSource _abort = new();
+
+    // Written by any thread (FlushAsync), drained by the consumer.
+    private readonly ConcurrentQueue<FlushRequest> _flushRequests = new();
+
+    // Used only by the consumer.
+    private readonly List<FlushRequest> _pendingFlushes = [];
+    private readonly ITimer _lingerTimer;
+    private bool _lingerArmed;
+
+    // Set by the linger timer, cleared by the consumer.
+    private int _lingerDue;
+
+    // Set once by the first ShutdownAsync.
+    private Task<ShutdownResult>? _shutdown;
+
+    /// <summary>Creates an engine and starts its serializer and senders.</summary>
+    /// <param name="options">Settings; validated now, all problems reported together in one <see cref="ArgumentException"/>.</param>
+    /// <param name="transport">Where sealed batches go.</param>
+    public SluiceEngine(SluiceOptions options, IBatchTransport transport)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(transport);
+        _options = options.Validated();
+        _time = _options.TimeProvider;
+        _format = _options.WireFormat;
+        _ring = new RingChannel<EventRecord>(_options.QueueCapacity);
+
+        int blocksPerBatch = (int)Math.Min(1024, (_options.MaxBatchBytes / SegmentPool.BlockSize) + 2);
+        var segments = new SegmentPool(blocksPerBatch * ((_options.MaxConcurrentSends * 3) + _format.PartitionCount));
+        _arenas = new ArenaPool(maxRetained: 64);
+        _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas), trackAllValues: true);
+
+        _assembler = new BatchAssembler(_options, segments, _arenas, _counters, Diagnose);
+        _delivery = new BatchDelivery(_options.MaxConcurrentSends, transport, _counters, _time, Diagnose, _abort.Token);
+        _metrics = new SluiceMetrics(_options.Name, GetCounters);
+        _lingerTimer = _time.CreateTimer(static s => ((SluiceEngine)s!).OnLinger(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        _consumer = Task.Run(ConsumeAsync);
+    }
+
+    /// <summary>The settings in force (a validated copy).</summary>
+    public SluiceOptions Options => _options;
+
+    /// <summary>A snapshot of the accounting; see <see cref="SluiceCounters"/> for how the numbers add up.</summary>
+    public SluiceCounters GetCounters() => _counters.Snapshot(_ring.TotalEnqueued);
+
+    /// <summary>
+    /// Completes when every event accepted before this call has been handed to the transport and its
+    /// send has finished (whatever the outcome). Safe to call concurrently with producers, other
+    /// flushes and shutdown.
+    /// </summary>
+    public async Task FlushAsync(CancellationToken cancellationToken = default)
+    {
+        var request = new FlushRequest(_ring.TotalEnqueued);
+        _flushRequests.Enqueue(request);
+        _ring.Kick();
+        var done = request.Done.Task;
+        if (Volatile.Read(ref _shutdown) is { } shutdown)
+            done = Task.WhenAny(done, shutdown);
+        await done.WaitAsync(cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Stops accepting events, drains and delivers what was accepted within
+    /// <see cref="SluiceOptions.ShutdownTimeout"/>, and counts whatever could not be delivered.
+    /// Idempotent: every call gets the same result.
+    /// </summary>
+    public Task<ShutdownResult> ShutdownAsync()
+    {
+        var existing = Volatile.Read(ref _shutdown);
+        if (existing is not null)
+            return existing;
+        var start = new Task<Task<ShutdownResult>>(ShutdownCoreAsync);
+        existing = Interlocked.CompareExchange(ref _shutdown, start.Unwrap(), null);
+        if (existing is not null)
+            return existing;
+        start.Start(TaskScheduler.Default);
+        return _shutdown!;
+    }
+
+    /// <summary>Shuts down (see <see cref="ShutdownAsync"/>).</summary>
+    public async ValueTask DisposeAsync() => await ShutdownAsync().ConfigureAwait(false);
+
+    private async Task<ShutdownResult> ShutdownCoreAsync()
+    {
+        _ring.Close();
+        using var deadline = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), _abort, _options.ShutdownTimeout, Timeout.InfiniteTimeSpan);
+        _ring.Kick();
+        await _consumer.ConfigureAwait(false);
+
+        // Senders finish when the queue is empty, or promptly after the deadline if the transport
+        // honours cancellation; one that ignores it gets a short grace, then its batch is written off.
+        var senders = _delivery.Completion;
+        if (!senders.IsCompleted)
+        {
+            var forced = WhenAbortedAsync(graceAfterDeadline: TimeSpan.FromSeconds(1));
+            if (await Task.WhenAny(senders, forced).ConfigureAwait(false) != senders)
+                _delivery.AbandonInFlight();
+        }
+
+        _delivery.Tracker.ReleaseAll();
+        while (_flushRequests.TryDequeue(out var late))
+            late.Done.TrySetResult();
+        foreach (var pending in _pendingFlushes)
+            pending.Done.TrySetResult();
+
+        await _lingerTimer.DisposeAsync().ConfigureAwait(false);
+        _metrics.Dispose();
+        foreach (var state in _producers.Values)
+            state.Chunk = null; // threads may outlive the engine; their cached state should not pin a chunk
+        _producers.Dispose();
+
+        var counters = GetCounters();
+        Debug.Assert(counters.InFlight == 0, "Every accepted event is settled after shutdown.");
+        return new ShutdownResult(counters.LostAtShutdown, _abort.IsCancellationRequested, counters);
+    }
+
+    private async Task WhenAbortedAsync(TimeSpan graceAfterDeadline)
+    {
+        try
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, _time, _abort.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // The deadline passed.
+        }
+
+        await Task.Delay(graceAfterDeadline, _time).ConfigureAwait(false);
+    }
+
+    /// <summary>The consumer loop: the only thread that serializes.</summary>
+    private async Task ConsumeAsync()
+    {
+        var ring = _ring;
+        do
+        {
+            try
+            {
+                int sinceControl = 0;
+                while (ring.TryDequeue(out var record))
+                {
+                    if (_abort.IsCancellationRequested)
+                    {
+                        Interlocked.Increment(ref _counters.LostAtShutdown);
+                        _assembler.Recycle(record.Retired);
+                        continue;
+                    }
+
+                    _assembler.Add(ref record);
+                    if (!_lingerArmed && _assembler.TakeOpenedFlag())
+                        ArmLinger(_options.FlushInterval);
+                    if (_assembler.HasSealed)
+                        await HandOffSealedAsync().ConfigureAwait(false);
+
+                    // Under sustained load the ring never empties: look at flush and linger requests now and then.
+                    if (++sinceControl == 1024)
+                    {
+                        sinceControl = 0;
+                        if (Volatile.Read(ref _lingerDue) != 0 || !_flushRequests.IsEmpty)
+                            break;
+                    }
+                }
+
+                await ServiceControlAsync().ConfigureAwait(false);
+            }
+            catch (Exception ex)
+            {
+                Diagnose(new DiagnosticEvent(DiagnosticKind.InternalError, $"The serializer loop caught an unexpected error and carries on: {ex.Message}", 0, ex));
+            }
+        }
+        while (await ring.WaitToReadAsync().ConfigureAwait(false));
+
+        // Closed and drained: seal the rest and let the senders finish.
+        if (_abort.IsCancellationRequested)
+        {
+            Interlocked.Add(ref _counters.LostAtShutdown, _assembler.AbandonOpen());
+        }
+        else
+        {
+            _assembler.SealAll();
+        }
+
+        await HandOffSealedAsync().ConfigureAwait(false);
+        _delivery.Complete();
+        await ServiceControlAsync().ConfigureAwait(false);
+        _assembler.Dispose();
+    }
+
+    private async ValueTask HandOffSealedAsync()
+    {
+        while (_assembler.TryTakeSealed(out var batch))
+            await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
+    }
+
+    private async ValueTask ServiceControlAsync()
+    {
+        if (Interlocked.Exchange(ref _lingerDue, 0) != 0)
+        {
+            _lingerArmed = false;
+            var next = _assembler.SealExpired(_options.FlushInterval);
+            if (next is { } due)
+                ArmLinger(due);
+        }
+
+        if (_assembler.TakeOpenedFlag() && !_lingerArmed)
+            ArmLinger(_options.FlushInterval);
+
+        while (_flushRequests.TryDequeue(out var request))
+            _pendingFlushes.Add(request);
+
+        if (_pendingFlushes.Count > 0)
+        {
+            long read = _ring.TotalDequeued;
+            bool sealedForFlush = false;
+            for (int i = _pendingFlushes.Count - 1; i >= 0; i--)
+            {
+                var request = _pendingFlushes[i];
+                if (request.Target > read)
+                    continue; // an event accepted before the flush is still being published
+                if (!sealedForFlush)
+                {
+                    _assembler.SealAll();
+                    sealedForFlush = true;
+                }
+
+                _pendingFlushes.RemoveAt(i);
+                _ = _delivery.Tracker.WhenFinished(_assembler.SealedCount)
+                    .ContinueWith(static (_, s) => ((FlushRequest)s!).Done.TrySetResult(), request, CancellationToken.None,
+                        TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+
+            if (sealedForFlush)
+                await HandOffSealedAsync().ConfigureAwait(false);
+        }
+
+        if (_assembler.HasSealed)
+            await HandOffSealedAsync().ConfigureAwait(false);
+    }
+
+    private void ArmLinger(TimeSpan due)
+    {
+        _lingerArmed = true;
+        _lingerTimer.Change(due, Timeout.InfiniteTimeSpan);
+    }
+
+    private void OnLinger()
+    {
+        Interlocked.Exchange(ref _lingerDue, 1);
+        _ring.Kick();
+    }
+
+    private void Diagnose(DiagnosticEvent diagnostic)
+    {
+        var sink = _options.OnDiagnostic;
+        if (sink is null)
+            return;
+        try
+        {
+            sink(diagnostic);
+        }
+        catch (Exception ex)
+        {
+            // The diagnostics callback is the last place errors go; report its own failure to tracing.
+            Trace.TraceError($"Sluice: the OnDiagnostic callback threw: {ex}");
+        }
+    }
+
+    private sealed class FlushRequest(long target)
+    {
+        /// <summary>Tickets handed out when the flush was requested: everything before it must be read first.</summary>
+        public long Target { get; } = target;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+}

@@ -1,0 +1,99 @@
+using System.Numerics;
+using Sluice.Delivery.WireFormats;
+using Sluice.Diagnostics;
+
+namespace Sluice;
+
+/// <summary>
+/// Settings of a <see cref="SluiceEngine"/>. Read once, when the engine is created: they are
+/// validated together (every problem reported in one exception) and later changes have no effect.
+/// </summary>
+public sealed class SluiceOptions
+{
+    /// <summary>The largest <see cref="MaxBatchBytes"/> accepted (128 MiB).</summary>
+    public const int MaxBatchBytesLimit = 128 * 1024 * 1024;
+
+    /// <summary>Events per batch at most.</summary>
+    /// <value>Default 1,000 (the ThriveStack limit). Range 1–100,000.</value>
+    public int MaxBatchEvents { get; set; } = 1_000;
+
+    /// <summary>Bytes per batch body at most, uncompressed, envelope included.</summary>
+    /// <value>Default 2,097,152 (2 × 1024 × 1024, what a "2 MB" body limit enforces). Range 64–128 MiB.</value>
+    public int MaxBatchBytes { get; set; } = 2 * 1024 * 1024;
+
+    /// <summary>How long a batch stays open after its first event before it is sealed anyway.</summary>
+    /// <value>Default 5 seconds. Range 1 ms – 1 day.</value>
+    public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Events the queue holds before the <see cref="FullMode"/> applies; rounded up to a power of two.</summary>
+    /// <value>Default 65,536. Range 2 – 16,777,216.</value>
+    public int QueueCapacity { get; set; } = 65_536;
+
+    /// <summary>What Track/Page do when the queue is full.</summary>
+    /// <value>Default <see cref="Sluice.FullMode.DropNewest"/>.</value>
+    public FullMode FullMode { get; set; } = FullMode.DropNewest;
+
+    /// <summary>How long a caller waits for room in <see cref="Sluice.FullMode.Wait"/> mode.</summary>
+    /// <value>Default 100 ms. Range 0 – 1 minute.</value>
+    public TimeSpan FullModeWaitTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
+
+    /// <summary>Batches sent at the same time; sealed batches beyond twice this wait in a bounded queue.</summary>
+    /// <value>Default 2. Range 1–64.</value>
+    public int MaxConcurrentSends { get; set; } = 2;
+
+    /// <summary>How long shutdown may take to drain and deliver; what is unsent then is counted as lost.</summary>
+    /// <value>Default 10 seconds. Range 0 – 1 hour.</value>
+    public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>How events and batches are written and which endpoint each goes to.</summary>
+    /// <value>Default <see cref="ThriveStackFormat"/>.</value>
+    public WireFormat WireFormat { get; set; } = ThriveStackFormat.Instance;
+
+    /// <summary>The clock for default timestamps, linger and deadlines.</summary>
+    /// <value>Default <see cref="TimeProvider.System"/>.</value>
+    public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
+
+    /// <summary>Receives diagnostics (oversize events, failed sends, server warnings). Called from engine threads; keep it quick.</summary>
+    /// <value>Default none.</value>
+    public Action<DiagnosticEvent>? OnDiagnostic { get; set; }
+
+    /// <summary>A name for this engine in metrics tags.</summary>
+    /// <value>Default <c>"default"</c>.</value>
+    public string Name { get; set; } = "default";
+
+    internal SluiceOptions Validated()
+    {
+        var errors = new List<string>();
+        Check(MaxBatchEvents is >= 1 and <= 100_000, $"{nameof(MaxBatchEvents)} must be between 1 and 100,000 (was {MaxBatchEvents}).");
+        Check(MaxBatchBytes is >= 64 and <= MaxBatchBytesLimit, $"{nameof(MaxBatchBytes)} must be between 64 and {MaxBatchBytesLimit:N0} (was {MaxBatchBytes}).");
+        Check(FlushInterval >= TimeSpan.FromMilliseconds(1) && FlushInterval <= TimeSpan.FromDays(1), $"{nameof(FlushInterval)} must be between 1 ms and 1 day (was {FlushInterval}).");
+        Check(QueueCapacity is >= 2 and <= 1 << 24, $"{nameof(QueueCapacity)} must be between 2 and 16,777,216 (was {QueueCapacity}).");
+        Check(Enum.IsDefined(FullMode), $"{nameof(FullMode)} is not a defined value (was {(int)FullMode}).");
+        Check(FullModeWaitTimeout >= TimeSpan.Zero && FullModeWaitTimeout <= TimeSpan.FromMinutes(1), $"{nameof(FullModeWaitTimeout)} must be between 0 and 1 minute (was {FullModeWaitTimeout}).");
+        Check(MaxConcurrentSends is >= 1 and <= 64, $"{nameof(MaxConcurrentSends)} must be between 1 and 64 (was {MaxConcurrentSends}).");
+        Check(ShutdownTimeout >= TimeSpan.Zero && ShutdownTimeout <= TimeSpan.FromHours(1), $"{nameof(ShutdownTimeout)} must be between 0 and 1 hour (was {ShutdownTimeout}).");
+        Check(WireFormat is not null, $"{nameof(WireFormat)} is required.");
+        Check(TimeProvider is not null, $"{nameof(TimeProvider)} is required.");
+        Check(!string.IsNullOrWhiteSpace(Name), $"{nameof(Name)} is required.");
+        if (WireFormat is not null && MaxBatchBytes >= 64)
+        {
+            for (int p = 0; p < WireFormat.PartitionCount; p++)
+            {
+                int envelope = WireFormat.BatchPrefix(p).Length + WireFormat.BatchSuffix(p).Length;
+                Check(envelope + 2 <= MaxBatchBytes, $"{nameof(MaxBatchBytes)} ({MaxBatchBytes}) leaves no room for an event inside the {envelope}-byte envelope of partition {p}.");
+            }
+        }
+
+        if (errors.Count > 0)
+            throw new ArgumentException("Invalid Sluice options:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "- " + e)), "options");
+
+        var copy = (SluiceOptions)MemberwiseClone();
+        copy.QueueCapacity = (int)BitOperations.RoundUpToPowerOf2((uint)QueueCapacity);
+        return copy;
+
+        void Check(bool ok, string error)
+        {
+            if (!ok) errors.Add(error);
+        }
+    }
+}
