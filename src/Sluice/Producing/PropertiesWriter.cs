@@ -23,6 +23,7 @@ public ref struct PropertiesWriter
     private readonly string _field;
     private ulong _arrays; // bit d set: the container at depth d is an array
     private int _depth;    // 0 = the properties object itself
+    private bool _raw;     // the object was given as raw JSON: already complete
 
     internal PropertiesWriter(ProducerState state, string field)
     {
@@ -89,6 +90,8 @@ public ref struct PropertiesWriter
     /// <summary>Closes the properties object; throws if nested containers were left open.</summary>
     internal void Complete()
     {
+        if (_raw)
+            return;
         if (_depth != 0)
             ThrowHelper.Argument($"{_field}: {_depth} nested object(s) or array(s) were not closed.", _field);
         Next(null, EntryTag.EndObject);
@@ -151,8 +154,9 @@ public ref struct PropertiesWriter
     {
         // The constructor opened an object entry; raw JSON stands for the object itself.
         _state.Pos--;
-        MinBytes = json.Length;
+        MinBytes = 0;
         Raw(null, json);
+        _raw = true;
     }
 
     private string NullKey()

@@ -1,0 +1,17 @@
+namespace Sluice.Tests.Support;
+
+/// <summary>Waits for a condition other threads make true, without sleeping a fixed time; fails after a generous bound.</summary>
+public static class Eventually
+{
+    public static async Task True(Func<bool> condition, string what, int timeoutMs = 10_000)
+    {
+        var deadline = Environment.TickCount64 + timeoutMs;
+        while (!condition())
+        {
+            if (Environment.TickCount64 > deadline)
+                Assert.Fail($"Timed out waiting for: {what}");
+            await Task.Yield();
+            await Task.Delay(1);
+        }
+    }
+}

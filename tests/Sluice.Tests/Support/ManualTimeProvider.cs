@@ -1,0 +1,92 @@
+namespace Sluice.Tests.Support;
+
+/// <summary>A clock that moves only when a test says so; timers fire synchronously inside <see cref="Advance"/>.</summary>
+public sealed class ManualTimeProvider : TimeProvider
+{
+    private readonly Lock _lock = new();
+    private readonly List<ManualTimer> _timers = [];
+    private DateTimeOffset _now;
+
+    public ManualTimeProvider(DateTimeOffset? start = null) => _now = start ?? new DateTimeOffset(2024, 10, 20, 15, 51, 35, TimeSpan.Zero);
+
+    public override DateTimeOffset GetUtcNow()
+    {
+        lock (_lock)
+            return _now;
+    }
+
+    public override long TimestampFrequency => TimeSpan.TicksPerSecond;
+
+    public override long GetTimestamp() => GetUtcNow().UtcTicks;
+
+    public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+    {
+        var timer = new ManualTimer(this, callback, state);
+        timer.Change(dueTime, period);
+        return timer;
+    }
+
+    public void Advance(TimeSpan by)
+    {
+        DateTimeOffset target;
+        lock (_lock)
+            target = _now + by;
+
+        while (true)
+        {
+            ManualTimer? due = null;
+            lock (_lock)
+            {
+                foreach (var t in _timers)
+                {
+                    if (t.DueAt is { } at && at <= target && (due is null || at < due.DueAt))
+                        due = t;
+                }
+
+                if (due is null)
+                {
+                    _now = target;
+                    break;
+                }
+
+                _now = due.DueAt!.Value;
+                due.DueAt = due.Period > TimeSpan.Zero ? _now + due.Period : null;
+            }
+
+            due.Fire();
+        }
+    }
+
+    private sealed class ManualTimer(ManualTimeProvider clock, TimerCallback callback, object? state) : ITimer
+    {
+        public DateTimeOffset? DueAt;
+        public TimeSpan Period;
+
+        public bool Change(TimeSpan dueTime, TimeSpan period)
+        {
+            lock (clock._lock)
+            {
+                Period = period == Timeout.InfiniteTimeSpan ? TimeSpan.Zero : period;
+                DueAt = dueTime == Timeout.InfiniteTimeSpan ? null : clock._now + dueTime;
+                if (!clock._timers.Contains(this))
+                    clock._timers.Add(this);
+            }
+
+            return true;
+        }
+
+        public void Fire() => callback(state);
+
+        public void Dispose()
+        {
+            lock (clock._lock)
+                clock._timers.Remove(this);
+        }
+
+        public ValueTask DisposeAsync()
+        {
+            Dispose();
+            return default;
+        }
+    }
+}
