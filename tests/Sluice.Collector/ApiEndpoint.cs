@@ -1,0 +1,261 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Compression;
+using System.Text.Json;
+
+namespace Sluice.Collector;
+
+/// <summary>
+/// One API's request handling, in the order a real deployment applies it: injected faults (delay,
+/// drop, fail), the proxy's body limit (413), credentials (401), then the API itself (400 for a
+/// body over 2,097,152 bytes decompressed, invalid JSON, more than 1,000 events, an invalid field or
+/// a poisoned event; 2xx otherwise). Every request is recorded and, if a log is set, printed.
+/// </summary>
+internal abstract class ApiEndpoint
+{
+    // A bound on what a gzip body may expand to, far above any limit, so a bad client cannot exhaust memory.
+    private const int MaxDecompressedBytes = 64 * 1024 * 1024;
+
+    private readonly CollectorOptions _options;
+
+    protected ApiEndpoint(CollectorApi api, string path, ApiRecord record, CollectorOptions options, CollectorFaults faults, CollectorCredentials credentials)
+    {
+        Api = api;
+        Path = path;
+        Record = record;
+        _options = options;
+        Faults = faults;
+        Credentials = credentials;
+    }
+
+    public CollectorApi Api { get; }
+
+    public string Path { get; }
+
+    public ApiRecord Record { get; }
+
+    protected CollectorFaults Faults { get; }
+
+    protected CollectorCredentials Credentials { get; }
+
+    /// <summary>Whether <see cref="JsonReply.WriteMessageAsync"/> includes <c>"success":false</c>.</summary>
+    protected virtual bool SpeaksOfSuccess => true;
+
+    /// <summary>The 401 message.</summary>
+    protected abstract string UnauthorizedMessage { get; }
+
+    public async Task HandleAsync(HttpContext context)
+    {
+        long started = Stopwatch.GetTimestamp();
+        var request = context.Request;
+        bool gzip = string.Equals(request.Headers.ContentEncoding, "gzip", StringComparison.OrdinalIgnoreCase);
+        var state = new RequestState(gzip);
+        JsonElement? accepted = null;
+        try
+        {
+            accepted = await ProcessAsync(context, state);
+        }
+        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        {
+            state.Answer(0, "The client went away before the answer.");
+        }
+        catch (Exception ex) when (!context.Response.HasStarted)
+        {
+            // A bug in the collector: answered as the specs' generic 500, and recorded, so a test sees it.
+            await JsonReply.WriteMessageAsync(context.Response, 500, "Internal Server Error: " + ex.Message, SpeaksOfSuccess);
+            state.Answer(500, "Internal Server Error: " + ex);
+        }
+
+        var record = new RequestRecord(state.Status, state.WireBytes, state.Bytes, state.Events, gzip, state.SentAt, state.Message);
+        Record.Add(record, accepted is { } events ? [.. events.EnumerateArray()] : null);
+        if (_options.Log is { } log)
+        {
+            double ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            log(string.Create(CultureInfo.InvariantCulture,
+                $"{request.Method} {Path} -> {state.Status} | {Size(state)} | {ms:F1} ms | {state.Message}"));
+        }
+    }
+
+    private static string Size(RequestState s) => s.Bytes < 0
+        ? "body not read"
+        : string.Create(CultureInfo.InvariantCulture, $"{(s.Events < 0 ? "?" : s.Events.ToString(CultureInfo.InvariantCulture))} events, {s.Bytes:N0} bytes{(s.Gzip ? $" ({s.WireBytes:N0} gzip)" : "")}");
+
+    /// <summary>Checks the credentials headers.</summary>
+    protected abstract bool IsAuthorized(HttpRequest request);
+
+    /// <summary>Finds the events array in the body; sets the error otherwise.</summary>
+    protected abstract bool TryReadEnvelope(JsonElement root, out JsonElement events, out string? sentAt, out string? error);
+
+    /// <summary>Checks one event; returns what is wrong with it, or null.</summary>
+    protected abstract string? Validate(JsonElement e);
+
+    /// <summary>Names an event in a rejection message (its user, session or message id).</summary>
+    protected abstract string Describe(JsonElement e);
+
+    /// <summary>Writes the 2xx answer.</summary>
+    protected abstract Task WriteAcceptedAsync(HttpResponse response, JsonElement events, string? warning);
+
+    /// <summary>Writes an error answer in the API's shape.</summary>
+    protected virtual Task WriteErrorAsync(HttpResponse response, int status, string message) =>
+        JsonReply.WriteMessageAsync(response, status, message, SpeaksOfSuccess);
+
+    private async Task<JsonElement?> ProcessAsync(HttpContext context, RequestState state)
+    {
+        var request = context.Request;
+        var response = context.Response;
+        if (Faults.Delays.TryTake(Api, out var delay))
+            await Task.Delay(delay, context.RequestAborted);
+
+        if (Faults.Drops.TryTake(Api, out _))
+        {
+            context.Abort();
+            state.Answer(0, "Injected: connection dropped.");
+            return null;
+        }
+
+        if (Faults.Failures.TryTake(Api, out var fail))
+        {
+            if (fail.RetryAfter is not null)
+                response.Headers.RetryAfter = fail.RetryAfter;
+            await WriteErrorAsync(response, fail.Status, fail.Message);
+            state.Answer(fail.Status, fail.Message);
+            return null;
+        }
+
+        byte[] wire = await ReadAllAsync(request.Body, int.MaxValue, context.RequestAborted);
+        state.WireBytes = wire.Length;
+        if (Faults.ProxyBodyLimit is { } proxyLimit && wire.Length > proxyLimit)
+        {
+            // What nginx answers over client_max_body_size: an HTML page, not the API's JSON.
+            response.StatusCode = 413;
+            response.ContentType = "text/html";
+            await response.WriteAsync("<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center></body></html>\n");
+            state.Answer(413, string.Create(CultureInfo.InvariantCulture, $"Proxy: body of {wire.Length:N0} bytes over its limit of {proxyLimit:N0}."));
+            return null;
+        }
+
+        if (!IsAuthorized(request))
+            return await Refuse(401, UnauthorizedMessage);
+
+        if (request.ContentType is not { } contentType || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+            return await Refuse(400, $"Content-Type must be application/json (was \"{request.ContentType}\").");
+
+        byte[] body = wire;
+        if (state.Gzip)
+        {
+            try
+            {
+                using var unzip = new GZipStream(new MemoryStream(wire), CompressionMode.Decompress);
+                body = await ReadAllAsync(unzip, MaxDecompressedBytes, context.RequestAborted);
+            }
+            catch (InvalidDataException ex)
+            {
+                return await Refuse(400, "The body is not valid gzip: " + ex.Message);
+            }
+        }
+        else if (request.Headers.ContentEncoding.Count > 0 && !string.Equals(request.Headers.ContentEncoding, "identity", StringComparison.OrdinalIgnoreCase))
+        {
+            return await Refuse(400, $"Unsupported Content-Encoding \"{request.Headers.ContentEncoding}\" (gzip or none).");
+        }
+
+        state.Bytes = body.Length;
+        if (body.Length > _options.MaxBodyBytes)
+        {
+            return await Refuse(400, string.Create(CultureInfo.InvariantCulture,
+                $"The body has {body.Length:N0} bytes; at most {_options.MaxBodyBytes:N0} bytes (2 MB) are accepted in a single request."));
+        }
+
+        JsonDocument document;
+        try
+        {
+            document = JsonDocument.Parse(body);
+        }
+        catch (JsonException ex)
+        {
+            return await Refuse(400, "The body is not valid JSON: " + ex.Message);
+        }
+
+        using (document)
+        {
+            if (!TryReadEnvelope(document.RootElement, out var events, out state.SentAt, out string? envelopeError))
+                return await Refuse(400, envelopeError!);
+
+            state.Events = events.GetArrayLength();
+            if (state.Events > _options.MaxEvents)
+            {
+                return await Refuse(400, string.Create(CultureInfo.InvariantCulture,
+                    $"The body holds {state.Events:N0} events; at most {_options.MaxEvents:N0} are accepted in a single request."));
+            }
+
+            if (state.Events == 0)
+                return await Refuse(400, "The body holds no events.");
+
+            int index = 0;
+            foreach (var e in events.EnumerateArray())
+            {
+                string? error = e.ValueKind == JsonValueKind.Object ? Validate(e) : "must be a JSON object";
+                if (error is not null)
+                    return await Refuse(400, $"Event {index} ({Describe(e)}): {error}.");
+                index++;
+            }
+
+            if (Faults.PoisonMarker is { } marker)
+            {
+                index = 0;
+                foreach (var e in events.EnumerateArray())
+                {
+                    if (e.GetRawText().Contains(marker, StringComparison.Ordinal))
+                        return await Refuse(400, $"Event {index} ({Describe(e)}) is rejected: it contains \"{marker}\".");
+                    index++;
+                }
+            }
+
+            Faults.Warnings.TryTake(Api, out string? warning);
+            var kept = events.Clone();
+            await WriteAcceptedAsync(response, kept, warning);
+            state.Answer(response.StatusCode, warning is null ? "Accepted." : "Accepted with warning: " + warning);
+            return kept;
+        }
+
+        async Task<JsonElement?> Refuse(int status, string message)
+        {
+            await WriteErrorAsync(response, status, message);
+            state.Answer(status, message);
+            return null;
+        }
+    }
+
+    private static async Task<byte[]> ReadAllAsync(Stream source, int limit, CancellationToken cancellationToken)
+    {
+        using var copy = new MemoryStream();
+        var buffer = new byte[81_920 / 2];
+        int read;
+        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        {
+            if (copy.Length + read > limit)
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"it expands past {limit:N0} bytes"));
+            copy.Write(buffer, 0, read);
+        }
+
+        return copy.ToArray();
+    }
+
+    /// <summary>What is known of one request so far; becomes its <see cref="RequestRecord"/>.</summary>
+    private sealed class RequestState(bool gzip)
+    {
+        public bool Gzip { get; } = gzip;
+
+        public int Status;
+        public long WireBytes = -1;
+        public long Bytes = -1;
+        public int Events = -1;
+        public string? SentAt;
+        public string Message = "";
+
+        public void Answer(int status, string message)
+        {
+            Status = status;
+            Message = message;
+        }
+    }
+}
