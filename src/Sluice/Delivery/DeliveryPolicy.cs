@@ -188,13 +188,25 @@ internal sealed class DeliveryPolicy
         }
     }
 
+    /// <summary>
+    /// After a 413 the endpoint's limit is below the refused length: a lone event lowers it to just below
+    /// that; a larger body halves it (to converge fast) but never below its largest event, which must still fit.
+    /// </summary>
     private void LowerLimit(Batch batch, PendingRange range, SendResult result)
     {
         long refused = batch.RangeLength(range.Start, range.Count);
-        int target = (int)Math.Max(refused / 2, batch.EnvelopeLength + 2);
+        long target = refused - 1;
+        if (range.Count > 1)
+        {
+            long largest = 0;
+            for (int i = range.Start; i < range.Start + range.Count; i++)
+                largest = Math.Max(largest, batch.RangeLength(i, 1));
+            target = Math.Max(refused / 2, largest);
+        }
+
         var open = _partitions(batch.Partition);
         int before = open.MaxBytes;
-        int now = open.LowerMaxBytes(target);
+        int now = open.LowerMaxBytes((int)Math.Max(target, batch.EnvelopeLength + 2));
         if (now < before)
         {
             _diagnose(new DiagnosticEvent(DiagnosticKind.LimitLowered,
