@@ -69,6 +69,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <summary>The settings in force (a validated copy).</summary>
     public SluiceOptions Options => _options;
 
+    /// <summary>Records the serializer has processed: lets tests wait for it without sleeping.</summary>
+    internal long Processed => _assembler.Processed;
+
     /// <summary>A snapshot of the accounting; see <see cref="SluiceCounters"/> for how the numbers add up.</summary>
     public SluiceCounters GetCounters() => _counters.Snapshot(_ring.TotalEnqueued);
 
