@@ -36,6 +36,21 @@ public sealed class ManualTimeProvider : TimeProvider
         }
     }
 
+    /// <summary>Timers currently due at some point (armed).</summary>
+    public int ArmedTimers
+    {
+        get
+        {
+            lock (_lock)
+                return _timers.Count(t => t.DueAt is not null);
+        }
+    }
+
+    /// <summary>How many timer callbacks have run.</summary>
+    public int Fired => Volatile.Read(ref _fired);
+
+    private int _fired;
+
     public void Advance(TimeSpan by)
     {
         DateTimeOffset target;
@@ -63,6 +78,7 @@ public sealed class ManualTimeProvider : TimeProvider
                 due.DueAt = due.Period > TimeSpan.Zero ? _now + due.Period : null;
             }
 
+            Interlocked.Increment(ref _fired);
             due.Fire();
         }
     }
