@@ -17,8 +17,7 @@ internal static class RawJson
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 ThrowHelper.Argument($"{field}: must be one JSON object.", field);
             reader.Skip();
-            if (reader.Read())
-                ThrowHelper.Argument($"{field}: unexpected content after the JSON object at byte {reader.TokenStartIndex}.", field);
+            _ = reader.Read(); // throws on anything but whitespace after the object
         }
         catch (JsonException ex)
         {
