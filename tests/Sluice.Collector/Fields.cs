@@ -50,7 +50,7 @@ internal static partial class Fields
     }
 
     public static string Identity(JsonElement e, string name) =>
-        e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? $"{name} \"{value.GetString()}\"" : $"no {name}";
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? $"{name} \"{value.GetString()}\"" : $"no {name}";
 
     private static string? NonEmptyString(JsonElement value, string name) =>
         value.ValueKind == JsonValueKind.String && value.GetString()!.Length > 0 ? null : $"{name} must be a non-empty string";

@@ -37,5 +37,5 @@ internal sealed class PageEndpoint(ApiRecord record, CollectorOptions options, C
     }
 
     protected override string Describe(JsonElement e) =>
-        e.TryGetProperty("user_id", out _) ? Fields.Identity(e, "user_id") : Fields.Identity(e, "session_id");
+        e.ValueKind == JsonValueKind.Object && e.TryGetProperty("user_id", out _) ? Fields.Identity(e, "user_id") : Fields.Identity(e, "session_id");
 }
