@@ -9,7 +9,8 @@ namespace Sluice.Collector;
 /// One API's request handling, in the order a real deployment applies it: injected faults (delay,
 /// drop, fail), the proxy's body limit (413), credentials (401), then the API itself (400 for a
 /// body over 2,097,152 bytes decompressed, invalid JSON, more than 1,000 events, an invalid field or
-/// a poisoned event; 2xx otherwise). Every request is recorded and, if a log is set, printed.
+/// a poisoned event; 200 otherwise). Every request is recorded (and, if a log is set, printed)
+/// before its answer leaves, so a client that has its answer finds the request recorded.
 /// </summary>
 internal abstract class ApiEndpoint
 {
@@ -59,21 +60,24 @@ internal abstract class ApiEndpoint
         {
             state.Answer(0, "The client went away before the answer.");
         }
-        catch (Exception ex) when (!context.Response.HasStarted)
+        catch (Exception ex)
         {
             // A bug in the collector: answered as the specs' generic 500, and recorded, so a test sees it.
-            await JsonReply.WriteMessageAsync(context.Response, 500, "Internal Server Error: " + ex.Message, SpeaksOfSuccess);
-            state.Answer(500, "Internal Server Error: " + ex);
+            accepted = null;
+            Refuse(state, 500, "Internal Server Error: " + ex.Message);
         }
 
+        // Recorded before the answer leaves, so a client that has its answer finds the request recorded.
         var record = new RequestRecord(state.Status, state.WireBytes, state.Bytes, state.Events, gzip, state.SentAt, state.Message);
         Record.Add(record, accepted is { } events ? [.. events.EnumerateArray()] : null);
         if (_options.Log is { } log)
         {
             double ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            log(string.Create(CultureInfo.InvariantCulture,
-                $"{request.Method} {Path} -> {state.Status} | {Size(state)} | {ms:F1} ms | {state.Message}"));
+            log(string.Create(CultureInfo.InvariantCulture, $"{request.Method} {Path} -> {state.Status} | {Size(state)} | {ms:F1} ms | {state.Message}"));
         }
+
+        if (state.Reply is { } reply)
+            await reply(context.Response);
     }
 
     private static string Size(RequestState s) => s.Bytes < 0
@@ -92,13 +96,14 @@ internal abstract class ApiEndpoint
     /// <summary>Names an event in a rejection message (its user, session or message id).</summary>
     protected abstract string Describe(JsonElement e);
 
-    /// <summary>Writes the 2xx answer.</summary>
+    /// <summary>Writes the 200 answer.</summary>
     protected abstract Task WriteAcceptedAsync(HttpResponse response, JsonElement events, string? warning);
 
     /// <summary>Writes an error answer in the API's shape.</summary>
     protected virtual Task WriteErrorAsync(HttpResponse response, int status, string message) =>
         JsonReply.WriteMessageAsync(response, status, message, SpeaksOfSuccess);
 
+    /// <summary>Decides the answer (in <paramref name="state"/>) without sending it; returns the accepted events.</summary>
     private async Task<JsonElement?> ProcessAsync(HttpContext context, RequestState state)
     {
         var request = context.Request;
@@ -108,8 +113,12 @@ internal abstract class ApiEndpoint
 
         if (Faults.Drops.TryTake(Api, out _))
         {
-            context.Abort();
             state.Answer(0, "Injected: connection dropped.");
+            state.Reply = static r =>
+            {
+                r.HttpContext.Abort();
+                return Task.CompletedTask;
+            };
             return null;
         }
 
@@ -117,28 +126,29 @@ internal abstract class ApiEndpoint
         {
             if (fail.RetryAfter is not null)
                 response.Headers.RetryAfter = fail.RetryAfter;
-            await WriteErrorAsync(response, fail.Status, fail.Message);
-            state.Answer(fail.Status, fail.Message);
-            return null;
+            return Refuse(state, fail.Status, fail.Message);
         }
 
         byte[] wire = await ReadAllAsync(request.Body, int.MaxValue, context.RequestAborted);
         state.WireBytes = wire.Length;
         if (Faults.ProxyBodyLimit is { } proxyLimit && wire.Length > proxyLimit)
         {
-            // What nginx answers over client_max_body_size: an HTML page, not the API's JSON.
-            response.StatusCode = 413;
-            response.ContentType = "text/html";
-            await response.WriteAsync("<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center></body></html>\n");
             state.Answer(413, string.Create(CultureInfo.InvariantCulture, $"Proxy: body of {wire.Length:N0} bytes over its limit of {proxyLimit:N0}."));
+            state.Reply = static r =>
+            {
+                // What nginx answers over client_max_body_size: an HTML page, not the API's JSON.
+                r.StatusCode = 413;
+                r.ContentType = "text/html";
+                return r.WriteAsync("<html><head><title>413 Request Entity Too Large</title></head><body><center><h1>413 Request Entity Too Large</h1></center></body></html>\n");
+            };
             return null;
         }
 
         if (!IsAuthorized(request))
-            return await Refuse(401, UnauthorizedMessage);
+            return Refuse(state, 401, UnauthorizedMessage);
 
         if (request.ContentType is not { } contentType || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
-            return await Refuse(400, $"Content-Type must be application/json (was \"{request.ContentType}\").");
+            return Refuse(state, 400, $"Content-Type must be application/json (was \"{request.ContentType}\").");
 
         byte[] body = wire;
         if (state.Gzip)
@@ -150,18 +160,18 @@ internal abstract class ApiEndpoint
             }
             catch (InvalidDataException ex)
             {
-                return await Refuse(400, "The body is not valid gzip: " + ex.Message);
+                return Refuse(state, 400, "The body is not valid gzip: " + ex.Message);
             }
         }
         else if (request.Headers.ContentEncoding.Count > 0 && !string.Equals(request.Headers.ContentEncoding, "identity", StringComparison.OrdinalIgnoreCase))
         {
-            return await Refuse(400, $"Unsupported Content-Encoding \"{request.Headers.ContentEncoding}\" (gzip or none).");
+            return Refuse(state, 400, $"Unsupported Content-Encoding \"{request.Headers.ContentEncoding}\" (gzip or none).");
         }
 
         state.Bytes = body.Length;
         if (body.Length > _options.MaxBodyBytes)
         {
-            return await Refuse(400, string.Create(CultureInfo.InvariantCulture,
+            return Refuse(state, 400, string.Create(CultureInfo.InvariantCulture,
                 $"The body has {body.Length:N0} bytes; at most {_options.MaxBodyBytes:N0} bytes (2 MB) are accepted in a single request."));
         }
 
@@ -172,30 +182,30 @@ internal abstract class ApiEndpoint
         }
         catch (JsonException ex)
         {
-            return await Refuse(400, "The body is not valid JSON: " + ex.Message);
+            return Refuse(state, 400, "The body is not valid JSON: " + ex.Message);
         }
 
         using (document)
         {
             if (!TryReadEnvelope(document.RootElement, out var events, out state.SentAt, out string? envelopeError))
-                return await Refuse(400, envelopeError!);
+                return Refuse(state, 400, envelopeError!);
 
             state.Events = events.GetArrayLength();
             if (state.Events > _options.MaxEvents)
             {
-                return await Refuse(400, string.Create(CultureInfo.InvariantCulture,
+                return Refuse(state, 400, string.Create(CultureInfo.InvariantCulture,
                     $"The body holds {state.Events:N0} events; at most {_options.MaxEvents:N0} are accepted in a single request."));
             }
 
             if (state.Events == 0)
-                return await Refuse(400, "The body holds no events.");
+                return Refuse(state, 400, "The body holds no events.");
 
             int index = 0;
             foreach (var e in events.EnumerateArray())
             {
                 string? error = e.ValueKind == JsonValueKind.Object ? Validate(e) : "must be a JSON object";
                 if (error is not null)
-                    return await Refuse(400, $"Event {index} ({Describe(e)}): {error}.");
+                    return Refuse(state, 400, $"Event {index} ({Describe(e)}): {error}.");
                 index++;
             }
 
@@ -205,24 +215,24 @@ internal abstract class ApiEndpoint
                 foreach (var e in events.EnumerateArray())
                 {
                     if (e.GetRawText().Contains(marker, StringComparison.Ordinal))
-                        return await Refuse(400, $"Event {index} ({Describe(e)}) is rejected: it contains \"{marker}\".");
+                        return Refuse(state, 400, $"Event {index} ({Describe(e)}) is rejected: it contains \"{marker}\".");
                     index++;
                 }
             }
 
             Faults.Warnings.TryTake(Api, out string? warning);
             var kept = events.Clone();
-            await WriteAcceptedAsync(response, kept, warning);
-            state.Answer(response.StatusCode, warning is null ? "Accepted." : "Accepted with warning: " + warning);
+            state.Answer(200, warning is null ? "Accepted." : "Accepted with warning: " + warning);
+            state.Reply = r => WriteAcceptedAsync(r, kept, warning);
             return kept;
         }
+    }
 
-        async Task<JsonElement?> Refuse(int status, string message)
-        {
-            await WriteErrorAsync(response, status, message);
-            state.Answer(status, message);
-            return null;
-        }
+    private JsonElement? Refuse(RequestState state, int status, string message)
+    {
+        state.Answer(status, message);
+        state.Reply = r => WriteErrorAsync(r, status, message);
+        return null;
     }
 
     private static async Task<byte[]> ReadAllAsync(Stream source, int limit, CancellationToken cancellationToken)
@@ -251,6 +261,9 @@ internal abstract class ApiEndpoint
         public int Events = -1;
         public string? SentAt;
         public string Message = "";
+
+        /// <summary>Sends the answer (or drops the connection); null when the client left.</summary>
+        public Func<HttpResponse, Task>? Reply;
 
         public void Answer(int status, string message)
         {

@@ -6,7 +6,8 @@ namespace Sluice.Collector;
 /// What one API received: every request (<see cref="Requests"/>) and the events of the accepted ones.
 /// Where the API has a message id (the batch API's <c>messageId</c>), an event whose id was already
 /// accepted is not kept again but counted in <see cref="Duplicates"/>: at-least-once redelivery is
-/// visible without spoiling exactly-once checks. Thread-safe: request threads write under the lock,
+/// visible without spoiling exactly-once checks. A request is recorded before its answer is sent.
+/// Thread-safe: request threads write under the lock,
 /// tests read snapshots.
 /// </summary>
 public sealed class ApiRecord
