@@ -39,7 +39,15 @@ public sealed class WireCase
         c => HttpAuthentication.ThriveStack(c.TrackToken, c.PageApiKey),
         [CollectorApi.ThriveStackTrack, CollectorApi.ThriveStackPage], CollectorApi.ThriveStackTrack, null);
 
-    public static IReadOnlyList<WireCase> All { get; } = [ThriveStack];
+    public static WireCase Segment { get; } = new("segment", _ => new SegmentFormat(),
+        c => HttpAuthentication.Segment(c.SegmentWriteKey),
+        [CollectorApi.Segment], CollectorApi.Segment, "messageId");
+
+    public static WireCase PrimeData { get; } = new("primedata", c => new PrimeDataFormat(c.PrimeDataClientId),
+        c => HttpAuthentication.PrimeData(c.PrimeDataClientId, c.PrimeDataAccessToken),
+        [CollectorApi.PrimeData], CollectorApi.PrimeData, null);
+
+    public static IReadOnlyList<WireCase> All { get; } = [ThriveStack, Segment, PrimeData];
 
     public static TheoryData<string> Names => [.. All.Select(c => c.Name)];
 
