@@ -6,13 +6,15 @@ namespace Sluice.Producing;
 /// <summary>
 /// Reads one event in the ThriveStack shape (<c>user_id</c>, <c>session_id</c>, <c>event_name</c>,
 /// <c>timestamp</c>, <c>properties</c>, <c>context</c>): with <c>event_name</c> it is a track,
-/// without it a page. Properties and context stay raw slices of the input. Unknown fields are ignored.
+/// without it a page; an optional <c>name</c> is a page's name, for wire formats that carry one (Segment).
+/// Properties and context stay raw slices of the input. Unknown fields are ignored.
 /// </summary>
 internal ref struct EventJson
 {
     public string? UserId;
     public string? SessionId;
     public string? EventName;
+    public string? Name;
     public DateTimeOffset? Timestamp;
     public ReadOnlySpan<byte> Properties;
     public ReadOnlySpan<byte> Context;
@@ -37,6 +39,7 @@ internal ref struct EventJson
                 if (reader.ValueTextEquals("user_id"u8)) result.UserId = ReadString(ref reader, "user_id");
                 else if (reader.ValueTextEquals("session_id"u8)) result.SessionId = ReadString(ref reader, "session_id");
                 else if (reader.ValueTextEquals("event_name"u8)) result.EventName = ReadString(ref reader, "event_name");
+                else if (reader.ValueTextEquals("name"u8)) result.Name = ReadString(ref reader, "name");
                 else if (reader.ValueTextEquals("timestamp"u8)) result.Timestamp = ReadTimestamp(ref reader);
                 else if (reader.ValueTextEquals("properties"u8)) result.Properties = ReadObject(ref reader, json, "properties");
                 else if (reader.ValueTextEquals("context"u8)) result.Context = ReadObject(ref reader, json, "context");
