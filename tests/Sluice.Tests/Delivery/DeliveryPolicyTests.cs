@@ -262,6 +262,39 @@ public class DeliveryPolicyTests
     }
 
     [Fact]
+    public async Task Retries_hold_no_more_than_the_bounded_queues_and_the_full_mode_applies_upstream_counted()
+    {
+        await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 503), o =>
+        {
+            o.QueueCapacity = 64;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+        });
+
+        // The sender waits to retry (the clock does not move): the sealed-batch queue fills, then the event
+        // queue; from then on Track refuses at once (drop newest), counted. It never blocks the caller.
+        int refused = 0;
+        for (int i = 0; i < 2_000; i++)
+        {
+            if (h.Engine.Track($"u-{i}", "e") == EnqueueResult.QueueFull)
+                refused++;
+        }
+
+        var counters = h.Engine.GetCounters();
+        Assert.Equal(refused, counters.RefusedQueueFull);
+        Assert.Equal(2_000, counters.Accepted + counters.RefusedQueueFull);
+
+        // Held: 64 in the event queue, one batch with the sender, two queued, one waiting to be handed over, the open one.
+        Assert.InRange(counters.Accepted, 64, 64 + (5 * 10));
+
+        var shutdown = h.Engine.ShutdownAsync();
+        await Eventually.True(() => h.Clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the deadline timer");
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown;
+        Assert.Equal(counters.Accepted, result.LostAtShutdown);
+        Conservation.AssertBalanced(result.Counters);
+    }
+
+    [Fact]
     public async Task A_permanent_failure_is_counted_failed_and_not_retried()
     {
         await using var h = new PolicyHarness(_ => SendResult.Failed("Not Found", 404));

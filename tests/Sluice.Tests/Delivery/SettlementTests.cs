@@ -1,7 +1,8 @@
 using System.Buffers;
 using System.Text;
 using Sluice.Batching;
-using Sluice.Delivery.WireFormats;
+using Sluice.Tests.Support;
+using static Sluice.Tests.Support.TestBatches;
 
 namespace Sluice.Tests.Delivery;
 
@@ -62,24 +63,5 @@ public class SettlementTests
         Assert.True(batch.TrySettle(2, out bool last));
         Assert.False(first);
         Assert.True(last);
-    }
-
-    private static Batch Seal(SegmentPool pool, string[] events)
-    {
-        var format = ThriveStackFormat.Instance;
-        var buffer = new BatchBuffer(pool);
-        buffer.Write(format.BatchPrefix(0));
-        int[] ends = ArrayPool<int>.Shared.Rent(events.Length);
-        for (int i = 0; i < events.Length; i++)
-        {
-            if (i > 0)
-                buffer.WriteByte((byte)',');
-            buffer.Write(Encoding.UTF8.GetBytes(events[i]));
-            ends[i] = (int)buffer.Length;
-        }
-
-        var suffix = buffer.WriteContiguous(format.BatchSuffix(0));
-        var body = buffer.Detach(out var first);
-        return new Batch(7, 0, format, events.Length, ends, format.BatchPrefix(0).Length, body, first, suffix, pool);
     }
 }
