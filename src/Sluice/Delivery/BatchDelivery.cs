@@ -181,22 +181,24 @@ internal sealed class BatchDelivery
         }
     }
 
-    private async Task RunAsync(DeliveryJob job, EndpointPause pause)
+    /// <summary>The policy, guarded: a bug in it must still leave the batch accounted for and its sender or probe going on.</summary>
+    private async ValueTask<JobOutcome> RunPolicyAsync(DeliveryJob job)
     {
-        JobOutcome outcome;
         try
         {
-            outcome = await _policy.RunAsync(job).ConfigureAwait(false);
+            return await _policy.RunAsync(job).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            // A bug in the policy: the batch must still be accounted for and the sender go on.
             _diagnose(new DiagnosticEvent(DiagnosticKind.InternalError, $"Delivering batch {job.Batch.Sequence} failed unexpectedly: {ex.Message}", job.Batch.EventCount, ex));
             _settle.FailRemaining(job.Batch, $"Batch {job.Batch.Sequence} to {job.Batch.EndpointPath} could not be delivered: {ex.Message}");
-            End(job);
-            return;
+            return JobOutcome.Finished;
         }
+    }
 
+    private async Task RunAsync(DeliveryJob job, EndpointPause pause)
+    {
+        var outcome = await RunPolicyAsync(job).ConfigureAwait(false);
         if (outcome == JobOutcome.Finished)
         {
             End(job);
@@ -226,14 +228,18 @@ internal sealed class BatchDelivery
             }
             catch (OperationCanceledException)
             {
-                Lose(job);
-                foreach (var waiting in pause.TakeParked())
-                    Lose(waiting);
+                LoseAll(job, pause);
                 return;
             }
 
             Interlocked.Increment(ref _counters.Retries);
-            var outcome = await _policy.RunAsync(job).ConfigureAwait(false);
+            var outcome = await RunPolicyAsync(job).ConfigureAwait(false);
+            if (_abort.IsCancellationRequested)
+            {
+                LoseAll(job, pause); // the deadline passed during the probe: this is no resume
+                return;
+            }
+
             if (outcome == JobOutcome.Unauthorized)
             {
                 _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
@@ -252,6 +258,13 @@ internal sealed class BatchDelivery
                 await AdmitAndRunAsync(held).ConfigureAwait(false);
             return;
         }
+    }
+
+    private void LoseAll(DeliveryJob probe, EndpointPause pause)
+    {
+        Lose(probe);
+        foreach (var parked in pause.TakeParked())
+            Lose(parked);
     }
 
     private void Lose(DeliveryJob job)

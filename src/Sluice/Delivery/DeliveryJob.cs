@@ -27,6 +27,12 @@ internal sealed class DeliveryJob
     /// <summary><see cref="TimeProvider.GetTimestamp"/> of the first attempt since the job started or its endpoint resumed; 0 before.</summary>
     public long StartedAt { get; set; }
 
+    /// <summary>Events of this batch delivered so far.</summary>
+    public int DeliveredEvents { get; set; }
+
+    /// <summary>Events of this batch the server rejected alone (isolated by bisection) so far.</summary>
+    public int RejectedAlone { get; set; }
+
     /// <summary>The answer that paused the endpoint, while this job waits for a probe.</summary>
     public SendResult LastRefusal { get; set; }
 

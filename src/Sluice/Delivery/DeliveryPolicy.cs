@@ -9,13 +9,22 @@ namespace Sluice.Delivery;
 /// Delivers one batch the way DESIGN.md's failure table says: transient failures (429, 5xx, timeouts,
 /// connection errors) are retried with exponential backoff and full jitter, honouring <c>Retry-After</c>,
 /// within a per-body attempt budget and a per-batch time budget, then expire; a 400 bisects the batch
-/// until each invalid event stands alone, delivering the rest; a 413 splits the batch and lowers the
+/// until each invalid event stands alone, delivering the rest (unless the batch proves mostly invalid,
+/// see <see cref="IsolationLimit"/>); a 413 splits the batch and lowers the
 /// partition's byte limit; a 401/403 hands the job back so its endpoint can be paused. Parts are
 /// written as sub-batches (<see cref="Batch.Slice"/>) and released after their send. Thread-safe: one
 /// call per job at a time.
 /// </summary>
 internal sealed class DeliveryPolicy
 {
+    /// <summary>
+    /// Bisection isolates invalid events one by one, at about 2·log2(n) requests each. When a batch has
+    /// shown this many invalid events and fewer valid ones, a server refusing nearly everything (a
+    /// schema change, say) would cost up to 2n requests: from then on a rejected part is counted
+    /// rejected whole instead of being split further. Parts not yet tried still get their request.
+    /// </summary>
+    public const int IsolationLimit = 8;
+
     private const int ExcerptBytes = 200;
 
     private readonly IBatchTransport _transport;
@@ -76,6 +85,7 @@ internal sealed class DeliveryPolicy
             {
                 case SendOutcome.Delivered:
                     job.Pop();
+                    job.DeliveredEvents += range.Count;
                     _settle.Delivered(batch, range.Count);
                     if (result.Warnings is { Count: > 0 } warnings)
                         ReportWarnings(batch, range, result, warnings);
@@ -90,7 +100,14 @@ internal sealed class DeliveryPolicy
                     if (range.Count == 1)
                     {
                         job.Pop();
-                        _settle.RejectedByServer(batch, $"Event {range.Start} of batch {batch.Sequence} to {batch.EndpointPath} was rejected by the server{Status(result)}: {result.Message}. Event: {Excerpt(batch.GetEvent(range.Start))}");
+                        job.RejectedAlone++;
+                        _settle.RejectedByServer(batch, 1, $"Event {range.Start} of batch {batch.Sequence} to {batch.EndpointPath} was rejected by the server{Status(result)}: {result.Message}. Event: {Excerpt(batch.GetEvent(range.Start))}");
+                    }
+                    else if (job.RejectedAlone >= IsolationLimit && job.DeliveredEvents < job.RejectedAlone)
+                    {
+                        job.Pop();
+                        _settle.RejectedByServer(batch, range.Count, $"Events {range.Start}–{range.Start + range.Count - 1} of batch {batch.Sequence} to {batch.EndpointPath} were rejected by the server{Status(result)}: {result.Message}. " +
+                            $"Not bisected further: the batch looks mostly invalid ({job.RejectedAlone} events isolated as invalid, {job.DeliveredEvents} delivered).");
                     }
                     else
                     {
@@ -106,7 +123,7 @@ internal sealed class DeliveryPolicy
                     if (range.Count == 1)
                     {
                         job.Pop();
-                        _settle.RejectedByServer(batch, $"Event {range.Start} of batch {batch.Sequence} to {batch.EndpointPath} is too large for the server even alone{Status(result)}: {result.Message}. Event: {Excerpt(batch.GetEvent(range.Start))}");
+                        _settle.RejectedByServer(batch, 1, $"Event {range.Start} of batch {batch.Sequence} to {batch.EndpointPath} is too large for the server even alone{Status(result)}: {result.Message}. Event: {Excerpt(batch.GetEvent(range.Start))}");
                     }
                     else
                     {

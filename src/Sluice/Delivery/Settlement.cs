@@ -49,12 +49,12 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         Finish(batch, finished);
     }
 
-    public void RejectedByServer(Batch batch, string message)
+    public void RejectedByServer(Batch batch, int events, string message)
     {
-        if (!batch.TrySettle(1, out bool finished))
+        if (!batch.TrySettle(events, out bool finished))
             return;
-        Interlocked.Increment(ref counters.RejectedByServer);
-        diagnose(new DiagnosticEvent(DiagnosticKind.EventRejected, message, 1));
+        Interlocked.Add(ref counters.RejectedByServer, events);
+        diagnose(new DiagnosticEvent(DiagnosticKind.EventRejected, message, events));
         Finish(batch, finished);
     }
 
