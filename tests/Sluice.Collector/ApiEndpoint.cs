@@ -51,7 +51,7 @@ internal abstract class ApiEndpoint
         var request = context.Request;
         bool gzip = string.Equals(request.Headers.ContentEncoding, "gzip", StringComparison.OrdinalIgnoreCase);
         var state = new RequestState(gzip);
-        JsonElement? accepted = null;
+        List<JsonElement>? accepted = null;
         try
         {
             accepted = await ProcessAsync(context, state);
@@ -69,7 +69,7 @@ internal abstract class ApiEndpoint
 
         // Recorded before the answer leaves, so a client that has its answer finds the request recorded.
         var record = new RequestRecord(state.Status, state.WireBytes, state.Bytes, state.Events, gzip, state.SentAt, state.Message);
-        Record.Add(record, accepted is { } events ? [.. events.EnumerateArray()] : null);
+        Record.Add(record, accepted);
         if (_options.Log is { } log)
         {
             double ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
@@ -97,14 +97,14 @@ internal abstract class ApiEndpoint
     protected abstract string Describe(JsonElement e);
 
     /// <summary>Writes the 200 answer.</summary>
-    protected abstract Task WriteAcceptedAsync(HttpResponse response, JsonElement events, string? warning);
+    protected abstract Task WriteAcceptedAsync(HttpResponse response, IReadOnlyList<JsonElement> events, string? warning);
 
     /// <summary>Writes an error answer in the API's shape.</summary>
     protected virtual Task WriteErrorAsync(HttpResponse response, int status, string message) =>
         JsonReply.WriteMessageAsync(response, status, message, SpeaksOfSuccess);
 
     /// <summary>Decides the answer (in <paramref name="state"/>) without sending it; returns the accepted events.</summary>
-    private async Task<JsonElement?> ProcessAsync(HttpContext context, RequestState state)
+    private async Task<List<JsonElement>?> ProcessAsync(HttpContext context, RequestState state)
     {
         var request = context.Request;
         var response = context.Response;
@@ -129,7 +129,7 @@ internal abstract class ApiEndpoint
             return Refuse(state, fail.Status, fail.Message);
         }
 
-        byte[] wire = await ReadAllAsync(request.Body, int.MaxValue, context.RequestAborted);
+        using var wire = await PooledBody.ReadAsync(request.Body, request.ContentLength, int.MaxValue, context.RequestAborted);
         state.WireBytes = wire.Length;
         if (Faults.ProxyBodyLimit is { } proxyLimit && wire.Length > proxyLimit)
         {
@@ -150,24 +150,14 @@ internal abstract class ApiEndpoint
         if (request.ContentType is not { } contentType || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
             return Refuse(state, 400, $"Content-Type must be application/json (was \"{request.ContentType}\").");
 
-        byte[] body = wire;
-        if (state.Gzip)
-        {
-            try
-            {
-                using var unzip = new GZipStream(new MemoryStream(wire), CompressionMode.Decompress);
-                body = await ReadAllAsync(unzip, MaxDecompressedBytes, context.RequestAborted);
-            }
-            catch (InvalidDataException ex)
-            {
-                return Refuse(state, 400, "The body is not valid gzip: " + ex.Message);
-            }
-        }
-        else if (request.Headers.ContentEncoding.Count > 0 && !string.Equals(request.Headers.ContentEncoding, "identity", StringComparison.OrdinalIgnoreCase))
-        {
+        if (!state.Gzip && request.Headers.ContentEncoding.Count > 0 && !string.Equals(request.Headers.ContentEncoding, "identity", StringComparison.OrdinalIgnoreCase))
             return Refuse(state, 400, $"Unsupported Content-Encoding \"{request.Headers.ContentEncoding}\" (gzip or none).");
-        }
 
+        using var unzipped = state.Gzip ? await TryGunzipAsync(wire, context.RequestAborted) : null;
+        if (state.Gzip && unzipped is null)
+            return Refuse(state, 400, "The body is not valid gzip.");
+
+        var body = unzipped ?? wire;
         state.Bytes = body.Length;
         if (body.Length > _options.MaxBodyBytes)
         {
@@ -178,7 +168,8 @@ internal abstract class ApiEndpoint
         JsonDocument document;
         try
         {
-            document = JsonDocument.Parse(body);
+            // The document reads the pooled bytes in place: whatever is kept is cloned before they return to the pool.
+            document = JsonDocument.Parse(body.Memory);
         }
         catch (JsonException ex)
         {
@@ -221,33 +212,32 @@ internal abstract class ApiEndpoint
             }
 
             Faults.Warnings.TryTake(Api, out string? warning);
-            var kept = events.Clone();
+            List<JsonElement> kept = [.. events.EnumerateArray().Select(e => e.Clone())];
             state.Answer(200, warning is null ? "Accepted." : "Accepted with warning: " + warning);
             state.Reply = r => WriteAcceptedAsync(r, kept, warning);
             return kept;
         }
     }
 
-    private JsonElement? Refuse(RequestState state, int status, string message)
+    private List<JsonElement>? Refuse(RequestState state, int status, string message)
     {
         state.Answer(status, message);
         state.Reply = r => WriteErrorAsync(r, status, message);
         return null;
     }
 
-    private static async Task<byte[]> ReadAllAsync(Stream source, int limit, CancellationToken cancellationToken)
+    /// <summary>The decompressed body, or null if it is not valid gzip (or expands past any sane size).</summary>
+    private static async Task<PooledBody?> TryGunzipAsync(PooledBody wire, CancellationToken cancellationToken)
     {
-        using var copy = new MemoryStream();
-        var buffer = new byte[81_920 / 2];
-        int read;
-        while ((read = await source.ReadAsync(buffer, cancellationToken)) > 0)
+        try
         {
-            if (copy.Length + read > limit)
-                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"it expands past {limit:N0} bytes"));
-            copy.Write(buffer, 0, read);
+            using var unzip = new GZipStream(wire.AsStream(), CompressionMode.Decompress);
+            return await PooledBody.ReadAsync(unzip, wire.Length * 4L, MaxDecompressedBytes, cancellationToken);
         }
-
-        return copy.ToArray();
+        catch (InvalidDataException)
+        {
+            return null;
+        }
     }
 
     /// <summary>What is known of one request so far; becomes its <see cref="RequestRecord"/>.</summary>

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text.Json;
 
 namespace Sluice.Collector;
@@ -11,7 +10,7 @@ namespace Sluice.Collector;
 internal sealed class PageEndpoint(ApiRecord record, CollectorOptions options, CollectorFaults faults, CollectorCredentials credentials)
     : ThriveStackEndpoint(CollectorApi.ThriveStackPage, "/api/page", record, options, faults, credentials)
 {
-    private static readonly FrozenSet<string> Known = FrozenSet.Create(StringComparer.Ordinal, "user_id", "session_id", "timestamp", "properties", "context");
+    private static readonly KnownFields Known = new("user_id", "session_id", "timestamp", "properties", "context");
 
     protected override string UnauthorizedMessage => "API key missing or invalid";
 
@@ -26,7 +25,7 @@ internal sealed class PageEndpoint(ApiRecord record, CollectorOptions options, C
     {
         bool user = e.TryGetProperty("user_id", out _);
         bool session = e.TryGetProperty("session_id", out _);
-        return Fields.OnlyKnown(e, Known)
+        return Known.Check(e)
             ?? (user && session ? "either session_id or user_id must be provided, but not both"
                 : !user && !session ? "either session_id or user_id must be provided" : null)
             ?? Fields.OptionalString(e, "user_id")

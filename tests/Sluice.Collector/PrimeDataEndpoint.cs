@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text.Json;
 
 namespace Sluice.Collector;
@@ -14,7 +13,7 @@ namespace Sluice.Collector;
 internal sealed class PrimeDataEndpoint(ApiRecord record, CollectorOptions options, CollectorFaults faults, CollectorCredentials credentials)
     : ApiEndpoint(CollectorApi.PrimeData, "/powehi/smile", record, options, faults, credentials)
 {
-    private static readonly FrozenSet<string> Known = FrozenSet.Create(StringComparer.Ordinal,
+    private static readonly KnownFields Known = new(
         "eventType", "sessionId", "properties", "scope", "timeStamp", "sendAt", "source", "target");
 
     protected override bool SpeaksOfSuccess => false;
@@ -35,11 +34,11 @@ internal sealed class PrimeDataEndpoint(ApiRecord record, CollectorOptions optio
     }
 
     protected override string? Validate(JsonElement e) =>
-        Fields.OnlyKnown(e, Known)
+        Known.Check(e)
         ?? Fields.RequiredString(e, "eventType")
         ?? Fields.RequiredString(e, "sessionId")
         ?? Fields.RequiredString(e, "scope")
-        ?? (e.GetProperty("scope").GetString() == Credentials.PrimeDataClientId ? null : "scope must be exactly the same as the X-Client-Id")
+        ?? (e.GetProperty("scope").ValueEquals(Credentials.PrimeDataClientId) ? null : "scope must be exactly the same as the X-Client-Id")
         ?? Fields.Timestamp(e, "timeStamp", required: true, utc: false)
         ?? Fields.Timestamp(e, "sendAt", required: false, utc: false)
         ?? Fields.OptionalObject(e, "properties")
@@ -48,9 +47,9 @@ internal sealed class PrimeDataEndpoint(ApiRecord record, CollectorOptions optio
 
     protected override string Describe(JsonElement e) => Fields.Identity(e, "sessionId");
 
-    protected override Task WriteAcceptedAsync(HttpResponse response, JsonElement events, string? warning)
+    protected override Task WriteAcceptedAsync(HttpResponse response, IReadOnlyList<JsonElement> events, string? warning)
     {
-        int sessions = events.EnumerateArray().Select(e => e.GetProperty("sessionId").GetString()).Distinct(StringComparer.Ordinal).Count();
+        int sessions = events.Select(e => e.GetProperty("sessionId").GetString()).Distinct(StringComparer.Ordinal).Count();
         return JsonReply.WriteAsync(response, 200, sessions, static (w, n) => w.WriteNumber("updated", n));
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text;
 using System.Text.Json;
 
@@ -16,7 +15,7 @@ namespace Sluice.Collector;
 internal sealed class SegmentEndpoint(ApiRecord record, CollectorOptions options, CollectorFaults faults, CollectorCredentials credentials)
     : ApiEndpoint(CollectorApi.Segment, "/v1/batch", record, options, faults, credentials)
 {
-    private static readonly FrozenSet<string> Known = FrozenSet.Create(StringComparer.Ordinal,
+    private static readonly KnownFields Known = new(
         "type", "userId", "anonymousId", "event", "name", "category", "properties", "context", "integrations",
         "timestamp", "messageId", "sentAt", "receivedAt", "originalTimestamp", "version", "channel");
 
@@ -50,7 +49,7 @@ internal sealed class SegmentEndpoint(ApiRecord record, CollectorOptions options
         if (root.TryGetProperty("sentAt", out var sent))
         {
             sentAt = sent.ValueKind == JsonValueKind.String ? sent.GetString() : sent.GetRawText();
-            error = sent.ValueKind == JsonValueKind.String ? Fields.TimestampText(sentAt!, "sentAt", utc: false) : "sentAt must be a string";
+            error = Fields.TimestampValue(sent, "sentAt", utc: false);
             return error is null;
         }
 
@@ -60,7 +59,7 @@ internal sealed class SegmentEndpoint(ApiRecord record, CollectorOptions options
 
     protected override string? Validate(JsonElement e)
     {
-        string? error = Fields.OnlyKnown(e, Known) ?? Fields.RequiredString(e, "type");
+        string? error = Known.Check(e) ?? Fields.RequiredString(e, "type");
         if (error is not null)
             return error;
         string type = e.GetProperty("type").GetString()!;
@@ -79,6 +78,6 @@ internal sealed class SegmentEndpoint(ApiRecord record, CollectorOptions options
 
     protected override string Describe(JsonElement e) => Fields.Identity(e, "messageId");
 
-    protected override Task WriteAcceptedAsync(HttpResponse response, JsonElement events, string? warning) =>
+    protected override Task WriteAcceptedAsync(HttpResponse response, IReadOnlyList<JsonElement> events, string? warning) =>
         JsonReply.WriteAsync(response, 200, 0, static (w, _) => w.WriteBoolean("success", true));
 }

@@ -23,7 +23,7 @@ internal abstract class ThriveStackEndpoint(CollectorApi api, string path, ApiRe
         return error is null;
     }
 
-    protected override Task WriteAcceptedAsync(HttpResponse response, JsonElement events, string? warning) =>
+    protected override Task WriteAcceptedAsync(HttpResponse response, IReadOnlyList<JsonElement> events, string? warning) =>
         JsonReply.WriteAsync(response, 200, (this, warning), static (w, s) =>
         {
             w.WriteBoolean("success", true);

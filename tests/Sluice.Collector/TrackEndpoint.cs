@@ -1,4 +1,3 @@
-using System.Collections.Frozen;
 using System.Text.Json;
 
 namespace Sluice.Collector;
@@ -11,7 +10,7 @@ namespace Sluice.Collector;
 internal sealed class TrackEndpoint(ApiRecord record, CollectorOptions options, CollectorFaults faults, CollectorCredentials credentials)
     : ThriveStackEndpoint(CollectorApi.ThriveStackTrack, "/api/track", record, options, faults, credentials)
 {
-    private static readonly FrozenSet<string> Known = FrozenSet.Create(StringComparer.Ordinal, "user_id", "event_name", "timestamp", "properties", "context");
+    private static readonly KnownFields Known = new("user_id", "event_name", "timestamp", "properties", "context");
 
     protected override string UnauthorizedMessage => "Access token missing or invalid";
 
@@ -26,7 +25,7 @@ internal sealed class TrackEndpoint(ApiRecord record, CollectorOptions options, 
     }
 
     protected override string? Validate(JsonElement e) =>
-        Fields.OnlyKnown(e, Known)
+        Known.Check(e)
         ?? Fields.RequiredString(e, "user_id")
         ?? Fields.RequiredString(e, "event_name")
         ?? Fields.Timestamp(e, "timestamp", required: true, utc: true)

@@ -57,6 +57,35 @@ public class CollectorValidationTests
     }
 
     [Theory]
+    [InlineData("2024-10-20T15:51:35Z", true, true)]
+    [InlineData("2024-10-20T15:51:35.1Z", true, true)]
+    [InlineData("2024-10-20T15:51:35.123456789Z", true, true)]
+    [InlineData("2024-10-20T15:51:35.059000+00:00", true, true)]
+    [InlineData("2021-10-15T18:49:00+07:00", false, true)]
+    [InlineData("2021-10-15T18:49:00-03:30", false, true)]
+    [InlineData("2021-10-15T18:49:00+07:00", true, false)]
+    [InlineData("2024-10-20T15:51:35", false, false)]
+    [InlineData("2024-10-20T15:51Z", false, false)]
+    [InlineData("2024-10-20", false, false)]
+    [InlineData("2024-13-20T15:51:35Z", false, false)]
+    [InlineData("2024-10-20T15:51:35.Z", false, false)]
+    [InlineData("2024-10-20T15:51:35.1234567890Z", false, false)]
+    [InlineData("2024-10-20t15:51:35Z", false, false)]
+    [InlineData(" 2024-10-20T15:51:35Z", false, false)]
+    [InlineData("20-11-23T22:28:55.111Z", false, false)]
+    public async Task Timestamps_must_be_ISO_8601_with_seconds_and_an_offset(string timestamp, bool utcRequired, bool valid)
+    {
+        // Spec 001: "The event timestamp in UTC using the ISO 8601 format"; spec 004: timeStamp "ISO 8601 datetime format" ("2021-10-15T18:49:00+07:00").
+        await using var collector = await ReferenceCollector.StartAsync();
+        var api = utcRequired ? CollectorApi.ThriveStackTrack : CollectorApi.PrimeData;
+        string e = Event(api, 0).Replace(Timestamp, timestamp, StringComparison.Ordinal);
+
+        var (status, reply, _) = await PostAsync(collector, api, Body(api, [e]));
+
+        Assert.True((status == 200) == valid, reply);
+    }
+
+    [Theory]
     [InlineData(CollectorApi.ThriveStackTrack, "{}", "The body must be a JSON array of events.")]
     [InlineData(CollectorApi.ThriveStackPage, "[]", "The body holds no events.")]
     [InlineData(CollectorApi.Segment, "[]", "The body must be an object with a \"batch\" array.")]
