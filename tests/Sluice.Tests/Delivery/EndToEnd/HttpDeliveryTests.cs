@@ -18,7 +18,8 @@ public class HttpDeliveryTests
     [MemberData(nameof(Formats))]
     public async Task Tens_of_thousands_of_events_arrive_exactly_once_within_the_limits(string format)
     {
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format));
+        // No linger while producing (a loaded machine could seal early): batches close on count or bytes, then the flush.
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), o => o.FlushInterval = TimeSpan.FromMinutes(1));
         run.Produce(20_000);
         run.Produce(3_000, largeEvery: 1, largeBytes: 3_000); // about 3 KB each: batches close on bytes, near 2 MB
 
@@ -36,7 +37,7 @@ public class HttpDeliveryTests
     [MemberData(nameof(Formats))]
     public async Task Gzip_bodies_arrive_compressed_and_the_limits_count_uncompressed_bytes(string format)
     {
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format), http: o => o.Gzip = true);
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), o => o.FlushInterval = TimeSpan.FromMinutes(1), http: o => o.Gzip = true);
         run.Produce(10_000);
         run.Produce(1_500, largeEvery: 1);
 
@@ -87,19 +88,22 @@ public class HttpDeliveryTests
     [MemberData(nameof(Formats))]
     public async Task Slow_answers_within_the_timeout_are_waited_for_and_answers_past_it_are_retried(string format)
     {
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format), http: o => o.RequestTimeout = TimeSpan.FromMilliseconds(500));
-        run.Collector.Faults.DelayNext(2, TimeSpan.FromMilliseconds(100));
-        run.Collector.Faults.DelayNext(2, TimeSpan.FromSeconds(5));
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), http: o => o.RequestTimeout = TimeSpan.FromSeconds(1));
+        run.Collector.Faults.DelayNext(2, TimeSpan.FromMilliseconds(50));
+        run.Collector.Faults.DelayNext(2, TimeSpan.FromSeconds(10));
         run.Produce(10_000);
 
         var result = await run.FinishAsync();
         Assert.Equal(10_000, result.Counters.Delivered);
-        Assert.Equal(2, result.Counters.Retries);
-        Assert.Equal(2, run.Of(DiagnosticKind.SendFailed).Count(d => d.Message.Contains("no answer", StringComparison.Ordinal)));
+
+        // The two held past the timeout were retried (a loaded machine may time out another one too).
+        int timedOut = run.Of(DiagnosticKind.SendFailed).Count(d => d.Message.Contains("no answer", StringComparison.Ordinal));
+        Assert.Equal(timedOut, result.Counters.Retries);
+        Assert.InRange(timedOut, 2, 4);
 
         // A request the client gave up on may still have been processed: at-least-once. This collector stops
         // on the client's abort, so in practice each event arrives once; at most the timed-out batches' events twice.
-        await run.AssertArrivedOnce(Enumerable.Range(0, 10_000), redeliveriesAllowed: 2 * run.Engine.Options.MaxBatchEvents);
+        await run.AssertArrivedOnce(Enumerable.Range(0, 10_000), redeliveriesAllowed: timedOut * run.Engine.Options.MaxBatchEvents);
     }
 
     [Theory]
