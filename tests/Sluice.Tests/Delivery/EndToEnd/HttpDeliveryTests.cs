@@ -2,6 +2,7 @@ using Sluice.Collector;
 using Sluice.Delivery.Transports.Http;
 using Sluice.Diagnostics;
 using Sluice.Tests.Support;
+using Xunit.Abstractions;
 
 namespace Sluice.Tests.Delivery.EndToEnd;
 
@@ -10,7 +11,7 @@ namespace Sluice.Tests.Delivery.EndToEnd;
 /// wire format: tens of thousands of events arrive exactly once and within the limits, and still do
 /// under every fault DESIGN.md's failure table lists. Counters add up in every run.
 /// </summary>
-public class HttpDeliveryTests
+public class HttpDeliveryTests(ITestOutputHelper output)
 {
     public static TheoryData<string> Formats => WireCase.Names;
 
@@ -19,7 +20,7 @@ public class HttpDeliveryTests
     public async Task Tens_of_thousands_of_events_arrive_exactly_once_within_the_limits(string format)
     {
         // No linger while producing (a loaded machine could seal early): batches close on count or bytes, then the flush.
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format), o => o.FlushInterval = TimeSpan.FromMinutes(1));
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), o => o.FlushInterval = TimeSpan.FromMinutes(1), log: output.WriteLine);
         run.Produce(20_000);
         run.Produce(3_000, largeEvery: 1, largeBytes: 3_000); // about 3 KB each: batches close on bytes, near 2 MB
 
@@ -37,7 +38,7 @@ public class HttpDeliveryTests
     [MemberData(nameof(Formats))]
     public async Task Gzip_bodies_arrive_compressed_and_the_limits_count_uncompressed_bytes(string format)
     {
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format), o => o.FlushInterval = TimeSpan.FromMinutes(1), http: o => o.Gzip = true);
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), o => o.FlushInterval = TimeSpan.FromMinutes(1), http: o => o.Gzip = true, log: output.WriteLine);
         run.Produce(10_000);
         run.Produce(1_500, largeEvery: 1);
 
@@ -57,7 +58,7 @@ public class HttpDeliveryTests
     [MemberData(nameof(Formats))]
     public async Task A_storm_of_500s_is_ridden_out_with_retries(string format)
     {
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format));
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), log: output.WriteLine);
         run.Collector.Faults.FailNext(40, 500);
         run.Produce(10_000);
 
@@ -73,7 +74,7 @@ public class HttpDeliveryTests
     [MemberData(nameof(Formats))]
     public async Task Too_many_requests_are_retried_after_the_servers_Retry_After(string format)
     {
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format), o => o.RetryMaxDelay = TimeSpan.FromSeconds(2));
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), o => o.RetryMaxDelay = TimeSpan.FromSeconds(2), log: output.WriteLine);
         run.Collector.Faults.FailNext(3, 429, retryAfter: "1");
         run.Produce(5_000);
 
@@ -88,7 +89,7 @@ public class HttpDeliveryTests
     [MemberData(nameof(Formats))]
     public async Task Slow_answers_within_the_timeout_are_waited_for_and_answers_past_it_are_retried(string format)
     {
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format), http: o => o.RequestTimeout = TimeSpan.FromSeconds(1));
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), http: o => o.RequestTimeout = TimeSpan.FromSeconds(1), log: output.WriteLine);
         run.Collector.Faults.DelayNext(2, TimeSpan.FromMilliseconds(50));
         run.Collector.Faults.DelayNext(2, TimeSpan.FromSeconds(10));
         run.Produce(10_000);
@@ -110,7 +111,7 @@ public class HttpDeliveryTests
     [MemberData(nameof(Formats))]
     public async Task Dropped_connections_are_retried(string format)
     {
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format));
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), log: output.WriteLine);
         run.Collector.Faults.DropNext(5);
         run.Produce(10_000);
 
@@ -125,7 +126,7 @@ public class HttpDeliveryTests
     [MemberData(nameof(Formats))]
     public async Task One_poisoned_event_in_a_full_batch_is_isolated_and_the_other_999_are_delivered(string format)
     {
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format));
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), log: output.WriteLine);
         run.Collector.Faults.RejectEventsContaining("POISON");
         run.Produce(1_000, poison: seq => seq == 637, tracksOnly: true);
 
@@ -147,7 +148,7 @@ public class HttpDeliveryTests
     public async Task A_401_pauses_the_endpoint_until_the_key_is_fixed_and_nothing_is_lost(string format)
     {
         var wire = WireCase.Get(format);
-        await using var run = await HttpRun.StartAsync(wire);
+        await using var run = await HttpRun.StartAsync(wire, log: output.WriteLine);
         run.Collector.Faults.RequireCredential(wire.TrackApi, "rotated-secret");
         run.Produce(5_000);
         await Eventually.True(() => run.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
@@ -170,7 +171,7 @@ public class HttpDeliveryTests
     public async Task A_413_from_a_proxy_with_a_lower_limit_splits_batches_and_lowers_the_limit(string format)
     {
         const int proxyLimit = 100_000;
-        await using var run = await HttpRun.StartAsync(WireCase.Get(format));
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), log: output.WriteLine);
         run.Collector.Faults.SetProxyBodyLimit(proxyLimit);
         run.Produce(10_000);
 
@@ -190,7 +191,7 @@ public class HttpDeliveryTests
     [Fact]
     public async Task ThriveStack_track_and_page_carry_their_own_credentials_and_a_page_key_failure_leaves_track_flowing()
     {
-        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack);
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, log: output.WriteLine);
         run.Collector.Faults.RequireCredential(CollectorApi.ThriveStackPage, "new-page-key");
         run.Produce(2_000);
         await Eventually.True(() => run.Collector.Received(CollectorApi.ThriveStackTrack).EventCount == 1_600, "the track events");
@@ -206,7 +207,7 @@ public class HttpDeliveryTests
     [Fact]
     public async Task Server_warnings_reach_diagnostics_with_the_response_id()
     {
-        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack);
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, log: output.WriteLine);
         run.Collector.Faults.WarnNext(1, "page_url is not a URL", CollectorApi.ThriveStackPage);
         run.Produce(10);
 
@@ -219,7 +220,7 @@ public class HttpDeliveryTests
     [Fact]
     public async Task A_200_with_success_false_is_not_counted_delivered_but_retried()
     {
-        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack);
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, log: output.WriteLine);
         run.Collector.Faults.FailNext(2, 200, api: CollectorApi.ThriveStackTrack, message: "Failed to track the event(s) due to an error.");
         run.Produce(100);
 
@@ -233,7 +234,7 @@ public class HttpDeliveryTests
     [Fact]
     public async Task A_server_that_never_recovers_expires_the_batches_and_says_so()
     {
-        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o => o.MaxSendAttempts = 3);
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o => o.MaxSendAttempts = 3, log: output.WriteLine);
         run.Collector.Faults.FailNext(1_000, 503);
         run.Produce(2_500, tracksOnly: true);
 
@@ -247,11 +248,12 @@ public class HttpDeliveryTests
     [Fact]
     public async Task The_shutdown_deadline_counts_what_a_dead_endpoint_still_holds_and_reports_it()
     {
-        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300));
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(300), log: output.WriteLine);
         run.Collector.Faults.FailNext(100_000, 503);
         run.Produce(1_500, tracksOnly: true);
 
         var result = await run.Engine.ShutdownAsync();
+        output.WriteLine($"lost at the deadline: {result.LostAtShutdown} (timed out: {result.TimedOut}); retries {result.Counters.Retries}, 503 answers {run.CountStatus(503)}");
         Assert.True(result.TimedOut);
         Assert.Equal(1_500, result.LostAtShutdown);
         Conservation.AssertBalanced(result.Counters);

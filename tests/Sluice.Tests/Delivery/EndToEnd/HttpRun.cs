@@ -56,11 +56,14 @@ internal sealed class HttpRun : IAsyncDisposable
 
     public int Produced { get; private set; }
 
+    /// <summary>Where <see cref="FinishAsync"/> writes its summary (the test's output).</summary>
+    public Action<string>? Log { get; set; }
+
     public static async Task<HttpRun> StartAsync(WireCase wire, Action<SluiceOptions>? configure = null, Action<HttpTransportOptions>? http = null,
-        CollectorOptions? collectorOptions = null)
+        CollectorOptions? collectorOptions = null, Action<string>? log = null)
     {
         var collector = await ReferenceCollector.StartAsync(options: collectorOptions);
-        return new HttpRun(wire, collector, configure, http);
+        return new HttpRun(wire, collector, configure, http) { Log = log };
     }
 
     public IEnumerable<DiagnosticEvent> Of(DiagnosticKind kind) => Diagnostics.Where(d => d.Kind == kind);
@@ -100,6 +103,10 @@ internal sealed class HttpRun : IAsyncDisposable
     {
         await Engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(60));
         var result = await Engine.ShutdownAsync();
+        var c = result.Counters;
+        var statuses = Wire.Apis.SelectMany(api => Collector.Received(api).Requests).GroupBy(r => r.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}");
+        Log?.Invoke($"{Wire.Name}: accepted {c.Accepted}, delivered {c.Delivered} in {c.BatchesDelivered} requests, rejected by server {c.RejectedByServer}, " +
+            $"expired {c.Expired}, failed {c.Failed}, lost {c.LostAtShutdown}, retries {c.Retries}; collector answers {string.Join(" ", statuses)}");
         Conservation.AssertBalanced(result.Counters);
         Assert.Equal(Produced, result.Counters.Accepted);
         foreach (var api in Wire.Apis)
