@@ -38,7 +38,7 @@ public sealed class Batch
         _unsettled = eventCount;
     }
 
-    /// <summary>Order in which the engine sealed batches, from 0.</summary>
+    /// <summary>Order in which the engine sealed batches, from 0. The parts of a batch split after a 400 or 413 carry its sequence.</summary>
     public long Sequence { get; }
 
     /// <summary>The wire format's partition (endpoint) this batch goes to.</summary>

@@ -97,39 +97,11 @@ internal sealed class DeliveryPolicy
                     break;
 
                 case SendOutcome.Rejected:
-                    if (range.Count == 1)
-                    {
-                        job.Pop();
-                        job.RejectedAlone++;
-                        _settle.RejectedByServer(batch, 1, $"Event {range.Start} of batch {batch.Sequence} to {batch.EndpointPath} was rejected by the server{Status(result)}: {result.Message}. Event: {Excerpt(batch.GetEvent(range.Start))}");
-                    }
-                    else if (job.RejectedAlone >= IsolationLimit && job.DeliveredEvents < job.RejectedAlone)
-                    {
-                        job.Pop();
-                        _settle.RejectedByServer(batch, range.Count, $"Events {range.Start}–{range.Start + range.Count - 1} of batch {batch.Sequence} to {batch.EndpointPath} were rejected by the server{Status(result)}: {result.Message}. " +
-                            $"Not bisected further: the batch looks mostly invalid ({job.RejectedAlone} events isolated as invalid, {job.DeliveredEvents} delivered).");
-                    }
-                    else
-                    {
-                        if (range.Count == batch.EventCount)
-                            _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed, $"Batch {batch.Sequence} to {batch.EndpointPath} ({batch.EventCount} events) was rejected{Status(result)}: {result.Message}. Bisecting it to deliver the valid events and isolate the invalid ones.", batch.EventCount));
-                        job.Split();
-                    }
-
+                    Rejected(job, range, result);
                     break;
 
                 case SendOutcome.TooLarge:
-                    LowerLimit(batch, range, result);
-                    if (range.Count == 1)
-                    {
-                        job.Pop();
-                        _settle.RejectedByServer(batch, 1, $"Event {range.Start} of batch {batch.Sequence} to {batch.EndpointPath} is too large for the server even alone{Status(result)}: {result.Message}. Event: {Excerpt(batch.GetEvent(range.Start))}");
-                    }
-                    else
-                    {
-                        job.Split();
-                    }
-
+                    TooLarge(job, range, result);
                     break;
 
                 case SendOutcome.Unauthorized:
@@ -145,6 +117,46 @@ internal sealed class DeliveryPolicy
         }
 
         return JobOutcome.Finished;
+    }
+
+    /// <summary>A 400: bisect, unless the part is one event (rejected) or the batch proves mostly invalid.</summary>
+    private void Rejected(DeliveryJob job, PendingRange range, SendResult result)
+    {
+        var batch = job.Batch;
+        if (range.Count == 1)
+        {
+            job.Pop();
+            job.RejectedAlone++;
+            _settle.RejectedByServer(batch, 1, $"Event {range.Start} of batch {batch.Sequence} to {batch.EndpointPath} was rejected by the server{Status(result)}: {result.Message}. Event: {Excerpt(batch.GetEvent(range.Start))}");
+        }
+        else if (job.RejectedAlone >= IsolationLimit && job.DeliveredEvents < job.RejectedAlone)
+        {
+            job.Pop();
+            _settle.RejectedByServer(batch, range.Count, $"Events {range.Start}–{range.Start + range.Count - 1} of batch {batch.Sequence} to {batch.EndpointPath} were rejected by the server{Status(result)}: {result.Message}. " +
+                $"Not bisected further: the batch looks mostly invalid ({job.RejectedAlone} events isolated as invalid, {job.DeliveredEvents} delivered).");
+        }
+        else
+        {
+            if (range.Count == batch.EventCount)
+                _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed, $"Batch {batch.Sequence} to {batch.EndpointPath} ({batch.EventCount} events) was rejected{Status(result)}: {result.Message}. Bisecting it to deliver the valid events and isolate the invalid ones.", batch.EventCount));
+            job.Split();
+        }
+    }
+
+    /// <summary>A 413: lower the endpoint's limit and split, unless the part is one event (rejected).</summary>
+    private void TooLarge(DeliveryJob job, PendingRange range, SendResult result)
+    {
+        var batch = job.Batch;
+        LowerLimit(batch, range, result);
+        if (range.Count == 1)
+        {
+            job.Pop();
+            _settle.RejectedByServer(batch, 1, $"Event {range.Start} of batch {batch.Sequence} to {batch.EndpointPath} is too large for the server even alone{Status(result)}: {result.Message}. Event: {Excerpt(batch.GetEvent(range.Start))}");
+        }
+        else
+        {
+            job.Split();
+        }
     }
 
     /// <summary>One attempt; null if the shutdown deadline cancelled it.</summary>

@@ -3,7 +3,7 @@ namespace Sluice.Delivery;
 /// <summary>
 /// How long to wait before a retry or a probe. Pure arithmetic over the options and a random source,
 /// so the bounds can be checked directly: a retry waits what the server asked (<c>Retry-After</c>)
-/// capped at <see cref="MaxDelay"/>, otherwise a random time in [0, min(MaxDelay, base × 2^(retry−1)))
+/// capped at the maximum delay, otherwise a random time in [0, min(maximum, base × 2^(retry−1)))
 /// ("full jitter"); a probe of a paused endpoint waits a random time in [½d, d) with
 /// d = min(interval × 2^probe, 8 × interval).
 /// </summary>
@@ -11,8 +11,6 @@ internal sealed class RetryPolicy(TimeSpan baseDelay, TimeSpan maxDelay, TimeSpa
 {
     /// <summary>How many times the probe interval may double.</summary>
     public const int MaxProbeDoublings = 3;
-
-    public TimeSpan MaxDelay => maxDelay;
 
     public static RetryPolicy From(SluiceOptions options)
         => new(options.RetryBaseDelay, options.RetryMaxDelay, options.UnauthorizedProbeInterval, options.JitterRandom);
