@@ -14,18 +14,10 @@ namespace Sluice.Tests.Delivery.EndToEnd;
 /// </summary>
 public class HttpThroughputTests(ITestOutputHelper output)
 {
-    private static readonly bool Enabled = Environment.GetEnvironmentVariable("SLUICE_HTTP_THROUGHPUT") == "1";
-
-    [Theory]
+    [OptInTheory("SLUICE_HTTP_THROUGHPUT")]
     [MemberData(nameof(HttpDeliveryTests.Formats), MemberType = typeof(HttpDeliveryTests))]
     public async Task Loopback_throughput(string format)
     {
-        if (!Enabled)
-        {
-            output.WriteLine("Set SLUICE_HTTP_THROUGHPUT=1 to measure.");
-            return;
-        }
-
         int count = int.TryParse(Environment.GetEnvironmentVariable("SLUICE_HTTP_THROUGHPUT_EVENTS"), out int n) ? n : 500_000;
         var wire = WireCase.Get(format);
         foreach (bool gzip in new[] { false, true })
