@@ -115,6 +115,7 @@ internal sealed class FuzzRunner(IFuzzer target, FuzzOptions options, string fuz
     {
         string? outcome = target.LastOutcome;
         bool isNew = outcome is not null && _outcomes.Add(outcome);
+        if (isNew && Environment.GetEnvironmentVariable("FUZZ_DEBUG_OUTCOMES") is not null) Console.Error.WriteLine(outcome);
         if ((force || isNew) && _corpus.Count < MaxCorpus)
             _corpus.Add(input);
     }

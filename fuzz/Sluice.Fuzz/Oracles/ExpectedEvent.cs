@@ -27,43 +27,78 @@ internal sealed class ExpectedEvent
     public byte[]? Context { get; init; }
 
     /// <summary>The event's JSON, written with the engine's writer settings, so its length is the exact size Sluice must count.</summary>
-    public byte[] ToJson()
+    /// <param name="batchStyle">The shape of the engine target's <c>BatchStyleFormat</c> instead of ThriveStack's.</param>
+    public byte[] ToJson(bool batchStyle = false)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions))
         {
-            w.WriteStartObject();
-            if (IsTrack)
-            {
-                w.WriteString("user_id", UserId);
-                w.WriteString("event_name", EventName);
-            }
-            else if (UserId is not null)
-            {
-                w.WriteString("user_id", UserId);
-            }
+            if (batchStyle)
+                WriteBatchStyle(w);
             else
-            {
-                w.WriteString("session_id", SessionId);
-            }
-
-            w.WriteString("timestamp", Format(Timestamp));
-            if (Properties is not null)
-            {
-                w.WritePropertyName("properties");
-                w.WriteRawValue(Properties, skipInputValidation: true);
-            }
-
-            if (Context is not null)
-            {
-                w.WritePropertyName("context");
-                w.WriteRawValue(Context, skipInputValidation: true);
-            }
-
-            w.WriteEndObject();
+                WriteThriveStack(w);
         }
 
         return buffer.WrittenSpan.ToArray();
+    }
+
+    private void WriteThriveStack(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        if (IsTrack)
+        {
+            w.WriteString("user_id", UserId);
+            w.WriteString("event_name", EventName);
+        }
+        else if (UserId is not null)
+        {
+            w.WriteString("user_id", UserId);
+        }
+        else
+        {
+            w.WriteString("session_id", SessionId);
+        }
+
+        w.WriteString("timestamp", Format(Timestamp));
+        if (Properties is not null)
+        {
+            w.WritePropertyName("properties");
+            w.WriteRawValue(Properties, skipInputValidation: true);
+        }
+
+        if (Context is not null)
+        {
+            w.WritePropertyName("context");
+            w.WriteRawValue(Context, skipInputValidation: true);
+        }
+
+        w.WriteEndObject();
+    }
+
+    private void WriteBatchStyle(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("type", IsTrack ? "track" : "page");
+        if (UserId is not null)
+            w.WriteString("userId", UserId);
+        else
+            w.WriteString("anonymousId", SessionId);
+        if (IsTrack)
+            w.WriteString("event", EventName);
+        if (Properties is not null)
+        {
+            w.WritePropertyName("properties");
+            w.WriteRawValue(Properties, skipInputValidation: true);
+        }
+
+        if (Context is not null)
+        {
+            w.WritePropertyName("context");
+            w.WriteRawValue(Context, skipInputValidation: true);
+        }
+
+        w.WriteString("timestamp", Format(Timestamp));
+        w.WriteEndObject();
     }
 
     /// <summary>UTC ISO 8601 with microseconds, as the ThriveStack examples show.</summary>

@@ -14,7 +14,12 @@ internal static class JsonRules
     /// Null if <paramref name="json"/> is one JSON object in valid UTF-8 nesting at most
     /// <paramref name="maxLevels"/> levels (the object itself counts one); otherwise why not.
     /// </summary>
-    public static string? ObjectProblem(ReadOnlySpan<byte> json, int maxLevels)
+    public static string? ObjectProblem(ReadOnlySpan<byte> json, int maxLevels) => Problem(json, maxLevels, objectOnly: true);
+
+    /// <summary>Null if <paramref name="json"/> is one JSON value in valid UTF-8 whose containers nest at most <paramref name="maxLevels"/> levels.</summary>
+    public static string? ValueProblem(ReadOnlySpan<byte> json, int maxLevels) => Problem(json, maxLevels, objectOnly: false);
+
+    private static string? Problem(ReadOnlySpan<byte> json, int maxLevels, bool objectOnly)
     {
         if (!Utf8.IsValid(json))
             return "not valid UTF-8";
@@ -24,7 +29,7 @@ internal static class JsonRules
         {
             if (!reader.Read())
                 return "no JSON value";
-            if (reader.TokenType != JsonTokenType.StartObject)
+            if (objectOnly && reader.TokenType != JsonTokenType.StartObject)
                 return "not an object";
             do
             {

@@ -86,7 +86,7 @@ internal sealed partial class NdjsonEventFuzzer : IFuzzer, IDisposable
         if (model.TimestampText is { } text)
             expected.Timestamp = CheckTimestamp(text, written);
         JsonText.AssertEquivalent(expected.ToJson(), written, "event");
-        LastOutcome = $"sent {(expected.IsTrack ? "track" : "page")} p={expected.Properties is not null} c={expected.Context is not null} t={model.TimestampText is not null}";
+        LastOutcome = $"sent {(expected.IsTrack ? "track" : "page")} p={expected.Properties is not null} c={expected.Context is not null} t={model.TimestampText is not null} size={Bucket(written.Length)} escapes={Bucket(written.AsSpan().Count((byte)'\\'))}";
     }
 
     public void Dispose() => _engine.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(20));
@@ -107,19 +107,27 @@ internal sealed partial class NdjsonEventFuzzer : IFuzzer, IDisposable
         return actual;
     }
 
+    /// <summary>0, or 1 + log2: coarse enough that outcomes stay few.</summary>
+    internal static int Bucket(int n) => n == 0 ? 0 : 1 + (int)Math.Log2(n);
+
     /// <summary>The refusal reason without the variable parts (numbers, quoted values), to tell outcomes apart.</summary>
     internal static string Outcome(Exception ex)
     {
         string message = ex.Message;
-        int cut = message.IndexOf(" (Parameter", StringComparison.Ordinal);
-        if (cut > 0)
-            message = message[..cut];
-        return Variable().Replace(message, "_");
+        foreach (var end in (string[])[" LineNumber:", " (Parameter"])
+        {
+            int cut = message.IndexOf(end, StringComparison.Ordinal);
+            if (cut > 0)
+                message = message[..cut];
+        }
+
+        message = Variable().Replace(message, "_");
+        return message.Length > 100 ? message[..100] : message;
     }
 
-    [GeneratedRegex(@"(Z|z|[+-]\d\d:\d\d)$")]
+    [GeneratedRegex(@"(Z|z|[+-]\d\d(:?\d\d)?)$")]
     private static partial Regex ZoneSuffix();
 
-    [GeneratedRegex(@"'[^']*'|\d+|""[^""]*""")]
+    [GeneratedRegex(@"'.*'|\d+|"".*""", RegexOptions.Singleline)]
     private static partial Regex Variable();
 }

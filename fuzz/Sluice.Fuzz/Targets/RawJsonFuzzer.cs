@@ -95,7 +95,16 @@ internal sealed class RawJsonFuzzer : IFuzzer, IDisposable
         var events = BatchRules.ArrayEvents(sent[0].Batch, MaxBatchBytes, 1);
         OracleFailure.Check(sent[0].Batch.Body.Length == size, "size", $"the batch is {sent[0].Batch.Body.Length} bytes, {size} expected: raw JSON must be copied as given.");
         JsonText.AssertEquivalent(expected.ToJson(), events[0], "event");
-        LastOutcome = $"sent way={way} empty={raw is null}";
+        LastOutcome = $"sent way={way} size={NdjsonEventFuzzer.Bucket(size)} escapes={NdjsonEventFuzzer.Bucket(input.Count((byte)'\\'))} levels={(problem is null && raw is not null ? Levels(raw) : 0)}";
+    }
+
+    private static int Levels(byte[] json)
+    {
+        int deepest = 0;
+        var reader = new System.Text.Json.Utf8JsonReader(json);
+        while (reader.Read())
+            deepest = Math.Max(deepest, reader.CurrentDepth + 1);
+        return deepest;
     }
 
     public void Dispose() => _engine.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(20));

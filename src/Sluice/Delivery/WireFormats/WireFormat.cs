@@ -40,6 +40,10 @@ public abstract class WireFormat
     {
     }
 
-    /// <summary>Writes one event as a complete JSON value.</summary>
+    /// <summary>
+    /// Writes one event as a complete JSON value. Write the user or session id, the track's name,
+    /// and the properties and context the event has: the engine refuses an event as oversize, before
+    /// writing it, when their length alone exceeds the batch limit (a page's name is optional).
+    /// </summary>
     public abstract void WriteEvent(Utf8JsonWriter writer, in EventView e);
 }
