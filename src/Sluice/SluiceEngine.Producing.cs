@@ -184,6 +184,9 @@ public sealed partial class SluiceEngine
             return EnqueueResult.Accepted;
         }
 
+        if (status == EnqueueStatus.Closed && state is not null)
+            state.Chunk = null; // the thread may outlive the engine: don't let its cached state pin a chunk
+
         return Refuse(status == EnqueueStatus.Closed ? EnqueueResult.ShuttingDown : EnqueueResult.QueueFull);
     }
 

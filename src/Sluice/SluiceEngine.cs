@@ -57,7 +57,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         int blocksPerBatch = (int)Math.Min(1024, (_options.MaxBatchBytes / SegmentPool.BlockSize) + 2);
         var segments = new SegmentPool(blocksPerBatch * ((_options.MaxConcurrentSends * 3) + _format.PartitionCount));
         _arenas = new ArenaPool(maxRetained: 64);
-        _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: true);
+        _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
         _assembler = new BatchAssembler(_options, segments, _arenas, _counters, Diagnose);
         _delivery = new BatchDelivery(_options.MaxConcurrentSends, transport, _counters, _time, Diagnose, _abort.Token);
@@ -68,6 +68,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
     /// <summary>The settings in force (a validated copy).</summary>
     public SluiceOptions Options => _options;
+
+    /// <summary>Records the serializer has processed: lets tests wait for it without sleeping.</summary>
+    internal long Processed => _assembler.Processed;
 
     /// <summary>A snapshot of the accounting; see <see cref="SluiceCounters"/> for how the numbers add up.</summary>
     public SluiceCounters GetCounters() => _counters.Snapshot(_ring.TotalEnqueued);
@@ -134,9 +137,6 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
         await _lingerTimer.DisposeAsync().ConfigureAwait(false);
         _metrics.Dispose();
-        foreach (var state in _producers.Values)
-            state.Chunk = null; // threads may outlive the engine; their cached state should not pin a chunk
-        _producers.Dispose();
 
         var counters = GetCounters();
         Debug.Assert(counters.InFlight == 0, "Every accepted event is settled after shutdown.");

@@ -57,6 +57,11 @@ internal sealed class BatchAssembler : IDisposable
 
     public bool HasSealed => _sealed.Count > 0;
 
+    /// <summary>Records processed so far (written, rejected or failed). Written by the serializer only.</summary>
+    public long Processed => Volatile.Read(ref _processed);
+
+    private long _processed;
+
     public OpenBatch Partition(int partition) => _open[partition];
 
     public bool TakeOpenedFlag()
@@ -104,6 +109,7 @@ internal sealed class BatchAssembler : IDisposable
         finally
         {
             Recycle(record.Retired);
+            Volatile.Write(ref _processed, _processed + 1);
         }
     }
 

@@ -51,8 +51,7 @@ internal ref struct EventJson
                 else Skip(ref reader);
             }
 
-            if (reader.Read())
-                ThrowHelper.Argument("Unexpected content after the event object.", nameof(json));
+            _ = reader.Read(); // throws on anything but whitespace after the object
         }
         catch (JsonException ex)
         {

@@ -29,8 +29,7 @@ internal static class RawJson
             if (!reader.Read() || (objectOnly && reader.TokenType != JsonTokenType.StartObject))
                 ThrowHelper.Argument($"{Where(field, member)}: must be one JSON object.", field);
             SkipChecked(ref reader, maxLevels, field, member);
-            if (reader.Read())
-                ThrowHelper.Argument($"{Where(field, member)}: unexpected content after the JSON {(objectOnly ? "object" : "value")} at byte {reader.TokenStartIndex}.", field);
+            _ = reader.Read(); // throws on anything but whitespace after the value
         }
         catch (JsonException ex)
         {

@@ -26,6 +26,21 @@ public sealed class ManualTimeProvider : TimeProvider
         return timer;
     }
 
+    /// <summary>Timers currently due at some point (armed).</summary>
+    public int ArmedTimers
+    {
+        get
+        {
+            lock (_lock)
+                return _timers.Count(t => t.DueAt is not null);
+        }
+    }
+
+    /// <summary>How many timer callbacks have run.</summary>
+    public int Fired => Volatile.Read(ref _fired);
+
+    private int _fired;
+
     public void Advance(TimeSpan by)
     {
         DateTimeOffset target;
@@ -53,6 +68,7 @@ public sealed class ManualTimeProvider : TimeProvider
                 due.DueAt = due.Period > TimeSpan.Zero ? _now + due.Period : null;
             }
 
+            Interlocked.Increment(ref _fired);
             due.Fire();
         }
     }
