@@ -13,10 +13,11 @@ try
 catch (Exception ex) when (ex is ArgumentException or FormatException)
 {
     Console.Error.WriteLine(ex.Message);
-    Console.Error.WriteLine("usage: --target NAME --seconds N [--seed S] [--max-len BYTES] [--timeout S] | --target NAME --replay FILE [--runs N] | --list");
+    Console.Error.WriteLine("usage: --target NAME --seconds N [--seed S] [--max-len BYTES] [--timeout S] | --target NAME --replay FILE [--runs N] | --list; --verbose for details");
     return 64;
 }
 
+FuzzLog.Verbose = options.Verbose;
 if (options.List)
 {
     foreach (var name in FuzzTargets.Names)

@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace Sluice.Fuzz.Driver;
 
-/// <summary>The command line: <c>--target NAME --seconds N [--seed S] [--max-len B] [--timeout S] [--replay FILE [--runs N]] [--fuzz-dir DIR]</c>.</summary>
+/// <summary>The command line: <c>--target NAME --seconds N [--seed S] [--max-len B] [--timeout S] [--replay FILE [--runs N]] [--fuzz-dir DIR] [--verbose]</c>.</summary>
 internal sealed class FuzzOptions
 {
     public string? Target { get; private set; }
@@ -24,6 +24,8 @@ internal sealed class FuzzOptions
 
     public bool List { get; private set; }
 
+    public bool Verbose { get; private set; }
+
     public static FuzzOptions Parse(string[] args)
     {
         var o = new FuzzOptions();
@@ -41,6 +43,7 @@ internal sealed class FuzzOptions
                 case "--runs": o.Runs = int.Parse(Value(), CultureInfo.InvariantCulture); break;
                 case "--fuzz-dir": o.FuzzDirectory = Value(); break;
                 case "--list": o.List = true; break;
+                case "--verbose": o.Verbose = true; break;
                 default: throw new ArgumentException($"Unknown argument {args[i]}.");
             }
         }

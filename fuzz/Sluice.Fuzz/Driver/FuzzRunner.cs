@@ -115,7 +115,8 @@ internal sealed class FuzzRunner(IFuzzer target, FuzzOptions options, string fuz
     {
         string? outcome = target.LastOutcome;
         bool isNew = outcome is not null && _outcomes.Add(outcome);
-        if (isNew && Environment.GetEnvironmentVariable("FUZZ_DEBUG_OUTCOMES") is not null) Console.Error.WriteLine(outcome);
+        if (isNew)
+            FuzzLog.Line("new outcome: " + outcome);
         if ((force || isNew) && _corpus.Count < MaxCorpus)
             _corpus.Add(input);
     }
@@ -131,6 +132,8 @@ internal sealed class FuzzRunner(IFuzzer target, FuzzOptions options, string fuz
         output.WriteLine($"CRASH target={target.Name} seed={options.Seed} after {executions:N0} executions ({elapsed.TotalSeconds:F1} s)");
         output.WriteLine($"  input: {path} ({minimal.Length} bytes, minimised from {input.Length})");
         output.WriteLine($"  error: {failure.GetType().Name}: {FirstLine(failure.Message)}");
+        if (minimal.Length <= 4096)
+            output.WriteLine($"  input as base64 (decode into a file to replay): {Convert.ToBase64String(minimal)}");
         output.WriteLine($"  replay: dotnet run -c Release --project fuzz/Sluice.Fuzz -- --target {target.Name} --replay {path}");
         return 1;
     }

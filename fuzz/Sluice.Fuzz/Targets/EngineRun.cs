@@ -447,13 +447,13 @@ internal sealed class EngineRun
             else failed += events.Count;
         }
 
-        if (Environment.GetEnvironmentVariable("FUZZ_DEBUG") is not null)
+        if (FuzzLog.Verbose)
         {
-            Console.WriteLine($"options: events={_options.MaxBatchEvents} bytes={_options.MaxBatchBytes} queue={_options.QueueCapacity} mode={_options.FullMode} style={_batchStyle}");
+            FuzzLog.Line($"options: events={_options.MaxBatchEvents} bytes={_options.MaxBatchBytes} queue={_options.QueueCapacity} mode={_options.FullMode} style={_batchStyle}");
             foreach (var e in _expected.Values.OrderBy(e => e.Id))
-                Console.WriteLine($"  expected {e.Id} p{e.Partition} {e.Json.Length}+{Envelope} B seen={seen.Contains(e.Id)}: {JsonText.Quote(Encoding.UTF8.GetString(e.Json))}");
+                FuzzLog.Line($"  expected {e.Id} p{e.Partition} {e.Json.Length}+{Envelope} B sent={seen.Contains(e.Id)}: {JsonText.Quote(Encoding.UTF8.GetString(e.Json))}");
             foreach (var diagnostic in _diagnostics)
-                Console.WriteLine($"  diagnostic {diagnostic.Kind}: {diagnostic.Message}");
+                FuzzLog.Line($"  diagnostic {diagnostic.Kind}: {diagnostic.Message}");
         }
 
         string counters = $"counters {c}; tallied accepted={_accepted} queueFull={_queueFull} shuttingDown={_shuttingDown}, seen={seen.Count} delivered={delivered} failed={failed}";

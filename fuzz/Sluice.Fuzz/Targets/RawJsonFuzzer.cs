@@ -95,7 +95,7 @@ internal sealed class RawJsonFuzzer : IFuzzer, IDisposable
         var events = BatchRules.ArrayEvents(sent[0].Batch, MaxBatchBytes, 1);
         OracleFailure.Check(sent[0].Batch.Body.Length == size, "size", $"the batch is {sent[0].Batch.Body.Length} bytes, {size} expected: raw JSON must be copied as given.");
         JsonText.AssertEquivalent(expected.ToJson(), events[0], "event");
-        LastOutcome = $"sent way={way} size={NdjsonEventFuzzer.Bucket(size)} escapes={NdjsonEventFuzzer.Bucket(input.Count((byte)'\\'))} levels={(problem is null && raw is not null ? Levels(raw) : 0)}";
+        LastOutcome = $"sent way={way} size={NdjsonEventFuzzer.Bucket(size)} escapes={NdjsonEventFuzzer.Bucket(input.Count((byte)'\\'))} levels={NdjsonEventFuzzer.Bucket(problem is null && raw is not null ? Levels(raw) : 0)}";
     }
 
     private static int Levels(byte[] json)
