@@ -91,7 +91,8 @@ public sealed partial class SluiceEngine
     /// <summary>
     /// Enqueues one event given as a JSON object in the ThriveStack shape (<c>user_id</c>, <c>session_id</c>,
     /// <c>event_name</c>, <c>timestamp</c>, <c>properties</c>, <c>context</c>): a track if it has
-    /// <c>event_name</c>, otherwise a page. For wrapping SDKs and NDJSON replay.
+    /// <c>event_name</c>, otherwise a page, whose optional <c>name</c> is its name for formats that carry one.
+    /// For wrapping SDKs and NDJSON replay.
     /// </summary>
     /// <exception cref="ArgumentException">The JSON is invalid or misses a required field; the message says which.</exception>
     public EnqueueResult EnqueueJson(ReadOnlySpan<byte> eventJson)
@@ -99,7 +100,7 @@ public sealed partial class SluiceEngine
         var e = EventJson.Parse(eventJson);
         return e.Kind == EventKind.Track
             ? TrackJson(e.UserId!, e.EventName!, e.Properties, e.Context, e.Timestamp)
-            : PageJson(e.UserId, e.SessionId, e.Properties, e.Context, e.Timestamp);
+            : PageJson(e.UserId, e.SessionId, e.Properties, e.Context, e.Timestamp, e.Name);
     }
 
     private EnqueueResult Enqueue<TProps, TContext>(EventKind kind, string? userId, string? sessionId, string? name,

@@ -60,7 +60,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
         _assembler = new BatchAssembler(_options, segments, _arenas, _counters, Diagnose);
-        _delivery = new BatchDelivery(_options.MaxConcurrentSends, transport, _counters, _time, Diagnose, _abort.Token);
+        _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, Diagnose, _abort.Token);
         _metrics = new SluiceMetrics(_options.Name, GetCounters);
         _lingerTimer = _time.CreateTimer(static s => ((SluiceEngine)s!).OnLinger(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _consumer = Task.Run(ConsumeAsync);
@@ -121,7 +121,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
         // Senders finish when the queue is empty, or promptly after the deadline if the transport
         // honours cancellation; one that ignores it gets a short grace, then its batch is written off.
-        var senders = _delivery.Completion;
+        var senders = _delivery.WhenCompletedAsync();
         if (!senders.IsCompleted)
         {
             var forced = WhenAbortedAsync(graceAfterDeadline: TimeSpan.FromSeconds(1));

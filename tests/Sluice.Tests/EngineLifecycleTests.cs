@@ -127,15 +127,21 @@ public class EngineLifecycleTests
     }
 
     [Fact]
-    public async Task A_transport_that_throws_fails_its_batches_and_the_engine_goes_on()
+    public async Task A_transport_that_throws_is_retried_then_its_batches_expire_and_the_engine_goes_on()
     {
         var diagnostics = new List<DiagnosticEvent>();
-        var engine = new SluiceEngine(new SluiceOptions { MaxBatchEvents = 5, OnDiagnostic = d => { lock (diagnostics) diagnostics.Add(d); } }, new ThrowingTransport());
+        var transport = new ThrowingTransport();
+        var engine = new SluiceEngine(new SluiceOptions
+        {
+            MaxBatchEvents = 5, MaxSendAttempts = 2, RetryBaseDelay = TimeSpan.FromMilliseconds(1), OnDiagnostic = d => { lock (diagnostics) diagnostics.Add(d); },
+        }, transport);
         for (int i = 0; i < 23; i++)
             new TestEvent(i, false, "").SendTo(engine);
         var result = await engine.ShutdownAsync();
 
-        Assert.Equal(23, result.Counters.Failed);
+        // The transport contract: an exception is a transient failure, retried within the attempt budget.
+        Assert.Equal(23, result.Counters.Expired);
+        Assert.Equal(10, transport.Calls);
         Assert.Equal(0, result.Counters.InFlight);
         Assert.Contains(diagnostics, d => d.Kind == DiagnosticKind.SendFailed && d.Exception is IOException);
     }

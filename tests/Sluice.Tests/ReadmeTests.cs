@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sluice.Delivery.Transports;
+using Sluice.Delivery.Transports.Http;
 using Sluice.Producing;
 
 namespace Sluice.Tests;
@@ -9,7 +10,11 @@ public sealed class ReadmeTests : IDisposable
 {
     private readonly string _out = Path.Combine(Path.GetTempPath(), "sluice-readme-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose() => Directory.Delete(_out, recursive: true);
+    public void Dispose()
+    {
+        if (Directory.Exists(_out))
+            Directory.Delete(_out, recursive: true);
+    }
 
     [Fact]
     public async Task The_quick_start_writes_a_track_and_a_page_batch()
@@ -20,6 +25,30 @@ public sealed class ReadmeTests : IDisposable
         Assert.Equal(2, files.Length);
         int events = files.Sum(f => JsonDocument.Parse(File.ReadAllBytes(f)).RootElement.GetArrayLength());
         Assert.Equal(3, events);
+    }
+
+    [Fact]
+    public async Task The_HTTP_snippet_delivers_to_a_ThriveStack_API()
+    {
+        await using var collector = await Sluice.Collector.ReferenceCollector.StartAsync();
+        await HttpSnippet(collector.BaseAddress, collector.Credentials.TrackToken, collector.Credentials.PageApiKey);
+
+        Assert.Equal(1, collector.Received(Sluice.Collector.CollectorApi.ThriveStackTrack).EventCount);
+        Assert.Equal(1, collector.Received(Sluice.Collector.CollectorApi.ThriveStackPage).EventCount);
+    }
+
+    private static async Task HttpSnippet(Uri baseAddress, string trackToken, string pageApiKey)
+    {
+        // --- README transports snippet (with the API address → baseAddress) ---
+        using var http = new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = baseAddress,
+            Authentication = HttpAuthentication.ThriveStack(trackToken, pageApiKey), // or .Segment(writeKey), .PrimeData(id, token)
+        });
+        await using var engine = new SluiceEngine(new SluiceOptions(), http);
+
+        engine.Track("user-42", "signed_up");
+        engine.Page(userId: null, sessionId: "1rwttH3IN");
     }
 
     private static async Task QuickStart(string outDir)

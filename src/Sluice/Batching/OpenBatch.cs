@@ -18,6 +18,22 @@ internal sealed class OpenBatch(int partition, int maxBytes, SegmentPool pool)
 
     private int _maxBytes = maxBytes;
 
+    /// <summary>Lowers <see cref="MaxBytes"/> to <paramref name="value"/> unless it is already lower; never raises it. Any thread.</summary>
+    /// <returns>The limit now in force.</returns>
+    public int LowerMaxBytes(int value)
+    {
+        int current = Volatile.Read(ref _maxBytes);
+        while (value < current)
+        {
+            int seen = Interlocked.CompareExchange(ref _maxBytes, value, current);
+            if (seen == current)
+                return value;
+            current = seen;
+        }
+
+        return current;
+    }
+
     /// <summary>Whether the prefix has been written (the batch exists, possibly with no event yet).</summary>
     public bool IsOpen;
 

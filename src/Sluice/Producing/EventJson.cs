@@ -6,16 +6,17 @@ namespace Sluice.Producing;
 /// <summary>
 /// Reads one event in the ThriveStack shape (<c>user_id</c>, <c>session_id</c>, <c>event_name</c>,
 /// <c>timestamp</c>, <c>properties</c>, <c>context</c>): with <c>event_name</c> it is a track,
-/// without it a page. Properties and context stay raw slices of the input. Unknown fields are
-/// ignored; a known field given twice is refused (receivers disagree on which one wins). Lone
-/// surrogate escapes in strings become U+FFFD. Nesting: <see cref="PropertiesWriter.MaxDepth"/>
-/// levels inside any member.
+/// without it a page; an optional <c>name</c> is a page's name, for wire formats that carry one (Segment).
+/// Properties and context stay raw slices of the input. Unknown fields are ignored; a known field
+/// given twice is refused (receivers disagree on which one wins). Lone surrogate escapes in strings
+/// become U+FFFD. Nesting: <see cref="PropertiesWriter.MaxDepth"/> levels inside any member.
 /// </summary>
 internal ref struct EventJson
 {
     public string? UserId;
     public string? SessionId;
     public string? EventName;
+    public string? Name;
     public DateTimeOffset? Timestamp;
     public ReadOnlySpan<byte> Properties;
     public ReadOnlySpan<byte> Context;
@@ -45,6 +46,7 @@ internal ref struct EventJson
                 else if (reader.ValueTextEquals("user_id"u8)) result.UserId = ReadString(ref reader, "user_id", ref seen, 1);
                 else if (reader.ValueTextEquals("session_id"u8)) result.SessionId = ReadString(ref reader, "session_id", ref seen, 2);
                 else if (reader.ValueTextEquals("event_name"u8)) result.EventName = ReadString(ref reader, "event_name", ref seen, 4);
+                else if (reader.ValueTextEquals("name"u8)) result.Name = ReadString(ref reader, "name", ref seen, 64);
                 else if (reader.ValueTextEquals("timestamp"u8)) result.Timestamp = ReadTimestamp(ref reader, ref seen);
                 else if (reader.ValueTextEquals("properties"u8)) result.Properties = ReadObject(ref reader, json, "properties", ref seen, 16);
                 else if (reader.ValueTextEquals("context"u8)) result.Context = ReadObject(ref reader, json, "context", ref seen, 32);

@@ -4,7 +4,7 @@ using Sluice.Delivery.Transports;
 
 namespace Sluice.Tests.Support;
 
-/// <summary>Reads ThriveStack batch bodies back.</summary>
+/// <summary>Reads batch bodies back: ThriveStack arrays, or the events array of an envelope.</summary>
 public static class BatchJson
 {
     /// <summary>Parses a body (throws if it is not valid JSON) and returns its events.</summary>
@@ -28,5 +28,14 @@ public static class BatchJson
             if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
                 _ = reader.GetString();
         }
+    }
+
+    /// <summary>Parses an envelope body (<c>{"batch":[...]}</c>, <c>{"events":[...]}</c>) and returns the events of its <paramref name="arrayProperty"/>.</summary>
+    public static List<JsonElement> Events(ReceivedBatch batch, string arrayProperty)
+    {
+        using var doc = JsonDocument.Parse(batch.Body);
+        var array = doc.RootElement.GetProperty(arrayProperty);
+        Assert.Equal(JsonValueKind.Array, array.ValueKind);
+        return array.EnumerateArray().Select(e => e.Clone()).ToList();
     }
 }

@@ -26,6 +26,16 @@ public sealed class ManualTimeProvider : TimeProvider
         return timer;
     }
 
+    /// <summary>How far ahead each armed timer is due, soonest first.</summary>
+    public IReadOnlyList<TimeSpan> PendingDelays
+    {
+        get
+        {
+            lock (_lock)
+                return _timers.Where(t => t.DueAt is not null).Select(t => t.DueAt!.Value - _now).Order().ToArray();
+        }
+    }
+
     /// <summary>Timers currently due at some point (armed).</summary>
     public int ArmedTimers
     {

@@ -6,9 +6,9 @@ namespace Sluice.Delivery.WireFormats;
 /// <summary>
 /// How events and the batch envelope are written for one receiving API, and which endpoint each
 /// event goes to. A body is <see cref="BatchPrefix"/>, the events separated by commas, then
-/// <see cref="BatchSuffix"/>; the batch limits count all of it. Implementations are stateless
-/// and are called from the engine's single serializer thread (and, for <see cref="StampBeforeSend"/>,
-/// from senders).
+/// <see cref="BatchSuffix"/>; the batch limits count all of it. Implementations are immutable
+/// (stateless, or holding only their settings) and are called from the engine's single serializer
+/// thread (and, for <see cref="StampBeforeSend"/>, from senders).
 /// </summary>
 public abstract class WireFormat
 {

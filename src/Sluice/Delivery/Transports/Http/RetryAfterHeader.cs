@@ -1,0 +1,59 @@
+using System.Globalization;
+
+namespace Sluice.Delivery.Transports.Http;
+
+/// <summary>
+/// Parses a <c>Retry-After</c> value (RFC 9110 §10.2.3): delta-seconds, or an HTTP-date in any of the three
+/// forms a recipient must accept (IMF-fixdate, RFC 850, asctime). Anything else is ignored (null). The
+/// result is never negative (a date in the past means now) and never above <see cref="Ceiling"/>. Never throws.
+/// </summary>
+internal static class RetryAfterHeader
+{
+    /// <summary>The largest wait a reply can ask for; the delivery policy caps it further (<see cref="SluiceOptions.RetryMaxDelay"/>).</summary>
+    public static readonly TimeSpan Ceiling = TimeSpan.FromDays(1);
+
+    private static readonly string[] DateFormats =
+    [
+        "ddd, dd MMM yyyy HH:mm:ss 'GMT'",   // IMF-fixdate: Sun, 06 Nov 1994 08:49:37 GMT
+        "dddd, dd-MMM-yy HH:mm:ss 'GMT'",    // RFC 850:     Sunday, 06-Nov-94 08:49:37 GMT
+        "ddd MMM d HH:mm:ss yyyy",           // asctime:     Sun Nov  6 08:49:37 1994
+    ];
+
+    /// <param name="value">The header's value as received, or null if there was none.</param>
+    /// <param name="now">The time the reply was made (its <c>Date</c> header, else the local clock), for HTTP-dates.</param>
+    public static TimeSpan? Parse(string? value, DateTimeOffset now)
+    {
+        if (value is null)
+            return null;
+        var text = value.AsSpan().Trim(" \t");
+        if (text.IsEmpty)
+            return null;
+
+        if (IsDigits(text))
+        {
+            // Delta-seconds; a value too large to represent is simply "very long".
+            return text.Length > 9 ? Ceiling : Clamp(TimeSpan.FromSeconds(int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture)));
+        }
+
+        if (DateTimeOffset.TryParseExact(text, DateFormats, CultureInfo.InvariantCulture,
+                DateTimeStyles.AllowInnerWhite | DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
+        {
+            return Clamp(date - now);
+        }
+
+        return null;
+    }
+
+    private static bool IsDigits(ReadOnlySpan<char> text)
+    {
+        foreach (char c in text)
+        {
+            if (c is < '0' or > '9')
+                return false;
+        }
+
+        return true;
+    }
+
+    private static TimeSpan Clamp(TimeSpan wait) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait > Ceiling ? Ceiling : wait;
+}
