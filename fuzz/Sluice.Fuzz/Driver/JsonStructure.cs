@@ -17,9 +17,28 @@ internal sealed class JsonStructure
     /// <summary>Byte ranges of string contents (between the quotes), names included.</summary>
     public List<(int Start, int End)> Strings { get; } = [];
 
+    /// <summary>Reads from the first <c>{</c> or <c>[</c>, so a binary prefix (the server-reply target's control bytes) is skipped.</summary>
     public static JsonStructure Of(ReadOnlySpan<byte> input)
     {
+        int offset = input.IndexOfAny((byte)'{', (byte)'[');
         var s = new JsonStructure();
+        if (offset < 0)
+            return s;
+        s.Read(input[offset..]);
+        if (offset > 0)
+        {
+            foreach (var list in (List<(int Start, int End)>[])[s.Values, s.Members, s.Strings])
+            {
+                for (int i = 0; i < list.Count; i++)
+                    list[i] = (list[i].Start + offset, list[i].End + offset);
+            }
+        }
+
+        return s;
+    }
+
+    private void Read(ReadOnlySpan<byte> input)
+    {
         var reader = new Utf8JsonReader(input, new JsonReaderOptions { MaxDepth = 100_000, AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
         var open = new Stack<(int Start, int MemberStart)>();
         int memberStart = -1;
@@ -33,7 +52,7 @@ internal sealed class JsonStructure
                 {
                     case JsonTokenType.PropertyName:
                         memberStart = start;
-                        s.Strings.Add((start + 1, start + 1 + reader.ValueSpan.Length));
+                        Strings.Add((start + 1, start + 1 + reader.ValueSpan.Length));
                         continue;
                     case JsonTokenType.StartObject:
                     case JsonTokenType.StartArray:
@@ -43,18 +62,18 @@ internal sealed class JsonStructure
                     case JsonTokenType.EndObject:
                     case JsonTokenType.EndArray:
                         if (open.Count == 0)
-                            return s;
+                            return;
                         var (containerStart, containerMember) = open.Pop();
-                        s.Add(containerStart, end, containerMember);
+                        Add(containerStart, end, containerMember);
                         break;
                     case JsonTokenType.String:
-                        s.Strings.Add((start + 1, start + 1 + reader.ValueSpan.Length));
-                        s.Add(start, end, memberStart);
+                        Strings.Add((start + 1, start + 1 + reader.ValueSpan.Length));
+                        Add(start, end, memberStart);
                         break;
                     case JsonTokenType.Comment:
                         continue;
                     default:
-                        s.Add(start, end, memberStart);
+                        Add(start, end, memberStart);
                         break;
                 }
 
@@ -65,8 +84,6 @@ internal sealed class JsonStructure
         {
             // The rest is not JSON; what was read so far is enough.
         }
-
-        return s;
     }
 
     private void Add(int start, int end, int memberStart)
