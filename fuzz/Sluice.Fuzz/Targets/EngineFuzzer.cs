@@ -1,12 +1,14 @@
 namespace Sluice.Fuzz.Targets;
 
 /// <summary>
-/// Target 3: an engine with random options fed a random program of events (see <see cref="EngineRun"/>).
-/// Oracles: every batch strictly valid JSON within both limits; every accepted event sent exactly once
-/// as the model expects, or counted as oversize (only if it cannot fit) or evicted; per-producer order;
-/// batches closed for size are maximal; the counters add up to the calls' results and to what the
-/// transport saw; no internal error; the engine still accepts afterwards. The input is a program,
-/// not JSON, so no dictionary.
+/// Target 3: an engine with random options fed a random program of events, delivering to a server
+/// with one random behaviour (see <see cref="EngineRun"/>, <see cref="FuzzServer"/>). Oracles: every
+/// body strictly valid JSON within both limits; every event sent as the model expects, delivered at
+/// most once, ending in the state its last answer implies (and what the server's behaviour implies:
+/// bisection delivers all but the poison, splitting delivers all that fit the proxy, retries deliver
+/// within the attempts allowed) or counted oversize only if it cannot fit, or evicted; per-producer
+/// order; maximal batches; counters equal to the calls' results and the answers given; no internal
+/// error; the engine still accepts afterwards. The input is a program, not JSON, so no dictionary.
 /// </summary>
 internal sealed class EngineFuzzer : IFuzzer
 {

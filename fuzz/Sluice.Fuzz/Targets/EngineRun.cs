@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Sluice.Delivery;
+using Sluice.Delivery.Transports;
 using Sluice.Delivery.WireFormats;
 using Sluice.Diagnostics;
 using Sluice.Fuzz.Oracles;
@@ -23,12 +24,16 @@ internal sealed class EngineRun
     private const int BurstIds = 1_000_000;
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
 
+    /// <summary>How far the clock moves each time the program waits for the engine: one retry or probe interval.</summary>
+    private static readonly TimeSpan ClockStep = TimeSpan.FromSeconds(1);
+
     private readonly FuzzData _d;
     private readonly ValueGen _gen;
     private readonly ManualTimeProvider _clock = new();
     private readonly SluiceOptions _options;
     private readonly bool _batchStyle;
     private readonly RecordingTransport _transport;
+    private readonly FuzzServer _server;
     private readonly ConcurrentQueue<DiagnosticEvent> _diagnostics = new();
     private readonly ConcurrentDictionary<int, Expected> _expected = new();
 
@@ -51,21 +56,28 @@ internal sealed class EngineRun
         _gen = new ValueGen(_d);
         _batchStyle = _d.OneIn(3);
         var format = _batchStyle ? (WireFormat)BatchStyleFormat.Instance : ThriveStackFormat.Instance;
-        int failEvery = _d.Pick((int[])[0, 0, 0, 2, 3, 5]);
-        bool throws = _d.OneIn(2);
-        _transport = new RecordingTransport(failEvery == 0 ? null : batch => batch.Sequence % failEvery != failEvery - 1
-            ? SendResult.Delivered
-            : throws ? null : SendResult.Failed("The fuzz transport refuses this batch."));
+        var mode = _d.OneIn(3) ? ServerMode.Perfect : (ServerMode)_d.Int(7);
+        _server = new FuzzServer(mode, proxyLimit: _d.Pick((int[])[150, 400, 1000, 5000]), flakyAttempts: 1 + _d.Int(3), unauthorizedAttempts: 1 + _d.Int(3),
+            retryAfter: _d.Pick((TimeSpan?[])[null, TimeSpan.Zero, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1)]), throws: _d.OneIn(3));
+        _transport = new RecordingTransport(body => _server.Answer(body, Ids(body)));
+        bool failures = mode != ServerMode.Perfect;
         _options = new SluiceOptions
         {
             MaxBatchEvents = _d.Pick((int[])[1, 2, 3, 5, 10, 1000]),
             MaxBatchBytes = _d.Pick((int[])[100, 160, 300, 512, 1024, 4096, 65_536, 2_097_152]) + _d.Int(64),
             QueueCapacity = _d.Pick((int[])[2, 4, 16, 1024]),
             FullMode = _d.Pick((FullMode[])[FullMode.Wait, FullMode.DropNewest, FullMode.DropOldest]),
-            FullModeWaitTimeout = _d.Pick((TimeSpan[])[TimeSpan.FromSeconds(5), TimeSpan.Zero, TimeSpan.FromMilliseconds(5)]),
+            // Real time: with retries waiting on the test clock, a long wait would only slow the run down.
+            FullModeWaitTimeout = failures ? TimeSpan.FromMilliseconds(_d.Int(3)) : _d.Pick((TimeSpan[])[TimeSpan.FromSeconds(5), TimeSpan.Zero, TimeSpan.FromMilliseconds(5)]),
             MaxConcurrentSends = 1 + _d.Int(3),
             FlushInterval = TimeSpan.FromSeconds(1),
-            ShutdownTimeout = TimeSpan.FromSeconds(30),
+            MaxSendAttempts = 1 + _d.Int(4),
+            RetryBudget = TimeSpan.FromDays(1),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(10),
+            RetryMaxDelay = ClockStep,
+            UnauthorizedProbeInterval = ClockStep,
+            ShutdownTimeout = TimeSpan.FromHours(1),
+            JitterRandom = new Random(_d.Byte()),
             WireFormat = format,
             TimeProvider = _clock,
             OnDiagnostic = _diagnostics.Enqueue,
@@ -94,13 +106,31 @@ internal sealed class EngineRun
         catch
         {
             // Leave no engine threads behind the failure.
-            engine.ShutdownAsync().Wait(Patience);
+            Drive(engine.ShutdownAsync());
             throw;
         }
 
-        if (!engine.ShutdownAsync().Wait(Patience))
+        if (!Drive(engine.ShutdownAsync()))
             throw new OracleFailure("hang", "ShutdownAsync did not complete.");
         Check(engine.GetCounters());
+    }
+
+    /// <summary>
+    /// Waits for the engine, moving the clock a step whenever it makes no progress (retries and probes
+    /// wait on it); false after about 40 s of real time. The shutdown deadline is an hour of clock time:
+    /// only a delivery stuck for good reaches it.
+    /// </summary>
+    private bool Drive(Task task)
+    {
+        for (int i = 0; i < 20_000; i++)
+        {
+            if (task.Wait(TimeSpan.FromMilliseconds(2)))
+                return true;
+            if (_server.Mode != ServerMode.Perfect)
+                _clock.Advance(ClockStep);
+        }
+
+        return false;
     }
 
     private void Step(SluiceEngine engine)
@@ -303,7 +333,7 @@ internal sealed class EngineRun
 
     private void Flush(SluiceEngine engine)
     {
-        if (!engine.FlushAsync().Wait(Patience))
+        if (!Drive(engine.FlushAsync()))
             throw new OracleFailure("hang", "FlushAsync did not complete.");
         _epoch++;
     }
@@ -316,7 +346,7 @@ internal sealed class EngineRun
 
     private void ShutDown(SluiceEngine engine)
     {
-        if (!engine.ShutdownAsync().Wait(Patience))
+        if (!Drive(engine.ShutdownAsync()))
             throw new OracleFailure("hang", "ShutdownAsync did not complete.");
         _shutDown = true;
         _epoch++;
@@ -355,9 +385,11 @@ internal sealed class EngineRun
                 return;
             OracleFailure.Check(result == EnqueueResult.QueueFull, "not-accepting", $"the engine answered {result} to a plain event.");
             Thread.Sleep(2);
+            if (_server.Mode != ServerMode.Perfect)
+                _clock.Advance(ClockStep); // senders may be waiting to retry
         }
 
-        throw new OracleFailure("not-accepting", "the queue stayed full for a second with nobody producing.");
+        throw new OracleFailure("not-accepting", "the queue stayed full for 500 tries with nobody producing.");
     }
 
     /// <summary>Builds the expected event, or the reason the call must be refused.</summary>
@@ -419,57 +451,85 @@ internal sealed class EngineRun
     /// <summary>The oracles over everything sent and the final counters.</summary>
     private void Check(SluiceCounters c)
     {
-        var sent = _transport.Take().OrderBy(s => s.Batch.Sequence).ToList();
-        var seen = new HashSet<int>();
-        long delivered = 0, failed = 0;
-        var lastByProducer = new Dictionary<(int Producer, int Partition), int>();
-        var previousInPartition = new Dictionary<int, (int Length, int Count, List<Expected> Events)>();
-        foreach (var (batch, result) in sent)
+        // Every body, in the order sends began: valid, within limits, each event exactly as the model says.
+        var sent = _transport.Take();
+        var answers = new Dictionary<int, List<SendResult?>>();
+        var firstSeen = new List<(long Sequence, int Index, Expected Event)>();
+        var delivered = new HashSet<int>();
+        var sequencesOf = new Dictionary<long, List<int>>();
+        for (int index = 0; index < sent.Count; index++)
         {
+            var (batch, result) = sent[index];
             var events = BatchRules.Events(batch, _options.MaxBatchBytes, _options.MaxBatchEvents, _batchStyle ? BatchStyleFormat.Envelope : null);
-            var expectedHere = new List<Expected>();
             foreach (var json in events)
             {
                 int id = IdOf(json);
                 OracleFailure.Check(_expected.TryGetValue(id, out var e), "phantom", $"batch {batch.Sequence} holds event {id}, which was never accepted.");
-                OracleFailure.Check(seen.Add(id), "duplicate", $"event {id} was sent twice.");
                 OracleFailure.Check(e!.Partition == batch.Partition, "partition", $"event {id} went to partition {batch.Partition}, not {e.Partition}.");
                 JsonText.AssertEquivalent(e.Json, json, $"event {id} in batch {batch.Sequence}");
+                if (result?.Outcome == SendOutcome.Delivered)
+                    OracleFailure.Check(delivered.Add(id), "duplicate", $"event {id} was delivered twice.");
+                if (!answers.TryGetValue(id, out var list))
+                {
+                    answers[id] = list = [];
+                    firstSeen.Add((batch.Sequence, index, e));
+                    (sequencesOf.TryGetValue(batch.Sequence, out var ids) ? ids : sequencesOf[batch.Sequence] = []).Add(id);
+                }
 
-                var key = (e.Producer, e.Partition);
-                OracleFailure.Check(!lastByProducer.TryGetValue(key, out int last) || last < e.Sequence, "order", $"event {id} (#{e.Sequence} of producer {e.Producer}) was sent after #{last}.");
-                lastByProducer[key] = e.Sequence;
-                expectedHere.Add(e);
+                list.Add(result);
             }
-
-            CheckMaximal(batch.Partition, batch.Body.Length, expectedHere, previousInPartition, c);
-            if (result?.Outcome == SendOutcome.Delivered) delivered += events.Count;
-            else failed += events.Count;
         }
 
         if (FuzzLog.Verbose)
         {
-            FuzzLog.Line($"options: events={_options.MaxBatchEvents} bytes={_options.MaxBatchBytes} queue={_options.QueueCapacity} mode={_options.FullMode} style={_batchStyle}");
+            FuzzLog.Line($"options: events={_options.MaxBatchEvents} bytes={_options.MaxBatchBytes} queue={_options.QueueCapacity} mode={_options.FullMode} attempts={_options.MaxSendAttempts} style={_batchStyle} server={_server.Mode} proxy={_server.ProxyLimit} flaky={_server.FlakyAttempts}");
             foreach (var e in _expected.Values.OrderBy(e => e.Id))
-                FuzzLog.Line($"  expected {e.Id} p{e.Partition} {e.Json.Length}+{Envelope} B sent={seen.Contains(e.Id)}: {JsonText.Quote(Encoding.UTF8.GetString(e.Json))}");
+                FuzzLog.Line($"  expected {e.Id} p{e.Partition} {e.Json.Length}+{Envelope} B answers={string.Join(",", answers.GetValueOrDefault(e.Id)?.Select(a => a?.Outcome.ToString() ?? "throw") ?? [])}: {JsonText.Quote(Encoding.UTF8.GetString(e.Json))}");
             foreach (var diagnostic in _diagnostics)
                 FuzzLog.Line($"  diagnostic {diagnostic.Kind}: {diagnostic.Message}");
         }
 
-        string counters = $"counters {c}; tallied accepted={_accepted} queueFull={_queueFull} shuttingDown={_shuttingDown}, seen={seen.Count} delivered={delivered} failed={failed}";
+        // Each event ends in the state its last answer implies, and the counters say so.
+        long rejected = 0, failed = 0, expired = 0;
+        foreach (var (id, list) in answers)
+        {
+            switch (list[^1]?.Outcome)
+            {
+                case SendOutcome.Delivered: break;
+                case SendOutcome.Rejected or SendOutcome.TooLarge: rejected++; break;
+                case SendOutcome.Failed: failed++; break;
+                case SendOutcome.Retry or null: expired++; break;
+                default: throw new OracleFailure("abandoned", $"event {id}'s last answer was {list[^1]?.Outcome} and it was never sent again.");
+            }
+        }
+
+        string counters = $"counters {c}; tallied accepted={_accepted} queueFull={_queueFull} shuttingDown={_shuttingDown}; sent={answers.Count} delivered={delivered.Count} rejected={rejected} failed={failed} expired={expired}";
         OracleFailure.Check(c.Accepted == _accepted, "counters", $"Accepted differs from the calls that returned Accepted: {counters}");
         OracleFailure.Check(c.RefusedQueueFull == _queueFull && c.RefusedShutdown == _shuttingDown, "counters", $"refusals differ from the calls refused: {counters}");
         OracleFailure.Check(c.InFlight == 0, "counters", $"events still in flight after shutdown: {counters}");
-        OracleFailure.Check(c.Delivered == delivered && c.Failed == failed, "counters", $"delivered/failed differ from what the transport saw and answered: {counters}");
         OracleFailure.Check(c.LostAtShutdown == 0, "lost", $"events lost although the shutdown deadline never passed: {counters}");
-        OracleFailure.Check(c.Accepted - seen.Count == c.RejectedOversize + c.Evicted, "conservation", $"accepted events neither sent, oversize nor evicted: {counters}");
-        OracleFailure.Check(c.RejectedOversize <= _oversizeCandidates, "wrongly-oversize", $"{c.RejectedOversize} oversize rejections, only {_oversizeCandidates} events too large: {counters}");
+        OracleFailure.Check(c.Delivered == delivered.Count && c.RejectedByServer == rejected && c.Failed == failed && c.Expired == expired, "counters",
+            $"the terminal counts differ from the answers the server gave: {counters}");
+        OracleFailure.Check(c.Accepted - answers.Count == c.RejectedOversize + c.Evicted, "conservation", $"accepted events neither sent, oversize nor evicted: {counters}");
+
+        bool limitLowered = _server.Mode is ServerMode.Proxy or ServerMode.Mixed;
+        OracleFailure.Check(limitLowered || c.RejectedOversize <= _oversizeCandidates, "wrongly-oversize", $"{c.RejectedOversize} oversize rejections, only {_oversizeCandidates} events too large: {counters}");
         foreach (var e in _expected.Values)
         {
             bool fits = e.Json.Length + Envelope <= _options.MaxBatchBytes;
-            OracleFailure.Check(fits || !seen.Contains(e.Id), "oversize-sent", $"event {e.Id} ({e.Json.Length} bytes) was sent although it cannot fit.");
-            OracleFailure.Check(!fits || seen.Contains(e.Id) || c.Evicted > 0, "lost-event", $"event {e.Id} ({e.Json.Length} bytes) fits a batch but was never sent: {counters}");
+            bool seen = answers.ContainsKey(e.Id);
+            OracleFailure.Check(fits || !seen, "oversize-sent", $"event {e.Id} ({e.Json.Length} bytes) was sent although it cannot fit.");
+            OracleFailure.Check(!fits || seen || c.Evicted > 0 || limitLowered, "lost-event", $"event {e.Id} ({e.Json.Length} bytes) fits a batch but was never sent: {counters}");
+            if (seen)
+                CheckServerMode(e, answers[e.Id], sequencesOf);
+            else if (_server.Mode == ServerMode.Proxy && fits && c.Evicted == 0)
+                OracleFailure.Check(e.Json.Length + Envelope > _server.ProxyLimit, "limit-undershoot",
+                    $"event {e.Id} ({e.Json.Length + Envelope} bytes alone) was rejected as oversize although the proxy takes {_server.ProxyLimit}: the lowered limit went below what the server accepts. {counters}");
         }
+
+        CheckOrder(firstSeen);
+        if (_server.Mode == ServerMode.Perfect)
+            CheckMaximal(sent, c);
 
         foreach (var diagnostic in _diagnostics)
         {
@@ -478,7 +538,47 @@ internal sealed class EngineRun
         }
 
         Outcome = string.Create(CultureInfo.InvariantCulture,
-            $"style={_batchStyle} batches={NdjsonEventFuzzer.Bucket(sent.Count)} events={NdjsonEventFuzzer.Bucket(seen.Count)} oversize={c.RejectedOversize > 0} evicted={c.Evicted > 0} full={_queueFull > 0} failed={failed > 0} burst={_burst is not null} down={_shutDown}");
+            $"style={_batchStyle} server={_server.Mode} bodies={NdjsonEventFuzzer.Bucket(sent.Count)} events={NdjsonEventFuzzer.Bucket(answers.Count)} oversize={c.RejectedOversize > 0} evicted={c.Evicted > 0} full={_queueFull > 0} rejected={rejected > 0} expired={expired > 0} burst={_burst is not null} down={_shutDown}");
+    }
+
+    /// <summary>What one behaviour of the server implies for an event it answered.</summary>
+    private void CheckServerMode(Expected e, List<SendResult?> answers, Dictionary<long, List<int>> sequencesOf)
+    {
+        var last = answers[^1]?.Outcome;
+        string what = $"event {e.Id} ({e.Json.Length} bytes) ended {last?.ToString() ?? "thrown"} after {answers.Count} answer(s) from a {_server.Mode} server";
+        switch (_server.Mode)
+        {
+            case ServerMode.Perfect:
+            case ServerMode.Unauthorized:
+                OracleFailure.Check(last == SendOutcome.Delivered, "not-delivered", what + ".");
+                break;
+            case ServerMode.Poison:
+                // Past the isolation limit a mostly invalid batch may be rejected whole.
+                bool poison = FuzzServer.IsPoison(e.Id);
+                int poisoned = sequencesOf.Values.First(ids => ids.Contains(e.Id)).Count(FuzzServer.IsPoison);
+                OracleFailure.Check(poison ? last == SendOutcome.Rejected : last == SendOutcome.Delivered || poisoned >= Delivery.DeliveryPolicy.IsolationLimit, "bisection", what + ".");
+                break;
+            case ServerMode.Proxy:
+                bool alone = e.Json.Length + Envelope <= _server.ProxyLimit;
+                OracleFailure.Check(alone ? last == SendOutcome.Delivered : last == SendOutcome.TooLarge, "split", $"{what}; alone in a body it is {e.Json.Length + Envelope} bytes, the proxy takes {_server.ProxyLimit}.");
+                break;
+            case ServerMode.Flaky:
+                var expected = _server.FlakyAttempts < _options.MaxSendAttempts ? SendOutcome.Delivered : SendOutcome.Retry;
+                OracleFailure.Check(last == expected || (last is null && expected == SendOutcome.Retry), "retry", $"{what}; {_server.FlakyAttempts} failures, {_options.MaxSendAttempts} attempts allowed.");
+                break;
+        }
+    }
+
+    /// <summary>Per producer and partition, events first reach the transport in the order they were accepted.</summary>
+    private static void CheckOrder(List<(long Sequence, int Index, Expected Event)> firstSeen)
+    {
+        var last = new Dictionary<(int Producer, int Partition), int>();
+        foreach (var (_, _, e) in firstSeen.OrderBy(f => f.Sequence).ThenBy(f => f.Index))
+        {
+            var key = (e.Producer, e.Partition);
+            OracleFailure.Check(!last.TryGetValue(key, out int previous) || previous < e.Sequence, "order", $"event {e.Id} (#{e.Sequence} of producer {e.Producer}) was sent after #{previous}.");
+            last[key] = e.Sequence;
+        }
     }
 
     /// <summary>
@@ -486,22 +586,43 @@ internal sealed class EngineRun
     /// early. Checked only where nothing else can explain the close: the same epoch (no flush, clock
     /// advance or shutdown in between), one producer, no eviction, no oversize event in between.
     /// </summary>
-    private void CheckMaximal(int partition, long length, List<Expected> events, Dictionary<int, (int Length, int Count, List<Expected> Events)> previous, SluiceCounters c)
+    private void CheckMaximal(List<(ReceivedBatch Batch, SendResult? Result)> sent, SluiceCounters c)
     {
-        if (previous.TryGetValue(partition, out var before) && events.Count > 0 && _burst is null && c.Evicted == 0 && before.Count < _options.MaxBatchEvents)
+        if (_burst is not null || c.Evicted > 0)
+            return;
+        var previous = new Dictionary<int, (int Length, List<Expected> Events)>();
+        foreach (var (batch, _) in sent.OrderBy(s => s.Batch.Sequence))
         {
-            var next = events[0];
-            bool sameEpoch = before.Events.All(e => e.Epoch == next.Epoch);
-            int lastId = before.Events[^1].Id;
-            bool oversizeBetween = _expected.Values.Any(e => e.Partition == partition && e.Id > lastId && e.Id < next.Id);
-            if (sameEpoch && !oversizeBetween)
+            var events = BatchRules.Events(batch, _options.MaxBatchBytes, _options.MaxBatchEvents, _batchStyle ? BatchStyleFormat.Envelope : null)
+                .Select(json => _expected[IdOf(json)]).ToList();
+            if (previous.TryGetValue(batch.Partition, out var before) && before.Events.Count < _options.MaxBatchEvents)
             {
-                OracleFailure.Check(before.Length + 1 + next.Json.Length > _options.MaxBatchBytes, "maximal",
-                    $"a batch of {before.Count} events and {before.Length} bytes was closed although the next event ({next.Json.Length} bytes) fitted in {_options.MaxBatchBytes}.");
+                var next = events[0];
+                bool sameEpoch = before.Events.All(e => e.Epoch == next.Epoch);
+                int lastId = before.Events[^1].Id;
+                bool oversizeBetween = _expected.Values.Any(e => e.Partition == batch.Partition && e.Id > lastId && e.Id < next.Id);
+                if (sameEpoch && !oversizeBetween)
+                {
+                    OracleFailure.Check(before.Length + 1 + next.Json.Length > _options.MaxBatchBytes, "maximal",
+                        $"a batch of {before.Events.Count} events and {before.Length} bytes was closed although the next event ({next.Json.Length} bytes) fitted in {_options.MaxBatchBytes}.");
+                }
             }
-        }
 
-        previous[partition] = ((int)length, events.Count, events);
+            previous[batch.Partition] = (batch.Body.Length, events);
+        }
+    }
+
+    /// <summary>The ids of a body's events, for the server; none if it cannot be read (the checks report that later).</summary>
+    private List<int> Ids(ReceivedBatch body)
+    {
+        try
+        {
+            return [.. BatchRules.Events(body, int.MaxValue, int.MaxValue, _batchStyle ? BatchStyleFormat.Envelope : null).Select(IdOf)];
+        }
+        catch (Exception ex) when (ex is OracleFailure or JsonException or FormatException)
+        {
+            return [];
+        }
     }
 
     /// <summary>The numeric id the program put at the start of the user or session id.</summary>

@@ -7,17 +7,19 @@ using Sluice.Delivery.Transports;
 namespace Sluice.Fuzz.Targets;
 
 /// <summary>
-/// Keeps a copy of every batch with the result it returned, until taken. An optional policy decides
-/// each result (null: throw, as a broken transport would); by default every batch is delivered. Thread-safe.
+/// Keeps a copy of every body sent, in the order sends began, with the answer it got. An optional
+/// policy decides each answer from the copy (null: throw, as a broken transport would); by default
+/// every body is delivered. Thread-safe.
 /// </summary>
-internal sealed class RecordingTransport(Func<Batch, SendResult?>? policy = null) : IBatchTransport
+internal sealed class RecordingTransport(Func<ReceivedBatch, SendResult?>? policy = null) : IBatchTransport
 {
     private readonly ConcurrentQueue<(ReceivedBatch Batch, SendResult? Result)> _sent = new();
 
     public ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
     {
-        var result = policy is null ? SendResult.Delivered : policy(batch);
-        _sent.Enqueue((new ReceivedBatch(batch.Sequence, batch.Partition, batch.EndpointPath, batch.EventCount, batch.Body.ToArray()), result));
+        var copy = new ReceivedBatch(batch.Sequence, batch.Partition, batch.EndpointPath, batch.EventCount, batch.Body.ToArray());
+        var result = policy is null ? SendResult.Delivered : policy(copy);
+        _sent.Enqueue((copy, result));
         return result is { } r ? new ValueTask<SendResult>(r) : throw new IOException($"The fuzz transport fails batch {batch.Sequence} by throwing.");
     }
 
