@@ -152,7 +152,8 @@ public sealed partial class SluiceEngine
                 context.Write(ref writer);
                 writer.Complete();
                 ctxCount = state.Pos - state.EventStart - ctxOffset;
-                record.MinBytes += writer.MinBytes;
+                if (_format.WritesContext)
+                    record.MinBytes += writer.MinBytes; // a context the format drops must not make the event oversize
             }
 
             // Offsets are relative to the event's start: the event may have moved to a new chunk while it grew.

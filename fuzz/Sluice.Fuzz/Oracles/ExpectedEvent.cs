@@ -26,17 +26,27 @@ internal sealed class ExpectedEvent
 
     public byte[]? Context { get; init; }
 
+    /// <summary>A page's name (Segment's <c>name</c>, PrimeData's <c>target.itemId</c>).</summary>
+    public string? Name { get; init; }
+
+    /// <summary>PrimeData's <c>scope</c>: the client id.</summary>
+    public const string ClientId = "fuzz-client";
+
+    /// <summary>The member whose value the oracle cannot know (Segment's random <c>messageId</c>); compare without it.</summary>
+    public const string Unknowable = "messageId";
+
     /// <summary>The event's JSON, written with the engine's writer settings, so its length is the exact size Sluice must count.</summary>
-    /// <param name="batchStyle">The shape of the engine target's <c>BatchStyleFormat</c> instead of ThriveStack's.</param>
-    public byte[] ToJson(bool batchStyle = false)
+    public byte[] ToJson(WireShape shape = WireShape.ThriveStack)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions))
         {
-            if (batchStyle)
-                WriteBatchStyle(w);
-            else
-                WriteThriveStack(w);
+            switch (shape)
+            {
+                case WireShape.Segment: WriteSegment(w); break;
+                case WireShape.PrimeData: WritePrimeData(w); break;
+                default: WriteThriveStack(w); break;
+            }
         }
 
         return buffer.WrittenSpan.ToArray();
@@ -75,7 +85,7 @@ internal sealed class ExpectedEvent
         w.WriteEndObject();
     }
 
-    private void WriteBatchStyle(Utf8JsonWriter w)
+    private void WriteSegment(Utf8JsonWriter w)
     {
         w.WriteStartObject();
         w.WriteString("type", IsTrack ? "track" : "page");
@@ -83,8 +93,7 @@ internal sealed class ExpectedEvent
             w.WriteString("userId", UserId);
         else
             w.WriteString("anonymousId", SessionId);
-        if (IsTrack)
-            w.WriteString("event", EventName);
+        w.WriteString(IsTrack ? "event" : "name", IsTrack ? EventName : Name);
         if (Properties is not null)
         {
             w.WritePropertyName("properties");
@@ -98,6 +107,27 @@ internal sealed class ExpectedEvent
         }
 
         w.WriteString("timestamp", Format(Timestamp));
+        w.WriteString(Unknowable, new string('?', 36));
+        w.WriteEndObject();
+    }
+
+    private void WritePrimeData(Utf8JsonWriter w)
+    {
+        w.WriteStartObject();
+        w.WriteString("eventType", IsTrack ? EventName : "view");
+        w.WriteString("sessionId", !IsTrack && SessionId is not null ? SessionId : UserId);
+        w.WriteString("scope", ClientId);
+        w.WriteString("timeStamp", Format(Timestamp));
+        w.WritePropertyName("properties");
+        w.WriteRawValue(Properties ?? "{}"u8.ToArray(), skipInputValidation: true);
+        if (!IsTrack && !string.IsNullOrEmpty(Name))
+        {
+            w.WriteStartObject("target");
+            w.WriteString("itemId", Name);
+            w.WriteString("itemType", "page");
+            w.WriteEndObject();
+        }
+
         w.WriteEndObject();
     }
 
