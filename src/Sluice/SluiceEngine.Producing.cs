@@ -67,7 +67,7 @@ public sealed partial class SluiceEngine
     {
         var props = new DictionarySource(properties);
         var ctx = new DictionarySource(context);
-        return Enqueue(EventKind.Page, userId, sessionId, name, timestamp, ref props, ref ctx);
+        return Enqueue(EventKind.Page, NullIfEmpty(userId), NullIfEmpty(sessionId), name, timestamp, ref props, ref ctx);
     }
 
     /// <summary>Records a page view, writing properties (and context) through callbacks.</summary>
@@ -76,7 +76,7 @@ public sealed partial class SluiceEngine
     {
         var props = new CallbackSource<TState>(properties, state);
         var ctx = new CallbackSource<TState>(context, state);
-        return Enqueue(EventKind.Page, userId, sessionId, name, timestamp, ref props, ref ctx);
+        return Enqueue(EventKind.Page, NullIfEmpty(userId), NullIfEmpty(sessionId), name, timestamp, ref props, ref ctx);
     }
 
     /// <summary>Records a page view with pre-serialized UTF-8 JSON properties/context, validated at the call.</summary>
@@ -85,7 +85,7 @@ public sealed partial class SluiceEngine
     {
         var props = new RawJsonSource(propertiesJson, "properties");
         var ctx = new RawJsonSource(contextJson, "context");
-        return Enqueue(EventKind.Page, userId, sessionId, name, timestamp, ref props, ref ctx);
+        return Enqueue(EventKind.Page, NullIfEmpty(userId), NullIfEmpty(sessionId), name, timestamp, ref props, ref ctx);
     }
 
     /// <summary>
@@ -120,7 +120,8 @@ public sealed partial class SluiceEngine
         record.SessionId = sessionId;
         record.Name = name;
         record.TimestampTicks = timestamp is { } t ? t.UtcTicks : _time.GetUtcNow().UtcTicks;
-        record.MinBytes = (userId?.Length ?? 0) + (sessionId?.Length ?? 0) + (name?.Length ?? 0);
+        // A page's name is optional on the wire (ThriveStack has none): only what every format writes counts.
+        record.MinBytes = (userId?.Length ?? 0) + (sessionId?.Length ?? 0) + (kind == EventKind.Track ? name!.Length : 0);
         record.PropCount = -1;
         record.CtxCount = -1;
 
@@ -151,7 +152,8 @@ public sealed partial class SluiceEngine
                 context.Write(ref writer);
                 writer.Complete();
                 ctxCount = state.Pos - state.EventStart - ctxOffset;
-                record.MinBytes += writer.MinBytes;
+                if (_format.WritesContext)
+                    record.MinBytes += writer.MinBytes; // a context the format drops must not make the event oversize
             }
 
             // Offsets are relative to the event's start: the event may have moved to a new chunk while it grew.
@@ -224,6 +226,9 @@ public sealed partial class SluiceEngine
         t_lastProducer = state;
         return state;
     }
+
+    /// <summary>An empty id counts as absent for a page, so the wire format sees exactly one of the two.</summary>
+    private static string? NullIfEmpty(string? id) => string.IsNullOrEmpty(id) ? null : id;
 
     private static void ValidateIdentity(EventKind kind, string? userId, string? sessionId, string? name)
     {

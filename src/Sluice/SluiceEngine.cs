@@ -57,7 +57,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         int blocksPerBatch = (int)Math.Min(1024, (_options.MaxBatchBytes / SegmentPool.BlockSize) + 2);
         var segments = new SegmentPool(blocksPerBatch * ((_options.MaxConcurrentSends * 3) + _format.PartitionCount));
         _arenas = new ArenaPool(maxRetained: 64);
-        _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas), trackAllValues: false);
+        _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
         _assembler = new BatchAssembler(_options, segments, _arenas, _counters, Diagnose);
         _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, Diagnose, _abort.Token);

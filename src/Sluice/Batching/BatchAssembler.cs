@@ -25,6 +25,7 @@ internal sealed class BatchAssembler : IDisposable
     private readonly WireFormat _format;
     private readonly OpenBatch[] _open;
     private readonly int _maxEvents;
+    private readonly int _maxBytes; // the configured limit; a partition's may be lower after a 413
     private readonly SegmentPool _segments;
     private readonly ArenaPool _arenas;
     private readonly EngineCounters _counters;
@@ -38,6 +39,7 @@ internal sealed class BatchAssembler : IDisposable
     {
         _format = options.WireFormat;
         _maxEvents = options.MaxBatchEvents;
+        _maxBytes = options.MaxBatchBytes;
         _segments = segments;
         _arenas = arenas;
         _counters = counters;
@@ -82,19 +84,28 @@ internal sealed class BatchAssembler : IDisposable
         {
             int limit = open.MaxBytes;
             int envelope = _format.BatchPrefix(open.Partition).Length + _format.BatchSuffix(open.Partition).Length;
-            if (record.MinBytes + envelope > limit)
+            if (record.MinBytes + envelope > _maxBytes)
             {
-                Oversize(record.MinBytes, limit, "at least ");
+                Oversize(record.MinBytes + envelope, _maxBytes, "at least ");
                 return;
             }
 
-            if (!TryAppend(open, ref record, id, limit))
+            bool appended = TryAppend(open, ref record, id, limit, out long total);
+            if (!appended && open.Count > 0)
             {
-                if (open.Count == 0)
-                    return; // reported as oversize: it did not fit an empty batch
                 Seal(open);
-                if (!TryAppend(open, ref record, id, limit))
-                    return;
+                appended = TryAppend(open, ref record, id, limit, out total);
+            }
+
+            if (!appended)
+            {
+                // Alone it exceeds the partition's limit. A limit lowered after a 413 only guesses the
+                // server's, for packing events: one within the configured limit goes alone, and the server decides.
+                if (total <= _maxBytes && TryAppend(open, ref record, id, _maxBytes, out _))
+                    Seal(open);
+                else
+                    Oversize(total, limit, "");
+                return;
             }
 
             if (open.Count == _maxEvents)
@@ -175,7 +186,8 @@ internal sealed class BatchAssembler : IDisposable
         }
     }
 
-    private bool TryAppend(OpenBatch open, ref EventRecord record, long id, int limit)
+    /// <summary>Writes the event into the open batch unless the body would pass <paramref name="limit"/>; <paramref name="total"/> is the body's length with it.</summary>
+    private bool TryAppend(OpenBatch open, ref EventRecord record, long id, int limit, out long total)
     {
         var buffer = open.Buffer;
         if (!open.IsOpen)
@@ -197,13 +209,11 @@ internal sealed class BatchAssembler : IDisposable
             throw;
         }
 
-        long total = buffer.Length + _format.BatchSuffix(open.Partition).Length;
+        total = buffer.Length + _format.BatchSuffix(open.Partition).Length;
         if (total > limit)
         {
             // Roll back to the last event boundary; the caller seals and retries in a fresh batch.
             buffer.Truncate(mark);
-            if (open.Count == 0)
-                Oversize(total, limit, "");
             return false;
         }
 

@@ -13,11 +13,24 @@ namespace Sluice.Producing;
 /// <c>WriteStartObject(key)</c>/<c>WriteStartArray(key)</c>, and write array elements with the
 /// <c>…Value</c> methods. Misuse (a null key, NaN, unbalanced nesting, nesting deeper than
 /// <see cref="MaxDepth"/>) throws <see cref="ArgumentException"/> naming the field.
+/// <para>What is written as given: strings (keys too) are escaped by <c>Utf8JsonWriter</c>, so control
+/// characters become <c>\n</c>, <c>\u0001</c>…, and a lone UTF-16 surrogate becomes U+FFFD
+/// (<c>\uFFFD</c>). Keys are not checked for duplicates (that would cost every event a set lookup):
+/// a key written twice is sent twice, and most receivers keep the last. A value too long for a batch
+/// is not an error here: the event is accepted, then rejected as oversize and counted.</para>
 /// </summary>
 public ref struct PropertiesWriter
 {
-    /// <summary>The deepest nesting allowed, counting the properties object itself.</summary>
-    public const int MaxDepth = 64;
+    /// <summary>
+    /// The deepest nesting allowed, counting the properties (or context) object itself; deeper
+    /// throws <see cref="ArgumentException"/> ("properties.key: nested deeper than 32 levels").
+    /// </summary>
+    /// <remarks>
+    /// Receivers commonly cap nesting at 64 (System.Text.Json's and Json.NET's default), and a batch
+    /// body wraps properties in up to three more levels (envelope, event array, event object); 32
+    /// keeps every body well inside that cap.
+    /// </remarks>
+    public const int MaxDepth = 32;
 
     private readonly ProducerState _state;
     private readonly string _field;
@@ -29,11 +42,14 @@ public ref struct PropertiesWriter
     {
         _state = state;
         _field = field;
-        MinBytes = 2;
+        MinBytes = 1; // see Open
         Next(null, EntryTag.StartObject);
     }
 
-    /// <summary>A lower bound of the UTF-8 JSON size written so far.</summary>
+    /// <summary>
+    /// A lower bound of the UTF-8 JSON size written so far: at least one byte per character, and a
+    /// separator per member, which with one bracket per container is exact for brackets and commas.
+    /// </summary>
     internal long MinBytes { get; private set; }
 
     /// <summary>Writes <c>"key": "value"</c> (or <c>null</c> for a null value).</summary>
@@ -154,9 +170,17 @@ public ref struct PropertiesWriter
     {
         // The constructor opened an object entry; raw JSON stands for the object itself.
         _state.Pos--;
-        MinBytes = 0;
-        Raw(null, json);
         _raw = true;
+        MinBytes = 0;
+        if (json.Length > _state.MaxEventBytes)
+        {
+            // It cannot fit a batch: the serializer rejects the event as oversize from MinBytes
+            // alone, before reading any entry, so don't copy megabytes into the arena for nothing.
+            MinBytes = json.Length;
+            return;
+        }
+
+        LoneSurrogates.ReplaceEscapes(Raw(null, json));
     }
 
     private string NullKey()
@@ -258,21 +282,29 @@ public ref struct PropertiesWriter
     {
         if (element.ValueKind == JsonValueKind.Undefined)
             ThrowHelper.Argument($"{_field}.{key ?? "[]"}: an undefined JsonElement has no value.", _field);
-        Raw(key, JsonMarshal.GetRawUtf8Value(element));
+
+        // Its raw text is copied as is, so it must be strict JSON (a document parsed with comments or
+        // trailing commas allowed keeps them) and fit the nesting left at this depth.
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        RawJson.Validate(raw, _field, MaxDepth - _depth - 1, objectOnly: false, key ?? "[]");
+        LoneSurrogates.ReplaceEscapes(Raw(key, raw));
     }
 
-    private void Raw(string? key, scoped ReadOnlySpan<byte> json)
+    /// <summary>Copies validated JSON into the arena; returns the copy, which the caller may still repair in place.</summary>
+    private Span<byte> Raw(string? key, scoped ReadOnlySpan<byte> json)
     {
         var s = _state;
         if (s.Chunk is null || s.Pos == s.Chunk.Entries.Length || s.BytePos + json.Length > s.Chunk.Bytes.Length)
             s.Grow(1, json.Length);
-        json.CopyTo(s.Chunk!.Bytes.AsSpan(s.BytePos));
+        var copy = s.Chunk!.Bytes.AsSpan(s.BytePos, json.Length);
+        json.CopyTo(copy);
         ref var e = ref s.Chunk.Entries[s.Pos++];
         e.Key = key;
         e.Tag = EntryTag.Raw;
         e.Bits = ((long)s.BytePos << 32) | (uint)json.Length;
         s.BytePos += json.Length;
         MinBytes += json.Length;
+        return copy;
     }
 
     private void Open(string? key, bool array)
@@ -283,7 +315,7 @@ public ref struct PropertiesWriter
         _depth++;
         if (array) _arrays |= 1UL << _depth;
         else _arrays &= ~(1UL << _depth);
-        MinBytes += 2;
+        MinBytes += 1; // one bracket: the other is paid by the first member's separator, which it does not write
     }
 
     private void Close(bool array)

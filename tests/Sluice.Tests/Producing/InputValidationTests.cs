@@ -44,7 +44,7 @@ public class InputValidationTests : IAsyncLifetime
         { "writer closed what it did not open", "does not match" },
         { "keyed write inside an array", "inside an array" },
         { "element written outside an array", "outside an array" },
-        { "nesting deeper than the limit", "nested deeper than 64" },
+        { "nesting deeper than the limit", "nested deeper than 32 levels" },
         { "null key through the writer", "key is null" },
     };
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Unicode;
 using Sluice.Delivery.Transports;
 
 namespace Sluice.Tests.Support;
@@ -12,6 +13,21 @@ public static class BatchJson
         using var doc = JsonDocument.Parse(batch.Body);
         Assert.Equal(JsonValueKind.Array, doc.RootElement.ValueKind);
         return doc.RootElement.EnumerateArray().Select(e => e.Clone()).ToList();
+    }
+
+    /// <summary>
+    /// Fails unless the body is what a strict receiver accepts: valid UTF-8, and every string and
+    /// name decodable to UTF-16 (no lone surrogate escapes, which System.Text.Json refuses to read).
+    /// </summary>
+    public static void AssertStrict(ReceivedBatch batch)
+    {
+        Assert.True(Utf8.IsValid(batch.Body), "The body is not valid UTF-8.");
+        var reader = new Utf8JsonReader(batch.Body);
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
+                _ = reader.GetString();
+        }
     }
 
     /// <summary>Parses an envelope body (<c>{"batch":[...]}</c>, <c>{"events":[...]}</c>) and returns the events of its <paramref name="arrayProperty"/>.</summary>

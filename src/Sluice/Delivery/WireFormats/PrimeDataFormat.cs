@@ -63,6 +63,9 @@ public sealed class PrimeDataFormat : WireFormat
     /// <inheritdoc/>
     public override int PartitionCount => 1;
 
+    /// <summary>False: the context has no place in this API.</summary>
+    public override bool WritesContext => false;
+
     /// <inheritdoc/>
     public override int PartitionOf(EventKind kind) => EventsPartition;
 

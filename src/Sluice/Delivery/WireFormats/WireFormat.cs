@@ -40,6 +40,18 @@ public abstract class WireFormat
     {
     }
 
-    /// <summary>Writes one event as a complete JSON value.</summary>
+    /// <summary>
+    /// Whether <see cref="WriteEvent"/> writes the context (PrimeData's API has no place for it). The
+    /// engine counts only what is written when it refuses an oversize event before writing it.
+    /// </summary>
+    /// <value>Default true.</value>
+    public virtual bool WritesContext => true;
+
+    /// <summary>
+    /// Writes one event as a complete JSON value. Write the user or session id, the track's name,
+    /// and the properties and context (if <see cref="WritesContext"/>) the event has: the engine refuses
+    /// an event as oversize, before writing it, when their length alone exceeds the batch limit (a
+    /// page's name is optional).
+    /// </summary>
     public abstract void WriteEvent(Utf8JsonWriter writer, in EventView e);
 }

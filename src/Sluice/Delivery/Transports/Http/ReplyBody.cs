@@ -1,5 +1,7 @@
 using System.Text;
 using System.Text.Json;
+using System.Text.Unicode;
+using Sluice.Producing;
 
 namespace Sluice.Delivery.Transports.Http;
 
@@ -46,7 +48,8 @@ internal readonly record struct ReplyBody(bool? Success, string? ResponseId, str
 
     private static ReplyBody ParseJson(ReadOnlySpan<byte> body)
     {
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true });
+        // Any depth: a deep value elsewhere must not hide "success": false (the transport bounds the size).
+        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = int.MaxValue });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             return new ReplyBody(null, null, null, null, null, Excerpt(body));
 
@@ -55,7 +58,12 @@ internal readonly record struct ReplyBody(bool? Success, string? ResponseId, str
         List<string>? warnings = null;
         while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
-            if (reader.ValueTextEquals("success"u8))
+            if (IsLoneSurrogateName(ref reader))
+            {
+                reader.Read();
+                reader.Skip();
+            }
+            else if (reader.ValueTextEquals("success"u8))
             {
                 reader.Read();
                 success = reader.TokenType switch { JsonTokenType.True => true, JsonTokenType.False => false, _ => success };
@@ -103,7 +111,8 @@ internal readonly record struct ReplyBody(bool? Success, string? ResponseId, str
         switch (reader.TokenType)
         {
             case JsonTokenType.String:
-                return Shorten(reader.GetString()!);
+                // Invalid UTF-8 or a lone surrogate escape must not throw away the rest of the reply: quote the text as it came.
+                return Shorten(Utf8.IsValid(reader.ValueSpan) && !LoneSurrogates.HasEscapes(reader.ValueSpan) ? reader.GetString()! : Encoding.UTF8.GetString(reader.ValueSpan));
             case JsonTokenType.Null:
                 return null;
             case JsonTokenType.StartObject or JsonTokenType.StartArray:
@@ -111,7 +120,7 @@ internal readonly record struct ReplyBody(bool? Success, string? ResponseId, str
                 reader.Skip();
                 return Excerpt(body[start..(int)reader.BytesConsumed]);
             default:
-                return Encoding.UTF8.GetString(reader.ValueSpan);
+                return Shorten(Encoding.UTF8.GetString(reader.ValueSpan)); // a number can be thousands of digits
         }
     }
 
@@ -130,6 +139,9 @@ internal readonly record struct ReplyBody(bool? Success, string? ResponseId, str
 
         return warnings.Count > 0 ? warnings : null;
     }
+
+    /// <summary>A member name with a lone surrogate escape is none Sluice reads, and <c>ValueTextEquals</c> throws on it.</summary>
+    private static bool IsLoneSurrogateName(ref Utf8JsonReader reader) => reader.ValueIsEscaped && LoneSurrogates.HasEscapes(reader.ValueSpan);
 
     private static string Shorten(string text) => text.Length > MaxTextChars ? string.Concat(text.AsSpan(0, MaxTextChars), "…") : text;
 

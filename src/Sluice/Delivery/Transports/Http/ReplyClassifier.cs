@@ -33,7 +33,7 @@ internal static class ReplyClassifier
         }
 
         var failure = ReplyBody.Parse(body);
-        string message = failure.Summary ?? $"HTTP {status}";
+        string message = string.IsNullOrWhiteSpace(failure.Summary) ? $"HTTP {status}" : failure.Summary; // a blank body says nothing
         var result = status switch
         {
             400 or 422 => SendResult.Rejected(message, status),

@@ -31,17 +31,27 @@ internal static class RetryAfterHeader
 
         if (IsDigits(text))
         {
-            // Delta-seconds; a value too large to represent is simply "very long".
-            return text.Length > 9 ? Ceiling : Clamp(TimeSpan.FromSeconds(int.Parse(text, NumberStyles.None, CultureInfo.InvariantCulture)));
+            // Delta-seconds; a value too large to represent is simply "very long" (leading zeros don't make it so).
+            var digits = text.TrimStart('0');
+            return digits.Length > 9 ? Ceiling : Clamp(TimeSpan.FromSeconds(digits.IsEmpty ? 0 : int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture)));
         }
 
-        if (DateTimeOffset.TryParseExact(text, DateFormats, CultureInfo.InvariantCulture,
-                DateTimeStyles.AllowInnerWhite | DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
-        {
+        if (DateTimeOffset.TryParseExact(text, DateFormats, DateCulture(now), DateTimeStyles.AllowInnerWhite | DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
             return Clamp(date - now);
-        }
 
         return null;
+    }
+
+    /// <summary>
+    /// RFC 850's two-digit years: RFC 9110 §5.6.7 reads one more than 50 years ahead as the past
+    /// century, so up to now + 50 is the future (the invariant culture's fixed 2049 would make a
+    /// 2056 date 1956 — a retry at once — or refuse it because its weekday no longer matches).
+    /// </summary>
+    private static CultureInfo DateCulture(DateTimeOffset now)
+    {
+        var culture = (CultureInfo)CultureInfo.InvariantCulture.Clone();
+        culture.DateTimeFormat.Calendar.TwoDigitYearMax = Math.Min(now.UtcDateTime.Year + 50, 9999);
+        return culture;
     }
 
     private static bool IsDigits(ReadOnlySpan<char> text)
