@@ -52,11 +52,11 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         _options = options.Validated();
         _time = _options.TimeProvider;
         _format = _options.WireFormat;
-        _ring = new RingChannel<EventRecord>(_options.QueueCapacity);
+        _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: _options.FullMode == FullMode.DropOldest);
 
         int blocksPerBatch = (int)Math.Min(1024, (_options.MaxBatchBytes / SegmentPool.BlockSize) + 2);
         var segments = new SegmentPool(blocksPerBatch * ((_options.MaxConcurrentSends * 3) + _format.PartitionCount));
-        _arenas = new ArenaPool(maxRetained: 64);
+        _arenas = new ArenaPool(ArenaPool.RetentionFor(_options.QueueCapacity));
         _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas), trackAllValues: true);
 
         _assembler = new BatchAssembler(_options, segments, _arenas, _counters, Diagnose);

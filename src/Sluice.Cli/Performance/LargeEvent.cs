@@ -13,6 +13,7 @@ internal static class LargeEvent
     public const int PropertyCount = 64;
 
     private static readonly string[] Keys = Enumerable.Range(0, PropertyCount).Select(k => $"attribute_{k:D2}").ToArray();
+    private static readonly JsonEncodedText[] EncodedKeys = Keys.Select(k => JsonEncodedText.Encode(k)).ToArray();
     private static readonly string[] Values = Enumerable.Range(0, 8)
         .Select(v => $"value {v}: " + string.Concat(Enumerable.Repeat("lorem ipsum dolor sit amet ", 4)).TrimEnd())
         .ToArray();
@@ -48,11 +49,11 @@ internal static class LargeEvent
         Timestamps.Format(timestampTicks, timestamp);
         w.WriteString(StandardEvent.Fields.Timestamp, timestamp);
         w.WriteStartObject(StandardEvent.Fields.Properties);
-        for (int k = 0; k < Keys.Length; k++)
-            w.WriteString(Keys[k], Value(i, k));
+        for (int k = 0; k < EncodedKeys.Length; k++)
+            w.WriteString(EncodedKeys[k], Value(i, k));
         w.WriteEndObject();
         w.WriteStartObject(StandardEvent.Fields.Context);
-        w.WriteString("group_id", StandardEvent.GroupId);
+        w.WriteString(StandardEvent.Fields.GroupId, StandardEvent.GroupId);
         w.WriteEndObject();
         w.WriteEndObject();
     }

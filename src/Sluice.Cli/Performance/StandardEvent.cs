@@ -68,9 +68,9 @@ internal static class StandardEvent
     public static byte[] ContextJson() => ObjectJson(ContextDictionary());
 
     /// <summary>
-    /// The ceiling's inner step: event <paramref name="i"/> written directly, the way the engine's
-    /// wire format writes it (pre-encoded envelope names, the caller's string keys, the engine's
-    /// timestamp format), with nothing else around it.
+    /// The ceiling's inner step: event <paramref name="i"/> written the fastest way Utf8JsonWriter
+    /// allows for a schema known in advance: every name pre-encoded, the values as given, the
+    /// engine's timestamp format. Nothing else around it.
     /// </summary>
     public static void WriteJson(Utf8JsonWriter w, long i, long timestampTicks)
     {
@@ -81,14 +81,14 @@ internal static class StandardEvent
         Timestamps.Format(timestampTicks, timestamp);
         w.WriteString(Fields.Timestamp, timestamp);
         w.WriteStartObject(Fields.Properties);
-        w.WriteString("feature", "export_csv");
-        w.WriteString("plan", Plan(i));
-        w.WriteNumber("seats", Seats(i));
-        w.WriteBoolean("trial", Trial(i));
-        w.WriteNumber("duration_ms", DurationMs(i));
+        w.WriteString(Fields.Feature, "export_csv");
+        w.WriteString(Fields.Plan, Plan(i));
+        w.WriteNumber(Fields.Seats, Seats(i));
+        w.WriteBoolean(Fields.Trial, Trial(i));
+        w.WriteNumber(Fields.DurationMs, DurationMs(i));
         w.WriteEndObject();
         w.WriteStartObject(Fields.Context);
-        w.WriteString("group_id", GroupId);
+        w.WriteString(Fields.GroupId, GroupId);
         w.WriteEndObject();
         w.WriteEndObject();
     }
@@ -113,9 +113,15 @@ internal static class StandardEvent
         return Encoding.UTF8.GetBytes(sb.Append('}').ToString());
     }
 
-    /// <summary>The envelope's names, pre-encoded as a wire format holds them.</summary>
+    /// <summary>Every name, pre-encoded (what a serializer written for this one event would do).</summary>
     internal static class Fields
     {
+        public static readonly JsonEncodedText Feature = JsonEncodedText.Encode("feature");
+        public static readonly JsonEncodedText Plan = JsonEncodedText.Encode("plan");
+        public static readonly JsonEncodedText Seats = JsonEncodedText.Encode("seats");
+        public static readonly JsonEncodedText Trial = JsonEncodedText.Encode("trial");
+        public static readonly JsonEncodedText DurationMs = JsonEncodedText.Encode("duration_ms");
+        public static readonly JsonEncodedText GroupId = JsonEncodedText.Encode("group_id");
         public static readonly JsonEncodedText UserId = JsonEncodedText.Encode("user_id");
         public static readonly JsonEncodedText EventName = JsonEncodedText.Encode("event_name");
         public static readonly JsonEncodedText Timestamp = JsonEncodedText.Encode("timestamp");

@@ -8,9 +8,10 @@ namespace Sluice.Buffering;
 /// <summary>
 /// Lock-free bounded multi-writer single-reader ring behind the <see cref="Channel{T}"/> API.
 /// Writers claim a ticket with one CAS on the tail and publish the slot by advancing its sequence
-/// number (the bounded MPMC queue of D. Vyukov, specialised to one reader). The reader parks on one
-/// reusable <see cref="ReaderSignal"/>. Besides the reader, only a writer evicting the oldest item
-/// (drop-oldest mode) dequeues, which is why the head is also advanced by CAS.
+/// number (the bounded MPMC queue of D. Vyukov, specialised to one reader): one interlocked
+/// operation per write. The reader parks on one reusable <see cref="ReaderSignal"/>. Besides the
+/// reader, only a writer evicting the oldest item (drop-oldest mode, if enabled) dequeues; only then
+/// is the head advanced by CAS.
 /// </summary>
 internal sealed class RingChannel<T> : Channel<T>, IDisposable
 {
@@ -19,6 +20,9 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     private readonly Slot[] _slots;
     private readonly long _mask;
     private readonly int _wakeWritersEvery;
+
+    // Writers may dequeue (evict the oldest): the head then needs a CAS; otherwise only the reader moves it.
+    private readonly bool _evictingWriters;
 
     // Next ticket to hand out; high bit set once closed. CAS by writers, Or by Close.
     private PaddedLong _tail;
@@ -35,7 +39,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     private int _writersWaiting;
     private readonly ManualResetEventSlim _space = new(false, spinCount: 0);
 
-    public RingChannel(int capacity)
+    public RingChannel(int capacity, bool evictingWriters = true)
     {
         if (capacity < 2 || !BitOperations.IsPow2(capacity))
             throw new ArgumentOutOfRangeException(nameof(capacity), "Capacity must be a power of two of at least 2.");
@@ -44,6 +48,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
             _slots[i].Sequence = i;
         _mask = capacity - 1;
         _wakeWritersEvery = Math.Max(1, capacity / 8);
+        _evictingWriters = evictingWriters;
         Writer = new RingWriter(this);
         Reader = new RingReader(this);
     }
@@ -76,9 +81,11 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
                 if (seen == pos)
                 {
                     slot.Item = item;
-                    // Publish with a full fence, so the parked-reader check below cannot be
-                    // reordered before it (otherwise a parked reader could miss this item).
-                    Interlocked.Exchange(ref slot.Sequence, pos + 1);
+                    // A plain release store publishes the item. The check below may pass it (store-load
+                    // reordering), which is safe: the CAS above is a full fence, so a reader that parks
+                    // after it sees this ticket claimed and waits for the publication instead of
+                    // parking (see WaitToReadAsync).
+                    Volatile.Write(ref slot.Sequence, pos + 1);
                     _readerSignal.WakeIfParked();
                     return EnqueueStatus.Ok;
                 }
@@ -101,6 +108,24 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     public bool TryDequeue(out T item)
     {
         long pos = Volatile.Read(ref _head.Value);
+        if (!_evictingWriters)
+        {
+            // The reader alone moves the head: plain stores, no interlocked operation.
+            ref Slot only = ref _slots[pos & _mask];
+            if (Volatile.Read(ref only.Sequence) != pos + 1)
+            {
+                item = default!;
+                return false;
+            }
+
+            item = only.Item;
+            Volatile.Write(ref only.Sequence, pos + _mask + 1);
+            Volatile.Write(ref _head.Value, pos + 1);
+            if (Volatile.Read(ref _writersWaiting) != 0 && (pos % _wakeWritersEvery) == 0)
+                _space.Set();
+            return true;
+        }
+
         while (true)
         {
             ref Slot slot = ref _slots[pos & _mask];
@@ -215,8 +240,19 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
         if (Interlocked.Exchange(ref _kicked, 0) == 1)
             return true;
         long head = Volatile.Read(ref _head.Value);
-        if (Volatile.Read(ref _slots[head & _mask].Sequence) == head + 1)
+        ref long sequence = ref _slots[head & _mask].Sequence;
+        if (Volatile.Read(ref sequence) == head + 1)
             return true;
+        if ((Volatile.Read(ref _tail.Value) & ~ClosedBit) != head)
+        {
+            // A writer claimed the next ticket and is publishing it. It may already have checked for a
+            // parked reader (its publication is a plain store), so wait for the item rather than park.
+            var spinner = default(SpinWait);
+            while (Volatile.Read(ref sequence) != head + 1 && Volatile.Read(ref _head.Value) == head)
+                spinner.SpinOnce(sleep1Threshold: -1);
+            return true;
+        }
+
         if (IsDrained)
         {
             result = false;

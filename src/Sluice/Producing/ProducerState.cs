@@ -98,7 +98,7 @@ internal sealed class ProducerState(object owner, ArenaPool pool)
     {
         foreach (ref var e in moved)
         {
-            if (e.Tag == EntryTag.Raw)
+            if (e.Tag is EntryTag.Raw or EntryTag.RawObject)
                 e.Bits -= (long)byteDelta << 32;
         }
     }

@@ -27,10 +27,10 @@ public ref struct PropertiesWriter
 
     internal PropertiesWriter(ProducerState state, string field)
     {
+        // The object's own braces are not entries: the serializer writes them (fewer entries per event).
         _state = state;
         _field = field;
         MinBytes = 2;
-        Next(null, EntryTag.StartObject);
     }
 
     /// <summary>A lower bound of the UTF-8 JSON size written so far.</summary>
@@ -94,7 +94,6 @@ public ref struct PropertiesWriter
             return;
         if (_depth != 0)
             ThrowHelper.Argument($"{_field}: {_depth} nested object(s) or array(s) were not closed.", _field);
-        Next(null, EntryTag.EndObject);
     }
 
     /// <summary>Writes any supported CLR value: the convenient API's type switch. A null key writes an array element.</summary>
@@ -152,10 +151,9 @@ public ref struct PropertiesWriter
     /// <summary>Replaces the whole object with validated raw JSON (the pre-serialized API).</summary>
     internal void WriteRawObject(scoped ReadOnlySpan<byte> json)
     {
-        // The constructor opened an object entry; raw JSON stands for the object itself.
-        _state.Pos--;
+        // Raw JSON stands for the object itself, braces included.
         MinBytes = 0;
-        Raw(null, json);
+        Raw(null, json, EntryTag.RawObject);
         _raw = true;
     }
 
@@ -242,7 +240,7 @@ public ref struct PropertiesWriter
     {
         Span<byte> text = stackalloc byte[32];
         value.TryFormat(text, out int written, default, CultureInfo.InvariantCulture);
-        Raw(key, text[..written]);
+        Raw(key, text[..written], EntryTag.Raw);
     }
 
     private void Guid(string? key, Guid value)
@@ -251,17 +249,17 @@ public ref struct PropertiesWriter
         text[0] = (byte)'"';
         value.TryFormat(text[1..], out int written, "D");
         text[written + 1] = (byte)'"';
-        Raw(key, text[..(written + 2)]);
+        Raw(key, text[..(written + 2)], EntryTag.Raw);
     }
 
     private void Json(string? key, JsonElement element)
     {
         if (element.ValueKind == JsonValueKind.Undefined)
             ThrowHelper.Argument($"{_field}.{key ?? "[]"}: an undefined JsonElement has no value.", _field);
-        Raw(key, JsonMarshal.GetRawUtf8Value(element));
+        Raw(key, JsonMarshal.GetRawUtf8Value(element), EntryTag.Raw);
     }
 
-    private void Raw(string? key, scoped ReadOnlySpan<byte> json)
+    private void Raw(string? key, scoped ReadOnlySpan<byte> json, EntryTag tag)
     {
         var s = _state;
         if (s.Chunk is null || s.Pos == s.Chunk.Entries.Length || s.BytePos + json.Length > s.Chunk.Bytes.Length)
@@ -269,7 +267,7 @@ public ref struct PropertiesWriter
         json.CopyTo(s.Chunk!.Bytes.AsSpan(s.BytePos));
         ref var e = ref s.Chunk.Entries[s.Pos++];
         e.Key = key;
-        e.Tag = EntryTag.Raw;
+        e.Tag = tag;
         e.Bits = ((long)s.BytePos << 32) | (uint)json.Length;
         s.BytePos += json.Length;
         MinBytes += json.Length;
