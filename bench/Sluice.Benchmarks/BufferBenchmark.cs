@@ -97,7 +97,7 @@ public class BufferBenchmark
     private void WriterLoop(object? share)
     {
         int count = (int)share!;
-        var item = new EventRecord { UserId = "user", Name = "feature_used", MinBytes = 1, PropCount = -1, CtxCount = -1 };
+        var item = new EventRecord { Id = "user", Name = "feature_used", MinBytes = 1, PropCount = -1, CtxCount = -1 };
         while (true)
         {
             _start.Wait();

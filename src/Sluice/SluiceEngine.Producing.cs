@@ -115,16 +115,19 @@ public sealed partial class SluiceEngine
 
         EventRecord record = default;
         record.Kind = kind;
-        record.UserId = userId;
-        record.SessionId = sessionId;
+        record.IdIsSession = string.IsNullOrEmpty(userId); // validated: a page without a user has a session
+        record.Id = record.IdIsSession ? sessionId : userId;
         record.Name = name;
         record.TimestampTicks = timestamp is { } t ? t.UtcTicks : _time.GetUtcNow().UtcTicks;
-        record.MinBytes = (userId?.Length ?? 0) + (sessionId?.Length ?? 0) + (name?.Length ?? 0);
+        long minBytes = (record.Id?.Length ?? 0) + (name?.Length ?? 0);
         record.PropCount = -1;
         record.CtxCount = -1;
 
         if (!properties.IsPresent && !context.IsPresent)
+        {
+            record.MinBytes = (int)minBytes;
             return Publish(ref record, state: null);
+        }
 
         var state = GetProducerState();
         if (state.Busy)
@@ -133,14 +136,14 @@ public sealed partial class SluiceEngine
         try
         {
             state.BeginEvent();
-            int propOffset = 0, propCount = -1, ctxOffset = 0, ctxCount = -1;
+            int propCount = -1, ctxOffset = 0, ctxCount = -1;
             if (properties.IsPresent)
             {
                 var writer = new PropertiesWriter(state, "properties");
                 properties.Write(ref writer);
                 writer.Complete();
                 propCount = state.Pos - state.EventStart;
-                record.MinBytes += writer.MinBytes;
+                minBytes += writer.MinBytes;
             }
 
             if (context.IsPresent)
@@ -150,16 +153,16 @@ public sealed partial class SluiceEngine
                 context.Write(ref writer);
                 writer.Complete();
                 ctxCount = state.Pos - state.EventStart - ctxOffset;
-                record.MinBytes += writer.MinBytes;
+                minBytes += writer.MinBytes;
             }
 
             // Offsets are relative to the event's start: the event may have moved to a new chunk while it grew.
+            // The context's entries follow the properties' (ctxOffset is the properties' entry count, or 0).
             record.Chunk = state.Chunk;
-            record.PropStart = state.EventStart + propOffset;
+            record.PropStart = state.EventStart;
             record.PropCount = propCount;
-            record.CtxStart = state.EventStart + ctxOffset;
             record.CtxCount = ctxCount;
-            record.Retired = state.PendingRetire;
+            record.MinBytes = (int)Math.Min(minBytes, int.MaxValue);
             return Publish(ref record, state);
         }
         finally
@@ -191,8 +194,8 @@ public sealed partial class SluiceEngine
     {
         while (true)
         {
-            // The evicted record's arena chunks (if it was carrying retired ones) are left to the GC:
-            // recycling them here could race with the serializer still reading an earlier record.
+            // The evicted record is dropped unread; the chunk it pointed into is recycled later, with the
+            // next chunk its producer retires (recycling here could race with the serializer).
             if (_ring.TryDequeue(out _))
                 Interlocked.Increment(ref _counters.Evicted);
             var status = _ring.TryEnqueue(record);

@@ -171,7 +171,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
                     if (_abort.IsCancellationRequested)
                     {
                         Interlocked.Increment(ref _counters.LostAtShutdown);
-                        _assembler.Recycle(record.Retired);
+                        _assembler.RecycleRetired(in record);
                         continue;
                     }
 

@@ -80,7 +80,7 @@ internal sealed class BatchAssembler : IDisposable
         try
         {
             int limit = open.MaxBytes;
-            if (record.MinBytes + open.EnvelopeLength > limit)
+            if ((long)record.MinBytes + open.EnvelopeLength > limit)
             {
                 Oversize(record.MinBytes, limit, "at least ");
                 return;
@@ -106,7 +106,7 @@ internal sealed class BatchAssembler : IDisposable
         }
         finally
         {
-            Recycle(record.Retired);
+            RecycleRetired(in record);
         }
     }
 
@@ -162,14 +162,25 @@ internal sealed class BatchAssembler : IDisposable
         return lost;
     }
 
-    /// <summary>Returns retired arena chunks to their pool: every record that pointed into them has been written.</summary>
-    public void Recycle(ArenaChunk? retired)
+    /// <summary>
+    /// Returns the chunk the record's producer used before the record's chunk to the pool: its records
+    /// all came earlier, so they have been written (or evicted).
+    /// </summary>
+    public void RecycleRetired(in EventRecord record)
     {
+        var chunk = record.Chunk;
+        var retired = chunk?.Retired;
+        if (retired is null)
+            return;
+        chunk!.Retired = null;
+
+        // A retired chunk may still hold its own predecessor if none of its records was read (all evicted).
         while (retired is not null)
         {
-            var next = retired.NextRetired;
+            var earlier = retired.Retired;
+            retired.Retired = null;
             _arenas.Return(retired);
-            retired = next;
+            retired = earlier;
         }
     }
 

@@ -13,9 +13,6 @@ internal sealed class ProducerState(object owner, ArenaPool pool)
 
     public ArenaChunk? Chunk;
 
-    /// <summary>Chunks retired but not yet handed to the serializer (linked through <see cref="ArenaChunk.NextRetired"/>).</summary>
-    public ArenaChunk? PendingRetire;
-
     /// <summary>Set while a call is building an event: a properties callback calling Track again would corrupt it.</summary>
     public bool Busy;
 
@@ -45,8 +42,6 @@ internal sealed class ProducerState(object owner, ArenaPool pool)
             Chunk.EntryCount = Pos;
             Chunk.ByteCount = BytePos;
         }
-
-        PendingRetire = null;
     }
 
     /// <summary>
@@ -76,12 +71,14 @@ internal sealed class ProducerState(object owner, ArenaPool pool)
 
             if (old.EntryCount > 0 || old.ByteCount > 0)
             {
-                // Earlier records still point into it: the serializer recycles it after them.
-                old.NextRetired = PendingRetire;
-                PendingRetire = old;
+                // Published records point into it: the serializer recycles it once past them.
+                fresh.Retired = old;
             }
             else
             {
+                // No record points into it, so the serializer has not seen it: pass on what it was to retire.
+                fresh.Retired = old.Retired;
+                old.Retired = null;
                 pool.Return(old);
             }
         }
