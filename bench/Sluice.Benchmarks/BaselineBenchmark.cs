@@ -17,14 +17,12 @@ namespace Sluice.Benchmarks;
 public class BaselineBenchmark
 {
     private ConventionalPipeline _pipeline = null!;
-    private long _next;
 
     [GlobalSetup(Target = nameof(Standard))]
-    public void SetupStandard() => _pipeline = new ConventionalPipeline(maxBatchEvents: 1_000);
+    public void SetupStandard() => _pipeline = new ConventionalPipeline(EventShape.Standard);
 
-    // 240 large events are about 2 MB: the same byte-bounded batches the engine makes.
     [GlobalSetup(Target = nameof(Large))]
-    public void SetupLarge() => _pipeline = new ConventionalPipeline(maxBatchEvents: 240);
+    public void SetupLarge() => _pipeline = new ConventionalPipeline(EventShape.Large);
 
     [GlobalCleanup]
     public void Cleanup()
@@ -37,11 +35,7 @@ public class BaselineBenchmark
     public void Standard()
     {
         long start = ProcessAllocation.Start();
-        var context = StandardEvent.ContextDictionary();
-        for (long i = _next; i < _next + EndToEndBenchmark.StandardEvents; i++)
-            _pipeline.Track(new ConventionalEvent(StandardEvent.UserId(i), StandardEvent.Name, DateTime.UtcNow, StandardEvent.PropertiesDictionary(i), context));
-        _next += EndToEndBenchmark.StandardEvents;
-        _pipeline.WaitDelivered(_next);
+        _pipeline.Run(EndToEndBenchmark.StandardEvents);
         ProcessAllocation.Stop(start, EndToEndBenchmark.StandardEvents, nameof(BaselineBenchmark) + "." + nameof(Standard));
     }
 
@@ -49,11 +43,7 @@ public class BaselineBenchmark
     public void Large()
     {
         long start = ProcessAllocation.Start();
-        var context = StandardEvent.ContextDictionary();
-        for (long i = _next; i < _next + EndToEndBenchmark.LargeEvents; i++)
-            _pipeline.Track(new ConventionalEvent(StandardEvent.UserId(i), StandardEvent.Name, DateTime.UtcNow, LargeEvent.PropertiesDictionary(i), context));
-        _next += EndToEndBenchmark.LargeEvents;
-        _pipeline.WaitDelivered(_next);
+        _pipeline.Run(EndToEndBenchmark.LargeEvents);
         ProcessAllocation.Stop(start, EndToEndBenchmark.LargeEvents, nameof(BaselineBenchmark) + "." + nameof(Large));
     }
 }
@@ -78,26 +68,46 @@ internal sealed class ConventionalPipeline
 {
     private readonly Channel<ConventionalEvent> _channel = Channel.CreateBounded<ConventionalEvent>(
         new BoundedChannelOptions(65_536) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+    private readonly EventShape _shape;
     private readonly int _maxBatchEvents;
     private readonly Task _consumer;
     private readonly object _lock = new();
+    private long _next;
     private long _delivered;
     private long _bytes;
 
-    public ConventionalPipeline(int maxBatchEvents)
+    public ConventionalPipeline(EventShape shape)
     {
-        _maxBatchEvents = maxBatchEvents;
+        _shape = shape;
+
+        // 240 large events are about 2 MB: the same byte-bounded batches the engine makes.
+        _maxBatchEvents = shape == EventShape.Standard ? 1_000 : 240;
         _consumer = Task.Run(ConsumeAsync);
     }
 
+    /// <summary>The caller's side, as most SDKs are used: an event object and property dictionaries per call.</summary>
     public void Track(ConventionalEvent e)
     {
         if (!_channel.Writer.TryWrite(e))
             _channel.Writer.WriteAsync(e).AsTask().GetAwaiter().GetResult();
     }
 
-    /// <summary>Waits until <paramref name="total"/> events have been delivered (the run is a whole number of batches).</summary>
-    public void WaitDelivered(long total)
+    /// <summary>Tracks <paramref name="count"/> events (a whole number of batches) and waits until all are delivered.</summary>
+    public void Run(long count)
+    {
+        var context = StandardEvent.ContextDictionary();
+        long start = _next;
+        _next += count;
+        for (long i = start; i < start + count; i++)
+        {
+            var properties = _shape == EventShape.Standard ? StandardEvent.PropertiesDictionary(i) : LargeEvent.PropertiesDictionary(i);
+            Track(new ConventionalEvent(StandardEvent.UserId(i), StandardEvent.Name, DateTime.UtcNow, properties, context));
+        }
+
+        WaitDelivered(_next);
+    }
+
+    private void WaitDelivered(long total)
     {
         lock (_lock)
         {

@@ -17,6 +17,7 @@ internal static class BenchConfig
         "*BaselineBenchmark.Standard",
         "*CallingThreadBenchmark.Callback",
         "*BufferBenchmark.*",
+        "*InterleavedBenchmark.*",
     ];
 
     public static IConfig Create(bool quick)
@@ -35,7 +36,7 @@ internal static class BenchConfig
         return DefaultConfig.Instance
             .AddJob(job.AsDefault())
             .AddDiagnoser(MemoryDiagnoser.Default)
-            .AddColumn(StatisticColumn.Median, new EventsPerSecondColumn(), new ProcessAllocatedColumn())
+            .AddColumn(StatisticColumn.Median, new EventsPerSecondColumn(), new ProcessAllocatedColumn(), new PairedRatioColumn())
             .HideColumns(Column.Error, Column.Gen0, Column.Gen1, Column.Gen2)
             .WithOptions(ConfigOptions.DisableLogFile);
     }

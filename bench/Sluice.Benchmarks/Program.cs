@@ -22,7 +22,7 @@ if (!rest.Contains("--filter"))
     rest.AddRange(quick ? BenchConfig.QuickFilter : ["*"]);
 }
 
-ProcessAllocation.Reset();
+ResultStore.StartRun();
 var summaries = BenchmarkSwitcher.FromAssembly(typeof(BenchConfig).Assembly).Run([.. rest], BenchConfig.Create(quick)).ToList();
 if (summaries.Count == 0)
     return 1;

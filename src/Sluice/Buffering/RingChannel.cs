@@ -27,13 +27,14 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     // Next ticket to hand out; high bit set once closed. CAS by writers, Or by Close.
     private PaddedLong _tail;
 
-    // Next ticket to read. CAS by the reader and by evicting writers.
+    // Next ticket to read. Written by the reader (CAS only if writers may evict).
     private PaddedLong _head;
 
-    private readonly ReaderSignal _readerSignal = new();
+    // 1 after a Kick (any thread); cleared by the reader when it reports the wake-up. On its own cache
+    // line: the reader checks it often, and writing next to the fields every writer reads would slow them.
+    private PaddedLong _kicked;
 
-    // Set by Kick (any thread), cleared by the reader when it reports a wake-up.
-    private int _kicked;
+    private readonly ReaderSignal _readerSignal = new();
 
     // Writers blocked for space (wait mode). Incremented/decremented by writers, read by the reader.
     private int _writersWaiting;
@@ -206,7 +207,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     /// <summary>Wakes the reader for something other than data (a control request); it may find nothing to read.</summary>
     public void Kick()
     {
-        Interlocked.Exchange(ref _kicked, 1);
+        Interlocked.Exchange(ref _kicked.Value, 1);
         _readerSignal.WakeIfParked();
     }
 
@@ -218,6 +219,16 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     {
         if (Ready(out bool result))
             return new ValueTask<bool>(result);
+
+        // Spin a little first: under load the next item is microseconds away, and parking would make
+        // the writer that brings it pay for a wake-up (a thread-pool hand-off) on its own thread.
+        var spinner = default(SpinWait);
+        while (!spinner.NextSpinWillYield)
+        {
+            spinner.SpinOnce();
+            if (Ready(out result))
+                return new ValueTask<bool>(result);
+        }
 
         // Blocked writers wait for space only while the reader works; release them before parking.
         if (Volatile.Read(ref _writersWaiting) != 0)
@@ -237,7 +248,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     private bool Ready(out bool result)
     {
         result = true;
-        if (Interlocked.Exchange(ref _kicked, 0) == 1)
+        if (Volatile.Read(ref _kicked.Value) != 0 && Interlocked.Exchange(ref _kicked.Value, 0) == 1)
             return true;
         long head = Volatile.Read(ref _head.Value);
         ref long sequence = ref _slots[head & _mask].Sequence;
