@@ -16,6 +16,10 @@ public sealed partial class SluiceEngine
     private readonly ThreadLocal<ProducerState> _producers;
     private readonly object _identity = new();
 
+    // The system clock is read directly (no virtual call, no DateTimeOffset): the clock read is the
+    // largest single cost of a Track call. Any other TimeProvider is honoured as given.
+    private readonly bool _systemClock;
+
     /// <summary>Tracks a user action. Properties and context are given as dictionaries (copied at the call).</summary>
     /// <param name="userId">The user who acted (<c>user_id</c>); required.</param>
     /// <param name="eventName">The event's name (<c>event_name</c>); required.</param>
@@ -118,7 +122,7 @@ public sealed partial class SluiceEngine
         record.IdIsSession = string.IsNullOrEmpty(userId); // validated: a page without a user has a session
         record.Id = record.IdIsSession ? sessionId : userId;
         record.Name = name;
-        record.TimestampTicks = timestamp is { } t ? t.UtcTicks : _time.GetUtcNow().UtcTicks;
+        record.TimestampTicks = timestamp is { } t ? t.UtcTicks : NowTicks();
         long minBytes = (record.Id?.Length ?? 0) + (name?.Length ?? 0);
         record.PropCount = -1;
         record.CtxCount = -1;
@@ -171,6 +175,7 @@ public sealed partial class SluiceEngine
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private EnqueueResult Publish(ref EventRecord record, ProducerState? state)
     {
         var status = _options.FullMode == FullMode.Wait
@@ -214,12 +219,20 @@ public sealed partial class SluiceEngine
         return reason;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long NowTicks() => _systemClock ? DateTime.UtcNow.Ticks : _time.GetUtcNow().UtcTicks;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ProducerState GetProducerState()
     {
         var state = t_lastProducer;
-        if (state is not null && ReferenceEquals(state.Owner, _identity))
-            return state;
-        state = _producers.Value!;
+        return state is not null && ReferenceEquals(state.Owner, _identity) ? state : GetProducerStateSlow();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ProducerState GetProducerStateSlow()
+    {
+        var state = _producers.Value!;
         t_lastProducer = state;
         return state;
     }

@@ -51,6 +51,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         _options = options.Validated();
         _time = _options.TimeProvider;
+        _systemClock = ReferenceEquals(_time, TimeProvider.System);
         _format = _options.WireFormat;
         _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: _options.FullMode == FullMode.DropOldest);
 

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Sluice.Producing;
 
@@ -22,6 +23,7 @@ internal sealed class ProducerState(object owner, ArenaPool pool)
     public int EventByteStart;
     public int BytePos;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void BeginEvent()
     {
         if (Chunk is null)

@@ -21,6 +21,8 @@ public ref struct PropertiesWriter
 
     private readonly ProducerState _state;
     private readonly string _field;
+    private PropertyEntry[] _entries; // the state's current chunk's entries, cached: one bounds check per entry
+    private int _pos;                 // next entry; the state's own cursor is updated at Complete and before a Grow
     private ulong _arrays; // bit d set: the container at depth d is an array
     private int _depth;    // 0 = the properties object itself
     private bool _raw;     // the object was given as raw JSON: already complete
@@ -30,6 +32,8 @@ public ref struct PropertiesWriter
         // The object's own braces are not entries: the serializer writes them (fewer entries per event).
         _state = state;
         _field = field;
+        _entries = state.Chunk?.Entries ?? [];
+        _pos = state.Pos;
         MinBytes = 2;
     }
 
@@ -90,11 +94,14 @@ public ref struct PropertiesWriter
     /// <summary>Closes the properties object; throws if nested containers were left open.</summary>
     internal void Complete()
     {
-        if (_raw)
-            return;
-        if (_depth != 0)
-            ThrowHelper.Argument($"{_field}: {_depth} nested object(s) or array(s) were not closed.", _field);
+        _state.Pos = _pos;
+        if (!_raw && _depth != 0)
+            ThrowUnclosed();
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly void ThrowUnclosed()
+        => ThrowHelper.Argument($"{_field}: {_depth} nested object(s) or array(s) were not closed.", _field);
 
     /// <summary>Writes any supported CLR value: the convenient API's type switch. A null key writes an array element.</summary>
     internal void WriteObject(string? key, object? value)
@@ -262,9 +269,12 @@ public ref struct PropertiesWriter
     private void Raw(string? key, scoped ReadOnlySpan<byte> json, EntryTag tag)
     {
         var s = _state;
+        s.Pos = _pos;
         if (s.Chunk is null || s.Pos == s.Chunk.Entries.Length || s.BytePos + json.Length > s.Chunk.Bytes.Length)
             s.Grow(1, json.Length);
         json.CopyTo(s.Chunk!.Bytes.AsSpan(s.BytePos));
+        _entries = s.Chunk.Entries;
+        _pos = s.Pos + 1;
         ref var e = ref s.Chunk.Entries[s.Pos++];
         e.Key = key;
         e.Tag = tag;
@@ -294,19 +304,30 @@ public ref struct PropertiesWriter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly ref PropertyEntry Next(string? key, EntryTag tag)
+    private ref PropertyEntry Next(string? key, EntryTag tag)
     {
-        var s = _state;
-        var chunk = s.Chunk;
-        if (chunk is null || (uint)s.Pos >= (uint)chunk.Entries.Length)
+        var entries = _entries;
+        int pos = _pos;
+        if ((uint)pos >= (uint)entries.Length)
         {
-            s.Grow(1, 0);
-            chunk = s.Chunk!;
+            MoveToNewChunk();
+            entries = _entries;
+            pos = _pos;
         }
 
-        ref var e = ref chunk.Entries[s.Pos++];
+        _pos = pos + 1;
+        ref var e = ref entries[pos];
         e.Key = key;
         e.Tag = tag;
         return ref e;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void MoveToNewChunk()
+    {
+        _state.Pos = _pos;
+        _state.Grow(1, 0);
+        _entries = _state.Chunk!.Entries;
+        _pos = _state.Pos;
     }
 }
