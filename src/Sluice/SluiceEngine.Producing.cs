@@ -16,6 +16,10 @@ public sealed partial class SluiceEngine
     private readonly ThreadLocal<ProducerState> _producers;
     private readonly object _identity = new();
 
+    // The system clock is read directly (no virtual call, no DateTimeOffset): the clock read is the
+    // largest single cost of a Track call. Any other TimeProvider is honoured as given.
+    private readonly bool _systemClock;
+
     /// <summary>Tracks a user action. Properties and context are given as dictionaries (copied at the call).</summary>
     /// <param name="userId">The user who acted (<c>user_id</c>); required.</param>
     /// <param name="eventName">The event's name (<c>event_name</c>); required.</param>
@@ -116,17 +120,20 @@ public sealed partial class SluiceEngine
 
         EventRecord record = default;
         record.Kind = kind;
-        record.UserId = userId;
-        record.SessionId = sessionId;
+        record.IdIsSession = string.IsNullOrEmpty(userId); // validated: a page without a user has a session
+        record.Id = record.IdIsSession ? sessionId : userId;
         record.Name = name;
-        record.TimestampTicks = timestamp is { } t ? t.UtcTicks : _time.GetUtcNow().UtcTicks;
+        record.TimestampTicks = timestamp is { } t ? t.UtcTicks : NowTicks();
         // A page's name is optional on the wire (ThriveStack has none): only what every format writes counts.
-        record.MinBytes = (userId?.Length ?? 0) + (sessionId?.Length ?? 0) + (kind == EventKind.Track ? name!.Length : 0);
+        long minBytes = (record.Id?.Length ?? 0) + (kind == EventKind.Track ? name!.Length : 0);
         record.PropCount = -1;
         record.CtxCount = -1;
 
         if (!properties.IsPresent && !context.IsPresent)
+        {
+            record.MinBytes = (int)minBytes;
             return Publish(ref record, state: null);
+        }
 
         var state = GetProducerState();
         if (state.Busy)
@@ -135,14 +142,14 @@ public sealed partial class SluiceEngine
         try
         {
             state.BeginEvent();
-            int propOffset = 0, propCount = -1, ctxOffset = 0, ctxCount = -1;
+            int propCount = -1, ctxOffset = 0, ctxCount = -1;
             if (properties.IsPresent)
             {
                 var writer = new PropertiesWriter(state, "properties");
                 properties.Write(ref writer);
                 writer.Complete();
                 propCount = state.Pos - state.EventStart;
-                record.MinBytes += writer.MinBytes;
+                minBytes += writer.MinBytes;
             }
 
             if (context.IsPresent)
@@ -153,16 +160,16 @@ public sealed partial class SluiceEngine
                 writer.Complete();
                 ctxCount = state.Pos - state.EventStart - ctxOffset;
                 if (_format.WritesContext)
-                    record.MinBytes += writer.MinBytes; // a context the format drops must not make the event oversize
+                    minBytes += writer.MinBytes; // a context the format drops must not make the event oversize
             }
 
             // Offsets are relative to the event's start: the event may have moved to a new chunk while it grew.
+            // The context's entries follow the properties' (ctxOffset is the properties' entry count, or 0).
             record.Chunk = state.Chunk;
-            record.PropStart = state.EventStart + propOffset;
+            record.PropStart = state.EventStart;
             record.PropCount = propCount;
-            record.CtxStart = state.EventStart + ctxOffset;
             record.CtxCount = ctxCount;
-            record.Retired = state.PendingRetire;
+            record.MinBytes = (int)Math.Min(minBytes, int.MaxValue);
             return Publish(ref record, state);
         }
         finally
@@ -171,6 +178,7 @@ public sealed partial class SluiceEngine
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private EnqueueResult Publish(ref EventRecord record, ProducerState? state)
     {
         var status = _options.FullMode == FullMode.Wait
@@ -197,8 +205,8 @@ public sealed partial class SluiceEngine
     {
         while (true)
         {
-            // The evicted record's arena chunks (if it was carrying retired ones) are left to the GC:
-            // recycling them here could race with the serializer still reading an earlier record.
+            // The evicted record is dropped unread; the chunk it pointed into is recycled later, with the
+            // next chunk its producer retires (recycling here could race with the serializer).
             if (_ring.TryDequeue(out _))
                 Interlocked.Increment(ref _counters.Evicted);
             var status = _ring.TryEnqueue(record);
@@ -217,12 +225,20 @@ public sealed partial class SluiceEngine
         return reason;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private long NowTicks() => _systemClock ? DateTime.UtcNow.Ticks : _time.GetUtcNow().UtcTicks;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ProducerState GetProducerState()
     {
         var state = t_lastProducer;
-        if (state is not null && ReferenceEquals(state.Owner, _identity))
-            return state;
-        state = _producers.Value!;
+        return state is not null && ReferenceEquals(state.Owner, _identity) ? state : GetProducerStateSlow();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private ProducerState GetProducerStateSlow()
+    {
+        var state = _producers.Value!;
         t_lastProducer = state;
         return state;
     }

@@ -51,12 +51,13 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         _options = options.Validated();
         _time = _options.TimeProvider;
+        _systemClock = ReferenceEquals(_time, TimeProvider.System);
         _format = _options.WireFormat;
-        _ring = new RingChannel<EventRecord>(_options.QueueCapacity);
+        _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: _options.FullMode == FullMode.DropOldest);
 
         int blocksPerBatch = (int)Math.Min(1024, (_options.MaxBatchBytes / SegmentPool.BlockSize) + 2);
         var segments = new SegmentPool(blocksPerBatch * ((_options.MaxConcurrentSends * 3) + _format.PartitionCount));
-        _arenas = new ArenaPool(maxRetained: 64);
+        _arenas = new ArenaPool(ArenaPool.RetentionFor(_options.QueueCapacity));
         _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
         _assembler = new BatchAssembler(_options, segments, _arenas, _counters, Diagnose);
@@ -171,7 +172,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
                     if (_abort.IsCancellationRequested)
                     {
                         Interlocked.Increment(ref _counters.LostAtShutdown);
-                        _assembler.Recycle(record.Retired);
+                        _assembler.RecycleRetired(in record);
                         continue;
                     }
 

@@ -21,8 +21,8 @@ internal sealed class BatchAssembler : IDisposable
         SkipValidation = true,
     };
 
-    private readonly Utf8JsonWriter _writer;
     private readonly WireFormat _format;
+    private readonly int[] _partitionOfKind;
     private readonly OpenBatch[] _open;
     private readonly int _maxEvents;
     private readonly int _maxBytes; // the configured limit; a partition's may be lower after a 413
@@ -45,10 +45,14 @@ internal sealed class BatchAssembler : IDisposable
         _counters = counters;
         _time = options.TimeProvider;
         _diagnose = diagnose;
+        // Formats are stateless: which partition a kind goes to is asked once, not per event.
+        var kinds = Enum.GetValues<EventKind>();
+        _partitionOfKind = new int[kinds.Max(k => (int)k) + 1];
+        foreach (var kind in kinds)
+            _partitionOfKind[(int)kind] = _format.PartitionOf(kind);
         _open = new OpenBatch[_format.PartitionCount];
         for (int p = 0; p < _open.Length; p++)
-            _open[p] = new OpenBatch(p, options.MaxBatchBytes, segments);
-        _writer = new Utf8JsonWriter(new BatchBuffer(segments), WriterOptions);
+            _open[p] = new OpenBatch(p, options.MaxBatchBytes, _format.BatchPrefix(p).Length, _format.BatchSuffix(p).Length, segments);
     }
 
     /// <summary>Set when an event opened a batch since the last <see cref="TakeOpenedFlag"/>: the linger timer may need arming.</summary>
@@ -78,15 +82,14 @@ internal sealed class BatchAssembler : IDisposable
     /// <summary>Serializes one record into its partition's open batch; never throws.</summary>
     public void Add(ref EventRecord record)
     {
-        var open = _open[_format.PartitionOf(record.Kind)];
+        var open = _open[_partitionOfKind[(int)record.Kind]];
         long id = _nextEventId++;
         try
         {
             int limit = open.MaxBytes;
-            int envelope = _format.BatchPrefix(open.Partition).Length + _format.BatchSuffix(open.Partition).Length;
-            if (record.MinBytes + envelope > _maxBytes)
+            if ((long)record.MinBytes + open.EnvelopeLength > _maxBytes)
             {
-                Oversize(record.MinBytes + envelope, _maxBytes, "at least ");
+                Oversize((long)record.MinBytes + open.EnvelopeLength, _maxBytes, "at least ");
                 return;
             }
 
@@ -119,12 +122,16 @@ internal sealed class BatchAssembler : IDisposable
         }
         finally
         {
-            Recycle(record.Retired);
+            RecycleRetired(in record);
             Volatile.Write(ref _processed, _processed + 1);
         }
     }
 
-    public void Dispose() => _writer.Dispose();
+    public void Dispose()
+    {
+        foreach (var open in _open)
+            open.Dispose();
+    }
 
     /// <summary>Seals every partition's batch that holds events (flush and shutdown).</summary>
     public void SealAll()
@@ -166,54 +173,58 @@ internal sealed class BatchAssembler : IDisposable
         foreach (var open in _open)
         {
             lost += open.Count;
-            if (open.Ends is not null)
-                System.Buffers.ArrayPool<int>.Shared.Return(open.Ends);
-            open.Buffer.Reset();
-            open.Clear();
+            open.Abandon();
         }
 
         return lost;
     }
 
-    /// <summary>Returns retired arena chunks to their pool: every record that pointed into them has been written.</summary>
-    public void Recycle(ArenaChunk? retired)
+    /// <summary>
+    /// Returns the chunk the record's producer used before the record's chunk to the pool: its records
+    /// all came earlier, so they have been written (or evicted).
+    /// </summary>
+    public void RecycleRetired(in EventRecord record)
     {
+        var chunk = record.Chunk;
+        var retired = chunk?.Retired;
+        if (retired is null)
+            return;
+        chunk!.Retired = null;
+
+        // A retired chunk may still hold its own predecessor if none of its records was read (all evicted).
         while (retired is not null)
         {
-            var next = retired.NextRetired;
+            var earlier = retired.Retired;
+            retired.Retired = null;
             _arenas.Return(retired);
-            retired = next;
+            retired = earlier;
         }
     }
 
     /// <summary>Writes the event into the open batch unless the body would pass <paramref name="limit"/>; <paramref name="total"/> is the body's length with it.</summary>
     private bool TryAppend(OpenBatch open, ref EventRecord record, long id, int limit, out long total)
     {
-        var buffer = open.Buffer;
         if (!open.IsOpen)
             open.Open(_format.BatchPrefix(open.Partition), _maxEvents);
 
-        long mark = buffer.Length;
-        if (open.Count > 0)
-            buffer.WriteByte((byte)',');
-
+        long mark = open.Position;
         try
         {
-            _writer.Reset(buffer);
-            _format.WriteEvent(_writer, new EventView(ref record, id));
-            _writer.Flush();
+            open.BeginEvent();
+            _format.WriteEvent(open.Writer, new EventView(ref record, id, open.Names));
         }
         catch
         {
-            buffer.Truncate(mark);
+            open.Rollback(mark);
             throw;
         }
 
-        total = buffer.Length + _format.BatchSuffix(open.Partition).Length;
+        long end = open.Position;
+        total = end + open.SuffixLength;
         if (total > limit)
         {
             // Roll back to the last event boundary; the caller seals and retries in a fresh batch.
-            buffer.Truncate(mark);
+            open.Rollback(mark);
             return false;
         }
 
@@ -223,16 +234,17 @@ internal sealed class BatchAssembler : IDisposable
             _opened = true;
         }
 
-        open.Ends![open.Count++] = (int)buffer.Length;
+        open.Ends![open.Count++] = (int)end;
         return true;
     }
 
     private void Seal(OpenBatch open)
     {
+        open.Flush();
         var suffix = open.Buffer.WriteContiguous(_format.BatchSuffix(open.Partition));
         long length = open.Buffer.Length;
         var body = open.Buffer.Detach(out var first);
-        var batch = new Batch(_nextBatch++, open.Partition, _format, open.Count, open.Ends!, _format.BatchPrefix(open.Partition).Length,
+        var batch = new Batch(_nextBatch++, open.Partition, _format, open.Count, open.Ends!, open.EnvelopeLength - open.SuffixLength,
             body, first, suffix, _segments);
         _counters.BatchesSealed++;
         _counters.EventsSealed += open.Count;

@@ -1,13 +1,44 @@
 using System.Buffers;
+using System.Text.Json;
+using Sluice.Producing;
 
 namespace Sluice.Batching;
 
-/// <summary>One partition's batch being filled. Used only by the serializer, except <see cref="MaxBytes"/>.</summary>
-internal sealed class OpenBatch(int partition, int maxBytes, SegmentPool pool)
+/// <summary>
+/// One partition's batch being filled, with its own <see cref="Utf8JsonWriter"/> that stays attached
+/// to the body across events: the writer inserts the separators itself and its position gives each
+/// event's exact end, so nothing is flushed or reset per event. Used only by the serializer, except
+/// <see cref="MaxBytes"/>.
+/// </summary>
+internal sealed class OpenBatch : IDisposable
 {
-    public int Partition { get; } = partition;
+    private int _maxBytes;
 
-    public BatchBuffer Buffer { get; } = new(pool);
+    public OpenBatch(int partition, int maxBytes, int prefixLength, int suffixLength, SegmentPool pool)
+    {
+        Partition = partition;
+        _maxBytes = maxBytes;
+        SuffixLength = suffixLength;
+        EnvelopeLength = prefixLength + suffixLength;
+        Buffer = new BatchBuffer(pool);
+        Writer = new Utf8JsonWriter(Buffer, BatchAssembler.WriterOptions);
+        Names = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+    }
+
+    public int Partition { get; }
+
+    public BatchBuffer Buffer { get; }
+
+    /// <summary>Writes events into <see cref="Buffer"/>; may hold bytes not yet committed to it (see <see cref="Position"/>).</summary>
+    public Utf8JsonWriter Writer { get; }
+
+    /// <summary>This partition's pre-encoded property names.</summary>
+    public PropertyNameCache Names { get; }
+
+    /// <summary>The wire format's suffix length (fixed by contract) and prefix + suffix.</summary>
+    public int SuffixLength { get; }
+
+    public int EnvelopeLength { get; }
 
     /// <summary>This partition's byte limit; lowered by a sender after a 413, read by the serializer.</summary>
     public int MaxBytes
@@ -15,8 +46,6 @@ internal sealed class OpenBatch(int partition, int maxBytes, SegmentPool pool)
         get => Volatile.Read(ref _maxBytes);
         set => Volatile.Write(ref _maxBytes, value);
     }
-
-    private int _maxBytes = maxBytes;
 
     /// <summary>Lowers <see cref="MaxBytes"/> to <paramref name="value"/> unless it is already lower; never raises it. Any thread.</summary>
     /// <returns>The limit now in force.</returns>
@@ -45,13 +74,50 @@ internal sealed class OpenBatch(int partition, int maxBytes, SegmentPool pool)
     /// <summary><see cref="TimeProvider.GetTimestamp"/> when the first event went in: the linger clock.</summary>
     public long FirstEventAt;
 
+    // Body offset where the writer's output starts: after the prefix, or where a rollback restarted it.
+    private long _writerBase;
+
+    // The writer was restarted after events (a failed event was rolled back): the next event writes its own separator.
+    private bool _needsSeparator;
+
+    /// <summary>The body's length including what the writer has not committed yet: an event's exact end after writing it.</summary>
+    public long Position => _writerBase + Writer.BytesCommitted + Writer.BytesPending;
+
     public void Open(ReadOnlySpan<byte> prefix, int maxEvents)
     {
         Buffer.Write(prefix);
         Ends = ArrayPool<int>.Shared.Rent(maxEvents);
         Count = 0;
         IsOpen = true;
+        Writer.Reset();
+        _writerBase = Buffer.Length;
+        _needsSeparator = false;
     }
+
+    /// <summary>Before an event after a rollback: writes the separator the restarted writer does not know it owes.</summary>
+    public void BeginEvent()
+    {
+        if (_needsSeparator)
+        {
+            // The writer was just reset and holds nothing, so the byte can go straight into the body.
+            Buffer.WriteByte((byte)',');
+            _writerBase++;
+            _needsSeparator = false;
+        }
+    }
+
+    /// <summary>Cuts the body back to <paramref name="position"/> (an event boundary) and restarts the writer there.</summary>
+    public void Rollback(long position)
+    {
+        Writer.Flush(); // commit everything, so the cut below is exact
+        Buffer.Truncate(position);
+        Writer.Reset();
+        _writerBase = position;
+        _needsSeparator = Count > 0;
+    }
+
+    /// <summary>Commits what the writer holds, before the suffix is appended.</summary>
+    public void Flush() => Writer.Flush();
 
     /// <summary>After sealing: the blocks and the ends array now belong to the batch.</summary>
     public void Clear()
@@ -59,5 +125,21 @@ internal sealed class OpenBatch(int partition, int maxBytes, SegmentPool pool)
         IsOpen = false;
         Count = 0;
         Ends = null;
+    }
+
+    /// <summary>At a forced shutdown: drops the body without sending it.</summary>
+    public void Abandon()
+    {
+        Writer.Reset();
+        if (Ends is not null)
+            ArrayPool<int>.Shared.Return(Ends);
+        Buffer.Reset();
+        Clear();
+    }
+
+    public void Dispose()
+    {
+        Writer.Reset(); // nothing left to commit: a disposed writer flushes
+        Writer.Dispose();
     }
 }

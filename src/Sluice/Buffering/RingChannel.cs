@@ -8,9 +8,10 @@ namespace Sluice.Buffering;
 /// <summary>
 /// Lock-free bounded multi-writer single-reader ring behind the <see cref="Channel{T}"/> API.
 /// Writers claim a ticket with one CAS on the tail and publish the slot by advancing its sequence
-/// number (the bounded MPMC queue of D. Vyukov, specialised to one reader). The reader parks on one
-/// reusable <see cref="ReaderSignal"/>. Besides the reader, only a writer evicting the oldest item
-/// (drop-oldest mode) dequeues, which is why the head is also advanced by CAS.
+/// number (the bounded MPMC queue of D. Vyukov, specialised to one reader): one interlocked
+/// operation per write. The reader parks on one reusable <see cref="ReaderSignal"/>. Besides the
+/// reader, only a writer evicting the oldest item (drop-oldest mode, if enabled) dequeues; only then
+/// is the head advanced by CAS.
 /// </summary>
 internal sealed class RingChannel<T> : Channel<T>, IDisposable
 {
@@ -20,22 +21,26 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     private readonly long _mask;
     private readonly int _wakeWritersEvery;
 
+    // Writers may dequeue (evict the oldest): the head then needs a CAS; otherwise only the reader moves it.
+    private readonly bool _evictingWriters;
+
     // Next ticket to hand out; high bit set once closed. CAS by writers, Or by Close.
     private PaddedLong _tail;
 
-    // Next ticket to read. CAS by the reader and by evicting writers.
+    // Next ticket to read. Written by the reader (CAS only if writers may evict).
     private PaddedLong _head;
 
-    private readonly ReaderSignal _readerSignal = new();
+    // 1 after a Kick (any thread); cleared by the reader when it reports the wake-up. On its own cache
+    // line: the reader checks it often, and writing next to the fields every writer reads would slow them.
+    private PaddedLong _kicked;
 
-    // Set by Kick (any thread), cleared by the reader when it reports a wake-up.
-    private int _kicked;
+    private readonly ReaderSignal _readerSignal = new();
 
     // Writers blocked for space (wait mode). Incremented/decremented by writers, read by the reader.
     private int _writersWaiting;
     private readonly ManualResetEventSlim _space = new(false, spinCount: 0);
 
-    public RingChannel(int capacity)
+    public RingChannel(int capacity, bool evictingWriters = true)
     {
         if (capacity < 2 || !BitOperations.IsPow2(capacity))
             throw new ArgumentOutOfRangeException(nameof(capacity), "Capacity must be a power of two of at least 2.");
@@ -44,6 +49,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
             _slots[i].Sequence = i;
         _mask = capacity - 1;
         _wakeWritersEvery = Math.Max(1, capacity / 8);
+        _evictingWriters = evictingWriters;
         Writer = new RingWriter(this);
         Reader = new RingReader(this);
     }
@@ -76,9 +82,11 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
                 if (seen == pos)
                 {
                     slot.Item = item;
-                    // Publish with a full fence, so the parked-reader check below cannot be
-                    // reordered before it (otherwise a parked reader could miss this item).
-                    Interlocked.Exchange(ref slot.Sequence, pos + 1);
+                    // A plain release store publishes the item. The check below may pass it (store-load
+                    // reordering), which is safe: the CAS above is a full fence, so a reader that parks
+                    // after it sees this ticket claimed and waits for the publication instead of
+                    // parking (see WaitToReadAsync).
+                    Volatile.Write(ref slot.Sequence, pos + 1);
                     _readerSignal.WakeIfParked();
                     return EnqueueStatus.Ok;
                 }
@@ -101,6 +109,24 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     public bool TryDequeue(out T item)
     {
         long pos = Volatile.Read(ref _head.Value);
+        if (!_evictingWriters)
+        {
+            // The reader alone moves the head: plain stores, no interlocked operation.
+            ref Slot only = ref _slots[pos & _mask];
+            if (Volatile.Read(ref only.Sequence) != pos + 1)
+            {
+                item = default!;
+                return false;
+            }
+
+            item = only.Item;
+            Volatile.Write(ref only.Sequence, pos + _mask + 1);
+            Volatile.Write(ref _head.Value, pos + 1);
+            if (Volatile.Read(ref _writersWaiting) != 0 && (pos % _wakeWritersEvery) == 0)
+                _space.Set();
+            return true;
+        }
+
         while (true)
         {
             ref Slot slot = ref _slots[pos & _mask];
@@ -181,7 +207,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     /// <summary>Wakes the reader for something other than data (a control request); it may find nothing to read.</summary>
     public void Kick()
     {
-        Interlocked.Exchange(ref _kicked, 1);
+        Interlocked.Exchange(ref _kicked.Value, 1);
         _readerSignal.WakeIfParked();
     }
 
@@ -193,6 +219,16 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     {
         if (Ready(out bool result))
             return new ValueTask<bool>(result);
+
+        // Spin a little first: under load the next item is microseconds away, and parking would make
+        // the writer that brings it pay for a wake-up (a thread-pool hand-off) on its own thread.
+        var spinner = default(SpinWait);
+        while (!spinner.NextSpinWillYield)
+        {
+            spinner.SpinOnce();
+            if (Ready(out result))
+                return new ValueTask<bool>(result);
+        }
 
         // Blocked writers wait for space only while the reader works; release them before parking.
         if (Volatile.Read(ref _writersWaiting) != 0)
@@ -212,11 +248,22 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     private bool Ready(out bool result)
     {
         result = true;
-        if (Interlocked.Exchange(ref _kicked, 0) == 1)
+        if (Volatile.Read(ref _kicked.Value) != 0 && Interlocked.Exchange(ref _kicked.Value, 0) == 1)
             return true;
         long head = Volatile.Read(ref _head.Value);
-        if (Volatile.Read(ref _slots[head & _mask].Sequence) == head + 1)
+        ref long sequence = ref _slots[head & _mask].Sequence;
+        if (Volatile.Read(ref sequence) == head + 1)
             return true;
+        if ((Volatile.Read(ref _tail.Value) & ~ClosedBit) != head)
+        {
+            // A writer claimed the next ticket and is publishing it. It may already have checked for a
+            // parked reader (its publication is a plain store), so wait for the item rather than park.
+            var spinner = default(SpinWait);
+            while (Volatile.Read(ref sequence) != head + 1 && Volatile.Read(ref _head.Value) == head)
+                spinner.SpinOnce(sleep1Threshold: -1);
+            return true;
+        }
+
         if (IsDrained)
         {
             result = false;

@@ -3,10 +3,10 @@ namespace Sluice.Producing;
 /// <summary>
 /// A slab of property entries (and raw JSON bytes) that one producer thread fills and the
 /// serializer reads. Ownership: the producer appends and never rewrites committed entries; when it
-/// moves to a new chunk it hands this one back through the next record it enqueues
-/// (<see cref="EventRecord.Retired"/>). Because a producer's records leave the ring in order, the
-/// serializer reaching that record proves every earlier reader of this chunk is done, so it may
-/// recycle it. No reference counts, no interlocked operations on the hot path.
+/// moves to a new chunk it hangs this one on the new one (<see cref="Retired"/>). Because a
+/// producer's records leave the ring in order, the serializer reaching the first record in the new
+/// chunk proves every reader of the old one is done, so it may recycle it. No reference counts, no
+/// interlocked operations, nothing extra in the records.
 /// </summary>
 internal sealed class ArenaChunk
 {
@@ -31,8 +31,10 @@ internal sealed class ArenaChunk
     public int EntryCount;
     public int ByteCount;
 
-    // Set by the owning producer when it retires this chunk; read by the serializer that recycles it.
-    public ArenaChunk? NextRetired;
+    // The chunk its producer used before this one, still to be recycled. Set by the producer before
+    // any record pointing into this chunk is published; taken (and cleared) by the serializer at the
+    // first such record it reads, or when this chunk is itself recycled.
+    public ArenaChunk? Retired;
 
     public void Reset()
     {
@@ -40,6 +42,6 @@ internal sealed class ArenaChunk
         Array.Clear(Entries, 0, EntryCount);
         EntryCount = 0;
         ByteCount = 0;
-        NextRetired = null;
+        Retired = null;
     }
 }

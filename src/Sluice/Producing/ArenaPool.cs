@@ -7,6 +7,17 @@ namespace Sluice.Producing;
 /// </summary>
 internal sealed class ArenaPool(int maxRetained)
 {
+    /// <summary>Entries per queued event the retention provides for (the standard event needs 6).</summary>
+    public const int EntriesPerQueuedEvent = 8;
+
+    /// <summary>
+    /// Enough chunks for a full queue of events of up to <see cref="EntriesPerQueuedEvent"/> entries:
+    /// a queue that has been full once refills without allocating. Chunks are created only when
+    /// needed, so an engine whose queue never fills never holds that many.
+    /// </summary>
+    public static int RetentionFor(int queueCapacity)
+        => (int)Math.Max(64, (long)queueCapacity * EntriesPerQueuedEvent / ArenaChunk.DefaultEntries);
+
     private readonly Lock _lock = new();
     private readonly Stack<ArenaChunk> _free = new();
 

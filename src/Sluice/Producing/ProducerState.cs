@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.CompilerServices;
 
 namespace Sluice.Producing;
 
@@ -16,9 +17,6 @@ internal sealed class ProducerState(object owner, ArenaPool pool, int maxEventBy
 
     public ArenaChunk? Chunk;
 
-    /// <summary>Chunks retired but not yet handed to the serializer (linked through <see cref="ArenaChunk.NextRetired"/>).</summary>
-    public ArenaChunk? PendingRetire;
-
     /// <summary>Set while a call is building an event: a properties callback calling Track again would corrupt it.</summary>
     public bool Busy;
 
@@ -28,6 +26,7 @@ internal sealed class ProducerState(object owner, ArenaPool pool, int maxEventBy
     public int EventByteStart;
     public int BytePos;
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void BeginEvent()
     {
         if (Chunk is null)
@@ -48,8 +47,6 @@ internal sealed class ProducerState(object owner, ArenaPool pool, int maxEventBy
             Chunk.EntryCount = Pos;
             Chunk.ByteCount = BytePos;
         }
-
-        PendingRetire = null;
     }
 
     /// <summary>
@@ -79,12 +76,14 @@ internal sealed class ProducerState(object owner, ArenaPool pool, int maxEventBy
 
             if (old.EntryCount > 0 || old.ByteCount > 0)
             {
-                // Earlier records still point into it: the serializer recycles it after them.
-                old.NextRetired = PendingRetire;
-                PendingRetire = old;
+                // Published records point into it: the serializer recycles it once past them.
+                fresh.Retired = old;
             }
             else
             {
+                // No record points into it, so the serializer has not seen it: pass on what it was to retire.
+                fresh.Retired = old.Retired;
+                old.Retired = null;
                 pool.Return(old);
             }
         }
@@ -101,7 +100,7 @@ internal sealed class ProducerState(object owner, ArenaPool pool, int maxEventBy
     {
         foreach (ref var e in moved)
         {
-            if (e.Tag == EntryTag.Raw)
+            if (e.Tag is EntryTag.Raw or EntryTag.RawObject)
                 e.Bits -= (long)byteDelta << 32;
         }
     }

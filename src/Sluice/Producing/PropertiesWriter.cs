@@ -34,16 +34,20 @@ public ref struct PropertiesWriter
 
     private readonly ProducerState _state;
     private readonly string _field;
+    private PropertyEntry[] _entries; // the state's current chunk's entries, cached: one bounds check per entry
+    private int _pos;                 // next entry; the state's own cursor is updated at Complete and before a Grow
     private ulong _arrays; // bit d set: the container at depth d is an array
     private int _depth;    // 0 = the properties object itself
     private bool _raw;     // the object was given as raw JSON: already complete
 
     internal PropertiesWriter(ProducerState state, string field)
     {
+        // The object's own braces are not entries: the serializer writes them (fewer entries per event).
         _state = state;
         _field = field;
+        _entries = state.Chunk?.Entries ?? [];
+        _pos = state.Pos;
         MinBytes = 1; // see Open
-        Next(null, EntryTag.StartObject);
     }
 
     /// <summary>
@@ -106,12 +110,14 @@ public ref struct PropertiesWriter
     /// <summary>Closes the properties object; throws if nested containers were left open.</summary>
     internal void Complete()
     {
-        if (_raw)
-            return;
-        if (_depth != 0)
-            ThrowHelper.Argument($"{_field}: {_depth} nested object(s) or array(s) were not closed.", _field);
-        Next(null, EntryTag.EndObject);
+        _state.Pos = _pos;
+        if (!_raw && _depth != 0)
+            ThrowUnclosed();
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly void ThrowUnclosed()
+        => ThrowHelper.Argument($"{_field}: {_depth} nested object(s) or array(s) were not closed.", _field);
 
     /// <summary>Writes any supported CLR value: the convenient API's type switch. A null key writes an array element.</summary>
     internal void WriteObject(string? key, object? value)
@@ -168,8 +174,7 @@ public ref struct PropertiesWriter
     /// <summary>Replaces the whole object with validated raw JSON (the pre-serialized API).</summary>
     internal void WriteRawObject(scoped ReadOnlySpan<byte> json)
     {
-        // The constructor opened an object entry; raw JSON stands for the object itself.
-        _state.Pos--;
+        // Raw JSON stands for the object itself, braces included.
         _raw = true;
         MinBytes = 0;
         if (json.Length > _state.MaxEventBytes)
@@ -180,7 +185,7 @@ public ref struct PropertiesWriter
             return;
         }
 
-        LoneSurrogates.ReplaceEscapes(Raw(null, json));
+        LoneSurrogates.ReplaceEscapes(Raw(null, json, EntryTag.RawObject));
     }
 
     private string NullKey()
@@ -266,7 +271,7 @@ public ref struct PropertiesWriter
     {
         Span<byte> text = stackalloc byte[32];
         value.TryFormat(text, out int written, default, CultureInfo.InvariantCulture);
-        Raw(key, text[..written]);
+        Raw(key, text[..written], EntryTag.Raw);
     }
 
     private void Guid(string? key, Guid value)
@@ -275,7 +280,7 @@ public ref struct PropertiesWriter
         text[0] = (byte)'"';
         value.TryFormat(text[1..], out int written, "D");
         text[written + 1] = (byte)'"';
-        Raw(key, text[..(written + 2)]);
+        Raw(key, text[..(written + 2)], EntryTag.Raw);
     }
 
     private void Json(string? key, JsonElement element)
@@ -287,20 +292,23 @@ public ref struct PropertiesWriter
         // trailing commas allowed keeps them) and fit the nesting left at this depth.
         var raw = JsonMarshal.GetRawUtf8Value(element);
         RawJson.Validate(raw, _field, MaxDepth - _depth - 1, objectOnly: false, key ?? "[]");
-        LoneSurrogates.ReplaceEscapes(Raw(key, raw));
+        LoneSurrogates.ReplaceEscapes(Raw(key, raw, EntryTag.Raw));
     }
 
     /// <summary>Copies validated JSON into the arena; returns the copy, which the caller may still repair in place.</summary>
-    private Span<byte> Raw(string? key, scoped ReadOnlySpan<byte> json)
+    private Span<byte> Raw(string? key, scoped ReadOnlySpan<byte> json, EntryTag tag)
     {
         var s = _state;
+        s.Pos = _pos;
         if (s.Chunk is null || s.Pos == s.Chunk.Entries.Length || s.BytePos + json.Length > s.Chunk.Bytes.Length)
             s.Grow(1, json.Length);
         var copy = s.Chunk!.Bytes.AsSpan(s.BytePos, json.Length);
         json.CopyTo(copy);
+        _entries = s.Chunk.Entries;
+        _pos = s.Pos + 1;
         ref var e = ref s.Chunk.Entries[s.Pos++];
         e.Key = key;
-        e.Tag = EntryTag.Raw;
+        e.Tag = tag;
         e.Bits = ((long)s.BytePos << 32) | (uint)json.Length;
         s.BytePos += json.Length;
         MinBytes += json.Length;
@@ -328,19 +336,30 @@ public ref struct PropertiesWriter
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private readonly ref PropertyEntry Next(string? key, EntryTag tag)
+    private ref PropertyEntry Next(string? key, EntryTag tag)
     {
-        var s = _state;
-        var chunk = s.Chunk;
-        if (chunk is null || (uint)s.Pos >= (uint)chunk.Entries.Length)
+        var entries = _entries;
+        int pos = _pos;
+        if ((uint)pos >= (uint)entries.Length)
         {
-            s.Grow(1, 0);
-            chunk = s.Chunk!;
+            MoveToNewChunk();
+            entries = _entries;
+            pos = _pos;
         }
 
-        ref var e = ref chunk.Entries[s.Pos++];
+        _pos = pos + 1;
+        ref var e = ref entries[pos];
         e.Key = key;
         e.Tag = tag;
         return ref e;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void MoveToNewChunk()
+    {
+        _state.Pos = _pos;
+        _state.Grow(1, 0);
+        _entries = _state.Chunk!.Entries;
+        _pos = _state.Pos;
     }
 }

@@ -20,6 +20,9 @@ internal enum EntryTag : byte
 
     /// <summary>Validated UTF-8 JSON copied into the chunk's byte area; <see cref="PropertyEntry.Bits"/> packs offset and length.</summary>
     Raw,
+
+    /// <summary>Like <see cref="Raw"/>, but the bytes are the whole properties (or context) object: the only entry of its snapshot.</summary>
+    RawObject,
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using Sluice.Batching;
 using System.Text;
 using System.Text.Json;
 using Sluice.Delivery.Transports;
@@ -279,7 +280,13 @@ public class RawInputTests
         writer.Complete();
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
         using (var json = new Utf8JsonWriter(buffer))
-            PropertyJson.Write(json, state.Chunk!, state.EventStart, state.Pos - state.EventStart);
+        {
+            // The object's braces are the serializer's, not entries (see EventView).
+            json.WriteStartObject();
+            if (state.Pos > state.EventStart)
+                PropertyJson.Write(json, state.Chunk!, state.EventStart, state.Pos - state.EventStart, new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!), 0);
+            json.WriteEndObject();
+        }
         return (int)writer.MinBytes - buffer.WrittenCount;
     }
 

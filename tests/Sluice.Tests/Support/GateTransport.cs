@@ -7,7 +7,7 @@ namespace Sluice.Tests.Support;
 /// <summary>Holds every send until the test opens the gate; honours cancellation. Records what it delivered.</summary>
 public sealed class GateTransport : IBatchTransport
 {
-    private readonly TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _gate = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly InMemoryTransport _inner = new();
     private int _waiting;
 
@@ -15,14 +15,21 @@ public sealed class GateTransport : IBatchTransport
 
     public IReadOnlyList<ReceivedBatch> Batches => _inner.Batches;
 
-    public void Open() => _gate.TrySetResult();
+    public void Open() => Volatile.Read(ref _gate).TrySetResult();
+
+    /// <summary>Holds sends again (after <see cref="Open"/>); sends already let through are not affected.</summary>
+    public void Close()
+    {
+        if (Volatile.Read(ref _gate).Task.IsCompleted)
+            Volatile.Write(ref _gate, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+    }
 
     public async ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
     {
         Interlocked.Increment(ref _waiting);
         try
         {
-            await _gate.Task.WaitAsync(cancellationToken);
+            await Volatile.Read(ref _gate).Task.WaitAsync(cancellationToken);
         }
         finally
         {

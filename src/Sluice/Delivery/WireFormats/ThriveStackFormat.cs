@@ -60,19 +60,11 @@ public sealed class ThriveStackFormat : WireFormat
             writer.WriteString(SessionId, e.SessionId);
         }
 
-        writer.WritePropertyName(Timestamp);
-        e.WriteTimestamp(writer);
+        e.WriteTimestamp(writer, Timestamp);
         if (e.HasProperties)
-        {
-            writer.WritePropertyName(Properties);
-            e.WriteProperties(writer);
-        }
-
+            e.WriteProperties(writer, Properties);
         if (e.HasContext)
-        {
-            writer.WritePropertyName(Context);
-            e.WriteContext(writer);
-        }
+            e.WriteContext(writer, Context);
 
         writer.WriteEndObject();
     }

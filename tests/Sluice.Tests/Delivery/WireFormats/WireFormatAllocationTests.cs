@@ -23,24 +23,25 @@ public class WireFormatAllocationTests
         };
         var buffer = new ArrayBufferWriter<byte>(1 << 16);
         using var writer = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions);
-        var track = new EventRecord { Kind = EventKind.Track, UserId = "user-1", Name = "played", TimestampTicks = DateTime.UtcNow.Ticks, PropCount = -1, CtxCount = -1 };
-        var page = new EventRecord { Kind = EventKind.Page, SessionId = "session-1", Name = "Home", TimestampTicks = track.TimestampTicks, PropCount = -1, CtxCount = -1 };
+        var track = new EventRecord { Kind = EventKind.Track, Id = "user-1", Name = "played", TimestampTicks = DateTime.UtcNow.Ticks, PropCount = -1, CtxCount = -1 };
+        var page = new EventRecord { Kind = EventKind.Page, Id = "session-1", IdIsSession = true, Name = "Home", TimestampTicks = track.TimestampTicks, PropCount = -1, CtxCount = -1 };
 
-        WriteMany(format, writer, buffer, ref track, ref page); // warm up (JIT, tiering)
+        var names = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+        WriteMany(format, writer, buffer, names, ref track, ref page); // warm up (JIT, tiering)
         long before = GC.GetAllocatedBytesForCurrentThread();
-        WriteMany(format, writer, buffer, ref track, ref page);
+        WriteMany(format, writer, buffer, names, ref track, ref page);
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
 
         Assert.Equal(0, allocated);
     }
 
-    private static void WriteMany(WireFormat format, Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer, ref EventRecord track, ref EventRecord page)
+    private static void WriteMany(WireFormat format, Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer, PropertyNameCache names, ref EventRecord track, ref EventRecord page)
     {
         for (int i = 0; i < 2_000; i++)
         {
             buffer.ResetWrittenCount();
             writer.Reset(buffer);
-            format.WriteEvent(writer, new EventView(ref i % 2 == 0 ? ref track : ref page, i));
+            format.WriteEvent(writer, new EventView(ref i % 2 == 0 ? ref track : ref page, i, names));
             writer.Flush();
             Assert.True(buffer.WrittenCount > 40);
         }

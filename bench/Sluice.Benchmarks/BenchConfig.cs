@@ -1,0 +1,43 @@
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Diagnosers;
+using BenchmarkDotNet.Jobs;
+using Perfolizer.Horology;
+
+namespace Sluice.Benchmarks;
+
+/// <summary>The two ways to run: the full run (about 15 minutes on 2 cores) and the quick CI run (under 3).</summary>
+internal static class BenchConfig
+{
+    /// <summary>What the quick run measures: exactly what the ratio table needs.</summary>
+    public static readonly string[] QuickFilter =
+    [
+        "*CeilingBenchmark.Standard",
+        "*EndToEndBenchmark.Standard",
+        "*BaselineBenchmark.Standard",
+        "*CallingThreadBenchmark.Callback",
+        "*BufferBenchmark.*",
+        "*InterleavedBenchmark.*",
+    ];
+
+    public static IConfig Create(bool quick)
+    {
+        // Workstation, non-concurrent GC, like `sluice demo`. Unroll 1: an invocation is already
+        // thousands of events. Medians everywhere: the machine is shared and noisy.
+        var job = Job.Default
+            .WithGcServer(false)
+            .WithGcConcurrent(false)
+            .WithUnrollFactor(1)
+            .WithLaunchCount(1);
+        job = quick
+            ? job.WithWarmupCount(2).WithIterationCount(7).WithIterationTime(TimeInterval.FromMilliseconds(200)).WithId("Quick")
+            : job.WithWarmupCount(4).WithIterationCount(20).WithId("Full");
+
+        return DefaultConfig.Instance
+            .AddJob(job.AsDefault())
+            .AddDiagnoser(MemoryDiagnoser.Default)
+            .AddColumn(StatisticColumn.Median, new EventsPerSecondColumn(), new ProcessAllocatedColumn(), new PairedRatioColumn())
+            .HideColumns(Column.Error, Column.Gen0, Column.Gen1, Column.Gen2)
+            .WithOptions(ConfigOptions.DisableLogFile);
+    }
+}

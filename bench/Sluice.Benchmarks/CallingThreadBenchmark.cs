@@ -1,0 +1,81 @@
+using BenchmarkDotNet.Attributes;
+using Sluice.Cli.Performance;
+
+namespace Sluice.Benchmarks;
+
+/// <summary>
+/// Scenario 2, the calling thread: what one Track with the standard event's 5 properties (and its
+/// 1-key context) costs the caller through each properties API, while the engine's consumer runs
+/// on another thread. An iteration is <see cref="Calls"/> calls, fewer than the queue holds, and the
+/// queue is drained between iterations (not timed), so every call is accepted: the figure is the
+/// accepted path, never the cheaper refusal. "Allocated" is the calling thread's allocation.
+/// </summary>
+[InvocationCount(1, 1)]
+public class CallingThreadBenchmark
+{
+    public const int Calls = 32_768;
+
+    private readonly Dictionary<string, object?>[] _dictionaries = new Dictionary<string, object?>[StandardEvent.Variants];
+    private readonly byte[][] _json = new byte[StandardEvent.Variants][];
+    private readonly Dictionary<string, object?> _context = StandardEvent.ContextDictionary();
+    private readonly byte[] _contextJson = StandardEvent.ContextJson();
+    private SluiceEngine _engine = null!;
+    private long _next;
+
+    [GlobalSetup]
+    public void Setup()
+    {
+        // The default options: a call never waits, so a full queue would show up as refusals (checked below).
+        _engine = new SluiceEngine(new SluiceOptions { Name = "calling-thread" }, new NullTransport());
+        for (int i = 0; i < StandardEvent.Variants; i++)
+        {
+            _dictionaries[i] = StandardEvent.PropertiesDictionary(i);
+            _json[i] = StandardEvent.PropertiesJson(i);
+        }
+    }
+
+    [IterationCleanup]
+    public void Drain()
+    {
+        _engine.FlushAsync().GetAwaiter().GetResult();
+        var c = _engine.GetCounters();
+        if (c.RefusedQueueFull != 0 || c.Delivered != c.Accepted)
+            throw new InvalidOperationException($"The calling-thread figure must be the accepted path: {c.RefusedQueueFull} calls were refused.");
+    }
+
+    [GlobalCleanup]
+    public void Cleanup() => _engine.ShutdownAsync().GetAwaiter().GetResult();
+
+    /// <summary>The allocation-free API: a static callback and a state argument.</summary>
+    [Benchmark(Baseline = true, OperationsPerInvoke = Calls)]
+    public void Callback()
+    {
+        var engine = _engine;
+        long start = _next;
+        for (long i = start; i < start + Calls; i++)
+            StandardEvent.Track(engine, i);
+        _next += Calls;
+    }
+
+    /// <summary>The convenient API, given ready-made dictionaries (the caller's own allocation is not counted here).</summary>
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public void Dictionary()
+    {
+        var engine = _engine;
+        long start = _next;
+        for (long i = start; i < start + Calls; i++)
+            engine.Track(StandardEvent.UserId(i), StandardEvent.Name, _dictionaries[i & (StandardEvent.Variants - 1)], _context);
+        _next += Calls;
+    }
+
+    /// <summary>The pre-serialized API: UTF-8 JSON properties and context, validated at the call.</summary>
+    [Benchmark(OperationsPerInvoke = Calls)]
+    public void Json()
+    {
+        var engine = _engine;
+        long start = _next;
+        for (long i = start; i < start + Calls; i++)
+            engine.TrackJson(StandardEvent.UserId(i), StandardEvent.Name, _json[i & (StandardEvent.Variants - 1)], _contextJson);
+        _next += Calls;
+    }
+}

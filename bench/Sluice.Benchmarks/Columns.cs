@@ -1,0 +1,102 @@
+using System.Globalization;
+using BenchmarkDotNet.Columns;
+using BenchmarkDotNet.Reports;
+using BenchmarkDotNet.Running;
+
+namespace Sluice.Benchmarks;
+
+/// <summary>Operations per second from the median time per operation (an operation is one event, call or item).</summary>
+internal sealed class EventsPerSecondColumn : IColumn
+{
+    public string Id => nameof(EventsPerSecondColumn);
+
+    public string ColumnName => "Events/s";
+
+    public bool AlwaysShow => true;
+
+    public ColumnCategory Category => ColumnCategory.Custom;
+
+    public int PriorityInCategory => 0;
+
+    public bool IsNumeric => true;
+
+    public UnitType UnitType => UnitType.Dimensionless;
+
+    public string Legend => "Operations (events, calls or items) per second, from the median time per operation";
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+    {
+        var stats = summary[benchmarkCase]?.ResultStatistics;
+        return stats is null || stats.Median <= 0 ? "-" : (1e9 / stats.Median).ToString("N0", CultureInfo.InvariantCulture);
+    }
+
+    public bool IsAvailable(Summary summary) => true;
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+}
+
+/// <summary>Bytes allocated by the whole process per operation (see <see cref="ProcessAllocation"/>); "-" where not measured.</summary>
+internal sealed class ProcessAllocatedColumn : IColumn
+{
+    public string Id => nameof(ProcessAllocatedColumn);
+
+    public string ColumnName => "Process B/event";
+
+    public bool AlwaysShow => true;
+
+    public ColumnCategory Category => ColumnCategory.Custom;
+
+    public int PriorityInCategory => 1;
+
+    public bool IsNumeric => true;
+
+    public UnitType UnitType => UnitType.Dimensionless;
+
+    public string Legend => "Bytes allocated by the whole process (every thread) per event, steady state";
+
+    private static string KeyOf(BenchmarkCase benchmarkCase)
+        => benchmarkCase.Descriptor.Type.Name + "." + benchmarkCase.Descriptor.WorkloadMethod.Name;
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        => ProcessAllocation.Load(KeyOf(benchmarkCase)) is { } perEvent ? perEvent.ToString("N1", CultureInfo.InvariantCulture) : "-";
+
+    public bool IsAvailable(Summary summary) => true;
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+}
+
+/// <summary>The median ratio of the interleaved pairs (see <see cref="InterleavedBenchmark"/>); "-" elsewhere.</summary>
+internal sealed class PairedRatioColumn : IColumn
+{
+    public string Id => nameof(PairedRatioColumn);
+
+    public string ColumnName => "Paired ratio";
+
+    public bool AlwaysShow => true;
+
+    public ColumnCategory Category => ColumnCategory.Custom;
+
+    public int PriorityInCategory => 2;
+
+    public bool IsNumeric => true;
+
+    public UnitType UnitType => UnitType.Dimensionless;
+
+    public string Legend => "Median of the per-invocation ratios of two workloads timed back to back (interleaved scenarios only)";
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        => benchmarkCase.Descriptor.Type == typeof(InterleavedBenchmark)
+           && ResultStore.Load(InterleavedBenchmark.KeyOf(benchmarkCase.Descriptor.WorkloadMethod.Name)) is { } ratio
+            ? ratio.ToString("F3", CultureInfo.InvariantCulture)
+            : "-";
+
+    public bool IsAvailable(Summary summary) => true;
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+}

@@ -1,0 +1,144 @@
+using System.Globalization;
+using System.Text;
+using BenchmarkDotNet.Reports;
+
+namespace Sluice.Benchmarks;
+
+/// <summary>
+/// The DESIGN.md performance targets as ratios inside one run, each with a deliberately loose
+/// floor (about half the target) that CI enforces: a guard against gross regressions that a noisy
+/// shared machine does not trip. Speed ratios are shown twice: from the medians of the separate
+/// scenarios, and from interleaved pairs (<see cref="InterleavedBenchmark"/>), which cancel the
+/// machine's drift between scenarios; targets and floors are judged on the pairs when measured.
+/// </summary>
+internal sealed class RatioTable
+{
+    private readonly List<Row> _rows = [];
+    private readonly List<(string Name, string Value)> _figures = [];
+
+    /// <summary>Every targeted ratio was measured and is at or above its floor.</summary>
+    public bool AllAboveFloor => _rows.All(r => r.AboveFloor == true);
+
+    public static RatioTable From(IReadOnlyList<Summary> summaries)
+    {
+        var find = new Lookup(summaries);
+        var table = new RatioTable();
+
+        double? ceiling = find.Median("CeilingBenchmark", "Standard");
+        double? endToEnd = find.Median("EndToEndBenchmark", "Standard");
+        double? calling = find.Median("CallingThreadBenchmark", "Callback");
+        double? callingAlloc = find.ThreadAllocated("CallingThreadBenchmark", "Callback");
+        double? processAlloc = ProcessAllocation.Load("EndToEndBenchmark.Standard");
+        double? ring = find.Median("BufferBenchmark", "LockFreeRing", writers: 2);
+        double? bounded = find.Median("BufferBenchmark", "BoundedChannel", writers: 2);
+        double? unbounded = find.Median("BufferBenchmark", "UnboundedChannel", writers: 2);
+        double? baseline = find.Median("BaselineBenchmark", "Standard");
+        double? baselineAlloc = ProcessAllocation.Load("BaselineBenchmark.Standard");
+
+        table.AtLeast("End-to-end ÷ ceiling, events/s", Divide(ceiling, endToEnd), Paired("EndToEndVsCeiling"), target: 0.85, floor: 0.42, "F2");
+        table.AtMost("Calling thread ÷ ceiling, time per event", Divide(calling, ceiling), Paired("CallingThreadVsCeiling"), target: 0.25, floor: 0.50, "F2");
+        table.AtMost("Calling thread allocated, B per Track", callingAlloc, null, target: 0, floor: 4, "F1");
+        table.AtMost("Whole process allocated, B per event (end to end)", processAlloc, null, target: 16, floor: 32, "F1");
+        table.AtLeast("Lock-free ring ÷ Channel.CreateBounded, speed at 2 writers", Divide(bounded, ring), Paired("RingVsBoundedChannel"), target: 1.0, floor: 0.5, "F2", strict: true);
+        table.AtLeast("Lock-free ring ÷ Channel.CreateUnbounded, speed at 2 writers", Divide(unbounded, ring), Paired("RingVsUnboundedChannel"), target: 1.0, floor: 0.5, "F2", strict: true);
+        table.AtLeast("End-to-end ÷ baseline, events/s", Divide(baseline, endToEnd), Paired("EndToEndVsBaseline"), target: 5, floor: 2.5, "F1");
+        table.AtLeast("Baseline ÷ end-to-end, bytes per event (whole process)", baselineAlloc is null || processAlloc is null ? null
+            : processAlloc <= 0 ? double.PositiveInfinity : baselineAlloc / processAlloc, null, target: 50, floor: 25, "F0");
+
+        table.Figure("Ceiling", PerSecond(ceiling));
+        table.Figure("End to end", PerSecond(endToEnd));
+        table.Figure("Baseline", PerSecond(baseline));
+        table.Figure("Calling thread, allocation-free API", calling is null ? "n/a" : $"{calling:F1} ns per Track");
+        table.Figure("Baseline, whole process", baselineAlloc is null ? "n/a" : $"{baselineAlloc:F0} B per event");
+        table.Figure("Large event (~8 KB): end-to-end ÷ ceiling", Format(Divide(find.Median("CeilingBenchmark", "Large"), find.Median("EndToEndBenchmark", "Large")), "F2"));
+        table.Figure("Large event: end-to-end ÷ baseline", Format(Divide(find.Median("BaselineBenchmark", "Large"), find.Median("EndToEndBenchmark", "Large")), "F1"));
+        table.Figure("Large event: whole process, end to end / baseline", $"{Format(ProcessAllocation.Load("EndToEndBenchmark.Large"), "F0")} / {Format(ProcessAllocation.Load("BaselineBenchmark.Large"), "F0")} B per event");
+        foreach (var (method, sides) in new[]
+        {
+            ("EndToEndVsCeiling", "ceiling / end to end"),
+            ("CallingThreadVsCeiling", "ceiling / Track"),
+            ("EndToEndVsBaseline", "baseline / end to end"),
+            ("RingVsBoundedChannel", "bounded channel / ring"),
+            ("RingVsUnboundedChannel", "unbounded channel / ring"),
+        })
+        {
+            double? reference = ResultStore.Load(InterleavedBenchmark.KeyOf(method, ".reference"));
+            double? subject = ResultStore.Load(InterleavedBenchmark.KeyOf(method, ".subject"));
+            if (reference is not null && subject is not null)
+                table.Figure($"Interleaved, {sides}", $"{reference:F1} / {subject:F1} ns per operation");
+        }
+
+        return table;
+    }
+
+    public string ToMarkdown()
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("| Ratio | Target | CI floor | Separate runs (medians) | Interleaved pairs (median) | Target met |");
+        sb.AppendLine("| --- | --- | --- | --- | --- | --- |");
+        foreach (var r in _rows)
+        {
+            string met = r.MeetsTarget is null ? "not measured" : r.MeetsTarget.Value ? "yes" : "**no**";
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {r.Name} | {r.Target} | {r.Floor} | {r.Separate} | {r.Paired} | {met} |");
+        }
+
+        sb.AppendLine();
+        sb.AppendLine("| Figure | Value |");
+        sb.AppendLine("| --- | --- |");
+        foreach (var (name, value) in _figures)
+            sb.AppendLine(CultureInfo.InvariantCulture, $"| {name} | {value} |");
+        return sb.ToString();
+    }
+
+    /// <summary>The rows below their floor (or not measured), for the CI message.</summary>
+    public IEnumerable<string> Failures()
+        => _rows.Where(r => r.AboveFloor != true).Select(r => $"{r.Name}: {(r.Paired == "-" ? r.Separate : r.Paired)} (floor {r.Floor})");
+
+    private static double? Paired(string method) => ResultStore.Load(InterleavedBenchmark.KeyOf(method));
+
+    private static double? Divide(double? a, double? b) => a is null || b is null || b == 0 ? null : a / b;
+
+    private static string PerSecond(double? nsPerEvent)
+        => nsPerEvent is null ? "n/a" : (1e9 / nsPerEvent.Value).ToString("N0", CultureInfo.InvariantCulture) + " events/s";
+
+    private static string Format(double? value, string format)
+        => value is null ? "n/a" : double.IsPositiveInfinity(value.Value) ? "∞" : value.Value.ToString(format, CultureInfo.InvariantCulture);
+
+    private void AtLeast(string name, double? separate, double? paired, double target, double floor, string format, bool strict = false)
+    {
+        double? judged = paired ?? separate;
+        _rows.Add(new Row(name, $"{(strict ? ">" : "≥")} {Number(target)}", $"≥ {Number(floor)}", Format(separate, format), paired is null ? "-" : Format(paired, format),
+            judged is null ? null : strict ? judged > target : judged >= target, judged is null ? null : judged >= floor));
+    }
+
+    private void AtMost(string name, double? separate, double? paired, double target, double floor, string format)
+    {
+        double? judged = paired ?? separate;
+        _rows.Add(new Row(name, target == 0 ? "0" : $"≤ {Number(target)}", $"≤ {Number(floor)}", Format(separate, format), paired is null ? "-" : Format(paired, format),
+            judged is null ? null : judged <= target, judged is null ? null : judged <= floor));
+    }
+
+    private static string Number(double value) => value.ToString(CultureInfo.InvariantCulture);
+
+    private void Figure(string name, string value) => _figures.Add((name, value));
+
+    private sealed record Row(string Name, string Target, string Floor, string Separate, string Paired, bool? MeetsTarget, bool? AboveFloor);
+
+    private sealed class Lookup(IReadOnlyList<Summary> summaries)
+    {
+        public double? Median(string type, string method, int? writers = null)
+            => Find(type, method, writers)?.ResultStatistics?.Median;
+
+        public double? ThreadAllocated(string type, string method)
+        {
+            var report = Find(type, method, null);
+            return report is null ? null : report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase);
+        }
+
+        private BenchmarkReport? Find(string type, string method, int? writers)
+            => summaries.SelectMany(s => s.Reports).FirstOrDefault(r =>
+                r.BenchmarkCase.Descriptor.Type.Name == type
+                && r.BenchmarkCase.Descriptor.WorkloadMethod.Name == method
+                && (writers is null || Equals(r.BenchmarkCase.Parameters["Writers"], writers)));
+    }
+}

@@ -1,0 +1,11 @@
+namespace Sluice.Cli.Performance;
+
+/// <summary>Which event the measurements use.</summary>
+internal enum EventShape
+{
+    /// <summary><see cref="StandardEvent"/>: about 290 bytes.</summary>
+    Standard,
+
+    /// <summary><see cref="LargeEvent"/>: about 8 KB.</summary>
+    Large,
+}

@@ -1,0 +1,86 @@
+using Sluice.Buffering;
+
+namespace Sluice.Tests.Buffering;
+
+/// <summary>
+/// The ring publishes with a plain store (one interlocked operation per write): a reader that parks
+/// while a writer is between claiming and publishing must still see the item. These tests make the
+/// reader park between almost every write, and fail (by timeout) on a lost wake-up.
+/// </summary>
+public class RingChannelTests
+{
+    [Theory]
+    [InlineData(1, false)]
+    [InlineData(2, false)]
+    [InlineData(2, true)]
+    public async Task A_reader_that_parks_between_writes_receives_every_item_in_order(int writers, bool evictingWriters)
+    {
+        const int perWriter = 40_000;
+        var ring = new RingChannel<long>(1 << 17, evictingWriters);
+        var threads = Enumerable.Range(0, writers).Select(w => new Thread(() =>
+        {
+            var random = new Random(w);
+            for (long i = 0; i < perWriter; i++)
+            {
+                Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue((w * (long)perWriter) + i));
+                if (random.Next(8) == 0)
+                    Thread.Yield(); // let the reader catch up and park
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+
+        var last = Enumerable.Repeat(-1L, writers).ToArray();
+        long received = 0;
+        var reading = Task.Run(async () =>
+        {
+            while (received < writers * (long)perWriter && await ring.WaitToReadAsync())
+            {
+                while (ring.TryDequeue(out long item))
+                {
+                    int w = (int)(item / perWriter);
+                    Assert.True(item > last[w], "Items of one writer arrive in order.");
+                    last[w] = item;
+                    received++;
+                }
+            }
+        });
+
+        var finished = await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(60)));
+        threads.ForEach(t => t.Join());
+        Assert.True(finished == reading, $"The reader stalled after {received} items: a wake-up was lost.");
+        await reading;
+        Assert.Equal(writers * (long)perWriter, ring.TotalDequeued);
+    }
+
+    [Fact]
+    public async Task Close_wakes_a_parked_reader_and_it_drains_what_was_accepted()
+    {
+        var ring = new RingChannel<int>(8, evictingWriters: false);
+        var wait = ring.WaitToReadAsync();
+        Assert.False(wait.IsCompleted);
+        Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(1));
+        Assert.True(await wait);
+        ring.Close();
+        Assert.Equal(EnqueueStatus.Closed, ring.TryEnqueue(2));
+        Assert.True(ring.TryDequeue(out int item));
+        Assert.Equal(1, item);
+        Assert.False(await ring.WaitToReadAsync());
+    }
+
+    [Fact]
+    public void Without_evicting_writers_a_full_ring_refuses_and_frees_slots_as_read()
+    {
+        var ring = new RingChannel<int>(4, evictingWriters: false);
+        for (int i = 0; i < 4; i++)
+            Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(i));
+        Assert.Equal(EnqueueStatus.Full, ring.TryEnqueue(4));
+        Assert.True(ring.TryDequeue(out int first));
+        Assert.Equal(0, first);
+        Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(4));
+        var rest = new List<int>();
+        while (ring.TryDequeue(out int item))
+            rest.Add(item);
+        Assert.Equal([1, 2, 3, 4], rest);
+        Assert.Equal(5, ring.TotalDequeued);
+    }
+}

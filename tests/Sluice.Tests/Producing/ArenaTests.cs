@@ -1,0 +1,73 @@
+using Sluice.Delivery.Transports;
+using Sluice.Diagnostics;
+using Sluice.Producing;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Producing;
+
+/// <summary>
+/// Arena chunks travel from producers to the serializer and back to the pool. Whatever happens to
+/// the records in between (refused, evicted, spread over many chunks), every delivered event must
+/// carry exactly the properties it was given.
+/// </summary>
+public class ArenaTests
+{
+    [Theory]
+    [InlineData(FullMode.DropNewest)]
+    [InlineData(FullMode.DropOldest)]
+    public async Task Refused_and_evicted_events_never_corrupt_the_properties_of_delivered_ones(FullMode mode)
+    {
+        var transport = new GateTransport();
+        SluiceCounters counters;
+        var accepted = new List<int>();
+        await using (var engine = new SluiceEngine(new SluiceOptions { QueueCapacity = 64, FullMode = mode, MaxBatchEvents = 8 }, transport))
+        {
+            // Sizes that move events across chunks often: some events alone fill most of a chunk.
+            for (int i = 0; i < 3_000; i++)
+            {
+                int size = i % 97 == 0 ? 1_500 : (i % 5) + 1;
+                var result = engine.Track("u", "e", (i, size), static (ref PropertiesWriter w, (int I, int Size) s) =>
+                {
+                    w.WriteNumber("i", s.I);
+                    w.WriteStartArray("values");
+                    for (int k = 0; k < s.Size; k++)
+                        w.WriteNumberValue(s.I + k);
+                    w.WriteEndArray();
+                });
+                if (result == EnqueueResult.Accepted)
+                    accepted.Add(i);
+                if (i == 1_500)
+                    transport.Open();
+            }
+
+            await engine.FlushAsync();
+            counters = engine.GetCounters();
+        }
+
+        var events = transport.Batches.OrderBy(b => b.Sequence).SelectMany(BatchJson.Events).ToList();
+        foreach (var e in events)
+        {
+            var props = e.GetProperty("properties");
+            int i = props.GetProperty("i").GetInt32();
+            int size = i % 97 == 0 ? 1_500 : (i % 5) + 1;
+            Assert.Equal(Enumerable.Range(i, size), props.GetProperty("values").EnumerateArray().Select(v => v.GetInt32()));
+        }
+
+        Assert.Equal(counters.Delivered, events.Count);
+        Assert.Equal(accepted.Count, counters.Accepted);
+        Assert.Equal(counters.Accepted, counters.Delivered + counters.Evicted);
+        Assert.True(mode == FullMode.DropNewest ? counters.RefusedQueueFull > 0 : counters.Evicted > 0, "The queue overflowed.");
+    }
+
+    [Fact]
+    public async Task A_page_given_an_empty_user_id_and_a_session_is_sent_with_the_session()
+    {
+        var transport = new InMemoryTransport();
+        await using (var engine = new SluiceEngine(new SluiceOptions(), transport))
+            engine.Page("", "1rwttH3IN");
+
+        var e = Assert.Single(transport.Batches.SelectMany(BatchJson.Events));
+        Assert.Equal("1rwttH3IN", e.GetProperty("session_id").GetString());
+        Assert.False(e.TryGetProperty("user_id", out _));
+    }
+}
