@@ -6,13 +6,14 @@ namespace Sluice.Fuzz.Oracles;
 /// The oracle's own reading of one NDJSON event line (the ThriveStack shape): whether Sluice must
 /// refuse it and, if not, the event it must send. The rules: one JSON object in valid UTF-8, at
 /// most <see cref="JsonRules.MaxLevels"/> + 1 levels deep; <c>user_id</c>, <c>session_id</c>,
-/// <c>event_name</c>, <c>timestamp</c> strings or null, <c>properties</c> and <c>context</c> objects
+/// <c>event_name</c>, <c>name</c>, <c>timestamp</c> strings or null, <c>properties</c> and <c>context</c> objects
 /// or null, none of them twice; with <c>event_name</c> a track (needs <c>user_id</c>), without it a
 /// page (exactly one of <c>user_id</c>, <c>session_id</c>). Unknown members are ignored.
 /// </summary>
 internal sealed class EventLine
 {
-    private static readonly string[] Known = ["user_id", "session_id", "event_name", "timestamp", "properties", "context"];
+    // "name" is a page's optional name (for wire formats that carry one): a string or null like the ids.
+    private static readonly string[] Known = ["user_id", "session_id", "event_name", "name", "timestamp", "properties", "context"];
 
     /// <summary>Why Sluice must refuse the line, or null if it must accept it.</summary>
     public string? Refusal { get; private set; }
