@@ -58,8 +58,9 @@ internal sealed class PropertyNameCache(JavaScriptEncoder encoder)
             return true;
         }
 
-        // First sighting (or a collision): remember it, encode nothing yet.
-        if (name.Length <= MaxLength)
+        // First sighting (or a collision): remember it, encode nothing yet. Names with surrogates are
+        // never cached: JsonEncodedText refuses a lone one, which the writer's string path turns into U+FFFD.
+        if (name.Length <= MaxLength && !name.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF'))
             slot = new Slot { Name = name };
         encoded = default;
         return false;
