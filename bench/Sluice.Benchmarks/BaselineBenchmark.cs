@@ -95,13 +95,13 @@ internal sealed class ConventionalPipeline
     /// <summary>Tracks <paramref name="count"/> events (a whole number of batches) and waits until all are delivered.</summary>
     public void Run(long count)
     {
-        var context = StandardEvent.ContextDictionary();
         long start = _next;
         _next += count;
         for (long i = start; i < start + count; i++)
         {
+            // As a caller of such an SDK writes it: new dictionaries for every call.
             var properties = _shape == EventShape.Standard ? StandardEvent.PropertiesDictionary(i) : LargeEvent.PropertiesDictionary(i);
-            Track(new ConventionalEvent(StandardEvent.UserId(i), StandardEvent.Name, DateTime.UtcNow, properties, context));
+            Track(new ConventionalEvent(StandardEvent.UserId(i), StandardEvent.Name, DateTime.UtcNow, properties, StandardEvent.ContextDictionary()));
         }
 
         WaitDelivered(_next);
