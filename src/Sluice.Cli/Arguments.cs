@@ -1,8 +1,11 @@
 namespace Sluice.Cli;
 
-/// <summary>The command and its <c>--name value</c> options.</summary>
+/// <summary>The command and its <c>--name value</c> options, and <c>--flag</c> switches.</summary>
 internal sealed class Arguments
 {
+    /// <summary>Options that take no value.</summary>
+    private static readonly HashSet<string> Flags = new(StringComparer.Ordinal) { "gzip" };
+
     private readonly Dictionary<string, string> _values = new(StringComparer.Ordinal);
 
     public string Command { get; private init; } = "";
@@ -17,6 +20,12 @@ internal sealed class Arguments
             string name = args[i];
             if (!name.StartsWith("--", StringComparison.Ordinal) || name.Length < 3)
                 throw new ArgumentException($"Expected an option such as --events, got '{name}'.");
+            if (Flags.Contains(name[2..]))
+            {
+                parsed._values[name[2..]] = "true";
+                continue;
+            }
+
             if (i + 1 >= args.Length)
                 throw new ArgumentException($"Option {name} needs a value.");
             parsed._values[name[2..]] = args[++i];
@@ -26,6 +35,8 @@ internal sealed class Arguments
     }
 
     public string? Get(string name) => _values.GetValueOrDefault(name);
+
+    public bool Has(string flag) => _values.ContainsKey(flag);
 
     public long GetLong(string name, long fallback)
     {

@@ -1,19 +1,41 @@
 using System.Text;
-using Sluice.Delivery.Transports;
+using Sluice.Diagnostics;
 
 namespace Sluice.Cli;
 
-/// <summary><c>sluice send</c>: replays NDJSON events through the engine.</summary>
+/// <summary><c>sluice send</c>: replays NDJSON events through the engine, to files or to an HTTP API.</summary>
 internal static class SendCommand
 {
-    public static async Task<int> RunAsync(Arguments args, TextReader stdin, TextWriter stdout, TextWriter stderr)
+    /// <summary>What is worth a line on standard error while sending (retries alone are not).</summary>
+    private static readonly HashSet<DiagnosticKind> Reported =
+    [
+        DiagnosticKind.EventOversize, DiagnosticKind.EventFailed, DiagnosticKind.BatchFailed, DiagnosticKind.EventRejected,
+        DiagnosticKind.EndpointPaused, DiagnosticKind.EndpointResumed, DiagnosticKind.LimitLowered, DiagnosticKind.ServerWarning,
+        DiagnosticKind.ShutdownLoss, DiagnosticKind.InternalError,
+    ];
+
+    public static async Task<int> RunAsync(Arguments args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
     {
         string input = args.Get("input") ?? throw new ArgumentException("send needs --input FILE (or - for standard input).");
-        string outDir = args.Get("out") ?? Path.Combine(Environment.CurrentDirectory, "sluice-out");
+        long timeoutSeconds = args.GetLong("timeout", 30);
+        using var target = SendTarget.Create(args, environment);
+        var errors = TextWriter.Synchronized(stderr); // diagnostics arrive on engine threads
         var reader = input == "-" ? stdin : new StreamReader(input, Encoding.UTF8);
 
-        var options = new SluiceOptions { FullMode = FullMode.Wait, FullModeWaitTimeout = TimeSpan.FromSeconds(30) };
-        var engine = new SluiceEngine(options, new FileTransport(outDir));
+        var options = new SluiceOptions
+        {
+            WireFormat = target.Format,
+            FullMode = FullMode.Wait,
+            FullModeWaitTimeout = TimeSpan.FromSeconds(30),
+            ShutdownTimeout = TimeSpan.FromSeconds(Math.Min(timeoutSeconds, 3_600)),
+            UnauthorizedProbeInterval = TimeSpan.FromSeconds(5),
+            OnDiagnostic = d =>
+            {
+                if (Reported.Contains(d.Kind))
+                    errors.WriteLine($"sluice: {d.Message}");
+            },
+        };
+        var engine = new SluiceEngine(options, target.Transport);
         long lineNumber = 0, refused = 0;
         try
         {
@@ -29,13 +51,13 @@ internal static class SendCommand
                     if (result != EnqueueResult.Accepted)
                     {
                         refused++;
-                        await stderr.WriteLineAsync($"line {lineNumber}: refused ({result})").ConfigureAwait(false);
+                        await errors.WriteLineAsync($"line {lineNumber}: refused ({result})").ConfigureAwait(false);
                     }
                 }
                 catch (ArgumentException ex)
                 {
                     refused++;
-                    await stderr.WriteLineAsync($"line {lineNumber}: {ex.Message}").ConfigureAwait(false);
+                    await errors.WriteLineAsync($"line {lineNumber}: {ex.Message}").ConfigureAwait(false);
                 }
             }
         }
@@ -47,9 +69,17 @@ internal static class SendCommand
 
         var shutdown = await engine.ShutdownAsync().ConfigureAwait(false);
         var c = shutdown.Counters;
-        await stdout.WriteLineAsync($"sent {lineNumber:N0} lines: {c.Delivered:N0} events delivered in {c.BatchesDelivered:N0} batches to {outDir}; {refused:N0} lines refused").ConfigureAwait(false);
+        await stdout.WriteLineAsync($"sent {lineNumber:N0} lines: {c.Delivered:N0} events delivered in {c.BatchesDelivered:N0} batches to {target.Destination}; {refused:N0} lines refused").ConfigureAwait(false);
         CountersReport.Write(stdout, c);
-        bool allDelivered = c.Delivered == c.Accepted;
-        return refused == 0 && allDelivered ? 0 : 1;
+
+        long undelivered = c.Accepted - c.Delivered;
+        if (undelivered > 0)
+        {
+            await errors.WriteLineAsync(
+                $"{undelivered:N0} accepted events were not delivered: {c.RejectedByServer:N0} rejected by the server, {c.Expired:N0} expired after retries, " +
+                $"{c.Failed:N0} failed, {c.RejectedOversize:N0} too large, {c.LostAtShutdown:N0} lost at the {timeoutSeconds} s deadline, {c.Evicted:N0} evicted.").ConfigureAwait(false);
+        }
+
+        return refused == 0 && undelivered == 0 ? 0 : 1;
     }
 }

@@ -71,7 +71,7 @@ public sealed partial class SluiceEngine
     {
         var props = new DictionarySource(properties);
         var ctx = new DictionarySource(context);
-        return Enqueue(EventKind.Page, userId, sessionId, name, timestamp, ref props, ref ctx);
+        return Enqueue(EventKind.Page, NullIfEmpty(userId), NullIfEmpty(sessionId), name, timestamp, ref props, ref ctx);
     }
 
     /// <summary>Records a page view, writing properties (and context) through callbacks.</summary>
@@ -80,7 +80,7 @@ public sealed partial class SluiceEngine
     {
         var props = new CallbackSource<TState>(properties, state);
         var ctx = new CallbackSource<TState>(context, state);
-        return Enqueue(EventKind.Page, userId, sessionId, name, timestamp, ref props, ref ctx);
+        return Enqueue(EventKind.Page, NullIfEmpty(userId), NullIfEmpty(sessionId), name, timestamp, ref props, ref ctx);
     }
 
     /// <summary>Records a page view with pre-serialized UTF-8 JSON properties/context, validated at the call.</summary>
@@ -89,13 +89,14 @@ public sealed partial class SluiceEngine
     {
         var props = new RawJsonSource(propertiesJson, "properties");
         var ctx = new RawJsonSource(contextJson, "context");
-        return Enqueue(EventKind.Page, userId, sessionId, name, timestamp, ref props, ref ctx);
+        return Enqueue(EventKind.Page, NullIfEmpty(userId), NullIfEmpty(sessionId), name, timestamp, ref props, ref ctx);
     }
 
     /// <summary>
     /// Enqueues one event given as a JSON object in the ThriveStack shape (<c>user_id</c>, <c>session_id</c>,
     /// <c>event_name</c>, <c>timestamp</c>, <c>properties</c>, <c>context</c>): a track if it has
-    /// <c>event_name</c>, otherwise a page. For wrapping SDKs and NDJSON replay.
+    /// <c>event_name</c>, otherwise a page, whose optional <c>name</c> is its name for formats that carry one.
+    /// For wrapping SDKs and NDJSON replay.
     /// </summary>
     /// <exception cref="ArgumentException">The JSON is invalid or misses a required field; the message says which.</exception>
     public EnqueueResult EnqueueJson(ReadOnlySpan<byte> eventJson)
@@ -103,7 +104,7 @@ public sealed partial class SluiceEngine
         var e = EventJson.Parse(eventJson);
         return e.Kind == EventKind.Track
             ? TrackJson(e.UserId!, e.EventName!, e.Properties, e.Context, e.Timestamp)
-            : PageJson(e.UserId, e.SessionId, e.Properties, e.Context, e.Timestamp);
+            : PageJson(e.UserId, e.SessionId, e.Properties, e.Context, e.Timestamp, e.Name);
     }
 
     private EnqueueResult Enqueue<TProps, TContext>(EventKind kind, string? userId, string? sessionId, string? name,
@@ -123,7 +124,8 @@ public sealed partial class SluiceEngine
         record.Id = record.IdIsSession ? sessionId : userId;
         record.Name = name;
         record.TimestampTicks = timestamp is { } t ? t.UtcTicks : NowTicks();
-        long minBytes = (record.Id?.Length ?? 0) + (name?.Length ?? 0);
+        // A page's name is optional on the wire (ThriveStack has none): only what every format writes counts.
+        long minBytes = (record.Id?.Length ?? 0) + (kind == EventKind.Track ? name!.Length : 0);
         record.PropCount = -1;
         record.CtxCount = -1;
 
@@ -157,7 +159,8 @@ public sealed partial class SluiceEngine
                 context.Write(ref writer);
                 writer.Complete();
                 ctxCount = state.Pos - state.EventStart - ctxOffset;
-                minBytes += writer.MinBytes;
+                if (_format.WritesContext)
+                    minBytes += writer.MinBytes; // a context the format drops must not make the event oversize
             }
 
             // Offsets are relative to the event's start: the event may have moved to a new chunk while it grew.
@@ -190,6 +193,9 @@ public sealed partial class SluiceEngine
             state?.CommitEvent();
             return EnqueueResult.Accepted;
         }
+
+        if (status == EnqueueStatus.Closed && state is not null)
+            state.Chunk = null; // the thread may outlive the engine: don't let its cached state pin a chunk
 
         return Refuse(status == EnqueueStatus.Closed ? EnqueueResult.ShuttingDown : EnqueueResult.QueueFull);
     }
@@ -236,6 +242,9 @@ public sealed partial class SluiceEngine
         t_lastProducer = state;
         return state;
     }
+
+    /// <summary>An empty id counts as absent for a page, so the wire format sees exactly one of the two.</summary>
+    private static string? NullIfEmpty(string? id) => string.IsNullOrEmpty(id) ? null : id;
 
     private static void ValidateIdentity(EventKind kind, string? userId, string? sessionId, string? name)
     {

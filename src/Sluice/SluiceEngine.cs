@@ -58,10 +58,10 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         int blocksPerBatch = (int)Math.Min(1024, (_options.MaxBatchBytes / SegmentPool.BlockSize) + 2);
         var segments = new SegmentPool(blocksPerBatch * ((_options.MaxConcurrentSends * 3) + _format.PartitionCount));
         _arenas = new ArenaPool(ArenaPool.RetentionFor(_options.QueueCapacity));
-        _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas), trackAllValues: true);
+        _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
         _assembler = new BatchAssembler(_options, segments, _arenas, _counters, Diagnose);
-        _delivery = new BatchDelivery(_options.MaxConcurrentSends, transport, _counters, _time, Diagnose, _abort.Token);
+        _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, Diagnose, _abort.Token);
         _metrics = new SluiceMetrics(_options.Name, GetCounters);
         _lingerTimer = _time.CreateTimer(static s => ((SluiceEngine)s!).OnLinger(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _consumer = Task.Run(ConsumeAsync);
@@ -69,6 +69,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
     /// <summary>The settings in force (a validated copy).</summary>
     public SluiceOptions Options => _options;
+
+    /// <summary>Records the serializer has processed: lets tests wait for it without sleeping.</summary>
+    internal long Processed => _assembler.Processed;
 
     /// <summary>A snapshot of the accounting; see <see cref="SluiceCounters"/> for how the numbers add up.</summary>
     public SluiceCounters GetCounters() => _counters.Snapshot(_ring.TotalEnqueued);
@@ -119,7 +122,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
         // Senders finish when the queue is empty, or promptly after the deadline if the transport
         // honours cancellation; one that ignores it gets a short grace, then its batch is written off.
-        var senders = _delivery.Completion;
+        var senders = _delivery.WhenCompletedAsync();
         if (!senders.IsCompleted)
         {
             var forced = WhenAbortedAsync(graceAfterDeadline: TimeSpan.FromSeconds(1));
@@ -135,9 +138,6 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
         await _lingerTimer.DisposeAsync().ConfigureAwait(false);
         _metrics.Dispose();
-        foreach (var state in _producers.Values)
-            state.Chunk = null; // threads may outlive the engine; their cached state should not pin a chunk
-        _producers.Dispose();
 
         var counters = GetCounters();
         Debug.Assert(counters.InFlight == 0, "Every accepted event is settled after shutdown.");

@@ -45,6 +45,29 @@ public sealed class SluiceOptions
     /// <value>Default 10 seconds. Range 0 – 1 hour.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
+    /// <summary>Send attempts per request body (a batch, or a part of one after a split) for transient failures
+    /// (429, 5xx, timeouts, connection errors); then its events are counted as expired.</summary>
+    /// <value>Default 8. Range 1–1,000.</value>
+    public int MaxSendAttempts { get; set; } = 8;
+
+    /// <summary>How long, from its first send attempt, a batch may keep retrying transient failures; then its
+    /// undelivered events are counted as expired. Time an endpoint spends paused for bad credentials does not count.</summary>
+    /// <value>Default 2 minutes. Range 0 – 1 day.</value>
+    public TimeSpan RetryBudget { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>The first retry waits up to this (full jitter: a random time between zero and the bound); each further retry doubles the bound.</summary>
+    /// <value>Default 500 ms. Range 1 ms – 1 hour.</value>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>The longest wait between two attempts: caps both the backoff and a server's <c>Retry-After</c>.</summary>
+    /// <value>Default 30 seconds. Range <see cref="RetryBaseDelay"/> – 1 day.</value>
+    public TimeSpan RetryMaxDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>After an endpoint refuses the credentials (401/403) it is paused and probed with one of its batches:
+    /// first after about this long, then at doubling intervals up to 8 times this, until a probe is accepted.</summary>
+    /// <value>Default 1 minute. Range 1 ms – 1 day.</value>
+    public TimeSpan UnauthorizedProbeInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     /// <summary>How events and batches are written and which endpoint each goes to.</summary>
     /// <value>Default <see cref="ThriveStackFormat"/>.</value>
     public WireFormat WireFormat { get; set; } = ThriveStackFormat.Instance;
@@ -61,6 +84,9 @@ public sealed class SluiceOptions
     /// <value>Default <c>"default"</c>.</value>
     public string Name { get; set; } = "default";
 
+    /// <summary>The source of retry jitter; tests replace it to pin the random draws.</summary>
+    internal Random JitterRandom { get; set; } = Random.Shared;
+
     internal SluiceOptions Validated()
     {
         var errors = new List<string>();
@@ -72,8 +98,14 @@ public sealed class SluiceOptions
         Check(FullModeWaitTimeout >= TimeSpan.Zero && FullModeWaitTimeout <= TimeSpan.FromMinutes(1), $"{nameof(FullModeWaitTimeout)} must be between 0 and 1 minute (was {FullModeWaitTimeout}).");
         Check(MaxConcurrentSends is >= 1 and <= 64, $"{nameof(MaxConcurrentSends)} must be between 1 and 64 (was {MaxConcurrentSends}).");
         Check(ShutdownTimeout >= TimeSpan.Zero && ShutdownTimeout <= TimeSpan.FromHours(1), $"{nameof(ShutdownTimeout)} must be between 0 and 1 hour (was {ShutdownTimeout}).");
+        Check(MaxSendAttempts is >= 1 and <= 1_000, $"{nameof(MaxSendAttempts)} must be between 1 and 1,000 (was {MaxSendAttempts}).");
+        Check(RetryBudget >= TimeSpan.Zero && RetryBudget <= TimeSpan.FromDays(1), $"{nameof(RetryBudget)} must be between 0 and 1 day (was {RetryBudget}).");
+        Check(RetryBaseDelay >= TimeSpan.FromMilliseconds(1) && RetryBaseDelay <= TimeSpan.FromHours(1), $"{nameof(RetryBaseDelay)} must be between 1 ms and 1 hour (was {RetryBaseDelay}).");
+        Check(RetryMaxDelay >= RetryBaseDelay && RetryMaxDelay <= TimeSpan.FromDays(1), $"{nameof(RetryMaxDelay)} must be between {nameof(RetryBaseDelay)} ({RetryBaseDelay}) and 1 day (was {RetryMaxDelay}).");
+        Check(UnauthorizedProbeInterval >= TimeSpan.FromMilliseconds(1) && UnauthorizedProbeInterval <= TimeSpan.FromDays(1), $"{nameof(UnauthorizedProbeInterval)} must be between 1 ms and 1 day (was {UnauthorizedProbeInterval}).");
         Check(WireFormat is not null, $"{nameof(WireFormat)} is required.");
         Check(TimeProvider is not null, $"{nameof(TimeProvider)} is required.");
+        Check(JitterRandom is not null, $"{nameof(JitterRandom)} is required.");
         Check(!string.IsNullOrWhiteSpace(Name), $"{nameof(Name)} is required.");
         if (WireFormat is not null && MaxBatchBytes >= 64)
         {

@@ -17,8 +17,9 @@ public sealed class Batch
     private BufferSegment? _firstSegment;
     private SegmentPool? _pool;
 
-    // 0 until the batch reaches a terminal state; the first to set it does the accounting.
-    private int _settled;
+    // Events not yet in a terminal state. Decremented by whoever settles a part of the batch (its
+    // sender, a probe, a forced shutdown); the one that brings it to zero finishes the batch.
+    private int _unsettled;
 
     internal Batch(long sequence, int partition, WireFormat format, int eventCount, int[] eventEnds, int prefixLength,
         ReadOnlySequence<byte> body, BufferSegment? firstSegment, Memory<byte> suffix, SegmentPool pool)
@@ -34,9 +35,10 @@ public sealed class Batch
         _firstSegment = firstSegment;
         _suffix = suffix;
         _pool = pool;
+        _unsettled = eventCount;
     }
 
-    /// <summary>Order in which the engine sealed batches, from 0.</summary>
+    /// <summary>Order in which the engine sealed batches, from 0. The parts of a batch split after a 400 or 413 carry its sequence.</summary>
     public long Sequence { get; }
 
     /// <summary>The wire format's partition (endpoint) this batch goes to.</summary>
@@ -56,6 +58,9 @@ public sealed class Batch
 
     internal int PrefixLength { get; }
 
+    /// <summary>Prefix plus suffix: the bytes of a body with no event.</summary>
+    internal int EnvelopeLength => PrefixLength + _suffix.Length;
+
     /// <summary>The JSON of one event of the body, without separators.</summary>
     public ReadOnlySequence<byte> GetEvent(int index)
     {
@@ -68,8 +73,69 @@ public sealed class Batch
     /// <summary>Rewrites the send-time parts of the envelope (such as <c>sentAt</c>) just before a send.</summary>
     internal void StampForSend(DateTimeOffset now) => _format.StampBeforeSend(Partition, _suffix.Span, now);
 
-    /// <summary>Claims the right to account this batch's terminal state; true exactly once.</summary>
-    internal bool TrySettle() => Interlocked.Exchange(ref _settled, 1) == 0;
+    /// <summary>
+    /// Claims <paramref name="events"/> of this batch's events for a terminal state. False if a forced
+    /// shutdown already settled the rest. <paramref name="finished"/> tells whether these were the last.
+    /// </summary>
+    internal bool TrySettle(int events, out bool finished)
+    {
+        Debug.Assert(events > 0, "Settle at least one event.");
+        int current = Volatile.Read(ref _unsettled);
+        while (current >= events)
+        {
+            int seen = Interlocked.CompareExchange(ref _unsettled, current - events, current);
+            if (seen == current)
+            {
+                finished = current == events;
+                return true;
+            }
+
+            current = seen;
+        }
+
+        finished = false;
+        return false;
+    }
+
+    /// <summary>Claims every event not yet settled (at shutdown); returns how many, zero if none were left.</summary>
+    internal int SettleRemaining() => Interlocked.Exchange(ref _unsettled, 0);
+
+    /// <summary>The body length of events [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) in an envelope of their own.</summary>
+    internal long RangeLength(int start, int count)
+    {
+        long first = start == 0 ? PrefixLength : _eventEnds[start - 1] + 1;
+        return PrefixLength + (_eventEnds[start + count - 1] - first) + _suffix.Length;
+    }
+
+    /// <summary>
+    /// A new batch holding events [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) of this one
+    /// in a fresh envelope, written into the same pool. It carries this batch's sequence, is never settled itself
+    /// (its events are this batch's), and must be released after its send. Call before this batch is released.
+    /// </summary>
+    internal Batch Slice(int start, int count)
+    {
+        var pool = _pool ?? throw new InvalidOperationException("The batch's memory was already released.");
+        ArgumentOutOfRangeException.ThrowIfNegative(start);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, EventCount);
+
+        var buffer = new BatchBuffer(pool);
+        var prefix = _format.BatchPrefix(Partition);
+        buffer.Write(prefix);
+        int[] ends = ArrayPool<int>.Shared.Rent(count);
+        for (int i = 0; i < count; i++)
+        {
+            if (i > 0)
+                buffer.WriteByte((byte)',');
+            foreach (var segment in GetEvent(start + i))
+                buffer.Write(segment.Span);
+            ends[i] = (int)buffer.Length;
+        }
+
+        var suffix = buffer.WriteContiguous(_format.BatchSuffix(Partition));
+        var body = buffer.Detach(out var first);
+        return new Batch(Sequence, Partition, _format, count, ends, prefix.Length, body, first, suffix, pool);
+    }
 
     /// <summary>Returns the pooled memory. Called once, after the last send attempt finished.</summary>
     internal void Release()

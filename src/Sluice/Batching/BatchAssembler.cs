@@ -25,6 +25,7 @@ internal sealed class BatchAssembler : IDisposable
     private readonly int[] _partitionOfKind;
     private readonly OpenBatch[] _open;
     private readonly int _maxEvents;
+    private readonly int _maxBytes; // the configured limit; a partition's may be lower after a 413
     private readonly SegmentPool _segments;
     private readonly ArenaPool _arenas;
     private readonly EngineCounters _counters;
@@ -38,6 +39,7 @@ internal sealed class BatchAssembler : IDisposable
     {
         _format = options.WireFormat;
         _maxEvents = options.MaxBatchEvents;
+        _maxBytes = options.MaxBatchBytes;
         _segments = segments;
         _arenas = arenas;
         _counters = counters;
@@ -61,6 +63,11 @@ internal sealed class BatchAssembler : IDisposable
 
     public bool HasSealed => _sealed.Count > 0;
 
+    /// <summary>Records processed so far (written, rejected or failed). Written by the serializer only.</summary>
+    public long Processed => Volatile.Read(ref _processed);
+
+    private long _processed;
+
     public OpenBatch Partition(int partition) => _open[partition];
 
     public bool TakeOpenedFlag()
@@ -80,19 +87,28 @@ internal sealed class BatchAssembler : IDisposable
         try
         {
             int limit = open.MaxBytes;
-            if ((long)record.MinBytes + open.EnvelopeLength > limit)
+            if ((long)record.MinBytes + open.EnvelopeLength > _maxBytes)
             {
-                Oversize(record.MinBytes, limit, "at least ");
+                Oversize((long)record.MinBytes + open.EnvelopeLength, _maxBytes, "at least ");
                 return;
             }
 
-            if (!TryAppend(open, ref record, id, limit))
+            bool appended = TryAppend(open, ref record, id, limit, out long total);
+            if (!appended && open.Count > 0)
             {
-                if (open.Count == 0)
-                    return; // reported as oversize: it did not fit an empty batch
                 Seal(open);
-                if (!TryAppend(open, ref record, id, limit))
-                    return;
+                appended = TryAppend(open, ref record, id, limit, out total);
+            }
+
+            if (!appended)
+            {
+                // Alone it exceeds the partition's limit. A limit lowered after a 413 only guesses the
+                // server's, for packing events: one within the configured limit goes alone, and the server decides.
+                if (total <= _maxBytes && TryAppend(open, ref record, id, _maxBytes, out _))
+                    Seal(open);
+                else
+                    Oversize(total, limit, "");
+                return;
             }
 
             if (open.Count == _maxEvents)
@@ -107,6 +123,7 @@ internal sealed class BatchAssembler : IDisposable
         finally
         {
             RecycleRetired(in record);
+            Volatile.Write(ref _processed, _processed + 1);
         }
     }
 
@@ -184,7 +201,8 @@ internal sealed class BatchAssembler : IDisposable
         }
     }
 
-    private bool TryAppend(OpenBatch open, ref EventRecord record, long id, int limit)
+    /// <summary>Writes the event into the open batch unless the body would pass <paramref name="limit"/>; <paramref name="total"/> is the body's length with it.</summary>
+    private bool TryAppend(OpenBatch open, ref EventRecord record, long id, int limit, out long total)
     {
         if (!open.IsOpen)
             open.Open(_format.BatchPrefix(open.Partition), _maxEvents);
@@ -202,13 +220,11 @@ internal sealed class BatchAssembler : IDisposable
         }
 
         long end = open.Position;
-        long total = end + open.SuffixLength;
+        total = end + open.SuffixLength;
         if (total > limit)
         {
             // Roll back to the last event boundary; the caller seals and retries in a fresh batch.
             open.Rollback(mark);
-            if (open.Count == 0)
-                Oversize(total, limit, "");
             return false;
         }
 

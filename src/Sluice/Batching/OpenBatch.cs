@@ -47,6 +47,22 @@ internal sealed class OpenBatch : IDisposable
         set => Volatile.Write(ref _maxBytes, value);
     }
 
+    /// <summary>Lowers <see cref="MaxBytes"/> to <paramref name="value"/> unless it is already lower; never raises it. Any thread.</summary>
+    /// <returns>The limit now in force.</returns>
+    public int LowerMaxBytes(int value)
+    {
+        int current = Volatile.Read(ref _maxBytes);
+        while (value < current)
+        {
+            int seen = Interlocked.CompareExchange(ref _maxBytes, value, current);
+            if (seen == current)
+                return value;
+            current = seen;
+        }
+
+        return current;
+    }
+
     /// <summary>Whether the prefix has been written (the batch exists, possibly with no event yet).</summary>
     public bool IsOpen;
 

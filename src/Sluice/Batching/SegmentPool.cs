@@ -14,6 +14,16 @@ internal sealed class SegmentPool(int maxRetained)
     private readonly Lock _lock = new();
     private readonly Stack<BufferSegment> _free = new();
 
+    /// <summary>Blocks waiting in the pool (for tests of the once-only return).</summary>
+    internal int FreeCount
+    {
+        get
+        {
+            lock (_lock)
+                return _free.Count;
+        }
+    }
+
     public BufferSegment Rent(int sizeHint)
     {
         if (sizeHint > BlockSize)

@@ -6,45 +6,56 @@ namespace Sluice.Delivery;
 
 /// <summary>
 /// The sealed-batch queue and the senders that serve it. The queue is bounded (twice the senders),
-/// so a slow transport pushes back on the serializer, and through it on the event queue, whose
-/// full mode then applies. Every batch is settled exactly once and its memory returned.
+/// so a slow or failing endpoint pushes back on the serializer, and through it on the event queue,
+/// whose full mode then applies. Each batch becomes a <see cref="DeliveryJob"/> run by the
+/// <see cref="DeliveryPolicy"/> (retries, bisection, splits); a job refused its credentials pauses its
+/// endpoint and is probed by a task of its own, so other endpoints keep flowing. Every event is settled
+/// exactly once and every batch's memory returned once its last send has finished.
 /// </summary>
 internal sealed class BatchDelivery
 {
     private readonly Channel<Batch> _queue;
-    private readonly IBatchTransport _transport;
+    private readonly DeliveryPolicy _policy;
+    private readonly RetryPolicy _retry;
+    private readonly Settlement _settle;
+    private readonly EndpointPause[] _pauses;
     private readonly EngineCounters _counters;
     private readonly TimeProvider _time;
     private readonly Action<DiagnosticEvent> _diagnose;
     private readonly CancellationToken _abort;
-    private readonly Batch?[] _inFlight; // slot i written by sender i; read at a forced shutdown
     private readonly Task[] _senders;
 
-    public BatchDelivery(int senders, IBatchTransport transport, EngineCounters counters, TimeProvider time,
+    // Guarded by _lock. Jobs are added by senders and removed by whoever finishes them; probes are added
+    // by senders and probes; both are read at shutdown.
+    private readonly Lock _lock = new();
+    private readonly HashSet<DeliveryJob> _live = [];
+    private readonly List<Task> _probes = [];
+
+    public BatchDelivery(SluiceOptions options, IBatchTransport transport, EngineCounters counters, Func<int, OpenBatch> partitions,
         Action<DiagnosticEvent> diagnose, CancellationToken abort)
     {
+        int senders = options.MaxConcurrentSends;
         _queue = Channel.CreateBounded<Batch>(new BoundedChannelOptions(senders * 2)
         {
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _transport = transport;
         _counters = counters;
-        _time = time;
+        _time = options.TimeProvider;
         _diagnose = diagnose;
         _abort = abort;
-        _inFlight = new Batch?[senders];
+        _settle = new Settlement(counters, Tracker, diagnose);
+        _retry = RetryPolicy.From(options);
+        _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, diagnose, abort);
+        _pauses = new EndpointPause[options.WireFormat.PartitionCount];
+        for (int p = 0; p < _pauses.Length; p++)
+            _pauses[p] = new EndpointPause(capacity: senders * 2);
         _senders = new Task[senders];
         for (int i = 0; i < senders; i++)
-        {
-            int slot = i;
-            _senders[i] = Task.Run(() => SendLoopAsync(slot), CancellationToken.None);
-        }
+            _senders[i] = Task.Run(SendLoopAsync, CancellationToken.None);
     }
 
     public DeliveryTracker Tracker { get; } = new();
-
-    public Task Completion => Task.WhenAll(_senders);
 
     /// <summary>Serializer: hands a sealed batch over, waiting for room (the backpressure point).</summary>
     public ValueTask EnqueueAsync(Batch batch)
@@ -57,14 +68,38 @@ internal sealed class BatchDelivery
     /// <summary>No more batches will come.</summary>
     public void Complete() => _queue.Writer.TryComplete();
 
-    /// <summary>At a forced shutdown: settles what senders still hold as lost (a transport ignoring cancellation).</summary>
+    /// <summary>Completes when the queue is drained and every job, probes included, has finished.</summary>
+    public async Task WhenCompletedAsync()
+    {
+        await Task.WhenAll(_senders).ConfigureAwait(false);
+
+        // Senders are done, so no new probe starts but from a running probe; wait until none is left.
+        while (true)
+        {
+            Task[] probes;
+            lock (_lock)
+            {
+                _probes.RemoveAll(static t => t.IsCompleted);
+                if (_probes.Count == 0)
+                    return;
+                probes = [.. _probes];
+            }
+
+            await Task.WhenAll(probes).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// At a forced shutdown (a transport ignoring cancellation): settles whatever live jobs still hold
+    /// as lost. Their memory is not released: a transport may still be reading it.
+    /// </summary>
     public void AbandonInFlight()
     {
-        for (int i = 0; i < _inFlight.Length; i++)
-        {
-            if (Volatile.Read(ref _inFlight[i]) is { } batch)
-                Settle(batch, Terminal.Lost, message: null, release: false);
-        }
+        DeliveryJob[] live;
+        lock (_lock)
+            live = [.. _live];
+        foreach (var job in live)
+            _settle.Lost(job.Batch);
     }
 
     private async ValueTask EnqueueSlowAsync(Batch batch)
@@ -82,90 +117,159 @@ internal sealed class BatchDelivery
             // Fall through: the deadline passed while waiting for room.
         }
 
-        Settle(batch, Terminal.Lost, message: null, release: true);
+        _settle.Lost(batch);
+        batch.Release();
     }
 
-    private async Task SendLoopAsync(int slot)
+    private async Task SendLoopAsync()
     {
         var reader = _queue.Reader;
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (reader.TryRead(out var batch))
-                await DeliverAsync(batch, slot).ConfigureAwait(false);
+                await AdmitAndRunAsync(Start(batch)).ConfigureAwait(false);
         }
     }
 
-    private async ValueTask DeliverAsync(Batch batch, int slot)
+    private DeliveryJob Start(Batch batch)
     {
-        if (_abort.IsCancellationRequested)
-        {
-            Settle(batch, Terminal.Lost, message: null, release: true);
-            return;
-        }
+        var job = new DeliveryJob(batch);
+        lock (_lock)
+            _live.Add(job);
+        return job;
+    }
 
-        Volatile.Write(ref _inFlight[slot], batch);
-        SendResult result;
+    private void End(DeliveryJob job)
+    {
+        lock (_lock)
+            _live.Remove(job);
+        job.Batch.Release();
+    }
+
+    /// <summary>Runs a job unless its endpoint is paused, in which case it is parked or waits for the resume.</summary>
+    private async Task AdmitAndRunAsync(DeliveryJob job)
+    {
+        var pause = _pauses[job.Batch.Partition];
+        while (true)
+        {
+            if (_abort.IsCancellationRequested)
+            {
+                Lose(job);
+                return;
+            }
+
+            switch (pause.Admit(job, out var resumed))
+            {
+                case Admission.Parked:
+                    return;
+                case Admission.Open:
+                    await RunAsync(job, pause).ConfigureAwait(false);
+                    return;
+                default:
+                    try
+                    {
+                        await resumed.WaitAsync(_abort).ConfigureAwait(false);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        Lose(job);
+                        return;
+                    }
+
+                    break;
+            }
+        }
+    }
+
+    /// <summary>The policy, guarded: a bug in it must still leave the batch accounted for and its sender or probe going on.</summary>
+    private async ValueTask<JobOutcome> RunPolicyAsync(DeliveryJob job)
+    {
         try
         {
-            batch.StampForSend(_time.GetUtcNow());
-            result = await _transport.SendAsync(batch, _abort).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            result = default;
-            Volatile.Write(ref _inFlight[slot], null);
-            Settle(batch, Terminal.Lost, message: null, release: true);
-            return;
+            return await _policy.RunAsync(job).ConfigureAwait(false);
         }
         catch (Exception ex)
         {
-            _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed, $"Transport threw while sending batch {batch.Sequence}: {ex.Message}", batch.EventCount, ex));
-            result = SendResult.Retry(ex.Message);
-        }
-
-        Volatile.Write(ref _inFlight[slot], null);
-        if (result.Outcome == SendOutcome.Delivered)
-        {
-            Settle(batch, Terminal.Delivered, message: null, release: true);
-        }
-        else
-        {
-            Settle(batch, Terminal.Failed, $"{result.Outcome}{(result.StatusCode != 0 ? $" ({result.StatusCode})" : "")}: {result.Message}", release: true);
+            _diagnose(new DiagnosticEvent(DiagnosticKind.InternalError, $"Delivering batch {job.Batch.Sequence} failed unexpectedly: {ex.Message}", job.Batch.EventCount, ex));
+            _settle.FailRemaining(job.Batch, $"Batch {job.Batch.Sequence} to {job.Batch.EndpointPath} could not be delivered: {ex.Message}");
+            return JobOutcome.Finished;
         }
     }
 
-    private void Settle(Batch batch, Terminal terminal, string? message, bool release)
+    private async Task RunAsync(DeliveryJob job, EndpointPause pause)
     {
-        if (batch.TrySettle())
+        var outcome = await RunPolicyAsync(job).ConfigureAwait(false);
+        if (outcome == JobOutcome.Finished)
         {
-            int n = batch.EventCount;
-            switch (terminal)
+            End(job);
+            return;
+        }
+
+        if (pause.Pause(job))
+        {
+            var batch = job.Batch;
+            _diagnose(new DiagnosticEvent(DiagnosticKind.EndpointPaused,
+                $"Sending to {batch.EndpointPath} is paused: the server refused the credentials ({job.LastRefusal.StatusCode}: {job.LastRefusal.Message}). " +
+                $"Its batches are kept (up to the queue bounds) and it is probed with one of them in about {_retry.ProbeCeiling(0)}, then at doubling intervals up to {_retry.ProbeCeiling(RetryPolicy.MaxProbeDoublings)}.",
+                batch.EventCount));
+            lock (_lock)
+                _probes.Add(Task.Run(() => ProbeAsync(job, pause), CancellationToken.None));
+        }
+    }
+
+    /// <summary>Retries a paused endpoint with one job until it is accepted, then delivers the parked jobs.</summary>
+    private async Task ProbeAsync(DeliveryJob job, EndpointPause pause)
+    {
+        for (int probe = 0; ; probe++)
+        {
+            try
             {
-                case Terminal.Delivered:
-                    Interlocked.Add(ref _counters.Delivered, n);
-                    Interlocked.Increment(ref _counters.BatchesDelivered);
-                    break;
-                case Terminal.Failed:
-                    Interlocked.Add(ref _counters.Failed, n);
-                    _diagnose(new DiagnosticEvent(DiagnosticKind.BatchFailed, $"Batch {batch.Sequence} to {batch.EndpointPath} failed: {message}", n));
-                    break;
-                case Terminal.Lost:
-                    Interlocked.Add(ref _counters.LostAtShutdown, n);
-                    _diagnose(new DiagnosticEvent(DiagnosticKind.ShutdownLoss, $"Batch {batch.Sequence} ({n} events) was not delivered before the shutdown deadline.", n));
-                    break;
+                await Task.Delay(_retry.ProbeDelay(probe), _time, _abort).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                LoseAll(job, pause);
+                return;
             }
 
-            Tracker.Finish(batch.Sequence);
-        }
+            Interlocked.Increment(ref _counters.Retries);
+            var outcome = await RunPolicyAsync(job).ConfigureAwait(false);
+            if (_abort.IsCancellationRequested)
+            {
+                LoseAll(job, pause); // the deadline passed during the probe: this is no resume
+                return;
+            }
 
-        if (release)
-            batch.Release();
+            if (outcome == JobOutcome.Unauthorized)
+            {
+                _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
+                    $"Probe {probe + 1} of {job.Batch.EndpointPath} was refused again ({job.LastRefusal.StatusCode}: {job.LastRefusal.Message}); next probe in about {_retry.ProbeCeiling(probe + 1)}.",
+                    job.Batch.EventCount));
+                continue;
+            }
+
+            End(job);
+            var parked = pause.Resume();
+            _diagnose(new DiagnosticEvent(DiagnosticKind.EndpointResumed,
+                $"{job.Batch.EndpointPath} accepted the credentials again after {probe + 1} probe(s); sending resumes ({parked.Count} batch(es) were held).", job.Batch.EventCount));
+
+            // The held batches go out one by one, through the same gate: a new refusal pauses the endpoint again.
+            foreach (var held in parked)
+                await AdmitAndRunAsync(held).ConfigureAwait(false);
+            return;
+        }
     }
 
-    private enum Terminal
+    private void LoseAll(DeliveryJob probe, EndpointPause pause)
     {
-        Delivered,
-        Failed,
-        Lost,
+        Lose(probe);
+        foreach (var parked in pause.TakeParked())
+            Lose(parked);
+    }
+
+    private void Lose(DeliveryJob job)
+    {
+        _settle.Lost(job.Batch);
+        End(job);
     }
 }

@@ -15,12 +15,30 @@ public readonly record struct SendResult
     /// <summary>The protocol status code, if there is one (HTTP status).</summary>
     public int StatusCode { get; init; }
 
+    /// <summary>The receiver's identifier for this request (ThriveStack <c>response_id</c>), if it gave one.</summary>
+    public string? ResponseId { get; init; }
+
+    /// <summary>Warnings the receiver returned with an accepted batch; reported to diagnostics.</summary>
+    public IReadOnlyList<string>? Warnings { get; init; }
+
     /// <summary>The batch was delivered.</summary>
     public static SendResult Delivered { get; } = new() { Outcome = SendOutcome.Delivered };
 
     /// <summary>A transient failure worth retrying.</summary>
     public static SendResult Retry(string? message = null, TimeSpan? retryAfter = null, int statusCode = 0)
         => new() { Outcome = SendOutcome.Retry, Message = message, RetryAfter = retryAfter, StatusCode = statusCode };
+
+    /// <summary>The receiver refused the content as invalid (400): the engine bisects the batch to isolate the bad events.</summary>
+    public static SendResult Rejected(string? message, int statusCode = 400)
+        => new() { Outcome = SendOutcome.Rejected, Message = message, StatusCode = statusCode };
+
+    /// <summary>The body was too large for the receiver (413): the engine splits the batch and lowers the partition's byte limit.</summary>
+    public static SendResult TooLarge(string? message, int statusCode = 413)
+        => new() { Outcome = SendOutcome.TooLarge, Message = message, StatusCode = statusCode };
+
+    /// <summary>Credentials or scope refused (401/403): the engine pauses the endpoint and probes it.</summary>
+    public static SendResult Unauthorized(string? message, int statusCode = 401)
+        => new() { Outcome = SendOutcome.Unauthorized, Message = message, StatusCode = statusCode };
 
     /// <summary>A permanent failure.</summary>
     public static SendResult Failed(string? message, int statusCode = 0)

@@ -15,6 +15,18 @@ public enum DiagnosticKind
     /// <summary>A batch reached a terminal failure state (failed, expired, rejected).</summary>
     BatchFailed,
 
+    /// <summary>The server rejected one event as invalid (found by bisecting a rejected batch); it was not delivered.</summary>
+    EventRejected,
+
+    /// <summary>An endpoint refused the credentials (401/403): sending to it is paused and it is probed.</summary>
+    EndpointPaused,
+
+    /// <summary>A paused endpoint accepted a probe: sending to it resumes.</summary>
+    EndpointResumed,
+
+    /// <summary>An endpoint refused a body as too large (413): its partition's byte limit was lowered.</summary>
+    LimitLowered,
+
     /// <summary>The server accepted a batch but returned warnings.</summary>
     ServerWarning,
 

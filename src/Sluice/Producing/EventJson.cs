@@ -6,13 +6,17 @@ namespace Sluice.Producing;
 /// <summary>
 /// Reads one event in the ThriveStack shape (<c>user_id</c>, <c>session_id</c>, <c>event_name</c>,
 /// <c>timestamp</c>, <c>properties</c>, <c>context</c>): with <c>event_name</c> it is a track,
-/// without it a page. Properties and context stay raw slices of the input. Unknown fields are ignored.
+/// without it a page; an optional <c>name</c> is a page's name, for wire formats that carry one (Segment).
+/// Properties and context stay raw slices of the input. Unknown fields are ignored; a known field
+/// given twice is refused (receivers disagree on which one wins). Lone surrogate escapes in strings
+/// become U+FFFD. Nesting: <see cref="PropertiesWriter.MaxDepth"/> levels inside any member.
 /// </summary>
 internal ref struct EventJson
 {
     public string? UserId;
     public string? SessionId;
     public string? EventName;
+    public string? Name;
     public DateTimeOffset? Timestamp;
     public ReadOnlySpan<byte> Properties;
     public ReadOnlySpan<byte> Context;
@@ -26,7 +30,9 @@ internal ref struct EventJson
             ThrowHelper.Argument("The event is not valid UTF-8.", nameof(json));
 
         var result = default(EventJson);
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = PropertiesWriter.MaxDepth + 1 });
+        int seen = 0;
+        // The event object, MaxDepth levels inside a member, one more so that SkipChecked reports nesting.
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = PropertiesWriter.MaxDepth + 2 });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -34,21 +40,20 @@ internal ref struct EventJson
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {
-                if (reader.ValueTextEquals("user_id"u8)) result.UserId = ReadString(ref reader, "user_id");
-                else if (reader.ValueTextEquals("session_id"u8)) result.SessionId = ReadString(ref reader, "session_id");
-                else if (reader.ValueTextEquals("event_name"u8)) result.EventName = ReadString(ref reader, "event_name");
-                else if (reader.ValueTextEquals("timestamp"u8)) result.Timestamp = ReadTimestamp(ref reader);
-                else if (reader.ValueTextEquals("properties"u8)) result.Properties = ReadObject(ref reader, json, "properties");
-                else if (reader.ValueTextEquals("context"u8)) result.Context = ReadObject(ref reader, json, "context");
-                else
-                {
-                    reader.Read();
-                    reader.Skip();
-                }
+                // A name with a lone surrogate escape is no known field, and ValueTextEquals throws on it.
+                bool unknown = reader.ValueIsEscaped && LoneSurrogates.HasEscapes(reader.ValueSpan);
+                if (unknown) Skip(ref reader);
+                else if (reader.ValueTextEquals("user_id"u8)) result.UserId = ReadString(ref reader, "user_id", ref seen, 1);
+                else if (reader.ValueTextEquals("session_id"u8)) result.SessionId = ReadString(ref reader, "session_id", ref seen, 2);
+                else if (reader.ValueTextEquals("event_name"u8)) result.EventName = ReadString(ref reader, "event_name", ref seen, 4);
+                else if (reader.ValueTextEquals("name"u8)) result.Name = ReadString(ref reader, "name", ref seen, 64);
+                else if (reader.ValueTextEquals("timestamp"u8)) result.Timestamp = ReadTimestamp(ref reader, ref seen);
+                else if (reader.ValueTextEquals("properties"u8)) result.Properties = ReadObject(ref reader, json, "properties", ref seen, 16);
+                else if (reader.ValueTextEquals("context"u8)) result.Context = ReadObject(ref reader, json, "context", ref seen, 32);
+                else Skip(ref reader);
             }
 
-            if (reader.Read())
-                ThrowHelper.Argument("Unexpected content after the event object.", nameof(json));
+            _ = reader.Read(); // throws on anything but whitespace after the object
         }
         catch (JsonException ex)
         {
@@ -58,38 +63,71 @@ internal ref struct EventJson
         return result;
     }
 
-    private static string? ReadString(ref Utf8JsonReader reader, string field)
+    private static void Skip(ref Utf8JsonReader reader)
     {
+        reader.Read();
+        RawJson.SkipChecked(ref reader, PropertiesWriter.MaxDepth, "json");
+    }
+
+    private static void Once(ref int seen, int bit, string field)
+    {
+        if ((seen & bit) != 0)
+            ThrowHelper.Argument($"{field} appears twice in the event.", field);
+        seen |= bit;
+    }
+
+    private static string? ReadString(ref Utf8JsonReader reader, string field, ref int seen, int bit)
+    {
+        Once(ref seen, bit, field);
         reader.Read();
         if (reader.TokenType == JsonTokenType.Null)
             return null;
         if (reader.TokenType != JsonTokenType.String)
             ThrowHelper.Argument($"{field} must be a string.", field);
-        return reader.GetString();
+        return GetString(ref reader);
     }
 
-    private static ReadOnlySpan<byte> ReadObject(scoped ref Utf8JsonReader reader, ReadOnlySpan<byte> json, string field)
+    /// <summary>The string value, with lone surrogate escapes as U+FFFD (the reader's GetString refuses them).</summary>
+    private static string GetString(ref Utf8JsonReader reader)
     {
+        if (!reader.ValueIsEscaped || !LoneSurrogates.HasEscapes(reader.ValueSpan))
+            return reader.GetString()!;
+
+        var quoted = new byte[reader.ValueSpan.Length + 2];
+        quoted[0] = quoted[^1] = (byte)'"';
+        reader.ValueSpan.CopyTo(quoted.AsSpan(1));
+        LoneSurrogates.ReplaceEscapes(quoted);
+        var repaired = new Utf8JsonReader(quoted);
+        repaired.Read();
+        return repaired.GetString()!;
+    }
+
+    private static ReadOnlySpan<byte> ReadObject(scoped ref Utf8JsonReader reader, ReadOnlySpan<byte> json, string field, scoped ref int seen, int bit)
+    {
+        Once(ref seen, bit, field);
         reader.Read();
         if (reader.TokenType == JsonTokenType.Null)
             return default;
         if (reader.TokenType != JsonTokenType.StartObject)
             ThrowHelper.Argument($"{field} must be a JSON object.", field);
         int start = (int)reader.TokenStartIndex;
-        reader.Skip();
+        RawJson.SkipChecked(ref reader, PropertiesWriter.MaxDepth, field);
         return json[start..(int)reader.BytesConsumed];
     }
 
-    private static DateTimeOffset? ReadTimestamp(ref Utf8JsonReader reader)
+    private static DateTimeOffset? ReadTimestamp(ref Utf8JsonReader reader, ref int seen)
     {
+        Once(ref seen, 8, "timestamp");
         reader.Read();
         if (reader.TokenType == JsonTokenType.Null)
             return null;
         if (reader.TokenType != JsonTokenType.String)
             ThrowHelper.Argument("timestamp must be an ISO 8601 string.", "timestamp");
 
-        string text = reader.GetString()!;
-        if (!reader.TryGetDateTimeOffset(out var value))
+        // A lone surrogate escape is no ISO 8601 text (and TryGetDateTimeOffset throws on one).
+        string text = GetString(ref reader);
+        var value = default(DateTimeOffset);
+        if (text.Contains('\uFFFD', StringComparison.Ordinal) || !reader.TryGetDateTimeOffset(out value))
             ThrowHelper.Argument($"timestamp '{text}' is not ISO 8601 (expected e.g. 2024-10-20T15:51:35.059Z).", "timestamp");
         if (!HasZone(text))
             ThrowHelper.Argument($"timestamp '{text}' has no time zone: end it with Z (UTC) or an offset such as +07:00.", "timestamp");

@@ -7,10 +7,13 @@ namespace Sluice.Producing;
 /// One producer thread's arena cursor for one engine. Used only by its own thread, except that
 /// chunks it retires travel to the serializer inside records.
 /// </summary>
-internal sealed class ProducerState(object owner, ArenaPool pool)
+internal sealed class ProducerState(object owner, ArenaPool pool, int maxEventBytes)
 {
     /// <summary>Identifies the engine (not the engine itself, so a thread-static cache keeps nothing big alive).</summary>
     public object Owner { get; } = owner;
+
+    /// <summary>The engine's batch byte limit: raw JSON larger than this is oversize whatever else the event holds.</summary>
+    public int MaxEventBytes { get; } = maxEventBytes;
 
     public ArenaChunk? Chunk;
 

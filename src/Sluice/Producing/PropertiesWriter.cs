@@ -13,11 +13,24 @@ namespace Sluice.Producing;
 /// <c>WriteStartObject(key)</c>/<c>WriteStartArray(key)</c>, and write array elements with the
 /// <c>…Value</c> methods. Misuse (a null key, NaN, unbalanced nesting, nesting deeper than
 /// <see cref="MaxDepth"/>) throws <see cref="ArgumentException"/> naming the field.
+/// <para>What is written as given: strings (keys too) are escaped by <c>Utf8JsonWriter</c>, so control
+/// characters become <c>\n</c>, <c>\u0001</c>…, and a lone UTF-16 surrogate becomes U+FFFD
+/// (<c>\uFFFD</c>). Keys are not checked for duplicates (that would cost every event a set lookup):
+/// a key written twice is sent twice, and most receivers keep the last. A value too long for a batch
+/// is not an error here: the event is accepted, then rejected as oversize and counted.</para>
 /// </summary>
 public ref struct PropertiesWriter
 {
-    /// <summary>The deepest nesting allowed, counting the properties object itself.</summary>
-    public const int MaxDepth = 64;
+    /// <summary>
+    /// The deepest nesting allowed, counting the properties (or context) object itself; deeper
+    /// throws <see cref="ArgumentException"/> ("properties.key: nested deeper than 32 levels").
+    /// </summary>
+    /// <remarks>
+    /// Receivers commonly cap nesting at 64 (System.Text.Json's and Json.NET's default), and a batch
+    /// body wraps properties in up to three more levels (envelope, event array, event object); 32
+    /// keeps every body well inside that cap.
+    /// </remarks>
+    public const int MaxDepth = 32;
 
     private readonly ProducerState _state;
     private readonly string _field;
@@ -34,10 +47,13 @@ public ref struct PropertiesWriter
         _field = field;
         _entries = state.Chunk?.Entries ?? [];
         _pos = state.Pos;
-        MinBytes = 2;
+        MinBytes = 1; // see Open
     }
 
-    /// <summary>A lower bound of the UTF-8 JSON size written so far.</summary>
+    /// <summary>
+    /// A lower bound of the UTF-8 JSON size written so far: at least one byte per character, and a
+    /// separator per member, which with one bracket per container is exact for brackets and commas.
+    /// </summary>
     internal long MinBytes { get; private set; }
 
     /// <summary>Writes <c>"key": "value"</c> (or <c>null</c> for a null value).</summary>
@@ -159,9 +175,17 @@ public ref struct PropertiesWriter
     internal void WriteRawObject(scoped ReadOnlySpan<byte> json)
     {
         // Raw JSON stands for the object itself, braces included.
-        MinBytes = 0;
-        Raw(null, json, EntryTag.RawObject);
         _raw = true;
+        MinBytes = 0;
+        if (json.Length > _state.MaxEventBytes)
+        {
+            // It cannot fit a batch: the serializer rejects the event as oversize from MinBytes
+            // alone, before reading any entry, so don't copy megabytes into the arena for nothing.
+            MinBytes = json.Length;
+            return;
+        }
+
+        LoneSurrogates.ReplaceEscapes(Raw(null, json, EntryTag.RawObject));
     }
 
     private string NullKey()
@@ -263,16 +287,23 @@ public ref struct PropertiesWriter
     {
         if (element.ValueKind == JsonValueKind.Undefined)
             ThrowHelper.Argument($"{_field}.{key ?? "[]"}: an undefined JsonElement has no value.", _field);
-        Raw(key, JsonMarshal.GetRawUtf8Value(element), EntryTag.Raw);
+
+        // Its raw text is copied as is, so it must be strict JSON (a document parsed with comments or
+        // trailing commas allowed keeps them) and fit the nesting left at this depth.
+        var raw = JsonMarshal.GetRawUtf8Value(element);
+        RawJson.Validate(raw, _field, MaxDepth - _depth - 1, objectOnly: false, key ?? "[]");
+        LoneSurrogates.ReplaceEscapes(Raw(key, raw, EntryTag.Raw));
     }
 
-    private void Raw(string? key, scoped ReadOnlySpan<byte> json, EntryTag tag)
+    /// <summary>Copies validated JSON into the arena; returns the copy, which the caller may still repair in place.</summary>
+    private Span<byte> Raw(string? key, scoped ReadOnlySpan<byte> json, EntryTag tag)
     {
         var s = _state;
         s.Pos = _pos;
         if (s.Chunk is null || s.Pos == s.Chunk.Entries.Length || s.BytePos + json.Length > s.Chunk.Bytes.Length)
             s.Grow(1, json.Length);
-        json.CopyTo(s.Chunk!.Bytes.AsSpan(s.BytePos));
+        var copy = s.Chunk!.Bytes.AsSpan(s.BytePos, json.Length);
+        json.CopyTo(copy);
         _entries = s.Chunk.Entries;
         _pos = s.Pos + 1;
         ref var e = ref s.Chunk.Entries[s.Pos++];
@@ -281,6 +312,7 @@ public ref struct PropertiesWriter
         e.Bits = ((long)s.BytePos << 32) | (uint)json.Length;
         s.BytePos += json.Length;
         MinBytes += json.Length;
+        return copy;
     }
 
     private void Open(string? key, bool array)
@@ -291,7 +323,7 @@ public ref struct PropertiesWriter
         _depth++;
         if (array) _arrays |= 1UL << _depth;
         else _arrays &= ~(1UL << _depth);
-        MinBytes += 2;
+        MinBytes += 1; // one bracket: the other is paid by the first member's separator, which it does not write
     }
 
     private void Close(bool array)

@@ -26,6 +26,31 @@ public sealed class ManualTimeProvider : TimeProvider
         return timer;
     }
 
+    /// <summary>How far ahead each armed timer is due, soonest first.</summary>
+    public IReadOnlyList<TimeSpan> PendingDelays
+    {
+        get
+        {
+            lock (_lock)
+                return _timers.Where(t => t.DueAt is not null).Select(t => t.DueAt!.Value - _now).Order().ToArray();
+        }
+    }
+
+    /// <summary>Timers currently due at some point (armed).</summary>
+    public int ArmedTimers
+    {
+        get
+        {
+            lock (_lock)
+                return _timers.Count(t => t.DueAt is not null);
+        }
+    }
+
+    /// <summary>How many timer callbacks have run.</summary>
+    public int Fired => Volatile.Read(ref _fired);
+
+    private int _fired;
+
     public void Advance(TimeSpan by)
     {
         DateTimeOffset target;
@@ -53,6 +78,7 @@ public sealed class ManualTimeProvider : TimeProvider
                 due.DueAt = due.Period > TimeSpan.Zero ? _now + due.Period : null;
             }
 
+            Interlocked.Increment(ref _fired);
             due.Fire();
         }
     }

@@ -6,9 +6,9 @@ namespace Sluice.Delivery.WireFormats;
 /// <summary>
 /// How events and the batch envelope are written for one receiving API, and which endpoint each
 /// event goes to. A body is <see cref="BatchPrefix"/>, the events separated by commas, then
-/// <see cref="BatchSuffix"/>; the batch limits count all of it. Implementations are stateless
-/// and are called from the engine's single serializer thread (and, for <see cref="StampBeforeSend"/>,
-/// from senders).
+/// <see cref="BatchSuffix"/>; the batch limits count all of it. Implementations are immutable
+/// (stateless, or holding only their settings) and are called from the engine's single serializer
+/// thread (and, for <see cref="StampBeforeSend"/>, from senders).
 /// </summary>
 public abstract class WireFormat
 {
@@ -40,6 +40,18 @@ public abstract class WireFormat
     {
     }
 
-    /// <summary>Writes one event as a complete JSON value.</summary>
+    /// <summary>
+    /// Whether <see cref="WriteEvent"/> writes the context (PrimeData's API has no place for it). The
+    /// engine counts only what is written when it refuses an oversize event before writing it.
+    /// </summary>
+    /// <value>Default true.</value>
+    public virtual bool WritesContext => true;
+
+    /// <summary>
+    /// Writes one event as a complete JSON value. Write the user or session id, the track's name,
+    /// and the properties and context (if <see cref="WritesContext"/>) the event has: the engine refuses
+    /// an event as oversize, before writing it, when their length alone exceeds the batch limit (a
+    /// page's name is optional).
+    /// </summary>
     public abstract void WriteEvent(Utf8JsonWriter writer, in EventView e);
 }

@@ -1,0 +1,660 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Sluice.Delivery;
+using Sluice.Delivery.Transports;
+using Sluice.Delivery.WireFormats;
+using Sluice.Diagnostics;
+using Sluice.Fuzz.Oracles;
+using Sluice.Producing;
+using Sluice.Tests.Support;
+
+namespace Sluice.Fuzz.Targets;
+
+/// <summary>
+/// One engine under one fuzz input: options with limits scaled down, a program of Track/Page calls
+/// through every API (dictionary, callback, raw JSON, NDJSON) with odd content, flushes, clock
+/// advances (linger), an early dispose, a concurrent producer, a transport that sometimes fails;
+/// then the oracles over everything the transport received and the counters.
+/// </summary>
+internal sealed class EngineRun
+{
+    private const int MaxOperations = 100;
+    private const int BurstIds = 1_000_000;
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    /// <summary>How far the clock moves each time the program waits for the engine: one retry or probe interval.</summary>
+    private static readonly TimeSpan ClockStep = TimeSpan.FromSeconds(1);
+
+    private readonly FuzzData _d;
+    private readonly ValueGen _gen;
+    private readonly ManualTimeProvider _clock = new();
+    private readonly SluiceOptions _options;
+    private readonly WireShape _shape;
+    private readonly RecordingTransport _transport;
+    private readonly FuzzServer _server;
+    private readonly ConcurrentQueue<DiagnosticEvent> _diagnostics = new();
+    private readonly ConcurrentDictionary<int, Expected> _expected = new();
+
+    // Calls' results, tallied by the calling threads (interlocked: the burst producer runs concurrently).
+    private long _accepted;
+    private long _queueFull;
+    private long _shuttingDown;
+
+    // Main thread only.
+    private int _nextId;
+    private int _epoch;
+    private bool _shutDown;
+    private int _oversizeCandidates;
+    private int _huge;
+    private Task? _burst;
+
+    public EngineRun(byte[] input)
+    {
+        _d = new FuzzData(input);
+        _gen = new ValueGen(_d);
+        _shape = (WireShape)_d.Int(3);
+        WireFormat format = _shape switch
+        {
+            WireShape.Segment => new SegmentFormat(),
+            WireShape.PrimeData => new PrimeDataFormat(ExpectedEvent.ClientId),
+            _ => ThriveStackFormat.Instance,
+        };
+        var mode = _d.OneIn(3) ? ServerMode.Perfect : (ServerMode)_d.Int(7);
+        _server = new FuzzServer(mode, proxyLimit: _d.Pick((int[])[150, 400, 1000, 5000]), flakyAttempts: 1 + _d.Int(3), unauthorizedAttempts: 1 + _d.Int(3),
+            retryAfter: _d.Pick((TimeSpan?[])[null, TimeSpan.Zero, TimeSpan.FromMilliseconds(500), TimeSpan.FromDays(1)]), throws: _d.OneIn(3));
+        _transport = new RecordingTransport(body => _server.Answer(body, Ids(body)));
+        bool failures = mode != ServerMode.Perfect;
+        _options = new SluiceOptions
+        {
+            MaxBatchEvents = _d.Pick((int[])[1, 2, 3, 5, 10, 1000]),
+            MaxBatchBytes = _d.Pick((int[])[100, 160, 300, 512, 1024, 4096, 65_536, 2_097_152]) + _d.Int(64),
+            QueueCapacity = _d.Pick((int[])[2, 4, 16, 1024]),
+            FullMode = _d.Pick((FullMode[])[FullMode.Wait, FullMode.DropNewest, FullMode.DropOldest]),
+            // Real time: with retries waiting on the test clock, a long wait would only slow the run down.
+            FullModeWaitTimeout = failures ? TimeSpan.FromMilliseconds(_d.Int(3)) : _d.Pick((TimeSpan[])[TimeSpan.FromSeconds(5), TimeSpan.Zero, TimeSpan.FromMilliseconds(5)]),
+            MaxConcurrentSends = 1 + _d.Int(3),
+            FlushInterval = TimeSpan.FromSeconds(1),
+            MaxSendAttempts = 1 + _d.Int(4),
+            RetryBudget = TimeSpan.FromDays(1),
+            RetryBaseDelay = TimeSpan.FromMilliseconds(10),
+            RetryMaxDelay = ClockStep,
+            UnauthorizedProbeInterval = ClockStep,
+            ShutdownTimeout = TimeSpan.FromHours(1),
+            JitterRandom = new Random(_d.Byte()),
+            WireFormat = format,
+            TimeProvider = _clock,
+            OnDiagnostic = _diagnostics.Enqueue,
+        };
+    }
+
+    /// <summary>A coarse description of the run, for the driver's corpus.</summary>
+    public string Outcome { get; private set; } = "";
+
+    private int Envelope => _options.WireFormat.BatchPrefix(0).Length + _options.WireFormat.BatchSuffix(0).Length;
+
+    public void Execute()
+    {
+        var engine = new SluiceEngine(_options, _transport);
+        try
+        {
+            int operations = 0;
+            while (!_d.IsEmpty && operations++ < MaxOperations)
+                Step(engine);
+
+            if (_burst is not null && !_burst.Wait(Patience))
+                throw new OracleFailure("hang", "the concurrent producer did not finish.");
+            if (!_shutDown)
+                StillAccepting(engine);
+        }
+        catch
+        {
+            // Leave no engine threads behind the failure.
+            Drive(engine.ShutdownAsync());
+            throw;
+        }
+
+        if (!Drive(engine.ShutdownAsync()))
+            throw new OracleFailure("hang", "ShutdownAsync did not complete.");
+        Check(engine.GetCounters());
+    }
+
+    /// <summary>
+    /// Waits for the engine, moving the clock a step whenever it makes no progress (retries and probes
+    /// wait on it); false after about 40 s of real time. The shutdown deadline is an hour of clock time:
+    /// only a delivery stuck for good reaches it.
+    /// </summary>
+    private bool Drive(Task task)
+    {
+        for (int i = 0; i < 20_000; i++)
+        {
+            if (task.Wait(TimeSpan.FromMilliseconds(2)))
+                return true;
+            if (_server.Mode != ServerMode.Perfect)
+                _clock.Advance(ClockStep);
+        }
+
+        return false;
+    }
+
+    private void Step(SluiceEngine engine)
+    {
+        switch (_d.Int(16))
+        {
+            case 0: case 1: case 2: TrackDictionary(engine); break;
+            case 3: TrackCallback(engine); break;
+            case 4: Raw(engine, page: false); break;
+            case 5: PageDictionary(engine); break;
+            case 6: Raw(engine, page: true); break;
+            case 7: Line(engine); break;
+            case 8: InvalidIdentity(engine); break;
+            case 9: Flush(engine); break;
+            case 10: Advance(); break;
+            case 11: if (_d.OneIn(4)) ShutDown(engine); break;
+            case 12: StartBurst(engine); break;
+            case 13: Huge(engine); break;
+            default: SmallTrack(engine); break;
+        }
+    }
+
+    private void TrackDictionary(SluiceEngine engine)
+    {
+        int id = _nextId++;
+        var properties = _d.OneIn(6) ? null : _gen.Map();
+        var context = _d.OneIn(2) ? null : _gen.Map();
+        string userId = $"u{id}:{_gen.Text()}", name = "e" + _gen.Text();
+        var timestamp = _d.OneIn(3) ? (DateTimeOffset?)null : _clock.GetUtcNow().AddTicks(_d.Int(100_000));
+        var expected = Model(() => new ExpectedEvent
+        {
+            IsTrack = true, UserId = userId, EventName = name, Timestamp = timestamp ?? _clock.GetUtcNow(),
+            Properties = properties is null ? null : ModelJson.Object(properties),
+            Context = context is null ? null : ModelJson.Object(context),
+        });
+        Call(id, expected, () => engine.Track(userId, name, properties, context, timestamp));
+
+        // Snapshot: what is sent is what was passed at call time.
+        if (properties is not null && _d.OneIn(2))
+        {
+            properties["added after the call"] = "must not be sent";
+            foreach (var key in properties.Keys.Take(1).ToList())
+                properties[key] = "changed after the call";
+        }
+    }
+
+    /// <summary>An event with a megabyte string, through one of the APIs (at most two a run: they are slow to check).</summary>
+    private void Huge(SluiceEngine engine)
+    {
+        if (++_huge > 2)
+            return;
+        int id = _nextId++;
+        string text = _gen.HugeText(), userId = $"u{id}:", name = "huge";
+        var properties = new Dictionary<string, object?> { ["big"] = text };
+        var expected = Model(() => new ExpectedEvent { IsTrack = true, UserId = userId, EventName = name, Timestamp = _clock.GetUtcNow(), Properties = ModelJson.Object(properties) });
+        switch (_d.Int(4))
+        {
+            case 0: Call(id, expected, () => engine.Track(userId, name, properties)); break;
+            case 1: Call(id, expected, () => engine.Track(userId, name, text, static (ref PropertiesWriter w, string s) => w.WriteString("big", s))); break;
+            case 2: Call(id, expected, () => engine.TrackJson(userId, name, expected.Event!.Properties)); break;
+            default:
+                var keyed = new Dictionary<string, object?> { [text] = 1L };
+                Call(id, Model(() => new ExpectedEvent { IsTrack = true, UserId = userId, EventName = name, Timestamp = _clock.GetUtcNow(), Properties = ModelJson.Object(keyed) }), () => engine.Track(userId, name, keyed));
+                break;
+        }
+    }
+
+    private void SmallTrack(SluiceEngine engine)
+    {
+        int id = _nextId++;
+        string userId = $"u{id}:", name = "small";
+        var properties = new Dictionary<string, object?> { ["n"] = (long)_d.Byte(), ["s"] = new string('s', _d.Int(40)) };
+        var expected = Model(() => new ExpectedEvent { IsTrack = true, UserId = userId, EventName = name, Timestamp = _clock.GetUtcNow(), Properties = ModelJson.Object(properties) });
+        Call(id, expected, () => engine.Track(userId, name, properties));
+    }
+
+    private void TrackCallback(SluiceEngine engine)
+    {
+        int id = _nextId++;
+        var members = _gen.CallbackMap();
+        var misuse = _d.OneIn(8) ? (Misuse)(1 + _d.Int(4)) : Misuse.None;
+        string userId = $"u{id}:{_gen.Text()}", name = "cb" + _gen.Text();
+        var expected = Model(() => misuse != Misuse.None
+            ? throw new ModelJson.Invalid($"the callback misuses the writer ({misuse})")
+            : new ExpectedEvent { IsTrack = true, UserId = userId, EventName = name, Timestamp = _clock.GetUtcNow(), Properties = ModelJson.Object(members) });
+        Call(id, expected, () => engine.Track(userId, name, (members, misuse), CallbackWriter.Write));
+    }
+
+    private void PageDictionary(SluiceEngine engine)
+    {
+        int id = _nextId++;
+        bool bySession = _d.OneIn(2);
+        string idText = $"{(bySession ? 's' : 'p')}{id}:{_gen.Text()}";
+        var properties = _d.OneIn(3) ? null : _gen.Map();
+        string name = _gen.Text();
+        var expected = Model(() => new ExpectedEvent
+        {
+            UserId = bySession ? null : idText, SessionId = bySession ? idText : null, Timestamp = _clock.GetUtcNow(), Name = NamedPage(name),
+            Properties = properties is null ? null : ModelJson.Object(properties),
+        });
+        Call(id, expected, () => engine.Page(bySession ? "" : idText, bySession ? idText : null, properties, name: name));
+    }
+
+    /// <summary>TrackJson/PageJson with generated JSON, sometimes with raw fuzz bytes instead.</summary>
+    private void Raw(SluiceEngine engine, bool page)
+    {
+        int id = _nextId++;
+        byte[] properties = RawObject(), context = _d.OneIn(2) ? [] : RawObject();
+        string idText = $"{(page ? 's' : 'u')}{id}:{_gen.Text()}";
+        var expected = Model(() =>
+        {
+            foreach (var raw in (byte[][])[properties, context])
+            {
+                if (raw.Length > 0 && JsonRules.ObjectProblem(raw, JsonRules.MaxLevels) is { } problem)
+                    throw new ModelJson.Invalid(problem);
+            }
+
+            return new ExpectedEvent
+            {
+                IsTrack = !page, UserId = page ? null : idText, SessionId = page ? idText : null, EventName = page ? null : "raw", Name = page ? NamedPage(null) : null,
+                Timestamp = _clock.GetUtcNow(), Properties = properties.Length > 0 ? properties : null, Context = context.Length > 0 ? context : null,
+            };
+        });
+        Call(id, expected, () => page ? engine.PageJson(null, idText, properties, context) : engine.TrackJson(idText, "raw", properties, context));
+    }
+
+    /// <summary>An NDJSON line in the ThriveStack shape through EnqueueJson.</summary>
+    private void Line(SluiceEngine engine)
+    {
+        int id = _nextId++;
+        string userId = $"u{id}:{_gen.Text()}", name = "line" + _gen.Text();
+        byte[] properties = RawObject();
+        var timestamp = _d.Pick(ValueGenDates);
+        var line = new MemoryStream();
+        using (var w = new Utf8JsonWriter(line))
+        {
+            w.WriteStartObject();
+            w.WriteString("user_id", userId);
+            w.WriteString("event_name", name);
+            w.WriteString("timestamp", timestamp);
+            if (properties.Length > 0)
+            {
+                w.WritePropertyName("properties");
+                w.WriteRawValue(properties, skipInputValidation: true);
+            }
+
+            w.WriteEndObject();
+        }
+
+        var expected = Model(() =>
+        {
+            if (properties.Length > 0 && JsonRules.ObjectProblem(properties, JsonRules.MaxLevels) is { } problem)
+                throw new ModelJson.Invalid(problem);
+            return new ExpectedEvent
+            {
+                IsTrack = true, UserId = JsonText.ReplaceLoneSurrogates(userId.ToCharArray()), EventName = JsonText.ReplaceLoneSurrogates(name.ToCharArray()),
+                Timestamp = timestamp, Properties = properties.Length > 0 ? properties : null,
+            };
+        });
+        Call(id, expected, () => engine.EnqueueJson(line.ToArray()));
+    }
+
+    private static readonly DateTimeOffset[] ValueGenDates =
+        [DateTimeOffset.UnixEpoch, new(2024, 10, 20, 22, 51, 35, 59, TimeSpan.FromHours(7)), new(9999, 12, 31, 1, 0, 0, TimeSpan.FromHours(14)), new(1, 1, 1, 13, 0, 0, TimeSpan.FromHours(-12))];
+
+    /// <summary>Generated properties serialized, or raw fuzz bytes, or a deep nest: whatever an SDK might pass.</summary>
+    private byte[] RawObject()
+    {
+        switch (_d.Int(8))
+        {
+            case 0:
+                return _d.Bytes(64);
+            case 1:
+                int levels = _d.Pick((int[])[31, 32, 33, 10_000]);
+                return Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("{\"k\":", levels)) + "1" + new string('}', levels));
+            default:
+                try
+                {
+                    return ModelJson.Object(_gen.Map());
+                }
+                catch (ModelJson.Invalid)
+                {
+                    return "{\"fallback\":true}"u8.ToArray();
+                }
+        }
+    }
+
+    private void InvalidIdentity(SluiceEngine engine)
+    {
+        var invalid = Model(() => throw new ModelJson.Invalid("a bad identity"));
+        int id = _nextId++;
+        switch (_d.Int(5))
+        {
+            case 0: Call(id, invalid, () => engine.Track("", "e")); break;
+            case 1: Call(id, invalid, () => engine.Track($"u{id}:", "")); break;
+            case 2: Call(id, invalid, () => engine.Page($"p{id}:", $"s{id}:")); break;
+            case 3: Call(id, invalid, () => engine.Page(null, "")); break;
+            default: Call(id, invalid, () => engine.Track($"u{id}:", "e", new Dictionary<string, object?> { ["nan"] = double.NaN })); break;
+        }
+    }
+
+    private void Flush(SluiceEngine engine)
+    {
+        if (!Drive(engine.FlushAsync()))
+            throw new OracleFailure("hang", "FlushAsync did not complete.");
+        _epoch++;
+    }
+
+    private void Advance()
+    {
+        _clock.Advance(_d.Pick((TimeSpan[])[TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(5)]));
+        _epoch++;
+    }
+
+    private void ShutDown(SluiceEngine engine)
+    {
+        if (!Drive(engine.ShutdownAsync()))
+            throw new OracleFailure("hang", "ShutdownAsync did not complete.");
+        _shutDown = true;
+        _epoch++;
+    }
+
+    /// <summary>A second producer thread tracking small events while the program goes on (and may shut down).</summary>
+    private void StartBurst(SluiceEngine engine)
+    {
+        if (_burst is not null)
+            return;
+        int count = 1 + _d.Int(300);
+        var timestamp = _clock.GetUtcNow();
+        _burst = Task.Factory.StartNew(() =>
+        {
+            for (int i = 0; i < count; i++)
+            {
+                int id = BurstIds + i;
+                string userId = $"b{id}:";
+                var properties = new Dictionary<string, object?> { ["i"] = i };
+                var expected = new ExpectedEvent { IsTrack = true, UserId = userId, EventName = "burst", Timestamp = timestamp, Properties = ModelJson.Object(properties) };
+                Call(id, (expected, null), () => engine.Track(userId, "burst", properties, timestamp: timestamp), producer: 1, sequence: i);
+            }
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
+    }
+
+    /// <summary>The engine takes a plain event after everything the program did (waiting out a full queue).</summary>
+    private void StillAccepting(SluiceEngine engine)
+    {
+        int id = _nextId++;
+        string userId = $"u{id}:final";
+        for (int attempt = 0; attempt < 500; attempt++)
+        {
+            var expected = new ExpectedEvent { IsTrack = true, UserId = userId, EventName = "final", Timestamp = _clock.GetUtcNow() };
+            var result = Call(id, (expected, null), () => engine.Track(userId, "final"));
+            if (result == EnqueueResult.Accepted)
+                return;
+            OracleFailure.Check(result == EnqueueResult.QueueFull, "not-accepting", $"the engine answered {result} to a plain event.");
+            Thread.Sleep(2);
+            if (_server.Mode != ServerMode.Perfect)
+                _clock.Advance(ClockStep); // senders may be waiting to retry
+        }
+
+        throw new OracleFailure("not-accepting", "the queue stayed full for 500 tries with nobody producing.");
+    }
+
+    /// <summary>A page's name as the format takes it: Segment refuses a page without one (spec 003: name is Required).</summary>
+    private string? NamedPage(string? name) => _shape == WireShape.Segment && string.IsNullOrEmpty(name)
+        ? throw new ModelJson.Invalid("a Segment page needs a name")
+        : name;
+
+    /// <summary>Builds the expected event, or the reason the call must be refused.</summary>
+    private static (ExpectedEvent? Event, string? Invalid) Model(Func<ExpectedEvent> build)
+    {
+        try
+        {
+            return (build(), null);
+        }
+        catch (ModelJson.Invalid ex)
+        {
+            return (null, ex.Message);
+        }
+    }
+
+    /// <summary>Makes one call and checks its immediate outcome against the model.</summary>
+    private EnqueueResult? Call(int id, (ExpectedEvent? Event, string? Invalid) model, Func<EnqueueResult> call, int producer = 0, int sequence = -1)
+    {
+        EnqueueResult result;
+        try
+        {
+            result = call();
+        }
+        catch (ArgumentException ex)
+        {
+            OracleFailure.Check(model.Invalid is not null, "wrongly-refused", $"event {id} was refused: {ex.Message}");
+            return null;
+        }
+
+        // Once shut down, a call is refused before its properties are read, so bad content may go unnoticed.
+        bool unread = _shutDown && result == EnqueueResult.ShuttingDown;
+        OracleFailure.Check(model.Invalid is null || unread, "wrongly-accepted", $"event {id} returned {result} although {model.Invalid}.");
+        switch (result)
+        {
+            case EnqueueResult.Accepted:
+                Interlocked.Increment(ref _accepted);
+                var e = model.Event!;
+                var json = e.ToJson(_shape);
+                int partition = _shape != WireShape.ThriveStack || e.IsTrack ? 0 : 1;
+                _expected[id] = new Expected(id, producer, sequence < 0 ? id : sequence, partition, json, Volatile.Read(ref _epoch));
+                if (json.Length + Envelope > _options.MaxBatchBytes)
+                    Interlocked.Increment(ref _oversizeCandidates);
+                break;
+            case EnqueueResult.QueueFull:
+                OracleFailure.Check(_options.FullMode != FullMode.DropOldest, "queue-full", "drop-oldest mode refused an event as QueueFull.");
+                Interlocked.Increment(ref _queueFull);
+                break;
+            case EnqueueResult.ShuttingDown:
+                Interlocked.Increment(ref _shuttingDown);
+                break;
+            default:
+                throw new OracleFailure("result", $"an undocumented result {result}.");
+        }
+
+        OracleFailure.Check(!_shutDown || result == EnqueueResult.ShuttingDown, "after-shutdown", $"a call after shutdown returned {result}.");
+        return result;
+    }
+
+    /// <summary>The oracles over everything sent and the final counters.</summary>
+    private void Check(SluiceCounters c)
+    {
+        // Every body, in the order sends began: valid, within limits, each event exactly as the model says.
+        var sent = _transport.Take();
+        var answers = new Dictionary<int, List<SendResult?>>();
+        var firstSeen = new List<(long Sequence, int Index, Expected Event)>();
+        var delivered = new HashSet<int>();
+        var sequencesOf = new Dictionary<long, List<int>>();
+        for (int index = 0; index < sent.Count; index++)
+        {
+            var (batch, result) = sent[index];
+            var events = BatchRules.Events(batch, _options.MaxBatchBytes, _options.MaxBatchEvents, EnvelopeMember(_shape));
+            foreach (var json in events)
+            {
+                int id = IdOf(json);
+                OracleFailure.Check(_expected.TryGetValue(id, out var e), "phantom", $"batch {batch.Sequence} holds event {id}, which was never accepted.");
+                OracleFailure.Check(e!.Partition == batch.Partition, "partition", $"event {id} went to partition {batch.Partition}, not {e.Partition}.");
+                JsonText.AssertEquivalent(e.Json, json, $"event {id} in batch {batch.Sequence}", ExpectedEvent.Unknowable);
+                if (result?.Outcome == SendOutcome.Delivered)
+                    OracleFailure.Check(delivered.Add(id), "duplicate", $"event {id} was delivered twice.");
+                if (!answers.TryGetValue(id, out var list))
+                {
+                    answers[id] = list = [];
+                    firstSeen.Add((batch.Sequence, index, e));
+                    (sequencesOf.TryGetValue(batch.Sequence, out var ids) ? ids : sequencesOf[batch.Sequence] = []).Add(id);
+                }
+
+                list.Add(result);
+            }
+        }
+
+        if (FuzzLog.Verbose)
+        {
+            FuzzLog.Line($"options: events={_options.MaxBatchEvents} bytes={_options.MaxBatchBytes} queue={_options.QueueCapacity} mode={_options.FullMode} attempts={_options.MaxSendAttempts} format={_shape} server={_server.Mode} proxy={_server.ProxyLimit} flaky={_server.FlakyAttempts}");
+            foreach (var e in _expected.Values.OrderBy(e => e.Id))
+                FuzzLog.Line($"  expected {e.Id} p{e.Partition} {e.Json.Length}+{Envelope} B answers={string.Join(",", answers.GetValueOrDefault(e.Id)?.Select(a => a?.Outcome.ToString() ?? "throw") ?? [])}: {JsonText.Quote(Encoding.UTF8.GetString(e.Json))}");
+            foreach (var diagnostic in _diagnostics)
+                FuzzLog.Line($"  diagnostic {diagnostic.Kind}: {diagnostic.Message}");
+        }
+
+        // Each event ends in the state its last answer implies, and the counters say so.
+        long rejected = 0, failed = 0, expired = 0;
+        foreach (var (id, list) in answers)
+        {
+            switch (list[^1]?.Outcome)
+            {
+                case SendOutcome.Delivered: break;
+                case SendOutcome.Rejected or SendOutcome.TooLarge: rejected++; break;
+                case SendOutcome.Failed: failed++; break;
+                case SendOutcome.Retry or null: expired++; break;
+                default: throw new OracleFailure("abandoned", $"event {id}'s last answer was {list[^1]?.Outcome} and it was never sent again.");
+            }
+        }
+
+        string counters = $"counters {c}; tallied accepted={_accepted} queueFull={_queueFull} shuttingDown={_shuttingDown}; sent={answers.Count} delivered={delivered.Count} rejected={rejected} failed={failed} expired={expired}";
+        OracleFailure.Check(c.Accepted == _accepted, "counters", $"Accepted differs from the calls that returned Accepted: {counters}");
+        OracleFailure.Check(c.RefusedQueueFull == _queueFull && c.RefusedShutdown == _shuttingDown, "counters", $"refusals differ from the calls refused: {counters}");
+        OracleFailure.Check(c.InFlight == 0, "counters", $"events still in flight after shutdown: {counters}");
+        OracleFailure.Check(c.LostAtShutdown == 0, "lost", $"events lost although the shutdown deadline never passed: {counters}");
+        OracleFailure.Check(c.Delivered == delivered.Count && c.RejectedByServer == rejected && c.Failed == failed && c.Expired == expired, "counters",
+            $"the terminal counts differ from the answers the server gave: {counters}");
+        OracleFailure.Check(c.Accepted - answers.Count == c.RejectedOversize + c.Evicted, "conservation", $"accepted events neither sent, oversize nor evicted: {counters}");
+
+        OracleFailure.Check(c.RejectedOversize <= _oversizeCandidates, "wrongly-oversize", $"{c.RejectedOversize} oversize rejections, only {_oversizeCandidates} events too large: {counters}");
+        foreach (var e in _expected.Values)
+        {
+            bool fits = e.Json.Length + Envelope <= _options.MaxBatchBytes;
+            bool seen = answers.ContainsKey(e.Id);
+            OracleFailure.Check(fits || !seen, "oversize-sent", $"event {e.Id} ({e.Json.Length} bytes) was sent although it cannot fit.");
+            OracleFailure.Check(!fits || seen || c.Evicted > 0, "lost-event", $"event {e.Id} ({e.Json.Length} bytes) fits a batch but was never sent: {counters}");
+            if (seen)
+                CheckServerMode(e, answers[e.Id], sequencesOf);
+
+        }
+
+        CheckOrder(firstSeen);
+        if (_server.Mode == ServerMode.Perfect)
+            CheckMaximal(sent, c);
+
+        foreach (var diagnostic in _diagnostics)
+        {
+            OracleFailure.Check(diagnostic.Kind is not (DiagnosticKind.InternalError or DiagnosticKind.EventFailed), "diagnostic",
+                $"{diagnostic.Kind}: {diagnostic.Message} {diagnostic.Exception}");
+        }
+
+        Outcome = string.Create(CultureInfo.InvariantCulture,
+            $"format={_shape} server={_server.Mode} bodies={NdjsonEventFuzzer.Bucket(sent.Count)} events={NdjsonEventFuzzer.Bucket(answers.Count)} oversize={c.RejectedOversize > 0} evicted={c.Evicted > 0} full={_queueFull > 0} rejected={rejected > 0} expired={expired > 0} burst={_burst is not null} down={_shutDown}");
+    }
+
+    /// <summary>What one behaviour of the server implies for an event it answered.</summary>
+    private void CheckServerMode(Expected e, List<SendResult?> answers, Dictionary<long, List<int>> sequencesOf)
+    {
+        var last = answers[^1]?.Outcome;
+        string what = $"event {e.Id} ({e.Json.Length} bytes) ended {last?.ToString() ?? "thrown"} after {answers.Count} answer(s) from a {_server.Mode} server";
+        switch (_server.Mode)
+        {
+            case ServerMode.Perfect:
+            case ServerMode.Unauthorized:
+                OracleFailure.Check(last == SendOutcome.Delivered, "not-delivered", what + ".");
+                break;
+            case ServerMode.Poison:
+                // Past the isolation limit a mostly invalid batch may be rejected whole.
+                bool poison = FuzzServer.IsPoison(e.Id);
+                int poisoned = sequencesOf.Values.First(ids => ids.Contains(e.Id)).Count(FuzzServer.IsPoison);
+                OracleFailure.Check(poison ? last == SendOutcome.Rejected : last == SendOutcome.Delivered || poisoned >= Delivery.DeliveryPolicy.IsolationLimit, "bisection", what + ".");
+                break;
+            case ServerMode.Proxy:
+                bool alone = e.Json.Length + Envelope <= _server.ProxyLimit;
+                OracleFailure.Check(alone ? last == SendOutcome.Delivered : last == SendOutcome.TooLarge, "split", $"{what}; alone in a body it is {e.Json.Length + Envelope} bytes, the proxy takes {_server.ProxyLimit}.");
+                break;
+            case ServerMode.Flaky:
+                var expected = _server.FlakyAttempts < _options.MaxSendAttempts ? SendOutcome.Delivered : SendOutcome.Retry;
+                OracleFailure.Check(last == expected || (last is null && expected == SendOutcome.Retry), "retry", $"{what}; {_server.FlakyAttempts} failures, {_options.MaxSendAttempts} attempts allowed.");
+                break;
+        }
+    }
+
+    /// <summary>Per producer and partition, events first reach the transport in the order they were accepted.</summary>
+    private static void CheckOrder(List<(long Sequence, int Index, Expected Event)> firstSeen)
+    {
+        var last = new Dictionary<(int Producer, int Partition), int>();
+        foreach (var (_, _, e) in firstSeen.OrderBy(f => f.Sequence).ThenBy(f => f.Index))
+        {
+            var key = (e.Producer, e.Partition);
+            OracleFailure.Check(!last.TryGetValue(key, out int previous) || previous < e.Sequence, "order", $"event {e.Id} (#{e.Sequence} of producer {e.Producer}) was sent after #{previous}.");
+            last[key] = e.Sequence;
+        }
+    }
+
+    /// <summary>
+    /// A batch closed while the next event of its partition would still have fitted was closed too
+    /// early. Checked only where nothing else can explain the close: the same epoch (no flush, clock
+    /// advance or shutdown in between), one producer, no eviction, no oversize event in between.
+    /// </summary>
+    private void CheckMaximal(List<(ReceivedBatch Batch, SendResult? Result)> sent, SluiceCounters c)
+    {
+        if (_burst is not null || c.Evicted > 0)
+            return;
+        var previous = new Dictionary<int, (int Length, List<Expected> Events)>();
+        foreach (var (batch, _) in sent.OrderBy(s => s.Batch.Sequence))
+        {
+            var events = BatchRules.Events(batch, _options.MaxBatchBytes, _options.MaxBatchEvents, EnvelopeMember(_shape))
+                .Select(json => _expected[IdOf(json)]).ToList();
+            if (previous.TryGetValue(batch.Partition, out var before) && before.Events.Count < _options.MaxBatchEvents)
+            {
+                var next = events[0];
+                bool sameEpoch = before.Events.All(e => e.Epoch == next.Epoch);
+                int lastId = before.Events[^1].Id;
+                bool oversizeBetween = _expected.Values.Any(e => e.Partition == batch.Partition && e.Id > lastId && e.Id < next.Id);
+                if (sameEpoch && !oversizeBetween)
+                {
+                    OracleFailure.Check(before.Length + 1 + next.Json.Length > _options.MaxBatchBytes, "maximal",
+                        $"a batch of {before.Events.Count} events and {before.Length} bytes was closed although the next event ({next.Json.Length} bytes) fitted in {_options.MaxBatchBytes}.");
+                }
+            }
+
+            previous[batch.Partition] = (batch.Body.Length, events);
+        }
+    }
+
+    /// <summary>The ids of a body's events, for the server; none if it cannot be read (the checks report that later).</summary>
+    private List<int> Ids(ReceivedBatch body)
+    {
+        try
+        {
+            return [.. BatchRules.Events(body, int.MaxValue, int.MaxValue, EnvelopeMember(_shape)).Select(IdOf)];
+        }
+        catch (Exception ex) when (ex is OracleFailure or JsonException or FormatException)
+        {
+            return [];
+        }
+    }
+
+    private static string? EnvelopeMember(WireShape shape) => shape switch
+    {
+        WireShape.Segment => "batch",
+        WireShape.PrimeData => "events",
+        _ => null,
+    };
+
+    /// <summary>The numeric id the program put at the start of the user or session id.</summary>
+    private static int IdOf(byte[] json)
+    {
+        using var doc = JsonDocument.Parse(json);
+        string? text = null;
+        foreach (var name in (string[])["user_id", "session_id", "userId", "anonymousId", "sessionId"])
+        {
+            if (doc.RootElement.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String)
+                text = value.GetString();
+        }
+
+        if (text is not { Length: > 1 } || !text.Contains(':', StringComparison.Ordinal))
+            throw new OracleFailure("identity", $"an event without the id it was given: {Encoding.UTF8.GetString(json)}");
+        return int.Parse(text.AsSpan(1, text.IndexOf(':', StringComparison.Ordinal) - 1), CultureInfo.InvariantCulture);
+    }
+
+    private sealed record Expected(int Id, int Producer, int Sequence, int Partition, byte[] Json, int Epoch);
+}

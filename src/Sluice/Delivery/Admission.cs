@@ -1,0 +1,14 @@
+namespace Sluice.Delivery;
+
+/// <summary>What <see cref="EndpointPause.Admit"/> decided for a new job.</summary>
+internal enum Admission
+{
+    /// <summary>The endpoint is open: send.</summary>
+    Open,
+
+    /// <summary>The endpoint is paused and the job was parked: the probe will deliver it.</summary>
+    Parked,
+
+    /// <summary>The endpoint is paused and the park is full: wait for the resume, then ask again.</summary>
+    Wait,
+}

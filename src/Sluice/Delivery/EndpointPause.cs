@@ -1,0 +1,83 @@
+namespace Sluice.Delivery;
+
+/// <summary>
+/// One endpoint's (partition's) pause after a 401/403. While paused, batches for it are parked here
+/// (up to <c>capacity</c>; beyond, senders wait for the resume, so the sealed-batch queue and then the
+/// event queue's full mode bound what is kept) and one job, the probe, is retried at long intervals.
+/// A lock protects the state shared by senders (admit, pause, park) and the probe (resume).
+/// </summary>
+internal sealed class EndpointPause(int capacity)
+{
+    private readonly Lock _lock = new();
+
+    // Guarded by _lock. Written by senders and the probe; read by senders and the probe.
+    private readonly List<DeliveryJob> _parked = [];
+    private TaskCompletionSource? _resumed; // not null exactly while paused
+
+    /// <summary>A sender with a new job for this endpoint: may it send now?</summary>
+    public Admission Admit(DeliveryJob job, out Task resumed)
+    {
+        lock (_lock)
+        {
+            resumed = Task.CompletedTask;
+            if (_resumed is null)
+                return Admission.Open;
+            if (_parked.Count < capacity)
+            {
+                _parked.Add(job);
+                return Admission.Parked;
+            }
+
+            resumed = _resumed.Task;
+            return Admission.Wait;
+        }
+    }
+
+    /// <summary>
+    /// A job was refused its credentials. True if this pauses the endpoint (the caller starts the probe
+    /// with this job); false if it was already paused (the job is parked, above the capacity if need be:
+    /// it was already in flight).
+    /// </summary>
+    public bool Pause(DeliveryJob job)
+    {
+        lock (_lock)
+        {
+            if (_resumed is null)
+            {
+                _resumed = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                return true;
+            }
+
+            _parked.Add(job);
+            return false;
+        }
+    }
+
+    /// <summary>A probe was accepted: opens the endpoint and hands over the parked jobs, oldest first.</summary>
+    public List<DeliveryJob> Resume()
+    {
+        TaskCompletionSource? resumed;
+        List<DeliveryJob> parked;
+        lock (_lock)
+        {
+            resumed = _resumed;
+            _resumed = null;
+            parked = [.. _parked];
+            _parked.Clear();
+        }
+
+        resumed?.TrySetResult();
+        return parked;
+    }
+
+    /// <summary>At the shutdown deadline: hands over the parked jobs, to be counted as lost.</summary>
+    public List<DeliveryJob> TakeParked()
+    {
+        lock (_lock)
+        {
+            List<DeliveryJob> parked = [.. _parked];
+            _parked.Clear();
+            return parked;
+        }
+    }
+}

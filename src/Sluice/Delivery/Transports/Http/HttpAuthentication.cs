@@ -1,0 +1,48 @@
+using System.Net.Http.Headers;
+
+namespace Sluice.Delivery.Transports.Http;
+
+/// <summary>
+/// The credentials an <see cref="HttpTransport"/> adds to each request, chosen per partition (endpoint):
+/// ThriveStack, for one, authenticates its two endpoints differently. Use a factory for the built-in
+/// APIs, or derive for your own. Implementations are immutable and thread-safe.
+/// </summary>
+public abstract class HttpAuthentication
+{
+    /// <summary>No credentials.</summary>
+    public static HttpAuthentication None { get; } = new HeaderAuthentication([]);
+
+    /// <summary>
+    /// ThriveStack (specs 001, 000): <c>Authorization: Bearer &lt;token&gt;</c> on <c>/api/track</c>, <c>x-api-key: &lt;key&gt;</c>
+    /// on <c>/api/page</c>. Either may be null if its endpoint is not used (its requests then go without credentials).
+    /// </summary>
+    /// <param name="trackToken">The bearer token of the Track API.</param>
+    /// <param name="pageApiKey">The API key of the Page API.</param>
+    public static HttpAuthentication ThriveStack(string? trackToken, string? pageApiKey) =>
+        new ThriveStackAuthentication(
+            trackToken is null ? null : "Bearer " + Checked(trackToken, nameof(trackToken)),
+            pageApiKey is null ? null : Checked(pageApiKey, nameof(pageApiKey)));
+
+    /// <summary>Segment / Customer.io batch API: HTTP Basic with the write key as user name and an empty password.</summary>
+    /// <param name="writeKey">The source's write key.</param>
+    public static HttpAuthentication Segment(string writeKey) =>
+        new HeaderAuthentication([("Authorization", "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Checked(writeKey, nameof(writeKey)) + ":")))]);
+
+    /// <summary>PrimeData (spec 004): <c>X-Client-Id</c> and <c>X-Client-Access-Token</c>.</summary>
+    /// <param name="clientId">The data source id (also every event's <c>scope</c>).</param>
+    /// <param name="accessToken">The data source's write key.</param>
+    public static HttpAuthentication PrimeData(string clientId, string accessToken) =>
+        new HeaderAuthentication([("X-Client-Id", Checked(clientId, nameof(clientId))), ("X-Client-Access-Token", Checked(accessToken, nameof(accessToken)))]);
+
+    /// <summary>Adds the credentials of <paramref name="partition"/>'s endpoint to a request's headers. Called for every request, from several threads.</summary>
+    public abstract void Apply(HttpRequestHeaders headers, int partition);
+
+    /// <summary>A credential must be non-empty and fit on one header line.</summary>
+    protected static string Checked(string value, string name)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(value, name);
+        if (value.AsSpan().ContainsAny('\r', '\n', '\0'))
+            throw new ArgumentException("A credential cannot contain line breaks or NUL characters.", name);
+        return value;
+    }
+}

@@ -1,0 +1,138 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Net;
+using Sluice.Batching;
+
+namespace Sluice.Delivery.Transports.Http;
+
+/// <summary>
+/// Delivers batches by HTTP POST to <c>BaseAddress + endpoint path</c> over one pooled
+/// <see cref="SocketsHttpHandler"/> (keep-alive connections reused by all senders). The body streams
+/// from the batch's pooled memory, optionally gzip-compressed. Replies are classified by
+/// <see cref="ReplyClassifier"/>; timeouts and connection errors are transient failures. Retries,
+/// splitting and pausing are the engine's job, not the transport's. Thread-safe. Dispose it after the
+/// engine has shut down.
+/// </summary>
+public sealed class HttpTransport : IBatchTransport, IDisposable
+{
+    /// <summary>How much of a reply body is read; replies are small, and a huge one is not worth buffering.</summary>
+    private const int MaxReplyBytes = 16 * 1024;
+
+    private static readonly string UserAgent = $"Sluice/{typeof(HttpTransport).Assembly.GetName().Version?.ToString(3) ?? "1.0.0"}";
+
+    private readonly HttpTransportOptions _options;
+    private readonly HttpClient _client;
+    private readonly ConcurrentDictionary<string, Uri> _endpoints = new(StringComparer.Ordinal);
+    private readonly string _base;
+
+    // Written by whoever rotates credentials, read by every send.
+    private volatile HttpAuthentication _authentication;
+
+    /// <summary>Creates the transport and its connection pool.</summary>
+    /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
+    public HttpTransport(HttpTransportOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        _options = options.Validated();
+        _authentication = _options.Authentication;
+        _base = _options.BaseAddress!.AbsoluteUri.TrimEnd('/');
+        var handler = new SocketsHttpHandler
+        {
+            // Recycle connections now and then so DNS changes are picked up; keep idle ones for a while.
+            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+            ConnectTimeout = _options.RequestTimeout,
+            AllowAutoRedirect = false, // a redirected analytics POST is a misconfiguration: reported, not followed
+            AutomaticDecompression = DecompressionMethods.None,
+            UseCookies = false,
+            UseProxy = true,
+        };
+        _client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+    }
+
+    /// <summary>The credentials in use. May be replaced at any time (a rotated token): the next request uses the new ones,
+    /// and a paused endpoint resumes at its next probe.</summary>
+    public HttpAuthentication Authentication
+    {
+        get => _authentication;
+        set => _authentication = value ?? throw new ArgumentNullException(nameof(value));
+    }
+
+    /// <summary>The full address a batch of <paramref name="endpointPath"/> is posted to.</summary>
+    public Uri EndpointFor(string endpointPath)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(endpointPath);
+        return _endpoints.GetOrAdd(endpointPath, static (path, b) => new Uri(b + (path.StartsWith('/') ? path : "/" + path)), _base);
+    }
+
+    /// <inheritdoc/>
+    public async ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(batch);
+        using var request = new HttpRequestMessage(HttpMethod.Post, EndpointFor(batch.EndpointPath))
+        {
+            Version = HttpVersion.Version11,
+            Content = new BatchContent(batch, _options.Gzip),
+        };
+        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        _authentication.Apply(request.Headers, batch.Partition);
+
+        using var timeout = new CancellationTokenSource(_options.RequestTimeout, _options.TimeProvider);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
+        try
+        {
+            using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            return await ClassifyAsync(response, linked.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            return SendResult.Retry($"no answer from {request.RequestUri} within {_options.RequestTimeout.TotalSeconds:0.###} s");
+        }
+        catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return SendResult.Retry($"connection error with {request.RequestUri}: {Describe(ex)}");
+        }
+        catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            return SendResult.Retry($"connection error with {request.RequestUri}: {Describe(ex)}");
+        }
+    }
+
+    /// <summary>Closes the pooled connections.</summary>
+    public void Dispose() => _client.Dispose();
+
+    private async ValueTask<SendResult> ClassifyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        string? retryAfter = null;
+        if (response.Headers.NonValidated.TryGetValues("Retry-After", out var values))
+        {
+            foreach (string value in values)
+            {
+                retryAfter = value;
+                break;
+            }
+        }
+
+        var now = response.Headers.Date ?? _options.TimeProvider.GetUtcNow();
+        byte[] buffer = ArrayPool<byte>.Shared.Rent(MaxReplyBytes);
+        try
+        {
+            int length = 0;
+            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+            await using (stream.ConfigureAwait(false))
+            {
+                int read;
+                while (length < MaxReplyBytes && (read = await stream.ReadAsync(buffer.AsMemory(length, MaxReplyBytes - length), cancellationToken).ConfigureAwait(false)) > 0)
+                    length += read;
+            }
+
+            return ReplyClassifier.Classify((int)response.StatusCode, retryAfter, buffer.AsSpan(0, length), now);
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    private static string Describe(Exception ex) => ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
+}

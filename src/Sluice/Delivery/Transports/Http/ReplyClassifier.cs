@@ -1,0 +1,48 @@
+namespace Sluice.Delivery.Transports.Http;
+
+/// <summary>
+/// Turns an HTTP reply into a <see cref="SendResult"/>, as DESIGN.md's failure table says. A pure
+/// function of the status, the <c>Retry-After</c> value, the body and the time, so it can be tested and
+/// fuzzed on its own; it never throws and always returns one of the documented outcomes:
+/// <list type="table">
+/// <item><term>2xx</term><description>Delivered, with the reply's <c>warnings</c> and <c>response_id</c>; but a body with
+/// <c>"success": false</c> is not a delivery: Retry (the server failed; the retry budget bounds it).</description></item>
+/// <item><term>400, 422</term><description>Rejected, with the server's message (the batch is bisected).</description></item>
+/// <item><term>401, 403</term><description>Unauthorized (the endpoint is paused).</description></item>
+/// <item><term>413</term><description>TooLarge (the batch is split, the partition's limit lowered).</description></item>
+/// <item><term>408, 429, 5xx</term><description>Retry, with <c>Retry-After</c> if valid (seconds or HTTP-date; otherwise ignored).</description></item>
+/// <item><term>anything else</term><description>Failed: 1xx/3xx (redirects are not followed), other 4xx, statuses outside 100–599.</description></item>
+/// </list>
+/// </summary>
+internal static class ReplyClassifier
+{
+    public static SendResult Classify(int status, string? retryAfter, ReadOnlySpan<byte> body, DateTimeOffset now)
+    {
+        if (status is >= 200 and <= 299)
+        {
+            var reply = ReplyBody.Parse(body);
+            if (reply.Success == false)
+            {
+                return SendResult.Retry($"the server answered {status} with success: false: {reply.Summary}", RetryAfterHeader.Parse(retryAfter, now), status)
+                    with { ResponseId = reply.ResponseId };
+            }
+
+            return reply.Warnings is null && reply.ResponseId is null
+                ? SendResult.Delivered
+                : SendResult.Delivered with { StatusCode = status, ResponseId = reply.ResponseId, Warnings = reply.Warnings };
+        }
+
+        var failure = ReplyBody.Parse(body);
+        string message = string.IsNullOrWhiteSpace(failure.Summary) ? $"HTTP {status}" : failure.Summary; // a blank body says nothing
+        var result = status switch
+        {
+            400 or 422 => SendResult.Rejected(message, status),
+            401 or 403 => SendResult.Unauthorized(message, status),
+            413 => SendResult.TooLarge(message, status),
+            408 or 429 or (>= 500 and <= 599) => SendResult.Retry(message, RetryAfterHeader.Parse(retryAfter, now), status),
+            >= 300 and <= 399 => SendResult.Failed($"redirect not followed ({status}): {message}", status),
+            _ => SendResult.Failed(message, status),
+        };
+        return result with { ResponseId = failure.ResponseId };
+    }
+}

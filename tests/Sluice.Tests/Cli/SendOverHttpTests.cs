@@ -1,0 +1,138 @@
+using Sluice.Cli;
+using Sluice.Collector;
+
+namespace Sluice.Tests.Cli;
+
+/// <summary><c>sluice send --endpoint</c> against the reference collector on 127.0.0.1.</summary>
+public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "sluice-cli-http-" + Guid.NewGuid().ToString("N"));
+    private ReferenceCollector _collector = null!;
+
+    public async Task InitializeAsync()
+    {
+        Directory.CreateDirectory(_dir);
+        _collector = await ReferenceCollector.StartAsync();
+    }
+
+    public async Task DisposeAsync() => await _collector.DisposeAsync();
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+            Directory.Delete(_dir, recursive: true);
+    }
+
+    public static TheoryData<string, string[], CollectorApi[]> Formats => new()
+    {
+        { "thrivestack", ["--token", "test-track-token", "--api-key", "test-page-key"], [CollectorApi.ThriveStackTrack, CollectorApi.ThriveStackPage] },
+        { "segment", ["--write-key", "test-write-key"], [CollectorApi.Segment] },
+        { "primedata", ["--client-id", "test-client-id", "--client-access-token", "test-access-token"], [CollectorApi.PrimeData] },
+    };
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public async Task Every_line_is_delivered_to_the_API_of_the_chosen_format(string format, string[] credentials, CollectorApi[] apis)
+    {
+        string input = await WriteEventsAsync(3_000);
+        var (exit, stdout, stderr) = await RunAsync(["send", "--input", input, "--format", format, "--endpoint", _collector.BaseAddress.AbsoluteUri, .. credentials]);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Contains("3,000 events delivered", stdout, StringComparison.Ordinal);
+        Assert.Equal(3_000, apis.Sum(api => _collector.Received(api).EventCount));
+        Assert.Equal(Enumerable.Range(0, 3_000), apis.SelectMany(api => _collector.Received(api).Events)
+            .Select(e => e.GetProperty("properties").GetProperty("seq").GetInt32()).Order());
+    }
+
+    [Fact]
+    public async Task Credentials_come_from_environment_variables_when_no_option_gives_them()
+    {
+        string input = await WriteEventsAsync(10);
+        var environment = new Dictionary<string, string>
+        {
+            ["SLUICE_CLIENT_ID"] = "test-client-id",
+            ["SLUICE_CLIENT_ACCESS_TOKEN"] = "test-access-token",
+        };
+        var (exit, _, stderr) = await RunAsync(["send", "--input", input, "--format", "primedata", "--endpoint", _collector.BaseAddress.AbsoluteUri, "--gzip"], environment);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal(10, _collector.Received(CollectorApi.PrimeData).EventCount);
+        Assert.All(_collector.Received(CollectorApi.PrimeData).Requests, r => Assert.True(r.Gzip));
+    }
+
+    [Fact]
+    public async Task A_wrong_key_exits_non_zero_and_says_why_and_how_many_were_lost()
+    {
+        string input = await WriteEventsAsync(500);
+        var (exit, stdout, stderr) = await RunAsync(["send", "--input", input, "--format", "segment", "--endpoint", _collector.BaseAddress.AbsoluteUri,
+            "--write-key", "wrong", "--timeout", "1"]);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("Sending to /v1/batch is paused: the server refused the credentials (401", stderr, StringComparison.Ordinal);
+        Assert.Contains("500 accepted events were not delivered", stderr, StringComparison.Ordinal);
+        Assert.Contains("500 lost at the 1 s deadline", stderr, StringComparison.Ordinal);
+        Assert.Matches(@"lost at shutdown\s+500", stdout);
+        Assert.Equal(0, _collector.Received(CollectorApi.Segment).EventCount);
+    }
+
+    [Fact]
+    public async Task An_event_the_server_rejects_exits_non_zero_with_the_count_and_the_rest_delivered()
+    {
+        _collector.Faults.RejectEventsContaining("POISON");
+        string input = await WriteEventsAsync(200, poisoned: 123);
+        var (exit, _, stderr) = await RunAsync(["send", "--input", input, "--endpoint", _collector.BaseAddress.AbsoluteUri,
+            "--token", "test-track-token", "--api-key", "test-page-key"]);
+
+        Assert.Equal(1, exit);
+        Assert.Contains("1 accepted events were not delivered: 1 rejected by the server", stderr, StringComparison.Ordinal);
+        Assert.Contains("it contains \"POISON\"", stderr, StringComparison.Ordinal);
+        Assert.Equal(199, _collector.Received(CollectorApi.ThriveStackTrack).EventCount + _collector.Received(CollectorApi.ThriveStackPage).EventCount);
+    }
+
+    [Theory]
+    [InlineData("segment", "--write-key (or SLUICE_WRITE_KEY)")]
+    [InlineData("primedata", "--client-id (or SLUICE_CLIENT_ID)")]
+    [InlineData("thrivestack", "--token (SLUICE_TOKEN) for track events and/or --api-key (SLUICE_API_KEY)")]
+    public async Task Missing_credentials_are_a_usage_error_naming_the_option_and_the_variable(string format, string named)
+    {
+        string input = await WriteEventsAsync(1);
+        var (exit, _, stderr) = await RunAsync(["send", "--input", input, "--format", format, "--endpoint", _collector.BaseAddress.AbsoluteUri]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(named, stderr, StringComparison.Ordinal);
+        Assert.Equal(0, _collector.Received(CollectorApi.Segment).RequestCount);
+    }
+
+    [Theory]
+    [InlineData("--format", "kafka", "Unknown --format 'kafka'")]
+    [InlineData("--endpoint", "ftp://example.com", "--endpoint must be an absolute http or https URL")]
+    public async Task Bad_options_are_usage_errors(string option, string value, string message)
+    {
+        string input = await WriteEventsAsync(1);
+        var (exit, _, stderr) = await RunAsync(["send", "--input", input, option, value, "--token", "t"]);
+
+        Assert.Equal(2, exit);
+        Assert.Contains(message, stderr, StringComparison.Ordinal);
+    }
+
+    private async Task<string> WriteEventsAsync(int count, int poisoned = -1)
+    {
+        string path = Path.Combine(_dir, $"events-{Guid.NewGuid():N}.ndjson");
+        await File.WriteAllLinesAsync(path, Enumerable.Range(0, count).Select(i =>
+        {
+            string marker = i == poisoned ? ",\"marker\":\"POISON\"" : "";
+            return i % 4 == 3
+                ? $$$"""{"session_id":"s-{{{i}}}","name":"Home","timestamp":"2024-10-20T15:51:35.059000Z","properties":{"seq":{{{i}}}{{{marker}}}}}"""
+                : $$$"""{"user_id":"u-{{{i % 7}}}","event_name":"signed_up","timestamp":"2024-10-20T15:51:35.059000Z","properties":{"seq":{{{i}}}{{{marker}}}},"context":{"group_id":"g"}}""";
+        }));
+        return path;
+    }
+
+    private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string[] args, Dictionary<string, string>? environment = null)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        int exit = await CommandLine.RunAsync(args, TextReader.Null, stdout, stderr, name => environment?.GetValueOrDefault(name));
+        return (exit, stdout.ToString(), stderr.ToString());
+    }
+}

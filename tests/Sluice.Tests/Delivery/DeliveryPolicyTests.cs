@@ -1,0 +1,386 @@
+using FsCheck;
+using FsCheck.Fluent;
+using Sluice.Delivery;
+using Sluice.Diagnostics;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Delivery;
+
+/// <summary>DESIGN.md's failure table, driven through the engine with scripted answers and a manual clock.</summary>
+public class DeliveryPolicyTests
+{
+    private static readonly TimeSpan Ms = TimeSpan.FromMilliseconds(1);
+
+    [Fact]
+    public async Task Transient_failures_are_retried_with_jittered_exponential_backoff_until_delivered()
+    {
+        await using var h = new PolicyHarness(a => a.Number < 3 ? SendResult.Retry("busy", statusCode: 503) : SendResult.Delivered);
+        h.Track(10);
+
+        // Full jitter with the draw pinned at 0.5: half of 100 ms × 2^(n−1).
+        await h.PassWait(50 * Ms);
+        await h.PassWait(100 * Ms);
+        await h.PassWait(200 * Ms);
+        await Eventually.True(() => h.Transport.AttemptCount == 4, "the fourth attempt");
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal(10, result.Counters.Delivered);
+        Assert.Equal(3, result.Counters.Retries);
+        Assert.Equal(1, result.Counters.BatchesDelivered);
+        Assert.Single(h.Transport.Attempts.Select(a => a.Text).Distinct()); // the same body every time
+        Assert.Equal(3, h.Of(DiagnosticKind.SendFailed).Count());
+    }
+
+    [Theory]
+    [InlineData(7, 7)]        // honoured exactly, no jitter
+    [InlineData(3600, 10)]    // capped at RetryMaxDelay
+    [InlineData(0, 0)]        // "now": retried at once
+    public async Task Retry_After_is_honoured_and_capped(int askedSeconds, int waitedSeconds)
+    {
+        await using var h = new PolicyHarness(a => a.Number == 0 ? SendResult.Retry("slow down", TimeSpan.FromSeconds(askedSeconds), 429) : SendResult.Delivered);
+        h.Track(10);
+        if (waitedSeconds > 0)
+            await h.PassWait(TimeSpan.FromSeconds(waitedSeconds));
+        await Eventually.True(() => h.Transport.AttemptCount == 2, "the retry");
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal(10, result.Counters.Delivered);
+        Assert.Equal(1, result.Counters.Retries);
+    }
+
+    [Fact]
+    public async Task A_batch_out_of_attempts_is_counted_expired()
+    {
+        await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 500), o => o.MaxSendAttempts = 3);
+        h.Track(25); // two full batches and a partial one, flushed below
+
+        var flush = h.Engine.FlushAsync();
+        for (int batch = 0; batch < 3; batch++)
+        {
+            await h.PassWait(50 * Ms);
+            await h.PassWait(100 * Ms);
+        }
+
+        await flush; // a flush completes when the batches are settled, expired included
+        var result = await h.ShutdownAsync();
+        Assert.Equal(25, result.Counters.Expired);
+        Assert.Equal(0, result.Counters.Delivered);
+        Assert.Equal(9, h.Transport.AttemptCount);
+        Assert.Equal(6, result.Counters.Retries);
+        Assert.All(h.Of(DiagnosticKind.BatchFailed), d => Assert.Contains("after 3 attempts", d.Message, StringComparison.Ordinal));
+        Assert.Equal(25, h.Of(DiagnosticKind.BatchFailed).Sum(d => d.EventCount));
+    }
+
+    [Fact]
+    public async Task A_batch_out_of_time_is_counted_expired_without_a_last_pointless_wait()
+    {
+        await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 503), o => o.RetryBudget = TimeSpan.FromSeconds(1));
+        h.Track(10);
+
+        // Waits of 50, 100, 200, 400 ms reach 750 ms; the next (800 ms) would end past the 1 s budget.
+        await h.PassWait(50 * Ms);
+        await h.PassWait(100 * Ms);
+        await h.PassWait(200 * Ms);
+        await h.PassWait(400 * Ms);
+        await Eventually.True(() => h.Engine.GetCounters().Expired == 10, "the batch to expire");
+
+        Assert.Empty(h.Waits);
+        var result = await h.ShutdownAsync();
+        Assert.Equal(5, h.Transport.AttemptCount);
+        Assert.Equal(4, result.Counters.Retries);
+        Assert.Contains("retry budget", Assert.Single(h.Of(DiagnosticKind.BatchFailed)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_Retry_After_beyond_the_budget_expires_the_batch_at_once()
+    {
+        await using var h = new PolicyHarness(_ => SendResult.Retry("later", TimeSpan.FromSeconds(5), 429), o => o.RetryBudget = TimeSpan.FromSeconds(2));
+        h.Track(10);
+        await Eventually.True(() => h.Engine.GetCounters().Expired == 10, "the batch to expire");
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal(1, h.Transport.AttemptCount);
+        Assert.Equal(0, result.Counters.Retries);
+    }
+
+    [Fact]
+    public async Task A_400_is_bisected_down_to_the_poisoned_events_and_the_rest_is_delivered()
+    {
+        int[] poisoned = [0, 417, 418, 999];
+        await using var h = new PolicyHarness(
+            a => a.Contains("poison") ? SendResult.Rejected("Bad Request, invalid input data") : SendResult.Delivered,
+            o => o.MaxBatchEvents = 1_000);
+        h.Track(1_000, mark: i => poisoned.Contains(i));
+
+        await h.Engine.FlushAsync(); // completes once every part of the batch is settled
+        var counters = h.Engine.GetCounters();
+        Assert.Equal(996, counters.Delivered);
+        Assert.Equal(4, counters.RejectedByServer);
+
+        var result = await h.ShutdownAsync();
+        var delivered = h.DeliveredUsers();
+        Assert.Equal(996, delivered.Count);
+        Assert.Equal(Enumerable.Range(0, 1_000).Except(poisoned).Select(i => $"u-{i}").Order(), delivered.Order());
+
+        // One report per bad event, quoting it and the server's message.
+        var rejected = h.Of(DiagnosticKind.EventRejected).ToList();
+        Assert.Equal(poisoned.Length, rejected.Count);
+        Assert.All(poisoned, i => Assert.Single(rejected, d => d.Message.Contains($"\"poison-{i}\"", StringComparison.Ordinal)));
+        Assert.All(rejected, d => Assert.Contains("Bad Request, invalid input data", d.Message, StringComparison.Ordinal));
+
+        // Bisection costs about 2 log2(n) requests per bad event, not n.
+        Assert.InRange(h.Transport.AttemptCount, 5, 1 + (poisoned.Length * 2 * 10));
+        Assert.Equal(0, result.Counters.Retries);
+    }
+
+    [Fact]
+    public void Bisection_Meets_Specification()
+    {
+        var property = Prop.ForAll(
+            ArbMap.Default.ArbFor<(PositiveInt, int[])>(),
+            input =>
+            {
+                int n = 1 + (input.Item1.Get % 150);
+                var bad = input.Item2.Select(x => Math.Abs(x % n)).ToHashSet();
+                RunBisection(n, bad).GetAwaiter().GetResult();
+            });
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(40), property);
+    }
+
+    [Fact]
+    public async Task A_server_rejecting_every_event_is_not_bisected_to_the_last_event()
+    {
+        await using var h = new PolicyHarness(_ => SendResult.Rejected("schema mismatch"), o => o.MaxBatchEvents = 1_000);
+        h.Track(1_000);
+        await h.Engine.FlushAsync();
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal(1_000, result.Counters.RejectedByServer);
+        Assert.Equal(1_000, h.Of(DiagnosticKind.EventRejected).Sum(d => d.EventCount));
+        Assert.InRange(h.Of(DiagnosticKind.EventRejected).Count(d => d.EventCount == 1), DeliveryPolicy.IsolationLimit, DeliveryPolicy.IsolationLimit + 2);
+        Assert.Contains(h.Of(DiagnosticKind.EventRejected), d => d.Message.Contains("Not bisected further", StringComparison.Ordinal));
+
+        // About log2(n) requests down to the first event, the isolation limit's worth more, one per part left: not 2n.
+        Assert.InRange(h.Transport.AttemptCount, 10, 3 * (10 + DeliveryPolicy.IsolationLimit));
+    }
+
+    [Fact]
+    public async Task A_413_splits_the_batch_and_lowers_the_partition_limit_for_later_batches()
+    {
+        const int proxyLimit = 20_000;
+        await using var h = new PolicyHarness(
+            a => a.Batch.Body.Length > proxyLimit ? SendResult.TooLarge("Request Entity Too Large") : SendResult.Delivered,
+            o =>
+            {
+                o.MaxBatchEvents = 1_000;
+                o.MaxBatchBytes = 64 * 1024;
+            });
+        h.Track(3_000);
+        await h.Engine.FlushAsync();
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal(3_000, result.Counters.Delivered);
+        Assert.Equal(Enumerable.Range(0, 3_000).Select(i => $"u-{i}").Order(), h.DeliveredUsers().Order());
+        Assert.All(h.Transport.Delivered, b => Assert.InRange(b.Body.Length, 1, proxyLimit));
+
+        // The limit went down once or twice, after which nothing more was refused: the later batches were sealed small.
+        int refusals = h.Transport.Attempts.Count(a => a.Result.Outcome == SendOutcome.TooLarge);
+        Assert.InRange(refusals, 1, 3);
+        Assert.Equal(refusals, h.Of(DiagnosticKind.LimitLowered).Count());
+        Assert.Equal(h.Transport.Delivered.Count, h.Transport.AttemptCount - refusals);
+        Assert.True(h.Transport.Attempts[^1].Batch.Body.Length <= proxyLimit);
+    }
+
+    [Fact]
+    public async Task An_event_too_large_for_the_server_even_alone_is_rejected_and_the_rest_delivered()
+    {
+        await using var h = new PolicyHarness(a => a.Batch.Body.Length > 600 ? SendResult.TooLarge("too large") : SendResult.Delivered);
+        h.Engine.Track("big", "e", new Dictionary<string, object?> { ["blob"] = new string('x', 1_000) });
+        h.Track(9);
+        await h.Engine.FlushAsync();
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal(1, result.Counters.RejectedByServer);
+        Assert.Equal(9, result.Counters.Delivered);
+        Assert.Contains("too large for the server even alone", Assert.Single(h.Of(DiagnosticKind.EventRejected)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_401_pauses_only_its_endpoint_keeps_its_events_and_resumes_when_a_probe_is_accepted()
+    {
+        bool authorized = false;
+        await using var h = new PolicyHarness(
+            a => a.Batch.EndpointPath == "/api/track" && !Volatile.Read(ref authorized) ? SendResult.Unauthorized("Access token missing or invalid") : SendResult.Delivered,
+            o => o.MaxConcurrentSends = 2);
+        h.Track(30); // three track batches
+        await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
+        for (int i = 0; i < 20; i++)
+            h.Engine.Page(null, $"s-{i}");
+        _ = h.Engine.FlushAsync();
+
+        // Pages flow while track is paused; the probe is due in [½, 1) × the interval: 45 s with the draw at 0.5.
+        await Eventually.True(() => h.Engine.GetCounters().Delivered == 20, "the pages");
+        Assert.DoesNotContain(h.Transport.Delivered, b => b.EndpointPath == "/api/track");
+        var paused = Assert.Single(h.Of(DiagnosticKind.EndpointPaused));
+        Assert.Contains("/api/track", paused.Message, StringComparison.Ordinal);
+        Assert.Contains("401: Access token missing or invalid", paused.Message, StringComparison.Ordinal);
+        await h.PassWait(TimeSpan.FromSeconds(45));
+
+        // Refused again: the interval doubles (ceiling 2 min, so 90 s).
+        await Eventually.True(() => h.Of(DiagnosticKind.SendFailed).Any(d => d.Message.Contains("refused again", StringComparison.Ordinal)), "the second refusal");
+        Volatile.Write(ref authorized, true);
+        await h.PassWait(TimeSpan.FromSeconds(90));
+        await Eventually.True(() => h.Engine.GetCounters().Delivered == 50, "every event after the resume");
+
+        var result = await h.ShutdownAsync();
+        Assert.Single(h.Of(DiagnosticKind.EndpointResumed));
+        Assert.Equal(2, result.Counters.Retries); // the two probes
+        var tracked = h.Transport.Delivered.Where(b => b.EndpointPath == "/api/track").SelectMany(BatchJson.Events).Select(e => e.GetProperty("user_id").GetString()).ToList();
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => $"u-{i}").Order(), tracked.Order());
+    }
+
+    [Fact]
+    public async Task Events_of_a_paused_endpoint_are_counted_lost_at_the_shutdown_deadline()
+    {
+        await using var h = new PolicyHarness(
+            a => a.Batch.EndpointPath == "/api/track" ? SendResult.Unauthorized("revoked", 403) : SendResult.Delivered,
+            o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        h.Track(30);
+        h.Engine.Page(null, "s-1");
+        await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
+
+        var shutdown = h.Engine.ShutdownAsync();
+        await Eventually.True(() => h.Clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the deadline timer");
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown;
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(30, result.LostAtShutdown);
+        Assert.Equal(1, result.Counters.Delivered);
+        Conservation.AssertBalanced(result.Counters);
+    }
+
+    [Fact]
+    public async Task A_batch_waiting_to_retry_at_the_deadline_is_counted_lost_and_the_caller_told_how_many()
+    {
+        await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 502), o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        h.Track(15); // one full batch waiting to retry, five events in the open batch
+        await h.PassWait(50 * Ms);
+
+        var shutdown = h.Engine.ShutdownAsync();
+        await Eventually.True(() => h.Clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the deadline timer");
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown;
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(15, result.LostAtShutdown);
+        Assert.Equal(15, result.Counters.LostAtShutdown);
+        Conservation.AssertBalanced(result.Counters);
+    }
+
+    [Fact]
+    public async Task Retries_hold_no_more_than_the_bounded_queues_and_the_full_mode_applies_upstream_counted()
+    {
+        await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 503), o =>
+        {
+            o.QueueCapacity = 64;
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+        });
+
+        // The sender waits to retry (the clock does not move): the sealed-batch queue fills, then the event
+        // queue; from then on Track refuses at once (drop newest), counted. It never blocks the caller.
+        int refused = 0;
+        for (int i = 0; i < 2_000; i++)
+        {
+            if (h.Engine.Track($"u-{i}", "e") == EnqueueResult.QueueFull)
+                refused++;
+        }
+
+        var counters = h.Engine.GetCounters();
+        Assert.Equal(refused, counters.RefusedQueueFull);
+        Assert.Equal(2_000, counters.Accepted + counters.RefusedQueueFull);
+
+        // Held: 64 in the event queue, one batch with the sender, two queued, one waiting to be handed over, the open one.
+        Assert.InRange(counters.Accepted, 64, 64 + (5 * 10));
+
+        var shutdown = h.Engine.ShutdownAsync();
+        await Eventually.True(() => h.Clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the deadline timer");
+        h.Clock.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown;
+        Assert.Equal(counters.Accepted, result.LostAtShutdown);
+        Conservation.AssertBalanced(result.Counters);
+    }
+
+    [Fact]
+    public async Task A_permanent_failure_is_counted_failed_and_not_retried()
+    {
+        await using var h = new PolicyHarness(_ => SendResult.Failed("Not Found", 404));
+        h.Track(10);
+        await Eventually.True(() => h.Engine.GetCounters().Failed == 10, "the failure");
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal(1, h.Transport.AttemptCount);
+        Assert.Contains("404", Assert.Single(h.Of(DiagnosticKind.BatchFailed)).Message, StringComparison.Ordinal);
+        Assert.Equal(0, result.Counters.Retries);
+    }
+
+    [Fact]
+    public async Task A_transport_that_throws_is_retried_then_expires()
+    {
+        var transport = new ThrowingTransport();
+        var clock = new ManualTimeProvider();
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent>();
+        await using var engine = new SluiceEngine(new SluiceOptions
+        {
+            TimeProvider = clock, MaxBatchEvents = 5, FlushInterval = TimeSpan.FromDays(1), MaxSendAttempts = 2,
+            RetryBaseDelay = 100 * Ms, JitterRandom = new FixedRandom(0.5), OnDiagnostic = diagnostics.Enqueue,
+        }, transport);
+        for (int i = 0; i < 5; i++)
+            engine.Track("u", "e");
+        await Eventually.True(() => clock.PendingDelays.Contains(50 * Ms), "the retry wait");
+        clock.Advance(50 * Ms);
+        await Eventually.True(() => engine.GetCounters().Expired == 5, "the expiry");
+
+        var result = await engine.ShutdownAsync();
+        Assert.Equal(2, transport.Calls);
+        Assert.Equal(2, diagnostics.Count(d => d.Kind == DiagnosticKind.SendFailed && d.Exception is IOException));
+        Conservation.AssertBalanced(result.Counters);
+    }
+
+    [Fact]
+    public async Task Server_warnings_reach_diagnostics_with_the_response_id()
+    {
+        await using var h = new PolicyHarness(_ => SendResult.Delivered with { ResponseId = "8e51e59e-abf7-4610-858c-d759dd2d1a06", Warnings = ["property 'x' ignored"] });
+        h.Track(10);
+        await Eventually.True(() => h.Engine.GetCounters().Delivered == 10, "the delivery");
+
+        await h.ShutdownAsync();
+        var warning = Assert.Single(h.Of(DiagnosticKind.ServerWarning));
+        Assert.Contains("8e51e59e-abf7-4610-858c-d759dd2d1a06", warning.Message, StringComparison.Ordinal);
+        Assert.Contains("property 'x' ignored", warning.Message, StringComparison.Ordinal);
+    }
+
+    private static async Task RunBisection(int n, HashSet<int> bad)
+    {
+        await using var h = new PolicyHarness(
+            a => a.Contains("poison") ? SendResult.Rejected("invalid") : SendResult.Delivered,
+            o => o.MaxBatchEvents = 64);
+        h.Track(n, mark: bad.Contains);
+        var result = await h.ShutdownAsync();
+
+        // Always: no invalid event delivered, no event delivered twice, every event accounted for.
+        var delivered = h.DeliveredUsers();
+        Assert.Equal(delivered.Count, delivered.Distinct().Count());
+        Assert.DoesNotContain(delivered, u => u.StartsWith("poison", StringComparison.Ordinal));
+        Assert.Equal(n, result.Counters.Delivered + result.Counters.RejectedByServer);
+
+        // Exactly the valid events when no batch (64 events, sealed in order) shows the isolation limit's worth of invalid ones.
+        bool exact = Enumerable.Range(0, (n + 63) / 64).All(b => bad.Count(i => i / 64 == b) < DeliveryPolicy.IsolationLimit);
+        if (exact)
+        {
+            Assert.Equal(bad.Count, result.Counters.RejectedByServer);
+            Assert.Equal(Enumerable.Range(0, n).Where(i => !bad.Contains(i)).Select(i => $"u-{i}").Order(), delivered.Order());
+            Assert.Equal(bad.Count, h.Of(DiagnosticKind.EventRejected).Count());
+        }
+    }
+}

@@ -1,0 +1,154 @@
+using System.Net.Http.Headers;
+using Sluice.Batching;
+using Sluice.Collector;
+using Sluice.Delivery;
+using Sluice.Delivery.Transports.Http;
+using Sluice.Delivery.WireFormats;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Delivery.Transports.Http;
+
+/// <summary>The transport alone against the reference collector: one batch, one answer.</summary>
+public class HttpTransportTests
+{
+    private const string TrackEvent = """{"user_id":"u1","event_name":"signed_up","timestamp":"2024-10-20T15:51:35.059000Z"}""";
+
+    [Fact]
+    public async Task A_batch_is_posted_to_its_endpoint_with_its_credentials_and_the_exact_body()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var transport = Transport(collector);
+        var batch = TestBatches.Seal(new SegmentPool(8), [TrackEvent, TrackEvent.Replace("u1", "u2", StringComparison.Ordinal)]);
+
+        var result = await transport.SendAsync(batch, CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        Assert.NotNull(result.ResponseId); // spec 001's reply carries one
+        var received = collector.Received(CollectorApi.ThriveStackTrack);
+        Assert.Equal(["u1", "u2"], received.Events.Select(e => e.GetProperty("user_id").GetString()));
+        Assert.Equal(batch.Length, Assert.Single(received.Requests).Bytes);
+        Assert.Equal(new Uri(collector.BaseAddress, "api/track"), transport.EndpointFor("/api/track"));
+    }
+
+    [Fact]
+    public async Task A_base_address_with_a_path_keeps_it()
+    {
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri("https://example.com/proxy/") });
+        Assert.Equal("https://example.com/proxy/api/page", transport.EndpointFor("/api/page").AbsoluteUri);
+        Assert.Equal("https://example.com/proxy/v1/batch", transport.EndpointFor("v1/batch").AbsoluteUri);
+        await Task.CompletedTask;
+    }
+
+    [Fact]
+    public async Task A_refused_connection_is_a_transient_failure()
+    {
+        var collector = await ReferenceCollector.StartAsync();
+        var address = collector.BaseAddress;
+        await collector.DisposeAsync(); // nothing listens there any more
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = address });
+
+        var result = await transport.SendAsync(TestBatches.Seal(new SegmentPool(8), [TrackEvent]), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.StartsWith("connection error with http://127.0.0.1:", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task No_answer_within_the_request_timeout_is_a_transient_failure()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.DelayNext(1, TimeSpan.FromSeconds(10));
+        using var transport = Transport(collector, TimeSpan.FromMilliseconds(200));
+
+        var result = await transport.SendAsync(TestBatches.Seal(new SegmentPool(8), [TrackEvent]), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Contains("no answer from", result.Message, StringComparison.Ordinal);
+        Assert.Contains("within 0.2 s", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_engines_cancellation_propagates_instead_of_being_called_a_timeout()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.DelayNext(1, TimeSpan.FromSeconds(10));
+        using var transport = Transport(collector);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+            await transport.SendAsync(TestBatches.Seal(new SegmentPool(8), [TrackEvent]), deadline.Token));
+    }
+
+    [Fact]
+    public async Task A_redirect_is_reported_not_followed()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.FailNext(1, 307);
+        using var transport = Transport(collector);
+
+        var result = await transport.SendAsync(TestBatches.Seal(new SegmentPool(8), [TrackEvent]), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Failed, result.Outcome);
+        Assert.Contains("redirect not followed (307)", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Rotated_credentials_apply_to_the_next_request()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var transport = Transport(collector);
+        collector.Faults.RequireCredential(CollectorApi.ThriveStackTrack, "rotated");
+        var batch = TestBatches.Seal(new SegmentPool(8), [TrackEvent]);
+
+        Assert.Equal(SendOutcome.Unauthorized, (await transport.SendAsync(batch, CancellationToken.None)).Outcome);
+        transport.Authentication = HttpAuthentication.ThriveStack("rotated", null);
+        Assert.Equal(SendOutcome.Delivered, (await transport.SendAsync(batch, CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public void Each_format_authenticates_with_its_own_headers()
+    {
+        Assert.Equal(["Bearer t"], Headers(HttpAuthentication.ThriveStack("t", "k"), ThriveStackFormat.TrackPartition, "Authorization"));
+        Assert.Equal(["k"], Headers(HttpAuthentication.ThriveStack("t", "k"), ThriveStackFormat.PagePartition, "x-api-key"));
+        Assert.Empty(Headers(HttpAuthentication.ThriveStack("t", "k"), ThriveStackFormat.PagePartition, "Authorization"));
+        Assert.Empty(Headers(HttpAuthentication.ThriveStack(null, "k"), ThriveStackFormat.TrackPartition, "Authorization"));
+        Assert.Equal(["Basic d2stMTo="], Headers(HttpAuthentication.Segment("wk-1"), 0, "Authorization")); // base64("wk-1:")
+        Assert.Equal(["cid"], Headers(HttpAuthentication.PrimeData("cid", "tok"), 0, "X-Client-Id"));
+        Assert.Equal(["tok"], Headers(HttpAuthentication.PrimeData("cid", "tok"), 0, "X-Client-Access-Token"));
+    }
+
+    [Theory]
+    [InlineData("a\r\nX-Injected: 1", "writeKey")]
+    [InlineData("", "writeKey")]
+    [InlineData(" ", "writeKey")]
+    public void A_credential_that_cannot_be_a_header_value_is_refused_at_once(string value, string parameter) =>
+        Assert.Equal(parameter, Assert.ThrowsAny<ArgumentException>(() => HttpAuthentication.Segment(value)).ParamName);
+
+    [Fact]
+    public void Options_are_validated_together()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = new Uri("/relative", UriKind.Relative),
+            RequestTimeout = TimeSpan.Zero,
+            Authentication = null!,
+        }));
+        Assert.Contains("BaseAddress must be an absolute http or https address", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("RequestTimeout must be between 1 ms and 10 minutes", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Authentication is required", ex.Message, StringComparison.Ordinal);
+    }
+
+    private static HttpTransport Transport(ReferenceCollector collector, TimeSpan? timeout = null) => new(new HttpTransportOptions
+    {
+        BaseAddress = collector.BaseAddress,
+        Authentication = HttpAuthentication.ThriveStack(collector.Credentials.TrackToken, collector.Credentials.PageApiKey),
+        RequestTimeout = timeout ?? TimeSpan.FromSeconds(10),
+    });
+
+    private static string[] Headers(HttpAuthentication authentication, int partition, string name)
+    {
+        using var request = new HttpRequestMessage();
+        authentication.Apply(request.Headers, partition);
+        return request.Headers.TryGetValues(name, out var values) ? [.. values] : [];
+    }
+}

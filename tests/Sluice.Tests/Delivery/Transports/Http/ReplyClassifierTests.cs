@@ -1,0 +1,160 @@
+using System.Text;
+using FsCheck;
+using FsCheck.Fluent;
+using Sluice.Delivery;
+using Sluice.Delivery.Transports.Http;
+
+namespace Sluice.Tests.Delivery.Transports.Http;
+
+public class ReplyClassifierTests
+{
+    private static readonly DateTimeOffset Now = new(2024, 10, 20, 15, 51, 35, TimeSpan.Zero);
+
+    private static SendResult Classify(int status, string body = "", string? retryAfter = null) =>
+        ReplyClassifier.Classify(status, retryAfter, Encoding.UTF8.GetBytes(body), Now);
+
+    [Fact]
+    public void A_ThriveStack_success_is_delivered_with_its_response_id()
+    {
+        // Spec 001's example reply.
+        var result = Classify(200, """{"success": true, "response_id": "7e51e59e-abf7-4610-858c-d759dd2d1a06", "message": "Event tracked successfully"}""");
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        Assert.Equal("7e51e59e-abf7-4610-858c-d759dd2d1a06", result.ResponseId);
+        Assert.Null(result.Warnings);
+    }
+
+    [Fact]
+    public void Warnings_of_an_accepted_batch_are_returned_with_the_response_id()
+    {
+        // Spec 000's reply fields: warnings (array) and documentation.
+        var result = Classify(200, """{"success":true,"response_id":"8e51e59e","message":"Page(s) tracked successfully","warnings":["page_url is not a URL",{"field":"x"}],"documentation":"https://docs.app.thrivestack.ai/page"}""");
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        Assert.Equal("8e51e59e", result.ResponseId);
+        Assert.Equal(["page_url is not a URL", """{"field":"x"}"""], result.Warnings);
+    }
+
+    [Theory]
+    [InlineData(200)]
+    [InlineData(202)]
+    public void A_2xx_with_success_false_is_a_failure_to_retry_not_a_delivery(int status)
+    {
+        var result = Classify(status, """{"success":false,"message":"Failed to track the event(s) due to an error.","response_id":"db78083b"}""");
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Contains("Failed to track the event(s) due to an error.", result.Message, StringComparison.Ordinal);
+        Assert.Equal("db78083b", result.ResponseId);
+    }
+
+    [Theory]
+    [InlineData(200, "")]                      // no body
+    [InlineData(204, "")]
+    [InlineData(200, """{"success":true}""")] // Segment
+    [InlineData(200, """{"updated":0}""")]    // PrimeData, spec 004
+    [InlineData(200, "OK")]                    // not JSON
+    [InlineData(200, """{"success":"false"}""")] // not a boolean: not a refusal
+    public void Other_2xx_replies_are_deliveries(int status, string body) =>
+        Assert.Equal(SendOutcome.Delivered, Classify(status, body).Outcome);
+
+    [Fact]
+    public void A_400_is_rejected_with_the_servers_message()
+    {
+        var result = Classify(400, """{"success":false,"response_id":"r1","message":"Event 3 (user_id \"u\"): event_name is required."}""");
+        Assert.Equal(SendOutcome.Rejected, result.Outcome);
+        Assert.Equal(400, result.StatusCode);
+        Assert.Equal("Event 3 (user_id \"u\"): event_name is required.", result.Message);
+        Assert.Equal("r1", result.ResponseId);
+    }
+
+    [Theory]
+    [InlineData(401, SendOutcome.Unauthorized)]
+    [InlineData(403, SendOutcome.Unauthorized)]
+    [InlineData(413, SendOutcome.TooLarge)]
+    [InlineData(422, SendOutcome.Rejected)]
+    [InlineData(408, SendOutcome.Retry)]
+    [InlineData(429, SendOutcome.Retry)]
+    [InlineData(500, SendOutcome.Retry)]
+    [InlineData(502, SendOutcome.Retry)]
+    [InlineData(503, SendOutcome.Retry)]
+    [InlineData(599, SendOutcome.Retry)]
+    [InlineData(404, SendOutcome.Failed)]
+    [InlineData(405, SendOutcome.Failed)]
+    [InlineData(301, SendOutcome.Failed)]
+    [InlineData(307, SendOutcome.Failed)]
+    [InlineData(101, SendOutcome.Failed)]
+    [InlineData(0, SendOutcome.Failed)]
+    [InlineData(600, SendOutcome.Failed)]
+    [InlineData(-1, SendOutcome.Failed)]
+    public void Every_status_class_has_its_outcome(int status, SendOutcome outcome)
+    {
+        var result = Classify(status, """{"message":"m"}""");
+        Assert.Equal(outcome, result.Outcome);
+        Assert.Equal(status, result.StatusCode);
+        Assert.Contains("m", result.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData(429, "30", 30)]
+    [InlineData(503, "Sun, 20 Oct 2024 15:52:35 GMT", 60)]
+    [InlineData(500, "soon", null)]
+    [InlineData(429, null, null)]
+    public void Retry_After_is_read_on_transient_failures(int status, string? header, int? seconds) =>
+        Assert.Equal(seconds is { } s ? TimeSpan.FromSeconds(s) : null, Classify(status, "", header).RetryAfter);
+
+    [Fact]
+    public void A_proxys_HTML_page_is_quoted_on_one_line()
+    {
+        var result = Classify(413, "<html><head><title>413 Request Entity Too Large</title></head>\n<body>nginx</body></html>\n");
+        Assert.Equal(SendOutcome.TooLarge, result.Outcome);
+        Assert.Equal("<html><head><title>413 Request Entity Too Large</title></head> <body>nginx</body></html>", result.Message);
+    }
+
+    [Theory]
+    [InlineData("{\"message\":")]                   // truncated
+    [InlineData("{\"message\":\"\\uZZZZ\"}")]      // bad escape
+    [InlineData("[1,2,3]")]                         // not an object
+    [InlineData("{\"message\":{\"deep\":[1,{\"x\":2}]}}")]
+    [InlineData("\"just a string\"")]
+    [InlineData("{\"success\":false")]              // truncated
+    public void Malformed_bodies_are_quoted_never_thrown(string body)
+    {
+        var result = Classify(400, body);
+        Assert.Equal(SendOutcome.Rejected, result.Outcome);
+        Assert.False(string.IsNullOrEmpty(result.Message));
+    }
+
+    [Fact]
+    public void Nested_values_are_bounded_and_deep_nesting_does_not_throw()
+    {
+        string deep = new string('[', 10_000) + new string(']', 10_000);
+        var result = Classify(400, "{\"message\":" + deep + "}");
+        Assert.Equal(SendOutcome.Rejected, result.Outcome);
+        Assert.True(result.Message!.Length <= 301, result.Message.Length.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    [Fact]
+    public void Invalid_UTF8_is_replaced_not_thrown()
+    {
+        byte[] body = [(byte)'{', (byte)'"', (byte)'m', (byte)'e', (byte)'s', (byte)'s', (byte)'a', (byte)'g', (byte)'e', (byte)'"', (byte)':', (byte)'"', 0xC3, 0x28, (byte)'"', (byte)'}'];
+        var result = ReplyClassifier.Classify(400, null, body, Now);
+        Assert.Equal(SendOutcome.Rejected, result.Outcome);
+        Assert.NotNull(result.Message);
+    }
+
+    [Fact]
+    public void Classify_Meets_Specification()
+    {
+        // Any status, Retry-After and body: never throws, always a documented outcome, waits within [0, 1 day],
+        // and only transient failures carry a wait.
+        var property = Prop.ForAll(
+            ArbMap.Default.ArbFor<(int, string?, byte[])>(),
+            input =>
+            {
+                var (status, retryAfter, body) = input;
+                status = status % 2 == 0 ? status : 100 + Math.Abs(status % 520);
+                var result = ReplyClassifier.Classify(status, retryAfter, body ?? [], Now);
+                bool documented = Enum.IsDefined(result.Outcome);
+                bool waitOk = result.RetryAfter is not { } w || (w >= TimeSpan.Zero && w <= TimeSpan.FromDays(1) && result.Outcome == SendOutcome.Retry);
+                return documented && waitOk && (result.Outcome == SendOutcome.Delivered || result.Message is not null);
+            });
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(2_000), property);
+    }
+}

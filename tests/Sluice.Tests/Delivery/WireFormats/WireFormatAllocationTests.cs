@@ -1,0 +1,49 @@
+using System.Buffers;
+using System.Text.Json;
+using Sluice.Batching;
+using Sluice.Delivery.WireFormats;
+using Sluice.Producing;
+
+namespace Sluice.Tests.Delivery.WireFormats;
+
+/// <summary>The serializer's inner loop must not allocate: writing an event (message id included) allocates 0 bytes.</summary>
+public class WireFormatAllocationTests
+{
+    public static TheoryData<string> Formats => ["thrivestack", "segment", "primedata"];
+
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public void WriteEvent_allocates_nothing(string name)
+    {
+        WireFormat format = name switch
+        {
+            "segment" => new SegmentFormat(),
+            "primedata" => new PrimeDataFormat("client"),
+            _ => ThriveStackFormat.Instance,
+        };
+        var buffer = new ArrayBufferWriter<byte>(1 << 16);
+        using var writer = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions);
+        var track = new EventRecord { Kind = EventKind.Track, Id = "user-1", Name = "played", TimestampTicks = DateTime.UtcNow.Ticks, PropCount = -1, CtxCount = -1 };
+        var page = new EventRecord { Kind = EventKind.Page, Id = "session-1", IdIsSession = true, Name = "Home", TimestampTicks = track.TimestampTicks, PropCount = -1, CtxCount = -1 };
+
+        var names = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+        WriteMany(format, writer, buffer, names, ref track, ref page); // warm up (JIT, tiering)
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        WriteMany(format, writer, buffer, names, ref track, ref page);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+
+        Assert.Equal(0, allocated);
+    }
+
+    private static void WriteMany(WireFormat format, Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer, PropertyNameCache names, ref EventRecord track, ref EventRecord page)
+    {
+        for (int i = 0; i < 2_000; i++)
+        {
+            buffer.ResetWrittenCount();
+            writer.Reset(buffer);
+            format.WriteEvent(writer, new EventView(ref i % 2 == 0 ? ref track : ref page, i, names));
+            writer.Flush();
+            Assert.True(buffer.WrittenCount > 40);
+        }
+    }
+}

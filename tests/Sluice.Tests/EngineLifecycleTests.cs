@@ -1,0 +1,211 @@
+using System.Diagnostics.Metrics;
+using Sluice.Delivery.Transports;
+using Sluice.Diagnostics;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests;
+
+/// <summary>Linger, full queues, shutdown deadlines, failing transports: each counted, none thrown.</summary>
+public class EngineLifecycleTests
+{
+    [Fact]
+    public async Task A_partial_batch_is_sealed_exactly_when_its_first_event_has_waited_FlushInterval()
+    {
+        var clock = new ManualTimeProvider();
+        var transport = new InMemoryTransport();
+        var interval = TimeSpan.FromSeconds(5);
+        await using var engine = new SluiceEngine(new SluiceOptions { TimeProvider = clock, FlushInterval = interval }, transport);
+
+        new TestEvent(0, false, "").SendTo(engine);
+        await Eventually.True(() => engine.Processed == 1 && clock.ArmedTimers == 1, "the serializer armed the linger timer");
+
+        clock.Advance(interval - TimeSpan.FromTicks(1));
+        Assert.Equal(0, clock.Fired);
+        Assert.Empty(transport.Batches);
+
+        clock.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(1, clock.Fired);
+        await Eventually.True(() => transport.Batches.Count == 1, "the lingering batch was delivered");
+        Assert.Equal(1, transport.Batches[0].EventCount);
+    }
+
+    [Fact]
+    public async Task Linger_seals_each_partition_on_its_own_clock()
+    {
+        var clock = new ManualTimeProvider();
+        var transport = new InMemoryTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions { TimeProvider = clock, FlushInterval = TimeSpan.FromSeconds(10) }, transport);
+
+        new TestEvent(0, false, "").SendTo(engine);
+        await Eventually.True(() => engine.Processed == 1 && clock.ArmedTimers == 1, "linger armed for the track batch");
+        clock.Advance(TimeSpan.FromSeconds(4));
+        new TestEvent(1, true, "").SendTo(engine);
+        await Eventually.True(() => engine.Processed == 2, "the serializer opened the page batch at t = 4 s");
+
+        clock.Advance(TimeSpan.FromSeconds(6)); // t = 10 s: the track batch is due, the page batch is not
+        await Eventually.True(() => transport.Batches.Count == 1, "the track batch was sealed");
+        Assert.Equal("/api/track", transport.Batches[0].EndpointPath);
+
+        await Eventually.True(() => clock.ArmedTimers == 1, "linger re-armed for the page batch");
+        clock.Advance(TimeSpan.FromSeconds(4)); // t = 14 s: the page batch is due
+        await Eventually.True(() => transport.Batches.Count == 2, "the page batch was sealed");
+        Assert.Equal("/api/page", transport.Batches[1].EndpointPath);
+    }
+
+    [Fact]
+    public async Task A_full_queue_returns_QueueFull_and_counts_it_and_nothing_accepted_is_lost()
+    {
+        var gate = new GateTransport();
+        var engine = new SluiceEngine(new SluiceOptions { QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1 }, gate);
+        int accepted = 0, full = 0;
+        for (int i = 0; i < 200; i++)
+        {
+            var r = new TestEvent(i, false, "").SendTo(engine);
+            if (r == EnqueueResult.Accepted) accepted++;
+            else if (r == EnqueueResult.QueueFull) full++;
+            else Assert.Fail($"unexpected {r}");
+        }
+
+        Assert.True(full > 0, "The queue filled while the transport was blocked.");
+        Assert.Equal(full, engine.GetCounters().RefusedQueueFull);
+        gate.Open();
+        var result = await engine.ShutdownAsync();
+        Assert.Equal(accepted, result.Counters.Delivered);
+        Assert.Equal(0, result.Counters.InFlight);
+    }
+
+    [Fact]
+    public async Task DropOldest_evicts_queued_events_and_counts_them()
+    {
+        var gate = new GateTransport();
+        var engine = new SluiceEngine(new SluiceOptions { QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = FullMode.DropOldest }, gate);
+        for (int i = 0; i < 200; i++)
+            Assert.Equal(EnqueueResult.Accepted, new TestEvent(i, false, "").SendTo(engine));
+        gate.Open();
+        var result = await engine.ShutdownAsync();
+
+        var c = result.Counters;
+        Assert.Equal(200, c.Accepted);
+        Assert.True(c.Evicted > 0);
+        Assert.Equal(200, c.Evicted + c.Delivered);
+        // The newest event always survives eviction.
+        Assert.Contains(gate.Batches, b => BatchJson.Events(b).Any(e => e.GetProperty("properties").GetProperty("seq").GetInt32() == 199));
+    }
+
+    [Fact]
+    public async Task Wait_mode_blocks_then_refuses_after_the_timeout()
+    {
+        var gate = new GateTransport();
+        var engine = new SluiceEngine(new SluiceOptions { QueueCapacity = 2, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = FullMode.Wait, FullModeWaitTimeout = TimeSpan.FromMilliseconds(20) }, gate);
+        var results = Enumerable.Range(0, 20).Select(i => new TestEvent(i, false, "").SendTo(engine)).ToList();
+        Assert.Contains(EnqueueResult.QueueFull, results);
+        gate.Open();
+        var result = await engine.ShutdownAsync();
+        Assert.Equal(results.Count(r => r == EnqueueResult.Accepted), result.Counters.Delivered);
+        Assert.Equal(results.Count(r => r == EnqueueResult.QueueFull), result.Counters.RefusedQueueFull);
+    }
+
+    [Fact]
+    public async Task At_the_shutdown_deadline_undelivered_events_are_counted_lost_and_reported()
+    {
+        var clock = new ManualTimeProvider();
+        var gate = new GateTransport(); // never opened
+        var engine = new SluiceEngine(new SluiceOptions { TimeProvider = clock, MaxBatchEvents = 10, ShutdownTimeout = TimeSpan.FromSeconds(3) }, gate);
+        for (int i = 0; i < 95; i++)
+            new TestEvent(i, false, "").SendTo(engine);
+
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => gate.Waiting > 0, "a send is in flight");
+        Assert.False(shutdown.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(3));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(95, result.LostAtShutdown);
+        Assert.Equal(0, result.Counters.InFlight);
+        Assert.Empty(gate.Batches);
+    }
+
+    [Fact]
+    public async Task A_transport_that_throws_is_retried_then_its_batches_expire_and_the_engine_goes_on()
+    {
+        var diagnostics = new List<DiagnosticEvent>();
+        var transport = new ThrowingTransport();
+        var engine = new SluiceEngine(new SluiceOptions
+        {
+            MaxBatchEvents = 5, MaxSendAttempts = 2, RetryBaseDelay = TimeSpan.FromMilliseconds(1), OnDiagnostic = d => { lock (diagnostics) diagnostics.Add(d); },
+        }, transport);
+        for (int i = 0; i < 23; i++)
+            new TestEvent(i, false, "").SendTo(engine);
+        var result = await engine.ShutdownAsync();
+
+        // The transport contract: an exception is a transient failure, retried within the attempt budget.
+        Assert.Equal(23, result.Counters.Expired);
+        Assert.Equal(10, transport.Calls);
+        Assert.Equal(0, result.Counters.InFlight);
+        Assert.Contains(diagnostics, d => d.Kind == DiagnosticKind.SendFailed && d.Exception is IOException);
+    }
+
+    [Fact]
+    public async Task Counters_are_published_through_System_Diagnostics_Metrics()
+    {
+        var seen = new Dictionary<string, long>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == "Sluice")
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "sluice.engine" && (string?)tag.Value == "metrics-test")
+                    seen[instrument.Name] = value;
+            }
+        });
+        listener.Start();
+
+        var engine = new SluiceEngine(new SluiceOptions { Name = "metrics-test" }, new InMemoryTransport());
+        for (int i = 0; i < 7; i++)
+            new TestEvent(i, false, "").SendTo(engine);
+        await engine.FlushAsync();
+        listener.RecordObservableInstruments();
+        await engine.DisposeAsync();
+
+        Assert.Equal(7, seen["sluice.events.accepted"]);
+        Assert.Equal(7, seen["sluice.events.delivered"]);
+        Assert.Equal(1, seen["sluice.batches.sealed"]);
+        Assert.Equal(0, seen["sluice.events.in_flight"]);
+    }
+
+    [Fact]
+    public async Task The_file_transport_writes_each_batch_byte_for_byte_as_the_in_memory_one_receives_it()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), "sluice-file-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var memory = new InMemoryTransport();
+            var events = Enumerable.Range(0, 30).Select(i => new TestEvent(i, i % 3 == 0, new string('é', i))).ToArray();
+            foreach (var transport in new Sluice.Delivery.IBatchTransport[] { memory, new FileTransport(dir) })
+            {
+                var engine = new SluiceEngine(new SluiceOptions { MaxBatchEvents = 4 }, transport);
+                foreach (var e in events)
+                    e.SendTo(engine);
+                await engine.DisposeAsync();
+            }
+
+            var files = Directory.GetFiles(dir).Order(StringComparer.Ordinal).ToArray();
+            Assert.Equal(memory.Batches.Count, files.Length);
+            foreach (var batch in memory.Batches)
+            {
+                string name = $"{batch.Sequence:D8}-{batch.EndpointPath.Trim('/').Replace('/', '-')}.json";
+                Assert.Equal(batch.Body, await File.ReadAllBytesAsync(Path.Combine(dir, name)));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,114 @@
+using Sluice.Delivery.Transports;
+using Sluice.Producing;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Producing;
+
+/// <summary>Programmer errors throw ArgumentException naming the field, at the call; nothing is enqueued.</summary>
+public class InputValidationTests : IAsyncLifetime
+{
+    private readonly InMemoryTransport _transport = new();
+    private SluiceEngine _engine = null!;
+
+    public Task InitializeAsync()
+    {
+        _engine = new SluiceEngine(new SluiceOptions(), _transport);
+        return Task.CompletedTask;
+    }
+
+    public async Task DisposeAsync()
+    {
+        // After every refused call the engine still works, and nothing refused was counted as accepted.
+        Assert.Equal(EnqueueResult.Accepted, _engine.Track("u", "still-works"));
+        var result = await _engine.ShutdownAsync();
+        Assert.Equal(1, result.Counters.Accepted);
+        Assert.Equal(1, result.Counters.Delivered);
+    }
+
+    public static TheoryData<string, string> Cases() => new()
+    {
+        { "track without user_id", "user_id" },
+        { "track with empty user_id", "user_id" },
+        { "track without event_name", "event_name" },
+        { "page with both ids", "not both" },
+        { "page with neither id", "user_id or session_id" },
+        { "NaN property", "properties.price" },
+        { "infinite context value", "context.load" },
+        { "unsupported property type", "properties.handle" },
+        { "null dictionary key in nested map", "properties" },
+        { "raw properties not an object", "properties: must be one JSON object" },
+        { "raw properties with trailing content", "properties: not valid JSON" },
+        { "raw properties invalid JSON", "properties: not valid JSON" },
+        { "raw context invalid UTF-8", "context: the JSON is not valid UTF-8" },
+        { "writer left an object open", "not closed" },
+        { "writer closed what it did not open", "does not match" },
+        { "keyed write inside an array", "inside an array" },
+        { "element written outside an array", "outside an array" },
+        { "nesting deeper than the limit", "nested deeper than 32 levels" },
+        { "null key through the writer", "key is null" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Each_programmer_error_throws_an_ArgumentException_naming_the_field(string call, string expected)
+    {
+        var ex = Assert.ThrowsAny<ArgumentException>(() => Invoke(call));
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
+        Assert.Empty(_transport.Batches);
+        Assert.Equal(0, _engine.GetCounters().Accepted);
+    }
+
+    [Fact]
+    public void A_properties_callback_calling_Track_again_is_refused_clearly()
+    {
+        var engine = _engine;
+        var ex = Assert.Throws<InvalidOperationException>(() => engine.Track("u", "outer", engine,
+            static (ref PropertiesWriter w, SluiceEngine e) => e.Track("u", "inner", new Dictionary<string, object?> { ["a"] = 1 })));
+        Assert.Contains("inside a properties callback", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Options_report_every_problem_at_once()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions
+        {
+            MaxBatchEvents = 0,
+            MaxBatchBytes = 10,
+            FlushInterval = TimeSpan.Zero,
+            QueueCapacity = 1,
+            MaxConcurrentSends = 0,
+            ShutdownTimeout = TimeSpan.FromSeconds(-1),
+            FullMode = (FullMode)42,
+        }, _transport));
+        foreach (var name in new[] { "MaxBatchEvents", "MaxBatchBytes", "FlushInterval", "QueueCapacity", "MaxConcurrentSends", "ShutdownTimeout", "FullMode" })
+            Assert.Contains(name, ex.Message, StringComparison.Ordinal);
+    }
+
+    private void Invoke(string call)
+    {
+        var e = _engine;
+        switch (call)
+        {
+            case "track without user_id": e.Track(null!, "evt"); break;
+            case "track with empty user_id": e.Track("", "evt"); break;
+            case "track without event_name": e.Track("u", ""); break;
+            case "page with both ids": e.Page("u", "s"); break;
+            case "page with neither id": e.Page(null, null); break;
+            case "NaN property": e.Track("u", "evt", new Dictionary<string, object?> { ["price"] = double.NaN }); break;
+            case "infinite context value": e.Track("u", "evt", null, new Dictionary<string, object?> { ["load"] = float.PositiveInfinity }); break;
+            case "unsupported property type": e.Track("u", "evt", new Dictionary<string, object?> { ["handle"] = new object() }); break;
+            case "null dictionary key in nested map": e.Track("u", "evt", new Dictionary<string, object?> { ["m"] = new System.Collections.Hashtable { [1] = 2 } }); break;
+            case "raw properties not an object": e.TrackJson("u", "evt", "[1,2]"u8); break;
+            case "raw properties with trailing content": e.TrackJson("u", "evt", """{"a":1} {"b":2}"""u8); break;
+            case "raw properties invalid JSON": e.TrackJson("u", "evt", """{"a":}"""u8); break;
+            case "raw context invalid UTF-8": e.TrackJson("u", "evt", """{"a":1}"""u8, [(byte)'{', (byte)'"', 0xff, (byte)'"', (byte)':', (byte)'1', (byte)'}']); break;
+            case "writer left an object open": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => w.WriteStartObject("open")); break;
+            case "writer closed what it did not open": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => w.WriteEndArray()); break;
+            case "keyed write inside an array": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => { w.WriteStartArray("a"); w.WriteString("k", "v"); }); break;
+            case "element written outside an array": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => w.WriteStringValue("v")); break;
+            case "nesting deeper than the limit": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => { for (int i = 0; i < 100; i++) w.WriteStartObject("n"); }); break;
+            case "null key through the writer": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => w.WriteString(null!, "v")); break;
+            default: throw new InvalidOperationException(call);
+        }
+    }
+}

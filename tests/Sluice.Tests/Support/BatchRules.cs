@@ -1,0 +1,113 @@
+using System.Text;
+using System.Text.Json;
+using Sluice.Delivery.Transports;
+using Sluice.Diagnostics;
+
+namespace Sluice.Tests.Support;
+
+/// <summary>
+/// Checks every batch of a run against DESIGN.md's rules: valid JSON, within both limits, each
+/// event byte-for-byte as expected and on its own endpoint, per-producer order, nothing lost or
+/// duplicated, oversize events (and only those) rejected, maximal when closed for size, counters
+/// adding up.
+/// </summary>
+public static class BatchRules
+{
+    /// <param name="sent">Every event offered, in the order each producer offered it.</param>
+    /// <param name="accepted">Those the engine accepted.</param>
+    /// <param name="closedOnlyForSize">True when no flush or linger ran, so every batch but a partition's last was closed for size.</param>
+    public static void Check(IReadOnlyList<TestEvent> accepted, IReadOnlyList<ReceivedBatch> batches, SluiceCounters counters,
+        int maxEvents, int maxBytes, bool closedOnlyForSize)
+    {
+        var bySeq = accepted.ToDictionary(e => (e.Producer, e.Seq));
+        var delivered = new HashSet<(int, int)>();
+        var ordered = batches.OrderBy(b => b.Sequence).ToList();
+        var partitionsSeen = new Dictionary<string, List<(ReceivedBatch Batch, List<TestEvent> Events)>>();
+
+        foreach (var batch in ordered)
+        {
+            Assert.True(batch.EventCount <= maxEvents, $"Batch {batch.Sequence} holds {batch.EventCount} > {maxEvents} events.");
+            Assert.True(batch.Body.Length <= maxBytes, $"Batch {batch.Sequence} is {batch.Body.Length} > {maxBytes} bytes.");
+            using var doc = JsonDocument.Parse(batch.Body);
+            Assert.Equal(JsonValueKind.Array, doc.RootElement.ValueKind);
+            Assert.Equal(batch.EventCount, doc.RootElement.GetArrayLength());
+
+            var events = new List<TestEvent>();
+            foreach (var element in doc.RootElement.EnumerateArray())
+            {
+                var props = element.GetProperty("properties");
+                var key = (props.GetProperty("producer").GetInt32(), props.GetProperty("seq").GetInt32());
+                Assert.True(bySeq.TryGetValue(key, out var expected), $"Batch {batch.Sequence} holds an event never accepted: {key}.");
+                Assert.True(delivered.Add(key), $"Event {key} was delivered twice.");
+                Assert.Equal(expected!.ExpectedJson(), element.GetRawText());
+                Assert.Equal(expected.Page ? "/api/page" : "/api/track", batch.EndpointPath);
+                events.Add(expected);
+            }
+
+            // The body is exactly "[" + events joined by "," + "]": nothing else counts toward the limit.
+            Assert.Equal(2 + events.Sum(e => e.ExpectedBytes) + (events.Count - 1), batch.Body.Length);
+            if (!partitionsSeen.TryGetValue(batch.EndpointPath, out var list))
+                partitionsSeen[batch.EndpointPath] = list = [];
+            list.Add((batch, events));
+        }
+
+        // Per-producer order within a partition, across batches in sealing order.
+        foreach (var list in partitionsSeen.Values)
+        {
+            var last = new Dictionary<int, int>();
+            foreach (var e in list.SelectMany(x => x.Events))
+            {
+                if (last.TryGetValue(e.Producer, out int previous))
+                    Assert.True(e.Seq > previous, $"Producer {e.Producer}: event {e.Seq} after {previous}.");
+                last[e.Producer] = e.Seq;
+            }
+        }
+
+        // Conservation: what was not delivered was rejected as oversize, and really was oversize.
+        var missing = accepted.Where(e => !delivered.Contains((e.Producer, e.Seq))).ToList();
+        foreach (var e in missing)
+            Assert.True(e.ExpectedBytes + 2 > maxBytes, $"Event {e.Seq} ({e.ExpectedBytes} B) fits a batch but was not delivered.");
+        foreach (var e in accepted.Where(e => delivered.Contains((e.Producer, e.Seq))))
+            Assert.True(e.ExpectedBytes + 2 <= maxBytes);
+
+        Assert.Equal(accepted.Count, counters.Accepted);
+        Assert.Equal(delivered.Count, counters.Delivered);
+        Assert.Equal(missing.Count, counters.RejectedOversize);
+        Assert.Equal(0, counters.InFlight);
+        Assert.Equal(batches.Count, counters.BatchesSealed);
+        Assert.Equal(batches.Count, counters.BatchesDelivered);
+        Assert.Equal(delivered.Count, counters.EventsSealed);
+        Assert.Equal(batches.Sum(b => (long)b.Body.Length), counters.BytesSealed);
+
+        if (!closedOnlyForSize)
+            return;
+
+        // Maximality: a batch followed by another on its partition was closed for size, so either it
+        // is full, or the next event (the first of the next batch) would have pushed it past the limit.
+        var missingKeys = missing.Select(e => (e.Producer, e.Seq)).ToHashSet();
+        foreach (var list in partitionsSeen.Values)
+        {
+            for (int i = 0; i + 1 < list.Count; i++)
+            {
+                var (batch, events) = list[i];
+                var next = list[i + 1].Events[0];
+                bool rejectedBetween = missing.Any(m => m.Page == next.Page && m.Producer == next.Producer && m.Seq > events[^1].Seq && m.Seq < next.Seq);
+                if (rejectedBetween || events.Any(e => e.Producer != next.Producer))
+                    continue;
+                Assert.True(batch.EventCount == maxEvents || batch.Body.Length + 1 + next.ExpectedBytes > maxBytes,
+                    $"Batch {batch.Sequence} ({batch.EventCount} events, {batch.Body.Length} B) was closed although event {next.Seq} ({next.ExpectedBytes} B) fit.");
+            }
+        }
+    }
+
+    /// <summary>A string of exactly <paramref name="length"/> UTF-16 units made by repeating <paramref name="unit"/>.</summary>
+    public static string Repeat(string unit, int length)
+    {
+        var sb = new StringBuilder(length + unit.Length);
+        while (sb.Length < length)
+            sb.Append(unit);
+        var s = sb.ToString(0, length);
+        // Never end on half a surrogate pair: that would be a different (lone surrogate) test.
+        return s.Length > 0 && char.IsHighSurrogate(s[^1]) ? s[..^1] + "x" : s;
+    }
+}

@@ -1,0 +1,13 @@
+using Sluice.Diagnostics;
+
+namespace Sluice.Tests.Support;
+
+/// <summary>The accounting rule every test checks: each accepted event is in exactly one terminal state.</summary>
+public static class Conservation
+{
+    public static void AssertBalanced(SluiceCounters c)
+    {
+        Assert.Equal(0, c.InFlight);
+        Assert.Equal(c.Accepted, c.Evicted + c.Delivered + c.Failed + c.RejectedOversize + c.RejectedByServer + c.Expired + c.LostAtShutdown);
+    }
+}

@@ -1,0 +1,62 @@
+using System.Buffers;
+using System.Text;
+using System.Text.Json;
+using Sluice.Batching;
+using Sluice.Producing;
+
+namespace Sluice.Tests.Support;
+
+/// <summary>A test event: a sequence number and a padding string, as a track or a page.</summary>
+public sealed record TestEvent(int Seq, bool Page, string Pad, int Producer = 0)
+{
+    public static readonly DateTimeOffset Timestamp = new(2024, 10, 20, 15, 51, 35, 59, TimeSpan.Zero);
+
+    public EnqueueResult SendTo(SluiceEngine engine)
+        => Page
+            ? engine.Page(null, "session-" + Producer, this, Write, timestamp: Timestamp)
+            : engine.Track("user-" + Producer, "evt", this, Write, timestamp: Timestamp);
+
+    /// <summary>The JSON the ThriveStack format must write for this event, written independently of the engine.</summary>
+    public string ExpectedJson() => _expected ??= WriteExpected();
+
+    private string? _expected;
+
+    private string WriteExpected()
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions))
+        {
+            w.WriteStartObject();
+            if (Page)
+            {
+                w.WriteString("session_id", "session-" + Producer);
+            }
+            else
+            {
+                w.WriteString("user_id", "user-" + Producer);
+                w.WriteString("event_name", "evt");
+            }
+
+            w.WriteString("timestamp", "2024-10-20T15:51:35.059000Z");
+            w.WriteStartObject("properties");
+            w.WriteNumber("producer", Producer);
+            w.WriteNumber("seq", Seq);
+            w.WriteString("pad", Pad);
+            w.WriteEndObject();
+            w.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(buffer.WrittenSpan);
+    }
+
+    public int ExpectedBytes => _bytes ??= Encoding.UTF8.GetByteCount(ExpectedJson());
+
+    private int? _bytes;
+
+    private static void Write(ref PropertiesWriter w, TestEvent e)
+    {
+        w.WriteNumber("producer", e.Producer);
+        w.WriteNumber("seq", e.Seq);
+        w.WriteString("pad", e.Pad);
+    }
+}
