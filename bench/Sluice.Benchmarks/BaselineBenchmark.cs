@@ -34,7 +34,7 @@ public class BaselineBenchmark
     [Benchmark(Baseline = true, OperationsPerInvoke = EndToEndBenchmark.StandardEvents)]
     public void Standard()
     {
-        long start = ProcessAllocation.Start();
+        var start = ProcessAllocation.Start();
         _pipeline.Run(EndToEndBenchmark.StandardEvents);
         ProcessAllocation.Stop(start, EndToEndBenchmark.StandardEvents, nameof(BaselineBenchmark) + "." + nameof(Standard));
     }
@@ -42,7 +42,7 @@ public class BaselineBenchmark
     [Benchmark(OperationsPerInvoke = EndToEndBenchmark.LargeEvents)]
     public void Large()
     {
-        long start = ProcessAllocation.Start();
+        var start = ProcessAllocation.Start();
         _pipeline.Run(EndToEndBenchmark.LargeEvents);
         ProcessAllocation.Stop(start, EndToEndBenchmark.LargeEvents, nameof(BaselineBenchmark) + "." + nameof(Large));
     }

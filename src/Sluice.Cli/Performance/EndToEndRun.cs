@@ -1,4 +1,4 @@
-using Sluice.Diagnostics;
+using Sluice.Delivery;
 
 namespace Sluice.Cli.Performance;
 
@@ -12,15 +12,18 @@ internal sealed class EndToEndRun : IAsyncDisposable
     private long _next;
 
     public EndToEndRun(EventShape shape)
+        : this(shape, new NullTransport())
+    {
+    }
+
+    /// <summary>The same run into another transport (the benchmarks' HTTP loopback variant).</summary>
+    public EndToEndRun(EventShape shape, IBatchTransport transport)
     {
         _shape = shape;
-        Transport = new NullTransport();
-        Engine = new SluiceEngine(Options(), Transport);
+        Engine = new SluiceEngine(Options(), transport);
     }
 
     public SluiceEngine Engine { get; }
-
-    public NullTransport Transport { get; }
 
     /// <summary>The engine settings of every end-to-end figure: the defaults, but waiting instead of dropping when full.</summary>
     public static SluiceOptions Options() => new()
