@@ -14,6 +14,7 @@ internal static class BenchConfig
     [
         "*CeilingBenchmark.Standard",
         "*EndToEndBenchmark.Standard",
+        "*EndToEndBenchmark.StandardHttp",
         "*BaselineBenchmark.Standard",
         "*CallingThreadBenchmark.Callback",
         "*BufferBenchmark.*",
@@ -36,7 +37,7 @@ internal static class BenchConfig
         return DefaultConfig.Instance
             .AddJob(job.AsDefault())
             .AddDiagnoser(MemoryDiagnoser.Default)
-            .AddColumn(StatisticColumn.Median, new EventsPerSecondColumn(), new ProcessAllocatedColumn(), new PairedRatioColumn())
+            .AddColumn(StatisticColumn.Median, new EventsPerSecondColumn(), new ProcessAllocatedColumn(thread: false), new ProcessAllocatedColumn(thread: true), new PairedRatioColumn())
             .HideColumns(Column.Error, Column.Gen0, Column.Gen1, Column.Gen2)
             .WithOptions(ConfigOptions.DisableLogFile);
     }

@@ -37,24 +37,26 @@ internal sealed class EventsPerSecondColumn : IColumn
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
 }
 
-/// <summary>Bytes allocated by the whole process per operation (see <see cref="ProcessAllocation"/>); "-" where not measured.</summary>
-internal sealed class ProcessAllocatedColumn : IColumn
+/// <summary>Bytes allocated per operation by the whole process or by the benchmark thread alone (see <see cref="ProcessAllocation"/>); "-" where not measured.</summary>
+internal sealed class ProcessAllocatedColumn(bool thread) : IColumn
 {
-    public string Id => nameof(ProcessAllocatedColumn);
+    public string Id => nameof(ProcessAllocatedColumn) + (thread ? ".Thread" : "");
 
-    public string ColumnName => "Process B/event";
+    public string ColumnName => thread ? "Thread B/op" : "Process B/op";
 
     public bool AlwaysShow => true;
 
     public ColumnCategory Category => ColumnCategory.Custom;
 
-    public int PriorityInCategory => 1;
+    public int PriorityInCategory => thread ? 2 : 1;
 
     public bool IsNumeric => true;
 
     public UnitType UnitType => UnitType.Dimensionless;
 
-    public string Legend => "Bytes allocated by the whole process (every thread) per event, steady state";
+    public string Legend => thread
+        ? "Bytes allocated by the benchmark (calling) thread alone per operation, steady-state mean"
+        : "Bytes allocated by the whole process (every thread) per operation, steady-state mean";
 
     private static string KeyOf(BenchmarkCase benchmarkCase)
         => benchmarkCase.Descriptor.Type.Name + "." + benchmarkCase.Descriptor.WorkloadMethod.Name;
@@ -62,7 +64,9 @@ internal sealed class ProcessAllocatedColumn : IColumn
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
 
     public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
-        => ProcessAllocation.Load(KeyOf(benchmarkCase)) is { } perEvent ? perEvent.ToString("N1", CultureInfo.InvariantCulture) : "-";
+        => (thread ? ProcessAllocation.LoadThread(KeyOf(benchmarkCase)) : ProcessAllocation.Load(KeyOf(benchmarkCase))) is { } perEvent
+            ? perEvent.ToString("N1", CultureInfo.InvariantCulture)
+            : "-";
 
     public bool IsAvailable(Summary summary) => true;
 
@@ -80,7 +84,7 @@ internal sealed class PairedRatioColumn : IColumn
 
     public ColumnCategory Category => ColumnCategory.Custom;
 
-    public int PriorityInCategory => 2;
+    public int PriorityInCategory => 3;
 
     public bool IsNumeric => true;
 

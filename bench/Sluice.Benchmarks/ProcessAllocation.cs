@@ -1,33 +1,40 @@
 namespace Sluice.Benchmarks;
 
 /// <summary>
-/// Bytes allocated by the whole process per operation. MemoryDiagnoser sees only the benchmark
-/// thread; the engine's consumer and senders allocate on other threads, so the multi-threaded
-/// scenarios read <see cref="GC.GetTotalAllocatedBytes(bool)"/> around every invocation and save
-/// the steady-state mean for the <see cref="ProcessAllocatedColumn"/>.
+/// Bytes allocated per operation, measured around every invocation and saved as the steady-state
+/// mean (warm-up left out, the rest amortised), for two scopes: the whole process
+/// (<see cref="GC.GetTotalAllocatedBytes(bool)"/>: the engine's consumer and senders allocate on
+/// other threads) and the calling thread alone (<see cref="GC.GetAllocatedBytesForCurrentThread"/>).
+/// BenchmarkDotNet's own "Allocated" column is process-wide on .NET 6+ and taken from one extra
+/// invocation, so it cannot tell the calling thread apart.
 /// </summary>
 internal static class ProcessAllocation
 {
-    private static readonly SampleSet PerOperation = new();
+    private static readonly SampleSet Process = new();
+    private static readonly SampleSet Thread = new();
     private static string? s_key;
 
-    public static long Start() => GC.GetTotalAllocatedBytes(precise: true);
+    public static (long Process, long Thread) Start() => (GC.GetTotalAllocatedBytes(precise: true), GC.GetAllocatedBytesForCurrentThread());
 
-    public static void Stop(long start, long operations, string key)
+    public static void Stop((long Process, long Thread) start, long operations, string key)
     {
-        long allocated = GC.GetTotalAllocatedBytes(precise: true) - start;
-        PerOperation.Add((double)allocated / operations);
+        Process.Add((double)(GC.GetTotalAllocatedBytes(precise: true) - start.Process) / operations);
+        Thread.Add((double)(GC.GetAllocatedBytesForCurrentThread() - start.Thread) / operations);
         s_key = key;
     }
 
-    /// <summary>Called from [GlobalCleanup]: the steady-state mean (warm-up left out, the rest amortised).</summary>
+    /// <summary>Called from [GlobalCleanup].</summary>
     public static void Save()
     {
-        if (s_key is not null && !PerOperation.IsEmpty)
-            ResultStore.Save(KeyFor(s_key), PerOperation.SteadyMean());
+        if (s_key is null || Process.IsEmpty)
+            return;
+        ResultStore.Save("process-alloc." + s_key, Process.SteadyMean());
+        ResultStore.Save("thread-alloc." + s_key, Thread.SteadyMean());
     }
 
-    public static double? Load(string benchmark) => ResultStore.Load(KeyFor(benchmark));
+    /// <summary>Whole process, bytes per operation, of a benchmark (<c>Type.Method</c>).</summary>
+    public static double? Load(string benchmark) => ResultStore.Load("process-alloc." + benchmark);
 
-    private static string KeyFor(string benchmark) => "process-alloc." + benchmark;
+    /// <summary>The benchmark (calling) thread alone, bytes per operation.</summary>
+    public static double? LoadThread(string benchmark) => ResultStore.Load("thread-alloc." + benchmark);
 }

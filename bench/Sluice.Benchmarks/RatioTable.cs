@@ -27,7 +27,7 @@ internal sealed class RatioTable
         double? ceiling = find.Median("CeilingBenchmark", "Standard");
         double? endToEnd = find.Median("EndToEndBenchmark", "Standard");
         double? calling = find.Median("CallingThreadBenchmark", "Callback");
-        double? callingAlloc = find.ThreadAllocated("CallingThreadBenchmark", "Callback");
+        double? callingAlloc = ProcessAllocation.LoadThread("CallingThreadBenchmark.Callback");
         double? processAlloc = ProcessAllocation.Load("EndToEndBenchmark.Standard");
         double? ring = find.Median("BufferBenchmark", "LockFreeRing", writers: 2);
         double? bounded = find.Median("BufferBenchmark", "BoundedChannel", writers: 2);
@@ -39,6 +39,7 @@ internal sealed class RatioTable
         table.AtMost("Calling thread ÷ ceiling, time per event", Divide(calling, ceiling), Paired("CallingThreadVsCeiling"), target: 0.25, floor: 0.50, "F2");
         table.AtMost("Calling thread allocated, B per Track", callingAlloc, null, target: 0, floor: 4, "F1");
         table.AtMost("Whole process allocated, B per event (end to end)", processAlloc, null, target: 16, floor: 32, "F1");
+        table.AtMost("Whole process allocated, B per event (HTTP to loopback, receiver included)", ProcessAllocation.Load("EndToEndBenchmark.StandardHttp"), null, target: 16, floor: 32, "F1");
         table.AtLeast("Lock-free ring ÷ Channel.CreateBounded, speed at 2 writers", Divide(bounded, ring), Paired("RingVsBoundedChannel"), target: 1.0, floor: 0.5, "F2", strict: true);
         table.AtLeast("Lock-free ring ÷ Channel.CreateUnbounded, speed at 2 writers", Divide(unbounded, ring), Paired("RingVsUnboundedChannel"), target: 1.0, floor: 0.5, "F2", strict: true);
         table.AtLeast("End-to-end ÷ baseline, events/s", Divide(baseline, endToEnd), Paired("EndToEndVsBaseline"), target: 5, floor: 2.5, "F1");
@@ -48,6 +49,7 @@ internal sealed class RatioTable
         table.Figure("Ceiling", PerSecond(ceiling));
         table.Figure("End to end", PerSecond(endToEnd));
         table.Figure("Baseline", PerSecond(baseline));
+        table.Figure("End to end over HTTP to loopback", PerSecond(find.Median("EndToEndBenchmark", "StandardHttp")));
         table.Figure("Calling thread, allocation-free API", calling is null ? "n/a" : $"{calling:F1} ns per Track");
         table.Figure("Baseline, whole process", baselineAlloc is null ? "n/a" : $"{baselineAlloc:F0} B per event");
         table.Figure("Large event (~8 KB): end-to-end ÷ ceiling", Format(Divide(find.Median("CeilingBenchmark", "Large"), find.Median("EndToEndBenchmark", "Large")), "F2"));
@@ -128,12 +130,6 @@ internal sealed class RatioTable
     {
         public double? Median(string type, string method, int? writers = null)
             => Find(type, method, writers)?.ResultStatistics?.Median;
-
-        public double? ThreadAllocated(string type, string method)
-        {
-            var report = Find(type, method, null);
-            return report is null ? null : report.GcStats.GetBytesAllocatedPerOperation(report.BenchmarkCase);
-        }
 
         private BenchmarkReport? Find(string type, string method, int? writers)
             => summaries.SelectMany(s => s.Reports).FirstOrDefault(r =>

@@ -1,4 +1,4 @@
-using Sluice.Diagnostics;
+using Sluice.Delivery;
 
 namespace Sluice.Cli.Performance;
 
@@ -12,15 +12,18 @@ internal sealed class EndToEndRun : IAsyncDisposable
     private long _next;
 
     public EndToEndRun(EventShape shape)
+        : this(shape, new NullTransport())
+    {
+    }
+
+    /// <summary>The same run into another transport (the benchmarks' HTTP loopback variant).</summary>
+    public EndToEndRun(EventShape shape, IBatchTransport transport)
     {
         _shape = shape;
-        Transport = new NullTransport();
-        Engine = new SluiceEngine(Options(), Transport);
+        Engine = new SluiceEngine(Options(), transport);
     }
 
     public SluiceEngine Engine { get; }
-
-    public NullTransport Transport { get; }
 
     /// <summary>The engine settings of every end-to-end figure: the defaults, but waiting instead of dropping when full.</summary>
     public static SluiceOptions Options() => new()
@@ -50,31 +53,14 @@ internal sealed class EndToEndRun : IAsyncDisposable
         engine.FlushAsync().GetAwaiter().GetResult();
     }
 
-    /// <summary>Like <see cref="Run"/> with the convenient API: the caller builds a dictionary per standard event, as most callers would.</summary>
+    /// <summary>Like <see cref="Run"/> with the convenient API: the caller builds the dictionaries for every event, as most callers would.</summary>
     public void RunDictionaries(long count)
     {
         long start = _next;
         _next += count;
-        var context = StandardEvent.ContextDictionary();
         for (long i = start; i < start + count; i++)
-            Engine.Track(StandardEvent.UserId(i), StandardEvent.Name, StandardEvent.PropertiesDictionary(i), context);
+            Engine.Track(StandardEvent.UserId(i), StandardEvent.Name, StandardEvent.PropertiesDictionary(i), StandardEvent.ContextDictionary());
         Engine.FlushAsync().GetAwaiter().GetResult();
-    }
-
-    /// <summary>Runs <paramref name="count"/> events and measures them (after a warm-up run): events/s and bytes allocated per event by the whole process.</summary>
-    public static async Task<(double EventsPerSecond, double BytesPerEvent, SluiceCounters Counters)> MeasureAsync(EventShape shape, long count, long warmup)
-    {
-        var run = new EndToEndRun(shape);
-        await using (run.ConfigureAwait(false))
-        {
-            run.Run(warmup);
-            long allocated = GC.GetTotalAllocatedBytes(precise: true);
-            long started = System.Diagnostics.Stopwatch.GetTimestamp();
-            run.Run(count);
-            var elapsed = System.Diagnostics.Stopwatch.GetElapsedTime(started);
-            allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated;
-            return (count / elapsed.TotalSeconds, (double)allocated / count, run.Engine.GetCounters());
-        }
     }
 
     public async ValueTask DisposeAsync() => await Engine.DisposeAsync().ConfigureAwait(false);
