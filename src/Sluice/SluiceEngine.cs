@@ -213,7 +213,6 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         await HandOffSealedAsync().ConfigureAwait(false);
         _delivery.Complete();
         await ServiceControlAsync().ConfigureAwait(false);
-        _assembler.Dispose();
     }
 
     private async ValueTask HandOffSealedAsync()

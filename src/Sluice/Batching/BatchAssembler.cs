@@ -7,14 +7,17 @@ using Sluice.Producing;
 namespace Sluice.Batching;
 
 /// <summary>
-/// The single serializer: writes each event with one reused <see cref="Utf8JsonWriter"/> straight
-/// into its partition's open batch, and seals a batch exactly when it holds MaxBatchEvents events,
+/// The single serializer: writes each event with its partition's <see cref="JsonEventWriter"/> straight
+/// into the open batch, and seals a batch exactly when it holds MaxBatchEvents events,
 /// when the next event would push it past its byte limit (that event is rolled back and opens the
 /// next batch), on linger, or on flush. Used only by the engine's consumer loop.
 /// </summary>
-internal sealed class BatchAssembler : IDisposable
+internal sealed class BatchAssembler
 {
-    /// <summary>Writer settings shared with the benchmarks' ceiling: compact, UTF-8 as is, structure guaranteed by construction.</summary>
+    /// <summary>
+    /// The JSON the engine writes, as <see cref="Utf8JsonWriter"/> settings: compact, UTF-8 as is, structure guaranteed by
+    /// construction. <see cref="JsonEventWriter"/> writes exactly this; the benchmarks' ceiling and the tests' oracles use it.
+    /// </summary>
     public static readonly JsonWriterOptions WriterOptions = new()
     {
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -125,12 +128,6 @@ internal sealed class BatchAssembler : IDisposable
             RecycleRetired(in record);
             Volatile.Write(ref _processed, _processed + 1);
         }
-    }
-
-    public void Dispose()
-    {
-        foreach (var open in _open)
-            open.Dispose();
     }
 
     /// <summary>Seals every partition's batch that holds events (flush and shutdown).</summary>

@@ -27,6 +27,14 @@ internal sealed class BatchBuffer(SegmentPool pool) : IBufferWriter<byte>
 
     public Span<byte> GetSpan(int sizeHint = 0) => Reserve(sizeHint).Array.AsSpan(_last!.Written);
 
+    /// <summary>The block to write at least <paramref name="sizeHint"/> contiguous bytes into, from <paramref name="offset"/>; commit them with <see cref="Advance"/>.</summary>
+    public byte[] GetBlock(int sizeHint, out int offset)
+    {
+        var segment = Reserve(sizeHint);
+        offset = segment.Written;
+        return segment.Array;
+    }
+
     public void Write(ReadOnlySpan<byte> bytes)
     {
         while (!bytes.IsEmpty)

@@ -1,16 +1,15 @@
 using System.Buffers;
-using System.Text.Json;
+using Sluice.Delivery.WireFormats;
 using Sluice.Producing;
 
 namespace Sluice.Batching;
 
 /// <summary>
-/// One partition's batch being filled, with its own <see cref="Utf8JsonWriter"/> that stays attached
-/// to the body across events: the writer inserts the separators itself and its position gives each
-/// event's exact end, so nothing is flushed or reset per event. Used only by the serializer, except
-/// <see cref="MaxBytes"/>.
+/// One partition's batch being filled, with its own <see cref="JsonEventWriter"/> that stays attached
+/// to the body across events: its position gives each event's exact end, so nothing is flushed per
+/// event. Used only by the serializer, except <see cref="MaxBytes"/>.
 /// </summary>
-internal sealed class OpenBatch : IDisposable
+internal sealed class OpenBatch
 {
     private int _maxBytes;
 
@@ -21,7 +20,7 @@ internal sealed class OpenBatch : IDisposable
         SuffixLength = suffixLength;
         EnvelopeLength = prefixLength + suffixLength;
         Buffer = new BatchBuffer(pool);
-        Writer = new Utf8JsonWriter(Buffer, BatchAssembler.WriterOptions);
+        Writer = new JsonEventWriter(Buffer);
         Names = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
     }
 
@@ -30,7 +29,7 @@ internal sealed class OpenBatch : IDisposable
     public BatchBuffer Buffer { get; }
 
     /// <summary>Writes events into <see cref="Buffer"/>; may hold bytes not yet committed to it (see <see cref="Position"/>).</summary>
-    public Utf8JsonWriter Writer { get; }
+    public JsonEventWriter Writer { get; }
 
     /// <summary>This partition's pre-encoded property names.</summary>
     public PropertyNameCache Names { get; }
@@ -74,50 +73,30 @@ internal sealed class OpenBatch : IDisposable
     /// <summary><see cref="TimeProvider.GetTimestamp"/> when the first event went in: the linger clock.</summary>
     public long FirstEventAt;
 
-    // Body offset where the writer's output starts: after the prefix, or where a rollback restarted it.
-    private long _writerBase;
-
-    // The writer was restarted after events (a failed event was rolled back): the next event writes its own separator.
-    private bool _needsSeparator;
-
     /// <summary>The body's length including what the writer has not committed yet: an event's exact end after writing it.</summary>
-    public long Position => _writerBase + Writer.BytesCommitted + Writer.BytesPending;
+    public long Position => Writer.Position;
 
     public void Open(ReadOnlySpan<byte> prefix, int maxEvents)
     {
+        Writer.Release();
         Buffer.Write(prefix);
         Ends = ArrayPool<int>.Shared.Rent(maxEvents);
         Count = 0;
         IsOpen = true;
-        Writer.Reset();
-        _writerBase = Buffer.Length;
-        _needsSeparator = false;
     }
 
-    /// <summary>Before an event after a rollback: writes the separator the restarted writer does not know it owes.</summary>
-    public void BeginEvent()
-    {
-        if (_needsSeparator)
-        {
-            // The writer was just reset and holds nothing, so the byte can go straight into the body.
-            Buffer.WriteByte((byte)',');
-            _writerBase++;
-            _needsSeparator = false;
-        }
-    }
+    /// <summary>Before an event: its separator from the previous one.</summary>
+    public void BeginEvent() => Writer.BeginEvent(afterAnother: Count > 0);
 
-    /// <summary>Cuts the body back to <paramref name="position"/> (an event boundary) and restarts the writer there.</summary>
+    /// <summary>Cuts the body back to <paramref name="position"/> (an event boundary).</summary>
     public void Rollback(long position)
     {
-        Writer.Flush(); // commit everything, so the cut below is exact
+        Writer.Release(); // commit everything, so the cut below is exact
         Buffer.Truncate(position);
-        Writer.Reset();
-        _writerBase = position;
-        _needsSeparator = Count > 0;
     }
 
-    /// <summary>Commits what the writer holds, before the suffix is appended.</summary>
-    public void Flush() => Writer.Flush();
+    /// <summary>Commits what the writer holds, before the suffix is appended and the body handed over.</summary>
+    public void Flush() => Writer.Release();
 
     /// <summary>After sealing: the blocks and the ends array now belong to the batch.</summary>
     public void Clear()
@@ -130,16 +109,10 @@ internal sealed class OpenBatch : IDisposable
     /// <summary>At a forced shutdown: drops the body without sending it.</summary>
     public void Abandon()
     {
-        Writer.Reset();
+        Writer.Discard();
         if (Ends is not null)
             ArrayPool<int>.Shared.Return(Ends);
         Buffer.Reset();
         Clear();
-    }
-
-    public void Dispose()
-    {
-        Writer.Reset(); // nothing left to commit: a disposed writer flushes
-        Writer.Dispose();
     }
 }

@@ -116,12 +116,13 @@ public class BatchWriterTests
 
         public override ReadOnlySpan<byte> BatchSuffix(int partition) => Inner.BatchSuffix(partition);
 
-        public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
+        public override void WriteEvent(JsonEventWriter writer, in EventView e)
         {
             if (e.Name == "boom")
             {
                 writer.WriteStartObject();
-                writer.WriteString("partial", new string('x', 100_000));
+                writer.WritePropertyName("partial");
+                writer.WriteStringValue(new string('x', 100_000));
                 throw new InvalidOperationException("boom");
             }
 

@@ -1,4 +1,5 @@
 using Sluice.Batching;
+using Sluice.Delivery.WireFormats;
 using System.Text;
 using System.Text.Json;
 using Sluice.Delivery.Transports;
@@ -271,23 +272,23 @@ public class RawInputTests
 
     private delegate void Build(ref PropertiesWriter writer);
 
-    /// <summary>The bound minus the size Utf8JsonWriter writes for the same object: never positive.</summary>
+    /// <summary>The bound minus the size the engine writes for the same object: never positive.</summary>
     private static int Bound(ProducerState state, Build build)
     {
         state.BeginEvent();
         var writer = new PropertiesWriter(state, "properties");
         build(ref writer);
         writer.Complete();
-        var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var json = new Utf8JsonWriter(buffer))
-        {
-            // The object's braces are the serializer's, not entries (see EventView).
-            json.WriteStartObject();
-            if (state.Pos > state.EventStart)
-                PropertyJson.Write(json, state.Chunk!, state.EventStart, state.Pos - state.EventStart, new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!), 0);
-            json.WriteEndObject();
-        }
-        return (int)writer.MinBytes - buffer.WrittenCount;
+        var buffer = new BatchBuffer(new SegmentPool(maxRetained: 4));
+        var json = new JsonEventWriter(buffer);
+
+        // The object's braces are the serializer's, not entries (see EventView).
+        json.WriteStartObject();
+        if (state.Pos > state.EventStart)
+            PropertyJson.Write(json, state.Chunk!, state.EventStart, state.Pos - state.EventStart, new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!), 0);
+        json.WriteEndObject();
+        json.Release();
+        return (int)(writer.MinBytes - buffer.Length);
     }
 
     private static Dictionary<string, object?> Chain(int nested, object bottom)

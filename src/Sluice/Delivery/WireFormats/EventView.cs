@@ -51,38 +51,34 @@ public readonly ref struct EventView
     public bool HasContext => _record.CtxCount >= 0;
 
     /// <summary>Writes the properties object as the next value (call after <c>WritePropertyName</c>); <c>{}</c> if none were given.</summary>
-    public void WriteProperties(Utf8JsonWriter writer) => WriteObject(writer, default, named: false, _record.PropStart, _record.PropCount, PropertiesPosition);
+    public void WriteProperties(JsonEventWriter writer) => WriteObject(writer, default, named: false, _record.PropStart, _record.PropCount, PropertiesPosition);
 
     /// <summary>Writes the member <c>"name": {properties}</c> (one call instead of two: the serializer's hot path); <c>{}</c> if none were given.</summary>
-    public void WriteProperties(Utf8JsonWriter writer, JsonEncodedText propertyName)
+    public void WriteProperties(JsonEventWriter writer, JsonEncodedText propertyName)
         => WriteObject(writer, propertyName, named: true, _record.PropStart, _record.PropCount, PropertiesPosition);
 
     /// <summary>Writes the context object as the next value; <c>{}</c> if none was given.</summary>
-    public void WriteContext(Utf8JsonWriter writer) => WriteObject(writer, default, named: false, _record.CtxStart, _record.CtxCount, ContextPosition);
+    public void WriteContext(JsonEventWriter writer) => WriteObject(writer, default, named: false, _record.CtxStart, _record.CtxCount, ContextPosition);
 
     /// <summary>Writes the member <c>"name": {context}</c>; <c>{}</c> if none was given.</summary>
-    public void WriteContext(Utf8JsonWriter writer, JsonEncodedText propertyName)
+    public void WriteContext(JsonEventWriter writer, JsonEncodedText propertyName)
         => WriteObject(writer, propertyName, named: true, _record.CtxStart, _record.CtxCount, ContextPosition);
 
     /// <summary>Writes the timestamp as the next value: UTC ISO 8601 with microseconds and <c>Z</c>.</summary>
-    public void WriteTimestamp(Utf8JsonWriter writer)
+    public void WriteTimestamp(JsonEventWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        Span<byte> text = stackalloc byte[Timestamps.Length];
-        Timestamps.Format(_record.TimestampTicks, text);
-        writer.WriteStringValue(text);
+        writer.WriteTimestampValue(_record.TimestampTicks);
     }
 
     /// <summary>Writes the member <c>"name": "timestamp"</c> (UTC ISO 8601 with microseconds and <c>Z</c>).</summary>
-    public void WriteTimestamp(Utf8JsonWriter writer, JsonEncodedText propertyName)
+    public void WriteTimestamp(JsonEventWriter writer, JsonEncodedText propertyName)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        Span<byte> text = stackalloc byte[Timestamps.Length];
-        Timestamps.Format(_record.TimestampTicks, text);
-        writer.WriteString(propertyName, text);
+        writer.WriteTimestamp(propertyName, _record.TimestampTicks);
     }
 
-    private void WriteObject(Utf8JsonWriter writer, JsonEncodedText name, bool named, int start, int count, int position)
+    private void WriteObject(JsonEventWriter writer, JsonEncodedText name, bool named, int start, int count, int position)
     {
         ArgumentNullException.ThrowIfNull(writer);
         var chunk = _record.Chunk;
@@ -96,9 +92,8 @@ public readonly ref struct EventView
         }
 
         if (named)
-            writer.WriteStartObject(name);
-        else
-            writer.WriteStartObject();
+            writer.WritePropertyName(name);
+        writer.WriteStartObject();
         if (count > 0)
             PropertyJson.Write(writer, chunk!, start, count, _names, position);
         writer.WriteEndObject();

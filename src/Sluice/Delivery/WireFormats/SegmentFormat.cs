@@ -87,7 +87,7 @@ public sealed class SegmentFormat : WireFormat
     }
 
     /// <inheritdoc/>
-    public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
+    public override void WriteEvent(JsonEventWriter writer, in EventView e)
     {
         ArgumentNullException.ThrowIfNull(writer);
         bool track = e.Kind == EventKind.Track;

@@ -7,12 +7,7 @@ internal static class Timestamps
 
     public static void Format(long utcTicks, Span<byte> destination)
     {
-        var date = new DateTime(utcTicks, DateTimeKind.Utc);
-        var (year, month, day) = date;
-        long timeOfDay = utcTicks % TimeSpan.TicksPerDay;
-        int seconds = (int)(timeOfDay / TimeSpan.TicksPerSecond);
-        int micros = (int)(timeOfDay % TimeSpan.TicksPerSecond / 10);
-
+        var (year, month, day) = new DateTime(utcTicks, DateTimeKind.Utc);
         var d = destination[..Length];
         Digits4(d, 0, year);
         d[4] = (byte)'-';
@@ -20,6 +15,16 @@ internal static class Timestamps
         d[7] = (byte)'-';
         Digits2(d, 8, day);
         d[10] = (byte)'T';
+        FormatTime(utcTicks, d);
+    }
+
+    /// <summary>Writes only the time of day, <c>HH:mm:ss.ffffffZ</c>, at its place (index 11) in <paramref name="destination"/>.</summary>
+    public static void FormatTime(long utcTicks, Span<byte> destination)
+    {
+        long timeOfDay = utcTicks % TimeSpan.TicksPerDay;
+        int seconds = (int)(timeOfDay / TimeSpan.TicksPerSecond);
+        int micros = (int)(timeOfDay % TimeSpan.TicksPerSecond / 10);
+        var d = destination[..Length];
         Digits2(d, 11, seconds / 3600);
         d[13] = (byte)':';
         Digits2(d, 14, seconds / 60 % 60);

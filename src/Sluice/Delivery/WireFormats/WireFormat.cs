@@ -53,5 +53,5 @@ public abstract class WireFormat
     /// an event as oversize, before writing it, when their length alone exceeds the batch limit (a
     /// page's name is optional).
     /// </summary>
-    public abstract void WriteEvent(Utf8JsonWriter writer, in EventView e);
+    public abstract void WriteEvent(JsonEventWriter writer, in EventView e);
 }

@@ -1,5 +1,3 @@
-using System.Buffers;
-using System.Text.Json;
 using Sluice.Batching;
 using Sluice.Delivery.WireFormats;
 using Sluice.Producing;
@@ -21,8 +19,8 @@ public class WireFormatAllocationTests
             "primedata" => new PrimeDataFormat("client"),
             _ => ThriveStackFormat.Instance,
         };
-        var buffer = new ArrayBufferWriter<byte>(1 << 16);
-        using var writer = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions);
+        var buffer = new BatchBuffer(new SegmentPool(maxRetained: 4));
+        var writer = new JsonEventWriter(buffer);
         var track = new EventRecord { Kind = EventKind.Track, Id = "user-1", Name = "played", TimestampTicks = DateTime.UtcNow.Ticks, PropCount = -1, CtxCount = -1 };
         var page = new EventRecord { Kind = EventKind.Page, Id = "session-1", IdIsSession = true, Name = "Home", TimestampTicks = track.TimestampTicks, PropCount = -1, CtxCount = -1 };
 
@@ -35,15 +33,14 @@ public class WireFormatAllocationTests
         Assert.Equal(0, allocated);
     }
 
-    private static void WriteMany(WireFormat format, Utf8JsonWriter writer, ArrayBufferWriter<byte> buffer, PropertyNameCache names, ref EventRecord track, ref EventRecord page)
+    private static void WriteMany(WireFormat format, JsonEventWriter writer, BatchBuffer buffer, PropertyNameCache names, ref EventRecord track, ref EventRecord page)
     {
         for (int i = 0; i < 2_000; i++)
         {
-            buffer.ResetWrittenCount();
-            writer.Reset(buffer);
             format.WriteEvent(writer, new EventView(ref i % 2 == 0 ? ref track : ref page, i, names));
-            writer.Flush();
-            Assert.True(buffer.WrittenCount > 40);
+            writer.Release();
+            Assert.True(buffer.Length > 40);
+            buffer.Truncate(0);
         }
     }
 }

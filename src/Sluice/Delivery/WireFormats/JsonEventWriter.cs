@@ -1,0 +1,375 @@
+using System.Buffers;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text;
+using System.Text.Json;
+using Sluice.Batching;
+
+namespace Sluice.Delivery.WireFormats;
+
+/// <summary>
+/// Writes events as compact JSON straight into the open batch's body: what a <see cref="WireFormat"/>
+/// writes with. Its output is byte for byte what <see cref="Utf8JsonWriter"/> writes with the
+/// engine's options (relaxed escaping, no validation; see <c>BatchAssembler.WriterOptions</c>), at a
+/// fraction of the cost: separators are one flag, printable ASCII strings (ids, names, most values)
+/// are copied without a per-character encoder, and numbers are formatted in place. Any other string
+/// is escaped by a private <see cref="Utf8JsonWriter"/>, so escaping has one implementation.
+/// The structure is not validated: a format must write well-formed JSON (the tests check each one).
+/// </summary>
+public sealed class JsonEventWriter
+{
+    // Written verbatim inside quotes by Utf8JsonWriter with relaxed escaping: 0x20-0x7E except '"' and '\'.
+    private static readonly SearchValues<char> VerbatimChars = SearchValues.Create(
+        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
+
+    private static readonly SearchValues<byte> VerbatimBytes = SearchValues.Create(
+        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
+
+    private readonly BatchBuffer _body;
+
+    // The body block being written: bytes [_committed, _pos) are written but not yet committed to _body.
+    private byte[] _block = [];
+    private int _pos;
+    private int _committed;
+
+    // A value ended at the current level: the next member or element needs a comma first.
+    private bool _separate;
+
+    // Escapes the rare strings that are not printable ASCII (one escaping implementation: the runtime's).
+    private ArrayBufferWriter<byte>? _escaped;
+    private Utf8JsonWriter? _escaper;
+
+    // The day of the last timestamp and its "yyyy-MM-ddT" text: a day's events share it.
+    private long _day = -1;
+    private readonly byte[] _dayText = new byte[11];
+
+    internal JsonEventWriter(BatchBuffer body) => _body = body;
+
+    /// <summary>The body's length including what is written but not yet committed.</summary>
+    internal long Position => _body.Length + (_pos - _committed);
+
+    /// <summary>Before the next event: a comma if one came before, and no separator owed inside it.</summary>
+    internal void BeginEvent(bool afterAnother)
+    {
+        if (afterAnother)
+        {
+            Reserve(1)[0] = (byte)',';
+            _pos++;
+        }
+
+        _separate = false;
+    }
+
+    /// <summary>Commits what is written and lets go of the block: call before the body is changed or handed over.</summary>
+    internal void Release()
+    {
+        if (_pos > _committed)
+            _body.Advance(_pos - _committed);
+        _block = [];
+        _pos = _committed = 0;
+        _separate = false;
+    }
+
+    /// <summary>Drops what is written and not committed (the body is being abandoned).</summary>
+    internal void Discard()
+    {
+        _block = [];
+        _pos = _committed = 0;
+        _separate = false;
+    }
+
+    /// <summary>Writes <c>{</c>.</summary>
+    public void WriteStartObject() => WriteStart((byte)'{');
+
+    /// <summary>Writes <c>"name":{</c>.</summary>
+    public void WriteStartObject(JsonEncodedText propertyName)
+    {
+        WritePropertyName(propertyName);
+        WriteStart((byte)'{');
+    }
+
+    /// <summary>Writes <c>}</c>.</summary>
+    public void WriteEndObject() => WriteEnd((byte)'}');
+
+    /// <summary>Writes <c>[</c>.</summary>
+    public void WriteStartArray() => WriteStart((byte)'[');
+
+    /// <summary>Writes <c>]</c>.</summary>
+    public void WriteEndArray() => WriteEnd((byte)']');
+
+    /// <summary>Writes <c>"name":</c> from a pre-encoded name (the fast way: encode names once, in a static field).</summary>
+    public void WritePropertyName(JsonEncodedText propertyName)
+    {
+        var name = propertyName.EncodedUtf8Bytes;
+        var d = Reserve(name.Length + 4);
+        int i = 0;
+        if (_separate)
+            d[i++] = (byte)',';
+        d[i++] = (byte)'"';
+        name.CopyTo(d[i..]);
+        i += name.Length;
+        d[i++] = (byte)'"';
+        d[i++] = (byte)':';
+        _pos += i;
+        _separate = false;
+    }
+
+    /// <summary>Writes <c>"name":</c>, escaping the name as needed.</summary>
+    public void WritePropertyName(string propertyName)
+    {
+        ArgumentNullException.ThrowIfNull(propertyName);
+        WriteQuoted(propertyName);
+        Reserve(1)[0] = (byte)':';
+        _pos++;
+        _separate = false;
+    }
+
+    /// <summary>Writes <c>"name":"value"</c>, or <c>"name":null</c> for a null value.</summary>
+    public void WriteString(JsonEncodedText propertyName, string? value)
+    {
+        WritePropertyName(propertyName);
+        WriteStringValue(value);
+    }
+
+    /// <summary>Writes <c>"name":"value"</c> from a pre-encoded value.</summary>
+    public void WriteString(JsonEncodedText propertyName, JsonEncodedText value)
+    {
+        WritePropertyName(propertyName);
+        var text = value.EncodedUtf8Bytes;
+        var d = Reserve(text.Length + 2);
+        d[0] = (byte)'"';
+        text.CopyTo(d[1..]);
+        d[text.Length + 1] = (byte)'"';
+        _pos += text.Length + 2;
+        _separate = true;
+    }
+
+    /// <summary>Writes <c>"name":"value"</c> from UTF-8 text, escaping it as needed.</summary>
+    public void WriteString(JsonEncodedText propertyName, ReadOnlySpan<byte> utf8Value)
+    {
+        WritePropertyName(propertyName);
+        WriteStringValue(utf8Value);
+    }
+
+    /// <summary>Writes a string value, or <c>null</c>.</summary>
+    public void WriteStringValue(string? value)
+    {
+        if (value is null)
+        {
+            WriteNullValue();
+            return;
+        }
+
+        WriteQuoted(value);
+        _separate = true;
+    }
+
+    /// <summary>Writes a string value given as UTF-8, escaping it as needed.</summary>
+    public void WriteStringValue(ReadOnlySpan<byte> utf8Value)
+    {
+        if (utf8Value.ContainsAnyExcept(VerbatimBytes))
+        {
+            WriteEscaped(utf8Value);
+        }
+        else
+        {
+            var d = Reserve(utf8Value.Length + 3);
+            int i = Comma(d);
+            d[i++] = (byte)'"';
+            utf8Value.CopyTo(d[i..]);
+            i += utf8Value.Length;
+            d[i++] = (byte)'"';
+            _pos += i;
+        }
+
+        _separate = true;
+    }
+
+    /// <summary>Writes an integer.</summary>
+    public void WriteNumberValue(long value)
+    {
+        var d = Reserve(21);
+        int i = Comma(d);
+        value.TryFormat(d[i..], out int n, default, CultureInfo.InvariantCulture);
+        _pos += i + n;
+        _separate = true;
+    }
+
+    /// <summary>Writes an unsigned integer.</summary>
+    public void WriteNumberValue(ulong value)
+    {
+        var d = Reserve(21);
+        int i = Comma(d);
+        value.TryFormat(d[i..], out int n, default, CultureInfo.InvariantCulture);
+        _pos += i + n;
+        _separate = true;
+    }
+
+    /// <summary>Writes a finite number, shortest round-trip form (as <see cref="Utf8JsonWriter"/>).</summary>
+    /// <exception cref="ArgumentOutOfRangeException">NaN or an infinity: JSON has no such numbers.</exception>
+    public void WriteNumberValue(double value)
+    {
+        if (!double.IsFinite(value))
+            throw new ArgumentOutOfRangeException(nameof(value), value, "JSON numbers are finite.");
+        var d = Reserve(33);
+        int i = Comma(d);
+        int n = ShortDecimal.TryFormat(value, d[i..]);
+        if (n == 0)
+            value.TryFormat(d[i..], out n, default, CultureInfo.InvariantCulture);
+        _pos += i + n;
+        _separate = true;
+    }
+
+    /// <summary>Writes <c>true</c> or <c>false</c>.</summary>
+    public void WriteBooleanValue(bool value) => WriteLiteral(value ? "true"u8 : "false"u8);
+
+    /// <summary>Writes <c>null</c>.</summary>
+    public void WriteNullValue() => WriteLiteral("null"u8);
+
+    /// <summary>Writes JSON the engine has already validated (pre-serialized properties), as it is.</summary>
+    internal void WriteRawValue(ReadOnlySpan<byte> json) => WriteLiteral(json);
+
+    /// <summary>Writes <c>"name":"2024-10-20T15:51:35.059000Z"</c> (see <see cref="Timestamps"/>).</summary>
+    internal void WriteTimestamp(JsonEncodedText propertyName, long utcTicks)
+    {
+        WritePropertyName(propertyName);
+        WriteTimestampValue(utcTicks);
+    }
+
+    /// <summary>Writes the timestamp as a string value; the date part is formatted once a day.</summary>
+    internal void WriteTimestampValue(long utcTicks)
+    {
+        var d = Reserve(Timestamps.Length + 3);
+        int i = Comma(d);
+        d[i++] = (byte)'"';
+        long day = utcTicks / TimeSpan.TicksPerDay;
+        if (day != _day)
+        {
+            Timestamps.Format(utcTicks, d[i..]);
+            d.Slice(i, _dayText.Length).CopyTo(_dayText);
+            _day = day;
+        }
+        else
+        {
+            _dayText.CopyTo(d[i..]);
+            Timestamps.FormatTime(utcTicks, d.Slice(i, Timestamps.Length));
+        }
+
+        i += Timestamps.Length;
+        d[i++] = (byte)'"';
+        _pos += i;
+        _separate = true;
+    }
+
+    private void WriteStart(byte bracket)
+    {
+        var d = Reserve(2);
+        int i = Comma(d);
+        d[i++] = bracket;
+        _pos += i;
+        _separate = false;
+    }
+
+    private void WriteEnd(byte bracket)
+    {
+        Reserve(1)[0] = bracket;
+        _pos++;
+        _separate = true;
+    }
+
+    private void WriteLiteral(ReadOnlySpan<byte> literal)
+    {
+        var d = Reserve(literal.Length + 1);
+        int i = Comma(d);
+        literal.CopyTo(d[i..]);
+        _pos += i + literal.Length;
+        _separate = true;
+    }
+
+    /// <summary>Writes the separator owed, if any, at the start of <paramref name="d"/>; returns its length.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private int Comma(Span<byte> d)
+    {
+        if (!_separate)
+            return 0;
+        d[0] = (byte)',';
+        return 1;
+    }
+
+    /// <summary>A separator if owed, then <c>"text"</c>; leaves <see cref="_separate"/> to the caller.</summary>
+    private void WriteQuoted(string text)
+    {
+        if (text.AsSpan().ContainsAnyExcept(VerbatimChars))
+        {
+            WriteEscaped(text);
+            return;
+        }
+
+        var d = Reserve(text.Length + 3);
+        int i = Comma(d);
+        d[i++] = (byte)'"';
+        Ascii.FromUtf16(text, d[i..], out int n);
+        i += n;
+        d[i++] = (byte)'"';
+        _pos += i;
+    }
+
+    private void WriteEscaped(string text)
+    {
+        var escaper = Escaper();
+        escaper.WriteStringValue(text);
+        CopyEscaped(escaper);
+    }
+
+    private void WriteEscaped(ReadOnlySpan<byte> utf8)
+    {
+        var escaper = Escaper();
+        escaper.WriteStringValue(utf8);
+        CopyEscaped(escaper);
+    }
+
+    private Utf8JsonWriter Escaper()
+    {
+        _escaped ??= new ArrayBufferWriter<byte>(256);
+        return _escaper ??= new Utf8JsonWriter(_escaped, BatchAssembler.WriterOptions);
+    }
+
+    private void CopyEscaped(Utf8JsonWriter escaper)
+    {
+        escaper.Flush();
+        var text = _escaped!.WrittenSpan;
+        var d = Reserve(text.Length + 1);
+        int i = Comma(d);
+        text.CopyTo(d[i..]);
+        _pos += i + text.Length;
+        escaper.Reset();
+        if (_escaped.Capacity > 64 * 1024)
+        {
+            // A huge string was escaped: don't keep its buffer for the engine's life.
+            _escaped = null;
+            _escaper = null;
+        }
+        else
+        {
+            _escaped.ResetWrittenCount();
+        }
+    }
+
+    /// <summary>At least <paramref name="count"/> contiguous bytes at <see cref="_pos"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Span<byte> Reserve(int count)
+    {
+        if (_block.Length - _pos < count)
+            NextBlock(count);
+        return _block.AsSpan(_pos);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void NextBlock(int count)
+    {
+        if (_pos > _committed)
+            _body.Advance(_pos - _committed);
+        _block = _body.GetBlock(count, out _pos);
+        _committed = _pos;
+    }
+}
