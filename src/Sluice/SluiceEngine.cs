@@ -166,29 +166,15 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         {
             try
             {
-                int sinceControl = 0;
-                while (ring.TryDequeue(out var record))
+                // Serialize in synchronous stretches; between them, hand sealed batches over and, since
+                // under sustained load the ring never empties, look at flush and linger requests.
+                while (true)
                 {
-                    if (_abort.IsCancellationRequested)
-                    {
-                        Interlocked.Increment(ref _counters.LostAtShutdown);
-                        _assembler.RecycleRetired(in record);
-                        continue;
-                    }
-
-                    _assembler.Add(ref record);
-                    if (!_lingerArmed && _assembler.TakeOpenedFlag())
-                        ArmLinger(_options.FlushInterval);
+                    int drained = Drain(max: 1024);
                     if (_assembler.HasSealed)
                         await HandOffSealedAsync().ConfigureAwait(false);
-
-                    // Under sustained load the ring never empties: look at flush and linger requests now and then.
-                    if (++sinceControl == 1024)
-                    {
-                        sinceControl = 0;
-                        if (Volatile.Read(ref _lingerDue) != 0 || !_flushRequests.IsEmpty)
-                            break;
-                    }
+                    if (drained == 0 || Volatile.Read(ref _lingerDue) != 0 || !_flushRequests.IsEmpty)
+                        break;
                 }
 
                 await ServiceControlAsync().ConfigureAwait(false);
@@ -213,6 +199,60 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         await HandOffSealedAsync().ConfigureAwait(false);
         _delivery.Complete();
         await ServiceControlAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Serializes up to <paramref name="max"/> queued records, stopping early when the ring looks
+    /// empty or a batch was sealed (so it is handed over at once); returns how many were read.
+    /// Records are read in their slots, without a copy, unless drop-oldest writers may evict them.
+    /// </summary>
+    private int Drain(int max)
+    {
+        var ring = _ring;
+        int read = 0;
+        while (read < max)
+        {
+            if (ring.EvictingWriters)
+            {
+                if (!ring.TryDequeue(out var copy))
+                    break;
+                Serialize(ref copy);
+            }
+            else
+            {
+                ref var record = ref ring.PeekHead(out bool available);
+                if (!available)
+                    break;
+                try
+                {
+                    Serialize(ref record);
+                }
+                finally
+                {
+                    ring.ReleaseHead();
+                }
+            }
+
+            read++;
+            if (_assembler.HasSealed)
+                break;
+        }
+
+        return read;
+    }
+
+    private void Serialize(ref EventRecord record)
+    {
+        if (_abort.IsCancellationRequested)
+        {
+            Interlocked.Increment(ref _counters.LostAtShutdown);
+            _assembler.RecycleRetired(in record);
+            return;
+        }
+
+        _assembler.Add(ref record);
+        if (!_lingerArmed && _assembler.TakeOpenedFlag())
+            ArmLinger(_options.FlushInterval);
     }
 
     private async ValueTask HandOffSealedAsync()

@@ -106,24 +106,47 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
         }
     }
 
+    /// <summary>Writers may evict the oldest item: the reader must copy items out (<see cref="TryDequeue"/>), not read them in place.</summary>
+    public bool EvictingWriters => _evictingWriters;
+
+    /// <summary>
+    /// Reader, when writers never evict: the oldest published item, in its slot (no copy), or
+    /// <paramref name="available"/> false. The slot stays the reader's until <see cref="ReleaseHead"/>.
+    /// </summary>
+    public ref T PeekHead(out bool available)
+    {
+        Debug.Assert(!_evictingWriters, "Only the reader moves the head.");
+        long pos = Volatile.Read(ref _head.Value);
+        ref Slot slot = ref _slots[pos & _mask];
+        available = Volatile.Read(ref slot.Sequence) == pos + 1;
+        return ref slot.Item;
+    }
+
+    /// <summary>Reader: frees the slot <see cref="PeekHead"/> returned, for a writer one lap later.</summary>
+    public void ReleaseHead()
+    {
+        long pos = Volatile.Read(ref _head.Value);
+        Volatile.Write(ref _slots[pos & _mask].Sequence, pos + _mask + 1);
+        Volatile.Write(ref _head.Value, pos + 1);
+        if (Volatile.Read(ref _writersWaiting) != 0 && (pos % _wakeWritersEvery) == 0)
+            _space.Set();
+    }
+
     public bool TryDequeue(out T item)
     {
         long pos = Volatile.Read(ref _head.Value);
         if (!_evictingWriters)
         {
             // The reader alone moves the head: plain stores, no interlocked operation.
-            ref Slot only = ref _slots[pos & _mask];
-            if (Volatile.Read(ref only.Sequence) != pos + 1)
+            ref T head = ref PeekHead(out bool available);
+            if (!available)
             {
                 item = default!;
                 return false;
             }
 
-            item = only.Item;
-            Volatile.Write(ref only.Sequence, pos + _mask + 1);
-            Volatile.Write(ref _head.Value, pos + 1);
-            if (Volatile.Read(ref _writersWaiting) != 0 && (pos % _wakeWritersEvery) == 0)
-                _space.Set();
+            item = head;
+            ReleaseHead();
             return true;
         }
 

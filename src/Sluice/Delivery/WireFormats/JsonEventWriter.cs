@@ -39,9 +39,9 @@ public sealed class JsonEventWriter
     private ArrayBufferWriter<byte>? _escaped;
     private Utf8JsonWriter? _escaper;
 
-    // The day of the last timestamp and its "yyyy-MM-ddT" text: a day's events share it.
-    private long _day = -1;
-    private readonly byte[] _dayText = new byte[11];
+    // The second of the last timestamp and its "yyyy-MM-ddTHH:mm:ss." text: a second's events share it.
+    private long _second = -1;
+    private readonly byte[] _secondText = new byte[Timestamps.SecondLength];
 
     internal JsonEventWriter(BatchBuffer body) => _body = body;
 
@@ -127,8 +127,28 @@ public sealed class JsonEventWriter
     /// <summary>Writes <c>"name":"value"</c>, or <c>"name":null</c> for a null value.</summary>
     public void WriteString(JsonEncodedText propertyName, string? value)
     {
-        WritePropertyName(propertyName);
-        WriteStringValue(value);
+        if (value is null || value.AsSpan().ContainsAnyExcept(VerbatimChars))
+        {
+            WritePropertyName(propertyName);
+            WriteStringValue(value);
+            return;
+        }
+
+        // The common case in one piece: "name":"ascii value".
+        var name = propertyName.EncodedUtf8Bytes;
+        var d = Reserve(name.Length + value.Length + 6);
+        int i = Comma(d);
+        d[i++] = (byte)'"';
+        name.CopyTo(d[i..]);
+        i += name.Length;
+        d[i++] = (byte)'"';
+        d[i++] = (byte)':';
+        d[i++] = (byte)'"';
+        Ascii.FromUtf16(value, d[i..], out int n);
+        i += n;
+        d[i++] = (byte)'"';
+        _pos += i;
+        _separate = true;
     }
 
     /// <summary>Writes <c>"name":"value"</c> from a pre-encoded value.</summary>
@@ -236,23 +256,24 @@ public sealed class JsonEventWriter
         WriteTimestampValue(utcTicks);
     }
 
-    /// <summary>Writes the timestamp as a string value; the date part is formatted once a day.</summary>
+    /// <summary>Writes the timestamp as a string value; all but the microseconds are formatted once a second.</summary>
     internal void WriteTimestampValue(long utcTicks)
     {
         var d = Reserve(Timestamps.Length + 3);
         int i = Comma(d);
         d[i++] = (byte)'"';
-        long day = utcTicks / TimeSpan.TicksPerDay;
-        if (day != _day)
+        var text = d.Slice(i, Timestamps.Length);
+        long second = utcTicks / TimeSpan.TicksPerSecond;
+        if (second != _second)
         {
-            Timestamps.Format(utcTicks, d[i..]);
-            d.Slice(i, _dayText.Length).CopyTo(_dayText);
-            _day = day;
+            Timestamps.Format(utcTicks, text);
+            text[..Timestamps.SecondLength].CopyTo(_secondText);
+            _second = second;
         }
         else
         {
-            _dayText.CopyTo(d[i..]);
-            Timestamps.FormatTime(utcTicks, d.Slice(i, Timestamps.Length));
+            _secondText.CopyTo(text);
+            Timestamps.FormatMicroseconds(utcTicks, text);
         }
 
         i += Timestamps.Length;

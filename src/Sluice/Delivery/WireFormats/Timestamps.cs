@@ -5,6 +5,9 @@ internal static class Timestamps
 {
     public const int Length = 27;
 
+    /// <summary>The length of the part that is the same for a whole second, <c>yyyy-MM-ddTHH:mm:ss.</c>.</summary>
+    public const int SecondLength = 20;
+
     public static void Format(long utcTicks, Span<byte> destination)
     {
         var (year, month, day) = new DateTime(utcTicks, DateTimeKind.Utc);
@@ -15,22 +18,22 @@ internal static class Timestamps
         d[7] = (byte)'-';
         Digits2(d, 8, day);
         d[10] = (byte)'T';
-        FormatTime(utcTicks, d);
-    }
-
-    /// <summary>Writes only the time of day, <c>HH:mm:ss.ffffffZ</c>, at its place (index 11) in <paramref name="destination"/>.</summary>
-    public static void FormatTime(long utcTicks, Span<byte> destination)
-    {
         long timeOfDay = utcTicks % TimeSpan.TicksPerDay;
         int seconds = (int)(timeOfDay / TimeSpan.TicksPerSecond);
-        int micros = (int)(timeOfDay % TimeSpan.TicksPerSecond / 10);
-        var d = destination[..Length];
         Digits2(d, 11, seconds / 3600);
         d[13] = (byte)':';
         Digits2(d, 14, seconds / 60 % 60);
         d[16] = (byte)':';
         Digits2(d, 17, seconds % 60);
         d[19] = (byte)'.';
+        FormatMicroseconds(utcTicks, d);
+    }
+
+    /// <summary>Writes only what changes within a second, <c>ffffffZ</c>, at its place in <paramref name="destination"/>.</summary>
+    public static void FormatMicroseconds(long utcTicks, Span<byte> destination)
+    {
+        int micros = (int)(utcTicks % TimeSpan.TicksPerSecond / 10);
+        var d = destination[..Length];
         Digits2(d, 20, micros / 10000);
         Digits2(d, 22, micros / 100 % 100);
         Digits2(d, 24, micros % 100);

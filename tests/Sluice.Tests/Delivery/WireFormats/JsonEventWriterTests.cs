@@ -65,6 +65,28 @@ public class JsonEventWriterTests
     }
 
     [Fact]
+    public void Timestamps_are_right_whether_their_second_was_the_last_ones_or_not()
+    {
+        // Runs of events in one second, jumps forward and back (a caller's own timestamps), a day's edge.
+        var start = new DateTime(2026, 11, 22, 23, 59, 58, DateTimeKind.Utc).Ticks;
+        var ticks = from steps in Gen.ListOf(Gen.Frequency((6, Gen.Choose(0, 2_000).Select(t => (long)t * 1_000)), (1, Gen.Choose(-30_000, 30_000).Select(t => (long)t * 1_000_000))))
+                    select steps.Aggregate(new List<long>(), (list, step) => { list.Add((list.Count == 0 ? start : list[^1]) + step); return list; });
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(300), Prop.ForAll(Arb.From(ticks), list =>
+        {
+            var body = new BatchBuffer(new SegmentPool(maxRetained: 1));
+            var w = new JsonEventWriter(body);
+            w.WriteStartArray();
+            foreach (long t in list)
+                w.WriteTimestampValue(t);
+            w.WriteEndArray();
+            w.Release();
+            var written = JsonSerializer.Deserialize<string[]>(body.Detach(out _).ToArray())!;
+            var expected = list.Select(t => new DateTime(t, DateTimeKind.Utc).ToString("yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture));
+            Assert.Equal(expected, written);
+        }));
+    }
+
+    [Fact]
     public void Non_finite_doubles_are_refused_naming_the_value()
     {
         var writer = new JsonEventWriter(new BatchBuffer(new SegmentPool(maxRetained: 1)));
