@@ -18,8 +18,11 @@ internal static class ProcessAllocation
 
     public static void Stop((long Process, long Thread) start, long operations, string key)
     {
-        Process.Add((double)(GC.GetTotalAllocatedBytes(precise: true) - start.Process) / operations);
-        Thread.Add((double)(GC.GetAllocatedBytesForCurrentThread() - start.Thread) / operations);
+        // Both counters first: recording a sample may allocate (a list growing) on this very thread.
+        long thread = GC.GetAllocatedBytesForCurrentThread() - start.Thread;
+        long process = GC.GetTotalAllocatedBytes(precise: true) - start.Process;
+        Process.Add((double)process / operations);
+        Thread.Add((double)thread / operations);
         s_key = key;
     }
 

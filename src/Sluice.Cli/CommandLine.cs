@@ -6,7 +6,9 @@ internal static class CommandLine
     public const string Usage = """
         Usage:
           sluice demo [--events N] [--out DIR]
-              Runs N synthetic events (mixed track and page) through the engine into files.
+              Runs N synthetic events (mixed track and page) through the engine into files, then
+              measures the hot path on this machine: the benchmarks' end-to-end figure (standard
+              events, a transport that returns at once) next to the single-thread ceiling.
           sluice send --input FILE.ndjson|- [--format thrivestack|segment|primedata]
                       [--endpoint URL [--gzip] CREDENTIALS] [--out DIR] [--timeout SECONDS]
               Delivers one ThriveStack-shaped event per line (a page may add "name"); bad lines are

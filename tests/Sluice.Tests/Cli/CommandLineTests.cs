@@ -83,6 +83,23 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Demo_reports_the_end_to_end_figure_next_to_the_ceiling_with_the_allocation()
+    {
+        var stdout = new StringWriter();
+        int exit = await CommandLine.RunAsync(["demo", "--events", "2000", "--out", _dir], TextReader.Null, stdout, new StringWriter());
+
+        Assert.Equal(0, exit);
+        var line = Assert.Single(stdout.ToString().Split('\n'), l => l.Contains("end to end", StringComparison.Ordinal) && l.Contains("ceiling", StringComparison.Ordinal));
+        var figures = System.Text.RegularExpressions.Regex.Match(line, @"end to end ([\d,]+) events/s, ([\d.]+) B allocated per event .*ceiling ([\d,]+) events/s; ratio ([\d.]+)");
+        Assert.True(figures.Success, line);
+        double endToEnd = double.Parse(figures.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        double ceiling = double.Parse(figures.Groups[3].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(endToEnd > 0 && ceiling > 0, line);
+        double ratio = double.Parse(figures.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(Math.Abs((endToEnd / ceiling) - ratio), 0, 0.006); // the printed ratio is the printed figures' (up to rounding)
+    }
+
+    [Fact]
     public async Task An_unknown_command_prints_the_usage_and_exits_2()
     {
         var stderr = new StringWriter();
