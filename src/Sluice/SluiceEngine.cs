@@ -76,6 +76,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <summary>A snapshot of the accounting; see <see cref="SluiceCounters"/> for how the numbers add up.</summary>
     public SluiceCounters GetCounters() => _counters.Snapshot(_ring.TotalEnqueued);
 
+    /// <summary>Whether the serializer is parked on an empty queue (for tests).</summary>
+    internal bool SerializerParked => _ring.ReaderParked;
+
     /// <summary>
     /// Completes when every event accepted before this call has been handed to the transport and its
     /// send has finished (whatever the outcome). Safe to call concurrently with producers, other

@@ -4,16 +4,21 @@ namespace Sluice.Buffering;
 
 /// <summary>
 /// The one reusable wake-up of the single reader: parking costs no allocation, and waking is a
-/// single interlocked exchange that only the first waker wins.
+/// single interlocked exchange that only the first waker wins. The reader resumes on the thread
+/// pool, never inline on a producer; the signal queues itself as the work item, so a wake-up
+/// allocates nothing either (a continuation queued by the runtime would cost an object per wake-up).
 /// </summary>
-internal sealed class ReaderSignal : IValueTaskSource<bool>
+internal sealed class ReaderSignal : IValueTaskSource<bool>, IThreadPoolWorkItem
 {
-    // Mutable struct! Don't make this readonly. Continuations run on the pool, never inline on a producer.
-    private ManualResetValueTaskSourceCore<bool> _core = new() { RunContinuationsAsynchronously = true };
+    // Mutable struct! Don't make this readonly. Completed from Execute, on a pool thread: the continuation runs there.
+    private ManualResetValueTaskSourceCore<bool> _core;
 
     // 1 while the reader is parked. Set by the reader, cleared by whoever wins the exchange
     // (a waker, or the reader cancelling its own park).
     private int _parked;
+
+    /// <summary>Whether the reader is parked (for tests).</summary>
+    public bool IsParked => Volatile.Read(ref _parked) != 0;
 
     /// <summary>Reader: arms the signal. Full fence, so a later readiness check cannot be reordered before it.</summary>
     public void Arm()
@@ -31,8 +36,11 @@ internal sealed class ReaderSignal : IValueTaskSource<bool>
     public void WakeIfParked()
     {
         if (Volatile.Read(ref _parked) != 0 && Interlocked.Exchange(ref _parked, 0) == 1)
-            _core.SetResult(true);
+            ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
     }
+
+    /// <summary>On a pool thread: completes the park, running the reader's continuation here.</summary>
+    void IThreadPoolWorkItem.Execute() => _core.SetResult(true);
 
     public bool GetResult(short token) => _core.GetResult(token);
 

@@ -64,6 +64,9 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
 
     public bool IsClosed => Volatile.Read(ref _tail.Value) < 0;
 
+    /// <summary>Whether the reader is parked, waiting for a write (for tests).</summary>
+    public bool ReaderParked => _readerSignal.IsParked;
+
     /// <summary>Closed and every ticket handed out has been read.</summary>
     public bool IsDrained => IsClosed && TotalDequeued == TotalEnqueued;
 

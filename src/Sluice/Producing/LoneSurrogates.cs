@@ -3,7 +3,7 @@ namespace Sluice.Producing;
 /// <summary>
 /// Unpaired UTF-16 surrogates written as JSON escapes (<c>"\ud800"</c> alone). Such a string is valid
 /// JSON grammar but not Unicode text: many receivers refuse it (System.Text.Json cannot read it as
-/// a string). Sluice writes what it is given as .NET strings through <c>Utf8JsonWriter</c>, which
+/// a string). Sluice escapes what it is given as .NET strings with <c>Utf8JsonWriter</c>, which
 /// replaces a lone surrogate with U+FFFD; escapes in pre-serialized JSON get the same treatment here,
 /// in place, since <c>\ufffd</c> has the same length.
 /// </summary>

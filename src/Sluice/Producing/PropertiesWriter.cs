@@ -13,7 +13,7 @@ namespace Sluice.Producing;
 /// <c>WriteStartObject(key)</c>/<c>WriteStartArray(key)</c>, and write array elements with the
 /// <c>…Value</c> methods. Misuse (a null key, NaN, unbalanced nesting, nesting deeper than
 /// <see cref="MaxDepth"/>) throws <see cref="ArgumentException"/> naming the field.
-/// <para>What is written as given: strings (keys too) are escaped by <c>Utf8JsonWriter</c>, so control
+/// <para>What is written as given: strings (keys too) are escaped as <c>Utf8JsonWriter</c> escapes them, so control
 /// characters become <c>\n</c>, <c>\u0001</c>…, and a lone UTF-16 surrogate becomes U+FFFD
 /// (<c>\uFFFD</c>). Keys are not checked for duplicates (that would cost every event a set lookup):
 /// a key written twice is sent twice, and most receivers keep the last. A value too long for a batch

@@ -41,4 +41,40 @@ public class AllocationTests
         Assert.Equal(0, allocated);
         Assert.Equal(70_000, engine.GetCounters().Delivered);
     }
+
+    [Fact]
+    public async Task Waking_the_parked_serializer_allocates_nothing_on_the_calling_thread()
+    {
+        var transport = new GateTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions(), transport);
+        long allocated = -1;
+        var rounds = new List<long>();
+
+        // One thread throughout (a thread's first call creates its producer state).
+        var producer = new Thread(() =>
+        {
+            // Warm-up as above: the arena pool ends up holding what a full queue needed.
+            for (long i = 0; i < 40_000; i++)
+                StandardEvent.Track(engine, i);
+            transport.Open();
+            allocated = 0;
+            for (int round = 0; round < 20; round++)
+            {
+                // Each round's first Track finds the serializer parked, so it is the one that wakes it.
+                engine.FlushAsync().GetAwaiter().GetResult();
+                Assert.True(SpinWait.SpinUntil(() => engine.SerializerParked, TimeSpan.FromSeconds(10)), "the serializer parks on the empty queue");
+                long before = GC.GetAllocatedBytesForCurrentThread();
+                StandardEvent.Track(engine, round);
+                long delta = GC.GetAllocatedBytesForCurrentThread() - before;
+                allocated += delta;
+                rounds.Add(delta);
+            }
+        });
+        producer.Start();
+        producer.Join();
+
+        Assert.True(allocated == 0, string.Join(",", rounds));
+        await engine.FlushAsync();
+        Assert.Equal(40_020, engine.GetCounters().Delivered);
+    }
 }
