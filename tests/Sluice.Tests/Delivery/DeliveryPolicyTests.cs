@@ -251,6 +251,9 @@ public class DeliveryPolicyTests
 
         var shutdown = h.Engine.ShutdownAsync();
         await Eventually.True(() => h.Clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the deadline timer");
+
+        // Shutdown sealed the page's batch: its endpoint is not paused, so it goes out before the deadline.
+        await Eventually.True(() => h.Engine.GetCounters().Delivered == 1, "the page delivered");
         h.Clock.Advance(TimeSpan.FromSeconds(5));
         var result = await shutdown;
 
