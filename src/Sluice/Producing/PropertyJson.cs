@@ -19,11 +19,19 @@ internal static class PropertyJson
         {
             ref readonly PropertyEntry e = ref entries[i];
 
-            // Three ways to name a value: none (an array element or a closing bracket), a cached pre-encoded name, the caller's string.
+            // Three ways to name a value: none (an array element or a closing bracket), a cached encoded member, the caller's string.
             if (e.Key is { } key)
             {
-                if (names.TryGet(key, position + i, out JsonEncodedText name))
-                    w.WritePropertyName(name);
+                var member = names.TryGet(key, position + i);
+                if (member is not null && e.Tag == EntryTag.String)
+                {
+                    // The most common property, in one piece.
+                    w.WriteMemberString(member, e.Text!);
+                    continue;
+                }
+
+                if (member is not null)
+                    w.WriteMemberName(member);
                 else
                     w.WritePropertyName(key);
             }

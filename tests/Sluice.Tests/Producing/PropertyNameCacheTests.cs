@@ -68,10 +68,18 @@ public class PropertyNameCacheTests
     {
         var cache = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
         string name = "feature";
-        Assert.False(cache.TryGet(name, 0, out _));
-        Assert.True(cache.TryGet(name, 0, out var encoded));
-        Assert.Equal("feature"u8.ToArray(), encoded.EncodedUtf8Bytes.ToArray());
-        Assert.True(cache.TryGet(name, 5, out _)); // found by hash at another position
+        Assert.Null(cache.TryGet(name, 0));
+        Assert.Equal(",\"feature\":"u8.ToArray(), cache.TryGet(name, 0));
+        Assert.NotNull(cache.TryGet(name, 5)); // found by hash at another position
+    }
+
+    [Fact]
+    public void A_cached_name_is_the_escaped_member_with_its_comma()
+    {
+        var cache = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+        string name = "a\"b\\c\u0001é";
+        cache.TryGet(name, 3);
+        Assert.Equal(",\"a\\\"b\\\\c\\u0001é\":", Encoding.UTF8.GetString(cache.TryGet(name, 3)!));
     }
 
     [Fact]
@@ -80,7 +88,7 @@ public class PropertyNameCacheTests
         var cache = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
         string name = new('n', 65);
         for (int i = 0; i < 3; i++)
-            Assert.False(cache.TryGet(name, 0, out _));
+            Assert.Null(cache.TryGet(name, 0));
     }
 
     private static string Plain(List<(string Key, object Value)> members)

@@ -1,7 +1,7 @@
 using System.Buffers;
+using System.Buffers.Binary;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Text;
 using System.Text.Json;
 using Sluice.Batching;
 
@@ -18,12 +18,14 @@ namespace Sluice.Delivery.WireFormats;
 /// </summary>
 public sealed class JsonEventWriter
 {
-    // Written verbatim inside quotes by Utf8JsonWriter with relaxed escaping: 0x20-0x7E except '"' and '\'.
-    private static readonly SearchValues<char> VerbatimChars = SearchValues.Create(
-        " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~");
-
+    // Written verbatim inside quotes by Utf8JsonWriter with relaxed escaping: 0x20-0x7E except '"' and '\' (see VerbatimAscii).
     private static readonly SearchValues<byte> VerbatimBytes = SearchValues.Create(
         " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
+
+    // The literals' bytes as little-endian words: written with one store instead of a copy.
+    private const uint True = 't' | ('r' << 8) | ('u' << 16) | ('e' << 24);
+    private const uint Fals = 'f' | ('a' << 8) | ('l' << 16) | ('s' << 24);
+    private const uint Null = 'n' | ('u' << 8) | ('l' << 16) | ('l' << 24);
 
     private readonly BatchBuffer _body;
 
@@ -39,9 +41,12 @@ public sealed class JsonEventWriter
     private ArrayBufferWriter<byte>? _escaped;
     private Utf8JsonWriter? _escaper;
 
-    // The second of the last timestamp and its "yyyy-MM-ddTHH:mm:ss." text: a second's events share it.
+    // The second of the last timestamp and its "yyyy-MM-ddTHH:mm:ss." text (20 bytes, kept as three
+    // words so copying it is three stores): a second's events share it.
     private long _second = -1;
-    private readonly byte[] _secondText = new byte[Timestamps.SecondLength];
+    private ulong _secondText0;
+    private ulong _secondText8;
+    private uint _secondText16;
 
     internal JsonEventWriter(BatchBuffer body) => _body = body;
 
@@ -127,28 +132,60 @@ public sealed class JsonEventWriter
     /// <summary>Writes <c>"name":"value"</c>, or <c>"name":null</c> for a null value.</summary>
     public void WriteString(JsonEncodedText propertyName, string? value)
     {
-        if (value is null || value.AsSpan().ContainsAnyExcept(VerbatimChars))
+        if (value is not null)
         {
-            WritePropertyName(propertyName);
-            WriteStringValue(value);
+            // The common case in one piece: "name":"ascii value".
+            var name = propertyName.EncodedUtf8Bytes;
+            var d = Reserve(name.Length + value.Length + 6);
+            int i = Comma(d);
+            d[i++] = (byte)'"';
+            name.CopyTo(d[i..]);
+            i += name.Length;
+            d[i++] = (byte)'"';
+            d[i++] = (byte)':';
+            d[i++] = (byte)'"';
+            if (VerbatimAscii.TryNarrow(value, d[i..]))
+            {
+                i += value.Length;
+                d[i++] = (byte)'"';
+                _pos += i;
+                _separate = true;
+                return;
+            }
+        }
+
+        WritePropertyName(propertyName);
+        WriteStringValue(value);
+    }
+
+    /// <summary>Writes a member name given as <c>,"name":</c> (encoded, with the comma it may need): one copy.</summary>
+    internal void WriteMemberName(byte[] commaNameColon)
+    {
+        var member = commaNameColon.AsSpan(_separate ? 0 : 1);
+        member.CopyTo(Reserve(member.Length));
+        _pos += member.Length;
+        _separate = false;
+    }
+
+    /// <summary>Writes <c>"name":"value"</c> with the name as for <see cref="WriteMemberName"/>: the serializer's most common property.</summary>
+    internal void WriteMemberString(byte[] commaNameColon, string value)
+    {
+        var member = commaNameColon.AsSpan(_separate ? 0 : 1);
+        var d = Reserve(member.Length + value.Length + 2);
+        member.CopyTo(d);
+        int i = member.Length;
+        d[i++] = (byte)'"';
+        if (VerbatimAscii.TryNarrow(value, d[i..]))
+        {
+            i += value.Length;
+            d[i++] = (byte)'"';
+            _pos += i;
+            _separate = true;
             return;
         }
 
-        // The common case in one piece: "name":"ascii value".
-        var name = propertyName.EncodedUtf8Bytes;
-        var d = Reserve(name.Length + value.Length + 6);
-        int i = Comma(d);
-        d[i++] = (byte)'"';
-        name.CopyTo(d[i..]);
-        i += name.Length;
-        d[i++] = (byte)'"';
-        d[i++] = (byte)':';
-        d[i++] = (byte)'"';
-        Ascii.FromUtf16(value, d[i..], out int n);
-        i += n;
-        d[i++] = (byte)'"';
-        _pos += i;
-        _separate = true;
+        WriteMemberName(commaNameColon);
+        WriteStringValue(value);
     }
 
     /// <summary>Writes <c>"name":"value"</c> from a pre-encoded value.</summary>
@@ -210,8 +247,7 @@ public sealed class JsonEventWriter
     {
         var d = Reserve(21);
         int i = Comma(d);
-        value.TryFormat(d[i..], out int n, default, CultureInfo.InvariantCulture);
-        _pos += i + n;
+        _pos += i + DecimalDigits.Write(value, d[i..]);
         _separate = true;
     }
 
@@ -220,8 +256,7 @@ public sealed class JsonEventWriter
     {
         var d = Reserve(21);
         int i = Comma(d);
-        value.TryFormat(d[i..], out int n, default, CultureInfo.InvariantCulture);
-        _pos += i + n;
+        _pos += i + DecimalDigits.Write(value, d[i..]);
         _separate = true;
     }
 
@@ -241,13 +276,45 @@ public sealed class JsonEventWriter
     }
 
     /// <summary>Writes <c>true</c> or <c>false</c>.</summary>
-    public void WriteBooleanValue(bool value) => WriteLiteral(value ? "true"u8 : "false"u8);
+    public void WriteBooleanValue(bool value)
+    {
+        var d = Reserve(6);
+        int i = Comma(d);
+        if (value)
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(d[i..], True);
+            i += 4;
+        }
+        else
+        {
+            BinaryPrimitives.WriteUInt32LittleEndian(d[i..], Fals);
+            d[i + 4] = (byte)'e';
+            i += 5;
+        }
+
+        _pos += i;
+        _separate = true;
+    }
 
     /// <summary>Writes <c>null</c>.</summary>
-    public void WriteNullValue() => WriteLiteral("null"u8);
+    public void WriteNullValue()
+    {
+        var d = Reserve(5);
+        int i = Comma(d);
+        BinaryPrimitives.WriteUInt32LittleEndian(d[i..], Null);
+        _pos += i + 4;
+        _separate = true;
+    }
 
     /// <summary>Writes JSON the engine has already validated (pre-serialized properties), as it is.</summary>
-    internal void WriteRawValue(ReadOnlySpan<byte> json) => WriteLiteral(json);
+    internal void WriteRawValue(ReadOnlySpan<byte> json)
+    {
+        var d = Reserve(json.Length + 1);
+        int i = Comma(d);
+        json.CopyTo(d[i..]);
+        _pos += i + json.Length;
+        _separate = true;
+    }
 
     /// <summary>Writes <c>"name":"2024-10-20T15:51:35.059000Z"</c> (see <see cref="Timestamps"/>).</summary>
     internal void WriteTimestamp(JsonEncodedText propertyName, long utcTicks)
@@ -267,12 +334,16 @@ public sealed class JsonEventWriter
         if (second != _second)
         {
             Timestamps.Format(utcTicks, text);
-            text[..Timestamps.SecondLength].CopyTo(_secondText);
+            _secondText0 = BinaryPrimitives.ReadUInt64LittleEndian(text);
+            _secondText8 = BinaryPrimitives.ReadUInt64LittleEndian(text[8..]);
+            _secondText16 = BinaryPrimitives.ReadUInt32LittleEndian(text[16..]);
             _second = second;
         }
         else
         {
-            _secondText.CopyTo(text);
+            BinaryPrimitives.WriteUInt64LittleEndian(text, _secondText0);
+            BinaryPrimitives.WriteUInt64LittleEndian(text[8..], _secondText8);
+            BinaryPrimitives.WriteUInt32LittleEndian(text[16..], _secondText16);
             Timestamps.FormatMicroseconds(utcTicks, text);
         }
 
@@ -298,15 +369,6 @@ public sealed class JsonEventWriter
         _separate = true;
     }
 
-    private void WriteLiteral(ReadOnlySpan<byte> literal)
-    {
-        var d = Reserve(literal.Length + 1);
-        int i = Comma(d);
-        literal.CopyTo(d[i..]);
-        _pos += i + literal.Length;
-        _separate = true;
-    }
-
     /// <summary>Writes the separator owed, if any, at the start of <paramref name="d"/>; returns its length.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private int Comma(Span<byte> d)
@@ -320,17 +382,16 @@ public sealed class JsonEventWriter
     /// <summary>A separator if owed, then <c>"text"</c>; leaves <see cref="_separate"/> to the caller.</summary>
     private void WriteQuoted(string text)
     {
-        if (text.AsSpan().ContainsAnyExcept(VerbatimChars))
+        var d = Reserve(text.Length + 3);
+        int i = Comma(d);
+        d[i++] = (byte)'"';
+        if (!VerbatimAscii.TryNarrow(text, d[i..]))
         {
             WriteEscaped(text);
             return;
         }
 
-        var d = Reserve(text.Length + 3);
-        int i = Comma(d);
-        d[i++] = (byte)'"';
-        Ascii.FromUtf16(text, d[i..], out int n);
-        i += n;
+        i += text.Length;
         d[i++] = (byte)'"';
         _pos += i;
     }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace Sluice.Delivery.WireFormats;
 
 /// <summary>
@@ -48,25 +46,20 @@ internal static class ShortDecimal
         int i = 0;
         if (negative)
             d[i++] = (byte)'-';
+        ulong all = (ulong)digits;
         if (decimals == 0)
-        {
-            digits.TryFormat(d[i..], out int n, default, CultureInfo.InvariantCulture);
-            return i + n;
-        }
+            return i + DecimalDigits.Write(all, d[i..]);
 
-        // Integer part (0 if the number is below 1), the point, then exactly `decimals` digits.
-        long scale = (long)Scales[decimals];
-        long whole = digits / scale;
-        long fraction = digits % scale;
-        whole.TryFormat(d[i..], out int w, default, CultureInfo.InvariantCulture);
-        i += w;
+        // Integer part (0 if the number is below 1), the point, then exactly `decimals` digits; constant divisors.
+        var (whole, fraction) = decimals switch
+        {
+            1 => (all / 10, all % 10),
+            2 => (all / 100, all % 100),
+            _ => (all / 1000, all % 1000),
+        };
+        i += DecimalDigits.Write(whole, d[i..]);
         d[i++] = (byte)'.';
-        for (int p = decimals - 1; p >= 0; p--)
-        {
-            d[i + p] = (byte)('0' + (fraction % 10));
-            fraction /= 10;
-        }
-
+        DecimalDigits.WriteFixed(fraction, d.Slice(i, decimals));
         return i + decimals;
     }
 }

@@ -12,19 +12,19 @@ internal static class Timestamps
     {
         var (year, month, day) = new DateTime(utcTicks, DateTimeKind.Utc);
         var d = destination[..Length];
-        Digits4(d, 0, year);
+        DecimalDigits.WriteFixed((ulong)year, d[..4]);
         d[4] = (byte)'-';
-        Digits2(d, 5, month);
+        DecimalDigits.WritePair(d, 5, month);
         d[7] = (byte)'-';
-        Digits2(d, 8, day);
+        DecimalDigits.WritePair(d, 8, day);
         d[10] = (byte)'T';
         long timeOfDay = utcTicks % TimeSpan.TicksPerDay;
         int seconds = (int)(timeOfDay / TimeSpan.TicksPerSecond);
-        Digits2(d, 11, seconds / 3600);
+        DecimalDigits.WritePair(d, 11, seconds / 3600);
         d[13] = (byte)':';
-        Digits2(d, 14, seconds / 60 % 60);
+        DecimalDigits.WritePair(d, 14, seconds / 60 % 60);
         d[16] = (byte)':';
-        Digits2(d, 17, seconds % 60);
+        DecimalDigits.WritePair(d, 17, seconds % 60);
         d[19] = (byte)'.';
         FormatMicroseconds(utcTicks, d);
     }
@@ -32,23 +32,8 @@ internal static class Timestamps
     /// <summary>Writes only what changes within a second, <c>ffffffZ</c>, at its place in <paramref name="destination"/>.</summary>
     public static void FormatMicroseconds(long utcTicks, Span<byte> destination)
     {
-        int micros = (int)(utcTicks % TimeSpan.TicksPerSecond / 10);
         var d = destination[..Length];
-        Digits2(d, 20, micros / 10000);
-        Digits2(d, 22, micros / 100 % 100);
-        Digits2(d, 24, micros % 100);
+        DecimalDigits.WriteFixed((ulong)(utcTicks % TimeSpan.TicksPerSecond / 10), d.Slice(SecondLength, 6));
         d[26] = (byte)'Z';
-    }
-
-    private static void Digits2(Span<byte> d, int at, int value)
-    {
-        d[at] = (byte)('0' + (value / 10));
-        d[at + 1] = (byte)('0' + (value % 10));
-    }
-
-    private static void Digits4(Span<byte> d, int at, int value)
-    {
-        Digits2(d, at, value / 100);
-        Digits2(d, at + 2, value % 100);
     }
 }
