@@ -12,13 +12,14 @@ namespace Sluice.Delivery.WireFormats;
 /// writes with. Its output is byte for byte what <see cref="Utf8JsonWriter"/> writes with the
 /// engine's options (relaxed escaping, no validation; see <c>BatchAssembler.WriterOptions</c>), at a
 /// fraction of the cost: separators are one flag, printable ASCII strings (ids, names, most values)
-/// are copied without a per-character encoder, and numbers are formatted in place. Any other string
+/// are checked and narrowed in one vectorized pass (<see cref="VerbatimAscii"/>), and numbers are
+/// formatted in place (<see cref="DecimalDigits"/>, <see cref="ShortDecimal"/>). Any other string
 /// is escaped by a private <see cref="Utf8JsonWriter"/>, so escaping has one implementation.
 /// The structure is not validated: a format must write well-formed JSON (the tests check each one).
 /// </summary>
 public sealed class JsonEventWriter
 {
-    // Written verbatim inside quotes by Utf8JsonWriter with relaxed escaping: 0x20-0x7E except '"' and '\' (see VerbatimAscii).
+    // UTF-8 values written verbatim inside quotes (the set VerbatimAscii checks strings against).
     private static readonly SearchValues<byte> VerbatimBytes = SearchValues.Create(
         " !#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[]^_`abcdefghijklmnopqrstuvwxyz{|}~"u8);
 
