@@ -7,11 +7,12 @@ namespace Sluice.Producing;
 /// <summary>
 /// Property names already encoded as JSON members (<c>,"name":</c>), found by the caller's string
 /// reference. Analytics events repeat a few keys, usually string literals, so most names are written
-/// with one copy instead of being transcoded and escape-checked for every event. Two levels: by position (the name the entry
-/// at this position of a properties object had last time: one reference comparison, which is what
-/// events of a fixed shape hit), then by identity hash. A name is encoded (its one allocation) only
-/// on its second sighting in a row in its hash slot, so a stream of ever-new keys never allocates.
-/// Used only by the serializer thread; one per partition, since each endpoint tends to see one shape.
+/// with one copy instead of being transcoded and escape-checked for every event. Two levels: by
+/// position (the name the entry at this position of a properties object had last time: one reference
+/// comparison, which is what events of a fixed shape hit), then by identity hash. A name is encoded
+/// (its only allocations) on its second sighting in a row in its hash slot, so a stream of ever-new
+/// keys never allocates. Used only by the serializer thread; one per partition, since each endpoint
+/// tends to see one shape.
 /// </summary>
 internal sealed class PropertyNameCache(JavaScriptEncoder encoder)
 {
