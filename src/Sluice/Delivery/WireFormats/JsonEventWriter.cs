@@ -145,11 +145,8 @@ public sealed class JsonEventWriter
             d[i++] = (byte)'"';
             d[i++] = (byte)':';
             d[i++] = (byte)'"';
-            if (VerbatimAscii.TryNarrow(value, d[i..]))
+            if (TryCloseVerbatim(d, i, value))
             {
-                i += value.Length;
-                d[i++] = (byte)'"';
-                _pos += i;
                 _separate = true;
                 return;
             }
@@ -176,11 +173,8 @@ public sealed class JsonEventWriter
         member.CopyTo(d);
         int i = member.Length;
         d[i++] = (byte)'"';
-        if (VerbatimAscii.TryNarrow(value, d[i..]))
+        if (TryCloseVerbatim(d, i, value))
         {
-            i += value.Length;
-            d[i++] = (byte)'"';
-            _pos += i;
             _separate = true;
             return;
         }
@@ -386,15 +380,22 @@ public sealed class JsonEventWriter
         var d = Reserve(text.Length + 3);
         int i = Comma(d);
         d[i++] = (byte)'"';
-        if (!VerbatimAscii.TryNarrow(text, d[i..]))
-        {
+        if (!TryCloseVerbatim(d, i, text))
             WriteEscaped(text);
-            return;
-        }
+    }
 
+    /// <summary>
+    /// After an opening quote at <c>d[i - 1]</c>: writes <paramref name="text"/> and the closing quote and
+    /// commits everything up to them, if the text needs no escaping; otherwise commits nothing.
+    /// </summary>
+    private bool TryCloseVerbatim(Span<byte> d, int i, string text)
+    {
+        if (!VerbatimAscii.TryNarrow(text, d[i..]))
+            return false;
         i += text.Length;
         d[i++] = (byte)'"';
         _pos += i;
+        return true;
     }
 
     private void WriteEscaped(string text)
