@@ -51,9 +51,21 @@ internal sealed class SampleSet
     public double SteadyMean() => Steady().Average();
 
     /// <summary>Median of the second half: robust to a noisy machine.</summary>
-    public double SteadyMedian()
+    public double SteadyMedian() => MedianOf(Steady());
+
+    /// <summary>The <paramref name="q"/> quantile of the second half (nearest rank).</summary>
+    public double SteadyQuantile(double q)
     {
         var sorted = Steady().Order().ToList();
+        return sorted[(int)Math.Min(sorted.Count - 1, Math.Floor(q * sorted.Count))];
+    }
+
+    /// <summary>Median of every value so far.</summary>
+    public double Median() => MedianOf(_values);
+
+    private static double MedianOf(IEnumerable<double> values)
+    {
+        var sorted = values.Order().ToList();
         return sorted.Count % 2 == 1 ? sorted[sorted.Count / 2] : (sorted[(sorted.Count / 2) - 1] + sorted[sorted.Count / 2]) / 2;
     }
 
