@@ -39,4 +39,19 @@ internal struct EventRecord
     public readonly string? SessionId => IdIsSession ? Id : null;
 
     public readonly int CtxStart => PropStart + Math.Max(PropCount, 0);
+
+    /// <summary>Copies every field: faster than a struct assignment (see <see cref="Buffering.RingChannel{T}"/>).</summary>
+    public readonly void CopyTo(ref EventRecord destination)
+    {
+        destination.Id = Id;
+        destination.Name = Name;
+        destination.Chunk = Chunk;
+        destination.TimestampTicks = TimestampTicks;
+        destination.MinBytes = MinBytes;
+        destination.PropStart = PropStart;
+        destination.PropCount = PropCount;
+        destination.CtxCount = CtxCount;
+        destination.Kind = Kind;
+        destination.IdIsSession = IdIsSession;
+    }
 }
