@@ -14,11 +14,10 @@ namespace Sluice.Benchmarks;
 /// time (its cost per event does not depend on the count). On this 2-vCPU VM on a shared host,
 /// that noise comes in spells of stolen or slowed milliseconds, and it does not slow every workload
 /// alike: the single-threaded ceiling, pure computation, slows by up to 2.5x, a Track call (a clock
-/// read and stores) by much less. So a
-/// ratio also depends on how busy the host was. Besides the median of all pairs, the ratio of the
-/// two sides' fast quartiles (each side's 25th percentile time: a quiet host) is saved to show it.
-/// (Quartiles taken per side: picking the pairs whose reference was fastest would also pick the
-/// reference's lucky draws.)</para>
+/// read and stores) by much less. So a ratio also depends on how busy the host was. Besides the
+/// median of all pairs, the ratio of the two sides' fast quartiles (each side's 25th percentile
+/// time: a quiet host) is saved to show it. (Quartiles taken per side: picking the pairs whose
+/// reference was fastest would also pick the reference's lucky draws.)</para>
 /// </summary>
 public class InterleavedBenchmark
 {
@@ -188,13 +187,12 @@ public class InterleavedBenchmark
     /// <summary>Keeps reference ÷ subject time (a speed ratio), or subject ÷ reference (a cost ratio), and both sides per operation.</summary>
     private void Keep(double reference, double subject, string method, bool subjectOverReference = false)
     {
-        double ratio = subjectOverReference ? subject / reference : reference / subject;
-        _ratios.Add(ratio);
+        double Ratio(double r, double s) => subjectOverReference ? s / r : r / s;
+        _ratios.Add(Ratio(reference, subject));
         _references.Add(reference);
         _subjects.Add(subject);
         ResultStore.Save(KeyOf(method), _ratios.SteadyMedian());
-        double quietReference = _references.SteadyQuantile(0.25), quietSubject = _subjects.SteadyQuantile(0.25);
-        ResultStore.Save(KeyOf(method, ".quiet"), subjectOverReference ? quietSubject / quietReference : quietReference / quietSubject);
+        ResultStore.Save(KeyOf(method, ".quiet"), Ratio(_references.SteadyQuantile(0.25), _subjects.SteadyQuantile(0.25)));
         ResultStore.Save(KeyOf(method, ".reference"), _references.SteadyMedian());
         ResultStore.Save(KeyOf(method, ".subject"), _subjects.SteadyMedian());
     }

@@ -136,7 +136,7 @@ internal sealed class RatioTable
 
     private sealed record Row(string Name, string Target, string Floor, string Separate, string Paired, string Quiet, bool? MeetsTarget, bool? AboveFloor);
 
-    /// <summary>An interleaved ratio: the median of all pairs, and of the pairs on a quiet host.</summary>
+    /// <summary>An interleaved ratio: the median of all pairs, and the ratio of the two sides' fast quartiles (a quiet host).</summary>
     private sealed record Pairs(double Median, double Quiet);
 
     private sealed class Lookup(IReadOnlyList<Summary> summaries)
