@@ -195,7 +195,7 @@ public sealed partial class SluiceEngine
         }
 
         if (status == EnqueueStatus.Closed && state is not null)
-            state.Chunk = null; // the thread may outlive the engine: don't let its cached state pin a chunk
+            state.Drop();
 
         return Refuse(status == EnqueueStatus.Closed ? EnqueueResult.ShuttingDown : EnqueueResult.QueueFull);
     }

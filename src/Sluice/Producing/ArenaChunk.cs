@@ -27,9 +27,9 @@ internal sealed class ArenaChunk
     /// <summary>False for one-off chunks sized for a single huge event: those are left to the GC.</summary>
     public bool Pooled { get; }
 
-    // Written only by the owning producer thread.
+    // Entries written, for the clearing at recycling. Set by the producer when it retires the chunk,
+    // not per event (see ProducerState), before any record that leads the serializer to recycle it.
     public int EntryCount;
-    public int ByteCount;
 
     // The chunk its producer used before this one, still to be recycled. Set by the producer before
     // any record pointing into this chunk is published; taken (and cleared) by the serializer at the
@@ -41,7 +41,6 @@ internal sealed class ArenaChunk
         // Drop references to callers' strings so a pooled chunk keeps nothing alive.
         Array.Clear(Entries, 0, EntryCount);
         EntryCount = 0;
-        ByteCount = 0;
         Retired = null;
     }
 }

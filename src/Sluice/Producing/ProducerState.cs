@@ -26,27 +26,31 @@ internal sealed class ProducerState(object owner, ArenaPool pool, int maxEventBy
     public int EventByteStart;
     public int BytePos;
 
+    // How much of Chunk published records use. Kept here, not in the chunk, until the chunk is retired:
+    // the serializer reads the chunk object for every record, and a write to it per event would pull
+    // that cache line back and forth between the two cores on every call.
+    private int _committedEntries;
+    private int _committedBytes;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void BeginEvent()
     {
-        if (Chunk is null)
-        {
-            EventStart = Pos = EventByteStart = BytePos = 0;
-            return;
-        }
-
-        EventStart = Pos = Chunk.EntryCount;
-        EventByteStart = BytePos = Chunk.ByteCount;
+        EventStart = Pos = _committedEntries;
+        EventByteStart = BytePos = _committedBytes;
     }
 
     /// <summary>The event was enqueued: its entries are now the serializer's to read.</summary>
     public void CommitEvent()
     {
-        if (Chunk is not null)
-        {
-            Chunk.EntryCount = Pos;
-            Chunk.ByteCount = BytePos;
-        }
+        _committedEntries = Pos;
+        _committedBytes = BytePos;
+    }
+
+    /// <summary>Forgets the chunk (the engine closed): a thread may outlive the engine, and must not pin it.</summary>
+    public void Drop()
+    {
+        Chunk = null;
+        _committedEntries = _committedBytes = 0;
     }
 
     /// <summary>
@@ -74,7 +78,9 @@ internal sealed class ProducerState(object owner, ArenaPool pool, int maxEventBy
             if (usedBytes > 0)
                 RebaseRaw(fresh.Entries.AsSpan(0, usedEntries), EventByteStart);
 
-            if (old.EntryCount > 0 || old.ByteCount > 0)
+            // What the serializer's recycling clears: every entry written, the moved event's included.
+            old.EntryCount = EventStart + usedEntries;
+            if (_committedEntries > 0 || _committedBytes > 0)
             {
                 // Published records point into it: the serializer recycles it once past them.
                 fresh.Retired = old;
@@ -89,6 +95,7 @@ internal sealed class ProducerState(object owner, ArenaPool pool, int maxEventBy
         }
 
         Chunk = fresh;
+        _committedEntries = _committedBytes = 0;
         EventStart = 0;
         Pos = usedEntries;
         EventByteStart = 0;
