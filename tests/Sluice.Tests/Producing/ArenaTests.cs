@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Sluice.Delivery.Transports;
 using Sluice.Diagnostics;
 using Sluice.Producing;
@@ -58,6 +59,48 @@ public class ArenaTests
         Assert.Equal(counters.Accepted, counters.Delivered + counters.Evicted);
         Assert.True(mode == FullMode.DropNewest ? counters.RefusedQueueFull > 0 : counters.Evicted > 0, "The queue overflowed.");
     }
+
+    [Fact]
+    public async Task A_recycled_chunk_keeps_none_of_the_callers_strings_alive()
+    {
+        // 8 strings per event: the first 256 events fill the first chunk exactly, the next ones retire it.
+        const int PerEvent = 8, Events = (ArenaChunk.DefaultEntries / PerEvent) + 50;
+        await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+        var strings = TrackFreshStrings(engine, Events, PerEvent);
+        await engine.FlushAsync();
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+
+        // The serializer recycled the first chunk once it read the first record in the next; the pool
+        // holds it, cleared. (The producer's current chunk still holds the last events' strings.)
+        int firstChunk = ArenaChunk.DefaultEntries / PerEvent;
+        var alive = Enumerable.Range(0, firstChunk * PerEvent).Where(k => strings[k].IsAlive).ToList();
+        Assert.True(alive.Count == 0, $"{alive.Count} strings of recycled entries are still reachable, the first at entry {alive.FirstOrDefault()}.");
+        Assert.Contains(strings[^1..], s => s.IsAlive); // the check can see a live string
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference[] TrackFreshStrings(SluiceEngine engine, int events, int perEvent)
+    {
+        var strings = new string[events * perEvent];
+        for (int k = 0; k < strings.Length; k++)
+            strings[k] = $"value {k}";
+        for (int i = 0; i < events; i++)
+        {
+            var result = engine.Track("u", "e", (strings, i * perEvent, perEvent), static (ref PropertiesWriter w, (string[] All, int First, int Count) s) =>
+            {
+                for (int k = 0; k < s.Count; k++)
+                    w.WriteString(PropertyKeys[k], s.All[s.First + k]);
+            });
+            Assert.Equal(EnqueueResult.Accepted, result);
+        }
+
+        return strings.Select(s => new WeakReference(s)).ToArray();
+    }
+
+    private static readonly string[] PropertyKeys = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
     [Fact]
     public async Task A_page_given_an_empty_user_id_and_a_session_is_sent_with_the_session()
