@@ -79,7 +79,7 @@ internal sealed class RatioTable
     public string ToMarkdown()
     {
         var sb = new StringBuilder();
-        sb.AppendLine("| Ratio | Target | CI floor | Separate runs (medians) | Interleaved pairs (median) | Pairs on a quiet host | Target met |");
+        sb.AppendLine("| Ratio | Target | CI floor | Separate runs (medians) | Interleaved pairs (median) | Sides' fast quartiles (a quiet host) | Target met |");
         sb.AppendLine("| --- | --- | --- | --- | --- | --- | --- |");
         foreach (var r in _rows)
         {
