@@ -8,6 +8,27 @@ namespace Sluice.Tests;
 /// <summary>Linger, full queues, shutdown deadlines, failing transports: each counted, none thrown.</summary>
 public class EngineLifecycleTests
 {
+    [Theory]
+    [InlineData(65_536)]
+    [InlineData(8)] // a queue smaller than the serializer's usual distance behind the callers
+    public async Task The_last_events_of_a_burst_are_serialized_without_a_flush(int capacity)
+    {
+        // While callers are fast, the serializer reads a few records behind them; when they stop, it
+        // must not wait for records that never come. (The linger timer is the manual clock's, so only
+        // the serializer itself can get these events processed.)
+        var clock = new ManualTimeProvider();
+        await using var engine = new SluiceEngine(new SluiceOptions { TimeProvider = clock, QueueCapacity = capacity }, new InMemoryTransport());
+        long accepted = 0;
+        for (int i = 0; i < 5_003; i++)
+        {
+            if (engine.Track("u", "e", timestamp: DateTimeOffset.UnixEpoch) == EnqueueResult.Accepted)
+                accepted++;
+        }
+
+        await Eventually.True(() => engine.Processed == accepted, $"all {accepted} accepted events serialized");
+        Assert.True(accepted >= Math.Min(capacity, 5_003));
+    }
+
     [Fact]
     public async Task A_partial_batch_is_sealed_exactly_when_its_first_event_has_waited_FlushInterval()
     {

@@ -140,6 +140,13 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
         return ref slot.Item;
     }
 
+    /// <summary>Reader: whether the item <paramref name="ahead"/> places past the head is published.</summary>
+    public bool IsPublishedAhead(int ahead)
+    {
+        long pos = Volatile.Read(ref _head.Value) + ahead;
+        return Volatile.Read(ref _slots[pos & _mask].Sequence) == pos + 1;
+    }
+
     /// <summary>Reader: frees the slot <see cref="PeekHead"/> returned, for a writer one lap later.</summary>
     public void ReleaseHead()
     {

@@ -68,6 +68,23 @@ public class RingChannelTests
     }
 
     [Fact]
+    public void IsPublishedAhead_counts_from_the_head_and_only_published_items()
+    {
+        var ring = new RingChannel<int>(8, evictingWriters: false);
+        Assert.False(ring.IsPublishedAhead(0));
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(i));
+        Assert.True(ring.IsPublishedAhead(0));
+        Assert.True(ring.IsPublishedAhead(2));
+        Assert.False(ring.IsPublishedAhead(3));
+        Assert.False(ring.IsPublishedAhead(8 + 2)); // one lap on: the same slot, an older ticket
+
+        Assert.True(ring.TryDequeue(out _));
+        Assert.True(ring.IsPublishedAhead(1));
+        Assert.False(ring.IsPublishedAhead(2));
+    }
+
+    [Fact]
     public void Without_evicting_writers_a_full_ring_refuses_and_frees_slots_as_read()
     {
         var ring = new RingChannel<int>(4, evictingWriters: false);
