@@ -47,8 +47,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     private readonly ITimer _lingerTimer;
     private bool _lingerArmed;
 
-    // Set when the serializer parked (callers slow enough for it to park gain nothing from the
-    // distance, and must not wait for it) or a wait timed out; cleared when it finds the ring empty.
+    // Set when the serializer parked (callers slow enough to let it park gain nothing from the
+    // distance, and their records must not wait for it) or a wait timed out; cleared when it finds
+    // the ring empty.
     private bool _readAtHeels;
 
     // Set by the linger timer, cleared by the consumer.
