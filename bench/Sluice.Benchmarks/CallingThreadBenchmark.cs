@@ -1,7 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using Sluice.Batching;
 using Sluice.Cli.Performance;
-using Sluice.Delivery;
 
 namespace Sluice.Benchmarks;
 
@@ -22,7 +20,7 @@ public class CallingThreadBenchmark
     private readonly byte[][] _json = new byte[StandardEvent.Variants][];
     private readonly Dictionary<string, object?> _context = StandardEvent.ContextDictionary();
     private readonly byte[] _contextJson = StandardEvent.ContextJson();
-    private readonly HeldTransport _transport = new();
+    private readonly NullTransport _transport = new();
     private SluiceEngine _engine = null!;
     private long _next;
 
@@ -125,30 +123,5 @@ public class CallingThreadBenchmark
             engine.TrackJson(StandardEvent.UserId(i), StandardEvent.Name, _json[i & (StandardEvent.Variants - 1)], _contextJson);
         ProcessAllocation.Stop(allocation, Calls, nameof(CallingThreadBenchmark) + "." + nameof(Json));
         _next += Calls;
-    }
-
-    /// <summary>Returns at once, like <see cref="NullTransport"/>, unless held: then sends wait for the release.</summary>
-    private sealed class HeldTransport : IBatchTransport
-    {
-        private TaskCompletionSource _released = NewReleased();
-
-        public void Hold() => _released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-
-        public void Release() => _released.TrySetResult();
-
-        public async ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
-        {
-            var released = _released.Task;
-            if (!released.IsCompleted)
-                await released.ConfigureAwait(false);
-            return SendResult.Delivered;
-        }
-
-        private static TaskCompletionSource NewReleased()
-        {
-            var released = new TaskCompletionSource();
-            released.SetResult();
-            return released;
-        }
     }
 }
