@@ -16,8 +16,8 @@ public sealed partial class SluiceEngine
     private readonly ThreadLocal<ProducerState> _producers;
     private readonly object _identity = new();
 
-    // The system clock is read directly (no virtual call, no DateTimeOffset): the clock read is the
-    // largest single cost of a Track call. Any other TimeProvider is honoured as given.
+    // The system clock is read through the cycle counter (WallClock; no virtual call, no DateTimeOffset):
+    // the clock read is the largest single cost of a Track call. Any other TimeProvider is honoured as given.
     private readonly bool _systemClock;
 
     /// <summary>Tracks a user action. Properties and context are given as dictionaries (copied at the call).</summary>
@@ -226,7 +226,7 @@ public sealed partial class SluiceEngine
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long NowTicks() => _systemClock ? DateTime.UtcNow.Ticks : _time.GetUtcNow().UtcTicks;
+    private long NowTicks() => _systemClock ? WallClock.UtcNowTicks() : _time.GetUtcNow().UtcTicks;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ProducerState GetProducerState()
