@@ -47,10 +47,14 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     private readonly ITimer _lingerTimer;
     private bool _lingerArmed;
 
-    // Set when the serializer parked (callers slow enough to let it park gain nothing from the
-    // distance, and their records must not wait for it) or a wait timed out; cleared when it finds
-    // the ring empty.
-    private bool _readAtHeels;
+    // Records the serializer may still read at the callers' heels, without waiting for the distance:
+    // the next _readBehind after it parked (the caller that woke it may be alone) or after a wait timed
+    // out (the callers slowed down or stopped), so that what they wrote does not wait; zero once the
+    // ring is empty. Bounded, not "until the ring is empty": a serializer at the heels of a burst
+    // pulls each fresh line away from the caller, and a caller slowed by that (or by code not yet
+    // optimized, at start-up) never got ahead again, paying 4-10 times as much per Track until the
+    // burst ended.
+    private int _heelReads;
 
     // Set by the linger timer, cleared by the consumer.
     private int _lingerDue;
@@ -242,7 +246,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
                 ref var record = ref ring.PeekHead(out bool available);
                 if (!available)
                 {
-                    _readAtHeels = false;
+                    _heelReads = 0;
                     break;
                 }
 
@@ -271,14 +275,18 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// </summary>
     private void KeepReadDistance(RingChannel<EventRecord> ring)
     {
-        if (_readAtHeels)
+        if (_heelReads > 0)
+        {
+            _heelReads--;
             return;
+        }
+
         long deadline = Stopwatch.GetTimestamp() + ReadBehindWait;
         while (!ring.IsPublishedAhead(_readBehind))
         {
             if (Stopwatch.GetTimestamp() > deadline)
             {
-                _readAtHeels = true; // the callers slowed down or stopped: the rest must not wait
+                _heelReads = _readBehind; // the callers slowed down or stopped: what they wrote must not wait
                 return;
             }
 
@@ -286,11 +294,12 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         }
     }
 
-    /// <summary>Waits for records; a serializer that parked reads at the callers' heels until the ring is empty.</summary>
+    /// <summary>Waits for records; a serializer that parked reads its first few at the callers' heels.</summary>
     private ValueTask<bool> WaitToReadAsync()
     {
         var wait = _ring.WaitToReadAsync();
-        _readAtHeels |= !wait.IsCompleted;
+        if (!wait.IsCompleted)
+            _heelReads = Math.Max(_heelReads, _readBehind);
         return wait;
     }
 
