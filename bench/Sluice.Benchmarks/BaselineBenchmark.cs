@@ -19,10 +19,18 @@ public class BaselineBenchmark
     private ConventionalPipeline _pipeline = null!;
 
     [GlobalSetup(Target = nameof(Standard))]
-    public void SetupStandard() => _pipeline = new ConventionalPipeline(EventShape.Standard);
+    public void SetupStandard()
+    {
+        _pipeline = new ConventionalPipeline(EventShape.Standard);
+        SteadyState.WarmUp(nameof(BaselineBenchmark), () => _pipeline.Run(EndToEndBenchmark.StandardEvents));
+    }
 
     [GlobalSetup(Target = nameof(Large))]
-    public void SetupLarge() => _pipeline = new ConventionalPipeline(EventShape.Large);
+    public void SetupLarge()
+    {
+        _pipeline = new ConventionalPipeline(EventShape.Large);
+        SteadyState.WarmUp(nameof(BaselineBenchmark), () => _pipeline.Run(EndToEndBenchmark.LargeEvents));
+    }
 
     [GlobalCleanup]
     public void Cleanup()

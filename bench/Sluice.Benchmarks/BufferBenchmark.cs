@@ -19,13 +19,19 @@ public class BufferBenchmark
     public int Writers { get; set; }
 
     [GlobalSetup(Target = nameof(LockFreeRing))]
-    public void SetupRing() => _run = ChannelContention.Ring(Writers, Items);
+    public void SetupRing() => Start(ChannelContention.Ring(Writers, Items));
 
     [GlobalSetup(Target = nameof(BoundedChannel))]
-    public void SetupBounded() => _run = ChannelContention.Bounded(Writers, Items);
+    public void SetupBounded() => Start(ChannelContention.Bounded(Writers, Items));
 
     [GlobalSetup(Target = nameof(UnboundedChannel))]
-    public void SetupUnbounded() => _run = ChannelContention.Unbounded(Writers, Items);
+    public void SetupUnbounded() => Start(ChannelContention.Unbounded(Writers, Items));
+
+    private void Start(ChannelContention run)
+    {
+        _run = run;
+        SteadyState.WarmUp(nameof(BufferBenchmark), () => run.Run());
+    }
 
     [GlobalCleanup]
     public void Cleanup() => _run.Dispose();

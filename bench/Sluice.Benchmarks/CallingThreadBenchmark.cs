@@ -43,28 +43,38 @@ public class CallingThreadBenchmark
     /// to cover the largest backlog the consumer has fallen behind by, and a burst's backlog varies
     /// with the host (a slow spell on the consumer's vCPU made a measured burst allocate a chunk now
     /// and then). So one burst first runs with delivery held, the whole burst queued: the pool then
-    /// covers any burst, since the queue is drained between them. Then bursts run until ten in a row
-    /// allocate nothing on the calling thread (at most a hundred), which also lets the JIT settle.
+    /// covers any burst, since the queue is drained between them. Then bursts run until the JIT is
+    /// done with them (BenchmarkDotNet's warm-up of one invocation per iteration is far too short for
+    /// that) and until ten in a row allocate nothing on the calling thread (at most a hundred).
     /// </summary>
     private void WarmToWorkingSet()
     {
         _transport.Hold();
-        for (long i = _next; i < _next + Calls; i++)
-            StandardEvent.Track(_engine, i);
-        _next += Calls;
+        Burst();
         _transport.Release();
         Drain();
+
+        SteadyState.WarmUp(nameof(CallingThreadBenchmark), () =>
+        {
+            Burst();
+            Drain();
+        });
 
         int quiet = 0;
         for (int burst = 0; burst < 100 && quiet < 10; burst++)
         {
             long before = GC.GetAllocatedBytesForCurrentThread();
-            for (long i = _next; i < _next + Calls; i++)
-                StandardEvent.Track(_engine, i);
+            Burst();
             quiet = GC.GetAllocatedBytesForCurrentThread() == before ? quiet + 1 : 0;
-            _next += Calls;
             Drain();
         }
+    }
+
+    private void Burst()
+    {
+        for (long i = _next; i < _next + Calls; i++)
+            StandardEvent.Track(_engine, i);
+        _next += Calls;
     }
 
     // Drained before and after every iteration: BenchmarkDotNet may run an extra invocation (to

@@ -16,10 +16,18 @@ public class CeilingBenchmark
     private long _next;
 
     [GlobalSetup(Target = nameof(Standard))]
-    public void SetupStandard() => _ceiling = new Ceiling(EventShape.Standard);
+    public void SetupStandard()
+    {
+        _ceiling = new Ceiling(EventShape.Standard);
+        SteadyState.WarmUp(nameof(CeilingBenchmark), Standard);
+    }
 
     [GlobalSetup(Target = nameof(Large))]
-    public void SetupLarge() => _ceiling = new Ceiling(EventShape.Large);
+    public void SetupLarge()
+    {
+        _ceiling = new Ceiling(EventShape.Large);
+        SteadyState.WarmUp(nameof(CeilingBenchmark), Large);
+    }
 
     [GlobalCleanup]
     public void Cleanup() => _ceiling.Dispose();

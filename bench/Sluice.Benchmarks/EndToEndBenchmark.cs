@@ -22,18 +22,27 @@ public class EndToEndBenchmark
     private DiscardingServer? _receiver;
     private HttpTransport? _http;
 
-    [GlobalSetup(Targets = [nameof(Standard), nameof(StandardDictionary)])]
-    public void SetupStandard() => _run = new EndToEndRun(EventShape.Standard);
+    [GlobalSetup(Target = nameof(Standard))]
+    public void SetupStandard() => Start(new EndToEndRun(EventShape.Standard), run => run.Run(StandardEvents));
+
+    [GlobalSetup(Target = nameof(StandardDictionary))]
+    public void SetupDictionary() => Start(new EndToEndRun(EventShape.Standard), run => run.RunDictionaries(StandardEvents));
 
     [GlobalSetup(Target = nameof(Large))]
-    public void SetupLarge() => _run = new EndToEndRun(EventShape.Large);
+    public void SetupLarge() => Start(new EndToEndRun(EventShape.Large), run => run.Run(LargeEvents));
 
     [GlobalSetup(Target = nameof(StandardHttp))]
     public void SetupHttp()
     {
         _receiver = DiscardingServer.StartAsync().GetAwaiter().GetResult();
         _http = new HttpTransport(new HttpTransportOptions { BaseAddress = _receiver.BaseAddress });
-        _run = new EndToEndRun(EventShape.Standard, _http);
+        Start(new EndToEndRun(EventShape.Standard, _http), run => run.Run(StandardEvents));
+    }
+
+    private void Start(EndToEndRun run, Action<EndToEndRun> round)
+    {
+        _run = run;
+        SteadyState.WarmUp(nameof(EndToEndBenchmark), () => round(run));
     }
 
     [GlobalCleanup]

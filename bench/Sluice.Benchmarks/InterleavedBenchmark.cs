@@ -44,6 +44,7 @@ public class InterleavedBenchmark
     {
         _ceiling = new Ceiling(EventShape.Standard);
         _endToEnd = new EndToEndRun(EventShape.Standard);
+        WarmUp(EndToEndVsCeiling);
     }
 
     [GlobalSetup(Target = nameof(CallingThreadVsCeiling))]
@@ -51,6 +52,7 @@ public class InterleavedBenchmark
     {
         _ceiling = new Ceiling(EventShape.Standard);
         _engine = new SluiceEngine(new SluiceOptions { Name = "calling-thread" }, new NullTransport());
+        WarmUp(CallingThreadVsCeiling);
     }
 
     [GlobalSetup(Target = nameof(EndToEndVsBaseline))]
@@ -58,6 +60,7 @@ public class InterleavedBenchmark
     {
         _endToEnd = new EndToEndRun(EventShape.Standard);
         _baseline = new ConventionalPipeline(EventShape.Standard);
+        WarmUp(EndToEndVsBaseline);
     }
 
     [GlobalSetup(Target = nameof(RingVsBoundedChannel))]
@@ -65,6 +68,7 @@ public class InterleavedBenchmark
     {
         _ring = ChannelContention.Ring(writers: 2, BufferBenchmark.Items);
         _channel = ChannelContention.Bounded(writers: 2, BufferBenchmark.Items);
+        WarmUp(RingVsBoundedChannel);
     }
 
     [GlobalSetup(Target = nameof(RingVsUnboundedChannel))]
@@ -72,6 +76,16 @@ public class InterleavedBenchmark
     {
         _ring = ChannelContention.Ring(writers: 2, BufferBenchmark.Items);
         _channel = ChannelContention.Unbounded(writers: 2, BufferBenchmark.Items);
+        WarmUp(RingVsUnboundedChannel);
+    }
+
+    /// <summary>Runs the pairs until the JIT is done with them, then forgets those samples.</summary>
+    private void WarmUp(Action pair)
+    {
+        SteadyState.WarmUp(nameof(InterleavedBenchmark), pair);
+        _ratios.Clear();
+        _references.Clear();
+        _subjects.Clear();
     }
 
     [GlobalCleanup]

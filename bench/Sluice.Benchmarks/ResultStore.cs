@@ -47,6 +47,8 @@ internal sealed class SampleSet
 
     public bool IsEmpty => _values.Count == 0;
 
+    public void Clear() => _values.Clear();
+
     /// <summary>Mean of the second half: amortised, spikes included.</summary>
     public double SteadyMean() => Steady().Average();
 
