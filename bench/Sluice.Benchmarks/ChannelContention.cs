@@ -8,8 +8,9 @@ namespace Sluice.Benchmarks;
 /// The buffer scenario's harness: dedicated writer threads (started once) race to write the engine's
 /// own record into one channel while a single reader drains it the way the engine's consumer does
 /// (drain, then wait asynchronously). Each channel is driven through its own API in its own loop,
-/// so the JIT specialises every loop for one channel type: Sluice's ring as the engine calls it
-/// (<see cref="RingChannel{T}.TryEnqueue"/>), the BCL channels through their writers and readers.
+/// so the JIT specialises every loop for one channel type: Sluice's ring as the engine uses it
+/// (<see cref="RingChannel{T}.TryEnqueue"/>; the reader reads in place, keeping the engine's
+/// distance behind fast writers), the BCL channels through their writers and readers.
 /// </summary>
 internal abstract class ChannelContention : IDisposable
 {
@@ -36,7 +37,8 @@ internal abstract class ChannelContention : IDisposable
         }
     }
 
-    public static ChannelContention Ring(int writers, int items) => new RingContention(new RingChannel<EventRecord>(items, evictingWriters: false), writers, items);
+    public static ChannelContention Ring(int writers, int items)
+        => new RingContention(new RingChannel<EventRecord>(items, evictingWriters: false, RingChannel<EventRecord>.ReadBehindFor(items)), writers, items);
 
     public static ChannelContention Bounded(int writers, int items) => new BclContention(Channel.CreateBounded<EventRecord>(
         new BoundedChannelOptions(items) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }), writers, items);
@@ -122,9 +124,13 @@ internal abstract class ChannelContention : IDisposable
             long read = 0, check = 0;
             while (read < expected)
             {
-                while (ring.TryDequeue(out var item))
+                while (true)
                 {
+                    ref var item = ref ring.PeekHead(out bool available);
+                    if (!available)
+                        break;
                     check += item.MinBytes;
+                    ring.ReleaseHead();
                     read++;
                 }
 

@@ -31,30 +31,10 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     // Written by any thread (FlushAsync), drained by the consumer.
     private readonly ConcurrentQueue<FlushRequest> _flushRequests = new();
 
-    // How far (in records) the serializer stays behind fast callers, and how long it waits for them
-    // to get that far ahead. Reading a record right after it is written makes the two cores trade
-    // its cache lines (ring slot, arena entries) while the caller is still writing next to them:
-    // that made a pre-serialized-JSON Track, whose events the serializer keeps up with, a quarter
-    // slower. 16 records are well past the lines the caller is writing; 20 µs covers 16 calls of
-    // the slowest API, and bounds what the last records of a burst wait. (Not in drop-oldest mode,
-    // where records are copied out of the ring at once.) A small queue keeps a quarter of its
-    // capacity as the distance (none below 4).
-    private static readonly long ReadBehindWait = Stopwatch.Frequency / 50_000;
-    private readonly int _readBehind;
-
     // Used only by the consumer.
     private readonly List<FlushRequest> _pendingFlushes = [];
     private readonly ITimer _lingerTimer;
     private bool _lingerArmed;
-
-    // Records the serializer may still read at the callers' heels, without waiting for the distance:
-    // the next _readBehind after it parked (the caller that woke it may be alone) or after a wait timed
-    // out (the callers slowed down or stopped), so that what they wrote does not wait; zero once the
-    // ring is empty. Bounded, not "until the ring is empty": a serializer at the heels of a burst
-    // pulls each fresh line away from the caller, and a caller slowed by that (or by code not yet
-    // optimized, at start-up) never got ahead again, paying 4-10 times as much per Track until the
-    // burst ended.
-    private int _heelReads;
 
     // Set by the linger timer, cleared by the consumer.
     private int _lingerDue;
@@ -73,8 +53,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         _time = _options.TimeProvider;
         _systemClock = ReferenceEquals(_time, TimeProvider.System);
         _format = _options.WireFormat;
-        _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: _options.FullMode == FullMode.DropOldest);
-        _readBehind = Math.Min(16, _options.QueueCapacity / 4);
+        bool evicting = _options.FullMode == FullMode.DropOldest;
+        _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: evicting,
+            readBehind: evicting ? 0 : RingChannel<EventRecord>.ReadBehindFor(_options.QueueCapacity));
 
         int blocksPerBatch = (int)Math.Min(1024, (_options.MaxBatchBytes / SegmentPool.BlockSize) + 2);
         var segments = new SegmentPool(blocksPerBatch * ((_options.MaxConcurrentSends * 3) + _format.PartitionCount));
@@ -207,7 +188,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
                 Diagnose(new DiagnosticEvent(DiagnosticKind.InternalError, $"The serializer loop caught an unexpected error and carries on: {ex.Message}", 0, ex));
             }
         }
-        while (await WaitToReadAsync().ConfigureAwait(false));
+        while (await _ring.WaitToReadAsync().ConfigureAwait(false));
 
         // Closed and drained: seal the rest and let the senders finish.
         if (_abort.IsCancellationRequested)
@@ -227,7 +208,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <summary>
     /// Serializes up to <paramref name="max"/> queued records, stopping early when the ring looks
     /// empty or a batch was sealed (so it is handed over at once); returns how many were read.
-    /// Records are read in their slots, without a copy, unless drop-oldest writers may evict them.
+    /// Records are read in their slots, without a copy and a few behind fast callers (see
+    /// <see cref="RingChannel{T}.PeekHead"/>), unless drop-oldest writers may evict them.
     /// </summary>
     private int Drain(int max)
     {
@@ -245,12 +227,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable
             {
                 ref var record = ref ring.PeekHead(out bool available);
                 if (!available)
-                {
-                    _heelReads = 0;
                     break;
-                }
 
-                KeepReadDistance(ring);
                 try
                 {
                     Serialize(ref record);
@@ -267,40 +245,6 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         }
 
         return read;
-    }
-
-    /// <summary>
-    /// Before reading the head record, waits (spinning, at most <see cref="ReadBehindWait"/>) until the
-    /// callers are <see cref="_readBehind"/> records further, unless reading at their heels.
-    /// </summary>
-    private void KeepReadDistance(RingChannel<EventRecord> ring)
-    {
-        if (_heelReads > 0)
-        {
-            _heelReads--;
-            return;
-        }
-
-        long deadline = Stopwatch.GetTimestamp() + ReadBehindWait;
-        while (!ring.IsPublishedAhead(_readBehind))
-        {
-            if (Stopwatch.GetTimestamp() > deadline)
-            {
-                _heelReads = _readBehind; // the callers slowed down or stopped: what they wrote must not wait
-                return;
-            }
-
-            Thread.SpinWait(20);
-        }
-    }
-
-    /// <summary>Waits for records; a serializer that parked reads its first few at the callers' heels.</summary>
-    private ValueTask<bool> WaitToReadAsync()
-    {
-        var wait = _ring.WaitToReadAsync();
-        if (!wait.IsCompleted)
-            _heelReads = Math.Max(_heelReads, _readBehind);
-        return wait;
     }
 
     private void Serialize(ref EventRecord record)

@@ -10,13 +10,15 @@ namespace Sluice.Tests.Buffering;
 public class RingChannelTests
 {
     [Theory]
-    [InlineData(1, false)]
-    [InlineData(2, false)]
-    [InlineData(2, true)]
-    public async Task A_reader_that_parks_between_writes_receives_every_item_in_order(int writers, bool evictingWriters)
+    [InlineData(1, false, 0)]
+    [InlineData(2, false, 0)]
+    [InlineData(2, true, 0)]
+    [InlineData(1, false, 16)] // the engine's reader: a distance behind fast writers, at their heels after a park or a timed-out wait
+    [InlineData(2, false, 16)]
+    public async Task A_reader_that_parks_between_writes_receives_every_item_in_order(int writers, bool evictingWriters, int readBehind)
     {
         const int perWriter = 40_000;
-        var ring = new RingChannel<long>(1 << 17, evictingWriters);
+        var ring = new RingChannel<long>(1 << 17, evictingWriters, readBehind);
         var threads = Enumerable.Range(0, writers).Select(w => new Thread(() =>
         {
             var random = new Random(w);
@@ -65,6 +67,36 @@ public class RingChannelTests
         Assert.True(ring.TryDequeue(out int item));
         Assert.Equal(1, item);
         Assert.False(await ring.WaitToReadAsync());
+    }
+
+    [Fact]
+    public void A_reader_keeping_a_distance_still_reads_the_last_items_of_a_burst()
+    {
+        // Fewer items than the distance, and no writer to bring more: the reader waits for them only
+        // briefly, then reads them all (the same with the ring refilled after it emptied).
+        var ring = new RingChannel<int>(64, evictingWriters: false, readBehind: 16);
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < 5; i++)
+                Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue((round * 10) + i));
+            for (int i = 0; i < 5; i++)
+            {
+                Assert.True(ring.TryDequeue(out int item), $"round {round}, item {i}");
+                Assert.Equal((round * 10) + i, item);
+            }
+
+            Assert.False(ring.TryDequeue(out _));
+        }
+    }
+
+    [Theory]
+    [InlineData(8, false, 8)]
+    [InlineData(8, false, -1)]
+    [InlineData(8, true, 2)]
+    public void A_read_distance_must_fit_the_ring_and_not_be_used_with_evicting_writers(int capacity, bool evictingWriters, int readBehind)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new RingChannel<int>(capacity, evictingWriters, readBehind));
+        Assert.Equal("readBehind", e.ParamName);
     }
 
     [Fact]
