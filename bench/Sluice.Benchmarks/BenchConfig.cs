@@ -6,7 +6,7 @@ using Perfolizer.Horology;
 
 namespace Sluice.Benchmarks;
 
-/// <summary>The two ways to run: the full run (about 15 minutes on 2 cores) and the quick CI run (under 3).</summary>
+/// <summary>The two ways to run: the full run (8-10 minutes on 2 cores) and the quick CI run (under 3).</summary>
 internal static class BenchConfig
 {
     /// <summary>
