@@ -30,23 +30,6 @@ public class EngineLifecycleTests
     }
 
     [Fact]
-    public async Task A_trickle_of_small_bursts_is_serialized_as_it_comes()
-    {
-        // Bursts shorter than the serializer's distance, each waited for before the next: every one
-        // must be read at once, whether the serializer parked in between or timed out waiting for more
-        // (both let it read a few records at the callers' heels; a burst must not wait for the next).
-        var clock = new ManualTimeProvider();
-        await using var engine = new SluiceEngine(new SluiceOptions { TimeProvider = clock }, new InMemoryTransport());
-        long sent = 0;
-        for (int burst = 0; burst < 60; burst++)
-        {
-            for (int i = 0; i <= burst % 20; i++, sent++)
-                Assert.Equal(EnqueueResult.Accepted, engine.Track("u", "e", timestamp: DateTimeOffset.UnixEpoch));
-            await Eventually.True(() => engine.Processed == sent, $"burst {burst}: all {sent} events serialized");
-        }
-    }
-
-    [Fact]
     public async Task A_partial_batch_is_sealed_exactly_when_its_first_event_has_waited_FlushInterval()
     {
         var clock = new ManualTimeProvider();

@@ -69,7 +69,7 @@ internal static class VerbatimAscii
         {
             var lower = Vector512.LoadUnsafe(ref source, i);
             var upper = Vector512.LoadUnsafe(ref source, i + 32);
-            if (((Escaped(lower) | Escaped(upper)) != Vector512<ushort>.Zero))
+            if ((Escaped(lower) | Escaped(upper)) != Vector512<ushort>.Zero)
                 return false;
             Vector512.Narrow(lower, upper).StoreUnsafe(ref target, i);
             if (i == last)
@@ -84,7 +84,7 @@ internal static class VerbatimAscii
         {
             var lower = Vector256.LoadUnsafe(ref source, i);
             var upper = Vector256.LoadUnsafe(ref source, i + 16);
-            if (((Escaped(lower) | Escaped(upper)) != Vector256<ushort>.Zero))
+            if ((Escaped(lower) | Escaped(upper)) != Vector256<ushort>.Zero)
                 return false;
             Vector256.Narrow(lower, upper).StoreUnsafe(ref target, i);
             if (i == last)
