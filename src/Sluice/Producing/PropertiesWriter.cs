@@ -171,8 +171,11 @@ public ref struct PropertiesWriter
             WriteObject(k ?? NullKey(), v);
     }
 
-    /// <summary>Replaces the whole object with validated raw JSON (the pre-serialized API).</summary>
-    internal void WriteRawObject(scoped ReadOnlySpan<byte> json)
+    /// <summary>
+    /// Replaces the whole object with validated raw JSON (the pre-serialized API); lone surrogate
+    /// escapes are repaired if the validation saw <paramref name="surrogateEscapes"/>.
+    /// </summary>
+    internal void WriteRawObject(scoped ReadOnlySpan<byte> json, bool surrogateEscapes)
     {
         // Raw JSON stands for the object itself, braces included.
         _raw = true;
@@ -185,7 +188,9 @@ public ref struct PropertiesWriter
             return;
         }
 
-        LoneSurrogates.ReplaceEscapes(Raw(null, json, EntryTag.RawObject));
+        var copy = Raw(null, json, EntryTag.RawObject);
+        if (surrogateEscapes)
+            LoneSurrogates.ReplaceEscapes(copy);
     }
 
     private string NullKey()
@@ -291,8 +296,10 @@ public ref struct PropertiesWriter
         // Its raw text is copied as is, so it must be strict JSON (a document parsed with comments or
         // trailing commas allowed keeps them) and fit the nesting left at this depth.
         var raw = JsonMarshal.GetRawUtf8Value(element);
-        RawJson.Validate(raw, _field, MaxDepth - _depth - 1, objectOnly: false, key ?? "[]");
-        LoneSurrogates.ReplaceEscapes(Raw(key, raw, EntryTag.Raw));
+        bool surrogateEscapes = RawJson.Validate(raw, _field, MaxDepth - _depth - 1, objectOnly: false, key ?? "[]");
+        var copy = Raw(key, raw, EntryTag.Raw);
+        if (surrogateEscapes)
+            LoneSurrogates.ReplaceEscapes(copy);
     }
 
     /// <summary>Copies validated JSON into the arena; returns the copy, which the caller may still repair in place.</summary>

@@ -6,35 +6,32 @@ namespace Sluice.Producing;
 /// <summary>
 /// Validation of JSON given as bytes (pre-serialized properties/context, <see cref="JsonElement"/>
 /// values, NDJSON events): valid UTF-8, strict JSON grammar (no comments, no trailing commas), one
-/// value, nesting within <see cref="PropertiesWriter.MaxDepth"/> with a clear error beyond.
+/// value, nesting within <see cref="PropertiesWriter.MaxDepth"/> with a clear error beyond. Given
+/// bytes are checked by <see cref="StrictJson"/>; the event reader uses <see cref="SkipChecked"/>.
 /// </summary>
 internal static class RawJson
 {
-    /// <summary>Pre-serialized properties or context: exactly one JSON object.</summary>
-    public static void Validate(ReadOnlySpan<byte> json, string field) => Validate(json, field, PropertiesWriter.MaxDepth, objectOnly: true);
+    /// <summary>Pre-serialized properties or context: exactly one JSON object. Returns whether it escapes surrogates.</summary>
+    public static bool Validate(ReadOnlySpan<byte> json, string field) => Validate(json, field, PropertiesWriter.MaxDepth, objectOnly: true);
 
     /// <summary>
     /// One JSON value nesting at most <paramref name="maxLevels"/> levels, counting itself if it is a
     /// container. Errors name <paramref name="field"/>, and <paramref name="member"/> in the message if given.
+    /// Returns whether the text escapes any surrogate: only then can it hold an unpaired one to repair.
     /// </summary>
-    public static void Validate(ReadOnlySpan<byte> json, string field, int maxLevels, bool objectOnly, string? member = null)
+    public static bool Validate(ReadOnlySpan<byte> json, string field, int maxLevels, bool objectOnly, string? member = null)
     {
         if (!Utf8.IsValid(json))
             ThrowHelper.Argument($"{Where(field, member)}: the JSON is not valid UTF-8.", field);
 
-        // One level of headroom so that SkipChecked, not the reader, reports nesting: its message is clearer.
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = maxLevels + 1 });
-        try
-        {
-            if (!reader.Read() || (objectOnly && reader.TokenType != JsonTokenType.StartObject))
-                ThrowHelper.Argument($"{Where(field, member)}: must be one JSON object.", field);
-            SkipChecked(ref reader, maxLevels, field, member);
-            _ = reader.Read(); // throws on anything but whitespace after the value
-        }
-        catch (JsonException ex)
-        {
-            throw new ArgumentException($"{Where(field, member)}: not valid JSON ({ex.Message})", field, ex);
-        }
+        if (objectOnly && !StrictJson.StartsWithObject(json))
+            ThrowHelper.Argument($"{Where(field, member)}: must be one JSON object.", field);
+        var problem = StrictJson.Check(json, maxLevels);
+        if (problem.TooDeep)
+            ThrowHelper.Argument($"{Where(field, member)}: nested deeper than {PropertiesWriter.MaxDepth} levels (at byte {problem.At}).", field);
+        if (!problem.IsNone)
+            ThrowHelper.Argument($"{Where(field, member)}: not valid JSON ({problem.Reason}, at byte {problem.At}).", field);
+        return problem.SurrogateEscapes;
     }
 
     /// <summary>
