@@ -29,7 +29,7 @@ internal sealed class ArenaPool(int maxRetained)
                 return chunk;
         }
 
-        return new ArenaChunk(ArenaChunk.DefaultEntries, ArenaChunk.DefaultBytes, pooled: true);
+        return new ArenaChunk(ArenaChunk.DefaultEntries, bytes: 0, pooled: true);
     }
 
     public void Return(ArenaChunk chunk)

@@ -62,14 +62,24 @@ internal sealed class ProducerState(object owner, ArenaPool pool, int maxEventBy
         var old = Chunk;
         int usedEntries = Pos - EventStart;
         int usedBytes = BytePos - EventByteStart;
-        if (old is not null && Pos + entries <= old.Entries.Length && BytePos + bytes <= old.Bytes.Length)
-            return;
+        if (old is not null && Pos + entries <= old.Entries.Length)
+        {
+            if (BytePos + bytes <= old.Bytes.Length)
+                return;
+            if (old.Bytes.Length == 0 && bytes <= ArenaChunk.DefaultBytes)
+            {
+                old.AddBytes();
+                return;
+            }
+        }
 
         int needEntries = usedEntries + entries;
         int needBytes = usedBytes + bytes;
         var fresh = needEntries <= ArenaChunk.DefaultEntries && needBytes <= ArenaChunk.DefaultBytes
             ? pool.Rent()
-            : new ArenaChunk(Math.Max(needEntries * 2, ArenaChunk.DefaultEntries), Math.Max(needBytes, ArenaChunk.DefaultBytes), pooled: false);
+            : new ArenaChunk(Math.Max(needEntries * 2, ArenaChunk.DefaultEntries), needBytes == 0 ? 0 : Math.Max(needBytes, ArenaChunk.DefaultBytes), pooled: false);
+        if (needBytes > fresh.Bytes.Length)
+            fresh.AddBytes();
 
         if (old is not null)
         {
