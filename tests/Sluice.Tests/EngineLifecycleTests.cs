@@ -137,6 +137,9 @@ public class EngineLifecycleTests
 
         var shutdown = engine.ShutdownAsync();
         await Eventually.True(() => gate.Waiting > 0, "a send is in flight");
+        // Sends start as batches fill, before the shutdown (which runs on the pool) arms its deadline:
+        // passing the time before the deadline exists would leave it 3 s ahead, never due.
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(3)), "the shutdown deadline");
         Assert.False(shutdown.IsCompleted);
         clock.Advance(TimeSpan.FromSeconds(3));
         var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(10));
