@@ -188,9 +188,7 @@ public ref struct PropertiesWriter
             return;
         }
 
-        var copy = Raw(null, json, EntryTag.RawObject);
-        if (surrogateEscapes)
-            LoneSurrogates.ReplaceEscapes(copy);
+        Raw(null, json, EntryTag.RawObject, surrogateEscapes);
     }
 
     private string NullKey()
@@ -297,13 +295,14 @@ public ref struct PropertiesWriter
         // trailing commas allowed keeps them) and fit the nesting left at this depth.
         var raw = JsonMarshal.GetRawUtf8Value(element);
         bool surrogateEscapes = RawJson.Validate(raw, _field, MaxDepth - _depth - 1, objectOnly: false, key ?? "[]");
-        var copy = Raw(key, raw, EntryTag.Raw);
-        if (surrogateEscapes)
-            LoneSurrogates.ReplaceEscapes(copy);
+        Raw(key, raw, EntryTag.Raw, surrogateEscapes);
     }
 
-    /// <summary>Copies validated JSON into the arena; returns the copy, which the caller may still repair in place.</summary>
-    private Span<byte> Raw(string? key, scoped ReadOnlySpan<byte> json, EntryTag tag)
+    /// <summary>
+    /// Copies validated JSON into the arena, repairing lone surrogate escapes in the copy if the text
+    /// has <paramref name="surrogateEscapes"/> (only then: reading back what was just written costs).
+    /// </summary>
+    private void Raw(string? key, scoped ReadOnlySpan<byte> json, EntryTag tag, bool surrogateEscapes = false)
     {
         var s = _state;
         s.Pos = _pos;
@@ -319,7 +318,8 @@ public ref struct PropertiesWriter
         e.Bits = ((long)s.BytePos << 32) | (uint)json.Length;
         s.BytePos += json.Length;
         MinBytes += json.Length;
-        return copy;
+        if (surrogateEscapes)
+            LoneSurrogates.ReplaceEscapes(copy);
     }
 
     private void Open(string? key, bool array)
