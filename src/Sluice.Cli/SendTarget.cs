@@ -1,7 +1,7 @@
 using Sluice.Delivery;
 using Sluice.Delivery.Transports;
 using Sluice.Delivery.Transports.Http;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 
 namespace Sluice.Cli;
 

@@ -1,6 +1,6 @@
 using System.Runtime.CompilerServices;
 using Sluice.Buffering;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Producing;
 
 namespace Sluice;

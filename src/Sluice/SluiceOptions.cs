@@ -1,5 +1,5 @@
 using System.Numerics;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Diagnostics;
 
 namespace Sluice;

@@ -4,7 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Sluice.Delivery;
 using Sluice.Delivery.Transports;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Diagnostics;
 using Sluice.Fuzz.Oracles;
 using Sluice.Producing;

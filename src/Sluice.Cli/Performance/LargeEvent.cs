@@ -1,5 +1,5 @@
 using System.Text.Json;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Producing;
 
 namespace Sluice.Cli.Performance;

@@ -1,6 +1,6 @@
 using System.Text;
 using System.Text.Json;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Producing;
 
 namespace Sluice.Cli.Performance;

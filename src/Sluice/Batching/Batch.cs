@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Diagnostics;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 
 namespace Sluice.Batching;
 

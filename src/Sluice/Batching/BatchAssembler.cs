@@ -1,6 +1,6 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Diagnostics;
 using Sluice.Producing;
 

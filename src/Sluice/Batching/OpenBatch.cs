@@ -1,5 +1,5 @@
 using System.Buffers;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Producing;
 
 namespace Sluice.Batching;

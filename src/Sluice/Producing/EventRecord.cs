@@ -24,7 +24,7 @@ internal struct EventRecord
     /// A lower bound of the event's JSON size (saturated at int.MaxValue), to refuse a huge event before
     /// writing it: one byte per character of the ids, the track's name, property keys and strings, the
     /// raw JSON's bytes, and the brackets and separators of properties and context. It assumes the wire
-    /// format writes what it is given of these (see <see cref="Delivery.WireFormats.WireFormat.WriteEvent"/>).
+    /// format writes what it is given of these (see <see cref="Serialization.WireFormat.WriteEvent"/>).
     /// </summary>
     public int MinBytes;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using Sluice.Diagnostics;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Producing;
 using Sluice.Tests.Support;
 

@@ -1,7 +1,7 @@
 using Sluice.Batching;
 using Sluice.Delivery;
 using Sluice.Delivery.Transports;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Diagnostics;
 using Sluice.Tests.Support;
 

@@ -1,5 +1,5 @@
 using Sluice.Batching;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using System.Text;
 using System.Text.Json;
 using Sluice.Delivery.Transports;

@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using Sluice.Batching;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 
 namespace Sluice.Tests.Support;
 

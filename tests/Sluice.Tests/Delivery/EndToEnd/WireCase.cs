@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sluice.Collector;
 using Sluice.Delivery.Transports.Http;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 
 namespace Sluice.Tests.Delivery.EndToEnd;
 

@@ -1,5 +1,5 @@
 using System.Net.Http.Headers;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 
 namespace Sluice.Delivery.Transports.Http;
 

@@ -3,7 +3,7 @@ using Sluice.Batching;
 using Sluice.Collector;
 using Sluice.Delivery;
 using Sluice.Delivery.Transports.Http;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Delivery.Transports.Http;

@@ -1,4 +1,4 @@
-namespace Sluice.Delivery.WireFormats;
+namespace Sluice.Serialization;
 
 /// <summary>
 /// The fast way to write the doubles analytics events mostly carry (durations, prices, scores: at most

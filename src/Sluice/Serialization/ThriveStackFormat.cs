@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sluice.Producing;
 
-namespace Sluice.Delivery.WireFormats;
+namespace Sluice.Serialization;
 
 /// <summary>
 /// ThriveStack: track events as a JSON array to <c>/api/track</c>, page events as a JSON array to

@@ -1,4 +1,4 @@
-namespace Sluice.Delivery.WireFormats;
+namespace Sluice.Serialization;
 
 /// <summary>UTC ISO 8601 with microseconds and a <c>Z</c>: <c>2024-10-20T15:51:35.059000Z</c>, the shape of the ThriveStack examples.</summary>
 internal static class Timestamps

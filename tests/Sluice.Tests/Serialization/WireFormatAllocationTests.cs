@@ -1,8 +1,8 @@
 using Sluice.Batching;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Producing;
 
-namespace Sluice.Tests.Delivery.WireFormats;
+namespace Sluice.Tests.Serialization;
 
 /// <summary>The serializer's inner loop must not allocate: writing an event (message id included) allocates 0 bytes.</summary>
 public class WireFormatAllocationTests

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Sluice.Delivery.Transports;
 using Sluice.Tests.Support;
 
-namespace Sluice.Tests.Producing;
+namespace Sluice.Tests.Serialization;
 
 /// <summary>A key with a lone surrogate, repeated (so the name cache would encode it), is written as U+FFFD, not dropped (found by the engine fuzz target).</summary>
 public class PropertyNameSurrogateTests

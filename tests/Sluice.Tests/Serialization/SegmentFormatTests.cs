@@ -4,11 +4,11 @@ using FsCheck;
 using FsCheck.Fluent;
 using Sluice.Collector;
 using Sluice.Delivery.Transports;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Producing;
 using Sluice.Tests.Support;
 
-namespace Sluice.Tests.Delivery.WireFormats;
+namespace Sluice.Tests.Serialization;
 
 public class SegmentFormatTests
 {

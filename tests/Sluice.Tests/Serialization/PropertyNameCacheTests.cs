@@ -3,9 +3,10 @@ using System.Text;
 using System.Text.Json;
 using Sluice.Batching;
 using Sluice.Producing;
+using Sluice.Serialization;
 using Sluice.Tests.Support;
 
-namespace Sluice.Tests.Producing;
+namespace Sluice.Tests.Serialization;
 
 /// <summary>
 /// The serializer writes repeated property names from a cache of pre-encoded names. Whatever the

@@ -1,9 +1,9 @@
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 
-namespace Sluice.Tests.Delivery.WireFormats;
+namespace Sluice.Tests.Serialization;
 
 /// <summary>
 /// The one-pass check-and-narrow must agree with its definition (0x20–0x7E except <c>"</c> and

@@ -2,9 +2,9 @@ using System.Globalization;
 using System.Text;
 using FsCheck;
 using FsCheck.Fluent;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 
-namespace Sluice.Tests.Delivery.WireFormats;
+namespace Sluice.Tests.Serialization;
 
 /// <summary>The serializer's integer digits must be the runtime's, at every digit count and sign.</summary>
 public class DecimalDigitsTests

@@ -3,9 +3,9 @@ using System.Text.Json;
 using FsCheck;
 using FsCheck.Fluent;
 using Sluice.Batching;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 
-namespace Sluice.Tests.Delivery.WireFormats;
+namespace Sluice.Tests.Serialization;
 
 /// <summary>
 /// The engine's writer must write exactly what <see cref="Utf8JsonWriter"/> writes with the engine's

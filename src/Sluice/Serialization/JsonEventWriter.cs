@@ -5,7 +5,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Sluice.Batching;
 
-namespace Sluice.Delivery.WireFormats;
+namespace Sluice.Serialization;
 
 /// <summary>
 /// Writes events as compact JSON straight into the open batch's body: what a <see cref="WireFormat"/>

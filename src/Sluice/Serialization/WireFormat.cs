@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sluice.Producing;
 
-namespace Sluice.Delivery.WireFormats;
+namespace Sluice.Serialization;
 
 /// <summary>
 /// How events and the batch envelope are written for one receiving API, and which endpoint each

@@ -2,7 +2,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 
-namespace Sluice.Producing;
+namespace Sluice.Serialization;
 
 /// <summary>
 /// Property names already encoded as JSON members (<c>,"name":</c>), found by the caller's string

@@ -3,7 +3,7 @@ using System.Security.Cryptography;
 using System.Text.Json;
 using Sluice.Producing;
 
-namespace Sluice.Delivery.WireFormats;
+namespace Sluice.Serialization;
 
 /// <summary>
 /// Segment / Customer.io batch (spec 003 and the common batch shape): every event to

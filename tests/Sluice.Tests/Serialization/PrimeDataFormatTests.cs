@@ -2,10 +2,10 @@ using System.Text;
 using System.Text.Json;
 using Sluice.Collector;
 using Sluice.Delivery.Transports;
-using Sluice.Delivery.WireFormats;
+using Sluice.Serialization;
 using Sluice.Tests.Support;
 
-namespace Sluice.Tests.Delivery.WireFormats;
+namespace Sluice.Tests.Serialization;
 
 public class PrimeDataFormatTests
 {

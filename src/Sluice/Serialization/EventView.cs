@@ -1,7 +1,7 @@
 using System.Text.Json;
 using Sluice.Producing;
 
-namespace Sluice.Delivery.WireFormats;
+namespace Sluice.Serialization;
 
 /// <summary>
 /// What a <see cref="WireFormat"/> sees of one event while writing it: the fields the caller gave,

@@ -2,7 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using Sluice.Producing;
 
-namespace Sluice.Delivery.WireFormats;
+namespace Sluice.Serialization;
 
 /// <summary>
 /// PrimeData (spec 004): every event to <c>POST /powehi/smile</c> (one partition) in

@@ -1,7 +1,7 @@
 using System.Text.Json;
-using Sluice.Delivery.WireFormats;
+using Sluice.Producing;
 
-namespace Sluice.Producing;
+namespace Sluice.Serialization;
 
 /// <summary>Writes a snapshot's entries as JSON. The serializer's inner loop: one switch per token.</summary>
 internal static class PropertyJson
