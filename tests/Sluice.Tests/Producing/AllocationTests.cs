@@ -2,7 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
 using Sluice.Batching;
-using Sluice.Cli.Performance;
+using Sluice.Benchmarks;
 using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Producing;
