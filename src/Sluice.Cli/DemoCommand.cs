@@ -57,7 +57,11 @@ internal static class DemoCommand
                     Volatile.Write(ref produced, i);
             }
 
-            shutdown = await engine.ShutdownAsync().ConfigureAwait(false);
+            // A second Ctrl+C does not wait for the last batches: the table then shows where they were.
+            var stopping = engine.ShutdownAsync();
+            shutdown = await Task.WhenAny(stopping, interrupts.Aborted).ConfigureAwait(false) == stopping
+                ? await stopping.ConfigureAwait(false)
+                : new Sluice.ShutdownResult(0, TimedOut: true, engine.GetCounters());
         }
         finally
         {

@@ -20,9 +20,9 @@ internal static class SendCommand
     public static async Task<int> RunAsync(SendSettings settings, CliConsole console, Interrupts interrupts)
     {
         var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
-        using var target = SendTarget.Create(settings, console.Environment);
         var (input, totalBytes) = OpenInput(settings.Input, console.Input);
         await using var inputLifetime = input.ConfigureAwait(false);
+        using var target = SendTarget.Create(settings, console.Environment);
         var counted = new CountingStream(input);
 
         // Stops the reading: the first signal, or the server refusing the credentials (no retry can succeed).
@@ -66,7 +66,7 @@ internal static class SendCommand
         try
         {
             // 1. Read until the input ends, or a stop.
-            var ingest = engine.IngestAsync(counted, tally, stopReading.Token);
+            var ingest = engine.IngestCoreAsync(counted, tally, stopReading.Token);
             await Task.WhenAny(ingest, stop).ConfigureAwait(false);
             if (Stopping())
             {
@@ -104,7 +104,7 @@ internal static class SendCommand
 
         bool aborted = !shutdown.IsCompleted;
         var counters = aborted ? engine.GetCounters() : (await shutdown.ConfigureAwait(false)).Counters;
-        ledger.Observe(() => counters);
+        ledger.Observe(aborted ? engine.GetCounters : () => counters); // still running if aborted: two real snapshots
         diagnostics.Flush();
         var summary = lines ?? tally.Summary(ledger.LastLine, completed: false); // the reading did not return: what it reported so far
         var report = new SendReport

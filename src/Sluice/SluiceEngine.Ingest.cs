@@ -29,7 +29,7 @@ public sealed partial class SluiceEngine
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentOutOfRangeException.ThrowIfNegative(skipLines);
-        return IngestAsync(input, new IngestTally(skipLines, onError, accepted: null), cancellationToken);
+        return IngestCoreAsync(input, new IngestTally(skipLines, onError, accepted: null), cancellationToken);
     }
 
     /// <summary>Reads NDJSON from <paramref name="input"/>, as <see cref="IngestAsync(PipeReader, Action{IngestError}?, long, CancellationToken)"/> does. The stream is left open.</summary>
@@ -42,16 +42,16 @@ public sealed partial class SluiceEngine
     {
         ArgumentNullException.ThrowIfNull(input);
         ArgumentOutOfRangeException.ThrowIfNegative(skipLines);
-        return IngestAsync(input, new IngestTally(skipLines, onError, accepted: null), cancellationToken);
+        return IngestCoreAsync(input, new IngestTally(skipLines, onError, accepted: null), cancellationToken);
     }
 
     /// <summary>The stream overload with its tally given (a tool that maps accepted events to lines passes its own).</summary>
-    internal async Task<IngestSummary> IngestAsync(Stream input, IngestTally tally, CancellationToken cancellationToken)
+    internal async Task<IngestSummary> IngestCoreAsync(Stream input, IngestTally tally, CancellationToken cancellationToken)
     {
         var reader = PipeReader.Create(input, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
         try
         {
-            return await IngestAsync(reader, tally, cancellationToken).ConfigureAwait(false);
+            return await IngestCoreAsync(reader, tally, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -60,7 +60,7 @@ public sealed partial class SluiceEngine
     }
 
     /// <summary>The pipe overload with its tally given.</summary>
-    internal async Task<IngestSummary> IngestAsync(PipeReader input, IngestTally tally, CancellationToken cancellationToken)
+    internal async Task<IngestSummary> IngestCoreAsync(PipeReader input, IngestTally tally, CancellationToken cancellationToken)
     {
         using var lines = new NdjsonLines(_options.MaxBatchBytes);
         var ids = new IdentifierCache();
