@@ -2,7 +2,6 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Threading.Channels;
 using BenchmarkDotNet.Attributes;
-using Sluice.Cli.Performance;
 
 namespace Sluice.Benchmarks;
 

@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Sluice.Cli.Performance;
 
 namespace Sluice.Benchmarks;
 

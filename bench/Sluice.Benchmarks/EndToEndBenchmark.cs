@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Sluice.Cli.Performance;
 using Sluice.Delivery.Transports.Http;
 using Sluice.Tests.Support;
 

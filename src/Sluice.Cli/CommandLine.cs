@@ -1,55 +1,110 @@
+using System.CommandLine;
+using System.CommandLine.Help;
+
 namespace Sluice.Cli;
 
-/// <summary>Dispatches <c>sluice demo</c> and <c>sluice send</c>; testable with any readers and writers.</summary>
+/// <summary>
+/// The <c>sluice</c> command line on System.CommandLine: <c>send</c>, <c>demo</c> and <c>help</c>, with
+/// <c>--help</c>/<c>-h</c> on each and <c>--version</c>. Parse errors (an unknown option or command, with
+/// the closest match suggested; a bad value) print one line each and exit 2; a failing command prints
+/// one line and exits with a conventional code (see <see cref="ExitCodes"/>), never a stack trace.
+/// </summary>
 internal static class CommandLine
 {
-    public const string Usage = """
-        Usage:
-          sluice demo [--events N] [--out DIR]
-              Runs N synthetic events (mixed track and page) through the engine into files, then
-              measures the hot path on this machine: the benchmarks' end-to-end figure (standard
-              events, a transport that returns at once) next to the single-thread ceiling.
-          sluice send --input FILE.ndjson|- [--format thrivestack|segment|primedata]
-                      [--endpoint URL [--gzip] CREDENTIALS] [--out DIR] [--timeout SECONDS]
-              Delivers one ThriveStack-shaped event per line (a page may add "name"); bad lines are
-              reported and skipped. Without --endpoint each batch goes to a file in DIR (default
-              ./sluice-out), byte for byte the request body. With --endpoint the batches are POSTed
-              to the API (URL = its base, e.g. https://api.app.thrivestack.ai), gzip-compressed with
-              --gzip, retried on transient failures for up to --timeout seconds (default 30) after
-              the input ends. The exit code is 1 if a line was refused or an event not delivered.
-              CREDENTIALS, each also read from the environment variable in brackets:
-                thrivestack  --token T [SLUICE_TOKEN] (track), --api-key K [SLUICE_API_KEY] (page)
-                segment      --write-key W [SLUICE_WRITE_KEY]
-                primedata    --client-id C [SLUICE_CLIENT_ID] (needed for files too: it is the scope),
-                             --client-access-token A [SLUICE_CLIENT_ACCESS_TOKEN]
-        """;
+    /// <summary>Help is wrapped at this width, in a terminal or not (the notes are written for it).</summary>
+    private const int HelpWidth = 104;
 
-    public static Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr) =>
-        RunAsync(args, stdin, stdout, stderr, Environment.GetEnvironmentVariable);
-
-    /// <param name="environment">Reads an environment variable (credentials); tests pass their own.</param>
-    public static async Task<int> RunAsync(string[] args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
+    public static async Task<int> RunAsync(string[] args, CliConsole console, Interrupts interrupts)
     {
+        var root = Build(console, interrupts);
+        var parse = root.Parse(args);
+        var invocation = new InvocationConfiguration
+        {
+            Output = console.Out,
+            Error = console.Error,
+            EnableDefaultExceptionHandler = false,
+            ProcessTerminationTimeout = null, // SIGINT and SIGTERM are the commands' own business (Interrupts)
+        };
+
+        if (parse.Errors.Count > 0 && parse.Action is not HelpWithNotes)
+        {
+            foreach (string line in UsageErrors(parse, root))
+                await console.Error.WriteLineAsync($"sluice: {line}").ConfigureAwait(false);
+            string command = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
+            await console.Error.WriteLineAsync($"Run 'sluice{command} --help' for the usage.").ConfigureAwait(false);
+            return ExitCodes.Usage;
+        }
+
         try
         {
-            var options = Arguments.Parse(args);
-            return options.Command switch
-            {
-                "demo" => await DemoCommand.RunAsync(options, stdout).ConfigureAwait(false),
-                "send" => await SendCommand.RunAsync(options, stdin, stdout, stderr, environment).ConfigureAwait(false),
-                _ => Fail($"Unknown command '{options.Command}'."),
-            };
+            return await parse.InvokeAsync(invocation).ConfigureAwait(false);
         }
-        catch (ArgumentException ex)
+        catch (CliException ex)
         {
-            return Fail(ex.Message);
+            await console.Error.WriteLineAsync($"sluice: {ex.Message}").ConfigureAwait(false);
+            return ex.ExitCode;
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            await console.Error.WriteLineAsync($"sluice: internal error ({ex.GetType().Name}): {ex.Message}").ConfigureAwait(false);
+            return ExitCodes.Internal;
+        }
+    }
+
+    /// <summary>
+    /// One line per mistake: an unknown option or command with the closest known name (the token after an
+    /// unknown option is taken for its value, not reported again), then the library's other errors.
+    /// </summary>
+    private static IEnumerable<string> UsageErrors(ParseResult parse, RootCommand root)
+    {
+        var command = parse.CommandResult.Command;
+        string path = command == root ? "sluice" : "sluice " + command.Name;
+        var unmatched = parse.UnmatchedTokens;
+        for (int i = 0; i < unmatched.Count; i++)
+        {
+            if (i > 0 && unmatched[i - 1].StartsWith('-') && !unmatched[i - 1].Contains('=', StringComparison.Ordinal) && !unmatched[i].StartsWith('-'))
+                continue;
+            yield return Suggestion.ForUnknown(unmatched[i], command, path);
         }
 
-        int Fail(string message)
+        foreach (var error in parse.Errors)
         {
-            stderr.WriteLine(message);
-            stderr.WriteLine(Usage);
-            return 2;
+            if (unmatched.Any(token => error.Message.Contains($"'{token}'", StringComparison.Ordinal)))
+                continue;
+            if (error.Message == "Required command was not provided.")
+            {
+                if (unmatched.Count == 0)
+                    yield return "no command given: send, demo or help.";
+                continue;
+            }
+
+            yield return string.Join(' ', error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         }
+    }
+
+    private static RootCommand Build(CliConsole console, Interrupts interrupts)
+    {
+        var root = new RootCommand("Sluice batches product-analytics events (track, page) into exact-size batches and delivers them.");
+        var send = SendCommandLine.Build(console, interrupts);
+        var demo = DemoCommandLine.Build(console, interrupts);
+        var help = new Command("help", "Show the help of sluice or of one of its commands.");
+        var topic = new Argument<string?>("command") { Arity = ArgumentArity.ZeroOrOne, Description = "send or demo" };
+        topic.AcceptOnlyFromAmong("send", "demo");
+        help.Add(topic);
+        root.Add(send);
+        root.Add(demo);
+        root.Add(help);
+        help.SetAction(parse => root.Parse(parse.GetValue(topic) is { } name ? [name, "--help"] : ["--help"]).Invoke(parse.InvocationConfiguration));
+
+        var helpOption = root.Options.OfType<HelpOption>().Single();
+        var standardHelp = (HelpAction)helpOption.Action!;
+        standardHelp.MaxWidth = HelpWidth;
+        helpOption.Action = new HelpWithNotes(standardHelp, new Dictionary<Command, string>
+        {
+            [root] = "Run 'sluice <command> --help' for a command's options, e.g. 'sluice send --help'.\n\n" + ExitCodes.Help,
+            [send] = SendCommandLine.Notes,
+            [demo] = DemoCommandLine.Notes,
+        });
+        return root;
     }
 }

@@ -1,85 +1,178 @@
-using System.Text;
+using System.Diagnostics;
 using Sluice.Diagnostics;
+using Sluice.Producing;
 
 namespace Sluice.Cli;
 
-/// <summary><c>sluice send</c>: replays NDJSON events through the engine, to files or to an HTTP API.</summary>
+/// <summary>
+/// <c>sluice send</c>: replays NDJSON events through the engine's NDJSON ingest, to files or to an
+/// HTTP API. The reading waits for room in the queue rather than refuse lines. After the input ends it
+/// waits for every accepted event to settle, as long as that takes (each batch is bounded by its
+/// retry budget), or up to <c>--drain-timeout</c>. The first SIGINT/SIGTERM, or the server refusing
+/// the credentials, stops the reading and delivers what was accepted within <c>--stop-timeout</c>; a
+/// second signal stops at once. A summary is printed in every case.
+/// </summary>
 internal static class SendCommand
 {
-    /// <summary>What is worth a line on standard error while sending (retries alone are not).</summary>
-    private static readonly HashSet<DiagnosticKind> Reported =
-    [
-        DiagnosticKind.EventOversize, DiagnosticKind.EventFailed, DiagnosticKind.BatchFailed, DiagnosticKind.EventRejected,
-        DiagnosticKind.EndpointPaused, DiagnosticKind.EndpointResumed, DiagnosticKind.LimitLowered, DiagnosticKind.ServerWarning,
-        DiagnosticKind.ShutdownLoss, DiagnosticKind.InternalError,
-    ];
+    /// <summary>How long a stopped reading may take to return (a read from a terminal may not end when cancelled).</summary>
+    private static readonly TimeSpan ReadingStopGrace = TimeSpan.FromSeconds(1);
 
-    public static async Task<int> RunAsync(Arguments args, TextReader stdin, TextWriter stdout, TextWriter stderr, Func<string, string?> environment)
+    public static async Task<int> RunAsync(SendSettings settings, CliConsole console, Interrupts interrupts)
     {
-        string input = args.Get("input") ?? throw new ArgumentException("send needs --input FILE (or - for standard input).");
-        long timeoutSeconds = args.GetLong("timeout", 30);
-        using var target = SendTarget.Create(args, environment);
-        var errors = TextWriter.Synchronized(stderr); // diagnostics arrive on engine threads
-        var reader = input == "-" ? stdin : new StreamReader(input, Encoding.UTF8);
+        var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
+        var (input, totalBytes) = OpenInput(settings.Input, console.Input);
+        await using var inputLifetime = input.ConfigureAwait(false);
+        using var target = SendTarget.Create(settings, console.Environment);
+        var counted = new CountingStream(input);
 
-        var options = new SluiceOptions
+        // Stops the reading: the first signal, or the server refusing the credentials (no retry can succeed).
+        using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(interrupts.Stopping);
+        var credentialsRefused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
+        var engine = new SluiceEngine(new SluiceOptions
         {
             WireFormat = target.Format,
             FullMode = FullMode.Wait,
             FullModeWaitTimeout = TimeSpan.FromSeconds(30),
-            ShutdownTimeout = TimeSpan.FromSeconds(Math.Min(timeoutSeconds, 3_600)),
-            UnauthorizedProbeInterval = TimeSpan.FromSeconds(5),
+            RetryBudget = settings.RetryBudget,
+            ShutdownTimeout = settings.StopTimeout,
             OnDiagnostic = d =>
             {
-                if (Reported.Contains(d.Kind))
-                    errors.WriteLine($"sluice: {d.Message}");
+                diagnostics.Print(d);
+                if (d.Kind == DiagnosticKind.EndpointPaused)
+                    credentialsRefused.TrySetResult();
             },
-        };
-        var engine = new SluiceEngine(options, target.Transport);
-        long lineNumber = 0, refused = 0;
+            Name = "sluice-send",
+        }, target.Transport);
+
+        var ledger = new ResumeLedger();
+        var tally = new IngestTally(settings.SkipLines, e =>
+        {
+            ledger.Refused(e);
+            errors.WriteLine($"line {e.LineNumber}: {e.Message}");
+        }, ledger);
+        var clock = Stopwatch.StartNew();
+        var monitor = new SendProgress(engine, ledger, counted, totalBytes, clock);
+        var progress = new ProgressLine(errors, () => monitor.Tick(draw: errors.IsTerminal && !settings.Quiet));
+        var stop = Task.WhenAny(interrupts.Stopped, credentialsRefused.Task);
+
+        // Asked rather than taken from which task won: the reading may return (cancelled) before the
+        // stop task, completed asynchronously, is seen to complete.
+        bool Stopping() => interrupts.Stopped.IsCompleted || credentialsRefused.Task.IsCompleted;
+
+        IngestSummary? lines = null;
+        bool drainTimedOut = false;
+        Task<ShutdownResult> shutdown;
         try
         {
-            string? line;
-            while ((line = await reader.ReadLineAsync().ConfigureAwait(false)) is not null)
+            // 1. Read until the input ends, or a stop.
+            var ingest = engine.IngestCoreAsync(counted, tally, stopReading.Token);
+            await Task.WhenAny(ingest, stop).ConfigureAwait(false);
+            if (Stopping())
             {
-                lineNumber++;
-                if (string.IsNullOrWhiteSpace(line))
-                    continue;
-                try
-                {
-                    var result = engine.EnqueueJson(Encoding.UTF8.GetBytes(line));
-                    if (result != EnqueueResult.Accepted)
-                    {
-                        refused++;
-                        await errors.WriteLineAsync($"line {lineNumber}: refused ({result})").ConfigureAwait(false);
-                    }
-                }
-                catch (ArgumentException ex)
-                {
-                    refused++;
-                    await errors.WriteLineAsync($"line {lineNumber}: {ex.Message}").ConfigureAwait(false);
-                }
+                await stopReading.CancelAsync().ConfigureAwait(false);
+                await Task.WhenAny(ingest, Task.Delay(ReadingStopGrace)).ConfigureAwait(false);
+                errors.WriteLine($"sluice: {Why(interrupts)}: reading stopped after line {ledger.LastLine:N0}; " +
+                    $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} (a second Ctrl+C stops at once).");
             }
+
+            if (ingest.IsCompleted)
+                lines = await ingest.ConfigureAwait(false);
+            monitor.ReadingDone();
+
+            // 2. The input ended: wait for every accepted event to settle (each batch ends by its retry budget).
+            if (!Stopping())
+            {
+                var limit = settings.DrainTimeout is { } drain ? Task.Delay(drain) : Task.Delay(Timeout.Infinite);
+                var first = await Task.WhenAny(engine.FlushAsync(), stop, limit).ConfigureAwait(false);
+                drainTimedOut = first == limit;
+                if (first != limit && first != stop)
+                    await first.ConfigureAwait(false);
+                else
+                    errors.WriteLine($"sluice: {(drainTimedOut ? $"the drain timeout ({Duration.Format(settings.DrainTimeout!.Value)}) passed" : Why(interrupts))}: " +
+                        $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} more (a second Ctrl+C stops at once).");
+            }
+
+            // 3. Deliver what is left within the stop timeout, unless a second signal says stop now.
+            shutdown = engine.ShutdownAsync();
+            await Task.WhenAny(shutdown, interrupts.Aborted).ConfigureAwait(false);
         }
         finally
         {
-            if (!ReferenceEquals(reader, stdin))
-                reader.Dispose();
+            await progress.DisposeAsync().ConfigureAwait(false);
         }
 
-        var shutdown = await engine.ShutdownAsync().ConfigureAwait(false);
-        var c = shutdown.Counters;
-        await stdout.WriteLineAsync($"sent {lineNumber:N0} lines: {c.Delivered:N0} events delivered in {c.BatchesDelivered:N0} batches to {target.Destination}; {refused:N0} lines refused").ConfigureAwait(false);
-        CountersReport.Write(stdout, c);
-
-        long undelivered = c.Accepted - c.Delivered;
-        if (undelivered > 0)
+        bool aborted = !shutdown.IsCompleted;
+        var counters = aborted ? engine.GetCounters() : (await shutdown.ConfigureAwait(false)).Counters;
+        ledger.Observe(aborted ? engine.GetCounters : () => counters); // still running if aborted: two real snapshots
+        diagnostics.Flush();
+        var summary = lines ?? tally.Summary(ledger.LastLine, completed: false); // the reading did not return: what it reported so far
+        var report = new SendReport
         {
-            await errors.WriteLineAsync(
-                $"{undelivered:N0} accepted events were not delivered: {c.RejectedByServer:N0} rejected by the server, {c.Expired:N0} expired after retries, " +
-                $"{c.Failed:N0} failed, {c.RejectedOversize:N0} too large, {c.LostAtShutdown:N0} lost at the {timeoutSeconds} s deadline, {c.Evicted:N0} evicted.").ConfigureAwait(false);
-        }
+            Input = settings.Input,
+            Destination = target.Destination,
+            Format = settings.Format,
+            Lines = summary,
+            Events = counters,
+            Elapsed = clock.Elapsed,
+            ResumeAfter = ledger.ResumeAfter(summary.LinesRead),
+            StoppedBy = interrupts.Signal?.ToString() ?? (credentialsRefused.Task.IsCompleted ? "refused credentials" : null),
+            Aborted = aborted,
+            DrainTimedOut = drainTimedOut,
+            ExitCode = ExitCode(summary, counters, target.IsHttp, interrupts.ExitCode, credentialsRefused.Task.IsCompleted),
+        };
+        if (settings.Json)
+            report.WriteJson(console.Out);
+        else
+            report.WriteText(console.Out, brief: settings.Quiet);
+        if (report.Undelivered > 0)
+            errors.WriteLine(UndeliveredText(report));
+        return report.ExitCode;
+    }
 
-        return refused == 0 && undelivered == 0 ? 0 : 1;
+    private static string Why(Interrupts interrupts) => interrupts.Signal?.ToString() ?? "the server refused the credentials";
+
+    private static int ExitCode(IngestSummary lines, SluiceCounters c, bool http, int? signal, bool credentialsRefused)
+    {
+        if (signal is { } code)
+            return code;
+        if (credentialsRefused)
+            return ExitCodes.CredentialsRefused;
+        if (http && c.Accepted > 0 && c.Delivered == 0 && c.RejectedByServer == 0)
+            return ExitCodes.Unavailable;
+        return lines.Refused == 0 && c.Delivered == c.Accepted ? ExitCodes.Success : ExitCodes.NotAllDelivered;
+    }
+
+    private static string UndeliveredText(SendReport report)
+    {
+        var c = report.Events;
+        string why = report.Aborted ? $", {c.InFlight:N0} unsettled when sending was aborted"
+            : report.DrainTimedOut ? " (the drain timeout passed)" : "";
+        return $"sluice: {report.Undelivered:N0} accepted events were not delivered: {c.RejectedByServer:N0} rejected by the server, " +
+            $"{c.Expired:N0} expired (retry budget or attempts spent), {c.Failed:N0} failed, {c.RejectedOversize:N0} too large, " +
+            $"{c.LostAtShutdown:N0} lost when sending stopped{why}.";
+    }
+
+    /// <summary>The input stream and its length if known (for the ETA).</summary>
+    /// <exception cref="CliException">The file is missing, unreadable or a directory (66).</exception>
+    private static (Stream Stream, long? Length) OpenInput(string path, Stream stdin)
+    {
+        if (path == "-")
+            return (stdin, null);
+        if (Directory.Exists(path))
+            throw new CliException(ExitCodes.NoInput, $"--input {path} is a directory; give an NDJSON file, or - for standard input.");
+        try
+        {
+            var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+            return (file, file.CanSeek ? file.Length : null);
+        }
+        catch (Exception ex) when (ex is FileNotFoundException or DirectoryNotFoundException)
+        {
+            throw new CliException(ExitCodes.NoInput, $"--input {path}: no such file.");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.NoInput, $"--input {path} cannot be read: {ex.Message}");
+        }
     }
 }

@@ -99,9 +99,12 @@ public sealed partial class SluiceEngine
     /// For wrapping SDKs and NDJSON replay.
     /// </summary>
     /// <exception cref="ArgumentException">The JSON is invalid or misses a required field; the message says which.</exception>
-    public EnqueueResult EnqueueJson(ReadOnlySpan<byte> eventJson)
+    public EnqueueResult EnqueueJson(ReadOnlySpan<byte> eventJson) => EnqueueJson(eventJson, ids: null);
+
+    /// <summary><see cref="EnqueueJson(ReadOnlySpan{byte})"/>, finding ids and names in <paramref name="ids"/> if given (NDJSON ingest).</summary>
+    internal EnqueueResult EnqueueJson(ReadOnlySpan<byte> eventJson, IdentifierCache? ids)
     {
-        var e = EventJson.Parse(eventJson);
+        var e = EventJson.Parse(eventJson, ids);
         return e.Kind == EventKind.Track
             ? TrackJson(e.UserId!, e.EventName!, e.Properties, e.Context, e.Timestamp)
             : PageJson(e.UserId, e.SessionId, e.Properties, e.Context, e.Timestamp, e.Name);

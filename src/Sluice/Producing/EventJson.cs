@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -24,7 +25,9 @@ internal ref struct EventJson
     public readonly EventKind Kind => EventName is null ? EventKind.Page : EventKind.Track;
 
     /// <summary>Parses <paramref name="json"/>; throws <see cref="ArgumentException"/> with the reason.</summary>
-    public static EventJson Parse(ReadOnlySpan<byte> json)
+    /// <param name="json">One event object, UTF-8.</param>
+    /// <param name="ids">Where the strings of ids and names are found again instead of made anew (NDJSON ingest), if given.</param>
+    public static EventJson Parse(ReadOnlySpan<byte> json, IdentifierCache? ids = null)
     {
         if (!Utf8.IsValid(json))
             ThrowHelper.Argument("The event is not valid UTF-8.", nameof(json));
@@ -43,10 +46,10 @@ internal ref struct EventJson
                 // A name with a lone surrogate escape is no known field, and ValueTextEquals throws on it.
                 bool unknown = reader.ValueIsEscaped && LoneSurrogates.HasEscapes(reader.ValueSpan);
                 if (unknown) Skip(ref reader);
-                else if (reader.ValueTextEquals("user_id"u8)) result.UserId = ReadString(ref reader, "user_id", ref seen, 1);
-                else if (reader.ValueTextEquals("session_id"u8)) result.SessionId = ReadString(ref reader, "session_id", ref seen, 2);
-                else if (reader.ValueTextEquals("event_name"u8)) result.EventName = ReadString(ref reader, "event_name", ref seen, 4);
-                else if (reader.ValueTextEquals("name"u8)) result.Name = ReadString(ref reader, "name", ref seen, 64);
+                else if (reader.ValueTextEquals("user_id"u8)) result.UserId = ReadString(ref reader, "user_id", ref seen, 1, ids);
+                else if (reader.ValueTextEquals("session_id"u8)) result.SessionId = ReadString(ref reader, "session_id", ref seen, 2, ids);
+                else if (reader.ValueTextEquals("event_name"u8)) result.EventName = ReadString(ref reader, "event_name", ref seen, 4, ids);
+                else if (reader.ValueTextEquals("name"u8)) result.Name = ReadString(ref reader, "name", ref seen, 64, ids);
                 else if (reader.ValueTextEquals("timestamp"u8)) result.Timestamp = ReadTimestamp(ref reader, ref seen);
                 else if (reader.ValueTextEquals("properties"u8)) result.Properties = ReadObject(ref reader, json, "properties", ref seen, 16);
                 else if (reader.ValueTextEquals("context"u8)) result.Context = ReadObject(ref reader, json, "context", ref seen, 32);
@@ -76,7 +79,7 @@ internal ref struct EventJson
         seen |= bit;
     }
 
-    private static string? ReadString(ref Utf8JsonReader reader, string field, ref int seen, int bit)
+    private static string? ReadString(ref Utf8JsonReader reader, string field, ref int seen, int bit, IdentifierCache? ids)
     {
         Once(ref seen, bit, field);
         reader.Read();
@@ -84,7 +87,7 @@ internal ref struct EventJson
             return null;
         if (reader.TokenType != JsonTokenType.String)
             ThrowHelper.Argument($"{field} must be a string.", field);
-        return GetString(ref reader);
+        return ids is not null && !reader.ValueIsEscaped ? ids.Get(reader.ValueSpan) : GetString(ref reader);
     }
 
     /// <summary>The string value, with lone surrogate escapes as U+FFFD (the reader's GetString refuses them).</summary>
@@ -124,21 +127,25 @@ internal ref struct EventJson
         if (reader.TokenType != JsonTokenType.String)
             ThrowHelper.Argument("timestamp must be an ISO 8601 string.", "timestamp");
 
+        // The usual case, read in place (no string made); anything else takes the path below, which explains.
+        if (!reader.ValueIsEscaped && reader.TryGetDateTimeOffset(out var parsed) && HasZone(reader.ValueSpan))
+            return parsed;
+
         // A lone surrogate escape is no ISO 8601 text (and TryGetDateTimeOffset throws on one).
         string text = GetString(ref reader);
         var value = default(DateTimeOffset);
         if (text.Contains('\uFFFD', StringComparison.Ordinal) || !reader.TryGetDateTimeOffset(out value))
             ThrowHelper.Argument($"timestamp '{text}' is not ISO 8601 (expected e.g. 2024-10-20T15:51:35.059Z).", "timestamp");
-        if (!HasZone(text))
+        if (!HasZone(Encoding.UTF8.GetBytes(text)))
             ThrowHelper.Argument($"timestamp '{text}' has no time zone: end it with Z (UTC) or an offset such as +07:00.", "timestamp");
         return value;
     }
 
-    private static bool HasZone(string text)
+    private static bool HasZone(ReadOnlySpan<byte> text)
     {
-        if (text.EndsWith('Z') || text.EndsWith('z'))
+        if (text.EndsWith("Z"u8) || text.EndsWith("z"u8))
             return true;
-        int t = text.IndexOf('T', StringComparison.Ordinal);
-        return t > 0 && text.AsSpan(t).IndexOfAny('+', '-') > 0;
+        int t = text.IndexOf((byte)'T');
+        return t > 0 && text[t..].IndexOfAny((byte)'+', (byte)'-') > 0;
     }
 }

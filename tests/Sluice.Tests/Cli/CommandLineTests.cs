@@ -1,51 +1,186 @@
 using System.Text.Json;
-using Sluice.Cli;
 
 namespace Sluice.Tests.Cli;
 
+/// <summary>The <c>sluice</c> command line: help, version, mistakes, option syntax, paths, summaries.</summary>
 public sealed class CommandLineTests : IDisposable
 {
+    private const string Track = """{"user_id":"3e474abe-5943-41fd-8b7b-4c87ad95b0c7","event_name":"signed_up","timestamp":"2024-10-20T15:51:35.059Z","properties":{"email":"JohnDoe@acmelabs.com"},"context":{"group_id":"g"}}""";
+    private const string Page = """{"session_id":"1rwttH3IN","timestamp":"2024-10-20T15:51:35.059000Z","properties":{"page_name":"Homepage"}}""";
+
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "sluice-cli-test-" + Guid.NewGuid().ToString("N"));
 
-    public void Dispose()
+    public CommandLineTests() => Directory.CreateDirectory(_dir);
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Theory]
+    [InlineData("--help")]
+    [InlineData("-h")]
+    [InlineData("help")]
+    public async Task Help_on_the_tool_lists_the_commands_and_the_exit_codes(string ask)
     {
-        if (Directory.Exists(_dir))
-            Directory.Delete(_dir, recursive: true);
+        var run = await CliRun.RunAsync(ask);
+        Assert.True(run.Exit == 0, run.ToString());
+        Assert.Contains("Usage:", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("send", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("demo", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("66   the input is missing, unreadable or a directory", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("130  stopped by SIGINT", run.Stdout, StringComparison.Ordinal);
+        Assert.Empty(run.Stderr);
+    }
+
+    [Theory]
+    [InlineData("send", "--help")]
+    [InlineData("send", "-h")]
+    [InlineData("help", "send")]
+    public async Task Help_on_send_lists_its_options_deadlines_credentials_and_exit_codes(string first, string second)
+    {
+        var run = await CliRun.RunAsync(first, second);
+        Assert.True(run.Exit == 0, run.ToString());
+        foreach (string expected in new[] { "-i, --input <FILE>", "--skip-lines <N>", "--retry-budget <DURATION>", "--drain-timeout", "--stop-timeout", "--json", "-q, --quiet", "SLUICE_WRITE_KEY", "73 --out not writable", "130/143" })
+            Assert.Contains(expected, run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("demo", "--help")]
+    [InlineData("help", "demo")]
+    public async Task Help_on_demo_lists_its_options(string first, string second)
+    {
+        var run = await CliRun.RunAsync(first, second);
+        Assert.True(run.Exit == 0, run.ToString());
+        Assert.Contains("-n, --events <N>", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("--clean", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Version_prints_the_version_and_exits_0()
+    {
+        var run = await CliRun.RunAsync("--version");
+        Assert.Equal(0, run.Exit);
+        Assert.Matches(@"^\d+\.\d+\.\d+", run.Stdout);
+    }
+
+    [Fact]
+    public async Task A_typo_in_an_option_is_rejected_with_a_suggestion_and_exit_2_and_nothing_runs()
+    {
+        var run = await CliRun.RunAsync("demo", "--evnets", "10", "--out", _dir);
+        Assert.Equal(2, run.Exit);
+        Assert.Contains("sluice: unknown option '--evnets' for 'sluice demo'; did you mean --events?", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("'10'", run.Stderr, StringComparison.Ordinal); // the typo's value is not a second error
+        Assert.Empty(run.Stdout);
+        Assert.Empty(Directory.GetFiles(_dir));
+    }
+
+    [Theory]
+    [InlineData("sned", "unknown command 'sned' for 'sluice'; did you mean send?")]
+    [InlineData("--timeout", "did you mean --drain-timeout (the wait after the input ends), --stop-timeout (after Ctrl+C) or --retry-budget (per batch)?")]
+    [InlineData("-x", "unknown option '-x' for 'sluice send'.")]
+    public async Task Unknown_commands_and_options_are_usage_errors_with_the_closest_name(string token, string message)
+    {
+        string[] args = token == "sned" ? ["sned"] : ["send", "-i", "x.ndjson", token, "3"];
+        var run = await CliRun.RunAsync(args);
+        Assert.Equal(2, run.Exit);
+        Assert.Contains(message, run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--retry-budget", "soon", "--retry-budget takes a duration from 0s to 24h such as 500ms, 10s, 2m or 1h (got 'soon').")]
+    [InlineData("--stop-timeout", "2h", "--stop-timeout takes a duration from 0s to 1h")]
+    [InlineData("--skip-lines", "-1", "--skip-lines must be 0 or more.")]
+    [InlineData("--format", "kafka", "Argument 'kafka' not recognized. Must be one of: 'thrivestack' 'segment' 'primedata'")]
+    public async Task A_bad_value_is_a_one_line_usage_error(string option, string value, string message)
+    {
+        var run = await CliRun.RunAsync("send", "-i", "x.ndjson", option, value);
+        Assert.Equal(2, run.Exit);
+        Assert.Contains($"sluice: {message}", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_missing_required_option_or_command_is_a_usage_error()
+    {
+        Assert.Contains("Option '--input' is required.", (await CliRun.RunAsync("send")).Stderr, StringComparison.Ordinal);
+        var none = await CliRun.RunAsync();
+        Assert.Equal(2, none.Exit);
+        Assert.Contains("no command given: send, demo or help.", none.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Options_take_their_value_after_an_equals_sign()
+    {
+        string input = await WriteInputAsync(Track, Page);
+        var run = await CliRun.RunAsync($"send", $"--input={input}", $"--out={Out}", "--retry-budget=30s", "--skip-lines=1");
+        Assert.True(run.Exit == 0, run.ToString());
+        Assert.Equal(1, DeliveredToFiles()); // the first line was skipped
+    }
+
+    [Fact]
+    public async Task Short_aliases_stand_for_the_long_options()
+    {
+        string input = await WriteInputAsync(Track, Track);
+        var run = await CliRun.RunAsync("send", "-i", input, "-o", Out, "-f", "segment", "-q");
+        Assert.True(run.Exit == 0, run.ToString());
+        Assert.Equal(2, DeliveredToFiles("batch")); // in Segment's envelope
+        Assert.Single(run.Stdout.Trim().Split('\n'), l => !l.StartsWith("resume:", StringComparison.Ordinal)); // quiet: a one-line summary
+    }
+
+    [Fact]
+    public async Task A_missing_input_file_is_one_line_and_exit_66()
+    {
+        var run = await CliRun.RunAsync("send", "-i", Path.Combine(_dir, "nope.ndjson"), "-o", Out);
+        Assert.Equal(66, run.Exit);
+        Assert.Equal($"sluice: --input {Path.Combine(_dir, "nope.ndjson")}: no such file.", run.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task A_directory_as_input_is_one_line_and_exit_66()
+    {
+        var run = await CliRun.RunAsync("send", "-i", _dir, "-o", Out);
+        Assert.Equal(66, run.Exit);
+        Assert.Equal($"sluice: --input {_dir} is a directory; give an NDJSON file, or - for standard input.", run.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task An_output_directory_that_cannot_be_created_is_one_line_and_exit_73_before_any_input_is_read()
+    {
+        string file = await WriteInputAsync(Track);
+        string under = Path.Combine(file, "out"); // a directory cannot be made under a file (whoever runs the test, root included)
+        var run = await CliRun.RunAsync("send", "-i", file, "-o", under);
+        Assert.Equal(73, run.Exit);
+        Assert.StartsWith($"sluice: --out {under} cannot be written:", run.Stderr, StringComparison.Ordinal);
+        Assert.Single(run.Stderr.Trim().Split('\n'));
+
+        var demo = await CliRun.RunAsync("demo", "-n", "10", "-o", under);
+        Assert.Equal(73, demo.Exit);
     }
 
     [Fact]
     public async Task Send_delivers_the_good_lines_and_reports_each_bad_line_with_its_number_and_reason()
     {
-        Directory.CreateDirectory(_dir);
-        string input = Path.Combine(_dir, "events.ndjson");
-        string outDir = Path.Combine(_dir, "out");
-        await File.WriteAllLinesAsync(input,
-        [
-            """{"user_id":"3e474abe-5943-41fd-8b7b-4c87ad95b0c7","event_name":"signed_up","timestamp":"2024-10-20T15:51:35.059Z","properties":{"email":"JohnDoe@acmelabs.com"},"context":{"group_id":"g"}}""",
-            """{"session_id":"1rwttH3IN","timestamp":"2024-10-20T15:51:35.059000Z","properties":{"page_name":"Homepage"}}""",
+        string input = await WriteInputAsync(
+            Track,
+            Page,
             """{"user_id":"u","event_name":"bad json",""",
             """{"event_name":"no user"}""",
             """{"user_id":"u","session_id":"s"}""",
             // The (invalid) timestamp of spec 001's own example.
             """{"user_id":"u","event_name":"signed_up","timestamp":"20-11-23T22:28:55.111Z"}""",
             "",
-            """{"user_id":"0rwtoH3IN","timestamp":"2024-10-20T15:51:35.059000+02:00"}""",
-        ]);
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
+            """{"user_id":"0rwtoH3IN","timestamp":"2024-10-20T15:51:35.059000+02:00"}""");
 
-        int exit = await CommandLine.RunAsync(["send", "--input", input, "--out", outDir], TextReader.Null, stdout, stderr);
+        var run = await CliRun.RunAsync("send", "--input", input, "--out", Out);
 
-        Assert.Equal(1, exit);
-        string errors = stderr.ToString();
-        Assert.Contains("line 3: Not valid JSON", errors, StringComparison.Ordinal);
-        Assert.Contains("line 4: user_id is required", errors, StringComparison.Ordinal);
-        Assert.Contains("line 5: A page event takes user_id or session_id, not both", errors, StringComparison.Ordinal);
-        Assert.Contains("line 6: timestamp '20-11-23T22:28:55.111Z' is not ISO 8601", errors, StringComparison.Ordinal);
-        Assert.DoesNotContain("line 7", errors, StringComparison.Ordinal);
-        Assert.Contains("4 lines refused", stdout.ToString(), StringComparison.Ordinal);
+        Assert.True(run.Exit == 1, run.ToString());
+        Assert.Contains("line 3: Not valid JSON", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("line 4: user_id is required for a track event.\n", run.Stderr.Replace("\r", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.Contains("line 5: A page event takes user_id or session_id, not both", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("line 6: timestamp '20-11-23T22:28:55.111Z' is not ISO 8601", run.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("line 7", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("8 lines read from", run.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"lines refused\s+4\s+invalid 4, oversize 0", run.Stdout);
 
-        var files = Directory.GetFiles(outDir).Order(StringComparer.Ordinal).ToList();
+        var files = Directory.GetFiles(Out).Order(StringComparer.Ordinal).ToList();
         Assert.Equal(2, files.Count);
         using var track = JsonDocument.Parse(await File.ReadAllBytesAsync(files.Single(f => f.EndsWith("api-track.json", StringComparison.Ordinal))));
         var signedUp = Assert.Single(track.RootElement.EnumerateArray().ToList());
@@ -58,52 +193,86 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
-    public async Task Send_reads_standard_input_and_exits_zero_when_every_line_is_delivered()
+    public async Task Send_reads_standard_input_and_exits_0_when_every_line_is_delivered()
     {
-        var stdin = new StringReader("""{"user_id":"u","event_name":"e"}""" + "\n" + """{"session_id":"s"}""" + "\n");
-        var stdout = new StringWriter();
-        int exit = await CommandLine.RunAsync(["send", "--input", "-", "--out", _dir], stdin, stdout, new StringWriter());
-        Assert.Equal(0, exit);
-        Assert.Contains("2 events delivered", stdout.ToString(), StringComparison.Ordinal);
+        var run = await CliRun.RunAsync(["send", "--input", "-", "--out", Out], CliRun.Stdin(Track + "\n" + Page + "\n"));
+        Assert.True(run.Exit == 0, run.ToString());
+        Assert.Contains("2 events delivered", run.Stdout, StringComparison.Ordinal);
+        Assert.Contains("resume: nothing to resume", run.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
-    public async Task Demo_runs_a_small_number_of_events_through_the_engine()
+    public async Task Json_prints_the_summary_for_scripts()
     {
-        var stdout = new StringWriter();
-        int exit = await CommandLine.RunAsync(["demo", "--events", "5000", "--out", _dir], TextReader.Null, stdout, new StringWriter());
+        string input = await WriteInputAsync(Track, "{", Page);
+        var run = await CliRun.RunAsync("send", "-i", input, "-o", Out, "--json");
 
-        Assert.Equal(0, exit);
-        string text = stdout.ToString();
-        Assert.Contains("5,000 events", text, StringComparison.Ordinal);
-        Assert.Contains("events/s", text, StringComparison.Ordinal);
-        Assert.Matches(@"delivered\s+5,000", text);
-        long events = Directory.GetFiles(_dir).Sum(f => JsonDocument.Parse(File.ReadAllBytes(f)).RootElement.GetArrayLength());
-        Assert.Equal(5000, events);
+        Assert.Equal(1, run.Exit);
+        using var summary = JsonDocument.Parse(run.Stdout);
+        var root = summary.RootElement;
+        Assert.Equal(3, root.GetProperty("lines").GetProperty("read").GetInt64());
+        Assert.Equal(1, root.GetProperty("lines").GetProperty("invalid").GetInt64());
+        Assert.True(root.GetProperty("lines").GetProperty("completed").GetBoolean());
+        Assert.Equal(2, root.GetProperty("events").GetProperty("delivered").GetInt64());
+        Assert.Equal(0, root.GetProperty("events").GetProperty("lost_at_shutdown").GetInt64());
+        Assert.True(root.GetProperty("resume").GetProperty("nothing_to_resume").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, root.GetProperty("stopped_by").ValueKind);
+        Assert.Equal(1, root.GetProperty("exit_code").GetInt32());
     }
 
     [Fact]
-    public async Task Demo_reports_the_end_to_end_figure_next_to_the_ceiling_with_the_allocation()
+    public async Task Progress_is_drawn_on_standard_error_while_it_is_a_terminal()
     {
-        var stdout = new StringWriter();
-        int exit = await CommandLine.RunAsync(["demo", "--events", "2000", "--out", _dir], TextReader.Null, stdout, new StringWriter());
+        // Standard input stays open, so the send is still running when the progress line is due.
+        var pipe = new System.IO.Pipelines.Pipe();
+        var stderr = new LockedWriter();
+        var run = CliRun.RunAsync(["send", "-i", "-", "-o", Out], pipe.Reader.AsStream(), terminal: true, stderr: stderr);
+        await pipe.Writer.WriteAsync(System.Text.Encoding.UTF8.GetBytes(Track + "\n"));
+        await Support.Eventually.True(() => stderr.Text.Contains("events/s", StringComparison.Ordinal), "a progress line");
+        await pipe.Writer.CompleteAsync();
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(20));
 
-        Assert.Equal(0, exit);
-        var line = Assert.Single(stdout.ToString().Split('\n'), l => l.Contains("end to end", StringComparison.Ordinal) && l.Contains("ceiling", StringComparison.Ordinal));
-        var figures = System.Text.RegularExpressions.Regex.Match(line, @"end to end ([\d,]+) events/s, ([\d.]+) B allocated per event .*ceiling ([\d,]+) events/s; ratio ([\d.]+)");
-        Assert.True(figures.Success, line);
-        double endToEnd = double.Parse(figures.Groups[1].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
-        double ceiling = double.Parse(figures.Groups[3].Value.Replace(",", "", StringComparison.Ordinal), System.Globalization.CultureInfo.InvariantCulture);
-        Assert.True(endToEnd > 0 && ceiling > 0, line);
-        double ratio = double.Parse(figures.Groups[4].Value, System.Globalization.CultureInfo.InvariantCulture);
-        Assert.InRange(Math.Abs((endToEnd / ceiling) - ratio), 0, 0.006); // the printed ratio is the printed figures' (up to rounding)
+        Assert.True(result.Exit == 0, result.ToString());
+        Assert.Matches(@"\rread 1 lines, accepted 1, delivered \d, pending \d, [\d,]+ events/s", result.Stderr);
+        Assert.EndsWith("\r\u001b[K", result.Stderr, StringComparison.Ordinal); // cleared before the summary
     }
 
     [Fact]
-    public async Task An_unknown_command_prints_the_usage_and_exits_2()
+    public async Task Demo_keeps_its_output_folder_and_prints_its_figures_in_one_table()
     {
-        var stderr = new StringWriter();
-        Assert.Equal(2, await CommandLine.RunAsync(["nope"], TextReader.Null, new StringWriter(), stderr));
-        Assert.Contains("Usage:", stderr.ToString(), StringComparison.Ordinal);
+        var run = await CliRun.RunAsync("demo", "--events", "5000", "--out", Out);
+
+        Assert.True(run.Exit == 0, run.ToString());
+        Assert.Contains("sluice demo: 5,000 events", run.Stdout, StringComparison.Ordinal);
+        Assert.Matches(@"end to end\s+[\d,]+ events/s", run.Stdout);
+        Assert.Matches(@"allocated\s+[\d.]+ B/event", run.Stdout);
+        Assert.Matches(@"delivered\s+5,000", run.Stdout);
+        Assert.Contains($"{Out}   kept", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal(5000, DeliveredToFiles());
     }
+
+    [Fact]
+    public async Task Demo_with_clean_deletes_its_output_folder()
+    {
+        var run = await CliRun.RunAsync("demo", "-n", "2000", "-o", Out, "--clean");
+        Assert.True(run.Exit == 0, run.ToString());
+        Assert.Contains("deleted (--clean)", run.Stdout, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(Out));
+    }
+
+    private string Out => Path.Combine(_dir, "out");
+
+    private async Task<string> WriteInputAsync(params string[] lines)
+    {
+        string path = Path.Combine(_dir, $"events-{Guid.NewGuid():N}.ndjson");
+        await File.WriteAllLinesAsync(path, lines);
+        return path;
+    }
+
+    /// <summary>Events in the batch files written to <see cref="Out"/>: arrays, or an envelope's array named <paramref name="envelope"/>.</summary>
+    private int DeliveredToFiles(string? envelope = null) => Directory.GetFiles(Out).Sum(f =>
+    {
+        using var doc = JsonDocument.Parse(File.ReadAllBytes(f));
+        return envelope is null ? doc.RootElement.GetArrayLength() : doc.RootElement.GetProperty(envelope).GetArrayLength();
+    });
 }

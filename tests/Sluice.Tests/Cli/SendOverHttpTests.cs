@@ -1,4 +1,3 @@
-using Sluice.Cli;
 using Sluice.Collector;
 
 namespace Sluice.Tests.Cli;
@@ -61,18 +60,48 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
-    public async Task A_wrong_key_exits_non_zero_and_says_why_and_how_many_were_lost()
+    public async Task A_wrong_key_stops_the_send_with_exit_77_saying_why_and_how_many_were_lost()
     {
         string input = await WriteEventsAsync(500);
         var (exit, stdout, stderr) = await RunAsync(["send", "--input", input, "--format", "segment", "--endpoint", _collector.BaseAddress.AbsoluteUri,
-            "--write-key", "wrong", "--timeout", "1"]);
+            "--write-key", "wrong", "--stop-timeout", "1s"]);
 
-        Assert.Equal(1, exit);
+        Assert.Equal(77, exit);
         Assert.Contains("Sending to /v1/batch is paused: the server refused the credentials (401", stderr, StringComparison.Ordinal);
+        Assert.Contains("sluice: the server refused the credentials: ", stderr, StringComparison.Ordinal);
         Assert.Contains("500 accepted events were not delivered", stderr, StringComparison.Ordinal);
-        Assert.Contains("500 lost at the 1 s deadline", stderr, StringComparison.Ordinal);
+        Assert.Contains("500 lost when sending stopped", stderr, StringComparison.Ordinal);
         Assert.Matches(@"lost at shutdown\s+500", stdout);
         Assert.Equal(0, _collector.Received(CollectorApi.Segment).EventCount);
+    }
+
+    [Fact]
+    public async Task An_endpoint_that_refuses_connections_is_exit_69_and_the_cause_is_shown()
+    {
+        int port = FreePort();
+        string input = await WriteEventsAsync(20);
+        var (exit, stdout, stderr) = await RunAsync(["send", "--input", input, "--endpoint", $"http://127.0.0.1:{port}", "--token", "t", "--api-key", "k", "--retry-budget", "1s"]);
+
+        Assert.True(exit == 69, stderr);
+        Assert.Contains("Connection refused", stderr, StringComparison.Ordinal);
+        Assert.Contains("the retry budget of 00:00:01 would be exceeded", stderr, StringComparison.Ordinal); // --retry-budget is the engine's RetryBudget
+        Assert.Matches(@"expired\s+20", stdout);
+        Assert.Contains("resume: rerun from the start (--skip-lines 0)", stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_drain_timeout_bounds_the_wait_after_the_input_ends()
+    {
+        _collector.Faults.DelayNext(100, TimeSpan.FromSeconds(30));
+        string input = await WriteEventsAsync(20);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var (exit, stdout, stderr) = await RunAsync(["send", "--input", input, "--endpoint", _collector.BaseAddress.AbsoluteUri, "--token", "test-track-token",
+            "--api-key", "test-page-key", "--drain-timeout", "300ms", "--stop-timeout", "0s"]);
+
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+        Assert.Equal(69, exit); // nothing was delivered
+        Assert.Contains("sluice: the drain timeout (300ms) passed: delivering what was accepted for up to 0s more", stderr, StringComparison.Ordinal);
+        Assert.Matches(@"lost at shutdown\s+20", stdout);
     }
 
     [Fact]
@@ -104,12 +133,13 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
     }
 
     [Theory]
-    [InlineData("--format", "kafka", "Unknown --format 'kafka'")]
     [InlineData("--endpoint", "ftp://example.com", "--endpoint must be an absolute http or https URL")]
+    [InlineData("--out", "somewhere", "--out applies to file output only")]
     public async Task Bad_options_are_usage_errors(string option, string value, string message)
     {
         string input = await WriteEventsAsync(1);
-        var (exit, _, stderr) = await RunAsync(["send", "--input", input, option, value, "--token", "t"]);
+        string[] endpoint = option == "--endpoint" ? [] : ["--endpoint", _collector.BaseAddress.AbsoluteUri];
+        var (exit, _, stderr) = await RunAsync(["send", "--input", input, option, value, "--token", "t", .. endpoint]);
 
         Assert.Equal(2, exit);
         Assert.Contains(message, stderr, StringComparison.Ordinal);
@@ -130,9 +160,15 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
 
     private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string[] args, Dictionary<string, string>? environment = null)
     {
-        var stdout = new StringWriter();
-        var stderr = new StringWriter();
-        int exit = await CommandLine.RunAsync(args, TextReader.Null, stdout, stderr, name => environment?.GetValueOrDefault(name));
-        return (exit, stdout.ToString(), stderr.ToString());
+        var run = await CliRun.RunAsync(args, new MemoryStream(), environment);
+        return (run.Exit, run.Stdout, run.Stderr);
+    }
+
+    /// <summary>A loopback port nothing listens on (it was free a moment ago).</summary>
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

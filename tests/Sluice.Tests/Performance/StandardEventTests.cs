@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Sluice.Batching;
-using Sluice.Cli.Performance;
+using Sluice.Benchmarks;
 using Sluice.Delivery.Transports;
 using Sluice.Tests.Support;
 

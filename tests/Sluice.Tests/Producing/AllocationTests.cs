@@ -1,4 +1,8 @@
-using Sluice.Cli.Performance;
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Text.Json;
+using Sluice.Batching;
+using Sluice.Benchmarks;
 using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Producing;
@@ -26,6 +30,57 @@ public class AllocationTests
         var properties = StandardEvent.PropertiesJson(3);
         var context = StandardEvent.ContextJson();
         Assert.Equal(0, await AllocatedByHeldBurstOnceWarm((engine, i) => engine.TrackJson(StandardEvent.UserId(i), StandardEvent.Name, properties, context), 50_000, 40_000));
+    }
+
+    [Fact]
+    public async Task Ingesting_standard_events_allocates_nothing_per_line_on_the_reading_thread()
+    {
+        // The same run with 20,000 and with 40,000 lines: what one call allocates whatever its length (the
+        // ids' strings, made once per ingest, the summary's task) cancels out; what is left is per line.
+        var transport = new GateTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions(), transport);
+        long shorter = -1, longer = -1;
+        var reader = new Thread(() =>
+        {
+            Ingest(50_000); // warm-up, held like the others: the arena pool ends up holding what a full queue needed
+            shorter = Ingest(20_000);
+            longer = Ingest(40_000);
+        });
+        reader.Start();
+        reader.Join();
+
+        Assert.True(shorter > 0, "the measurement ran");
+        Assert.True(longer - shorter == 0, $"20,000 lines: {shorter:N0} B; 40,000 lines: {longer:N0} B");
+        Assert.Equal(110_000, engine.GetCounters().Delivered);
+
+        long Ingest(int lines)
+        {
+            var input = PipeReader.Create(new ReadOnlySequence<byte>(StandardLines(lines)));
+            transport.Close();
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var summary = engine.IngestAsync(input).GetAwaiter().GetResult();
+            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            transport.Open();
+            engine.FlushAsync().GetAwaiter().GetResult();
+            Assert.Equal(lines, summary.Accepted);
+            return allocated;
+        }
+    }
+
+    /// <summary>Standard events as NDJSON lines, timestamps included.</summary>
+    private static byte[] StandardLines(int count)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using var writer = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions);
+        for (int i = 0; i < count; i++)
+        {
+            StandardEvent.WriteJson(writer, i, TestEvent.Timestamp.UtcTicks + i);
+            writer.Flush();
+            writer.Reset();
+            buffer.Write("\n"u8);
+        }
+
+        return buffer.WrittenSpan.ToArray();
     }
 
     /// <summary>

@@ -1,6 +1,6 @@
 using Sluice.Delivery;
 
-namespace Sluice.Cli.Performance;
+namespace Sluice.Benchmarks;
 
 /// <summary>
 /// The end-to-end measurement: one producer thread → engine → a transport that returns at once.

@@ -2,7 +2,7 @@ using System.Text.Json;
 using Sluice.Serialization;
 using Sluice.Producing;
 
-namespace Sluice.Cli.Performance;
+namespace Sluice.Benchmarks;
 
 /// <summary>
 /// A large track event: 64 string properties of about 110 characters (about 8 KB of properties)

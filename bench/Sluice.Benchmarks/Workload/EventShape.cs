@@ -1,4 +1,4 @@
-namespace Sluice.Cli.Performance;
+namespace Sluice.Benchmarks;
 
 /// <summary>Which event the measurements use.</summary>
 internal enum EventShape

@@ -2,7 +2,7 @@ using System.Buffers;
 using System.Text.Json;
 using Sluice.Batching;
 
-namespace Sluice.Cli.Performance;
+namespace Sluice.Benchmarks;
 
 /// <summary>
 /// The physical limit of the engine's job on this machine: one thread writing the same events

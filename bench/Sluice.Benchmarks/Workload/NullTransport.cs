@@ -1,7 +1,7 @@
 using Sluice.Batching;
 using Sluice.Delivery;
 
-namespace Sluice.Cli.Performance;
+namespace Sluice.Benchmarks;
 
 /// <summary>
 /// A transport that returns at once: what is left is the engine's own cost. It can be held (sends

@@ -1,0 +1,80 @@
+using Sluice.Diagnostics;
+
+namespace Sluice.Cli;
+
+/// <summary>
+/// Prints the engine's diagnostics (causes: connection refused, retries, rejections, losses) on
+/// standard error, one line each, rate-limited per kind so a storm of retries stays readable: the
+/// first few of a kind are printed, then at most one a second, each saying how many like it were
+/// not shown; <see cref="Flush"/> counts the rest at the end. With <c>--quiet</c>, informational
+/// kinds (retries, warnings, resumed endpoints, lowered limits) are not shown. Thread-safe.
+/// </summary>
+internal sealed class DiagnosticPrinter(ErrorOutput output, bool quiet, TimeProvider time)
+{
+    /// <summary>Messages of one kind printed before the limit applies.</summary>
+    public const int Burst = 5;
+
+    /// <summary>Then one message of a kind per this interval.</summary>
+    public static readonly TimeSpan Spacing = TimeSpan.FromSeconds(1);
+
+    private readonly Lock _lock = new();
+
+    // Under _lock.
+    private readonly Dictionary<DiagnosticKind, Tally> _kinds = [];
+
+    public void Print(DiagnosticEvent diagnostic)
+    {
+        if (quiet && IsInformational(diagnostic.Kind))
+            return;
+
+        string line;
+        lock (_lock)
+        {
+            if (!_kinds.TryGetValue(diagnostic.Kind, out var tally))
+                _kinds[diagnostic.Kind] = tally = new Tally();
+            long now = time.GetTimestamp();
+            if (tally.Printed >= Burst && time.GetElapsedTime(tally.LastPrinted, now) < Spacing)
+            {
+                tally.Suppressed++;
+                return;
+            }
+
+            line = tally.Suppressed > 0
+                ? $"sluice: {diagnostic.Message} ({tally.Suppressed:N0} more like it not shown)"
+                : $"sluice: {diagnostic.Message}";
+            tally.Printed++;
+            tally.Suppressed = 0;
+            tally.LastPrinted = now;
+        }
+
+        output.WriteLine(line);
+    }
+
+    /// <summary>Reports the messages the limit held back since each kind's last printed one.</summary>
+    public void Flush()
+    {
+        List<string> lines = [];
+        lock (_lock)
+        {
+            foreach (var (kind, tally) in _kinds)
+            {
+                if (tally.Suppressed > 0)
+                    lines.Add($"sluice: {tally.Suppressed:N0} more {kind} message(s) not shown.");
+                tally.Suppressed = 0;
+            }
+        }
+
+        foreach (string line in lines)
+            output.WriteLine(line);
+    }
+
+    private static bool IsInformational(DiagnosticKind kind)
+        => kind is DiagnosticKind.SendFailed or DiagnosticKind.ServerWarning or DiagnosticKind.EndpointResumed or DiagnosticKind.LimitLowered;
+
+    private sealed class Tally
+    {
+        public int Printed;
+        public long Suppressed;
+        public long LastPrinted;
+    }
+}

@@ -1,0 +1,104 @@
+using System.CommandLine;
+
+namespace Sluice.Cli;
+
+/// <summary>The options of <c>sluice send</c> and how they become <see cref="SendSettings"/>.</summary>
+internal static class SendCommandLine
+{
+    public const string Notes = """
+        Input: one event per line in the ThriveStack shape (user_id or session_id, event_name for a track,
+        timestamp, properties, context; a page may add "name"). A bad line is reported with its number and
+        reason and skipped; the rest are delivered. Lines longer than the 2 MB batch limit are refused.
+
+        Deadlines: each batch retries transient failures (429, 5xx, timeouts, connection errors) for up to
+        --retry-budget (8 attempts at most), then its events count as expired. After the input ends, send
+        waits until every accepted event is settled (delivered, rejected or expired), or --drain-timeout.
+        Ctrl+C or SIGTERM stops the reading, delivers what was accepted within --stop-timeout and prints the
+        summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once.
+
+        Output: progress on standard error while it is a terminal; causes (connection refused, retries,
+        rejections) on standard error; the summary on standard output (--json for scripts).
+
+        Credentials, each also read from an environment variable when the option is absent:
+          thrivestack  --token [SLUICE_TOKEN] (track) and/or --api-key [SLUICE_API_KEY] (page)
+          segment      --write-key [SLUICE_WRITE_KEY]
+          primedata    --client-id [SLUICE_CLIENT_ID] (needed for files too: it is the scope),
+                       --client-access-token [SLUICE_CLIENT_ACCESS_TOKEN]
+
+        Examples:
+          sluice send -i events.ndjson                                # to ./sluice-out, one file per batch
+          sluice send -i events.ndjson -f segment -e https://collector.example.com --write-key "$KEY" --gzip
+          cat events.ndjson | sluice send -i - -e https://api.app.thrivestack.ai --token "$T" --json
+          sluice send -i events.ndjson -e https://... --skip-lines 120000   # resume after an interruption
+
+        Exit codes: 0 all delivered; 1 a line refused or an event not delivered; 2 usage; 66 input missing,
+        unreadable or a directory; 69 the endpoint took nothing; 73 --out not writable; 77 credentials
+        refused (sending stops at the first 401/403); 130/143 SIGINT/SIGTERM.
+        """;
+
+    public static Command Build(CliConsole console, Interrupts interrupts)
+    {
+        var input = new Option<string>("--input", "-i") { Description = "The NDJSON file to send, or - for standard input.", HelpName = "FILE", Required = true };
+        var output = new Option<string?>("--out", "-o") { Description = "Without --endpoint: the directory for the batch files (one per batch, the exact request body). [default: ./sluice-out]", HelpName = "DIR" };
+        var format = new Option<string>("--format", "-f") { Description = "The wire format and API.", DefaultValueFactory = _ => "thrivestack" };
+        format.AcceptOnlyFromAmong(SendTarget.Formats);
+        var endpoint = new Option<string?>("--endpoint", "-e") { Description = "The API's base URL, e.g. https://api.app.thrivestack.ai; without it the batches go to files.", HelpName = "URL" };
+        var gzip = new Option<bool>("--gzip") { Description = "Compress request bodies (with --endpoint)." };
+        var credentials = SendTarget.Credentials.Select(c => new Option<string?>("--" + c.Option) { Description = $"{c.Description} [default: ${c.Variable}]", HelpName = "VALUE" }).ToArray();
+        var skipLines = new Option<long>("--skip-lines") { Description = "Pass over the first N lines (to resume after the line a previous run reported).", HelpName = "N" };
+        skipLines.Validators.Add(r =>
+        {
+            if (r.GetValueOrDefault<long>() < 0)
+                r.AddError("--skip-lines must be 0 or more.");
+        });
+        // Durations show their defaults in the description: the help would print a TimeSpan as 00:02:00.
+        var retryBudget = new Option<TimeSpan?>("--retry-budget")
+        {
+            Description = "How long one batch may retry transient failures, from its first attempt; then its events count as expired. [default: 2m]",
+            HelpName = Duration.HelpName,
+            CustomParser = Duration.Parser(TimeSpan.Zero, TimeSpan.FromDays(1)),
+        };
+        var drainTimeout = new Option<TimeSpan?>("--drain-timeout")
+        {
+            Description = "After the input ends, the longest wait for the accepted events to settle; then send stops as on Ctrl+C. [default: none: as long as batches are being settled]",
+            HelpName = Duration.HelpName,
+            CustomParser = Duration.Parser(TimeSpan.FromMilliseconds(1), TimeSpan.FromDays(1)),
+        };
+        var stopTimeout = new Option<TimeSpan?>("--stop-timeout")
+        {
+            Description = "After Ctrl+C or SIGTERM, how long to go on delivering what was accepted; what is left then is counted as lost. [default: 10s]",
+            HelpName = Duration.HelpName,
+            CustomParser = Duration.Parser(TimeSpan.Zero, TimeSpan.FromHours(1)),
+        };
+        var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress, no retry messages, a one-line summary (errors are still shown)." };
+        var json = new Option<bool>("--json") { Description = "Print the summary as JSON." };
+
+        var command = new Command("send", "Deliver NDJSON events (a file or standard input) to batch files or to an HTTP API.")
+        {
+            input, output, format, endpoint, gzip, skipLines, retryBudget, drainTimeout, stopTimeout, quiet, json,
+        };
+        foreach (var credential in credentials)
+            command.Add(credential);
+
+        command.SetAction((parse, _) =>
+        {
+            var settings = new SendSettings
+            {
+                Input = parse.GetRequiredValue(input),
+                Out = parse.GetValue(output),
+                Format = parse.GetRequiredValue(format),
+                Endpoint = parse.GetValue(endpoint),
+                Gzip = parse.GetValue(gzip),
+                Credentials = credentials.ToDictionary(c => c.Name[2..], c => parse.GetValue(c)),
+                SkipLines = parse.GetValue(skipLines),
+                RetryBudget = parse.GetValue(retryBudget) ?? TimeSpan.FromMinutes(2),
+                DrainTimeout = parse.GetValue(drainTimeout),
+                StopTimeout = parse.GetValue(stopTimeout) ?? TimeSpan.FromSeconds(10),
+                Quiet = parse.GetValue(quiet),
+                Json = parse.GetValue(json),
+            };
+            return SendCommand.RunAsync(settings, console, interrupts);
+        });
+        return command;
+    }
+}

@@ -1,0 +1,126 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Sluice.Diagnostics;
+using Sluice.Producing;
+
+namespace Sluice.Cli;
+
+/// <summary>The end of a <c>sluice send</c>: what became of the lines and the events, and where a rerun resumes.</summary>
+internal sealed record SendReport
+{
+    public required string Input { get; init; }
+
+    public required string Destination { get; init; }
+
+    public required string Format { get; init; }
+
+    public required IngestSummary Lines { get; init; }
+
+    public required SluiceCounters Events { get; init; }
+
+    public required TimeSpan Elapsed { get; init; }
+
+    /// <summary>Every line up to this one is settled for good (see <see cref="ResumeLedger"/>).</summary>
+    public required long ResumeAfter { get; init; }
+
+    /// <summary>What stopped the send before its end, if anything: "SIGINT", "SIGTERM" or "refused credentials".</summary>
+    public string? StoppedBy { get; init; }
+
+    /// <summary>A second signal ended the send before the accepted events were settled.</summary>
+    public bool Aborted { get; init; }
+
+    /// <summary>--drain-timeout passed before the accepted events were settled.</summary>
+    public bool DrainTimedOut { get; init; }
+
+    public required int ExitCode { get; init; }
+
+    /// <summary>Accepted events not delivered, whatever became of them (rejected, expired, lost, or unsettled after an abort).</summary>
+    public long Undelivered => Events.Accepted - Events.Delivered;
+
+    /// <summary>Nothing to send again: the whole input was read and every line up to its end is settled.</summary>
+    public bool NothingToResume => Lines.Completed && ResumeAfter >= Lines.LinesRead;
+
+    public void WriteText(TextWriter output, bool brief)
+    {
+        var c = Events;
+        string how = StoppedBy is null ? "" : Aborted ? $", aborted by a second signal after {StoppedBy}" : $", stopped by {StoppedBy}";
+        output.WriteLine($"{Destination}: {c.Delivered:N0} events delivered in {c.BatchesDelivered:N0} batches; {Lines.LinesRead:N0} lines read from {Input}, " +
+            $"{Lines.Refused:N0} refused; {Elapsed.TotalSeconds:F1} s{how}.");
+        if (!brief)
+        {
+            Row(output, "lines read", Lines.LinesRead, $"skipped {Lines.Skipped:N0}, blank {Lines.Blank:N0}");
+            Row(output, "lines refused", Lines.Refused,
+                $"invalid {Lines.Invalid:N0}, oversize {Lines.Oversize:N0}, queue full {Lines.QueueFull:N0}, shutting down {Lines.ShuttingDown:N0}");
+            foreach (var (label, _, value) in Figures.Of(c))
+                Row(output, label, value, null);
+        }
+
+        output.WriteLine(ResumeText());
+    }
+
+    public void WriteJson(TextWriter output)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("input", Input);
+            json.WriteString("destination", Destination);
+            json.WriteString("format", Format);
+            json.WriteNumber("elapsed_seconds", Math.Round(Elapsed.TotalSeconds, 3));
+            json.WriteStartObject("lines");
+            json.WriteNumber("read", Lines.LinesRead);
+            json.WriteNumber("skipped", Lines.Skipped);
+            json.WriteNumber("blank", Lines.Blank);
+            json.WriteNumber("accepted", Lines.Accepted);
+            json.WriteNumber("refused", Lines.Refused);
+            json.WriteNumber("invalid", Lines.Invalid);
+            json.WriteNumber("oversize", Lines.Oversize);
+            json.WriteNumber("queue_full", Lines.QueueFull);
+            json.WriteNumber("shutting_down", Lines.ShuttingDown);
+            json.WriteBoolean("completed", Lines.Completed);
+            json.WriteEndObject();
+            json.WriteStartObject("events");
+            foreach (var (_, name, value) in Figures.Of(Events))
+                json.WriteNumber(name, value);
+            json.WriteEndObject();
+            json.WriteStartObject("resume");
+            json.WriteNumber("skip_lines", ResumeAfter);
+            json.WriteBoolean("nothing_to_resume", NothingToResume);
+            json.WriteString("meaning", ResumeMeaning());
+            json.WriteEndObject();
+            if (StoppedBy is null)
+                json.WriteNull("stopped_by");
+            else
+                json.WriteString("stopped_by", StoppedBy);
+            json.WriteBoolean("aborted", Aborted);
+            json.WriteBoolean("drain_timed_out", DrainTimedOut);
+            json.WriteNumber("exit_code", ExitCode);
+            json.WriteEndObject();
+        }
+
+        output.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+
+    private string ResumeText() => NothingToResume
+        ? "resume: nothing to resume: every line was read and is settled."
+        : ResumeAfter == 0 ? $"resume: rerun from the start (--skip-lines 0): {ResumeMeaning()}"
+        : $"resume: rerun with --skip-lines {ResumeAfter.ToString(CultureInfo.InvariantCulture)}: {ResumeMeaning()}";
+
+    private string ResumeMeaning()
+    {
+        long later = Events.Accepted - Events.Delivered - Events.RejectedByServer - Events.RejectedOversize;
+        string settled = ResumeAfter == 0 ? "no line is known to be settled" : $"every event of lines 1-{ResumeAfter:N0} is settled for good";
+        if (NothingToResume)
+            return $"{settled}.";
+        if (later <= 0)
+            return $"{settled}; the lines after it were not sent (not read, or refused while stopping).";
+        return $"{settled}; {later:N0} accepted events of later lines were not delivered (expired, failed, lost or unsettled), " +
+            "and which ones is not reported per event yet, so a rerun may send some delivered events again.";
+    }
+
+    private static void Row(TextWriter output, string label, long value, string? detail)
+        => output.WriteLine(detail is null ? $"  {label,-22}{value,14:N0}" : $"  {label,-22}{value,14:N0}   {detail}");
+}

@@ -1,0 +1,43 @@
+namespace Sluice.Producing;
+
+/// <summary>The counts of one NDJSON ingest, and where its refusals and acceptances are reported. Used by the reading flow only.</summary>
+internal sealed class IngestTally(long skipLines, Action<IngestError>? onError, IAcceptedLines? accepted)
+{
+    public long SkipLines { get; } = skipLines;
+
+    public IAcceptedLines? AcceptedLines { get; } = accepted;
+
+    public long Skipped;
+    public long Blank;
+    public long Accepted;
+    public long Invalid;
+    public long Oversize;
+    public long QueueFull;
+    public long ShuttingDown;
+
+    public void Refuse(long lineNumber, IngestRefusal reason, string message)
+    {
+        switch (reason)
+        {
+            case IngestRefusal.Invalid: Invalid++; break;
+            case IngestRefusal.Oversize: Oversize++; break;
+            case IngestRefusal.QueueFull: QueueFull++; break;
+            default: ShuttingDown++; break;
+        }
+
+        onError?.Invoke(new IngestError(lineNumber, reason, message));
+    }
+
+    public IngestSummary Summary(long linesRead, bool completed) => new()
+    {
+        LinesRead = linesRead,
+        Skipped = Skipped,
+        Blank = Blank,
+        Accepted = Accepted,
+        Invalid = Invalid,
+        Oversize = Oversize,
+        QueueFull = QueueFull,
+        ShuttingDown = ShuttingDown,
+        Completed = completed,
+    };
+}

@@ -1,0 +1,113 @@
+using System.Diagnostics;
+using System.Text;
+using Sluice.Cli;
+
+namespace Sluice.Tests.Cli;
+
+/// <summary>
+/// The <c>sluice</c> tool in a child process (<c>dotnet sluice.dll</c>, the build this test project
+/// references), for what only a process has: signals, and standard streams that are not terminals.
+/// Every wait is bounded; a process still running at the end is killed.
+/// </summary>
+internal sealed class SluiceProcess : IDisposable
+{
+    private readonly Process _process;
+    private readonly Lock _lock = new();
+    private readonly StringBuilder _stdout = new();
+    private readonly StringBuilder _stderr = new();
+
+    private SluiceProcess(Process process) => _process = process;
+
+    public string Stdout
+    {
+        get
+        {
+            lock (_lock)
+                return _stdout.ToString();
+        }
+    }
+
+    public string Stderr
+    {
+        get
+        {
+            lock (_lock)
+                return _stderr.ToString();
+        }
+    }
+
+    public static SluiceProcess Start(params string[] args)
+    {
+        string host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
+        var start = new ProcessStartInfo(host)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(typeof(CommandLine).Assembly.Location);
+        foreach (string arg in args)
+            start.ArgumentList.Add(arg);
+        start.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
+
+        var process = new Process { StartInfo = start };
+        var run = new SluiceProcess(process);
+        process.OutputDataReceived += (_, e) => run.Append(run._stdout, e.Data);
+        process.ErrorDataReceived += (_, e) => run.Append(run._stderr, e.Data);
+        process.Start();
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        process.StandardInput.Close();
+        return run;
+    }
+
+    /// <summary>Sends a signal (INT, TERM) with the system's kill.</summary>
+    public void Signal(string name)
+    {
+        using var kill = Process.Start("kill", ["-s", name, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        Assert.True(kill.WaitForExit(5_000), "kill returned");
+    }
+
+    public async Task WaitForStderrAsync(string text, TimeSpan timeout)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (!Stderr.Contains(text, StringComparison.Ordinal))
+        {
+            Assert.False(_process.HasExited, $"sluice exited before printing '{text}':\n{Stderr}\n{Stdout}");
+            Assert.True(deadline.Elapsed < timeout, $"sluice did not print '{text}' within {timeout}:\n{Stderr}");
+            await Task.Delay(20);
+        }
+    }
+
+    /// <summary>The exit code, once the process has ended and its output is read.</summary>
+    public async Task<int> WaitForExitAsync(TimeSpan timeout)
+    {
+        using var cancel = new CancellationTokenSource(timeout);
+        try
+        {
+            await _process.WaitForExitAsync(cancel.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            Assert.Fail($"sluice did not exit within {timeout}:\n{Stderr}\n{Stdout}");
+        }
+
+        return _process.ExitCode;
+    }
+
+    public void Dispose()
+    {
+        if (!_process.HasExited)
+            _process.Kill(entireProcessTree: true);
+        _process.Dispose();
+    }
+
+    private void Append(StringBuilder text, string? line)
+    {
+        if (line is null)
+            return;
+        lock (_lock)
+            text.AppendLine(line);
+    }
+}

@@ -1,0 +1,228 @@
+using System.IO.Pipelines;
+using System.Text;
+using System.Text.Json;
+using Sluice.Delivery.Transports;
+using Sluice.Producing;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Producing;
+
+/// <summary>NDJSON ingest: lines from a pipe or a stream, each through EnqueueJson's path.</summary>
+public class IngestTests
+{
+    private const string Track = """{"user_id":"u1","event_name":"signed_up","timestamp":"2024-10-20T15:51:35.059Z","properties":{"plan":"pro"}}""";
+    private const string Page = """{"session_id":"s1","timestamp":"2024-10-20T15:51:35.059Z","properties":{"page_name":"Home"}}""";
+
+    [Fact]
+    public async Task Good_lines_are_delivered_and_bad_ones_reported_with_their_number_and_reason()
+    {
+        string input = string.Join("\n",
+            Track,
+            """{"user_id":"u","event_name":"bad json",""",
+            "",
+            "   ",
+            """{"event_name":"no user"}""",
+            Page,
+            """{"user_id":"u","event_name":"e","timestamp":"2024-10-20T15:51:35"}""") + "\n";
+        var (summary, errors, events) = await IngestAsync(input);
+
+        Assert.Equal(new IngestSummary { LinesRead = 7, Blank = 2, Accepted = 2, Invalid = 3, Completed = true }, summary);
+        Assert.Equal([2L, 5L, 7L], errors.Select(e => e.LineNumber));
+        Assert.All(errors, e => Assert.Equal(IngestRefusal.Invalid, e.Reason));
+        Assert.StartsWith("Not valid JSON", errors[0].Message, StringComparison.Ordinal);
+        Assert.Equal("user_id is required for a track event.", errors[1].Message); // without the runtime's " (Parameter 'userId')"
+        Assert.Contains("has no time zone", errors[2].Message, StringComparison.Ordinal);
+        Assert.Equal(["signed_up", "Home"], events.Select(e => e.TryGetProperty("event_name", out var n) ? n.GetString() : e.GetProperty("properties").GetProperty("page_name").GetString()));
+    }
+
+    [Fact]
+    public async Task Crlf_line_ends_and_a_last_line_without_newline_are_read_like_the_others()
+    {
+        var (summary, errors, events) = await IngestAsync(Track + "\r\n\r\n" + Page + "\r\n" + Track);
+        Assert.Empty(errors);
+        Assert.Equal(new IngestSummary { LinesRead = 4, Blank = 1, Accepted = 3, Completed = true }, summary);
+        Assert.Equal(3, events.Count);
+    }
+
+    [Fact]
+    public async Task A_byte_order_mark_before_the_first_line_is_ignored()
+    {
+        var (summary, errors, _) = await IngestAsync("\uFEFF" + Track + "\n");
+        Assert.Empty(errors);
+        Assert.Equal(1, summary.Accepted);
+    }
+
+    [Fact]
+    public async Task A_multi_byte_character_split_across_segments_arrives_whole()
+    {
+        byte[] line = Encoding.UTF8.GetBytes("""{"user_id":"u","event_name":"café 😀","properties":{"k":"€"}}""" + "\n");
+        int e = Array.IndexOf(line, (byte)0xC3); // é: C3 A9
+        int emoji = Array.IndexOf(line, (byte)0xF0); // 😀: F0 9F 98 80
+        int euro = Array.IndexOf(line, (byte)0xE2); // €: E2 82 AC
+        var input = Segments.Of(Segments.Cut(line, e + 1, emoji + 2, emoji + 3, euro + 1));
+        Assert.False(input.IsSingleSegment);
+
+        var transport = new InMemoryTransport();
+        IngestSummary summary;
+        await using (var engine = new SluiceEngine(new SluiceOptions(), transport))
+            summary = await engine.IngestAsync(PipeReader.Create(input));
+
+        Assert.Equal(1, summary.Accepted);
+        var sent = Assert.Single(transport.Batches.SelectMany(BatchJson.Events));
+        Assert.Equal("café 😀", sent.GetProperty("event_name").GetString());
+        Assert.Equal("€", sent.GetProperty("properties").GetProperty("k").GetString());
+    }
+
+    [Fact]
+    public async Task A_line_longer_than_the_batch_limit_is_refused_without_being_held_whole()
+    {
+        // The pipe stops its writer once 16 KB wait unread: had the reader kept the 1 MB line to find
+        // its end, the writer would never finish. The line arrives in many small writes.
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 16 * 1024, resumeWriterThreshold: 8 * 1024, useSynchronizationContext: false));
+        var transport = new InMemoryTransport();
+        var errors = new List<IngestError>();
+        await using var engine = new SluiceEngine(new SluiceOptions { MaxBatchBytes = 4096 }, transport);
+        var ingest = engine.IngestAsync(pipe.Reader, errors.Add);
+
+        var oversize = Encoding.UTF8.GetBytes("""{"user_id":"u","event_name":"big","properties":{"pad":""" + "\"" + new string('x', 1 << 20) + "\"}}");
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Track + "\n"));
+        foreach (var piece in oversize.Chunk(1000))
+            await pipe.Writer.WriteAsync(piece).AsTask().WaitAsync(TimeSpan.FromSeconds(10));
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes("\n" + Page + "\n"));
+        await pipe.Writer.CompleteAsync();
+        var summary = await ingest.WaitAsync(TimeSpan.FromSeconds(10));
+        await pipe.Reader.CompleteAsync();
+        await engine.FlushAsync();
+
+        Assert.Equal(new IngestSummary { LinesRead = 3, Accepted = 2, Oversize = 1, Completed = true }, summary);
+        var error = Assert.Single(errors);
+        Assert.Equal(2, error.LineNumber);
+        Assert.Equal(IngestRefusal.Oversize, error.Reason);
+        Assert.Contains($"{oversize.Length:N0} bytes long, over the batch limit of 4,096 bytes", error.Message, StringComparison.Ordinal);
+        Assert.Equal(2, transport.Batches.SelectMany(BatchJson.Events).Count());
+    }
+
+    [Fact]
+    public async Task A_line_of_exactly_the_limit_is_not_refused_as_oversize_and_one_byte_more_is()
+    {
+        var errors = new List<IngestError>();
+        await using var engine = new SluiceEngine(new SluiceOptions { MaxBatchBytes = 256 }, new InMemoryTransport());
+        string Line(int length) => """{"user_id":"u","event_name":"e","pad":""" + "\"" + new string('x', length - 41) + "\"}";
+        Assert.Equal(256, Line(256).Length);
+
+        var summary = await engine.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(Line(256) + "\r\n" + Line(257) + "\r\n")), errors.Add);
+
+        Assert.Equal(1, summary.Accepted); // an unknown member ("pad") is read and dropped: the event itself is small
+        var error = Assert.Single(errors);
+        Assert.Equal((2L, IngestRefusal.Oversize), (error.LineNumber, error.Reason));
+    }
+
+    [Fact]
+    public async Task Skipped_lines_are_passed_over_unread_and_keep_their_numbers()
+    {
+        string input = string.Join("\n", "not json", Track, "also not json", Page, "{") + "\n";
+        var (summary, errors, events) = await IngestAsync(input, skipLines: 3);
+        Assert.Equal(new IngestSummary { LinesRead = 5, Skipped = 3, Accepted = 1, Invalid = 1, Completed = true }, summary);
+        Assert.Equal(5, Assert.Single(errors).LineNumber);
+        Assert.Single(events);
+    }
+
+    [Fact]
+    public async Task Cancelling_stops_the_reading_and_the_summary_says_how_far_it_got()
+    {
+        var pipe = new Pipe();
+        var transport = new InMemoryTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions(), transport);
+        using var cancel = new CancellationTokenSource();
+        var ingest = engine.IngestAsync(pipe.Reader, cancellationToken: cancel.Token);
+
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Track + "\n" + Page + "\n" + "{\"user_id\""));
+        await Eventually.True(() => engine.GetCounters().Accepted == 2, "both whole lines accepted");
+        cancel.Cancel();
+        var summary = await ingest.WaitAsync(TimeSpan.FromSeconds(10));
+        await engine.FlushAsync();
+
+        Assert.Equal(new IngestSummary { LinesRead = 2, Accepted = 2, Completed = false }, summary);
+        Assert.Equal(2, transport.Batches.SelectMany(BatchJson.Events).Count());
+    }
+
+    [Fact]
+    public async Task In_wait_mode_a_full_queue_holds_the_reading_back_instead_of_refusing_lines()
+    {
+        var transport = new GateTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions
+        {
+            QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = FullMode.Wait, FullModeWaitTimeout = TimeSpan.Zero,
+        }, transport);
+        var errors = new List<IngestError>();
+        var ingest = engine.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(Track + "\n", 200)))), errors.Add);
+
+        // The held transport stops the serializer once its sealed-batch queue is full; the ring fills behind
+        // it. The pipeline holds a few events, far fewer than 200: the reading cannot finish while held.
+        await Eventually.True(() => engine.GetCounters().Accepted >= 4, "the queue filled");
+        Assert.False(ingest.IsCompleted);
+        transport.Open();
+        var summary = await ingest.WaitAsync(TimeSpan.FromSeconds(20));
+        await engine.FlushAsync();
+
+        Assert.Empty(errors);
+        Assert.Equal(new IngestSummary { LinesRead = 200, Accepted = 200, Completed = true }, summary);
+        Assert.Equal(0, engine.GetCounters().RefusedQueueFull);
+        Assert.Equal(200, engine.GetCounters().Delivered);
+    }
+
+    [Fact]
+    public async Task In_drop_newest_mode_lines_that_find_the_queue_full_are_refused_with_their_number()
+    {
+        var transport = new GateTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions { QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1 }, transport);
+        var errors = new List<IngestError>();
+        var summary = await engine.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(Track + "\n", 100)))), errors.Add);
+        transport.Open();
+        await engine.FlushAsync();
+
+        Assert.True(summary.QueueFull > 0, summary.ToString());
+        Assert.Equal(100, summary.Accepted + summary.QueueFull);
+        Assert.All(errors, e => Assert.Equal(IngestRefusal.QueueFull, e.Reason));
+        Assert.Equal(summary.QueueFull, errors.Count);
+        Assert.Equal(engine.GetCounters().RefusedQueueFull, summary.QueueFull);
+        Assert.Equal(summary.Accepted, engine.GetCounters().Delivered);
+    }
+
+    [Fact]
+    public async Task Reading_stops_at_the_first_line_refused_because_the_engine_is_shutting_down()
+    {
+        var pipe = new Pipe();
+        var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+        var errors = new List<IngestError>();
+        var ingest = engine.IngestAsync(pipe.Reader, errors.Add);
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Track + "\n"));
+        await Eventually.True(() => engine.GetCounters().Accepted == 1, "the first line accepted");
+        await engine.ShutdownAsync();
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Track + "\n" + Track + "\n"));
+
+        var summary = await ingest.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.Equal(new IngestSummary { LinesRead = 2, Accepted = 1, ShuttingDown = 1, Completed = false }, summary);
+        Assert.Equal((2L, IngestRefusal.ShuttingDown), (errors[0].LineNumber, errors[0].Reason));
+    }
+
+    [Fact]
+    public async Task The_pipe_overload_and_the_stream_overload_check_their_arguments()
+    {
+        await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+        await Assert.ThrowsAsync<ArgumentNullException>(() => engine.IngestAsync((Stream)null!));
+        await Assert.ThrowsAsync<ArgumentNullException>(() => engine.IngestAsync((PipeReader)null!));
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.IngestAsync(Stream.Null, skipLines: -1));
+    }
+
+    private static async Task<(IngestSummary Summary, List<IngestError> Errors, List<JsonElement> Events)> IngestAsync(string input, long skipLines = 0)
+    {
+        var transport = new InMemoryTransport();
+        var errors = new List<IngestError>();
+        IngestSummary summary;
+        await using (var engine = new SluiceEngine(new SluiceOptions(), transport))
+            summary = await engine.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(input)), errors.Add, skipLines);
+        return (summary, errors, transport.Batches.SelectMany(BatchJson.Events).ToList());
+    }
+}
