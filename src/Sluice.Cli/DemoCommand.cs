@@ -58,7 +58,7 @@ internal static class DemoCommand
         return c.Delivered == count ? 0 : 1;
     }
 
-    /// <summary>The DESIGN.md standard event: 5 properties (2 strings, int, bool, double) and a 1-key context.</summary>
+    /// <summary>The standard event (docs/performance.md): 5 properties (2 strings, int, bool, double) and a 1-key context.</summary>
     private readonly struct DemoEvent(long i)
     {
         public void WriteTrack(ref PropertiesWriter w)
