@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CI stage (called by .ci/run after the tests): the quick benchmark run. Prints the ratio table and
-# exits non-zero if a ratio falls below its deliberately loose floor (about half the DESIGN.md target)
+# exits non-zero if a ratio falls below its deliberately loose floor (about half the target in docs/performance.md)
 # or a benchmark failed. Takes about 2-3 minutes on 2 cores.
 set -uo pipefail
 cd "$(dirname "$0")/.."

@@ -5,7 +5,7 @@ using BenchmarkDotNet.Reports;
 namespace Sluice.Benchmarks;
 
 /// <summary>
-/// The DESIGN.md performance targets as ratios inside one run, each with a deliberately loose
+/// The performance targets (docs/performance.md) as ratios inside one run, each with a deliberately loose
 /// floor (about half the target) that CI enforces: a guard against gross regressions that a noisy
 /// shared machine does not trip. Speed ratios are shown twice: from the medians of the separate
 /// scenarios, and from interleaved pairs (<see cref="InterleavedBenchmark"/>), which cancel the

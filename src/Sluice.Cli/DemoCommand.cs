@@ -101,7 +101,7 @@ internal static class DemoCommand
     private static void Row(TextWriter output, string label, string value, string? note = null)
         => output.WriteLine(note is null ? $"  {label,-20}{value,22}" : $"  {label,-20}{value,22}   {note}");
 
-    /// <summary>A typical event: 5 properties (2 strings, an int, a bool, a double) and a 1-key context.</summary>
+    /// <summary>The standard event (docs/performance.md): 5 properties (2 strings, int, bool, double) and a 1-key context.</summary>
     private readonly struct DemoEvent(long i)
     {
         public void WriteTrack(ref PropertiesWriter w)

@@ -6,7 +6,7 @@ using Sluice.Producing;
 namespace Sluice.Benchmarks;
 
 /// <summary>
-/// The DESIGN.md "standard event": a ThriveStack track with 5 properties (2 strings, an int, a
+/// The "standard event" of docs/performance.md: a ThriveStack track with 5 properties (2 strings, an int, a
 /// bool, a double) and a 1-key context, about 290 bytes of JSON. Event <c>i</c> is the same in
 /// every form (callback, dictionary, JSON bytes, hand-written JSON), so every benchmark measures
 /// the same work. The tests compile this file too (they check the engine writes what the ceiling writes).

@@ -11,7 +11,7 @@ namespace Sluice.Fuzz.Targets;
 /// Target 4: a server's reply — status code, <c>Retry-After</c> in every legal and illegal form, body —
 /// through <see cref="ReplyClassifier.Classify"/>, then the wait through <see cref="RetryPolicy"/>.
 /// The first bytes choose the status and the header; the rest is the body. Oracles: nothing throws;
-/// the outcome is the one DESIGN.md's table gives for the status (2xx with <c>"success": false</c>
+/// the outcome is the one docs/delivery.md's table gives for the status (2xx with <c>"success": false</c>
 /// in a readable body is a retry, never a delivery); only a retry carries a wait, and it is what
 /// the header asked (clamped to [0, 1 day]) or none; the policy never waits less than asked unless
 /// the cap is lower, never more than the cap, and keeps jitter and probes within their bounds; the
@@ -84,7 +84,7 @@ internal sealed class ServerReplyFuzzer : IFuzzer
         LastOutcome = $"{result.Outcome} status={status / 100} asked={asked.Known}/{asked.Wait.HasValue} wait={result.RetryAfter.HasValue} success={success} message={NdjsonEventFuzzer.Bucket(result.Message?.Length ?? 0)} warnings={NdjsonEventFuzzer.Bucket(result.Warnings?.Count ?? 0)}";
     }
 
-    /// <summary>What DESIGN.md's failure table documents for a status.</summary>
+    /// <summary>What the failure table in docs/delivery.md documents for a status.</summary>
     private static SendOutcome Expected(int status, bool? success) => status switch
     {
         >= 200 and <= 299 => success == false ? SendOutcome.Retry : SendOutcome.Delivered,

@@ -6,7 +6,7 @@ using Sluice.Diagnostics;
 namespace Sluice.Delivery;
 
 /// <summary>
-/// Delivers one batch the way DESIGN.md's failure table says: transient failures (429, 5xx, timeouts,
+/// Delivers one batch the way the failure table in docs/delivery.md says: transient failures (429, 5xx, timeouts,
 /// connection errors) are retried with exponential backoff and full jitter, honouring <c>Retry-After</c>,
 /// within a per-body attempt budget and a per-batch time budget, then expire; a 400 bisects the batch
 /// until each invalid event stands alone, delivering the rest (unless the batch proves mostly invalid,

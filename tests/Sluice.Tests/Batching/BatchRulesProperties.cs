@@ -6,7 +6,7 @@ using Sluice.Tests.Support;
 namespace Sluice.Tests.Batching;
 
 /// <summary>
-/// DESIGN.md "Limits, exactly", checked on every batch of random event sequences: valid JSON,
+/// docs/delivery.md, "Limits, exactly" and "When a batch is sealed", checked on every batch of random event sequences: valid JSON,
 /// ≤ MaxBatchEvents and ≤ MaxBatchBytes, maximal when closed for size, per-producer order, no event
 /// lost or duplicated, oversize events rejected and counted, counters adding up.
 /// </summary>

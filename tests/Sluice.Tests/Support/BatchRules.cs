@@ -6,7 +6,7 @@ using Sluice.Diagnostics;
 namespace Sluice.Tests.Support;
 
 /// <summary>
-/// Checks every batch of a run against DESIGN.md's rules: valid JSON, within both limits, each
+/// Checks every batch of a run against the rules of docs/delivery.md: valid JSON, within both limits, each
 /// event byte-for-byte as expected and on its own endpoint, per-producer order, nothing lost or
 /// duplicated, oversize events (and only those) rejected, maximal when closed for size, counters
 /// adding up.
