@@ -3,7 +3,7 @@ using System.Collections;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Sluice.Batching;
+using Sluice.Serialization;
 
 namespace Sluice.Fuzz.Oracles;
 
@@ -25,7 +25,7 @@ internal static class ModelJson
     public static byte[] Object(IEnumerable map)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions))
+        using (var w = new Utf8JsonWriter(buffer, EventWriter.WriterOptions))
             Value(w, map, level: 1);
         return buffer.WrittenSpan.ToArray();
     }

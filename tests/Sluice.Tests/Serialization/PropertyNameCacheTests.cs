@@ -67,35 +67,38 @@ public class PropertyNameCacheTests
     [Fact]
     public void A_name_is_encoded_only_on_its_second_sighting()
     {
-        var cache = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+        var cache = new PropertyNameCache(EventWriter.WriterOptions.Encoder!);
         string name = "feature";
-        Assert.Null(cache.TryGet(name, 0));
-        Assert.Equal(",\"feature\":"u8.ToArray(), cache.TryGet(name, 0));
-        Assert.NotNull(cache.TryGet(name, 5)); // found by hash at another position
+        Assert.False(cache.TryGet(name, 0, out _));
+        Assert.True(cache.TryGet(name, 0, out var encoded));
+        Assert.Equal("feature"u8.ToArray(), encoded.EncodedUtf8Bytes.ToArray());
+        Assert.True(cache.TryGet(name, 5, out _)); // found by hash at another position
+        Assert.False(cache.TryGet(new string(name.AsSpan()), 0, out _)); // by reference: an equal string is another name
     }
 
     [Fact]
-    public void A_cached_name_is_the_escaped_member_with_its_comma()
+    public void A_cached_name_is_escaped_with_the_engines_settings()
     {
-        var cache = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+        var cache = new PropertyNameCache(EventWriter.WriterOptions.Encoder!);
         string name = "a\"b\\c\u0001é";
-        cache.TryGet(name, 3);
-        Assert.Equal(",\"a\\\"b\\\\c\\u0001é\":", Encoding.UTF8.GetString(cache.TryGet(name, 3)!));
+        cache.TryGet(name, 3, out _);
+        Assert.True(cache.TryGet(name, 3, out var encoded));
+        Assert.Equal("a\\\"b\\\\c\\u0001é", Encoding.UTF8.GetString(encoded.EncodedUtf8Bytes));
     }
 
     [Fact]
     public void Names_longer_than_the_limit_are_never_cached()
     {
-        var cache = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+        var cache = new PropertyNameCache(EventWriter.WriterOptions.Encoder!);
         string name = new('n', 65);
         for (int i = 0; i < 3; i++)
-            Assert.Null(cache.TryGet(name, 0));
+            Assert.False(cache.TryGet(name, 0, out _));
     }
 
     private static string Plain(List<(string Key, object Value)> members)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions))
+        using (var w = new Utf8JsonWriter(buffer, EventWriter.WriterOptions))
         {
             w.WriteStartObject();
             foreach (var (key, value) in members)
