@@ -119,20 +119,108 @@ public class EventWriterTests
         Assert.All(events, e => Assert.Equal(Expected("u", "e", TestRecords.Time, value), e));
     }
 
-    /// <summary>Writes the records into one batch body of pooled blocks, as the serializer does; returns each event's JSON.</summary>
-    private static List<string> WriteBody(List<EventRecord> records)
+    [Fact]
+    public void Pre_serialized_json_is_written_as_given()
     {
+        var make = new TestRecords();
+        var element = JsonDocument.Parse("""{"deep":[1,{"x":null}]}""").RootElement;
+        var guid = Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
+        var records = new List<EventRecord>
+        {
+            make.Track("u", "e", (ref PropertiesWriter w) => w.WriteRawObject("""{"a":[1,2],"b":"é"}"""u8, surrogateEscapes: false), (ref PropertiesWriter w) => w.WriteRawObject("""{"c":true}"""u8, surrogateEscapes: false)),
+            make.Track("u", "e", (ref PropertiesWriter w) => w.WriteMembers(new Dictionary<string, object?> { ["j"] = element, ["m"] = 12.50m, ["g"] = guid, ["l"] = new object?[] { element, 1.5m } })),
+        };
+
+        var written = WriteBody(records).Select(e => JsonDocument.Parse(e).RootElement).ToList();
+
+        Assert.Equal("""{"a":[1,2],"b":"é"}""", written[0].GetProperty("properties").GetRawText());
+        Assert.Equal("""{"c":true}""", written[0].GetProperty("context").GetRawText());
+        Assert.Equal("""{"j":{"deep":[1,{"x":null}]},"m":12.50,"g":"0f8fad5b-d9cb-469f-a165-70867728950e","l":[{"deep":[1,{"x":null}]},1.5]}""", written[1].GetProperty("properties").GetRawText());
+    }
+
+    [Fact]
+    public void The_event_view_shows_the_event_as_the_caller_gave_it()
+    {
+        // A fresh producer's first event with empty properties and context: an empty object each, no arena read.
+        var make = new TestRecords();
+        var records = new List<EventRecord>
+        {
+            make.Track("user-1", "signed_up", (ref PropertiesWriter w) => { }, (ref PropertiesWriter w) => { }, ticks: TestRecords.Time + 7),
+            make.SessionPage("session-1", "Home"),
+            make.Track("user-2", "plain"),
+        };
+        var format = new ViewFormat();
+
+        var written = WriteBody(records, format);
+
+        Assert.Equal(
+        [
+            "Track|user-1||signed_up|" + (TestRecords.Time + 7) + "|2024-10-20T15:51:35.0590007+00:00|0|True|True",
+            "Page||session-1|Home|" + TestRecords.Time + "|2024-10-20T15:51:35.0590000+00:00|1|False|False",
+            "Track|user-2||plain|" + TestRecords.Time + "|2024-10-20T15:51:35.0590000+00:00|2|False|False",
+        ], format.Seen);
+        Assert.Equal("""{"p":{},"c":{},"p2":{},"c2":{},"t":"2024-10-20T15:51:35.059000Z","t2":"2024-10-20T15:51:35.059000Z"}""", written[0]);
+        Assert.Equal("""{"p":{},"c":{},"p2":{},"c2":{},"t":"2024-10-20T15:51:35.059000Z","t2":"2024-10-20T15:51:35.059000Z"}""", written[1]);
+    }
+
+    [Fact]
+    public void A_format_given_no_writer_is_told_so()
+    {
+        var record = new TestRecords().Track("u", "e", (ref PropertiesWriter w) => w.WriteNumber("n", 1));
+        var view = new EventView(ref record, 0, new EventWriter());
+        for (int call = 0; call < 6; call++)
+            Assert.Equal("writer", NullWriterParameter(view, call));
+    }
+
+    [Fact]
+    public void An_entry_of_an_unknown_kind_fails_its_event_loudly()
+    {
+        var record = new TestRecords().Track("u", "e", (ref PropertiesWriter w) => w.WriteNumber("n", 1));
+        record.Chunk!.Entries[record.PropStart].Tag = (EntryTag)200;
+        var writer = new EventWriter();
+        writer.Attach(new ArrayBufferWriter<byte>());
+
+        var ex = Assert.Throws<InvalidOperationException>(() => writer.Write(Format, ref record, 0));
+        Assert.Equal("Unknown entry tag 200.", ex.Message);
+    }
+
+    private static string? NullWriterParameter(EventView view, int call)
+    {
+        try
+        {
+            switch (call)
+            {
+                case 0: view.WriteProperties(null!); break;
+                case 1: view.WriteProperties(null!, default); break;
+                case 2: view.WriteContext(null!); break;
+                case 3: view.WriteContext(null!, default); break;
+                case 4: view.WriteTimestamp(null!); break;
+                default: view.WriteTimestamp(null!, default); break;
+            }
+
+            return null;
+        }
+        catch (ArgumentNullException ex)
+        {
+            return ex.ParamName;
+        }
+    }
+
+    /// <summary>Writes the records into one batch body of pooled blocks, as the serializer does; returns each event's JSON.</summary>
+    private static List<string> WriteBody(List<EventRecord> records, WireFormat? format = null)
+    {
+        format ??= Format;
         var options = new SluiceOptions { MaxBatchBytes = SluiceOptions.MaxBatchBytesLimit, MaxBatchEvents = records.Count }.Validated();
-        var open = new OpenBatch(0, options.MaxBatchBytes, Format.BatchPrefix(0).Length, Format.BatchSuffix(0).Length, BatchMemory.CreateManager(options));
-        open.Open(Format.BatchPrefix(0), records.Count);
+        var open = new OpenBatch(0, options.MaxBatchBytes, format.BatchPrefix(0).Length, format.BatchSuffix(0).Length, BatchMemory.CreateManager(options));
+        open.Open(format.BatchPrefix(0), records.Count);
         for (int i = 0; i < records.Count; i++)
         {
             var record = records[i];
-            open.Write(Format, ref record, i);
+            open.Write(format, ref record, i);
             open.Commit();
         }
 
-        var batch = open.Seal(0, Format);
+        var batch = open.Seal(0, format);
         try
         {
             using var body = JsonDocument.Parse(batch.Body); // the body as a whole is valid JSON
@@ -232,5 +320,41 @@ public class EventWriterTests
             (1, Gen.Elements('"', '\\', '\u007F', 'é', 'ß', '日', '\u2028', '\uFEFF', '\uFFFD', '<', '&')));
         var plain = Gen.ArrayOf(chars).Select(a => new string(a));
         return Gen.Frequency((6, plain), (1, Gen.Elements("user-42", "", "😀 emoji", "tab\there", "export_csv")));
+    }
+
+    /// <summary>Records what the view shows, and writes every snapshot and the timestamp both ways (named and as values).</summary>
+    private sealed class ViewFormat : WireFormat
+    {
+        private static readonly JsonEncodedText P = JsonEncodedText.Encode("p");
+        private static readonly JsonEncodedText C = JsonEncodedText.Encode("c");
+        private static readonly JsonEncodedText T = JsonEncodedText.Encode("t");
+
+        public List<string> Seen { get; } = [];
+
+        public override int PartitionCount => 1;
+
+        public override int PartitionOf(EventKind kind) => 0;
+
+        public override string EndpointPath(int partition) => "/view";
+
+        public override ReadOnlySpan<byte> BatchPrefix(int partition) => "["u8;
+
+        public override ReadOnlySpan<byte> BatchSuffix(int partition) => "]"u8;
+
+        public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
+        {
+            Seen.Add(string.Join("|", e.Kind, e.UserId, e.SessionId, e.Name, e.TimestampTicks, e.Timestamp.ToString("O", CultureInfo.InvariantCulture), e.Id, e.HasProperties, e.HasContext));
+            writer.WriteStartObject();
+            e.WriteProperties(writer, P);
+            e.WriteContext(writer, C);
+            writer.WritePropertyName("p2");
+            e.WriteProperties(writer);
+            writer.WritePropertyName("c2");
+            e.WriteContext(writer);
+            e.WriteTimestamp(writer, T);
+            writer.WritePropertyName("t2");
+            e.WriteTimestamp(writer);
+            writer.WriteEndObject();
+        }
     }
 }

@@ -87,6 +87,23 @@ public class PropertyNameCacheTests
     }
 
     [Fact]
+    public void Names_up_to_the_limit_are_cached_at_any_position()
+    {
+        var cache = new PropertyNameCache(EventWriter.WriterOptions.Encoder!);
+        string longest = new('n', 64);
+        string other = "other";
+        Assert.False(cache.TryGet(longest, 1_000, out _));
+        Assert.True(cache.TryGet(longest, 1_000, out var encoded));
+        Assert.Equal(longest, Encoding.UTF8.GetString(encoded.EncodedUtf8Bytes));
+
+        // Another name at a position that wraps onto the same one: each still finds its own encoding.
+        cache.TryGet(other, 1_000 + PropertyNameCache.Positions, out _);
+        Assert.True(cache.TryGet(other, 1_000 + PropertyNameCache.Positions, out var second));
+        Assert.True(cache.TryGet(longest, 1_000, out var first));
+        Assert.Equal(["other", longest], new[] { second, first }.Select(e => Encoding.UTF8.GetString(e.EncodedUtf8Bytes)));
+    }
+
+    [Fact]
     public void Names_longer_than_the_limit_are_never_cached()
     {
         var cache = new PropertyNameCache(EventWriter.WriterOptions.Encoder!);
