@@ -78,17 +78,10 @@ public sealed class Batch
     /// <summary>Rewrites the send-time parts of the envelope (such as <c>sentAt</c>) just before a send.</summary>
     internal void StampForSend(DateTimeOffset now)
     {
-        // The suffix is rewritten where it lies, in the body's blocks (this batch's own memory, which
-        // the sequence exposes read-only); it may span two blocks, then a copy is stamped and put back.
+        // The suffix lies in the body's blocks, possibly across two: a copy is stamped and put back where
+        // it lies (this batch's own memory, which the sequence exposes read-only). Once per send attempt.
         var suffix = Body.Slice(Body.Length - _suffixLength);
-        if (suffix.IsSingleSegment)
-        {
-            _format.StampBeforeSend(Partition, MemoryMarshal.AsMemory(suffix.First).Span, now);
-            return;
-        }
-
-        Span<byte> copy = _suffixLength <= 256 ? stackalloc byte[256] : new byte[_suffixLength];
-        copy = copy[.._suffixLength];
+        Span<byte> copy = new byte[_suffixLength];
         suffix.CopyTo(copy);
         _format.StampBeforeSend(Partition, copy, now);
         foreach (var segment in suffix)

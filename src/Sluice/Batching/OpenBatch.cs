@@ -45,12 +45,8 @@ internal sealed class OpenBatch
     /// <summary>Prefix plus suffix: the body of a batch with no event.</summary>
     public int EnvelopeLength => PrefixLength + SuffixLength;
 
-    /// <summary>This partition's byte limit; lowered by a sender after a 413, read by the serializer.</summary>
-    public int MaxBytes
-    {
-        get => Volatile.Read(ref _maxBytes);
-        set => Volatile.Write(ref _maxBytes, value);
-    }
+    /// <summary>This partition's byte limit; lowered by a sender after a 413 (<see cref="LowerMaxBytes"/>), read by the serializer.</summary>
+    public int MaxBytes => Volatile.Read(ref _maxBytes);
 
     /// <summary>Lowers <see cref="MaxBytes"/> to <paramref name="value"/> unless it is already lower; never raises it. Any thread.</summary>
     /// <returns>The limit now in force.</returns>
@@ -203,18 +199,13 @@ internal sealed class OpenBatch
         _separatorOwed = separatorOwed;
     }
 
-    /// <summary>Hands what the writer holds pending to the body, which gives back the temporary block it may have handed the writer.</summary>
-    private void HandOverPending()
-    {
-        Writer.Flush();
-        _body!.Advance(0); // the block goes back on Advance, even one the writer wrote nothing into
-    }
+    /// <summary>Hands what the writer holds pending to the body, which then gives back the temporary block it may have handed the writer.</summary>
+    private void HandOverPending() => Writer.Flush();
 
     private void Clear()
     {
         _body = null;
         Ends = null;
         Count = 0;
-        _separatorOwed = false;
     }
 }

@@ -47,6 +47,34 @@ public class BatchAssemblerTests
     }
 
     [Fact]
+    public void An_oversize_event_as_the_first_of_a_batch_leaves_it_empty_for_the_next()
+    {
+        var run = new Run();
+        run.Add(Sized(Limit));
+        run.Add(Sized(100));
+        run.Assembler.SealAll();
+
+        AssertEvents(Assert.Single(run.Sealed()), 100);
+        Assert.Equal(1, run.Counters.RejectedOversize);
+    }
+
+    [Fact]
+    public void An_open_batch_left_empty_gives_its_blocks_back_at_a_flush()
+    {
+        var run = new Run();
+        Assert.False(run.Assembler.HasSealed);
+        run.Add(Sized(Limit)); // opens the batch, then is refused
+        Assert.True(run.Assembler.Partition(0).IsOpen);
+        Assert.NotEqual(0, run.Memory.SmallPoolInUseSize);
+
+        run.Assembler.SealAll();
+
+        Assert.False(run.Assembler.HasSealed);
+        Assert.False(run.Assembler.Partition(0).IsOpen);
+        Assert.Equal(0, run.Memory.SmallPoolInUseSize);
+    }
+
+    [Fact]
     public void An_event_whose_known_bytes_alone_exceed_the_limit_is_refused_before_it_is_written()
     {
         // MinBytes is a lower bound: one byte more than the room left, and the event is refused unwritten.
@@ -248,6 +276,13 @@ public class BatchAssemblerTests
         clock.Advance(TimeSpan.FromSeconds(2));
         Assert.Null(run.Assembler.SealExpired(linger));
         Assert.Equal("/api/page", Assert.Single(run.Sealed()).EndpointPath);
+
+        // The soonest due comes first whichever partition it is in.
+        run.Add(Page(50));
+        clock.Advance(TimeSpan.FromSeconds(2));
+        run.Add(Sized(100));
+        Assert.False(run.Assembler.HasSealed);
+        Assert.Equal(TimeSpan.FromSeconds(3), run.Assembler.SealExpired(linger));
     }
 
     [Fact]
@@ -313,7 +348,7 @@ public class BatchAssemblerTests
         var open = new OpenBatch(0, options.MaxBatchBytes, 1, 1, BatchMemory.CreateManager(options));
         var format = ThriveStackFormat.Instance;
         open.Open(format.BatchPrefix(0), options.MaxBatchEvents);
-        int edges = 0;
+        int edges = 0, pendingAfter = 0;
         for (int i = 0; i < 8_000; i++)
         {
             var record = Sized(100 + (i % 400));
@@ -325,10 +360,37 @@ public class BatchAssemblerTests
                 edges++;
             Assert.True(open.Committed == end || open.Committed / BatchMemory.BlockSize == (end - 1) / BatchMemory.BlockSize,
                 $"event {i}: bytes {open.Committed}..{end} are pending across a block edge");
+            if (open.Committed < end)
+                pendingAfter++;
         }
 
         Assert.InRange(edges, 30, 100);
+        Assert.True(pendingAfter > 7_000, $"only {pendingAfter} of 8,000 events left bytes pending: the writer is flushed too often");
         open.Abandon();
+    }
+
+    [Fact]
+    public void Abandoning_a_body_returns_every_block_whatever_the_writer_holds()
+    {
+        // Events with long strings make the writer ask for more room than a block's end has left:
+        // some of these bodies are abandoned while it writes into a temporary block.
+        var options = new SluiceOptions { MaxBatchBytes = 4 * 1024 * 1024, MaxBatchEvents = 1_000 }.Validated();
+        var memory = BatchMemory.CreateManager(options);
+        var open = new OpenBatch(0, options.MaxBatchBytes, 1, 1, memory);
+        var format = ThriveStackFormat.Instance;
+        for (int events = 60; events < 140; events++)
+        {
+            open.Open(format.BatchPrefix(0), options.MaxBatchEvents);
+            for (int i = 0; i < events; i++)
+            {
+                var record = Sized(1_000 + (i % 7));
+                open.Write(format, ref record, i);
+                open.Commit();
+            }
+
+            open.Abandon();
+            Assert.Equal(0, memory.SmallPoolInUseSize);
+        }
     }
 
     /// <summary>A track whose JSON is exactly <paramref name="bytes"/> bytes (its name pads it).</summary>

@@ -40,7 +40,8 @@ public class BatchTests
         Assert.Equal("[{\"d\":4}]", Encoding.UTF8.GetString(last.Body));
         Assert.Equal("{\"c\":3}", Encoding.UTF8.GetString(tail.GetEvent(0)));
         Assert.Equal(tail.Length, batch.RangeLength(2, 2));
-        Assert.Equal(batch.EnvelopeLength, tail.EnvelopeLength);
+        Assert.Equal(2, batch.EnvelopeLength);
+        Assert.Equal(2, tail.EnvelopeLength);
         Assert.Equal(batch.PrefixLength, last.PrefixLength);
         last.Release();
         tail.Release();
@@ -56,12 +57,36 @@ public class BatchTests
         Assert.Equal("index", Assert.Throws<ArgumentOutOfRangeException>(() => batch.GetEvent(3)).ParamName);
         Assert.Equal("start", Assert.Throws<ArgumentOutOfRangeException>(() => batch.Slice(-1, 1)).ParamName);
         Assert.Equal("count", Assert.Throws<ArgumentOutOfRangeException>(() => batch.Slice(0, 0)).ParamName);
-        Assert.Throws<ArgumentOutOfRangeException>(() => batch.Slice(1, 3));
+        Assert.Equal("start + count", Assert.Throws<ArgumentOutOfRangeException>(() => batch.Slice(1, 3)).ParamName);
+        Assert.Equal("start + count", Assert.Throws<ArgumentOutOfRangeException>(() => batch.Slice(3, 1)).ParamName);
         Assert.Equal("{}", Encoding.UTF8.GetString(batch.GetEvent(2)));
         Assert.Equal(3, batch.Slice(0, 3).EventCount);
 
         batch.Release();
-        Assert.Throws<InvalidOperationException>(() => batch.Slice(0, 1));
+        Assert.Equal("The batch's memory was already released.", Assert.Throws<InvalidOperationException>(() => batch.Slice(0, 1)).Message);
+    }
+
+    [Fact]
+    public void A_slice_of_sixteen_events_records_exactly_sixteen_ends()
+    {
+        // Sixteen ends fill the array the pool rents for them to the last slot.
+        var batch = TestBatches.Seal(TestBatches.Memory(), [.. Enumerable.Range(0, 20).Select(i => $"{{\"i\":{i}}}")]);
+        var slice = batch.Slice(2, 16);
+
+        Assert.Equal(16, slice.EventCount);
+        Assert.Equal(Enumerable.Range(2, 16).Select(i => $"{{\"i\":{i}}}"), Enumerable.Range(0, 16).Select(i => Encoding.UTF8.GetString(slice.GetEvent(i))));
+        slice.Release();
+        batch.Release();
+    }
+
+    [Fact]
+    public void A_claim_refused_after_a_forced_shutdown_finishes_nothing()
+    {
+        var batch = TestBatches.Seal(TestBatches.Memory(), ["{}", "{}"]);
+        Assert.Equal(2, batch.SettleRemaining());
+
+        Assert.False(batch.TrySettle(1, out bool finished));
+        Assert.False(finished);
     }
 
     [Fact]
