@@ -164,6 +164,26 @@ public class EventWriterTests
     }
 
     [Fact]
+    public void A_format_that_leaves_an_object_open_fails_its_event()
+    {
+        var record = new TestRecords().Track("u", "e");
+        var writer = new EventWriter();
+        writer.Attach(new ArrayBufferWriter<byte>());
+
+        var ex = Assert.Throws<InvalidOperationException>(() => writer.Write(new UnclosedFormat(), ref record, 0));
+        Assert.Equal("The wire format UnclosedFormat left 2 object(s) or array(s) open.", ex.Message);
+    }
+
+    [Fact]
+    public void A_timestamp_text_is_right_from_its_first_second()
+    {
+        var text = new TimestampText();
+        Assert.Equal("0001-01-01T00:00:01.000000Z", Encoding.UTF8.GetString(text.Of(TimeSpan.TicksPerSecond)));
+        Assert.Equal("0001-01-01T00:00:01.000001Z", Encoding.UTF8.GetString(text.Of(TimeSpan.TicksPerSecond + 19)));
+        Assert.Equal("0001-01-01T00:00:00.999999Z", Encoding.UTF8.GetString(new TimestampText().Of(TimeSpan.TicksPerSecond - 1)));
+    }
+
+    [Fact]
     public void A_format_given_no_writer_is_told_so()
     {
         var record = new TestRecords().Track("u", "e", (ref PropertiesWriter w) => w.WriteNumber("n", 1));
@@ -355,6 +375,26 @@ public class EventWriterTests
             writer.WritePropertyName("t2");
             e.WriteTimestamp(writer);
             writer.WriteEndObject();
+        }
+    }
+
+    /// <summary>Opens an object and an array inside it, and closes neither.</summary>
+    private sealed class UnclosedFormat : WireFormat
+    {
+        public override int PartitionCount => 1;
+
+        public override int PartitionOf(EventKind kind) => 0;
+
+        public override string EndpointPath(int partition) => "/unclosed";
+
+        public override ReadOnlySpan<byte> BatchPrefix(int partition) => "["u8;
+
+        public override ReadOnlySpan<byte> BatchSuffix(int partition) => "]"u8;
+
+        public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
+        {
+            writer.WriteStartObject();
+            writer.WriteStartArray("a");
         }
     }
 }

@@ -72,7 +72,10 @@ public class PropertyNameCacheTests
         Assert.False(cache.TryGet(name, 0, out _));
         Assert.True(cache.TryGet(name, 0, out var encoded));
         Assert.Equal("feature"u8.ToArray(), encoded.EncodedUtf8Bytes.ToArray());
-        Assert.True(cache.TryGet(name, 5, out _)); // found by hash at another position
+        Assert.True(cache.TryGet(name, 5, out var byHash)); // found by hash at another position
+        Assert.True(cache.TryGet(name, 0, out var byPosition)); // and where it was last seen
+        Assert.True(byHash.EncodedUtf8Bytes.Overlaps(encoded.EncodedUtf8Bytes), "encoded once, not per sighting");
+        Assert.True(byPosition.EncodedUtf8Bytes.Overlaps(encoded.EncodedUtf8Bytes));
         Assert.False(cache.TryGet(new string(name.AsSpan()), 0, out _)); // by reference: an equal string is another name
     }
 

@@ -19,6 +19,10 @@ internal sealed class TestRecords
     public EventRecord Track(string userId, string name, Build? properties = null, Build? context = null, long? ticks = null)
         => Make(EventKind.Track, userId, idIsSession: false, name, properties, context, ticks ?? Time);
 
+    /// <summary>A page of a user.</summary>
+    public EventRecord UserPage(string userId, string? name = null)
+        => Make(EventKind.Page, userId, idIsSession: false, name, null, null, Time);
+
     /// <summary>A page of a session.</summary>
     public EventRecord SessionPage(string sessionId, string? name = null, Build? properties = null, long? ticks = null)
         => Make(EventKind.Page, sessionId, idIsSession: true, name, properties, null, ticks ?? Time);
