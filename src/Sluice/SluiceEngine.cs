@@ -57,12 +57,10 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: evicting,
             readBehind: evicting ? 0 : RingChannel<EventRecord>.ReadBehindFor(_options.QueueCapacity));
 
-        int blocksPerBatch = (int)Math.Min(1024, (_options.MaxBatchBytes / SegmentPool.BlockSize) + 2);
-        var segments = new SegmentPool(blocksPerBatch * ((_options.MaxConcurrentSends * 3) + _format.PartitionCount));
         _arenas = new ArenaPool(ArenaPool.RetentionFor(_options.QueueCapacity));
         _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
-        _assembler = new BatchAssembler(_options, segments, _arenas, _counters, Diagnose);
+        _assembler = new BatchAssembler(_options, BatchMemory.CreateManager(_options), _arenas, _counters, Diagnose);
         _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, Diagnose, _abort.Token);
         _metrics = new SluiceMetrics(_options.Name, GetCounters);
         _lingerTimer = _time.CreateTimer(static s => ((SluiceEngine)s!).OnLinger(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);

@@ -1,6 +1,6 @@
 using System.Buffers;
 using System.Text.Json;
-using Sluice.Batching;
+using Sluice.Serialization;
 
 namespace Sluice.Benchmarks;
 
@@ -22,7 +22,7 @@ internal sealed class Ceiling : IDisposable
     public Ceiling(EventShape shape)
     {
         _shape = shape;
-        _writer = new Utf8JsonWriter(_buffer, BatchAssembler.WriterOptions);
+        _writer = new Utf8JsonWriter(_buffer, EventWriter.WriterOptions);
     }
 
     /// <summary>Bytes of JSON written so far (to check the work is real).</summary>

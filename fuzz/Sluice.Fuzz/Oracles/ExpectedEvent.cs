@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using Sluice.Batching;
+using Sluice.Serialization;
 
 namespace Sluice.Fuzz.Oracles;
 
@@ -39,7 +39,7 @@ internal sealed class ExpectedEvent
     public byte[] ToJson(WireShape shape = WireShape.ThriveStack)
     {
         var buffer = new System.Buffers.ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions))
+        using (var w = new Utf8JsonWriter(buffer, EventWriter.WriterOptions))
         {
             switch (shape)
             {

@@ -3,12 +3,12 @@ using System.Collections;
 using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text.Json;
-using Sluice.Batching;
+using Sluice.Serialization;
 
 namespace Sluice.Fuzz.Oracles;
 
 /// <summary>
-/// The documented mapping of .NET values to JSON (strings, integers, finite floating point,
+/// The documented mapping of .NET values to JSON (strings, integers, finite floating point (a float as a float),
 /// booleans, null, decimal as written by <c>decimal.ToString</c>, dates as UTC ISO 8601 with
 /// microseconds, Guid "D", char and enum names as strings, JsonElement as its text, dictionaries
 /// with string keys as objects, other sequences as arrays), written by the oracle with the engine's
@@ -25,7 +25,7 @@ internal static class ModelJson
     public static byte[] Object(IEnumerable map)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions))
+        using (var w = new Utf8JsonWriter(buffer, EventWriter.WriterOptions))
             Value(w, map, level: 1);
         return buffer.WrittenSpan.ToArray();
     }
@@ -97,6 +97,14 @@ internal static class ModelJson
         if (!double.IsFinite(d))
             throw new Invalid($"{d} is not a JSON number");
         w.WriteNumberValue(d);
+    }
+
+    /// <summary>A float is written as a float (<c>0.1f</c> as <c>0.1</c>), not widened to a double first.</summary>
+    private static void Finite(Utf8JsonWriter w, float f)
+    {
+        if (!float.IsFinite(f))
+            throw new Invalid($"{f} is not a JSON number");
+        w.WriteNumberValue(f);
     }
 
     private static void Level(int level)

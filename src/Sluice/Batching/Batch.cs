@@ -1,5 +1,7 @@
 using System.Buffers;
 using System.Diagnostics;
+using System.Runtime.InteropServices;
+using Microsoft.IO;
 using Sluice.Serialization;
 
 namespace Sluice.Batching;
@@ -12,17 +14,20 @@ namespace Sluice.Batching;
 public sealed class Batch
 {
     private readonly int[] _eventEnds;
-    private readonly Memory<byte> _suffix;
+    private readonly int _suffixLength;
     private readonly WireFormat _format;
-    private BufferSegment? _firstSegment;
-    private SegmentPool? _pool;
+    private readonly RecyclableMemoryStreamManager _memory;
+
+    // The body's stream: its blocks go back to the pool when it is disposed (Release, once).
+    private RecyclableMemoryStream? _body;
 
     // Events not yet in a terminal state. Decremented by whoever settles a part of the batch (its
     // sender, a probe, a forced shutdown); the one that brings it to zero finishes the batch.
     private int _unsettled;
 
+    // The body is the whole request body, suffix included; the batch owns its stream from now on.
     internal Batch(long sequence, int partition, WireFormat format, int eventCount, int[] eventEnds, int prefixLength,
-        ReadOnlySequence<byte> body, BufferSegment? firstSegment, Memory<byte> suffix, SegmentPool pool)
+        RecyclableMemoryStream body, RecyclableMemoryStreamManager memory)
     {
         Debug.Assert(eventCount > 0 && eventEnds.Length >= eventCount, "A batch holds at least one event.");
         Sequence = sequence;
@@ -31,10 +36,10 @@ public sealed class Batch
         EventCount = eventCount;
         _eventEnds = eventEnds;
         PrefixLength = prefixLength;
-        Body = body;
-        _firstSegment = firstSegment;
-        _suffix = suffix;
-        _pool = pool;
+        _suffixLength = format.BatchSuffix(partition).Length;
+        _body = body;
+        _memory = memory;
+        Body = body.GetReadOnlySequence();
         _unsettled = eventCount;
     }
 
@@ -59,7 +64,7 @@ public sealed class Batch
     internal int PrefixLength { get; }
 
     /// <summary>Prefix plus suffix: the bytes of a body with no event.</summary>
-    internal int EnvelopeLength => PrefixLength + _suffix.Length;
+    internal int EnvelopeLength => PrefixLength + _suffixLength;
 
     /// <summary>The JSON of one event of the body, without separators.</summary>
     public ReadOnlySequence<byte> GetEvent(int index)
@@ -71,7 +76,20 @@ public sealed class Batch
     }
 
     /// <summary>Rewrites the send-time parts of the envelope (such as <c>sentAt</c>) just before a send.</summary>
-    internal void StampForSend(DateTimeOffset now) => _format.StampBeforeSend(Partition, _suffix.Span, now);
+    internal void StampForSend(DateTimeOffset now)
+    {
+        // The suffix lies in the body's blocks, possibly across two: a copy is stamped and put back where
+        // it lies (this batch's own memory, which the sequence exposes read-only). Once per send attempt.
+        var suffix = Body.Slice(Body.Length - _suffixLength);
+        Span<byte> copy = new byte[_suffixLength];
+        suffix.CopyTo(copy);
+        _format.StampBeforeSend(Partition, copy, now);
+        foreach (var segment in suffix)
+        {
+            copy[..segment.Length].CopyTo(MemoryMarshal.AsMemory(segment).Span);
+            copy = copy[segment.Length..];
+        }
+    }
 
     /// <summary>
     /// Claims <paramref name="events"/> of this batch's events for a terminal state. False if a forced
@@ -104,7 +122,7 @@ public sealed class Batch
     internal long RangeLength(int start, int count)
     {
         long first = start == 0 ? PrefixLength : _eventEnds[start - 1] + 1;
-        return PrefixLength + (_eventEnds[start + count - 1] - first) + _suffix.Length;
+        return PrefixLength + (_eventEnds[start + count - 1] - first) + _suffixLength;
     }
 
     /// <summary>
@@ -114,37 +132,36 @@ public sealed class Batch
     /// </summary>
     internal Batch Slice(int start, int count)
     {
-        var pool = _pool ?? throw new InvalidOperationException("The batch's memory was already released.");
+        if (Volatile.Read(ref _body) is null)
+            throw new InvalidOperationException("The batch's memory was already released.");
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, EventCount);
 
-        var buffer = new BatchBuffer(pool);
+        // The events lie one after the other, commas included: one copy, and their ends shift by as much.
+        long first = start == 0 ? PrefixLength : _eventEnds[start - 1] + 1;
+        long last = _eventEnds[start + count - 1];
         var prefix = _format.BatchPrefix(Partition);
-        buffer.Write(prefix);
-        int[] ends = ArrayPool<int>.Shared.Rent(count);
-        for (int i = 0; i < count; i++)
-        {
-            if (i > 0)
-                buffer.WriteByte((byte)',');
-            foreach (var segment in GetEvent(start + i))
-                buffer.Write(segment.Span);
-            ends[i] = (int)buffer.Length;
-        }
+        var body = _memory.GetStream();
+        body.Write(prefix);
+        foreach (var segment in Body.Slice(first, last - first))
+            body.Write(segment.Span);
+        body.Write(_format.BatchSuffix(Partition));
 
-        var suffix = buffer.WriteContiguous(_format.BatchSuffix(Partition));
-        var body = buffer.Detach(out var first);
-        return new Batch(Sequence, Partition, _format, count, ends, prefix.Length, body, first, suffix, pool);
+        int[] ends = ArrayPool<int>.Shared.Rent(count);
+        long shift = prefix.Length - first;
+        for (int i = 0; i < count; i++)
+            ends[i] = (int)(_eventEnds[start + i] + shift);
+        return new Batch(Sequence, Partition, _format, count, ends, prefix.Length, body, _memory);
     }
 
     /// <summary>Returns the pooled memory. Called once, after the last send attempt finished.</summary>
     internal void Release()
     {
-        var pool = Interlocked.Exchange(ref _pool, null);
-        if (pool is null)
+        var body = Interlocked.Exchange(ref _body, null);
+        if (body is null)
             return;
-        pool.ReturnChain(_firstSegment);
-        _firstSegment = null;
+        body.Dispose();
         ArrayPool<int>.Shared.Return(_eventEnds);
     }
 }

@@ -1,35 +1,24 @@
-using System.Text.Encodings.Web;
-using System.Text.Json;
-using Sluice.Serialization;
+using Microsoft.IO;
 using Sluice.Diagnostics;
 using Sluice.Producing;
+using Sluice.Serialization;
 
 namespace Sluice.Batching;
 
 /// <summary>
-/// The single serializer: writes each event with its partition's <see cref="JsonEventWriter"/> straight
-/// into the open batch, and seals a batch exactly when it holds MaxBatchEvents events,
-/// when the next event would push it past its byte limit (that event is rolled back and opens the
-/// next batch), on linger, or on flush. Used only by the engine's consumer loop.
+/// The single serializer: writes each event with its partition's <see cref="EventWriter"/> straight
+/// into the open batch, and seals a batch exactly when it holds MaxBatchEvents events, when the next
+/// accepted event would push it past its byte limit (that event moves to the next batch; an event too
+/// large for any batch is refused without closing the open one), on linger, or on flush. Used only by
+/// the engine's consumer loop.
 /// </summary>
 internal sealed class BatchAssembler
 {
-    /// <summary>
-    /// The JSON the engine writes, as <see cref="Utf8JsonWriter"/> settings: compact, UTF-8 as is, structure guaranteed by
-    /// construction. <see cref="JsonEventWriter"/> writes exactly this; the benchmarks' ceiling and the tests' oracles use it.
-    /// </summary>
-    public static readonly JsonWriterOptions WriterOptions = new()
-    {
-        Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        SkipValidation = true,
-    };
-
     private readonly WireFormat _format;
     private readonly int[] _partitionOfKind;
     private readonly OpenBatch[] _open;
     private readonly int _maxEvents;
     private readonly int _maxBytes; // the configured limit; a partition's may be lower after a 413
-    private readonly SegmentPool _segments;
     private readonly ArenaPool _arenas;
     private readonly EngineCounters _counters;
     private readonly TimeProvider _time;
@@ -38,12 +27,11 @@ internal sealed class BatchAssembler
     private long _nextBatch;
     private long _nextEventId;
 
-    public BatchAssembler(SluiceOptions options, SegmentPool segments, ArenaPool arenas, EngineCounters counters, Action<DiagnosticEvent> diagnose)
+    public BatchAssembler(SluiceOptions options, RecyclableMemoryStreamManager memory, ArenaPool arenas, EngineCounters counters, Action<DiagnosticEvent> diagnose)
     {
         _format = options.WireFormat;
         _maxEvents = options.MaxBatchEvents;
         _maxBytes = options.MaxBatchBytes;
-        _segments = segments;
         _arenas = arenas;
         _counters = counters;
         _time = options.TimeProvider;
@@ -55,7 +43,7 @@ internal sealed class BatchAssembler
             _partitionOfKind[(int)kind] = _format.PartitionOf(kind);
         _open = new OpenBatch[_format.PartitionCount];
         for (int p = 0; p < _open.Length; p++)
-            _open[p] = new OpenBatch(p, options.MaxBatchBytes, _format.BatchPrefix(p).Length, _format.BatchSuffix(p).Length, segments);
+            _open[p] = new OpenBatch(p, options.MaxBatchBytes, _format.BatchPrefix(p).Length, _format.BatchSuffix(p).Length, memory);
     }
 
     /// <summary>Set when an event opened a batch since the last <see cref="TakeOpenedFlag"/>: the linger timer may need arming.</summary>
@@ -89,33 +77,15 @@ internal sealed class BatchAssembler
         long id = _nextEventId++;
         try
         {
-            int limit = open.MaxBytes;
-            if ((long)record.MinBytes + open.EnvelopeLength > _maxBytes)
+            // What the event must write is already too much: refused before writing a byte of it.
+            long atLeast = (long)record.MinBytes + open.EnvelopeLength;
+            if (atLeast > _maxBytes)
             {
-                Oversize((long)record.MinBytes + open.EnvelopeLength, _maxBytes, "at least ");
+                Oversize(atLeast, "at least ");
                 return;
             }
 
-            bool appended = TryAppend(open, ref record, id, limit, out long total);
-            if (!appended && open.Count > 0)
-            {
-                Seal(open);
-                appended = TryAppend(open, ref record, id, limit, out total);
-            }
-
-            if (!appended)
-            {
-                // Alone it exceeds the partition's limit. A limit lowered after a 413 only guesses the
-                // server's, for packing events: one within the configured limit goes alone, and the server decides.
-                if (total <= _maxBytes && TryAppend(open, ref record, id, _maxBytes, out _))
-                    Seal(open);
-                else
-                    Oversize(total, limit, "");
-                return;
-            }
-
-            if (open.Count == _maxEvents)
-                Seal(open);
+            Append(open, ref record, id);
         }
         catch (Exception ex)
         {
@@ -130,13 +100,15 @@ internal sealed class BatchAssembler
         }
     }
 
-    /// <summary>Seals every partition's batch that holds events (flush and shutdown).</summary>
+    /// <summary>Seals every partition's batch that holds events (flush and shutdown); an empty one gives its body back.</summary>
     public void SealAll()
     {
         foreach (var open in _open)
         {
             if (open.Count > 0)
                 Seal(open);
+            else
+                open.Abandon();
         }
     }
 
@@ -198,31 +170,40 @@ internal sealed class BatchAssembler
         }
     }
 
-    /// <summary>Writes the event into the open batch unless the body would pass <paramref name="limit"/>; <paramref name="total"/> is the body's length with it.</summary>
-    private bool TryAppend(OpenBatch open, ref EventRecord record, long id, int limit, out long total)
+    /// <summary>
+    /// Writes the event at the end of the open batch, then keeps it there if the body stays within the
+    /// partition's limit; otherwise the batch is sealed without it and it opens the next one, unless it
+    /// is too large even alone, then it is refused and the batch stays open.
+    /// </summary>
+    private void Append(OpenBatch open, ref EventRecord record, long id)
     {
         if (!open.IsOpen)
             open.Open(_format.BatchPrefix(open.Partition), _maxEvents);
 
-        long mark = open.Position;
         try
         {
-            open.BeginEvent();
-            _format.WriteEvent(open.Writer, new EventView(ref record, id, open.Names));
+            open.Write(_format, ref record, id);
         }
         catch
         {
-            open.Rollback(mark);
+            open.Rollback();
             throw;
         }
 
         long end = open.Position;
-        total = end + open.SuffixLength;
-        if (total > limit)
+        long alone = open.EnvelopeLength + (end - open.EventStart); // its body in a batch of its own
+        int limit = open.MaxBytes;
+        if (end + open.SuffixLength > limit)
         {
-            // Roll back to the last event boundary; the caller seals and retries in a fresh batch.
-            open.Rollback(mark);
-            return false;
+            if (alone > _maxBytes)
+            {
+                open.Rollback();
+                Oversize(alone, "");
+                return;
+            }
+
+            if (open.Count > 0)
+                Enqueue(open.SealBeforeLast(_nextBatch++, _format, _maxEvents));
         }
 
         if (open.Count == 0)
@@ -231,29 +212,28 @@ internal sealed class BatchAssembler
             _opened = true;
         }
 
-        open.Ends![open.Count++] = (int)end;
-        return true;
+        open.Commit();
+
+        // Alone above a limit lowered after a 413 (only a guess at the server's, for packing events) but
+        // within the configured one, it goes alone, and the server decides.
+        if (open.Count == _maxEvents || alone > limit)
+            Seal(open);
     }
 
-    private void Seal(OpenBatch open)
+    private void Seal(OpenBatch open) => Enqueue(open.Seal(_nextBatch++, _format));
+
+    private void Enqueue(Batch batch)
     {
-        open.Flush();
-        var suffix = open.Buffer.WriteContiguous(_format.BatchSuffix(open.Partition));
-        long length = open.Buffer.Length;
-        var body = open.Buffer.Detach(out var first);
-        var batch = new Batch(_nextBatch++, open.Partition, _format, open.Count, open.Ends!, open.EnvelopeLength - open.SuffixLength,
-            body, first, suffix, _segments);
         _counters.BatchesSealed++;
-        _counters.EventsSealed += open.Count;
-        _counters.BytesSealed += length;
-        open.Clear();
+        _counters.EventsSealed += batch.EventCount;
+        _counters.BytesSealed += batch.Length;
         _sealed.Enqueue(batch);
     }
 
-    private void Oversize(long size, int limit, string qualifier)
+    private void Oversize(long size, string qualifier)
     {
         _counters.RejectedOversize++;
         _diagnose(new DiagnosticEvent(DiagnosticKind.EventOversize,
-            $"An event of {qualifier}{size:N0} bytes (with the batch envelope) exceeds the batch limit of {limit:N0} bytes and was not sent.", 1));
+            $"An event of {qualifier}{size:N0} bytes (with the batch envelope) exceeds the batch limit of {_maxBytes:N0} bytes and was not sent.", 1));
     }
 }

@@ -1,50 +1,52 @@
 using System.Buffers;
-using Sluice.Serialization;
+using System.Diagnostics;
+using Microsoft.IO;
 using Sluice.Producing;
+using Sluice.Serialization;
 
 namespace Sluice.Batching;
 
 /// <summary>
-/// One partition's batch being filled, with its own <see cref="JsonEventWriter"/> that stays attached
-/// to the body across events: its position gives each event's exact end, so nothing is flushed per
-/// event. Used only by the serializer, except <see cref="MaxBytes"/>.
+/// One partition's batch being filled: its body (a <see cref="RecyclableMemoryStream"/> used as the
+/// <see cref="IBufferWriter{T}"/> of the partition's <see cref="EventWriter"/>, which stays attached
+/// across events) and the end of each event in it. The writer's pending bytes give an event's exact
+/// end, so nothing is flushed per event. Used only by the serializer, except <see cref="MaxBytes"/>.
 /// </summary>
 internal sealed class OpenBatch
 {
+    private readonly RecyclableMemoryStreamManager _memory;
     private int _maxBytes;
 
-    public OpenBatch(int partition, int maxBytes, int prefixLength, int suffixLength, SegmentPool pool)
+    // Used only by the serializer.
+    private RecyclableMemoryStream? _body;
+    private long _writerStart;    // the body's length when the writer was attached: its bytes follow
+    private bool _separatorOwed;  // the writer was attached after an event: the next one needs a comma first
+    private long _lastLength;     // the last sealed body's length: the next body takes its blocks at once
+
+    public OpenBatch(int partition, int maxBytes, int prefixLength, int suffixLength, RecyclableMemoryStreamManager memory)
     {
         Partition = partition;
         _maxBytes = maxBytes;
+        PrefixLength = prefixLength;
         SuffixLength = suffixLength;
-        EnvelopeLength = prefixLength + suffixLength;
-        Buffer = new BatchBuffer(pool);
-        Writer = new JsonEventWriter(Buffer);
-        Names = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+        _memory = memory;
     }
 
     public int Partition { get; }
 
-    public BatchBuffer Buffer { get; }
+    /// <summary>Writes events into the body.</summary>
+    public EventWriter Writer { get; } = new();
 
-    /// <summary>Writes events into <see cref="Buffer"/>; may hold bytes not yet committed to it (see <see cref="Position"/>).</summary>
-    public JsonEventWriter Writer { get; }
+    /// <summary>The wire format's prefix and suffix lengths (fixed by contract).</summary>
+    public int PrefixLength { get; }
 
-    /// <summary>This partition's pre-encoded property names.</summary>
-    public PropertyNameCache Names { get; }
-
-    /// <summary>The wire format's suffix length (fixed by contract) and prefix + suffix.</summary>
     public int SuffixLength { get; }
 
-    public int EnvelopeLength { get; }
+    /// <summary>Prefix plus suffix: the body of a batch with no event.</summary>
+    public int EnvelopeLength => PrefixLength + SuffixLength;
 
-    /// <summary>This partition's byte limit; lowered by a sender after a 413, read by the serializer.</summary>
-    public int MaxBytes
-    {
-        get => Volatile.Read(ref _maxBytes);
-        set => Volatile.Write(ref _maxBytes, value);
-    }
+    /// <summary>This partition's byte limit; lowered by a sender after a 413 (<see cref="LowerMaxBytes"/>), read by the serializer.</summary>
+    public int MaxBytes => Volatile.Read(ref _maxBytes);
 
     /// <summary>Lowers <see cref="MaxBytes"/> to <paramref name="value"/> unless it is already lower; never raises it. Any thread.</summary>
     /// <returns>The limit now in force.</returns>
@@ -62,57 +64,148 @@ internal sealed class OpenBatch
         return current;
     }
 
-    /// <summary>Whether the prefix has been written (the batch exists, possibly with no event yet).</summary>
-    public bool IsOpen;
+    /// <summary>Whether the body exists (the prefix is written, possibly no event yet).</summary>
+    public bool IsOpen => _body is not null;
 
-    public int Count;
+    public int Count { get; private set; }
 
     /// <summary>Body offset just past each event; handed to the sealed batch.</summary>
-    public int[]? Ends;
+    public int[]? Ends { get; private set; }
 
     /// <summary><see cref="TimeProvider.GetTimestamp"/> when the first event went in: the linger clock.</summary>
-    public long FirstEventAt;
+    public long FirstEventAt { get; set; }
 
-    /// <summary>The body's length including what the writer has not committed yet: an event's exact end after writing it.</summary>
-    public long Position => Writer.Position;
+    /// <summary>The end of the last event, or of the prefix: where the body is cut back to.</summary>
+    public long LastEnd => Count > 0 ? Ends![Count - 1] : PrefixLength;
+
+    /// <summary>Where the event being written starts: after the last one and its comma.</summary>
+    public long EventStart => Count > 0 ? LastEnd + 1 : LastEnd;
+
+    /// <summary>The body's length including what the writer holds pending: after an event, its exact end.</summary>
+    public long Position => _writerStart + Writer.Written;
+
+    /// <summary>The bytes the body holds (the writer may hold more, pending).</summary>
+    internal long Committed => _writerStart + Writer.Committed;
 
     public void Open(ReadOnlySpan<byte> prefix, int maxEvents)
     {
-        Writer.Release();
-        Buffer.Write(prefix);
+        Debug.Assert(!IsOpen && prefix.Length == PrefixLength, "Open once, with the format's prefix.");
+        _body = NewBody(prefix);
         Ends = ArrayPool<int>.Shared.Rent(maxEvents);
         Count = 0;
-        IsOpen = true;
+        Attach(separatorOwed: false);
     }
 
-    /// <summary>Before an event: its separator from the previous one.</summary>
-    public void BeginEvent() => Writer.BeginEvent(afterAnother: Count > 0);
-
-    /// <summary>Cuts the body back to <paramref name="position"/> (an event boundary).</summary>
-    public void Rollback(long position)
+    /// <summary>Writes one event after the others (uncommitted until <see cref="Commit"/>).</summary>
+    public void Write(WireFormat format, ref EventRecord record, long id)
     {
-        Writer.Release(); // commit everything, so the cut below is exact
-        Buffer.Truncate(position);
+        if (_separatorOwed)
+        {
+            // The writer was reset after an event (see Rollback): it does not know a comma is due.
+            _body!.WriteByte((byte)',');
+            Attach(separatorOwed: false);
+        }
+
+        Writer.Write(format, ref record, id);
     }
 
-    /// <summary>Commits what the writer holds, before the suffix is appended and the body handed over.</summary>
-    public void Flush() => Writer.Release();
-
-    /// <summary>After sealing: the blocks and the ends array now belong to the batch.</summary>
-    public void Clear()
+    /// <summary>Counts the event just written, ending at <see cref="Position"/>.</summary>
+    public void Commit()
     {
-        IsOpen = false;
-        Count = 0;
-        Ends = null;
+        long end = Position;
+        Ends![Count++] = (int)end;
+
+        // The stream hands the writer a temporary block when it asks for more room than its current
+        // block has left (the writer asks for 4 KB at a time), and copies it in on the next Advance.
+        // Pending bytes that span a block edge are in such a block: hand them over now, so the writer
+        // goes on in the next pooled block instead of a temporary one for the rest of the body.
+        if (Committed / BatchMemory.BlockSize != (end - 1) / BatchMemory.BlockSize)
+            Writer.Flush();
+    }
+
+    /// <summary>Cuts the event being written (not committed) off the body.</summary>
+    public void Rollback()
+    {
+        // The writer's pending bytes may hold committed events too: hand everything over, then cut.
+        HandOverPending();
+        _body!.SetLength(LastEnd);
+        Attach(separatorOwed: Count > 0);
+    }
+
+    /// <summary>
+    /// Seals the committed events (the suffix is appended and the body handed to the batch) and opens the
+    /// next batch with the event being written as its first: its bytes move over, so it is not written again.
+    /// Commit it next.
+    /// </summary>
+    public Batch SealBeforeLast(long sequence, WireFormat format, int maxEvents)
+    {
+        Debug.Assert(Count > 0, "Only after an event that stays.");
+        Writer.Flush();
+        long start = EventStart;
+        long length = _body!.Length - start;
+        var next = NewBody(format.BatchPrefix(Partition));
+        _body.WriteTo(next, start, length);
+        _body.SetLength(LastEnd);
+        var batch = Seal(sequence, format);
+
+        // The moved event ends the body (its end is Position); once committed, the next event needs a comma.
+        _body = next;
+        Ends = ArrayPool<int>.Shared.Rent(maxEvents);
+        Attach(separatorOwed: true);
+        return batch;
+    }
+
+    /// <summary>Appends the suffix and hands the body and the ends to a batch; the partition has no open batch after.</summary>
+    public Batch Seal(long sequence, WireFormat format)
+    {
+        Debug.Assert(Count > 0, "A batch holds at least one event.");
+        Writer.Flush();
+        var body = _body!;
+        Debug.Assert(body.Length == LastEnd, "Nothing follows the last event.");
+        body.Write(format.BatchSuffix(Partition));
+        _lastLength = body.Length;
+        var batch = new Batch(sequence, Partition, format, Count, Ends!, PrefixLength, body, _memory);
+        Clear();
+        return batch;
     }
 
     /// <summary>At a forced shutdown: drops the body without sending it.</summary>
     public void Abandon()
     {
-        Writer.Discard();
-        if (Ends is not null)
-            ArrayPool<int>.Shared.Return(Ends);
-        Buffer.Reset();
+        if (_body is null)
+            return;
+        HandOverPending();
+        _body.Dispose();
+        ArrayPool<int>.Shared.Return(Ends!);
         Clear();
+    }
+
+    /// <summary>
+    /// A body holding <paramref name="prefix"/>, with room for as much as the last one held. A stream
+    /// that grows block by block reallocates its list of blocks at every block (quadratic in the blocks
+    /// of a 2 MB body); sized up front, it takes them in one go, and a partition's batches tend to be alike.
+    /// </summary>
+    private RecyclableMemoryStream NewBody(ReadOnlySpan<byte> prefix)
+    {
+        var body = _memory.GetStream(tag: null, requiredSize: _lastLength);
+        body.Write(prefix);
+        return body;
+    }
+
+    private void Attach(bool separatorOwed)
+    {
+        Writer.Attach(_body!);
+        _writerStart = _body!.Length;
+        _separatorOwed = separatorOwed;
+    }
+
+    /// <summary>Hands what the writer holds pending to the body, which then gives back the temporary block it may have handed the writer.</summary>
+    private void HandOverPending() => Writer.Flush();
+
+    private void Clear()
+    {
+        _body = null;
+        Ends = null;
+        Count = 0;
     }
 }

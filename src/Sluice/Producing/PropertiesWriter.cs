@@ -65,6 +65,9 @@ public ref struct PropertiesWriter
     /// <summary>Writes <c>"key": value</c> for a finite floating-point number; NaN and infinities throw.</summary>
     public void WriteNumber(string key, double value) => Number(Key(key), value);
 
+    /// <summary>Writes <c>"key": value</c> for a finite single-precision number (<c>0.1f</c> as <c>0.1</c>); NaN and infinities throw.</summary>
+    public void WriteNumber(string key, float value) => Single(Key(key), value);
+
     /// <summary>Writes <c>"key": true|false</c>.</summary>
     public void WriteBoolean(string key, bool value) => Next(Key(key), value ? EntryTag.True : EntryTag.False);
 
@@ -133,7 +136,7 @@ public ref struct PropertiesWriter
             case int i: Next(key, EntryTag.Int64).Bits = i; break;
             case long l: Next(key, EntryTag.Int64).Bits = l; break;
             case double d: Number(key, d); break;
-            case float f: Number(key, f); break;
+            case float f: Single(key, f); break;
             case short s16: Next(key, EntryTag.Int64).Bits = s16; break;
             case byte u8: Next(key, EntryTag.Int64).Bits = u8; break;
             case sbyte s8: Next(key, EntryTag.Int64).Bits = s8; break;
@@ -265,9 +268,20 @@ public ref struct PropertiesWriter
 
     private void Number(string? key, double value)
     {
+        Finite(key, value);
+        Next(key, EntryTag.Double).Bits = BitConverter.DoubleToInt64Bits(value);
+    }
+
+    private void Single(string? key, float value)
+    {
+        Finite(key, value);
+        Next(key, EntryTag.Single).Bits = BitConverter.SingleToInt32Bits(value);
+    }
+
+    private readonly void Finite(string? key, double value)
+    {
         if (!double.IsFinite(value))
             ThrowHelper.Argument($"{_field}.{key ?? "[]"}: {value} is not a JSON number (NaN and infinities are refused).", _field);
-        Next(key, EntryTag.Double).Bits = BitConverter.DoubleToInt64Bits(value);
     }
 
     private void Decimal(string? key, decimal value)

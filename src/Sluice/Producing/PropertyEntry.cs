@@ -9,6 +9,9 @@ internal enum EntryTag : byte
     Int64,
     UInt64,
     Double,
+
+    /// <summary>A <c>float</c>, written as System.Text.Json writes one (<c>0.1f</c> as <c>0.1</c>); <see cref="PropertyEntry.Bits"/> holds its 32 bits.</summary>
+    Single,
     True,
     False,
     Null,

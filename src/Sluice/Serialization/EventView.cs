@@ -14,12 +14,12 @@ public readonly ref struct EventView
     private const int ContextPosition = PropertyNameCache.Positions / 2;
 
     private readonly ref readonly EventRecord _record;
-    private readonly PropertyNameCache _names;
+    private readonly EventWriter _writer;
 
-    internal EventView(ref readonly EventRecord record, long id, PropertyNameCache names)
+    internal EventView(ref readonly EventRecord record, long id, EventWriter writer)
     {
         _record = ref record;
-        _names = names;
+        _writer = writer;
         Id = id;
     }
 
@@ -51,34 +51,34 @@ public readonly ref struct EventView
     public bool HasContext => _record.CtxCount >= 0;
 
     /// <summary>Writes the properties object as the next value (call after <c>WritePropertyName</c>); <c>{}</c> if none were given.</summary>
-    public void WriteProperties(JsonEventWriter writer) => WriteObject(writer, default, named: false, _record.PropStart, _record.PropCount, PropertiesPosition);
+    public void WriteProperties(Utf8JsonWriter writer) => WriteObject(writer, default, named: false, _record.PropStart, _record.PropCount, PropertiesPosition);
 
-    /// <summary>Writes the member <c>"name": {properties}</c> (one call instead of two: the serializer's hot path); <c>{}</c> if none were given.</summary>
-    public void WriteProperties(JsonEventWriter writer, JsonEncodedText propertyName)
+    /// <summary>Writes the member <c>"name": {properties}</c>; <c>{}</c> if none were given.</summary>
+    public void WriteProperties(Utf8JsonWriter writer, JsonEncodedText propertyName)
         => WriteObject(writer, propertyName, named: true, _record.PropStart, _record.PropCount, PropertiesPosition);
 
     /// <summary>Writes the context object as the next value; <c>{}</c> if none was given.</summary>
-    public void WriteContext(JsonEventWriter writer) => WriteObject(writer, default, named: false, _record.CtxStart, _record.CtxCount, ContextPosition);
+    public void WriteContext(Utf8JsonWriter writer) => WriteObject(writer, default, named: false, _record.CtxStart, _record.CtxCount, ContextPosition);
 
     /// <summary>Writes the member <c>"name": {context}</c>; <c>{}</c> if none was given.</summary>
-    public void WriteContext(JsonEventWriter writer, JsonEncodedText propertyName)
+    public void WriteContext(Utf8JsonWriter writer, JsonEncodedText propertyName)
         => WriteObject(writer, propertyName, named: true, _record.CtxStart, _record.CtxCount, ContextPosition);
 
     /// <summary>Writes the timestamp as the next value: UTC ISO 8601 with microseconds and <c>Z</c>.</summary>
-    public void WriteTimestamp(JsonEventWriter writer)
+    public void WriteTimestamp(Utf8JsonWriter writer)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        writer.WriteTimestampValue(_record.TimestampTicks);
+        writer.WriteStringValue(_writer.TimestampText.Of(_record.TimestampTicks));
     }
 
     /// <summary>Writes the member <c>"name": "timestamp"</c> (UTC ISO 8601 with microseconds and <c>Z</c>).</summary>
-    public void WriteTimestamp(JsonEventWriter writer, JsonEncodedText propertyName)
+    public void WriteTimestamp(Utf8JsonWriter writer, JsonEncodedText propertyName)
     {
         ArgumentNullException.ThrowIfNull(writer);
-        writer.WriteTimestamp(propertyName, _record.TimestampTicks);
+        writer.WriteString(propertyName, _writer.TimestampText.Of(_record.TimestampTicks));
     }
 
-    private void WriteObject(JsonEventWriter writer, JsonEncodedText name, bool named, int start, int count, int position)
+    private void WriteObject(Utf8JsonWriter writer, JsonEncodedText name, bool named, int start, int count, int position)
     {
         ArgumentNullException.ThrowIfNull(writer);
         var chunk = _record.Chunk;
@@ -87,15 +87,16 @@ public readonly ref struct EventView
             // Pre-serialized: the entry is the whole object, braces included.
             if (named)
                 writer.WritePropertyName(name);
-            PropertyJson.Write(writer, chunk, start, 1, _names, position);
+            PropertyJson.WriteRaw(writer, chunk, start);
             return;
         }
 
         if (named)
-            writer.WritePropertyName(name);
-        writer.WriteStartObject();
+            writer.WriteStartObject(name);
+        else
+            writer.WriteStartObject();
         if (count > 0)
-            PropertyJson.Write(writer, chunk!, start, count, _names, position);
+            PropertyJson.Write(writer, chunk!, start, count, _writer.Names, position);
         writer.WriteEndObject();
     }
 }

@@ -79,7 +79,7 @@ public sealed class PrimeDataFormat : WireFormat
     public override ReadOnlySpan<byte> BatchSuffix(int partition) => "]}"u8;
 
     /// <inheritdoc/>
-    public override void WriteEvent(JsonEventWriter writer, in EventView e)
+    public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
     {
         ArgumentNullException.ThrowIfNull(writer);
         bool page = e.Kind == EventKind.Page;
@@ -90,10 +90,8 @@ public sealed class PrimeDataFormat : WireFormat
             writer.WriteString(EventType, e.Name);
         writer.WriteString(SessionId, page && e.SessionId is not null ? e.SessionId : e.UserId);
         writer.WriteString(Scope, _scope);
-        writer.WritePropertyName(TimeStamp);
-        e.WriteTimestamp(writer);
-        writer.WritePropertyName(Properties);
-        e.WriteProperties(writer);
+        e.WriteTimestamp(writer, TimeStamp);
+        e.WriteProperties(writer, Properties);
         if (page && !string.IsNullOrEmpty(e.Name))
         {
             writer.WriteStartObject(Target);

@@ -3,7 +3,7 @@ using Sluice.Producing;
 
 namespace Sluice.Serialization;
 
-/// <summary>Writes a snapshot's entries as JSON. The serializer's inner loop: one switch per token.</summary>
+/// <summary>Writes a snapshot's entries as JSON. The serializer's inner loop: one switch and, for a cached name, one writer call per member.</summary>
 internal static class PropertyJson
 {
     /// <param name="w">The writer.</param>
@@ -12,73 +12,126 @@ internal static class PropertyJson
     /// <param name="count">The snapshot's entry count.</param>
     /// <param name="names">Pre-encoded names.</param>
     /// <param name="position">Where this snapshot's entries stand in <paramref name="names"/>' positional level.</param>
-    public static void Write(JsonEventWriter w, ArenaChunk chunk, int start, int count, PropertyNameCache names, int position)
+    public static void Write(Utf8JsonWriter w, ArenaChunk chunk, int start, int count, PropertyNameCache names, int position)
     {
         var entries = chunk.Entries.AsSpan(start, count);
         for (int i = 0; i < entries.Length; i++)
         {
             ref readonly PropertyEntry e = ref entries[i];
 
-            // Three ways to name a value: none (an array element or a closing bracket), a cached encoded member, the caller's string.
-            if (e.Key is { } key)
+            // Three ways to name a value: none (an array element or a closing bracket), a cached encoded name, the caller's string.
+            if (e.Key is not { } key)
             {
-                var member = names.TryGet(key, position + i);
-                if (member is not null && e.Tag == EntryTag.String)
-                {
-                    // The most common property, in one piece.
-                    w.WriteMemberString(member, e.Text!);
-                    continue;
-                }
-
-                if (member is not null)
-                    w.WriteMemberName(member);
-                else
-                    w.WritePropertyName(key);
+                WriteValue(w, chunk, in e);
             }
-
-            switch (e.Tag)
+            else if (names.TryGet(key, position + i, out var name))
             {
-                case EntryTag.String:
-                    w.WriteStringValue(e.Text);
-                    break;
-                case EntryTag.Int64:
-                    w.WriteNumberValue(e.Bits);
-                    break;
-                case EntryTag.UInt64:
-                    w.WriteNumberValue((ulong)e.Bits);
-                    break;
-                case EntryTag.Double:
-                    w.WriteNumberValue(BitConverter.Int64BitsToDouble(e.Bits));
-                    break;
-                case EntryTag.True:
-                case EntryTag.False:
-                    w.WriteBooleanValue(e.Tag == EntryTag.True);
-                    break;
-                case EntryTag.Null:
-                    w.WriteNullValue();
-                    break;
-                case EntryTag.DateTime:
-                    w.WriteTimestampValue(e.Bits);
-                    break;
-                case EntryTag.StartObject:
-                    w.WriteStartObject();
-                    break;
-                case EntryTag.StartArray:
-                    w.WriteStartArray();
-                    break;
-                case EntryTag.EndObject:
-                    w.WriteEndObject();
-                    break;
-                case EntryTag.EndArray:
-                    w.WriteEndArray();
-                    break;
-                case EntryTag.Raw:
-                case EntryTag.RawObject:
-                    w.WriteRawValue(chunk.Bytes.AsSpan((int)(e.Bits >> 32), (int)e.Bits));
-                    break;
-                default:
-                    throw new InvalidOperationException($"Unknown entry tag {e.Tag}.");
+                WriteMember(w, name, chunk, in e);
+            }
+            else
+            {
+                w.WritePropertyName(key);
+                WriteValue(w, chunk, in e);
             }
         }
     }
+
+    /// <summary>Writes a pre-serialized entry (validated JSON) as the next value, as it is.</summary>
+    public static void WriteRaw(Utf8JsonWriter w, ArenaChunk chunk, int index) => Raw(w, chunk, chunk.Entries[index].Bits);
+
+    /// <summary>A member with a pre-encoded name: name and value in one call where the writer has one.</summary>
+    private static void WriteMember(Utf8JsonWriter w, JsonEncodedText name, ArenaChunk chunk, in PropertyEntry e)
+    {
+        switch (e.Tag)
+        {
+            case EntryTag.String:
+                w.WriteString(name, e.Text);
+                break;
+            case EntryTag.Int64:
+                w.WriteNumber(name, e.Bits);
+                break;
+            case EntryTag.UInt64:
+                w.WriteNumber(name, (ulong)e.Bits);
+                break;
+            case EntryTag.Double:
+                w.WriteNumber(name, BitConverter.Int64BitsToDouble(e.Bits));
+                break;
+            case EntryTag.Single:
+                w.WriteNumber(name, BitConverter.Int32BitsToSingle((int)e.Bits));
+                break;
+            case EntryTag.True:
+            case EntryTag.False:
+                w.WriteBoolean(name, e.Tag == EntryTag.True);
+                break;
+            case EntryTag.Null:
+                w.WriteNull(name);
+                break;
+            case EntryTag.StartObject:
+                w.WriteStartObject(name);
+                break;
+            case EntryTag.StartArray:
+                w.WriteStartArray(name);
+                break;
+            default:
+                w.WritePropertyName(name);
+                WriteValue(w, chunk, in e);
+                break;
+        }
+    }
+
+    private static void WriteValue(Utf8JsonWriter w, ArenaChunk chunk, in PropertyEntry e)
+    {
+        switch (e.Tag)
+        {
+            case EntryTag.String:
+                w.WriteStringValue(e.Text);
+                break;
+            case EntryTag.Int64:
+                w.WriteNumberValue(e.Bits);
+                break;
+            case EntryTag.UInt64:
+                w.WriteNumberValue((ulong)e.Bits);
+                break;
+            case EntryTag.Double:
+                w.WriteNumberValue(BitConverter.Int64BitsToDouble(e.Bits));
+                break;
+            case EntryTag.Single:
+                w.WriteNumberValue(BitConverter.Int32BitsToSingle((int)e.Bits));
+                break;
+            case EntryTag.True:
+            case EntryTag.False:
+                w.WriteBooleanValue(e.Tag == EntryTag.True);
+                break;
+            case EntryTag.Null:
+                w.WriteNullValue();
+                break;
+            case EntryTag.DateTime:
+                Span<byte> text = stackalloc byte[Timestamps.Length];
+                Timestamps.Format(e.Bits, text);
+                w.WriteStringValue(text);
+                break;
+            case EntryTag.StartObject:
+                w.WriteStartObject();
+                break;
+            case EntryTag.StartArray:
+                w.WriteStartArray();
+                break;
+            case EntryTag.EndObject:
+                w.WriteEndObject();
+                break;
+            case EntryTag.EndArray:
+                w.WriteEndArray();
+                break;
+            case EntryTag.Raw:
+            case EntryTag.RawObject:
+                Raw(w, chunk, e.Bits);
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown entry tag {e.Tag}.");
+        }
+    }
+
+    /// <summary>The bytes an entry's <paramref name="bits"/> point to (offset and length), already validated when copied: written as they are.</summary>
+    private static void Raw(Utf8JsonWriter w, ArenaChunk chunk, long bits)
+        => w.WriteRawValue(chunk.Bytes.AsSpan((int)(bits >> 32), (int)bits), skipInputValidation: true);
 }

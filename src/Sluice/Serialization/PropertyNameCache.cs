@@ -5,10 +5,10 @@ using System.Text.Json;
 namespace Sluice.Serialization;
 
 /// <summary>
-/// Property names already encoded as JSON members (<c>,"name":</c>), found by the caller's string
+/// Property names already encoded (<see cref="JsonEncodedText"/>), found by the caller's string
 /// reference. Analytics events repeat a few keys, usually string literals, so most names are written
-/// with one copy instead of being transcoded and escape-checked for every event. Two levels: by
-/// position (the name the entry at this position of a properties object had last time: one reference
+/// pre-encoded instead of being transcoded and escape-checked for every event. Two levels: by position
+/// (the name the entry at this position of a properties object had last time: one reference
 /// comparison, which is what events of a fixed shape hit), then by identity hash. A name is encoded
 /// (its only allocations) on its second sighting in a row in its hash slot, so a stream of ever-new
 /// keys never allocates. Used only by the serializer thread; one per partition, since each endpoint
@@ -25,50 +25,55 @@ internal sealed class PropertyNameCache(JavaScriptEncoder encoder)
     private readonly Slot[] _byPosition = new Slot[Positions];
     private readonly Slot[] _byHash = new Slot[Slots];
 
-    /// <summary>The member <c>,"name":</c> if <paramref name="name"/> (this very string) is cached and ready, else null.</summary>
+    /// <summary>Whether <paramref name="name"/> (this very string) is cached and encoded; then <paramref name="encoded"/> is its encoding.</summary>
     /// <param name="name">The property name.</param>
     /// <param name="position">Where the entry stands in its snapshot (any number: it is wrapped).</param>
+    /// <param name="encoded">The encoded name, if cached.</param>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public byte[]? TryGet(string name, int position)
+    public bool TryGet(string name, int position, out JsonEncodedText encoded)
     {
         ref var predicted = ref _byPosition[position & (Positions - 1)];
-        return ReferenceEquals(predicted.Name, name) ? predicted.Member : Lookup(ref predicted, name);
+        if (ReferenceEquals(predicted.Name, name))
+        {
+            encoded = predicted.Encoded;
+            return true;
+        }
+
+        return Lookup(ref predicted, name, out encoded);
     }
 
-    private byte[]? Lookup(ref Slot predicted, string name)
+    private bool Lookup(ref Slot predicted, string name, out JsonEncodedText encoded)
     {
         ref var slot = ref _byHash[RuntimeHelpers.GetHashCode(name) & (Slots - 1)];
         if (ReferenceEquals(slot.Name, name))
         {
             // Second sighting in a row: worth encoding.
-            slot.Member ??= Member(JsonEncodedText.Encode(name, encoder).EncodedUtf8Bytes);
+            if (!slot.Ready)
+            {
+                slot.Encoded = JsonEncodedText.Encode(name, encoder);
+                slot.Ready = true;
+            }
+
             predicted = slot; // only ready names are predicted
-            return slot.Member;
+            encoded = slot.Encoded;
+            return true;
         }
 
         // First sighting (or a collision): remember it, encode nothing yet. Names with surrogates are
         // never cached: JsonEncodedText refuses a lone one, which the writer's string path turns into U+FFFD.
         if (name.Length <= MaxLength && !name.AsSpan().ContainsAnyInRange('\uD800', '\uDFFF'))
             slot = new Slot { Name = name };
-        return null;
-    }
-
-    private static byte[] Member(ReadOnlySpan<byte> encoded)
-    {
-        var member = new byte[encoded.Length + 4];
-        member[0] = (byte)',';
-        member[1] = (byte)'"';
-        encoded.CopyTo(member.AsSpan(2));
-        member[^2] = (byte)'"';
-        member[^1] = (byte)':';
-        return member;
+        encoded = default;
+        return false;
     }
 
     private struct Slot
     {
         public string? Name;
 
-        /// <summary><c>,"name":</c>, once encoded (null after the first sighting).</summary>
-        public byte[]? Member;
+        /// <summary>The encoded name, once <see cref="Ready"/> (after the second sighting).</summary>
+        public JsonEncodedText Encoded;
+
+        public bool Ready;
     }
 }

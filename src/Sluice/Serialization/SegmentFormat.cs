@@ -87,7 +87,7 @@ public sealed class SegmentFormat : WireFormat
     }
 
     /// <inheritdoc/>
-    public override void WriteEvent(JsonEventWriter writer, in EventView e)
+    public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
     {
         ArgumentNullException.ThrowIfNull(writer);
         bool track = e.Kind == EventKind.Track;
@@ -100,18 +100,15 @@ public sealed class SegmentFormat : WireFormat
         writer.WriteString(track ? Event : Name, e.Name);
         if (e.HasProperties)
         {
-            writer.WritePropertyName(Properties);
-            e.WriteProperties(writer);
+            e.WriteProperties(writer, Properties);
         }
 
         if (e.HasContext)
         {
-            writer.WritePropertyName(Context);
-            e.WriteContext(writer);
+            e.WriteContext(writer, Context);
         }
 
-        writer.WritePropertyName(Timestamp);
-        e.WriteTimestamp(writer);
+        e.WriteTimestamp(writer, Timestamp);
         Span<byte> messageId = stackalloc byte[MessageIdLength];
         FormatMessageId(e.Id, messageId);
         writer.WriteString(MessageId, messageId);

@@ -42,7 +42,7 @@ public sealed class ThriveStackFormat : WireFormat
     public override ReadOnlySpan<byte> BatchSuffix(int partition) => "]"u8;
 
     /// <inheritdoc/>
-    public override void WriteEvent(JsonEventWriter writer, in EventView e)
+    public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
     {
         ArgumentNullException.ThrowIfNull(writer);
         writer.WriteStartObject();

@@ -48,10 +48,17 @@ public abstract class WireFormat
     public virtual bool WritesContext => true;
 
     /// <summary>
-    /// Writes one event as a complete JSON value. Write the user or session id, the track's name,
-    /// and the properties and context (if <see cref="WritesContext"/>) the event has: the engine refuses
-    /// an event as oversize, before writing it, when their length alone exceeds the batch limit (a
-    /// page's name is optional).
+    /// Writes one event as a complete JSON value (all it opens closed). Write the user or session id, the
+    /// track's name, and the properties and context (if <see cref="WritesContext"/>) the event has: the
+    /// engine refuses an event as oversize, before writing it, when their length alone exceeds the batch
+    /// limit (a page's name is optional).
     /// </summary>
-    public abstract void WriteEvent(JsonEventWriter writer, in EventView e);
+    /// <param name="writer">
+    /// The partition's writer, positioned in the batch body after the events before (it writes the comma
+    /// between two events itself). Its settings are fixed (relaxed escaping, no validation: a format must
+    /// write well-formed JSON). Don't flush or reset it: the engine takes the event's exact size from its
+    /// pending bytes. Write names as <see cref="JsonEncodedText"/> kept in static fields: encoded once.
+    /// </param>
+    /// <param name="e">The event.</param>
+    public abstract void WriteEvent(Utf8JsonWriter writer, in EventView e);
 }

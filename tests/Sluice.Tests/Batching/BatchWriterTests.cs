@@ -116,7 +116,7 @@ public class BatchWriterTests
 
         public override ReadOnlySpan<byte> BatchSuffix(int partition) => Inner.BatchSuffix(partition);
 
-        public override void WriteEvent(JsonEventWriter writer, in EventView e)
+        public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
         {
             if (e.Name == "boom")
             {

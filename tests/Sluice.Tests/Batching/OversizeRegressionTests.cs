@@ -7,7 +7,7 @@ using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Batching;
 
-/// <summary>Events the fuzzer's engine target saw rejected as oversize although they could be sent.</summary>
+/// <summary>Oversize events handled wrongly: rejected although they could be sent, or closing a batch they never joined.</summary>
 public class OversizeRegressionTests
 {
     /// <summary>A proxy in front of the server: bodies over its limit get a 413.</summary>
@@ -63,5 +63,28 @@ public class OversizeRegressionTests
         Assert.Equal(0, counters.RejectedOversize);
         Assert.Equal(1, counters.Delivered);
         Assert.DoesNotContain("ccc", System.Text.Encoding.UTF8.GetString(Assert.Single(transport.Batches).Body), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_oversize_event_does_not_close_the_open_batch_below_its_limit()
+    {
+        // Found: an event that did not fit sealed the open batch before it was found too large even
+        // alone, so MaxBatchBytes=1000 with a, an oversize event, b, c gave [a] and [b,c], not [a,b,c].
+        // The oversize event's 400 characters pass the check before writing (3 bytes each: 1,200 bytes written).
+        var transport = new InMemoryTransport();
+        SluiceCounters counters;
+        await using (var engine = new SluiceEngine(new SluiceOptions { MaxBatchBytes = 1000, TimeProvider = new ManualTimeProvider() }, transport))
+        {
+            engine.Track("u", "a");
+            engine.Track("u", "oversize", new Dictionary<string, object?> { ["pad"] = new string('€', 400) });
+            engine.Track("u", "b");
+            engine.Track("u", "c");
+            counters = (await engine.ShutdownAsync()).Counters;
+        }
+
+        var batch = Assert.Single(transport.Batches);
+        Assert.Equal(["a", "b", "c"], BatchJson.Events(batch).Select(e => e.GetProperty("event_name").GetString()));
+        Assert.Equal(1, counters.RejectedOversize);
+        Assert.Equal(1, counters.BatchesSealed);
     }
 }

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using Sluice.Batching;
 using Sluice.Benchmarks;
+using Sluice.Serialization;
 using Sluice.Delivery.Transports;
 using Sluice.Tests.Support;
 
@@ -27,7 +27,7 @@ public class StandardEventTests
         for (int i = 0; i < written.Count; i++)
         {
             var buffer = new ArrayBufferWriter<byte>();
-            using (var w = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions))
+            using (var w = new Utf8JsonWriter(buffer, EventWriter.WriterOptions))
                 StandardEvent.WriteJson(w, i, clock.GetUtcNow().UtcTicks);
             Assert.Equal(Encoding.UTF8.GetString(buffer.WrittenSpan), written[i]);
             Assert.InRange(buffer.WrittenCount, 270, 310);

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text.Json;
+using Sluice.Serialization;
 using Sluice.Batching;
 using Sluice.Benchmarks;
 using Sluice.Tests.Support;
@@ -71,7 +72,7 @@ public class AllocationTests
     private static byte[] StandardLines(int count)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using var writer = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions);
+        using var writer = new Utf8JsonWriter(buffer, EventWriter.WriterOptions);
         for (int i = 0; i < count; i++)
         {
             StandardEvent.WriteJson(writer, i, TestEvent.Timestamp.UtcTicks + i);

@@ -1,4 +1,4 @@
-using Sluice.Batching;
+using System.Buffers;
 using Sluice.Serialization;
 using System.Text;
 using System.Text.Json;
@@ -279,16 +279,17 @@ public class RawInputTests
         var writer = new PropertiesWriter(state, "properties");
         build(ref writer);
         writer.Complete();
-        var buffer = new BatchBuffer(new SegmentPool(maxRetained: 4));
-        var json = new JsonEventWriter(buffer);
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, EventWriter.WriterOptions))
+        {
+            // The object's braces are the serializer's, not entries (see EventView).
+            json.WriteStartObject();
+            if (state.Pos > state.EventStart)
+                PropertyJson.Write(json, state.Chunk!, state.EventStart, state.Pos - state.EventStart, new PropertyNameCache(EventWriter.WriterOptions.Encoder!), 0);
+            json.WriteEndObject();
+        }
 
-        // The object's braces are the serializer's, not entries (see EventView).
-        json.WriteStartObject();
-        if (state.Pos > state.EventStart)
-            PropertyJson.Write(json, state.Chunk!, state.EventStart, state.Pos - state.EventStart, new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!), 0);
-        json.WriteEndObject();
-        json.Release();
-        return (int)(writer.MinBytes - buffer.Length);
+        return (int)(writer.MinBytes - buffer.WrittenCount);
     }
 
     private static Dictionary<string, object?> Chain(int nested, object bottom)

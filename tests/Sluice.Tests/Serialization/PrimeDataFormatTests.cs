@@ -13,6 +13,10 @@ public class PrimeDataFormatTests
     private static readonly DateTimeOffset Time = new(2021, 10, 15, 11, 49, 0, TimeSpan.Zero);
 
     [Fact]
+    public void The_context_has_no_place_in_the_API_and_is_not_counted()
+        => Assert.False(new PrimeDataFormat("client").WritesContext);
+
+    [Fact]
     public async Task Events_are_written_in_the_shape_of_spec_004()
     {
         // Spec 004: {"events": [{"eventType": "view", "sessionId": ..., "properties": {}, "scope": ${YOUR_DATA_SOURCE_ID},

@@ -67,35 +67,58 @@ public class PropertyNameCacheTests
     [Fact]
     public void A_name_is_encoded_only_on_its_second_sighting()
     {
-        var cache = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+        var cache = new PropertyNameCache(EventWriter.WriterOptions.Encoder!);
         string name = "feature";
-        Assert.Null(cache.TryGet(name, 0));
-        Assert.Equal(",\"feature\":"u8.ToArray(), cache.TryGet(name, 0));
-        Assert.NotNull(cache.TryGet(name, 5)); // found by hash at another position
+        Assert.False(cache.TryGet(name, 0, out _));
+        Assert.True(cache.TryGet(name, 0, out var encoded));
+        Assert.Equal("feature"u8.ToArray(), encoded.EncodedUtf8Bytes.ToArray());
+        Assert.True(cache.TryGet(name, 5, out var byHash)); // found by hash at another position
+        Assert.True(cache.TryGet(name, 0, out var byPosition)); // and where it was last seen
+        Assert.True(byHash.EncodedUtf8Bytes.Overlaps(encoded.EncodedUtf8Bytes), "encoded once, not per sighting");
+        Assert.True(byPosition.EncodedUtf8Bytes.Overlaps(encoded.EncodedUtf8Bytes));
+        Assert.False(cache.TryGet(new string(name.AsSpan()), 0, out _)); // by reference: an equal string is another name
     }
 
     [Fact]
-    public void A_cached_name_is_the_escaped_member_with_its_comma()
+    public void A_cached_name_is_escaped_with_the_engines_settings()
     {
-        var cache = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+        var cache = new PropertyNameCache(EventWriter.WriterOptions.Encoder!);
         string name = "a\"b\\c\u0001é";
-        cache.TryGet(name, 3);
-        Assert.Equal(",\"a\\\"b\\\\c\\u0001é\":", Encoding.UTF8.GetString(cache.TryGet(name, 3)!));
+        cache.TryGet(name, 3, out _);
+        Assert.True(cache.TryGet(name, 3, out var encoded));
+        Assert.Equal("a\\\"b\\\\c\\u0001é", Encoding.UTF8.GetString(encoded.EncodedUtf8Bytes));
+    }
+
+    [Fact]
+    public void Names_up_to_the_limit_are_cached_at_any_position()
+    {
+        var cache = new PropertyNameCache(EventWriter.WriterOptions.Encoder!);
+        string longest = new('n', 64);
+        string other = "other";
+        Assert.False(cache.TryGet(longest, 1_000, out _));
+        Assert.True(cache.TryGet(longest, 1_000, out var encoded));
+        Assert.Equal(longest, Encoding.UTF8.GetString(encoded.EncodedUtf8Bytes));
+
+        // Another name at a position that wraps onto the same one: each still finds its own encoding.
+        cache.TryGet(other, 1_000 + PropertyNameCache.Positions, out _);
+        Assert.True(cache.TryGet(other, 1_000 + PropertyNameCache.Positions, out var second));
+        Assert.True(cache.TryGet(longest, 1_000, out var first));
+        Assert.Equal(["other", longest], new[] { second, first }.Select(e => Encoding.UTF8.GetString(e.EncodedUtf8Bytes)));
     }
 
     [Fact]
     public void Names_longer_than_the_limit_are_never_cached()
     {
-        var cache = new PropertyNameCache(BatchAssembler.WriterOptions.Encoder!);
+        var cache = new PropertyNameCache(EventWriter.WriterOptions.Encoder!);
         string name = new('n', 65);
         for (int i = 0; i < 3; i++)
-            Assert.Null(cache.TryGet(name, 0));
+            Assert.False(cache.TryGet(name, 0, out _));
     }
 
     private static string Plain(List<(string Key, object Value)> members)
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions))
+        using (var w = new Utf8JsonWriter(buffer, EventWriter.WriterOptions))
         {
             w.WriteStartObject();
             foreach (var (key, value) in members)

@@ -15,6 +15,31 @@ public class SegmentFormatTests
     private static readonly DateTimeOffset SpecTime = new(2015, 2, 23, 22, 28, 55, 111, TimeSpan.Zero);
 
     [Fact]
+    public void Message_ids_start_with_the_instance_s_random_bits_and_end_with_the_event_number()
+    {
+        // pppppppp-pppp-4ppp-vnnn-nnnnnnnnnnnn: the same 15 random digits for one instance, others for another.
+        var ids = Enumerable.Range(0, 4).Select(_ => new SegmentFormat()).Select(f => (First: Id(f, 0), Next: Id(f, 0x1234_5678_9abc))).ToList();
+        foreach (var (first, next) in ids)
+        {
+            Assert.Equal(first[..18], next[..18]);
+            Assert.Equal('4', first[14]);
+            Assert.EndsWith("-8000-000000000000", first, StringComparison.Ordinal);
+            Assert.EndsWith("-8000-123456789abc", next, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(4, ids.Select(i => i.First[..8]).Distinct().Count());
+        Assert.Equal(4, ids.Select(i => i.First[9..13]).Distinct().Count());
+    }
+
+    [Fact]
+    public void A_page_without_a_name_is_refused_quoting_the_spec()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => new SegmentFormat().Validate(EventKind.Page, null, "s", null));
+        Assert.Equal("name", ex.ParamName);
+        Assert.Contains("spec 003: name is Required", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Track_and_page_are_written_in_the_batch_shape_with_sentAt_last()
     {
         var transport = new InMemoryTransport();

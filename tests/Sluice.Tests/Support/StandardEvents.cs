@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
-using Sluice.Batching;
+using Sluice.Serialization;
 using Sluice.Producing;
 
 namespace Sluice.Tests.Support;
@@ -24,7 +24,7 @@ public sealed record TestEvent(int Seq, bool Page, string Pad, int Producer = 0)
     private string WriteExpected()
     {
         var buffer = new ArrayBufferWriter<byte>();
-        using (var w = new Utf8JsonWriter(buffer, BatchAssembler.WriterOptions))
+        using (var w = new Utf8JsonWriter(buffer, EventWriter.WriterOptions))
         {
             w.WriteStartObject();
             if (Page)

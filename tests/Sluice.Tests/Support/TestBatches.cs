@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Text;
+using Microsoft.IO;
 using Sluice.Batching;
 using Sluice.Serialization;
 
@@ -8,23 +9,25 @@ namespace Sluice.Tests.Support;
 /// <summary>Sealed batches made by hand, for tests of what consumes them (transports, slicing, settlement).</summary>
 public static class TestBatches
 {
+    /// <summary>Pooled memory as an engine with default options has it.</summary>
+    internal static RecyclableMemoryStreamManager Memory() => BatchMemory.CreateManager(new SluiceOptions());
+
     /// <summary>A ThriveStack batch of <paramref name="partition"/> holding <paramref name="events"/> (JSON objects) in pooled memory.</summary>
-    internal static Batch Seal(SegmentPool pool, string[] events, int partition = ThriveStackFormat.TrackPartition, long sequence = 7)
+    internal static Batch Seal(RecyclableMemoryStreamManager memory, string[] events, int partition = ThriveStackFormat.TrackPartition, long sequence = 7)
     {
         var format = ThriveStackFormat.Instance;
-        var buffer = new BatchBuffer(pool);
-        buffer.Write(format.BatchPrefix(partition));
+        var body = memory.GetStream();
+        body.Write(format.BatchPrefix(partition));
         int[] ends = ArrayPool<int>.Shared.Rent(events.Length);
         for (int i = 0; i < events.Length; i++)
         {
             if (i > 0)
-                buffer.WriteByte((byte)',');
-            buffer.Write(Encoding.UTF8.GetBytes(events[i]));
-            ends[i] = (int)buffer.Length;
+                body.WriteByte((byte)',');
+            body.Write(Encoding.UTF8.GetBytes(events[i]));
+            ends[i] = (int)body.Length;
         }
 
-        var suffix = buffer.WriteContiguous(format.BatchSuffix(partition));
-        var body = buffer.Detach(out var first);
-        return new Batch(sequence, partition, format, events.Length, ends, format.BatchPrefix(partition).Length, body, first, suffix, pool);
+        body.Write(format.BatchSuffix(partition));
+        return new Batch(sequence, partition, format, events.Length, ends, format.BatchPrefix(partition).Length, body, memory);
     }
 }

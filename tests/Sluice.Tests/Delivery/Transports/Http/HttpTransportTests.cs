@@ -18,7 +18,7 @@ public class HttpTransportTests
     {
         await using var collector = await ReferenceCollector.StartAsync();
         using var transport = Transport(collector);
-        var batch = TestBatches.Seal(new SegmentPool(8), [TrackEvent, TrackEvent.Replace("u1", "u2", StringComparison.Ordinal)]);
+        var batch = TestBatches.Seal(TestBatches.Memory(), [TrackEvent, TrackEvent.Replace("u1", "u2", StringComparison.Ordinal)]);
 
         var result = await transport.SendAsync(batch, CancellationToken.None);
 
@@ -47,7 +47,7 @@ public class HttpTransportTests
         await collector.DisposeAsync(); // nothing listens there any more
         using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = address });
 
-        var result = await transport.SendAsync(TestBatches.Seal(new SegmentPool(8), [TrackEvent]), CancellationToken.None);
+        var result = await transport.SendAsync(TestBatches.Seal(TestBatches.Memory(), [TrackEvent]), CancellationToken.None);
 
         Assert.Equal(SendOutcome.Retry, result.Outcome);
         Assert.StartsWith("connection error with http://127.0.0.1:", result.Message, StringComparison.Ordinal);
@@ -60,7 +60,7 @@ public class HttpTransportTests
         collector.Faults.DelayNext(1, TimeSpan.FromSeconds(10));
         using var transport = Transport(collector, TimeSpan.FromMilliseconds(200));
 
-        var result = await transport.SendAsync(TestBatches.Seal(new SegmentPool(8), [TrackEvent]), CancellationToken.None);
+        var result = await transport.SendAsync(TestBatches.Seal(TestBatches.Memory(), [TrackEvent]), CancellationToken.None);
 
         Assert.Equal(SendOutcome.Retry, result.Outcome);
         Assert.Contains("no answer from", result.Message, StringComparison.Ordinal);
@@ -76,7 +76,7 @@ public class HttpTransportTests
         using var deadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
-            await transport.SendAsync(TestBatches.Seal(new SegmentPool(8), [TrackEvent]), deadline.Token));
+            await transport.SendAsync(TestBatches.Seal(TestBatches.Memory(), [TrackEvent]), deadline.Token));
     }
 
     [Fact]
@@ -86,7 +86,7 @@ public class HttpTransportTests
         collector.Faults.FailNext(1, 307);
         using var transport = Transport(collector);
 
-        var result = await transport.SendAsync(TestBatches.Seal(new SegmentPool(8), [TrackEvent]), CancellationToken.None);
+        var result = await transport.SendAsync(TestBatches.Seal(TestBatches.Memory(), [TrackEvent]), CancellationToken.None);
 
         Assert.Equal(SendOutcome.Failed, result.Outcome);
         Assert.Contains("redirect not followed (307)", result.Message, StringComparison.Ordinal);
@@ -98,7 +98,7 @@ public class HttpTransportTests
         await using var collector = await ReferenceCollector.StartAsync();
         using var transport = Transport(collector);
         collector.Faults.RequireCredential(CollectorApi.ThriveStackTrack, "rotated");
-        var batch = TestBatches.Seal(new SegmentPool(8), [TrackEvent]);
+        var batch = TestBatches.Seal(TestBatches.Memory(), [TrackEvent]);
 
         Assert.Equal(SendOutcome.Unauthorized, (await transport.SendAsync(batch, CancellationToken.None)).Outcome);
         transport.Authentication = HttpAuthentication.ThriveStack("rotated", null);
