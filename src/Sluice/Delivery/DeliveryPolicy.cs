@@ -217,7 +217,7 @@ internal sealed class DeliveryPolicy
         var delay = _retry.RetryDelay(range.Attempts, result.RetryAfter);
         if (range.Attempts >= _maxAttempts || elapsed + delay > _budget)
         {
-            string why = range.Attempts >= _maxAttempts ? $"after {range.Attempts} attempts" : $"its retry budget of {_budget} would be exceeded";
+            string why = range.Attempts >= _maxAttempts ? $"after {range.Attempts} attempt{(range.Attempts == 1 ? "" : "s")}" : $"its retry budget of {_budget} would be exceeded";
             string doubt = range.MayHaveArrived ? " An attempt got no answer: the server may have some of them." : "";
             _settle.Expired(batch, range, $"Sending {Settlement.RangeName(batch, range)} expired ({why}); last failure: {result.Cause}.{doubt}");
             job.Pop();
