@@ -6,7 +6,7 @@ using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Delivery;
 
-/// <summary>DESIGN.md's failure table, driven through the engine with scripted answers and a manual clock.</summary>
+/// <summary>The failure table (docs/architecture.md), driven through the engine with scripted answers and a manual clock.</summary>
 public class DeliveryPolicyTests
 {
     private static readonly TimeSpan Ms = TimeSpan.FromMilliseconds(1);

@@ -9,7 +9,7 @@ namespace Sluice.Tests.Delivery.EndToEnd;
 /// <summary>
 /// The engine, the HTTP transport and the reference collector over real HTTP on 127.0.0.1, for each
 /// wire format: tens of thousands of events arrive exactly once and within the limits, and still do
-/// under every fault DESIGN.md's failure table lists. Counters add up in every run.
+/// under every fault the failure table (docs/architecture.md) lists. Counters add up in every run.
 /// </summary>
 public class HttpDeliveryTests(ITestOutputHelper output)
 {

@@ -150,7 +150,8 @@ internal readonly partial record struct ReplyBody(bool? Success, string? Respons
     /// <summary>A member name with a lone surrogate escape is none Sluice reads, and <c>ValueTextEquals</c> throws on it.</summary>
     private static bool IsLoneSurrogateName(ref Utf8JsonReader reader) => reader.ValueIsEscaped && LoneSurrogates.HasEscapes(reader.ValueSpan);
 
-    private static string Shorten(string text) => Excerpt.Shorten(text, MaxTextChars);
+    /// <summary>On one line (a message goes into a diagnostic's sentence), and bounded.</summary>
+    private static string Shorten(string text) => Excerpt.Shorten(text.ReplaceLineEndings(" "), MaxTextChars);
 
     /// <summary>A body (or a nested value) quoted on one line, as plain text if it is markup.</summary>
     private static string Quote(ReadOnlySpan<byte> body)

@@ -1,7 +1,7 @@
 namespace Sluice.Delivery.Transports.Http;
 
 /// <summary>
-/// Turns an HTTP reply into a <see cref="SendResult"/>, as DESIGN.md's failure table says. A pure
+/// Turns an HTTP reply into a <see cref="SendResult"/>, as the failure table in docs/architecture.md says. A pure
 /// function of the status, the <c>Retry-After</c> value, the body and the time, so it can be tested and
 /// fuzzed on its own; it never throws and always returns one of the documented outcomes:
 /// <list type="table">
