@@ -179,23 +179,23 @@ internal sealed class DeliveryPolicy
         var batch = job.Batch;
         var body = range.Count == batch.EventCount ? batch : _bodies.Take(batch.Slice(range.Start, range.Count));
         long started = _time.GetTimestamp();
+        bool answered = true;
         job.InFlight(true);
         try
         {
             body.StampForSend(_time.GetUtcNow());
             var result = await _transport.SendAsync(body, _abort).ConfigureAwait(false);
-            job.InFlight(false);
-            Record(batch, started, Outcome(result.Outcome), result.StatusCode, ErrorType(result));
+            Record(batch, started, OutcomeName(result.Outcome), result.StatusCode, ErrorType(result));
             return result;
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
+            answered = false;
             Record(batch, started, "cancelled", 0, "cancelled");
             return null;
         }
         catch (Exception ex)
         {
-            job.InFlight(false);
             Record(batch, started, "retry", 0, ex.GetType().FullName);
             _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
                 $"The transport threw while sending {Settlement.RangeName(batch, range)}: {ex.GetType().Name}: {ex.Message}", range.Count, ex));
@@ -203,6 +203,8 @@ internal sealed class DeliveryPolicy
         }
         finally
         {
+            if (answered)
+                job.InFlight(false);
             if (!ReferenceEquals(body, batch))
                 _bodies.Release(body);
         }
@@ -228,11 +230,9 @@ internal sealed class DeliveryPolicy
         Interlocked.Increment(ref _counters.Retries);
         _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
             $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms.", range.Count));
-        if (delay <= TimeSpan.Zero)
-            return true;
         try
         {
-            await Task.Delay(delay, _time, _abort).ConfigureAwait(false);
+            await Task.Delay(delay, _time, _abort).ConfigureAwait(false); // a zero delay completes at once
             return true;
         }
         catch (OperationCanceledException)
@@ -281,7 +281,7 @@ internal sealed class DeliveryPolicy
     private static string EventExcerpt(Batch batch, int index) => Excerpt.Of(batch.GetEvent(index), ExcerptBytes);
 
     /// <summary>The <c>sluice.request.outcome</c> of an answer.</summary>
-    private static string Outcome(SendOutcome outcome) => outcome switch
+    internal static string OutcomeName(SendOutcome outcome) => outcome switch
     {
         SendOutcome.Delivered => "delivered",
         SendOutcome.Retry => "retry",
@@ -292,7 +292,7 @@ internal sealed class DeliveryPolicy
     };
 
     /// <summary>The <c>error.type</c> of an answer: the status code for an error status, a category for a failure without an answer, none for a delivery.</summary>
-    private static string? ErrorType(SendResult result) => result.Outcome == SendOutcome.Delivered ? null : result.Failure switch
+    internal static string? ErrorType(SendResult result) => result.Outcome == SendOutcome.Delivered ? null : result.Failure switch
     {
         SendFailure.ErrorStatus => result.StatusCode.ToString(CultureInfo.InvariantCulture),
         SendFailure.Timeout => "timeout",

@@ -128,6 +128,8 @@ public class DeliveryPolicyTests
         Assert.All(poisoned, i => Assert.Single(rejected, d => d.Message.Contains($"\"poison-{i}\"", StringComparison.Ordinal)
             && d.Message.Contains($"event {i} of batch 0 to /api/track, sent alone: 400: Bad Request, invalid input data", StringComparison.Ordinal)));
         Assert.All(rejected, d => Assert.Equal(DiagnosticSeverity.Error, d.Severity));
+        Assert.Equal("The server rejected batch 0 to /api/track (1000 events): 400: Bad Request, invalid input data. Bisecting it: the valid events are delivered, " +
+            "and an event is counted rejected only when refused alone.", Assert.Single(h.Of(DiagnosticKind.SendFailed)).Message);
 
         // The exact cost of the bisection, within the documented bound (2 log2(n) requests or so per bad event, not n).
         Assert.Equal(BisectionModel.Requests(1_000, poisoned.Contains), h.Transport.AttemptCount);
@@ -372,6 +374,7 @@ public class DeliveryPolicyTests
         var result = await shutdown;
         Assert.Equal(counters.Accepted, result.LostAtShutdown);
         Conservation.AssertBalanced(result.Counters);
+        Assert.Equal(0, h.Engine.HeldBatchBodies); // the batch the serializer was handing over is released too
     }
 
     [Fact]

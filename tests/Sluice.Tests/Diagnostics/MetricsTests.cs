@@ -91,6 +91,37 @@ public sealed class MetricsTests : IDisposable
     }
 
     [Fact]
+    public async Task A_request_the_deadline_cancels_and_a_transport_that_throws_are_typed_too()
+    {
+        var clock = new ManualTimeProvider();
+        var gate = new GateTransport();
+        var engine = new SluiceEngine(new SluiceOptions
+        {
+            Name = "metrics-test", MeterFactory = _meters, TimeProvider = clock, MaxBatchEvents = 10, MaxConcurrentSends = 1, ShutdownTimeout = TimeSpan.FromSeconds(1),
+        }, gate);
+        using var requests = Collector<long>("sluice.requests");
+        for (int i = 0; i < 10; i++)
+            engine.Track("u", "e");
+        await Eventually.True(() => gate.Waiting == 1, "the request in flight");
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(1)), "the deadline");
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await shutdown;
+        var cancelled = Assert.Single(requests.GetMeasurementSnapshot());
+        Assert.Equal("cancelled", Tag(cancelled, "sluice.request.outcome"));
+        Assert.Equal("cancelled", Tag(cancelled, "error.type"));
+
+        using var meters = new TestMeterFactory();
+        var thrower = new SluiceEngine(new SluiceOptions { MeterFactory = meters, MaxBatchEvents = 1, MaxSendAttempts = 1 }, new ThrowingTransport());
+        using var thrown = new MetricCollector<long>(meters, SluiceMetrics.MeterName, "sluice.requests");
+        thrower.Track("u", "e");
+        await thrower.ShutdownAsync();
+        var attempt = Assert.Single(thrown.GetMeasurementSnapshot());
+        Assert.Equal("retry", Tag(attempt, "sluice.request.outcome"));
+        Assert.Equal("System.IO.IOException", Tag(attempt, "error.type"));
+    }
+
+    [Fact]
     public async Task Queue_capacity_and_depth_and_refusals_are_observable()
     {
         var gate = new GateTransport();

@@ -141,6 +141,8 @@ public class FailureCauseTests
         var losses = diagnostics.Where(d => d.Kind == DiagnosticKind.ShutdownLoss).ToList();
         Assert.Equal(25, losses.Sum(d => d.EventCount));
         Assert.All(losses, d => Assert.Contains(refused, d.Message, StringComparison.Ordinal));
+        Assert.Contains(losses, d => d.Message.StartsWith("10 event(s) of batch 0 to /api/track were not delivered before the shutdown deadline and the server does not have them (lost): the last attempt failed: " + refused, StringComparison.Ordinal));
+        Assert.Contains(losses, d => d.Message.StartsWith("10 event(s) of batch 1 to /api/track were not delivered before the shutdown deadline and the server does not have them (lost): never sent; the last failure on that endpoint: " + refused, StringComparison.Ordinal));
         Conservation.AssertBalanced(result.Counters);
     }
 
