@@ -152,6 +152,40 @@ public class EngineLifecycleTests
     }
 
     [Fact]
+    public async Task A_send_stuck_in_a_transport_that_ignores_cancellation_is_written_off_as_of_unknown_outcome_after_a_grace()
+    {
+        var clock = new ManualTimeProvider();
+        var stuck = new StuckTransport();
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent>();
+        var engine = new SluiceEngine(new SluiceOptions
+        {
+            TimeProvider = clock, MaxBatchEvents = 10, MaxConcurrentSends = 1, ShutdownTimeout = TimeSpan.FromSeconds(3), OnDiagnostic = diagnostics.Enqueue,
+        }, stuck);
+        for (int i = 0; i < 35; i++)
+            new TestEvent(i, false, "").SendTo(engine);
+
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => stuck.Stuck == 1, "a send stuck in the transport");
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(3)), "the shutdown deadline");
+        clock.Advance(TimeSpan.FromSeconds(3));
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(1)), "the grace after the deadline");
+        Assert.False(shutdown.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(10));
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(10, result.OutcomeUnknown);  // the stuck request: the server may have it
+        Assert.Equal(25, result.LostAtShutdown);  // the batches behind it, never sent (regression: those still queued were never settled)
+        Assert.Equal(0, result.Counters.InFlight);
+        Assert.Equal(1, engine.HeldBatchBodies);  // the stuck batch's memory is left to the transport still reading it
+        Assert.Equal(10, diagnostics.Where(d => d.Kind == DiagnosticKind.OutcomeUnknown).Sum(d => d.EventCount));
+
+        stuck.Release(); // the late answer changes nothing: its events are settled already
+        await Eventually.True(() => engine.HeldBatchBodies == 0, "the stuck batch released once its send returns");
+        Assert.Equal(0, engine.GetCounters().Delivered);
+    }
+
+    [Fact]
     public async Task A_transport_that_throws_is_retried_then_its_batches_expire_and_the_engine_goes_on()
     {
         var diagnostics = new List<DiagnosticEvent>();

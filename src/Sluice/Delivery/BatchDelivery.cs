@@ -102,7 +102,8 @@ internal sealed class BatchDelivery
 
     /// <summary>
     /// At a forced shutdown (a transport ignoring cancellation): settles whatever live jobs still hold, the
-    /// stuck request's events as of unknown outcome, parts never sent as lost. Their memory is not released:
+    /// stuck request's events as of unknown outcome, parts never sent as lost; and, as lost, the batches
+    /// still queued or parked that the stuck senders will not get to. The live jobs' memory is not released:
     /// a transport may still be reading it.
     /// </summary>
     public void AbandonInFlight()
@@ -112,6 +113,18 @@ internal sealed class BatchDelivery
             live = [.. _live];
         foreach (var job in live)
             _settle.AtDeadline(job);
+
+        while (_queue.Reader.TryRead(out var queued))
+        {
+            _settle.Unsent(queued);
+            Bodies.Release(queued);
+        }
+
+        foreach (var pause in _pauses)
+        {
+            foreach (var parked in pause.TakeParked())
+                Lose(parked);
+        }
     }
 
     /// <summary>The shutdown deadline passed before <paramref name="events"/> still queued or in open batches were sealed: counts them lost, naming the likely cause.</summary>
