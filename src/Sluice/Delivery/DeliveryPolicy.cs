@@ -61,7 +61,7 @@ internal sealed class DeliveryPolicy
         ArgumentOutOfRangeException.ThrowIfNegative(k);
         if (k == 0)
             return 1;
-        int depths = n == 1 ? 0 : 32 - int.LeadingZeroCount(n - 1); // ⌈log2 n⌉
+        int depths = 32 - int.LeadingZeroCount(n - 1); // ⌈log2 n⌉ (0 for n = 1)
         long rejectedParts = 0;
         for (int d = 0; d < depths; d++)
             rejectedParts += Math.Min(k, 1L << d);
@@ -111,8 +111,7 @@ internal sealed class DeliveryPolicy
                     break;
 
                 case SendOutcome.Retry:
-                    if (!await WaitToRetryAsync(job, range, result).ConfigureAwait(false))
-                        return JobOutcome.Finished;
+                    await WaitToRetryAsync(job, range, result).ConfigureAwait(false);
                     break;
 
                 case SendOutcome.Rejected:
@@ -158,19 +157,16 @@ internal sealed class DeliveryPolicy
         job.Split();
     }
 
-    /// <summary>A 413: lower the endpoint's limit and split, unless the part is one event (rejected).</summary>
+    /// <summary>A 413: lower the endpoint's limit; a lone event is rejected, a larger part is now over the limit and the loop splits it.</summary>
     private void TooLarge(DeliveryJob job, PendingRange range, SendResult result)
     {
         var batch = job.Batch;
-        LowerLimit(batch, range, result);
+        LowerLimit(batch, range, result); // below the refused length: max(half of it, its largest event) < it for two events or more
         if (range.Count == 1)
         {
             _settle.Rejected(batch, range, $"The server refused {Settlement.RangeName(batch, range)} as too large even alone: {result.Cause}. Event: {EventExcerpt(batch, range.Start)}");
             job.Pop();
-            return;
         }
-
-        job.Split();
     }
 
     /// <summary>One attempt; null if the shutdown deadline cancelled it (the job's range then stays in flight).</summary>
@@ -210,8 +206,8 @@ internal sealed class DeliveryPolicy
         }
     }
 
-    /// <summary>Waits before the next attempt, or expires the range when a budget is spent; false if the deadline passed meanwhile.</summary>
-    private async ValueTask<bool> WaitToRetryAsync(DeliveryJob job, PendingRange range, SendResult result)
+    /// <summary>Waits before the next attempt, or expires the range when a budget is spent. A deadline passing meanwhile ends the wait: the loop then settles the job.</summary>
+    private async ValueTask WaitToRetryAsync(DeliveryJob job, PendingRange range, SendResult result)
     {
         var batch = job.Batch;
         range = range with { Attempts = range.Attempts + 1, MayHaveArrived = range.MayHaveArrived || result.MayHaveArrived };
@@ -223,7 +219,7 @@ internal sealed class DeliveryPolicy
             string doubt = range.MayHaveArrived ? " An attempt got no answer: the server may have some of them." : "";
             _settle.Expired(batch, range, $"Sending {Settlement.RangeName(batch, range)} expired ({why}); last failure: {result.Cause}.{doubt}");
             job.Pop();
-            return true;
+            return;
         }
 
         job.Update(range);
@@ -233,12 +229,10 @@ internal sealed class DeliveryPolicy
         try
         {
             await Task.Delay(delay, _time, _abort).ConfigureAwait(false); // a zero delay completes at once
-            return true;
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            _settle.AtDeadline(job);
-            return false;
+            // The deadline passed: the loop settles what is left.
         }
     }
 

@@ -227,6 +227,13 @@ public class DeliveryPolicyTests
     public void The_bisection_bound_is_as_documented(int n, int k, long requests) => Assert.Equal(requests, DeliveryPolicy.BisectionBound(n, k));
 
     [Fact]
+    public void The_bisection_bound_needs_a_batch_and_a_count_of_invalid_events()
+    {
+        Assert.Equal("n", Assert.Throws<ArgumentOutOfRangeException>(() => DeliveryPolicy.BisectionBound(0, 0)).ParamName);
+        Assert.Equal("k", Assert.Throws<ArgumentOutOfRangeException>(() => DeliveryPolicy.BisectionBound(1, -1)).ParamName);
+    }
+
+    [Fact]
     public async Task A_413_splits_the_batch_and_lowers_the_partition_limit_for_later_batches()
     {
         const int proxyLimit = 20_000;
