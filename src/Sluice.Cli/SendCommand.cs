@@ -150,7 +150,8 @@ internal static class SendCommand
             : report.DrainTimedOut ? " (the drain timeout passed)" : "";
         return $"sluice: {report.Undelivered:N0} accepted events were not delivered: {c.RejectedByServer:N0} rejected by the server, " +
             $"{c.Expired:N0} expired (retry budget or attempts spent), {c.Failed:N0} failed, {c.RejectedOversize:N0} too large, " +
-            $"{c.LostAtShutdown:N0} lost when sending stopped{why}.";
+            $"{c.OutcomeUnknown:N0} outcome unknown (sent, no answer before sending stopped: the server may have them), " +
+            $"{c.LostAtShutdown:N0} lost when sending stopped (never delivered; safe to send again){why}.";
     }
 
     /// <summary>The input stream and its length if known (for the ETA).</summary>

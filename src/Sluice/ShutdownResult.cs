@@ -3,7 +3,12 @@ using Sluice.Diagnostics;
 namespace Sluice;
 
 /// <summary>How a shutdown went.</summary>
-/// <param name="LostAtShutdown">Accepted events still undelivered when the deadline passed (zero when everything drained).</param>
+/// <param name="LostAtShutdown">Accepted events not delivered when the deadline passed that the server does not have (zero when everything drained);
+/// see <see cref="SluiceCounters.LostAtShutdown"/>.</param>
 /// <param name="TimedOut">Whether the shutdown deadline passed before everything was settled.</param>
 /// <param name="Counters">The final counters; their <see cref="SluiceCounters.InFlight"/> is zero.</param>
-public readonly record struct ShutdownResult(long LostAtShutdown, bool TimedOut, SluiceCounters Counters);
+public readonly record struct ShutdownResult(long LostAtShutdown, bool TimedOut, SluiceCounters Counters)
+{
+    /// <summary>Events a request held when the deadline passed without an answer: the server may have them (<see cref="SluiceCounters.OutcomeUnknown"/>).</summary>
+    public long OutcomeUnknown => Counters.OutcomeUnknown;
+}

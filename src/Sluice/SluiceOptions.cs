@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Numerics;
 using Sluice.Serialization;
 using Sluice.Diagnostics;
@@ -86,9 +87,16 @@ public sealed class SluiceOptions
     /// <value>Default none.</value>
     public Action<DiagnosticEvent>? OnDiagnostic { get; set; }
 
-    /// <summary>A name for this engine in metrics tags.</summary>
+    /// <summary>A name for this engine: the <c>sluice.engine.name</c> tag of its metrics. Give engines that share a <see cref="MeterFactory"/> different names.</summary>
     /// <value>Default <c>"default"</c>.</value>
     public string Name { get; set; } = "default";
+
+    /// <summary>
+    /// Where the engine's meter (<c>Sluice</c>) comes from, such as the <see cref="IMeterFactory"/> of a dependency-injection
+    /// container, which then owns it. Without one the engine creates its own meter and disposes it at shutdown.
+    /// </summary>
+    /// <value>Default none.</value>
+    public IMeterFactory? MeterFactory { get; set; }
 
     /// <summary>The source of retry jitter; tests replace it to pin the random draws.</summary>
     internal Random JitterRandom { get; set; } = Random.Shared;

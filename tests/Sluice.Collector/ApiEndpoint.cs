@@ -7,7 +7,7 @@ namespace Sluice.Collector;
 
 /// <summary>
 /// One API's request handling, in the order a real deployment applies it: injected faults (delay,
-/// drop, fail), the proxy's body limit (413), credentials (401), then the API itself (400 for a
+/// drop, fail; a held answer comes after the request is handled and recorded), the proxy's body limit (413), credentials (401), then the API itself (400 for a
 /// body over 2,097,152 bytes decompressed, invalid JSON, more than 1,000 events, an invalid field or
 /// a poisoned event; 200 otherwise). Every request is recorded (and, if a log is set, printed)
 /// before its answer leaves, so a client that has its answer finds the request recorded.
@@ -77,7 +77,25 @@ internal abstract class ApiEndpoint
         }
 
         if (state.Reply is { } reply)
+        {
+            if (Faults.AnswerHolds.TryTake(Api, out var hold) && !await HoldAsync(hold, context.RequestAborted))
+                return;
             await reply(context.Response);
+        }
+    }
+
+    /// <summary>Waits before answering; false if the client went away meanwhile.</summary>
+    private static async Task<bool> HoldAsync(TimeSpan hold, CancellationToken aborted)
+    {
+        try
+        {
+            await Task.Delay(hold, aborted);
+            return true;
+        }
+        catch (OperationCanceledException) when (aborted.IsCancellationRequested)
+        {
+            return false;
+        }
     }
 
     private static string Size(RequestState s) => s.Bytes < 0

@@ -26,6 +26,8 @@ public sealed class CollectorFaults
 
     internal FaultQueue<string> Warnings { get; } = new();
 
+    internal FaultQueue<TimeSpan> AnswerHolds { get; } = new();
+
     /// <summary>The marker set by <see cref="RejectEventsContaining"/>, if any.</summary>
     public string? PoisonMarker => _poisonMarker;
 
@@ -33,7 +35,7 @@ public sealed class CollectorFaults
     public int? ProxyBodyLimit => _proxyLimit?.Value;
 
     /// <summary>Fault applications not yet used (delays, drops, failures, warnings).</summary>
-    public int Pending => Delays.Pending + Drops.Pending + Failures.Pending + Warnings.Pending;
+    public int Pending => Delays.Pending + Drops.Pending + Failures.Pending + Warnings.Pending + AnswerHolds.Pending;
 
     /// <summary>
     /// Answers the next <paramref name="count"/> requests with <paramref name="status"/> (and a
@@ -52,6 +54,17 @@ public sealed class CollectorFaults
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
         Delays.Add(count, api, delay);
+    }
+
+    /// <summary>
+    /// Handles the next <paramref name="count"/> requests as usual — their events are checked and kept, the
+    /// request recorded — then holds the answer for <paramref name="delay"/>: a client that gives up first
+    /// (a deadline) never learns that its events arrived.
+    /// </summary>
+    public void HoldAnswerNext(int count, TimeSpan delay, CollectorApi? api = null)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
+        AnswerHolds.Add(count, api, delay);
     }
 
     /// <summary>Drops the connection of the next <paramref name="count"/> requests without an answer (<c>HttpContext.Abort</c>).</summary>
@@ -97,6 +110,7 @@ public sealed class CollectorFaults
         Drops.Clear();
         Failures.Clear();
         Warnings.Clear();
+        AnswerHolds.Clear();
         _poisonMarker = null;
         _proxyLimit = null;
     }

@@ -11,7 +11,7 @@ namespace Sluice.Fuzz.Targets;
 /// Target 4: a server's reply — status code, <c>Retry-After</c> in every legal and illegal form, body —
 /// through <see cref="ReplyClassifier.Classify"/>, then the wait through <see cref="RetryPolicy"/>.
 /// The first bytes choose the status and the header; the rest is the body. Oracles: nothing throws;
-/// the outcome is the one docs/delivery.md's table gives for the status (2xx with <c>"success": false</c>
+/// the outcome is the one the failure table of docs/delivery.md gives for the status (2xx with <c>"success": false</c>
 /// in a readable body is a retry, never a delivery); only a retry carries a wait, and it is what
 /// the header asked (clamped to [0, 1 day]) or none; the policy never waits less than asked unless
 /// the cap is lower, never more than the cap, and keeps jitter and probes within their bounds; the
@@ -78,13 +78,15 @@ internal sealed class ServerReplyFuzzer : IFuzzer
         }
 
         OracleFailure.Check((result.Message?.Length ?? 0) <= (4 * ReplyBody.MaxTextChars) + 16, "message-length", $"{reply}: a message of {result.Message?.Length} characters.");
+        OracleFailure.Check(result.Message is null || IsWholeText(result.Message), "message-split", $"{reply}: the message holds half a surrogate pair: {Quote(result.Message)}.");
+        OracleFailure.Check(result.Message is null || !result.Message.AsSpan().ContainsAny('\r', '\n'), "message-lines", $"{reply}: the message spans lines: {Quote(result.Message)}.");
         OracleFailure.Check(result.Warnings is null || (result.Warnings.Count <= 100 && result.Warnings.All(w => w.Length <= ReplyBody.MaxTextChars + 1)), "warnings", $"{reply}: {result.Warnings?.Count} warnings, longest {result.Warnings?.Max(w => w.Length)}.");
 
         CheckPolicy(d, result.RetryAfter, reply);
         LastOutcome = $"{result.Outcome} status={status / 100} asked={asked.Known}/{asked.Wait.HasValue} wait={result.RetryAfter.HasValue} success={success} message={NdjsonEventFuzzer.Bucket(result.Message?.Length ?? 0)} warnings={NdjsonEventFuzzer.Bucket(result.Warnings?.Count ?? 0)}";
     }
 
-    /// <summary>What the failure table in docs/delivery.md documents for a status.</summary>
+    /// <summary>What the failure table of docs/delivery.md documents for a status.</summary>
     private static SendOutcome Expected(int status, bool? success) => status switch
     {
         >= 200 and <= 299 => success == false ? SendOutcome.Retry : SendOutcome.Delivered,
@@ -197,6 +199,19 @@ internal sealed class ServerReplyFuzzer : IFuzzer
             var ceiling = policy.ProbeCeiling(attempt);
             OracleFailure.Check(ceiling <= probe * 8 && delay <= ceiling && delay >= TimeSpan.FromTicks(ceiling.Ticks / 2), "policy-probe", $"probe {attempt} (interval {probe}) waits {delay}, ceiling {ceiling}.");
         }
+    }
+
+    /// <summary>No lone surrogate: a cut never splits a character.</summary>
+    private static bool IsWholeText(string text)
+    {
+        for (int i = 0; i < text.Length;)
+        {
+            if (!Rune.TryGetRuneAt(text, i, out var rune))
+                return false;
+            i += rune.Utf16SequenceLength;
+        }
+
+        return true;
     }
 
     private static string Quote(string? value) => value is null ? "(none)" : JsonText.Quote(value);

@@ -20,6 +20,7 @@ internal sealed class BatchDelivery
     private readonly Settlement _settle;
     private readonly EndpointPause[] _pauses;
     private readonly EngineCounters _counters;
+    private readonly SluiceMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly Action<DiagnosticEvent> _diagnose;
     private readonly CancellationToken _abort;
@@ -32,7 +33,7 @@ internal sealed class BatchDelivery
     private readonly List<Task> _probes = [];
 
     public BatchDelivery(SluiceOptions options, IBatchTransport transport, EngineCounters counters, Func<int, OpenBatch> partitions,
-        Action<DiagnosticEvent> diagnose, CancellationToken abort)
+        SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort)
     {
         int senders = options.MaxConcurrentSends;
         _queue = Channel.CreateBounded<Batch>(new BoundedChannelOptions(senders * 2)
@@ -41,12 +42,14 @@ internal sealed class BatchDelivery
             FullMode = BoundedChannelFullMode.Wait,
         });
         _counters = counters;
+        _metrics = metrics;
         _time = options.TimeProvider;
         _diagnose = diagnose;
         _abort = abort;
-        _settle = new Settlement(counters, Tracker, diagnose);
+        var format = options.WireFormat;
+        _settle = new Settlement(counters, Tracker, new LastFailures(format.PartitionCount), format, diagnose);
         _retry = RetryPolicy.From(options);
-        _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, diagnose, abort);
+        _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, Bodies, metrics, diagnose, abort);
         _pauses = new EndpointPause[options.WireFormat.PartitionCount];
         for (int p = 0; p < _pauses.Length; p++)
             _pauses[p] = new EndpointPause(capacity: senders * 2);
@@ -57,9 +60,17 @@ internal sealed class BatchDelivery
 
     public DeliveryTracker Tracker { get; } = new();
 
+    /// <summary>The batch bodies delivery holds: zero after a shutdown that wrote no stuck send off.</summary>
+    public BodyLedger Bodies { get; } = new();
+
+    /// <summary>Whether <paramref name="partition"/>'s endpoint is paused (for metrics).</summary>
+    public bool IsPaused(int partition) => _pauses[partition].IsPaused;
+
     /// <summary>Serializer: hands a sealed batch over, waiting for room (the backpressure point).</summary>
     public ValueTask EnqueueAsync(Batch batch)
     {
+        Bodies.Take(batch);
+        _metrics.RecordBatch(batch.Length, batch.EventCount);
         if (!_abort.IsCancellationRequested && _queue.Writer.TryWrite(batch))
             return default;
         return EnqueueSlowAsync(batch);
@@ -90,8 +101,10 @@ internal sealed class BatchDelivery
     }
 
     /// <summary>
-    /// At a forced shutdown (a transport ignoring cancellation): settles whatever live jobs still hold
-    /// as lost. Their memory is not released: a transport may still be reading it.
+    /// At a forced shutdown (a transport ignoring cancellation): settles whatever live jobs still hold, the
+    /// stuck request's events as of unknown outcome, parts never sent as lost; and, as lost, the batches
+    /// still queued or parked that the stuck senders will not get to. The live jobs' memory is not released:
+    /// a transport may still be reading it.
     /// </summary>
     public void AbandonInFlight()
     {
@@ -99,8 +112,23 @@ internal sealed class BatchDelivery
         lock (_lock)
             live = [.. _live];
         foreach (var job in live)
-            _settle.Lost(job.Batch);
+            _settle.AtDeadline(job);
+
+        while (_queue.Reader.TryRead(out var queued))
+        {
+            _settle.Unsent(queued);
+            Bodies.Release(queued);
+        }
+
+        foreach (var pause in _pauses)
+        {
+            foreach (var parked in pause.TakeParked())
+                Lose(parked);
+        }
     }
+
+    /// <summary>The shutdown deadline passed before <paramref name="events"/> still queued or in open batches were sealed: counts them lost, naming the likely cause.</summary>
+    public void LoseQueued(long events) => _settle.UnsentQueued(events);
 
     private async ValueTask EnqueueSlowAsync(Batch batch)
     {
@@ -117,8 +145,8 @@ internal sealed class BatchDelivery
             // Fall through: the deadline passed while waiting for room.
         }
 
-        _settle.Lost(batch);
-        batch.Release();
+        _settle.Unsent(batch);
+        Bodies.Release(batch);
     }
 
     private async Task SendLoopAsync()
@@ -143,7 +171,7 @@ internal sealed class BatchDelivery
     {
         lock (_lock)
             _live.Remove(job);
-        job.Batch.Release();
+        Bodies.Release(job.Batch);
     }
 
     /// <summary>Runs a job unless its endpoint is paused, in which case it is parked or waits for the resume.</summary>
@@ -209,7 +237,7 @@ internal sealed class BatchDelivery
         {
             var batch = job.Batch;
             _diagnose(new DiagnosticEvent(DiagnosticKind.EndpointPaused,
-                $"Sending to {batch.EndpointPath} is paused: the server refused the credentials ({job.LastRefusal.StatusCode}: {job.LastRefusal.Message}). " +
+                $"Sending to {batch.EndpointPath} is paused: the server refused the credentials ({job.LastFailure?.Cause}). " +
                 $"Its batches are kept (up to the queue bounds) and it is probed with one of them in about {_retry.ProbeCeiling(0)}, then at doubling intervals up to {_retry.ProbeCeiling(RetryPolicy.MaxProbeDoublings)}.",
                 batch.EventCount));
             lock (_lock)
@@ -243,7 +271,7 @@ internal sealed class BatchDelivery
             if (outcome == JobOutcome.Unauthorized)
             {
                 _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
-                    $"Probe {probe + 1} of {job.Batch.EndpointPath} was refused again ({job.LastRefusal.StatusCode}: {job.LastRefusal.Message}); next probe in about {_retry.ProbeCeiling(probe + 1)}.",
+                    $"Probe {probe + 1} of {job.Batch.EndpointPath} was refused again ({job.LastFailure?.Cause}); next probe in about {_retry.ProbeCeiling(probe + 1)}.",
                     job.Batch.EventCount));
                 continue;
             }
@@ -269,7 +297,7 @@ internal sealed class BatchDelivery
 
     private void Lose(DeliveryJob job)
     {
-        _settle.Lost(job.Batch);
+        _settle.AtDeadline(job);
         End(job);
     }
 }

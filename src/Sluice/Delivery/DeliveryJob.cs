@@ -6,13 +6,18 @@ namespace Sluice.Delivery;
 /// <summary>
 /// The delivery of one sealed batch, possibly in parts: after a 400 or a 413 the batch is split and its
 /// parts are delivered one after the other (a stack, so a bisection walks depth first). Owned by one
-/// task at a time: the sender that took the batch, or, while its endpoint is paused, the probe.
+/// task at a time: the sender that took the batch, or, while its endpoint is paused, the probe. A forced
+/// shutdown may read what is left (<see cref="Remaining"/>) from another thread while the owner is stuck
+/// in a transport that ignores cancellation.
 /// </summary>
 internal sealed class DeliveryJob
 {
+    // Guards the ranges and the in-flight flag: written by the owner, read by the owner and, at a forced shutdown, by the thread writing the job off.
+    private readonly Lock _lock = new();
     private PendingRange _top;
     private bool _hasTop;
     private Stack<PendingRange>? _below; // only after a split
+    private bool _inFlight;
 
     public DeliveryJob(Batch batch)
     {
@@ -24,47 +29,80 @@ internal sealed class DeliveryJob
     /// <summary>The sealed batch: its events are what gets settled, its memory what sub-batches are cut from.</summary>
     public Batch Batch { get; }
 
-    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the first attempt since the job started or its endpoint resumed; 0 before.</summary>
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the first attempt since the job started or its endpoint resumed; 0 before. Owner only.</summary>
     public long StartedAt { get; set; }
 
-    /// <summary>Events of this batch delivered so far.</summary>
-    public int DeliveredEvents { get; set; }
-
-    /// <summary>Events of this batch the server rejected alone (isolated by bisection) so far.</summary>
-    public int RejectedAlone { get; set; }
-
-    /// <summary>The answer that paused the endpoint, while this job waits for a probe.</summary>
-    public SendResult LastRefusal { get; set; }
+    /// <summary>The last failed attempt's answer, if any: what messages about this job's events name as the cause. Owner only.</summary>
+    public SendResult? LastFailure { get; set; }
 
     public bool TryPeek(out PendingRange range)
     {
-        range = _top;
-        return _hasTop;
+        lock (_lock)
+        {
+            range = _top;
+            return _hasTop;
+        }
     }
 
-    /// <summary>Replaces the range on top (its attempt count changed).</summary>
+    /// <summary>Replaces the range on top (its attempts or its doubt changed).</summary>
     public void Update(PendingRange range)
     {
-        Debug.Assert(_hasTop && range.Start == _top.Start && range.Count == _top.Count, "Only the attempts change.");
-        _top = range;
+        lock (_lock)
+        {
+            Debug.Assert(_hasTop && range.Start == _top.Start && range.Count == _top.Count, "Only the attempts change.");
+            _top = range;
+        }
     }
 
     /// <summary>The range on top is settled.</summary>
     public void Pop()
     {
-        Debug.Assert(_hasTop, "Pop a range that is there.");
-        _hasTop = _below is { Count: > 0 };
-        if (_hasTop)
-            _top = _below!.Pop();
+        lock (_lock)
+        {
+            Debug.Assert(_hasTop, "Pop a range that is there.");
+            _hasTop = _below is { Count: > 0 };
+            if (_hasTop)
+                _top = _below!.Pop();
+        }
     }
 
     /// <summary>Replaces the range on top by its two halves, the left one first.</summary>
     public void Split()
     {
-        Debug.Assert(_hasTop && _top.Count > 1, "Split a range of two events or more.");
-        var range = _top;
-        _below ??= new Stack<PendingRange>();
-        _below.Push(range.RightHalf);
-        _top = range.LeftHalf;
+        lock (_lock)
+        {
+            Debug.Assert(_hasTop && _top.Count > 1, "Split a range of two events or more.");
+            var range = _top;
+            _below ??= new Stack<PendingRange>();
+            _below.Push(range.RightHalf);
+            _top = range.LeftHalf;
+        }
+    }
+
+    /// <summary>The range on top is being sent (true) or its attempt has an answer (false). A request cancelled by the
+    /// shutdown deadline stays in flight: its events may have reached the server.</summary>
+    public void InFlight(bool sending)
+    {
+        lock (_lock)
+            _inFlight = sending;
+    }
+
+    /// <summary>The ranges not settled yet, top first, each with whether the server may have its events (in flight now, or an earlier attempt unanswered).</summary>
+    public List<(PendingRange Range, bool MayHaveArrived)> Remaining()
+    {
+        lock (_lock)
+        {
+            var remaining = new List<(PendingRange, bool)>();
+            if (!_hasTop)
+                return remaining;
+            remaining.Add((_top, _inFlight || _top.MayHaveArrived));
+            if (_below is not null)
+            {
+                foreach (var range in _below)
+                    remaining.Add((range, range.MayHaveArrived));
+            }
+
+            return remaining;
+        }
     }
 }

@@ -1,30 +1,21 @@
-using System.Buffers;
-using System.Text;
+using System.Globalization;
 using Sluice.Batching;
 using Sluice.Diagnostics;
 
 namespace Sluice.Delivery;
 
 /// <summary>
-/// Delivers one batch the way the failure table in docs/delivery.md says: transient failures (429, 5xx, timeouts,
-/// connection errors) are retried with exponential backoff and full jitter, honouring <c>Retry-After</c>,
-/// within a per-body attempt budget and a per-batch time budget, then expire; a 400 bisects the batch
-/// until each invalid event stands alone, delivering the rest (unless the batch proves mostly invalid,
-/// see <see cref="IsolationLimit"/>); a 413 splits the batch and lowers the
-/// partition's byte limit; a 401/403 hands the job back so its endpoint can be paused. Parts are
-/// written as sub-batches (<see cref="Batch.Slice"/>) and released after their send. Thread-safe: one
-/// call per job at a time.
+/// Delivers one batch the way the failure table in docs/delivery.md says: transient failures (429, 5xx,
+/// timeouts, connection errors) are retried with exponential backoff and full jitter, honouring <c>Retry-After</c>,
+/// within a per-body attempt budget and a per-batch time budget, then expire; a 400 bisects the batch until each
+/// invalid event has been refused alone (only then is it counted rejected) and every other event delivered; a 413
+/// splits the batch and lowers the partition's byte limit; a 401/403 hands the job back so its endpoint can be
+/// paused. One request at a time per job, so a bisection costs at most <see cref="BisectionBound"/> requests, sent
+/// one after the other by the sender that holds the batch. Parts are written as sub-batches
+/// (<see cref="Batch.Slice"/>) and released after their send. Thread-safe: one call per job at a time.
 /// </summary>
 internal sealed class DeliveryPolicy
 {
-    /// <summary>
-    /// Bisection isolates invalid events one by one, at about 2·log2(n) requests each. When a batch has
-    /// shown this many invalid events and fewer valid ones, a server refusing nearly everything (a
-    /// schema change, say) would cost up to 2n requests: from then on a rejected part is counted
-    /// rejected whole instead of being split further. Parts not yet tried still get their request.
-    /// </summary>
-    public const int IsolationLimit = 8;
-
     private const int ExcerptBytes = 200;
 
     private readonly IBatchTransport _transport;
@@ -32,6 +23,8 @@ internal sealed class DeliveryPolicy
     private readonly Settlement _settle;
     private readonly EngineCounters _counters;
     private readonly Func<int, OpenBatch> _partitions;
+    private readonly BodyLedger _bodies;
+    private readonly SluiceMetrics _metrics;
     private readonly TimeProvider _time;
     private readonly Action<DiagnosticEvent> _diagnose;
     private readonly CancellationToken _abort;
@@ -39,18 +32,40 @@ internal sealed class DeliveryPolicy
     private readonly TimeSpan _budget;
 
     public DeliveryPolicy(SluiceOptions options, IBatchTransport transport, RetryPolicy retry, Settlement settle, EngineCounters counters,
-        Func<int, OpenBatch> partitions, Action<DiagnosticEvent> diagnose, CancellationToken abort)
+        Func<int, OpenBatch> partitions, BodyLedger bodies, SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort)
     {
         _transport = transport;
         _retry = retry;
         _settle = settle;
         _counters = counters;
         _partitions = partitions;
+        _bodies = bodies;
+        _metrics = metrics;
         _time = options.TimeProvider;
         _diagnose = diagnose;
         _abort = abort;
         _maxAttempts = options.MaxSendAttempts;
         _budget = options.RetryBudget;
+    }
+
+    /// <summary>
+    /// The most requests a 400-rejected batch of <paramref name="n"/> events with <paramref name="k"/> invalid ones costs,
+    /// the first included: 1 + 2 × (rejected parts of two events or more). A rejected part is split in halves, and each is
+    /// sent; parts holding an invalid event number at most min(k, 2^d) at depth d, and parts of two events or more exist at
+    /// depths 0 … ⌈log2 n⌉ − 1; a full bisection (every event invalid) sends each of the tree's 2n − 1 parts once.
+    /// For k = 1 that is 1 + 2⌈log2 n⌉ (21 for n = 1,000); about 1 + 2k(⌈log2 n⌉ − log2 k + 1) in general.
+    /// </summary>
+    public static long BisectionBound(int n, int k)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(n);
+        ArgumentOutOfRangeException.ThrowIfNegative(k);
+        if (k == 0)
+            return 1;
+        int depths = 32 - int.LeadingZeroCount(n - 1); // ⌈log2 n⌉ (0 for n = 1)
+        long rejectedParts = 0;
+        for (int d = 0; d < depths; d++)
+            rejectedParts += Math.Min(k, 1L << d);
+        return Math.Min(1 + (2 * rejectedParts), (2L * n) - 1);
     }
 
     public async ValueTask<JobOutcome> RunAsync(DeliveryJob job)
@@ -60,7 +75,7 @@ internal sealed class DeliveryPolicy
         {
             if (_abort.IsCancellationRequested)
             {
-                _settle.Lost(batch);
+                _settle.AtDeadline(job);
                 return JobOutcome.Finished;
             }
 
@@ -74,26 +89,29 @@ internal sealed class DeliveryPolicy
             if (job.StartedAt == 0)
                 job.StartedAt = _time.GetTimestamp();
 
-            var sent = await SendAsync(batch, range).ConfigureAwait(false);
+            var sent = await SendAsync(job, range).ConfigureAwait(false);
             if (sent is not { } result)
             {
-                _settle.Lost(batch);
+                _settle.AtDeadline(job); // cancelled in flight: the server may have these events
                 return JobOutcome.Finished;
             }
+
+            bool delivered = result.Outcome == SendOutcome.Delivered;
+            _settle.Failures.Record(batch.Partition, delivered ? null : result.Cause);
+            if (!delivered)
+                job.LastFailure = result;
 
             switch (result.Outcome)
             {
                 case SendOutcome.Delivered:
+                    _settle.Delivered(batch, range);
                     job.Pop();
-                    job.DeliveredEvents += range.Count;
-                    _settle.Delivered(batch, range.Count);
                     if (result.Warnings is { Count: > 0 } warnings)
                         ReportWarnings(batch, range, result, warnings);
                     break;
 
                 case SendOutcome.Retry:
-                    if (!await WaitToRetryAsync(job, range, result).ConfigureAwait(false))
-                        return JobOutcome.Finished;
+                    await WaitToRetryAsync(job, range, result).ConfigureAwait(false);
                     break;
 
                 case SendOutcome.Rejected:
@@ -105,13 +123,12 @@ internal sealed class DeliveryPolicy
                     break;
 
                 case SendOutcome.Unauthorized:
-                    job.LastRefusal = result;
                     job.StartedAt = 0; // the time budget restarts when the endpoint resumes
                     return JobOutcome.Unauthorized;
 
                 default:
+                    _settle.Failed(batch, range, $"Sending {Settlement.RangeName(batch, range)} failed permanently: {result.Cause}");
                     job.Pop();
-                    _settle.Failed(batch, range.Count, $"{range.Count} event(s) of batch {batch.Sequence} to {batch.EndpointPath} failed permanently{Status(result)}: {result.Message}");
                     break;
             }
         }
@@ -119,101 +136,103 @@ internal sealed class DeliveryPolicy
         return JobOutcome.Finished;
     }
 
-    /// <summary>A 400: bisect, unless the part is one event (rejected) or the batch proves mostly invalid.</summary>
+    /// <summary>A 400: an event refused alone is rejected; a larger part is bisected, whatever the batch looks like.</summary>
     private void Rejected(DeliveryJob job, PendingRange range, SendResult result)
     {
         var batch = job.Batch;
         if (range.Count == 1)
         {
+            _settle.Rejected(batch, range, $"The server rejected {Settlement.RangeName(batch, range)}, sent alone: {result.Cause}. Event: {EventExcerpt(batch, range.Start)}");
             job.Pop();
-            job.RejectedAlone++;
-            _settle.RejectedByServer(batch, 1, $"Event {range.Start} of batch {batch.Sequence} to {batch.EndpointPath} was rejected by the server{Status(result)}: {result.Message}. Event: {Excerpt(batch.GetEvent(range.Start))}");
+            return;
         }
-        else if (job.RejectedAlone >= IsolationLimit && job.DeliveredEvents < job.RejectedAlone)
+
+        if (range.Count == batch.EventCount)
         {
-            job.Pop();
-            _settle.RejectedByServer(batch, range.Count, $"Events {range.Start}–{range.Start + range.Count - 1} of batch {batch.Sequence} to {batch.EndpointPath} were rejected by the server{Status(result)}: {result.Message}. " +
-                $"Not bisected further: the batch looks mostly invalid ({job.RejectedAlone} events isolated as invalid, {job.DeliveredEvents} delivered).");
+            _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
+                $"The server rejected {Settlement.RangeName(batch, range)}: {result.Cause}. Bisecting it: the valid events are delivered, and an event is counted rejected only when refused alone.",
+                range.Count));
         }
-        else
-        {
-            if (range.Count == batch.EventCount)
-                _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed, $"Batch {batch.Sequence} to {batch.EndpointPath} ({batch.EventCount} events) was rejected{Status(result)}: {result.Message}. Bisecting it to deliver the valid events and isolate the invalid ones.", batch.EventCount));
-            job.Split();
-        }
+
+        job.Split();
     }
 
-    /// <summary>A 413: lower the endpoint's limit and split, unless the part is one event (rejected).</summary>
+    /// <summary>A 413: lower the endpoint's limit; a lone event is rejected, a larger part is now over the limit and the loop splits it.</summary>
     private void TooLarge(DeliveryJob job, PendingRange range, SendResult result)
     {
         var batch = job.Batch;
-        LowerLimit(batch, range, result);
+        LowerLimit(batch, range, result); // below the refused length: max(half of it, its largest event) < it for two events or more
         if (range.Count == 1)
         {
+            _settle.Rejected(batch, range, $"The server refused {Settlement.RangeName(batch, range)} as too large even alone: {result.Cause}. Event: {EventExcerpt(batch, range.Start)}");
             job.Pop();
-            _settle.RejectedByServer(batch, 1, $"Event {range.Start} of batch {batch.Sequence} to {batch.EndpointPath} is too large for the server even alone{Status(result)}: {result.Message}. Event: {Excerpt(batch.GetEvent(range.Start))}");
-        }
-        else
-        {
-            job.Split();
         }
     }
 
-    /// <summary>One attempt; null if the shutdown deadline cancelled it.</summary>
-    private async ValueTask<SendResult?> SendAsync(Batch batch, PendingRange range)
+    /// <summary>One attempt; null if the shutdown deadline cancelled it (the job's range then stays in flight).</summary>
+    private async ValueTask<SendResult?> SendAsync(DeliveryJob job, PendingRange range)
     {
-        var body = range.Count == batch.EventCount ? batch : batch.Slice(range.Start, range.Count);
+        var batch = job.Batch;
+        var body = range.Count == batch.EventCount ? batch : _bodies.Take(batch.Slice(range.Start, range.Count));
+        long started = _time.GetTimestamp();
+        bool answered = true;
+        job.InFlight(true);
         try
         {
             body.StampForSend(_time.GetUtcNow());
-            return await _transport.SendAsync(body, _abort).ConfigureAwait(false);
+            var result = await _transport.SendAsync(body, _abort).ConfigureAwait(false);
+            Record(batch, started, OutcomeName(result.Outcome), result.StatusCode, ErrorType(result));
+            return result;
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
+            answered = false;
+            Record(batch, started, "cancelled", 0, "cancelled");
             return null;
         }
         catch (Exception ex)
         {
-            _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed, $"Transport threw while sending batch {batch.Sequence} to {batch.EndpointPath}: {ex.Message}", range.Count, ex));
-            return SendResult.Retry(ex.Message);
+            Record(batch, started, "retry", 0, ex.GetType().FullName);
+            _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
+                $"The transport threw while sending {Settlement.RangeName(batch, range)}: {ex.GetType().Name}: {ex.Message}", range.Count, ex));
+            return SendResult.Retry($"the transport threw {ex.GetType().Name}: {ex.Message}") with { Failure = SendFailure.TransportException };
         }
         finally
         {
+            if (answered)
+                job.InFlight(false);
             if (!ReferenceEquals(body, batch))
-                body.Release();
+                _bodies.Release(body);
         }
     }
 
-    /// <summary>Waits before the next attempt, or expires the range when a budget is spent; false if the deadline passed meanwhile.</summary>
-    private async ValueTask<bool> WaitToRetryAsync(DeliveryJob job, PendingRange range, SendResult result)
+    /// <summary>Waits before the next attempt, or expires the range when a budget is spent. A deadline passing meanwhile ends the wait: the loop then settles the job.</summary>
+    private async ValueTask WaitToRetryAsync(DeliveryJob job, PendingRange range, SendResult result)
     {
         var batch = job.Batch;
-        range = range with { Attempts = range.Attempts + 1 };
+        range = range with { Attempts = range.Attempts + 1, MayHaveArrived = range.MayHaveArrived || result.MayHaveArrived };
         var elapsed = _time.GetElapsedTime(job.StartedAt);
         var delay = _retry.RetryDelay(range.Attempts, result.RetryAfter);
         if (range.Attempts >= _maxAttempts || elapsed + delay > _budget)
         {
+            string why = range.Attempts >= _maxAttempts ? $"after {range.Attempts} attempt{(range.Attempts == 1 ? "" : "s")}" : $"its retry budget of {_budget} would be exceeded";
+            string doubt = range.MayHaveArrived ? " An attempt got no answer: the server may have some of them." : "";
+            _settle.Expired(batch, range, $"Sending {Settlement.RangeName(batch, range)} expired ({why}); last failure: {result.Cause}.{doubt}");
             job.Pop();
-            string why = range.Attempts >= _maxAttempts ? $"after {range.Attempts} attempts" : $"the retry budget of {_budget} would be exceeded";
-            _settle.Expired(batch, range.Count, $"{range.Count} event(s) of batch {batch.Sequence} to {batch.EndpointPath} expired ({why}); last failure{Status(result)}: {result.Message}");
-            return true;
+            return;
         }
 
         job.Update(range);
         Interlocked.Increment(ref _counters.Retries);
         _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
-            $"Attempt {range.Attempts} of batch {batch.Sequence} to {batch.EndpointPath} failed{Status(result)}: {result.Message}. Retrying in {delay.TotalMilliseconds:F0} ms.", range.Count));
-        if (delay <= TimeSpan.Zero)
-            return true;
+            $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms.", range.Count));
         try
         {
-            await Task.Delay(delay, _time, _abort).ConfigureAwait(false);
-            return true;
+            await Task.Delay(delay, _time, _abort).ConfigureAwait(false); // a zero delay completes at once
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            _settle.Lost(batch);
-            return false;
+            // The deadline passed: the loop settles what is left.
         }
     }
 
@@ -239,7 +258,7 @@ internal sealed class DeliveryPolicy
         if (now < before)
         {
             _diagnose(new DiagnosticEvent(DiagnosticKind.LimitLowered,
-                $"The server refused a {refused:N0}-byte body to {batch.EndpointPath} as too large{Status(result)}: {result.Message}. That endpoint's batch byte limit is lowered from {before:N0} to {now:N0}.", range.Count));
+                $"The server refused a {refused:N0}-byte body to {batch.EndpointPath} as too large: {result.Cause}. That endpoint's batch byte limit is lowered from {before:N0} to {now:N0}.", range.Count));
         }
     }
 
@@ -247,15 +266,36 @@ internal sealed class DeliveryPolicy
     {
         string id = result.ResponseId is { } responseId ? $" (response_id {responseId})" : "";
         _diagnose(new DiagnosticEvent(DiagnosticKind.ServerWarning,
-            $"The server accepted batch {batch.Sequence} to {batch.EndpointPath}{id} with warnings: {string.Join("; ", warnings)}", range.Count));
+            $"The server accepted {Settlement.RangeName(batch, range)}{id} with warnings: {string.Join("; ", warnings)}", range.Count));
     }
 
-    private static string Status(SendResult result) => result.StatusCode != 0 ? $" ({result.StatusCode})" : "";
+    private void Record(Batch batch, long started, string outcome, int status, string? errorType)
+        => _metrics.RecordRequest(batch.EndpointPath, outcome, status, errorType, _time.GetElapsedTime(started));
 
-    private static string Excerpt(ReadOnlySequence<byte> json)
+    private static string EventExcerpt(Batch batch, int index) => Excerpt.Of(batch.GetEvent(index), ExcerptBytes);
+
+    /// <summary>The <c>sluice.request.outcome</c> of an answer.</summary>
+    internal static string OutcomeName(SendOutcome outcome) => outcome switch
     {
-        var head = json.Slice(0, Math.Min(json.Length, ExcerptBytes));
-        string text = Encoding.UTF8.GetString(head);
-        return json.Length > ExcerptBytes ? text + "…" : text;
-    }
+        SendOutcome.Delivered => "delivered",
+        SendOutcome.Retry => "retry",
+        SendOutcome.Rejected => "rejected",
+        SendOutcome.TooLarge => "too_large",
+        SendOutcome.Unauthorized => "unauthorized",
+        _ => "failed",
+    };
+
+    /// <summary>The <c>error.type</c> of an answer: the status code for an error status, a category for a failure without an answer, none for a delivery.</summary>
+    internal static string? ErrorType(SendResult result) => result.Outcome == SendOutcome.Delivered ? null : result.Failure switch
+    {
+        SendFailure.ErrorStatus => result.StatusCode.ToString(CultureInfo.InvariantCulture),
+        SendFailure.Timeout => "timeout",
+        SendFailure.ConnectionRefused => "connection_refused",
+        SendFailure.NameNotResolved => "name_resolution_error",
+        SendFailure.ConnectionFailed => "connection_error",
+        SendFailure.SecureConnection => "secure_connection_error",
+        SendFailure.ConnectionLost => "connection_lost",
+        SendFailure.InvalidResponse => "invalid_response",
+        _ => "_OTHER",
+    };
 }

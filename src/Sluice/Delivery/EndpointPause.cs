@@ -14,6 +14,16 @@ internal sealed class EndpointPause(int capacity)
     private readonly List<DeliveryJob> _parked = [];
     private TaskCompletionSource? _resumed; // not null exactly while paused
 
+    /// <summary>Whether the endpoint is paused now (for metrics).</summary>
+    public bool IsPaused
+    {
+        get
+        {
+            lock (_lock)
+                return _resumed is not null;
+        }
+    }
+
     /// <summary>A sender with a new job for this endpoint: may it send now?</summary>
     public Admission Admit(DeliveryJob job, out Task resumed)
     {

@@ -21,26 +21,51 @@ public readonly record struct SendResult
     /// <summary>Warnings the receiver returned with an accepted batch; reported to diagnostics.</summary>
     public IReadOnlyList<string>? Warnings { get; init; }
 
+    /// <summary>Why the attempt failed, as a category; <see cref="SendFailure.ErrorStatus"/> for a failure with a status code
+    /// made by the factories below. Set it (<c>with { Failure = … }</c>) for failures without an answer.</summary>
+    public SendFailure Failure { get; init; }
+
+    /// <summary>
+    /// Whether the receiver may have taken the events although the attempt failed: it ended without an answer
+    /// after the request may have gone out (a timeout, a broken connection, an unreadable answer, an exception).
+    /// </summary>
+    internal bool MayHaveArrived => Failure is SendFailure.Timeout or SendFailure.ConnectionLost or SendFailure.InvalidResponse or SendFailure.TransportException;
+
+    /// <summary>The failure in words: the status and the message (<c>503: Service Unavailable</c>), or the message alone.</summary>
+    internal string Cause
+    {
+        get
+        {
+            string message = string.IsNullOrWhiteSpace(Message) ? Outcome.ToString() : Message;
+            if (StatusCode == 0)
+                return message;
+            string status = StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return message.StartsWith(status, StringComparison.Ordinal) ? message : $"{status}: {message}";
+        }
+    }
+
     /// <summary>The batch was delivered.</summary>
     public static SendResult Delivered { get; } = new() { Outcome = SendOutcome.Delivered };
 
     /// <summary>A transient failure worth retrying.</summary>
     public static SendResult Retry(string? message = null, TimeSpan? retryAfter = null, int statusCode = 0)
-        => new() { Outcome = SendOutcome.Retry, Message = message, RetryAfter = retryAfter, StatusCode = statusCode };
+        => new() { Outcome = SendOutcome.Retry, Message = message, RetryAfter = retryAfter, StatusCode = statusCode, Failure = StatusFailure(statusCode) };
 
     /// <summary>The receiver refused the content as invalid (400): the engine bisects the batch to isolate the bad events.</summary>
     public static SendResult Rejected(string? message, int statusCode = 400)
-        => new() { Outcome = SendOutcome.Rejected, Message = message, StatusCode = statusCode };
+        => new() { Outcome = SendOutcome.Rejected, Message = message, StatusCode = statusCode, Failure = StatusFailure(statusCode) };
 
     /// <summary>The body was too large for the receiver (413): the engine splits the batch and lowers the partition's byte limit.</summary>
     public static SendResult TooLarge(string? message, int statusCode = 413)
-        => new() { Outcome = SendOutcome.TooLarge, Message = message, StatusCode = statusCode };
+        => new() { Outcome = SendOutcome.TooLarge, Message = message, StatusCode = statusCode, Failure = StatusFailure(statusCode) };
 
     /// <summary>Credentials or scope refused (401/403): the engine pauses the endpoint and probes it.</summary>
     public static SendResult Unauthorized(string? message, int statusCode = 401)
-        => new() { Outcome = SendOutcome.Unauthorized, Message = message, StatusCode = statusCode };
+        => new() { Outcome = SendOutcome.Unauthorized, Message = message, StatusCode = statusCode, Failure = StatusFailure(statusCode) };
 
     /// <summary>A permanent failure.</summary>
     public static SendResult Failed(string? message, int statusCode = 0)
-        => new() { Outcome = SendOutcome.Failed, Message = message, StatusCode = statusCode };
+        => new() { Outcome = SendOutcome.Failed, Message = message, StatusCode = statusCode, Failure = StatusFailure(statusCode) };
+
+    private static SendFailure StatusFailure(int statusCode) => statusCode == 0 ? SendFailure.None : SendFailure.ErrorStatus;
 }

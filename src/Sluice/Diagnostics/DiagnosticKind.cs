@@ -1,38 +1,49 @@
 namespace Sluice.Diagnostics;
 
-/// <summary>What a <see cref="DiagnosticEvent"/> reports.</summary>
+/// <summary>
+/// What a <see cref="DiagnosticEvent"/> reports. Names and numeric values are stable: a value is never
+/// renumbered or reused, so both can be stored, filtered on, or mapped to a logging event id
+/// (<see cref="DiagnosticEvent.EventId"/> is the numeric value). Each kind has one severity
+/// (<see cref="DiagnosticEvent.Severity"/>), given in brackets.
+/// </summary>
 public enum DiagnosticKind
 {
-    /// <summary>An event alone exceeded the batch byte limit; it was not sent.</summary>
-    EventOversize,
+    /// <summary>[Error] An event alone exceeded the batch byte limit; it was not sent.</summary>
+    EventOversize = 1,
 
-    /// <summary>An event could not be serialized (for example, a custom wire format threw); it was not sent.</summary>
-    EventFailed,
+    /// <summary>[Error] An event could not be serialized (for example, a custom wire format threw); it was not sent.</summary>
+    EventFailed = 2,
 
-    /// <summary>A transport attempt failed; the message says whether it will be retried.</summary>
-    SendFailed,
+    /// <summary>[Warning] A transport attempt failed; the message says why and whether it will be retried.</summary>
+    SendFailed = 3,
 
-    /// <summary>A batch reached a terminal failure state (failed, expired, rejected).</summary>
-    BatchFailed,
+    /// <summary>[Error] Events of a batch reached a terminal failure: failed permanently, or expired (out of attempts or retry budget), with the last cause.</summary>
+    BatchFailed = 4,
 
-    /// <summary>The server rejected one event as invalid (found by bisecting a rejected batch); it was not delivered.</summary>
-    EventRejected,
+    /// <summary>[Error] The server refused an event sent alone (found by bisecting a rejected batch); it was not delivered.</summary>
+    EventRejected = 5,
 
-    /// <summary>An endpoint refused the credentials (401/403): sending to it is paused and it is probed.</summary>
-    EndpointPaused,
+    /// <summary>[Error] An endpoint refused the credentials (401/403): sending to it is paused and it is probed.</summary>
+    EndpointPaused = 6,
 
-    /// <summary>A paused endpoint accepted a probe: sending to it resumes.</summary>
-    EndpointResumed,
+    /// <summary>[Information] A paused endpoint accepted a probe: sending to it resumes.</summary>
+    EndpointResumed = 7,
 
-    /// <summary>An endpoint refused a body as too large (413): its partition's byte limit was lowered.</summary>
-    LimitLowered,
+    /// <summary>[Warning] An endpoint refused a body as too large (413): its partition's byte limit was lowered.</summary>
+    LimitLowered = 8,
 
-    /// <summary>The server accepted a batch but returned warnings.</summary>
-    ServerWarning,
+    /// <summary>[Warning] The server accepted a batch but returned warnings.</summary>
+    ServerWarning = 9,
 
-    /// <summary>Events were lost because the shutdown deadline passed.</summary>
-    ShutdownLoss,
+    /// <summary>[Error] The shutdown deadline passed before these events were sent, or while every attempt to send them had failed: they are lost (the server does not have them).</summary>
+    ShutdownLoss = 10,
 
-    /// <summary>An unexpected error inside the engine; the engine carried on.</summary>
-    InternalError,
+    /// <summary>[Critical] An unexpected error inside the engine; the engine carried on.</summary>
+    InternalError = 11,
+
+    /// <summary>
+    /// [Warning] The shutdown deadline cancelled a request holding these events, or an earlier attempt ended without an
+    /// answer (a timeout, a broken connection): the server may or may not have them. Resending them may create duplicates.
+    /// </summary>
+    OutcomeUnknown = 12,
 }

@@ -24,6 +24,7 @@ internal sealed class EngineCounters
     public long RejectedByServer;
     public long Expired;
     public long LostAtShutdown;
+    public long OutcomeUnknown;
     public long Retries;
 
     public SluiceCounters Snapshot(long accepted) => new()
@@ -35,6 +36,7 @@ internal sealed class EngineCounters
         RejectedByServer = Volatile.Read(ref RejectedByServer),
         Expired = Volatile.Read(ref Expired),
         LostAtShutdown = Volatile.Read(ref LostAtShutdown),
+        OutcomeUnknown = Volatile.Read(ref OutcomeUnknown),
         Retries = Volatile.Read(ref Retries),
         RejectedOversize = Volatile.Read(ref RejectedOversize),
         BatchesSealed = Volatile.Read(ref BatchesSealed),

@@ -2,7 +2,7 @@ namespace Sluice.Diagnostics;
 
 /// <summary>
 /// A snapshot of an engine's accounting. Every accepted event ends in exactly one terminal state,
-/// so <c>Accepted == Evicted + Delivered + Failed + RejectedOversize + RejectedByServer + Expired + LostAtShutdown + InFlight</c>,
+/// so <c>Accepted == Evicted + Delivered + Failed + RejectedOversize + RejectedByServer + Expired + OutcomeUnknown + LostAtShutdown + InFlight</c>,
 /// and <see cref="InFlight"/> is zero once the engine has shut down.
 /// </summary>
 public readonly record struct SluiceCounters
@@ -40,14 +40,23 @@ public readonly record struct SluiceCounters
     /// <summary>Events that alone exceeded the batch byte limit.</summary>
     public long RejectedOversize { get; init; }
 
-    /// <summary>Events the server rejected as invalid.</summary>
+    /// <summary>Events the server refused each sent alone (a rejected batch is bisected until that is known).</summary>
     public long RejectedByServer { get; init; }
 
     /// <summary>Events whose batch ran out of retries.</summary>
     public long Expired { get; init; }
 
-    /// <summary>Events still undelivered when the shutdown deadline passed.</summary>
+    /// <summary>
+    /// Events not delivered when the shutdown deadline passed, that the server does not have: never sent, or
+    /// every attempt to send them was answered with a failure. Resending them creates no duplicates.
+    /// </summary>
     public long LostAtShutdown { get; init; }
+
+    /// <summary>
+    /// Events whose fate is unknown: when the shutdown deadline passed, a request holding them had been sent and
+    /// got no answer (cancelled in flight, timed out, its connection broken). The server may have them.
+    /// </summary>
+    public long OutcomeUnknown { get; init; }
 
     /// <summary>Send attempts that were retried.</summary>
     public long Retries { get; init; }
@@ -56,5 +65,5 @@ public readonly record struct SluiceCounters
     public long Refused => RefusedQueueFull + RefusedShutdown;
 
     /// <summary>Accepted events not yet in a terminal state (queued, in an open batch, or being sent).</summary>
-    public long InFlight => Accepted - Evicted - Delivered - Failed - RejectedOversize - RejectedByServer - Expired - LostAtShutdown;
+    public long InFlight => Accepted - Evicted - Delivered - Failed - RejectedOversize - RejectedByServer - Expired - OutcomeUnknown - LostAtShutdown;
 }

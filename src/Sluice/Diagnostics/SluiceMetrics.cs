@@ -1,40 +1,130 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using System.Reflection;
+using Sluice.Serialization;
 
 namespace Sluice.Diagnostics;
 
 /// <summary>
-/// Publishes the counters through <see cref="System.Diagnostics.Metrics"/> (meter <c>Sluice</c>) as
-/// observable instruments: read when a listener collects, so the hot path pays nothing.
+/// The engine's instruments on meter <c>Sluice</c> (versioned with the assembly's informational version, from
+/// <see cref="SluiceOptions.MeterFactory"/> when set), named and united in the OpenTelemetry semantic-convention
+/// style: one instrument per concept, the reason or outcome as an attribute, every measurement tagged
+/// <c>sluice.engine.name</c>. Counts and gauges are observable (read from the engine's counters when a listener
+/// collects: the call path pays nothing); requests and batches are recorded as they happen, once per request or
+/// batch, never per event. docs/metrics.md lists them.
 /// </summary>
 internal sealed class SluiceMetrics : IDisposable
 {
     public const string MeterName = "Sluice";
 
+    public const string EngineTag = "sluice.engine.name";
+
+    public const string EndpointTag = "sluice.endpoint";
+
+    public static readonly string Version =
+        typeof(SluiceMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
+
+    // Terminal outcomes of events (sluice.event.outcome), in SluiceCounters' order.
+    private static readonly string[] Outcomes = ["delivered", "rejected", "oversize", "failed", "expired", "outcome_unknown", "lost", "evicted"];
+
     private readonly Meter _meter;
+    private readonly bool _ownsMeter;
+    private readonly KeyValuePair<string, object?> _engine;
+    private readonly Counter<long> _requests;
+    private readonly Histogram<double> _requestDuration;
+    private readonly Histogram<long> _batchBytes;
+    private readonly Histogram<long> _batchEvents;
 
-    public SluiceMetrics(string engineName, Func<SluiceCounters> read)
+    // Set once at shutdown, read by the observable callbacks (a factory's meter outlives the engine).
+    private volatile bool _stopped;
+
+    public SluiceMetrics(SluiceOptions options)
     {
-        _meter = new Meter(MeterName);
-        var tag = new KeyValuePair<string, object?>("sluice.engine", engineName);
-        Counter("sluice.events.accepted", c => c.Accepted, "Track/Page calls accepted");
-        Counter("sluice.events.refused.queue_full", c => c.RefusedQueueFull, "Calls refused: queue full");
-        Counter("sluice.events.refused.shutdown", c => c.RefusedShutdown, "Calls refused: shutting down");
-        Counter("sluice.events.evicted", c => c.Evicted, "Accepted events evicted by newer ones");
-        Counter("sluice.events.delivered", c => c.Delivered, "Events delivered");
-        Counter("sluice.events.failed", c => c.Failed, "Events failed permanently");
-        Counter("sluice.events.rejected.oversize", c => c.RejectedOversize, "Events larger than a batch");
-        Counter("sluice.events.rejected.server", c => c.RejectedByServer, "Events the server rejected");
-        Counter("sluice.events.expired", c => c.Expired, "Events out of retries");
-        Counter("sluice.events.lost_at_shutdown", c => c.LostAtShutdown, "Events lost at the shutdown deadline");
-        Counter("sluice.batches.sealed", c => c.BatchesSealed, "Batches sealed");
-        Counter("sluice.batches.delivered", c => c.BatchesDelivered, "Batches delivered");
-        Counter("sluice.bytes.sealed", c => c.BytesSealed, "Body bytes sealed", unit: "By");
-        Counter("sluice.sends.retried", c => c.Retries, "Send attempts retried");
-        _meter.CreateObservableUpDownCounter("sluice.events.in_flight", () => new Measurement<long>(read().InFlight, tag), description: "Accepted events not yet settled");
+        _engine = new KeyValuePair<string, object?>(EngineTag, options.Name);
+        var meterOptions = new MeterOptions(MeterName) { Version = Version, Tags = [_engine] };
+        _ownsMeter = options.MeterFactory is null;
+        _meter = options.MeterFactory?.Create(meterOptions) ?? new Meter(meterOptions);
 
-        void Counter(string name, Func<SluiceCounters, long> pick, string description, string unit = "{event}")
-            => _meter.CreateObservableCounter(name, () => new Measurement<long>(pick(read()), tag), unit, description);
+        _requests = _meter.CreateCounter<long>("sluice.requests", "{request}",
+            "Send attempts, by sluice.request.outcome, sluice.endpoint, http.response.status_code and error.type.");
+        _requestDuration = _meter.CreateHistogram("sluice.request.duration", "s", "How long a send attempt took, with the attributes of sluice.requests.", tags: null,
+            new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60] });
+        _batchBytes = _meter.CreateHistogram("sluice.batch.size", "By", "Body bytes of a sealed batch, envelope included, uncompressed.", tags: null,
+            new InstrumentAdvice<long> { HistogramBucketBoundaries = [1_024, 4_096, 16_384, 65_536, 262_144, 524_288, 1_048_576, 1_572_864, 2_097_152, 8_388_608, 134_217_728] });
+        _batchEvents = _meter.CreateHistogram("sluice.batch.events", "{event}", "Events in a sealed batch.", tags: null,
+            new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 10, 50, 100, 250, 500, 750, 1_000, 5_000, 100_000] });
     }
 
-    public void Dispose() => _meter.Dispose();
+    /// <summary>Creates the observable instruments, reading the engine through the given functions (called on collection only).</summary>
+    public void Observe(Func<SluiceCounters> counters, Func<long> queueDepth, int queueCapacity, WireFormat format, Func<int, bool> paused)
+    {
+        _meter.CreateObservableCounter("sluice.events.accepted", () => Measure(counters().Accepted), "{event}", "Events accepted by Track/Page calls.");
+        _meter.CreateObservableCounter("sluice.events.settled", () => Settled(counters()), "{event}",
+            "Accepted events in a terminal state, by sluice.event.outcome: delivered, rejected (by the server, each alone), oversize, failed, expired, outcome_unknown, lost, evicted.");
+        _meter.CreateObservableUpDownCounter("sluice.events.pending", () => Measure(counters().InFlight), "{event}", "Accepted events not yet in a terminal state.");
+        _meter.CreateObservableCounter("sluice.calls.refused", () => Refused(counters()), "{call}", "Track/Page calls refused, by sluice.refusal.reason: queue_full, shutting_down.");
+        _meter.CreateObservableCounter("sluice.batches.sealed", () => Measure(counters().BatchesSealed), "{batch}", "Batches sealed.");
+        _meter.CreateObservableUpDownCounter("sluice.queue.depth", () => Measure(queueDepth()), "{event}", "Events in the queue, not yet read by the serializer.");
+        _meter.CreateObservableUpDownCounter("sluice.queue.capacity", () => Measure(queueCapacity), "{event}", "Events the queue holds before its full mode applies.");
+        _meter.CreateObservableUpDownCounter("sluice.endpoints.paused", () => Paused(format, paused), "{endpoint}",
+            "Endpoints paused after refusing the credentials (1 while paused), by sluice.endpoint.");
+    }
+
+    /// <summary>A sealed batch handed to delivery.</summary>
+    public void RecordBatch(long bytes, int events)
+    {
+        var tags = new TagList { _engine };
+        _batchBytes.Record(bytes, tags);
+        _batchEvents.Record(events, tags);
+    }
+
+    /// <summary>One send attempt: <paramref name="outcome"/> is a <c>sluice.request.outcome</c> value, <paramref name="errorType"/> null for a success.</summary>
+    public void RecordRequest(string endpoint, string outcome, int status, string? errorType, TimeSpan duration)
+    {
+        if (!_requests.Enabled && !_requestDuration.Enabled)
+            return;
+        var tags = new TagList { _engine, { EndpointTag, endpoint }, { "sluice.request.outcome", outcome } };
+        if (status != 0)
+            tags.Add("http.response.status_code", status);
+        if (errorType is not null)
+            tags.Add("error.type", errorType);
+        _requests.Add(1, tags);
+        _requestDuration.Record(duration.TotalSeconds, tags);
+    }
+
+    public void Dispose()
+    {
+        _stopped = true;
+        if (_ownsMeter)
+            _meter.Dispose();
+    }
+
+    private Measurement<long>[] Measure(long value) => _stopped ? [] : [new Measurement<long>(value, _engine)];
+
+    private Measurement<long>[] Settled(SluiceCounters c)
+    {
+        if (_stopped)
+            return [];
+        long[] values = [c.Delivered, c.RejectedByServer, c.RejectedOversize, c.Failed, c.Expired, c.OutcomeUnknown, c.LostAtShutdown, c.Evicted];
+        var measurements = new Measurement<long>[values.Length];
+        for (int i = 0; i < values.Length; i++)
+            measurements[i] = new Measurement<long>(values[i], _engine, new("sluice.event.outcome", Outcomes[i]));
+        return measurements;
+    }
+
+    private Measurement<long>[] Refused(SluiceCounters c) => _stopped ? [] :
+    [
+        new(c.RefusedQueueFull, _engine, new("sluice.refusal.reason", "queue_full")),
+        new(c.RefusedShutdown, _engine, new("sluice.refusal.reason", "shutting_down")),
+    ];
+
+    private Measurement<long>[] Paused(WireFormat format, Func<int, bool> paused)
+    {
+        if (_stopped)
+            return [];
+        var measurements = new Measurement<long>[format.PartitionCount];
+        for (int p = 0; p < measurements.Length; p++)
+            measurements[p] = new Measurement<long>(paused(p) ? 1 : 0, _engine, new(EndpointTag, format.EndpointPath(p)));
+        return measurements;
+    }
 }

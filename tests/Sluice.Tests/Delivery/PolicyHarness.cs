@@ -73,6 +73,7 @@ internal sealed class PolicyHarness : IAsyncDisposable
     {
         var result = await Engine.ShutdownAsync();
         Conservation.AssertBalanced(result.Counters);
+        Assert.Equal(0, Engine.HeldBatchBodies); // every batch and sub-batch body was released
         foreach (var attempt in Transport.Attempts)
         {
             // Every body sent, whole batch or part, is valid and within the limits.

@@ -106,7 +106,7 @@ internal sealed class HttpRun : IAsyncDisposable
         var c = result.Counters;
         var statuses = Wire.Apis.SelectMany(api => Collector.Received(api).Requests).GroupBy(r => r.Status).OrderBy(g => g.Key).Select(g => $"{g.Key}×{g.Count()}");
         Log?.Invoke($"{Wire.Name}: accepted {c.Accepted}, delivered {c.Delivered} in {c.BatchesDelivered} requests, rejected by server {c.RejectedByServer}, " +
-            $"expired {c.Expired}, failed {c.Failed}, lost {c.LostAtShutdown}, retries {c.Retries}; collector answers {string.Join(" ", statuses)}");
+            $"expired {c.Expired}, failed {c.Failed}, outcome unknown {c.OutcomeUnknown}, lost {c.LostAtShutdown}, retries {c.Retries}; collector answers {string.Join(" ", statuses)}");
         Conservation.AssertBalanced(result.Counters);
         Assert.Equal(Produced, result.Counters.Accepted);
         foreach (var api in Wire.Apis)

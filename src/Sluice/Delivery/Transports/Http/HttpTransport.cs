@@ -9,7 +9,8 @@ namespace Sluice.Delivery.Transports.Http;
 /// Delivers batches by HTTP POST to <c>BaseAddress + endpoint path</c> over one pooled
 /// <see cref="SocketsHttpHandler"/> (keep-alive connections reused by all senders). The body streams
 /// from the batch's pooled memory, optionally gzip-compressed. Replies are classified by
-/// <see cref="ReplyClassifier"/>; timeouts and connection errors are transient failures. Retries,
+/// <see cref="ReplyClassifier"/>; timeouts and connection errors are transient failures, described by
+/// <see cref="ExceptionClassifier"/>. Retries,
 /// splitting and pausing are the engine's job, not the transport's. Thread-safe. Dispose it after the
 /// engine has shut down.
 /// </summary>
@@ -84,17 +85,14 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
             return await ClassifyAsync(response, linked.Token).ConfigureAwait(false);
         }
-        catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return SendResult.Retry($"no answer from {request.RequestUri} within {_options.RequestTimeout.TotalSeconds:0.###} s");
+            // The request timeout, or the handler's connect timeout (the same length): not the engine's deadline.
+            return ExceptionClassifier.TimedOut(request.RequestUri!, _options.RequestTimeout);
         }
-        catch (HttpRequestException ex) when (!cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {
-            return SendResult.Retry($"connection error with {request.RequestUri}: {Describe(ex)}");
-        }
-        catch (IOException ex) when (!cancellationToken.IsCancellationRequested)
-        {
-            return SendResult.Retry($"connection error with {request.RequestUri}: {Describe(ex)}");
+            return ExceptionClassifier.Classify(ex, request.RequestUri!);
         }
     }
 
@@ -133,6 +131,4 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
             ArrayPool<byte>.Shared.Return(buffer);
         }
     }
-
-    private static string Describe(Exception ex) => ex.InnerException is { } inner ? $"{ex.Message} ({inner.Message})" : ex.Message;
 }

@@ -1,5 +1,7 @@
+using System.Net;
 using System.Text;
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using System.Text.Unicode;
 using Sluice.Producing;
 
@@ -8,14 +10,19 @@ namespace Sluice.Delivery.Transports.Http;
 /// <summary>
 /// The fields Sluice reads from a reply body: ThriveStack's <c>success</c>, <c>response_id</c>, <c>message</c>,
 /// <c>warnings</c>, <c>documentation</c>, and the <c>error</c>/<c>message</c> other APIs use. A body that is not
-/// a JSON object leaves them unset and is kept, shortened, as <see cref="Text"/>. Never throws.
+/// a JSON object leaves them unset and is kept, shortened, as <see cref="Text"/>: as plain text if it is markup
+/// (a proxy's HTML error page: tags, head, scripts and styles dropped, entities decoded), on one line, whitespace
+/// collapsed. Never throws.
 /// </summary>
-internal readonly record struct ReplyBody(bool? Success, string? ResponseId, string? Message, IReadOnlyList<string>? Warnings, string? Documentation, string? Text)
+internal readonly partial record struct ReplyBody(bool? Success, string? ResponseId, string? Message, IReadOnlyList<string>? Warnings, string? Documentation, string? Text)
 {
     /// <summary>How much of a body that is not JSON is quoted in diagnostics.</summary>
     public const int MaxTextChars = 300;
 
     private const int MaxWarnings = 100;
+
+    /// <summary>How much of a markup body is read for its text: an error page's text may follow kilobytes of markup.</summary>
+    private const int MaxMarkupBytes = 8 * 1024;
 
     /// <summary>What to tell a person: the message (or error), the documentation link, else the body's text.</summary>
     public string? Summary => (Message, Documentation) switch
@@ -43,7 +50,7 @@ internal readonly record struct ReplyBody(bool? Success, string? ResponseId, str
             // A value of an unexpected type (a number too large, an invalid string): quote it instead.
         }
 
-        return new ReplyBody(null, null, null, null, null, Excerpt(body));
+        return new ReplyBody(null, null, null, null, null, Quote(body));
     }
 
     private static ReplyBody ParseJson(ReadOnlySpan<byte> body)
@@ -51,7 +58,7 @@ internal readonly record struct ReplyBody(bool? Success, string? ResponseId, str
         // Any depth: a deep value elsewhere must not hide "success": false (the transport bounds the size).
         var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = int.MaxValue });
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-            return new ReplyBody(null, null, null, null, null, Excerpt(body));
+            return new ReplyBody(null, null, null, null, null, Quote(body));
 
         bool? success = null;
         string? responseId = null, message = null, error = null, documentation = null;
@@ -118,7 +125,7 @@ internal readonly record struct ReplyBody(bool? Success, string? ResponseId, str
             case JsonTokenType.StartObject or JsonTokenType.StartArray:
                 int start = (int)reader.TokenStartIndex;
                 reader.Skip();
-                return Excerpt(body[start..(int)reader.BytesConsumed]);
+                return Quote(body[start..(int)reader.BytesConsumed]);
             default:
                 return Shorten(Encoding.UTF8.GetString(reader.ValueSpan)); // a number can be thousands of digits
         }
@@ -143,13 +150,39 @@ internal readonly record struct ReplyBody(bool? Success, string? ResponseId, str
     /// <summary>A member name with a lone surrogate escape is none Sluice reads, and <c>ValueTextEquals</c> throws on it.</summary>
     private static bool IsLoneSurrogateName(ref Utf8JsonReader reader) => reader.ValueIsEscaped && LoneSurrogates.HasEscapes(reader.ValueSpan);
 
-    private static string Shorten(string text) => text.Length > MaxTextChars ? string.Concat(text.AsSpan(0, MaxTextChars), "…") : text;
+    /// <summary>On one line (a message goes into a diagnostic's sentence), and bounded.</summary>
+    private static string Shorten(string text) => Excerpt.Shorten(text.ReplaceLineEndings(" "), MaxTextChars);
 
-    private static string Excerpt(ReadOnlySpan<byte> body)
+    /// <summary>A body (or a nested value) quoted on one line, as plain text if it is markup.</summary>
+    private static string Quote(ReadOnlySpan<byte> body)
     {
-        // Cut on bytes, decode leniently (a split character becomes U+FFFD), keep it on one line.
-        var head = body[..Math.Min(body.Length, MaxTextChars * 2)];
-        string text = Encoding.UTF8.GetString(head).ReplaceLineEndings(" ").Trim();
-        return Shorten(text);
+        var trimmed = body.TrimStart(" \t\r\n"u8);
+        bool markup = !trimmed.IsEmpty && trimmed[0] == (byte)'<';
+        string text = Excerpt.Of(body, markup ? MaxMarkupBytes : MaxTextChars * 2);
+        if (markup)
+        {
+            // The title leads unless the page's text already starts with it (nginx repeats it in an h1).
+            string title = Title().Match(text) is { Success: true } m ? m.Groups[1].Value : "";
+            text = Tag().Replace(Hidden().Replace(text, " "), " ");
+            title = Whitespace().Replace(title, " ").Trim();
+            text = Whitespace().Replace(text, " ").Trim();
+            text = WebUtility.HtmlDecode(text.StartsWith(title, StringComparison.Ordinal) ? text : $"{title} {text}");
+        }
+
+        return Shorten(Whitespace().Replace(text, " ").Trim());
     }
+
+    [GeneratedRegex(@"<title\b[^>]*>(.*?)</title\s*>", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex Title();
+
+    /// <summary>Elements whose content is not text a reader sees.</summary>
+    [GeneratedRegex(@"<(head|script|style)\b.*?(</\1\s*>|$)", RegexOptions.IgnoreCase | RegexOptions.Singleline | RegexOptions.CultureInvariant)]
+    private static partial Regex Hidden();
+
+    /// <summary>A tag, a comment or a declaration; an unclosed one at the end (the excerpt's cut) too.</summary>
+    [GeneratedRegex(@"<[^>]*(>|$)", RegexOptions.CultureInvariant)]
+    private static partial Regex Tag();
+
+    [GeneratedRegex(@"\s+", RegexOptions.CultureInvariant)]
+    private static partial Regex Whitespace();
 }

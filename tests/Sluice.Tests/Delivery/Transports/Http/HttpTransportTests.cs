@@ -50,7 +50,8 @@ public class HttpTransportTests
         var result = await transport.SendAsync(TestBatches.Seal(TestBatches.Memory(), [TrackEvent]), CancellationToken.None);
 
         Assert.Equal(SendOutcome.Retry, result.Outcome);
-        Assert.StartsWith("connection error with http://127.0.0.1:", result.Message, StringComparison.Ordinal);
+        Assert.Equal(SendFailure.ConnectionRefused, result.Failure);
+        Assert.StartsWith($"connection refused by 127.0.0.1:{address.Port}: nothing listens there", result.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -63,8 +64,8 @@ public class HttpTransportTests
         var result = await transport.SendAsync(TestBatches.Seal(TestBatches.Memory(), [TrackEvent]), CancellationToken.None);
 
         Assert.Equal(SendOutcome.Retry, result.Outcome);
-        Assert.Contains("no answer from", result.Message, StringComparison.Ordinal);
-        Assert.Contains("within 0.2 s", result.Message, StringComparison.Ordinal);
+        Assert.Equal(SendFailure.Timeout, result.Failure);
+        Assert.StartsWith("timed out after 0.2 s without an answer from http://127.0.0.1:", result.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -77,6 +78,42 @@ public class HttpTransportTests
 
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
             await transport.SendAsync(TestBatches.Seal(TestBatches.Memory(), [TrackEvent]), deadline.Token));
+    }
+
+    [Fact]
+    public async Task A_429_carries_the_servers_Retry_After_and_its_message()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.FailNext(1, 429, retryAfter: "7", message: "Slow down.");
+        using var transport = Transport(collector);
+
+        var result = await transport.SendAsync(TestBatches.Seal(TestBatches.Memory(), [TrackEvent]), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Equal(429, result.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
+        Assert.Equal("429: Slow down.", result.Cause);
+    }
+
+    [Fact]
+    public async Task A_gzip_body_arrives_compressed_and_decompresses_to_the_batch()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var transport = new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = collector.BaseAddress,
+            Authentication = HttpAuthentication.ThriveStack(collector.Credentials.TrackToken, null),
+            Gzip = true,
+        });
+        var batch = TestBatches.Seal(TestBatches.Memory(), [.. Enumerable.Repeat(TrackEvent, 50)]);
+
+        Assert.Equal(SendOutcome.Delivered, (await transport.SendAsync(batch, CancellationToken.None)).Outcome);
+
+        var request = Assert.Single(collector.Received(CollectorApi.ThriveStackTrack).Requests);
+        Assert.True(request.Gzip);
+        Assert.Equal(batch.Length, request.Bytes);
+        Assert.True(request.WireBytes < request.Bytes / 4, $"{request.WireBytes} compressed bytes of {request.Bytes}");
+        Assert.Equal(50, request.Events);
     }
 
     [Fact]

@@ -100,11 +100,47 @@ public class ReplyClassifierTests
         Assert.Equal(seconds is { } s ? TimeSpan.FromSeconds(s) : null, Classify(status, "", header).RetryAfter);
 
     [Fact]
-    public void A_proxys_HTML_page_is_quoted_on_one_line()
+    public void A_proxys_HTML_page_is_quoted_as_plain_text_on_one_line()
     {
         var result = Classify(413, "<html><head><title>413 Request Entity Too Large</title></head>\n<body>nginx</body></html>\n");
         Assert.Equal(SendOutcome.TooLarge, result.Outcome);
-        Assert.Equal("<html><head><title>413 Request Entity Too Large</title></head> <body>nginx</body></html>", result.Message);
+        Assert.Equal("413 Request Entity Too Large nginx", result.Message);
+        Assert.Equal("413 Request Entity Too Large nginx", result.Cause); // the status is not repeated
+    }
+
+    [Fact]
+    public void Nginxs_413_page_says_what_it_says_once()
+    {
+        // What nginx answers over client_max_body_size, byte for byte.
+        const string page = "<html>\r\n<head><title>413 Request Entity Too Large</title></head>\r\n<body>\r\n<center><h1>413 Request Entity Too Large</h1></center>\r\n<hr><center>nginx/1.24.0</center>\r\n</body>\r\n</html>\r\n";
+        Assert.Equal("413 Request Entity Too Large nginx/1.24.0", Classify(413, page).Message);
+    }
+
+    [Theory]
+    [InlineData("<!DOCTYPE html><html><head><style>body { color: red }</style><script>var x = '<b>';</script></head><body><p>Bad&nbsp;gateway &amp; more</p></body></html>", "Bad gateway & more")]
+    [InlineData("  <p>Service <b>unavailable</b></p>", "Service unavailable")]
+    [InlineData("<html><body><!-- a comment --><div>Down for\n\n  maintenance</div>", "Down for maintenance")]
+    [InlineData("<p>cut in a tag <a href=\"x", "cut in a tag")]
+    public void Markup_is_stripped_to_its_text_with_whitespace_collapsed(string body, string text) => Assert.Equal(text, Classify(502, body).Message);
+
+    [Fact]
+    public void A_long_markup_body_is_capped_without_splitting_a_character()
+    {
+        string body = "<html><body><p>" + string.Concat(Enumerable.Repeat("é€😀 ", 400)) + "</p></body></html>";
+        string message = Classify(503, body).Message!;
+        Assert.EndsWith("…", message, StringComparison.Ordinal);
+        Assert.True(message.Length <= ReplyBody.MaxTextChars + 1);
+        Assert.False(char.IsHighSurrogate(message[^2]), "a surrogate pair was cut");
+        Assert.DoesNotContain('\uFFFD', message);
+    }
+
+    [Fact]
+    public void A_text_body_cut_in_the_middle_of_a_character_drops_the_character_instead_of_mangling_it()
+    {
+        // 199 "€" (3 bytes each) and an "a" fill 598 bytes: the 600-byte cut falls inside the next "€".
+        byte[] body = [.. Encoding.UTF8.GetBytes(new string('€', 199) + "a€ and more")];
+        var result = ReplyClassifier.Classify(503, null, body, Now);
+        Assert.Equal(new string('€', 199) + "a…", result.Message);
     }
 
     [Theory]

@@ -1,0 +1,58 @@
+using Sluice.Diagnostics;
+using Sluice.Tests.Support;
+using Xunit.Abstractions;
+
+namespace Sluice.Tests.Delivery.EndToEnd;
+
+/// <summary>The shutdown deadline at real HTTP, on a manual clock: what was in flight, what was never sent.</summary>
+public class DeadlineTests(ITestOutputHelper output)
+{
+    [Fact]
+    public async Task A_deadline_landing_mid_request_leaves_its_events_of_unknown_outcome_and_the_collector_agrees()
+    {
+        var clock = new ManualTimeProvider();
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
+        {
+            o.TimeProvider = clock;
+            o.MaxBatchEvents = 100;
+            o.MaxConcurrentSends = 2;
+            o.FlushInterval = TimeSpan.FromDays(1);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+        }, log: output.WriteLine);
+        var track = run.Wire.TrackApi;
+        run.Produce(300, tracksOnly: true);
+        await run.Engine.FlushAsync();
+
+        // From now on the collector keeps each request's events, then holds its answer: both senders wait on one.
+        run.Collector.Faults.HoldAnswerNext(1_000, TimeSpan.FromMinutes(10));
+        run.Produce(700, tracksOnly: true);
+        await Eventually.True(() => run.Collector.Received(track).RequestCount == 5, "two held requests");
+
+        var shutdown = run.Engine.ShutdownAsync();
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the shutdown deadline");
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var c = result.Counters;
+        output.WriteLine($"delivered {c.Delivered}, outcome unknown {c.OutcomeUnknown}, lost {c.LostAtShutdown}; the collector kept {run.Collector.Received(track).EventCount}");
+        Assert.True(result.TimedOut);
+        Assert.Equal(300, c.Delivered);
+        Assert.Equal(200, result.OutcomeUnknown);   // the two requests in flight
+        Assert.Equal(500, result.LostAtShutdown);   // never sent: the server does not have them
+        Assert.Equal(c.Delivered + c.OutcomeUnknown, run.Collector.Received(track).EventCount);
+        Conservation.AssertBalanced(c);
+        Assert.Equal(0, run.Engine.HeldBatchBodies);
+
+        var unknown = run.Of(DiagnosticKind.OutcomeUnknown).ToList();
+        Assert.Equal(200, unknown.Sum(d => d.EventCount));
+        Assert.All(unknown, d =>
+        {
+            Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
+            Assert.Contains("got no answer before the shutdown deadline", d.Message, StringComparison.Ordinal);
+            Assert.Contains("resending them may create duplicates", d.Message, StringComparison.Ordinal);
+        });
+        var lost = run.Of(DiagnosticKind.ShutdownLoss).ToList();
+        Assert.Equal(500, lost.Sum(d => d.EventCount));
+        Assert.All(lost, d => Assert.Contains("never sent", d.Message, StringComparison.Ordinal));
+    }
+}

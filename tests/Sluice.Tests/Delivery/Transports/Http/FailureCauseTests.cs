@@ -1,0 +1,182 @@
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.Extensions.Time.Testing;
+using Sluice.Batching;
+using Sluice.Collector;
+using Sluice.Delivery;
+using Sluice.Delivery.Transports.Http;
+using Sluice.Diagnostics;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Delivery.Transports.Http;
+
+/// <summary>Each way a request can fail at real sockets says why in words a person understands, and whether the server may have the events.</summary>
+public class FailureCauseTests
+{
+    private const string TrackEvent = """{"user_id":"u1","event_name":"signed_up","timestamp":"2024-10-20T15:51:35.059000Z"}""";
+
+    [Fact]
+    public async Task A_port_nobody_listens_on_is_connection_refused_and_nothing_was_sent()
+    {
+        int port = ClosedPort();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri($"http://127.0.0.1:{port}") });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Equal(SendFailure.ConnectionRefused, result.Failure);
+        Assert.Equal($"connection refused by 127.0.0.1:{port}: nothing listens there (http://127.0.0.1:{port}/api/track)", result.Message);
+        Assert.False(result.MayHaveArrived);
+    }
+
+    [Fact]
+    public async Task A_host_name_that_does_not_resolve_is_name_not_resolved()
+    {
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri("http://sluice-test.invalid") });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendFailure.NameNotResolved, result.Failure);
+        Assert.StartsWith("name not resolved: sluice-test.invalid (", result.Message, StringComparison.Ordinal);
+        Assert.False(result.MayHaveArrived);
+    }
+
+    [Fact]
+    public async Task A_server_that_never_answers_times_out_after_the_request_timeout()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var clock = new FakeTimeProvider();
+        using var transport = new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            RequestTimeout = TimeSpan.FromSeconds(7),
+            TimeProvider = clock,
+        });
+
+        var send = transport.SendAsync(OneEvent(), CancellationToken.None).AsTask();
+        using var connection = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30)); // accepted, never answered
+        Assert.False(send.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(7));
+        var result = await send.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(SendFailure.Timeout, result.Failure);
+        Assert.Equal($"timed out after 7 s without an answer from http://127.0.0.1:{port}/api/track", result.Message);
+        Assert.True(result.MayHaveArrived); // the request went out: the server may have processed it
+    }
+
+    [Fact]
+    public async Task TLS_to_a_server_that_does_not_speak_it_is_a_TLS_failure()
+    {
+        await using var collector = await ReferenceCollector.StartAsync(); // plain HTTP
+        var address = new UriBuilder(collector.BaseAddress) { Scheme = "https" }.Uri;
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = address });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendFailure.SecureConnection, result.Failure);
+        Assert.StartsWith($"TLS failure with 127.0.0.1:{address.Port}: ", result.Message, StringComparison.Ordinal);
+        Assert.False(result.MayHaveArrived);
+    }
+
+    [Fact]
+    public async Task A_connection_dropped_without_an_answer_is_broken_and_may_have_delivered()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.DropNext(1);
+        using var transport = Transport(collector);
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendFailure.ConnectionLost, result.Failure);
+        Assert.StartsWith($"the connection to 127.0.0.1:{collector.BaseAddress.Port} ", result.Message, StringComparison.Ordinal);
+        Assert.True(result.MayHaveArrived);
+    }
+
+    [Fact]
+    public async Task A_413_page_from_a_proxy_is_quoted_as_its_text_not_its_HTML()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.SetProxyBodyLimit(10);
+        using var transport = Transport(collector);
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.TooLarge, result.Outcome);
+        Assert.Equal(SendFailure.ErrorStatus, result.Failure);
+        Assert.Equal("413 Request Entity Too Large", result.Message);
+        Assert.Equal("413 Request Entity Too Large", result.Cause);
+    }
+
+    [Fact]
+    public async Task At_the_deadline_events_that_met_only_refused_connections_are_lost_and_the_message_says_connection_refused()
+    {
+        // What a user of `sluice send` against a dead port sees when the deadline passes.
+        int port = ClosedPort();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri($"http://127.0.0.1:{port}") });
+        var clock = new ManualTimeProvider();
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent>();
+        var engine = new SluiceEngine(new SluiceOptions
+        {
+            TimeProvider = clock, MaxBatchEvents = 10, MaxConcurrentSends = 1, FlushInterval = TimeSpan.FromDays(1),
+            RetryBaseDelay = TimeSpan.FromHours(1), RetryMaxDelay = TimeSpan.FromHours(1), RetryBudget = TimeSpan.FromDays(1), JitterRandom = new FixedRandom(0.5),
+            ShutdownTimeout = TimeSpan.FromSeconds(3), OnDiagnostic = diagnostics.Enqueue,
+        }, transport);
+        for (int i = 0; i < 25; i++)
+            engine.Track($"u-{i}", "e");
+        _ = engine.FlushAsync(); // seals the batches; it completes only when they are settled
+        await Eventually.True(() => diagnostics.Any(d => d.Kind == DiagnosticKind.SendFailed), "the first refused attempt");
+
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(3)), "the shutdown deadline");
+        clock.Advance(TimeSpan.FromSeconds(3));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(25, result.LostAtShutdown);
+        Assert.Equal(0, result.OutcomeUnknown); // nothing was ever sent
+        string refused = $"connection refused by 127.0.0.1:{port}";
+        var attempt = diagnostics.First(d => d.Kind == DiagnosticKind.SendFailed);
+        Assert.Equal($"Attempt 1 to send batch 0 to /api/track (10 events) failed: {refused}: nothing listens there (http://127.0.0.1:{port}/api/track). Retrying in 1800000 ms.", attempt.Message);
+        var losses = diagnostics.Where(d => d.Kind == DiagnosticKind.ShutdownLoss).ToList();
+        Assert.Equal(25, losses.Sum(d => d.EventCount));
+        Assert.All(losses, d => Assert.Contains(refused, d.Message, StringComparison.Ordinal));
+        Assert.Contains(losses, d => d.Message.StartsWith("10 event(s) of batch 0 to /api/track were not delivered before the shutdown deadline and the server does not have them (lost): the last attempt failed: " + refused, StringComparison.Ordinal));
+        Assert.Contains(losses, d => d.Message.StartsWith("10 event(s) of batch 1 to /api/track were not delivered before the shutdown deadline and the server does not have them (lost): never sent; the last failure on that endpoint: " + refused, StringComparison.Ordinal));
+        Conservation.AssertBalanced(result.Counters);
+    }
+
+    [Fact]
+    public async Task Expiry_names_the_last_cause()
+    {
+        int port = ClosedPort();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri($"http://127.0.0.1:{port}") });
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent>();
+        var engine = new SluiceEngine(new SluiceOptions { MaxSendAttempts = 1, OnDiagnostic = diagnostics.Enqueue }, transport);
+        for (int i = 0; i < 3; i++)
+            engine.Track($"u-{i}", "e");
+
+        var result = await engine.ShutdownAsync();
+
+        Assert.Equal(3, result.Counters.Expired);
+        var expired = Assert.Single(diagnostics, d => d.Kind == DiagnosticKind.BatchFailed);
+        Assert.Equal($"Sending batch 0 to /api/track (3 events) expired (after 1 attempt); last failure: connection refused by 127.0.0.1:{port}: nothing listens there (http://127.0.0.1:{port}/api/track).", expired.Message);
+        Assert.Equal(DiagnosticSeverity.Error, expired.Severity);
+    }
+
+    /// <summary>A loopback port that was just free: bound, read, closed.</summary>
+    private static int ClosedPort()
+    {
+        using var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        socket.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        return ((IPEndPoint)socket.LocalEndPoint!).Port;
+    }
+
+    private static Batch OneEvent() => TestBatches.Seal(TestBatches.Memory(), [TrackEvent]);
+
+    private static HttpTransport Transport(ReferenceCollector collector) => new(new HttpTransportOptions
+    {
+        BaseAddress = collector.BaseAddress,
+        Authentication = HttpAuthentication.ThriveStack(collector.Credentials.TrackToken, collector.Credentials.PageApiKey),
+    });
+}

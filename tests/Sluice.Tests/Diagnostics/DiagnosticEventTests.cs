@@ -1,0 +1,44 @@
+using Sluice.Diagnostics;
+
+namespace Sluice.Tests.Diagnostics;
+
+/// <summary>Diagnostic kinds are stable ids with a fixed severity, mappable to logging levels and event ids.</summary>
+public class DiagnosticEventTests
+{
+    [Fact]
+    public void Kinds_keep_their_names_and_numbers()
+    {
+        // Stored, filtered on and mapped to logging event ids by users: never renumbered or reused.
+        string[] expected =
+        [
+            "EventOversize=1", "EventFailed=2", "SendFailed=3", "BatchFailed=4", "EventRejected=5", "EndpointPaused=6",
+            "EndpointResumed=7", "LimitLowered=8", "ServerWarning=9", "ShutdownLoss=10", "InternalError=11", "OutcomeUnknown=12",
+        ];
+        Assert.Equal(expected, Enum.GetValues<DiagnosticKind>().Select(k => $"{k}={(int)k}"));
+        Assert.All(Enum.GetValues<DiagnosticKind>(), k => Assert.Equal((int)k, new DiagnosticEvent(k, "m").EventId));
+    }
+
+    [Theory]
+    [InlineData(DiagnosticKind.EventOversize, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.EventFailed, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.SendFailed, DiagnosticSeverity.Warning)]
+    [InlineData(DiagnosticKind.BatchFailed, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.EventRejected, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.EndpointPaused, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.EndpointResumed, DiagnosticSeverity.Information)]
+    [InlineData(DiagnosticKind.LimitLowered, DiagnosticSeverity.Warning)]
+    [InlineData(DiagnosticKind.ServerWarning, DiagnosticSeverity.Warning)]
+    [InlineData(DiagnosticKind.ShutdownLoss, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.InternalError, DiagnosticSeverity.Critical)]
+    [InlineData(DiagnosticKind.OutcomeUnknown, DiagnosticSeverity.Warning)]
+    public void Each_kind_has_the_severity_its_documentation_gives(DiagnosticKind kind, DiagnosticSeverity severity) =>
+        Assert.Equal(severity, new DiagnosticEvent(kind, "m").Severity);
+
+    [Fact]
+    public void Severities_have_the_logging_levels_values()
+    {
+        // Microsoft.Extensions.Logging.LogLevel: Trace 0, Debug 1, Information 2, Warning 3, Error 4, Critical 5.
+        Assert.Equal([0, 1, 2, 3, 4, 5], Enum.GetValues<DiagnosticSeverity>().Select(s => (int)s));
+        Assert.Equal(["Trace", "Debug", "Information", "Warning", "Error", "Critical"], Enum.GetNames<DiagnosticSeverity>());
+    }
+}
