@@ -1,0 +1,73 @@
+using Microsoft.Win32.SafeHandles;
+using Sluice.Spooling;
+
+namespace Sluice.Tests.Support;
+
+/// <summary>
+/// The real file system, with failures on demand: a disk that fills up (the exception .NET throws for
+/// ENOSPC), optionally after writing part of a record, as a short write does. Counts fsyncs.
+/// </summary>
+internal sealed class FailingFileIO : ISpoolFileIO
+{
+    private readonly SpoolFileIO _inner = SpoolFileIO.Instance;
+    private int _flushes;
+
+    /// <summary>Writes fail while this is set: the disk is full.</summary>
+    public bool DiskFull { get; set; }
+
+    /// <summary>When the disk is full, how many bytes of a gather write still reach the file first.</summary>
+    public int PartialBytes { get; set; }
+
+    /// <summary>Syncs fail while this is set (an I/O error from the device).</summary>
+    public bool FlushFails { get; set; }
+
+    /// <summary>Truncations fail while this is set.</summary>
+    public bool SetLengthFails { get; set; }
+
+    public int Flushes => Volatile.Read(ref _flushes);
+
+    public static IOException DiskFullException() => new("No space left on device", 28);
+
+    public SafeFileHandle OpenWrite(string path, bool createNew)
+    {
+        if (DiskFull && createNew)
+            throw DiskFullException();
+        return _inner.OpenWrite(path, createNew);
+    }
+
+    public void Write(SafeFileHandle file, IReadOnlyList<ReadOnlyMemory<byte>> buffers, long offset)
+    {
+        if (DiskFull)
+        {
+            var bytes = buffers.SelectMany(b => b.ToArray()).Take(PartialBytes).ToArray();
+            _inner.Write(file, bytes, offset);
+            throw DiskFullException();
+        }
+
+        _inner.Write(file, buffers, offset);
+    }
+
+    public void Write(SafeFileHandle file, ReadOnlySpan<byte> bytes, long offset)
+    {
+        if (DiskFull)
+            throw DiskFullException();
+        _inner.Write(file, bytes, offset);
+    }
+
+    public void FlushToDisk(SafeFileHandle file)
+    {
+        if (FlushFails)
+            throw new IOException("Input/output error", 5);
+        Interlocked.Increment(ref _flushes);
+        _inner.FlushToDisk(file);
+    }
+
+    public void SetLength(SafeFileHandle file, long length)
+    {
+        if (SetLengthFails)
+            throw new IOException("Input/output error", 5);
+        _inner.SetLength(file, length);
+    }
+
+    public void Delete(string path) => _inner.Delete(path);
+}
