@@ -21,6 +21,12 @@ internal sealed class FailingFileIO : ISpoolFileIO
     /// <summary>Syncs fail while this is set (an I/O error from the device).</summary>
     public bool FlushFails { get; set; }
 
+    /// <summary>
+    /// Syncs are counted but not sent to the device: for tests that simulate losing what was not
+    /// synced themselves, and would otherwise spend their time waiting for the disk.
+    /// </summary>
+    public bool SkipDeviceSync { get; set; }
+
     /// <summary>Truncations fail while this is set.</summary>
     public bool SetLengthFails { get; set; }
 
@@ -59,7 +65,8 @@ internal sealed class FailingFileIO : ISpoolFileIO
         if (FlushFails)
             throw new IOException("Input/output error", 5);
         Interlocked.Increment(ref _flushes);
-        _inner.FlushToDisk(file);
+        if (!SkipDeviceSync)
+            _inner.FlushToDisk(file);
     }
 
     public void SetLength(SafeFileHandle file, long length)
