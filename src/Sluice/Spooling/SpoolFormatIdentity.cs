@@ -12,7 +12,7 @@ namespace Sluice.Spooling;
 /// </summary>
 internal static class SpoolFormatIdentity
 {
-    /// <summary>E.g. <c>Sluice.Serialization.ThriveStackFormat /api/track /api/page envelope 1c291ca3</c>.</summary>
+    /// <summary>E.g. <c>Sluice.Serialization.ThriveStackFormat /api/track /api/page envelope ce67806a</c>.</summary>
     public static string Of(WireFormat format)
     {
         ArgumentNullException.ThrowIfNull(format);
