@@ -438,9 +438,10 @@ internal sealed class DiskSpool : IDisposable
                 Fail(e, "starting a new segment");
             }
 
+            // Without a new segment, the empty ones are all that remembers the ids: keep them.
             foreach (var segment in _segments.ToArray())
             {
-                if (segment != _active && segment.Live.Count == 0)
+                if (_active is not null && segment != _active && segment.Live.Count == 0)
                     RemoveSegment(segment);
             }
 

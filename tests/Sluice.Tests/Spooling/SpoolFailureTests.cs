@@ -111,6 +111,25 @@ public sealed class SpoolFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_spool_opened_on_a_full_disk_keeps_its_empty_segments_so_that_ids_still_increase()
+    {
+        SpoolTicket last;
+        using (var spool = await _harness.OpenAsync())
+        {
+            last = SpoolHarness.Append(spool, SpoolBatch.Json(0, "1"));
+            spool.Acknowledge(last);
+        }
+
+        _io.DiskFull = true;
+        using (var full = await _harness.OpenAsync(io: _io))
+            Assert.Single(_harness.Files(".segment")); // nothing new was made, so the old one stays
+
+        _io.DiskFull = false;
+        using var reopened = await _harness.OpenAsync(io: _io);
+        Assert.True(SpoolHarness.Append(reopened, SpoolBatch.Json(0, "2")).BatchId > last.BatchId);
+    }
+
+    [Fact]
     public async Task A_failed_sync_is_returned_reported_and_suspends_writing()
     {
         using var spool = await _harness.OpenAsync(io: _io);

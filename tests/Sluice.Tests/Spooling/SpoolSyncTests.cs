@@ -92,3 +92,39 @@ public sealed class SpoolSyncTests : IDisposable
         Assert.Equal(before + 2, _io.Flushes);
     }
 }
+
+/// <summary>An fsync runs outside the spool's lock: the interleavings that allows, pinned by holding the sync on the device.</summary>
+public sealed class SpoolSyncInterleavingTests : IDisposable
+{
+    private readonly SpoolHarness _harness = new();
+    private readonly FailingFileIO _io = new();
+
+    public void Dispose() => _harness.Dispose();
+
+    [Fact]
+    public async Task While_a_sync_waits_for_the_device_acknowledgements_and_appends_go_on_and_a_new_segment_may_close_the_file_being_synced()
+    {
+        var batch = SpoolBatch.Random(new Random(11), 0, events: 2, bodyLength: 3_000);
+        using var spool = await _harness.OpenAsync(o => o.SegmentBytes = 4096, _io);
+        var first = SpoolHarness.Append(spool, batch);
+
+        using var hold = new ManualResetEventSlim();
+        _io.HoldSync = hold;
+        var sync = Task.Run(spool.SyncAppends);
+        Assert.True(_io.SyncEntered.Wait(TimeSpan.FromSeconds(30)));
+        _io.HoldSync = null;
+
+        // The sync holds the segment's handle; meanwhile the segment is acknowledged empty, a new one
+        // is started (closing the one being synced, which is then deleted), and written to.
+        spool.Acknowledge(first);
+        var second = SpoolHarness.Append(spool, batch);
+        Assert.NotEqual(first.SegmentId, second.SegmentId);
+        Assert.False(File.Exists(SpoolDirectory.SegmentPath(_harness.Directory, first.SegmentId)));
+        Assert.False(sync.IsCompleted);
+
+        hold.Set();
+        Assert.True(await sync);
+        Assert.Empty(_harness.Diagnostics);
+        Assert.True(spool.SyncAppends()); // the new segment: its own sync
+    }
+}

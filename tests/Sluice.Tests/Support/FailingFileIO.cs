@@ -27,6 +27,12 @@ internal sealed class FailingFileIO : ISpoolFileIO
     /// </summary>
     public bool SkipDeviceSync { get; set; }
 
+    /// <summary>While set, a sync signals <see cref="SyncEntered"/> and waits for this before it goes to the device.</summary>
+    public ManualResetEventSlim? HoldSync { get; set; }
+
+    /// <summary>Set when a sync is waiting for <see cref="HoldSync"/>.</summary>
+    public ManualResetEventSlim SyncEntered { get; } = new();
+
     /// <summary>Truncations fail while this is set.</summary>
     public bool SetLengthFails { get; set; }
 
@@ -64,6 +70,13 @@ internal sealed class FailingFileIO : ISpoolFileIO
     {
         if (FlushFails)
             throw new IOException("Input/output error", 5);
+        if (HoldSync is { } hold)
+        {
+            SyncEntered.Set();
+            if (!hold.Wait(TimeSpan.FromSeconds(30)))
+                throw new TimeoutException("The test never released the sync.");
+        }
+
         Interlocked.Increment(ref _flushes);
         if (!SkipDeviceSync)
             _inner.FlushToDisk(file);
