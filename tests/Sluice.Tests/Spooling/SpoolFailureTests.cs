@@ -1,0 +1,190 @@
+using Microsoft.Win32.SafeHandles;
+using Sluice.Spooling;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Spooling;
+
+/// <summary>
+/// Disk full and I/O errors: never an exception into the caller. The append says what happened, the
+/// spool reports it and stops writing for a while (the engine sends from memory meanwhile), then tries again.
+/// </summary>
+public sealed class SpoolFailureTests : IDisposable
+{
+    private readonly SpoolHarness _harness = new();
+    private readonly FailingFileIO _io = new();
+
+    public void Dispose() => _harness.Dispose();
+
+    [Fact]
+    public async Task A_full_disk_suspends_writing_with_a_clear_diagnostic_and_writing_resumes_after_the_retry_interval()
+    {
+        var before = SpoolBatch.Json(0, "1");
+        var during = SpoolBatch.Json(0, "2");
+        var after = SpoolBatch.Json(0, "3");
+        using (var spool = await _harness.OpenAsync(io: _io))
+        {
+            var kept = SpoolHarness.Append(spool, before);
+            long length = new FileInfo(SpoolDirectory.SegmentPath(_harness.Directory, kept.SegmentId)).Length;
+
+            _io.DiskFull = true;
+            _io.PartialBytes = 30; // part of the record reaches the file before the error
+            Assert.Equal(SpoolAppendStatus.DiskFull, spool.TryAppend(0, during.Sequence(), during.Ends, out _));
+            Assert.Equal(length, new FileInfo(SpoolDirectory.SegmentPath(_harness.Directory, kept.SegmentId)).Length); // the part was taken back
+
+            var suspended = Assert.Single(_harness.Diagnostics);
+            Assert.Equal(SpoolDiagnosticKind.WritesSuspended, suspended.Kind);
+            Assert.Contains("the disk is full", suspended.Message, StringComparison.Ordinal);
+            Assert.Contains("sent from memory only", suspended.Message, StringComparison.Ordinal);
+            Assert.Contains(_harness.Directory, suspended.Message, StringComparison.Ordinal);
+            Assert.True(spool.Counters.Suspended);
+
+            // Until the retry is due, nothing is attempted, even though the disk has room again.
+            _io.DiskFull = false;
+            _harness.Time.Advance(DiskSpool.RetryWritesAfter - TimeSpan.FromSeconds(1));
+            Assert.Equal(SpoolAppendStatus.Suspended, spool.TryAppend(0, during.Sequence(), during.Ends, out _));
+
+            _harness.Time.Advance(TimeSpan.FromSeconds(1));
+            SpoolHarness.Append(spool, after);
+            Assert.Equal(SpoolDiagnosticKind.WritesResumed, _harness.Diagnostics[^1].Kind);
+            Assert.Equal((2L, 1L, false), (spool.Counters.Appended, spool.Counters.WriteFailures, spool.Counters.Suspended));
+        }
+
+        using var reopened = await _harness.OpenAsync();
+        var replayed = await SpoolHarness.ReplayAllAsync(reopened);
+        Assert.True(replayed.Count == 2 && replayed[0].SameAs(before) && replayed[1].SameAs(after));
+        Assert.Equal(0, reopened.Recovery.TornTails + reopened.Recovery.CorruptRecords);
+    }
+
+    [Fact]
+    public async Task A_failed_write_that_cannot_be_taken_back_leaves_a_tail_that_the_next_open_truncates_and_the_next_record_goes_to_a_new_segment()
+    {
+        var first = SpoolBatch.Json(0, "1");
+        var second = SpoolBatch.Json(0, "2");
+        SpoolTicket a, b;
+        using (var spool = await _harness.OpenAsync(io: _io))
+        {
+            a = SpoolHarness.Append(spool, first);
+            _io.DiskFull = true;
+            _io.PartialBytes = 30;
+            _io.SetLengthFails = true;
+            Assert.Equal(SpoolAppendStatus.DiskFull, spool.TryAppend(0, second.Sequence(), second.Ends, out _));
+            _io.DiskFull = false;
+            _io.SetLengthFails = false;
+            _harness.Time.Advance(DiskSpool.RetryWritesAfter);
+            b = SpoolHarness.Append(spool, second);
+        }
+
+        Assert.NotEqual(a.SegmentId, b.SegmentId);
+        using var reopened = await _harness.OpenAsync();
+        var replayed = await SpoolHarness.ReplayAllAsync(reopened);
+        Assert.True(replayed.Count == 2 && replayed[0].SameAs(first) && replayed[1].SameAs(second));
+        Assert.Equal((1, 30L), (reopened.Recovery.TornTails, reopened.Recovery.TornBytes));
+    }
+
+    [Fact]
+    public async Task A_full_disk_when_a_new_segment_is_needed_is_a_disk_full_append_too()
+    {
+        var batch = SpoolBatch.Random(new Random(9), 0, events: 2, bodyLength: 3_000);
+        using var spool = await _harness.OpenAsync(o => o.SegmentBytes = 4096, _io);
+        SpoolHarness.Append(spool, batch);
+        _io.DiskFull = true;
+        Assert.Equal(SpoolAppendStatus.DiskFull, spool.TryAppend(0, batch.Sequence(), batch.Ends, out _));
+        Assert.Single(_harness.Files(".segment"));
+    }
+
+    [Fact]
+    public async Task A_spool_opened_on_a_full_disk_still_reads_back_what_it_holds_and_appends_once_there_is_room()
+    {
+        using (var spool = await _harness.OpenAsync())
+            SpoolHarness.Append(spool, SpoolBatch.Json(0, "1"));
+
+        _io.DiskFull = true;
+        using var reopened = await _harness.OpenAsync(io: _io);
+        Assert.Equal(SpoolDiagnosticKind.WritesSuspended, Assert.Single(_harness.Diagnostics).Kind);
+        Assert.Single(await SpoolHarness.ReplayAllAsync(reopened));
+
+        var batch = SpoolBatch.Json(0, "2");
+        Assert.Equal(SpoolAppendStatus.Suspended, reopened.TryAppend(0, batch.Sequence(), batch.Ends, out _));
+        _io.DiskFull = false;
+        _harness.Time.Advance(DiskSpool.RetryWritesAfter);
+        SpoolHarness.Append(reopened, batch);
+    }
+
+    [Fact]
+    public async Task A_spool_opened_on_a_full_disk_keeps_its_empty_segments_so_that_ids_still_increase()
+    {
+        SpoolTicket last;
+        using (var spool = await _harness.OpenAsync())
+        {
+            last = SpoolHarness.Append(spool, SpoolBatch.Json(0, "1"));
+            spool.Acknowledge(last);
+        }
+
+        _io.DiskFull = true;
+        using (var full = await _harness.OpenAsync(io: _io))
+            Assert.Single(_harness.Files(".segment")); // nothing new was made, so the old one stays
+
+        _io.DiskFull = false;
+        using var reopened = await _harness.OpenAsync(io: _io);
+        Assert.True(SpoolHarness.Append(reopened, SpoolBatch.Json(0, "2")).BatchId > last.BatchId);
+    }
+
+    [Fact]
+    public async Task A_failed_sync_is_returned_reported_and_suspends_writing()
+    {
+        using var spool = await _harness.OpenAsync(io: _io);
+        SpoolHarness.Append(spool, SpoolBatch.Json(0, "1"));
+        _io.FlushFails = true;
+
+        Assert.False(spool.SyncAppends());
+        var suspended = Assert.Single(_harness.Diagnostics);
+        Assert.Contains("syncing to the device", suspended.Message, StringComparison.Ordinal);
+        var batch = SpoolBatch.Json(0, "2");
+        Assert.Equal(SpoolAppendStatus.Suspended, spool.TryAppend(0, batch.Sequence(), batch.Ends, out _));
+    }
+
+    [Fact]
+    public async Task An_acknowledgement_that_cannot_be_written_is_counted_reported_once_and_its_batch_comes_back_after_a_restart()
+    {
+        var batches = Enumerable.Range(0, 3).Select(i => SpoolBatch.Json(0, $"{i}")).ToArray();
+        using (var spool = await _harness.OpenAsync(io: _io))
+        {
+            var tickets = batches.Select(b => SpoolHarness.Append(spool, b)).ToArray();
+            _io.DiskFull = true;
+            spool.Acknowledge(tickets[0]);
+            spool.Acknowledge(tickets[1]);
+            Assert.Equal(2, spool.Counters.AcknowledgementFailures);
+            Assert.Equal(SpoolDiagnosticKind.AcknowledgementFailed, Assert.Single(_harness.Diagnostics).Kind);
+            Assert.Equal(1, spool.Counters.LiveBatches); // in this process they are done
+            _io.DiskFull = false;
+        }
+
+        using var reopened = await _harness.OpenAsync();
+        Assert.Equal(3, (await SpoolHarness.ReplayAllAsync(reopened)).Count); // at least once
+    }
+
+    [Fact]
+    public async Task A_diagnostic_callback_that_throws_does_not_break_the_spool()
+    {
+        var io = new FailingFileIO { DiskFull = true };
+        using var spool = await DiskSpool.OpenAsync(_harness.Options(), SpoolHarness.Format, _harness.Time,
+            _ => throw new InvalidOperationException("callback bug"), io);
+        var batch = SpoolBatch.Json(0, "1");
+        Assert.Equal(SpoolAppendStatus.Suspended, spool.TryAppend(0, batch.Sequence(), batch.Ends, out _));
+    }
+
+    [Fact]
+    public void The_exception_dotnet_throws_for_a_full_disk_is_recognised()
+    {
+        Assert.True(IOErrors.IsDiskFull(FailingFileIO.DiskFullException()));
+        Assert.False(IOErrors.IsDiskFull(new IOException("Input/output error", 5)));
+        Assert.False(IOErrors.IsDiskFull(new UnauthorizedAccessException()));
+        if (!OperatingSystem.IsLinux())
+            return;
+
+        // /dev/full fails every write with ENOSPC: the real exception, not one made by hand.
+        using SafeFileHandle full = File.OpenHandle("/dev/full", FileMode.Open, FileAccess.Write);
+        var error = Assert.Throws<IOException>(() => RandomAccess.Write(full, new ReadOnlyMemory<byte>[] { new byte[10], new byte[10] }, 0));
+        Assert.True(IOErrors.IsDiskFull(error), $"HResult {error.HResult}: {error.Message}");
+    }
+}

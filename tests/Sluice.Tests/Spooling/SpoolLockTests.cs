@@ -1,0 +1,45 @@
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Spooling;
+
+/// <summary>One engine per directory: a lock file held open with FileShare.None.</summary>
+public sealed class SpoolLockTests : IDisposable
+{
+    private readonly SpoolHarness _harness = new();
+
+    public void Dispose() => _harness.Dispose();
+
+    [Fact]
+    public async Task A_second_spool_on_a_directory_in_use_gets_an_error_naming_the_directory()
+    {
+        using var first = await _harness.OpenAsync();
+
+        var error = await Assert.ThrowsAsync<IOException>(() => _harness.OpenAsync());
+        Assert.Contains(_harness.Directory, error.Message, StringComparison.Ordinal);
+        Assert.Contains("in use by another Sluice engine", error.Message, StringComparison.Ordinal);
+
+        // The first one is unaffected.
+        SpoolHarness.Append(first, SpoolBatch.Json(0, "1"));
+        Assert.Equal(1, first.Counters.LiveBatches);
+    }
+
+    [Fact]
+    public async Task The_directory_is_free_again_once_the_spool_is_disposed_or_its_process_dies()
+    {
+        var first = await _harness.OpenAsync();
+        first.Dispose();
+        var second = await _harness.OpenAsync();
+        second.Abandon(); // as a killed process: its files close without a sync, and the lock goes with them
+        using var third = await _harness.OpenAsync();
+        Assert.True(File.Exists(Path.Combine(_harness.Directory, "sluice.lock")));
+    }
+
+    [Fact]
+    public async Task A_directory_that_does_not_exist_is_created()
+    {
+        string nested = Path.Combine(_harness.Directory, "a", "b");
+        using var spool = await _harness.OpenAsync(o => o.DirectoryPath = nested);
+        Assert.True(File.Exists(Path.Combine(nested, "sluice.lock")));
+        Assert.Equal(Path.GetFullPath(nested), spool.DirectoryPath);
+    }
+}
