@@ -165,12 +165,19 @@ public sealed partial class SluiceEngine
 
             // Offsets are relative to the event's start: the event may have moved to a new chunk while it grew.
             // The context's entries follow the properties' (ctxOffset is the properties' entry count, or 0).
-            record.Chunk = state.Chunk;
+            record.Chunk = state.EventChunk;
+            EventRecord.StampChunkGeneration(ref record);
             record.PropStart = state.EventStart;
             record.PropCount = propCount;
             record.CtxCount = ctxCount;
             record.MinBytes = (int)Math.Min(minBytes, int.MaxValue);
             return Publish(ref record, state);
+        }
+        catch
+        {
+            // A bad value or the caller's callback threw: what the event wrote is not published.
+            state.AbandonThrownEvent();
+            throw;
         }
         finally
         {
@@ -190,12 +197,14 @@ public sealed partial class SluiceEngine
 
         if (status == EnqueueStatus.Ok)
         {
-            state?.CommitEvent();
+            state?.CommitEvent(record.Chunk);
             return EnqueueResult.Accepted;
         }
 
-        if (status == EnqueueStatus.Closed && state is not null)
-            state.Drop();
+        if (status == EnqueueStatus.Closed)
+            state?.Drop();
+        else
+            state?.AbandonEvent();
 
         return Refuse(status == EnqueueStatus.Closed ? EnqueueResult.ShuttingDown : EnqueueResult.QueueFull);
     }

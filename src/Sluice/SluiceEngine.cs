@@ -59,7 +59,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
         int blocksPerBatch = (int)Math.Min(1024, (_options.MaxBatchBytes / SegmentPool.BlockSize) + 2);
         var segments = new SegmentPool(blocksPerBatch * ((_options.MaxConcurrentSends * 3) + _format.PartitionCount));
-        _arenas = new ArenaPool(ArenaPool.RetentionFor(_options.QueueCapacity));
+        _arenas = new ArenaPool(ArenaPool.RetentionFor(_options.QueueCapacity, _options.ArenaChunkEntries), _options.ArenaChunkEntries);
         _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
         _assembler = new BatchAssembler(_options, segments, _arenas, _counters, Diagnose);

@@ -93,6 +93,9 @@ public sealed class SluiceOptions
     /// <summary>The source of retry jitter; tests replace it to pin the random draws.</summary>
     internal Random JitterRandom { get; set; } = Random.Shared;
 
+    /// <summary>Property entries per arena chunk; tests and the fuzzer shrink it so that events cross chunks often.</summary>
+    internal int ArenaChunkEntries { get; set; } = Producing.ArenaChunk.DefaultEntries;
+
     internal SluiceOptions Validated()
     {
         var errors = new List<string>();
@@ -112,6 +115,7 @@ public sealed class SluiceOptions
         Check(WireFormat is not null, $"{nameof(WireFormat)} is required.");
         Check(TimeProvider is not null, $"{nameof(TimeProvider)} is required.");
         Check(JitterRandom is not null, $"{nameof(JitterRandom)} is required.");
+        Check(ArenaChunkEntries is >= 1 and <= Producing.ArenaChunk.DefaultEntries, $"{nameof(ArenaChunkEntries)} must be between 1 and {Producing.ArenaChunk.DefaultEntries} (was {ArenaChunkEntries}).");
         Check(!string.IsNullOrWhiteSpace(Name), $"{nameof(Name)} is required.");
         if (WireFormat is not null && MaxBatchBytes >= 64)
         {
