@@ -51,7 +51,6 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         _options = options.Validated();
         _time = _options.TimeProvider;
-        _systemClock = ReferenceEquals(_time, TimeProvider.System);
         _format = _options.WireFormat;
         bool evicting = _options.FullMode == FullMode.DropOldest;
         _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: evicting,

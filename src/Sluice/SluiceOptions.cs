@@ -74,12 +74,7 @@ public sealed class SluiceOptions
 
     /// <summary>The clock for default timestamps, linger and deadlines.</summary>
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
-    /// <remarks>
-    /// With <see cref="TimeProvider.System"/>, default timestamps on Linux x64 (with an invariant TSC)
-    /// come from the processor's cycle counter, anchored to the system clock every 50 ms: within a
-    /// microsecond of <see cref="DateTime.UtcNow"/> at a third of its cost, and a step of the wall
-    /// clock shows within 50 ms. Elsewhere they are <see cref="DateTime.UtcNow"/>.
-    /// </remarks>
+    /// <remarks>An event given no timestamp gets this clock's <see cref="TimeProvider.GetUtcNow"/>, read once at the call.</remarks>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Receives diagnostics (oversize events, failed sends, server warnings). Called from engine threads; keep it quick.</summary>
