@@ -94,13 +94,7 @@ internal static class RawJson
     {
         int lineStart = 0;
         for (long line = ex.LineNumber ?? 0; line > 0; line--)
-        {
-            int newline = json[lineStart..].IndexOf((byte)'\n');
-            if (newline < 0)
-                break;
-            lineStart += newline + 1;
-        }
-
+            lineStart += json[lineStart..].IndexOf((byte)'\n') + 1;
         return lineStart + (ex.BytePositionInLine ?? 0);
     }
 

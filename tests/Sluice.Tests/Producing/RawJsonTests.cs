@@ -52,6 +52,7 @@ public class RawJsonTests
     [InlineData("{\"a\":1,}", 7)]
     [InlineData("{\"a\":1,\n \"b\" 2}", 13)]
     [InlineData("{\"a\":1,\r\n \"b\" 2}", 14)]
+    [InlineData("{\"a\":1,\n\"b\" 2,\n\"c\":3\n}", 12)] // lines after the error do not count
     [InlineData("\n\n  {\"a\" 1}", 9)]
     [InlineData("{\"a\":\"é\",\"b\":x}", 14)] // bytes, not characters: é is two
     public void The_byte_is_counted_from_the_start_of_the_text_across_lines(string json, int at)
