@@ -76,8 +76,10 @@ public class ArenaOwnershipTests
     [Fact]
     public void Raw_JSON_of_a_whole_byte_area_moves_to_a_pooled_chunk_and_larger_to_a_chunk_of_its_own()
     {
-        Publish((ref PropertiesWriter w) => Numbers(ref w, 1));
+        Publish((ref PropertiesWriter w) => w.WriteRawObject(ObjectOf(10), loneSurrogates: false));
+        var first = _state.Chunk!;
         Publish((ref PropertiesWriter w) => w.WriteRawObject(ObjectOf(Bytes), loneSurrogates: false));
+        Assert.NotSame(first, _state.Chunk);
         Assert.True(_state.Chunk!.Pooled);
         Assert.Equal(Bytes, _state.Chunk.Bytes.Length);
 
