@@ -16,10 +16,6 @@ public sealed partial class SluiceEngine
     private readonly ThreadLocal<ProducerState> _producers;
     private readonly object _identity = new();
 
-    // The system clock is read through the cycle counter (WallClock; no virtual call, no DateTimeOffset):
-    // the clock read is the largest single cost of a Track call. Any other TimeProvider is honoured as given.
-    private readonly bool _systemClock;
-
     /// <summary>Tracks a user action. Properties and context are given as dictionaries (copied at the call).</summary>
     /// <param name="userId">The user who acted (<c>user_id</c>); required.</param>
     /// <param name="eventName">The event's name (<c>event_name</c>); required.</param>
@@ -126,7 +122,7 @@ public sealed partial class SluiceEngine
         record.IdIsSession = string.IsNullOrEmpty(userId); // validated: a page without a user has a session
         record.Id = record.IdIsSession ? sessionId : userId;
         record.Name = name;
-        record.TimestampTicks = timestamp is { } t ? t.UtcTicks : NowTicks();
+        record.TimestampTicks = (timestamp ?? _time.GetUtcNow()).UtcTicks;
         // A page's name is optional on the wire (ThriveStack has none): only what every format writes counts.
         long minBytes = (record.Id?.Length ?? 0) + (kind == EventKind.Track ? name!.Length : 0);
         record.PropCount = -1;
@@ -168,12 +164,19 @@ public sealed partial class SluiceEngine
 
             // Offsets are relative to the event's start: the event may have moved to a new chunk while it grew.
             // The context's entries follow the properties' (ctxOffset is the properties' entry count, or 0).
-            record.Chunk = state.Chunk;
+            record.Chunk = state.EventChunk;
+            EventRecord.StampChunkGeneration(ref record);
             record.PropStart = state.EventStart;
             record.PropCount = propCount;
             record.CtxCount = ctxCount;
             record.MinBytes = (int)Math.Min(minBytes, int.MaxValue);
             return Publish(ref record, state);
+        }
+        catch
+        {
+            // A bad value or the caller's callback threw: what the event wrote is not published.
+            state.AbandonThrownEvent();
+            throw;
         }
         finally
         {
@@ -193,12 +196,14 @@ public sealed partial class SluiceEngine
 
         if (status == EnqueueStatus.Ok)
         {
-            state?.CommitEvent();
+            state?.CommitEvent(record.Chunk);
             return EnqueueResult.Accepted;
         }
 
-        if (status == EnqueueStatus.Closed && state is not null)
-            state.Drop();
+        if (status == EnqueueStatus.Closed)
+            state?.Drop();
+        else
+            state?.AbandonEvent();
 
         return Refuse(status == EnqueueStatus.Closed ? EnqueueResult.ShuttingDown : EnqueueResult.QueueFull);
     }
@@ -227,9 +232,6 @@ public sealed partial class SluiceEngine
             Interlocked.Increment(ref _counters.RefusedShutdown);
         return reason;
     }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private long NowTicks() => _systemClock ? WallClock.UtcNowTicks() : _time.GetUtcNow().UtcTicks;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private ProducerState GetProducerState()

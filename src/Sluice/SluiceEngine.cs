@@ -52,13 +52,12 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(transport);
         _options = options.Validated();
         _time = _options.TimeProvider;
-        _systemClock = ReferenceEquals(_time, TimeProvider.System);
         _format = _options.WireFormat;
         bool evicting = _options.FullMode == FullMode.DropOldest;
         _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: evicting,
             readBehind: evicting ? 0 : RingChannel<EventRecord>.ReadBehindFor(_options.QueueCapacity));
 
-        _arenas = new ArenaPool(ArenaPool.RetentionFor(_options.QueueCapacity));
+        _arenas = new ArenaPool(ArenaPool.RetentionFor(_options.QueueCapacity, _options.ArenaChunkEntries), _options.ArenaChunkEntries);
         _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
         _assembler = new BatchAssembler(_options, BatchMemory.CreateManager(_options), _arenas, _counters, Diagnose);

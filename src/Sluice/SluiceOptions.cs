@@ -75,12 +75,7 @@ public sealed class SluiceOptions
 
     /// <summary>The clock for default timestamps, linger and deadlines.</summary>
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
-    /// <remarks>
-    /// With <see cref="TimeProvider.System"/>, default timestamps on Linux x64 (with an invariant TSC)
-    /// come from the processor's cycle counter, anchored to the system clock every 50 ms: within a
-    /// microsecond of <see cref="DateTime.UtcNow"/> at a third of its cost, and a step of the wall
-    /// clock shows within 50 ms. Elsewhere they are <see cref="DateTime.UtcNow"/>.
-    /// </remarks>
+    /// <remarks>An event given no timestamp gets this clock's <see cref="TimeProvider.GetUtcNow"/>, read once at the call.</remarks>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
     /// <summary>Receives diagnostics (oversize events, failed sends, server warnings). Called from engine threads; keep it quick.</summary>
@@ -101,6 +96,9 @@ public sealed class SluiceOptions
     /// <summary>The source of retry jitter; tests replace it to pin the random draws.</summary>
     internal Random JitterRandom { get; set; } = Random.Shared;
 
+    /// <summary>Property entries per arena chunk; tests and the fuzzer shrink it so that events cross chunks often.</summary>
+    internal int ArenaChunkEntries { get; set; } = Producing.ArenaChunk.DefaultEntries;
+
     internal SluiceOptions Validated()
     {
         var errors = new List<string>();
@@ -120,6 +118,7 @@ public sealed class SluiceOptions
         Check(WireFormat is not null, $"{nameof(WireFormat)} is required.");
         Check(TimeProvider is not null, $"{nameof(TimeProvider)} is required.");
         Check(JitterRandom is not null, $"{nameof(JitterRandom)} is required.");
+        Check(ArenaChunkEntries is >= 1 and <= Producing.ArenaChunk.DefaultEntries, $"{nameof(ArenaChunkEntries)} must be between 1 and {Producing.ArenaChunk.DefaultEntries} (was {ArenaChunkEntries}).");
         Check(!string.IsNullOrWhiteSpace(Name), $"{nameof(Name)} is required.");
         if (WireFormat is not null && MaxBatchBytes >= 64)
         {

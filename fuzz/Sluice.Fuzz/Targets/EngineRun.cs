@@ -50,6 +50,16 @@ internal sealed class EngineRun
     private int _huge;
     private Task? _burst;
 
+    // The program's calls run on the main thread or on one of these, one at a time (each waits for the
+    // last), so each producer has its own arena while the order of calls stays the program's.
+    private readonly PinnedThread[] _threads = [new("fuzz producer 1"), new("fuzz producer 2")];
+
+    // Holds the serializer between two steps of the program (main thread only, except the hold itself).
+    private readonly SerializerHold _hold = new();
+    private bool _holding;
+    private int _holds;
+    private int _tooLarge;
+
     public EngineRun(byte[] input)
     {
         _d = new FuzzData(input);
@@ -83,9 +93,15 @@ internal sealed class EngineRun
             UnauthorizedProbeInterval = ClockStep,
             ShutdownTimeout = TimeSpan.FromHours(1),
             JitterRandom = new Random(_d.Byte()),
+            // Small chunks: events cross them often, and a chunk is given up every few calls.
+            ArenaChunkEntries = _d.Pick((int[])[4, 16, 64, ArenaChunk.DefaultEntries]),
             WireFormat = format,
             TimeProvider = _clock,
-            OnDiagnostic = _diagnostics.Enqueue,
+            OnDiagnostic = diagnostic =>
+            {
+                _diagnostics.Enqueue(diagnostic);
+                _hold.OnDiagnostic(diagnostic);
+            },
         };
     }
 
@@ -103,6 +119,7 @@ internal sealed class EngineRun
             while (!_d.IsEmpty && operations++ < MaxOperations)
                 Step(engine);
 
+            ReleaseSerializer();
             if (_burst is not null && !_burst.Wait(Patience))
                 throw new OracleFailure("hang", "the concurrent producer did not finish.");
             if (!_shutDown)
@@ -111,8 +128,14 @@ internal sealed class EngineRun
         catch
         {
             // Leave no engine threads behind the failure.
+            ReleaseSerializer();
             Drive(engine.ShutdownAsync());
             throw;
+        }
+        finally
+        {
+            foreach (var thread in _threads)
+                thread.Dispose();
         }
 
         if (!Drive(engine.ShutdownAsync()))
@@ -140,23 +163,135 @@ internal sealed class EngineRun
 
     private void Step(SluiceEngine engine)
     {
-        switch (_d.Int(16))
+        switch (_d.Int(20))
         {
-            case 0: case 1: case 2: TrackDictionary(engine); break;
-            case 3: TrackCallback(engine); break;
-            case 4: Raw(engine, page: false); break;
-            case 5: PageDictionary(engine); break;
-            case 6: Raw(engine, page: true); break;
-            case 7: Line(engine); break;
-            case 8: InvalidIdentity(engine); break;
+            case 0: case 1: case 2: OnProducer(() => TrackDictionary(engine)); break;
+            case 3: OnProducer(() => TrackCallback(engine)); break;
+            case 4: OnProducer(() => Raw(engine, page: false)); break;
+            case 5: OnProducer(() => PageDictionary(engine)); break;
+            case 6: OnProducer(() => Raw(engine, page: true)); break;
+            case 7: OnProducer(() => Line(engine)); break;
+            case 8: OnProducer(() => InvalidIdentity(engine)); break;
             case 9: Flush(engine); break;
             case 10: Advance(); break;
             case 11: if (_d.OneIn(4)) ShutDown(engine); break;
             case 12: StartBurst(engine); break;
-            case 13: Huge(engine); break;
-            default: SmallTrack(engine); break;
+            case 13: OnProducer(() => Huge(engine)); break;
+            case 14: case 15: OnProducer(() => Heavy(engine)); break;
+            case 16: OnProducer(() => NoEntries(engine)); break;
+            case 17: if (_holding) ReleaseSerializer(); else HoldSerializer(engine); break;
+            default: OnProducer(() => SmallTrack(engine)); break;
         }
     }
+
+    /// <summary>Makes the step's calls on the main thread or on one of the pinned producer threads.</summary>
+    private void OnProducer(Action step)
+    {
+        int producer = _d.Int(_threads.Length + 1);
+        if (producer == 0)
+            step();
+        else
+            _threads[producer - 1].Run(step);
+    }
+
+    /// <summary>
+    /// Stops the serializer at an event too large for any batch until <see cref="ReleaseSerializer"/>: what
+    /// the program does meanwhile stays queued, a small queue fills (calls are refused or evict), and
+    /// producers' arenas move on while the serializer still has to read what they queued before.
+    /// </summary>
+    private void HoldSerializer(SluiceEngine engine)
+    {
+        // Waiting callers would wait out their timeout on every call.
+        if (_holds >= 4 || (_options.FullMode == FullMode.Wait && _options.FullModeWaitTimeout > TimeSpan.FromMilliseconds(5)))
+            return;
+        _holds++;
+        int id = _nextId++;
+        string userId = $"u{id}:{SerializerHold.HoldUserId(_options)}";
+        var expected = new ExpectedEvent { IsTrack = true, UserId = userId, EventName = "hold", Timestamp = _clock.GetUtcNow() };
+        _hold.Arm();
+        if (Call(id, (expected, null), () => engine.Track(userId, "hold")) != EnqueueResult.Accepted)
+        {
+            _hold.Release();
+            return;
+        }
+
+        // The serializer may first have to hand over sealed batches to senders that wait on the clock.
+        _holding = true;
+        for (int i = 0; i < 2_000 && !_hold.WaitHeld(TimeSpan.FromMilliseconds(2)); i++)
+        {
+            if (_server.Mode != ServerMode.Perfect)
+                _clock.Advance(ClockStep);
+        }
+    }
+
+    /// <summary>Lets a held serializer go on: before anything that waits for it.</summary>
+    private void ReleaseSerializer()
+    {
+        if (!_holding)
+            return;
+        _hold.Release();
+        _holding = false;
+    }
+
+    /// <summary>
+    /// About a chunk of the arena's property entries, sometimes ending in NaN, which throws after they
+    /// were written; or raw JSON larger than a chunk's byte area.
+    /// </summary>
+    private void Heavy(SluiceEngine engine)
+    {
+        int id = _nextId++;
+        string userId = $"u{id}:";
+        int chunk = _options.ArenaChunkEntries;
+        if (_d.OneIn(4))
+        {
+            byte[] raw = BigObject((int)((long)ArenaChunk.DefaultBytes * chunk / ArenaChunk.DefaultEntries) * (1 + _d.Int(2)));
+            Call(id, (Event(userId, "heavy", raw), null), () => engine.TrackJson(userId, "heavy", raw));
+            return;
+        }
+
+        // The array's brackets are two entries more.
+        int values = Math.Max(0, _d.Pick((int[])[0, 1, chunk / 2, chunk - 3, chunk - 2, chunk - 1, chunk, chunk + 1, chunk * 3 / 2]));
+        bool throws = _d.OneIn(3);
+        var properties = new Dictionary<string, object?> { ["v"] = Enumerable.Range(0, values).Select(v => (object?)(long)v).ToList() };
+        (ExpectedEvent? Event, string? Invalid) expected = throws ? (null, "a NaN is not a JSON number") : (Event(userId, "heavy", ModelJson.Object(properties)), null);
+        Call(id, expected, () => engine.Track(userId, "heavy", (values, throws), static (ref PropertiesWriter w, (int Values, bool Throws) s) =>
+        {
+            w.WriteStartArray("v");
+            for (int i = 0; i < s.Values; i++)
+                w.WriteNumberValue(i);
+            if (s.Throws)
+                w.WriteNumberValue(double.NaN);
+            w.WriteEndArray();
+        }));
+    }
+
+    /// <summary>Properties that write no entry into the arena: an empty dictionary, a callback that writes nothing, raw JSON too large to copy.</summary>
+    private void NoEntries(SluiceEngine engine)
+    {
+        int id = _nextId++;
+        string userId = $"u{id}:";
+        switch (_d.Int(3))
+        {
+            case 0:
+                Call(id, (Event(userId, "none", "{}"u8.ToArray()), null), () => engine.Track(userId, "none", new Dictionary<string, object?>()));
+                break;
+            case 1:
+                Call(id, (Event(userId, "none", "{}"u8.ToArray()), null), () => engine.Track(userId, "none", 0, static (ref PropertiesWriter _, int _) => { }));
+                break;
+            default:
+                if (++_tooLarge > 3)
+                    return; // validated at the call: megabytes each
+                byte[] raw = BigObject(_options.MaxBatchBytes);
+                Call(id, (Event(userId, "none", raw), null), () => engine.TrackJson(userId, "none", raw));
+                break;
+        }
+    }
+
+    private ExpectedEvent Event(string userId, string name, byte[] properties)
+        => new() { IsTrack = true, UserId = userId, EventName = name, Timestamp = _clock.GetUtcNow(), Properties = properties };
+
+    /// <summary><c>{"big":"xx…"}</c> of <paramref name="bytes"/> bytes at least.</summary>
+    private static byte[] BigObject(int bytes) => Encoding.UTF8.GetBytes($$"""{"big":"{{new string('x', bytes)}}"}""");
 
     private void TrackDictionary(SluiceEngine engine)
     {
@@ -339,6 +474,7 @@ internal sealed class EngineRun
 
     private void Flush(SluiceEngine engine)
     {
+        ReleaseSerializer();
         if (!Drive(engine.FlushAsync()))
             throw new OracleFailure("hang", "FlushAsync did not complete.");
         _epoch++;
@@ -352,6 +488,7 @@ internal sealed class EngineRun
 
     private void ShutDown(SluiceEngine engine)
     {
+        ReleaseSerializer();
         if (!Drive(engine.ShutdownAsync()))
             throw new OracleFailure("hang", "ShutdownAsync did not complete.");
         _shutDown = true;

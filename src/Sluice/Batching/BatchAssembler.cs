@@ -148,27 +148,8 @@ internal sealed class BatchAssembler
         return lost;
     }
 
-    /// <summary>
-    /// Returns the chunk the record's producer used before the record's chunk to the pool: its records
-    /// all came earlier, so they have been written (or evicted).
-    /// </summary>
-    public void RecycleRetired(in EventRecord record)
-    {
-        var chunk = record.Chunk;
-        var retired = chunk?.Retired;
-        if (retired is null)
-            return;
-        chunk!.Retired = null;
-
-        // A retired chunk may still hold its own predecessor if none of its records was read (all evicted).
-        while (retired is not null)
-        {
-            var earlier = retired.Retired;
-            retired.Retired = null;
-            _arenas.Return(retired);
-            retired = earlier;
-        }
-    }
+    /// <summary>Recycles the arena chunks the record's producer used before the record's chunk (see <see cref="ArenaPool.RecycleRetired"/>).</summary>
+    public void RecycleRetired(in EventRecord record) => _arenas.RecycleRetired(in record);
 
     /// <summary>
     /// Writes the event at the end of the open batch, then keeps it there if the body stays within the

@@ -4,11 +4,13 @@ namespace Sluice.Producing;
 
 /// <summary>
 /// A slab of property entries (and raw JSON bytes) that one producer thread fills and the
-/// serializer reads. Ownership: the producer appends and never rewrites committed entries; when it
-/// moves to a new chunk it hangs this one on the new one (<see cref="Retired"/>). Because a
+/// serializer reads. Ownership: the producer appends and never rewrites committed entries; a record
+/// points into the chunk only if it holds entries there. When the producer moves to a new chunk,
+/// one that published records point into is hung on the new one (<see cref="Retired"/>): because a
 /// producer's records leave the ring in order, the serializer reaching the first record in the new
-/// chunk proves every reader of the old one is done, so it may recycle it. No reference counts, no
-/// interlocked operations, nothing extra in the records.
+/// chunk proves every reader of the old one is done, so it may recycle it. One that no published
+/// record ever pointed into goes back to the pool at once. No reference counts, no interlocked
+/// operations. Debug builds check the ownership (<see cref="Owner"/>, <see cref="Generation"/>).
 /// </summary>
 internal sealed class ArenaChunk
 {
@@ -33,19 +35,19 @@ internal sealed class ArenaChunk
     public byte[] Bytes { get; private set; }
 
     /// <summary>
-    /// Producer: gives a chunk without a byte area the default one. Records published later (a
-    /// release) are the only way the serializer reaches it; earlier ones hold no raw bytes.
+    /// Producer: gives a chunk without a byte area one of <paramref name="bytes"/>. Records published
+    /// later (a release) are the only way the serializer reaches it; earlier ones hold no raw bytes.
     /// </summary>
-    public void AddBytes()
+    public void AddBytes(int bytes)
     {
         Debug.Assert(Bytes.Length == 0, "A byte area is made once.");
-        Bytes = new byte[DefaultBytes];
+        Bytes = new byte[bytes];
     }
 
     /// <summary>False for one-off chunks sized for a single huge event: those are left to the GC.</summary>
     public bool Pooled { get; }
 
-    // Entries written, for the clearing at recycling. Set by the producer when it retires the chunk,
+    // Entries written, for the clearing at recycling. Set by the producer when it gives the chunk up,
     // not per event (see ProducerState), before any record that leads the serializer to recycle it.
     public int EntryCount;
 
@@ -54,11 +56,37 @@ internal sealed class ArenaChunk
     // first such record it reads, or when this chunk is itself recycled.
     public ArenaChunk? Retired;
 
+    // Debug builds only (kept by the [Conditional("DEBUG")] methods below). Owner: the producer
+    // renting the chunk, null while it is in the pool; written by the producer at rent and by
+    // whoever returns it. Generation: how many times it was recycled; written at return. A record
+    // carries the generation it was published at, so reading it after a recycling is caught.
+    public object? Owner;
+    public int Generation;
+
     public void Reset()
     {
         // Drop references to callers' strings so a pooled chunk keeps nothing alive.
         Array.Clear(Entries, 0, EntryCount);
         EntryCount = 0;
         Retired = null;
+    }
+
+    [Conditional("DEBUG")]
+    public void AssertRentedBy(object producer)
+        => Debug.Assert(ReferenceEquals(Owner, producer), "A producer writes and publishes only into a chunk it rented.");
+
+    [Conditional("DEBUG")]
+    public void MarkRented(object producer)
+    {
+        Debug.Assert(Owner is null, "A chunk is rented by one producer at a time.");
+        Owner = producer;
+    }
+
+    [Conditional("DEBUG")]
+    public void MarkReturned()
+    {
+        Debug.Assert(Owner is not null, "A chunk is returned once per rent.");
+        Owner = null;
+        Generation++;
     }
 }

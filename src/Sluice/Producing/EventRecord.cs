@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace Sluice.Producing;
@@ -16,6 +17,7 @@ internal struct EventRecord
     /// <summary>Event name for a track; optional page name for a page.</summary>
     public string? Name;
 
+    /// <summary>The chunk holding the event's property entries; null if it holds none (see <see cref="ArenaChunk"/>).</summary>
     public ArenaChunk? Chunk;
 
     public long TimestampTicks;
@@ -34,11 +36,25 @@ internal struct EventRecord
     public EventKind Kind;
     public bool IdIsSession;
 
+#if DEBUG
+    /// <summary>Debug builds: <see cref="ArenaChunk.Generation"/> of <see cref="Chunk"/> when the record was made.</summary>
+    public int ChunkGeneration;
+#endif
+
     public readonly string? UserId => IdIsSession ? null : Id;
 
     public readonly string? SessionId => IdIsSession ? Id : null;
 
     public readonly int CtxStart => PropStart + Math.Max(PropCount, 0);
+
+    /// <summary>Debug builds: notes the generation of the record's chunk, which the serializer checks when it is done with the record.</summary>
+    [Conditional("DEBUG")]
+    public static void StampChunkGeneration(ref EventRecord record)
+    {
+#if DEBUG
+        record.ChunkGeneration = record.Chunk?.Generation ?? 0;
+#endif
+    }
 
     /// <summary>Copies every field: faster than a struct assignment (see <see cref="Buffering.RingChannel{T}"/>).</summary>
     public readonly void CopyTo(ref EventRecord destination)
@@ -53,5 +69,8 @@ internal struct EventRecord
         destination.CtxCount = CtxCount;
         destination.Kind = Kind;
         destination.IdIsSession = IdIsSession;
+#if DEBUG
+        destination.ChunkGeneration = ChunkGeneration;
+#endif
     }
 }

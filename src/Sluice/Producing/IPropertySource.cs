@@ -46,7 +46,7 @@ internal readonly ref struct RawJsonSource(ReadOnlySpan<byte> json, string field
 
     public void Write(ref PropertiesWriter writer)
     {
-        bool surrogateEscapes = RawJson.Validate(_json, field);
-        writer.WriteRawObject(_json, surrogateEscapes);
+        bool loneSurrogates = RawJson.Validate(_json, field);
+        writer.WriteRawObject(_json, loneSurrogates);
     }
 }

@@ -176,9 +176,9 @@ public ref struct PropertiesWriter
 
     /// <summary>
     /// Replaces the whole object with validated raw JSON (the pre-serialized API); lone surrogate
-    /// escapes are repaired if the validation saw <paramref name="surrogateEscapes"/>.
+    /// escapes are repaired in the copy if the validation found <paramref name="loneSurrogates"/>.
     /// </summary>
-    internal void WriteRawObject(scoped ReadOnlySpan<byte> json, bool surrogateEscapes)
+    internal void WriteRawObject(scoped ReadOnlySpan<byte> json, bool loneSurrogates)
     {
         // Raw JSON stands for the object itself, braces included.
         _raw = true;
@@ -191,7 +191,7 @@ public ref struct PropertiesWriter
             return;
         }
 
-        Raw(null, json, EntryTag.RawObject, surrogateEscapes);
+        Raw(null, json, EntryTag.RawObject, loneSurrogates);
     }
 
     private string NullKey()
@@ -308,15 +308,15 @@ public ref struct PropertiesWriter
         // Its raw text is copied as is, so it must be strict JSON (a document parsed with comments or
         // trailing commas allowed keeps them) and fit the nesting left at this depth.
         var raw = JsonMarshal.GetRawUtf8Value(element);
-        bool surrogateEscapes = RawJson.Validate(raw, _field, MaxDepth - _depth - 1, objectOnly: false, key ?? "[]");
-        Raw(key, raw, EntryTag.Raw, surrogateEscapes);
+        bool loneSurrogates = RawJson.Validate(raw, _field, MaxDepth - _depth - 1, objectOnly: false, key ?? "[]");
+        Raw(key, raw, EntryTag.Raw, loneSurrogates);
     }
 
     /// <summary>
     /// Copies validated JSON into the arena, repairing lone surrogate escapes in the copy if the text
-    /// has <paramref name="surrogateEscapes"/> (only then: reading back what was just written costs).
+    /// has <paramref name="loneSurrogates"/> (only then: reading back what was just written costs).
     /// </summary>
-    private void Raw(string? key, scoped ReadOnlySpan<byte> json, EntryTag tag, bool surrogateEscapes = false)
+    private void Raw(string? key, scoped ReadOnlySpan<byte> json, EntryTag tag, bool loneSurrogates = false)
     {
         var s = _state;
         s.Pos = _pos;
@@ -332,7 +332,7 @@ public ref struct PropertiesWriter
         e.Bits = ((long)s.BytePos << 32) | (uint)json.Length;
         s.BytePos += json.Length;
         MinBytes += json.Length;
-        if (surrogateEscapes)
+        if (loneSurrogates)
             LoneSurrogates.ReplaceEscapes(copy);
     }
 

@@ -5,33 +5,58 @@ namespace Sluice.Producing;
 
 /// <summary>
 /// Validation of JSON given as bytes (pre-serialized properties/context, <see cref="JsonElement"/>
-/// values, NDJSON events): valid UTF-8, strict JSON grammar (no comments, no trailing commas), one
-/// value, nesting within <see cref="PropertiesWriter.MaxDepth"/> with a clear error beyond. Given
-/// bytes are checked by <see cref="StrictJson"/>; the event reader uses <see cref="SkipChecked"/>.
+/// values, NDJSON events): valid UTF-8, strict RFC 8259 grammar as <see cref="Utf8JsonReader"/>
+/// reads it by default (no comments, no trailing commas, one value, nothing after it but
+/// whitespace), nesting within <see cref="PropertiesWriter.MaxDepth"/> with a clear error beyond.
+/// A refusal names the field, the reason and the byte.
 /// </summary>
 internal static class RawJson
 {
-    /// <summary>Pre-serialized properties or context: exactly one JSON object. Returns whether it escapes surrogates.</summary>
+    /// <summary>Pre-serialized properties or context: exactly one JSON object. Returns whether it holds a lone surrogate escape.</summary>
     public static bool Validate(ReadOnlySpan<byte> json, string field) => Validate(json, field, PropertiesWriter.MaxDepth, objectOnly: true);
 
     /// <summary>
     /// One JSON value nesting at most <paramref name="maxLevels"/> levels, counting itself if it is a
     /// container. Errors name <paramref name="field"/>, and <paramref name="member"/> in the message if given.
-    /// Returns whether the text escapes any surrogate: only then can it hold an unpaired one to repair.
+    /// Returns whether a string or name holds an unpaired <c>\uD800</c>–<c>\uDFFF</c> escape, which
+    /// Sluice's copy must repair (<see cref="LoneSurrogates"/>).
     /// </summary>
     public static bool Validate(ReadOnlySpan<byte> json, string field, int maxLevels, bool objectOnly, string? member = null)
     {
+        // The reader checks UTF-8 only where it decodes (GetString), not while it reads.
         if (!Utf8.IsValid(json))
             ThrowHelper.Argument($"{Where(field, member)}: the JSON is not valid UTF-8.", field);
 
-        if (objectOnly && !StrictJson.StartsWithObject(json))
-            ThrowHelper.Argument($"{Where(field, member)}: must be one JSON object.", field);
-        var problem = StrictJson.Check(json, maxLevels);
-        if (problem.TooDeep)
-            ThrowHelper.Argument($"{Where(field, member)}: nested deeper than {PropertiesWriter.MaxDepth} levels (at byte {problem.At}).", field);
-        if (!problem.IsNone)
-            ThrowHelper.Argument($"{Where(field, member)}: not valid JSON ({problem.Reason}, at byte {problem.At}).", field);
-        return problem.SurrogateEscapes;
+        // One level more than allowed, so that the container past the limit is read and named here
+        // with the limit's own message (a MaxDepth of 0 would mean the reader's default).
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = maxLevels + 1 });
+        bool loneSurrogates = false;
+        try
+        {
+            reader.Read();
+            if (objectOnly && reader.TokenType != JsonTokenType.StartObject)
+                ThrowHelper.Argument($"{Where(field, member)}: must be one JSON object.", field);
+            do
+            {
+                switch (reader.TokenType)
+                {
+                    case JsonTokenType.StartObject or JsonTokenType.StartArray when reader.CurrentDepth >= maxLevels:
+                        ThrowTooDeep(field, member, reader.TokenStartIndex);
+                        break;
+                    case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped && !loneSurrogates:
+                        // Only an escaped string can spell a surrogate; most have no escape at all.
+                        loneSurrogates = LoneSurrogates.HasEscapes(reader.ValueSpan);
+                        break;
+                }
+            }
+            while (reader.Read());
+        }
+        catch (JsonException ex)
+        {
+            ThrowHelper.Argument($"{Where(field, member)}: not valid JSON ({Reason(ex)}, at byte {Offset(json, ex)}).", field, ex);
+        }
+
+        return loneSurrogates;
     }
 
     /// <summary>
@@ -45,12 +70,32 @@ internal static class RawJson
             return;
         int start = reader.CurrentDepth;
         if (maxLevels < 1)
-            ThrowHelper.Argument($"{Where(field, member)}: nested deeper than {PropertiesWriter.MaxDepth} levels (at byte {reader.TokenStartIndex}).", field);
+            ThrowTooDeep(field, member, reader.TokenStartIndex);
         while (reader.Read() && reader.CurrentDepth > start)
         {
             if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && (reader.CurrentDepth - start) >= maxLevels)
-                ThrowHelper.Argument($"{Where(field, member)}: nested deeper than {PropertiesWriter.MaxDepth} levels (at byte {reader.TokenStartIndex}).", field);
+                ThrowTooDeep(field, member, reader.TokenStartIndex);
         }
+    }
+
+    private static void ThrowTooDeep(string field, string? member, long at)
+        => ThrowHelper.Argument($"{Where(field, member)}: nested deeper than {PropertiesWriter.MaxDepth} levels (at byte {at}).", field);
+
+    /// <summary>The reader's reason, without the position it appends (given as a byte offset instead).</summary>
+    private static string Reason(JsonException ex)
+    {
+        string message = ex.Message;
+        int position = message.IndexOf(" LineNumber:", StringComparison.Ordinal);
+        return (position >= 0 ? message[..position] : message).TrimEnd(' ', '.');
+    }
+
+    /// <summary>The byte the reader stopped at, from the line and the byte in that line it reports.</summary>
+    private static long Offset(ReadOnlySpan<byte> json, JsonException ex)
+    {
+        int lineStart = 0;
+        for (long line = ex.LineNumber ?? 0; line > 0; line--)
+            lineStart += json[lineStart..].IndexOf((byte)'\n') + 1;
+        return lineStart + (ex.BytePositionInLine ?? 0);
     }
 
     private static string Where(string field, string? member) => member is null ? field : $"{field}.{member}";

@@ -12,5 +12,9 @@ internal static class ThrowHelper
 
     [DoesNotReturn]
     [MethodImpl(MethodImplOptions.NoInlining)]
+    public static void Argument(string message, string? paramName, Exception inner) => throw new ArgumentException(message, paramName, inner);
+
+    [DoesNotReturn]
+    [MethodImpl(MethodImplOptions.NoInlining)]
     public static void InvalidOperation(string message) => throw new InvalidOperationException(message);
 }

@@ -322,9 +322,10 @@ public class BatchAssemblerTests
     {
         var arenas = new ArenaPool(8);
         var run = new Run(arenas: arenas);
-        var oldest = arenas.Rent();
-        var older = arenas.Rent();
-        var current = arenas.Rent();
+        var producer = new object();
+        var oldest = arenas.Rent(producer);
+        var older = arenas.Rent(producer);
+        var current = arenas.Rent(producer);
         older.Retired = oldest; // none of older's records was read: it still holds its own predecessor
         current.Retired = older;
         var record = Sized(100);
@@ -334,9 +335,9 @@ public class BatchAssemblerTests
 
         Assert.Null(current.Retired);
         Assert.Null(older.Retired);
-        Assert.Same(oldest, arenas.Rent()); // returned last, so rented first
-        Assert.Same(older, arenas.Rent());
-        Assert.NotSame(current, arenas.Rent());
+        Assert.Same(oldest, arenas.Rent(producer)); // returned last, so rented first
+        Assert.Same(older, arenas.Rent(producer));
+        Assert.NotSame(current, arenas.Rent(producer));
     }
 
     [Fact]

@@ -102,6 +102,78 @@ public class ArenaTests
 
     private static readonly string[] PropertyKeys = ["a", "b", "c", "d", "e", "f", "g", "h"];
 
+    public enum Unpublished
+    {
+        Threw,
+        Refused,
+    }
+
+    [Theory]
+    [InlineData(Unpublished.Threw)]
+    [InlineData(Unpublished.Refused)]
+    public async Task A_recycled_chunk_keeps_none_of_the_strings_of_a_call_that_was_not_published(Unpublished how)
+    {
+        var hold = new SerializerHold();
+        using var producer = new PinnedThread("producer");
+        await using var engine = new SluiceEngine(new SluiceOptions { QueueCapacity = 4, OnDiagnostic = hold.OnDiagnostic }, new InMemoryTransport());
+        Assert.Equal(EnqueueResult.Accepted, producer.Run(() => engine.Track("u", "first", new Dictionary<string, object?> { ["k"] = "v" })));
+
+        // 1,000 entries written past the published one, then the call throws or is refused.
+        WeakReference[] strings;
+        if (how == Unpublished.Threw)
+        {
+            strings = producer.Run(() => TrackFreshStringsThenNaN(engine, 1_000));
+        }
+        else
+        {
+            hold.Arm();
+            Assert.Equal(EnqueueResult.Accepted, engine.Track(SerializerHold.HoldUserId(engine.Options), "hold"));
+            Assert.True(hold.WaitHeld(TimeSpan.FromSeconds(10)));
+            while (engine.Track("filler", "e") == EnqueueResult.Accepted)
+            {
+            }
+
+            strings = producer.Run(() => TrackFreshStrings(engine, 1_000, EnqueueResult.QueueFull));
+            hold.Release();
+        }
+
+        // Raw JSON larger than the chunk's byte area moves the producer on before it reaches those entries again.
+        var raw = System.Text.Encoding.UTF8.GetBytes($$"""{"big":"{{new string('x', ArenaChunk.DefaultBytes)}}"}""");
+        await Eventually.True(() => producer.Run(() => engine.TrackJson("u", "raw", raw)) == EnqueueResult.Accepted, "the queue took the event");
+        await engine.FlushAsync();
+
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        int alive = strings.Count(s => s.IsAlive);
+        Assert.True(alive == 0, $"{alive} strings of the unpublished call are still reachable from the recycled chunk.");
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference[] TrackFreshStringsThenNaN(SluiceEngine engine, int count)
+    {
+        var strings = Enumerable.Range(0, count).Select(k => $"unpublished {k}").ToArray();
+        Assert.Throws<ArgumentException>(() => engine.Track("u", "e", strings, static (ref PropertiesWriter w, string[] all) =>
+        {
+            foreach (var s in all)
+                w.WriteString("k", s);
+            w.WriteNumber("nan", double.NaN);
+        }));
+        return strings.Select(s => new WeakReference(s)).ToArray();
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private static WeakReference[] TrackFreshStrings(SluiceEngine engine, int count, EnqueueResult expected)
+    {
+        var strings = Enumerable.Range(0, count).Select(k => $"unpublished {k}").ToArray();
+        Assert.Equal(expected, engine.Track("u", "e", strings, static (ref PropertiesWriter w, string[] all) =>
+        {
+            foreach (var s in all)
+                w.WriteString("k", s);
+        }));
+        return strings.Select(s => new WeakReference(s)).ToArray();
+    }
+
     [Fact]
     public async Task A_page_given_an_empty_user_id_and_a_session_is_sent_with_the_session()
     {

@@ -147,6 +147,17 @@ public class RawInputTests
     }
 
     [Fact]
+    public async Task An_NDJSON_member_Sluice_does_not_know_nests_32_levels_and_the_33rd_is_refused()
+    {
+        await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+        static byte[] LineWith(int levels) => Encoding.UTF8.GetBytes("{\"user_id\":\"u\",\"event_name\":\"e\",\"other\":" + new string('[', levels) + new string(']', levels) + "}");
+
+        Assert.Equal(EnqueueResult.Accepted, engine.EnqueueJson(LineWith(32)));
+        var ex = Assert.Throws<ArgumentException>(() => engine.EnqueueJson(LineWith(33)));
+        Assert.Contains("nested deeper than 32 levels (at byte 72)", ex.Message, StringComparison.Ordinal); // the 33rd bracket
+    }
+
+    [Fact]
     public async Task Ten_thousand_levels_of_nesting_are_refused_by_every_API()
     {
         await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());

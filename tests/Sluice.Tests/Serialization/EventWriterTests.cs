@@ -127,7 +127,7 @@ public class EventWriterTests
         var guid = Guid.Parse("0f8fad5b-d9cb-469f-a165-70867728950e");
         var records = new List<EventRecord>
         {
-            make.Track("u", "e", (ref PropertiesWriter w) => w.WriteRawObject("""{"a":[1,2],"b":"é"}"""u8, surrogateEscapes: false), (ref PropertiesWriter w) => w.WriteRawObject("""{"c":true}"""u8, surrogateEscapes: false)),
+            make.Track("u", "e", (ref PropertiesWriter w) => w.WriteRawObject("""{"a":[1,2],"b":"é"}"""u8, loneSurrogates: false), (ref PropertiesWriter w) => w.WriteRawObject("""{"c":true}"""u8, loneSurrogates: false)),
             make.Track("u", "e", (ref PropertiesWriter w) => w.WriteMembers(new Dictionary<string, object?> { ["j"] = element, ["m"] = 12.50m, ["g"] = guid, ["l"] = new object?[] { element, 1.5m } })),
         };
 

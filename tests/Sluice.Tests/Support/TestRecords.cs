@@ -51,10 +51,11 @@ internal sealed class TestRecords
             record.PropCount = Snapshot(properties, "properties", ref minBytes);
         if (context is not null)
             record.CtxCount = Snapshot(context, "context", ref minBytes);
-        record.Chunk = _state.Chunk;
+        record.Chunk = _state.EventChunk;
+        EventRecord.StampChunkGeneration(ref record);
         record.PropStart = _state.EventStart;
         record.MinBytes = (int)minBytes;
-        _state.CommitEvent();
+        _state.CommitEvent(record.Chunk);
         return record;
     }
 

@@ -1,0 +1,77 @@
+using System.Globalization;
+using Sluice.Delivery.Transports;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Producing;
+
+/// <summary>
+/// An event given no timestamp gets the engine's clock (<see cref="SluiceOptions.TimeProvider"/>,
+/// <see cref="TimeProvider.System"/> by default), read once at the call, not when the event is written.
+/// </summary>
+public class TimestampTests
+{
+    /// <summary>Counts the reads of the time it hands out.</summary>
+    private sealed class CountingClock(ManualTimeProvider inner) : TimeProvider
+    {
+        private int _reads;
+
+        public int Reads => Volatile.Read(ref _reads);
+
+        public override DateTimeOffset GetUtcNow()
+        {
+            Interlocked.Increment(ref _reads);
+            return inner.GetUtcNow();
+        }
+
+        public override long GetTimestamp() => inner.GetTimestamp();
+
+        public override long TimestampFrequency => inner.TimestampFrequency;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+            => inner.CreateTimer(callback, state, dueTime, period);
+    }
+
+    [Fact]
+    public async Task Each_call_without_a_timestamp_reads_the_injected_clock_once_at_the_call()
+    {
+        var manual = new ManualTimeProvider(new DateTimeOffset(2024, 10, 20, 15, 51, 35, 59, TimeSpan.FromHours(7)));
+        var clock = new CountingClock(manual);
+        var transport = new InMemoryTransport();
+        int reads;
+        await using (var engine = new SluiceEngine(new SluiceOptions { TimeProvider = clock }, transport))
+        {
+            Assert.Equal(EnqueueResult.Accepted, engine.Track("u1", "e"));
+            manual.Advance(TimeSpan.FromTicks(1_234_560));
+            Assert.Equal(EnqueueResult.Accepted, engine.TrackJson("u2", "e", "{\"a\":1}"u8));
+            Assert.Equal(EnqueueResult.Accepted, engine.Page(null, "s3", new Dictionary<string, object?> { ["k"] = 1 }));
+            Assert.Equal(EnqueueResult.Accepted, engine.Track("u4", "e", timestamp: new DateTimeOffset(2000, 1, 2, 3, 4, 5, TimeSpan.FromHours(-2))));
+            reads = clock.Reads;
+            manual.Advance(TimeSpan.FromHours(1)); // later than every call: must not show
+        }
+
+        Assert.Equal(3, reads); // not for the event that had its own
+        var timestamps = transport.Batches.SelectMany(BatchJson.Events)
+            .ToDictionary(e => e.TryGetProperty("user_id", out var u) ? u.GetString()! : e.GetProperty("session_id").GetString()!, e => e.GetProperty("timestamp").GetString());
+        Assert.Equal("2024-10-20T08:51:35.059000Z", timestamps["u1"]);
+        Assert.Equal("2024-10-20T08:51:35.182456Z", timestamps["u2"]);
+        Assert.Equal("2024-10-20T08:51:35.182456Z", timestamps["s3"]);
+        Assert.Equal("2000-01-02T05:04:05.000000Z", timestamps["u4"]);
+    }
+
+    [Fact]
+    public async Task By_default_an_event_gets_the_system_clock_at_the_call()
+    {
+        var transport = new InMemoryTransport();
+        DateTimeOffset before, after;
+        await using (var engine = new SluiceEngine(new SluiceOptions(), transport))
+        {
+            before = DateTimeOffset.UtcNow;
+            Assert.Equal(EnqueueResult.Accepted, engine.Track("u", "e"));
+            after = DateTimeOffset.UtcNow;
+        }
+
+        var sent = Assert.Single(transport.Batches.SelectMany(BatchJson.Events)).GetProperty("timestamp").GetString()!;
+        var timestamp = DateTimeOffset.ParseExact(sent, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        Assert.InRange(timestamp, before.AddTicks(-(before.Ticks % 10)), after); // written to the microsecond
+    }
+}
