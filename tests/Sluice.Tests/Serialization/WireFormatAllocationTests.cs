@@ -109,7 +109,7 @@ public class WireFormatAllocationTests
         for (int i = 0; i < count; i++)
         {
             var record = records[i % records.Length];
-            assembler.Add(ref record);
+            assembler.Add(ref record, i);
             while (assembler.TryTakeSealed(out var batch))
             {
                 batches++;

@@ -94,7 +94,7 @@ internal sealed class HttpRun : IAsyncDisposable
             var result = !tracksOnly && seq % 5 == 4
                 ? Engine.Page(null, $"session-{seq % 50}", props, new Dictionary<string, object?> { ["os"] = "linux" }, name: "Home")
                 : Engine.Track($"user-{seq % 97}", "feature_used", props, new Dictionary<string, object?> { ["group_id"] = "g-42" });
-            Assert.Equal(EnqueueResult.Accepted, result);
+            Assert.Equal(EnqueueStatus.Accepted, result);
         }
     }
 
