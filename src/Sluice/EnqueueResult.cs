@@ -1,5 +1,3 @@
-using System.Runtime.InteropServices;
-
 namespace Sluice;
 
 /// <summary>
@@ -8,7 +6,6 @@ namespace Sluice;
 /// event's fate. Sixteen bytes, returned in registers: the call stays allocation-free.
 /// Converts implicitly to its <see cref="EnqueueStatus"/>, so <c>engine.Track(...) == EnqueueStatus.Accepted</c> reads as it should.
 /// </summary>
-[StructLayout(LayoutKind.Auto)]
 public readonly struct EnqueueResult : IEquatable<EnqueueResult>
 {
     private readonly long _sequence;
