@@ -16,14 +16,8 @@ internal sealed class FateReporter(BatchSettledCallback? callback, Action<Diagno
     private long[]? _lost;
     private int _lostCount;
 
-    // Callbacks that threw (any thread).
-    private long _failures;
-
     /// <summary>Whether anyone listens: batches then carry their events' sequence numbers and outcomes.</summary>
     public bool Listening => callback is not null;
-
-    /// <summary>How many calls of the callback threw.</summary>
-    public long Failures => Interlocked.Read(ref _failures);
 
     /// <summary>Reports settled events; never throws.</summary>
     public void Report(in SettledEvents settled)
@@ -36,7 +30,6 @@ internal sealed class FateReporter(BatchSettledCallback? callback, Action<Diagno
         }
         catch (Exception ex)
         {
-            Interlocked.Increment(ref _failures);
             diagnose(new DiagnosticEvent(DiagnosticKind.CallbackFailed,
                 $"The OnBatchSettled callback threw for {settled.Count} event(s) (sequence {settled.Sequences[0]} and on): {ex.GetType().Name}: {ex.Message}. Delivery goes on.",
                 settled.Count, ex));
