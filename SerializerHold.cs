@@ -28,7 +28,7 @@ public sealed class SerializerHold
     public async Task HoldAsync(SluiceEngine engine)
     {
         Volatile.Write(ref _armed, 1);
-        Assert.Equal(EnqueueResult.Accepted, engine.Track(new string('h', engine.Options.MaxBatchBytes), "hold"));
+        Assert.Equal(EnqueueStatus.Accepted, engine.Track(new string('h', engine.Options.MaxBatchBytes), "hold"));
         Assert.True(await _held.WaitAsync(Patience), "The serializer did not reach the hold event.");
     }
 

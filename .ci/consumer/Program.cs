@@ -46,13 +46,13 @@ try
                     w.WriteString("feature", "export_csv");
                     w.WriteNumber("seats", seats);
                 });
-            accepted += r == EnqueueResult.Accepted ? 1 : 0;
+            accepted += r == EnqueueStatus.Accepted ? 1 : 0;
         }
 
         for (int i = 0; i < Pages; i++)
         {
             var r = engine.Page(userId: null, sessionId: $"session-{i % 5}", new Dictionary<string, object?> { ["page_name"] = "Home" });
-            accepted += r == EnqueueResult.Accepted ? 1 : 0;
+            accepted += r == EnqueueStatus.Accepted ? 1 : 0;
         }
 
         result = await engine.ShutdownAsync();

@@ -114,7 +114,7 @@ internal abstract class ChannelContention : IDisposable
         {
             for (int i = 0; i < count; i++)
             {
-                if (ring.TryEnqueue(item) != EnqueueStatus.Ok)
+                if (ring.TryEnqueue(item) != RingStatus.Ok)
                     throw new InvalidOperationException("The capacity holds a whole run: a write cannot fail.");
             }
         }

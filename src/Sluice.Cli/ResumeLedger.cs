@@ -6,36 +6,47 @@ namespace Sluice.Cli;
 /// <summary>
 /// Where a rerun of <c>send</c> can resume (<c>--skip-lines N</c>): the last input line such that every
 /// line up to it is settled for good: its event delivered or refused for a reason a rerun would meet
-/// again (invalid, oversize, rejected by the server), or the line blank or skipped. Lines refused
-/// because the queue was full or the engine was stopping, and events that expired, failed or were
-/// lost, are not settled: a rerun must send them again.
+/// again (rejected by the server, oversize, invalid), or the line blank or skipped. Lines refused
+/// because the queue was full or the engine was stopping, and events that expired, failed, were lost or
+/// have an unknown outcome, are not settled for good: a rerun must send them again.
 /// <para>
-/// Accepted events are numbered in the order they were accepted (0, 1, ...), which, with the ingest as
-/// the engine's only caller, is the queue's ticket order. The ledger maps that number back to the
-/// input line (<see cref="LineOf"/>, kept as runs of consecutive lines: one entry per gap, not per
-/// event) and knows a <em>settled prefix</em>: a number of events all settled for good. Today the
-/// prefix is learnt from the counters (<see cref="Observe"/>: when every event accepted so far is
-/// settled and none of them needs resending, the prefix is everything accepted); an engine that
-/// reports each event's fate would advance the prefix from that report instead (to the lowest event
-/// number not yet settled for good), and the resume point would follow every settled event.
+/// Each accepted event comes with its sequence number (<see cref="EnqueueResult.Sequence"/>); with the
+/// ingest as the engine's only caller they are 0, 1, ... in the order of the lines. The ledger maps a
+/// sequence back to its input line (<see cref="LineOf"/>, kept as runs of consecutive lines: one entry
+/// per gap, not per event) and learns each event's fate from the engine (<see cref="Settled"/>, the
+/// engine's <see cref="SluiceOptions.OnBatchSettled"/>): the <em>settled prefix</em> is the lowest
+/// sequence not yet settled for good, so the resume point follows every settled event, whatever order
+/// batches finish in, and stops for good before the first event a rerun must send again.
 /// </para>
-/// Written by the reading flow (<see cref="Accepted"/>, <see cref="Refused"/>) and a sampler
-/// (<see cref="Observe"/>); <see cref="ResumeAfter"/> is read once reading has stopped.
+/// Written by the reading flow (<see cref="Accepted"/>, <see cref="Refused"/>) and by engine threads
+/// (<see cref="Settled"/>, under a lock); <see cref="ResumeAfter"/> is read once sending has stopped.
 /// </summary>
 internal sealed class ResumeLedger : IAcceptedLines
 {
-    // Reading flow only: (first event number, its line) for each run of events from consecutive lines.
+    // Reading flow only: (first sequence, its line) for each run of events from consecutive lines.
     private readonly List<(long FirstEvent, long FirstLine)> _runs = [];
 
-    // Written by the reading flow, read by the sampler (Volatile).
+    // Written by the reading flow, read by anyone (Volatile).
     private long _accepted;
     private long _lastLine;
+    private long _lastSequence = -1;
 
     // The first line refused for a transient reason (queue full, shutting down); long.MaxValue if none. Reading flow only.
     private long _firstUnsentRefusal = long.MaxValue;
 
-    // Events 0 .. _settledPrefix - 1 are settled for good. Only grows. Written by the sampler.
+    // Guards the fields below, written by the engine threads reporting settled batches (concurrently).
+    private readonly Lock _lock = new();
+
+    // Which sequences from _windowStart (a multiple of 64) on are settled for good: bit i of word w is sequence
+    // _windowStart + 64w + i. Grows to the furthest sequence settled ahead of the prefix; slides as the prefix advances.
+    private ulong[] _settled = new ulong[64];
+    private long _windowStart;
+
+    // Sequences below it are all settled for good; written under the lock, read by anyone (Volatile).
     private long _settledPrefix;
+
+    // The lowest sequence a rerun must send again (expired, failed, lost, unknown); the prefix never passes it.
+    private long _firstToResend = long.MaxValue;
 
     /// <summary>Events accepted so far.</summary>
     public long AcceptedEvents => Volatile.Read(ref _accepted);
@@ -43,15 +54,16 @@ internal sealed class ResumeLedger : IAcceptedLines
     /// <summary>The last line accepted or refused so far (blank and skipped lines are not seen).</summary>
     public long LastLine => Volatile.Read(ref _lastLine);
 
-    /// <summary>How many events, from the first, are known to be settled for good.</summary>
+    /// <summary>How many events, from sequence 0, are known to be settled for good.</summary>
     public long SettledPrefix => Volatile.Read(ref _settledPrefix);
 
     /// <inheritdoc/>
-    public void Accepted(long lineNumber)
+    public void Accepted(long lineNumber, long sequence)
     {
         long accepted = _accepted;
-        if (_runs.Count == 0 || lineNumber != LineOf(accepted - 1) + 1)
-            _runs.Add((accepted, lineNumber));
+        if (_runs.Count == 0 || sequence != _lastSequence + 1 || lineNumber != LineOf(_lastSequence) + 1)
+            _runs.Add((sequence, lineNumber));
+        Volatile.Write(ref _lastSequence, sequence);
         Volatile.Write(ref _accepted, accepted + 1);
         Volatile.Write(ref _lastLine, lineNumber);
     }
@@ -63,51 +75,84 @@ internal sealed class ResumeLedger : IAcceptedLines
         Volatile.Write(ref _lastLine, error.LineNumber);
     }
 
-    /// <summary>The input line of accepted event <paramref name="eventNumber"/> (0-based).</summary>
-    public long LineOf(long eventNumber)
+    /// <summary>The engine's report of settled events (<see cref="SluiceOptions.OnBatchSettled"/>): advances the settled prefix.</summary>
+    public void Settled(in SettledEvents settled)
     {
-        ArgumentOutOfRangeException.ThrowIfNegative(eventNumber);
-        ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(eventNumber, _accepted);
+        lock (_lock)
+        {
+            for (int i = 0; i < settled.Count; i++)
+            {
+                long sequence = settled.Sequences[i];
+                if (settled.Outcomes[i] is EventOutcome.Delivered or EventOutcome.Rejected or EventOutcome.Oversize)
+                    Mark(sequence);
+                else
+                    _firstToResend = Math.Min(_firstToResend, sequence);
+            }
+
+            Advance();
+        }
+    }
+
+    /// <summary>The input line of accepted event <paramref name="sequence"/>.</summary>
+    public long LineOf(long sequence)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(sequence);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(sequence, _lastSequence);
         int lo = 0, hi = _runs.Count - 1;
         while (lo < hi)
         {
             int mid = (lo + hi + 1) / 2;
-            if (_runs[mid].FirstEvent <= eventNumber)
+            if (_runs[mid].FirstEvent <= sequence)
                 lo = mid;
             else
                 hi = mid - 1;
         }
 
-        return _runs[lo].FirstLine + (eventNumber - _runs[lo].FirstEvent);
+        ArgumentOutOfRangeException.ThrowIfLessThan(sequence, _runs[lo].FirstEvent);
+        return _runs[lo].FirstLine + (sequence - _runs[lo].FirstEvent);
     }
 
     /// <summary>
-    /// Learns from the engine's counters: if every event accepted by then is settled and each was
-    /// delivered or refused for good, they all are in the settled prefix. An event that expired,
-    /// failed or was lost stops the prefix where it is for good: which event it was is not known.
-    /// </summary>
-    /// <param name="counters">Takes a snapshot of the counters (called twice).</param>
-    public void Observe(Func<SluiceCounters> counters)
-    {
-        // A snapshot reads Accepted before the terminal counts, which may then count events accepted
-        // after it in place of earlier ones still pending. When a second snapshot finds Accepted
-        // unchanged, nothing was accepted meanwhile: the first one's counts are of its own events.
-        var first = counters();
-        long forGood = first.Delivered + first.RejectedByServer + first.RejectedOversize;
-        if (forGood != first.Accepted || first.Accepted <= Volatile.Read(ref _settledPrefix))
-            return;
-        if (counters().Accepted == first.Accepted)
-            Volatile.Write(ref _settledPrefix, first.Accepted);
-    }
-
-    /// <summary>
-    /// The resume point once reading has stopped after line <paramref name="linesRead"/>: every line
+    /// The resume point once sending has stopped, after reading line <paramref name="linesRead"/>: every line
     /// up to it is settled for good; 0 when nothing is known to be.
     /// </summary>
     public long ResumeAfter(long linesRead)
     {
-        long prefix = Math.Min(SettledPrefix, _accepted);
-        long resume = prefix == _accepted ? linesRead : LineOf(prefix) - 1;
+        long prefix = SettledPrefix;
+        long resume = prefix > _lastSequence ? linesRead : LineOf(prefix) - 1;
         return Math.Min(resume, _firstUnsentRefusal - 1);
+    }
+
+    private void Mark(long sequence)
+    {
+        if (sequence < _windowStart)
+            return; // already below the prefix (reported once; a duplicate changes nothing)
+        long offset = sequence - _windowStart;
+        if (offset >= (long)_settled.Length * 64)
+            Array.Resize(ref _settled, (int)Math.Max(_settled.Length * 2L, (offset / 64) + 1));
+        _settled[offset / 64] |= 1UL << (int)(offset % 64);
+    }
+
+    private void Advance()
+    {
+        long prefix = _settledPrefix;
+        while (prefix < _firstToResend)
+        {
+            long offset = prefix - _windowStart;
+            if (offset >= (long)_settled.Length * 64 || (_settled[offset / 64] & (1UL << (int)(offset % 64))) == 0)
+                break;
+            prefix++;
+        }
+
+        Volatile.Write(ref _settledPrefix, prefix);
+
+        // Slide the window past the words wholly below the prefix once they are half of it.
+        int below = (int)((prefix - _windowStart) / 64);
+        if (below >= _settled.Length / 2 && below > 0)
+        {
+            Array.Copy(_settled, below, _settled, 0, _settled.Length - below);
+            Array.Clear(_settled, _settled.Length - below, below);
+            _windowStart += below * 64L;
+        }
     }
 }

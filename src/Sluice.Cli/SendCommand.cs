@@ -29,6 +29,7 @@ internal static class SendCommand
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(interrupts.Stopping);
         var credentialsRefused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
+        var ledger = new ResumeLedger();
         var engine = new SluiceEngine(new SluiceOptions
         {
             WireFormat = target.Format,
@@ -42,10 +43,10 @@ internal static class SendCommand
                 if (d.Kind == DiagnosticKind.EndpointPaused)
                     credentialsRefused.TrySetResult();
             },
+            OnBatchSettled = ledger.Settled,
             Name = "sluice-send",
         }, target.Transport);
 
-        var ledger = new ResumeLedger();
         var tally = new IngestTally(settings.SkipLines, e =>
         {
             ledger.Refused(e);
@@ -104,7 +105,6 @@ internal static class SendCommand
 
         bool aborted = !shutdown.IsCompleted;
         var counters = aborted ? engine.GetCounters() : (await shutdown.ConfigureAwait(false)).Counters;
-        ledger.Observe(aborted ? engine.GetCounters : () => counters); // still running if aborted: two real snapshots
         diagnostics.Flush();
         var summary = lines ?? tally.Summary(ledger.LastLine, completed: false); // the reading did not return: what it reported so far
         var report = new SendReport

@@ -3,8 +3,7 @@ using System.Diagnostics;
 namespace Sluice.Cli;
 
 /// <summary>
-/// The periodic look at a running send: teaches the resume ledger what the counters show, and makes
-/// the progress line (lines read, accepted, delivered, pending, events/s, and for a file the share
+/// The periodic look at a running send: makes the progress line (lines read, accepted, delivered, pending, events/s, and for a file the share
 /// read and the time left by bytes). Used by the progress loop only.
 /// </summary>
 internal sealed class SendProgress(SluiceEngine engine, ResumeLedger ledger, CountingStream input, long? totalBytes, Stopwatch clock)
@@ -20,7 +19,6 @@ internal sealed class SendProgress(SluiceEngine engine, ResumeLedger ledger, Cou
     /// <summary>Samples; returns the progress line if <paramref name="draw"/>.</summary>
     public string? Tick(bool draw)
     {
-        ledger.Observe(engine.GetCounters);
         if (!draw)
             return null;
 

@@ -3,7 +3,7 @@ namespace Sluice;
 /// <summary>What Track/Page do when the queue is full. Every drop is counted by reason.</summary>
 public enum FullMode
 {
-    /// <summary>Refuse the new event and return <see cref="EnqueueResult.QueueFull"/> (the default: the caller never waits).</summary>
+    /// <summary>Refuse the new event and return <see cref="EnqueueStatus.QueueFull"/> (the default: the caller never waits).</summary>
     DropNewest,
 
     /// <summary>Accept the new event and evict the oldest queued one (counted as evicted).</summary>

@@ -163,13 +163,13 @@ public sealed partial class SluiceEngine
             return true;
         }
 
-        switch (result)
+        switch (result.Status)
         {
-            case EnqueueResult.Accepted:
+            case EnqueueStatus.Accepted:
                 tally.Accepted++;
-                tally.AcceptedLines?.Accepted(number);
+                tally.AcceptedLines?.Accepted(number, result.Sequence);
                 return true;
-            case EnqueueResult.QueueFull:
+            case EnqueueStatus.QueueFull:
                 tally.Refuse(number, IngestRefusal.QueueFull, "The queue was full.");
                 return true;
             default:

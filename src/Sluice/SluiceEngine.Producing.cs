@@ -115,7 +115,7 @@ public sealed partial class SluiceEngine
         _format.Validate(kind, userId, sessionId, name);
 
         if (_ring.IsClosed)
-            return Refuse(EnqueueResult.ShuttingDown);
+            return Refuse(EnqueueStatus.ShuttingDown);
 
         EventRecord record = default;
         record.Kind = kind;
@@ -187,50 +187,55 @@ public sealed partial class SluiceEngine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private EnqueueResult Publish(ref EventRecord record, ProducerState? state)
     {
+        long ticket;
         var status = _options.FullMode == FullMode.Wait
-            ? _ring.EnqueueOrWait(record, _options.FullModeWaitTimeout)
-            : _ring.TryEnqueue(record);
+            ? _ring.EnqueueOrWait(record, _options.FullModeWaitTimeout, out ticket)
+            : _ring.TryEnqueue(record, out ticket);
 
-        if (status == EnqueueStatus.Full && _options.FullMode == FullMode.DropOldest)
-            status = EvictOldestAndEnqueue(ref record);
+        if (status == RingStatus.Full && _options.FullMode == FullMode.DropOldest)
+            status = EvictOldestAndEnqueue(ref record, out ticket);
 
-        if (status == EnqueueStatus.Ok)
+        if (status == RingStatus.Ok)
         {
             state?.CommitEvent(record.Chunk);
-            return EnqueueResult.Accepted;
+            return new EnqueueResult(EnqueueStatus.Accepted, ticket); // the ring's ticket is the event's sequence number
         }
 
-        if (status == EnqueueStatus.Closed)
+        if (status == RingStatus.Closed)
             state?.Drop();
         else
             state?.AbandonEvent();
 
-        return Refuse(status == EnqueueStatus.Closed ? EnqueueResult.ShuttingDown : EnqueueResult.QueueFull);
+        return Refuse(status == RingStatus.Closed ? EnqueueStatus.ShuttingDown : EnqueueStatus.QueueFull);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private EnqueueStatus EvictOldestAndEnqueue(ref EventRecord record)
+    private RingStatus EvictOldestAndEnqueue(ref EventRecord record, out long ticket)
     {
         while (true)
         {
             // The evicted record is dropped unread; the chunk it pointed into is recycled later, with the
             // next chunk its producer retires (recycling here could race with the serializer).
-            if (_ring.TryDequeue(out _))
+            if (_ring.TryDequeue(out _, out long evicted))
+            {
                 Interlocked.Increment(ref _counters.Evicted);
-            var status = _ring.TryEnqueue(record);
-            if (status != EnqueueStatus.Full)
+                _fates.Evicted(evicted);
+            }
+
+            var status = _ring.TryEnqueue(record, out ticket);
+            if (status != RingStatus.Full)
                 return status;
         }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private EnqueueResult Refuse(EnqueueResult reason)
+    private EnqueueResult Refuse(EnqueueStatus reason)
     {
-        if (reason == EnqueueResult.QueueFull)
+        if (reason == EnqueueStatus.QueueFull)
             Interlocked.Increment(ref _counters.RefusedQueueFull);
         else
             Interlocked.Increment(ref _counters.RefusedShutdown);
-        return reason;
+        return new EnqueueResult(reason, -1);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

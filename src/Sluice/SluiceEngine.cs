@@ -23,6 +23,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     private readonly BatchAssembler _assembler;
     private readonly BatchDelivery _delivery;
     private readonly SluiceMetrics _metrics;
+    private readonly FateReporter _fates;
     private readonly Task _consumer;
 
     // Cancelled when the shutdown deadline passes: senders abort, the rest is counted as lost.
@@ -60,9 +61,10 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         _arenas = new ArenaPool(ArenaPool.RetentionFor(_options.QueueCapacity, _options.ArenaChunkEntries), _options.ArenaChunkEntries);
         _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
-        _assembler = new BatchAssembler(_options, BatchMemory.CreateManager(_options), _arenas, _counters, Diagnose);
+        _fates = new FateReporter(_options.OnBatchSettled, Diagnose);
+        _assembler = new BatchAssembler(_options, BatchMemory.CreateManager(_options), _arenas, _counters, Diagnose, _fates);
         _metrics = new SluiceMetrics(_options);
-        _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, _metrics, Diagnose, _abort.Token);
+        _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, _metrics, Diagnose, _abort.Token, _fates);
         _metrics.Observe(GetCounters, () => _ring.TotalEnqueued - _ring.TotalDequeued, _options.QueueCapacity, _format, _delivery.IsPaused);
         _lingerTimer = _time.CreateTimer(static s => ((SluiceEngine)s!).OnLinger(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _consumer = Task.Run(ConsumeAsync);
@@ -195,7 +197,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         // Closed and drained: seal the rest and let the senders finish.
         if (_abort.IsCancellationRequested)
         {
-            _delivery.LoseQueued(_unsentAtDeadline + _assembler.AbandonOpen());
+            _fates.FlushLost(cause: null);
+            _delivery.LoseQueued(_unsentAtDeadline + _assembler.AbandonOpen(_delivery.LastFailureOf));
         }
         else
         {
@@ -221,9 +224,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         {
             if (ring.EvictingWriters)
             {
-                if (!ring.TryDequeue(out var copy))
+                if (!ring.TryDequeue(out var copy, out long ticket))
                     break;
-                Serialize(ref copy);
+                Serialize(ref copy, ticket);
             }
             else
             {
@@ -233,7 +236,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
                 try
                 {
-                    Serialize(ref record);
+                    Serialize(ref record, ring.HeadTicket);
                 }
                 finally
                 {
@@ -249,16 +252,18 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         return read;
     }
 
-    private void Serialize(ref EventRecord record)
+    /// <summary>Serializes a record read from the queue, whose ticket there (its sequence number) is <c>sequence</c>; after the deadline, counts it lost.</summary>
+    private void Serialize(ref EventRecord record, long sequence)
     {
         if (_abort.IsCancellationRequested)
         {
             _unsentAtDeadline++;
+            _fates.QueuedLost(sequence);
             _assembler.RecycleRetired(in record);
             return;
         }
 
-        _assembler.Add(ref record);
+        _assembler.Add(ref record, sequence);
         if (!_lingerArmed && _assembler.TakeOpenedFlag())
             ArmLinger(_options.FlushInterval);
     }

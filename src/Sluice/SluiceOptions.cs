@@ -82,6 +82,19 @@ public sealed class SluiceOptions
     /// <value>Default none.</value>
     public Action<DiagnosticEvent>? OnDiagnostic { get; set; }
 
+    /// <summary>
+    /// Receives the fate of every accepted event exactly once, by its <see cref="EnqueueResult.Sequence"/>: once per
+    /// sealed batch when all its events are final (a batch bisected after a 400 settles in parts; it is reported when
+    /// the last part is), and, with no batch, for events that never reached one (evicted, queued at the shutdown
+    /// deadline, too large, unserializable). Called from engine threads, possibly several at once (concurrent
+    /// senders), and from a Track caller's thread when a drop-oldest queue evicts: keep it quick and thread-safe, and
+    /// do not call Track or Page from it. The argument's spans are valid only during the call. An exception it throws
+    /// is reported as <see cref="DiagnosticKind.CallbackFailed"/> and changes nothing else.
+    /// Without it, no per-event outcome is recorded at all.
+    /// </summary>
+    /// <value>Default none.</value>
+    public BatchSettledCallback? OnBatchSettled { get; set; }
+
     /// <summary>A name for this engine: the <c>sluice.engine.name</c> tag of its metrics. Give engines that share a <see cref="MeterFactory"/> different names.</summary>
     /// <value>Default <c>"default"</c>.</value>
     public string Name { get; set; } = "default";

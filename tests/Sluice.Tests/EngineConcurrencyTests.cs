@@ -24,13 +24,13 @@ public class EngineConcurrencyTests
             {
                 var e = new TestEvent(i, i % 7 == 0, i % 13 == 0 ? new string('z', 300) : "", p);
                 var result = e.SendTo(engine);
-                if (result == EnqueueResult.Accepted)
+                if (result == EnqueueStatus.Accepted)
                 {
                     accepted.Add(e);
                 }
                 else
                 {
-                    Assert.Equal(EnqueueResult.ShuttingDown, result);
+                    Assert.Equal(EnqueueStatus.ShuttingDown, result);
                     Interlocked.Increment(ref refusedShutdown);
                     return;
                 }
@@ -71,7 +71,7 @@ public class EngineConcurrencyTests
         var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
         await engine.DisposeAsync();
         await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
-        Assert.Equal(EnqueueResult.ShuttingDown, new TestEvent(0, false, "").SendTo(engine));
+        Assert.Equal(EnqueueStatus.ShuttingDown, new TestEvent(0, false, "").SendTo(engine));
         Assert.Equal(1, engine.GetCounters().RefusedShutdown);
     }
 }

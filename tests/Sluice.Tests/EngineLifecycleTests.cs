@@ -20,7 +20,7 @@ public class EngineLifecycleTests
         long accepted = 0;
         for (int i = 0; i < 5_003; i++)
         {
-            if (engine.Track("u", "e", timestamp: DateTimeOffset.UnixEpoch) == EnqueueResult.Accepted)
+            if (engine.Track("u", "e", timestamp: DateTimeOffset.UnixEpoch) == EnqueueStatus.Accepted)
                 accepted++;
         }
 
@@ -81,8 +81,8 @@ public class EngineLifecycleTests
         for (int i = 0; i < 200; i++)
         {
             var r = new TestEvent(i, false, "").SendTo(engine);
-            if (r == EnqueueResult.Accepted) accepted++;
-            else if (r == EnqueueResult.QueueFull) full++;
+            if (r == EnqueueStatus.Accepted) accepted++;
+            else if (r == EnqueueStatus.QueueFull) full++;
             else Assert.Fail($"unexpected {r}");
         }
 
@@ -100,7 +100,7 @@ public class EngineLifecycleTests
         var gate = new GateTransport();
         var engine = new SluiceEngine(new SluiceOptions { QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = FullMode.DropOldest }, gate);
         for (int i = 0; i < 200; i++)
-            Assert.Equal(EnqueueResult.Accepted, new TestEvent(i, false, "").SendTo(engine));
+            Assert.Equal(EnqueueStatus.Accepted, new TestEvent(i, false, "").SendTo(engine));
         gate.Open();
         var result = await engine.ShutdownAsync();
 
@@ -118,11 +118,11 @@ public class EngineLifecycleTests
         var gate = new GateTransport();
         var engine = new SluiceEngine(new SluiceOptions { QueueCapacity = 2, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = FullMode.Wait, FullModeWaitTimeout = TimeSpan.FromMilliseconds(20) }, gate);
         var results = Enumerable.Range(0, 20).Select(i => new TestEvent(i, false, "").SendTo(engine)).ToList();
-        Assert.Contains(EnqueueResult.QueueFull, results);
+        Assert.Contains(results, r => r.Status == EnqueueStatus.QueueFull);
         gate.Open();
         var result = await engine.ShutdownAsync();
-        Assert.Equal(results.Count(r => r == EnqueueResult.Accepted), result.Counters.Delivered);
-        Assert.Equal(results.Count(r => r == EnqueueResult.QueueFull), result.Counters.RefusedQueueFull);
+        Assert.Equal(results.Count(r => r == EnqueueStatus.Accepted), result.Counters.Delivered);
+        Assert.Equal(results.Count(r => r == EnqueueStatus.QueueFull), result.Counters.RefusedQueueFull);
     }
 
     [Fact]

@@ -16,11 +16,11 @@ public class EngineTests
         await using (var engine = new SluiceEngine(new SluiceOptions { TimeProvider = clock }, transport))
         {
             // Spec 001's example event.
-            Assert.Equal(EnqueueResult.Accepted, engine.Track("3e474abe-5943-41fd-8b7b-4c87ad95b0c7", "signed_up",
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("3e474abe-5943-41fd-8b7b-4c87ad95b0c7", "signed_up",
                 new Dictionary<string, object?> { ["email"] = "JohnDoe@acmelabs.com", ["name"] = "John Doe", ["first name"] = "John", ["last name"] = "Doe" },
                 new Dictionary<string, object?> { ["group_id"] = "55444abe-41fd-5943-d95b-4c87ad95b674" }));
             // Spec 000's example: a page for a session.
-            Assert.Equal(EnqueueResult.Accepted, engine.Page(null, "1rwttH3IN",
+            Assert.Equal(EnqueueStatus.Accepted, engine.Page(null, "1rwttH3IN",
                 new Dictionary<string, object?> { ["page_name"] = "Homepage", ["page_url"] = "https://example.com/homepage" },
                 new Dictionary<string, object?> { ["browser"] = "Chrome", ["os"] = "Windows" },
                 timestamp: new DateTimeOffset(2024, 10, 20, 15, 51, 35, 59, TimeSpan.Zero)));

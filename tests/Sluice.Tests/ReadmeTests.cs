@@ -1,4 +1,6 @@
+using System.Collections.Concurrent;
 using System.Text.Json;
+using Sluice.Diagnostics;
 using Sluice.Delivery.Transports;
 using Sluice.Delivery.Transports.Http;
 using Sluice.Producing;
@@ -49,6 +51,40 @@ public sealed class ReadmeTests : IDisposable
 
         engine.Track("user-42", "signed_up");
         engine.Page(userId: null, sessionId: "1rwttH3IN");
+    }
+
+    [Fact]
+    public async Task The_fate_snippet_reports_the_accepted_event_delivered_by_its_sequence_number()
+    {
+        var (fates, sequence) = await FateSnippet(_out);
+
+        Assert.Equal(0, sequence);
+        Assert.Equal(EventOutcome.Delivered, Assert.Single(fates, f => f.Key == sequence).Value);
+    }
+
+    private static async Task<(ConcurrentDictionary<long, EventOutcome> Fates, long Sequence)> FateSnippet(string outDir)
+    {
+        // --- README fate snippet (with "out" → outDir; the engine disposed before the fates are read) ---
+        var fates = new ConcurrentDictionary<long, EventOutcome>();
+        long sequence;
+        {
+            await using var engine = new SluiceEngine(new SluiceOptions
+            {
+                // Engine threads, possibly several at once: quick and thread-safe. The spans live only during the call.
+                OnBatchSettled = (in SettledEvents settled) =>
+                {
+                    for (int i = 0; i < settled.Count; i++)
+                        fates[settled.Sequences[i]] = settled.Outcomes[i];
+                },
+            }, new FileTransport(outDir));
+
+            var result = engine.Track("user-42", "signed_up");
+            if (result.IsAccepted)
+                Console.WriteLine($"accepted as #{result.Sequence}");
+            sequence = result.Sequence;
+        }
+
+        return (fates, sequence);
     }
 
     private static async Task QuickStart(string outDir)

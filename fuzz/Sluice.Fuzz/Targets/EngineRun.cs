@@ -209,7 +209,7 @@ internal sealed class EngineRun
         string userId = $"u{id}:{SerializerHold.HoldUserId(_options)}";
         var expected = new ExpectedEvent { IsTrack = true, UserId = userId, EventName = "hold", Timestamp = _clock.GetUtcNow() };
         _hold.Arm();
-        if (Call(id, (expected, null), () => engine.Track(userId, "hold")) != EnqueueResult.Accepted)
+        if (Call(id, (expected, null), () => engine.Track(userId, "hold")) != EnqueueStatus.Accepted)
         {
             _hold.Release();
             return;
@@ -524,9 +524,9 @@ internal sealed class EngineRun
         {
             var expected = new ExpectedEvent { IsTrack = true, UserId = userId, EventName = "final", Timestamp = _clock.GetUtcNow() };
             var result = Call(id, (expected, null), () => engine.Track(userId, "final"));
-            if (result == EnqueueResult.Accepted)
+            if (result == EnqueueStatus.Accepted)
                 return;
-            OracleFailure.Check(result == EnqueueResult.QueueFull, "not-accepting", $"the engine answered {result} to a plain event.");
+            OracleFailure.Check(result == EnqueueStatus.QueueFull, "not-accepting", $"the engine answered {result} to a plain event.");
             Thread.Sleep(2);
             if (_server.Mode != ServerMode.Perfect)
                 _clock.Advance(ClockStep); // senders may be waiting to retry
@@ -571,11 +571,11 @@ internal sealed class EngineRun
         }
 
         // A call refused for shutdown is refused before its properties are read, so bad content may go unnoticed.
-        bool unread = result == EnqueueResult.ShuttingDown;
+        bool unread = result == EnqueueStatus.ShuttingDown;
         OracleFailure.Check(model.Invalid is null || unread, "wrongly-accepted", $"event {id} returned {result} although {model.Invalid}.");
-        switch (result)
+        switch (result.Status)
         {
-            case EnqueueResult.Accepted:
+            case EnqueueStatus.Accepted:
                 Interlocked.Increment(ref _accepted);
                 var e = model.Event!;
                 var json = e.ToJson(_shape);
@@ -584,18 +584,18 @@ internal sealed class EngineRun
                 if (json.Length + Envelope > _options.MaxBatchBytes)
                     Interlocked.Increment(ref _oversizeCandidates);
                 break;
-            case EnqueueResult.QueueFull:
+            case EnqueueStatus.QueueFull:
                 OracleFailure.Check(_options.FullMode != FullMode.DropOldest, "queue-full", "drop-oldest mode refused an event as QueueFull.");
                 Interlocked.Increment(ref _queueFull);
                 break;
-            case EnqueueResult.ShuttingDown:
+            case EnqueueStatus.ShuttingDown:
                 Interlocked.Increment(ref _shuttingDown);
                 break;
             default:
                 throw new OracleFailure("result", $"an undocumented result {result}.");
         }
 
-        OracleFailure.Check(!shutDown || result == EnqueueResult.ShuttingDown, "after-shutdown", $"a call after shutdown returned {result}.");
+        OracleFailure.Check(!shutDown || result == EnqueueStatus.ShuttingDown, "after-shutdown", $"a call after shutdown returned {result}.");
         return result;
     }
 

@@ -60,7 +60,7 @@ internal sealed partial class NdjsonEventFuzzer : IFuzzer, IDisposable
         }
 
         OracleFailure.Check(model.Refusal is null, "wrongly-accepted", $"accepted although {model.Refusal}.");
-        OracleFailure.Check(result == EnqueueResult.Accepted, "not-accepted", $"returned {result}.");
+        OracleFailure.Check(result == EnqueueStatus.Accepted, "not-accepted", $"returned {result}.");
         var expected = model.Event!;
         expected.Timestamp = _clock.GetUtcNow();
 

@@ -65,7 +65,7 @@ internal sealed class RawJsonFuzzer : IFuzzer, IDisposable
                 1 => _engine.PageJson(null, "s", default, input),
                 _ => _engine.TrackJson("u", "e", input, input),
             };
-            OracleFailure.Check(result == EnqueueResult.Accepted, "not-accepted", $"returned {result}.");
+            OracleFailure.Check(result == EnqueueStatus.Accepted, "not-accepted", $"returned {result}.");
         }
         catch (ArgumentException ex)
         {

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Diagnostics;
 using System.Runtime.InteropServices;
 using Microsoft.IO;
+using Sluice.Diagnostics;
 using Sluice.Serialization;
 
 namespace Sluice.Batching;
@@ -25,9 +26,23 @@ public sealed class Batch
     // sender, a probe, a forced shutdown); the one that brings it to zero finishes the batch.
     private int _unsettled;
 
-    // The body is the whole request body, suffix included; the batch owns its stream from now on.
+    // Per-event fates, kept only when someone listens (OnBatchSettled): pooled arrays, handed back when the batch is
+    // reported (ReturnOutcomes), not with the body, since a forced shutdown may settle events while the body is released.
+    // The sequences are written by the serializer before sealing. An outcome is written by whoever claimed the event
+    // (TrySettle/SettleRemaining) before it counts it written (OutcomesWritten): the one bringing _unwritten to zero
+    // reads them all after that interlocked operation. Messages: created by the first settler with one (CAS).
+    private long[]? _sequences;
+    private EventOutcome[]? _outcomes;
+    private string?[]? _messages;
+    private int _unwritten;
+
+    // Written by the job's owner after each failed attempt, read by whoever reports the batch.
+    private string? _lastFailure;
+
+    // The body is the whole request body, suffix included; the batch owns its stream from now on. With
+    // sequences (pooled, at least eventCount long; the batch owns them), the batch records each event's outcome.
     internal Batch(long sequence, int partition, WireFormat format, int eventCount, int[] eventEnds, int prefixLength,
-        RecyclableMemoryStream body, RecyclableMemoryStreamManager memory)
+        RecyclableMemoryStream body, RecyclableMemoryStreamManager memory, long[]? sequences = null)
     {
         Debug.Assert(eventCount > 0 && eventEnds.Length >= eventCount, "A batch holds at least one event.");
         Sequence = sequence;
@@ -41,6 +56,13 @@ public sealed class Batch
         _memory = memory;
         Body = body.GetReadOnlySequence();
         _unsettled = eventCount;
+        if (sequences is not null)
+        {
+            _sequences = sequences;
+            _outcomes = ArrayPool<EventOutcome>.Shared.Rent(eventCount);
+            Array.Clear(_outcomes, 0, eventCount); // 0: not settled yet
+            _unwritten = eventCount;
+        }
     }
 
     /// <summary>Order in which the engine sealed batches, from 0. The parts of a batch split after a 400 or 413 carry its sequence.</summary>
@@ -117,6 +139,68 @@ public sealed class Batch
 
     /// <summary>Claims every event not yet settled (at shutdown); returns how many, zero if none were left.</summary>
     internal int SettleRemaining() => Interlocked.Exchange(ref _unsettled, 0);
+
+    /// <summary>Whether the batch records its events' outcomes (someone listens to them).</summary>
+    internal bool RecordsOutcomes => _outcomes is not null;
+
+    /// <summary>The cause of the last failed attempt to send some of these events, if any.</summary>
+    internal string? LastFailure
+    {
+        get => Volatile.Read(ref _lastFailure);
+        set => Volatile.Write(ref _lastFailure, value);
+    }
+
+    /// <summary>
+    /// Writes the outcome of events [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>), which
+    /// the caller claimed, or, with <paramref name="unsetOnly"/> (a forced shutdown writing off what a job still lists),
+    /// of those not written yet: the owner that claimed the others writes theirs after.
+    /// </summary>
+    internal void RecordOutcome(int start, int count, EventOutcome outcome, string? message, bool unsetOnly = false)
+    {
+        var outcomes = _outcomes!;
+        var messages = message is null ? null : Messages();
+        for (int i = start; i < start + count; i++)
+        {
+            if (unsetOnly && outcomes[i] != 0)
+                continue;
+            outcomes[i] = outcome;
+            if (messages is not null)
+                messages[i] = message;
+        }
+    }
+
+    /// <summary>Counts <paramref name="count"/> claimed events' outcomes as written; true for the caller whose events were the last, who reports the batch.</summary>
+    internal bool OutcomesWritten(int count) => Interlocked.Add(ref _unwritten, -count) == 0;
+
+    /// <summary>The batch as reported; valid until <see cref="ReturnOutcomes"/>.</summary>
+    internal SettledEvents Settled()
+    {
+        var messages = Volatile.Read(ref _messages);
+        return new SettledEvents(Partition, Sequence, _sequences.AsSpan(0, EventCount), _outcomes.AsSpan(0, EventCount),
+            messages is null ? default : messages.AsSpan(0, EventCount), LastFailure);
+    }
+
+    /// <summary>Returns the fate arrays to their pools, once the batch is reported.</summary>
+    internal void ReturnOutcomes()
+    {
+        ArrayPool<long>.Shared.Return(_sequences!);
+        ArrayPool<EventOutcome>.Shared.Return(_outcomes!);
+        if (_messages is not null)
+            ArrayPool<string?>.Shared.Return(_messages, clearArray: true);
+        _sequences = null;
+        _outcomes = null;
+        _messages = null;
+    }
+
+    private string?[] Messages()
+    {
+        var messages = Volatile.Read(ref _messages);
+        if (messages is not null)
+            return messages;
+        var fresh = ArrayPool<string?>.Shared.Rent(EventCount);
+        Array.Clear(fresh);
+        return Interlocked.CompareExchange(ref _messages, fresh, null) ?? fresh;
+    }
 
     /// <summary>The body length of events [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) in an envelope of their own.</summary>
     internal long RangeLength(int start, int count)

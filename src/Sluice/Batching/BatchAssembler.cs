@@ -23,12 +23,14 @@ internal sealed class BatchAssembler
     private readonly EngineCounters _counters;
     private readonly TimeProvider _time;
     private readonly Action<DiagnosticEvent> _diagnose;
+    private readonly FateReporter? _fates;
     private readonly Queue<Batch> _sealed = new();
     private long _nextBatch;
-    private long _nextEventId;
 
-    public BatchAssembler(SluiceOptions options, RecyclableMemoryStreamManager memory, ArenaPool arenas, EngineCounters counters, Action<DiagnosticEvent> diagnose)
+    public BatchAssembler(SluiceOptions options, RecyclableMemoryStreamManager memory, ArenaPool arenas, EngineCounters counters, Action<DiagnosticEvent> diagnose,
+        FateReporter? fates = null)
     {
+        _fates = fates;
         _format = options.WireFormat;
         _maxEvents = options.MaxBatchEvents;
         _maxBytes = options.MaxBatchBytes;
@@ -43,7 +45,7 @@ internal sealed class BatchAssembler
             _partitionOfKind[(int)kind] = _format.PartitionOf(kind);
         _open = new OpenBatch[_format.PartitionCount];
         for (int p = 0; p < _open.Length; p++)
-            _open[p] = new OpenBatch(p, options.MaxBatchBytes, _format.BatchPrefix(p).Length, _format.BatchSuffix(p).Length, memory);
+            _open[p] = new OpenBatch(p, options.MaxBatchBytes, _format.BatchPrefix(p).Length, _format.BatchSuffix(p).Length, memory, fates?.Listening == true);
     }
 
     /// <summary>Set when an event opened a batch since the last <see cref="TakeOpenedFlag"/>: the linger timer may need arming.</summary>
@@ -70,18 +72,21 @@ internal sealed class BatchAssembler
 
     public bool TryTakeSealed(out Batch batch) => _sealed.TryDequeue(out batch!);
 
-    /// <summary>Serializes one record into its partition's open batch; never throws.</summary>
-    public void Add(ref EventRecord record)
+    /// <summary>
+    /// Serializes one record into its partition's open batch; never throws. <paramref name="sequence"/> is its number
+    /// in the engine (its queue ticket): the wire format's event id, and what its fate is reported by.
+    /// </summary>
+    public void Add(ref EventRecord record, long sequence)
     {
         var open = _open[_partitionOfKind[(int)record.Kind]];
-        long id = _nextEventId++;
+        long id = sequence;
         try
         {
             // What the event must write is already too much: refused before writing a byte of it.
             long atLeast = (long)record.MinBytes + open.EnvelopeLength;
             if (atLeast > _maxBytes)
             {
-                Oversize(atLeast, "at least ");
+                Oversize(atLeast, "at least ", open.Partition, id);
                 return;
             }
 
@@ -92,6 +97,7 @@ internal sealed class BatchAssembler
             // A custom wire format (or a bug) threw: this one event is lost, counted, and the batch goes on.
             Interlocked.Increment(ref _counters.Failed);
             _diagnose(new DiagnosticEvent(DiagnosticKind.EventFailed, $"An event could not be serialized and was dropped: {ex.Message}", 1, ex));
+            _fates?.Single(open.Partition, id, EventOutcome.Failed, ex.Message);
         }
         finally
         {
@@ -135,13 +141,15 @@ internal sealed class BatchAssembler
         return next;
     }
 
-    /// <summary>At a forced shutdown: drops what the open batches hold, counting it as lost.</summary>
-    public long AbandonOpen()
+    /// <summary>At a forced shutdown: drops what the open batches hold, returning how many events to count as lost (reported lost with <paramref name="causeOf"/> their partition's last failure).</summary>
+    public long AbandonOpen(Func<int, string?>? causeOf = null)
     {
         long lost = 0;
         foreach (var open in _open)
         {
             lost += open.Count;
+            if (open.Sequences is { } sequences)
+                _fates?.OpenLost(open.Partition, sequences.AsSpan(0, open.Count), causeOf?.Invoke(open.Partition));
             open.Abandon();
         }
 
@@ -179,7 +187,7 @@ internal sealed class BatchAssembler
             if (alone > _maxBytes)
             {
                 open.Rollback();
-                Oversize(alone, "");
+                Oversize(alone, "", open.Partition, id);
                 return;
             }
 
@@ -193,7 +201,7 @@ internal sealed class BatchAssembler
             _opened = true;
         }
 
-        open.Commit();
+        open.Commit(id);
 
         // Alone above a limit lowered after a 413 (only a guess at the server's, for packing events) but
         // within the configured one, it goes alone, and the server decides.
@@ -211,10 +219,11 @@ internal sealed class BatchAssembler
         _sealed.Enqueue(batch);
     }
 
-    private void Oversize(long size, string qualifier)
+    private void Oversize(long size, string qualifier, int partition, long sequence)
     {
         _counters.RejectedOversize++;
-        _diagnose(new DiagnosticEvent(DiagnosticKind.EventOversize,
-            $"An event of {qualifier}{size:N0} bytes (with the batch envelope) exceeds the batch limit of {_maxBytes:N0} bytes and was not sent.", 1));
+        string message = $"An event of {qualifier}{size:N0} bytes (with the batch envelope) exceeds the batch limit of {_maxBytes:N0} bytes and was not sent.";
+        _diagnose(new DiagnosticEvent(DiagnosticKind.EventOversize, message, 1));
+        _fates?.Single(partition, sequence, EventOutcome.Oversize, message);
     }
 }

@@ -15,6 +15,7 @@ namespace Sluice.Batching;
 internal sealed class OpenBatch
 {
     private readonly RecyclableMemoryStreamManager _memory;
+    private readonly bool _recordSequences;
     private int _maxBytes;
 
     // Used only by the serializer.
@@ -23,8 +24,10 @@ internal sealed class OpenBatch
     private bool _separatorOwed;  // the writer was attached after an event: the next one needs a comma first
     private long _lastLength;     // the last sealed body's length: the next body takes its blocks at once
 
-    public OpenBatch(int partition, int maxBytes, int prefixLength, int suffixLength, RecyclableMemoryStreamManager memory)
+    /// <summary>A partition's open batch; with <paramref name="recordSequences"/>, batches keep their events' sequence numbers (someone listens to their fates).</summary>
+    public OpenBatch(int partition, int maxBytes, int prefixLength, int suffixLength, RecyclableMemoryStreamManager memory, bool recordSequences = false)
     {
+        _recordSequences = recordSequences;
         Partition = partition;
         _maxBytes = maxBytes;
         PrefixLength = prefixLength;
@@ -72,6 +75,9 @@ internal sealed class OpenBatch
     /// <summary>Body offset just past each event; handed to the sealed batch.</summary>
     public int[]? Ends { get; private set; }
 
+    /// <summary>Each event's sequence number, if recorded (pooled); handed to the sealed batch.</summary>
+    public long[]? Sequences { get; private set; }
+
     /// <summary><see cref="TimeProvider.GetTimestamp"/> when the first event went in: the linger clock.</summary>
     public long FirstEventAt { get; set; }
 
@@ -92,6 +98,7 @@ internal sealed class OpenBatch
         Debug.Assert(!IsOpen && prefix.Length == PrefixLength, "Open once, with the format's prefix.");
         _body = NewBody(prefix);
         Ends = ArrayPool<int>.Shared.Rent(maxEvents);
+        Sequences = _recordSequences ? ArrayPool<long>.Shared.Rent(maxEvents) : null;
         Count = 0;
         Attach(separatorOwed: false);
     }
@@ -109,10 +116,11 @@ internal sealed class OpenBatch
         Writer.Write(format, ref record, id);
     }
 
-    /// <summary>Counts the event just written, ending at <see cref="Position"/>.</summary>
-    public void Commit()
+    /// <summary>Counts the event just written, ending at <see cref="Position"/>, whose sequence number is <paramref name="sequence"/>.</summary>
+    public void Commit(long sequence = -1)
     {
         long end = Position;
+        Sequences?[Count] = sequence;
         Ends![Count++] = (int)end;
 
         // The stream hands the writer a temporary block when it asks for more room than its current
@@ -151,6 +159,7 @@ internal sealed class OpenBatch
         // The moved event ends the body (its end is Position); once committed, the next event needs a comma.
         _body = next;
         Ends = ArrayPool<int>.Shared.Rent(maxEvents);
+        Sequences = _recordSequences ? ArrayPool<long>.Shared.Rent(maxEvents) : null;
         Attach(separatorOwed: true);
         return batch;
     }
@@ -164,12 +173,12 @@ internal sealed class OpenBatch
         Debug.Assert(body.Length == LastEnd, "Nothing follows the last event.");
         body.Write(format.BatchSuffix(Partition));
         _lastLength = body.Length;
-        var batch = new Batch(sequence, Partition, format, Count, Ends!, PrefixLength, body, _memory);
+        var batch = new Batch(sequence, Partition, format, Count, Ends!, PrefixLength, body, _memory, Sequences);
         Clear();
         return batch;
     }
 
-    /// <summary>At a forced shutdown: drops the body without sending it.</summary>
+    /// <summary>At a forced shutdown: drops the body without sending it (read the <see cref="Sequences"/> of its events first).</summary>
     public void Abandon()
     {
         if (_body is null)
@@ -177,6 +186,8 @@ internal sealed class OpenBatch
         HandOverPending();
         _body.Dispose();
         ArrayPool<int>.Shared.Return(Ends!);
+        if (Sequences is not null)
+            ArrayPool<long>.Shared.Return(Sequences);
         Clear();
     }
 
@@ -206,6 +217,7 @@ internal sealed class OpenBatch
     {
         _body = null;
         Ends = null;
+        Sequences = null;
         Count = 0;
     }
 }

@@ -100,13 +100,20 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     /// <summary>Closed and every ticket handed out has been read.</summary>
     public bool IsDrained => IsClosed && TotalDequeued == TotalEnqueued;
 
-    public EnqueueStatus TryEnqueue(in T item)
+    public RingStatus TryEnqueue(in T item) => TryEnqueue(in item, out _);
+
+    /// <summary>
+    /// Enqueues <paramref name="item"/>; when accepted, <paramref name="ticket"/> is its ticket: unique in
+    /// this ring and increasing in the order of acceptance (an evicted item's ticket is never handed out again).
+    /// </summary>
+    public RingStatus TryEnqueue(in T item, out long ticket)
     {
+        ticket = -1;
         long pos = Volatile.Read(ref _tail.Value);
         while (true)
         {
             if (pos < 0)
-                return EnqueueStatus.Closed;
+                return RingStatus.Closed;
             ref Slot slot = ref _slots[pos & _mask];
             long diff = Volatile.Read(ref slot.Sequence) - pos;
             if (diff == 0)
@@ -121,7 +128,8 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
                     // parking (see WaitToReadAsync).
                     Volatile.Write(ref slot.Sequence, pos + 1);
                     _readerSignal.WakeIfParked();
-                    return EnqueueStatus.Ok;
+                    ticket = pos;
+                    return RingStatus.Ok;
                 }
 
                 pos = seen;
@@ -130,7 +138,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
             {
                 // The slot one lap back has not been read yet: full (or closed meanwhile).
                 long tail = Volatile.Read(ref _tail.Value);
-                return tail < 0 ? EnqueueStatus.Closed : EnqueueStatus.Full;
+                return tail < 0 ? RingStatus.Closed : RingStatus.Full;
             }
             else
             {
@@ -152,7 +160,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
             slot = item;
     }
 
-    /// <summary>Writers may evict the oldest item: the reader must copy items out (<see cref="TryDequeue"/>), not read them in place.</summary>
+    /// <summary>Writers may evict the oldest item: the reader must copy items out (<see cref="TryDequeue(out T)"/>), not read them in place.</summary>
     public bool EvictingWriters => _evictingWriters;
 
     /// <summary>
@@ -212,9 +220,16 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
             _space.Set();
     }
 
-    public bool TryDequeue(out T item)
+    /// <summary>Reader: the ticket of the item <see cref="PeekHead"/> returns.</summary>
+    public long HeadTicket => Volatile.Read(ref _head.Value);
+
+    public bool TryDequeue(out T item) => TryDequeue(out item, out _);
+
+    /// <summary>Dequeues the oldest item (the reader, or an evicting writer) with its ticket.</summary>
+    public bool TryDequeue(out T item, out long ticket)
     {
         long pos = Volatile.Read(ref _head.Value);
+        ticket = -1;
         if (!_evictingWriters)
         {
             // The reader alone moves the head: plain stores, no interlocked operation.
@@ -226,6 +241,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
             }
 
             item = head;
+            ticket = pos;
             ReleaseHead();
             return true;
         }
@@ -240,6 +256,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
                 if (seen == pos)
                 {
                     item = slot.Item;
+                    ticket = pos;
                     Volatile.Write(ref slot.Sequence, pos + _mask + 1);
                     if (Volatile.Read(ref _writersWaiting) != 0 && (pos % _wakeWritersEvery) == 0)
                         _space.Set();
@@ -261,10 +278,10 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     }
 
     /// <summary>Blocks the calling writer until an enqueue succeeds, the ring closes, or the timeout passes.</summary>
-    public EnqueueStatus EnqueueOrWait(in T item, TimeSpan timeout)
+    public RingStatus EnqueueOrWait(in T item, TimeSpan timeout, out long ticket)
     {
-        var status = TryEnqueue(item);
-        if (status != EnqueueStatus.Full)
+        var status = TryEnqueue(item, out ticket);
+        if (status != RingStatus.Full)
             return status;
 
         // Spin first: the reader usually frees a slot within microseconds, and blocking costs more.
@@ -272,8 +289,8 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
         for (int i = 0; i < 20; i++)
         {
             spinner.SpinOnce(sleep1Threshold: -1);
-            status = TryEnqueue(item);
-            if (status != EnqueueStatus.Full)
+            status = TryEnqueue(item, out ticket);
+            if (status != RingStatus.Full)
                 return status;
         }
 
@@ -284,12 +301,12 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
             while (true)
             {
                 _space.Reset();
-                status = TryEnqueue(item);
-                if (status != EnqueueStatus.Full)
+                status = TryEnqueue(item, out ticket);
+                if (status != RingStatus.Full)
                     return status;
                 long left = deadline - Environment.TickCount64;
                 if (left <= 0)
-                    return EnqueueStatus.Full;
+                    return RingStatus.Full;
                 _space.Wait((int)Math.Min(left, 50));
             }
         }
@@ -396,7 +413,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
 
     private sealed class RingWriter(RingChannel<T> ring) : ChannelWriter<T>
     {
-        public override bool TryWrite(T item) => ring.TryEnqueue(item) == EnqueueStatus.Ok;
+        public override bool TryWrite(T item) => ring.TryEnqueue(item) == RingStatus.Ok;
 
         public override bool TryComplete(Exception? error = null)
         {

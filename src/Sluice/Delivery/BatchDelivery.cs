@@ -33,7 +33,7 @@ internal sealed class BatchDelivery
     private readonly List<Task> _probes = [];
 
     public BatchDelivery(SluiceOptions options, IBatchTransport transport, EngineCounters counters, Func<int, OpenBatch> partitions,
-        SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort)
+        SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort, FateReporter? fates = null)
     {
         int senders = options.MaxConcurrentSends;
         _queue = Channel.CreateBounded<Batch>(new BoundedChannelOptions(senders * 2)
@@ -47,7 +47,7 @@ internal sealed class BatchDelivery
         _diagnose = diagnose;
         _abort = abort;
         var format = options.WireFormat;
-        _settle = new Settlement(counters, Tracker, new LastFailures(format.PartitionCount), format, diagnose);
+        _settle = new Settlement(counters, Tracker, new LastFailures(format.PartitionCount), format, diagnose, fates);
         _retry = RetryPolicy.From(options);
         _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, Bodies, metrics, diagnose, abort);
         _pauses = new EndpointPause[options.WireFormat.PartitionCount];
@@ -129,6 +129,9 @@ internal sealed class BatchDelivery
 
     /// <summary>The shutdown deadline passed before <paramref name="events"/> still queued or in open batches were sealed: counts them lost, naming the likely cause.</summary>
     public void LoseQueued(long events) => _settle.UnsentQueued(events);
+
+    /// <summary>The last failure on <paramref name="partition"/>'s endpoint, if any.</summary>
+    public string? LastFailureOf(int partition) => _settle.Failures.Of(partition);
 
     private async ValueTask EnqueueSlowAsync(Batch batch)
     {

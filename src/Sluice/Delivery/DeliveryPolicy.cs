@@ -99,7 +99,10 @@ internal sealed class DeliveryPolicy
             bool delivered = result.Outcome == SendOutcome.Delivered;
             _settle.Failures.Record(batch.Partition, delivered ? null : result.Cause);
             if (!delivered)
+            {
                 job.LastFailure = result;
+                batch.LastFailure = result.Cause;
+            }
 
             switch (result.Outcome)
             {
@@ -127,7 +130,7 @@ internal sealed class DeliveryPolicy
                     return JobOutcome.Unauthorized;
 
                 default:
-                    _settle.Failed(batch, range, $"Sending {Settlement.RangeName(batch, range)} failed permanently: {result.Cause}");
+                    _settle.Failed(batch, range, $"Sending {Settlement.RangeName(batch, range)} failed permanently: {result.Cause}", result.Cause);
                     job.Pop();
                     break;
             }
@@ -142,7 +145,7 @@ internal sealed class DeliveryPolicy
         var batch = job.Batch;
         if (range.Count == 1)
         {
-            _settle.Rejected(batch, range, $"The server rejected {Settlement.RangeName(batch, range)}, sent alone: {result.Cause}. Event: {EventExcerpt(batch, range.Start)}");
+            _settle.Rejected(batch, range, $"The server rejected {Settlement.RangeName(batch, range)}, sent alone: {result.Cause}. Event: {EventExcerpt(batch, range.Start)}", result.Cause);
             job.Pop();
             return;
         }
@@ -164,7 +167,7 @@ internal sealed class DeliveryPolicy
         LowerLimit(batch, range, result); // below the refused length: max(half of it, its largest event) < it for two events or more
         if (range.Count == 1)
         {
-            _settle.Rejected(batch, range, $"The server refused {Settlement.RangeName(batch, range)} as too large even alone: {result.Cause}. Event: {EventExcerpt(batch, range.Start)}");
+            _settle.Rejected(batch, range, $"The server refused {Settlement.RangeName(batch, range)} as too large even alone: {result.Cause}. Event: {EventExcerpt(batch, range.Start)}", result.Cause);
             job.Pop();
         }
     }
@@ -217,7 +220,7 @@ internal sealed class DeliveryPolicy
         {
             string why = range.Attempts >= _maxAttempts ? $"after {range.Attempts} attempt{(range.Attempts == 1 ? "" : "s")}" : $"its retry budget of {_budget} would be exceeded";
             string doubt = range.MayHaveArrived ? " An attempt got no answer: the server may have some of them." : "";
-            _settle.Expired(batch, range, $"Sending {Settlement.RangeName(batch, range)} expired ({why}); last failure: {result.Cause}.{doubt}");
+            _settle.Expired(batch, range, $"Sending {Settlement.RangeName(batch, range)} expired ({why}); last failure: {result.Cause}.{doubt}", result.Cause);
             job.Pop();
             return;
         }

@@ -10,11 +10,14 @@ namespace Sluice.Delivery;
 /// Puts a batch's events, or some of them, into their terminal state (<see cref="EventOutcome"/>): counts them,
 /// reports them to diagnostics with their cause, and tells the tracker when the batch's last event is settled.
 /// Each event is settled once (<see cref="Batch.TrySettle"/>), whoever gets there first (a sender, a probe, a
-/// forced shutdown). Every terminal state passes through <see cref="Settle"/> with the batch, the range of its
-/// events and the outcome, so per-event outcomes can be recorded there. Thread-safe.
+/// forced shutdown). When someone listens (<see cref="FateReporter"/>), each settler also writes the outcomes of
+/// the events it claimed into the batch, and the one writing the last reports the whole batch, once. Thread-safe.
 /// </summary>
-internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracker, LastFailures failures, WireFormat format, Action<DiagnosticEvent> diagnose)
+internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracker, LastFailures failures, WireFormat format, Action<DiagnosticEvent> diagnose,
+    FateReporter? fates = null)
 {
+    private readonly FateReporter _fates = fates ?? new FateReporter(null, diagnose);
+
     /// <summary>How messages name one event of a batch; the one place to change for a caller's own numbering.</summary>
     public static string EventName(Batch batch, int index) => $"event {index} of batch {batch.Sequence}";
 
@@ -29,15 +32,16 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
 
     public void Delivered(Batch batch, PendingRange range)
     {
-        if (Settle(batch, range, EventOutcome.Delivered, null))
+        if (Settle(batch, range, EventOutcome.Delivered, null, null))
             Interlocked.Increment(ref counters.BatchesDelivered);
     }
 
-    public void Rejected(Batch batch, PendingRange range, string message) => Settle(batch, range, EventOutcome.Rejected, message);
+    /// <summary>Events refused alone; the <c>cause</c> (the server's words) is what the settled-batch callback reports as their message.</summary>
+    public void Rejected(Batch batch, PendingRange range, string message, string? cause) => Settle(batch, range, EventOutcome.Rejected, message, cause);
 
-    public void Failed(Batch batch, PendingRange range, string message) => Settle(batch, range, EventOutcome.Failed, message);
+    public void Failed(Batch batch, PendingRange range, string message, string? cause) => Settle(batch, range, EventOutcome.Failed, message, cause);
 
-    public void Expired(Batch batch, PendingRange range, string message) => Settle(batch, range, EventOutcome.Expired, message);
+    public void Expired(Batch batch, PendingRange range, string message, string? cause) => Settle(batch, range, EventOutcome.Expired, message, cause);
 
     /// <summary>An internal error: whatever of the batch is not settled yet fails.</summary>
     public void FailRemaining(Batch batch, string message)
@@ -47,6 +51,12 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             return;
         Count(EventOutcome.Failed, events);
         diagnose(new DiagnosticEvent(DiagnosticKind.BatchFailed, message, events));
+        if (batch.RecordsOutcomes)
+        {
+            batch.RecordOutcome(0, batch.EventCount, EventOutcome.Failed, message, unsetOnly: true);
+            OutcomesWritten(batch, events);
+        }
+
         tracker.Finish(batch.Sequence);
     }
 
@@ -85,6 +95,16 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
 
         if (lost > 0)
             ReportLost(batch, lost, cause is null ? null : $"the last attempt failed: {cause}");
+        if (batch.RecordsOutcomes)
+        {
+            // Every range the job lists, not only `left` events' worth: the owner may have claimed the top one a
+            // moment ago; its events are written here only if still unset, and the owner's own outcome overwrites them.
+            foreach (var (range, mayHaveArrived) in job.Remaining())
+                batch.RecordOutcome(range.Start, range.Count, mayHaveArrived ? EventOutcome.OutcomeUnknown : EventOutcome.Lost, null, unsetOnly: true);
+            batch.LastFailure ??= cause;
+            OutcomesWritten(batch, left);
+        }
+
         tracker.Finish(batch.Sequence);
     }
 
@@ -95,6 +115,13 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         if (events == 0)
             return;
         ReportLost(batch, events, null);
+        if (batch.RecordsOutcomes)
+        {
+            batch.RecordOutcome(0, batch.EventCount, EventOutcome.Lost, null, unsetOnly: true);
+            batch.LastFailure ??= failures.Of(batch.Partition);
+            OutcomesWritten(batch, events);
+        }
+
         tracker.Finish(batch.Sequence);
     }
 
@@ -122,16 +149,31 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             $"{events} event(s) of batch {batch.Sequence} to {batch.EndpointPath} were not delivered before the shutdown deadline and the server does not have them (lost): {why}.", events));
     }
 
-    private bool Settle(Batch batch, PendingRange range, EventOutcome outcome, string? message)
+    private bool Settle(Batch batch, PendingRange range, EventOutcome outcome, string? message, string? cause)
     {
         if (!batch.TrySettle(range.Count, out bool finished))
             return false;
         Count(outcome, range.Count);
         if (message is not null)
             diagnose(new DiagnosticEvent(outcome == EventOutcome.Rejected ? DiagnosticKind.EventRejected : DiagnosticKind.BatchFailed, message, range.Count));
+        if (batch.RecordsOutcomes)
+        {
+            batch.RecordOutcome(range.Start, range.Count, outcome, cause);
+            OutcomesWritten(batch, range.Count);
+        }
+
         if (finished)
             tracker.Finish(batch.Sequence);
         return true;
+    }
+
+    /// <summary>The outcomes of <paramref name="events"/> claimed events are written; the last writer reports the batch, then gives its arrays back.</summary>
+    private void OutcomesWritten(Batch batch, int events)
+    {
+        if (!batch.OutcomesWritten(events))
+            return;
+        _fates.Report(batch.Settled());
+        batch.ReturnOutcomes();
     }
 
     private void Count(EventOutcome outcome, long events)
@@ -153,9 +195,11 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             case EventOutcome.OutcomeUnknown:
                 Interlocked.Add(ref counters.OutcomeUnknown, events);
                 break;
-            default:
+            case EventOutcome.Lost:
                 Interlocked.Add(ref counters.LostAtShutdown, events);
                 break;
+            default:
+                throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Delivery settles events as delivered, rejected, failed, expired, of unknown outcome or lost.");
         }
     }
 }

@@ -46,4 +46,7 @@ public enum DiagnosticKind
     /// answer (a timeout, a broken connection): the server may or may not have them. Resending them may create duplicates.
     /// </summary>
     OutcomeUnknown = 12,
+
+    /// <summary>[Error] The <see cref="SluiceOptions.OnBatchSettled"/> callback threw; delivery went on, the events' outcomes stand.</summary>
+    CallbackFailed = 13,
 }

@@ -7,7 +7,7 @@ namespace Sluice.Diagnostics;
 /// </summary>
 public readonly record struct SluiceCounters
 {
-    /// <summary>Track/Page calls that returned <see cref="EnqueueResult.Accepted"/>.</summary>
+    /// <summary>Track/Page calls that returned <see cref="EnqueueStatus.Accepted"/>.</summary>
     public long Accepted { get; init; }
 
     /// <summary>Calls refused because the queue was full.</summary>

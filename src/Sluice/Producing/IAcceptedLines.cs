@@ -7,6 +7,6 @@ namespace Sluice.Producing;
 /// </summary>
 internal interface IAcceptedLines
 {
-    /// <summary>The event of line <paramref name="lineNumber"/> was accepted. Called on the reading thread; keep it quick.</summary>
-    void Accepted(long lineNumber);
+    /// <summary>The event of line <paramref name="lineNumber"/> was accepted as <paramref name="sequence"/> (<see cref="EnqueueResult.Sequence"/>). Called on the reading thread; keep it quick.</summary>
+    void Accepted(long lineNumber, long sequence);
 }

@@ -468,7 +468,9 @@ public class BatchAssemblerTests
 
         public List<DiagnosticEvent> Diagnostics { get; } = [];
 
-        public void Add(EventRecord record) => Assembler.Add(ref record);
+        public void Add(EventRecord record) => Assembler.Add(ref record, _nextSequence++);
+
+        private long _nextSequence;
 
         /// <summary>The batches sealed since the last call, each checked to be valid JSON.</summary>
         public List<Batch> Sealed()

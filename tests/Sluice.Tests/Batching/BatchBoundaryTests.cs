@@ -52,8 +52,8 @@ public class BatchBoundaryTests
         var transport = new InMemoryTransport();
         var diagnostics = new List<Sluice.Diagnostics.DiagnosticEvent>();
         var engine = new SluiceEngine(new SluiceOptions { OnDiagnostic = d => { lock (diagnostics) diagnostics.Add(d); } }, transport);
-        Assert.Equal(EnqueueResult.Accepted, fits.SendTo(engine));
-        Assert.Equal(EnqueueResult.Accepted, tooBig.SendTo(engine));
+        Assert.Equal(EnqueueStatus.Accepted, fits.SendTo(engine));
+        Assert.Equal(EnqueueStatus.Accepted, tooBig.SendTo(engine));
         var result = await engine.ShutdownAsync();
 
         var batch = Assert.Single(transport.Batches);
@@ -83,8 +83,8 @@ public class BatchBoundaryTests
     {
         var transport = new InMemoryTransport();
         var engine = new SluiceEngine(new SluiceOptions(), transport);
-        Assert.Equal(EnqueueResult.Accepted, new TestEvent(0, false, new string('x', 50_000_000)).SendTo(engine));
-        Assert.Equal(EnqueueResult.Accepted, new TestEvent(1, false, "small").SendTo(engine));
+        Assert.Equal(EnqueueStatus.Accepted, new TestEvent(0, false, new string('x', 50_000_000)).SendTo(engine));
+        Assert.Equal(EnqueueStatus.Accepted, new TestEvent(1, false, "small").SendTo(engine));
         var result = await engine.ShutdownAsync();
 
         Assert.Equal(1, result.Counters.RejectedOversize);
@@ -97,7 +97,7 @@ public class BatchBoundaryTests
         var transport = new InMemoryTransport();
         var engine = new SluiceEngine(new SluiceOptions { TimeProvider = new ManualTimeProvider() }, transport);
         foreach (var e in events)
-            Assert.Equal(EnqueueResult.Accepted, e.SendTo(engine));
+            Assert.Equal(EnqueueStatus.Accepted, e.SendTo(engine));
         var result = await engine.ShutdownAsync();
         BatchRules.Check(events, transport.Batches, result.Counters, 1000, Limit, closedOnlyForSize: true);
         return transport.Batches.OrderBy(b => b.Sequence).ToList();

@@ -68,7 +68,7 @@ public class BatchRulesProperties
         };
         var engine = new SluiceEngine(options, transport);
         foreach (var e in scenario.Events)
-            Assert.Equal(EnqueueResult.Accepted, e.SendTo(engine));
+            Assert.Equal(EnqueueStatus.Accepted, e.SendTo(engine));
         var result = engine.ShutdownAsync().GetAwaiter().GetResult();
 
         BatchRules.Check(scenario.Events, transport.Batches, result.Counters, scenario.MaxEvents, scenario.MaxBytes, closedOnlyForSize: true);

@@ -24,7 +24,7 @@ public class RingChannelTests
             var random = new Random(w);
             for (long i = 0; i < perWriter; i++)
             {
-                Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue((w * (long)perWriter) + i));
+                Assert.Equal(RingStatus.Ok, ring.TryEnqueue((w * (long)perWriter) + i));
                 if (random.Next(8) == 0)
                     Thread.Yield(); // let the reader catch up and park
             }
@@ -60,10 +60,10 @@ public class RingChannelTests
         var ring = new RingChannel<int>(8, evictingWriters: false);
         var wait = ring.WaitToReadAsync();
         Assert.False(wait.IsCompleted);
-        Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(1));
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(1));
         Assert.True(await wait);
         ring.Close();
-        Assert.Equal(EnqueueStatus.Closed, ring.TryEnqueue(2));
+        Assert.Equal(RingStatus.Closed, ring.TryEnqueue(2));
         Assert.True(ring.TryDequeue(out int item));
         Assert.Equal(1, item);
         Assert.False(await ring.WaitToReadAsync());
@@ -81,7 +81,7 @@ public class RingChannelTests
             for (int round = 0; round < 3; round++)
             {
                 for (int i = 0; i < 5; i++)
-                    Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue((round * 10) + i));
+                    Assert.Equal(RingStatus.Ok, ring.TryEnqueue((round * 10) + i));
                 for (int i = 0; i < 5; i++)
                 {
                     Assert.True(ring.TryDequeue(out int item), $"round {round}, item {i}");
@@ -109,7 +109,7 @@ public class RingChannelTests
         var ring = new RingChannel<int>(8, evictingWriters: false);
         Assert.False(ring.IsPublishedAhead(0));
         for (int i = 0; i < 3; i++)
-            Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(i));
+            Assert.Equal(RingStatus.Ok, ring.TryEnqueue(i));
         Assert.True(ring.IsPublishedAhead(0));
         Assert.True(ring.IsPublishedAhead(2));
         Assert.False(ring.IsPublishedAhead(3));
@@ -125,11 +125,11 @@ public class RingChannelTests
     {
         var ring = new RingChannel<int>(4, evictingWriters: false);
         for (int i = 0; i < 4; i++)
-            Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(i));
-        Assert.Equal(EnqueueStatus.Full, ring.TryEnqueue(4));
+            Assert.Equal(RingStatus.Ok, ring.TryEnqueue(i));
+        Assert.Equal(RingStatus.Full, ring.TryEnqueue(4));
         Assert.True(ring.TryDequeue(out int first));
         Assert.Equal(0, first);
-        Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(4));
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(4));
         var rest = new List<int>();
         while (ring.TryDequeue(out int item))
             rest.Add(item);

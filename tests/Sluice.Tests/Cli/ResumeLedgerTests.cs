@@ -4,7 +4,7 @@ using Sluice.Producing;
 
 namespace Sluice.Tests.Cli;
 
-/// <summary>Where a rerun resumes: accepted events mapped back to input lines, and the settled prefix.</summary>
+/// <summary>Where a rerun resumes: accepted events mapped back to input lines by sequence number, and the prefix the engine's per-event reports settle.</summary>
 public class ResumeLedgerTests
 {
     [Fact]
@@ -20,28 +20,44 @@ public class ResumeLedgerTests
     public void With_every_event_settled_for_good_a_rerun_resumes_after_the_last_line_read()
     {
         var ledger = Accepting(1, 2, 4);
-        ledger.Observe(() => Counters(accepted: 3, delivered: 2, rejectedByServer: 1));
+        Settle(ledger, (0, EventOutcome.Delivered), (2, EventOutcome.Rejected));
+        Assert.Equal(1, ledger.SettledPrefix); // sequence 1 is not settled yet
+        Settle(ledger, (1, EventOutcome.Delivered));
         Assert.Equal(3, ledger.SettledPrefix);
         Assert.Equal(7, ledger.ResumeAfter(linesRead: 7)); // lines 5-7 were blank or invalid: settled too
     }
 
     [Fact]
-    public void An_event_that_expired_or_was_lost_leaves_the_resume_point_at_the_last_settled_prefix()
+    public void Batches_settling_out_of_order_advance_the_prefix_only_when_the_gap_fills()
     {
-        var ledger = Accepting(1, 2, 3);
-        ledger.Observe(() => Counters(accepted: 2, delivered: 2)); // a moment when the first two were settled
-        Accept(ledger, 5, 6);
-        ledger.Observe(() => Counters(accepted: 5, delivered: 4, expired: 1));
+        var ledger = Accepting([.. Enumerable.Range(1, 300).Select(l => (long)l)]);
+        Settle(ledger, [.. Enumerable.Range(100, 200).Select(s => ((long)s, EventOutcome.Delivered))]);
+        Assert.Equal(0, ledger.SettledPrefix);
+        Assert.Equal(0, ledger.ResumeAfter(linesRead: 300));
+        Settle(ledger, [.. Enumerable.Range(0, 100).Select(s => ((long)s, EventOutcome.Delivered))]);
+        Assert.Equal(300, ledger.SettledPrefix);
+        Assert.Equal(300, ledger.ResumeAfter(linesRead: 300));
+    }
+
+    [Theory]
+    [InlineData(EventOutcome.Expired)]
+    [InlineData(EventOutcome.Lost)]
+    [InlineData(EventOutcome.OutcomeUnknown)]
+    [InlineData(EventOutcome.Failed)]
+    public void An_event_a_rerun_must_send_again_stops_the_resume_point_before_its_line(EventOutcome outcome)
+    {
+        var ledger = Accepting(1, 2, 3, 5, 6);
+        Settle(ledger, (0, EventOutcome.Delivered), (1, EventOutcome.Delivered), (2, outcome), (3, EventOutcome.Delivered), (4, EventOutcome.Delivered));
 
         Assert.Equal(2, ledger.SettledPrefix);
-        Assert.Equal(2, ledger.ResumeAfter(linesRead: 6)); // event 2 (line 3) may be the one not delivered
+        Assert.Equal(2, ledger.ResumeAfter(linesRead: 6)); // event 2 (line 3) must be sent again
     }
 
     [Fact]
     public void Nothing_known_settled_means_resuming_before_the_first_accepted_line()
     {
         var ledger = Accepting(4, 5);
-        ledger.Observe(() => Counters(accepted: 2, delivered: 1, lostAtShutdown: 1));
+        Settle(ledger, (1, EventOutcome.Delivered), (0, EventOutcome.Lost));
         Assert.Equal(3, ledger.ResumeAfter(linesRead: 5)); // lines 1-3 (skipped, blank or invalid) need no rerun
     }
 
@@ -51,35 +67,41 @@ public class ResumeLedgerTests
         var ledger = Accepting(1, 2);
         ledger.Refused(new IngestError(3, IngestRefusal.Invalid, "bad"));
         ledger.Refused(new IngestError(4, IngestRefusal.ShuttingDown, "stopping"));
-        ledger.Observe(() => Counters(accepted: 2, delivered: 2));
+        Settle(ledger, (0, EventOutcome.Delivered), (1, EventOutcome.Delivered));
         Assert.Equal(3, ledger.ResumeAfter(linesRead: 4));
         Assert.Equal(4, ledger.LastLine);
     }
 
     [Fact]
-    public void A_snapshot_taken_while_events_were_being_accepted_teaches_nothing()
+    public void The_window_of_settled_sequences_slides_as_the_prefix_advances_over_a_long_send()
     {
-        // The terminal counts may include later events in place of earlier ones still pending.
-        var ledger = Accepting(1, 2, 3);
-        var snapshots = new Queue<SluiceCounters>([Counters(accepted: 2, delivered: 2), Counters(accepted: 3, delivered: 2)]);
-        ledger.Observe(snapshots.Dequeue);
-        Assert.Equal(0, ledger.SettledPrefix);
-        Assert.Equal(0, ledger.ResumeAfter(linesRead: 3));
+        const int events = 100_000;
+        var ledger = Accepting([.. Enumerable.Range(1, events).Select(l => (long)l)]);
+        for (int start = 0; start < events; start += 1_000)
+        {
+            // Each pair of batches settles the later one first.
+            int first = start, second = start + 500;
+            Settle(ledger, [.. Enumerable.Range(second, 500).Select(s => ((long)s, EventOutcome.Delivered))]);
+            Assert.Equal(first, ledger.SettledPrefix);
+            Settle(ledger, [.. Enumerable.Range(first, 500).Select(s => ((long)s, EventOutcome.Delivered))]);
+            Assert.Equal(start + 1_000, ledger.SettledPrefix);
+        }
+
+        Assert.Equal(events, ledger.ResumeAfter(linesRead: events));
     }
 
     private static ResumeLedger Accepting(params long[] lines)
     {
         var ledger = new ResumeLedger();
-        Accept(ledger, lines);
+        for (int i = 0; i < lines.Length; i++)
+            ledger.Accepted(lines[i], i);
         return ledger;
     }
 
-    private static void Accept(ResumeLedger ledger, params long[] lines)
+    private static void Settle(ResumeLedger ledger, params (long Sequence, EventOutcome Outcome)[] events)
     {
-        foreach (long line in lines)
-            ledger.Accepted(line);
+        long[] sequences = [.. events.Select(e => e.Sequence)];
+        EventOutcome[] outcomes = [.. events.Select(e => e.Outcome)];
+        ledger.Settled(new SettledEvents(0, 0, sequences, outcomes, default, null));
     }
-
-    private static SluiceCounters Counters(long accepted, long delivered = 0, long rejectedByServer = 0, long expired = 0, long lostAtShutdown = 0)
-        => new() { Accepted = accepted, Delivered = delivered, RejectedByServer = rejectedByServer, Expired = expired, LostAtShutdown = lostAtShutdown };
 }

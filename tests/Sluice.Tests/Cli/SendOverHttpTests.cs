@@ -119,6 +119,22 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
         Assert.Equal(199, _collector.Received(CollectorApi.ThriveStackTrack).EventCount + _collector.Received(CollectorApi.ThriveStackPage).EventCount);
     }
 
+    [Fact]
+    public async Task The_resume_point_stops_just_before_the_first_line_whose_event_expired_though_later_lines_were_delivered()
+    {
+        // Every fourth line is a page, and the page API fails until the retry budget is spent: lines 1-3 (tracks) are
+        // delivered, line 4 expired, later tracks delivered. The engine's per-event report says which line is first to resend.
+        _collector.Faults.FailNext(10_000, 503, api: CollectorApi.ThriveStackPage, message: "page API down");
+        string input = await WriteEventsAsync(400);
+        var (exit, stdout, stderr) = await RunAsync(["send", "--input", input, "--endpoint", _collector.BaseAddress.AbsoluteUri,
+            "--token", "test-track-token", "--api-key", "test-page-key", "--retry-budget", "500ms"]);
+
+        Assert.True(exit != 0, stderr);
+        Assert.Equal(300, _collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        Assert.Matches(@"expired\s+100", stdout);
+        Assert.Contains("resume: rerun with --skip-lines 3: every event of lines 1-3 is settled for good", stdout, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("segment", "--write-key (or SLUICE_WRITE_KEY)")]
     [InlineData("primedata", "--client-id (or SLUICE_CLIENT_ID)")]

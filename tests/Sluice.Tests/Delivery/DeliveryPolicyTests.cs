@@ -364,7 +364,7 @@ public class DeliveryPolicyTests
         int refused = 0;
         for (int i = 0; i < 2_000; i++)
         {
-            if (h.Engine.Track($"u-{i}", "e") == EnqueueResult.QueueFull)
+            if (h.Engine.Track($"u-{i}", "e") == EnqueueStatus.QueueFull)
                 refused++;
         }
 

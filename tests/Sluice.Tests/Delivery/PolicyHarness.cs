@@ -53,7 +53,7 @@ internal sealed class PolicyHarness : IAsyncDisposable
         for (int i = 0; i < count; i++)
         {
             string user = mark?.Invoke(i) == true ? $"poison-{i}" : $"{prefix}-{i}";
-            Assert.Equal(EnqueueResult.Accepted, Engine.Track(user, "feature_used", new Dictionary<string, object?> { ["i"] = i, ["plan"] = "pro" }));
+            Assert.Equal(EnqueueStatus.Accepted, Engine.Track(user, "feature_used", new Dictionary<string, object?> { ["i"] = i, ["plan"] = "pro" }));
         }
     }
 

@@ -13,6 +13,7 @@ public class DiagnosticEventTests
         [
             "EventOversize=1", "EventFailed=2", "SendFailed=3", "BatchFailed=4", "EventRejected=5", "EndpointPaused=6",
             "EndpointResumed=7", "LimitLowered=8", "ServerWarning=9", "ShutdownLoss=10", "InternalError=11", "OutcomeUnknown=12",
+            "CallbackFailed=13",
         ];
         Assert.Equal(expected, Enum.GetValues<DiagnosticKind>().Select(k => $"{k}={(int)k}"));
         Assert.All(Enum.GetValues<DiagnosticKind>(), k => Assert.Equal((int)k, new DiagnosticEvent(k, "m").EventId));
@@ -31,6 +32,7 @@ public class DiagnosticEventTests
     [InlineData(DiagnosticKind.ShutdownLoss, DiagnosticSeverity.Error)]
     [InlineData(DiagnosticKind.InternalError, DiagnosticSeverity.Critical)]
     [InlineData(DiagnosticKind.OutcomeUnknown, DiagnosticSeverity.Warning)]
+    [InlineData(DiagnosticKind.CallbackFailed, DiagnosticSeverity.Error)]
     public void Each_kind_has_the_severity_its_documentation_gives(DiagnosticKind kind, DiagnosticSeverity severity) =>
         Assert.Equal(severity, new DiagnosticEvent(kind, "m").Severity);
 

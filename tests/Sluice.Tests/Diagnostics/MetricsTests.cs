@@ -137,7 +137,7 @@ public sealed class MetricsTests : IDisposable
             int queueFull = 0;
             for (int i = 0; i < 50; i++)
             {
-                if (engine.Track($"u-{i}", "e") == EnqueueResult.QueueFull)
+                if (engine.Track($"u-{i}", "e") == EnqueueStatus.QueueFull)
                     queueFull++;
             }
 

@@ -106,7 +106,7 @@ public class AllocationTests
             // Warm-up with the transport held: the serializer stops once the sealed-batch queue is full,
             // so the events behind it stay queued and their arena chunks are all in use at once.
             for (long i = 0; i < warm; i++)
-                Assert.Equal(EnqueueResult.Accepted, track(engine, i));
+                Assert.Equal(EnqueueStatus.Accepted, track(engine, i));
             transport.Open();
             engine.FlushAsync().GetAwaiter().GetResult();
 

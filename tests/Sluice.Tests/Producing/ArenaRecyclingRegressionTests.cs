@@ -85,21 +85,21 @@ public class ArenaRecyclingRegressionTests
             {
                 Hold(engine, hold);
                 int fillers = 0;
-                while (engine.Track($"filler-{fillers}", "e") == EnqueueResult.Accepted)
+                while (engine.Track($"filler-{fillers}", "e") == EnqueueStatus.Accepted)
                     sent.Add($"filler-{fillers++}");
-                Assert.Equal(EnqueueResult.QueueFull, a.Run(() => Track(engine, "a-fails", 1)));
+                Assert.Equal(EnqueueStatus.QueueFull, a.Run(() => Track(engine, "a-fails", 1)));
                 hold.Release();
                 await Eventually.True(() => engine.Processed == engine.GetCounters().Accepted, "the serializer drained the queue");
             }
 
             // 2-5 with the serializer held, so that every record is still queued when the next step runs.
             Hold(engine, hold);
-            Assert.Equal(EnqueueResult.Accepted, a.Run(() => TrackWithoutEntries(engine, "a-no-entries", noEntries)));
+            Assert.Equal(EnqueueStatus.Accepted, a.Run(() => TrackWithoutEntries(engine, "a-no-entries", noEntries)));
             if (noEntries != NoEntries.RawJsonTooLargeToCopy)
                 sent.Add("a-no-entries");
-            Assert.Equal(EnqueueResult.Accepted, b.Run(() => Track(engine, "b-first", 1_000)));
-            Assert.Equal(EnqueueResult.Accepted, a.Run(() => Track(engine, "a-larger-than-a-chunk", ArenaChunk.DefaultEntries + 1)));
-            Assert.Equal(EnqueueResult.Accepted, b.Run(() => Track(engine, "b-second", 1_100)));
+            Assert.Equal(EnqueueStatus.Accepted, b.Run(() => Track(engine, "b-first", 1_000)));
+            Assert.Equal(EnqueueStatus.Accepted, a.Run(() => Track(engine, "a-larger-than-a-chunk", ArenaChunk.DefaultEntries + 1)));
+            Assert.Equal(EnqueueStatus.Accepted, b.Run(() => Track(engine, "b-second", 1_100)));
             sent.AddRange(["b-first", "a-larger-than-a-chunk", "b-second"]);
 
             // 6.
@@ -150,7 +150,7 @@ public class ArenaRecyclingRegressionTests
     private static void Hold(SluiceEngine engine, SerializerHold hold)
     {
         hold.Arm();
-        Assert.Equal(EnqueueResult.Accepted, engine.Track(SerializerHold.HoldUserId(engine.Options), "hold"));
+        Assert.Equal(EnqueueStatus.Accepted, engine.Track(SerializerHold.HoldUserId(engine.Options), "hold"));
         Assert.True(hold.WaitHeld(TimeSpan.FromSeconds(10)), "The serializer did not reach the hold event.");
     }
 

@@ -35,7 +35,7 @@ public class ArenaTests
                         w.WriteNumberValue(s.I + k);
                     w.WriteEndArray();
                 });
-                if (result == EnqueueResult.Accepted)
+                if (result == EnqueueStatus.Accepted)
                     accepted.Add(i);
                 if (i == 1_500)
                     transport.Open();
@@ -94,7 +94,7 @@ public class ArenaTests
                 for (int k = 0; k < s.Count; k++)
                     w.WriteString(PropertyKeys[k], s.All[s.First + k]);
             });
-            Assert.Equal(EnqueueResult.Accepted, result);
+            Assert.Equal(EnqueueStatus.Accepted, result);
         }
 
         return strings.Select(s => new WeakReference(s)).ToArray();
@@ -116,7 +116,7 @@ public class ArenaTests
         var hold = new SerializerHold();
         using var producer = new PinnedThread("producer");
         await using var engine = new SluiceEngine(new SluiceOptions { QueueCapacity = 4, OnDiagnostic = hold.OnDiagnostic }, new InMemoryTransport());
-        Assert.Equal(EnqueueResult.Accepted, producer.Run(() => engine.Track("u", "first", new Dictionary<string, object?> { ["k"] = "v" })));
+        Assert.Equal(EnqueueStatus.Accepted, producer.Run(() => engine.Track("u", "first", new Dictionary<string, object?> { ["k"] = "v" })));
 
         // 1,000 entries written past the published one, then the call throws or is refused.
         WeakReference[] strings;
@@ -127,19 +127,19 @@ public class ArenaTests
         else
         {
             hold.Arm();
-            Assert.Equal(EnqueueResult.Accepted, engine.Track(SerializerHold.HoldUserId(engine.Options), "hold"));
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track(SerializerHold.HoldUserId(engine.Options), "hold"));
             Assert.True(hold.WaitHeld(TimeSpan.FromSeconds(10)));
-            while (engine.Track("filler", "e") == EnqueueResult.Accepted)
+            while (engine.Track("filler", "e") == EnqueueStatus.Accepted)
             {
             }
 
-            strings = producer.Run(() => TrackFreshStrings(engine, 1_000, EnqueueResult.QueueFull));
+            strings = producer.Run(() => TrackFreshStrings(engine, 1_000, EnqueueStatus.QueueFull));
             hold.Release();
         }
 
         // Raw JSON larger than the chunk's byte area moves the producer on before it reaches those entries again.
         var raw = System.Text.Encoding.UTF8.GetBytes($$"""{"big":"{{new string('x', ArenaChunk.DefaultBytes)}}"}""");
-        await Eventually.True(() => producer.Run(() => engine.TrackJson("u", "raw", raw)) == EnqueueResult.Accepted, "the queue took the event");
+        await Eventually.True(() => producer.Run(() => engine.TrackJson("u", "raw", raw)) == EnqueueStatus.Accepted, "the queue took the event");
         await engine.FlushAsync();
 
         GC.Collect();
@@ -163,7 +163,7 @@ public class ArenaTests
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private static WeakReference[] TrackFreshStrings(SluiceEngine engine, int count, EnqueueResult expected)
+    private static WeakReference[] TrackFreshStrings(SluiceEngine engine, int count, EnqueueStatus expected)
     {
         var strings = Enumerable.Range(0, count).Select(k => $"unpublished {k}").ToArray();
         Assert.Equal(expected, engine.Track("u", "e", strings, static (ref PropertiesWriter w, string[] all) =>

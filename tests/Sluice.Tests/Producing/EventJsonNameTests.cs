@@ -11,7 +11,7 @@ public class EventJsonNameTests
         await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
         var ex = Assert.ThrowsAny<ArgumentException>(() => engine.EnqueueJson("""{"user_id":"m","name":{"":{"":{"":{"":""}}}},"":""}"""u8));
         Assert.Contains("name must be a string", ex.Message, StringComparison.Ordinal);
-        Assert.Equal(EnqueueResult.Accepted, engine.EnqueueJson("""{"user_id":"m","name":null}"""u8));
-        Assert.Equal(EnqueueResult.Accepted, engine.EnqueueJson("""{"user_id":"m","name":"Home"}"""u8));
+        Assert.Equal(EnqueueStatus.Accepted, engine.EnqueueJson("""{"user_id":"m","name":null}"""u8));
+        Assert.Equal(EnqueueStatus.Accepted, engine.EnqueueJson("""{"user_id":"m","name":"Home"}"""u8));
     }
 }

@@ -31,7 +31,7 @@ public class EventRecordTests
         var ring = new RingChannel<EventRecord>(2, evictingWriters: false);
         var record = (EventRecord)Distinct();
 
-        Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(record));
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(record));
         Assert.True(ring.TryDequeue(out var read));
         foreach (var field in Fields)
             Assert.True(Equals(field.GetValue(record), field.GetValue(read)), $"The ring lost {field.Name}.");

@@ -19,7 +19,7 @@ public class InputValidationTests : IAsyncLifetime
     public async Task DisposeAsync()
     {
         // After every refused call the engine still works, and nothing refused was counted as accepted.
-        Assert.Equal(EnqueueResult.Accepted, _engine.Track("u", "still-works"));
+        Assert.Equal(EnqueueStatus.Accepted, _engine.Track("u", "still-works"));
         var result = await _engine.ShutdownAsync();
         Assert.Equal(1, result.Counters.Accepted);
         Assert.Equal(1, result.Counters.Delivered);

@@ -107,7 +107,7 @@ public class RawInputTests
         // Found by engine: an empty array given as a JsonElement at level 33 was accepted.
         using var doc = JsonDocument.Parse("[]");
         await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
-        Assert.Equal(EnqueueResult.Accepted, engine.Track("u", "e", Chain(PropertiesWriter.MaxDepth - 2, doc.RootElement)));
+        Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e", Chain(PropertiesWriter.MaxDepth - 2, doc.RootElement)));
         var ex = Assert.Throws<ArgumentException>(() => engine.Track("u", "e", Chain(PropertiesWriter.MaxDepth - 1, doc.RootElement)));
         Assert.Contains("nested deeper than 32 levels", ex.Message, StringComparison.Ordinal);
     }
@@ -121,10 +121,10 @@ public class RawInputTests
         await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
 
         // The properties object is level 1: 31 nested objects inside it make 32 levels.
-        Assert.Equal(EnqueueResult.Accepted, engine.Track("u", "e", Chain(31, "x")));
-        Assert.Equal(EnqueueResult.Accepted, engine.Track("u", "e", 31, Nest));
-        Assert.Equal(EnqueueResult.Accepted, engine.TrackJson("u", "e", RawChain(31)));
-        Assert.Equal(EnqueueResult.Accepted, engine.EnqueueJson(Line(RawChain(31))));
+        Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e", Chain(31, "x")));
+        Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e", 31, Nest));
+        Assert.Equal(EnqueueStatus.Accepted, engine.TrackJson("u", "e", RawChain(31)));
+        Assert.Equal(EnqueueStatus.Accepted, engine.EnqueueJson(Line(RawChain(31))));
 
         foreach (var call in new Action[]
         {
@@ -152,7 +152,7 @@ public class RawInputTests
         await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
         static byte[] LineWith(int levels) => Encoding.UTF8.GetBytes("{\"user_id\":\"u\",\"event_name\":\"e\",\"other\":" + new string('[', levels) + new string(']', levels) + "}");
 
-        Assert.Equal(EnqueueResult.Accepted, engine.EnqueueJson(LineWith(32)));
+        Assert.Equal(EnqueueStatus.Accepted, engine.EnqueueJson(LineWith(32)));
         var ex = Assert.Throws<ArgumentException>(() => engine.EnqueueJson(LineWith(33)));
         Assert.Contains("nested deeper than 32 levels (at byte 72)", ex.Message, StringComparison.Ordinal); // the 33rd bracket
     }
@@ -171,7 +171,7 @@ public class RawInputTests
         Assert.Throws<ArgumentException>(() => engine.TrackJson("u", "e", deepArrays));
         Assert.Throws<ArgumentException>(() => engine.EnqueueJson(Line(deepArrays)));
         Assert.Throws<ArgumentException>(() => engine.EnqueueJson(Encoding.UTF8.GetBytes("{\"user_id\":\"u\",\"event_name\":\"e\",\"other\":" + new string('[', 10_000) + new string(']', 10_000) + "}")));
-        Assert.Equal(EnqueueResult.Accepted, engine.Track("u", "still accepting"));
+        Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "still accepting"));
     }
 
     [Fact]
@@ -242,7 +242,7 @@ public class RawInputTests
         {
             engine.Track("u", "warm up the arena", new Dictionary<string, object?> { ["k"] = 1 });
             long before = GC.GetAllocatedBytesForCurrentThread();
-            Assert.Equal(EnqueueResult.Accepted, engine.TrackJson("u", "e", huge));
+            Assert.Equal(EnqueueStatus.Accepted, engine.TrackJson("u", "e", huge));
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             await engine.FlushAsync();
             counters = engine.GetCounters();

@@ -40,11 +40,11 @@ public class TimestampTests
         int reads;
         await using (var engine = new SluiceEngine(new SluiceOptions { TimeProvider = clock }, transport))
         {
-            Assert.Equal(EnqueueResult.Accepted, engine.Track("u1", "e"));
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u1", "e"));
             manual.Advance(TimeSpan.FromTicks(1_234_560));
-            Assert.Equal(EnqueueResult.Accepted, engine.TrackJson("u2", "e", "{\"a\":1}"u8));
-            Assert.Equal(EnqueueResult.Accepted, engine.Page(null, "s3", new Dictionary<string, object?> { ["k"] = 1 }));
-            Assert.Equal(EnqueueResult.Accepted, engine.Track("u4", "e", timestamp: new DateTimeOffset(2000, 1, 2, 3, 4, 5, TimeSpan.FromHours(-2))));
+            Assert.Equal(EnqueueStatus.Accepted, engine.TrackJson("u2", "e", "{\"a\":1}"u8));
+            Assert.Equal(EnqueueStatus.Accepted, engine.Page(null, "s3", new Dictionary<string, object?> { ["k"] = 1 }));
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u4", "e", timestamp: new DateTimeOffset(2000, 1, 2, 3, 4, 5, TimeSpan.FromHours(-2))));
             reads = clock.Reads;
             manual.Advance(TimeSpan.FromHours(1)); // later than every call: must not show
         }
@@ -66,7 +66,7 @@ public class TimestampTests
         await using (var engine = new SluiceEngine(new SluiceOptions(), transport))
         {
             before = DateTimeOffset.UtcNow;
-            Assert.Equal(EnqueueResult.Accepted, engine.Track("u", "e"));
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e"));
             after = DateTimeOffset.UtcNow;
         }
 

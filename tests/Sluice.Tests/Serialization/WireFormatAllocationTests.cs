@@ -71,7 +71,7 @@ public class WireFormatAllocationTests
     };
 
     /// <summary>The standard event, a track with properties and context, and a page, at times a few microseconds apart.</summary>
-    private static EventRecord[] StandardRecords()
+    internal static EventRecord[] StandardRecords()
     {
         var make = new TestRecords();
         var records = new EventRecord[64];
@@ -109,7 +109,7 @@ public class WireFormatAllocationTests
         for (int i = 0; i < count; i++)
         {
             var record = records[i % records.Length];
-            assembler.Add(ref record);
+            assembler.Add(ref record, i);
             while (assembler.TryTakeSealed(out var batch))
             {
                 batches++;

@@ -12,8 +12,12 @@ public static class TestBatches
     /// <summary>Pooled memory as an engine with default options has it.</summary>
     internal static RecyclableMemoryStreamManager Memory() => BatchMemory.CreateManager(new SluiceOptions());
 
-    /// <summary>A ThriveStack batch of <paramref name="partition"/> holding <paramref name="events"/> (JSON objects) in pooled memory.</summary>
-    internal static Batch Seal(RecyclableMemoryStreamManager memory, string[] events, int partition = ThriveStackFormat.TrackPartition, long sequence = 7)
+    /// <summary>
+    /// A ThriveStack batch of <paramref name="partition"/> holding <paramref name="events"/> (JSON objects) in pooled memory;
+    /// with <paramref name="eventSequences"/> (one per event), it records its events' outcomes as for a listener.
+    /// </summary>
+    internal static Batch Seal(RecyclableMemoryStreamManager memory, string[] events, int partition = ThriveStackFormat.TrackPartition, long sequence = 7,
+        long[]? eventSequences = null)
     {
         var format = ThriveStackFormat.Instance;
         var body = memory.GetStream();
@@ -28,6 +32,13 @@ public static class TestBatches
         }
 
         body.Write(format.BatchSuffix(partition));
-        return new Batch(sequence, partition, format, events.Length, ends, format.BatchPrefix(partition).Length, body, memory);
+        long[]? sequences = null;
+        if (eventSequences is not null)
+        {
+            sequences = ArrayPool<long>.Shared.Rent(events.Length);
+            eventSequences.CopyTo(sequences, 0);
+        }
+
+        return new Batch(sequence, partition, format, events.Length, ends, format.BatchPrefix(partition).Length, body, memory, sequences);
     }
 }

@@ -8,11 +8,13 @@ namespace Sluice.Tests.Delivery.EndToEnd;
 public class DeadlineTests(ITestOutputHelper output)
 {
     [Fact]
-    public async Task A_deadline_landing_mid_request_leaves_its_events_of_unknown_outcome_and_the_collector_agrees()
+    public async Task A_deadline_landing_mid_request_leaves_its_events_of_unknown_outcome_and_the_collector_and_the_settled_callback_agree()
     {
         var clock = new ManualTimeProvider();
+        var fates = new FateLog();
         await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
         {
+            o.OnBatchSettled = fates.Callback;
             o.TimeProvider = clock;
             o.MaxBatchEvents = 100;
             o.MaxConcurrentSends = 2;
@@ -54,5 +56,17 @@ public class DeadlineTests(ITestOutputHelper output)
         var lost = run.Of(DiagnosticKind.ShutdownLoss).ToList();
         Assert.Equal(500, lost.Sum(d => d.EventCount));
         Assert.All(lost, d => Assert.Contains("never sent", d.Message, StringComparison.Ordinal));
+
+        // The callback: each accepted sequence once; the unknown ones are events the collector kept, the lost ones are not.
+        var bySequence = fates.BySequence();
+        var seqOf = run.SeqBySequence;
+        Assert.Equal(seqOf.Keys.Order(), bySequence.Keys.Order());
+        var kept = run.ReceivedSeqs().ToHashSet();
+        List<int> SeqsOf(EventOutcome outcome) => [.. bySequence.Values.Where(f => f.Outcome == outcome).Select(f => seqOf[f.Sequence]).Order()];
+        Assert.Equal(Enumerable.Range(0, 300), SeqsOf(EventOutcome.Delivered));
+        Assert.Equal(200, SeqsOf(EventOutcome.OutcomeUnknown).Count);
+        Assert.All(SeqsOf(EventOutcome.OutcomeUnknown), s => Assert.Contains(s, kept));
+        Assert.Equal(500, SeqsOf(EventOutcome.Lost).Count);
+        Assert.All(SeqsOf(EventOutcome.Lost), s => Assert.DoesNotContain(s, kept));
     }
 }

@@ -56,6 +56,9 @@ internal sealed class HttpRun : IAsyncDisposable
 
     public int Produced { get; private set; }
 
+    /// <summary>The <c>properties.seq</c> of each accepted event, by the sequence number its call returned.</summary>
+    public Dictionary<long, int> SeqBySequence { get; } = [];
+
     /// <summary>Where <see cref="FinishAsync"/> writes its summary (the test's output).</summary>
     public Action<string>? Log { get; set; }
 
@@ -94,7 +97,8 @@ internal sealed class HttpRun : IAsyncDisposable
             var result = !tracksOnly && seq % 5 == 4
                 ? Engine.Page(null, $"session-{seq % 50}", props, new Dictionary<string, object?> { ["os"] = "linux" }, name: "Home")
                 : Engine.Track($"user-{seq % 97}", "feature_used", props, new Dictionary<string, object?> { ["group_id"] = "g-42" });
-            Assert.Equal(EnqueueResult.Accepted, result);
+            Assert.Equal(EnqueueStatus.Accepted, result);
+            SeqBySequence.Add(result.Sequence, seq);
         }
     }
 

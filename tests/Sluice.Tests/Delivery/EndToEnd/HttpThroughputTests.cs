@@ -47,7 +47,7 @@ public class HttpThroughputTests(ITestOutputHelper output)
                 ? engine.Page(null, "session-42", i, static (ref PropertiesWriter w, int s) => Page(ref w, s), name: "Home")
                 : engine.Track("user-42", "feature_used", i, static (ref PropertiesWriter w, int s) => Track(ref w, s),
                     static (ref PropertiesWriter w, int _) => w.WriteString("group_id", "g-42"));
-            Assert.Equal(EnqueueResult.Accepted, result);
+            Assert.Equal(EnqueueStatus.Accepted, result);
         }
 
         await engine.FlushAsync();

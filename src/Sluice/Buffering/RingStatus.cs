@@ -1,6 +1,6 @@
 namespace Sluice.Buffering;
 
-internal enum EnqueueStatus
+internal enum RingStatus
 {
     Ok,
     Full,
