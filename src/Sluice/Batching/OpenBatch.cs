@@ -23,8 +23,9 @@ internal sealed class OpenBatch
     private bool _separatorOwed;  // the writer was attached after an event: the next one needs a comma first
     private long _lastLength;     // the last sealed body's length: the next body takes its blocks at once
 
-    public OpenBatch(int partition, int maxBytes, int prefixLength, int suffixLength, RecyclableMemoryStreamManager memory)
+    public OpenBatch(int partition, int maxBytes, int prefixLength, int suffixLength, RecyclableMemoryStreamManager memory, DefaultContext? defaultContext = null)
     {
+        Writer = new EventWriter(defaultContext);
         Partition = partition;
         _maxBytes = maxBytes;
         PrefixLength = prefixLength;
@@ -35,7 +36,7 @@ internal sealed class OpenBatch
     public int Partition { get; }
 
     /// <summary>Writes events into the body.</summary>
-    public EventWriter Writer { get; } = new();
+    public EventWriter Writer { get; }
 
     /// <summary>The wire format's prefix and suffix lengths (fixed by contract).</summary>
     public int PrefixLength { get; }
