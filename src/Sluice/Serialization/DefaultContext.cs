@@ -65,8 +65,8 @@ internal sealed class DefaultContext
                 members.Add(new Member(JsonEncodedText.Encode(name, EventWriter.WriterOptions.Encoder), Encoding.UTF8.GetBytes(name), utf8.AsSpan((int)start, (int)(end - start)).ToArray()));
             }
 
-            if (reader.Read())
-                throw new ArgumentException("must be one JSON object with nothing after it.");
+            // Anything after the object makes the reader throw (it reads one value).
+            reader.Read();
             if (members.Count > MaxMembers)
                 throw new ArgumentException($"must have at most {MaxMembers} members (had {members.Count}).");
             return new DefaultContext([.. members]);
