@@ -41,7 +41,7 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
         var result = await host.Engine.ShutdownAsync().ConfigureAwait(false);
         host.Diagnostics.ReportSuppressed();
         var c = result.Counters;
-        if (c.Delivered == c.Accepted && !result.TimedOut)
+        if (c.Delivered == c.Accepted)
         {
             Log.ShutdownCompleted(host.Logger, host.Name, c.Delivered);
         }

@@ -76,7 +76,8 @@ public static class SluiceServiceCollectionExtensions
         services.AddHttpClient(SluiceServiceOptions.HttpClientName(name))
             .ConfigurePrimaryHttpMessageHandler(sp => HttpTransport.CreateHandler(sp.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(name).Http.RequestTimeout))
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            .RedactLoggedHeaders(static _ => true); // the factory's request logging would otherwise write the credentials
 
         services.AddKeyedSingleton(name, static (sp, key) => new EngineHost((string)key!, sp));
         services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<EngineHost>(key).Engine);
