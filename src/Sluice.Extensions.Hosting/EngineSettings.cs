@@ -1,4 +1,5 @@
 using Sluice.Delivery.Transports.Http;
+using Sluice.Serialization;
 
 namespace Sluice.Extensions.Hosting;
 
@@ -17,7 +18,9 @@ internal static class EngineSettings
         var credential = Credential(options.Credentials);
         if (BuiltInApi.Missing(options.Format, http: true, credential).Count > 0)
             return;
-        options.Engine.WireFormat = BuiltInApi.Format(options.Format, credential);
+        // A wire format set in code (a custom one) stays; Format then only chooses the credentials.
+        if (ReferenceEquals(options.Engine.WireFormat, ThriveStackFormat.Instance))
+            options.Engine.WireFormat = BuiltInApi.Format(options.Format, credential);
         options.Http.Authentication = BuiltInApi.Authentication(options.Format, credential);
     }
 

@@ -77,7 +77,9 @@ public static class SluiceServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(sp => HttpTransport.CreateHandler(sp.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(name).Http.RequestTimeout))
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
-            .RedactLoggedHeaders(static _ => true); // the factory's request logging would otherwise write the credentials
+            // The factory's request logging hands every header, credentials included, to structured loggers (its
+            // message redacts them, its state does not); the engine's own diagnostics report what a send did.
+            .RemoveAllLoggers();
 
         services.AddKeyedSingleton(name, static (sp, key) => new EngineHost((string)key!, sp));
         services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<EngineHost>(key).Engine);

@@ -27,7 +27,8 @@ public sealed class SluiceServiceOptions
 
     /// <summary>
     /// The engine's settings, bound from the same section by their own names (<c>MaxBatchEvents</c>, <c>FlushInterval</c>, …).
-    /// Its <see cref="SluiceOptions.WireFormat"/> comes from <see cref="Format"/>; its clock, meter factory and name,
+    /// Its <see cref="SluiceOptions.WireFormat"/> comes from <see cref="Format"/> unless one is set here in code (a custom
+    /// format; <see cref="Format"/> then chooses only the credentials); its clock, meter factory and name,
     /// unless set here, from the container (<see cref="TimeProvider"/>, <c>IMeterFactory</c>) and the engine's name.
     /// </summary>
     public SluiceOptions Engine { get; } = new();

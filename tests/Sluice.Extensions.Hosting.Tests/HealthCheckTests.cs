@@ -4,7 +4,10 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Collector;
+using System.Text.Json;
 using Sluice.Delivery.Transports.Http;
+using Sluice.Producing;
+using Sluice.Serialization;
 
 namespace Sluice.Extensions.Hosting.Tests;
 
@@ -15,17 +18,15 @@ public class HealthCheckTests
     public async Task A_paused_endpoint_turns_the_health_check_degraded_and_healthy_again_once_it_resumes()
     {
         await using var collector = await ReferenceCollector.StartAsync();
-        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var host = await StartAsync(collector, time);
+        using var host = await StartAsync(collector, time: null, ("Sluice:UnauthorizedProbeInterval", "00:00:00.050"), ("Sluice:FlushInterval", "00:00:00.010"));
         collector.Faults.RequireCredential(CollectorApi.ThriveStackTrack, "rotated-token"); // the configured token is refused now: 401
         var engine = host.Services.GetRequiredService<SluiceEngine>();
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
 
-        engine.Track("u1", "signed_up");
-        await engine.FlushAsync();
+        engine.Track("u1", "signed_up"); // held, not lost, while the endpoint is paused (a flush would wait for it)
 
+        await TestHost.Eventually(async () => (await CheckAsync(host)).Status == HealthStatus.Degraded, "the endpoint is paused");
         var degraded = await CheckAsync(host);
-        Assert.Equal(HealthStatus.Degraded, degraded.Status);
         Assert.Contains("sending to /api/track is paused: the endpoint refused the credentials", degraded.Description, StringComparison.Ordinal);
         Assert.Equal(new[] { "/api/track" }, degraded.Data["pausedEndpoints"]);
         var paused = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 6);
@@ -34,7 +35,6 @@ public class HealthCheckTests
 
         // The credentials are rotated; the next probe is accepted and sending resumes.
         host.Services.GetRequiredKeyedService<EngineHost>(SluiceServiceOptions.DefaultName).Transport.Authentication = HttpAuthentication.ThriveStack("rotated-token", null);
-        time.Advance(TimeSpan.FromMinutes(2)); // past the first probe (about 10 s)
         await TestHost.Eventually(async () => (await CheckAsync(host)).Status == HealthStatus.Healthy, "the endpoint resumes");
         Assert.Equal(1, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
         Assert.Contains(host.SluiceLogs(), r => r.Id.Id == 7 && r.Level == LogLevel.Information);
@@ -66,26 +66,58 @@ public class HealthCheckTests
     }
 
     [Fact]
-    public async Task A_queue_near_full_turns_the_health_check_degraded()
+    public async Task A_queue_near_full_turns_the_health_check_degraded_and_healthy_once_it_drains()
     {
         await using var collector = await ReferenceCollector.StartAsync();
-        collector.Faults.DelayNext(100, TimeSpan.FromSeconds(30)); // the one sender waits; sealed batches back up, then the queue
-        using var host = await StartAsync(collector, time: null,
-            ("Sluice:MaxBatchEvents", "1"), ("Sluice:MaxConcurrentSends", "1"), ("Sluice:QueueCapacity", "16"), ("Sluice:ShutdownTimeout", "00:00:00"));
+        using var gate = new ManualResetEventSlim(false);
+        var configuration = TestHost.SendingTo(collector);
+        configuration["Sluice:QueueCapacity"] = "16";
+        configuration["Sluice:FullMode"] = "DropNewest";
+        var builder = TestHost.Builder(configuration);
+        builder.Services.AddSluice(SluiceServiceOptions.DefaultName, builder.Configuration.GetSection("Sluice"), o => o.Engine.WireFormat = new GatedFormat(gate));
+        using var host = builder.Build();
+        await host.StartAsync();
         var engine = host.Services.GetRequiredService<SluiceEngine>();
 
-        for (int i = 0; i < 64; i++)
-            engine.Track("u1", "signed_up");
+        // The serializer waits inside the first event; the others fill the queue.
+        for (int i = 0; i < 32; i++)
+            engine.Track($"u{i}", "signed_up");
 
         await TestHost.Eventually(async () => (await CheckAsync(host)).Status == HealthStatus.Degraded, "the queue fills");
-        var degraded = await CheckAsync(host);
-        Assert.Matches(@"the queue is (8\d|9\d|100)% full \(\d+ of 16 events\)", degraded.Description);
+        Assert.Matches(@"the queue is (8\d|9\d|100)% full \(1[3-6] of 16 events\)", (await CheckAsync(host)).Description);
+
+        gate.Set();
+        await engine.FlushAsync();
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
         await host.StopAsync();
+        Assert.Equal(engine.GetCounters().Accepted, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
     }
 
     private static async Task<HealthReport> CheckAllAsync(IHost host) => await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
 
     private static async Task<HealthReportEntry> CheckAsync(IHost host) => (await CheckAllAsync(host)).Entries["sluice"];
+
+    /// <summary>ThriveStack's format, whose first event waits for a gate: the serializer stops reading, the queue fills.</summary>
+    private sealed class GatedFormat(ManualResetEventSlim gate) : WireFormat
+    {
+        private readonly WireFormat _inner = ThriveStackFormat.Instance;
+
+        public override int PartitionCount => _inner.PartitionCount;
+
+        public override int PartitionOf(EventKind kind) => _inner.PartitionOf(kind);
+
+        public override string EndpointPath(int partition) => _inner.EndpointPath(partition);
+
+        public override ReadOnlySpan<byte> BatchPrefix(int partition) => _inner.BatchPrefix(partition);
+
+        public override ReadOnlySpan<byte> BatchSuffix(int partition) => _inner.BatchSuffix(partition);
+
+        public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
+        {
+            Assert.True(gate.Wait(TimeSpan.FromSeconds(30)), "the gate opens");
+            _inner.WriteEvent(writer, e);
+        }
+    }
 
     private static async Task<IHost> StartAsync(ReferenceCollector collector, FakeTimeProvider? time, params (string Key, string Value)[] settings)
     {
