@@ -30,7 +30,7 @@ internal static class HostingCheck
                 {
                     context = await listener.GetContextAsync();
                 }
-                catch (HttpListenerException)
+                catch (Exception ex) when (ex is HttpListenerException or ObjectDisposedException)
                 {
                     return; // stopped
                 }
