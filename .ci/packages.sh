@@ -2,7 +2,7 @@
 # CI stage (called by .ci/run after the tests): packs every packable project into a local folder feed
 # (out/packages) with warnings as errors, checks that each package carries its license and README,
 # installs the tool package and runs it, then restores, builds and runs .ci/consumer, an application
-# that takes Sluice by PackageReference from that feed. Exits non-zero on any failure.
+# that takes Sluice and Sluice.Extensions.Hosting by PackageReference from that feed. Exits non-zero on any failure.
 # Uses the build .ci/run has just made (same VersionSuffix); alone, run `dotnet build Engine.sln -c Release` first.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,9 @@ mkdir -p "$feed" out/consumer
 echo "== packages: pack (warnings are errors)"
 dotnet pack Engine.sln -c Release --no-build -warnaserror -o "$feed" -v quiet -nologo || exit 1
 version=$(dotnet msbuild src/Sluice/Sluice.csproj -getProperty:PackageVersion -p:Configuration=Release)
-[ -f "$feed/Sluice.$version.nupkg" ] || { echo "packages: no Sluice.$version.nupkg in $feed"; exit 1; }
+for id in Sluice Sluice.Extensions.Hosting; do
+  [ -f "$feed/$id.$version.nupkg" ] || { echo "packages: no $id.$version.nupkg in $feed"; exit 1; }
+done
 
 status=0
 for package in "$feed"/*.nupkg "$feed"/*.snupkg; do

@@ -95,6 +95,13 @@ finally
         Directory.Delete(dir, recursive: true);
 }
 
+// The hosting package: AddSluice in a Generic Host, delivered at host shutdown.
+const int HostedEvents = 250;
+if (await HostingCheck.RunAsync(HostedEvents) is { } hostingFailure)
+    failures.Add(hostingFailure);
+else
+    Console.WriteLine($"consumer: Sluice.Extensions.Hosting from the package; {HostedEvents} events tracked in a Generic Host, all delivered when it stopped");
+
 foreach (string failure in failures)
     Console.Error.WriteLine($"consumer: FAILED: {failure}");
 return failures.Count == 0 ? 0 : 1;

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Sluice.Delivery.Transports.Http;
 
 namespace Sluice.Cli;
 
@@ -44,7 +45,7 @@ internal static class SendCommandLine
         format.AcceptOnlyFromAmong(SendTarget.Formats);
         var endpoint = new Option<string?>("--endpoint", "-e") { Description = "The API's base URL, e.g. https://api.app.thrivestack.ai; without it the batches go to files.", HelpName = "URL" };
         var gzip = new Option<bool>("--gzip") { Description = "Compress request bodies (with --endpoint)." };
-        var credentials = SendTarget.Credentials.Select(c => new Option<string?>("--" + c.Option) { Description = $"{c.Description} [default: ${c.Variable}]", HelpName = "VALUE" }).ToArray();
+        var credentials = BuiltInApi.Credentials.Select(c => new Option<string?>("--" + c.Option) { Description = $"{c.Description} [default: ${c.Variable}]", HelpName = "VALUE" }).ToArray();
         var skipLines = new Option<long>("--skip-lines") { Description = "Pass over the first N lines (to resume after the line a previous run reported).", HelpName = "N" };
         skipLines.Validators.Add(r =>
         {

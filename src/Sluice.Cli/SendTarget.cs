@@ -13,17 +13,7 @@ namespace Sluice.Cli;
 internal sealed class SendTarget : IDisposable
 {
     /// <summary>The formats <c>--format</c> accepts.</summary>
-    public static readonly string[] Formats = ["thrivestack", "segment", "primedata"];
-
-    /// <summary>Each credential option, the environment variable read when the option is absent, and what it is.</summary>
-    public static readonly (string Option, string Variable, string Description)[] Credentials =
-    [
-        ("token", "SLUICE_TOKEN", "thrivestack: the bearer token of the track API."),
-        ("api-key", "SLUICE_API_KEY", "thrivestack: the x-api-key of the page API."),
-        ("write-key", "SLUICE_WRITE_KEY", "segment: the write key."),
-        ("client-id", "SLUICE_CLIENT_ID", "primedata: the client id (also the events' scope, for files too)."),
-        ("client-access-token", "SLUICE_CLIENT_ACCESS_TOKEN", "primedata: the client access token."),
-    ];
+    public static string[] Formats => BuiltInApi.Formats;
 
     private SendTarget(WireFormat format, IBatchTransport transport, string destination)
     {
@@ -45,17 +35,16 @@ internal sealed class SendTarget : IDisposable
     public static SendTarget Create(SendSettings settings, Func<string, string?> environment)
     {
         string formatName = settings.Format;
-        string? Credential(string option) => settings.Credentials.GetValueOrDefault(option) is { Length: > 0 } value ? value
-            : environment(Variable(option)) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
-        string Required(string option, string why) => Credential(option)
-            ?? throw new CliException(ExitCodes.Usage, $"--format {formatName} needs --{option} (or {Variable(option)}): {why}.");
-
-        WireFormat format = formatName switch
+        string? Credential(ApiCredential credential)
         {
-            "thrivestack" => ThriveStackFormat.Instance,
-            "segment" => new SegmentFormat(),
-            _ => new PrimeDataFormat(Required("client-id", "it is every event's scope")),
-        };
+            string option = Option(credential);
+            return settings.Credentials.GetValueOrDefault(option) is { Length: > 0 } value ? value
+                : environment(Variable(option)) is { Length: > 0 } fromEnvironment ? fromEnvironment : null;
+        }
+
+        if (BuiltInApi.Missing(formatName, http: settings.Endpoint is not null, Credential) is [var anyOf, ..])
+            throw new CliException(ExitCodes.Usage, $"--format {formatName} needs {Needs(anyOf)}.");
+        WireFormat format = BuiltInApi.Format(formatName, Credential);
 
         if (settings.Endpoint is not { } endpoint)
         {
@@ -70,12 +59,7 @@ internal sealed class SendTarget : IDisposable
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var baseAddress) || (baseAddress.Scheme != Uri.UriSchemeHttp && baseAddress.Scheme != Uri.UriSchemeHttps))
             throw new CliException(ExitCodes.Usage, $"--endpoint must be an absolute http or https URL, got '{endpoint}'.");
 
-        var authentication = formatName switch
-        {
-            "thrivestack" => ThriveStack(Credential("token"), Credential("api-key")),
-            "segment" => HttpAuthentication.Segment(Required("write-key", "it authenticates the batch API")),
-            _ => HttpAuthentication.PrimeData(Required("client-id", "it is the X-Client-Id header"), Required("client-access-token", "it authenticates the tracking API")),
-        };
+        var authentication = BuiltInApi.Authentication(formatName, Credential);
         var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = baseAddress, Authentication = authentication, Gzip = settings.Gzip });
         return new SendTarget(format, transport, baseAddress.AbsoluteUri);
     }
@@ -103,12 +87,15 @@ internal sealed class SendTarget : IDisposable
 
     public void Dispose() => (Transport as IDisposable)?.Dispose();
 
-    private static string Variable(string option) => Credentials.Single(c => c.Option == option).Variable;
+    private static string Option(ApiCredential credential) => Array.Find(BuiltInApi.Credentials, c => c.Credential == credential).Option;
 
-    private static HttpAuthentication ThriveStack(string? token, string? apiKey)
+    private static string Variable(string option) => Array.Find(BuiltInApi.Credentials, c => c.Option == option).Variable;
+
+    /// <summary>"--write-key (or SLUICE_WRITE_KEY): it authenticates the batch API", or alternatives joined by "and/or".</summary>
+    private static string Needs(CredentialNeed[] anyOf)
     {
-        if (token is null && apiKey is null)
-            throw new CliException(ExitCodes.Usage, "--format thrivestack needs --token (SLUICE_TOKEN) for track events and/or --api-key (SLUICE_API_KEY) for page events.");
-        return HttpAuthentication.ThriveStack(token, apiKey);
+        if (anyOf is [var only])
+            return $"--{Option(only.Credential)} (or {Variable(Option(only.Credential))}): {only.Why}";
+        return string.Join(" and/or ", anyOf.Select(n => $"--{Option(n.Credential)} ({Variable(Option(n.Credential))}) {n.Why}"));
     }
 }

@@ -73,6 +73,12 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <summary>The settings in force (a validated copy).</summary>
     public SluiceOptions Options => _options;
 
+    /// <summary>Events accepted and not yet read by the serializer (for the hosting package's health check).</summary>
+    internal long QueueLength => Math.Max(0, _ring.TotalEnqueued - _ring.TotalDequeued);
+
+    /// <summary>Whether sending to <paramref name="partition"/>'s endpoint is paused for refused credentials (for the health check).</summary>
+    internal bool IsPaused(int partition) => _delivery.IsPaused(partition);
+
     /// <summary>Records the serializer has processed: lets tests wait for it without sleeping.</summary>
     internal long Processed => _assembler.Processed;
 

@@ -106,6 +106,18 @@ public sealed class SluiceOptions
     /// <value>Default none.</value>
     public IMeterFactory? MeterFactory { get; set; }
 
+    /// <summary>
+    /// Members merged into every event's <c>context</c>, as a JSON object: what a library wrapping Sluice adds once,
+    /// such as <c>{"library":{"name":"my-sdk","version":"1.2.0"}}</c>. Encoded once, when the engine is created.
+    /// A member the event's own context also has is written from the event (the event's value wins). Formats
+    /// whose API has no context (PrimeData) ignore it.
+    /// </summary>
+    /// <value>Default none. At most 64 members; 64 KiB of JSON.</value>
+    public string? DefaultContext { get; set; }
+
+    /// <summary>The encoded <see cref="DefaultContext"/> of a validated copy.</summary>
+    internal Serialization.DefaultContext? ParsedDefaultContext { get; private set; }
+
     /// <summary>The source of retry jitter; tests replace it to pin the random draws.</summary>
     internal Random JitterRandom { get; set; } = Random.Shared;
 
@@ -113,6 +125,19 @@ public sealed class SluiceOptions
     internal int ArenaChunkEntries { get; set; } = Producing.ArenaChunk.DefaultEntries;
 
     internal SluiceOptions Validated()
+    {
+        var errors = Problems();
+        if (errors.Count > 0)
+            throw new ArgumentException("Invalid Sluice options:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "- " + e)), "options");
+
+        var copy = (SluiceOptions)MemberwiseClone();
+        copy.QueueCapacity = (int)BitOperations.RoundUpToPowerOf2((uint)QueueCapacity);
+        copy.ParsedDefaultContext = DefaultContext is null ? null : Serialization.DefaultContext.Parse(DefaultContext);
+        return copy;
+    }
+
+    /// <summary>Every problem of these settings, one sentence each naming the setting; empty when they are valid.</summary>
+    internal List<string> Problems()
     {
         var errors = new List<string>();
         Check(MaxBatchEvents is >= 1 and <= 100_000, $"{nameof(MaxBatchEvents)} must be between 1 and 100,000 (was {MaxBatchEvents}).");
@@ -142,12 +167,10 @@ public sealed class SluiceOptions
             }
         }
 
-        if (errors.Count > 0)
-            throw new ArgumentException("Invalid Sluice options:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "- " + e)), "options");
+        if (DefaultContext is not null && Serialization.DefaultContext.Problem(DefaultContext) is { } contextProblem)
+            errors.Add($"{nameof(DefaultContext)} {contextProblem}");
 
-        var copy = (SluiceOptions)MemberwiseClone();
-        copy.QueueCapacity = (int)BitOperations.RoundUpToPowerOf2((uint)QueueCapacity);
-        return copy;
+        return errors;
 
         void Check(bool ok, string error)
         {

@@ -45,7 +45,7 @@ internal sealed class BatchAssembler
             _partitionOfKind[(int)kind] = _format.PartitionOf(kind);
         _open = new OpenBatch[_format.PartitionCount];
         for (int p = 0; p < _open.Length; p++)
-            _open[p] = new OpenBatch(p, options.MaxBatchBytes, _format.BatchPrefix(p).Length, _format.BatchSuffix(p).Length, memory, fates?.Listening == true);
+            _open[p] = new OpenBatch(p, options.MaxBatchBytes, _format.BatchPrefix(p).Length, _format.BatchSuffix(p).Length, memory, fates?.Listening == true, options.ParsedDefaultContext);
     }
 
     /// <summary>Set when an event opened a batch since the last <see cref="TakeOpenedFlag"/>: the linger timer may need arming.</summary>

@@ -25,9 +25,10 @@ internal sealed class OpenBatch
     private long _lastLength;     // the last sealed body's length: the next body takes its blocks at once
 
     /// <summary>A partition's open batch; with <paramref name="recordSequences"/>, batches keep their events' sequence numbers (someone listens to their fates).</summary>
-    public OpenBatch(int partition, int maxBytes, int prefixLength, int suffixLength, RecyclableMemoryStreamManager memory, bool recordSequences = false)
+    public OpenBatch(int partition, int maxBytes, int prefixLength, int suffixLength, RecyclableMemoryStreamManager memory, bool recordSequences = false, DefaultContext? defaultContext = null)
     {
         _recordSequences = recordSequences;
+        Writer = new EventWriter(defaultContext);
         Partition = partition;
         _maxBytes = maxBytes;
         PrefixLength = prefixLength;
@@ -38,7 +39,7 @@ internal sealed class OpenBatch
     public int Partition { get; }
 
     /// <summary>Writes events into the body.</summary>
-    public EventWriter Writer { get; } = new();
+    public EventWriter Writer { get; }
 
     /// <summary>The wire format's prefix and suffix lengths (fixed by contract).</summary>
     public int PrefixLength { get; }

@@ -47,8 +47,8 @@ public readonly ref struct EventView
     /// <summary>Whether the caller gave properties.</summary>
     public bool HasProperties => _record.PropCount >= 0;
 
-    /// <summary>Whether the caller gave a context.</summary>
-    public bool HasContext => _record.CtxCount >= 0;
+    /// <summary>Whether the event has a context: the caller gave one, or the engine has a <see cref="SluiceOptions.DefaultContext"/>.</summary>
+    public bool HasContext => _record.CtxCount >= 0 || _writer.DefaultContext is not null;
 
     /// <summary>Writes the properties object as the next value (call after <c>WritePropertyName</c>); <c>{}</c> if none were given.</summary>
     public void WriteProperties(Utf8JsonWriter writer) => WriteObject(writer, default, named: false, _record.PropStart, _record.PropCount, PropertiesPosition);
@@ -57,12 +57,25 @@ public readonly ref struct EventView
     public void WriteProperties(Utf8JsonWriter writer, JsonEncodedText propertyName)
         => WriteObject(writer, propertyName, named: true, _record.PropStart, _record.PropCount, PropertiesPosition);
 
-    /// <summary>Writes the context object as the next value; <c>{}</c> if none was given.</summary>
-    public void WriteContext(Utf8JsonWriter writer) => WriteObject(writer, default, named: false, _record.CtxStart, _record.CtxCount, ContextPosition);
+    /// <summary>Writes the context object as the next value, the <see cref="SluiceOptions.DefaultContext"/> merged in; <c>{}</c> if there is none.</summary>
+    public void WriteContext(Utf8JsonWriter writer) => WriteContext(writer, default, named: false);
 
-    /// <summary>Writes the member <c>"name": {context}</c>; <c>{}</c> if none was given.</summary>
-    public void WriteContext(Utf8JsonWriter writer, JsonEncodedText propertyName)
-        => WriteObject(writer, propertyName, named: true, _record.CtxStart, _record.CtxCount, ContextPosition);
+    /// <summary>Writes the member <c>"name": {context}</c>, the <see cref="SluiceOptions.DefaultContext"/> merged in; <c>{}</c> if there is none.</summary>
+    public void WriteContext(Utf8JsonWriter writer, JsonEncodedText propertyName) => WriteContext(writer, propertyName, named: true);
+
+    private void WriteContext(Utf8JsonWriter writer, JsonEncodedText name, bool named)
+    {
+        if (_writer.DefaultContext is { } defaults)
+        {
+            ArgumentNullException.ThrowIfNull(writer);
+            if (named)
+                writer.WritePropertyName(name);
+            defaults.WriteMerged(writer, _record.Chunk, _record.CtxStart, _record.CtxCount, _writer.Names, ContextPosition, _writer.Scratch);
+            return;
+        }
+
+        WriteObject(writer, name, named, _record.CtxStart, _record.CtxCount, ContextPosition);
+    }
 
     /// <summary>Writes the timestamp as the next value: UTC ISO 8601 with microseconds and <c>Z</c>.</summary>
     public void WriteTimestamp(Utf8JsonWriter writer)

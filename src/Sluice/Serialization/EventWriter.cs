@@ -27,6 +27,15 @@ internal sealed class EventWriter
     };
 
     private Utf8JsonWriter? _json;
+    private ArrayBufferWriter<byte>? _scratch;
+
+    public EventWriter(DefaultContext? defaultContext = null) => DefaultContext = defaultContext;
+
+    /// <summary>The members merged into every event's context, if any.</summary>
+    internal DefaultContext? DefaultContext { get; }
+
+    /// <summary>Where a pre-serialized context is merged with the defaults; reused from event to event.</summary>
+    internal ArrayBufferWriter<byte> Scratch => _scratch ??= new ArrayBufferWriter<byte>(1024);
 
     /// <summary>This partition's pre-encoded property names.</summary>
     internal PropertyNameCache Names { get; } = new(WriterOptions.Encoder!);

@@ -7,7 +7,9 @@ namespace Sluice.Delivery.Transports.Http;
 
 /// <summary>
 /// Delivers batches by HTTP POST to <c>BaseAddress + endpoint path</c> over one pooled
-/// <see cref="SocketsHttpHandler"/> (keep-alive connections reused by all senders). The body streams
+/// <see cref="SocketsHttpHandler"/> (keep-alive connections reused by all senders), or over the caller's
+/// <see cref="HttpClient"/> or <see cref="HttpMessageHandler"/> (a client from <c>IHttpClientFactory</c>,
+/// delegating handlers for a proxy, mTLS, logging). The body streams
 /// from the batch's pooled memory, optionally gzip-compressed. Replies are classified by
 /// <see cref="ReplyClassifier"/>; timeouts and connection errors are transient failures, described by
 /// <see cref="ExceptionClassifier"/>. Retries,
@@ -19,10 +21,13 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     /// <summary>How much of a reply body is read; replies are small, and a huge one is not worth buffering.</summary>
     private const int MaxReplyBytes = 16 * 1024;
 
-    private static readonly string UserAgent = $"Sluice/{typeof(HttpTransport).Assembly.GetName().Version?.ToString(3) ?? "1.0.0"}";
+    /// <summary>Sluice's own product token, <c>Sluice/0.1.0</c>.</summary>
+    private static readonly string SluiceProduct = $"Sluice/{typeof(HttpTransport).Assembly.GetName().Version?.ToString(3) ?? "1.0.0"}";
 
     private readonly HttpTransportOptions _options;
     private readonly HttpClient _client;
+    private readonly bool _ownsClient;
+    private readonly string _userAgent;
     private readonly ConcurrentDictionary<string, Uri> _endpoints = new(StringComparer.Ordinal);
     private readonly string _base;
 
@@ -32,24 +37,61 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     /// <summary>Creates the transport and its connection pool.</summary>
     /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
     public HttpTransport(HttpTransportOptions options)
+        : this(options, client: null, CreateHandler(options?.RequestTimeout ?? default), disposeHandler: true)
+    {
+    }
+
+    /// <summary>
+    /// Creates the transport over the caller's client (from <c>IHttpClientFactory</c>, say), which stays the caller's:
+    /// <see cref="Dispose"/> leaves it open. Its <see cref="HttpClient.Timeout"/> applies as well as
+    /// <see cref="HttpTransportOptions.RequestTimeout"/>: the shorter one ends an attempt. Requests use absolute
+    /// addresses (its <see cref="HttpClient.BaseAddress"/> is not used) and carry the options' headers, not its default ones
+    /// (which it adds too).
+    /// </summary>
+    /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
+    /// <param name="client">The client every request is sent with.</param>
+    public HttpTransport(HttpTransportOptions options, HttpClient client)
+        : this(options, client ?? throw new ArgumentNullException(nameof(client)), handler: null, disposeHandler: false)
+    {
+    }
+
+    /// <summary>
+    /// Creates the transport over the caller's handler (a <see cref="DelegatingHandler"/> chain ending in a
+    /// <see cref="SocketsHttpHandler"/>, say), which stays the caller's: <see cref="Dispose"/> leaves it open.
+    /// </summary>
+    /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
+    /// <param name="handler">The handler every request goes through.</param>
+    public HttpTransport(HttpTransportOptions options, HttpMessageHandler handler)
+        : this(options, client: null, handler ?? throw new ArgumentNullException(nameof(handler)), disposeHandler: false)
+    {
+    }
+
+    private HttpTransport(HttpTransportOptions options, HttpClient? client, HttpMessageHandler? handler, bool disposeHandler)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Validated();
         _authentication = _options.Authentication;
         _base = _options.BaseAddress!.AbsoluteUri.TrimEnd('/');
-        var handler = new SocketsHttpHandler
-        {
-            // Recycle connections now and then so DNS changes are picked up; keep idle ones for a while.
-            PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
-            ConnectTimeout = _options.RequestTimeout,
-            AllowAutoRedirect = false, // a redirected analytics POST is a misconfiguration: reported, not followed
-            AutomaticDecompression = DecompressionMethods.None,
-            UseCookies = false,
-            UseProxy = true,
-        };
-        _client = new HttpClient(handler, disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan };
+        _userAgent = _options.UserAgent is { } wrapper ? wrapper.Trim() + " " + SluiceProduct : SluiceProduct;
+        _ownsClient = client is null;
+        _client = client ?? new HttpClient(handler!, disposeHandler) { Timeout = Timeout.InfiniteTimeSpan };
     }
+
+    /// <summary>
+    /// The handler the transport makes for itself: pooled keep-alive connections, recycled now and then so DNS
+    /// changes are picked up; no redirects, cookies or decompression. Also the primary handler of the hosting
+    /// package's named client.
+    /// </summary>
+    internal static SocketsHttpHandler CreateHandler(TimeSpan connectTimeout) => new()
+    {
+        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(1),
+        ConnectTimeout = connectTimeout > TimeSpan.Zero ? connectTimeout : TimeSpan.FromSeconds(30),
+        AllowAutoRedirect = false, // a redirected analytics POST is a misconfiguration: reported, not followed
+        AutomaticDecompression = DecompressionMethods.None,
+        UseCookies = false,
+        UseProxy = true,
+    };
 
     /// <summary>The credentials in use. May be replaced at any time (a rotated token): the next request uses the new ones,
     /// and a paused endpoint resumes at its next probe.</summary>
@@ -75,7 +117,9 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
             Version = HttpVersion.Version11,
             Content = new BatchContent(batch, _options.Gzip),
         };
-        request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
+        request.Headers.TryAddWithoutValidation("User-Agent", _userAgent);
+        foreach (var (name, value) in _options.FixedHeaders)
+            request.Headers.TryAddWithoutValidation(name, value);
         _authentication.Apply(request.Headers, batch.Partition);
 
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _options.TimeProvider);
@@ -96,8 +140,12 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         }
     }
 
-    /// <summary>Closes the pooled connections.</summary>
-    public void Dispose() => _client.Dispose();
+    /// <summary>Closes the pooled connections of the client the transport made; a caller's client or handler stays open.</summary>
+    public void Dispose()
+    {
+        if (_ownsClient)
+            _client.Dispose();
+    }
 
     private async ValueTask<SendResult> ClassifyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

@@ -26,7 +26,38 @@ public sealed class HttpTransportOptions
     /// <value>Default <see cref="TimeProvider.System"/>.</value>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// Headers added to every request, such as a tenant or routing header a proxy needs. They cannot replace
+    /// what the transport writes itself (<c>Authorization</c> and the other credentials, <c>Content-*</c>, <c>User-Agent</c>).
+    /// </summary>
+    /// <value>Default none.</value>
+    public IDictionary<string, string> Headers { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
+    /// The product tokens of a library that wraps Sluice, written before Sluice's own in the <c>User-Agent</c>
+    /// header: <c>my-sdk/1.2.0</c> makes it <c>my-sdk/1.2.0 Sluice/0.1.0</c>.
+    /// </summary>
+    /// <value>Default none (<c>Sluice/0.1.0</c> alone).</value>
+    public string? UserAgent { get; set; }
+
+    /// <summary>The headers the transport writes itself; <see cref="Headers"/> cannot name them.</summary>
+    private static readonly string[] ReservedHeaders = ["Authorization", "x-api-key", "X-Client-Id", "X-Client-Access-Token", "User-Agent", "Content-Type", "Content-Length", "Content-Encoding", "Host"];
+
     internal HttpTransportOptions Validated()
+    {
+        var errors = Problems();
+        if (errors.Count > 0)
+            throw new ArgumentException("Invalid HTTP transport options:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "- " + e)), "options");
+        var copy = (HttpTransportOptions)MemberwiseClone();
+        copy.FixedHeaders = [.. Headers.Select(h => (h.Key, h.Value))];
+        return copy;
+    }
+
+    /// <summary>The <see cref="Headers"/> of a validated copy, fixed when it was made.</summary>
+    internal (string Name, string Value)[] FixedHeaders { get; private set; } = [];
+
+    /// <summary>Every problem of these settings, one sentence each naming the setting; empty when they are valid. Never quotes a header's value.</summary>
+    internal List<string> Problems()
     {
         var errors = new List<string>();
         if (BaseAddress is not { IsAbsoluteUri: true } || (BaseAddress.Scheme != Uri.UriSchemeHttp && BaseAddress.Scheme != Uri.UriSchemeHttps))
@@ -37,8 +68,23 @@ public sealed class HttpTransportOptions
             errors.Add($"{nameof(RequestTimeout)} must be between 1 ms and 10 minutes (was {RequestTimeout}).");
         if (TimeProvider is null)
             errors.Add($"{nameof(TimeProvider)} is required.");
-        if (errors.Count > 0)
-            throw new ArgumentException("Invalid HTTP transport options:" + Environment.NewLine + string.Join(Environment.NewLine, errors.Select(e => "- " + e)), "options");
-        return (HttpTransportOptions)MemberwiseClone();
+        foreach (var (name, value) in Headers)
+        {
+            if (string.IsNullOrWhiteSpace(name) || name.AsSpan().ContainsAnyExcept(HeaderNameCharacters))
+                errors.Add($"{nameof(Headers)}: '{name}' is not a valid header name.");
+            else if (Array.Exists(ReservedHeaders, r => r.Equals(name, StringComparison.OrdinalIgnoreCase)))
+                errors.Add($"{nameof(Headers)}: {name} is written by the transport itself and cannot be set here.");
+            else if (value is null || value.AsSpan().ContainsAny('\r', '\n', '\0'))
+                errors.Add($"{nameof(Headers)}: the value of {name} must be one line of text.");
+        }
+
+        using var probe = new HttpRequestMessage();
+        if (UserAgent is not null && (string.IsNullOrWhiteSpace(UserAgent) || !probe.Headers.UserAgent.TryParseAdd(UserAgent)))
+            errors.Add($"{nameof(UserAgent)} must be product tokens such as my-sdk/1.2.0 (was '{UserAgent}').");
+        return errors;
     }
+
+    /// <summary>The characters of an HTTP token (RFC 9110).</summary>
+    private static readonly System.Buffers.SearchValues<char> HeaderNameCharacters =
+        System.Buffers.SearchValues.Create("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz");
 }

@@ -1,0 +1,60 @@
+using Sluice.Delivery.Transports.Http;
+using Sluice.Serialization;
+
+namespace Sluice.Extensions.Hosting;
+
+/// <summary>
+/// Completes <see cref="SluiceServiceOptions"/> once configured (the engine's wire format and the transport's address
+/// and credentials from <c>Format</c>, <c>Endpoint</c> and <c>Credentials</c>, through the same mapping as the command
+/// line) and lists every problem of them for the start-up validation.
+/// </summary>
+internal static class EngineSettings
+{
+    public static void Complete(SluiceServiceOptions options)
+    {
+        options.Http.BaseAddress = options.Endpoint;
+        if (!BuiltInApi.IsFormat(options.Format))
+            return;
+        var credential = Credential(options.Credentials);
+        if (BuiltInApi.Missing(options.Format, http: true, credential).Count > 0)
+            return;
+        // A wire format set in code (a custom one) stays; Format then only chooses the credentials.
+        if (ReferenceEquals(options.Engine.WireFormat, ThriveStackFormat.Instance))
+            options.Engine.WireFormat = BuiltInApi.Format(options.Format, credential);
+        options.Http.Authentication = BuiltInApi.Authentication(options.Format, credential);
+    }
+
+    /// <summary>Every problem, one sentence each naming the setting; never a credential's or header's value.</summary>
+    public static List<string> Problems(SluiceServiceOptions options)
+    {
+        var problems = new List<string>(options.ConfigurationProblems);
+        if (!BuiltInApi.IsFormat(options.Format))
+        {
+            problems.Add($"{nameof(SluiceServiceOptions.Format)} must be ThriveStack, Segment or PrimeData (was '{options.Format}').");
+        }
+        else
+        {
+            foreach (var anyOf in BuiltInApi.Missing(options.Format, http: true, Credential(options.Credentials)))
+            {
+                problems.Add(anyOf is [var only]
+                    ? $"{nameof(SluiceServiceOptions.Format)} {options.Format} needs {nameof(SluiceServiceOptions.Credentials)}:{only.Credential}: {only.Why}."
+                    : $"{nameof(SluiceServiceOptions.Format)} {options.Format} needs " + string.Join(" and/or ", anyOf.Select(n => $"{nameof(SluiceServiceOptions.Credentials)}:{n.Credential} {n.Why}")) + ".");
+            }
+        }
+
+        if (options.Endpoint is not { IsAbsoluteUri: true } endpoint || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
+            problems.Add($"{nameof(SluiceServiceOptions.Endpoint)} is required: the API's absolute http or https base address, such as https://api.app.thrivestack.ai (was {options.Endpoint?.OriginalString ?? "none"}).");
+        problems.AddRange(options.Engine.Problems());
+        problems.AddRange(options.Http.Problems().Where(p => !p.StartsWith(nameof(HttpTransportOptions.BaseAddress), StringComparison.Ordinal)));
+        return problems;
+    }
+
+    private static Func<ApiCredential, string?> Credential(SluiceCredentials credentials) => which => which switch
+    {
+        ApiCredential.Token => credentials.Token,
+        ApiCredential.ApiKey => credentials.ApiKey,
+        ApiCredential.WriteKey => credentials.WriteKey,
+        ApiCredential.ClientId => credentials.ClientId,
+        _ => credentials.ClientAccessToken,
+    };
+}

@@ -1,0 +1,26 @@
+using Microsoft.Extensions.Logging;
+
+namespace Sluice.Extensions.Hosting;
+
+/// <summary>
+/// What the hosting package itself logs, to <c>ILogger&lt;SluiceEngine&gt;</c>. Event ids from 100 up; the engine's
+/// diagnostics use their <see cref="Sluice.Diagnostics.DiagnosticKind"/> value (1–99).
+/// </summary>
+internal static partial class Log
+{
+    [LoggerMessage(EventId = 100, EventName = "ShutdownCompleted", Level = LogLevel.Information,
+        Message = "Sluice engine {Engine} shut down: all {Delivered} accepted events delivered.")]
+    public static partial void ShutdownCompleted(ILogger logger, string engine, long delivered);
+
+    [LoggerMessage(EventId = 101, EventName = "ShutdownIncomplete", Level = LogLevel.Warning,
+        Message = "Sluice engine {Engine} shut down with events not delivered: {Accepted} accepted, {Delivered} delivered, {Lost} lost at shutdown (the server does not have them), {OutcomeUnknown} of unknown outcome, {Failed} failed, {Rejected} rejected (by the server or as oversize), {Expired} expired, {Evicted} evicted; deadline passed: {TimedOut}.")]
+    public static partial void ShutdownIncomplete(ILogger logger, string engine, long accepted, long delivered, long lost, long outcomeUnknown, long failed, long rejected, long expired, long evicted, bool timedOut);
+
+    [LoggerMessage(EventId = 102, EventName = "ShutdownCutShort", Level = LogLevel.Warning,
+        Message = "The host's shutdown timeout passed before Sluice engine {Engine} finished shutting down; give the engine a ShutdownTimeout shorter than the host's.")]
+    public static partial void ShutdownCutShort(ILogger logger, string engine);
+
+    [LoggerMessage(EventId = 103, EventName = "DiagnosticsSuppressed", Level = LogLevel.Warning,
+        Message = "Sluice engine {Engine}: {Count} more {Kind} diagnostics in the last {Window} were not logged (at most {Limit} of a kind are, per window); the counters and metrics count every one.")]
+    public static partial void DiagnosticsSuppressed(ILogger logger, string engine, long count, string kind, TimeSpan window, int limit);
+}

@@ -1,0 +1,114 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace Sluice.Extensions.Hosting;
+
+/// <summary>
+/// Reads a configuration section into <see cref="SluiceServiceOptions"/>: every setting by its own name, case-insensitive,
+/// so <c>Sluice__MaxBatchEvents</c> works from the environment. A value that does not parse and a key that names no
+/// setting (a typo, or <c>WireFormat</c> instead of <c>Format</c>) are problems reported at start with the rest, not
+/// silently ignored. Written out rather than reflected so it trims and compiles ahead of time, and so each problem
+/// names the key. Credential and header values never appear in a problem.
+/// </summary>
+internal static class SluiceConfiguration
+{
+    /// <summary>The settings a section may hold; the binding test checks this list against the options' public properties.</summary>
+    internal static readonly string[] Keys =
+    [
+        nameof(SluiceServiceOptions.Format), nameof(SluiceServiceOptions.Endpoint), nameof(SluiceServiceOptions.Credentials),
+        nameof(SluiceOptions.MaxBatchEvents), nameof(SluiceOptions.MaxBatchBytes), nameof(SluiceOptions.FlushInterval),
+        nameof(SluiceOptions.QueueCapacity), nameof(SluiceOptions.FullMode), nameof(SluiceOptions.FullModeWaitTimeout),
+        nameof(SluiceOptions.MaxConcurrentSends), nameof(SluiceOptions.ShutdownTimeout), nameof(SluiceOptions.MaxSendAttempts),
+        nameof(SluiceOptions.RetryBudget), nameof(SluiceOptions.RetryBaseDelay), nameof(SluiceOptions.RetryMaxDelay),
+        nameof(SluiceOptions.UnauthorizedProbeInterval), nameof(SluiceOptions.Name), nameof(SluiceOptions.DefaultContext),
+        "Gzip", "RequestTimeout", "UserAgent", "Headers",
+    ];
+
+    /// <summary>The credential keys, the same names as <see cref="Sluice.Delivery.Transports.Http.ApiCredential"/>'s.</summary>
+    internal static readonly string[] CredentialKeys =
+        [nameof(SluiceCredentials.Token), nameof(SluiceCredentials.ApiKey), nameof(SluiceCredentials.WriteKey), nameof(SluiceCredentials.ClientId), nameof(SluiceCredentials.ClientAccessToken)];
+
+    public static void Bind(IConfiguration section, SluiceServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(section);
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = options.ConfigurationProblems;
+        string path = section is IConfigurationSection s ? s.Path + ":" : "";
+        var engine = options.Engine;
+        var http = options.Http;
+
+        String(nameof(SluiceServiceOptions.Format), v => options.Format = v);
+        if (section[nameof(SluiceServiceOptions.Endpoint)] is { } endpoint)
+        {
+            if (Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri))
+                options.Endpoint = uri;
+            else
+                problems.Add($"{path}{nameof(SluiceServiceOptions.Endpoint)} must be an absolute http or https address (was '{endpoint}').");
+        }
+
+        Parse(nameof(SluiceOptions.MaxBatchEvents), Int, "a whole number", v => engine.MaxBatchEvents = v);
+        Parse(nameof(SluiceOptions.MaxBatchBytes), Int, "a whole number", v => engine.MaxBatchBytes = v);
+        Parse(nameof(SluiceOptions.FlushInterval), Duration, "a duration such as 00:00:05", v => engine.FlushInterval = v);
+        Parse(nameof(SluiceOptions.QueueCapacity), Int, "a whole number", v => engine.QueueCapacity = v);
+        Parse(nameof(SluiceOptions.FullMode), v => Enum.TryParse<FullMode>(v, ignoreCase: true, out var m) && Enum.IsDefined(m) && !char.IsAsciiDigit(v[0]) ? m : (FullMode?)null,
+            $"one of {string.Join(", ", Enum.GetNames<FullMode>())}", v => engine.FullMode = v);
+        Parse(nameof(SluiceOptions.FullModeWaitTimeout), Duration, "a duration such as 00:00:00.100", v => engine.FullModeWaitTimeout = v);
+        Parse(nameof(SluiceOptions.MaxConcurrentSends), Int, "a whole number", v => engine.MaxConcurrentSends = v);
+        Parse(nameof(SluiceOptions.ShutdownTimeout), Duration, "a duration such as 00:00:10", v => engine.ShutdownTimeout = v);
+        Parse(nameof(SluiceOptions.MaxSendAttempts), Int, "a whole number", v => engine.MaxSendAttempts = v);
+        Parse(nameof(SluiceOptions.RetryBudget), Duration, "a duration such as 00:02:00", v => engine.RetryBudget = v);
+        Parse(nameof(SluiceOptions.RetryBaseDelay), Duration, "a duration such as 00:00:00.500", v => engine.RetryBaseDelay = v);
+        Parse(nameof(SluiceOptions.RetryMaxDelay), Duration, "a duration such as 00:00:30", v => engine.RetryMaxDelay = v);
+        Parse(nameof(SluiceOptions.UnauthorizedProbeInterval), Duration, "a duration such as 00:01:00", v => engine.UnauthorizedProbeInterval = v);
+        String(nameof(SluiceOptions.Name), v => engine.Name = v);
+        String(nameof(SluiceOptions.DefaultContext), v => engine.DefaultContext = v);
+        Parse("Gzip", v => bool.TryParse(v, out bool b) ? b : (bool?)null, "true or false", v => http.Gzip = v);
+        Parse("RequestTimeout", Duration, "a duration such as 00:00:30", v => http.RequestTimeout = v);
+        String("UserAgent", v => http.UserAgent = v);
+        foreach (var header in section.GetSection("Headers").GetChildren())
+            http.Headers[header.Key] = header.Value ?? "";
+
+        var credentials = section.GetSection(nameof(SluiceServiceOptions.Credentials));
+        string? Credential(string key) => credentials[key] is { Length: > 0 } v ? v : null;
+        options.Credentials.Token = Credential(nameof(SluiceCredentials.Token)) ?? options.Credentials.Token;
+        options.Credentials.ApiKey = Credential(nameof(SluiceCredentials.ApiKey)) ?? options.Credentials.ApiKey;
+        options.Credentials.WriteKey = Credential(nameof(SluiceCredentials.WriteKey)) ?? options.Credentials.WriteKey;
+        options.Credentials.ClientId = Credential(nameof(SluiceCredentials.ClientId)) ?? options.Credentials.ClientId;
+        options.Credentials.ClientAccessToken = Credential(nameof(SluiceCredentials.ClientAccessToken)) ?? options.Credentials.ClientAccessToken;
+
+        foreach (var child in section.GetChildren())
+        {
+            if (child.Key.Equals(nameof(SluiceOptions.WireFormat), StringComparison.OrdinalIgnoreCase))
+                problems.Add($"{path}{child.Key} is not a setting: the wire format is chosen by {nameof(SluiceServiceOptions.Format)} (ThriveStack, Segment or PrimeData).");
+            else if (!Array.Exists(Keys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
+                problems.Add($"{path}{child.Key} is not a Sluice setting.");
+        }
+
+        foreach (var child in credentials.GetChildren())
+        {
+            if (!Array.Exists(CredentialKeys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
+                problems.Add($"{path}{nameof(SluiceServiceOptions.Credentials)}:{child.Key} is not a credential (known: {string.Join(", ", CredentialKeys)}).");
+        }
+
+        void String(string key, Action<string> set)
+        {
+            if (section[key] is { } value)
+                set(value);
+        }
+
+        void Parse<T>(string key, Func<string, T?> parse, string expected, Action<T> set)
+            where T : struct
+        {
+            if (section[key] is not { } text)
+                return;
+            if (parse(text.Trim()) is { } value)
+                set(value);
+            else
+                problems.Add($"{path}{key} must be {expected} (was '{text}').");
+        }
+    }
+
+    private static int? Int(string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;
+
+    private static TimeSpan? Duration(string text) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var v) ? v : null;
+}

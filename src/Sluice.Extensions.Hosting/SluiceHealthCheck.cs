@@ -1,0 +1,51 @@
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace Sluice.Extensions.Hosting;
+
+/// <summary>
+/// An engine's health: <see cref="HealthStatus.Degraded"/> while an endpoint is paused (it refused the credentials),
+/// while the queue is at least <see cref="QueueNearFull"/> full, or when batches expired (ran out of retries)
+/// within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
+/// accepting and counting events, and the application keeps working.
+/// </summary>
+internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
+{
+    /// <summary>The queue's fill ratio from which the engine is degraded.</summary>
+    public const double QueueNearFull = 0.8;
+
+    /// <summary>How long expired batches keep the engine degraded.</summary>
+    public static readonly TimeSpan ExpiryWindow = TimeSpan.FromMinutes(5);
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var engine = host.Engine;
+        var format = engine.Options.WireFormat;
+        var counters = engine.GetCounters();
+        long queued = engine.QueueLength;
+        int capacity = engine.Options.QueueCapacity;
+        var problems = new List<string>();
+
+        var paused = Enumerable.Range(0, format.PartitionCount).Where(engine.IsPaused).Select(format.EndpointPath).ToArray();
+        if (paused.Length > 0)
+            problems.Add($"sending to {string.Join(" and ", paused)} is paused: the endpoint refused the credentials");
+        if (queued >= capacity * QueueNearFull)
+            problems.Add($"the queue is {queued * 100 / capacity}% full ({queued:N0} of {capacity:N0} events)");
+        if (host.ExpiredWithin(ExpiryWindow, counters.Expired))
+            problems.Add($"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)");
+
+        var data = new Dictionary<string, object>
+        {
+            ["engine"] = host.Name,
+            ["queued"] = queued,
+            ["queueCapacity"] = capacity,
+            ["pausedEndpoints"] = paused,
+            ["accepted"] = counters.Accepted,
+            ["delivered"] = counters.Delivered,
+            ["expired"] = counters.Expired,
+            ["inFlight"] = counters.InFlight,
+        };
+        return Task.FromResult(problems.Count == 0
+            ? HealthCheckResult.Healthy($"Sluice engine {host.Name} is delivering.", data)
+            : HealthCheckResult.Degraded($"Sluice engine {host.Name}: " + string.Join("; ", problems) + ".", data: data));
+    }
+}

@@ -1,0 +1,16 @@
+using Microsoft.Extensions.Options;
+
+namespace Sluice.Extensions.Hosting;
+
+/// <summary>Validates each engine's options when the host starts (<c>ValidateOnStart</c>): every problem in one message.</summary>
+internal sealed class SluiceOptionsValidator : IValidateOptions<SluiceServiceOptions>
+{
+    public ValidateOptionsResult Validate(string? name, SluiceServiceOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        var problems = EngineSettings.Problems(options);
+        return problems.Count == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"The Sluice engine '{name}' is not configured correctly: " + string.Join(" ", problems));
+    }
+}

@@ -1,0 +1,97 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
+using Sluice;
+using Sluice.Delivery.Transports.Http;
+using Sluice.Extensions.Hosting;
+
+namespace Microsoft.Extensions.DependencyInjection;
+
+/// <summary>
+/// Adds Sluice engines to a container: <c>services.AddSluice(builder.Configuration.GetSection("Sluice"))</c>. Each engine
+/// is validated when the host starts, shut down (its accepted events delivered) when the host stops, logs to
+/// <c>ILogger&lt;SluiceEngine&gt;</c>, sends with a named <see cref="System.Net.Http.IHttpClientFactory"/> client
+/// (<see cref="SluiceServiceOptions.HttpClientName"/>), takes its meter from <c>IMeterFactory</c> and has a health check
+/// (<c>sluice</c>, or <c>sluice:name</c>, tagged <c>sluice</c>). The default engine resolves as <see cref="SluiceEngine"/>,
+/// a named one as a keyed service: <c>[FromKeyedServices("orders")] SluiceEngine orders</c>.
+/// </summary>
+public static class SluiceServiceCollectionExtensions
+{
+    /// <summary>Adds the default engine, configured from <paramref name="configuration"/> (a section such as <c>Sluice</c>; see docs/hosting.md).</summary>
+    public static IServiceCollection AddSluice(this IServiceCollection services, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Add(services, SluiceServiceOptions.DefaultName, configuration, configure: null);
+    }
+
+    /// <summary>Adds the default engine, configured in code.</summary>
+    public static IServiceCollection AddSluice(this IServiceCollection services, Action<SluiceServiceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return Add(services, SluiceServiceOptions.DefaultName, configuration: null, configure);
+    }
+
+    /// <summary>Adds the engine <paramref name="name"/> (a keyed <see cref="SluiceEngine"/>), configured from <paramref name="configuration"/>.</summary>
+    public static IServiceCollection AddSluice(this IServiceCollection services, string name, IConfiguration configuration)
+    {
+        ArgumentNullException.ThrowIfNull(configuration);
+        return Add(services, name, configuration, configure: null);
+    }
+
+    /// <summary>
+    /// Adds the engine <paramref name="name"/> (a keyed <see cref="SluiceEngine"/>), configured from <paramref name="configuration"/>
+    /// if given, then by <paramref name="configure"/> if given (for what configuration cannot hold, such as an
+    /// <see cref="SluiceOptions.OnDiagnostic"/> callback).
+    /// </summary>
+    public static IServiceCollection AddSluice(this IServiceCollection services, string name, IConfiguration? configuration, Action<SluiceServiceOptions>? configure)
+        => Add(services, name, configuration, configure);
+
+    /// <summary>Adds the engine <paramref name="name"/> (a keyed <see cref="SluiceEngine"/>), configured in code.</summary>
+    public static IServiceCollection AddSluice(this IServiceCollection services, string name, Action<SluiceServiceOptions> configure)
+    {
+        ArgumentNullException.ThrowIfNull(configure);
+        return Add(services, name, configuration: null, configure);
+    }
+
+    private static IServiceCollection Add(IServiceCollection services, string name, IConfiguration? configuration, Action<SluiceServiceOptions>? configure)
+    {
+        ArgumentNullException.ThrowIfNull(services);
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (services.Any(d => d.ServiceType == typeof(SluiceRegistration) && d.ImplementationInstance is SluiceRegistration r && r.Name == name))
+            throw new InvalidOperationException($"A Sluice engine named '{name}' is already added; give each engine its own name.");
+        services.AddSingleton(new SluiceRegistration(name));
+
+        var options = services.AddOptions<SluiceServiceOptions>(name).Configure(o => o.Engine.Name = name);
+        if (configuration is not null)
+            options.Configure(o => SluiceConfiguration.Bind(configuration, o));
+        if (configure is not null)
+            options.Configure(configure);
+        options.PostConfigure(EngineSettings.Complete).ValidateOnStart();
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SluiceServiceOptions>, SluiceOptionsValidator>());
+
+        // One long-lived client per engine: its primary handler pools connections and recycles them for DNS changes,
+        // so the factory need not rotate it; the transport applies its own request timeout.
+        services.AddHttpClient(SluiceServiceOptions.HttpClientName(name))
+            .ConfigurePrimaryHttpMessageHandler(sp => HttpTransport.CreateHandler(sp.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(name).Http.RequestTimeout))
+            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            // The factory's request logging hands every header, credentials included, to structured loggers (its
+            // message redacts them, its state does not); the engine's own diagnostics report what a send did.
+            .RemoveAllLoggers();
+
+        services.AddKeyedSingleton(name, static (sp, key) => new EngineHost((string)key!, sp));
+        services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<EngineHost>(key).Engine);
+        if (name == SluiceServiceOptions.DefaultName)
+            services.AddSingleton(static sp => sp.GetRequiredKeyedService<SluiceEngine>(SluiceServiceOptions.DefaultName));
+
+        services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SluiceHostedService>());
+        services.AddHealthChecks().Add(new HealthCheckRegistration(
+            name == SluiceServiceOptions.DefaultName ? "sluice" : "sluice:" + name,
+            sp => new SluiceHealthCheck(sp.GetRequiredKeyedService<EngineHost>(name)),
+            failureStatus: null,
+            tags: ["sluice"]));
+        return services;
+    }
+}

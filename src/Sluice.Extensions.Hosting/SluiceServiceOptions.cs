@@ -1,0 +1,57 @@
+using Sluice.Delivery.Transports.Http;
+
+namespace Sluice.Extensions.Hosting;
+
+/// <summary>
+/// One engine of a host, as <c>AddSluice</c> configures it: the built-in API it sends to (<see cref="Format"/>,
+/// <see cref="Endpoint"/>, <see cref="Credentials"/>), the engine's settings (<see cref="Engine"/>) and the HTTP
+/// transport's (<see cref="Http"/>). From configuration, all of them sit side by side in one section, each by its
+/// own name (<c>"Sluice": { "Format": "Segment", "Endpoint": "https://…", "MaxBatchEvents": 500, "Gzip": true }</c>):
+/// see docs/hosting.md. Validated when the host starts, every problem in one message.
+/// </summary>
+public sealed class SluiceServiceOptions
+{
+    /// <summary>The name of the engine <c>AddSluice</c> adds without a name (and resolves as the unkeyed <see cref="SluiceEngine"/>).</summary>
+    public const string DefaultName = "default";
+
+    /// <summary>The wire format and API: <c>ThriveStack</c>, <c>Segment</c> or <c>PrimeData</c> (any case).</summary>
+    /// <value>Default <c>ThriveStack</c>.</value>
+    public string Format { get; set; } = "ThriveStack";
+
+    /// <summary>The API's base address (<c>https://api.app.thrivestack.ai</c>); each endpoint's path is appended.</summary>
+    /// <value>Required.</value>
+    public Uri? Endpoint { get; set; }
+
+    /// <summary>The credentials of the API; <see cref="Format"/> says which are needed.</summary>
+    public SluiceCredentials Credentials { get; } = new();
+
+    /// <summary>
+    /// The engine's settings, bound from the same section by their own names (<c>MaxBatchEvents</c>, <c>FlushInterval</c>, …).
+    /// Its <see cref="SluiceOptions.WireFormat"/> comes from <see cref="Format"/> unless one is set here in code (a custom
+    /// format; <see cref="Format"/> then chooses only the credentials); its clock, meter factory and name,
+    /// unless set here, from the container (<see cref="TimeProvider"/>, <c>IMeterFactory</c>) and the engine's name.
+    /// </summary>
+    public SluiceOptions Engine { get; } = new();
+
+    /// <summary>
+    /// The HTTP transport's settings, bound from the same section by their own names (<c>Gzip</c>, <c>RequestTimeout</c>,
+    /// <c>UserAgent</c>, <c>Headers</c>). Its base address is <see cref="Endpoint"/> and its credentials come from
+    /// <see cref="Credentials"/>.
+    /// </summary>
+    public HttpTransportOptions Http { get; } = new();
+
+    /// <summary>Problems found while reading configuration (a value that does not parse, an unknown key), reported with the rest at start.</summary>
+    internal List<string> ConfigurationProblems { get; } = [];
+
+    /// <summary>
+    /// The name of the <c>IHttpClientFactory</c> client an engine sends with: <c>Sluice</c> for the default engine,
+    /// <c>Sluice:name</c> for a named one. Add handlers to it with
+    /// <c>services.AddHttpClient(SluiceServiceOptions.HttpClientName("orders")).AddHttpMessageHandler(…)</c>.
+    /// </summary>
+    /// <param name="engineName">The engine's name (<see cref="DefaultName"/> for the default engine).</param>
+    public static string HttpClientName(string engineName)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(engineName);
+        return engineName == DefaultName ? "Sluice" : "Sluice:" + engineName;
+    }
+}

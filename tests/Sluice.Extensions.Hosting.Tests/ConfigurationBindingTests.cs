@@ -1,0 +1,125 @@
+using System.Reflection;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Sluice.Collector;
+using Sluice.Delivery.Transports.Http;
+using Sluice.Serialization;
+
+namespace Sluice.Extensions.Hosting.Tests;
+
+/// <summary>Every option from appsettings.json, each by its own name; the format and credentials chosen there reach the server.</summary>
+public class ConfigurationBindingTests
+{
+    /// <summary>What configuration cannot hold (objects and callbacks): set in code, or taken from the container.</summary>
+    private static readonly string[] NotFromConfiguration =
+    [
+        nameof(SluiceOptions.WireFormat), nameof(SluiceOptions.TimeProvider), nameof(SluiceOptions.OnDiagnostic), nameof(SluiceOptions.OnBatchSettled), nameof(SluiceOptions.MeterFactory),
+        nameof(HttpTransportOptions.BaseAddress), nameof(HttpTransportOptions.Authentication),
+    ];
+
+    [Fact]
+    public void Every_option_in_appsettings_binds_by_its_own_name()
+    {
+        var options = Bound();
+        var engine = options.Engine;
+
+        Assert.Equal(250, engine.MaxBatchEvents);
+        Assert.Equal(1_048_576, engine.MaxBatchBytes);
+        Assert.Equal(TimeSpan.FromSeconds(2), engine.FlushInterval);
+        Assert.Equal(4096, engine.QueueCapacity);
+        Assert.Equal(FullMode.Wait, engine.FullMode);
+        Assert.Equal(TimeSpan.FromMilliseconds(250), engine.FullModeWaitTimeout);
+        Assert.Equal(3, engine.MaxConcurrentSends);
+        Assert.Equal(TimeSpan.FromSeconds(7), engine.ShutdownTimeout);
+        Assert.Equal(5, engine.MaxSendAttempts);
+        Assert.Equal(TimeSpan.FromSeconds(90), engine.RetryBudget);
+        Assert.Equal(TimeSpan.FromMilliseconds(200), engine.RetryBaseDelay);
+        Assert.Equal(TimeSpan.FromSeconds(20), engine.RetryMaxDelay);
+        Assert.Equal(TimeSpan.FromSeconds(45), engine.UnauthorizedProbeInterval);
+        Assert.Equal("from-config", engine.Name);
+        Assert.Equal("""{"library":{"name":"hosting-tests","version":"1.0.0"}}""", engine.DefaultContext);
+        Assert.True(options.Http.Gzip);
+        Assert.Equal(TimeSpan.FromSeconds(12), options.Http.RequestTimeout);
+        Assert.Equal("hosting-tests/1.0.0", options.Http.UserAgent);
+        Assert.Equal("acme", options.Http.Headers["X-Tenant"]);
+
+        Assert.Equal("PrimeData", options.Format);
+        Assert.Equal(new Uri("http://127.0.0.1:9/"), options.Endpoint);
+        Assert.Equal(new Uri("http://127.0.0.1:9/"), options.Http.BaseAddress);
+        Assert.Equal("config-client-id", Assert.IsType<PrimeDataFormat>(engine.WireFormat).ClientId);
+        Assert.Equal(("config-track-token", "config-page-key", "config-write-key", "config-client-id", "config-access-token"),
+            (options.Credentials.Token, options.Credentials.ApiKey, options.Credentials.WriteKey, options.Credentials.ClientId, options.Credentials.ClientAccessToken));
+    }
+
+    [Fact]
+    public void Every_public_option_has_a_configuration_key_and_appsettings_sets_each_to_a_value_other_than_its_default()
+    {
+        var options = Bound();
+        var checkedOptions = new (object Bound, object Default)[] { (options.Engine, new SluiceOptions()), (options.Http, new HttpTransportOptions()) };
+        var names = new List<string>();
+        foreach (var (bound, fresh) in checkedOptions)
+        {
+            foreach (var property in bound.GetType().GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p => !NotFromConfiguration.Contains(p.Name)))
+            {
+                names.Add(property.Name);
+                Assert.Contains(property.Name, SluiceConfiguration.Keys);
+                object? value = property.GetValue(bound), defaultValue = property.GetValue(fresh);
+                if (value is IDictionary<string, string> dictionary)
+                    Assert.NotEmpty(dictionary);
+                else
+                    Assert.False(Equals(value, defaultValue), $"{property.Name} still has its default value {defaultValue}: appsettings.json should set it");
+            }
+        }
+
+        // And nothing else: each key is an option, or Format, Endpoint or Credentials.
+        Assert.Equal([.. names.Append("Format").Append("Endpoint").Append("Credentials").Order()], SluiceConfiguration.Keys.Order());
+    }
+
+    [Theory]
+    [InlineData("ThriveStack")]
+    [InlineData("segment")]
+    [InlineData("PRIMEDATA")]
+    public async Task The_format_and_credentials_from_configuration_are_the_ones_the_server_accepts(string format)
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        var settings = TestHost.SendingTo(collector, format);
+        var builder = TestHost.Builder(settings);
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        for (int i = 0; i < 3; i++)
+            engine.Track($"user-{i}", "signed_up", new Dictionary<string, object?> { ["seq"] = i });
+
+        await host.StopAsync();
+
+        var api = format.ToUpperInvariant() switch
+        {
+            "THRIVESTACK" => CollectorApi.ThriveStackTrack,
+            "SEGMENT" => CollectorApi.Segment,
+            _ => CollectorApi.PrimeData,
+        };
+        var received = collector.Received(api);
+        Assert.Equal(3, received.EventCount);
+        Assert.All(received.Requests, r => Assert.Equal(200, r.Status));
+        Assert.All(received.Requests, r => Assert.True(r.Gzip)); // "Gzip": true in appsettings.json
+        Assert.Equal(3, engine.GetCounters().Delivered);
+    }
+
+    [Fact]
+    public void Configuration_keys_are_case_insensitive_as_environment_variables_need()
+    {
+        var options = Bound(new Dictionary<string, string?> { ["SLUICE:MAXBATCHEVENTS"] = "42", ["sluice:credentials:writekey"] = "from-env", ["Sluice:fullmode"] = "dropoldest" });
+        Assert.Equal(42, options.Engine.MaxBatchEvents);
+        Assert.Equal("from-env", options.Credentials.WriteKey);
+        Assert.Equal(FullMode.DropOldest, options.Engine.FullMode);
+    }
+
+    private static SluiceServiceOptions Bound(Dictionary<string, string?>? overrides = null)
+    {
+        var builder = TestHost.Builder(overrides);
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+        return host.Services.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(SluiceServiceOptions.DefaultName);
+    }
+}

@@ -1,0 +1,136 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
+using Sluice.Collector;
+using System.Text.Json;
+using Sluice.Delivery.Transports.Http;
+using Sluice.Producing;
+using Sluice.Serialization;
+
+namespace Sluice.Extensions.Hosting.Tests;
+
+/// <summary>The health check against a real endpoint: degraded while the engine cannot deliver, healthy when it can again.</summary>
+public class HealthCheckTests
+{
+    [Fact]
+    public async Task A_paused_endpoint_turns_the_health_check_degraded_and_healthy_again_once_it_resumes()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var host = await StartAsync(collector, time: null, ("Sluice:UnauthorizedProbeInterval", "00:00:00.050"), ("Sluice:FlushInterval", "00:00:00.010"));
+        collector.Faults.RequireCredential(CollectorApi.ThriveStackTrack, "rotated-token"); // the configured token is refused now: 401
+        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+
+        engine.Track("u1", "signed_up"); // held, not lost, while the endpoint is paused (a flush would wait for it)
+
+        await TestHost.Eventually(async () => (await CheckAsync(host)).Status == HealthStatus.Degraded, "the endpoint is paused");
+        var degraded = await CheckAsync(host);
+        Assert.Contains("sending to /api/track is paused: the endpoint refused the credentials", degraded.Description, StringComparison.Ordinal);
+        Assert.Equal(new[] { "/api/track" }, degraded.Data["pausedEndpoints"]);
+        var paused = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 6);
+        Assert.Equal(LogLevel.Error, paused.Level);
+        Assert.Equal("EndpointPaused", paused.Id.Name);
+
+        // The credentials are rotated; the next probe is accepted and sending resumes.
+        host.Services.GetRequiredKeyedService<EngineHost>(SluiceServiceOptions.DefaultName).Transport.Authentication = HttpAuthentication.ThriveStack("rotated-token", null);
+        await TestHost.Eventually(async () => (await CheckAsync(host)).Status == HealthStatus.Healthy, "the endpoint resumes");
+        Assert.Equal(1, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        Assert.Contains(host.SluiceLogs(), r => r.Id.Id == 7 && r.Level == LogLevel.Information);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task Expiring_batches_turn_the_health_check_degraded_for_five_minutes()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.FailNext(1, 503);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var host = await StartAsync(collector, time, ("Sluice:MaxSendAttempts", "1"));
+        var engine = host.Services.GetRequiredService<SluiceEngine>();
+
+        engine.Track("u1", "signed_up");
+        await engine.FlushAsync();
+
+        Assert.Equal(1, engine.GetCounters().Expired);
+        var degraded = await CheckAsync(host);
+        Assert.Equal(HealthStatus.Degraded, degraded.Status);
+        Assert.Contains("batches expired (ran out of retries) in the last 5 minutes (1 events in all)", degraded.Description, StringComparison.Ordinal);
+
+        time.Advance(TimeSpan.FromMinutes(4));
+        Assert.Equal(HealthStatus.Degraded, (await CheckAsync(host)).Status);
+        time.Advance(TimeSpan.FromMinutes(1));
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task A_queue_near_full_turns_the_health_check_degraded_and_healthy_once_it_drains()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var gate = new ManualResetEventSlim(false);
+        var configuration = TestHost.SendingTo(collector);
+        configuration["Sluice:QueueCapacity"] = "16";
+        configuration["Sluice:FullMode"] = "DropNewest";
+        var builder = TestHost.Builder(configuration);
+        builder.Services.AddSluice(SluiceServiceOptions.DefaultName, builder.Configuration.GetSection("Sluice"), o => o.Engine.WireFormat = new GatedFormat(gate));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<SluiceEngine>();
+
+        // The serializer waits inside the first event; the others fill the queue.
+        for (int i = 0; i < 32; i++)
+            engine.Track($"u{i}", "signed_up");
+
+        await TestHost.Eventually(async () => (await CheckAsync(host)).Status == HealthStatus.Degraded, "the queue fills");
+        Assert.Matches(@"the queue is (8\d|9\d|100)% full \(1[3-6] of 16 events\)", (await CheckAsync(host)).Description);
+
+        gate.Set();
+        await engine.FlushAsync();
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+        await host.StopAsync();
+        Assert.Equal(engine.GetCounters().Accepted, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+    }
+
+    private static async Task<HealthReport> CheckAllAsync(IHost host) => await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+    private static async Task<HealthReportEntry> CheckAsync(IHost host) => (await CheckAllAsync(host)).Entries["sluice"];
+
+    /// <summary>ThriveStack's format, whose first event waits for a gate: the serializer stops reading, the queue fills.</summary>
+    private sealed class GatedFormat(ManualResetEventSlim gate) : WireFormat
+    {
+        private readonly WireFormat _inner = ThriveStackFormat.Instance;
+
+        public override int PartitionCount => _inner.PartitionCount;
+
+        public override int PartitionOf(EventKind kind) => _inner.PartitionOf(kind);
+
+        public override string EndpointPath(int partition) => _inner.EndpointPath(partition);
+
+        public override ReadOnlySpan<byte> BatchPrefix(int partition) => _inner.BatchPrefix(partition);
+
+        public override ReadOnlySpan<byte> BatchSuffix(int partition) => _inner.BatchSuffix(partition);
+
+        public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
+        {
+            Assert.True(gate.Wait(TimeSpan.FromSeconds(30)), "the gate opens");
+            _inner.WriteEvent(writer, e);
+        }
+    }
+
+    private static async Task<IHost> StartAsync(ReferenceCollector collector, FakeTimeProvider? time, params (string Key, string Value)[] settings)
+    {
+        var configuration = TestHost.SendingTo(collector);
+        configuration["Sluice:UnauthorizedProbeInterval"] = "00:00:10";
+        foreach (var (key, value) in settings)
+            configuration[key] = value;
+        var builder = TestHost.Builder(configuration);
+        if (time is not null)
+            builder.Services.AddSingleton<TimeProvider>(time);
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        var host = builder.Build();
+        await host.StartAsync();
+        return host;
+    }
+}

@@ -1,0 +1,65 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Sluice.Collector;
+
+namespace Sluice.Extensions.Hosting.Tests;
+
+/// <summary>The engine lives and dies with the host: what it accepted is delivered when the host stops.</summary>
+public class HostShutdownTests
+{
+    [Fact]
+    public async Task Stopping_the_host_delivers_the_events_still_queued_and_logs_the_result()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        var settings = TestHost.SendingTo(collector);
+        settings["Sluice:MaxBatchEvents"] = "1000";
+        settings["Sluice:FlushInterval"] = "01:00:00"; // nothing leaves before the host stops
+        var builder = TestHost.Builder(settings);
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<SluiceEngine>();
+
+        for (int i = 0; i < 300; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track($"user-{i % 7}", "feature_used", new Dictionary<string, object?> { ["seq"] = i }).Status);
+        for (int i = 0; i < 20; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Page(null, $"session-{i}", new Dictionary<string, object?> { ["page_name"] = "Home" }).Status);
+        Assert.Equal(0, collector.Received(CollectorApi.ThriveStackTrack).RequestCount);
+
+        await host.StopAsync();
+
+        Assert.Equal(300, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        Assert.Equal(20, collector.Received(CollectorApi.ThriveStackPage).EventCount);
+        Assert.Equal(EnqueueStatus.ShuttingDown, engine.Track("late", "after_stop").Status);
+        var done = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100);
+        Assert.Equal(LogLevel.Information, done.Level);
+        Assert.Equal("ShutdownCompleted", done.Id.Name);
+        Assert.Equal("Sluice engine default shut down: all 320 accepted events delivered.", done.Message);
+    }
+
+    [Fact]
+    public async Task A_shutdown_that_cannot_deliver_logs_what_was_lost_as_a_warning()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        var settings = TestHost.SendingTo(collector);
+        settings["Sluice:FlushInterval"] = "01:00:00";
+        settings["Sluice:ShutdownTimeout"] = "00:00:00";
+        collector.Faults.DelayNext(5, TimeSpan.FromSeconds(10)); // a request sent at shutdown gets no answer in time
+        var builder = TestHost.Builder(settings);
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        for (int i = 0; i < 10; i++)
+            engine.Track("u", "e");
+
+        await host.StopAsync();
+
+        var record = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 101);
+        Assert.Equal(LogLevel.Warning, record.Level);
+        var result = engine.GetCounters();
+        Assert.Equal(0, result.Delivered);
+        Assert.Equal(10, result.LostAtShutdown + result.OutcomeUnknown);
+        Assert.Contains($"{result.LostAtShutdown} lost at shutdown", record.Message, StringComparison.Ordinal);
+    }
+}

@@ -1,0 +1,52 @@
+using System.Diagnostics.Metrics;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Sluice.Collector;
+
+namespace Sluice.Extensions.Hosting.Tests;
+
+/// <summary>Several engines in one host, each with its own name, section, endpoint, client and health check.</summary>
+public class NamedEngineTests
+{
+    [Fact]
+    public async Task Two_named_engines_send_to_their_own_apis_with_their_own_settings()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        var settings = TestHost.SendingTo(collector, "ThriveStack", "Engines:Product");
+        foreach (var (key, value) in TestHost.SendingTo(collector, "Segment", "Engines:Marketing"))
+            settings[key] = value;
+        settings["Engines:Product:MaxBatchEvents"] = "10";
+        settings["Engines:Marketing:MaxBatchEvents"] = "25";
+        var builder = TestHost.Builder(settings);
+        builder.Services.AddSluice("product", builder.Configuration.GetSection("Engines:Product"));
+        builder.Services.AddSluice("marketing", builder.Configuration.GetSection("Engines:Marketing"));
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        var product = host.Services.GetRequiredKeyedService<SluiceEngine>("product");
+        var marketing = host.Services.GetRequiredKeyedService<SluiceEngine>("marketing");
+        Assert.NotSame(product, marketing);
+        Assert.Null(host.Services.GetService<SluiceEngine>()); // no default engine was added
+        Assert.Equal(("product", 10), (product.Options.Name, product.Options.MaxBatchEvents));
+        Assert.Equal(("marketing", 25), (marketing.Options.Name, marketing.Options.MaxBatchEvents));
+        Assert.Same(host.Services.GetRequiredService<IMeterFactory>(), product.Options.MeterFactory);
+
+        for (int i = 0; i < 30; i++)
+        {
+            product.Track($"u{i}", "feature_used");
+            marketing.Track($"u{i}", "campaign_clicked");
+            marketing.Track($"u{i}", "campaign_viewed");
+        }
+
+        var health = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+        Assert.Equal(["sluice:marketing", "sluice:product"], health.Entries.Keys.Order());
+        Assert.All(health.Entries.Values, e => Assert.Equal(HealthStatus.Healthy, e.Status));
+
+        await host.StopAsync();
+
+        Assert.Equal(30, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        Assert.Equal(60, collector.Received(CollectorApi.Segment).EventCount);
+        Assert.Equal(3, collector.Received(CollectorApi.ThriveStackTrack).RequestCount); // 10 a batch
+        Assert.Equal(2, host.SluiceLogs().Count(r => r.Id.Id == 100));
+    }
+}
