@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Numerics;
 using Sluice.Serialization;
 using Sluice.Diagnostics;
+using Sluice.Spooling;
 
 namespace Sluice;
 
@@ -93,6 +94,15 @@ public sealed class SluiceOptions
     /// <value>Default none.</value>
     public IMeterFactory? MeterFactory { get; set; }
 
+    /// <summary>
+    /// A disk spool for sealed batches (opt-in): each is written to this directory and made durable before it is sent, and
+    /// what is not delivered when the retry budget runs out or the shutdown deadline passes stays there (counted as
+    /// <see cref="SluiceCounters.Spooled"/>) for the next engine on the directory, which sends it first. docs/durability.md
+    /// describes the guarantees. One engine per directory.
+    /// </summary>
+    /// <value>Default none: batches live in memory only.</value>
+    public SpoolOptions? Spool { get; set; }
+
     /// <summary>The source of retry jitter; tests replace it to pin the random draws.</summary>
     internal Random JitterRandom { get; set; } = Random.Shared;
 
@@ -120,6 +130,7 @@ public sealed class SluiceOptions
         Check(JitterRandom is not null, $"{nameof(JitterRandom)} is required.");
         Check(ArenaChunkEntries is >= 1 and <= Producing.ArenaChunk.DefaultEntries, $"{nameof(ArenaChunkEntries)} must be between 1 and {Producing.ArenaChunk.DefaultEntries} (was {ArenaChunkEntries}).");
         Check(!string.IsNullOrWhiteSpace(Name), $"{nameof(Name)} is required.");
+        Spool?.CollectErrors(errors, $"{nameof(Spool)}.");
         if (WireFormat is not null && MaxBatchBytes >= 64)
         {
             for (int p = 0; p < WireFormat.PartitionCount; p++)
@@ -134,6 +145,7 @@ public sealed class SluiceOptions
 
         var copy = (SluiceOptions)MemberwiseClone();
         copy.QueueCapacity = (int)BitOperations.RoundUpToPowerOf2((uint)QueueCapacity);
+        copy.Spool = Spool?.Validated();
         return copy;
 
         void Check(bool ok, string error)

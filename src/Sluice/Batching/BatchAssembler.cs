@@ -23,6 +23,7 @@ internal sealed class BatchAssembler
     private readonly EngineCounters _counters;
     private readonly TimeProvider _time;
     private readonly Action<DiagnosticEvent> _diagnose;
+    private readonly RecyclableMemoryStreamManager _memory;
     private readonly Queue<Batch> _sealed = new();
     private long _nextBatch;
     private long _nextEventId;
@@ -30,6 +31,7 @@ internal sealed class BatchAssembler
     public BatchAssembler(SluiceOptions options, RecyclableMemoryStreamManager memory, ArenaPool arenas, EngineCounters counters, Action<DiagnosticEvent> diagnose)
     {
         _format = options.WireFormat;
+        _memory = memory;
         _maxEvents = options.MaxBatchEvents;
         _maxBytes = options.MaxBatchBytes;
         _arenas = arenas;
@@ -99,6 +101,16 @@ internal sealed class BatchAssembler
             Volatile.Write(ref _processed, _processed + 1);
         }
     }
+
+    /// <summary>The pooled memory batch bodies are written into.</summary>
+    public RecyclableMemoryStreamManager Memory => _memory;
+
+    /// <summary>
+    /// A batch read back from the spool (<paramref name="body"/> holds its whole body, as sealed by an earlier run): it takes
+    /// the next sequence number, so flushes and the tracker see one order, but is not counted as sealed by this engine.
+    /// </summary>
+    public Batch Adopt(int partition, int eventCount, int[] eventEnds, RecyclableMemoryStream body)
+        => new(_nextBatch++, partition, _format, eventCount, eventEnds, _format.BatchPrefix(partition).Length, body, _memory);
 
     /// <summary>Seals every partition's batch that holds events (flush and shutdown); an empty one gives its body back.</summary>
     public void SealAll()

@@ -24,6 +24,7 @@ internal sealed class BatchDelivery
     private readonly TimeProvider _time;
     private readonly Action<DiagnosticEvent> _diagnose;
     private readonly CancellationToken _abort;
+    private readonly SpoolJournal? _spool;
     private readonly Task[] _senders;
 
     // Guarded by _lock. Jobs are added by senders and removed by whoever finishes them; probes are added
@@ -33,7 +34,7 @@ internal sealed class BatchDelivery
     private readonly List<Task> _probes = [];
 
     public BatchDelivery(SluiceOptions options, IBatchTransport transport, EngineCounters counters, Func<int, OpenBatch> partitions,
-        SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort)
+        SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort, SpoolJournal? spool = null)
     {
         int senders = options.MaxConcurrentSends;
         _queue = Channel.CreateBounded<Batch>(new BoundedChannelOptions(senders * 2)
@@ -46,8 +47,9 @@ internal sealed class BatchDelivery
         _time = options.TimeProvider;
         _diagnose = diagnose;
         _abort = abort;
+        _spool = spool;
         var format = options.WireFormat;
-        _settle = new Settlement(counters, Tracker, new LastFailures(format.PartitionCount), format, diagnose);
+        _settle = new Settlement(counters, Tracker, new LastFailures(format.PartitionCount), format, diagnose, spool);
         _retry = RetryPolicy.From(options);
         _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, Bodies, metrics, diagnose, abort);
         _pauses = new EndpointPause[options.WireFormat.PartitionCount];
@@ -155,7 +157,10 @@ internal sealed class BatchDelivery
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (reader.TryRead(out var batch))
+            {
+                _spool?.BeforeSend(batch);
                 await AdmitAndRunAsync(Start(batch)).ConfigureAwait(false);
+            }
         }
     }
 

@@ -18,6 +18,9 @@ internal enum EventOutcome
     /// <summary>The server may or may not have them: the deadline cancelled their request, or an earlier attempt got no answer.</summary>
     OutcomeUnknown,
 
+    /// <summary>Left in the disk spool (out of retries, or the deadline passed): sent on the next start, not by this engine.</summary>
+    Spooled,
+
     /// <summary>The deadline passed and the server does not have them: never sent, or every attempt was answered with a failure.</summary>
     Lost,
 }

@@ -11,9 +11,12 @@ namespace Sluice.Delivery;
 /// reports them to diagnostics with their cause, and tells the tracker when the batch's last event is settled.
 /// Each event is settled once (<see cref="Batch.TrySettle"/>), whoever gets there first (a sender, a probe, a
 /// forced shutdown). Every terminal state passes through <see cref="Settle"/> with the batch, the range of its
-/// events and the outcome, so per-event outcomes can be recorded there. Thread-safe.
+/// events and the outcome, so per-event outcomes can be recorded there. With a spool, what would expire or be
+/// given up at the shutdown deadline is left in the spool instead (<see cref="EventOutcome.Spooled"/>), and a batch
+/// whose events all reached a final state is acknowledged there. Thread-safe.
 /// </summary>
-internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracker, LastFailures failures, WireFormat format, Action<DiagnosticEvent> diagnose)
+internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracker, LastFailures failures, WireFormat format, Action<DiagnosticEvent> diagnose,
+    SpoolJournal? spool = null)
 {
     /// <summary>How messages name one event of a batch; the one place to change for a caller's own numbering.</summary>
     public static string EventName(Batch batch, int index) => $"event {index} of batch {batch.Sequence}";
@@ -37,7 +40,19 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
 
     public void Failed(Batch batch, PendingRange range, string message) => Settle(batch, range, EventOutcome.Failed, message);
 
-    public void Expired(Batch batch, PendingRange range, string message) => Settle(batch, range, EventOutcome.Expired, message);
+    /// <summary>Out of attempts or retry budget: the events expire, or, if the spool holds the batch, stay there for the next start.</summary>
+    public void Expired(Batch batch, PendingRange range, string message)
+    {
+        if (spool is not null && spool.Holds(batch))
+        {
+            batch.KeepInSpool = true;
+            Settle(batch, range, EventOutcome.Spooled, null);
+            diagnose(new DiagnosticEvent(DiagnosticKind.Spooled, $"{message} They stay in the spool and are sent on the next start (or by 'sluice spool drain').", range.Count));
+            return;
+        }
+
+        Settle(batch, range, EventOutcome.Expired, message);
+    }
 
     /// <summary>An internal error: whatever of the batch is not settled yet fails.</summary>
     public void FailRemaining(Batch batch, string message)
@@ -47,7 +62,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             return;
         Count(EventOutcome.Failed, events);
         diagnose(new DiagnosticEvent(DiagnosticKind.BatchFailed, message, events));
-        tracker.Finish(batch.Sequence);
+        Finish(batch);
     }
 
     /// <summary>
@@ -57,6 +72,12 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
     public void AtDeadline(DeliveryJob job)
     {
         var batch = job.Batch;
+        if (spool is not null && spool.Holds(batch))
+        {
+            KeepInSpool(batch, job.LastFailure?.Cause);
+            return;
+        }
+
         int left = batch.SettleRemaining();
         if (left == 0)
             return;
@@ -85,16 +106,43 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
 
         if (lost > 0)
             ReportLost(batch, lost, cause is null ? null : $"the last attempt failed: {cause}");
-        tracker.Finish(batch.Sequence);
+        Finish(batch);
     }
 
-    /// <summary>The shutdown deadline passed before a sender took the batch: all of it is lost.</summary>
+    /// <summary>The shutdown deadline passed before a sender took the batch: all of it is lost, or stays in the spool.</summary>
     public void Unsent(Batch batch)
     {
+        if (spool is not null && spool.Holds(batch))
+        {
+            KeepInSpool(batch, null);
+            return;
+        }
+
         int events = batch.SettleRemaining();
         if (events == 0)
             return;
         ReportLost(batch, events, null);
+        Finish(batch);
+    }
+
+    /// <summary>The shutdown deadline passed: what the batch has not settled yet stays in the spool, for the next start.</summary>
+    private void KeepInSpool(Batch batch, string? cause)
+    {
+        batch.KeepInSpool = true;
+        int left = batch.SettleRemaining();
+        if (left == 0)
+            return;
+        Count(EventOutcome.Spooled, left);
+        diagnose(new DiagnosticEvent(DiagnosticKind.Spooled,
+            $"{left} event(s) of batch {batch.Sequence} to {batch.EndpointPath} were not delivered before the shutdown deadline" +
+            $"{(cause is null ? "" : $" (last failure: {cause})")}: they stay in the spool and are sent on the next start (or by 'sluice spool drain').", left));
+        Finish(batch);
+    }
+
+    /// <summary>The batch's last event is settled: the spool's copy is acknowledged (unless kept) and flushes waiting for it are told.</summary>
+    private void Finish(Batch batch)
+    {
+        spool?.Finished(batch);
         tracker.Finish(batch.Sequence);
     }
 
@@ -130,7 +178,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         if (message is not null)
             diagnose(new DiagnosticEvent(outcome == EventOutcome.Rejected ? DiagnosticKind.EventRejected : DiagnosticKind.BatchFailed, message, range.Count));
         if (finished)
-            tracker.Finish(batch.Sequence);
+            Finish(batch);
         return true;
     }
 
@@ -152,6 +200,9 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
                 break;
             case EventOutcome.OutcomeUnknown:
                 Interlocked.Add(ref counters.OutcomeUnknown, events);
+                break;
+            case EventOutcome.Spooled:
+                Interlocked.Add(ref counters.Spooled, events);
                 break;
             default:
                 Interlocked.Add(ref counters.LostAtShutdown, events);
