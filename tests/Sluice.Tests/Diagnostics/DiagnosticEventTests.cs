@@ -13,6 +13,7 @@ public class DiagnosticEventTests
         [
             "EventOversize=1", "EventFailed=2", "SendFailed=3", "BatchFailed=4", "EventRejected=5", "EndpointPaused=6",
             "EndpointResumed=7", "LimitLowered=8", "ServerWarning=9", "ShutdownLoss=10", "InternalError=11", "OutcomeUnknown=12",
+            "Spooled=13", "SpoolReplayed=14", "SpoolDamaged=15", "SpoolEvicted=16", "SpoolSuspended=17", "SpoolResumed=18", "SpoolFileFailed=19",
         ];
         Assert.Equal(expected, Enum.GetValues<DiagnosticKind>().Select(k => $"{k}={(int)k}"));
         Assert.All(Enum.GetValues<DiagnosticKind>(), k => Assert.Equal((int)k, new DiagnosticEvent(k, "m").EventId));
@@ -31,6 +32,13 @@ public class DiagnosticEventTests
     [InlineData(DiagnosticKind.ShutdownLoss, DiagnosticSeverity.Error)]
     [InlineData(DiagnosticKind.InternalError, DiagnosticSeverity.Critical)]
     [InlineData(DiagnosticKind.OutcomeUnknown, DiagnosticSeverity.Warning)]
+    [InlineData(DiagnosticKind.Spooled, DiagnosticSeverity.Warning)]
+    [InlineData(DiagnosticKind.SpoolReplayed, DiagnosticSeverity.Information)]
+    [InlineData(DiagnosticKind.SpoolDamaged, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.SpoolEvicted, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.SpoolSuspended, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.SpoolResumed, DiagnosticSeverity.Information)]
+    [InlineData(DiagnosticKind.SpoolFileFailed, DiagnosticSeverity.Warning)]
     public void Each_kind_has_the_severity_its_documentation_gives(DiagnosticKind kind, DiagnosticSeverity severity) =>
         Assert.Equal(severity, new DiagnosticEvent(kind, "m").Severity);
 
