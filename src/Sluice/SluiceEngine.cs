@@ -299,7 +299,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     private DiskSpool OpenSpool(SpoolOptions spool)
     {
         string identity = SpoolFormatIdentity.Of(_format);
-        return Task.Run(() => DiskSpool.OpenAsync(spool, identity, _time, OnSpoolDiagnostic).AsTask()).GetAwaiter().GetResult();
+        return Task.Run(() => DiskSpool.OpenAsync(spool, identity, _time, OnSpoolDiagnostic, _options.SpoolFileIO).AsTask()).GetAwaiter().GetResult();
     }
 
     /// <summary>

@@ -103,6 +103,19 @@ public sealed class SluiceOptions
     /// <value>Default none: batches live in memory only.</value>
     public SpoolOptions? Spool { get; set; }
 
+    /// <summary>
+    /// Sealed batches that may wait for a sender: twice the senders, plus, with a spool that syncs before each send, room
+    /// for the batches sealed while one sync runs, so that the next sync covers them all (group commit) rather than
+    /// the serializer waiting for the device.
+    /// </summary>
+    internal int SealedQueueCapacity => (MaxConcurrentSends * 2) + (Spool is { Sync: SpoolSync.PerBatch } ? SpoolSyncWindow : 0);
+
+    /// <summary>The spool's file operations; tests replace them to fill the disk or fail a sync.</summary>
+    internal ISpoolFileIO SpoolFileIO { get; set; } = Spooling.SpoolFileIO.Instance;
+
+    /// <summary>Batches beyond the senders' share that may be sealed ahead while a spool sync runs.</summary>
+    internal const int SpoolSyncWindow = 8;
+
     /// <summary>The source of retry jitter; tests replace it to pin the random draws.</summary>
     internal Random JitterRandom { get; set; } = Random.Shared;
 

@@ -5,7 +5,7 @@ using Sluice.Diagnostics;
 namespace Sluice.Delivery;
 
 /// <summary>
-/// The sealed-batch queue and the senders that serve it. The queue is bounded (twice the senders),
+/// The sealed-batch queue and the senders that serve it. The queue is bounded (twice the senders, more with a spool syncing before each send: <see cref="SluiceOptions.SealedQueueCapacity"/>),
 /// so a slow or failing endpoint pushes back on the serializer, and through it on the event queue,
 /// whose full mode then applies. Each batch becomes a <see cref="DeliveryJob"/> run by the
 /// <see cref="DeliveryPolicy"/> (retries, bisection, splits); a job refused its credentials pauses its
@@ -37,7 +37,7 @@ internal sealed class BatchDelivery
         SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort, SpoolJournal? spool = null)
     {
         int senders = options.MaxConcurrentSends;
-        _queue = Channel.CreateBounded<Batch>(new BoundedChannelOptions(senders * 2)
+        _queue = Channel.CreateBounded<Batch>(new BoundedChannelOptions(options.SealedQueueCapacity)
         {
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,

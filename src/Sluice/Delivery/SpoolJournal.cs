@@ -23,15 +23,16 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync)
     }
 
     /// <summary>
-    /// Sender, before a batch's first send: under <see cref="SpoolSync.PerBatch"/> syncs what was appended (one fsync covers
-    /// every batch appended so far, so concurrent senders share it). A failed sync is reported by the spool; the batch goes anyway.
+    /// Sender, before a batch's first send: under <see cref="SpoolSync.PerBatch"/> makes it durable, unless a sync already
+    /// did (one fsync covers every batch appended before it, so the senders of the batches sealed meanwhile share it).
+    /// A failed sync is reported by the spool; the batch goes anyway.
     /// </summary>
     public void BeforeSend(Batch batch)
     {
-        if (batch.SpoolDurable || batch.SpoolTicket is null)
+        if (batch.SpoolDurable || batch.SpoolTicket is not { } ticket)
             return;
         if (sync == SpoolSync.PerBatch)
-            spool.SyncAppends();
+            spool.SyncAppendsThrough(ticket.BatchId);
         batch.SpoolDurable = true;
     }
 

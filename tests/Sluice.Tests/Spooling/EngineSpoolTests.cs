@@ -25,7 +25,7 @@ public sealed class EngineSpoolTests : IDisposable
 
     private static ScriptedTransport Up() => new(_ => SendResult.Delivered);
 
-    private SluiceEngine Engine(IBatchTransport transport, Action<SpoolOptions>? spool = null)
+    private SluiceEngine Engine(IBatchTransport transport, Action<SpoolOptions>? spool = null, ISpoolFileIO? io = null)
     {
         var spoolOptions = new SpoolOptions { DirectoryPath = _directory.Path };
         spool?.Invoke(spoolOptions);
@@ -42,6 +42,7 @@ public sealed class EngineSpoolTests : IDisposable
                     _diagnostics.Add(d);
             },
             Spool = spoolOptions,
+            SpoolFileIO = io ?? SpoolFileIO.Instance,
         }, transport);
     }
 
@@ -237,6 +238,48 @@ public sealed class EngineSpoolTests : IDisposable
 
         // Oldest first: what is left is exactly the newest events, in order.
         Assert.Equal(ids[(int)evicted..], MessageIds(up.Attempts));
+    }
+
+    [Fact]
+    public async Task A_full_disk_degrades_to_memory_only_delivery_with_a_diagnostic_and_no_exception_to_the_caller()
+    {
+        var io = new FailingFileIO();
+        var up = Up();
+        await using (var engine = Engine(up, io: io))
+        {
+            io.DiskFull = true;
+            Track(engine, 0, 30); // three batches: the first write fails and suspends the spool, the others go from memory at once
+            await engine.FlushAsync();
+            var result = await engine.ShutdownAsync();
+
+            Assert.Equal(30, result.Counters.Delivered);
+            Assert.Equal(0, result.Counters.InFlight);
+            Assert.Equal(0, result.Spooled);
+        }
+
+        var suspended = Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolSuspended));
+        Assert.Contains("the disk is full", suspended.Message, StringComparison.Ordinal);
+        Assert.Equal(30, MessageIds(up.Attempts).Distinct().Count());
+
+        // Nothing of it was spooled: a restart sends nothing again.
+        var again = Up();
+        await using (var second = Engine(again))
+            Assert.Equal(0, (await second.ShutdownAsync()).Counters.Replayed);
+        Assert.Empty(again.Attempts);
+    }
+
+    [Fact]
+    public async Task Batches_not_spooled_because_the_disk_is_full_expire_as_without_a_spool()
+    {
+        var io = new FailingFileIO();
+        await using var engine = Engine(Down(), io: io);
+        io.DiskFull = true;
+        Track(engine, 0, 20);
+        var result = await engine.ShutdownAsync();
+
+        Assert.Equal(20, result.Counters.Expired);
+        Assert.Equal(0, result.Spooled);
+        Assert.Equal(0, result.Counters.InFlight);
     }
 
     [Fact]
