@@ -47,7 +47,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         {
             batch.KeepInSpool = true;
             Settle(batch, range, EventOutcome.Spooled, null);
-            diagnose(new DiagnosticEvent(DiagnosticKind.Spooled, $"{message} They stay in the spool and are sent on the next start (or by 'sluice spool drain').", range.Count));
+            diagnose(new DiagnosticEvent(DiagnosticKind.Spooled, $"{message} With the spool they are not expired: they stay in it and are sent on the next start (or by 'sluice spool drain').", range.Count));
             return;
         }
 
