@@ -19,6 +19,7 @@ internal static class BenchConfig
         "*CeilingBenchmark.Standard",
         "*EndToEndBenchmark.Standard",
         "*EndToEndBenchmark.StandardHttp",
+        "*EndToEndBenchmark.StandardSpool",
         "*BaselineBenchmark.Standard",
         "*CallingThreadBenchmark.Callback",
         "*InterleavedBenchmark.*",

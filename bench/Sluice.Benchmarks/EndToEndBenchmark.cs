@@ -1,5 +1,6 @@
 using BenchmarkDotNet.Attributes;
 using Sluice.Delivery.Transports.Http;
+using Sluice.Spooling;
 using Sluice.Tests.Support;
 
 namespace Sluice.Benchmarks;
@@ -11,6 +12,9 @@ namespace Sluice.Benchmarks;
 /// event (steady-state mean), "Thread B/op" the producer thread's share.
 /// <see cref="StandardHttp"/> delivers over HTTP to a receiver on loopback in the same process
 /// (Kestrel, reading and discarding every body), whose own allocations are counted too.
+/// <see cref="StandardSpool"/> is <see cref="Standard"/> with the disk spool on (default sync policy: every
+/// batch appended and flushed to the device before its first send, acknowledged after), in a fresh
+/// directory under the temp directory, on this machine's disk.
 /// </summary>
 public class EndToEndBenchmark
 {
@@ -20,6 +24,7 @@ public class EndToEndBenchmark
     private EndToEndRun _run = null!;
     private DiscardingServer? _receiver;
     private HttpTransport? _http;
+    private string? _spoolDirectory;
 
     [GlobalSetup(Target = nameof(Standard))]
     public void SetupStandard() => Start(new EndToEndRun(EventShape.Standard), run => run.Run(StandardEvents));
@@ -38,6 +43,13 @@ public class EndToEndBenchmark
         Start(new EndToEndRun(EventShape.Standard, _http), run => run.Run(StandardEvents));
     }
 
+    [GlobalSetup(Target = nameof(StandardSpool))]
+    public void SetupSpool()
+    {
+        _spoolDirectory = Path.Combine(Path.GetTempPath(), $"sluice-bench-spool-{Guid.NewGuid():N}");
+        Start(new EndToEndRun(EventShape.Standard, new NullTransport(), new SpoolOptions { DirectoryPath = _spoolDirectory }), run => run.Run(StandardEvents));
+    }
+
     private void Start(EndToEndRun run, Action<EndToEndRun> round)
     {
         _run = run;
@@ -50,6 +62,8 @@ public class EndToEndBenchmark
         var c = _run.Engine.ShutdownAsync().GetAwaiter().GetResult().Counters;
         _http?.Dispose();
         _receiver?.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        if (_spoolDirectory is not null)
+            Directory.Delete(_spoolDirectory, recursive: true);
         if (c.Delivered != c.Accepted)
             throw new InvalidOperationException($"Events went missing: accepted {c.Accepted}, delivered {c.Delivered}.");
         ProcessAllocation.Save();
@@ -80,6 +94,15 @@ public class EndToEndBenchmark
         var start = ProcessAllocation.Start();
         _run.Run(StandardEvents);
         ProcessAllocation.Stop(start, StandardEvents, nameof(EndToEndBenchmark) + "." + nameof(StandardHttp));
+    }
+
+    /// <summary>As <see cref="Standard"/>, with the disk spool on (default sync policy).</summary>
+    [Benchmark(OperationsPerInvoke = StandardEvents)]
+    public void StandardSpool()
+    {
+        var start = ProcessAllocation.Start();
+        _run.Run(StandardEvents);
+        ProcessAllocation.Stop(start, StandardEvents, nameof(EndToEndBenchmark) + "." + nameof(StandardSpool));
     }
 
     [Benchmark(OperationsPerInvoke = LargeEvents)]

@@ -45,6 +45,8 @@ internal sealed class RatioTable
         table.AtMost("Whole process allocated, B per event (HTTP to loopback, receiver included)", ProcessAllocation.Load("EndToEndBenchmark.StandardHttp"), null, target: 16, floor: 32, "F1");
         table.AtLeast("Lock-free ring ÷ Channel.CreateBounded, speed at 2 writers", Divide(bounded, ring), Paired("RingVsBoundedChannel"), target: 1.0, floor: 0.5, "F2", strict: true);
         table.AtLeast("Lock-free ring ÷ Channel.CreateUnbounded, speed at 2 writers", Divide(unbounded, ring), Paired("RingVsUnboundedChannel"), target: 1.0, floor: 0.5, "F2", strict: true);
+        table.AtLeast("Spool on ÷ spool off, end-to-end events/s (default sync policy)", Divide(endToEnd, find.Median("EndToEndBenchmark", "StandardSpool")), null, target: 0.5, floor: 0.25, "F2");
+        table.AtMost("Whole process allocated, B per event (end to end, spool on)", ProcessAllocation.Load("EndToEndBenchmark.StandardSpool"), null, target: 16, floor: 32, "F1");
         table.AtLeast("End-to-end ÷ baseline, events/s", Divide(baseline, endToEnd), Paired("EndToEndVsBaseline"), target: 5, floor: 2.5, "F1");
         table.AtLeast("Baseline ÷ end-to-end, bytes per event (whole process)", baselineAlloc is null || processAlloc is null ? null
             : processAlloc <= 0 ? double.PositiveInfinity : baselineAlloc / processAlloc, null, target: 50, floor: 25, "F0");
@@ -52,6 +54,7 @@ internal sealed class RatioTable
         table.Figure("Ceiling", PerSecond(ceiling));
         table.Figure("End to end", PerSecond(endToEnd));
         table.Figure("Baseline", PerSecond(baseline));
+        table.Figure("End to end, spool on", PerSecond(find.Median("EndToEndBenchmark", "StandardSpool")));
         table.Figure("End to end over HTTP to loopback", PerSecond(find.Median("EndToEndBenchmark", "StandardHttp")));
         table.Figure("Calling thread, allocation-free API", calling is null ? "n/a" : $"{calling:F1} ns per Track");
         table.Figure("Baseline, whole process", baselineAlloc is null ? "n/a" : $"{baselineAlloc:F0} B per event");

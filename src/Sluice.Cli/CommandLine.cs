@@ -4,7 +4,7 @@ using System.CommandLine.Help;
 namespace Sluice.Cli;
 
 /// <summary>
-/// The <c>sluice</c> command line on System.CommandLine: <c>send</c>, <c>demo</c> and <c>help</c>, with
+/// The <c>sluice</c> command line on System.CommandLine: <c>send</c>, <c>spool</c> (<c>status</c>, <c>drain</c>), <c>demo</c> and <c>help</c>, with
 /// <c>--help</c>/<c>-h</c> on each and <c>--version</c>. Parse errors (an unknown option or command, with
 /// the closest match suggested; a bad value) print one line each and exit 2; a failing command prints
 /// one line and exits with a conventional code (see <see cref="ExitCodes"/>), never a stack trace.
@@ -74,7 +74,7 @@ internal static class CommandLine
             if (error.Message == "Required command was not provided.")
             {
                 if (unmatched.Count == 0)
-                    yield return "no command given: send, demo or help.";
+                    yield return command == root ? "no command given: send, spool, demo or help." : $"no command given: {string.Join(", ", command.Subcommands.Select(c => c.Name))}.";
                 continue;
             }
 
@@ -86,12 +86,14 @@ internal static class CommandLine
     {
         var root = new RootCommand("Sluice batches product-analytics events (track, page) into exact-size batches and delivers them.");
         var send = SendCommandLine.Build(console, interrupts);
+        var spool = SpoolCommandLine.Build(console, interrupts);
         var demo = DemoCommandLine.Build(console, interrupts);
         var help = new Command("help", "Show the help of sluice or of one of its commands.");
-        var topic = new Argument<string?>("command") { Arity = ArgumentArity.ZeroOrOne, Description = "send or demo" };
-        topic.AcceptOnlyFromAmong("send", "demo");
+        var topic = new Argument<string?>("command") { Arity = ArgumentArity.ZeroOrOne, Description = "send, spool or demo" };
+        topic.AcceptOnlyFromAmong("send", "spool", "demo");
         help.Add(topic);
         root.Add(send);
+        root.Add(spool);
         root.Add(demo);
         root.Add(help);
         help.SetAction(parse => root.Parse(parse.GetValue(topic) is { } name ? [name, "--help"] : ["--help"]).Invoke(parse.InvocationConfiguration));
@@ -103,6 +105,9 @@ internal static class CommandLine
         {
             [root] = "Run 'sluice <command> --help' for a command's options, e.g. 'sluice send --help'.\n\n" + ExitCodes.Help,
             [send] = SendCommandLine.Notes,
+            [spool] = SpoolCommandLine.Notes,
+            [spool.Subcommands.Single(c => c.Name == "status")] = SpoolCommandLine.Notes,
+            [spool.Subcommands.Single(c => c.Name == "drain")] = SpoolCommandLine.Notes,
             [demo] = DemoCommandLine.Notes,
         });
         return root;

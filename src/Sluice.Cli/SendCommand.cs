@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Sluice.Diagnostics;
 using Sluice.Producing;
+using Sluice.Spooling;
 
 namespace Sluice.Cli;
 
@@ -30,7 +31,7 @@ internal static class SendCommand
         var credentialsRefused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
         var ledger = new ResumeLedger();
-        var engine = new SluiceEngine(new SluiceOptions
+        var engine = SpoolCommand.CreateEngine(new SluiceOptions
         {
             WireFormat = target.Format,
             FullMode = FullMode.Wait,
@@ -45,7 +46,8 @@ internal static class SendCommand
             },
             OnBatchSettled = ledger.Settled,
             Name = "sluice-send",
-        }, target.Transport);
+            Spool = settings.Spool is { } spool ? new SpoolOptions { DirectoryPath = spool } : null,
+        }, target.Transport, "--spool");
 
         var tally = new IngestTally(settings.SkipLines, e =>
         {
@@ -112,6 +114,7 @@ internal static class SendCommand
             Input = settings.Input,
             Destination = target.Destination,
             Format = settings.Format,
+            Spool = settings.Spool is { } dir ? Path.GetFullPath(dir) : null,
             Lines = summary,
             Events = counters,
             Elapsed = clock.Elapsed,
@@ -140,7 +143,7 @@ internal static class SendCommand
             return ExitCodes.CredentialsRefused;
         if (http && c.Accepted > 0 && c.Delivered == 0 && c.RejectedByServer == 0)
             return ExitCodes.Unavailable;
-        return lines.Refused == 0 && c.Delivered == c.Accepted ? ExitCodes.Success : ExitCodes.NotAllDelivered;
+        return lines.Refused == 0 && c.Delivered == c.Accepted + c.Replayed ? ExitCodes.Success : ExitCodes.NotAllDelivered;
     }
 
     private static string UndeliveredText(SendReport report)
@@ -151,7 +154,8 @@ internal static class SendCommand
         return $"sluice: {report.Undelivered:N0} accepted events were not delivered: {c.RejectedByServer:N0} rejected by the server, " +
             $"{c.Expired:N0} expired (retry budget or attempts spent), {c.Failed:N0} failed, {c.RejectedOversize:N0} too large, " +
             $"{c.OutcomeUnknown:N0} outcome unknown (sent, no answer before sending stopped: the server may have them), " +
-            $"{c.LostAtShutdown:N0} lost when sending stopped (never delivered; safe to send again){why}.";
+            $"{c.LostAtShutdown:N0} lost when sending stopped (never delivered; safe to send again), " +
+            $"{c.Spooled:N0} kept in the spool{(report.Spool is { } dir ? $" {dir} (sent by the next 'sluice send --spool {dir}' or 'sluice spool drain {dir}')" : "")}{why}.";
     }
 
     /// <summary>The input stream and its length if known (for the ETA).</summary>

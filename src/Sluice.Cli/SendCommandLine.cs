@@ -14,6 +14,10 @@ internal static class SendCommandLine
         Deadlines: each batch retries transient failures (429, 5xx, timeouts, connection errors) for up to
         --retry-budget (8 attempts at most), then its events count as expired. After the input ends, send
         waits until every accepted event is settled (delivered, rejected or expired), or --drain-timeout.
+        With --spool DIR every sealed batch is written to DIR (and flushed to the device) before it is sent;
+        events a batch of which is not delivered within --retry-budget or --stop-timeout stay there, and the
+        summary says how many. The next 'sluice send --spool DIR' sends them first; 'sluice spool drain DIR'
+        sends them alone. One sluice per spool directory.
         Ctrl+C or SIGTERM stops the reading, delivers what was accepted within --stop-timeout and prints the
         summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once.
 
@@ -31,6 +35,7 @@ internal static class SendCommandLine
           sluice send -i events.ndjson -f segment -e https://collector.example.com --write-key "$KEY" --gzip
           cat events.ndjson | sluice send -i - -e https://api.app.thrivestack.ai --token "$T" --json
           sluice send -i events.ndjson -e https://... --skip-lines 120000   # resume after an interruption
+          sluice send -i events.ndjson -f segment -e https://... --write-key "$KEY" --spool /var/spool/sluice
 
         Exit codes: 0 all delivered; 1 a line refused or an event not delivered; 2 usage; 66 input missing,
         unreadable or a directory; 69 the endpoint took nothing; 73 --out not writable; 77 credentials
@@ -71,12 +76,17 @@ internal static class SendCommandLine
             HelpName = Duration.HelpName,
             CustomParser = Duration.Parser(TimeSpan.Zero, TimeSpan.FromHours(1)),
         };
+        var spool = new Option<string?>("--spool")
+        {
+            Description = "Write each batch to this directory before sending it; what is not delivered stays there for the next run or 'sluice spool drain'.",
+            HelpName = "DIR",
+        };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress, no retry messages, a one-line summary (errors are still shown)." };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON." };
 
         var command = new Command("send", "Deliver NDJSON events (a file or standard input) to batch files or to an HTTP API.")
         {
-            input, output, format, endpoint, gzip, skipLines, retryBudget, drainTimeout, stopTimeout, quiet, json,
+            input, output, format, endpoint, gzip, skipLines, spool, retryBudget, drainTimeout, stopTimeout, quiet, json,
         };
         foreach (var credential in credentials)
             command.Add(credential);
@@ -92,6 +102,7 @@ internal static class SendCommandLine
                 Gzip = parse.GetValue(gzip),
                 Credentials = credentials.ToDictionary(c => c.Name[2..], c => parse.GetValue(c)),
                 SkipLines = parse.GetValue(skipLines),
+                Spool = parse.GetValue(spool),
                 RetryBudget = parse.GetValue(retryBudget) ?? TimeSpan.FromMinutes(2),
                 DrainTimeout = parse.GetValue(drainTimeout),
                 StopTimeout = parse.GetValue(stopTimeout) ?? TimeSpan.FromSeconds(10),

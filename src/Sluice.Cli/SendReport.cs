@@ -16,6 +16,9 @@ internal sealed record SendReport
 
     public required string Format { get; init; }
 
+    /// <summary>The spool directory (full path), if <c>--spool</c> was given.</summary>
+    public string? Spool { get; init; }
+
     public required IngestSummary Lines { get; init; }
 
     public required SluiceCounters Events { get; init; }
@@ -37,7 +40,7 @@ internal sealed record SendReport
     public required int ExitCode { get; init; }
 
     /// <summary>Accepted events not delivered, whatever became of them (rejected, expired, lost, or unsettled after an abort).</summary>
-    public long Undelivered => Events.Accepted - Events.Delivered;
+    public long Undelivered => Events.Accepted + Events.Replayed - Events.Delivered;
 
     /// <summary>Nothing to send again: the whole input was read and every line up to its end is settled.</summary>
     public bool NothingToResume => Lines.Completed && ResumeAfter >= Lines.LinesRead;
@@ -57,6 +60,9 @@ internal sealed record SendReport
                 Row(output, label, value, null);
         }
 
+        if (Spool is not null)
+            output.WriteLine($"spool: {c.Spooled:N0} events stayed in {Spool}; {c.Replayed:N0} events spooled by an earlier run were sent again.");
+
         output.WriteLine(ResumeText());
     }
 
@@ -69,6 +75,10 @@ internal sealed record SendReport
             json.WriteString("input", Input);
             json.WriteString("destination", Destination);
             json.WriteString("format", Format);
+            if (Spool is null)
+                json.WriteNull("spool");
+            else
+                json.WriteString("spool", Spool);
             json.WriteNumber("elapsed_seconds", Math.Round(Elapsed.TotalSeconds, 3));
             json.WriteStartObject("lines");
             json.WriteNumber("read", Lines.LinesRead);

@@ -18,6 +18,9 @@ internal sealed record SendSettings
 
     public long SkipLines { get; init; }
 
+    /// <summary>The spool directory (<c>--spool</c>): sealed batches are written there before they are sent; null: none.</summary>
+    public string? Spool { get; init; }
+
     public TimeSpan RetryBudget { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>How long to wait after the input ends for the accepted events to settle; null: as long as batches make progress.</summary>

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
+using Sluice.Spooling;
 
 namespace Sluice.Extensions.Hosting;
 
@@ -21,10 +22,14 @@ internal static class SluiceConfiguration
         nameof(SluiceOptions.MaxConcurrentSends), nameof(SluiceOptions.ShutdownTimeout), nameof(SluiceOptions.MaxSendAttempts),
         nameof(SluiceOptions.RetryBudget), nameof(SluiceOptions.RetryBaseDelay), nameof(SluiceOptions.RetryMaxDelay),
         nameof(SluiceOptions.UnauthorizedProbeInterval), nameof(SluiceOptions.Name), nameof(SluiceOptions.DefaultContext),
-        "Gzip", "RequestTimeout", "UserAgent", "Headers",
+        nameof(SluiceOptions.Spool), "Gzip", "RequestTimeout", "UserAgent", "Headers",
     ];
 
     /// <summary>The credential keys, the same names as <see cref="Sluice.Delivery.Transports.Http.ApiCredential"/>'s.</summary>
+    /// <summary>The keys of the <c>Spool</c> section, <see cref="SpoolOptions"/>' properties by name.</summary>
+    internal static readonly string[] SpoolKeys =
+        [nameof(SpoolOptions.DirectoryPath), nameof(SpoolOptions.MaxBytes), nameof(SpoolOptions.Sync), nameof(SpoolOptions.SyncInterval), nameof(SpoolOptions.SegmentBytes)];
+
     internal static readonly string[] CredentialKeys =
         [nameof(SluiceCredentials.Token), nameof(SluiceCredentials.ApiKey), nameof(SluiceCredentials.WriteKey), nameof(SluiceCredentials.ClientId), nameof(SluiceCredentials.ClientAccessToken)];
 
@@ -67,6 +72,7 @@ internal static class SluiceConfiguration
         String("UserAgent", v => http.UserAgent = v);
         foreach (var header in section.GetSection("Headers").GetChildren())
             http.Headers[header.Key] = header.Value ?? "";
+        BindSpool(section.GetSection(nameof(SluiceOptions.Spool)), engine, path, problems);
 
         var credentials = section.GetSection(nameof(SluiceServiceOptions.Credentials));
         string? Credential(string key) => credentials[key] is { Length: > 0 } v ? v : null;
@@ -107,6 +113,41 @@ internal static class SluiceConfiguration
                 problems.Add($"{path}{key} must be {expected} (was '{text}').");
         }
     }
+
+    /// <summary>A <c>Spool</c> section with any key turns the spool on; its settings are checked with the engine's at start.</summary>
+    private static void BindSpool(IConfigurationSection section, SluiceOptions engine, string path, List<string> problems)
+    {
+        var children = section.GetChildren().ToList();
+        if (children.Count == 0)
+            return;
+        var spool = engine.Spool ??= new SpoolOptions();
+        string prefix = $"{path}{nameof(SluiceOptions.Spool)}:";
+        if (section[nameof(SpoolOptions.DirectoryPath)] is { } directory)
+            spool.DirectoryPath = directory;
+        Parse(nameof(SpoolOptions.MaxBytes), Long, "a whole number of bytes", v => spool.MaxBytes = v);
+        Parse(nameof(SpoolOptions.Sync), v => Enum.TryParse<SpoolSync>(v, ignoreCase: true, out var m) && Enum.IsDefined(m) && !char.IsAsciiDigit(v[0]) ? m : (SpoolSync?)null,
+            $"one of {string.Join(", ", Enum.GetNames<SpoolSync>())}", v => spool.Sync = v);
+        Parse(nameof(SpoolOptions.SyncInterval), Duration, "a duration such as 00:00:01", v => spool.SyncInterval = v);
+        Parse(nameof(SpoolOptions.SegmentBytes), Long, "a whole number of bytes", v => spool.SegmentBytes = v);
+        foreach (var child in children)
+        {
+            if (!Array.Exists(SpoolKeys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
+                problems.Add($"{prefix}{child.Key} is not a spool setting (known: {string.Join(", ", SpoolKeys)}).");
+        }
+
+        void Parse<T>(string key, Func<string, T?> parse, string expected, Action<T> set)
+            where T : struct
+        {
+            if (section[key] is not { } text)
+                return;
+            if (parse(text.Trim()) is { } value)
+                set(value);
+            else
+                problems.Add($"{prefix}{key} must be {expected} (was '{text}').");
+        }
+    }
+
+    private static long? Long(string text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : null;
 
     private static int? Int(string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Sluice.Batching;
@@ -5,6 +6,7 @@ using Sluice.Buffering;
 using Sluice.Delivery;
 using Sluice.Diagnostics;
 using Sluice.Producing;
+using Sluice.Spooling;
 
 namespace Sluice;
 
@@ -25,6 +27,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     private readonly SluiceMetrics _metrics;
     private readonly FateReporter _fates;
     private readonly Task _consumer;
+
+    // The disk spool, when SluiceOptions.Spool is set: the serializer appends and replays, senders sync, settlement acknowledges.
+    private readonly SpoolJournal? _spool;
 
     // Cancelled when the shutdown deadline passes: senders abort, the rest is counted as lost.
     private readonly CancellationTokenSource _abort = new();
@@ -47,6 +52,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <summary>Creates an engine and starts its serializer and senders.</summary>
     /// <param name="options">Settings; validated now, all problems reported together in one <see cref="ArgumentException"/>.</param>
     /// <param name="transport">Where sealed batches go.</param>
+    /// <exception cref="IOException">With <see cref="SluiceOptions.Spool"/>: another engine uses the directory (the message says so), or it cannot be used.</exception>
+    /// <exception cref="InvalidOperationException">With <see cref="SluiceOptions.Spool"/>: the directory holds batches written for another wire format.</exception>
     public SluiceEngine(SluiceOptions options, IBatchTransport transport)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -54,6 +61,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         _options = options.Validated();
         _time = _options.TimeProvider;
         _format = _options.WireFormat;
+        if (_options.Spool is { } spool)
+            _spool = new SpoolJournal(OpenSpool(spool), spool.Sync);
         bool evicting = _options.FullMode == FullMode.DropOldest;
         _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: evicting,
             readBehind: evicting ? 0 : RingChannel<EventRecord>.ReadBehindFor(_options.QueueCapacity));
@@ -64,7 +73,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         _fates = new FateReporter(_options.OnBatchSettled, Diagnose);
         _assembler = new BatchAssembler(_options, BatchMemory.CreateManager(_options), _arenas, _counters, Diagnose, _fates);
         _metrics = new SluiceMetrics(_options);
-        _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, _metrics, Diagnose, _abort.Token, _fates);
+        _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, _metrics, Diagnose, _abort.Token, _fates, _spool);
         _metrics.Observe(GetCounters, () => _ring.TotalEnqueued - _ring.TotalDequeued, _options.QueueCapacity, _format, _delivery.IsPaused);
         _lingerTimer = _time.CreateTimer(static s => ((SluiceEngine)s!).OnLinger(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _consumer = Task.Run(ConsumeAsync);
@@ -83,7 +92,14 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     internal long Processed => _assembler.Processed;
 
     /// <summary>A snapshot of the accounting; see <see cref="SluiceCounters"/> for how the numbers add up.</summary>
-    public SluiceCounters GetCounters() => _counters.Snapshot(_ring.TotalEnqueued);
+    public SluiceCounters GetCounters()
+    {
+        var counters = _counters.Snapshot(_ring.TotalEnqueued);
+        if (_spool is null)
+            return counters;
+        var recovery = _spool.Disk.Recovery;
+        return counters with { SpoolEvicted = _spool.Disk.Counters.EvictedEvents, SpoolDamaged = recovery.CorruptRecords + recovery.TornTails };
+    }
 
     /// <summary>Batch bodies delivery still holds (for tests: zero after a shutdown that wrote no stuck send off, else a buffer leaked).</summary>
     internal int HeldBatchBodies => _delivery.Bodies.Held;
@@ -93,8 +109,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
     /// <summary>
     /// Completes when every event accepted before this call has been handed to the transport and its
-    /// send has finished (whatever the outcome). Safe to call concurrently with producers, other
-    /// flushes and shutdown.
+    /// send has finished (whatever the outcome; with a spool, what was not delivered is then durable in it,
+    /// whatever its sync policy). Safe to call concurrently with producers, other flushes and shutdown.
     /// </summary>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
@@ -152,9 +168,10 @@ public sealed partial class SluiceEngine : IAsyncDisposable
             pending.Done.TrySetResult();
 
         await _lingerTimer.DisposeAsync().ConfigureAwait(false);
+        var counters = GetCounters();
+        _spool?.Disk.Dispose(); // syncs what is left (acknowledgements) and releases the directory
         _metrics.Dispose();
 
-        var counters = GetCounters();
         Debug.Assert(counters.InFlight == 0, "Every accepted event is settled after shutdown.");
         return new ShutdownResult(counters.LostAtShutdown, _abort.IsCancellationRequested, counters);
     }
@@ -176,6 +193,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <summary>The consumer loop: the only thread that serializes.</summary>
     private async Task ConsumeAsync()
     {
+        if (_spool is not null)
+            await ReplayAsync(_spool).ConfigureAwait(false);
+
         do
         {
             try
@@ -277,7 +297,76 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     private async ValueTask HandOffSealedAsync()
     {
         while (_assembler.TryTakeSealed(out var batch))
+        {
+            _spool?.Append(batch); // not spooled (disk trouble, reported): it goes from memory
             await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Opens the spool and reads it back (torn tails truncated, damage counted). The constructor is synchronous, so it
+    /// waits for that here, on the pool: a caller's synchronization context is never captured.
+    /// </summary>
+    private DiskSpool OpenSpool(SpoolOptions spool)
+    {
+        string identity = SpoolFormatIdentity.Of(_format);
+        return Task.Run(() => DiskSpool.OpenAsync(spool, identity, _time, OnSpoolDiagnostic, _options.SpoolFileIO).AsTask()).GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// The serializer, before anything else: hands the batches an earlier run left in the spool to the senders, oldest
+    /// first, their bodies as written (send-time fields are stamped at each send), one at a time through the bounded
+    /// queue, so memory does not grow with the spool. What is not read when shutdown begins stays in the spool.
+    /// </summary>
+    private async Task ReplayAsync(SpoolJournal spool)
+    {
+        var recovery = spool.Disk.Recovery;
+        if (recovery.Batches == 0)
+            return;
+        Diagnose(new DiagnosticEvent(DiagnosticKind.SpoolReplayed,
+            $"The spool in '{spool.Disk.DirectoryPath}' holds {recovery.Batches:N0} batch(es) ({recovery.Events:N0} events) left by an earlier run: they are sent first, as written " +
+            "(the same message ids; a batch sent but not acknowledged before that run ended may arrive twice).", (int)Math.Min(recovery.Events, int.MaxValue)));
+        try
+        {
+            var replay = spool.Disk.OpenReplay();
+            await using var _ = replay.ConfigureAwait(false);
+            while (Volatile.Read(ref _shutdown) is null && await replay.MoveNextAsync(_abort.Token).ConfigureAwait(false))
+            {
+                var spooled = replay.Current;
+                int[] ends = ArrayPool<int>.Shared.Rent(spooled.EventCount);
+                replay.CopyEventEndsTo(ends);
+                var body = _assembler.Memory.GetStream(tag: null, requiredSize: spooled.BodyLength);
+                replay.CopyBodyTo(body);
+                var batch = _assembler.Adopt(spooled.Partition, spooled.EventCount, ends, body);
+                batch.SpoolTicket = spooled.Ticket;
+                batch.SpoolDurable = true;
+                Volatile.Write(ref _counters.Replayed, _counters.Replayed + spooled.EventCount);
+                Volatile.Write(ref _counters.BatchesReplayed, _counters.BatchesReplayed + 1);
+                await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
+            }
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            // The shutdown deadline passed: what was not read stays in the spool.
+        }
+        catch (Exception ex)
+        {
+            Diagnose(new DiagnosticEvent(DiagnosticKind.InternalError, $"Reading the spool back failed; what was not read stays in it for the next start: {ex.Message}", 0, ex));
+        }
+    }
+
+    /// <summary>What the spool finds and does, as the engine's diagnostics.</summary>
+    private void OnSpoolDiagnostic(SpoolDiagnostic diagnostic)
+    {
+        var kind = diagnostic.Kind switch
+        {
+            SpoolDiagnosticKind.CorruptRecord or SpoolDiagnosticKind.TornTail => DiagnosticKind.SpoolDamaged,
+            SpoolDiagnosticKind.Evicted => DiagnosticKind.SpoolEvicted,
+            SpoolDiagnosticKind.WritesSuspended => DiagnosticKind.SpoolSuspended,
+            SpoolDiagnosticKind.WritesResumed => DiagnosticKind.SpoolResumed,
+            _ => DiagnosticKind.SpoolFileFailed,
+        };
+        Diagnose(new DiagnosticEvent(kind, diagnostic.Message, (int)Math.Min(diagnostic.Events, int.MaxValue), diagnostic.Exception));
     }
 
     private async ValueTask ServiceControlAsync()
@@ -312,9 +401,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
                 }
 
                 _pendingFlushes.RemoveAt(i);
-                _ = _delivery.Tracker.WhenFinished(_assembler.SealedCount)
-                    .ContinueWith(static (_, s) => ((FlushRequest)s!).Done.TrySetResult(), request, CancellationToken.None,
-                        TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+                _ = CompleteFlushAsync(request, _delivery.Tracker.WhenFinished(_assembler.SealedCount));
             }
 
             if (sealedForFlush)
@@ -323,6 +410,15 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
         if (_assembler.HasSealed)
             await HandOffSealedAsync().ConfigureAwait(false);
+    }
+
+    /// <summary>Completes a flush once its batches finished; with a spool, after syncing it (what was left there is then durable, whatever the policy).</summary>
+    private async Task CompleteFlushAsync(FlushRequest request, Task finished)
+    {
+        await finished.ConfigureAwait(false);
+        if (_spool is not null)
+            await Task.Run(_spool.Disk.Sync).ConfigureAwait(false);
+        request.Done.TrySetResult();
     }
 
     private void ArmLinger(TimeSpan due)

@@ -2,6 +2,7 @@ using System.Diagnostics.Metrics;
 using System.Numerics;
 using Sluice.Serialization;
 using Sluice.Diagnostics;
+using Sluice.Spooling;
 
 namespace Sluice;
 
@@ -118,6 +119,28 @@ public sealed class SluiceOptions
     /// <summary>The encoded <see cref="DefaultContext"/> of a validated copy.</summary>
     internal Serialization.DefaultContext? ParsedDefaultContext { get; private set; }
 
+    /// <summary>
+    /// A disk spool for sealed batches (opt-in): each is written to this directory and made durable before it is sent, and
+    /// what is not delivered when the retry budget runs out or the shutdown deadline passes stays there (counted as
+    /// <see cref="SluiceCounters.Spooled"/>) for the next engine on the directory, which sends it first. docs/durability.md
+    /// describes the guarantees. One engine per directory.
+    /// </summary>
+    /// <value>Default none: batches live in memory only.</value>
+    public SpoolOptions? Spool { get; set; }
+
+    /// <summary>
+    /// Sealed batches that may wait for a sender: twice the senders, plus, with a spool that syncs before each send, room
+    /// for the batches sealed while one sync runs, so that the next sync covers them all (group commit) rather than
+    /// the serializer waiting for the device.
+    /// </summary>
+    internal int SealedQueueCapacity => (MaxConcurrentSends * 2) + (Spool is { Sync: SpoolSync.PerBatch } ? SpoolSyncWindow : 0);
+
+    /// <summary>The spool's file operations; tests replace them to fill the disk or fail a sync.</summary>
+    internal ISpoolFileIO SpoolFileIO { get; set; } = Spooling.SpoolFileIO.Instance;
+
+    /// <summary>Batches beyond the senders' share that may be sealed ahead while a spool sync runs.</summary>
+    internal const int SpoolSyncWindow = 8;
+
     /// <summary>The source of retry jitter; tests replace it to pin the random draws.</summary>
     internal Random JitterRandom { get; set; } = Random.Shared;
 
@@ -133,6 +156,7 @@ public sealed class SluiceOptions
         var copy = (SluiceOptions)MemberwiseClone();
         copy.QueueCapacity = (int)BitOperations.RoundUpToPowerOf2((uint)QueueCapacity);
         copy.ParsedDefaultContext = DefaultContext is null ? null : Serialization.DefaultContext.Parse(DefaultContext);
+        copy.Spool = Spool?.Validated();
         return copy;
     }
 
@@ -158,6 +182,7 @@ public sealed class SluiceOptions
         Check(JitterRandom is not null, $"{nameof(JitterRandom)} is required.");
         Check(ArenaChunkEntries is >= 1 and <= Producing.ArenaChunk.DefaultEntries, $"{nameof(ArenaChunkEntries)} must be between 1 and {Producing.ArenaChunk.DefaultEntries} (was {ArenaChunkEntries}).");
         Check(!string.IsNullOrWhiteSpace(Name), $"{nameof(Name)} is required.");
+        Spool?.CollectErrors(errors, $"{nameof(Spool)}.");
         if (WireFormat is not null && MaxBatchBytes >= 64)
         {
             for (int p = 0; p < WireFormat.PartitionCount; p++)

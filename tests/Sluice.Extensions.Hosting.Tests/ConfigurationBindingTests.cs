@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Sluice.Collector;
 using Sluice.Delivery.Transports.Http;
 using Sluice.Serialization;
+using Sluice.Spooling;
 
 namespace Sluice.Extensions.Hosting.Tests;
 
@@ -66,6 +67,8 @@ public class ConfigurationBindingTests
                 object? value = property.GetValue(bound), defaultValue = property.GetValue(fresh);
                 if (value is IDictionary<string, string> dictionary)
                     Assert.NotEmpty(dictionary);
+                else if (property.Name == nameof(SluiceOptions.Spool))
+                    Assert.Null(value); // on for every host built from appsettings.json if set there: its own test below
                 else
                     Assert.False(Equals(value, defaultValue), $"{property.Name} still has its default value {defaultValue}: appsettings.json should set it");
             }
@@ -113,6 +116,29 @@ public class ConfigurationBindingTests
         Assert.Equal(42, options.Engine.MaxBatchEvents);
         Assert.Equal("from-env", options.Credentials.WriteKey);
         Assert.Equal(FullMode.DropOldest, options.Engine.FullMode);
+    }
+
+    [Fact]
+    public void A_spool_section_turns_the_spool_on_with_each_of_its_settings_and_reports_unknown_or_bad_keys()
+    {
+        var options = Bound(new Dictionary<string, string?>
+        {
+            ["Sluice:Spool:DirectoryPath"] = "/var/spool/app",
+            ["Sluice:Spool:MaxBytes"] = "104857600",
+            ["Sluice:Spool:Sync"] = "interval",
+            ["Sluice:Spool:SyncInterval"] = "00:00:02",
+            ["Sluice:Spool:SegmentBytes"] = "1048576",
+        });
+        var spool = Assert.IsType<SpoolOptions>(options.Engine.Spool);
+        Assert.Equal(("/var/spool/app", 104_857_600L, SpoolSync.Interval, TimeSpan.FromSeconds(2), 1_048_576L),
+            (spool.DirectoryPath, spool.MaxBytes, spool.Sync, spool.SyncInterval, spool.SegmentBytes));
+        Assert.Empty(options.ConfigurationProblems);
+
+        var bad = Assert.Throws<OptionsValidationException>(() => Bound(new Dictionary<string, string?> { ["Sluice:Spool:Directory"] = "/x", ["Sluice:Spool:Sync"] = "sometimes", ["Sluice:Spool:MaxBytes"] = "1 GB" }));
+        Assert.Contains("Sluice:Spool:MaxBytes must be a whole number of bytes (was '1 GB').", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Spool:Sync must be one of PerBatch, Interval, None (was 'sometimes').", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Spool:Directory is not a spool setting (known: DirectoryPath, MaxBytes, Sync, SyncInterval, SegmentBytes).", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("Spool.DirectoryPath is required.", bad.Message, StringComparison.Ordinal); // the engine's own check, in the same message
     }
 
     private static SluiceServiceOptions Bound(Dictionary<string, string?>? overrides = null)

@@ -18,9 +18,17 @@ internal sealed class EndToEndRun : IAsyncDisposable
 
     /// <summary>The same run into another transport (the benchmarks' HTTP loopback variant).</summary>
     public EndToEndRun(EventShape shape, IBatchTransport transport)
+        : this(shape, transport, spool: null)
+    {
+    }
+
+    /// <summary>The same run with the engine writing every sealed batch ahead to a disk spool (the benchmarks' spool variant).</summary>
+    public EndToEndRun(EventShape shape, IBatchTransport transport, Sluice.Spooling.SpoolOptions? spool)
     {
         _shape = shape;
-        Engine = new SluiceEngine(Options(), transport);
+        var options = Options();
+        options.Spool = spool;
+        Engine = new SluiceEngine(options, transport);
     }
 
     public SluiceEngine Engine { get; }

@@ -4,6 +4,7 @@ using System.Runtime.InteropServices;
 using Microsoft.IO;
 using Sluice.Diagnostics;
 using Sluice.Serialization;
+using Sluice.Spooling;
 
 namespace Sluice.Batching;
 
@@ -84,6 +85,29 @@ public sealed class Batch
     public ReadOnlySequence<byte> Body { get; }
 
     internal int PrefixLength { get; }
+
+    /// <summary>Each event's end offset in the body, in order (what the spool records with the body).</summary>
+    internal ReadOnlySpan<int> EventEnds => _eventEnds.AsSpan(0, EventCount);
+
+    /// <summary>
+    /// Where the spool holds this batch, if it does: set by the serializer when it appends the batch (or replays it),
+    /// before any sender sees the batch; read by senders and settlement after.
+    /// </summary>
+    internal SpoolTicket? SpoolTicket { get; set; }
+
+    /// <summary>Whether the spool's copy is known to be on the device: set by the sender that synced it, or at replay.</summary>
+    internal bool SpoolDurable { get; set; }
+
+    // Set by whoever settles a part of the batch as spooled (a sender, a probe, a forced shutdown), before it
+    // settles that part; read by whoever settles the last part, to decide whether to acknowledge the spool's copy.
+    private volatile bool _keepInSpool;
+
+    /// <summary>Some of the batch's events were left to the spool: its record must not be acknowledged.</summary>
+    internal bool KeepInSpool
+    {
+        get => _keepInSpool;
+        set => _keepInSpool = value;
+    }
 
     /// <summary>Prefix plus suffix: the bytes of a body with no event.</summary>
     internal int EnvelopeLength => PrefixLength + _suffixLength;

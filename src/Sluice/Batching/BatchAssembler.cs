@@ -24,6 +24,7 @@ internal sealed class BatchAssembler
     private readonly TimeProvider _time;
     private readonly Action<DiagnosticEvent> _diagnose;
     private readonly FateReporter? _fates;
+    private readonly RecyclableMemoryStreamManager _memory;
     private readonly Queue<Batch> _sealed = new();
     private long _nextBatch;
 
@@ -32,6 +33,7 @@ internal sealed class BatchAssembler
     {
         _fates = fates;
         _format = options.WireFormat;
+        _memory = memory;
         _maxEvents = options.MaxBatchEvents;
         _maxBytes = options.MaxBatchBytes;
         _arenas = arenas;
@@ -105,6 +107,16 @@ internal sealed class BatchAssembler
             Volatile.Write(ref _processed, _processed + 1);
         }
     }
+
+    /// <summary>The pooled memory batch bodies are written into.</summary>
+    public RecyclableMemoryStreamManager Memory => _memory;
+
+    /// <summary>
+    /// A batch read back from the spool (<paramref name="body"/> holds its whole body, as sealed by an earlier run): it takes
+    /// the next sequence number, so flushes and the tracker see one order, but is not counted as sealed by this engine.
+    /// </summary>
+    public Batch Adopt(int partition, int eventCount, int[] eventEnds, RecyclableMemoryStream body)
+        => new(_nextBatch++, partition, _format, eventCount, eventEnds, _format.BatchPrefix(partition).Length, body, _memory);
 
     /// <summary>Seals every partition's batch that holds events (flush and shutdown); an empty one gives its body back.</summary>
     public void SealAll()

@@ -21,12 +21,12 @@ internal static class BatchMemory
 
     /// <summary>
     /// A manager whose pool keeps, at most, the blocks of every batch that can be alive at once: up to
-    /// 3 per sender (one in flight, two queued) and one open per partition.
+    /// 3 per sender (one in flight, two queued), those queued while a spool sync runs, and one open per partition.
     /// </summary>
     public static RecyclableMemoryStreamManager CreateManager(SluiceOptions options)
     {
         long blocksPerBatch = Math.Min(1024, (options.MaxBatchBytes / BlockSize) + 2);
-        long retained = blocksPerBatch * ((options.MaxConcurrentSends * 3) + options.WireFormat.PartitionCount);
+        long retained = blocksPerBatch * (options.MaxConcurrentSends + options.SealedQueueCapacity + options.WireFormat.PartitionCount);
         return new RecyclableMemoryStreamManager(new RecyclableMemoryStreamManager.Options
         {
             BlockSize = BlockSize,

@@ -5,7 +5,7 @@ using Sluice.Diagnostics;
 namespace Sluice.Delivery;
 
 /// <summary>
-/// The sealed-batch queue and the senders that serve it. The queue is bounded (twice the senders),
+/// The sealed-batch queue and the senders that serve it. The queue is bounded (twice the senders, more with a spool syncing before each send: <see cref="SluiceOptions.SealedQueueCapacity"/>),
 /// so a slow or failing endpoint pushes back on the serializer, and through it on the event queue,
 /// whose full mode then applies. Each batch becomes a <see cref="DeliveryJob"/> run by the
 /// <see cref="DeliveryPolicy"/> (retries, bisection, splits); a job refused its credentials pauses its
@@ -24,6 +24,7 @@ internal sealed class BatchDelivery
     private readonly TimeProvider _time;
     private readonly Action<DiagnosticEvent> _diagnose;
     private readonly CancellationToken _abort;
+    private readonly SpoolJournal? _spool;
     private readonly Task[] _senders;
 
     // Guarded by _lock. Jobs are added by senders and removed by whoever finishes them; probes are added
@@ -33,10 +34,10 @@ internal sealed class BatchDelivery
     private readonly List<Task> _probes = [];
 
     public BatchDelivery(SluiceOptions options, IBatchTransport transport, EngineCounters counters, Func<int, OpenBatch> partitions,
-        SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort, FateReporter? fates = null)
+        SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort, FateReporter? fates = null, SpoolJournal? spool = null)
     {
         int senders = options.MaxConcurrentSends;
-        _queue = Channel.CreateBounded<Batch>(new BoundedChannelOptions(senders * 2)
+        _queue = Channel.CreateBounded<Batch>(new BoundedChannelOptions(options.SealedQueueCapacity)
         {
             SingleWriter = true,
             FullMode = BoundedChannelFullMode.Wait,
@@ -46,8 +47,9 @@ internal sealed class BatchDelivery
         _time = options.TimeProvider;
         _diagnose = diagnose;
         _abort = abort;
+        _spool = spool;
         var format = options.WireFormat;
-        _settle = new Settlement(counters, Tracker, new LastFailures(format.PartitionCount), format, diagnose, fates);
+        _settle = new Settlement(counters, Tracker, new LastFailures(format.PartitionCount), format, diagnose, fates, spool);
         _retry = RetryPolicy.From(options);
         _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, Bodies, metrics, diagnose, abort);
         _pauses = new EndpointPause[options.WireFormat.PartitionCount];
@@ -158,7 +160,10 @@ internal sealed class BatchDelivery
         while (await reader.WaitToReadAsync().ConfigureAwait(false))
         {
             while (reader.TryRead(out var batch))
+            {
+                _spool?.BeforeSend(batch);
                 await AdmitAndRunAsync(Start(batch)).ConfigureAwait(false);
+            }
         }
     }
 

@@ -11,10 +11,13 @@ namespace Sluice.Delivery;
 /// reports them to diagnostics with their cause, and tells the tracker when the batch's last event is settled.
 /// Each event is settled once (<see cref="Batch.TrySettle"/>), whoever gets there first (a sender, a probe, a
 /// forced shutdown). When someone listens (<see cref="FateReporter"/>), each settler also writes the outcomes of
-/// the events it claimed into the batch, and the one writing the last reports the whole batch, once. Thread-safe.
+/// the events it claimed into the batch, and the one writing the last reports the whole batch, once. With a spool,
+/// what would expire or be given up at the shutdown deadline is left in the spool instead
+/// (<see cref="EventOutcome.Spooled"/>), and a batch whose events all reached a final state is acknowledged there.
+/// Thread-safe.
 /// </summary>
 internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracker, LastFailures failures, WireFormat format, Action<DiagnosticEvent> diagnose,
-    FateReporter? fates = null)
+    FateReporter? fates = null, SpoolJournal? spool = null)
 {
     private readonly FateReporter _fates = fates ?? new FateReporter(null, diagnose);
 
@@ -41,7 +44,19 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
 
     public void Failed(Batch batch, PendingRange range, string message, string? cause) => Settle(batch, range, EventOutcome.Failed, message, cause);
 
-    public void Expired(Batch batch, PendingRange range, string message, string? cause) => Settle(batch, range, EventOutcome.Expired, message, cause);
+    /// <summary>Out of attempts or retry budget: the events expire, or, if the spool holds the batch, stay there for the next start.</summary>
+    public void Expired(Batch batch, PendingRange range, string message, string? cause)
+    {
+        if (spool is not null && spool.Holds(batch))
+        {
+            batch.KeepInSpool = true;
+            Settle(batch, range, EventOutcome.Spooled, null, cause);
+            diagnose(new DiagnosticEvent(DiagnosticKind.Spooled, $"{message} With the spool they are not expired: they stay in it and are sent on the next start (or by 'sluice spool drain').", range.Count));
+            return;
+        }
+
+        Settle(batch, range, EventOutcome.Expired, message, cause);
+    }
 
     /// <summary>An internal error: whatever of the batch is not settled yet fails.</summary>
     public void FailRemaining(Batch batch, string message)
@@ -57,7 +72,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             OutcomesWritten(batch, events);
         }
 
-        tracker.Finish(batch.Sequence);
+        Finish(batch);
     }
 
     /// <summary>
@@ -67,6 +82,12 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
     public void AtDeadline(DeliveryJob job)
     {
         var batch = job.Batch;
+        if (spool is not null && spool.Holds(batch))
+        {
+            KeepInSpool(batch, job.LastFailure?.Cause);
+            return;
+        }
+
         int left = batch.SettleRemaining();
         if (left == 0)
             return;
@@ -105,12 +126,18 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             OutcomesWritten(batch, left);
         }
 
-        tracker.Finish(batch.Sequence);
+        Finish(batch);
     }
 
-    /// <summary>The shutdown deadline passed before a sender took the batch: all of it is lost.</summary>
+    /// <summary>The shutdown deadline passed before a sender took the batch: all of it is lost, or stays in the spool.</summary>
     public void Unsent(Batch batch)
     {
+        if (spool is not null && spool.Holds(batch))
+        {
+            KeepInSpool(batch, null);
+            return;
+        }
+
         int events = batch.SettleRemaining();
         if (events == 0)
             return;
@@ -122,6 +149,34 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             OutcomesWritten(batch, events);
         }
 
+        Finish(batch);
+    }
+
+    /// <summary>The shutdown deadline passed: what the batch has not settled yet stays in the spool, for the next start.</summary>
+    private void KeepInSpool(Batch batch, string? cause)
+    {
+        batch.KeepInSpool = true;
+        int left = batch.SettleRemaining();
+        if (left == 0)
+            return;
+        Count(EventOutcome.Spooled, left);
+        diagnose(new DiagnosticEvent(DiagnosticKind.Spooled,
+            $"{left} event(s) of batch {batch.Sequence} to {batch.EndpointPath} were not delivered before the shutdown deadline" +
+            $"{(cause is null ? "" : $" (last failure: {cause})")}: they stay in the spool and are sent on the next start (or by 'sluice spool drain').", left));
+        if (batch.RecordsOutcomes)
+        {
+            batch.RecordOutcome(0, batch.EventCount, EventOutcome.Spooled, null, unsetOnly: true);
+            batch.LastFailure ??= cause;
+            OutcomesWritten(batch, left);
+        }
+
+        Finish(batch);
+    }
+
+    /// <summary>The batch's last event is settled: the spool's copy is acknowledged (unless kept) and flushes waiting for it are told.</summary>
+    private void Finish(Batch batch)
+    {
+        spool?.Finished(batch);
         tracker.Finish(batch.Sequence);
     }
 
@@ -163,7 +218,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         }
 
         if (finished)
-            tracker.Finish(batch.Sequence);
+            Finish(batch);
         return true;
     }
 
@@ -195,11 +250,14 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             case EventOutcome.OutcomeUnknown:
                 Interlocked.Add(ref counters.OutcomeUnknown, events);
                 break;
+            case EventOutcome.Spooled:
+                Interlocked.Add(ref counters.Spooled, events);
+                break;
             case EventOutcome.Lost:
                 Interlocked.Add(ref counters.LostAtShutdown, events);
                 break;
             default:
-                throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Delivery settles events as delivered, rejected, failed, expired, of unknown outcome or lost.");
+                throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Delivery settles events as delivered, rejected, failed, expired, of unknown outcome, spooled or lost.");
         }
     }
 }

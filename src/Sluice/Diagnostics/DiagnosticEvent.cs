@@ -10,8 +10,9 @@ public readonly record struct DiagnosticEvent(DiagnosticKind Kind, string Messag
     /// <summary>How much it matters; fixed per <see cref="Kind"/> (see <see cref="DiagnosticKind"/>).</summary>
     public DiagnosticSeverity Severity => Kind switch
     {
-        DiagnosticKind.EndpointResumed => DiagnosticSeverity.Information,
-        DiagnosticKind.SendFailed or DiagnosticKind.LimitLowered or DiagnosticKind.ServerWarning or DiagnosticKind.OutcomeUnknown => DiagnosticSeverity.Warning,
+        DiagnosticKind.EndpointResumed or DiagnosticKind.SpoolReplayed or DiagnosticKind.SpoolResumed => DiagnosticSeverity.Information,
+        DiagnosticKind.SendFailed or DiagnosticKind.LimitLowered or DiagnosticKind.ServerWarning or DiagnosticKind.OutcomeUnknown
+            or DiagnosticKind.Spooled or DiagnosticKind.SpoolFileFailed => DiagnosticSeverity.Warning,
         DiagnosticKind.InternalError => DiagnosticSeverity.Critical,
         _ => DiagnosticSeverity.Error,
     };

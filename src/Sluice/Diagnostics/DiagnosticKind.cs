@@ -49,4 +49,25 @@ public enum DiagnosticKind
 
     /// <summary>[Error] The <see cref="SluiceOptions.OnBatchSettled"/> callback threw; delivery went on, the events' outcomes stand.</summary>
     CallbackFailed = 13,
+
+    /// <summary>[Warning] Events were left in the disk spool (out of retries, or not delivered by the shutdown deadline): the next engine on the directory sends them.</summary>
+    Spooled = 14,
+
+    /// <summary>[Information] Batches spooled by an earlier run were read back at start and are sent first.</summary>
+    SpoolReplayed = 15,
+
+    /// <summary>[Error] The spool found a damaged record or a torn tail when it opened: the damage was skipped (counted), the rest is sent.</summary>
+    SpoolDamaged = 16,
+
+    /// <summary>[Error] The spool reached its byte cap: its oldest batches were deleted before they were delivered.</summary>
+    SpoolEvicted = 17,
+
+    /// <summary>[Error] The spool could not write or sync (the disk is full, or another I/O error): batches are sent from memory only for a while.</summary>
+    SpoolSuspended = 18,
+
+    /// <summary>[Information] The spool is written again after <see cref="SpoolSuspended"/>.</summary>
+    SpoolResumed = 19,
+
+    /// <summary>[Warning] A spool file could not be read, deleted or acknowledged in; the spool carried on (a batch may be sent again after a restart).</summary>
+    SpoolFileFailed = 20,
 }

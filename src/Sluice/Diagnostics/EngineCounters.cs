@@ -25,7 +25,12 @@ internal sealed class EngineCounters
     public long Expired;
     public long LostAtShutdown;
     public long OutcomeUnknown;
+    public long Spooled;
     public long Retries;
+
+    // Written only by the serializer thread (replaying the spool at start); read with Volatile by anyone.
+    public long Replayed;
+    public long BatchesReplayed;
 
     public SluiceCounters Snapshot(long accepted) => new()
     {
@@ -37,6 +42,7 @@ internal sealed class EngineCounters
         Expired = Volatile.Read(ref Expired),
         LostAtShutdown = Volatile.Read(ref LostAtShutdown),
         OutcomeUnknown = Volatile.Read(ref OutcomeUnknown),
+        Spooled = Volatile.Read(ref Spooled),
         Retries = Volatile.Read(ref Retries),
         RejectedOversize = Volatile.Read(ref RejectedOversize),
         BatchesSealed = Volatile.Read(ref BatchesSealed),
@@ -45,6 +51,8 @@ internal sealed class EngineCounters
         Evicted = Volatile.Read(ref Evicted),
         RefusedQueueFull = Volatile.Read(ref RefusedQueueFull),
         RefusedShutdown = Volatile.Read(ref RefusedShutdown),
+        Replayed = Volatile.Read(ref Replayed),
+        BatchesReplayed = Volatile.Read(ref BatchesReplayed),
         Accepted = accepted,
     };
 }

@@ -29,4 +29,7 @@ public enum EventOutcome : byte
 
     /// <summary>Larger than the batch byte limit even alone; never sent [<see cref="SluiceCounters.RejectedOversize"/>].</summary>
     Oversize = 8,
+
+    /// <summary>Left in the disk spool (out of retries, or the shutdown deadline passed): the next engine on the directory sends it, under a sequence number of its own [<see cref="SluiceCounters.Spooled"/>].</summary>
+    Spooled = 9,
 }

@@ -2,8 +2,8 @@ namespace Sluice.Diagnostics;
 
 /// <summary>
 /// A snapshot of an engine's accounting. Every accepted event ends in exactly one terminal state,
-/// so <c>Accepted == Evicted + Delivered + Failed + RejectedOversize + RejectedByServer + Expired + OutcomeUnknown + LostAtShutdown + InFlight</c>,
-/// and <see cref="InFlight"/> is zero once the engine has shut down.
+/// and so does every event a spool replayed, so <c>Accepted + Replayed == Evicted + Delivered + Failed + RejectedOversize + RejectedByServer
+/// + Expired + OutcomeUnknown + LostAtShutdown + Spooled + InFlight</c>, and <see cref="InFlight"/> is zero once the engine has shut down.
 /// </summary>
 public readonly record struct SluiceCounters
 {
@@ -58,6 +58,24 @@ public readonly record struct SluiceCounters
     /// </summary>
     public long OutcomeUnknown { get; init; }
 
+    /// <summary>
+    /// Events left in the disk spool (<see cref="SluiceOptions.Spool"/>): their batch ran out of retries, or was not delivered when the
+    /// shutdown deadline passed. Terminal for this engine; the next engine on the directory (or <c>sluice spool drain</c>) sends them.
+    /// </summary>
+    public long Spooled { get; init; }
+
+    /// <summary>Events read back from the disk spool at start (spooled by an earlier run) and sent again; they are settled like accepted ones.</summary>
+    public long Replayed { get; init; }
+
+    /// <summary>Batches read back from the disk spool at start.</summary>
+    public long BatchesReplayed { get; init; }
+
+    /// <summary>Events of batches the spool's byte cap deleted before they were acknowledged (a batch still being sent from memory may yet be delivered).</summary>
+    public long SpoolEvicted { get; init; }
+
+    /// <summary>Damaged regions the spool found on open: corrupt records skipped plus torn tails truncated.</summary>
+    public long SpoolDamaged { get; init; }
+
     /// <summary>Send attempts that were retried.</summary>
     public long Retries { get; init; }
 
@@ -65,5 +83,5 @@ public readonly record struct SluiceCounters
     public long Refused => RefusedQueueFull + RefusedShutdown;
 
     /// <summary>Accepted events not yet in a terminal state (queued, in an open batch, or being sent).</summary>
-    public long InFlight => Accepted - Evicted - Delivered - Failed - RejectedOversize - RejectedByServer - Expired - OutcomeUnknown - LostAtShutdown;
+    public long InFlight => Accepted + Replayed - Evicted - Delivered - Failed - RejectedOversize - RejectedByServer - Expired - OutcomeUnknown - LostAtShutdown - Spooled;
 }

@@ -25,7 +25,7 @@ internal sealed class SluiceMetrics : IDisposable
         typeof(SluiceMetrics).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "0.0.0";
 
     // Terminal outcomes of events (sluice.event.outcome), in SluiceCounters' order.
-    private static readonly string[] Outcomes = ["delivered", "rejected", "oversize", "failed", "expired", "outcome_unknown", "lost", "evicted"];
+    private static readonly string[] Outcomes = ["delivered", "rejected", "oversize", "failed", "expired", "outcome_unknown", "lost", "evicted", "spooled"];
 
     private readonly Meter _meter;
     private readonly bool _ownsMeter;
@@ -60,7 +60,8 @@ internal sealed class SluiceMetrics : IDisposable
     {
         _meter.CreateObservableCounter("sluice.events.accepted", () => Measure(counters().Accepted), "{event}", "Events accepted by Track/Page calls.");
         _meter.CreateObservableCounter("sluice.events.settled", () => Settled(counters()), "{event}",
-            "Accepted events in a terminal state, by sluice.event.outcome: delivered, rejected (by the server, each alone), oversize, failed, expired, outcome_unknown, lost, evicted.");
+            "Accepted events in a terminal state, by sluice.event.outcome: delivered, rejected (by the server, each alone), oversize, failed, expired, outcome_unknown, lost, evicted, spooled.");
+        _meter.CreateObservableCounter("sluice.events.replayed", () => Measure(counters().Replayed), "{event}", "Events read back from the disk spool at start and sent again.");
         _meter.CreateObservableUpDownCounter("sluice.events.pending", () => Measure(counters().InFlight), "{event}", "Accepted events not yet in a terminal state.");
         _meter.CreateObservableCounter("sluice.calls.refused", () => Refused(counters()), "{call}", "Track/Page calls refused, by sluice.refusal.reason: queue_full, shutting_down.");
         _meter.CreateObservableCounter("sluice.batches.sealed", () => Measure(counters().BatchesSealed), "{batch}", "Batches sealed.");
@@ -105,7 +106,7 @@ internal sealed class SluiceMetrics : IDisposable
     {
         if (_stopped)
             return [];
-        long[] values = [c.Delivered, c.RejectedByServer, c.RejectedOversize, c.Failed, c.Expired, c.OutcomeUnknown, c.LostAtShutdown, c.Evicted];
+        long[] values = [c.Delivered, c.RejectedByServer, c.RejectedOversize, c.Failed, c.Expired, c.OutcomeUnknown, c.LostAtShutdown, c.Evicted, c.Spooled];
         var measurements = new Measurement<long>[values.Length];
         for (int i = 0; i < values.Length; i++)
             measurements[i] = new Measurement<long>(values[i], _engine, new("sluice.event.outcome", Outcomes[i]));

@@ -69,6 +69,10 @@ internal sealed class DiskSpool : IDisposable
     // Written under _gate, read without it to skip taking the lock when nothing is pending.
     private int _pendingCount;
 
+    // The highest batch id a completed sync (or a rotation's) covers: written under _syncGate, read without a lock
+    // by senders to skip a sync that an earlier one made unnecessary.
+    private long _durableThrough = -1;
+
     private ITimer? _syncTimer;
 
     private DiskSpool(SpoolOptions options, string directory, string formatIdentity, TimeProvider time,
@@ -283,6 +287,19 @@ internal sealed class DiskSpool : IDisposable
     /// Does nothing under <see cref="SpoolSync.None"/>.
     /// </summary>
     public bool SyncAppends() => SyncCore(acknowledgements: false);
+
+    /// <summary>
+    /// Makes the batch <paramref name="batchId"/> durable, with every batch appended before it: at once if a sync
+    /// already covered it, else with one sync for everything appended so far (which the senders of the batches
+    /// appended meanwhile then share). What a sender calls before a batch's first send under <see cref="SpoolSync.PerBatch"/>.
+    /// False if the sync failed (reported; writing is suspended).
+    /// </summary>
+    public bool SyncAppendsThrough(long batchId)
+    {
+        if (_options.Sync == SpoolSync.None || Volatile.Read(ref _durableThrough) >= batchId)
+            return true;
+        return SyncCore(acknowledgements: false, through: batchId);
+    }
 
     /// <summary>
     /// Makes everything written so far durable, batches and acknowledgements: for a flush and at
@@ -729,16 +746,24 @@ internal sealed class DiskSpool : IDisposable
         return null;
     }
 
-    private bool SyncCore(bool acknowledgements)
+    private bool SyncCore(bool acknowledgements, long through = -1)
     {
         if (_options.Sync == SpoolSync.None)
             return true;
         lock (_syncGate)
         {
+            // A sync that ran while this one waited for the gate may have covered it already.
+            if (through >= 0 && _durableThrough >= through)
+                return true;
+            long covered;
             lock (_gate)
             {
                 if (_disposed)
                     return false;
+
+                // Syncs are serialized by _syncGate and a rotation syncs the segment it closes, so once the active
+                // segment's handle is synced, every batch appended so far is durable.
+                covered = _nextId - 1;
                 if (_activeDirty && _active?.Writer is { } writer)
                 {
                     _activeDirty = false;
@@ -781,11 +806,16 @@ internal sealed class DiskSpool : IDisposable
             if (failure is not null)
             {
                 lock (_gate)
+                {
+                    _activeDirty = true; // nothing counts as covered: the next sync tries again
                     Fail(failure, "syncing to the device");
+                }
+
                 EmitDiagnostics();
                 return false;
             }
 
+            Volatile.Write(ref _durableThrough, Math.Max(_durableThrough, covered));
             return true;
         }
     }

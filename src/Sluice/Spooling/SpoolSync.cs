@@ -4,8 +4,9 @@ namespace Sluice.Spooling;
 public enum SpoolSync
 {
     /// <summary>
-    /// Every sealed batch is on the device before it is handed to a sender: the engine appends the
-    /// batches it has sealed, then syncs once for all of them. A power cut loses no batch that was sent.
+    /// Every sealed batch is on the device before it is sent: the serializer appends each batch it seals,
+    /// and a sender syncs before a batch's first send unless an earlier sync covered it, so one fsync
+    /// covers every batch appended before it. A power cut loses no batch that was sent.
     /// Acknowledgements are synced every <see cref="SpoolOptions.SyncInterval"/>.
     /// </summary>
     PerBatch,

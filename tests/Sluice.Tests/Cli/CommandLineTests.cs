@@ -103,7 +103,10 @@ public sealed class CommandLineTests : IDisposable
         Assert.Contains("Option '--input' is required.", (await CliRun.RunAsync("send")).Stderr, StringComparison.Ordinal);
         var none = await CliRun.RunAsync();
         Assert.Equal(2, none.Exit);
-        Assert.Contains("no command given: send, demo or help.", none.Stderr, StringComparison.Ordinal);
+        Assert.Contains("no command given: send, spool, demo or help.", none.Stderr, StringComparison.Ordinal);
+        var spool = await CliRun.RunAsync("spool");
+        Assert.Equal(2, spool.Exit);
+        Assert.Contains("no command given: status, drain.", spool.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -62,6 +62,11 @@ internal sealed class SluiceProcess : IDisposable
         return run;
     }
 
+    /// <summary>Kills the process at once (SIGKILL on Unix): no handler runs, no buffer is flushed.</summary>
+    public void Kill() => _process.Kill();
+
+    public bool HasExited => _process.HasExited;
+
     /// <summary>Sends a signal (INT, TERM) with the system's kill.</summary>
     public void Signal(string name)
     {

@@ -14,6 +14,7 @@ public class DiagnosticEventTests
             "EventOversize=1", "EventFailed=2", "SendFailed=3", "BatchFailed=4", "EventRejected=5", "EndpointPaused=6",
             "EndpointResumed=7", "LimitLowered=8", "ServerWarning=9", "ShutdownLoss=10", "InternalError=11", "OutcomeUnknown=12",
             "CallbackFailed=13",
+            "Spooled=14", "SpoolReplayed=15", "SpoolDamaged=16", "SpoolEvicted=17", "SpoolSuspended=18", "SpoolResumed=19", "SpoolFileFailed=20",
         ];
         Assert.Equal(expected, Enum.GetValues<DiagnosticKind>().Select(k => $"{k}={(int)k}"));
         Assert.All(Enum.GetValues<DiagnosticKind>(), k => Assert.Equal((int)k, new DiagnosticEvent(k, "m").EventId));
@@ -33,6 +34,13 @@ public class DiagnosticEventTests
     [InlineData(DiagnosticKind.InternalError, DiagnosticSeverity.Critical)]
     [InlineData(DiagnosticKind.OutcomeUnknown, DiagnosticSeverity.Warning)]
     [InlineData(DiagnosticKind.CallbackFailed, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.Spooled, DiagnosticSeverity.Warning)]
+    [InlineData(DiagnosticKind.SpoolReplayed, DiagnosticSeverity.Information)]
+    [InlineData(DiagnosticKind.SpoolDamaged, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.SpoolEvicted, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.SpoolSuspended, DiagnosticSeverity.Error)]
+    [InlineData(DiagnosticKind.SpoolResumed, DiagnosticSeverity.Information)]
+    [InlineData(DiagnosticKind.SpoolFileFailed, DiagnosticSeverity.Warning)]
     public void Each_kind_has_the_severity_its_documentation_gives(DiagnosticKind kind, DiagnosticSeverity severity) =>
         Assert.Equal(severity, new DiagnosticEvent(kind, "m").Severity);
 

@@ -33,6 +33,39 @@ public sealed class SpoolSyncTests : IDisposable
     }
 
     [Fact]
+    public async Task A_sender_whose_batch_an_earlier_sync_covered_does_not_sync_again_even_if_batches_were_appended_since()
+    {
+        using var spool = await _harness.OpenAsync(io: _io);
+        int opened = _io.Flushes;
+        var first = SpoolHarness.Append(spool, SpoolBatch.Json(0, "1"));
+        var second = SpoolHarness.Append(spool, SpoolBatch.Json(0, "2"));
+
+        Assert.True(spool.SyncAppendsThrough(first.BatchId));
+        Assert.Equal(opened + 1, _io.Flushes); // covers both
+
+        var third = SpoolHarness.Append(spool, SpoolBatch.Json(0, "3"));
+        Assert.True(spool.SyncAppendsThrough(second.BatchId));
+        Assert.Equal(opened + 1, _io.Flushes); // the second was covered: the third's append does not force a sync
+
+        Assert.True(spool.SyncAppendsThrough(third.BatchId));
+        Assert.Equal(opened + 2, _io.Flushes);
+    }
+
+    [Fact]
+    public async Task A_failed_sync_does_not_count_as_covering_the_batch()
+    {
+        using var spool = await _harness.OpenAsync(io: _io);
+        var ticket = SpoolHarness.Append(spool, SpoolBatch.Json(0, "1"));
+        _io.FlushFails = true;
+        Assert.False(spool.SyncAppendsThrough(ticket.BatchId));
+        _io.FlushFails = false;
+        int before = _io.Flushes;
+        Assert.True(spool.SyncAppendsThrough(ticket.BatchId));
+        Assert.Equal(before + 1, _io.Flushes); // synced again, not taken as covered
+        Assert.NotEmpty(_harness.DiagnosticsOf(SpoolDiagnosticKind.WritesSuspended));
+    }
+
+    [Fact]
     public async Task Per_batch_syncs_acknowledgements_on_the_interval_and_everything_at_dispose()
     {
         var spool = await _harness.OpenAsync(o => o.SyncInterval = TimeSpan.FromSeconds(2), _io);

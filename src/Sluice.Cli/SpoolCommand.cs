@@ -1,0 +1,189 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Sluice.Delivery;
+using Sluice.Diagnostics;
+using Sluice.Spooling;
+
+namespace Sluice.Cli;
+
+/// <summary>
+/// <c>sluice spool status DIR</c> (what a spool directory holds, read without its lock, so it works while an engine uses it)
+/// and <c>sluice spool drain DIR</c> (an engine on the directory that sends what is there and nothing else).
+/// </summary>
+internal static class SpoolCommand
+{
+    /// <summary>
+    /// An engine, or, when its spool directory cannot be used (another sluice holds it, it cannot be created, it holds
+    /// batches of another format), a <see cref="CliException"/> naming <paramref name="option"/>.
+    /// </summary>
+    public static SluiceEngine CreateEngine(SluiceOptions options, IBatchTransport transport, string option)
+    {
+        try
+        {
+            return new SluiceEngine(options, transport);
+        }
+        catch (Exception ex) when (options.Spool is not null && ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.CannotCreate, $"{option} {options.Spool.DirectoryPath} cannot be used: {ex.Message}");
+        }
+        catch (InvalidOperationException ex) when (options.Spool is not null)
+        {
+            throw new CliException(ExitCodes.Usage, $"{option} {options.Spool.DirectoryPath}: {ex.Message}");
+        }
+    }
+
+    public static async Task<int> StatusAsync(string directory, bool json, CliConsole console)
+    {
+        SpoolStatus status;
+        try
+        {
+            status = await SpoolInspector.InspectAsync(directory, TimeProvider.System).ConfigureAwait(false);
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            throw new CliException(ExitCodes.NoInput, ex.Message);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.NoInput, $"The spool directory '{directory}' cannot be read: {ex.Message}");
+        }
+
+        if (json)
+            WriteJson(status, console.Out);
+        else
+            WriteText(status, console.Out);
+        return ExitCodes.Success;
+    }
+
+    public static async Task<int> DrainAsync(SendSettings settings, string directory, CliConsole console, Interrupts interrupts)
+    {
+        if (!Directory.Exists(directory))
+            throw new CliException(ExitCodes.NoInput, $"There is no spool directory '{Path.GetFullPath(directory)}'.");
+        var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
+        using var target = SendTarget.Create(settings, console.Environment);
+        var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
+        var credentialsRefused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var engine = CreateEngine(new SluiceOptions
+        {
+            WireFormat = target.Format,
+            RetryBudget = settings.RetryBudget,
+            ShutdownTimeout = settings.StopTimeout,
+            OnDiagnostic = d =>
+            {
+                diagnostics.Print(d);
+                if (d.Kind == DiagnosticKind.EndpointPaused)
+                    credentialsRefused.TrySetResult();
+            },
+            Name = "sluice-spool-drain",
+            Spool = new SpoolOptions { DirectoryPath = directory },
+        }, target.Transport, "spool drain");
+
+        // The replay comes first, so a flush completes once every batch read back has been settled (or kept).
+        var flush = engine.FlushAsync();
+        var first = await Task.WhenAny(flush, interrupts.Stopped, credentialsRefused.Task).ConfigureAwait(false);
+        if (first != flush)
+            errors.WriteLine($"sluice: {interrupts.Signal?.ToString() ?? "the server refused the credentials"}: stopping; what is not delivered within {Duration.Format(settings.StopTimeout)} stays in the spool.");
+        var shutdown = engine.ShutdownAsync();
+        await Task.WhenAny(shutdown, interrupts.Aborted).ConfigureAwait(false);
+        var counters = shutdown.IsCompleted ? (await shutdown.ConfigureAwait(false)).Counters : engine.GetCounters();
+        diagnostics.Flush();
+
+        long left = counters.Replayed - counters.Delivered;
+        int exit = interrupts.ExitCode ?? (credentialsRefused.Task.IsCompleted ? ExitCodes.CredentialsRefused
+            : left == 0 ? ExitCodes.Success
+            : counters.Delivered == 0 && counters.RejectedByServer == 0 && target.IsHttp ? ExitCodes.Unavailable
+            : ExitCodes.NotAllDelivered);
+        string full = Path.GetFullPath(directory);
+        if (settings.Json)
+        {
+            var buffer = new ArrayBufferWriter<byte>();
+            using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+            {
+                json.WriteStartObject();
+                json.WriteString("spool", full);
+                json.WriteString("destination", target.Destination);
+                json.WriteString("format", settings.Format);
+                json.WriteNumber("elapsed_seconds", Math.Round(clock.Elapsed.TotalSeconds, 3));
+                json.WriteStartObject("events");
+                foreach (var (_, name, value) in Figures.Of(counters))
+                    json.WriteNumber(name, value);
+                json.WriteEndObject();
+                json.WriteNumber("exit_code", exit);
+                json.WriteEndObject();
+            }
+
+            console.Out.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
+        }
+        else
+        {
+            console.Out.WriteLine($"{target.Destination}: {counters.Delivered:N0} of {counters.Replayed:N0} spooled events delivered in {counters.BatchesDelivered:N0} batches " +
+                $"({counters.BatchesReplayed:N0} read back from {full}); {clock.Elapsed.TotalSeconds:F1} s.");
+            if (!settings.Quiet)
+            {
+                foreach (var (label, _, value) in Figures.Of(counters))
+                    console.Out.WriteLine($"  {label,-22}{value,14:N0}");
+            }
+
+            console.Out.WriteLine(left == 0
+                ? "spool: every batch that was there was delivered."
+                : $"spool: {counters.Spooled:N0} events are still in {full} (the server did not take them); {counters.RejectedByServer:N0} were rejected by the server and removed.");
+        }
+
+        return exit;
+    }
+
+    private static void WriteText(SpoolStatus s, TextWriter output)
+    {
+        output.WriteLine($"{s.DirectoryPath}: {s.Batches:N0} batches ({s.Events:N0} events) waiting, {s.Bytes:N0} bytes in {s.Segments:N0} segment files" +
+            $"{(s.InUse ? "; in use by a running sluice engine (a snapshot)" : "")}.");
+        output.WriteLine($"  {"batches",-22}{s.Batches,14:N0}");
+        output.WriteLine($"  {"events",-22}{s.Events,14:N0}");
+        output.WriteLine($"  {"bytes",-22}{s.Bytes,14:N0}");
+        output.WriteLine($"  {"oldest age",-22}{(s.OldestAge is { } age ? Duration.Format(age) : "-"),14}   {(s.OldestAppendedAt is { } at ? at.ToString("u", CultureInfo.InvariantCulture) : "")}");
+        output.WriteLine($"  {"corrupt records",-22}{s.CorruptRecords,14:N0}");
+        output.WriteLine($"  {"torn tails",-22}{s.TornTails,14:N0}");
+        output.WriteLine($"  {"damaged bytes",-22}{s.DamagedBytes,14:N0}");
+        if (s.Formats.Count > 0)
+            output.WriteLine($"  format{(s.Formats.Count > 1 ? "s" : "")}: {string.Join("; ", s.Formats)}");
+    }
+
+    private static void WriteJson(SpoolStatus s, TextWriter output)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("directory", s.DirectoryPath);
+            json.WriteBoolean("in_use", s.InUse);
+            json.WriteNumber("segments", s.Segments);
+            json.WriteNumber("batches", s.Batches);
+            json.WriteNumber("events", s.Events);
+            json.WriteNumber("bytes", s.Bytes);
+            if (s.OldestAppendedAt is { } at)
+            {
+                json.WriteString("oldest_appended_at", at);
+                json.WriteNumber("oldest_age_seconds", Math.Round(s.OldestAge!.Value.TotalSeconds, 3));
+            }
+            else
+            {
+                json.WriteNull("oldest_appended_at");
+                json.WriteNull("oldest_age_seconds");
+            }
+
+            json.WriteNumber("corrupt_records", s.CorruptRecords);
+            json.WriteNumber("torn_tails", s.TornTails);
+            json.WriteNumber("damaged_bytes", s.DamagedBytes);
+            json.WriteNumber("incomplete_bytes", s.IncompleteBytes);
+            json.WriteStartArray("formats");
+            foreach (string format in s.Formats)
+                json.WriteStringValue(format);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        output.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
+    }
+}

@@ -1,0 +1,48 @@
+using Sluice.Batching;
+using Sluice.Spooling;
+
+namespace Sluice.Delivery;
+
+/// <summary>
+/// The engine's side of the disk spool: sealed batches are appended before they are queued for sending, synced
+/// before their first send (under <see cref="SpoolSync.PerBatch"/>), and acknowledged once every event reached a
+/// final state, unless some were left to the spool (<see cref="Batch.KeepInSpool"/>). Disk trouble never throws
+/// from here: the spool returns it as a status and reports it, and the batch goes from memory. Thread-safe.
+/// </summary>
+internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync)
+{
+    public DiskSpool Disk => spool;
+
+    /// <summary>Serializer: writes the sealed batch to the spool, straight from its pooled memory. False if it is not spooled.</summary>
+    public bool Append(Batch batch)
+    {
+        if (spool.TryAppend(batch.Partition, batch.Body, batch.EventEnds, out var ticket) != SpoolAppendStatus.Appended)
+            return false;
+        batch.SpoolTicket = ticket;
+        return true;
+    }
+
+    /// <summary>
+    /// Sender, before a batch's first send: under <see cref="SpoolSync.PerBatch"/> makes it durable, unless a sync already
+    /// did (one fsync covers every batch appended before it, so the senders of the batches sealed meanwhile share it).
+    /// A failed sync is reported by the spool; the batch goes anyway.
+    /// </summary>
+    public void BeforeSend(Batch batch)
+    {
+        if (batch.SpoolDurable || batch.SpoolTicket is not { } ticket)
+            return;
+        if (sync == SpoolSync.PerBatch)
+            spool.SyncAppendsThrough(ticket.BatchId);
+        batch.SpoolDurable = true;
+    }
+
+    /// <summary>Whether the spool still holds the batch (appended, not evicted): then what is not delivered can stay there.</summary>
+    public bool Holds(Batch batch) => batch.SpoolTicket is { } ticket && spool.Contains(ticket);
+
+    /// <summary>Every event of the batch is settled: its record is acknowledged unless some of them were left to the spool.</summary>
+    public void Finished(Batch batch)
+    {
+        if (batch.SpoolTicket is { } ticket && !batch.KeepInSpool)
+            spool.Acknowledge(ticket);
+    }
+}

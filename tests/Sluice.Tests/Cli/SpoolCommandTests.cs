@@ -1,0 +1,116 @@
+using System.Text.Json;
+using Sluice.Delivery.Transports;
+using Sluice.Spooling;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Cli;
+
+/// <summary><c>sluice send --spool</c>, <c>sluice spool status</c> and <c>sluice spool drain</c> against a Kestrel server on 127.0.0.1 that can be down.</summary>
+public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
+{
+    private const int Events = 2_500;
+
+    private readonly TempDirectory _directory = new("sluice-cli-spool");
+    private RecordingServer _server = null!;
+
+    private string Spool => Path.Combine(_directory.Path, "spool");
+
+    public async Task InitializeAsync() => _server = await RecordingServer.StartAsync();
+
+    public async Task DisposeAsync() => await _server.DisposeAsync();
+
+    public void Dispose() => _directory.Dispose();
+
+    private string WriteEvents()
+    {
+        string input = Path.Combine(_directory.Path, "events.ndjson");
+        File.WriteAllLines(input, Enumerable.Range(0, Events).Select(n => $$$"""{"user_id":"user-{{{n}}}","event_name":"spooled","properties":{"n":{{{n}}}}}"""));
+        return input;
+    }
+
+    private string[] Segment => ["-f", "segment", "-e", _server.BaseAddress.AbsoluteUri, "--write-key", "key"];
+
+    [Fact]
+    public async Task What_a_down_server_did_not_take_stays_in_the_spool_the_summary_says_how_many_and_spool_drain_delivers_all_of_it()
+    {
+        _server.Down = true;
+        var send = await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "--json"]);
+
+        Assert.True(send.Exit == ExitCodesUnavailable, send.ToString());
+        using (var summary = JsonDocument.Parse(send.Stdout))
+        {
+            Assert.Equal(Events, summary.RootElement.GetProperty("events").GetProperty("spooled").GetInt64());
+            Assert.Equal(0, summary.RootElement.GetProperty("events").GetProperty("expired").GetInt64());
+            Assert.Equal(Path.GetFullPath(Spool), summary.RootElement.GetProperty("spool").GetString());
+        }
+
+        Assert.Contains($"{Events:N0} kept in the spool", send.Stderr, StringComparison.Ordinal);
+
+        var status = await CliRun.RunAsync("spool", "status", Spool, "--json");
+        Assert.True(status.Exit == 0, status.ToString());
+        using (var json = JsonDocument.Parse(status.Stdout))
+        {
+            var root = json.RootElement;
+            Assert.Equal(3, root.GetProperty("batches").GetInt64());
+            Assert.Equal(Events, root.GetProperty("events").GetInt64());
+            Assert.Equal(0, root.GetProperty("corrupt_records").GetInt64());
+            Assert.False(root.GetProperty("in_use").GetBoolean());
+            Assert.True(root.GetProperty("oldest_age_seconds").GetDouble() >= 0);
+            Assert.StartsWith("Sluice.Serialization.SegmentFormat", root.GetProperty("formats")[0].GetString(), StringComparison.Ordinal);
+        }
+
+        _server.Down = false;
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment]);
+
+        Assert.True(drain.Exit == 0, drain.ToString());
+        Assert.Contains($"{Events:N0} of {Events:N0} spooled events delivered", drain.Stdout, StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(0, Events).Select(n => (long)n), _server.Received.Order());
+
+        var after = await CliRun.RunAsync("spool", "status", Spool);
+        Assert.Contains(": 0 batches (0 events) waiting", after.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Drain_exits_1_when_the_server_is_still_down_and_leaves_everything_in_the_spool()
+    {
+        _server.Down = true;
+        await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment, "--retry-budget", "0s", "--json"]);
+
+        Assert.True(drain.Exit == ExitCodesUnavailable, drain.ToString());
+        using var json = JsonDocument.Parse(drain.Stdout);
+        Assert.Equal(Events, json.RootElement.GetProperty("events").GetProperty("replayed").GetInt64());
+        Assert.Equal(Events, json.RootElement.GetProperty("events").GetProperty("spooled").GetInt64());
+        Assert.Contains($"{Events:N0} events", (await CliRun.RunAsync("spool", "status", Spool)).Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Drain_refuses_a_missing_directory_with_66_and_a_spool_of_another_format_with_2_naming_it()
+    {
+        var missing = await CliRun.RunAsync(["spool", "drain", Path.Combine(_directory.Path, "nowhere"), .. Segment]);
+        Assert.Equal(66, missing.Exit);
+        Assert.Contains("no spool directory", missing.Stderr, StringComparison.Ordinal);
+
+        _server.Down = true;
+        await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+        var other = await CliRun.RunAsync("spool", "drain", Spool, "-f", "thrivestack", "-e", _server.BaseAddress.AbsoluteUri, "--token", "t");
+
+        Assert.Equal(2, other.Exit);
+        Assert.Contains("SegmentFormat", other.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Send_refuses_a_spool_another_engine_holds_with_73_naming_the_directory()
+    {
+        await using var holder = new SluiceEngine(new SluiceOptions { WireFormat = new Sluice.Serialization.SegmentFormat(), Spool = new SpoolOptions { DirectoryPath = Spool } },
+            new InMemoryTransport());
+
+        var send = await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--spool", Spool]);
+
+        Assert.Equal(73, send.Exit);
+        Assert.Contains("in use by another Sluice engine", send.Stderr, StringComparison.Ordinal);
+    }
+
+    private const int ExitCodesUnavailable = 69;
+}

@@ -1,0 +1,313 @@
+using System.Text.Json;
+using Sluice.Delivery;
+using Sluice.Delivery.Transports;
+using Sluice.Diagnostics;
+using Sluice.Serialization;
+using Sluice.Spooling;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Spooling;
+
+/// <summary>
+/// The spool through the engine: batches a server does not take within the retry budget, or by the shutdown deadline, stay
+/// in the spool (counted as spooled, never expired or lost); the next engine on the directory sends them first, as written,
+/// with send-time fields stamped again; damage is counted and skipped; the cap evicts oldest first; one engine per directory.
+/// </summary>
+public sealed class EngineSpoolTests : IDisposable
+{
+    private readonly TempDirectory _directory = new("sluice-engine-spool");
+    private readonly ManualTimeProvider _time = new();
+    private readonly List<DiagnosticEvent> _diagnostics = [];
+
+    public void Dispose() => _directory.Dispose();
+
+    private static ScriptedTransport Down() => new(_ => SendResult.Retry("503 Service Unavailable", statusCode: 503));
+
+    private static ScriptedTransport Up() => new(_ => SendResult.Delivered);
+
+    private SluiceEngine Engine(IBatchTransport transport, Action<SpoolOptions>? spool = null, ISpoolFileIO? io = null)
+    {
+        var spoolOptions = new SpoolOptions { DirectoryPath = _directory.Path };
+        spool?.Invoke(spoolOptions);
+        return new SluiceEngine(new SluiceOptions
+        {
+            WireFormat = new SegmentFormat(),
+            MaxBatchEvents = 10,
+            FlushInterval = TimeSpan.FromDays(1),
+            MaxSendAttempts = 1, // the first transient failure spends the retry budget: an outage longer than it, without waiting
+            TimeProvider = _time,
+            OnDiagnostic = d =>
+            {
+                lock (_diagnostics)
+                    _diagnostics.Add(d);
+            },
+            Spool = spoolOptions,
+            SpoolFileIO = io ?? SpoolFileIO.Instance,
+        }, transport);
+    }
+
+    private List<DiagnosticEvent> DiagnosticsOf(DiagnosticKind kind)
+    {
+        lock (_diagnostics)
+            return [.. _diagnostics.Where(d => d.Kind == kind)];
+    }
+
+    /// <summary>The message ids of the attempts' bodies, in the order the engine sealed (or replayed) the batches.</summary>
+    private static List<string> MessageIds(IEnumerable<ScriptedTransport.Attempt> attempts) =>
+        [.. attempts.OrderBy(a => a.Batch.Sequence).SelectMany(a => BatchJson.Events(a.Batch, "batch")).Select(e => e.GetProperty("messageId").GetString()!)];
+
+    private static DateTimeOffset SentAt(ScriptedTransport.Attempt attempt)
+    {
+        using var doc = JsonDocument.Parse(attempt.Batch.Body);
+        return doc.RootElement.GetProperty("sentAt").GetDateTimeOffset();
+    }
+
+    private static void Track(SluiceEngine engine, int from, int count)
+    {
+        for (int i = from; i < from + count; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("user-1", $"event-{i}").Status);
+    }
+
+    [Fact]
+    public async Task Batches_a_server_down_longer_than_the_retry_budget_did_not_take_stay_in_the_spool_and_the_next_engine_sends_them_first_as_written()
+    {
+        var down = Down();
+        await using (var first = Engine(down))
+        {
+            Track(first, 0, 25);
+            await first.FlushAsync();
+            var result = await first.ShutdownAsync();
+
+            Assert.Equal(25, result.Spooled);
+            Assert.Equal(0, result.Counters.Expired);
+            Assert.Equal(0, result.LostAtShutdown);
+            Assert.Equal(0, result.Counters.InFlight);
+            Assert.Equal(25, DiagnosticsOf(DiagnosticKind.Spooled).Sum(d => d.EventCount));
+            Assert.Empty(DiagnosticsOf(DiagnosticKind.BatchFailed));
+        }
+
+        var written = MessageIds(down.Attempts);
+        Assert.Equal(25, written.Distinct().Count());
+        var firstSentAt = down.Attempts.Select(SentAt).ToList();
+
+        _time.Advance(TimeSpan.FromHours(3));
+        var up = Up();
+        await using (var second = Engine(up))
+        {
+            Track(second, 100, 5);
+            await second.FlushAsync();
+            var result = await second.ShutdownAsync();
+
+            Assert.Equal(30, result.Counters.Delivered);
+            Assert.Equal(25, result.Counters.Replayed);
+            Assert.Equal(3, result.Counters.BatchesReplayed);
+            Assert.Equal(5, result.Counters.Accepted);
+            Assert.Equal(0, result.Counters.InFlight);
+            Assert.Equal(0, result.Spooled);
+            Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolReplayed));
+        }
+
+        // First, in order, with the same message ids; then the new events.
+        var delivered = MessageIds(up.Attempts);
+        Assert.Equal(written, delivered.Take(25));
+        Assert.Equal(5, delivered.Skip(25).Except(written).Count());
+        Assert.Equal([0, 1, 2, 3], up.Attempts.Select(a => (int)a.Batch.Sequence).Order());
+
+        // sentAt is the time of each send, not of the first run's.
+        Assert.All(up.Attempts, a => Assert.Equal(_time.GetUtcNow(), SentAt(a)));
+        Assert.All(firstSentAt, at => Assert.True(at < _time.GetUtcNow()));
+
+        // Everything acknowledged: a third engine has nothing to send.
+        var third = Up();
+        await using (var engine = Engine(third))
+            Assert.Equal(0, (await engine.ShutdownAsync()).Counters.Replayed);
+        Assert.Empty(third.Attempts);
+    }
+
+    [Fact]
+    public async Task Delivered_and_rejected_batches_are_acknowledged_and_not_sent_again()
+    {
+        var transport = new ScriptedTransport(a => a.Contains("event-3") ? SendResult.Rejected("bad event", 400) : SendResult.Delivered);
+        await using (var first = Engine(transport))
+        {
+            Track(first, 0, 20);
+            var result = await first.ShutdownAsync();
+            Assert.Equal(19, result.Counters.Delivered);
+            Assert.Equal(1, result.Counters.RejectedByServer);
+            Assert.Equal(0, result.Spooled);
+        }
+
+        var again = Up();
+        await using (var second = Engine(again))
+            Assert.Equal(0, (await second.ShutdownAsync()).Counters.Replayed);
+        Assert.Empty(again.Attempts);
+    }
+
+    [Fact]
+    public async Task A_batch_pending_at_the_shutdown_deadline_stays_in_the_spool_instead_of_being_lost()
+    {
+        var stuck = new GateTransport();
+        var first = new SluiceEngine(new SluiceOptions
+        {
+            WireFormat = new SegmentFormat(),
+            MaxBatchEvents = 10,
+            FlushInterval = TimeSpan.FromDays(1),
+            ShutdownTimeout = TimeSpan.FromSeconds(5),
+            TimeProvider = _time,
+            Spool = new SpoolOptions { DirectoryPath = _directory.Path },
+        }, stuck);
+        Track(first, 0, 10);
+        await Eventually.True(() => stuck.Waiting == 1, "the batch is being sent");
+        var shutdown = first.ShutdownAsync();
+        await Eventually.True(() => _time.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the shutdown deadline is armed");
+        _time.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(10, result.Spooled);
+        Assert.Equal(0, result.LostAtShutdown);
+        Assert.Equal(0, result.OutcomeUnknown);
+
+        var up = Up();
+        await using (var second = Engine(up))
+        {
+            await second.FlushAsync();
+            Assert.Equal(10, second.GetCounters().Delivered);
+        }
+
+        Assert.Equal(10, MessageIds(up.Attempts).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task A_torn_tail_and_a_flipped_byte_in_the_segment_are_counted_and_every_intact_batch_is_delivered()
+    {
+        var down = Down();
+        await using (var first = Engine(down))
+        {
+            Track(first, 0, 40); // four batches of ten
+            Assert.Equal(40, (await first.ShutdownAsync()).Spooled);
+        }
+
+        var ids = MessageIds(down.Attempts);
+        string segment = Directory.GetFiles(_directory.Path, "*.segment").Single();
+        byte[] bytes = File.ReadAllBytes(segment);
+        int inSecond = IndexOf(bytes, ids[15]);
+        bytes[inSecond] ^= 0x20; // a bit flip inside batch 2's body
+        File.WriteAllBytes(segment, bytes[..^7]); // and batch 4's record cut short
+
+        var up = Up();
+        await using (var second = Engine(up))
+        {
+            await second.FlushAsync();
+            var counters = second.GetCounters();
+            Assert.Equal(2, counters.SpoolDamaged);
+            Assert.Equal(20, counters.Replayed);
+            Assert.Equal(20, counters.Delivered);
+        }
+
+        Assert.Equal([.. ids[..10], .. ids[20..30]], MessageIds(up.Attempts));
+        Assert.Equal(2, DiagnosticsOf(DiagnosticKind.SpoolDamaged).Count);
+    }
+
+    [Fact]
+    public async Task A_spool_filled_past_its_cap_evicts_the_oldest_batches_and_counts_exactly_the_events_it_evicted()
+    {
+        var down = Down();
+        long evicted;
+        await using (var first = Engine(down, o => (o.SegmentBytes, o.MaxBytes) = (4096, 3 * 4096)))
+        {
+            Track(first, 0, 400); // forty batches of about 1.2 KB: about 48 KB for a cap of 12 KB
+            var result = await first.ShutdownAsync();
+            evicted = result.Counters.SpoolEvicted;
+            Assert.InRange(evicted, 1, 399);
+
+            // A batch evicted before its retry budget ran out expires (it is nowhere to keep); the rest are spooled.
+            Assert.Equal(400, result.Spooled + result.Counters.Expired);
+            Assert.InRange(result.Counters.Expired, 0, evicted);
+            Assert.Equal(0, result.Counters.InFlight);
+            Assert.Equal(evicted, DiagnosticsOf(DiagnosticKind.SpoolEvicted).Sum(d => (long)d.EventCount));
+        }
+
+        var ids = MessageIds(down.Attempts);
+        var up = Up();
+        await using (var second = Engine(up, o => (o.SegmentBytes, o.MaxBytes) = (4096, 3 * 4096)))
+        {
+            await second.FlushAsync();
+            Assert.Equal(400 - evicted, second.GetCounters().Replayed);
+        }
+
+        // Oldest first: what is left is exactly the newest events, in order.
+        Assert.Equal(ids[(int)evicted..], MessageIds(up.Attempts));
+    }
+
+    [Fact]
+    public async Task A_full_disk_degrades_to_memory_only_delivery_with_a_diagnostic_and_no_exception_to_the_caller()
+    {
+        var io = new FailingFileIO();
+        var up = Up();
+        await using (var engine = Engine(up, io: io))
+        {
+            io.DiskFull = true;
+            Track(engine, 0, 30); // three batches: the first write fails and suspends the spool, the others go from memory at once
+            await engine.FlushAsync();
+            var result = await engine.ShutdownAsync();
+
+            Assert.Equal(30, result.Counters.Delivered);
+            Assert.Equal(0, result.Counters.InFlight);
+            Assert.Equal(0, result.Spooled);
+        }
+
+        var suspended = Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolSuspended));
+        Assert.Contains("the disk is full", suspended.Message, StringComparison.Ordinal);
+        Assert.Equal(30, MessageIds(up.Attempts).Distinct().Count());
+
+        // Nothing of it was spooled: a restart sends nothing again.
+        var again = Up();
+        await using (var second = Engine(again))
+            Assert.Equal(0, (await second.ShutdownAsync()).Counters.Replayed);
+        Assert.Empty(again.Attempts);
+    }
+
+    [Fact]
+    public async Task Batches_not_spooled_because_the_disk_is_full_expire_as_without_a_spool()
+    {
+        var io = new FailingFileIO();
+        await using var engine = Engine(Down(), io: io);
+        io.DiskFull = true;
+        Track(engine, 0, 20);
+        var result = await engine.ShutdownAsync();
+
+        Assert.Equal(20, result.Counters.Expired);
+        Assert.Equal(0, result.Spooled);
+        Assert.Equal(0, result.Counters.InFlight);
+    }
+
+    [Fact]
+    public async Task A_second_engine_on_the_same_directory_is_refused_with_an_error_naming_the_directory()
+    {
+        await using var first = Engine(Up());
+        var error = Assert.Throws<IOException>(() => Engine(Up()));
+        Assert.Contains(_directory.Path, error.Message, StringComparison.Ordinal);
+        Assert.Contains("another Sluice engine", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Invalid_spool_options_are_reported_with_the_engine_options_naming_the_property()
+    {
+        var error = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions
+        {
+            MaxBatchEvents = 0,
+            Spool = new SpoolOptions { DirectoryPath = " ", SegmentBytes = 1 },
+        }, Up()));
+        Assert.Contains("MaxBatchEvents", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Spool.DirectoryPath is required", error.Message, StringComparison.Ordinal);
+        Assert.Contains("Spool.SegmentBytes", error.Message, StringComparison.Ordinal);
+    }
+
+    private static int IndexOf(byte[] haystack, string needle)
+    {
+        int at = haystack.AsSpan().IndexOf(System.Text.Encoding.UTF8.GetBytes(needle));
+        Assert.True(at >= 0, $"'{needle}' is not in the file.");
+        return at;
+    }
+}
