@@ -36,6 +36,13 @@ internal sealed class EndToEndRun : IAsyncDisposable
     /// <summary>Produces <paramref name="count"/> events and waits until all are delivered.</summary>
     public void Run(long count)
     {
+        Produce(count);
+        Engine.FlushAsync().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Produces the next <paramref name="count"/> events, without waiting for them.</summary>
+    public void Produce(long count)
+    {
         long start = _next;
         _next += count;
         var engine = Engine;
@@ -49,8 +56,6 @@ internal sealed class EndToEndRun : IAsyncDisposable
             for (long i = start; i < start + count; i++)
                 LargeEvent.Track(engine, i);
         }
-
-        engine.FlushAsync().GetAwaiter().GetResult();
     }
 
     /// <summary>Like <see cref="Run"/> with the convenient API: the caller builds the dictionaries for every event, as most callers would.</summary>
