@@ -54,24 +54,10 @@ internal static class CpuProbe
 
     private static void Produce(EndToEndRun run, long events, long rate)
     {
-        if (rate <= 0)
-        {
+        if (rate > 0)
+            run.RunPaced(events, rate);
+        else
             run.Run(events);
-            return;
-        }
-
-        long slice = Math.Max(1, rate / 1000);
-        long start = Stopwatch.GetTimestamp();
-        for (long done = 0; done < events; done += slice)
-        {
-            run.Produce(Math.Min(slice, events - done));
-            long due = start + ((done + slice) * Stopwatch.Frequency / rate);
-            long wait = (due - Stopwatch.GetTimestamp()) * 1000 / Stopwatch.Frequency;
-            if (wait > 0)
-                Thread.Sleep((int)wait);
-        }
-
-        run.Engine.FlushAsync().GetAwaiter().GetResult();
     }
 
     private static double CeilingNanoseconds(long events)
