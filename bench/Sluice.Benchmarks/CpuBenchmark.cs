@@ -14,6 +14,7 @@ namespace Sluice.Benchmarks;
 /// does: the engine waits between the caller's slices, and what its waiting costs shows;
 /// <see cref="Saturated"/> tracks as fast as the engine takes events.
 /// </summary>
+[InvocationCount(1, 1)]
 public class CpuBenchmark
 {
     public const int StandardEvents = 200_000;

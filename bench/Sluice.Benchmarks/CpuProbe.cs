@@ -6,7 +6,7 @@ namespace Sluice.Benchmarks;
 
 /// <summary>
 /// A quick look at CPU per delivered event without BenchmarkDotNet (seconds, not minutes):
-/// <c>--cpu-probe [events per round] [rounds] [events/s]</c>. The ceiling's time per event, then
+/// <c>--cpu-probe [events per round] [rounds] [events/s] [null]</c> (null: the null transport instead of HTTP). The ceiling's time per event, then
 /// rounds of the <see cref="CpuBenchmark"/> scenario, each printed with its process CPU and wall
 /// time; with a rate, the producer is paced (sleeping between millisecond slices, so its waiting
 /// costs nothing), which is where a reader or waiter that spins shows most: a fast serializer
@@ -26,9 +26,10 @@ internal static class CpuProbe
         double ceiling = CeilingNanoseconds(events);
         Console.WriteLine(Invariant($"ceiling: {ceiling:F0} ns per event (one thread)"));
 
-        using var receiver = ReceiverProcess.Start();
-        using var http = new HttpTransport(new HttpTransportOptions { BaseAddress = receiver.BaseAddress });
-        var run = new EndToEndRun(EventShape.Standard, http);
+        bool http = args.Count <= 3 || args[3] != "null";
+        using var receiver = http ? ReceiverProcess.Start() : null;
+        using var transport = http ? new HttpTransport(new HttpTransportOptions { BaseAddress = receiver!.BaseAddress }) : null;
+        var run = transport is null ? new EndToEndRun(EventShape.Standard) : new EndToEndRun(EventShape.Standard, transport);
         SteadyState.WarmUp(nameof(CpuProbe), () => Produce(run, Math.Min(events, 100_000), 0)); // the JIT, the pools, the connections
 
         for (int round = 0; round < rounds; round++)

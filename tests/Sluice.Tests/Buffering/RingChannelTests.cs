@@ -177,8 +177,9 @@ public class RingChannelTests
     [Theory]
     [InlineData(4, 1)]
     [InlineData(64, 16)]
-    [InlineData(65_536, 1024)]
-    public void The_engines_wake_up_backlog_is_a_quarter_of_a_small_ring_and_at_most_1024(int capacity, int expected)
+    [InlineData(16_384, 4096)]
+    [InlineData(65_536, 4096)]
+    public void The_engines_wake_up_backlog_is_a_quarter_of_a_small_ring_and_at_most_4096(int capacity, int expected)
         => Assert.Equal(expected, RingChannel<int>.WakeBacklogFor(capacity));
 
     [Fact]
