@@ -11,7 +11,7 @@ namespace Sluice.Benchmarks;
 /// time; with a rate, the producer is paced (sleeping between millisecond slices, so its waiting
 /// costs nothing), which is where a reader or waiter that spins shows most: a fast serializer
 /// keeps catching up with a slower caller. Then the engine idles for a second: its CPU meanwhile
-/// is printed too. For a before/after on a busy machine; the benchmark is the figure of record.
+/// is printed too. First, what a fresh engine's burst allocates on the calling thread. For a before/after on a busy machine; the benchmark is the figure of record.
 /// </summary>
 internal static class CpuProbe
 {
@@ -25,6 +25,7 @@ internal static class CpuProbe
 
         double ceiling = CeilingNanoseconds(events);
         Console.WriteLine(Invariant($"ceiling: {ceiling:F0} ns per event (one thread)"));
+        Console.WriteLine(Invariant($"a fresh engine taking a burst of {events} events: {BurstBytesPerCall(events):F1} B per call on the calling thread"));
 
         bool http = args.Count <= 3 || args[3] != "null";
         using var receiver = http ? ReceiverProcess.Start() : null;
@@ -59,6 +60,17 @@ internal static class CpuProbe
             run.RunPaced(events, rate);
         else
             run.Run(events);
+    }
+
+    /// <summary>What the calling thread allocates per call while a fresh engine (null transport) takes a burst.</summary>
+    private static double BurstBytesPerCall(long events)
+    {
+        var run = new EndToEndRun(EventShape.Standard);
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        run.Produce(events);
+        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        run.DisposeAsync().AsTask().GetAwaiter().GetResult();
+        return (double)allocated / events;
     }
 
     private static double CeilingNanoseconds(long events)
