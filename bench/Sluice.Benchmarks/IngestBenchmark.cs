@@ -73,6 +73,50 @@ public class IngestBenchmark
             throw new InvalidOperationException($"Only {summary.Accepted} of {Lines} lines were accepted.");
     }
 
+    /// <summary>
+    /// <c>--ingest-probe</c>: the reading thread's bytes per ingest of files of 100,000 and 200,000
+    /// lines (three each, after a warm-up), so that what an ingest costs once (its identifier cache
+    /// filling with the file's 1,024 users, its pipe) and what each line costs can be told apart.
+    /// </summary>
+    public static int Probe()
+    {
+        string root = Path.Combine(Path.GetTempPath(), $"sluice-ingest-probe-{Environment.ProcessId}");
+        Directory.CreateDirectory(root);
+        try
+        {
+            var engine = new SluiceEngine(EndToEndRun.Options(), new FileTransport(Path.Combine(root, "batches")));
+            foreach (int lines in new[] { Lines, 2 * Lines })
+            {
+                string input = Path.Combine(root, $"{lines}.ndjson");
+                WriteLines(input, lines);
+                for (int round = 0; round < 6; round++)
+                {
+                    long before = GC.GetAllocatedBytesForCurrentThread();
+                    using (var stream = new SynchronousReads(input))
+                    {
+                        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+                        engine.IngestAsync(reader).GetAwaiter().GetResult();
+                        reader.Complete();
+                    }
+
+                    long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+                    engine.FlushAsync().GetAwaiter().GetResult();
+                    foreach (string file in Directory.EnumerateFiles(Path.Combine(root, "batches")))
+                        System.IO.File.Delete(file);
+                    if (round >= 3)
+                        Console.WriteLine($"{lines} lines: {allocated:N0} B on the reading thread, {(double)allocated / lines:F2} B per line");
+                }
+            }
+
+            engine.ShutdownAsync().GetAwaiter().GetResult();
+            return 0;
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
+
     /// <summary>The standard events 0 … <paramref name="lines"/> - 1, one JSON object per line, as the ceiling writes them.</summary>
     private static void WriteLines(string path, int lines)
     {

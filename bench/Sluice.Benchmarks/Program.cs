@@ -18,6 +18,8 @@ if (args is [ReceiverProcess.Flag])
     return ReceiverProcess.Serve();
 if (args is [CpuProbe.Flag, ..])
     return CpuProbe.Run(args[1..]);
+if (args is ["--ingest-probe"])
+    return IngestBenchmark.Probe();
 
 // The benchmarks that need a receiver in another process start this assembly as one.
 Environment.SetEnvironmentVariable(ReceiverProcess.HostVariable, typeof(BenchConfig).Assembly.Location);

@@ -60,9 +60,17 @@ internal sealed class RingChannel<T> : IDisposable
     // Reader only: whether the nudge may still fire (for tests: an idle reader has none armed).
     private bool _nudgeArmed;
 
-    // Writers blocked for space (wait mode). Incremented/decremented by writers, read by the reader.
+    // Writers blocked or awaiting space (wait mode). Incremented/decremented by writers, read by the reader.
     private int _writersWaiting;
     private readonly ManualResetEventSlim _space = new(false, spinCount: 0);
+
+    // Completed (and cleared) by the reader when it frees space or parks, and at Close, for writers
+    // awaiting room (NDJSON ingest); made by the first such writer to find none.
+    private TaskCompletionSource? _roomWaiter;
+
+    // How long a writer waits for space before it looks again itself: a reader that freed space while
+    // the writer was announcing itself may not have seen it.
+    private static readonly TimeSpan LostWakeUpBound = TimeSpan.FromMilliseconds(50);
 
     /// <param name="capacity">A power of two of at least 2.</param>
     /// <param name="evictingWriters">Whether writers may evict the oldest item (drop-oldest mode).</param>
@@ -195,7 +203,7 @@ internal sealed class RingChannel<T> : IDisposable
         Volatile.Write(ref _slots[pos & _mask].Sequence, pos + _mask + 1);
         Volatile.Write(ref _head.Value, pos + 1);
         if (Volatile.Read(ref _writersWaiting) != 0 && (pos % _wakeWritersEvery) == 0)
-            _space.Set();
+            ReleaseWriters();
     }
 
     public bool TryDequeue(out T item)
@@ -229,7 +237,7 @@ internal sealed class RingChannel<T> : IDisposable
                     item = slot.Item;
                     Volatile.Write(ref slot.Sequence, pos + _mask + 1);
                     if (Volatile.Read(ref _writersWaiting) != 0 && (pos % _wakeWritersEvery) == 0)
-                        _space.Set();
+                        ReleaseWriters();
                     return true;
                 }
 
@@ -278,11 +286,48 @@ internal sealed class RingChannel<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// Completes when at most <paramref name="queued"/> items are queued, or the ring closes, or
+    /// <paramref name="cancellationToken"/> is cancelled (then without throwing). Waits without
+    /// polling: the reader releases it as it frees space (every eighth of the ring) or parks.
+    /// </summary>
+    public async ValueTask WaitForRoomAsync(long queued, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _writersWaiting);
+        try
+        {
+            while (TotalEnqueued - TotalDequeued > queued && !IsClosed && !cancellationToken.IsCancellationRequested)
+            {
+                var waiter = Volatile.Read(ref _roomWaiter);
+                if (waiter is null)
+                {
+                    var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    waiter = Interlocked.CompareExchange(ref _roomWaiter, fresh, null) ?? fresh;
+                }
+
+                if (TotalEnqueued - TotalDequeued <= queued || IsClosed)
+                    break;
+                await waiter.Task.WaitAsync(LostWakeUpBound, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _writersWaiting);
+        }
+    }
+
+    private void ReleaseWriters()
+    {
+        _space.Set();
+        if (Volatile.Read(ref _roomWaiter) is not null)
+            Interlocked.Exchange(ref _roomWaiter, null)?.TrySetResult();
+    }
+
     /// <summary>Stops accepting; items already accepted stay readable. Idempotent.</summary>
     public void Close()
     {
         Interlocked.Or(ref _tail.Value, ClosedBit);
-        _space.Set();
+        ReleaseWriters();
         _readerSignal.WakeIfParked();
     }
 
@@ -309,7 +354,7 @@ internal sealed class RingChannel<T> : IDisposable
 
         // Blocked writers wait for space only while the reader works; release them before parking.
         if (Volatile.Read(ref _writersWaiting) != 0)
-            _space.Set();
+            ReleaseWriters();
 
         _readerSignal.Arm(onBacklog: !idle);
         if (Ready(idle ? 1 : WakeBacklog, out result))

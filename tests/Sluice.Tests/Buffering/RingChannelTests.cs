@@ -165,6 +165,41 @@ public class RingChannelTests
         return (ring, wait);
     }
 
+    [Fact]
+    public async Task A_writer_awaiting_room_is_released_once_the_reader_has_freed_enough()
+    {
+        var ring = new RingChannel<int>(8, evictingWriters: false);
+        for (int i = 0; i < 8; i++)
+            Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(i));
+
+        var room = ring.WaitForRoomAsync(queued: 6, CancellationToken.None).AsTask();
+        Assert.True(ring.TryDequeue(out _));
+        Assert.False(room.IsCompleted, "7 queued, more than 6");
+        Assert.True(ring.TryDequeue(out _));
+        await room.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(6, ring.TotalEnqueued - ring.TotalDequeued);
+    }
+
+    [Fact]
+    public async Task A_writer_awaiting_room_is_released_by_closing_or_cancelling()
+    {
+        var ring = new RingChannel<int>(4, evictingWriters: false);
+        for (int i = 0; i < 4; i++)
+            Assert.Equal(EnqueueStatus.Ok, ring.TryEnqueue(i));
+
+        using var cancel = new CancellationTokenSource();
+        var cancelled = ring.WaitForRoomAsync(queued: 0, cancel.Token).AsTask();
+        Assert.False(cancelled.IsCompleted);
+        await cancel.CancelAsync();
+        await cancelled.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var closed = ring.WaitForRoomAsync(queued: 0, CancellationToken.None).AsTask();
+        Assert.False(closed.IsCompleted);
+        ring.Close();
+        await closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(4, ring.TotalEnqueued - ring.TotalDequeued);
+    }
+
     [Theory]
     [InlineData(8, 0)]
     [InlineData(8, 5)]
