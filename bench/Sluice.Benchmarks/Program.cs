@@ -20,6 +20,8 @@ if (args is [CpuProbe.Flag, ..])
     return CpuProbe.Run(args[1..]);
 if (args is ["--ingest-probe"])
     return IngestBenchmark.Probe();
+if (args is [TrackProbe.Flag])
+    return TrackProbe.Run();
 
 // The benchmarks that need a receiver in another process start this assembly as one.
 Environment.SetEnvironmentVariable(ReceiverProcess.HostVariable, typeof(BenchConfig).Assembly.Location);
