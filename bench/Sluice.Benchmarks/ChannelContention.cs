@@ -9,8 +9,9 @@ namespace Sluice.Benchmarks;
 /// own record into one channel while a single reader drains it the way the engine's consumer does
 /// (drain, then wait asynchronously). Each channel is driven through its own API in its own loop,
 /// so the JIT specialises every loop for one channel type: Sluice's ring as the engine uses it
-/// (<see cref="RingChannel{T}.TryEnqueue"/>; the reader reads in place, keeping the engine's
-/// distance behind fast writers), the BCL channels through their writers and readers.
+/// (<see cref="RingChannel{T}.TryEnqueue"/>; the reader reads in place and parks on the engine's
+/// wake-up backlog; a writer done with its share kicks it, as the engine's flush does, so the last
+/// items of a run do not wait for the read delay), the BCL channels through their writers and readers.
 /// </summary>
 internal abstract class ChannelContention : IDisposable
 {
@@ -38,7 +39,7 @@ internal abstract class ChannelContention : IDisposable
     }
 
     public static ChannelContention Ring(int writers, int items)
-        => new RingContention(new RingChannel<EventRecord>(items, evictingWriters: false, RingChannel<EventRecord>.ReadBehindFor(items)), writers, items);
+        => new RingContention(new RingChannel<EventRecord>(items, evictingWriters: false, RingChannel<EventRecord>.WakeBacklogFor(items)), writers, items);
 
     public static ChannelContention Bounded(int writers, int items) => new BclContention(Channel.CreateBounded<EventRecord>(
         new BoundedChannelOptions(items) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait }), writers, items);
@@ -117,6 +118,8 @@ internal abstract class ChannelContention : IDisposable
                 if (ring.TryEnqueue(item) != RingStatus.Ok)
                     throw new InvalidOperationException("The capacity holds a whole run: a write cannot fail.");
             }
+
+            ring.Kick();
         }
 
         protected override async Task<long> ReadAllAsync(long expected)

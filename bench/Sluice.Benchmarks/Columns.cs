@@ -73,6 +73,37 @@ internal sealed class ProcessAllocatedColumn(bool thread) : IColumn
     public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
 }
 
+/// <summary>Nanoseconds of whole-process CPU (user + system) per operation (see <see cref="ProcessCpu"/>); "-" where not measured.</summary>
+internal sealed class ProcessCpuColumn : IColumn
+{
+    public string Id => nameof(ProcessCpuColumn);
+
+    public string ColumnName => "CPU ns/op";
+
+    public bool AlwaysShow => true;
+
+    public ColumnCategory Category => ColumnCategory.Custom;
+
+    public int PriorityInCategory => 4;
+
+    public bool IsNumeric => true;
+
+    public UnitType UnitType => UnitType.Dimensionless;
+
+    public string Legend => "CPU time (user + system) of the whole process per operation, steady-state mean";
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase) => GetValue(summary, benchmarkCase, SummaryStyle.Default);
+
+    public string GetValue(Summary summary, BenchmarkCase benchmarkCase, SummaryStyle style)
+        => ProcessCpu.Load(benchmarkCase.Descriptor.Type.Name + "." + benchmarkCase.Descriptor.WorkloadMethod.Name) is { } perOp
+            ? perOp.ToString("N0", CultureInfo.InvariantCulture)
+            : "-";
+
+    public bool IsAvailable(Summary summary) => true;
+
+    public bool IsDefault(Summary summary, BenchmarkCase benchmarkCase) => false;
+}
+
 /// <summary>The median ratio of the interleaved pairs (see <see cref="InterleavedBenchmark"/>); "-" elsewhere.</summary>
 internal sealed class PairedRatioColumn : IColumn
 {

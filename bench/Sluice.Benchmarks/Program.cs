@@ -11,7 +11,20 @@ using Sluice.Benchmarks;
 // --quick    the CI subset with a short job (under 3 minutes); otherwise every scenario, full job.
 // --check    exit 1 if a ratio is below its CI floor.
 // --results  also write DIR/<date>-<full|quick>.md: the ratio table, the machine, and the GitHub-markdown export.
+//   dotnet bench/Sluice.Benchmarks/bin/Release/net10.0/Sluice.Benchmarks.dll --cpu-probe [events] [rounds] [events/s]
+// a quick look at CPU per delivered event without BenchmarkDotNet (see CpuProbe).
 // Without --filter every benchmark runs (or the quick subset).
+if (args is [ReceiverProcess.Flag])
+    return ReceiverProcess.Serve();
+if (args is [CpuProbe.Flag, ..])
+    return CpuProbe.Run(args[1..]);
+if (args is ["--ingest-probe"])
+    return IngestBenchmark.Probe();
+if (args is [TrackProbe.Flag])
+    return TrackProbe.Run();
+
+// The benchmarks that need a receiver in another process start this assembly as one.
+Environment.SetEnvironmentVariable(ReceiverProcess.HostVariable, typeof(BenchConfig).Assembly.Location);
 var rest = new List<string>(args);
 bool quick = Take(rest, "--quick");
 bool check = Take(rest, "--check");

@@ -37,12 +37,17 @@ internal sealed class RatioTable
         double? unbounded = find.Median("BufferBenchmark", "UnboundedChannel", writers: 2);
         double? baseline = find.Median("BaselineBenchmark", "Standard");
         double? baselineAlloc = ProcessAllocation.Load("BaselineBenchmark.Standard");
+        double? ingest = find.Median("IngestBenchmark", "File");
 
         table.AtLeast("End-to-end ÷ ceiling, events/s", Divide(ceiling, endToEnd), Paired("EndToEndVsCeiling"), target: 0.85, floor: 0.42, "F2");
         table.AtMost("Calling thread ÷ ceiling, time per event", Divide(calling, ceiling), Paired("CallingThreadVsCeiling"), target: 0.25, floor: 0.50, "F2");
         table.AtMost("Calling thread allocated, B per Track", callingAlloc, null, target: 0, floor: 4, "F1");
         table.AtMost("Whole process allocated, B per event (end to end)", processAlloc, null, target: 16, floor: 32, "F1");
         table.AtMost("Whole process allocated, B per event (HTTP to loopback, receiver included)", ProcessAllocation.Load("EndToEndBenchmark.StandardHttp"), null, target: 16, floor: 32, "F1");
+        table.AtMost("CPU per delivered event ÷ ceiling, whole process (HTTP to a receiver in another process, caller paced)",
+            Divide(ProcessCpu.Load("CpuBenchmark.Paced"), ceiling), null, target: 3, floor: 6, "F2");
+        table.AtLeast("NDJSON ingest ÷ end-to-end, events/s (PipeReader over a file, file transport)", Divide(endToEnd, ingest), null, target: 0.5, floor: 0.25, "F2");
+        table.AtMost("NDJSON ingest, reading thread allocated, B per line", ProcessAllocation.LoadThread("IngestBenchmark.File"), null, target: 0, floor: 4, "F1");
         table.AtLeast("Lock-free ring ÷ Channel.CreateBounded, speed at 2 writers", Divide(bounded, ring), Paired("RingVsBoundedChannel"), target: 1.0, floor: 0.5, "F2", strict: true);
         table.AtLeast("Lock-free ring ÷ Channel.CreateUnbounded, speed at 2 writers", Divide(unbounded, ring), Paired("RingVsUnboundedChannel"), target: 1.0, floor: 0.5, "F2", strict: true);
         table.AtLeast("Spool on ÷ spool off, end-to-end events/s (default sync policy)", Divide(endToEnd, find.Median("EndToEndBenchmark", "StandardSpool")), null, target: 0.5, floor: 0.25, "F2");
@@ -56,6 +61,10 @@ internal sealed class RatioTable
         table.Figure("Baseline", PerSecond(baseline));
         table.Figure("End to end, spool on", PerSecond(find.Median("EndToEndBenchmark", "StandardSpool")));
         table.Figure("End to end over HTTP to loopback", PerSecond(find.Median("EndToEndBenchmark", "StandardHttp")));
+        table.Figure("CPU per delivered event, caller paced / saturated", $"{Format(ProcessCpu.Load("CpuBenchmark.Paced"), "F0")} / {Format(ProcessCpu.Load("CpuBenchmark.Saturated"), "F0")} ns (ceiling {Format(ceiling, "F0")} ns per event)");
+        table.Figure("CPU per delivered event ÷ ceiling, caller saturated", Format(Divide(ProcessCpu.Load("CpuBenchmark.Saturated"), ceiling), "F2"));
+        table.Figure("NDJSON ingest", PerSecond(ingest));
+        table.Figure("NDJSON ingest, whole process", $"{Format(ProcessAllocation.Load("IngestBenchmark.File"), "F1")} B per line (reading, engine, file transport)");
         table.Figure("Calling thread, allocation-free API", calling is null ? "n/a" : $"{calling:F1} ns per Track");
         table.Figure("Baseline, whole process", baselineAlloc is null ? "n/a" : $"{baselineAlloc:F0} B per event");
         table.Figure("Large event (~8 KB): end-to-end ÷ ceiling", Format(Divide(find.Median("CeilingBenchmark", "Large"), find.Median("EndToEndBenchmark", "Large")), "F2"));

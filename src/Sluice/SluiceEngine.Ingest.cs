@@ -180,20 +180,13 @@ public sealed partial class SluiceEngine
 
     /// <summary>
     /// Waits until a quarter of the queue is free (one wait per many lines, not one per line) or the
-    /// queue closes; false if cancelled. Polls: this runs only while the queue is full, when the
-    /// consumer is the bottleneck, and costs nothing on the hot path.
+    /// queue closes; false if cancelled. Blocks without polling: the serializer releases the wait as
+    /// it frees space (a poll every millisecond allocated a timer each time and woke a pool thread).
     /// </summary>
     private async ValueTask<bool> WaitForRoomAsync(CancellationToken cancellationToken)
     {
-        long resumeAt = _ring.Capacity - Math.Max(1, _ring.Capacity / 4);
-        while (_ring.TotalEnqueued - _ring.TotalDequeued > resumeAt && !_ring.IsClosed)
-        {
-            await Task.Delay(1, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            if (cancellationToken.IsCancellationRequested)
-                return false;
-        }
-
-        return true;
+        await _ring.WaitForRoomAsync(_ring.Capacity - Math.Max(1, _ring.Capacity / 4), cancellationToken).ConfigureAwait(false);
+        return !cancellationToken.IsCancellationRequested;
     }
 
     /// <summary>The exception's message without the " (Parameter 'x')" the runtime appends: the message names the field already.</summary>

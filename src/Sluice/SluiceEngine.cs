@@ -64,10 +64,13 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         if (_options.Spool is { } spool)
             _spool = new SpoolJournal(OpenSpool(spool), spool.Sync);
         bool evicting = _options.FullMode == FullMode.DropOldest;
+        // The ring's read delay runs on the system clock, whatever the engine's: when the serializer
+        // reads is CPU scheduling, not event time, and a manual clock must not hold events unread.
         _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: evicting,
-            readBehind: evicting ? 0 : RingChannel<EventRecord>.ReadBehindFor(_options.QueueCapacity));
+            wakeBacklog: RingChannel<EventRecord>.WakeBacklogFor(_options.QueueCapacity), TimeProvider.System);
 
-        _arenas = new ArenaPool(ArenaPool.RetentionFor(_options.QueueCapacity, _options.ArenaChunkEntries), _options.ArenaChunkEntries);
+        int retention = ArenaPool.RetentionFor(_options.QueueCapacity, _options.ArenaChunkEntries);
+        _arenas = new ArenaPool(retention, _options.ArenaChunkEntries, ArenaPool.ReserveFor(retention)).Prefilled();
         _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
         _fates = new FateReporter(_options.OnBatchSettled, Diagnose);
@@ -106,6 +109,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
     /// <summary>Whether the serializer is parked on an empty queue (for tests).</summary>
     internal bool SerializerParked => _ring.ReaderParked;
+
+    /// <summary>Whether the serializer is parked idle: no timer armed, woken only by a call, a flush, a linger or shutdown (for tests).</summary>
+    internal bool SerializerIdle => _ring.ReaderIdle;
 
     /// <summary>
     /// Completes when every event accepted before this call has been handed to the transport and its
@@ -170,6 +176,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         await _lingerTimer.DisposeAsync().ConfigureAwait(false);
         var counters = GetCounters();
         _spool?.Disk.Dispose(); // syncs what is left (acknowledgements) and releases the directory
+        _ring.Dispose();
         _metrics.Dispose();
 
         Debug.Assert(counters.InFlight == 0, "Every accepted event is settled after shutdown.");
@@ -239,8 +246,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <summary>
     /// Serializes up to <paramref name="max"/> queued records, stopping early when the ring looks
     /// empty or a batch was sealed (so it is handed over at once); returns how many were read.
-    /// Records are read in their slots, without a copy and a few behind fast callers (see
-    /// <see cref="RingChannel{T}.PeekHead"/>), unless drop-oldest writers may evict them.
+    /// Records are read in their slots, without a copy (see <see cref="RingChannel{T}.PeekHead"/>),
+    /// unless drop-oldest writers may evict them.
     /// </summary>
     private int Drain(int max)
     {

@@ -9,12 +9,12 @@ public class EngineLifecycleTests
 {
     [Theory]
     [InlineData(65_536)]
-    [InlineData(8)] // a queue smaller than the serializer's usual distance behind the callers
+    [InlineData(8)] // a queue smaller than the serializer's usual wake-up backlog
     public async Task The_last_events_of_a_burst_are_serialized_without_a_flush(int capacity)
     {
-        // While callers are fast, the serializer reads a few records behind them; when they stop, it
-        // must not wait for records that never come. (The linger timer is the manual clock's, so only
-        // the serializer itself can get these events processed.)
+        // A serializer that has read parks until a backlog builds up; when the callers stop short of
+        // it, the read delay must still get their last events read. (The linger timer is the manual
+        // clock's, so only the serializer itself can get these events processed.)
         var clock = new ManualTimeProvider();
         await using var engine = new SluiceEngine(new SluiceOptions { TimeProvider = clock, QueueCapacity = capacity }, new InMemoryTransport());
         long accepted = 0;
@@ -26,6 +26,25 @@ public class EngineLifecycleTests
 
         await Eventually.True(() => engine.Processed == accepted, $"all {accepted} accepted events serialized");
         Assert.True(accepted >= Math.Min(capacity, 5_003));
+    }
+
+    [Fact]
+    public async Task An_engine_with_nothing_to_do_parks_its_serializer_idle_with_no_timer_to_wake_it()
+    {
+        // An embedded library must not use its host's CPU while it waits: once the callers stop, the
+        // serializer reads what they wrote and then blocks until the next call, flush, linger or
+        // shutdown; it does not poll. (Idle means parked with the ring's read delay disarmed, the
+        // linger timer being the manual clock's.)
+        var clock = new ManualTimeProvider();
+        await using var engine = new SluiceEngine(new SluiceOptions { TimeProvider = clock }, new InMemoryTransport());
+        for (int i = 0; i < 10; i++)
+            new TestEvent(i, false, "").SendTo(engine);
+        await engine.FlushAsync();
+
+        await Eventually.True(() => engine.SerializerIdle, "the serializer parked idle");
+        long processed = engine.Processed;
+        new TestEvent(10, false, "").SendTo(engine);
+        await Eventually.True(() => engine.Processed == processed + 1, "the next call woke it");
     }
 
     [Fact]

@@ -44,6 +44,35 @@ internal sealed class EndToEndRun : IAsyncDisposable
     /// <summary>Produces <paramref name="count"/> events and waits until all are delivered.</summary>
     public void Run(long count)
     {
+        Produce(count);
+        Engine.FlushAsync().GetAwaiter().GetResult();
+    }
+
+    /// <summary>
+    /// Like <see cref="Run"/>, the caller paced at <paramref name="perSecond"/> events per second: a
+    /// millisecond's share at a time, sleeping (no CPU) until the next is due; a caller behind
+    /// schedule does not sleep. The engine then waits between the caller's slices, as it does in a
+    /// host that tracks at a steady rate, which is where a waiting reader's cost shows.
+    /// </summary>
+    public void RunPaced(long count, long perSecond)
+    {
+        long slice = Math.Max(1, perSecond / 1000);
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (long done = 0; done < count; done += slice)
+        {
+            Produce(Math.Min(slice, count - done));
+            long due = start + ((done + slice) * System.Diagnostics.Stopwatch.Frequency / perSecond);
+            long wait = (due - System.Diagnostics.Stopwatch.GetTimestamp()) * 1000 / System.Diagnostics.Stopwatch.Frequency;
+            if (wait > 0)
+                Thread.Sleep((int)wait);
+        }
+
+        Engine.FlushAsync().GetAwaiter().GetResult();
+    }
+
+    /// <summary>Produces the next <paramref name="count"/> events, without waiting for them.</summary>
+    public void Produce(long count)
+    {
         long start = _next;
         _next += count;
         var engine = Engine;
@@ -57,8 +86,6 @@ internal sealed class EndToEndRun : IAsyncDisposable
             for (long i = start; i < start + count; i++)
                 LargeEvent.Track(engine, i);
         }
-
-        engine.FlushAsync().GetAwaiter().GetResult();
     }
 
     /// <summary>Like <see cref="Run"/> with the convenient API: the caller builds the dictionaries for every event, as most callers would.</summary>

@@ -13,30 +13,52 @@ internal sealed class ReaderSignal : IValueTaskSource<bool>, IThreadPoolWorkItem
     // Mutable struct! Don't make this readonly. Completed from Execute, on a pool thread: the continuation runs there.
     private ManualResetValueTaskSourceCore<bool> _core;
 
-    // 1 while the reader is parked. Set by the reader, cleared by whoever wins the exchange
-    // (a waker, or the reader cancelling its own park).
+    /// <summary>The reader is not parked.</summary>
+    public const int Running = 0;
+
+    /// <summary>The reader is parked idle: any write should wake it.</summary>
+    public const int Idle = 1;
+
+    /// <summary>The reader is parked on a backlog: a write should wake it only once enough items wait.</summary>
+    public const int OnBacklog = 2;
+
+    // How the reader is parked (Running, Idle, OnBacklog). Set by the reader, cleared by whoever wins
+    // the exchange (a waker, or the reader cancelling its own park).
     private int _parked;
 
+    /// <summary>How the reader is parked: <see cref="Running"/>, <see cref="Idle"/> or <see cref="OnBacklog"/>.</summary>
+    public int Mode => Volatile.Read(ref _parked);
+
     /// <summary>Whether the reader is parked (for tests).</summary>
-    public bool IsParked => Volatile.Read(ref _parked) != 0;
+    public bool IsParked => Mode != Running;
 
     /// <summary>Reader: arms the signal. Full fence, so a later readiness check cannot be reordered before it.</summary>
-    public void Arm()
+    public void Arm(bool onBacklog)
     {
         _core.Reset();
-        Interlocked.Exchange(ref _parked, 1);
+        Interlocked.Exchange(ref _parked, onBacklog ? OnBacklog : Idle);
     }
 
     /// <summary>Reader: cancels its own park. False if a waker got there first (its result is on the way).</summary>
-    public bool TryDisarm() => Interlocked.Exchange(ref _parked, 0) == 1;
+    public bool TryDisarm() => Interlocked.Exchange(ref _parked, Running) != Running;
 
     public ValueTask<bool> Park() => new(this, _core.Version);
 
     /// <summary>Anyone: wakes the reader if it is parked. Callers must have published their state with a full fence.</summary>
     public void WakeIfParked()
     {
-        if (Volatile.Read(ref _parked) != 0 && Interlocked.Exchange(ref _parked, 0) == 1)
+        if (Volatile.Read(ref _parked) != Running && Interlocked.Exchange(ref _parked, Running) != Running)
             ThreadPool.UnsafeQueueUserWorkItem(this, preferLocal: false);
+    }
+
+    /// <summary>
+    /// A pool thread with nothing else to do (a timer's callback): wakes the reader if it is parked,
+    /// running it on this thread rather than handing it to another.
+    /// </summary>
+    public void WakeHere()
+    {
+        if (Volatile.Read(ref _parked) != Running && Interlocked.Exchange(ref _parked, Running) != Running)
+            _core.SetResult(true);
     }
 
     /// <summary>On a pool thread: completes the park, running the reader's continuation here.</summary>

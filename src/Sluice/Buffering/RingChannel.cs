@@ -2,23 +2,33 @@ using System.Diagnostics;
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
-using System.Threading.Channels;
 using Sluice.Producing;
 
 namespace Sluice.Buffering;
 
 /// <summary>
-/// Lock-free bounded multi-writer single-reader ring behind the <see cref="Channel{T}"/> API.
-/// Writers claim a ticket with one CAS on the tail and publish the slot by advancing its sequence
-/// number (the bounded MPMC queue of D. Vyukov, specialised to one reader): one interlocked
-/// operation per write. The reader parks on one reusable <see cref="ReaderSignal"/>, and may keep a
-/// distance behind fast writers (see <see cref="PeekHead"/>). Besides the reader, only a writer
-/// evicting the oldest item (drop-oldest mode, if enabled) dequeues; only then is the head advanced
-/// by CAS.
+/// Lock-free bounded multi-writer single-reader ring. Writers claim a ticket with one CAS on the
+/// tail and publish the slot by advancing its sequence number (the bounded MPMC queue of D. Vyukov,
+/// specialised to one reader): one interlocked operation per write. The reader reads in place
+/// (<see cref="PeekHead"/>) and never spins for data: when it has read everything it parks on one
+/// reusable <see cref="ReaderSignal"/>, and writers wake it only once a backlog has built up (or a
+/// short delay has passed, see <see cref="WaitToReadAsync"/>), so a reader faster than its writers
+/// reads in bursts, not one wake-up per item. Besides the reader, only a writer evicting the oldest
+/// item (drop-oldest mode, if enabled) dequeues; only then is the head advanced by CAS.
 /// </summary>
-internal sealed class RingChannel<T> : Channel<T>, IDisposable
+internal sealed class RingChannel<T> : IDisposable
 {
     private const long ClosedBit = long.MinValue;
+
+    /// <summary>
+    /// How long a backlog smaller than <see cref="WakeBacklog"/> may wait for the reader. Events wait
+    /// for a batch to fill or its linger anyway (seconds); a few milliseconds cost them nothing, and
+    /// let a reader faster than its writers read thousands of items per wake-up instead of one. Each
+    /// wake-up is a thread-pool hand-off, and the pool thread spins (sched_yield) before it sleeps
+    /// again: at a caller's 400k events/s, 1 ms cost 1.1-1.3 µs of process CPU per event, 5 ms 0.64-0.74
+    /// (null transport, this machine under load).
+    /// </summary>
+    public static readonly TimeSpan ReadDelay = TimeSpan.FromMilliseconds(5);
 
     private readonly Slot[] _slots;
     private readonly long _mask;
@@ -39,52 +49,57 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
 
     private readonly ReaderSignal _readerSignal = new();
 
-    // How far (in items) the reader stays behind fast writers, and how long it waits for them to get
-    // that far ahead. Reading an item right after it is written makes the two cores trade its cache
-    // lines (a 64-byte slot straddles two, and a writer's next slot shares one) while the writer is
-    // still writing next to them: a reader at the writers' heels made one writer 3-4 times slower
-    // (146-169 against 36-54 ns per item in the buffer benchmark), and held a Track call at 4-10
-    // times its cost for the rest of a burst, the serializer being faster than a caller it slows.
-    // 16 items are well past the lines a writer is writing; 20 µs covers 16 calls of the engine's
-    // slowest API and bounds what the last items of a burst wait.
-    private static readonly long ReadBehindWait = Stopwatch.Frequency / 50_000;
-    private readonly int _readBehind;
+    // Wakes a reader parked on a small backlog after ReadDelay. Armed by the reader as it parks
+    // that way, fired on a timer thread; disarmed when the reader parks idle.
+    private readonly ITimer _nudge;
 
-    // Reader only: items it may still read at the writers' heels without waiting for the distance:
-    // the next _readBehind after it parked (the writer that woke it may be alone) or after a wait
-    // timed out (the writers slowed down or stopped), so what they wrote does not wait; zero once
-    // the ring is empty. Bounded, not "until empty": a writer slowed by the reader at its heels
-    // (or by code not yet optimized, at start-up) never got ahead again.
-    private int _heelReads;
+    // Reader only: tickets consumed when it last parked. Nothing read since (it woke to an empty
+    // ring, from the nudge): it parks idle, woken by the first write, with no timer armed.
+    private long _dequeuedAtPark;
 
-    // Writers blocked for space (wait mode). Incremented/decremented by writers, read by the reader.
+    // Reader only: whether the nudge may still fire (for tests: an idle reader has none armed).
+    private bool _nudgeArmed;
+
+    // Writers blocked or awaiting space (wait mode). Incremented/decremented by writers, read by the reader.
     private int _writersWaiting;
     private readonly ManualResetEventSlim _space = new(false, spinCount: 0);
 
+    // Completed (and cleared) by the reader when it frees space or parks, and at Close, for writers
+    // awaiting room (NDJSON ingest); made by the first such writer to find none.
+    private TaskCompletionSource? _roomWaiter;
+
+    // How long a writer waits for space before it looks again itself: a reader that freed space while
+    // the writer was announcing itself may not have seen it.
+    private static readonly TimeSpan LostWakeUpBound = TimeSpan.FromMilliseconds(50);
+
     /// <param name="capacity">A power of two of at least 2.</param>
     /// <param name="evictingWriters">Whether writers may evict the oldest item (drop-oldest mode).</param>
-    /// <param name="readBehind">How far the reader stays behind fast writers (0: at their heels); not with evicting writers.</param>
-    public RingChannel(int capacity, bool evictingWriters = true, int readBehind = 0)
+    /// <param name="wakeBacklog">Items a parked reader is left to accumulate before a writer wakes it (1: every write wakes it); at most half the capacity.</param>
+    /// <param name="time">The clock of the <see cref="ReadDelay"/> (the system's, but in tests).</param>
+    public RingChannel(int capacity, bool evictingWriters = true, int wakeBacklog = 1, TimeProvider? time = null)
     {
         if (capacity < 2 || !BitOperations.IsPow2(capacity))
             throw new ArgumentOutOfRangeException(nameof(capacity), "Capacity must be a power of two of at least 2.");
-        if (readBehind < 0 || readBehind >= capacity || (readBehind > 0 && evictingWriters))
-            throw new ArgumentOutOfRangeException(nameof(readBehind), "The read distance must be below the capacity, and zero when writers evict (the reader copies items out at once).");
+        if (wakeBacklog < 1 || wakeBacklog > capacity / 2)
+            throw new ArgumentOutOfRangeException(nameof(wakeBacklog), "The wake-up backlog must be at least 1 and at most half the capacity (a full ring must wake the reader).");
         _slots = new Slot[capacity];
         for (int i = 0; i < capacity; i++)
             _slots[i].Sequence = i;
         _mask = capacity - 1;
         _wakeWritersEvery = Math.Max(1, capacity / 8);
         _evictingWriters = evictingWriters;
-        _readBehind = readBehind;
-        Writer = new RingWriter(this);
-        Reader = new RingReader(this);
+        WakeBacklog = wakeBacklog;
+        _nudge = (time ?? TimeProvider.System).CreateTimer(static s => ((RingChannel<T>)s!)._readerSignal.WakeHere(), this,
+            Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
-    public int Capacity => _slots.Length;
+    /// <summary>The engine's wake-up backlog for a ring of <paramref name="capacity"/>: 4,096 items, or a quarter of a smaller ring.</summary>
+    public static int WakeBacklogFor(int capacity) => Math.Clamp(capacity / 4, 1, 4096);
 
-    /// <summary>The engine's read distance for a ring of <paramref name="capacity"/>: 16, or a quarter of a smaller ring.</summary>
-    public static int ReadBehindFor(int capacity) => Math.Min(16, capacity / 4);
+    /// <summary>Items a parked reader is left to accumulate before a writer wakes it.</summary>
+    public int WakeBacklog { get; }
+
+    public int Capacity => _slots.Length;
 
     /// <summary>Tickets handed out so far: every item ever accepted.</summary>
     public long TotalEnqueued => Volatile.Read(ref _tail.Value) & ~ClosedBit;
@@ -127,7 +142,8 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
                     // after it sees this ticket claimed and waits for the publication instead of
                     // parking (see WaitToReadAsync).
                     Volatile.Write(ref slot.Sequence, pos + 1);
-                    _readerSignal.WakeIfParked();
+                    if (_readerSignal.Mode != ReaderSignal.Running)
+                        WakeIfDue(pos);
                     ticket = pos;
                     return RingStatus.Ok;
                 }
@@ -145,6 +161,18 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
                 pos = Volatile.Read(ref _tail.Value);
             }
         }
+    }
+
+    /// <summary>
+    /// Writer, after publishing ticket <paramref name="pos"/> to a parked reader: wakes it if it parked
+    /// idle, or if the backlog has reached <see cref="WakeBacklog"/>. The head does not move while the
+    /// reader is parked (but for evicting writers, which only find the ring full), so the backlog is exact.
+    /// </summary>
+    private void WakeIfDue(long pos)
+    {
+        if (_readerSignal.Mode == ReaderSignal.OnBacklog && pos + 1 - Volatile.Read(ref _head.Value) < WakeBacklog)
+            return;
+        _readerSignal.WakeIfParked();
     }
 
     /// <summary>
@@ -166,8 +194,6 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     /// <summary>
     /// Reader, when writers never evict: the oldest published item, in its slot (no copy), or
     /// <paramref name="available"/> false. The slot stays the reader's until <see cref="ReleaseHead"/>.
-    /// With a read distance, first waits (spinning, at most 20 µs) until the writers are that many
-    /// items further, unless reading at their heels (see <see cref="_heelReads"/>).
     /// </summary>
     public ref T PeekHead(out bool available)
     {
@@ -175,39 +201,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
         long pos = Volatile.Read(ref _head.Value);
         ref Slot slot = ref _slots[pos & _mask];
         available = Volatile.Read(ref slot.Sequence) == pos + 1;
-        if (!available)
-            _heelReads = 0;
-        else if (_readBehind > 0)
-            KeepReadDistance();
         return ref slot.Item;
-    }
-
-    private void KeepReadDistance()
-    {
-        if (_heelReads > 0)
-        {
-            _heelReads--;
-            return;
-        }
-
-        long deadline = Stopwatch.GetTimestamp() + ReadBehindWait;
-        while (!IsPublishedAhead(_readBehind))
-        {
-            if (Stopwatch.GetTimestamp() > deadline)
-            {
-                _heelReads = _readBehind; // the writers slowed down or stopped: what they wrote must not wait
-                return;
-            }
-
-            Thread.SpinWait(20);
-        }
-    }
-
-    /// <summary>Reader: whether the item <paramref name="ahead"/> places past the head is published.</summary>
-    public bool IsPublishedAhead(int ahead)
-    {
-        long pos = Volatile.Read(ref _head.Value) + ahead;
-        return Volatile.Read(ref _slots[pos & _mask].Sequence) == pos + 1;
     }
 
     /// <summary>Reader: frees the slot <see cref="PeekHead"/> returned, for a writer one lap later.</summary>
@@ -217,7 +211,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
         Volatile.Write(ref _slots[pos & _mask].Sequence, pos + _mask + 1);
         Volatile.Write(ref _head.Value, pos + 1);
         if (Volatile.Read(ref _writersWaiting) != 0 && (pos % _wakeWritersEvery) == 0)
-            _space.Set();
+            ReleaseWriters();
     }
 
     /// <summary>Reader: the ticket of the item <see cref="PeekHead"/> returns.</summary>
@@ -228,6 +222,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     /// <summary>Dequeues the oldest item (the reader, or an evicting writer) with its ticket.</summary>
     public bool TryDequeue(out T item, out long ticket)
     {
+        AssertInvariants();
         long pos = Volatile.Read(ref _head.Value);
         ticket = -1;
         if (!_evictingWriters)
@@ -259,7 +254,7 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
                     ticket = pos;
                     Volatile.Write(ref slot.Sequence, pos + _mask + 1);
                     if (Volatile.Read(ref _writersWaiting) != 0 && (pos % _wakeWritersEvery) == 0)
-                        _space.Set();
+                        ReleaseWriters();
                     return true;
                 }
 
@@ -284,16 +279,8 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
         if (status != RingStatus.Full)
             return status;
 
-        // Spin first: the reader usually frees a slot within microseconds, and blocking costs more.
-        var spinner = default(SpinWait);
-        for (int i = 0; i < 20; i++)
-        {
-            spinner.SpinOnce(sleep1Threshold: -1);
-            status = TryEnqueue(item, out ticket);
-            if (status != RingStatus.Full)
-                return status;
-        }
-
+        // Block at once, no spinning: the reader frees an eighth of the ring before it wakes a
+        // waiting writer (see ReleaseHead), so a wake-up is rare and a spin would only burn the caller's core.
         long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
         Interlocked.Increment(ref _writersWaiting);
         try
@@ -316,11 +303,48 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
         }
     }
 
+    /// <summary>
+    /// Completes when at most <paramref name="queued"/> items are queued, or the ring closes, or
+    /// <paramref name="cancellationToken"/> is cancelled (then without throwing). Waits without
+    /// polling: the reader releases it as it frees space (every eighth of the ring) or parks.
+    /// </summary>
+    public async ValueTask WaitForRoomAsync(long queued, CancellationToken cancellationToken)
+    {
+        Interlocked.Increment(ref _writersWaiting);
+        try
+        {
+            while (TotalEnqueued - TotalDequeued > queued && !IsClosed && !cancellationToken.IsCancellationRequested)
+            {
+                var waiter = Volatile.Read(ref _roomWaiter);
+                if (waiter is null)
+                {
+                    var fresh = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                    waiter = Interlocked.CompareExchange(ref _roomWaiter, fresh, null) ?? fresh;
+                }
+
+                if (TotalEnqueued - TotalDequeued <= queued || IsClosed)
+                    break;
+                await waiter.Task.WaitAsync(LostWakeUpBound, cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _writersWaiting);
+        }
+    }
+
+    private void ReleaseWriters()
+    {
+        _space.Set();
+        if (Volatile.Read(ref _roomWaiter) is not null)
+            Interlocked.Exchange(ref _roomWaiter, null)?.TrySetResult();
+    }
+
     /// <summary>Stops accepting; items already accepted stay readable. Idempotent.</summary>
     public void Close()
     {
         Interlocked.Or(ref _tail.Value, ClosedBit);
-        _space.Set();
+        ReleaseWriters();
         _readerSignal.WakeIfParked();
     }
 
@@ -332,70 +356,85 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     }
 
     /// <summary>
-    /// Reader: completes with true when an item may be readable or a kick arrived, false once closed
-    /// and drained. Never allocates.
+    /// Reader: completes with true when items may be readable or a kick arrived, false once closed
+    /// and drained. Never spins for data and never allocates. Having read something since it last
+    /// parked, the reader parks on its backlog: woken when <see cref="WakeBacklog"/> items are
+    /// waiting, or by the nudge after <see cref="ReadDelay"/>; having read nothing (the nudge found
+    /// the writers stopped), it parks idle: woken by the next write, no timer armed, no CPU used.
     /// </summary>
     public ValueTask<bool> WaitToReadAsync()
     {
-        if (Ready(out bool result))
+        long dequeued = TotalDequeued;
+        bool idle = dequeued == _dequeuedAtPark;
+        if (Ready(idle ? 1 : WakeBacklog, out bool result))
             return new ValueTask<bool>(result);
-
-        // Spin a little first: under load the next item is microseconds away, and parking would make
-        // the writer that brings it pay for a wake-up (a thread-pool hand-off) on its own thread.
-        var spinner = default(SpinWait);
-        while (!spinner.NextSpinWillYield)
-        {
-            spinner.SpinOnce();
-            if (Ready(out result))
-                return new ValueTask<bool>(result);
-        }
 
         // Blocked writers wait for space only while the reader works; release them before parking.
         if (Volatile.Read(ref _writersWaiting) != 0)
-            _space.Set();
+            ReleaseWriters();
 
-        _readerSignal.Arm();
-        if (Ready(out result))
+        _readerSignal.Arm(onBacklog: !idle);
+        if (Ready(idle ? 1 : WakeBacklog, out result))
         {
             if (_readerSignal.TryDisarm())
                 return new ValueTask<bool>(result);
             // A waker won the race; its SetResult completes the park below.
         }
 
-        // The writer that wakes it may be alone: its items must not wait for the distance.
-        _heelReads = Math.Max(_heelReads, _readBehind);
+        _dequeuedAtPark = dequeued;
+        if (!idle)
+        {
+            _nudge.Change(ReadDelay, Timeout.InfiniteTimeSpan);
+            _nudgeArmed = true;
+        }
+        else if (_nudgeArmed)
+        {
+            _nudge.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+            _nudgeArmed = false;
+        }
+
         return _readerSignal.Park();
     }
 
-    private bool Ready(out bool result)
+    /// <summary>Whether the reader is parked idle: nothing but a write, a kick or closing can wake it (for tests).</summary>
+    public bool ReaderIdle => _readerSignal.Mode == ReaderSignal.Idle && !_nudgeArmed;
+
+    /// <summary>Reader: whether to read now rather than park: a kick, closing, or <paramref name="backlog"/> items claimed.</summary>
+    private bool Ready(int backlog, out bool result)
     {
         result = true;
         if (Volatile.Read(ref _kicked.Value) != 0 && Interlocked.Exchange(ref _kicked.Value, 0) == 1)
             return true;
         long head = Volatile.Read(ref _head.Value);
+        long tail = Volatile.Read(ref _tail.Value);
+        if (tail < 0 && (tail & ~ClosedBit) != head)
+            backlog = 1; // closed: what is left is read at once
         ref long sequence = ref _slots[head & _mask].Sequence;
-        if (Volatile.Read(ref sequence) == head + 1)
-            return true;
-        if ((Volatile.Read(ref _tail.Value) & ~ClosedBit) != head)
+        if ((tail & ~ClosedBit) - head < backlog)
+        {
+            if (IsDrained)
+            {
+                result = false;
+                return true;
+            }
+
+            return false;
+        }
+
+        if (Volatile.Read(ref sequence) != head + 1)
         {
             // A writer claimed the next ticket and is publishing it. It may already have checked for a
             // parked reader (its publication is a plain store), so wait for the item rather than park.
             var spinner = default(SpinWait);
             while (Volatile.Read(ref sequence) != head + 1 && Volatile.Read(ref _head.Value) == head)
                 spinner.SpinOnce(sleep1Threshold: -1);
-            return true;
         }
 
-        if (IsDrained)
-        {
-            result = false;
-            return true;
-        }
-
-        return false;
+        return true;
     }
 
-    public void Dispose() => _space.Dispose();
+    /// <summary>Stops the nudge timer (the event for blocked writers holds no kernel handle: it is never waited on by handle).</summary>
+    public void Dispose() => _nudge.Dispose();
 
     [Conditional("DEBUG")]
     private void AssertInvariants()
@@ -409,56 +448,5 @@ internal sealed class RingChannel<T> : Channel<T>, IDisposable
     {
         public long Sequence;
         public T Item;
-    }
-
-    private sealed class RingWriter(RingChannel<T> ring) : ChannelWriter<T>
-    {
-        public override bool TryWrite(T item) => ring.TryEnqueue(item) == RingStatus.Ok;
-
-        public override bool TryComplete(Exception? error = null)
-        {
-            if (ring.IsClosed)
-                return false;
-            ring.Close();
-            return true;
-        }
-
-        public override ValueTask<bool> WaitToWriteAsync(CancellationToken cancellationToken = default)
-        {
-            if (cancellationToken.IsCancellationRequested)
-                return ValueTask.FromCanceled<bool>(cancellationToken);
-            if (ring.IsClosed)
-                return new ValueTask<bool>(false);
-            if (ring.TotalEnqueued - ring.TotalDequeued < ring.Capacity)
-                return new ValueTask<bool>(true);
-            return WaitSlowAsync(cancellationToken);
-        }
-
-        private async ValueTask<bool> WaitSlowAsync(CancellationToken cancellationToken)
-        {
-            // Off the hot path: an async writer waits for the reader to free space.
-            while (!ring.IsClosed && ring.TotalEnqueued - ring.TotalDequeued >= ring.Capacity)
-                await Task.Delay(1, cancellationToken).ConfigureAwait(false);
-            return !ring.IsClosed;
-        }
-    }
-
-    private sealed class RingReader(RingChannel<T> ring) : ChannelReader<T>
-    {
-        public override bool CanCount => true;
-
-        public override int Count => (int)(ring.TotalEnqueued - ring.TotalDequeued);
-
-        public override bool TryRead(out T item)
-        {
-            ring.AssertInvariants();
-            return ring.TryDequeue(out item);
-        }
-
-        /// <summary>May complete with true spuriously (after a kick); callers loop on <see cref="TryRead"/>.</summary>
-        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default)
-            => cancellationToken.IsCancellationRequested
-                ? ValueTask.FromCanceled<bool>(cancellationToken)
-                : ring.WaitToReadAsync();
     }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Time.Testing;
 using Sluice.Buffering;
 
 namespace Sluice.Tests.Buffering;
@@ -10,15 +11,16 @@ namespace Sluice.Tests.Buffering;
 public class RingChannelTests
 {
     [Theory]
-    [InlineData(1, false, 0)]
-    [InlineData(2, false, 0)]
-    [InlineData(2, true, 0)]
-    [InlineData(1, false, 16)] // the engine's reader: a distance behind fast writers, at their heels after a park or a timed-out wait
+    [InlineData(1, false, 1)]
+    [InlineData(2, false, 1)]
+    [InlineData(2, true, 1)]
+    [InlineData(1, false, 16)] // the engine's reader: parked on a backlog, woken by it or by the read delay
     [InlineData(2, false, 16)]
-    public async Task A_reader_that_parks_between_writes_receives_every_item_in_order(int writers, bool evictingWriters, int readBehind)
+    [InlineData(2, true, 16)]
+    public async Task A_reader_that_parks_between_writes_receives_every_item_in_order(int writers, bool evictingWriters, int wakeBacklog)
     {
         const int perWriter = 40_000;
-        var ring = new RingChannel<long>(1 << 17, evictingWriters, readBehind);
+        var ring = new RingChannel<long>(1 << 17, evictingWriters, wakeBacklog);
         var threads = Enumerable.Range(0, writers).Select(w => new Thread(() =>
         {
             var random = new Random(w);
@@ -70,55 +72,150 @@ public class RingChannelTests
     }
 
     [Fact]
-    public async Task A_reader_keeping_a_distance_still_reads_the_last_items_of_a_burst()
+    public async Task A_reader_that_has_read_parks_on_its_backlog_and_single_writes_do_not_wake_it()
     {
-        // Fewer items than the distance, and no writer to bring more: the reader waits for them only
-        // briefly, then reads them all (the same with the ring refilled after it emptied). A reader
-        // that waited for the distance without bound would hang here: bounded, that is a failure.
-        var ring = new RingChannel<int>(64, evictingWriters: false, readBehind: 16);
-        await Task.Run(() =>
+        var time = new FakeTimeProvider();
+        var ring = new RingChannel<int>(64, evictingWriters: false, wakeBacklog: 4, time);
+
+        // Nothing read yet: it parks idle, and the first write wakes it.
+        var wait = ring.WaitToReadAsync().AsTask();
+        Assert.True(ring.ReaderIdle);
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(0));
+        Assert.False(ring.ReaderParked);
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(ring.TryDequeue(out _));
+
+        // Having read, it parks on the backlog: three writes leave it parked, the fourth wakes it.
+        wait = ring.WaitToReadAsync().AsTask();
+        Assert.False(ring.ReaderIdle);
+        for (int i = 1; i <= 3; i++)
         {
-            for (int round = 0; round < 3; round++)
-            {
-                for (int i = 0; i < 5; i++)
-                    Assert.Equal(RingStatus.Ok, ring.TryEnqueue((round * 10) + i));
-                for (int i = 0; i < 5; i++)
-                {
-                    Assert.True(ring.TryDequeue(out int item), $"round {round}, item {i}");
-                    Assert.Equal((round * 10) + i, item);
-                }
+            Assert.Equal(RingStatus.Ok, ring.TryEnqueue(i));
+            Assert.True(ring.ReaderParked, $"woken by write {i}, below the backlog");
+        }
 
-                Assert.False(ring.TryDequeue(out _));
-            }
-        }).WaitAsync(TimeSpan.FromSeconds(10));
-    }
-
-    [Theory]
-    [InlineData(8, false, 8)]
-    [InlineData(8, false, -1)]
-    [InlineData(8, true, 2)]
-    public void A_read_distance_must_fit_the_ring_and_not_be_used_with_evicting_writers(int capacity, bool evictingWriters, int readBehind)
-    {
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new RingChannel<int>(capacity, evictingWriters, readBehind));
-        Assert.Equal("readBehind", e.ParamName);
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(4));
+        Assert.False(ring.ReaderParked);
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10)));
+        for (int i = 1; i <= 4; i++)
+        {
+            Assert.True(ring.TryDequeue(out int item));
+            Assert.Equal(i, item);
+        }
     }
 
     [Fact]
-    public void IsPublishedAhead_counts_from_the_head_and_only_published_items()
+    public async Task A_small_backlog_is_read_after_the_read_delay_and_then_the_reader_parks_idle_with_no_timer()
+    {
+        var time = new FakeTimeProvider();
+        var ring = new RingChannel<int>(64, evictingWriters: false, wakeBacklog: 16, time);
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(1));
+        Assert.True(await ring.WaitToReadAsync());
+        Assert.True(ring.TryDequeue(out _));
+
+        var wait = ring.WaitToReadAsync().AsTask();
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(2));
+        time.Advance(RingChannel<int>.ReadDelay - TimeSpan.FromTicks(1));
+        Assert.True(ring.ReaderParked, "woken before the read delay");
+        time.Advance(TimeSpan.FromTicks(1));
+        Assert.False(ring.ReaderParked, "the read delay passed: the lone item must not wait longer");
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(ring.TryDequeue(out int item));
+        Assert.Equal(2, item);
+
+        // The writers stopped: the delay wakes the reader once more, it finds nothing, and parks idle.
+        wait = ring.WaitToReadAsync().AsTask();
+        time.Advance(RingChannel<int>.ReadDelay);
+        Assert.True(await wait);
+        Assert.False(ring.TryDequeue(out _));
+        wait = ring.WaitToReadAsync().AsTask();
+        Assert.True(ring.ReaderIdle, "an idle reader has no timer armed: it uses no CPU until a write");
+        time.Advance(TimeSpan.FromHours(1));
+        Assert.True(ring.ReaderParked);
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(3));
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task A_kick_or_closing_wakes_a_reader_parked_on_its_backlog()
+    {
+        var (ring, wait) = await ParkedOnBacklogAsync();
+        ring.Kick();
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(ring.TryDequeue(out _));
+
+        (ring, wait) = await ParkedOnBacklogAsync();
+        ring.Close();
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.True(ring.TryDequeue(out int last));
+        Assert.Equal(2, last);
+        Assert.False(await ring.WaitToReadAsync());
+    }
+
+    /// <summary>A ring whose reader has read one item and parked on its backlog, with one more item written.</summary>
+    private static async Task<(RingChannel<int> Ring, Task<bool> Wait)> ParkedOnBacklogAsync()
+    {
+        var ring = new RingChannel<int>(64, evictingWriters: false, wakeBacklog: 16, new FakeTimeProvider());
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(1));
+        Assert.True(await ring.WaitToReadAsync());
+        Assert.True(ring.TryDequeue(out _));
+        var wait = ring.WaitToReadAsync().AsTask();
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(2));
+        Assert.True(ring.ReaderParked);
+        return (ring, wait);
+    }
+
+    [Fact]
+    public async Task A_writer_awaiting_room_is_released_once_the_reader_has_freed_enough()
     {
         var ring = new RingChannel<int>(8, evictingWriters: false);
-        Assert.False(ring.IsPublishedAhead(0));
-        for (int i = 0; i < 3; i++)
+        for (int i = 0; i < 8; i++)
             Assert.Equal(RingStatus.Ok, ring.TryEnqueue(i));
-        Assert.True(ring.IsPublishedAhead(0));
-        Assert.True(ring.IsPublishedAhead(2));
-        Assert.False(ring.IsPublishedAhead(3));
-        Assert.False(ring.IsPublishedAhead(8 + 2)); // one lap on: the same slot, an older ticket
 
+        var room = ring.WaitForRoomAsync(queued: 6, CancellationToken.None).AsTask();
         Assert.True(ring.TryDequeue(out _));
-        Assert.True(ring.IsPublishedAhead(1));
-        Assert.False(ring.IsPublishedAhead(2));
+        Assert.False(room.IsCompleted, "7 queued, more than 6");
+        Assert.True(ring.TryDequeue(out _));
+        await room.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(6, ring.TotalEnqueued - ring.TotalDequeued);
     }
+
+    [Fact]
+    public async Task A_writer_awaiting_room_is_released_by_closing_or_cancelling()
+    {
+        var ring = new RingChannel<int>(4, evictingWriters: false);
+        for (int i = 0; i < 4; i++)
+            Assert.Equal(RingStatus.Ok, ring.TryEnqueue(i));
+
+        using var cancel = new CancellationTokenSource();
+        var cancelled = ring.WaitForRoomAsync(queued: 0, cancel.Token).AsTask();
+        Assert.False(cancelled.IsCompleted);
+        await cancel.CancelAsync();
+        await cancelled.WaitAsync(TimeSpan.FromSeconds(10));
+
+        var closed = ring.WaitForRoomAsync(queued: 0, CancellationToken.None).AsTask();
+        Assert.False(closed.IsCompleted);
+        ring.Close();
+        await closed.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(4, ring.TotalEnqueued - ring.TotalDequeued);
+    }
+
+    [Theory]
+    [InlineData(8, 0)]
+    [InlineData(8, 5)]
+    public void A_wake_up_backlog_must_be_at_least_one_and_at_most_half_the_ring(int capacity, int wakeBacklog)
+    {
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => new RingChannel<int>(capacity, evictingWriters: false, wakeBacklog));
+        Assert.Equal("wakeBacklog", e.ParamName);
+    }
+
+    [Theory]
+    [InlineData(4, 1)]
+    [InlineData(64, 16)]
+    [InlineData(16_384, 4096)]
+    [InlineData(65_536, 4096)]
+    public void The_engines_wake_up_backlog_is_a_quarter_of_a_small_ring_and_at_most_4096(int capacity, int expected)
+        => Assert.Equal(expected, RingChannel<int>.WakeBacklogFor(capacity));
 
     [Fact]
     public void Without_evicting_writers_a_full_ring_refuses_and_frees_slots_as_read()

@@ -144,9 +144,9 @@ public class AllocationTests
             allocated = 0;
             for (int round = 0; round < 20; round++)
             {
-                // Each round's first Track finds the serializer parked, so it is the one that wakes it.
+                // Each round's first Track finds the serializer parked idle, so it is the one that wakes it.
                 engine.FlushAsync().GetAwaiter().GetResult();
-                Assert.True(SpinWait.SpinUntil(() => engine.SerializerParked, TimeSpan.FromSeconds(10)), "the serializer parks on the empty queue");
+                Assert.True(SpinWait.SpinUntil(() => engine.SerializerIdle, TimeSpan.FromSeconds(10)), "the serializer parks idle on the empty queue");
                 long before = GC.GetAllocatedBytesForCurrentThread();
                 StandardEvent.Track(engine, round);
                 long delta = GC.GetAllocatedBytesForCurrentThread() - before;
