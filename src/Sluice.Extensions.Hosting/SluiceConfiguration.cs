@@ -55,8 +55,7 @@ internal static class SluiceConfiguration
         Parse(nameof(SluiceOptions.MaxBatchBytes), Int, "a whole number", v => engine.MaxBatchBytes = v);
         Parse(nameof(SluiceOptions.FlushInterval), Duration, "a duration such as 00:00:05", v => engine.FlushInterval = v);
         Parse(nameof(SluiceOptions.QueueCapacity), Int, "a whole number", v => engine.QueueCapacity = v);
-        Parse(nameof(SluiceOptions.FullMode), v => Enum.TryParse<FullMode>(v, ignoreCase: true, out var m) && Enum.IsDefined(m) && !char.IsAsciiDigit(v[0]) ? m : (FullMode?)null,
-            $"one of {string.Join(", ", Enum.GetNames<FullMode>())}", v => engine.FullMode = v);
+        Parse(nameof(SluiceOptions.FullMode), Named<FullMode>, OneOf<FullMode>(), v => engine.FullMode = v);
         Parse(nameof(SluiceOptions.FullModeWaitTimeout), Duration, "a duration such as 00:00:00.100", v => engine.FullModeWaitTimeout = v);
         Parse(nameof(SluiceOptions.MaxConcurrentSends), Int, "a whole number", v => engine.MaxConcurrentSends = v);
         Parse(nameof(SluiceOptions.ShutdownTimeout), Duration, "a duration such as 00:00:10", v => engine.ShutdownTimeout = v);
@@ -103,15 +102,7 @@ internal static class SluiceConfiguration
         }
 
         void Parse<T>(string key, Func<string, T?> parse, string expected, Action<T> set)
-            where T : struct
-        {
-            if (section[key] is not { } text)
-                return;
-            if (parse(text.Trim()) is { } value)
-                set(value);
-            else
-                problems.Add($"{path}{key} must be {expected} (was '{text}').");
-        }
+            where T : struct => ParseInto(section, path, problems, key, parse, expected, set);
     }
 
     /// <summary>A <c>Spool</c> section with any key turns the spool on; its settings are checked with the engine's at start.</summary>
@@ -125,8 +116,7 @@ internal static class SluiceConfiguration
         if (section[nameof(SpoolOptions.DirectoryPath)] is { } directory)
             spool.DirectoryPath = directory;
         Parse(nameof(SpoolOptions.MaxBytes), Long, "a whole number of bytes", v => spool.MaxBytes = v);
-        Parse(nameof(SpoolOptions.Sync), v => Enum.TryParse<SpoolSync>(v, ignoreCase: true, out var m) && Enum.IsDefined(m) && !char.IsAsciiDigit(v[0]) ? m : (SpoolSync?)null,
-            $"one of {string.Join(", ", Enum.GetNames<SpoolSync>())}", v => spool.Sync = v);
+        Parse(nameof(SpoolOptions.Sync), Named<SpoolSync>, OneOf<SpoolSync>(), v => spool.Sync = v);
         Parse(nameof(SpoolOptions.SyncInterval), Duration, "a duration such as 00:00:01", v => spool.SyncInterval = v);
         Parse(nameof(SpoolOptions.SegmentBytes), Long, "a whole number of bytes", v => spool.SegmentBytes = v);
         foreach (var child in children)
@@ -136,16 +126,29 @@ internal static class SluiceConfiguration
         }
 
         void Parse<T>(string key, Func<string, T?> parse, string expected, Action<T> set)
-            where T : struct
-        {
-            if (section[key] is not { } text)
-                return;
-            if (parse(text.Trim()) is { } value)
-                set(value);
-            else
-                problems.Add($"{prefix}{key} must be {expected} (was '{text}').");
-        }
+            where T : struct => ParseInto(section, prefix, problems, key, parse, expected, set);
     }
+
+    /// <summary>Sets the value of <paramref name="key"/> if present; a value that does not parse is a problem naming the key, never silence.</summary>
+    private static void ParseInto<T>(IConfiguration section, string prefix, List<string> problems, string key, Func<string, T?> parse, string expected, Action<T> set)
+        where T : struct
+    {
+        if (section[key] is not { } text)
+            return;
+        if (parse(text.Trim()) is { } value)
+            set(value);
+        else
+            problems.Add($"{prefix}{key} must be {expected} (was '{text}').");
+    }
+
+    /// <summary>An enum value by name, any case; numbers are refused (configuration names the mode).</summary>
+    private static TEnum? Named<TEnum>(string text)
+        where TEnum : struct, Enum
+        => Enum.TryParse<TEnum>(text, ignoreCase: true, out var value) && Enum.IsDefined(value) && !char.IsAsciiDigit(text[0]) ? value : null;
+
+    private static string OneOf<TEnum>()
+        where TEnum : struct, Enum
+        => $"one of {string.Join(", ", Enum.GetNames<TEnum>())}";
 
     private static long? Long(string text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : null;
 

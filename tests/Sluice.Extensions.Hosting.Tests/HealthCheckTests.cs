@@ -8,6 +8,7 @@ using System.Text.Json;
 using Sluice.Delivery.Transports.Http;
 using Sluice.Producing;
 using Sluice.Serialization;
+using Sluice.Tests.Support;
 
 namespace Sluice.Extensions.Hosting.Tests;
 
@@ -98,24 +99,12 @@ public class HealthCheckTests
     private static async Task<HealthReportEntry> CheckAsync(IHost host) => (await CheckAllAsync(host)).Entries["sluice"];
 
     /// <summary>ThriveStack's format, whose first event waits for a gate: the serializer stops reading, the queue fills.</summary>
-    private sealed class GatedFormat(ManualResetEventSlim gate) : WireFormat
+    private sealed class GatedFormat(ManualResetEventSlim gate) : WrappedFormat(ThriveStackFormat.Instance)
     {
-        private readonly WireFormat _inner = ThriveStackFormat.Instance;
-
-        public override int PartitionCount => _inner.PartitionCount;
-
-        public override int PartitionOf(EventKind kind) => _inner.PartitionOf(kind);
-
-        public override string EndpointPath(int partition) => _inner.EndpointPath(partition);
-
-        public override ReadOnlySpan<byte> BatchPrefix(int partition) => _inner.BatchPrefix(partition);
-
-        public override ReadOnlySpan<byte> BatchSuffix(int partition) => _inner.BatchSuffix(partition);
-
         public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
         {
             Assert.True(gate.Wait(TimeSpan.FromSeconds(30)), "the gate opens");
-            _inner.WriteEvent(writer, e);
+            base.WriteEvent(writer, e);
         }
     }
 

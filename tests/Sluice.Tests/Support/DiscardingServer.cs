@@ -1,13 +1,6 @@
 using System.Buffers;
-using System.Net;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
-using Microsoft.AspNetCore.Http.Features;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Logging;
 
 namespace Sluice.Tests.Support;
 
@@ -17,11 +10,9 @@ namespace Sluice.Tests.Support;
 /// </summary>
 public sealed class DiscardingServer : IAsyncDisposable
 {
-    private readonly WebApplication _app;
+    private WebApplication _app = null!;
     private long _bytes;
     private long _requests;
-
-    private DiscardingServer(WebApplication app) => _app = app;
 
     public Uri BaseAddress { get; private set; } = null!;
 
@@ -31,23 +22,12 @@ public sealed class DiscardingServer : IAsyncDisposable
 
     public static async Task<DiscardingServer> StartAsync()
     {
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory });
-        builder.Logging.ClearProviders();
-        builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
-        var app = builder.Build();
-        var server = new DiscardingServer(app);
-        app.MapPost("/{**path}", server.HandleAsync);
-        await app.StartAsync();
-        string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
-        server.BaseAddress = new Uri(address);
+        var server = new DiscardingServer();
+        (server._app, server.BaseAddress) = await LoopbackKestrel.StartAsync(server.HandleAsync);
         return server;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _app.StopAsync();
-        await _app.DisposeAsync();
-    }
+    public ValueTask DisposeAsync() => LoopbackKestrel.StopAsync(_app);
 
     private async Task HandleAsync(HttpContext context)
     {
