@@ -22,6 +22,17 @@ internal sealed class DiagnosticPrinter(ErrorOutput output, bool quiet, TimeProv
     // Under _lock.
     private readonly Dictionary<DiagnosticKind, Tally> _kinds = [];
 
+    /// <summary>Set when the server refused the credentials (an endpoint paused): no retry can succeed, so sending stops.</summary>
+    public TaskCompletionSource CredentialsRefused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>The engine's <see cref="SluiceOptions.OnDiagnostic"/>: prints, and notices refused credentials.</summary>
+    public void OnDiagnostic(DiagnosticEvent diagnostic)
+    {
+        Print(diagnostic);
+        if (diagnostic.Kind == DiagnosticKind.EndpointPaused)
+            CredentialsRefused.TrySetResult();
+    }
+
     public void Print(DiagnosticEvent diagnostic)
     {
         if (quiet && IsInformational(diagnostic.Kind))

@@ -28,7 +28,6 @@ internal static class SendCommand
 
         // Stops the reading: the first signal, or the server refusing the credentials (no retry can succeed).
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(interrupts.Stopping);
-        var credentialsRefused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
         var ledger = new ResumeLedger();
         var engine = SpoolCommand.CreateEngine(new SluiceOptions
@@ -38,12 +37,7 @@ internal static class SendCommand
             FullModeWaitTimeout = TimeSpan.FromSeconds(30),
             RetryBudget = settings.RetryBudget,
             ShutdownTimeout = settings.StopTimeout,
-            OnDiagnostic = d =>
-            {
-                diagnostics.Print(d);
-                if (d.Kind == DiagnosticKind.EndpointPaused)
-                    credentialsRefused.TrySetResult();
-            },
+            OnDiagnostic = diagnostics.OnDiagnostic,
             OnBatchSettled = ledger.Settled,
             Name = "sluice-send",
             Spool = settings.Spool is { } spool ? new SpoolOptions { DirectoryPath = spool } : null,
@@ -57,11 +51,11 @@ internal static class SendCommand
         var clock = Stopwatch.StartNew();
         var monitor = new SendProgress(engine, ledger, counted, totalBytes, clock);
         var progress = new ProgressLine(errors, () => monitor.Tick(draw: errors.IsTerminal && !settings.Quiet));
-        var stop = Task.WhenAny(interrupts.Stopped, credentialsRefused.Task);
+        var stop = Task.WhenAny(interrupts.Stopped, diagnostics.CredentialsRefused.Task);
 
         // Asked rather than taken from which task won: the reading may return (cancelled) before the
         // stop task, completed asynchronously, is seen to complete.
-        bool Stopping() => interrupts.Stopped.IsCompleted || credentialsRefused.Task.IsCompleted;
+        bool Stopping() => interrupts.Stopped.IsCompleted || diagnostics.CredentialsRefused.Task.IsCompleted;
 
         IngestSummary? lines = null;
         bool drainTimedOut = false;
@@ -119,10 +113,10 @@ internal static class SendCommand
             Events = counters,
             Elapsed = clock.Elapsed,
             ResumeAfter = ledger.ResumeAfter(summary.LinesRead),
-            StoppedBy = interrupts.Signal?.ToString() ?? (credentialsRefused.Task.IsCompleted ? "refused credentials" : null),
+            StoppedBy = interrupts.Signal?.ToString() ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? "refused credentials" : null),
             Aborted = aborted,
             DrainTimedOut = drainTimedOut,
-            ExitCode = ExitCode(summary, counters, target.IsHttp, interrupts.ExitCode, credentialsRefused.Task.IsCompleted),
+            ExitCode = ExitCode(summary, counters, target.IsHttp, interrupts.ExitCode, diagnostics.CredentialsRefused.Task.IsCompleted),
         };
         if (settings.Json)
             report.WriteJson(console.Out);

@@ -64,26 +64,20 @@ internal static class SpoolCommand
         var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
         using var target = SendTarget.Create(settings, console.Environment);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
-        var credentialsRefused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var engine = CreateEngine(new SluiceOptions
         {
             WireFormat = target.Format,
             RetryBudget = settings.RetryBudget,
             ShutdownTimeout = settings.StopTimeout,
-            OnDiagnostic = d =>
-            {
-                diagnostics.Print(d);
-                if (d.Kind == DiagnosticKind.EndpointPaused)
-                    credentialsRefused.TrySetResult();
-            },
+            OnDiagnostic = diagnostics.OnDiagnostic,
             Name = "sluice-spool-drain",
             Spool = new SpoolOptions { DirectoryPath = directory },
         }, target.Transport, "spool drain");
 
         // The replay comes first, so a flush completes once every batch read back has been settled (or kept).
         var flush = engine.FlushAsync();
-        var first = await Task.WhenAny(flush, interrupts.Stopped, credentialsRefused.Task).ConfigureAwait(false);
+        var first = await Task.WhenAny(flush, interrupts.Stopped, diagnostics.CredentialsRefused.Task).ConfigureAwait(false);
         if (first != flush)
             errors.WriteLine($"sluice: {interrupts.Signal?.ToString() ?? "the server refused the credentials"}: stopping; what is not delivered within {Duration.Format(settings.StopTimeout)} stays in the spool.");
         var shutdown = engine.ShutdownAsync();
@@ -92,7 +86,7 @@ internal static class SpoolCommand
         diagnostics.Flush();
 
         long left = counters.Replayed - counters.Delivered;
-        int exit = interrupts.ExitCode ?? (credentialsRefused.Task.IsCompleted ? ExitCodes.CredentialsRefused
+        int exit = interrupts.ExitCode ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? ExitCodes.CredentialsRefused
             : left == 0 ? ExitCodes.Success
             : counters.Delivered == 0 && counters.RejectedByServer == 0 && target.IsHttp ? ExitCodes.Unavailable
             : ExitCodes.NotAllDelivered);
