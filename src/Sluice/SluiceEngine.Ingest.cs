@@ -7,6 +7,10 @@ namespace Sluice;
 // NDJSON ingest: events streamed in as lines, each through EnqueueJson's path.
 public sealed partial class SluiceEngine
 {
+    // The identifier cache no ingest is using: taken (exchanged for null) by an ingest as it starts,
+    // put back as it ends. Read and written by ingesting threads only.
+    private IdentifierCache? _idleIdentifiers;
+
     /// <summary>
     /// Reads NDJSON from <paramref name="input"/>: one event per line in the shape <see cref="EnqueueJson(ReadOnlySpan{byte})"/>
     /// takes. Each line goes through the same validation; a line that is refused is reported to
@@ -63,7 +67,9 @@ public sealed partial class SluiceEngine
     internal async Task<IngestSummary> IngestCoreAsync(PipeReader input, IngestTally tally, CancellationToken cancellationToken)
     {
         using var lines = new NdjsonLines(_options.MaxBatchBytes);
-        var ids = new IdentifierCache();
+        // The engine's cache if no other ingest holds it (a replay's second file finds its ids again,
+        // and allocates nothing); a concurrent ingest fills one of its own.
+        var ids = Interlocked.Exchange(ref _idleIdentifiers, null) ?? new IdentifierCache();
         bool completed = false;
         try
         {
@@ -90,6 +96,10 @@ public sealed partial class SluiceEngine
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
             // Cancelled while waiting for input: the summary says how far the reading got.
+        }
+        finally
+        {
+            Volatile.Write(ref _idleIdentifiers, ids);
         }
 
         return tally.Summary(lines.LineNumber, completed);

@@ -101,9 +101,11 @@ public sealed partial class SluiceEngine
     internal EnqueueResult EnqueueJson(ReadOnlySpan<byte> eventJson, IdentifierCache? ids)
     {
         var e = EventJson.Parse(eventJson, ids);
+        var props = new CheckedJsonSource(e.Properties, e.PropertiesLoneSurrogates);
+        var ctx = new CheckedJsonSource(e.Context, e.ContextLoneSurrogates);
         return e.Kind == EventKind.Track
-            ? TrackJson(e.UserId!, e.EventName!, e.Properties, e.Context, e.Timestamp)
-            : PageJson(e.UserId, e.SessionId, e.Properties, e.Context, e.Timestamp, e.Name);
+            ? Enqueue(EventKind.Track, e.UserId!, null, e.EventName!, e.Timestamp, ref props, ref ctx)
+            : Enqueue(EventKind.Page, NullIfEmpty(e.UserId), NullIfEmpty(e.SessionId), e.Name, e.Timestamp, ref props, ref ctx);
     }
 
     private EnqueueResult Enqueue<TProps, TContext>(EventKind kind, string? userId, string? sessionId, string? name,

@@ -22,6 +22,10 @@ internal ref struct EventJson
     public ReadOnlySpan<byte> Properties;
     public ReadOnlySpan<byte> Context;
 
+    // Whether Properties / Context hold an unpaired surrogate escape, found while they were checked.
+    public bool PropertiesLoneSurrogates;
+    public bool ContextLoneSurrogates;
+
     public readonly EventKind Kind => EventName is null ? EventKind.Page : EventKind.Track;
 
     /// <summary>Parses <paramref name="json"/>; throws <see cref="ArgumentException"/> with the reason.</summary>
@@ -51,8 +55,8 @@ internal ref struct EventJson
                 else if (reader.ValueTextEquals("event_name"u8)) result.EventName = ReadString(ref reader, "event_name", ref seen, 4, ids);
                 else if (reader.ValueTextEquals("name"u8)) result.Name = ReadString(ref reader, "name", ref seen, 64, ids);
                 else if (reader.ValueTextEquals("timestamp"u8)) result.Timestamp = ReadTimestamp(ref reader, ref seen);
-                else if (reader.ValueTextEquals("properties"u8)) result.Properties = ReadObject(ref reader, json, "properties", ref seen, 16);
-                else if (reader.ValueTextEquals("context"u8)) result.Context = ReadObject(ref reader, json, "context", ref seen, 32);
+                else if (reader.ValueTextEquals("properties"u8)) result.Properties = ReadObject(ref reader, json, "properties", ref seen, 16, out result.PropertiesLoneSurrogates);
+                else if (reader.ValueTextEquals("context"u8)) result.Context = ReadObject(ref reader, json, "context", ref seen, 32, out result.ContextLoneSurrogates);
                 else Skip(ref reader);
             }
 
@@ -69,7 +73,7 @@ internal ref struct EventJson
     private static void Skip(ref Utf8JsonReader reader)
     {
         reader.Read();
-        RawJson.SkipChecked(ref reader, PropertiesWriter.MaxDepth, "json");
+        _ = RawJson.SkipChecked(ref reader, PropertiesWriter.MaxDepth, "json");
     }
 
     private static void Once(ref int seen, int bit, string field)
@@ -105,16 +109,18 @@ internal ref struct EventJson
         return repaired.GetString()!;
     }
 
-    private static ReadOnlySpan<byte> ReadObject(scoped ref Utf8JsonReader reader, ReadOnlySpan<byte> json, string field, scoped ref int seen, int bit)
+    /// <summary>The object's bytes, checked as <see cref="RawJson.Validate(ReadOnlySpan{byte}, string)"/> checks them (the whole event is valid UTF-8).</summary>
+    private static ReadOnlySpan<byte> ReadObject(scoped ref Utf8JsonReader reader, ReadOnlySpan<byte> json, string field, scoped ref int seen, int bit, out bool loneSurrogates)
     {
         Once(ref seen, bit, field);
+        loneSurrogates = false;
         reader.Read();
         if (reader.TokenType == JsonTokenType.Null)
             return default;
         if (reader.TokenType != JsonTokenType.StartObject)
             ThrowHelper.Argument($"{field} must be a JSON object.", field);
         int start = (int)reader.TokenStartIndex;
-        RawJson.SkipChecked(ref reader, PropertiesWriter.MaxDepth, field);
+        loneSurrogates = RawJson.SkipChecked(ref reader, PropertiesWriter.MaxDepth, field);
         return json[start..(int)reader.BytesConsumed];
     }
 

@@ -50,3 +50,16 @@ internal readonly ref struct RawJsonSource(ReadOnlySpan<byte> json, string field
         writer.WriteRawObject(_json, loneSurrogates);
     }
 }
+
+/// <summary>
+/// Pre-serialized UTF-8 JSON already checked as <see cref="RawJsonSource"/> checks it (an event read
+/// whole by <see cref="EventJson"/>): copied without reading it a second time. Empty means absent.
+/// </summary>
+internal readonly ref struct CheckedJsonSource(ReadOnlySpan<byte> json, bool loneSurrogates) : IPropertySource
+{
+    private readonly ReadOnlySpan<byte> _json = json;
+
+    public bool IsPresent => !_json.IsEmpty;
+
+    public void Write(ref PropertiesWriter writer) => writer.WriteRawObject(_json, loneSurrogates);
+}

@@ -7,7 +7,8 @@ namespace Sluice.Producing;
 /// <c>name</c>) as strings, without a new string per line: a replay repeats the same few thousand,
 /// so each is made once and found again by its text. Bounded: past <see cref="MaxEntries"/> distinct
 /// strings it starts over, so a stream of ever-new ids costs what it would without the cache (one
-/// string each) plus a lookup. Used by one ingest, on one thread at a time.
+/// string each) plus a lookup, and holds at most that many short strings. Used by one ingest, on one
+/// thread, at a time; the engine keeps it between ingests, so that the next one finds the same ids.
 /// </summary>
 internal sealed class IdentifierCache
 {

@@ -62,20 +62,32 @@ internal static class RawJson
     /// <summary>
     /// Moves the reader from the first token of a value to its last, refusing containers nested
     /// more than <paramref name="maxLevels"/> levels deep, counted from that value. The reader's own
-    /// MaxDepth must leave room for one level more.
+    /// MaxDepth must leave room for one level more. Returns whether a string or name inside a
+    /// container holds an unpaired surrogate escape, as <see cref="Validate(ReadOnlySpan{byte}, string)"/> does: a
+    /// value checked this way needs no second validation before it is copied.
     /// </summary>
-    public static void SkipChecked(ref Utf8JsonReader reader, int maxLevels, string field, string? member = null)
+    public static bool SkipChecked(ref Utf8JsonReader reader, int maxLevels, string field, string? member = null)
     {
         if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
-            return;
+            return false; // a scalar: its caller reads it
         int start = reader.CurrentDepth;
         if (maxLevels < 1)
             ThrowTooDeep(field, member, reader.TokenStartIndex);
+        bool loneSurrogates = false;
         while (reader.Read() && reader.CurrentDepth > start)
         {
-            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && (reader.CurrentDepth - start) >= maxLevels)
-                ThrowTooDeep(field, member, reader.TokenStartIndex);
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject or JsonTokenType.StartArray when (reader.CurrentDepth - start) >= maxLevels:
+                    ThrowTooDeep(field, member, reader.TokenStartIndex);
+                    break;
+                case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped && !loneSurrogates:
+                    loneSurrogates = LoneSurrogates.HasEscapes(reader.ValueSpan);
+                    break;
+            }
         }
+
+        return loneSurrogates;
     }
 
     private static void ThrowTooDeep(string field, string? member, long at)

@@ -74,6 +74,24 @@ public class RawInputTests
     }
 
     [Fact]
+    public async Task An_event_read_whole_repairs_lone_surrogate_escapes_in_its_properties_and_its_context_each()
+    {
+        // EnqueueJson checks properties and context once, while it reads the event, and copies them
+        // without a second reading: what that first reading finds must reach the copy, per member.
+        var (events, batches) = await SendAsync(e =>
+        {
+            e.EnqueueJson("""{"user_id":"u","event_name":"e","properties":{"a":[{"b":"\ud800"}]},"context":{"c":"\\ud800"}}"""u8);
+            e.EnqueueJson("""{"user_id":"u","event_name":"e","properties":{"c":"\\ud800"},"context":{"\udc00":{"d":1}}}"""u8);
+        });
+        BatchJson.AssertStrict(Assert.Single(batches));
+        Assert.Equal(2, events.Count);
+        Assert.Equal("""{"a":[{"b":"\ufffd"}]}""", events[0].GetProperty("properties").GetRawText());
+        Assert.Equal("""{"c":"\\ud800"}""", events[0].GetProperty("context").GetRawText());
+        Assert.Equal("""{"c":"\\ud800"}""", events[1].GetProperty("properties").GetRawText());
+        Assert.Equal("""{"\ufffd":{"d":1}}""", events[1].GetProperty("context").GetRawText());
+    }
+
+    [Fact]
     public async Task A_page_with_an_empty_user_id_and_a_session_id_is_sent_by_session()
     {
         // Found by ndjson-event: validation took "" as absent but the wire format wrote "user_id":"".
