@@ -231,7 +231,9 @@ public class EngineLifecycleTests
         try
         {
             var memory = new InMemoryTransport();
-            var events = Enumerable.Range(0, 30).Select(i => new TestEvent(i, i % 3 == 0, new string('é', i))).ToArray();
+            // The last batches span several pooled blocks: the file is written from all of them.
+            var events = Enumerable.Range(0, 30).Select(i => new TestEvent(i, i % 3 == 0, new string('é', i)))
+                .Concat(Enumerable.Range(30, 8).Select(i => new TestEvent(i, false, new string('x', 40_000)))).ToArray();
             foreach (var transport in new Sluice.Delivery.IBatchTransport[] { memory, new FileTransport(dir) })
             {
                 var engine = new SluiceEngine(new SluiceOptions { MaxBatchEvents = 4 }, transport);
@@ -242,6 +244,7 @@ public class EngineLifecycleTests
 
             var files = Directory.GetFiles(dir).Order(StringComparer.Ordinal).ToArray();
             Assert.Equal(memory.Batches.Count, files.Length);
+            Assert.Contains(memory.Batches, b => b.Body.Length > Sluice.Batching.BatchMemory.BlockSize);
             foreach (var batch in memory.Batches)
             {
                 string name = $"{batch.Sequence:D8}-{batch.EndpointPath.Trim('/').Replace('/', '-')}.json";

@@ -1,3 +1,5 @@
+using System.Buffers;
+using Microsoft.Win32.SafeHandles;
 using Sluice.Batching;
 
 namespace Sluice.Delivery.Transports;
@@ -27,18 +29,41 @@ public sealed class FileTransport : IBatchTransport
     }
 
     /// <inheritdoc/>
-    public async ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
+    /// <remarks>
+    /// The body is written with one gathered write (its pooled blocks as they are) on the calling
+    /// thread: a file on Linux has no asynchronous write, and an asynchronous file stream would only
+    /// hand the same blocking write to another pool thread, one segment at a time.
+    /// </remarks>
+    public ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
     {
-        string path = PathFor(batch);
-        string temp = path + ".tmp";
-        var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: true);
-        await using (stream.ConfigureAwait(false))
+        if (cancellationToken.IsCancellationRequested)
+            return ValueTask.FromCanceled<SendResult>(cancellationToken);
+        try
         {
-            foreach (var segment in batch.Body)
-                await stream.WriteAsync(segment, cancellationToken).ConfigureAwait(false);
+            string path = PathFor(batch);
+            string temp = path + ".tmp";
+            using (var file = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
+                Write(file, batch.Body);
+            File.Move(temp, path, overwrite: true);
+            return new ValueTask<SendResult>(SendResult.Delivered);
+        }
+        catch (Exception ex)
+        {
+            return ValueTask.FromException<SendResult>(ex);
+        }
+    }
+
+    private static void Write(SafeFileHandle file, ReadOnlySequence<byte> body)
+    {
+        if (body.IsSingleSegment)
+        {
+            RandomAccess.Write(file, body.FirstSpan, fileOffset: 0);
+            return;
         }
 
-        File.Move(temp, path, overwrite: true);
-        return SendResult.Delivered;
+        var segments = new List<ReadOnlyMemory<byte>>();
+        foreach (var segment in body)
+            segments.Add(segment);
+        RandomAccess.Write(file, segments, fileOffset: 0);
     }
 }
