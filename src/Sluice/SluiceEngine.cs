@@ -67,7 +67,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         // The ring's read delay runs on the system clock, whatever the engine's: when the serializer
         // reads is CPU scheduling, not event time, and a manual clock must not hold events unread.
         _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: evicting,
-            wakeBacklog: RingChannel<EventRecord>.WakeBacklogFor(_options.QueueCapacity), TimeProvider.System);
+            wakeBacklog: RingChannel<EventRecord>.WakeBacklogFor(_options.QueueCapacity), TimeProvider.System,
+            RingChannel<EventRecord>.ReadDelayFor(_options.FlushInterval));
 
         int retention = ArenaPool.RetentionFor(_options.QueueCapacity, _options.ArenaChunkEntries);
         _arenas = new ArenaPool(retention, _options.ArenaChunkEntries, ArenaPool.ReserveFor(retention)).Prefilled();
@@ -109,6 +110,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
     /// <summary>Whether the serializer is parked on an empty queue (for tests).</summary>
     internal bool SerializerParked => _ring.ReaderParked;
+
+    /// <summary>How long the serializer leaves a few queued records unread (for tests).</summary>
+    internal TimeSpan SerializerReadDelay => _ring.ReadDelay;
 
     /// <summary>Whether the serializer is parked idle: no timer armed, woken only by a call, a flush, a linger or shutdown (for tests).</summary>
     internal bool SerializerIdle => _ring.ReaderIdle;

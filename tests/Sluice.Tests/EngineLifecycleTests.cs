@@ -48,6 +48,17 @@ public class EngineLifecycleTests
     }
 
     [Fact]
+    public async Task The_serializer_leaves_queued_records_unread_no_longer_than_FlushInterval()
+    {
+        // The serializer reads a small backlog after a delay (fewer wake-ups, less CPU); an engine
+        // whose batches linger for less must not hold records longer than that in its queue.
+        await using var quick = new SluiceEngine(new SluiceOptions { FlushInterval = TimeSpan.FromMilliseconds(2) }, new InMemoryTransport());
+        await using var usual = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+        Assert.Equal(TimeSpan.FromMilliseconds(2), quick.SerializerReadDelay);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), usual.SerializerReadDelay);
+    }
+
+    [Fact]
     public async Task A_partial_batch_is_sealed_exactly_when_its_first_event_has_waited_FlushInterval()
     {
         var clock = new ManualTimeProvider();

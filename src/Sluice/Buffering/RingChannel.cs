@@ -21,17 +21,25 @@ internal sealed class RingChannel<T> : IDisposable
     private const long ClosedBit = long.MinValue;
 
     /// <summary>
-    /// How long a backlog smaller than <see cref="WakeBacklog"/> may wait for the reader. Events wait
-    /// for a batch to fill or its linger anyway (seconds); a few milliseconds cost them nothing, and
-    /// let a reader faster than its writers read thousands of items per wake-up instead of one. Each
-    /// wake-up is a thread-pool hand-off, and the pool thread spins (sched_yield) before it sleeps
-    /// again: at a caller's 400k events/s, 1 ms cost 1.1-1.3 µs of process CPU per event, 5 ms 0.64-0.74
-    /// (null transport, this machine under load).
+    /// The longest a backlog smaller than <see cref="WakeBacklog"/> waits for the reader (see
+    /// <see cref="ReadDelayFor"/>). Events wait for a batch to fill or its linger anyway (seconds by
+    /// default); a few milliseconds cost them nothing, and let a reader faster than its writers read
+    /// thousands of items per wake-up instead of one. Each wake-up is a thread-pool hand-off, and the
+    /// pool thread spins (sched_yield) before it sleeps again: at a caller's 400k events/s, 1 ms cost
+    /// 1.1-1.3 µs of process CPU per event, 5 ms 0.64-0.74 (null transport); at 200k events/s over
+    /// HTTP, 5 ms cost 1.19-1.47 µs, 20 ms 0.91-1.07 (this machine under load, in pairs).
     /// </summary>
-    public static readonly TimeSpan ReadDelay = TimeSpan.FromMilliseconds(5);
+    public static readonly TimeSpan MaxReadDelay = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// The read delay for an engine whose batches linger <paramref name="linger"/>: <see cref="MaxReadDelay"/>,
+    /// or the linger if shorter, so that a record is never held unread longer than a batch would hold it.
+    /// </summary>
+    public static TimeSpan ReadDelayFor(TimeSpan linger) => linger < MaxReadDelay ? linger : MaxReadDelay;
 
     private readonly Slot[] _slots;
     private readonly long _mask;
+    private readonly TimeSpan _readDelay;
     private readonly int _wakeWritersEvery;
 
     // Writers may dequeue (evict the oldest): the head then needs a CAS; otherwise only the reader moves it.
@@ -49,7 +57,7 @@ internal sealed class RingChannel<T> : IDisposable
 
     private readonly ReaderSignal _readerSignal = new();
 
-    // Wakes a reader parked on a small backlog after ReadDelay. Armed by the reader as it parks
+    // Wakes a reader parked on a small backlog after the read delay. Armed by the reader as it parks
     // that way, fired on a timer thread; disarmed when the reader parks idle.
     private readonly ITimer _nudge;
 
@@ -75,8 +83,9 @@ internal sealed class RingChannel<T> : IDisposable
     /// <param name="capacity">A power of two of at least 2.</param>
     /// <param name="evictingWriters">Whether writers may evict the oldest item (drop-oldest mode).</param>
     /// <param name="wakeBacklog">Items a parked reader is left to accumulate before a writer wakes it (1: every write wakes it); at most half the capacity.</param>
-    /// <param name="time">The clock of the <see cref="ReadDelay"/> (the system's, but in tests).</param>
-    public RingChannel(int capacity, bool evictingWriters = true, int wakeBacklog = 1, TimeProvider? time = null)
+    /// <param name="time">The clock of the read delay (the system's, but in tests).</param>
+    /// <param name="readDelay">How long a backlog smaller than <paramref name="wakeBacklog"/> may wait for the reader (default <see cref="MaxReadDelay"/>).</param>
+    public RingChannel(int capacity, bool evictingWriters = true, int wakeBacklog = 1, TimeProvider? time = null, TimeSpan? readDelay = null)
     {
         if (capacity < 2 || !BitOperations.IsPow2(capacity))
             throw new ArgumentOutOfRangeException(nameof(capacity), "Capacity must be a power of two of at least 2.");
@@ -89,12 +98,16 @@ internal sealed class RingChannel<T> : IDisposable
         _wakeWritersEvery = Math.Max(1, capacity / 8);
         _evictingWriters = evictingWriters;
         WakeBacklog = wakeBacklog;
+        _readDelay = readDelay ?? MaxReadDelay;
         _nudge = (time ?? TimeProvider.System).CreateTimer(static s => ((RingChannel<T>)s!)._readerSignal.WakeHere(), this,
             Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
     /// <summary>The engine's wake-up backlog for a ring of <paramref name="capacity"/>: 4,096 items, or a quarter of a smaller ring.</summary>
     public static int WakeBacklogFor(int capacity) => Math.Clamp(capacity / 4, 1, 4096);
+
+    /// <summary>How long a backlog smaller than <see cref="WakeBacklog"/> may wait for the reader.</summary>
+    public TimeSpan ReadDelay => _readDelay;
 
     /// <summary>Items a parked reader is left to accumulate before a writer wakes it.</summary>
     public int WakeBacklog { get; }
@@ -359,7 +372,7 @@ internal sealed class RingChannel<T> : IDisposable
     /// Reader: completes with true when items may be readable or a kick arrived, false once closed
     /// and drained. Never spins for data and never allocates. Having read something since it last
     /// parked, the reader parks on its backlog: woken when <see cref="WakeBacklog"/> items are
-    /// waiting, or by the nudge after <see cref="ReadDelay"/>; having read nothing (the nudge found
+    /// waiting, or by the nudge after the read delay; having read nothing (the nudge found
     /// the writers stopped), it parks idle: woken by the next write, no timer armed, no CPU used.
     /// </summary>
     public ValueTask<bool> WaitToReadAsync()
@@ -384,7 +397,7 @@ internal sealed class RingChannel<T> : IDisposable
         _dequeuedAtPark = dequeued;
         if (!idle)
         {
-            _nudge.Change(ReadDelay, Timeout.InfiniteTimeSpan);
+            _nudge.Change(_readDelay, Timeout.InfiniteTimeSpan);
             _nudgeArmed = true;
         }
         else if (_nudgeArmed)

@@ -105,6 +105,28 @@ public class RingChannelTests
     }
 
     [Fact]
+    public async Task The_read_delay_never_holds_a_record_longer_than_its_batch_would_linger()
+    {
+        Assert.Equal(TimeSpan.FromMilliseconds(20), RingChannel<int>.MaxReadDelay);
+        Assert.Equal(RingChannel<int>.MaxReadDelay, RingChannel<int>.ReadDelayFor(TimeSpan.FromSeconds(5)));
+        Assert.Equal(RingChannel<int>.MaxReadDelay, RingChannel<int>.ReadDelayFor(RingChannel<int>.MaxReadDelay));
+        Assert.Equal(TimeSpan.FromMilliseconds(3), RingChannel<int>.ReadDelayFor(TimeSpan.FromMilliseconds(3)));
+
+        // A ring given a shorter delay wakes its reader after that delay, not the longest one.
+        var time = new FakeTimeProvider();
+        var ring = new RingChannel<int>(64, evictingWriters: false, wakeBacklog: 16, time, readDelay: TimeSpan.FromMilliseconds(3));
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(1));
+        Assert.True(await ring.WaitToReadAsync());
+        Assert.True(ring.TryDequeue(out _));
+        var wait = ring.WaitToReadAsync().AsTask();
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(2));
+        time.Advance(TimeSpan.FromMilliseconds(3) - TimeSpan.FromTicks(1));
+        Assert.True(ring.ReaderParked, "woken before its read delay");
+        time.Advance(TimeSpan.FromTicks(1));
+        Assert.True(await wait.WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task A_small_backlog_is_read_after_the_read_delay_and_then_the_reader_parks_idle_with_no_timer()
     {
         var time = new FakeTimeProvider();
@@ -115,7 +137,7 @@ public class RingChannelTests
 
         var wait = ring.WaitToReadAsync().AsTask();
         Assert.Equal(RingStatus.Ok, ring.TryEnqueue(2));
-        time.Advance(RingChannel<int>.ReadDelay - TimeSpan.FromTicks(1));
+        time.Advance(RingChannel<int>.MaxReadDelay - TimeSpan.FromTicks(1));
         Assert.True(ring.ReaderParked, "woken before the read delay");
         time.Advance(TimeSpan.FromTicks(1));
         Assert.False(ring.ReaderParked, "the read delay passed: the lone item must not wait longer");
@@ -125,7 +147,7 @@ public class RingChannelTests
 
         // The writers stopped: the delay wakes the reader once more, it finds nothing, and parks idle.
         wait = ring.WaitToReadAsync().AsTask();
-        time.Advance(RingChannel<int>.ReadDelay);
+        time.Advance(RingChannel<int>.MaxReadDelay);
         Assert.True(await wait);
         Assert.False(ring.TryDequeue(out _));
         wait = ring.WaitToReadAsync().AsTask();
