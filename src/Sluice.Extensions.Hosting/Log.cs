@@ -17,7 +17,7 @@ internal static partial class Log
     public static partial void ShutdownIncomplete(ILogger logger, string engine, long accepted, long delivered, long lost, long outcomeUnknown, long failed, long rejected, long expired, long evicted, bool timedOut);
 
     [LoggerMessage(EventId = 102, EventName = "ShutdownCutShort", Level = LogLevel.Warning,
-        Message = "The host's shutdown timeout passed before Sluice engine {Engine} finished shutting down; give the engine a ShutdownTimeout shorter than the host's.")]
+        Message = "The host's shutdown timeout ended the drain of Sluice engine {Engine}, and its transport did not stop in time to report what was left; give the engine a ShutdownTimeout shorter than the host's.")]
     public static partial void ShutdownCutShort(ILogger logger, string engine);
 
     [LoggerMessage(EventId = 103, EventName = "DiagnosticsSuppressed", Level = LogLevel.Warning,

@@ -7,10 +7,15 @@ namespace Sluice.Extensions.Hosting;
 /// Starts every engine of the container with the host (so a bad configuration fails the start, and diagnostics flow
 /// from the first event) and shuts them all down together when the host stops, logging each <see cref="ShutdownResult"/>.
 /// The engines deliver what they accepted within their <see cref="SluiceOptions.ShutdownTimeout"/>; should the host's
-/// own shutdown timeout pass first, that is logged and the host goes on stopping.
+/// own shutdown timeout pass first, it ends their drains (what was not delivered is counted and logged, or stays in
+/// the spool), and the host goes on stopping.
 /// </summary>
 internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable<SluiceRegistration> registrations) : IHostedService
 {
+    // How long an engine whose drain the host ended has to report its result: the engine writes off
+    // a send that ignores cancellation one second after its deadline.
+    private static readonly TimeSpan ReportGrace = TimeSpan.FromSeconds(2);
+
     private EngineHost[] _hosts = [];
 
     public Task StartAsync(CancellationToken cancellationToken)
@@ -21,13 +26,19 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        var shutdowns = _hosts.Select(ShutdownAsync).ToArray();
+        // The host's shutdown deadline (its token) ends every engine's drain, as the engine's own
+        // deadline would: what is still unsent is counted, and each engine's result is logged.
+        var shutdowns = _hosts.Select(h => ShutdownAsync(h, cancellationToken)).ToArray();
+        var all = Task.WhenAll(shutdowns);
         try
         {
-            await Task.WhenAll(shutdowns).WaitAsync(cancellationToken).ConfigureAwait(false);
+            await all.WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
+            // The drains were ended: the engines settle their counts as soon as their senders stop
+            // (a transport that ignores cancellation is written off after a second's grace).
+            await Task.WhenAny(all, Task.Delay(ReportGrace, CancellationToken.None)).ConfigureAwait(false);
             for (int i = 0; i < _hosts.Length; i++)
             {
                 if (!shutdowns[i].IsCompleted)
@@ -36,9 +47,9 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
         }
     }
 
-    private static async Task ShutdownAsync(EngineHost host)
+    private static async Task ShutdownAsync(EngineHost host, CancellationToken hostDeadline)
     {
-        var result = await host.Engine.ShutdownAsync().ConfigureAwait(false);
+        var result = await host.Engine.ShutdownAsync(hostDeadline).ConfigureAwait(false);
         host.Diagnostics.ReportSuppressed();
         var c = result.Counters;
         if (c.Delivered == c.Accepted)

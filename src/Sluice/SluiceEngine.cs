@@ -138,6 +138,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <see cref="SluiceOptions.ShutdownTimeout"/>, and counts whatever could not be delivered.
     /// Idempotent: every call gets the same result.
     /// </summary>
+    /// <returns>The result every call gets.</returns>
     public Task<ShutdownResult> ShutdownAsync()
     {
         var existing = Volatile.Read(ref _shutdown);
@@ -151,7 +152,30 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         return _shutdown!;
     }
 
-    /// <summary>Shuts down (see <see cref="ShutdownAsync"/>).</summary>
+    /// <summary>
+    /// Shuts down as <see cref="ShutdownAsync()"/> does; cancelling <paramref name="cancellationToken"/>
+    /// ends the drain at once, as <see cref="SluiceOptions.ShutdownTimeout"/> passing would (a host
+    /// whose own shutdown deadline comes first, say): sends in flight are cancelled and their events
+    /// counted outcome unknown, what was not sent is counted lost (or stays in the spool). The task
+    /// is not cancelled: it completes with the result, as soon as the senders have stopped.
+    /// </summary>
+    /// <param name="cancellationToken">Ends the drain early.</param>
+    /// <returns>The result every call gets.</returns>
+    public Task<ShutdownResult> ShutdownAsync(CancellationToken cancellationToken)
+    {
+        var shutdown = ShutdownAsync();
+        if (cancellationToken.CanBeCanceled && !shutdown.IsCompleted)
+        {
+            // Only once the shutdown has begun: the same token ends the senders' work before it.
+            var registration = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abort);
+            shutdown.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), registration,
+                CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return shutdown;
+    }
+
+    /// <summary>Shuts down (see <see cref="ShutdownAsync()"/>).</summary>
     public async ValueTask DisposeAsync() => await ShutdownAsync().ConfigureAwait(false);
 
     private async Task<ShutdownResult> ShutdownCoreAsync()

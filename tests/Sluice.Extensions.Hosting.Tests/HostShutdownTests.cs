@@ -62,4 +62,37 @@ public class HostShutdownTests
         Assert.Equal(10, result.LostAtShutdown + result.OutcomeUnknown);
         Assert.Contains($"{result.LostAtShutdown} lost at shutdown", record.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task The_hosts_shutdown_deadline_ends_a_longer_drain_and_the_log_counts_what_it_left()
+    {
+        // The engine would wait 5 minutes for a server that does not answer; the host gives it half a
+        // second. The host's deadline ends the drain: the request in flight is cancelled, its events
+        // are counted outcome unknown, and the engine's result is logged before the host stops.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var settings = TestHost.SendingTo(collector);
+        settings["Sluice:FlushInterval"] = "01:00:00";
+        settings["Sluice:ShutdownTimeout"] = "00:05:00";
+        collector.Faults.DelayNext(5, TimeSpan.FromSeconds(30));
+        var builder = TestHost.Builder(settings);
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        for (int i = 0; i < 10; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
+
+        using var hostDeadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
+        await host.StopAsync(hostDeadline.Token);
+
+        var result = await engine.ShutdownAsync();
+        Assert.True(result.TimedOut, "the host's deadline ended the drain");
+        Assert.Equal(0, result.Counters.Delivered);
+        Assert.Equal(10, result.Counters.OutcomeUnknown + result.Counters.LostAtShutdown);
+        Assert.DoesNotContain(host.SluiceLogs(), r => r.Id.Id == 102); // not cut short: the result was logged
+        var record = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 101);
+        Assert.Equal(LogLevel.Warning, record.Level);
+        Assert.Contains($"{result.Counters.OutcomeUnknown} of unknown outcome", record.Message, StringComparison.Ordinal);
+        Assert.EndsWith("deadline passed: True.", record.Message, StringComparison.Ordinal);
+    }
 }

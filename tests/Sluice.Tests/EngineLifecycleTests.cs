@@ -48,6 +48,32 @@ public class EngineLifecycleTests
     }
 
     [Fact]
+    public async Task Cancelling_a_shutdown_ends_its_drain_as_the_deadline_would_and_every_event_is_counted()
+    {
+        // A host whose own deadline comes before the engine's: the drain ends when it says, the send
+        // in flight is cancelled (outcome unknown), the queued batch is lost, and the result still comes.
+        var transport = new GateTransport();
+        var engine = new SluiceEngine(new SluiceOptions { MaxBatchEvents = 2, MaxConcurrentSends = 1, ShutdownTimeout = TimeSpan.FromHours(1) }, transport);
+        for (int i = 0; i < 4; i++)
+            new TestEvent(i, false, "").SendTo(engine);
+        await Eventually.True(() => transport.Waiting == 1, "the first batch is in flight");
+
+        using var hostDeadline = new CancellationTokenSource();
+        var shutdown = engine.ShutdownAsync(hostDeadline.Token);
+        Assert.False(shutdown.IsCompleted, "the drain waits for the held send");
+        Assert.Same(shutdown, engine.ShutdownAsync()); // one shutdown, whoever asks
+        hostDeadline.Cancel();
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.TimedOut);
+        var c = result.Counters;
+        Assert.Equal(0, c.Delivered);
+        Assert.Equal(2, c.OutcomeUnknown);
+        Assert.Equal(2, c.LostAtShutdown);
+        Assert.Equal(0, c.InFlight);
+    }
+
+    [Fact]
     public async Task The_serializer_leaves_queued_records_unread_no_longer_than_FlushInterval()
     {
         // The serializer reads a small backlog after a delay (fewer wake-ups, less CPU); an engine
