@@ -37,6 +37,9 @@ internal sealed class EngineRun
     private readonly ConcurrentQueue<DiagnosticEvent> _diagnostics = new();
     private readonly ConcurrentDictionary<int, Expected> _expected = new();
 
+    // Every outcome the engine reported through OnBatchSettled, by the event's sequence number, in report order.
+    private readonly ConcurrentQueue<(long Sequence, EventOutcome Outcome)> _fates = new();
+
     // Calls' results, tallied by the calling threads (interlocked: the burst producer runs concurrently).
     private long _accepted;
     private long _queueFull;
@@ -97,6 +100,11 @@ internal sealed class EngineRun
             ArenaChunkEntries = _d.Pick((int[])[4, 16, 64, ArenaChunk.DefaultEntries]),
             WireFormat = format,
             TimeProvider = _clock,
+            OnBatchSettled = (in SettledEvents settled) =>
+            {
+                for (int i = 0; i < settled.Count; i++)
+                    _fates.Enqueue((settled.Sequences[i], settled.Outcomes[i]));
+            },
             OnDiagnostic = diagnostic =>
             {
                 _diagnostics.Enqueue(diagnostic);
@@ -580,7 +588,7 @@ internal sealed class EngineRun
                 var e = model.Event!;
                 var json = e.ToJson(_shape);
                 int partition = _shape != WireShape.ThriveStack || e.IsTrack ? 0 : 1;
-                _expected[id] = new Expected(id, producer, sequence < 0 ? id : sequence, partition, json, Volatile.Read(ref _epoch));
+                _expected[id] = new Expected(id, producer, sequence < 0 ? id : sequence, partition, json, Volatile.Read(ref _epoch), result.Sequence);
                 if (json.Length + Envelope > _options.MaxBatchBytes)
                     Interlocked.Increment(ref _oversizeCandidates);
                 break;
@@ -674,6 +682,7 @@ internal sealed class EngineRun
         }
 
         CheckOrder(firstSeen);
+        CheckFates(c, answers, delivered);
         if (_server.Mode == ServerMode.Perfect)
             CheckMaximal(sent, c);
 
@@ -685,6 +694,43 @@ internal sealed class EngineRun
 
         Outcome = string.Create(CultureInfo.InvariantCulture,
             $"format={_shape} server={_server.Mode} bodies={NdjsonEventFuzzer.Bucket(sent.Count)} events={NdjsonEventFuzzer.Bucket(answers.Count)} oversize={c.RejectedOversize > 0} evicted={c.Evicted > 0} full={_queueFull > 0} rejected={rejected > 0} expired={expired > 0} burst={_burst is not null} down={_shutDown}");
+    }
+
+    /// <summary>
+    /// Every accepted event's fate reported exactly once, under the sequence number its call returned,
+    /// as what the server answered for it implies; the reports add up to the counters.
+    /// </summary>
+    private void CheckFates(SluiceCounters c, Dictionary<int, List<SendResult?>> answers, HashSet<int> delivered)
+    {
+        var fates = new Dictionary<long, EventOutcome>();
+        foreach (var (sequence, outcome) in _fates)
+            OracleFailure.Check(fates.TryAdd(sequence, outcome), "fate-twice", $"sequence {sequence} was reported settled twice ({fates.GetValueOrDefault(sequence)}, then {outcome}).");
+
+        var tickets = new HashSet<long>();
+        foreach (var e in _expected.Values)
+        {
+            OracleFailure.Check(tickets.Add(e.Ticket), "sequence", $"event {e.Id} got sequence {e.Ticket}, which another accepted event also got.");
+            OracleFailure.Check(fates.TryGetValue(e.Ticket, out var fate), "fate-missing", $"event {e.Id} (sequence {e.Ticket}) was never reported settled.");
+            var last = answers.TryGetValue(e.Id, out var list) ? list[^1]?.Outcome : (SendOutcome?)null;
+            bool fits = e.Json.Length + Envelope <= _options.MaxBatchBytes;
+            var implied = !answers.ContainsKey(e.Id)
+                ? fits || fate == EventOutcome.Evicted ? EventOutcome.Evicted : EventOutcome.Oversize // never sent: evicted, or too large (unless evicted first)
+                : last switch
+                {
+                    SendOutcome.Delivered => EventOutcome.Delivered,
+                    SendOutcome.Rejected or SendOutcome.TooLarge => EventOutcome.Rejected,
+                    SendOutcome.Failed => EventOutcome.Failed,
+                    _ => EventOutcome.Expired,
+                };
+            OracleFailure.Check(fate == implied, "fate", $"event {e.Id} (sequence {e.Ticket}) was reported {fate}, but the server's answers make it {implied}.");
+            OracleFailure.Check(fate != EventOutcome.Delivered || delivered.Contains(e.Id), "fate", $"event {e.Id} was reported delivered but no delivered body held it.");
+        }
+
+        OracleFailure.Check(fates.Count == c.Accepted, "fate-count", $"{fates.Count} fates reported for {c.Accepted} accepted events.");
+        long Count(EventOutcome outcome) => fates.Values.Count(f => f == outcome);
+        OracleFailure.Check(Count(EventOutcome.Delivered) == c.Delivered && Count(EventOutcome.Rejected) == c.RejectedByServer
+            && Count(EventOutcome.Failed) == c.Failed && Count(EventOutcome.Expired) == c.Expired && Count(EventOutcome.Evicted) == c.Evicted
+            && Count(EventOutcome.Oversize) == c.RejectedOversize, "fate-count", $"the reported fates do not add up to the counters {c}.");
     }
 
     /// <summary>What one behaviour of the server implies for an event it answered.</summary>
@@ -791,5 +837,6 @@ internal sealed class EngineRun
         return int.Parse(text.AsSpan(1, text.IndexOf(':', StringComparison.Ordinal) - 1), CultureInfo.InvariantCulture);
     }
 
-    private sealed record Expected(int Id, int Producer, int Sequence, int Partition, byte[] Json, int Epoch);
+    /// <param name="Ticket">The engine's sequence number for the event (<see cref="EnqueueResult.Sequence"/>).</param>
+    private sealed record Expected(int Id, int Producer, int Sequence, int Partition, byte[] Json, int Epoch, long Ticket);
 }
