@@ -1,0 +1,69 @@
+using Sluice.Delivery.Transports.Http;
+using Sluice.Serialization;
+
+namespace Sluice.Tests.Delivery.Transports.Http;
+
+/// <summary>The credentials' headers: exactly those of each API's endpoint, and a credential that cannot be one refused with its name.</summary>
+public class HttpAuthenticationTests
+{
+    [Fact]
+    public void No_credentials_add_no_header()
+    {
+        Assert.Empty(Headers(HttpAuthentication.None, 0));
+        Assert.Empty(Headers(HttpAuthentication.ThriveStack(null, null), ThriveStackFormat.TrackPartition));
+        Assert.Empty(Headers(HttpAuthentication.ThriveStack(null, null), ThriveStackFormat.PagePartition));
+    }
+
+    [Fact]
+    public void ThriveStack_sends_the_token_only_to_track_and_the_key_only_to_page()
+    {
+        Assert.Equal([("Authorization", "Bearer t")], Headers(HttpAuthentication.ThriveStack("t", null), ThriveStackFormat.TrackPartition));
+        Assert.Empty(Headers(HttpAuthentication.ThriveStack("t", null), ThriveStackFormat.PagePartition));
+        Assert.Equal([("x-api-key", "k")], Headers(HttpAuthentication.ThriveStack(null, "k"), ThriveStackFormat.PagePartition));
+        Assert.Empty(Headers(HttpAuthentication.ThriveStack(null, "k"), ThriveStackFormat.TrackPartition));
+    }
+
+    [Theory]
+    [InlineData("a\rb")]
+    [InlineData("a\nb")]
+    [InlineData("a\0b")]
+    public void A_credential_with_a_line_break_or_NUL_is_refused_naming_the_argument(string value)
+    {
+        foreach (var (make, name) in new (Func<HttpAuthentication>, string)[]
+        {
+            (() => HttpAuthentication.ThriveStack(value, null), "trackToken"),
+            (() => HttpAuthentication.ThriveStack(null, value), "pageApiKey"),
+            (() => HttpAuthentication.Segment(value), "writeKey"),
+            (() => HttpAuthentication.PrimeData(value, "t"), "clientId"),
+            (() => HttpAuthentication.PrimeData("c", value), "accessToken"),
+        })
+        {
+            var ex = Assert.Throws<ArgumentException>(make);
+            Assert.Equal(name, ex.ParamName);
+            Assert.StartsWith("A credential cannot contain line breaks or NUL characters.", ex.Message, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void A_blank_credential_is_refused_naming_the_argument()
+    {
+        Assert.Equal("trackToken", Assert.ThrowsAny<ArgumentException>(() => HttpAuthentication.ThriveStack(" ", null)).ParamName);
+        Assert.Equal("pageApiKey", Assert.ThrowsAny<ArgumentException>(() => HttpAuthentication.ThriveStack(null, "")).ParamName);
+        Assert.Equal("clientId", Assert.ThrowsAny<ArgumentException>(() => HttpAuthentication.PrimeData("", "t")).ParamName);
+        Assert.Equal("accessToken", Assert.ThrowsAny<ArgumentException>(() => HttpAuthentication.PrimeData("c", null!)).ParamName);
+    }
+
+    [Fact]
+    public void Applying_credentials_to_no_headers_is_refused()
+    {
+        Assert.Equal("headers", Assert.Throws<ArgumentNullException>(() => HttpAuthentication.ThriveStack("t", "k").Apply(null!, 0)).ParamName);
+        Assert.Equal("headers", Assert.Throws<ArgumentNullException>(() => HttpAuthentication.Segment("w").Apply(null!, 0)).ParamName);
+    }
+
+    private static (string, string)[] Headers(HttpAuthentication authentication, int partition)
+    {
+        using var request = new HttpRequestMessage();
+        authentication.Apply(request.Headers, partition);
+        return [.. request.Headers.NonValidated.Select(h => (h.Key, string.Join(", ", h.Value)))];
+    }
+}
