@@ -37,7 +37,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     /// <summary>Creates the transport and its connection pool.</summary>
     /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
     public HttpTransport(HttpTransportOptions options)
-        : this(options, client: null, CreateHandler(options?.RequestTimeout ?? default), disposeHandler: true)
+        : this(options, client: null, handler: null, disposeHandler: true)
     {
     }
 
@@ -74,7 +74,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         _base = _options.BaseAddress!.AbsoluteUri.TrimEnd('/');
         _userAgent = _options.UserAgent is { } wrapper ? wrapper.Trim() + " " + SluiceProduct : SluiceProduct;
         _ownsClient = client is null;
-        _client = client ?? new HttpClient(handler!, disposeHandler) { Timeout = Timeout.InfiniteTimeSpan };
+        _client = client ?? new HttpClient(handler ?? CreateHandler(_options.RequestTimeout), disposeHandler) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>
@@ -131,8 +131,8 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // The request timeout, or the handler's connect timeout (the same length): not the engine's deadline.
-            return ExceptionClassifier.TimedOut(request.RequestUri!, _options.RequestTimeout);
+            // The request timeout, the handler's connect timeout (the same length) or a caller's client's timeout: not the engine's deadline.
+            return ExceptionClassifier.TimedOut(request.RequestUri!, AttemptTimeout);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {
@@ -146,6 +146,11 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         if (_ownsClient)
             _client.Dispose();
     }
+
+    /// <summary>What ends an attempt: the request timeout, or a caller's client's own timeout if that is shorter.</summary>
+    private TimeSpan AttemptTimeout => _client.Timeout == Timeout.InfiniteTimeSpan
+        ? _options.RequestTimeout
+        : TimeSpan.FromTicks(Math.Min(_options.RequestTimeout.Ticks, _client.Timeout.Ticks));
 
     private async ValueTask<SendResult> ClassifyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

@@ -1,5 +1,6 @@
 using Sluice.Delivery.Transports.Http;
 using Sluice.Serialization;
+using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Delivery.Transports.Http;
 
@@ -97,22 +98,15 @@ public class BuiltInApiTests
     {
         Assert.Equal(
             [("Authorization", "Bearer t")],
-            Headers(BuiltInApi.Authentication("thrivestack", Given((ApiCredential.Token, "t"), (ApiCredential.ApiKey, "k"))), ThriveStackFormat.TrackPartition));
+            CredentialHeaders.Of(BuiltInApi.Authentication("thrivestack", Given((ApiCredential.Token, "t"), (ApiCredential.ApiKey, "k"))), ThriveStackFormat.TrackPartition));
         Assert.Equal(
             [("x-api-key", "k")],
-            Headers(BuiltInApi.Authentication("thrivestack", Given((ApiCredential.Token, "t"), (ApiCredential.ApiKey, "k"))), ThriveStackFormat.PagePartition));
-        Assert.Empty(Headers(BuiltInApi.Authentication("thrivestack", Given((ApiCredential.Token, "  "), (ApiCredential.ApiKey, "k"))), ThriveStackFormat.TrackPartition));
-        Assert.Empty(Headers(BuiltInApi.Authentication("thrivestack", Given((ApiCredential.Token, "t"), (ApiCredential.ApiKey, ""))), ThriveStackFormat.PagePartition));
-        Assert.Equal([("Authorization", "Basic d2s6")], Headers(BuiltInApi.Authentication("Segment", Given((ApiCredential.WriteKey, "wk"))), 0)); // base64("wk:")
+            CredentialHeaders.Of(BuiltInApi.Authentication("thrivestack", Given((ApiCredential.Token, "t"), (ApiCredential.ApiKey, "k"))), ThriveStackFormat.PagePartition));
+        Assert.Empty(CredentialHeaders.Of(BuiltInApi.Authentication("thrivestack", Given((ApiCredential.Token, "  "), (ApiCredential.ApiKey, "k"))), ThriveStackFormat.TrackPartition));
+        Assert.Empty(CredentialHeaders.Of(BuiltInApi.Authentication("thrivestack", Given((ApiCredential.Token, "t"), (ApiCredential.ApiKey, ""))), ThriveStackFormat.PagePartition));
+        Assert.Equal([("Authorization", "Basic d2s6")], CredentialHeaders.Of(BuiltInApi.Authentication("Segment", Given((ApiCredential.WriteKey, "wk"))), 0)); // base64("wk:")
         Assert.Equal(
             [("X-Client-Id", "c"), ("X-Client-Access-Token", "t")],
-            Headers(BuiltInApi.Authentication("primedata", Given((ApiCredential.ClientId, "c"), (ApiCredential.ClientAccessToken, "t"))), 0));
-    }
-
-    private static (string, string)[] Headers(HttpAuthentication authentication, int partition)
-    {
-        using var request = new HttpRequestMessage();
-        authentication.Apply(request.Headers, partition);
-        return [.. request.Headers.NonValidated.Select(h => (h.Key, string.Join(", ", h.Value)))];
+            CredentialHeaders.Of(BuiltInApi.Authentication("primedata", Given((ApiCredential.ClientId, "c"), (ApiCredential.ClientAccessToken, "t"))), 0));
     }
 }

@@ -1,5 +1,6 @@
 using Sluice.Delivery.Transports.Http;
 using Sluice.Serialization;
+using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Delivery.Transports.Http;
 
@@ -9,18 +10,18 @@ public class HttpAuthenticationTests
     [Fact]
     public void No_credentials_add_no_header()
     {
-        Assert.Empty(Headers(HttpAuthentication.None, 0));
-        Assert.Empty(Headers(HttpAuthentication.ThriveStack(null, null), ThriveStackFormat.TrackPartition));
-        Assert.Empty(Headers(HttpAuthentication.ThriveStack(null, null), ThriveStackFormat.PagePartition));
+        Assert.Empty(CredentialHeaders.Of(HttpAuthentication.None, 0));
+        Assert.Empty(CredentialHeaders.Of(HttpAuthentication.ThriveStack(null, null), ThriveStackFormat.TrackPartition));
+        Assert.Empty(CredentialHeaders.Of(HttpAuthentication.ThriveStack(null, null), ThriveStackFormat.PagePartition));
     }
 
     [Fact]
     public void ThriveStack_sends_the_token_only_to_track_and_the_key_only_to_page()
     {
-        Assert.Equal([("Authorization", "Bearer t")], Headers(HttpAuthentication.ThriveStack("t", null), ThriveStackFormat.TrackPartition));
-        Assert.Empty(Headers(HttpAuthentication.ThriveStack("t", null), ThriveStackFormat.PagePartition));
-        Assert.Equal([("x-api-key", "k")], Headers(HttpAuthentication.ThriveStack(null, "k"), ThriveStackFormat.PagePartition));
-        Assert.Empty(Headers(HttpAuthentication.ThriveStack(null, "k"), ThriveStackFormat.TrackPartition));
+        Assert.Equal([("Authorization", "Bearer t")], CredentialHeaders.Of(HttpAuthentication.ThriveStack("t", null), ThriveStackFormat.TrackPartition));
+        Assert.Empty(CredentialHeaders.Of(HttpAuthentication.ThriveStack("t", null), ThriveStackFormat.PagePartition));
+        Assert.Equal([("x-api-key", "k")], CredentialHeaders.Of(HttpAuthentication.ThriveStack(null, "k"), ThriveStackFormat.PagePartition));
+        Assert.Empty(CredentialHeaders.Of(HttpAuthentication.ThriveStack(null, "k"), ThriveStackFormat.TrackPartition));
     }
 
     [Theory]
@@ -58,12 +59,5 @@ public class HttpAuthenticationTests
     {
         Assert.Equal("headers", Assert.Throws<ArgumentNullException>(() => HttpAuthentication.ThriveStack("t", "k").Apply(null!, 0)).ParamName);
         Assert.Equal("headers", Assert.Throws<ArgumentNullException>(() => HttpAuthentication.Segment("w").Apply(null!, 0)).ParamName);
-    }
-
-    private static (string, string)[] Headers(HttpAuthentication authentication, int partition)
-    {
-        using var request = new HttpRequestMessage();
-        authentication.Apply(request.Headers, partition);
-        return [.. request.Headers.NonValidated.Select(h => (h.Key, string.Join(", ", h.Value)))];
     }
 }
