@@ -25,11 +25,12 @@ public class HttpAuthenticationTests
     }
 
     [Theory]
-    [InlineData("a\rb")]
-    [InlineData("a\nb")]
-    [InlineData("a\0b")]
-    public void A_credential_with_a_line_break_or_NUL_is_refused_naming_the_argument(string value)
+    [InlineData(13)] // CR
+    [InlineData(10)] // LF
+    [InlineData(0)] // NUL (as a number: a NUL in a test's name upsets test runners that select tests by name)
+    public void A_credential_with_a_line_break_or_NUL_is_refused_naming_the_argument(int character)
     {
+        string value = $"a{(char)character}b";
         foreach (var (make, name) in new (Func<HttpAuthentication>, string)[]
         {
             (() => HttpAuthentication.ThriveStack(value, null), "trackToken"),

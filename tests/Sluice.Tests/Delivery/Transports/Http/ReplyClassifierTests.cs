@@ -105,6 +105,18 @@ public class ReplyClassifierTests
         Assert.Equal(status is >= 300 and <= 399 ? $"redirect not followed ({status}): m" : status == 299 ? null : "m", result.Message);
     }
 
+    [Theory]
+    [InlineData(200, """{"success":true}""")]
+    [InlineData(204, "")]
+    public void A_delivery_carries_the_status_the_server_answered(int status, string body)
+    {
+        // Found: a delivery without a response id or warnings had no status, so its request metric had no http.response.status_code.
+        var result = Classify(status, body);
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        Assert.Equal(status, result.StatusCode);
+        Assert.Equal(SendFailure.None, result.Failure);
+    }
+
     [Fact]
     public void Warnings_without_a_response_id_are_still_returned()
     {
