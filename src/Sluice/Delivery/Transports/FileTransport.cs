@@ -31,6 +31,7 @@ public sealed class FileTransport : IBatchTransport
     {
         string path = PathFor(batch);
         string temp = path + ".tmp";
+        // Stryker disable once Boolean : synchronous writes give the same file; only a thread would wait on the disk
         var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None, bufferSize: 0, useAsync: true);
         await using (stream.ConfigureAwait(false))
         {

@@ -22,7 +22,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     private const int MaxReplyBytes = 16 * 1024;
 
     /// <summary>Sluice's own product token, <c>Sluice/0.1.0</c>.</summary>
-    private static readonly string SluiceProduct = $"Sluice/{typeof(HttpTransport).Assembly.GetName().Version?.ToString(3) ?? "1.0.0"}";
+    private static readonly string SluiceProduct = $"Sluice/{typeof(HttpTransport).Assembly.GetName().Version!.ToString(3)}";
 
     private readonly HttpTransportOptions _options;
     private readonly HttpClient _client;
@@ -37,7 +37,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     /// <summary>Creates the transport and its connection pool.</summary>
     /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
     public HttpTransport(HttpTransportOptions options)
-        : this(options, client: null, handler: null, disposeHandler: true)
+        : this(options, client: null, handler: null)
     {
     }
 
@@ -51,7 +51,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
     /// <param name="client">The client every request is sent with.</param>
     public HttpTransport(HttpTransportOptions options, HttpClient client)
-        : this(options, client ?? throw new ArgumentNullException(nameof(client)), handler: null, disposeHandler: false)
+        : this(options, client ?? throw new ArgumentNullException(nameof(client)), handler: null)
     {
     }
 
@@ -62,11 +62,14 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
     /// <param name="handler">The handler every request goes through.</param>
     public HttpTransport(HttpTransportOptions options, HttpMessageHandler handler)
-        : this(options, client: null, handler ?? throw new ArgumentNullException(nameof(handler)), disposeHandler: false)
+        : this(options, client: null, handler ?? throw new ArgumentNullException(nameof(handler)))
     {
     }
 
-    private HttpTransport(HttpTransportOptions options, HttpClient? client, HttpMessageHandler? handler, bool disposeHandler)
+    /// <param name="options">Settings.</param>
+    /// <param name="client">The caller's client, or null.</param>
+    /// <param name="handler">The caller's handler, or null for one of the transport's own (disposed with it).</param>
+    private HttpTransport(HttpTransportOptions options, HttpClient? client, HttpMessageHandler? handler)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Validated();
@@ -74,7 +77,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         _base = _options.BaseAddress!.AbsoluteUri.TrimEnd('/');
         _userAgent = _options.UserAgent is { } wrapper ? wrapper.Trim() + " " + SluiceProduct : SluiceProduct;
         _ownsClient = client is null;
-        _client = client ?? new HttpClient(handler ?? CreateHandler(_options.RequestTimeout), disposeHandler) { Timeout = Timeout.InfiniteTimeSpan };
+        _client = client ?? new HttpClient(handler ?? CreateHandler(_options.RequestTimeout), disposeHandler: handler is null) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>

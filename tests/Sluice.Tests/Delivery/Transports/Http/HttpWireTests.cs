@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Globalization;
 using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Time.Testing;
@@ -202,6 +204,25 @@ public class HttpWireTests
     }
 
     [Fact]
+    public async Task Disposing_the_transport_closes_its_kept_alive_connection()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}") });
+        var send = transport.SendAsync(OneEvent(), CancellationToken.None).AsTask();
+        using var connection = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var stream = connection.GetStream();
+        await ReadRequestAsync(stream);
+        await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"success\":true}"u8.ToArray());
+        Assert.Equal(SendOutcome.Delivered, (await send.WaitAsync(TimeSpan.FromSeconds(30))).Outcome);
+
+        transport.Dispose();
+
+        // The connection was kept alive for the next request; disposing closes it (the server reads its end).
+        Assert.Equal(0, await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task Missing_arguments_are_refused_at_once_with_their_names()
     {
         var options = new HttpTransportOptions { BaseAddress = new Uri("http://127.0.0.1:9") };
@@ -213,6 +234,22 @@ public class HttpWireTests
         Assert.Equal("endpointPath", Assert.ThrowsAny<ArgumentException>(() => transport.EndpointFor("")).ParamName);
         Assert.Equal("batch", (await Assert.ThrowsAsync<ArgumentNullException>(async () => await transport.SendAsync(null!, CancellationToken.None))).ParamName);
     }
+
+    /// <summary>Reads one request with a Content-Length body off a raw connection.</summary>
+    private static async Task ReadRequestAsync(NetworkStream stream)
+    {
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        int headerEnd;
+        while ((headerEnd = IndexOf(received, "\r\n\r\n"u8)) < 0)
+            received.AddRange(buffer.AsSpan(0, await stream.ReadAsync(buffer)).ToArray());
+        string headers = System.Text.Encoding.ASCII.GetString([.. received], 0, headerEnd);
+        int length = int.Parse(headers.Split("\r\n").First(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))["Content-Length:".Length..], CultureInfo.InvariantCulture);
+        while (received.Count < headerEnd + 4 + length)
+            received.AddRange(buffer.AsSpan(0, await stream.ReadAsync(buffer)).ToArray());
+    }
+
+    private static int IndexOf(List<byte> bytes, ReadOnlySpan<byte> value) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes).IndexOf(value);
 
     private static Batch OneEvent() => TestBatches.Seal(TestBatches.Memory(), [TrackEvent]);
 
