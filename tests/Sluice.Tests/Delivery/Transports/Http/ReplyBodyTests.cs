@@ -67,6 +67,14 @@ public class ReplyBodyTests
     [InlineData("<html><head><title>Gateway</title></head><body><h1>Bad</h1><style>h1{}</style>gateway</body></html>", "Gateway Bad gateway")]
     public void Tags_and_hidden_elements_separate_the_words_they_stood_between(string body, string text) => Assert.Equal(text, Parse(body).Text);
 
+    [Fact]
+    public void An_error_pages_text_after_kilobytes_of_markup_is_found_within_8_KB()
+    {
+        string head = "<html><head><style>" + new string('x', 4_000) + "</style></head><body>";
+        Assert.Equal("Service down", Parse(head + "<p>Service down</p></body></html>").Text);
+        Assert.Equal("…", Parse(head + new string(' ', 8 * 1024) + "<p>Service down</p></body></html>").Text); // past 8 KB: not read, only the cut is shown
+    }
+
     [Theory]
     [InlineData(100, 100)]
     [InlineData(101, 100)]
