@@ -46,7 +46,7 @@ internal sealed class BatchContent : HttpContent
     /// <summary>Known up front unless compressed (then the body goes chunked).</summary>
     protected override bool TryComputeLength(out long length)
     {
-        length = _gzip ? 0 : _batch.Length;
+        length = _batch.Length; // not used when compressed
         return !_gzip;
     }
 }

@@ -22,7 +22,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     private const int MaxReplyBytes = 16 * 1024;
 
     /// <summary>Sluice's own product token, <c>Sluice/0.1.0</c>.</summary>
-    private static readonly string SluiceProduct = $"Sluice/{typeof(HttpTransport).Assembly.GetName().Version?.ToString(3) ?? "1.0.0"}";
+    private static readonly string SluiceProduct = $"Sluice/{typeof(HttpTransport).Assembly.GetName().Version!.ToString(3)}";
 
     private readonly HttpTransportOptions _options;
     private readonly HttpClient _client;
@@ -37,7 +37,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     /// <summary>Creates the transport and its connection pool.</summary>
     /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
     public HttpTransport(HttpTransportOptions options)
-        : this(options, client: null, CreateHandler(options?.RequestTimeout ?? default), disposeHandler: true)
+        : this(options, client: null, handler: null)
     {
     }
 
@@ -51,7 +51,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
     /// <param name="client">The client every request is sent with.</param>
     public HttpTransport(HttpTransportOptions options, HttpClient client)
-        : this(options, client ?? throw new ArgumentNullException(nameof(client)), handler: null, disposeHandler: false)
+        : this(options, client ?? throw new ArgumentNullException(nameof(client)), handler: null)
     {
     }
 
@@ -62,11 +62,14 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     /// <param name="options">Settings; validated now (<see cref="ArgumentException"/> naming every problem).</param>
     /// <param name="handler">The handler every request goes through.</param>
     public HttpTransport(HttpTransportOptions options, HttpMessageHandler handler)
-        : this(options, client: null, handler ?? throw new ArgumentNullException(nameof(handler)), disposeHandler: false)
+        : this(options, client: null, handler ?? throw new ArgumentNullException(nameof(handler)))
     {
     }
 
-    private HttpTransport(HttpTransportOptions options, HttpClient? client, HttpMessageHandler? handler, bool disposeHandler)
+    /// <param name="options">Settings.</param>
+    /// <param name="client">The caller's client, or null.</param>
+    /// <param name="handler">The caller's handler, or null for one of the transport's own (disposed with it).</param>
+    private HttpTransport(HttpTransportOptions options, HttpClient? client, HttpMessageHandler? handler)
     {
         ArgumentNullException.ThrowIfNull(options);
         _options = options.Validated();
@@ -74,7 +77,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         _base = _options.BaseAddress!.AbsoluteUri.TrimEnd('/');
         _userAgent = _options.UserAgent is { } wrapper ? wrapper.Trim() + " " + SluiceProduct : SluiceProduct;
         _ownsClient = client is null;
-        _client = client ?? new HttpClient(handler!, disposeHandler) { Timeout = Timeout.InfiniteTimeSpan };
+        _client = client ?? new HttpClient(handler ?? CreateHandler(_options.RequestTimeout), disposeHandler: handler is null) { Timeout = Timeout.InfiniteTimeSpan };
     }
 
     /// <summary>
@@ -131,8 +134,8 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            // The request timeout, or the handler's connect timeout (the same length): not the engine's deadline.
-            return ExceptionClassifier.TimedOut(request.RequestUri!, _options.RequestTimeout);
+            // The request timeout, the handler's connect timeout (the same length) or a caller's client's timeout: not the engine's deadline.
+            return ExceptionClassifier.TimedOut(request.RequestUri!, AttemptTimeout);
         }
         catch (Exception ex) when (ex is HttpRequestException or IOException && !cancellationToken.IsCancellationRequested)
         {
@@ -146,6 +149,11 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         if (_ownsClient)
             _client.Dispose();
     }
+
+    /// <summary>What ends an attempt: the request timeout, or a caller's client's own timeout if that is shorter.</summary>
+    private TimeSpan AttemptTimeout => _client.Timeout == Timeout.InfiniteTimeSpan
+        ? _options.RequestTimeout
+        : TimeSpan.FromTicks(Math.Min(_options.RequestTimeout.Ticks, _client.Timeout.Ticks));
 
     private async ValueTask<SendResult> ClassifyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {

@@ -29,7 +29,7 @@ internal readonly partial record struct ReplyBody(bool? Success, string? Respons
     {
         (null, null) => Text,
         ({ } m, null) => m,
-        (null, { } d) => Text is null ? $"see {d}" : $"{Text} (see {d})",
+        (null, { } d) => $"see {d}", // a documentation link comes from JSON, which leaves no text
         ({ } m, { } d) => $"{m} (see {d})",
     };
 
@@ -67,8 +67,7 @@ internal readonly partial record struct ReplyBody(bool? Success, string? Respons
         {
             if (IsLoneSurrogateName(ref reader))
             {
-                reader.Read();
-                reader.Skip();
+                reader.Skip(); // from a member's name, skips its value
             }
             else if (reader.ValueTextEquals("success"u8))
             {
@@ -98,7 +97,6 @@ internal readonly partial record struct ReplyBody(bool? Success, string? Respons
             }
             else
             {
-                reader.Read();
                 reader.Skip();
             }
         }

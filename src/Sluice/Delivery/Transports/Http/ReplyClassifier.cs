@@ -5,7 +5,7 @@ namespace Sluice.Delivery.Transports.Http;
 /// function of the status, the <c>Retry-After</c> value, the body and the time, so it can be tested and
 /// fuzzed on its own; it never throws and always returns one of the documented outcomes:
 /// <list type="table">
-/// <item><term>2xx</term><description>Delivered, with the reply's <c>warnings</c> and <c>response_id</c>; but a body with
+/// <item><term>2xx</term><description>Delivered, with the status and the reply's <c>warnings</c> and <c>response_id</c>; but a body with
 /// <c>"success": false</c> is not a delivery: Retry (the server failed; the retry budget bounds it).</description></item>
 /// <item><term>400, 422</term><description>Rejected, with the server's message (the batch is bisected).</description></item>
 /// <item><term>401, 403</term><description>Unauthorized (the endpoint is paused).</description></item>
@@ -27,9 +27,8 @@ internal static class ReplyClassifier
                     with { ResponseId = reply.ResponseId };
             }
 
-            return reply.Warnings is null && reply.ResponseId is null
-                ? SendResult.Delivered
-                : SendResult.Delivered with { StatusCode = status, ResponseId = reply.ResponseId, Warnings = reply.Warnings };
+            // With its status, as every answer: metrics tag each request with the status the server gave.
+            return SendResult.Delivered with { StatusCode = status, ResponseId = reply.ResponseId, Warnings = reply.Warnings };
         }
 
         var failure = ReplyBody.Parse(body);

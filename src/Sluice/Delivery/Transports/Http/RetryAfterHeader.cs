@@ -32,8 +32,7 @@ internal static class RetryAfterHeader
         if (IsDigits(text))
         {
             // Delta-seconds; a value too large to represent is simply "very long" (leading zeros don't make it so).
-            var digits = text.TrimStart('0');
-            return digits.Length > 9 ? Ceiling : Clamp(TimeSpan.FromSeconds(digits.IsEmpty ? 0 : int.Parse(digits, NumberStyles.None, CultureInfo.InvariantCulture)));
+            return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out int seconds) ? Clamp(TimeSpan.FromSeconds(seconds)) : Ceiling;
         }
 
         if (DateTimeOffset.TryParseExact(text, DateFormats, DateCulture(now), DateTimeStyles.AllowInnerWhite | DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var date))
@@ -65,5 +64,5 @@ internal static class RetryAfterHeader
         return true;
     }
 
-    private static TimeSpan Clamp(TimeSpan wait) => wait < TimeSpan.Zero ? TimeSpan.Zero : wait > Ceiling ? Ceiling : wait;
+    private static TimeSpan Clamp(TimeSpan wait) => TimeSpan.FromTicks(Math.Clamp(wait.Ticks, 0, Ceiling.Ticks));
 }

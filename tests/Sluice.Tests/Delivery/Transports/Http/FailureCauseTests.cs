@@ -67,6 +67,45 @@ public class FailureCauseTests
     }
 
     [Fact]
+    public async Task A_request_timeout_beyond_HttpClients_100_s_default_is_the_one_that_ends_an_attempt()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        var clock = new FakeTimeProvider();
+        using var transport = new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{port}"),
+            RequestTimeout = TimeSpan.FromMinutes(5),
+            TimeProvider = clock,
+        });
+
+        var send = transport.SendAsync(OneEvent(), CancellationToken.None).AsTask();
+        using var connection = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        clock.Advance(TimeSpan.FromMinutes(5));
+        var result = await send.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal($"timed out after 300 s without an answer from http://127.0.0.1:{port}/api/track", result.Message);
+    }
+
+    [Fact]
+    public async Task A_callers_client_with_a_shorter_timeout_ends_the_attempt_and_the_message_names_its_timeout()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        int port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        using var client = new HttpClient { Timeout = TimeSpan.FromMilliseconds(300) };
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri($"http://127.0.0.1:{port}"), RequestTimeout = TimeSpan.FromMinutes(1) }, client);
+
+        var send = transport.SendAsync(OneEvent(), CancellationToken.None).AsTask();
+        using var connection = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30)); // accepted, never answered
+        var result = await send.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(SendFailure.Timeout, result.Failure);
+        Assert.Equal($"timed out after 0.3 s without an answer from http://127.0.0.1:{port}/api/track", result.Message);
+    }
+
+    [Fact]
     public async Task TLS_to_a_server_that_does_not_speak_it_is_a_TLS_failure()
     {
         await using var collector = await ReferenceCollector.StartAsync(); // plain HTTP

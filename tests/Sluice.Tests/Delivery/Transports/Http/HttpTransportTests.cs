@@ -182,10 +182,6 @@ public class HttpTransportTests
         RequestTimeout = timeout ?? TimeSpan.FromSeconds(10),
     });
 
-    private static string[] Headers(HttpAuthentication authentication, int partition, string name)
-    {
-        using var request = new HttpRequestMessage();
-        authentication.Apply(request.Headers, partition);
-        return request.Headers.TryGetValues(name, out var values) ? [.. values] : [];
-    }
+    private static string[] Headers(HttpAuthentication authentication, int partition, string name) =>
+        [.. CredentialHeaders.Of(authentication, partition).Where(h => h.Name == name).Select(h => h.Value)];
 }

@@ -92,6 +92,52 @@ public class ReplyClassifierTests
     }
 
     [Theory]
+    [InlineData(199, SendOutcome.Failed)]
+    [InlineData(299, SendOutcome.Delivered)]
+    [InlineData(300, SendOutcome.Failed)]
+    [InlineData(399, SendOutcome.Failed)]
+    [InlineData(499, SendOutcome.Failed)]
+    [InlineData(500, SendOutcome.Retry)]
+    public void Each_status_class_ends_where_it_should(int status, SendOutcome outcome)
+    {
+        var result = Classify(status, """{"message":"m"}""");
+        Assert.Equal(outcome, result.Outcome);
+        Assert.Equal(status is >= 300 and <= 399 ? $"redirect not followed ({status}): m" : status == 299 ? null : "m", result.Message);
+    }
+
+    [Theory]
+    [InlineData(200, """{"success":true}""")]
+    [InlineData(204, "")]
+    public void A_delivery_carries_the_status_the_server_answered(int status, string body)
+    {
+        // Found: a delivery without a response id or warnings had no status, so its request metric had no http.response.status_code.
+        var result = Classify(status, body);
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        Assert.Equal(status, result.StatusCode);
+        Assert.Equal(SendFailure.None, result.Failure);
+    }
+
+    [Fact]
+    public void Warnings_without_a_response_id_are_still_returned()
+    {
+        var result = Classify(202, """{"warnings":"timestamp is in the future"}""");
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        Assert.Equal(["timestamp is in the future"], result.Warnings);
+        Assert.Equal(202, result.StatusCode);
+        Assert.Null(result.ResponseId);
+    }
+
+    [Fact]
+    public void A_2xx_with_success_false_says_so_with_its_status_and_honours_Retry_After()
+    {
+        var result = Classify(202, """{"success":false,"message":"busy"}""", "12");
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Equal("the server answered 202 with success: false: busy", result.Message);
+        Assert.Equal(202, result.StatusCode);
+        Assert.Equal(TimeSpan.FromSeconds(12), result.RetryAfter);
+    }
+
+    [Theory]
     [InlineData(429, "30", 30)]
     [InlineData(503, "Sun, 20 Oct 2024 15:52:35 GMT", 60)]
     [InlineData(500, "soon", null)]

@@ -16,6 +16,10 @@ public class RetryAfterHeaderTests
     [InlineData("Sun Nov  6 08:49:37 1994", 120)]           // obsolete asctime
     [InlineData("Sun, 06 Nov 1994 08:40:00 GMT", 0)]        // in the past: now
     [InlineData("99999999999999999999999", 86_400)]          // absurdly long: the ceiling
+    [InlineData("2147483647", 86_400)]                      // the largest int: still the ceiling
+    [InlineData("86401", 86_400)]
+    [InlineData("86400", 86_400)]
+    [InlineData("86399", 86_399)]
     [InlineData("Fri, 31 Dec 9999 23:59:59 GMT", 86_400)]
     public void Valid_values_give_the_wait(string value, int seconds) =>
         Assert.Equal(TimeSpan.FromSeconds(seconds), RetryAfterHeader.Parse(value, Now));
@@ -33,5 +37,7 @@ public class RetryAfterHeaderTests
     [InlineData("Sun, 32 Nov 1994 08:49:37 GMT")]
     [InlineData("2024-10-20T15:51:35Z")]                     // ISO 8601 is not an HTTP-date
     [InlineData("\u0661\u0662")]                             // Arabic-Indic digits are not DIGIT
+    [InlineData("7\r\n")]                                   // only spaces and tabs are optional whitespace
+    [InlineData("\u00a07")]
     public void Invalid_values_are_ignored(string? value) => Assert.Null(RetryAfterHeader.Parse(value, Now));
 }

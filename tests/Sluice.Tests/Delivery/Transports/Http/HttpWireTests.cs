@@ -1,0 +1,293 @@
+using System.Buffers;
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.IO.Compression;
+using System.Net;
+using System.Net.Sockets;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Time.Testing;
+using Sluice.Batching;
+using Sluice.Delivery;
+using Sluice.Delivery.Transports.Http;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Delivery.Transports.Http;
+
+/// <summary>What goes over the wire and what is read back, seen by a Kestrel server on 127.0.0.1: headers, bodies, replies.</summary>
+public class HttpWireTests
+{
+    private const string TrackEvent = """{"user_id":"u1","event_name":"signed_up","timestamp":"2024-10-20T15:51:35.059000Z"}""";
+
+    [Fact]
+    public async Task A_plain_body_of_many_pooled_blocks_goes_whole_with_its_length_and_the_JSON_content_type()
+    {
+        await using var server = await Server.StartAsync();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+        var batch = LargeBatch();
+
+        var result = await transport.SendAsync(batch, CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("/api/track", request.Path);
+        Assert.Equal(batch.Body.ToArray(), request.Body);
+        Assert.Equal(batch.Length.ToString(CultureInfo.InvariantCulture), request.Headers["Content-Length"]);
+        Assert.Equal("application/json", request.Headers["Content-Type"]);
+        Assert.False(request.Headers.ContainsKey("Content-Encoding"));
+        Assert.False(request.Headers.ContainsKey("Transfer-Encoding"));
+    }
+
+    [Fact]
+    public async Task A_gzip_body_goes_chunked_with_its_encoding_and_inflates_to_the_whole_batch()
+    {
+        await using var server = await Server.StartAsync();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress, Gzip = true });
+        var batch = LargeBatch();
+
+        Assert.Equal(SendOutcome.Delivered, (await transport.SendAsync(batch, CancellationToken.None)).Outcome);
+
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("gzip", request.Headers["Content-Encoding"]);
+        Assert.Equal("chunked", request.Headers["Transfer-Encoding"]);
+        Assert.False(request.Headers.ContainsKey("Content-Length"));
+        Assert.Equal("application/json", request.Headers["Content-Type"]);
+        using var inflated = new MemoryStream();
+        await using (var zip = new GZipStream(new MemoryStream(request.Body), CompressionMode.Decompress))
+            await zip.CopyToAsync(inflated);
+        Assert.Equal(batch.Body.ToArray(), inflated.ToArray());
+    }
+
+    [Fact]
+    public async Task The_transports_own_connections_follow_no_redirect_keep_no_cookie_and_ask_for_no_compression()
+    {
+        await using var server = await Server.StartAsync(async context =>
+        {
+            if (context.Request.Path == "/moved")
+            {
+                await context.Response.WriteAsync("""{"success":true}""");
+                return;
+            }
+
+            context.Response.StatusCode = 307;
+            context.Response.Headers.Location = "/moved";
+            context.Response.Headers.SetCookie = "session=1; Path=/";
+        });
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var first = await transport.SendAsync(OneEvent(), CancellationToken.None);
+        var second = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Failed, first.Outcome);
+        Assert.Equal("redirect not followed (307): HTTP 307", first.Message);
+        Assert.Equal(SendOutcome.Failed, second.Outcome);
+        Assert.Equal(["/api/track", "/api/track"], server.Requests.Select(r => r.Path)); // never /moved
+        Assert.All(server.Requests, r => Assert.False(r.Headers.ContainsKey("Cookie")));
+        Assert.All(server.Requests, r => Assert.False(r.Headers.ContainsKey("Accept-Encoding")));
+    }
+
+    [Fact]
+    public void The_handler_the_transport_makes_times_connections_out_with_the_request_and_recycles_them()
+    {
+        // Also the primary handler of the hosting package's named client.
+        using var handler = HttpTransport.CreateHandler(TimeSpan.FromSeconds(7));
+        Assert.Equal(TimeSpan.FromSeconds(7), handler.ConnectTimeout);
+        Assert.Equal(TimeSpan.FromMinutes(5), handler.PooledConnectionLifetime);
+        Assert.Equal(TimeSpan.FromMinutes(1), handler.PooledConnectionIdleTimeout);
+        Assert.False(handler.AllowAutoRedirect);
+        Assert.False(handler.UseCookies);
+        Assert.True(handler.UseProxy);
+        Assert.Equal(System.Net.DecompressionMethods.None, handler.AutomaticDecompression);
+
+        using var unset = HttpTransport.CreateHandler(TimeSpan.Zero);
+        Assert.Equal(TimeSpan.FromSeconds(30), unset.ConnectTimeout);
+    }
+
+    [Fact]
+    public async Task A_wrapping_sdks_user_agent_is_trimmed_and_written_before_Sluices_own()
+    {
+        await using var server = await Server.StartAsync();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress, UserAgent = "  my-sdk/1.2.0 (linux) " });
+
+        await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Matches(@"^my-sdk/1\.2\.0 \(linux\) Sluice/\d+\.\d+\.\d+$", Assert.Single(server.Requests).Headers["User-Agent"]);
+    }
+
+    [Fact]
+    public async Task Options_changed_after_the_transport_was_made_do_not_apply()
+    {
+        await using var server = await Server.StartAsync();
+        var options = new HttpTransportOptions { BaseAddress = server.BaseAddress };
+        options.Headers["X-Tenant"] = "acme";
+        using var transport = new HttpTransport(options);
+        options.Headers["X-Tenant"] = "other";
+        options.Headers["X-Late"] = "1";
+        options.Gzip = true;
+
+        await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        var request = Assert.Single(server.Requests);
+        Assert.Equal("acme", request.Headers["X-Tenant"]);
+        Assert.False(request.Headers.ContainsKey("X-Late"));
+        Assert.False(request.Headers.ContainsKey("Content-Encoding"));
+    }
+
+    [Fact]
+    public async Task The_first_Retry_After_header_of_a_reply_counts()
+    {
+        await using var server = await Server.StartAsync(context =>
+        {
+            context.Response.StatusCode = 503;
+            context.Response.Headers.Append("Retry-After", "7");
+            context.Response.Headers.Append("Retry-After", "9");
+            return Task.CompletedTask;
+        });
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
+        Assert.Equal("503: HTTP 503", result.Cause);
+    }
+
+    [Fact]
+    public async Task A_Retry_After_date_is_measured_from_the_replys_Date_header_not_the_local_clock()
+    {
+        // The server's clock says the date is 2 minutes away; the local clock is years behind it.
+        await using var server = await Server.StartAsync(context =>
+        {
+            context.Response.StatusCode = 429;
+            context.Response.Headers.Append("Retry-After", DateTimeOffset.UtcNow.AddMinutes(2).ToString("r", CultureInfo.InvariantCulture));
+            return Task.CompletedTask;
+        });
+        var behind = new FakeTimeProvider(new DateTimeOffset(2001, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress, TimeProvider = behind });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.NotNull(result.RetryAfter);
+        Assert.InRange(result.RetryAfter.Value, TimeSpan.FromSeconds(118), TimeSpan.FromSeconds(121));
+    }
+
+    [Fact]
+    public async Task Only_the_first_16_KB_of_a_reply_are_read()
+    {
+        // A message past 16 KB is not seen: the reply is cut there, so it is quoted as the text it starts with.
+        string reply = "{\"padding\":\"" + new string('x', 16 * 1024) + "\",\"message\":\"late\"}";
+        await using var server = await Server.StartAsync(async context =>
+        {
+            context.Response.StatusCode = 400;
+            await context.Response.WriteAsync(reply);
+        });
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Rejected, result.Outcome);
+        Assert.StartsWith("{\"padding\":\"xxx", result.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("late", result.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_disposed_transport_sends_nothing_more()
+    {
+        await using var server = await Server.StartAsync();
+        var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+        Assert.Equal(SendOutcome.Delivered, (await transport.SendAsync(OneEvent(), CancellationToken.None)).Outcome);
+
+        transport.Dispose();
+
+        await Assert.ThrowsAsync<ObjectDisposedException>(async () => await transport.SendAsync(OneEvent(), CancellationToken.None));
+        Assert.Single(server.Requests);
+    }
+
+    [Fact]
+    public async Task Disposing_the_transport_closes_its_kept_alive_connection()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}") });
+        var send = transport.SendAsync(OneEvent(), CancellationToken.None).AsTask();
+        using var connection = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var stream = connection.GetStream();
+        await ReadRequestAsync(stream);
+        await stream.WriteAsync("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"success\":true}"u8.ToArray());
+        Assert.Equal(SendOutcome.Delivered, (await send.WaitAsync(TimeSpan.FromSeconds(30))).Outcome);
+
+        transport.Dispose();
+
+        // The connection was kept alive for the next request; disposing closes it (the server reads its end).
+        Assert.Equal(0, await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
+    public async Task Missing_arguments_are_refused_at_once_with_their_names()
+    {
+        var options = new HttpTransportOptions { BaseAddress = new Uri("http://127.0.0.1:9") };
+        Assert.Equal("options", Assert.Throws<ArgumentNullException>(() => new HttpTransport(null!)).ParamName);
+        Assert.Equal("client", Assert.Throws<ArgumentNullException>(() => new HttpTransport(options, (HttpClient)null!)).ParamName);
+        Assert.Equal("handler", Assert.Throws<ArgumentNullException>(() => new HttpTransport(options, (HttpMessageHandler)null!)).ParamName);
+        using var transport = new HttpTransport(options);
+        Assert.Equal("value", Assert.Throws<ArgumentNullException>(() => transport.Authentication = null!).ParamName);
+        Assert.Equal("endpointPath", Assert.ThrowsAny<ArgumentException>(() => transport.EndpointFor("")).ParamName);
+        Assert.Equal("batch", (await Assert.ThrowsAsync<ArgumentNullException>(async () => await transport.SendAsync(null!, CancellationToken.None))).ParamName);
+    }
+
+    /// <summary>Reads one request with a Content-Length body off a raw connection.</summary>
+    private static async Task ReadRequestAsync(NetworkStream stream)
+    {
+        var received = new List<byte>();
+        var buffer = new byte[4096];
+        int headerEnd;
+        while ((headerEnd = IndexOf(received, "\r\n\r\n"u8)) < 0)
+            received.AddRange(buffer.AsSpan(0, await stream.ReadAsync(buffer)).ToArray());
+        string headers = System.Text.Encoding.ASCII.GetString([.. received], 0, headerEnd);
+        int length = int.Parse(headers.Split("\r\n").First(h => h.StartsWith("Content-Length:", StringComparison.OrdinalIgnoreCase))["Content-Length:".Length..], CultureInfo.InvariantCulture);
+        while (received.Count < headerEnd + 4 + length)
+            received.AddRange(buffer.AsSpan(0, await stream.ReadAsync(buffer)).ToArray());
+    }
+
+    private static int IndexOf(List<byte> bytes, ReadOnlySpan<byte> value) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes).IndexOf(value);
+
+    private static Batch OneEvent() => TestBatches.Seal(TestBatches.Memory(), [TrackEvent]);
+
+    /// <summary>Over 64 KB: a body of several pooled blocks.</summary>
+    private static Batch LargeBatch()
+    {
+        var batch = TestBatches.Seal(TestBatches.Memory(), [.. Enumerable.Range(0, 2_000).Select(i => TrackEvent.Replace("u1", $"user-{i:D5}", StringComparison.Ordinal))]);
+        Assert.False(batch.Body.IsSingleSegment, "the test needs a body over several blocks");
+        return batch;
+    }
+
+    private sealed record Request(string Path, Dictionary<string, string> Headers, byte[] Body);
+
+    /// <summary>Records every request (path, headers, raw body) and answers with <c>answer</c> (by default 200 <c>{"success":true}</c>).</summary>
+    private sealed class Server : IAsyncDisposable
+    {
+        private readonly ConcurrentQueue<Request> _requests = new();
+        private WebApplication _app = null!;
+
+        public Uri BaseAddress { get; private set; } = null!;
+
+        public IReadOnlyList<Request> Requests => [.. _requests];
+
+        public static async Task<Server> StartAsync(RequestDelegate? answer = null)
+        {
+            var server = new Server();
+            answer ??= context => context.Response.WriteAsync("""{"success":true}""");
+            (server._app, server.BaseAddress) = await LoopbackKestrel.StartAsync(async context =>
+            {
+                using var body = new MemoryStream();
+                await context.Request.Body.CopyToAsync(body);
+                var headers = context.Request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase);
+                server._requests.Enqueue(new Request(context.Request.Path, headers, body.ToArray()));
+                await answer(context);
+            });
+            return server;
+        }
+
+        public ValueTask DisposeAsync() => LoopbackKestrel.StopAsync(_app);
+    }
+}
