@@ -37,11 +37,7 @@ internal sealed class BatchDelivery
         SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort, FateReporter? fates = null, SpoolJournal? spool = null)
     {
         int senders = options.MaxConcurrentSends;
-        _queue = Channel.CreateBounded<Batch>(new BoundedChannelOptions(options.SealedQueueCapacity)
-        {
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _queue = Channel.CreateBounded<Batch>(options.SealedQueueCapacity); // full: the writer waits for room
         _counters = counters;
         _metrics = metrics;
         _time = options.TimeProvider;
@@ -64,6 +60,16 @@ internal sealed class BatchDelivery
 
     /// <summary>The batch bodies delivery holds: zero after a shutdown that wrote no stuck send off.</summary>
     public BodyLedger Bodies { get; } = new();
+
+    /// <summary>Jobs started and not finished: the batches being sent, retried, parked or probed (for tests).</summary>
+    public int LiveJobs
+    {
+        get
+        {
+            lock (_lock)
+                return _live.Count;
+        }
+    }
 
     /// <summary>Whether <paramref name="partition"/>'s endpoint is paused (for metrics).</summary>
     public bool IsPaused(int partition) => _pauses[partition].IsPaused;
