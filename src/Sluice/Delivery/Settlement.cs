@@ -92,19 +92,12 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         if (left == 0)
             return;
 
-        // The ranges cover what is unsettled; at a forced shutdown the owner may have settled the top one a moment
-        // ago without popping it yet, hence the clamp: the totals stay exact, only that range's split may be off.
-        int unknown = 0, lost = 0;
-        foreach (var (range, mayHaveArrived) in job.Remaining())
-        {
-            int events = Math.Min(range.Count, left - unknown - lost);
-            if (mayHaveArrived)
-                unknown += events;
-            else
-                lost += events;
-        }
-
-        lost = left - unknown;
+        // The ranges cover what is unsettled, except at a forced shutdown when the owner settled the top one a moment
+        // ago and has not popped it yet: they then hold that range more than is left, and it is not counted again.
+        var ranges = job.Remaining();
+        int skip = ranges.Sum(static r => r.Range.Count) > left ? 1 : 0;
+        int unknown = Math.Min(left, ranges.Skip(skip).Where(static r => r.MayHaveArrived).Sum(static r => r.Range.Count));
+        int lost = left - unknown;
         string? cause = job.LastFailure?.Cause;
         if (unknown > 0)
         {
@@ -120,7 +113,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         {
             // Every range the job lists, not only `left` events' worth: the owner may have claimed the top one a
             // moment ago; its events are written here only if still unset, and the owner's own outcome overwrites them.
-            foreach (var (range, mayHaveArrived) in job.Remaining())
+            foreach (var (range, mayHaveArrived) in ranges)
                 batch.RecordOutcome(range.Start, range.Count, mayHaveArrived ? EventOutcome.OutcomeUnknown : EventOutcome.Lost, null, unsetOnly: true);
             batch.LastFailure ??= cause;
             OutcomesWritten(batch, left);
