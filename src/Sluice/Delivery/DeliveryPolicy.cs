@@ -198,7 +198,8 @@ internal sealed class DeliveryPolicy
             Record(batch, started, "retry", 0, ex.GetType().FullName);
             _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
                 $"The transport threw while sending {Settlement.RangeName(batch, range)}: {ex.GetType().Name}: {ex.Message}", range.Count, ex));
-            return SendResult.Retry($"the transport threw {ex.GetType().Name}: {ex.Message}") with { Failure = SendFailure.TransportException };
+            // Without the exception message's own full stop: messages put the cause in the middle of a sentence.
+            return SendResult.Retry($"the transport threw {ex.GetType().Name}: {ex.Message.TrimEnd('.')}") with { Failure = SendFailure.TransportException };
         }
         finally
         {
