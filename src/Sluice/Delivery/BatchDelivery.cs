@@ -251,7 +251,7 @@ internal sealed class BatchDelivery
         {
             var batch = job.Batch;
             _diagnose(new DiagnosticEvent(DiagnosticKind.EndpointPaused,
-                $"Sending to {batch.EndpointPath} is paused: the server refused the credentials ({job.LastFailure?.Cause}). " +
+                $"Sending to {batch.EndpointPath} is paused: the server refused the credentials ({job.Batch.LastFailure}). " +
                 $"Its batches are kept (up to the queue bounds) and it is probed with one of them in about {_retry.ProbeCeiling(0)}, then at doubling intervals up to {_retry.ProbeCeiling(RetryPolicy.MaxProbeDoublings)}.",
                 batch.EventCount));
             lock (_lock)
@@ -285,7 +285,7 @@ internal sealed class BatchDelivery
             if (outcome == JobOutcome.Unauthorized)
             {
                 _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
-                    $"Probe {probe + 1} of {job.Batch.EndpointPath} was refused again ({job.LastFailure?.Cause}); next probe in about {_retry.ProbeCeiling(probe + 1)}.",
+                    $"Probe {probe + 1} of {job.Batch.EndpointPath} was refused again ({job.Batch.LastFailure}); next probe in about {_retry.ProbeCeiling(probe + 1)}.",
                     job.Batch.EventCount));
                 continue;
             }

@@ -99,10 +99,7 @@ internal sealed class DeliveryPolicy
             bool delivered = result.Outcome == SendOutcome.Delivered;
             _settle.Failures.Record(batch.Partition, delivered ? null : result.Cause);
             if (!delivered)
-            {
-                job.LastFailure = result;
-                batch.LastFailure = result.Cause;
-            }
+                batch.LastFailure = result.Cause; // what messages about this batch's events name as the cause
 
             switch (result.Outcome)
             {

@@ -84,7 +84,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         var batch = job.Batch;
         if (spool is not null && spool.Holds(batch))
         {
-            KeepInSpool(batch, job.LastFailure?.Cause);
+            KeepInSpool(batch);
             return;
         }
 
@@ -98,7 +98,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         int skip = ranges.Sum(static r => r.Range.Count) > left ? 1 : 0;
         int unknown = Math.Min(left, ranges.Skip(skip).Where(static r => r.MayHaveArrived).Sum(static r => r.Range.Count));
         int lost = left - unknown;
-        string? cause = job.LastFailure?.Cause;
+        string? cause = batch.LastFailure;
         if (unknown > 0)
         {
             Count(EventOutcome.OutcomeUnknown, unknown);
@@ -115,7 +115,6 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             // moment ago; its events are written here only if still unset, and the owner's own outcome overwrites them.
             foreach (var (range, mayHaveArrived) in ranges)
                 batch.RecordOutcome(range.Start, range.Count, mayHaveArrived ? EventOutcome.OutcomeUnknown : EventOutcome.Lost, null, unsetOnly: true);
-            batch.LastFailure ??= cause;
             OutcomesWritten(batch, left);
         }
 
@@ -127,7 +126,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
     {
         if (spool is not null && spool.Holds(batch))
         {
-            KeepInSpool(batch, null);
+            KeepInSpool(batch);
             return;
         }
 
@@ -137,8 +136,8 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         ReportLost(batch, events, null);
         if (batch.RecordsOutcomes)
         {
-            batch.RecordOutcome(0, batch.EventCount, EventOutcome.Lost, null, unsetOnly: true);
-            batch.LastFailure ??= failures.Of(batch.Partition);
+            batch.RecordOutcome(0, batch.EventCount, EventOutcome.Lost, null); // no sender took it: none is written yet
+            batch.LastFailure = failures.Of(batch.Partition);
             OutcomesWritten(batch, events);
         }
 
@@ -146,8 +145,9 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
     }
 
     /// <summary>The shutdown deadline passed: what the batch has not settled yet stays in the spool, for the next start.</summary>
-    private void KeepInSpool(Batch batch, string? cause)
+    private void KeepInSpool(Batch batch)
     {
+        string? cause = batch.LastFailure;
         batch.KeepInSpool = true;
         int left = batch.SettleRemaining();
         if (left == 0)
@@ -159,7 +159,6 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         if (batch.RecordsOutcomes)
         {
             batch.RecordOutcome(0, batch.EventCount, EventOutcome.Spooled, null, unsetOnly: true);
-            batch.LastFailure ??= cause;
             OutcomesWritten(batch, left);
         }
 
@@ -250,6 +249,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
                 Interlocked.Add(ref counters.LostAtShutdown, events);
                 break;
             default:
+                // Stryker disable once String : a guard no caller reaches (each passes one of the outcomes above); its words change nothing observable
                 throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Delivery settles events as delivered, rejected, failed, expired, of unknown outcome, spooled or lost.");
         }
     }

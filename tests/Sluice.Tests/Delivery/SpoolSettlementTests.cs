@@ -78,7 +78,7 @@ public sealed class SpoolSettlementTests : IDisposable
         job.TryPeek(out var left);
         settle.Delivered(batch, left);
         job.Pop();
-        job.LastFailure = SendResult.Retry("busy", statusCode: 503);
+        batch.LastFailure = "503: busy";
 
         settle.AtDeadline(job);
         settle.AtDeadline(job); // a second writer-off finds nothing left

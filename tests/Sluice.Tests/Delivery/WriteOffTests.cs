@@ -68,6 +68,55 @@ public class WriteOffTests
             Sequences.Select(s => fates[s].Outcome));
     }
 
-    private Settlement Settle() => new(_counters, new DeliveryTracker(), new LastFailures(ThriveStackFormat.Instance.PartitionCount),
+    [Fact]
+    public void A_write_off_finding_every_event_claimed_leaves_the_batch_to_the_sender_finishing_it()
+    {
+        // The sender claimed the last part and is writing its outcome: the batch is its to finish and report, once.
+        var tracker = new DeliveryTracker();
+        var batch = Seal(Memory(), [.. Enumerable.Repeat("{}", 10)], sequence: 0, eventSequences: Sequences);
+        var job = new DeliveryJob(batch);
+        Assert.True(batch.TrySettle(10, out _));
+
+        Settle(tracker).AtDeadline(job);
+
+        Assert.False(tracker.WhenFinished(1).IsCompleted);
+        Assert.Empty(_diagnostics);
+        Assert.Empty(_fates.Reports);
+        Assert.Equal((0, 0), (_counters.LostAtShutdown, _counters.OutcomeUnknown));
+    }
+
+    [Fact]
+    public void A_sender_answered_after_the_write_off_counts_no_delivered_batch()
+    {
+        var batch = Seal(Memory(), [.. Enumerable.Repeat("{}", 10)], sequence: 0, eventSequences: Sequences);
+        var job = new DeliveryJob(batch);
+        job.InFlight(true);
+        var settle = Settle();
+
+        settle.AtDeadline(job);
+        settle.Delivered(batch, new PendingRange(0, 10, 0));
+
+        Assert.Equal((0, 0, 10), (_counters.Delivered, _counters.BatchesDelivered, _counters.OutcomeUnknown));
+        Assert.All(_fates.Fates, f => Assert.Equal(EventOutcome.OutcomeUnknown, f.Outcome));
+    }
+
+    [Fact]
+    public void An_internal_error_fails_only_the_events_not_settled_yet_and_reports_the_batch_once()
+    {
+        var batch = Seal(Memory(), [.. Enumerable.Repeat("{}", 10)], sequence: 0, eventSequences: Sequences);
+        var settle = Settle();
+        settle.Delivered(batch, new PendingRange(0, 4, 0));
+
+        settle.FailRemaining(batch, "Batch 0 to /api/track could not be delivered: boom");
+
+        var report = Assert.Single(_fates.Reports);
+        Assert.Equal(Sequences, report.Sequences);
+        var fates = _fates.BySequence();
+        Assert.All(Sequences[..4], s => Assert.Equal((EventOutcome.Delivered, null), (fates[s].Outcome, fates[s].Message)));
+        Assert.All(Sequences[4..], s => Assert.Equal((EventOutcome.Failed, "Batch 0 to /api/track could not be delivered: boom"), (fates[s].Outcome, fates[s].Message)));
+        Assert.Equal((4, 6), (_counters.Delivered, _counters.Failed));
+    }
+
+    private Settlement Settle(DeliveryTracker? tracker = null) => new(_counters, tracker ?? new DeliveryTracker(), new LastFailures(ThriveStackFormat.Instance.PartitionCount),
         ThriveStackFormat.Instance, _diagnostics.Add, new FateReporter(_fates.Callback, _diagnostics.Add));
 }
