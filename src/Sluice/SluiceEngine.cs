@@ -108,6 +108,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <summary>Batch bodies delivery still holds (for tests: zero after a shutdown that wrote no stuck send off, else a buffer leaked).</summary>
     internal int HeldBatchBodies => _delivery.Bodies.Held;
 
+    /// <summary>Delivery jobs started and not finished (for tests: zero once every batch is settled, else finished jobs are kept).</summary>
+    internal int LiveDeliveryJobs => _delivery.LiveJobs;
+
     /// <summary>Whether the serializer is parked on an empty queue (for tests).</summary>
     internal bool SerializerParked => _ring.ReaderParked;
 

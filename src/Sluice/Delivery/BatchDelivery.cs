@@ -37,11 +37,7 @@ internal sealed class BatchDelivery
         SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort, FateReporter? fates = null, SpoolJournal? spool = null)
     {
         int senders = options.MaxConcurrentSends;
-        _queue = Channel.CreateBounded<Batch>(new BoundedChannelOptions(options.SealedQueueCapacity)
-        {
-            SingleWriter = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        _queue = Channel.CreateBounded<Batch>(options.SealedQueueCapacity); // full: the writer waits for room
         _counters = counters;
         _metrics = metrics;
         _time = options.TimeProvider;
@@ -64,6 +60,16 @@ internal sealed class BatchDelivery
 
     /// <summary>The batch bodies delivery holds: zero after a shutdown that wrote no stuck send off.</summary>
     public BodyLedger Bodies { get; } = new();
+
+    /// <summary>Jobs started and not finished: the batches being sent, retried, parked or probed (for tests).</summary>
+    public int LiveJobs
+    {
+        get
+        {
+            lock (_lock)
+                return _live.Count;
+        }
+    }
 
     /// <summary>Whether <paramref name="partition"/>'s endpoint is paused (for metrics).</summary>
     public bool IsPaused(int partition) => _pauses[partition].IsPaused;
@@ -245,7 +251,7 @@ internal sealed class BatchDelivery
         {
             var batch = job.Batch;
             _diagnose(new DiagnosticEvent(DiagnosticKind.EndpointPaused,
-                $"Sending to {batch.EndpointPath} is paused: the server refused the credentials ({job.LastFailure?.Cause}). " +
+                $"Sending to {batch.EndpointPath} is paused: the server refused the credentials ({job.Batch.LastFailure}). " +
                 $"Its batches are kept (up to the queue bounds) and it is probed with one of them in about {_retry.ProbeCeiling(0)}, then at doubling intervals up to {_retry.ProbeCeiling(RetryPolicy.MaxProbeDoublings)}.",
                 batch.EventCount));
             lock (_lock)
@@ -279,7 +285,7 @@ internal sealed class BatchDelivery
             if (outcome == JobOutcome.Unauthorized)
             {
                 _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
-                    $"Probe {probe + 1} of {job.Batch.EndpointPath} was refused again ({job.LastFailure?.Cause}); next probe in about {_retry.ProbeCeiling(probe + 1)}.",
+                    $"Probe {probe + 1} of {job.Batch.EndpointPath} was refused again ({job.Batch.LastFailure}); next probe in about {_retry.ProbeCeiling(probe + 1)}.",
                     job.Batch.EventCount));
                 continue;
             }

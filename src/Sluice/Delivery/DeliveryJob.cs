@@ -32,9 +32,6 @@ internal sealed class DeliveryJob
     /// <summary><see cref="TimeProvider.GetTimestamp"/> of the first attempt since the job started or its endpoint resumed; 0 before. Owner only.</summary>
     public long StartedAt { get; set; }
 
-    /// <summary>The last failed attempt's answer, if any: what messages about this job's events name as the cause. Owner only.</summary>
-    public SendResult? LastFailure { get; set; }
-
     public bool TryPeek(out PendingRange range)
     {
         lock (_lock)

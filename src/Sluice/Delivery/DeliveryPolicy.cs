@@ -99,10 +99,7 @@ internal sealed class DeliveryPolicy
             bool delivered = result.Outcome == SendOutcome.Delivered;
             _settle.Failures.Record(batch.Partition, delivered ? null : result.Cause);
             if (!delivered)
-            {
-                job.LastFailure = result;
-                batch.LastFailure = result.Cause;
-            }
+                batch.LastFailure = result.Cause; // what messages about this batch's events name as the cause
 
             switch (result.Outcome)
             {
@@ -198,7 +195,8 @@ internal sealed class DeliveryPolicy
             Record(batch, started, "retry", 0, ex.GetType().FullName);
             _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
                 $"The transport threw while sending {Settlement.RangeName(batch, range)}: {ex.GetType().Name}: {ex.Message}", range.Count, ex));
-            return SendResult.Retry($"the transport threw {ex.GetType().Name}: {ex.Message}") with { Failure = SendFailure.TransportException };
+            // Without the exception message's own full stop: messages put the cause in the middle of a sentence.
+            return SendResult.Retry($"the transport threw {ex.GetType().Name}: {ex.Message.TrimEnd('.')}") with { Failure = SendFailure.TransportException };
         }
         finally
         {

@@ -84,7 +84,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         var batch = job.Batch;
         if (spool is not null && spool.Holds(batch))
         {
-            KeepInSpool(batch, job.LastFailure?.Cause);
+            KeepInSpool(batch);
             return;
         }
 
@@ -92,20 +92,13 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         if (left == 0)
             return;
 
-        // The ranges cover what is unsettled; at a forced shutdown the owner may have settled the top one a moment
-        // ago without popping it yet, hence the clamp: the totals stay exact, only that range's split may be off.
-        int unknown = 0, lost = 0;
-        foreach (var (range, mayHaveArrived) in job.Remaining())
-        {
-            int events = Math.Min(range.Count, left - unknown - lost);
-            if (mayHaveArrived)
-                unknown += events;
-            else
-                lost += events;
-        }
-
-        lost = left - unknown;
-        string? cause = job.LastFailure?.Cause;
+        // The ranges cover what is unsettled, except at a forced shutdown when the owner settled the top one a moment
+        // ago and has not popped it yet: they then hold that range more than is left, and it is not counted again.
+        var ranges = job.Remaining();
+        int skip = ranges.Sum(static r => r.Range.Count) > left ? 1 : 0;
+        int unknown = Math.Min(left, ranges.Skip(skip).Where(static r => r.MayHaveArrived).Sum(static r => r.Range.Count));
+        int lost = left - unknown;
+        string? cause = batch.LastFailure;
         if (unknown > 0)
         {
             Count(EventOutcome.OutcomeUnknown, unknown);
@@ -120,9 +113,8 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         {
             // Every range the job lists, not only `left` events' worth: the owner may have claimed the top one a
             // moment ago; its events are written here only if still unset, and the owner's own outcome overwrites them.
-            foreach (var (range, mayHaveArrived) in job.Remaining())
+            foreach (var (range, mayHaveArrived) in ranges)
                 batch.RecordOutcome(range.Start, range.Count, mayHaveArrived ? EventOutcome.OutcomeUnknown : EventOutcome.Lost, null, unsetOnly: true);
-            batch.LastFailure ??= cause;
             OutcomesWritten(batch, left);
         }
 
@@ -134,7 +126,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
     {
         if (spool is not null && spool.Holds(batch))
         {
-            KeepInSpool(batch, null);
+            KeepInSpool(batch);
             return;
         }
 
@@ -144,8 +136,8 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         ReportLost(batch, events, null);
         if (batch.RecordsOutcomes)
         {
-            batch.RecordOutcome(0, batch.EventCount, EventOutcome.Lost, null, unsetOnly: true);
-            batch.LastFailure ??= failures.Of(batch.Partition);
+            batch.RecordOutcome(0, batch.EventCount, EventOutcome.Lost, null); // no sender took it: none is written yet
+            batch.LastFailure = failures.Of(batch.Partition);
             OutcomesWritten(batch, events);
         }
 
@@ -153,8 +145,9 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
     }
 
     /// <summary>The shutdown deadline passed: what the batch has not settled yet stays in the spool, for the next start.</summary>
-    private void KeepInSpool(Batch batch, string? cause)
+    private void KeepInSpool(Batch batch)
     {
+        string? cause = batch.LastFailure;
         batch.KeepInSpool = true;
         int left = batch.SettleRemaining();
         if (left == 0)
@@ -166,7 +159,6 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         if (batch.RecordsOutcomes)
         {
             batch.RecordOutcome(0, batch.EventCount, EventOutcome.Spooled, null, unsetOnly: true);
-            batch.LastFailure ??= cause;
             OutcomesWritten(batch, left);
         }
 
@@ -257,6 +249,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
                 Interlocked.Add(ref counters.LostAtShutdown, events);
                 break;
             default:
+                // Stryker disable once String : a guard no caller reaches (each passes one of the outcomes above); its words change nothing observable
                 throw new ArgumentOutOfRangeException(nameof(outcome), outcome, "Delivery settles events as delivered, rejected, failed, expired, of unknown outcome, spooled or lost.");
         }
     }

@@ -42,7 +42,7 @@ public class DeadlineSettlementTests
         job.Split();
         job.TryPeek(out var top);
         job.Update(top with { Attempts = 1, MayHaveArrived = true }); // timed out once, waiting to retry
-        job.LastFailure = SendResult.Retry("timed out after 30 s without an answer from x") with { Failure = SendFailure.Timeout };
+        job.Batch.LastFailure = "timed out after 30 s without an answer from x";
 
         Settle().AtDeadline(job);
 

@@ -1,0 +1,219 @@
+using Sluice.Batching;
+using Sluice.Delivery;
+using Sluice.Diagnostics;
+using Sluice.Serialization;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Delivery;
+
+/// <summary>
+/// An endpoint paused for refused credentials (401/403): what its messages say, and what becomes of the probe, the
+/// parked batches and a sender waiting for room when the shutdown deadline passes at each stage; a policy that fails
+/// unexpectedly; and the jobs delivery keeps track of.
+/// </summary>
+public class PausedEndpointTests
+{
+    private static readonly TimeSpan FirstProbe = TimeSpan.FromSeconds(45);   // [½, 1) × 1 min with the draw at 0.5
+    private static readonly TimeSpan SecondProbe = TimeSpan.FromSeconds(90);  // [½, 1) × 2 min
+    private static readonly TimeSpan Deadline = TimeSpan.FromSeconds(5);
+
+    [Fact]
+    public async Task The_pause_each_refused_probe_and_the_resume_say_when_the_next_probe_is_due_and_how_many_probes_it_took()
+    {
+        bool authorized = false;
+        await using var h = new PolicyHarness(_ => Volatile.Read(ref authorized) ? SendResult.Delivered : SendResult.Unauthorized("Access token missing or invalid"));
+        h.Track(10);
+        await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
+        Assert.Equal(
+            "Sending to /api/track is paused: the server refused the credentials (401: Access token missing or invalid). Its batches are kept (up to the queue bounds) " +
+            "and it is probed with one of them in about 00:01:00, then at doubling intervals up to 00:08:00.",
+            Assert.Single(h.Of(DiagnosticKind.EndpointPaused)).Message);
+
+        await h.PassWait(FirstProbe);
+        await Eventually.True(() => h.Of(DiagnosticKind.SendFailed).Any(), "the refused probe");
+        Assert.Equal("Probe 1 of /api/track was refused again (401: Access token missing or invalid); next probe in about 00:02:00.",
+            Assert.Single(h.Of(DiagnosticKind.SendFailed)).Message);
+
+        Volatile.Write(ref authorized, true);
+        await h.PassWait(SecondProbe);
+        await Eventually.True(() => h.Engine.GetCounters().Delivered == 10, "the delivery");
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal("/api/track accepted the credentials again after 2 probe(s); sending resumes (0 batch(es) were held).",
+            Assert.Single(h.Of(DiagnosticKind.EndpointResumed)).Message);
+        Assert.Equal(2, result.Counters.Retries);
+        Assert.Equal(3, h.Transport.AttemptCount);
+    }
+
+    [Fact]
+    public async Task A_probe_waiting_at_the_deadline_is_not_sent_and_its_batch_and_the_parked_ones_are_lost()
+    {
+        await using var h = new PolicyHarness(_ => SendResult.Unauthorized("revoked", 403), o => o.ShutdownTimeout = Deadline);
+        h.Track(40); // one sender, so room for two parked batches: the probe, two parked, and one waiting for the resume
+        await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
+        await Eventually.True(() => h.Engine.Processed == 40 && h.Engine.HeldBatchBodies == 4, "every batch handed to delivery");
+
+        var result = await PassDeadline(h.Engine, h.Clock);
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(40, result.LostAtShutdown);
+        Assert.Equal(0, result.Counters.Retries);          // no probe went out
+        Assert.Equal(1, h.Transport.AttemptCount);
+        Assert.Equal(40, h.Of(DiagnosticKind.ShutdownLoss).Sum(d => d.EventCount));
+        Conservation.AssertBalanced(result.Counters);
+        Assert.Equal(0, h.Engine.HeldBatchBodies);         // each batch released once
+    }
+
+    [Fact]
+    public async Task A_probe_in_flight_at_the_deadline_leaves_its_events_of_unknown_outcome_and_the_parked_batches_lost()
+    {
+        var transport = new RefusedThenHeld(honoursCancellation: true);
+        var clock = new ManualTimeProvider();
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent>();
+        await using var engine = new SluiceEngine(Options(clock, diagnostics), transport);
+        Track(engine, 30);
+        await Eventually.True(() => diagnostics.Any(d => d.Kind == DiagnosticKind.EndpointPaused), "the pause");
+        clock.Advance(FirstProbe);
+        await Eventually.True(() => transport.Held == 1, "the probe in flight");
+
+        var result = await PassDeadline(engine, clock);
+
+        Assert.Equal(10, result.OutcomeUnknown);           // the probe's batch: the server may have it
+        Assert.Equal(20, result.LostAtShutdown);           // the two parked batches
+        Assert.Equal(1, result.Counters.Retries);
+        Assert.DoesNotContain(diagnostics, d => d.Kind == DiagnosticKind.EndpointResumed);
+        Conservation.AssertBalanced(result.Counters);
+        Assert.Equal(0, engine.HeldBatchBodies);
+    }
+
+    [Fact]
+    public async Task A_probe_stuck_in_a_transport_ignoring_cancellation_is_written_off_and_the_parked_batches_are_lost()
+    {
+        var transport = new RefusedThenHeld(honoursCancellation: false);
+        var clock = new ManualTimeProvider();
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent>();
+        var engine = new SluiceEngine(Options(clock, diagnostics), transport);
+        try
+        {
+            Track(engine, 30);
+            await Eventually.True(() => diagnostics.Any(d => d.Kind == DiagnosticKind.EndpointPaused), "the pause");
+            clock.Advance(FirstProbe);
+            await Eventually.True(() => transport.Held == 1, "the probe in flight");
+
+            var shutdown = engine.ShutdownAsync();
+            await Eventually.True(() => clock.PendingDelays.Contains(Deadline), "the deadline timer");
+            clock.Advance(Deadline);
+            await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(1)), "the grace after the deadline");
+            clock.Advance(TimeSpan.FromSeconds(1));
+            var result = await shutdown;
+
+            Assert.Equal(10, result.OutcomeUnknown);
+            Assert.Equal(20, result.LostAtShutdown);
+            Assert.Equal(20, diagnostics.Where(d => d.Kind == DiagnosticKind.ShutdownLoss).Sum(d => d.EventCount));
+            Conservation.AssertBalanced(result.Counters);
+        }
+        finally
+        {
+            transport.Release();
+            await engine.ShutdownAsync();
+        }
+    }
+
+    [Fact]
+    public async Task A_wire_format_failing_while_a_batch_is_bisected_fails_what_is_left_of_it_and_the_sender_goes_on()
+    {
+        var format = new FailingPrefixFormat();
+        await using var h = new PolicyHarness(a =>
+        {
+            if (a.Number > 0)
+                return SendResult.Delivered;
+            format.FailNext();
+            return SendResult.Rejected("Bad Request");
+        }, o => o.WireFormat = format);
+        h.Track(10);
+        await Eventually.True(() => h.Engine.GetCounters().Failed == 10, "the batch failed");
+        h.Track(10, prefix: "v");
+        await h.Engine.FlushAsync();
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal((10, 10), (result.Counters.Failed, result.Counters.Delivered));
+        var internalError = Assert.Single(h.Of(DiagnosticKind.InternalError));
+        Assert.Equal("Delivering batch 0 failed unexpectedly: the wire format failed", internalError.Message);
+        Assert.Equal(10, internalError.EventCount);
+        Assert.IsType<InvalidOperationException>(internalError.Exception);
+        var failed = Assert.Single(h.Of(DiagnosticKind.BatchFailed));
+        Assert.Equal(new DiagnosticEvent(DiagnosticKind.BatchFailed, "Batch 0 to /api/track could not be delivered: the wire format failed", 10), failed);
+        Assert.Equal(Enumerable.Range(0, 10).Select(i => $"v-{i}"), h.DeliveredUsers());
+    }
+
+    [Fact]
+    public async Task Delivery_forgets_the_jobs_it_finished()
+    {
+        // Regression guard: a long-running engine must not keep every batch it ever sent.
+        await using var h = new PolicyHarness(_ => SendResult.Delivered);
+        h.Track(30);
+        await h.Engine.FlushAsync();
+
+        await Eventually.True(() => h.Engine.LiveDeliveryJobs == 0, "no job left once every batch is delivered");
+        await h.ShutdownAsync();
+    }
+
+    private static SluiceOptions Options(ManualTimeProvider clock, System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent> diagnostics) => new()
+    {
+        TimeProvider = clock,
+        MaxBatchEvents = 10,
+        FlushInterval = TimeSpan.FromDays(1),
+        MaxConcurrentSends = 1,
+        UnauthorizedProbeInterval = TimeSpan.FromMinutes(1),
+        ShutdownTimeout = Deadline,
+        JitterRandom = new FixedRandom(0.5),
+        OnDiagnostic = diagnostics.Enqueue,
+    };
+
+    private static void Track(SluiceEngine engine, int count)
+    {
+        for (int i = 0; i < count; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track($"u-{i}", "feature_used"));
+    }
+
+    private static async Task<ShutdownResult> PassDeadline(SluiceEngine engine, ManualTimeProvider clock)
+    {
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => clock.PendingDelays.Contains(Deadline), "the deadline timer");
+        clock.Advance(Deadline);
+        return await shutdown;
+    }
+
+    /// <summary>Refuses the credentials of the first send; holds every later one, until cancelled if it honours cancellation, else until released.</summary>
+    private sealed class RefusedThenHeld(bool honoursCancellation) : IBatchTransport
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _sends;
+        private int _held;
+
+        public int Held => Volatile.Read(ref _held);
+
+        public void Release() => _release.TrySetResult();
+
+        public async ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
+        {
+            if (Interlocked.Increment(ref _sends) == 1)
+                return SendResult.Unauthorized("revoked");
+            Interlocked.Increment(ref _held);
+            await (honoursCancellation ? _release.Task.WaitAsync(cancellationToken) : _release.Task);
+            return SendResult.Delivered;
+        }
+    }
+
+    /// <summary>The standard format, whose batch prefix fails once when told to (a custom format with a bug).</summary>
+    private sealed class FailingPrefixFormat() : WrappedFormat(ThriveStackFormat.Instance)
+    {
+        private int _failNext;
+
+        public void FailNext() => Volatile.Write(ref _failNext, 1);
+
+        public override ReadOnlySpan<byte> BatchPrefix(int partition) => Interlocked.Exchange(ref _failNext, 0) == 1
+            ? throw new InvalidOperationException("the wire format failed")
+            : base.BatchPrefix(partition);
+    }
+}

@@ -1,0 +1,172 @@
+using Sluice.Batching;
+using Sluice.Delivery;
+using Sluice.Diagnostics;
+using Sluice.Serialization;
+using Sluice.Spooling;
+using Sluice.Tests.Support;
+using static Sluice.Tests.Support.TestBatches;
+
+namespace Sluice.Tests.Delivery;
+
+/// <summary>
+/// Settlement with a spool on a real directory: what would expire or be written off at the shutdown deadline stays in the
+/// spool (counted spooled, said so, reported per event), and a batch whose events all reached a final state is acknowledged.
+/// </summary>
+public sealed class SpoolSettlementTests : IDisposable
+{
+    private static readonly long[] Sequences = [100, 101, 102, 103, 104, 105, 106, 107, 108, 109];
+
+    private readonly TempDirectory _directory = new("sluice-spool-settlement");
+    private readonly EngineCounters _counters = new();
+    private readonly List<DiagnosticEvent> _diagnostics = [];
+    private readonly FateLog _fates = new();
+    private readonly DeliveryTracker _tracker = new();
+    private readonly LastFailures _failures = new(ThriveStackFormat.Instance.PartitionCount);
+    private DiskSpool? _disk;
+
+    public void Dispose()
+    {
+        _disk?.Dispose();
+        _directory.Dispose();
+    }
+
+    [Fact]
+    public async Task Events_out_of_retries_stay_in_the_spool_counted_spooled_and_the_message_says_they_are_not_expired()
+    {
+        var journal = await JournalAsync();
+        var batch = Spooled(journal);
+        var settle = Settle(journal);
+
+        settle.Delivered(batch, new PendingRange(0, 4, 0));
+        settle.Expired(batch, new PendingRange(4, 6, 0), "Sending events 4–9 of batch 0 to /api/track expired (after 3 attempts); last failure: 503: busy.", "503: busy");
+
+        Assert.Equal((4, 6, 0), (_counters.Delivered, _counters.Spooled, _counters.Expired));
+        var spooled = Assert.Single(_diagnostics);
+        Assert.Equal(new DiagnosticEvent(DiagnosticKind.Spooled,
+            "Sending events 4–9 of batch 0 to /api/track expired (after 3 attempts); last failure: 503: busy. " +
+            "With the spool they are not expired: they stay in it and are sent on the next start (or by 'sluice spool drain').", 6), spooled);
+        Assert.True(journal.Holds(batch)); // not acknowledged although every event is settled
+        Assert.True(_tracker.WhenFinished(1).IsCompleted);
+        var fates = _fates.BySequence();
+        Assert.All(Sequences[..4], s => Assert.Equal((EventOutcome.Delivered, null), (fates[s].Outcome, fates[s].Message)));
+        Assert.All(Sequences[4..], s => Assert.Equal((EventOutcome.Spooled, "503: busy"), (fates[s].Outcome, fates[s].Message)));
+    }
+
+    [Fact]
+    public async Task Events_out_of_retries_of_a_batch_the_spool_could_not_take_expire()
+    {
+        var journal = await JournalAsync(o => (o.SegmentBytes, o.MaxBytes) = (4 * 1024, 8 * 1024));
+        var batch = Seal(Memory(), [.. Enumerable.Range(0, 10).Select(i => $"{{\"pad\":\"{new string('x', 1_000)}\"}}")], sequence: 0, eventSequences: Sequences);
+        Assert.False(journal.Append(batch)); // larger than the spool's cap: it goes from memory only
+        Assert.Null(batch.SpoolTicket);
+
+        Settle(journal).Expired(batch, new PendingRange(0, 10, 0), "expired", "503: busy");
+
+        Assert.Equal((10, 0), (_counters.Expired, _counters.Spooled));
+        Assert.Equal(new DiagnosticEvent(DiagnosticKind.BatchFailed, "expired", 10), Assert.Single(_diagnostics));
+        Assert.All(_fates.Fates, f => Assert.Equal(EventOutcome.Expired, f.Outcome));
+    }
+
+    [Fact]
+    public async Task What_is_left_at_the_deadline_stays_in_the_spool_and_the_message_names_the_last_failure()
+    {
+        var journal = await JournalAsync();
+        var batch = Spooled(journal);
+        var settle = Settle(journal);
+        var job = new DeliveryJob(batch);
+        job.Split();
+        job.TryPeek(out var left);
+        settle.Delivered(batch, left);
+        job.Pop();
+        batch.LastFailure = "503: busy";
+
+        settle.AtDeadline(job);
+        settle.AtDeadline(job); // a second writer-off finds nothing left
+
+        Assert.Equal((5, 5, 0, 0), (_counters.Delivered, _counters.Spooled, _counters.LostAtShutdown, _counters.OutcomeUnknown));
+        Assert.Equal(new DiagnosticEvent(DiagnosticKind.Spooled,
+            "5 event(s) of batch 0 to /api/track were not delivered before the shutdown deadline (last failure: 503: busy): " +
+            "they stay in the spool and are sent on the next start (or by 'sluice spool drain').", 5), Assert.Single(_diagnostics));
+        Assert.True(journal.Holds(batch));
+        Assert.True(_tracker.WhenFinished(1).IsCompleted);
+        var report = Assert.Single(_fates.Reports);
+        Assert.Equal("503: busy", report.LastFailure);
+        var fates = _fates.BySequence();
+        Assert.All(Sequences[..5], s => Assert.Equal(EventOutcome.Delivered, fates[s].Outcome));
+        Assert.All(Sequences[5..], s => Assert.Equal((EventOutcome.Spooled, null), (fates[s].Outcome, fates[s].Message)));
+    }
+
+    [Fact]
+    public async Task A_batch_no_sender_took_by_the_deadline_stays_in_the_spool_whole()
+    {
+        var journal = await JournalAsync();
+        var batch = Spooled(journal);
+
+        Settle(journal).Unsent(batch);
+
+        Assert.Equal((10, 0), (_counters.Spooled, _counters.LostAtShutdown));
+        Assert.Equal(new DiagnosticEvent(DiagnosticKind.Spooled,
+            "10 event(s) of batch 0 to /api/track were not delivered before the shutdown deadline: " +
+            "they stay in the spool and are sent on the next start (or by 'sluice spool drain').", 10), Assert.Single(_diagnostics));
+        Assert.True(journal.Holds(batch));
+        Assert.True(_tracker.WhenFinished(1).IsCompleted);
+        Assert.Null(Assert.Single(_fates.Reports).LastFailure);
+        Assert.All(_fates.Fates, f => Assert.Equal(EventOutcome.Spooled, f.Outcome));
+    }
+
+    [Fact]
+    public async Task A_batch_whose_events_all_reached_a_final_state_is_acknowledged_in_the_spool()
+    {
+        var journal = await JournalAsync();
+        var batch = Spooled(journal);
+        var settle = Settle(journal);
+
+        settle.Delivered(batch, new PendingRange(0, 9, 0));
+        Assert.True(journal.Holds(batch));
+        settle.Rejected(batch, new PendingRange(9, 1, 0), "rejected", "400: invalid");
+
+        Assert.False(journal.Holds(batch));
+        Assert.Equal(1, journal.Disk.Counters.Acknowledged);
+        Assert.Equal(0, _counters.Spooled);
+    }
+
+    [Theory]
+    [InlineData(SpoolSync.PerBatch, 1)]
+    [InlineData(SpoolSync.None, 0)]
+    public async Task A_batch_is_synced_before_its_first_send_once_and_only_under_the_per_batch_policy(SpoolSync sync, int flushes)
+    {
+        var io = new FailingFileIO();
+        var journal = await JournalAsync(sync: sync, io: io);
+        var batch = Spooled(journal);
+        int before = io.Flushes;
+
+        journal.BeforeSend(batch);
+        Assert.True(batch.SpoolDurable);
+        journal.BeforeSend(batch); // a send after a pause: already durable
+        Assert.Equal(flushes, io.Flushes - before);
+
+        var notSpooled = Seal(Memory(), ["{}"], sequence: 1);
+        journal.BeforeSend(notSpooled);
+        Assert.False(notSpooled.SpoolDurable);
+        Assert.Equal(flushes, io.Flushes - before);
+    }
+
+    private async Task<SpoolJournal> JournalAsync(Action<SpoolOptions>? configure = null, SpoolSync sync = SpoolSync.PerBatch, ISpoolFileIO? io = null)
+    {
+        var options = new SpoolOptions { DirectoryPath = _directory.Path, Sync = sync };
+        configure?.Invoke(options);
+        _disk = await DiskSpool.OpenAsync(options, "test-format", new ManualTimeProvider(), null, io ?? SpoolFileIO.Instance);
+        return new SpoolJournal(_disk, sync);
+    }
+
+    private static Batch Spooled(SpoolJournal journal)
+    {
+        var batch = Seal(Memory(), [.. Enumerable.Range(0, 10).Select(i => $"{{\"i\":{i}}}")], sequence: 0, eventSequences: Sequences);
+        Assert.True(journal.Append(batch));
+        Assert.True(journal.Holds(batch));
+        return batch;
+    }
+
+    private Settlement Settle(SpoolJournal journal) => new(_counters, _tracker, _failures, ThriveStackFormat.Instance, _diagnostics.Add,
+        new FateReporter(_fates.Callback, _diagnostics.Add), journal);
+}
