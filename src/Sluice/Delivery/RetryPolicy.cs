@@ -19,7 +19,7 @@ internal sealed class RetryPolicy(TimeSpan baseDelay, TimeSpan maxDelay, TimeSpa
     public TimeSpan RetryDelay(int retry, TimeSpan? retryAfter)
     {
         if (retryAfter is { } asked)
-            return asked <= TimeSpan.Zero ? TimeSpan.Zero : asked >= maxDelay ? maxDelay : asked;
+            return TimeSpan.FromTicks(Math.Clamp(asked.Ticks, 0, maxDelay.Ticks));
         return Jitter(BackoffCeiling(retry));
     }
 
@@ -44,6 +44,6 @@ internal sealed class RetryPolicy(TimeSpan baseDelay, TimeSpan maxDelay, TimeSpa
     {
         // Past 2^40 any start of at least a tick exceeds every cap the options allow.
         double ticks = start.Ticks * Math.Pow(2, Math.Clamp(doublings, 0, 40));
-        return ticks >= cap.Ticks ? cap : TimeSpan.FromTicks((long)ticks);
+        return TimeSpan.FromTicks((long)Math.Min(ticks, cap.Ticks));
     }
 }
