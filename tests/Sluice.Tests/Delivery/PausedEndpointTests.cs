@@ -150,12 +150,17 @@ public class PausedEndpointTests
     public async Task Delivery_forgets_the_jobs_it_finished()
     {
         // Regression guard: a long-running engine must not keep every batch it ever sent.
-        await using var h = new PolicyHarness(_ => SendResult.Delivered);
-        h.Track(30);
-        await h.Engine.FlushAsync();
+        var transport = new GateTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions { MaxBatchEvents = 10, MaxConcurrentSends = 1 }, transport);
+        Track(engine, 30);
+        var flush = engine.FlushAsync();
+        await Eventually.True(() => transport.Waiting == 1, "a batch is held in flight");
+        Assert.True(engine.LiveDeliveryJobs > 0, "the batch in flight is a live job");
 
-        await Eventually.True(() => h.Engine.LiveDeliveryJobs == 0, "no job left once every batch is delivered");
-        await h.ShutdownAsync();
+        transport.Open();
+        await flush;
+        await Eventually.True(() => engine.LiveDeliveryJobs == 0, "no job left once every batch is delivered");
+        Assert.Equal(30, engine.GetCounters().Delivered);
     }
 
     private static SluiceOptions Options(ManualTimeProvider clock, System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent> diagnostics) => new()
