@@ -56,14 +56,16 @@ public sealed class FileTransport : IBatchTransport
     private static void Write(SafeFileHandle file, ReadOnlySequence<byte> body)
     {
         if (body.IsSingleSegment)
-        {
             RandomAccess.Write(file, body.FirstSpan, fileOffset: 0);
-            return;
-        }
+        else
+            RandomAccess.Write(file, Segments(body), fileOffset: 0);
+    }
 
+    private static List<ReadOnlyMemory<byte>> Segments(ReadOnlySequence<byte> body)
+    {
         var segments = new List<ReadOnlyMemory<byte>>();
         foreach (var segment in body)
             segments.Add(segment);
-        RandomAccess.Write(file, segments, fileOffset: 0);
+        return segments;
     }
 }

@@ -42,6 +42,24 @@ public class FileTransportTests
     }
 
     [Fact]
+    public async Task A_batch_is_written_under_a_temporary_name_first_and_a_failed_write_faults_the_send()
+    {
+        // "A file appears complete or not at all": the body goes to <name>.tmp, renamed when whole.
+        // A directory standing at that temporary name makes the write fail, as a full disk would:
+        // the failure comes back through the returned task, and no file appears under the batch's name.
+        using var dir = new TempDirectory();
+        var transport = new FileTransport(dir.Path);
+        var batch = TestBatches.Seal(TestBatches.Memory(), [TrackEvent], sequence: 9);
+        Directory.CreateDirectory(transport.PathFor(batch) + ".tmp");
+
+        var send = transport.SendAsync(batch, CancellationToken.None); // does not throw at the call
+
+        var failure = await Assert.ThrowsAnyAsync<Exception>(() => send.AsTask());
+        Assert.True(failure is IOException or UnauthorizedAccessException, failure.ToString()); // a directory cannot be opened for writing
+        Assert.False(File.Exists(transport.PathFor(batch)));
+    }
+
+    [Fact]
     public async Task A_batch_sent_again_replaces_its_file()
     {
         using var dir = new TempDirectory();
