@@ -36,13 +36,15 @@ internal static class CpuProbe
         for (int round = 0; round < rounds; round++)
         {
             var cpu = Environment.CpuUsage;
+            long items = ThreadPool.CompletedWorkItemCount;
             long start = Stopwatch.GetTimestamp();
             Produce(run, events, rate);
             var wall = Stopwatch.GetElapsedTime(start);
             var after = Environment.CpuUsage;
+            double itemsPerBatch = (ThreadPool.CompletedWorkItemCount - items) * 1000.0 / events;
             double perEvent = (after.TotalTime - cpu.TotalTime).Ticks * 100.0 / events;
             Console.WriteLine(Invariant(
-                $"round {round}: {perEvent:F0} ns CPU per event (user {(after.UserTime - cpu.UserTime).TotalMilliseconds:F0} ms, sys {(after.PrivilegedTime - cpu.PrivilegedTime).TotalMilliseconds:F0} ms), {perEvent / ceiling:F2}x the ceiling; wall {wall.TotalMilliseconds:F0} ms, {events / wall.TotalSeconds:N0} events/s, {(after.TotalTime - cpu.TotalTime) / wall:F2} cores"));
+                $"round {round}: {perEvent:F0} ns CPU per event (user {(after.UserTime - cpu.UserTime).TotalMilliseconds:F0} ms, sys {(after.PrivilegedTime - cpu.PrivilegedTime).TotalMilliseconds:F0} ms), {perEvent / ceiling:F2}x the ceiling; wall {wall.TotalMilliseconds:F0} ms, {events / wall.TotalSeconds:N0} events/s, {(after.TotalTime - cpu.TotalTime) / wall:F2} cores, {itemsPerBatch:F1} pool items per 1,000 events"));
         }
 
         var idle = Environment.CpuUsage.TotalTime;

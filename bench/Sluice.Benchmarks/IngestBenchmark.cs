@@ -12,16 +12,22 @@ namespace Sluice.Benchmarks;
 /// <see cref="FileTransport"/>, <see cref="FullMode.Wait"/>. The file is read synchronously
 /// (<see cref="SynchronousReads"/>) and the queue holds the whole file (<see cref="Options"/>), so
 /// every line is split, parsed and enqueued on the benchmark thread (an ingest that waits for room
-/// goes on where the wait ends, on a pool thread): its "Thread B/op" is the reading thread's
-/// allocation per line, the ingest's one-off costs included (its identifier cache filling with the
-/// file's 1,024 users: 172 KB, 1.7 B per line of this file; <see cref="Probe"/> shows each further
-/// line costs 0 B), "Process B/op" the whole process's (engine and file transport included). The
-/// batch files are deleted between iterations, untimed.
+/// goes on where the wait ends, on a pool thread). "Process B/op" is the whole process's allocation
+/// per line (engine and file transport included). The reading thread's cost per line in steady state
+/// is what one more line costs: after the warm-up, <see cref="Setup"/> ingests files of
+/// <see cref="Lines"/> and twice as many lines and saves the difference per further line
+/// (<see cref="ReadingThreadKey"/>), and what an ingest costs once whatever its length (its task,
+/// its summary). An ingest's one-off costs spread over one file would read as a cost per line
+/// that a longer file lowers. The batch files are deleted between iterations, untimed.
 /// </summary>
 [InvocationCount(1, 1)]
 public class IngestBenchmark
 {
     public const int Lines = 100_000;
+
+    /// <summary>The saved results: the reading thread's bytes per further line, and per ingest.</summary>
+    public const string ReadingThreadKey = "ingest-reading-thread.per-line";
+    public const string PerIngestKey = "ingest-reading-thread.per-ingest";
 
     private readonly string _root = Path.Combine(Path.GetTempPath(), $"sluice-ingest-{Environment.ProcessId}");
     private string _input = null!;
@@ -43,6 +49,7 @@ public class IngestBenchmark
             DeleteBatches();
         });
         _warming = false;
+        SaveReadingThreadCost();
     }
 
     /// <summary>The end-to-end settings, with a queue that holds the largest file read (the probe's 200,000 lines).</summary>
@@ -87,50 +94,67 @@ public class IngestBenchmark
     }
 
     /// <summary>
-    /// <c>--ingest-probe</c>: the reading thread's bytes per ingest of files of 100,000 and 200,000
-    /// lines (three each, after a warm-up), so that what an ingest costs once (its identifier cache
-    /// filling with the file's 1,024 users, its pipe) and what each line costs can be told apart.
+    /// <c>--ingest-probe</c>: the benchmark's set-up alone, without BenchmarkDotNet: the warm-up, then
+    /// the reading thread's bytes per ingest of files of <see cref="Lines"/> and twice as many lines
+    /// (printed, and saved where the ratio table reads them).
     /// </summary>
     public static int Probe()
     {
-        string root = Path.Combine(Path.GetTempPath(), $"sluice-ingest-probe-{Environment.ProcessId}");
-        Directory.CreateDirectory(root);
-        try
-        {
-            var engine = new SluiceEngine(Options(), new FileTransport(Path.Combine(root, "batches")));
-            foreach (int lines in new[] { Lines, 2 * Lines })
-            {
-                string input = Path.Combine(root, $"{lines}.ndjson");
-                WriteLines(input, lines);
-                for (int round = 0; round < 6; round++)
-                {
-                    long before = GC.GetAllocatedBytesForCurrentThread();
-                    using (var stream = new SynchronousReads(input))
-                    {
-                        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
-                        engine.IngestAsync(reader).GetAwaiter().GetResult();
-                        reader.Complete();
-                    }
-
-                    long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-                    engine.FlushAsync().GetAwaiter().GetResult();
-                    foreach (string file in Directory.EnumerateFiles(Path.Combine(root, "batches")))
-                        System.IO.File.Delete(file);
-                    if (round >= 3)
-                        Console.WriteLine($"{lines} lines: {allocated:N0} B on the reading thread, {(double)allocated / lines:F2} B per line");
-                }
-            }
-
-            engine.ShutdownAsync().GetAwaiter().GetResult();
-            return 0;
-        }
-        finally
-        {
-            Directory.Delete(root, recursive: true);
-        }
+        var bench = new IngestBenchmark();
+        bench.Setup();
+        bench.Cleanup();
+        return 0;
     }
 
-    /// <summary>The standard events 0 … <paramref name="lines"/> - 1, one JSON object per line, as the ceiling writes them.</summary>
+    /// <summary>
+    /// Ingests files of <see cref="Lines"/> and 2 × <see cref="Lines"/> lines, three times each, and
+    /// saves the median of what each further line cost the reading thread, and what an ingest costs once.
+    /// </summary>
+    private void SaveReadingThreadCost()
+    {
+        string longer = Path.Combine(_root, "longer.ndjson");
+        WriteLines(longer, 2 * Lines);
+        var perLine = new List<double>();
+        var perIngest = new List<double>();
+        for (int round = 0; round < 3; round++)
+        {
+            long shortBytes = ReadingThreadBytes(_input);
+            long longBytes = ReadingThreadBytes(longer);
+            double further = (double)(longBytes - shortBytes) / Lines;
+            perLine.Add(further);
+            perIngest.Add(shortBytes - (further * Lines));
+            Console.WriteLine($"// {nameof(IngestBenchmark)}: reading thread {shortBytes:N0} B for {Lines:N0} lines, {longBytes:N0} B for {2 * Lines:N0}");
+        }
+
+        System.IO.File.Delete(longer);
+        ResultStore.Save(ReadingThreadKey, Median(perLine));
+        ResultStore.Save(PerIngestKey, Median(perIngest));
+    }
+
+    /// <summary>What one ingest of <paramref name="input"/> allocates on the reading thread: the engine's work, not the file's stream or pipe.</summary>
+    private long ReadingThreadBytes(string input)
+    {
+        long allocated;
+        using (var stream = new SynchronousReads(input))
+        {
+            var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            _engine.IngestAsync(reader).GetAwaiter().GetResult();
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+            reader.Complete();
+        }
+
+        _engine.FlushAsync().GetAwaiter().GetResult();
+        DeleteBatches();
+        return allocated;
+    }
+
+    private static double Median(List<double> values)
+    {
+        values.Sort();
+        return values[values.Count / 2];
+    }
+
     private static void WriteLines(string path, int lines)
     {
         using var file = System.IO.File.Create(path);
