@@ -163,13 +163,25 @@ internal sealed class BatchDelivery
     private async Task SendLoopAsync()
     {
         var reader = _queue.Reader;
-        while (await reader.WaitToReadAsync().ConfigureAwait(false))
+        while (true)
         {
-            while (reader.TryRead(out var batch))
+            // ReadAsync, not WaitToReadAsync: a batch queued while every sender waits wakes one of them
+            // (the channel hands it to the first waiting reader), not all of them, each a pool thread
+            // that would find nothing and spin before it sleeps again.
+            if (!reader.TryRead(out var batch))
             {
-                _spool?.BeforeSend(batch);
-                await AdmitAndRunAsync(Start(batch)).ConfigureAwait(false);
+                try
+                {
+                    batch = await reader.ReadAsync().ConfigureAwait(false);
+                }
+                catch (ChannelClosedException)
+                {
+                    return; // completed and drained
+                }
             }
+
+            _spool?.BeforeSend(batch);
+            await AdmitAndRunAsync(Start(batch)).ConfigureAwait(false);
         }
     }
 
