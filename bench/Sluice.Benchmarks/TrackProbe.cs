@@ -7,6 +7,7 @@ namespace Sluice.Benchmarks;
 /// <c>--track-probe</c>: what <see cref="CallingThreadBenchmark.Callback"/> measures, without
 /// BenchmarkDotNet (seconds): bursts of <see cref="CallingThreadBenchmark.Calls"/> allocation-free
 /// Track calls, the queue drained between them, the median and fastest burst's time per call printed.
+/// Then what one read of the system clock costs on this machine, a part of every Track call.
 /// For a before/after on a busy machine; the benchmark is the figure of record.
 /// </summary>
 internal static class TrackProbe
@@ -43,7 +44,28 @@ internal static class TrackProbe
         perCall.Sort();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"Track: median {perCall[perCall.Count / 2]:F1} ns, fastest {perCall[0]:F1} ns, quartile {perCall[perCall.Count / 4]:F1} ns per call ({perCall.Count} bursts of {calls})"));
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"the clock alone (TimeProvider.System.GetUtcNow, which every Track without a timestamp reads): {ClockNanoseconds():F1} ns per read"));
         var c = engine.ShutdownAsync().GetAwaiter().GetResult().Counters;
         return c.RefusedQueueFull == 0 ? 0 : 1;
+    }
+
+    /// <summary>The median of 21 rounds of a million reads of the system clock.</summary>
+    private static double ClockNanoseconds()
+    {
+        const int reads = 1_000_000;
+        var time = TimeProvider.System;
+        var perRead = new List<double>();
+        long sink = 0;
+        for (int round = 0; round < 21; round++)
+        {
+            long start = Stopwatch.GetTimestamp();
+            for (int i = 0; i < reads; i++)
+                sink += time.GetUtcNow().UtcTicks;
+            perRead.Add(Stopwatch.GetElapsedTime(start).TotalNanoseconds / reads);
+        }
+
+        GC.KeepAlive(sink);
+        perRead.Sort();
+        return perRead[perRead.Count / 2];
     }
 }
