@@ -85,12 +85,8 @@ public class ConfigurationBindingTests
     public async Task The_format_and_credentials_from_configuration_are_the_ones_the_server_accepts(string format)
     {
         await using var collector = await ReferenceCollector.StartAsync();
-        var settings = TestHost.SendingTo(collector, format);
-        var builder = TestHost.Builder(settings);
-        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
-        using var host = builder.Build();
-        await host.StartAsync();
-        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        using var host = await TestHost.StartSendingToAsync(collector, ("Sluice:Format", format));
+        var engine = host.Engine();
         for (int i = 0; i < 3; i++)
             engine.Track($"user-{i}", "signed_up", new Dictionary<string, object?> { ["seq"] = i });
 

@@ -19,9 +19,9 @@ public class HealthCheckTests
     public async Task A_paused_endpoint_turns_the_health_check_degraded_and_healthy_again_once_it_resumes()
     {
         await using var collector = await ReferenceCollector.StartAsync();
-        using var host = await StartAsync(collector, time: null, ("Sluice:UnauthorizedProbeInterval", "00:00:00.050"), ("Sluice:FlushInterval", "00:00:00.010"));
+        using var host = await TestHost.StartSendingToAsync(collector, ("Sluice:UnauthorizedProbeInterval", "00:00:00.050"), ("Sluice:FlushInterval", "00:00:00.010"));
         collector.Faults.RequireCredential(CollectorApi.ThriveStackTrack, "rotated-token"); // the configured token is refused now: 401
-        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        var engine = host.Engine();
         Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
 
         engine.Track("u1", "signed_up"); // held, not lost, while the endpoint is paused (a flush would wait for it)
@@ -48,8 +48,8 @@ public class HealthCheckTests
         await using var collector = await ReferenceCollector.StartAsync();
         collector.Faults.FailNext(1, 503);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var host = await StartAsync(collector, time, ("Sluice:MaxSendAttempts", "1"));
-        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        using var host = await TestHost.StartSendingToAsync(collector, services => services.AddSingleton<TimeProvider>(time), ("Sluice:MaxSendAttempts", "1"));
+        var engine = host.Engine();
 
         engine.Track("u1", "signed_up");
         await engine.FlushAsync();
@@ -71,14 +71,10 @@ public class HealthCheckTests
     {
         await using var collector = await ReferenceCollector.StartAsync();
         using var gate = new ManualResetEventSlim(false);
-        var configuration = TestHost.SendingTo(collector);
-        configuration["Sluice:QueueCapacity"] = "16";
-        configuration["Sluice:FullMode"] = "DropNewest";
-        var builder = TestHost.Builder(configuration);
-        builder.Services.AddSluice(SluiceServiceOptions.DefaultName, builder.Configuration.GetSection("Sluice"), o => o.Engine.WireFormat = new GatedFormat(gate));
-        using var host = builder.Build();
-        await host.StartAsync();
-        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        using var host = await TestHost.StartSendingToAsync(collector,
+            services => services.Configure<SluiceServiceOptions>(SluiceServiceOptions.DefaultName, o => o.Engine.WireFormat = new GatedFormat(gate)),
+            ("Sluice:QueueCapacity", "16"), ("Sluice:FullMode", "DropNewest"));
+        var engine = host.Engine();
 
         // The serializer waits inside the first event; the others fill the queue.
         for (int i = 0; i < 32; i++)
@@ -106,20 +102,5 @@ public class HealthCheckTests
             Assert.True(gate.Wait(TimeSpan.FromSeconds(30)), "the gate opens");
             base.WriteEvent(writer, e);
         }
-    }
-
-    private static async Task<IHost> StartAsync(ReferenceCollector collector, FakeTimeProvider? time, params (string Key, string Value)[] settings)
-    {
-        var configuration = TestHost.SendingTo(collector);
-        configuration["Sluice:UnauthorizedProbeInterval"] = "00:00:10";
-        foreach (var (key, value) in settings)
-            configuration[key] = value;
-        var builder = TestHost.Builder(configuration);
-        if (time is not null)
-            builder.Services.AddSingleton<TimeProvider>(time);
-        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
-        var host = builder.Build();
-        await host.StartAsync();
-        return host;
     }
 }

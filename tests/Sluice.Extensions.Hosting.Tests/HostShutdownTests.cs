@@ -1,4 +1,3 @@
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Sluice.Collector;
 
@@ -11,14 +10,8 @@ public class HostShutdownTests
     public async Task Stopping_the_host_delivers_the_events_still_queued_and_logs_the_result()
     {
         await using var collector = await ReferenceCollector.StartAsync();
-        var settings = TestHost.SendingTo(collector);
-        settings["Sluice:MaxBatchEvents"] = "1000";
-        settings["Sluice:FlushInterval"] = "01:00:00"; // nothing leaves before the host stops
-        var builder = TestHost.Builder(settings);
-        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
-        using var host = builder.Build();
-        await host.StartAsync();
-        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        using var host = await TestHost.StartSendingToAsync(collector, ("Sluice:MaxBatchEvents", "1000"), ("Sluice:FlushInterval", "01:00:00")); // nothing leaves before the host stops
+        var engine = host.Engine();
 
         for (int i = 0; i < 300; i++)
             Assert.Equal(EnqueueStatus.Accepted, engine.Track($"user-{i % 7}", "feature_used", new Dictionary<string, object?> { ["seq"] = i }).Status);
@@ -41,15 +34,9 @@ public class HostShutdownTests
     public async Task A_shutdown_that_cannot_deliver_logs_what_was_lost_as_a_warning()
     {
         await using var collector = await ReferenceCollector.StartAsync();
-        var settings = TestHost.SendingTo(collector);
-        settings["Sluice:FlushInterval"] = "01:00:00";
-        settings["Sluice:ShutdownTimeout"] = "00:00:00";
         collector.Faults.DelayNext(5, TimeSpan.FromSeconds(10)); // a request sent at shutdown gets no answer in time
-        var builder = TestHost.Builder(settings);
-        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
-        using var host = builder.Build();
-        await host.StartAsync();
-        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        using var host = await TestHost.StartSendingToAsync(collector, ("Sluice:FlushInterval", "01:00:00"), ("Sluice:ShutdownTimeout", "00:00:00"));
+        var engine = host.Engine();
         for (int i = 0; i < 10; i++)
             engine.Track("u", "e");
 
@@ -70,15 +57,9 @@ public class HostShutdownTests
         // second. The host's deadline ends the drain: the request in flight is cancelled, its events
         // are counted outcome unknown, and the engine's result is logged before the host stops.
         await using var collector = await ReferenceCollector.StartAsync();
-        var settings = TestHost.SendingTo(collector);
-        settings["Sluice:FlushInterval"] = "01:00:00";
-        settings["Sluice:ShutdownTimeout"] = "00:05:00";
         collector.Faults.DelayNext(5, TimeSpan.FromSeconds(30));
-        var builder = TestHost.Builder(settings);
-        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
-        using var host = builder.Build();
-        await host.StartAsync();
-        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        using var host = await TestHost.StartSendingToAsync(collector, ("Sluice:FlushInterval", "01:00:00"), ("Sluice:ShutdownTimeout", "00:05:00"));
+        var engine = host.Engine();
         for (int i = 0; i < 10; i++)
             Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
 

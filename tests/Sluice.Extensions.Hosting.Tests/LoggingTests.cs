@@ -78,14 +78,11 @@ public class LoggingTests
     {
         await using var collector = await ReferenceCollector.StartAsync();
         collector.Faults.FailNext(1, 503); // a retry, so failures are logged too
-        var builder = TestHost.Builder(TestHost.SendingTo(collector));
         var seen = new ConcurrentQueue<HttpRequestMessage>();
-        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
-        builder.Services.AddHttpClient(SluiceServiceOptions.HttpClientName(SluiceServiceOptions.DefaultName))
-            .AddHttpMessageHandler(() => new Recorder(seen));
-        using var host = builder.Build();
-        await host.StartAsync();
-        var engine = host.Services.GetRequiredService<SluiceEngine>();
+        using var host = await TestHost.StartSendingToAsync(collector, services => services
+            .AddHttpClient(SluiceServiceOptions.HttpClientName(SluiceServiceOptions.DefaultName))
+            .AddHttpMessageHandler(() => new Recorder(seen)));
+        var engine = host.Engine();
 
         engine.Track("u1", "signed_up");
         engine.Page(null, "s1", name: "Home");

@@ -42,6 +42,35 @@ internal static class TestHost
         [$"{section}:Credentials:ClientAccessToken"] = collector.Credentials.PrimeDataAccessToken,
     };
 
+    /// <summary>
+    /// A started host with the default engine (<c>AddSluice</c> on the <c>Sluice</c> section) sending to <paramref name="collector"/>:
+    /// <see cref="SendingTo"/>, then <paramref name="settings"/> on top (<c>("Sluice:Format", "Segment")</c> picks another format).
+    /// </summary>
+    public static Task<IHost> StartSendingToAsync(ReferenceCollector collector, params (string Key, string Value)[] settings)
+        => StartSendingToAsync(collector, services: static _ => { }, settings);
+
+    /// <summary>As above, with <paramref name="services"/> adding what a test needs after <c>AddSluice</c> (a clock, a handler, options set in code).</summary>
+    public static async Task<IHost> StartSendingToAsync(ReferenceCollector collector, Action<IServiceCollection> services, params (string Key, string Value)[] settings)
+    {
+        var configuration = SendingTo(collector);
+        foreach (var (key, value) in settings)
+            configuration[key] = value;
+        var builder = Builder(configuration);
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        services(builder.Services);
+        var host = builder.Build();
+        try
+        {
+            await host.StartAsync();
+            return host;
+        }
+        catch
+        {
+            host.Dispose(); // the test's using never gets it
+            throw;
+        }
+    }
+
     /// <summary>Waits for a condition other threads make true, polling without a fixed sleep; fails after a generous bound.</summary>
     public static async Task Eventually(Func<Task<bool>> condition, string what, int timeoutMs = 15_000)
     {
@@ -53,6 +82,9 @@ internal static class TestHost
             await Task.Delay(5);
         }
     }
+
+    /// <summary>The default engine.</summary>
+    public static SluiceEngine Engine(this IHost host) => host.Services.GetRequiredService<SluiceEngine>();
 
     public static FakeLogCollector Logs(this IHost host) => host.Services.GetFakeLogCollector();
 
