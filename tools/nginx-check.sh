@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# Opt-in, not part of .ci/run: `sluice send` through a real nginx in front of the reference collector,
+# on loopback, in about a minute. nginx is the proxy most servers sit behind, and it answers in ways the
+# collector only imitates: its own 413 page over client_max_body_size (1m here, half the batch limit),
+# and 502 while the collector is down. Checks, from the CLI's --json summary and the collector's count:
+#   1. bodies over nginx's limit: the batch limit is lowered, batches split, every event delivered once;
+#   2. the collector down for a few seconds: 502s are retried, every event delivered once.
+# Needs nginx (Debian: apt-get install nginx-light) and python3 (to read the JSON).
+#   tools/nginx-check.sh
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+command -v nginx >/dev/null || { echo "nginx-check: nginx is not installed (apt-get install nginx-light)" >&2; exit 2; }
+work="$(mktemp -d)"
+chmod 755 "$work" # nginx's workers (another user when started as root) write request bodies under it
+collector_port=18281
+nginx_port=18280
+collector_pid=""
+
+cleanup() {
+    [[ -f "$work/nginx.pid" ]] && nginx -p "$work" -c "$work/nginx.conf" -s stop 2>/dev/null || true
+    [[ -n "$collector_pid" ]] && kill "$collector_pid" 2>/dev/null || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+dotnet build -c Release -v q --nologo "$root/tests/Sluice.Collector" >/dev/null
+dotnet build -c Release -v q --nologo "$root/src/Sluice.Cli" >/dev/null
+sluice=(dotnet "$root/src/Sluice.Cli/bin/Release/net10.0/sluice.dll")
+
+start_collector() {
+    dotnet "$root/tests/Sluice.Collector/bin/Release/net10.0/Sluice.Collector.dll" --port "$collector_port" --token T >"$work/collector.log" 2>&1 &
+    collector_pid=$!
+    for _ in $(seq 100); do
+        curl -sf "http://127.0.0.1:$collector_port/_collector" >/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nginx-check: the collector did not start" >&2
+    exit 1
+}
+
+stop_collector() {
+    kill "$collector_pid"
+    wait "$collector_pid" 2>/dev/null || true
+    collector_pid=""
+}
+
+mkdir -p "$work/logs"
+cat >"$work/nginx.conf" <<EOF
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/logs/error.log;
+events { worker_connections 64; }
+http {
+  access_log $work/logs/access.log;
+  client_body_temp_path $work/body;
+  proxy_temp_path $work/proxy;
+  client_max_body_size 1m;
+  server {
+    listen 127.0.0.1:$nginx_port;
+    location / { proxy_pass http://127.0.0.1:$collector_port; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+}
+EOF
+nginx -p "$work" -c "$work/nginx.conf"
+
+# 3,000 events of about 5 KB (a 2 MB batch holds ~400: twice nginx's limit), then 500 small ones.
+awk 'BEGIN {
+    blob = sprintf("%5000s", ""); gsub(/ /, "x", blob)
+    for (i = 0; i < 3000; i++) printf "{\"type\":\"track\",\"user_id\":\"u%d\",\"event_name\":\"big\",\"properties\":{\"blob\":\"%s\",\"i\":%d}}\n", i % 50, blob, i
+    for (i = 0; i < 500; i++) printf "{\"type\":\"track\",\"user_id\":\"u%d\",\"event_name\":\"small\",\"properties\":{\"i\":%d}}\n", i % 50, i
+}' >"$work/events.ndjson"
+expected=3500
+
+# Prints "delivered failed" from a --json summary.
+summary() { python3 -c 'import json,sys; e=json.load(sys.stdin)["events"]; print(e["delivered"], e["failed"] + e["expired"] + e["lost_at_shutdown"] + e["outcome_unknown"] + e["rejected_by_server"])'; }
+received() { curl -sf "http://127.0.0.1:$collector_port/_collector/received" | python3 -c 'import json,sys; r=json.load(sys.stdin); print(sum(a["events"] for a in r.values()), sum(a["duplicates"] for a in r.values()))'; }
+statuses() { awk '{print $9}' "$work/logs/access.log" | sort | uniq -c | tr '\n' ' '; }
+failures=0
+check() { # name, delivered+failed, received+duplicates, status code that must appear
+    local name="$1" counts="$2" got="$3" status="$4"
+    if [[ "$counts" == "$expected 0" && "$got" == "$expected 0" ]] && grep -q " $status " "$work/logs/access.log"; then
+        echo "ok: $name (delivered/not: $counts; the collector received/duplicates: $got; nginx: $(statuses))"
+    else
+        echo "FAILED: $name (delivered/not: $counts, expected $expected 0; received/duplicates: $got; nginx: $(statuses); no $status?)" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+start_collector
+counts="$("${sluice[@]}" send -i "$work/events.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --retry-budget 30s --json -q | summary)"
+check "bodies over nginx's client_max_body_size are split" "$counts" "$(received)" 413
+
+stop_collector
+: >"$work/logs/access.log"
+nginx -p "$work" -c "$work/nginx.conf" -s reopen 2>/dev/null
+"${sluice[@]}" send -i "$work/events.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --retry-budget 30s --json -q >"$work/outage.json" &
+send_pid=$!
+sleep 3
+start_collector
+wait "$send_pid"
+check "the collector down behind nginx for 3 s (502s) is retried" "$(summary <"$work/outage.json")" "$(received)" 502
+
+exit $((failures > 0))
