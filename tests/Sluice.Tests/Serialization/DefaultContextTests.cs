@@ -78,6 +78,41 @@ public class DefaultContextTests
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_default_context_of_exactly_64_KB_is_accepted_and_one_byte_more_is_refused_with_both_sizes()
+    {
+        // {"a":"…"}: 8 bytes of JSON around the padding.
+        string atLimit = "{\"a\":\"" + new string('x', DefaultContext.MaxBytes - 8) + "\"}";
+        Assert.Equal(65_536, atLimit.Length);
+        Assert.Null(DefaultContext.Problem(atLimit));
+        Assert.Equal(atLimit.Length - 6, Assert.Single(DefaultContext.Parse(atLimit).Members).Value.Length);
+
+        string over = "{\"a\":\"" + new string('x', DefaultContext.MaxBytes - 7) + "\"}";
+        var ex = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { DefaultContext = over }, new InMemoryTransport()));
+        Assert.Contains("DefaultContext must be at most 65,536 bytes of JSON (was 65,537).", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_default_context_counts_its_size_in_utf8_bytes_not_characters()
+    {
+        // 'é' is two bytes: 32,765 of them make 65,538 bytes in fewer than 33,000 characters.
+        string json = "{\"a\":\"" + new string('\u00e9', 32_765) + "\"}";
+        Assert.Equal("must be at most 65,536 bytes of JSON (was 65,538).", DefaultContext.Problem(json));
+    }
+
+    [Fact]
+    public void A_default_context_of_64_members_is_accepted_and_one_more_is_refused_with_the_count()
+    {
+        static string Members(int n) => "{" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"m{i}\":{i}")) + "}";
+
+        var defaults = DefaultContext.Parse(Members(DefaultContext.MaxMembers));
+        Assert.Equal(64, defaults.Members.Length);
+        Assert.Equal("m63", defaults.Members[^1].NameText);
+        Assert.Equal("63", System.Text.Encoding.UTF8.GetString(defaults.Members[^1].Value));
+
+        Assert.Equal("must have at most 64 members (had 65).", DefaultContext.Problem(Members(65)));
+    }
+
     private static JsonElement Context(List<JsonElement> events, string name)
         => events.Single(e => e.GetProperty("event_name").GetString() == name).GetProperty("context");
 

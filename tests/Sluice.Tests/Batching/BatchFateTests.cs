@@ -1,0 +1,165 @@
+using Sluice.Batching;
+using Sluice.Diagnostics;
+using Sluice.Producing;
+using Sluice.Serialization;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Batching;
+
+/// <summary>
+/// Per-event fates, as an <c>OnBatchSettled</c> listener sees them: each event of a sealed batch reported once with its
+/// own sequence number and outcome, events refused before a batch reported alone, and an open batch's events reported
+/// lost at a forced shutdown, each with its partition and cause.
+/// </summary>
+public class BatchFateTests
+{
+    [Fact]
+    public void Each_event_of_a_batch_is_reported_with_its_own_sequence_outcome_and_message()
+    {
+        var batch = TestBatches.Seal(TestBatches.Memory(), ["{}", "{}", "{}", "{}"], sequence: 9, eventSequences: [10, 11, 13, 14]);
+        Assert.True(batch.RecordsOutcomes);
+
+        batch.RecordOutcome(0, 2, EventOutcome.Delivered, null);
+        Assert.False(batch.OutcomesWritten(2));
+        batch.RecordOutcome(2, 1, EventOutcome.Rejected, "bad event");
+        Assert.False(batch.OutcomesWritten(1));
+        batch.RecordOutcome(3, 1, EventOutcome.Delivered, null);
+        batch.LastFailure = "HTTP 503: busy";
+        Assert.True(batch.OutcomesWritten(1));
+
+        var settled = batch.Settled();
+        Assert.Equal(9, settled.BatchSequence);
+        Assert.Equal(ThriveStackFormat.TrackPartition, settled.Partition);
+        Assert.Equal([10L, 11, 13, 14], settled.Sequences.ToArray());
+        Assert.Equal([EventOutcome.Delivered, EventOutcome.Delivered, EventOutcome.Rejected, EventOutcome.Delivered], settled.Outcomes.ToArray());
+        Assert.Equal(new string?[] { null, null, "bad event", null }.AsEnumerable(), MessagesOf(settled));
+        Assert.Equal("HTTP 503: busy", settled.LastFailure);
+        batch.ReturnOutcomes();
+        Assert.False(batch.RecordsOutcomes);
+        batch.Release();
+    }
+
+    [Fact]
+    public void A_batch_without_a_listener_records_no_outcomes()
+    {
+        var batch = TestBatches.Seal(TestBatches.Memory(), ["{}"]);
+        Assert.False(batch.RecordsOutcomes);
+        batch.Release();
+    }
+
+    [Fact]
+    public void A_forced_shutdown_writes_off_only_the_events_whose_outcome_is_not_written_yet()
+    {
+        var batch = TestBatches.Seal(TestBatches.Memory(), ["{}", "{}", "{}", "{}"], eventSequences: [0, 1, 2, 3]);
+        batch.RecordOutcome(1, 2, EventOutcome.Delivered, null); // a sender's part, written first
+
+        batch.RecordOutcome(0, 4, EventOutcome.Lost, "shutdown", unsetOnly: true);
+
+        var settled = batch.Settled();
+        Assert.Equal([EventOutcome.Lost, EventOutcome.Delivered, EventOutcome.Delivered, EventOutcome.Lost], settled.Outcomes.ToArray());
+        Assert.Equal(new string?[] { "shutdown", null, null, "shutdown" }.AsEnumerable(), MessagesOf(settled));
+        batch.ReturnOutcomes();
+        batch.Release();
+    }
+
+    [Fact]
+    public void Messages_of_two_settlers_land_in_one_list()
+    {
+        var batch = TestBatches.Seal(TestBatches.Memory(), ["{}", "{}"], eventSequences: [5, 6]);
+        batch.RecordOutcome(0, 1, EventOutcome.Rejected, "first");
+        batch.RecordOutcome(1, 1, EventOutcome.Failed, "second");
+
+        var settled = batch.Settled();
+        Assert.Equal("first", settled.MessageOf(0));
+        Assert.Equal("second", settled.MessageOf(1));
+        batch.ReturnOutcomes();
+        batch.Release();
+    }
+
+    [Fact]
+    public void A_listener_hears_of_each_refused_or_unserializable_event_alone_with_its_partition_and_sequence()
+    {
+        var run = new FateRun();
+        run.Add(run.Records.SessionPage("s", "p"));                  // 0: page partition, kept
+        run.Add(run.Records.Track("u", new string('n', 2_000)));     // 1: oversize, refused before it is written
+        run.Add(run.Records.Track("u", "ok"));                       // 2: kept
+
+        var refused = Assert.Single(run.Reports);
+        Assert.Equal(ThriveStackFormat.TrackPartition, refused.Partition);
+        Assert.Equal(-1, refused.BatchSequence);
+        Assert.Equal([1L], refused.Sequences);
+        Assert.Equal([EventOutcome.Oversize], refused.Outcomes);
+        Assert.StartsWith("An event of at least 2,00", refused.Messages[0], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void At_a_forced_shutdown_each_open_batch_reports_its_events_lost_with_its_own_cause()
+    {
+        var run = new FateRun();
+        run.Add(run.Records.Track("u", "a"));        // 0
+        run.Add(run.Records.SessionPage("s", "p"));  // 1
+        run.Add(run.Records.Track("u", "b"));        // 2
+        run.Add(run.Records.Track("u", "c"));        // 3
+
+        long lost = run.Assembler.AbandonOpen(partition => partition == ThriveStackFormat.PagePartition ? "page endpoint down" : "track endpoint down");
+
+        Assert.Equal(4, lost);
+        Assert.Equal(2, run.Reports.Count);
+        var track = run.Reports.Single(r => r.Partition == ThriveStackFormat.TrackPartition);
+        Assert.Equal([0L, 2, 3], track.Sequences);
+        Assert.Equal([EventOutcome.Lost, EventOutcome.Lost, EventOutcome.Lost], track.Outcomes);
+        Assert.Equal("track endpoint down", track.LastFailure);
+        var page = run.Reports.Single(r => r.Partition == ThriveStackFormat.PagePartition);
+        Assert.Equal([1L], page.Sequences);
+        Assert.Equal("page endpoint down", page.LastFailure);
+    }
+
+    [Fact]
+    public void A_sealed_batch_carries_its_events_sequences_when_someone_listens()
+    {
+        var run = new FateRun(maxEvents: 2);
+        run.Add(run.Records.Track("u", "a"));   // 0
+        run.Add(run.Records.SessionPage("s"));  // 1
+        run.Add(run.Records.Track("u", "b"));   // 2: fills the track batch
+
+        Assert.True(run.Assembler.TryTakeSealed(out var batch));
+        Assert.True(batch.RecordsOutcomes);
+        batch.RecordOutcome(0, 2, EventOutcome.Delivered, null);
+        Assert.Equal([0L, 2], batch.Settled().Sequences.ToArray());
+        batch.ReturnOutcomes();
+        batch.Release();
+    }
+
+    private static string?[] MessagesOf(in SettledEvents settled)
+    {
+        var messages = new string?[settled.Count];
+        for (int i = 0; i < messages.Length; i++)
+            messages[i] = settled.MessageOf(i);
+        return messages;
+    }
+
+    /// <summary>A settled report copied out of the callback.</summary>
+    private sealed record Report(int Partition, long BatchSequence, long[] Sequences, EventOutcome[] Outcomes, string?[] Messages, string? LastFailure);
+
+    /// <summary>An assembler (ThriveStack, 1,000-byte batches) whose fates a listener hears.</summary>
+    private sealed class FateRun
+    {
+        private long _next;
+
+        public FateRun(int maxEvents = 1_000)
+        {
+            var options = new SluiceOptions { MaxBatchBytes = 1_000, MaxBatchEvents = maxEvents, TimeProvider = new ManualTimeProvider() }.Validated();
+            var fates = new FateReporter((in SettledEvents s) => Reports.Add(new Report(s.Partition, s.BatchSequence, s.Sequences.ToArray(), s.Outcomes.ToArray(),
+                MessagesOf(s), s.LastFailure)), _ => { });
+            Assembler = new BatchAssembler(options, BatchMemory.CreateManager(options), new ArenaPool(4), new EngineCounters(), _ => { }, fates);
+        }
+
+        public TestRecords Records { get; } = new();
+
+        public BatchAssembler Assembler { get; }
+
+        public List<Report> Reports { get; } = [];
+
+        public void Add(EventRecord record) => Assembler.Add(ref record, _next++);
+    }
+}
