@@ -67,6 +67,43 @@ public class DefaultContextTests
         Assert.False(Assert.Single(primeData).TryGetProperty("context", out _));
     }
 
+    [Fact]
+    public async Task Only_top_level_names_of_an_event_context_override_a_default_whatever_it_nests_before_them()
+    {
+        var events = await SendAsync(ThriveStackFormat.Instance, Library, engine =>
+        {
+            engine.Track("u1", "dictionary", context: new Dictionary<string, object?>
+            {
+                ["nested"] = new Dictionary<string, object?> { ["library"] = 1 },
+                ["tags"] = new object?[] { new Dictionary<string, object?> { ["channel"] = "x" }, new[] { 1 } },
+                ["channel"] = "mobile",
+            });
+        });
+
+        var context = Context(events, "dictionary");
+        Assert.Equal(["library", "nested", "tags", "channel"], context.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("my-sdk", context.GetProperty("library").GetProperty("name").GetString());
+        Assert.Equal("mobile", context.GetProperty("channel").GetString());
+    }
+
+    [Fact]
+    public async Task A_raw_context_that_overrides_every_default_or_holds_only_whitespace_makes_valid_json()
+    {
+        var events = await SendAsync(ThriveStackFormat.Instance, Library, engine =>
+        {
+            engine.TrackJson("u1", "all", default, """{"channel":"web","library":{"name":"app"}}"""u8);
+            engine.TrackJson("u2", "blank", default, "{ \t\r\n }"u8);
+            engine.Track("u3", "every", context: new Dictionary<string, object?> { ["library"] = "x", ["channel"] = "y" });
+        });
+
+        Assert.Equal(["channel", "library"], Context(events, "all").EnumerateObject().Select(p => p.Name));
+        Assert.Equal("web", Context(events, "all").GetProperty("channel").GetString());
+        Assert.Equal(["library", "channel"], Context(events, "blank").EnumerateObject().Select(p => p.Name));
+        Assert.Equal("server", Context(events, "blank").GetProperty("channel").GetString());
+        Assert.Equal(["library", "channel"], Context(events, "every").EnumerateObject().Select(p => p.Name));
+        Assert.Equal("x", Context(events, "every").GetProperty("library").GetString());
+    }
+
     [Theory]
     [InlineData("[1,2]", "DefaultContext must be a JSON object")]
     [InlineData("{\"a\":1,\"a\":2}", "DefaultContext must not repeat the member \"a\"")]
