@@ -221,6 +221,38 @@ public class BatchAssemblerTests
     }
 
     [Fact]
+    public void A_lowered_limit_is_never_raised_again_and_each_call_returns_the_limit_in_force()
+    {
+        var open = new Run().Assembler.Partition(0);
+        Assert.Equal(Limit, open.LowerMaxBytes(Limit));
+        Assert.Equal(600, open.LowerMaxBytes(600));
+        Assert.Equal(600, open.LowerMaxBytes(800));
+        Assert.Equal(600, open.LowerMaxBytes(600));
+        Assert.Equal(599, open.LowerMaxBytes(599));
+        Assert.Equal(599, open.MaxBytes);
+    }
+
+    [Fact]
+    public void A_batch_read_back_from_the_spool_takes_the_next_sequence_number_and_the_next_sealed_one_follows_it()
+    {
+        var run = new Run();
+        run.Add(Sized(100));
+        run.Assembler.SealAll();
+        Assert.Equal(0, Assert.Single(run.Sealed()).Sequence);
+
+        var body = run.Memory.GetStream();
+        body.Write("[{}]"u8);
+        var adopted = run.Assembler.Adopt(0, 1, [3], body);
+        Assert.Equal(1, adopted.Sequence);
+        Assert.Equal("{}", Encoding.UTF8.GetString(adopted.GetEvent(0)));
+
+        run.Add(Sized(100));
+        run.Assembler.SealAll();
+        Assert.Equal(2, Assert.Single(run.Sealed()).Sequence);
+        Assert.Equal(2, run.Counters.BatchesSealed); // the batch read back was sealed by an earlier run
+    }
+
+    [Fact]
     public void Sealing_counts_the_batches_their_events_and_their_bytes()
     {
         var run = new Run(maxEvents: 2);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using Sluice.Batching;
 using Sluice.Diagnostics;
 using Sluice.Producing;
@@ -138,6 +139,89 @@ public class BatchFateTests
         return messages;
     }
 
+    [Fact]
+    public void A_listener_hears_of_an_event_its_wire_format_could_not_write_as_failed()
+    {
+        var run = new FateRun(format: new ThrowingFormat());
+        run.Add(run.Records.Track("u", "ok"));     // 0
+        run.Add(run.Records.Track("u", "throw"));  // 1
+
+        var failed = Assert.Single(run.Reports);
+        Assert.Equal([1L], failed.Sequences);
+        Assert.Equal([EventOutcome.Failed], failed.Outcomes);
+        Assert.Equal("no such field", Assert.Single(failed.Messages));
+    }
+
+    [Fact]
+    public void The_batch_an_overflowing_event_opens_carries_its_sequence_when_someone_listens()
+    {
+        var run = new FateRun();
+        run.Add(run.Records.Track("u", new string('a', 500)));  // 0
+        run.Add(run.Records.Track("u", new string('b', 500)));  // 1: does not fit, opens the next batch
+        run.Add(run.Records.Track("u", "c"));                   // 2
+        run.Assembler.SealAll();
+
+        Assert.Equal([[0L], [1L, 2L]], SealedSequences(run.Assembler));
+    }
+
+    [Fact]
+    public void Without_a_listener_no_batch_records_outcomes_however_it_was_opened()
+    {
+        var options = new SluiceOptions { MaxBatchBytes = 1_000, TimeProvider = new ManualTimeProvider() }.Validated();
+        var assembler = new BatchAssembler(options, BatchMemory.CreateManager(options), new ArenaPool(4), new EngineCounters(), _ => { }, new FateReporter(null, _ => { }));
+        var records = new TestRecords();
+        foreach (var name in new[] { new string('a', 500), new string('b', 500) })
+        {
+            var record = records.Track("u", name);
+            assembler.Add(ref record, 0);
+        }
+
+        assembler.SealAll();
+        int batches = 0;
+        while (assembler.TryTakeSealed(out var batch))
+        {
+            Assert.False(batch.RecordsOutcomes);
+            batches++;
+        }
+
+        Assert.Equal(2, batches);
+    }
+
+    [Fact]
+    public void A_batch_in_reused_pooled_memory_starts_with_no_outcome_written()
+    {
+        // The outcomes array comes from a pool: one a settled batch filled and gave back is rented again.
+        // The thread's cached array of this size is taken first, so the one given back is the next rented.
+        var drained = ArrayPool<EventOutcome>.Shared.Rent(3);
+        var memory = TestBatches.Memory();
+        var first = TestBatches.Seal(memory, ["{}", "{}", "{}"], eventSequences: [0, 1, 2]);
+        first.RecordOutcome(0, 3, EventOutcome.Delivered, null);
+        first.ReturnOutcomes();
+
+        var second = TestBatches.Seal(memory, ["{}", "{}", "{}"], eventSequences: [3, 4, 5]);
+        second.RecordOutcome(0, 3, EventOutcome.Lost, null, unsetOnly: true);
+
+        Assert.Equal([EventOutcome.Lost, EventOutcome.Lost, EventOutcome.Lost], second.Settled().Outcomes.ToArray());
+        second.ReturnOutcomes();
+        first.Release();
+        second.Release();
+        ArrayPool<EventOutcome>.Shared.Return(drained);
+    }
+
+    private static List<long[]> SealedSequences(BatchAssembler assembler)
+    {
+        var sequences = new List<long[]>();
+        while (assembler.TryTakeSealed(out var batch))
+        {
+            Assert.True(batch.RecordsOutcomes);
+            sequences.Add(batch.Settled().Sequences.ToArray());
+            batch.ReturnOutcomes();
+            batch.Release();
+        }
+
+        return sequences;
+    }
+
     /// <summary>A settled report copied out of the callback.</summary>
     private sealed record Report(int Partition, long BatchSequence, long[] Sequences, EventOutcome[] Outcomes, string?[] Messages, string? LastFailure);
 
@@ -146,9 +230,9 @@ public class BatchFateTests
     {
         private long _next;
 
-        public FateRun(int maxEvents = 1_000)
+        public FateRun(int maxEvents = 1_000, WireFormat? format = null)
         {
-            var options = new SluiceOptions { MaxBatchBytes = 1_000, MaxBatchEvents = maxEvents, TimeProvider = new ManualTimeProvider() }.Validated();
+            var options = new SluiceOptions { MaxBatchBytes = 1_000, MaxBatchEvents = maxEvents, TimeProvider = new ManualTimeProvider(), WireFormat = format ?? ThriveStackFormat.Instance }.Validated();
             var fates = new FateReporter((in SettledEvents s) => Reports.Add(new Report(s.Partition, s.BatchSequence, s.Sequences.ToArray(), s.Outcomes.ToArray(),
                 MessagesOf(s), s.LastFailure)), _ => { });
             Assembler = new BatchAssembler(options, BatchMemory.CreateManager(options), new ArenaPool(4), new EngineCounters(), _ => { }, fates);
@@ -161,5 +245,16 @@ public class BatchFateTests
         public List<Report> Reports { get; } = [];
 
         public void Add(EventRecord record) => Assembler.Add(ref record, _next++);
+    }
+
+    /// <summary>ThriveStack, except that an event named "throw" fails to be written.</summary>
+    private sealed class ThrowingFormat() : WrappedFormat(ThriveStackFormat.Instance)
+    {
+        public override void WriteEvent(System.Text.Json.Utf8JsonWriter writer, in EventView e)
+        {
+            if (e.Name == "throw")
+                throw new InvalidOperationException("no such field");
+            base.WriteEvent(writer, e);
+        }
     }
 }

@@ -104,6 +104,24 @@ public class DefaultContextTests
         Assert.Equal("x", Context(events, "every").GetProperty("library").GetString());
     }
 
+    [Fact]
+    public async Task An_event_with_an_empty_context_gets_exactly_the_defaults()
+    {
+        // No entry written: the event points into no arena chunk at all.
+        var events = await SendAsync(ThriveStackFormat.Instance, Library, engine =>
+        {
+            engine.Track("u1", "empty", context: new Dictionary<string, object?>());
+            engine.Track("u2", "both-empty", new Dictionary<string, object?>(), new Dictionary<string, object?>());
+        });
+
+        Assert.Equal(["library", "channel"], Context(events, "empty").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["library", "channel"], Context(events, "both-empty").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public void A_missing_default_context_is_refused_naming_the_argument()
+        => Assert.Equal("json", Assert.Throws<ArgumentNullException>(() => DefaultContext.Parse(null!)).ParamName);
+
     [Theory]
     [InlineData("[1,2]", "DefaultContext must be a JSON object")]
     [InlineData("{\"a\":1,\"a\":2}", "DefaultContext must not repeat the member \"a\"")]
