@@ -403,6 +403,30 @@ public class BatchAssemblerTests
     }
 
     [Fact]
+    public void An_event_ending_exactly_at_a_block_edge_leaves_its_bytes_pending()
+    {
+        // Its bytes lie in one block: handing them over now would be a flush for nothing.
+        var options = new SluiceOptions { MaxBatchBytes = 4 * 1024 * 1024, MaxBatchEvents = 100_000 }.Validated();
+        var open = new OpenBatch(0, options.MaxBatchBytes, 1, 1, BatchMemory.CreateManager(options));
+        var format = ThriveStackFormat.Instance;
+        open.Open(format.BatchPrefix(0), options.MaxBatchEvents);
+        for (int i = 0; open.Position + 1 + 1_000 + 1 + 500 < BatchMemory.BlockSize; i++)
+        {
+            var filler = Sized(1_000);
+            open.Write(format, ref filler, i);
+            open.Commit();
+        }
+
+        var last = Sized((int)(BatchMemory.BlockSize - open.Position - 1)); // 1: the comma before it
+        open.Write(format, ref last, 0);
+        open.Commit();
+
+        Assert.Equal(BatchMemory.BlockSize, open.Position);
+        Assert.True(open.Committed < open.Position, $"flushed to {open.Committed}");
+        open.Abandon();
+    }
+
+    [Fact]
     public void Abandoning_a_body_returns_every_block_whatever_the_writer_holds()
     {
         // Events with long strings make the writer ask for more room than a block's end has left:
