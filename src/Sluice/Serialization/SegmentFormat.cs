@@ -122,6 +122,6 @@ public sealed class SegmentFormat : WireFormat
         Span<byte> uuid = stackalloc byte[16];
         BinaryPrimitives.WriteUInt64BigEndian(uuid, _idPrefix);
         BinaryPrimitives.WriteUInt64BigEndian(uuid[8..], ((ulong)eventId & 0x3FFF_FFFF_FFFF_FFFFUL) | 0x8000_0000_0000_0000UL);
-        new Guid(uuid, bigEndian: true).TryFormat(destination[..MessageIdLength], out _, "D");
+        new Guid(uuid, bigEndian: true).TryFormat(destination[..MessageIdLength], out _); // the default format: 8-4-4-4-12 digits
     }
 }
