@@ -1,4 +1,6 @@
 using System.Buffers;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using Sluice.Batching;
 using Sluice.Diagnostics;
 using Sluice.Producing;
@@ -206,6 +208,50 @@ public class BatchFateTests
         first.Release();
         second.Release();
         ArrayPool<EventOutcome>.Shared.Return(drained);
+    }
+
+    [Fact]
+    public void An_event_settled_without_a_message_has_none_even_when_the_pool_hands_back_a_used_array()
+    {
+        // Another user of the shared pool gave back an array without clearing it.
+        var drained = ArrayPool<string?>.Shared.Rent(2);
+        var used = new string?[16];
+        used.AsSpan().Fill("someone else's");
+        ArrayPool<string?>.Shared.Return(used);
+        var batch = TestBatches.Seal(TestBatches.Memory(), ["{}", "{}"], eventSequences: [0, 1]);
+
+        batch.RecordOutcome(0, 1, EventOutcome.Delivered, null);
+        batch.RecordOutcome(1, 1, EventOutcome.Rejected, "bad event");
+
+        Assert.Equal(new string?[] { null, "bad event" }.AsEnumerable(), MessagesOf(batch.Settled()));
+        batch.ReturnOutcomes();
+        batch.Release();
+        ArrayPool<string?>.Shared.Return(drained);
+    }
+
+    [Fact]
+    public void Reporting_a_batch_gives_its_fate_arrays_back_to_the_pool_holding_no_message()
+    {
+        // The thread's cached arrays of these sizes are taken first, so the ones given back are the next rented.
+        var drainedSequences = ArrayPool<long>.Shared.Rent(2);
+        var drainedOutcomes = ArrayPool<EventOutcome>.Shared.Rent(2);
+        var drainedMessages = ArrayPool<string?>.Shared.Rent(2);
+        var batch = TestBatches.Seal(TestBatches.Memory(), ["{}", "{}"], eventSequences: [0, 1]);
+        batch.RecordOutcome(0, 2, EventOutcome.Rejected, "bad event");
+        var settled = batch.Settled();
+        ref long sequences = ref Unsafe.AsRef(in MemoryMarshal.GetReference(settled.Sequences));
+        ref EventOutcome outcomes = ref Unsafe.AsRef(in MemoryMarshal.GetReference(settled.Outcomes));
+
+        batch.ReturnOutcomes();
+
+        Assert.True(Unsafe.AreSame(ref sequences, ref ArrayPool<long>.Shared.Rent(2)[0]), "the sequences went back to the pool");
+        Assert.True(Unsafe.AreSame(ref outcomes, ref ArrayPool<EventOutcome>.Shared.Rent(2)[0]), "the outcomes went back to the pool");
+        var messages = ArrayPool<string?>.Shared.Rent(2);
+        Assert.All(messages, Assert.Null); // the messages went back cleared: the pool keeps no event's words alive
+        batch.Release();
+        ArrayPool<long>.Shared.Return(drainedSequences);
+        ArrayPool<EventOutcome>.Shared.Return(drainedOutcomes);
+        ArrayPool<string?>.Shared.Return(drainedMessages);
     }
 
     private static List<long[]> SealedSequences(BatchAssembler assembler)
