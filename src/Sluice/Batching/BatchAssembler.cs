@@ -133,7 +133,7 @@ internal sealed class BatchAssembler
     /// <summary>Seals batches whose first event has waited <paramref name="linger"/>; returns the time until the next is due, if any.</summary>
     public TimeSpan? SealExpired(TimeSpan linger)
     {
-        TimeSpan? next = null;
+        var next = TimeSpan.MaxValue; // none due
         long now = _time.GetTimestamp();
         foreach (var open in _open)
         {
@@ -141,16 +141,12 @@ internal sealed class BatchAssembler
                 continue;
             var waited = _time.GetElapsedTime(open.FirstEventAt, now);
             if (waited >= linger)
-            {
                 Seal(open);
-            }
-            else if (next is null || linger - waited < next)
-            {
-                next = linger - waited;
-            }
+            else
+                next = TimeSpan.FromTicks(Math.Min(next.Ticks, (linger - waited).Ticks));
         }
 
-        return next;
+        return next == TimeSpan.MaxValue ? null : next;
     }
 
     /// <summary>At a forced shutdown: drops what the open batches hold, returning how many events to count as lost (reported lost with <paramref name="causeOf"/> their partition's last failure).</summary>

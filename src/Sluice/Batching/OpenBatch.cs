@@ -56,16 +56,17 @@ internal sealed class OpenBatch
     /// <returns>The limit now in force.</returns>
     public int LowerMaxBytes(int value)
     {
+        // The limit in force is the lower of the two, written even when unchanged (a 413 is rare): one path, no
+        // comparison whose equal case could go either way.
         int current = Volatile.Read(ref _maxBytes);
-        while (value < current)
+        while (true)
         {
-            int seen = Interlocked.CompareExchange(ref _maxBytes, value, current);
+            int lowered = Math.Min(value, current);
+            int seen = Interlocked.CompareExchange(ref _maxBytes, lowered, current);
             if (seen == current)
-                return value;
+                return lowered;
             current = seen;
         }
-
-        return current;
     }
 
     /// <summary>Whether the body exists (the prefix is written, possibly no event yet).</summary>

@@ -93,8 +93,7 @@ internal sealed class DefaultContext
         ReadOnlySpan<byte> raw = default;
         if (count == 1 && chunk!.Entries[start].Tag == EntryTag.RawObject)
         {
-            long bits = chunk.Entries[start].Bits;
-            raw = chunk.Bytes.AsSpan((int)(bits >> 32), (int)bits);
+            raw = PropertyJson.RawBytes(chunk, chunk.Entries[start].Bits);
             MarkRaw(raw, overridden);
         }
         else if (count > 0)
@@ -126,6 +125,7 @@ internal sealed class DefaultContext
                 scratch.Write(","u8);
             scratch.Write(inner);
             scratch.Write("}"u8);
+            // Stryker disable once Boolean : validating again would only cost time: the defaults and the event's JSON were each validated, and joining members keeps it valid
             writer.WriteRawValue(scratch.WrittenSpan, skipInputValidation: true);
             return;
         }
@@ -136,6 +136,7 @@ internal sealed class DefaultContext
             if (overridden[i])
                 continue;
             writer.WritePropertyName(Members[i].EncodedName);
+            // Stryker disable once Boolean : validating again would only cost time: each value was read by Parse
             writer.WriteRawValue(Members[i].Value, skipInputValidation: true);
         }
 
@@ -179,8 +180,7 @@ internal sealed class DefaultContext
                     overridden[i] = true;
             }
 
-            reader.Read();
-            reader.Skip();
+            reader.Skip(); // on a property name: skips its value
         }
     }
 

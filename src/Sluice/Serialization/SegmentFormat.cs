@@ -43,8 +43,6 @@ public sealed class SegmentFormat : WireFormat
     // The placeholder is a valid timestamp, so a body is valid JSON even if never stamped.
     private static ReadOnlySpan<byte> Suffix => """],"sentAt":"0001-01-01T00:00:00.000000Z"}"""u8;
 
-    private static ReadOnlySpan<byte> LowerHex => "0123456789abcdef"u8;
-
     /// <summary>Where the sentAt value starts in <see cref="Suffix"/>.</summary>
     private static readonly int SentAtOffset = Suffix.IndexOf("0001-"u8);
 
@@ -117,30 +115,13 @@ public sealed class SegmentFormat : WireFormat
 
     /// <summary>
     /// <c>pppppppp-pppp-4ppp-vnnn-nnnnnnnnnnnn</c>: 60 random bits (p), the event number's low 62 bits
-    /// (n, with the variant bits v), lower-case hex.
+    /// (n, with the variant bits v), lower-case hex: the UUID of those 16 bytes in network order, as the runtime formats one.
     /// </summary>
     internal void FormatMessageId(long eventId, Span<byte> destination)
     {
-        ulong id = (ulong)eventId;
-        var d = destination[..MessageIdLength];
-        Hex(d[..8], _idPrefix >> 32);
-        d[8] = (byte)'-';
-        Hex(d.Slice(9, 4), _idPrefix >> 16);
-        d[13] = (byte)'-';
-        Hex(d.Slice(14, 4), _idPrefix);
-        d[18] = (byte)'-';
-        Hex(d.Slice(19, 4), ((id >> 48) & 0x3FFF) | 0x8000);
-        d[23] = (byte)'-';
-        Hex(d.Slice(24, 12), id);
-    }
-
-    /// <summary>The low 4 × length bits of <paramref name="value"/> as hex digits filling <paramref name="destination"/>.</summary>
-    private static void Hex(Span<byte> destination, ulong value)
-    {
-        for (int i = destination.Length - 1; i >= 0; i--)
-        {
-            destination[i] = LowerHex[(int)(value & 0xF)];
-            value >>= 4;
-        }
+        Span<byte> uuid = stackalloc byte[16];
+        BinaryPrimitives.WriteUInt64BigEndian(uuid, _idPrefix);
+        BinaryPrimitives.WriteUInt64BigEndian(uuid[8..], ((ulong)eventId & 0x3FFF_FFFF_FFFF_FFFFUL) | 0x8000_0000_0000_0000UL);
+        new Guid(uuid, bigEndian: true).TryFormat(destination[..MessageIdLength], out _); // the default format: 8-4-4-4-12 digits
     }
 }

@@ -221,6 +221,38 @@ public class BatchAssemblerTests
     }
 
     [Fact]
+    public void A_lowered_limit_is_never_raised_again_and_each_call_returns_the_limit_in_force()
+    {
+        var open = new Run().Assembler.Partition(0);
+        Assert.Equal(Limit, open.LowerMaxBytes(Limit));
+        Assert.Equal(600, open.LowerMaxBytes(600));
+        Assert.Equal(600, open.LowerMaxBytes(800));
+        Assert.Equal(600, open.LowerMaxBytes(600));
+        Assert.Equal(599, open.LowerMaxBytes(599));
+        Assert.Equal(599, open.MaxBytes);
+    }
+
+    [Fact]
+    public void A_batch_read_back_from_the_spool_takes_the_next_sequence_number_and_the_next_sealed_one_follows_it()
+    {
+        var run = new Run();
+        run.Add(Sized(100));
+        run.Assembler.SealAll();
+        Assert.Equal(0, Assert.Single(run.Sealed()).Sequence);
+
+        var body = run.Memory.GetStream();
+        body.Write("[{}]"u8);
+        var adopted = run.Assembler.Adopt(0, 1, [3], body);
+        Assert.Equal(1, adopted.Sequence);
+        Assert.Equal("{}", Encoding.UTF8.GetString(adopted.GetEvent(0)));
+
+        run.Add(Sized(100));
+        run.Assembler.SealAll();
+        Assert.Equal(2, Assert.Single(run.Sealed()).Sequence);
+        Assert.Equal(2, run.Counters.BatchesSealed); // the batch read back was sealed by an earlier run
+    }
+
+    [Fact]
     public void Sealing_counts_the_batches_their_events_and_their_bytes()
     {
         var run = new Run(maxEvents: 2);
@@ -367,6 +399,30 @@ public class BatchAssemblerTests
 
         Assert.InRange(edges, 30, 100);
         Assert.True(pendingAfter > 7_000, $"only {pendingAfter} of 8,000 events left bytes pending: the writer is flushed too often");
+        open.Abandon();
+    }
+
+    [Fact]
+    public void An_event_ending_exactly_at_a_block_edge_leaves_its_bytes_pending()
+    {
+        // Its bytes lie in one block: handing them over now would be a flush for nothing.
+        var options = new SluiceOptions { MaxBatchBytes = 4 * 1024 * 1024, MaxBatchEvents = 100_000 }.Validated();
+        var open = new OpenBatch(0, options.MaxBatchBytes, 1, 1, BatchMemory.CreateManager(options));
+        var format = ThriveStackFormat.Instance;
+        open.Open(format.BatchPrefix(0), options.MaxBatchEvents);
+        for (int i = 0; open.Position + 1 + 1_000 + 1 + 500 < BatchMemory.BlockSize; i++)
+        {
+            var filler = Sized(1_000);
+            open.Write(format, ref filler, i);
+            open.Commit();
+        }
+
+        var last = Sized((int)(BatchMemory.BlockSize - open.Position - 1)); // 1: the comma before it
+        open.Write(format, ref last, 0);
+        open.Commit();
+
+        Assert.Equal(BatchMemory.BlockSize, open.Position);
+        Assert.True(open.Committed < open.Position, $"flushed to {open.Committed}");
         open.Abandon();
     }
 

@@ -140,6 +140,44 @@ public class BatchTests
         Assert.Equal(SluiceOptions.MaxBatchBytesLimit, defaults.MaximumBufferSize);
     }
 
+    [Fact]
+    public void Releasing_a_batch_gives_its_event_ends_back_to_the_pool()
+    {
+        // The thread's cached array of this size is taken first, so the one given back is the next rented.
+        var drained = ArrayPool<int>.Shared.Rent(16);
+        var memory = TestBatches.Memory();
+        var format = ThriveStackFormat.Instance;
+        var body = memory.GetStream();
+        body.Write("[{}]"u8);
+        int[] ends = new int[16];
+        ends[0] = 3;
+        var batch = new Batch(0, 0, format, 1, ends, 1, body, memory);
+
+        batch.Release();
+
+        Assert.Same(ends, ArrayPool<int>.Shared.Rent(16));
+        ArrayPool<int>.Shared.Return(drained);
+    }
+
+    [Fact]
+    public void Abandoning_an_open_batch_gives_its_ends_and_sequences_back_to_the_pool()
+    {
+        var options = new SluiceOptions { MaxBatchEvents = 16 }.Validated();
+        var open = new OpenBatch(0, options.MaxBatchBytes, 1, 1, BatchMemory.CreateManager(options), recordSequences: true);
+        var drainedEnds = ArrayPool<int>.Shared.Rent(16);
+        var drainedSequences = ArrayPool<long>.Shared.Rent(16);
+        open.Open(ThriveStackFormat.Instance.BatchPrefix(0), 16);
+        var ends = open.Ends;
+        var sequences = open.Sequences;
+
+        open.Abandon();
+
+        Assert.Same(ends, ArrayPool<int>.Shared.Rent(16));
+        Assert.Same(sequences, ArrayPool<long>.Shared.Rent(16));
+        ArrayPool<int>.Shared.Return(drainedEnds);
+        ArrayPool<long>.Shared.Return(drainedSequences);
+    }
+
     /// <summary>A Segment batch with one event of the size that makes its body's events end at <paramref name="eventsEnd"/>.</summary>
     private static Batch SegmentBatch(SegmentFormat format, int eventsEnd)
     {

@@ -67,6 +67,61 @@ public class DefaultContextTests
         Assert.False(Assert.Single(primeData).TryGetProperty("context", out _));
     }
 
+    [Fact]
+    public async Task Only_top_level_names_of_an_event_context_override_a_default_whatever_it_nests_before_them()
+    {
+        var events = await SendAsync(ThriveStackFormat.Instance, Library, engine =>
+        {
+            engine.Track("u1", "dictionary", context: new Dictionary<string, object?>
+            {
+                ["nested"] = new Dictionary<string, object?> { ["library"] = 1 },
+                ["tags"] = new object?[] { new Dictionary<string, object?> { ["channel"] = "x" }, new[] { 1 } },
+                ["channel"] = "mobile",
+            });
+        });
+
+        var context = Context(events, "dictionary");
+        Assert.Equal(["library", "nested", "tags", "channel"], context.EnumerateObject().Select(p => p.Name));
+        Assert.Equal("my-sdk", context.GetProperty("library").GetProperty("name").GetString());
+        Assert.Equal("mobile", context.GetProperty("channel").GetString());
+    }
+
+    [Fact]
+    public async Task A_raw_context_that_overrides_every_default_or_holds_only_whitespace_makes_valid_json()
+    {
+        var events = await SendAsync(ThriveStackFormat.Instance, Library, engine =>
+        {
+            engine.TrackJson("u1", "all", default, """{"channel":"web","library":{"name":"app"}}"""u8);
+            engine.TrackJson("u2", "blank", default, "{ \t\r\n }"u8);
+            engine.Track("u3", "every", context: new Dictionary<string, object?> { ["library"] = "x", ["channel"] = "y" });
+        });
+
+        Assert.Equal(["channel", "library"], Context(events, "all").EnumerateObject().Select(p => p.Name));
+        Assert.Equal("web", Context(events, "all").GetProperty("channel").GetString());
+        Assert.Equal(["library", "channel"], Context(events, "blank").EnumerateObject().Select(p => p.Name));
+        Assert.Equal("server", Context(events, "blank").GetProperty("channel").GetString());
+        Assert.Equal(["library", "channel"], Context(events, "every").EnumerateObject().Select(p => p.Name));
+        Assert.Equal("x", Context(events, "every").GetProperty("library").GetString());
+    }
+
+    [Fact]
+    public async Task An_event_with_an_empty_context_gets_exactly_the_defaults()
+    {
+        // No entry written: the event points into no arena chunk at all.
+        var events = await SendAsync(ThriveStackFormat.Instance, Library, engine =>
+        {
+            engine.Track("u1", "empty", context: new Dictionary<string, object?>());
+            engine.Track("u2", "both-empty", new Dictionary<string, object?>(), new Dictionary<string, object?>());
+        });
+
+        Assert.Equal(["library", "channel"], Context(events, "empty").EnumerateObject().Select(p => p.Name));
+        Assert.Equal(["library", "channel"], Context(events, "both-empty").EnumerateObject().Select(p => p.Name));
+    }
+
+    [Fact]
+    public void A_missing_default_context_is_refused_naming_the_argument()
+        => Assert.Equal("json", Assert.Throws<ArgumentNullException>(() => DefaultContext.Parse(null!)).ParamName);
+
     [Theory]
     [InlineData("[1,2]", "DefaultContext must be a JSON object")]
     [InlineData("{\"a\":1,\"a\":2}", "DefaultContext must not repeat the member \"a\"")]
@@ -76,6 +131,41 @@ public class DefaultContextTests
     {
         var ex = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { DefaultContext = json }, new InMemoryTransport()));
         Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_default_context_of_exactly_64_KB_is_accepted_and_one_byte_more_is_refused_with_both_sizes()
+    {
+        // {"a":"…"}: 8 bytes of JSON around the padding.
+        string atLimit = "{\"a\":\"" + new string('x', DefaultContext.MaxBytes - 8) + "\"}";
+        Assert.Equal(65_536, atLimit.Length);
+        Assert.Null(DefaultContext.Problem(atLimit));
+        Assert.Equal(atLimit.Length - 6, Assert.Single(DefaultContext.Parse(atLimit).Members).Value.Length);
+
+        string over = "{\"a\":\"" + new string('x', DefaultContext.MaxBytes - 7) + "\"}";
+        var ex = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { DefaultContext = over }, new InMemoryTransport()));
+        Assert.Contains("DefaultContext must be at most 65,536 bytes of JSON (was 65,537).", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_default_context_counts_its_size_in_utf8_bytes_not_characters()
+    {
+        // 'é' is two bytes: 32,765 of them make 65,538 bytes in fewer than 33,000 characters.
+        string json = "{\"a\":\"" + new string('\u00e9', 32_765) + "\"}";
+        Assert.Equal("must be at most 65,536 bytes of JSON (was 65,538).", DefaultContext.Problem(json));
+    }
+
+    [Fact]
+    public void A_default_context_of_64_members_is_accepted_and_one_more_is_refused_with_the_count()
+    {
+        static string Members(int n) => "{" + string.Join(",", Enumerable.Range(0, n).Select(i => $"\"m{i}\":{i}")) + "}";
+
+        var defaults = DefaultContext.Parse(Members(DefaultContext.MaxMembers));
+        Assert.Equal(64, defaults.Members.Length);
+        Assert.Equal("m63", defaults.Members[^1].NameText);
+        Assert.Equal("63", System.Text.Encoding.UTF8.GetString(defaults.Members[^1].Value));
+
+        Assert.Equal("must have at most 64 members (had 65).", DefaultContext.Problem(Members(65)));
     }
 
     private static JsonElement Context(List<JsonElement> events, string name)

@@ -193,6 +193,22 @@ public class EventWriterTests
     }
 
     [Fact]
+    public void A_format_given_no_writer_is_told_so_when_a_default_context_is_merged_in()
+    {
+        var record = new TestRecords().Track("u", "e", context: (ref PropertiesWriter w) => w.WriteNumber("n", 1));
+        var view = new EventView(ref record, 0, new EventWriter(DefaultContext.Parse("""{"channel":"server"}""")));
+        Assert.Equal("writer", NullWriterParameter(view, 2));
+        Assert.Equal("writer", NullWriterParameter(view, 3));
+    }
+
+    [Fact]
+    public void A_partition_merges_raw_contexts_in_one_buffer_kept_from_event_to_event()
+    {
+        var writer = new EventWriter(DefaultContext.Parse("""{"channel":"server"}"""));
+        Assert.Same(writer.Scratch, writer.Scratch);
+    }
+
+    [Fact]
     public void An_entry_of_an_unknown_kind_fails_its_event_loudly()
     {
         var record = new TestRecords().Track("u", "e", (ref PropertiesWriter w) => w.WriteNumber("n", 1));
