@@ -30,6 +30,8 @@ public class HealthCheckTests
         var degraded = await CheckAsync(host);
         Assert.Contains("sending to /api/track is paused: the endpoint refused the credentials", degraded.Description, StringComparison.Ordinal);
         Assert.Equal(new[] { "/api/track" }, degraded.Data["pausedEndpoints"]);
+        // The pause is in force before its diagnostic reaches the log (the sender that saw the 401 reports it next).
+        await TestHost.Eventually(() => Task.FromResult(host.SluiceLogs().Any(r => r.Id.Id == 6)), "the pause is logged");
         var paused = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 6);
         Assert.Equal(LogLevel.Error, paused.Level);
         Assert.Equal("EndpointPaused", paused.Id.Name);
@@ -38,6 +40,7 @@ public class HealthCheckTests
         host.Services.GetRequiredKeyedService<EngineHost>(SluiceServiceOptions.DefaultName).Transport.Authentication = HttpAuthentication.ThriveStack("rotated-token", null);
         await TestHost.Eventually(async () => (await CheckAsync(host)).Status == HealthStatus.Healthy, "the endpoint resumes");
         Assert.Equal(1, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        await TestHost.Eventually(() => Task.FromResult(host.SluiceLogs().Any(r => r.Id.Id == 7)), "the resume is logged");
         Assert.Contains(host.SluiceLogs(), r => r.Id.Id == 7 && r.Level == LogLevel.Information);
         await host.StopAsync();
     }
