@@ -83,7 +83,7 @@ public class IngestBenchmark
     {
         var allocation = ProcessAllocation.Start();
         using var stream = new SynchronousReads(_input);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        var reader = OpenLines(stream);
         var summary = _engine.IngestAsync(reader).GetAwaiter().GetResult();
         reader.Complete();
         _engine.FlushAsync().GetAwaiter().GetResult();
@@ -114,8 +114,8 @@ public class IngestBenchmark
     {
         string longer = Path.Combine(_root, "longer.ndjson");
         WriteLines(longer, 2 * Lines);
-        var perLine = new List<double>();
-        var perIngest = new List<double>();
+        var perLine = new SampleSet();
+        var perIngest = new SampleSet();
         for (int round = 0; round < 3; round++)
         {
             long shortBytes = ReadingThreadBytes(_input);
@@ -127,8 +127,8 @@ public class IngestBenchmark
         }
 
         System.IO.File.Delete(longer);
-        ResultStore.Save(ReadingThreadKey, Median(perLine));
-        ResultStore.Save(PerIngestKey, Median(perIngest));
+        ResultStore.Save(ReadingThreadKey, perLine.Median());
+        ResultStore.Save(PerIngestKey, perIngest.Median());
     }
 
     /// <summary>What one ingest of <paramref name="input"/> allocates on the reading thread: the engine's work, not the file's stream or pipe.</summary>
@@ -137,7 +137,7 @@ public class IngestBenchmark
         long allocated;
         using (var stream = new SynchronousReads(input))
         {
-            var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+            var reader = OpenLines(stream);
             long before = GC.GetAllocatedBytesForCurrentThread();
             _engine.IngestAsync(reader).GetAwaiter().GetResult();
             allocated = GC.GetAllocatedBytesForCurrentThread() - before;
@@ -149,11 +149,9 @@ public class IngestBenchmark
         return allocated;
     }
 
-    private static double Median(List<double> values)
-    {
-        values.Sort();
-        return values[values.Count / 2];
-    }
+    /// <summary>The file's lines through a pipe, read in 16–64 KB blocks.</summary>
+    private static PipeReader OpenLines(Stream stream)
+        => PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
 
     private static void WriteLines(string path, int lines)
     {

@@ -1,13 +1,13 @@
 using System.Diagnostics;
 using System.Globalization;
-using Sluice.Diagnostics;
+using Sluice.Tests.Support;
 
 namespace Sluice.Benchmarks;
 
 /// <summary>
 /// <c>--serializer-probe [events] [rounds]</c>: the serializer alone against the ceiling, without
-/// BenchmarkDotNet. Each round holds the serializer (an oversize event whose diagnostic blocks
-/// until released), queues the events with the allocation-free API, then times how long the
+/// BenchmarkDotNet. Each round holds the serializer (<see cref="SerializerHold"/>: an oversize event
+/// whose diagnostic blocks until released), queues the events with the allocation-free API, then times how long the
 /// serializer takes to turn the queue into delivered batches (null transport) while the calling
 /// thread waits; beside it, the ceiling writes as many events. End to end, with a caller faster than
 /// the serializer, the serializer's pace is the engine's: this is the overhead of the end-to-end ÷
@@ -22,32 +22,27 @@ internal static class SerializerProbe
         int events = args.Count > 0 ? int.Parse(args[0], CultureInfo.InvariantCulture) : 200_000;
         int rounds = args.Count > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 11;
 
-        using var held = new SemaphoreSlim(0);
-        using var release = new SemaphoreSlim(0);
+        var hold = new SerializerHold();
         var options = EndToEndRun.Options();
         options.QueueCapacity = 2 * events;
         options.Name = "serializer-probe";
-        options.OnDiagnostic = d =>
-        {
-            if (d.Kind != DiagnosticKind.EventOversize)
-                return;
-            held.Release();
-            release.Wait();
-        };
+        options.OnDiagnostic = hold.OnDiagnostic;
         var engine = new SluiceEngine(options, new NullTransport());
-        string oversize = new('h', options.MaxBatchBytes);
+        string oversize = SerializerHold.HoldUserId(options);
         var ceiling = new Ceiling(EventShape.Standard);
         long next = 0;
 
         double Serializer()
         {
+            hold.Arm();
             engine.Track(oversize, StandardEvent.Name);
-            held.Wait();
+            if (!hold.WaitHeld(TimeSpan.FromSeconds(30)))
+                throw new InvalidOperationException("The serializer did not stop at the oversize event.");
             for (long i = next; i < next + events; i++)
                 StandardEvent.Track(engine, i);
             next += events;
             long start = Stopwatch.GetTimestamp();
-            release.Release();
+            hold.Release();
             engine.FlushAsync().GetAwaiter().GetResult();
             return Stopwatch.GetElapsedTime(start).TotalNanoseconds / events;
         }
