@@ -34,6 +34,9 @@ internal static class BenchConfig
     /// </summary>
     public static readonly TimeSpan BuildTimeout = TimeSpan.FromMinutes(10);
 
+    /// <summary>The job <see cref="Create"/> made, for a benchmark that runs it with settings of its own (<see cref="SpinlessCpuBenchmark"/>).</summary>
+    public static Job Job { get; private set; } = Job.Default;
+
     public static IConfig Create(bool quick)
     {
         // Workstation, non-concurrent GC, like `sluice demo`. Unroll 1: an invocation is already
@@ -47,6 +50,7 @@ internal static class BenchConfig
             ? job.WithWarmupCount(2).WithIterationCount(7).WithIterationTime(TimeInterval.FromMilliseconds(200)).WithId("Quick")
             : job.WithWarmupCount(4).WithIterationCount(20).WithId("Full");
 
+        Job = job;
         return DefaultConfig.Instance
             .AddJob(job.AsDefault())
             .AddDiagnoser(MemoryDiagnoser.Default)

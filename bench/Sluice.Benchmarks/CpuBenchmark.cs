@@ -26,8 +26,11 @@ public class CpuBenchmark
     private HttpTransport _http = null!;
     private EndToEndRun _run = null!;
 
+    /// <summary>What the figures are saved under (not the type's name: BenchmarkDotNet runs a class it derives).</summary>
+    protected virtual string Key => nameof(CpuBenchmark);
+
     [GlobalSetup]
-    public void Setup()
+    public virtual void Setup()
     {
         _receiver = ReceiverProcess.Start();
         _http = new HttpTransport(new HttpTransportOptions { BaseAddress = _receiver.BaseAddress });
@@ -51,7 +54,7 @@ public class CpuBenchmark
     {
         var start = ProcessCpu.Start();
         _run.RunPaced(StandardEvents, Rate);
-        ProcessCpu.Stop(start, StandardEvents, nameof(CpuBenchmark) + "." + nameof(Paced));
+        ProcessCpu.Stop(start, StandardEvents, Key + "." + nameof(Paced));
     }
 
     [Benchmark(OperationsPerInvoke = StandardEvents)]
@@ -59,6 +62,6 @@ public class CpuBenchmark
     {
         var start = ProcessCpu.Start();
         _run.Run(StandardEvents);
-        ProcessCpu.Stop(start, StandardEvents, nameof(CpuBenchmark) + "." + nameof(Saturated));
+        ProcessCpu.Stop(start, StandardEvents, Key + "." + nameof(Saturated));
     }
 }

@@ -63,6 +63,9 @@ internal sealed class RatioTable
         table.Figure("End to end over HTTP to loopback", PerSecond(find.Median("EndToEndBenchmark", "StandardHttp")));
         table.Figure("CPU per delivered event, caller paced / saturated", $"{Format(ProcessCpu.Load("CpuBenchmark.Paced"), "F0")} / {Format(ProcessCpu.Load("CpuBenchmark.Saturated"), "F0")} ns (ceiling {Format(ceiling, "F0")} ns per event)");
         table.Figure("CPU per delivered event ÷ ceiling, caller saturated", Format(Divide(ProcessCpu.Load("CpuBenchmark.Saturated"), ceiling), "F2"));
+        double? spinless = ProcessCpu.Load(nameof(SpinlessCpuBenchmark) + ".Paced");
+        table.Figure("CPU per delivered event ÷ ceiling, caller paced, the host's pool spin off (ThreadPoolSpinCount 0)",
+            $"{Format(Divide(spinless, ceiling), "F2")} ({Format(spinless, "F0")} ns; saturated {Format(ProcessCpu.Load(nameof(SpinlessCpuBenchmark) + ".Saturated"), "F0")} ns)");
         table.Figure("NDJSON ingest", PerSecond(ingest));
         table.Figure("NDJSON ingest, whole process", $"{Format(ProcessAllocation.Load("IngestBenchmark.File"), "F1")} B per line (reading, engine, file transport)");
         table.Figure("NDJSON ingest, reading thread, once per ingest", $"{Format(ResultStore.Load(IngestBenchmark.PerIngestKey), "F0")} B (a file of {IngestBenchmark.Lines:N0} lines: {Format(ProcessAllocation.LoadThread("IngestBenchmark.File"), "F2")} B per line)");
