@@ -1,4 +1,8 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Time.Testing;
 using Sluice.Collector;
 
 namespace Sluice.Extensions.Hosting.Tests;
@@ -48,23 +52,75 @@ public class HostShutdownTests
         Assert.Equal(0, result.Delivered);
         Assert.Equal(10, result.LostAtShutdown + result.OutcomeUnknown);
         Assert.Contains($"{result.LostAtShutdown} lost at shutdown", record.Message, StringComparison.Ordinal);
+        Assert.EndsWith("deadline passed: True.", record.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_engine_waits_out_the_shutdown_timeout_set_in_configuration_for_an_answer_that_comes_just_before_it()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        var (host, clock, held) = await StartHoldingRequestsAsync(collector);
+        using var _ = host;
+        var engine = host.Engine();
+        for (int i = 0; i < 10; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
+
+        var stopping = host.StopAsync();
+        await UntilDeadlineArmedWithRequestHeldAsync(clock, held);
+        clock.Advance(ConfiguredShutdownTimeout - TimeSpan.FromTicks(1));
+        held.Release(); // the server answers a tick before the deadline
+        await stopping.WaitAsync(TimeSpan.FromSeconds(15));
+
+        var result = await engine.ShutdownAsync();
+        Assert.False(result.TimedOut, "the configured deadline had not passed");
+        Assert.Equal(10, result.Counters.Delivered);
+        Assert.Equal(10, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        var done = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100);
+        Assert.Equal("Sluice engine default shut down: all 10 accepted events delivered.", done.Message);
+    }
+
+    [Fact]
+    public async Task The_shutdown_timeout_set_in_configuration_ends_the_drain_when_it_passes()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        var (host, clock, held) = await StartHoldingRequestsAsync(collector);
+        using var _ = host;
+        var engine = host.Engine();
+        for (int i = 0; i < 10; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
+
+        var stopping = host.StopAsync();
+        await UntilDeadlineArmedWithRequestHeldAsync(clock, held);
+        clock.Advance(ConfiguredShutdownTimeout); // the server never answers
+        await stopping.WaitAsync(TimeSpan.FromSeconds(15));
+
+        var result = await engine.ShutdownAsync();
+        Assert.True(result.TimedOut, "the configured deadline passed");
+        Assert.Equal(0, result.Counters.Delivered);
+        Assert.Equal(10, result.OutcomeUnknown); // the request held when the deadline passed: the server may have it
+        Assert.Equal(0, result.LostAtShutdown);
+        Assert.DoesNotContain(host.SluiceLogs(), r => r.Id.Id == 102); // the engine's own deadline, not the host's
+        var record = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 101);
+        Assert.Contains("10 of unknown outcome", record.Message, StringComparison.Ordinal);
+        Assert.EndsWith("deadline passed: True.", record.Message, StringComparison.Ordinal);
     }
 
     [Fact]
     public async Task The_hosts_shutdown_deadline_ends_a_longer_drain_and_the_log_counts_what_it_left()
     {
-        // The engine would wait 5 minutes for a server that does not answer; the host gives it half a
-        // second. The host's deadline ends the drain: the request in flight is cancelled, its events
-        // are counted outcome unknown, and the engine's result is logged before the host stops.
+        // The engine would wait 5 minutes for a server that does not answer; the host's shutdown timeout
+        // gives it half a second. The host's deadline ends the drain: the request in flight is cancelled, its
+        // events are counted outcome unknown, and the engine's result is logged before the host stops.
         await using var collector = await ReferenceCollector.StartAsync();
         collector.Faults.DelayNext(5, TimeSpan.FromSeconds(30));
-        using var host = await TestHost.StartSendingToAsync(collector, ("Sluice:FlushInterval", "01:00:00"), ("Sluice:ShutdownTimeout", "00:05:00"));
+        using var host = await TestHost.StartSendingToAsync(collector,
+            services => services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(500)),
+            ("Sluice:FlushInterval", "01:00:00"), ("Sluice:ShutdownTimeout", "00:05:00"));
         var engine = host.Engine();
         for (int i = 0; i < 10; i++)
             Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
 
-        using var hostDeadline = new CancellationTokenSource(TimeSpan.FromMilliseconds(500));
-        await host.StopAsync(hostDeadline.Token);
+        await host.StopAsync();
 
         var result = await engine.ShutdownAsync();
         Assert.True(result.TimedOut, "the host's deadline ended the drain");
@@ -75,5 +131,63 @@ public class HostShutdownTests
         Assert.Equal(LogLevel.Warning, record.Level);
         Assert.Contains($"{result.Counters.OutcomeUnknown} of unknown outcome", record.Message, StringComparison.Ordinal);
         Assert.EndsWith("deadline passed: True.", record.Message, StringComparison.Ordinal);
+    }
+
+    // Neither the default (10 s) nor the host's own shutdown timeout (30 s): only the setting gives this one.
+    private static readonly TimeSpan ConfiguredShutdownTimeout = TimeSpan.FromSeconds(25);
+
+    /// <summary>A host whose engine runs on a fake clock, shuts down within <see cref="ConfiguredShutdownTimeout"/> from configuration, and sends through a handler that holds each request.</summary>
+    private static async Task<(IHost Host, ArmedClock Clock, HeldRequests Held)> StartHoldingRequestsAsync(ReferenceCollector collector)
+    {
+        var clock = new ArmedClock();
+        var held = new HeldRequests();
+        var host = await TestHost.StartSendingToAsync(collector,
+            services =>
+            {
+                services.AddSingleton<TimeProvider>(clock);
+                services.AddHttpClient(SluiceServiceOptions.HttpClientName(SluiceServiceOptions.DefaultName)).AddHttpMessageHandler(() => held);
+            },
+            ("Sluice:FlushInterval", "01:00:00"), ("Sluice:RequestTimeout", "00:10:00"), ("Sluice:ShutdownTimeout", ConfiguredShutdownTimeout.ToString()));
+        return (host, clock, held);
+    }
+
+    // The clock is moved only once the shutdown has armed its deadline (it runs on the pool) and the request is held:
+    // time passed before would leave the deadline that far ahead, and the request might not be sent yet.
+    private static Task UntilDeadlineArmedWithRequestHeldAsync(ArmedClock clock, HeldRequests held)
+        => TestHost.Eventually(() => Task.FromResult(held.Waiting == 1 && clock.Armed.Contains(ConfiguredShutdownTimeout)),
+            "the request held and the shutdown deadline armed");
+
+    /// <summary>A fake clock that lists how far ahead each timer was armed when created.</summary>
+    private sealed class ArmedClock() : FakeTimeProvider(DateTimeOffset.UtcNow)
+    {
+        private readonly ConcurrentQueue<TimeSpan> _armed = new();
+
+        public IEnumerable<TimeSpan> Armed => _armed;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period)
+        {
+            _armed.Enqueue(dueTime);
+            return base.CreateTimer(callback, state, dueTime, period);
+        }
+    }
+
+    /// <summary>Holds every request until <see cref="Release"/>, or until its sender gives up.</summary>
+    private sealed class HeldRequests : DelegatingHandler
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        // Incremented by the engine's senders, read by the test.
+        private int _waiting;
+
+        public int Waiting => Volatile.Read(ref _waiting);
+
+        public void Release() => _release.TrySetResult();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _waiting);
+            await _release.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
     }
 }

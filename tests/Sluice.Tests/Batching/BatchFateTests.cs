@@ -236,8 +236,12 @@ public class BatchFateTests
         var drainedSequences = ArrayPool<long>.Shared.Rent(2);
         var drainedOutcomes = ArrayPool<EventOutcome>.Shared.Rent(2);
         var drainedMessages = ArrayPool<string?>.Shared.Rent(2);
+        // The messages array is rented only when a message is written: given to the pool first, it is the one the batch takes.
+        var messages = new string?[16];
+        ArrayPool<string?>.Shared.Return(messages);
         var batch = TestBatches.Seal(TestBatches.Memory(), ["{}", "{}"], eventSequences: [0, 1]);
         batch.RecordOutcome(0, 2, EventOutcome.Rejected, "bad event");
+        Assert.Equal("bad event", messages[1]); // the batch holds its messages in that array
         var settled = batch.Settled();
         ref long sequences = ref Unsafe.AsRef(in MemoryMarshal.GetReference(settled.Sequences));
         ref EventOutcome outcomes = ref Unsafe.AsRef(in MemoryMarshal.GetReference(settled.Outcomes));
@@ -246,8 +250,8 @@ public class BatchFateTests
 
         Assert.True(Unsafe.AreSame(ref sequences, ref ArrayPool<long>.Shared.Rent(2)[0]), "the sequences went back to the pool");
         Assert.True(Unsafe.AreSame(ref outcomes, ref ArrayPool<EventOutcome>.Shared.Rent(2)[0]), "the outcomes went back to the pool");
-        var messages = ArrayPool<string?>.Shared.Rent(2);
-        Assert.All(messages, Assert.Null); // the messages went back cleared: the pool keeps no event's words alive
+        Assert.Same(messages, ArrayPool<string?>.Shared.Rent(2)); // the messages went back to the pool
+        Assert.All(messages, Assert.Null); // cleared: the pool keeps no event's words alive
         batch.Release();
         ArrayPool<long>.Shared.Return(drainedSequences);
         ArrayPool<EventOutcome>.Shared.Return(drainedOutcomes);
