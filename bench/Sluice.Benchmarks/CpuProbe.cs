@@ -41,10 +41,10 @@ internal static class CpuProbe
             Produce(run, events, rate);
             var wall = Stopwatch.GetElapsedTime(start);
             var after = Environment.CpuUsage;
-            double itemsPerBatch = (ThreadPool.CompletedWorkItemCount - items) * 1000.0 / events;
+            double itemsPerThousand = (ThreadPool.CompletedWorkItemCount - items) * 1000.0 / events;
             double perEvent = (after.TotalTime - cpu.TotalTime).Ticks * 100.0 / events;
             Console.WriteLine(Invariant(
-                $"round {round}: {perEvent:F0} ns CPU per event (user {(after.UserTime - cpu.UserTime).TotalMilliseconds:F0} ms, sys {(after.PrivilegedTime - cpu.PrivilegedTime).TotalMilliseconds:F0} ms), {perEvent / ceiling:F2}x the ceiling; wall {wall.TotalMilliseconds:F0} ms, {events / wall.TotalSeconds:N0} events/s, {(after.TotalTime - cpu.TotalTime) / wall:F2} cores, {itemsPerBatch:F1} pool items per 1,000 events"));
+                $"round {round}: {perEvent:F0} ns CPU per event (user {(after.UserTime - cpu.UserTime).TotalMilliseconds:F0} ms, sys {(after.PrivilegedTime - cpu.PrivilegedTime).TotalMilliseconds:F0} ms), {perEvent / ceiling:F2}x the ceiling; wall {wall.TotalMilliseconds:F0} ms, {events / wall.TotalSeconds:N0} events/s, {(after.TotalTime - cpu.TotalTime) / wall:F2} cores, {itemsPerThousand:F1} pool items per 1,000 events"));
         }
 
         var idle = Environment.CpuUsage.TotalTime;

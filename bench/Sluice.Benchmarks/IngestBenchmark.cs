@@ -153,6 +153,7 @@ public class IngestBenchmark
     private static PipeReader OpenLines(Stream stream)
         => PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
 
+    /// <summary>The standard events 0 … <paramref name="lines"/> - 1, one JSON object per line, as the ceiling writes them.</summary>
     private static void WriteLines(string path, int lines)
     {
         using var file = System.IO.File.Create(path);

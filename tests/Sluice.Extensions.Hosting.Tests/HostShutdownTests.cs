@@ -59,19 +59,13 @@ public class HostShutdownTests
     public async Task The_engine_waits_out_the_shutdown_timeout_set_in_configuration_for_an_answer_that_comes_just_before_it()
     {
         await using var collector = await ReferenceCollector.StartAsync();
-        var (host, clock, held) = await StartHoldingRequestsAsync(collector);
+        var (host, clock, held, stopping) = await StopWithTenEventsHeldAsync(collector);
         using var _ = host;
-        var engine = host.Engine();
-        for (int i = 0; i < 10; i++)
-            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
-
-        var stopping = host.StopAsync();
-        await UntilDeadlineArmedWithRequestHeldAsync(clock, held);
         clock.Advance(ConfiguredShutdownTimeout - TimeSpan.FromTicks(1));
         held.Release(); // the server answers a tick before the deadline
         await stopping.WaitAsync(TimeSpan.FromSeconds(15));
 
-        var result = await engine.ShutdownAsync();
+        var result = await host.Engine().ShutdownAsync();
         Assert.False(result.TimedOut, "the configured deadline had not passed");
         Assert.Equal(10, result.Counters.Delivered);
         Assert.Equal(10, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
@@ -83,18 +77,12 @@ public class HostShutdownTests
     public async Task The_shutdown_timeout_set_in_configuration_ends_the_drain_when_it_passes()
     {
         await using var collector = await ReferenceCollector.StartAsync();
-        var (host, clock, held) = await StartHoldingRequestsAsync(collector);
+        var (host, clock, _, stopping) = await StopWithTenEventsHeldAsync(collector);
         using var _ = host;
-        var engine = host.Engine();
-        for (int i = 0; i < 10; i++)
-            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
-
-        var stopping = host.StopAsync();
-        await UntilDeadlineArmedWithRequestHeldAsync(clock, held);
         clock.Advance(ConfiguredShutdownTimeout); // the server never answers
         await stopping.WaitAsync(TimeSpan.FromSeconds(15));
 
-        var result = await engine.ShutdownAsync();
+        var result = await host.Engine().ShutdownAsync();
         Assert.True(result.TimedOut, "the configured deadline passed");
         Assert.Equal(0, result.Counters.Delivered);
         Assert.Equal(10, result.OutcomeUnknown); // the request held when the deadline passed: the server may have it
@@ -136,8 +124,12 @@ public class HostShutdownTests
     // Neither the default (10 s) nor the host's own shutdown timeout (30 s): only the setting gives this one.
     private static readonly TimeSpan ConfiguredShutdownTimeout = TimeSpan.FromSeconds(25);
 
-    /// <summary>A host whose engine runs on a fake clock, shuts down within <see cref="ConfiguredShutdownTimeout"/> from configuration, and sends through a handler that holds each request.</summary>
-    private static async Task<(IHost Host, ArmedClock Clock, HeldRequests Held)> StartHoldingRequestsAsync(ReferenceCollector collector)
+    /// <summary>
+    /// A host whose engine runs on a fake clock, shuts down within <see cref="ConfiguredShutdownTimeout"/> from configuration,
+    /// and sends through a handler that holds each request; 10 events tracked, then the host told to stop. Returns once the
+    /// request is held and the shutdown deadline armed, the clock not yet moved.
+    /// </summary>
+    private static async Task<(IHost Host, ArmedClock Clock, HeldRequests Held, Task Stopping)> StopWithTenEventsHeldAsync(ReferenceCollector collector)
     {
         var clock = new ArmedClock();
         var held = new HeldRequests();
@@ -148,14 +140,17 @@ public class HostShutdownTests
                 services.AddHttpClient(SluiceServiceOptions.HttpClientName(SluiceServiceOptions.DefaultName)).AddHttpMessageHandler(() => held);
             },
             ("Sluice:FlushInterval", "01:00:00"), ("Sluice:RequestTimeout", "00:10:00"), ("Sluice:ShutdownTimeout", ConfiguredShutdownTimeout.ToString()));
-        return (host, clock, held);
-    }
+        var engine = host.Engine();
+        for (int i = 0; i < 10; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
 
-    // The clock is moved only once the shutdown has armed its deadline (it runs on the pool) and the request is held:
-    // time passed before would leave the deadline that far ahead, and the request might not be sent yet.
-    private static Task UntilDeadlineArmedWithRequestHeldAsync(ArmedClock clock, HeldRequests held)
-        => TestHost.Eventually(() => Task.FromResult(held.Waiting == 1 && clock.Armed.Contains(ConfiguredShutdownTimeout)),
+        var stopping = host.StopAsync();
+        // The clock is moved only once the shutdown has armed its deadline (it runs on the pool) and the request is held:
+        // time passed before would leave the deadline that far ahead, and the request might not be sent yet.
+        await TestHost.Eventually(() => Task.FromResult(held.Waiting == 1 && clock.Armed.Contains(ConfiguredShutdownTimeout)),
             "the request held and the shutdown deadline armed");
+        return (host, clock, held, stopping);
+    }
 
     /// <summary>A fake clock that lists how far ahead each timer was armed when created.</summary>
     private sealed class ArmedClock() : FakeTimeProvider(DateTimeOffset.UtcNow)
