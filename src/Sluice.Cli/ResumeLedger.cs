@@ -6,9 +6,11 @@ namespace Sluice.Cli;
 /// <summary>
 /// Where a rerun of <c>send</c> can resume (<c>--skip-lines N</c>): the last input line such that every
 /// line up to it is settled for good: its event delivered or refused for a reason a rerun would meet
-/// again (rejected by the server, oversize, invalid), or the line blank or skipped. Lines refused
-/// because the queue was full or the engine was stopping, and events that expired, failed, were lost or
-/// have an unknown outcome, are not settled for good: a rerun must send them again.
+/// again (rejected by the server, oversize, invalid), or kept in the spool (the rerun on that spool sends
+/// it first: sending its line again as well would deliver it twice), or the line blank or skipped. Lines
+/// refused because the queue was full or the engine was stopping, and events that expired, failed, were
+/// lost or have an unknown outcome, are not settled for good: a rerun must send them again. So must
+/// spooled events once the spool's byte cap has deleted batches: which ones is not known.
 /// <para>
 /// Each accepted event comes with its sequence number (<see cref="EnqueueResult.Sequence"/>); with the
 /// ingest as the engine's only caller they are 0, 1, ... in the order of the lines. The ledger maps a
@@ -48,6 +50,9 @@ internal sealed class ResumeLedger : IAcceptedLines
     // The lowest sequence a rerun must send again (expired, failed, lost, unknown); the prefix never passes it.
     private long _firstToResend = long.MaxValue;
 
+    // The lowest sequence kept in the spool: where the resume point stops if the spool may not hold it any more.
+    private long _firstSpooled = long.MaxValue;
+
     /// <summary>Events accepted so far.</summary>
     public long AcceptedEvents => Volatile.Read(ref _accepted);
 
@@ -83,10 +88,13 @@ internal sealed class ResumeLedger : IAcceptedLines
             for (int i = 0; i < settled.Count; i++)
             {
                 long sequence = settled.Sequences[i];
-                if (settled.Outcomes[i] is EventOutcome.Delivered or EventOutcome.Rejected or EventOutcome.Oversize)
+                var outcome = settled.Outcomes[i];
+                if (outcome is EventOutcome.Delivered or EventOutcome.Rejected or EventOutcome.Oversize or EventOutcome.Spooled)
                     Mark(sequence);
                 else
                     _firstToResend = Math.Min(_firstToResend, sequence);
+                if (outcome == EventOutcome.Spooled)
+                    _firstSpooled = Math.Min(_firstSpooled, sequence);
             }
 
             Advance();
@@ -114,11 +122,18 @@ internal sealed class ResumeLedger : IAcceptedLines
 
     /// <summary>
     /// The resume point once sending has stopped, after reading line <paramref name="linesRead"/>: every line
-    /// up to it is settled for good; 0 when nothing is known to be.
+    /// up to it is settled for good; 0 when nothing is known to be. <paramref name="spoolKeptAll"/>: the spool
+    /// deleted no batch (its byte cap evicted none), so every event it was given is still in it.
     /// </summary>
-    public long ResumeAfter(long linesRead)
+    public long ResumeAfter(long linesRead, bool spoolKeptAll = true)
     {
         long prefix = SettledPrefix;
+        if (!spoolKeptAll)
+        {
+            lock (_lock)
+                prefix = Math.Min(prefix, _firstSpooled);
+        }
+
         long resume = prefix > _lastSequence ? linesRead : LineOf(prefix) - 1;
         return Math.Min(resume, _firstUnsentRefusal - 1);
     }

@@ -17,7 +17,8 @@ internal static class SendCommandLine
         With --spool DIR every sealed batch is written to DIR (and flushed to the device) before it is sent;
         events a batch of which is not delivered within --retry-budget or --stop-timeout stay there, and the
         summary says how many. The next 'sluice send --spool DIR' sends them first; 'sluice spool drain DIR'
-        sends them alone. One sluice per spool directory.
+        sends them alone. The line to resume after counts them as settled, so a rerun with --skip-lines on
+        the same spool sends each event once. One sluice per spool directory.
         Ctrl+C or SIGTERM stops the reading, delivers what was accepted within --stop-timeout and prints the
         summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once.
 

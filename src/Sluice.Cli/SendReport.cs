@@ -115,19 +115,24 @@ internal sealed record SendReport
     }
 
     private string ResumeText() => NothingToResume
-        ? "resume: nothing to resume: every line was read and is settled."
+        ? $"resume: nothing to resume: {ResumeMeaning()}"
         : ResumeAfter == 0 ? $"resume: rerun from the start (--skip-lines 0): {ResumeMeaning()}"
         : $"resume: rerun with --skip-lines {ResumeAfter.ToString(CultureInfo.InvariantCulture)}: {ResumeMeaning()}";
 
+    /// <summary>Spooled events the resume point counts as settled: the rerun on the spool sends them first. None if the spool's byte cap deleted batches (which events those held is not known).</summary>
+    private long KeptInSpool => Events.SpoolEvicted == 0 ? Events.Spooled : 0;
+
     private string ResumeMeaning()
     {
-        long later = Events.Accepted - Events.Delivered - Events.RejectedByServer - Events.RejectedOversize;
-        string settled = ResumeAfter == 0 ? "no line is known to be settled" : $"every event of lines 1-{ResumeAfter:N0} is settled for good";
+        long later = Events.Accepted - Events.Delivered - Events.RejectedByServer - Events.RejectedOversize - KeptInSpool;
+        string kept = KeptInSpool > 0 ? $" or kept in the spool ({KeptInSpool:N0} events, sent first by the next 'sluice send --spool {Spool}')" : "";
         if (NothingToResume)
-            return $"{settled}.";
+            return $"every line was read and is settled{kept}.";
+        string settled = ResumeAfter == 0 ? "no line is known to be settled" : $"every event of lines 1-{ResumeAfter:N0} is settled for good{kept}";
         if (later <= 0)
             return $"{settled}; the lines after it were not sent (not read, or refused while stopping).";
-        return $"{settled}; {later:N0} accepted events of later lines were not delivered (expired, failed, lost or unsettled), " +
+        string spool = Events.Spooled > 0 && KeptInSpool == 0 ? ", or spooled: the spool's byte cap deleted batches, so which are still in it is not known" : "";
+        return $"{settled}; {later:N0} accepted events of later lines were not delivered (expired, failed, lost or unsettled{spool}), " +
             "and which ones is not reported per event yet, so a rerun may send some delivered events again.";
     }
 

@@ -54,6 +54,36 @@ public class ResumeLedgerTests
     }
 
     [Fact]
+    public void An_event_kept_in_the_spool_is_settled_for_the_input_the_rerun_on_the_spool_sends_it()
+    {
+        var ledger = Accepting(1, 2, 3, 4);
+        Settle(ledger, (0, EventOutcome.Delivered), (1, EventOutcome.Spooled), (2, EventOutcome.Spooled), (3, EventOutcome.Delivered));
+
+        Assert.Equal(4, ledger.SettledPrefix);
+        Assert.Equal(5, ledger.ResumeAfter(linesRead: 5));
+    }
+
+    [Fact]
+    public void Once_the_spool_deleted_batches_the_resume_point_stops_before_the_first_spooled_event()
+    {
+        var ledger = Accepting(1, 2, 4, 5);
+        Settle(ledger, (0, EventOutcome.Delivered), (2, EventOutcome.Spooled), (1, EventOutcome.Delivered), (3, EventOutcome.Spooled));
+
+        Assert.Equal(3, ledger.ResumeAfter(linesRead: 5, spoolKeptAll: false)); // event 2 (line 4) may be gone from the spool
+        Assert.Equal(5, ledger.ResumeAfter(linesRead: 5, spoolKeptAll: true));
+    }
+
+    [Fact]
+    public void A_spooled_event_does_not_carry_the_resume_point_past_an_event_to_send_again()
+    {
+        var ledger = Accepting(1, 2, 3);
+        Settle(ledger, (0, EventOutcome.Spooled), (1, EventOutcome.Expired), (2, EventOutcome.Spooled));
+
+        Assert.Equal(1, ledger.ResumeAfter(linesRead: 3));
+        Assert.Equal(0, ledger.ResumeAfter(linesRead: 3, spoolKeptAll: false));
+    }
+
+    [Fact]
     public void Nothing_known_settled_means_resuming_before_the_first_accepted_line()
     {
         var ledger = Accepting(4, 5);

@@ -71,6 +71,31 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_rerun_from_the_line_the_summary_gives_on_the_same_spool_delivers_every_event_exactly_once()
+    {
+        _server.Down = true;
+        string input = WriteEvents();
+        var first = await CliRun.RunAsync(["send", "-i", input, .. Segment, "--retry-budget", "0s", "--spool", Spool, "--json"]);
+
+        Assert.True(first.Exit == ExitCodesUnavailable, first.ToString());
+        long skip;
+        using (var summary = JsonDocument.Parse(first.Stdout))
+        {
+            var resume = summary.RootElement.GetProperty("resume");
+            skip = resume.GetProperty("skip_lines").GetInt64();
+            Assert.Equal(Events, skip); // every line's event is in the spool: sending a line again would send it twice
+            Assert.True(resume.GetProperty("nothing_to_resume").GetBoolean());
+            Assert.Contains($"kept in the spool ({Events:N0} events", resume.GetProperty("meaning").GetString(), StringComparison.Ordinal);
+        }
+
+        _server.Down = false;
+        var rerun = await CliRun.RunAsync(["send", "-i", input, .. Segment, "--skip-lines", $"{skip}", "--spool", Spool]);
+
+        Assert.True(rerun.Exit == 0, rerun.ToString());
+        Assert.Equal(Enumerable.Range(0, Events).Select(n => (long)n), _server.Received.Order());
+    }
+
+    [Fact]
     public async Task Drain_exits_1_when_the_server_is_still_down_and_leaves_everything_in_the_spool()
     {
         _server.Down = true;
