@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using Sluice.Batching;
@@ -6,7 +5,6 @@ using Sluice.Buffering;
 using Sluice.Delivery;
 using Sluice.Diagnostics;
 using Sluice.Producing;
-using Sluice.Spooling;
 
 namespace Sluice;
 
@@ -33,6 +31,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
     // Cancelled when the shutdown deadline passes: senders abort, the rest is counted as lost.
     private readonly CancellationTokenSource _abort = new();
+
+    // With a spool, cancelled when shutdown begins: the serializer then writes everything queued to the spool at once (SpoolAhead).
+    private readonly CancellationTokenSource? _shutdownBegun;
 
     // Written by any thread (FlushAsync), drained by the consumer.
     private readonly ConcurrentQueue<FlushRequest> _flushRequests = new();
@@ -62,7 +63,11 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         _time = _options.TimeProvider;
         _format = _options.WireFormat;
         if (_options.Spool is { } spool)
+        {
             _spool = new SpoolJournal(OpenSpool(spool), spool.Sync);
+            _shutdownBegun = new CancellationTokenSource();
+        }
+
         bool evicting = _options.FullMode == FullMode.DropOldest;
         // The ring's read delay runs on the system clock, whatever the engine's: when the serializer
         // reads is CPU scheduling, not event time, and a manual clock must not hold events unread.
@@ -184,6 +189,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     private async Task<ShutdownResult> ShutdownCoreAsync()
     {
         _ring.Close();
+        _shutdownBegun?.Cancel();
         using var deadline = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), _abort, _options.ShutdownTimeout, Timeout.InfiniteTimeSpan);
         _ring.Kick();
         await _consumer.ConfigureAwait(false);
@@ -209,6 +215,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         _spool?.Disk.Dispose(); // syncs what is left (acknowledgements) and releases the directory
         _ring.Dispose();
         _metrics.Dispose();
+        _shutdownBegun?.Dispose();
 
         Debug.Assert(counters.InFlight == 0, "Every accepted event is settled after shutdown.");
         return new ShutdownResult(counters.LostAtShutdown, _abort.IsCancellationRequested, counters);
@@ -276,11 +283,11 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
     /// <summary>
     /// Serializes up to <paramref name="max"/> queued records, stopping early when the ring looks
-    /// empty or a batch was sealed (so it is handed over at once); returns how many were read.
+    /// empty or, unless not <paramref name="stopAtSeal"/>, a batch was sealed (so it is handed over at once); returns how many were read.
     /// Records are read in their slots, without a copy (see <see cref="RingChannel{T}.PeekHead"/>),
     /// unless drop-oldest writers may evict them.
     /// </summary>
-    private int Drain(int max)
+    private int Drain(int max, bool stopAtSeal = true)
     {
         var ring = _ring;
         int read = 0;
@@ -309,7 +316,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
             }
 
             read++;
-            if (_assembler.HasSealed)
+            if (stopAtSeal && _assembler.HasSealed)
                 break;
         }
 
@@ -334,77 +341,18 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
     private async ValueTask HandOffSealedAsync()
     {
-        while (_assembler.TryTakeSealed(out var batch))
+        while (true)
         {
-            _spool?.Append(batch); // not spooled (disk trouble, reported): it goes from memory
+            if (!_spooledAhead.TryDequeue(out var batch))
+            {
+                if (!_assembler.TryTakeSealed(out batch))
+                    return;
+                _spool?.Append(batch); // not spooled (disk trouble, reported): it goes from memory
+            }
+
+            await RoomOrSpoolAheadAsync().ConfigureAwait(false);
             await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
         }
-    }
-
-    /// <summary>
-    /// Opens the spool and reads it back (torn tails truncated, damage counted). The constructor is synchronous, so it
-    /// waits for that here, on the pool: a caller's synchronization context is never captured.
-    /// </summary>
-    private DiskSpool OpenSpool(SpoolOptions spool)
-    {
-        string identity = SpoolFormatIdentity.Of(_format);
-        return Task.Run(() => DiskSpool.OpenAsync(spool, identity, _time, OnSpoolDiagnostic, _options.SpoolFileIO).AsTask()).GetAwaiter().GetResult();
-    }
-
-    /// <summary>
-    /// The serializer, before anything else: hands the batches an earlier run left in the spool to the senders, oldest
-    /// first, their bodies as written (send-time fields are stamped at each send), one at a time through the bounded
-    /// queue, so memory does not grow with the spool. What is not read when shutdown begins stays in the spool.
-    /// </summary>
-    private async Task ReplayAsync(SpoolJournal spool)
-    {
-        var recovery = spool.Disk.Recovery;
-        if (recovery.Batches == 0)
-            return;
-        Diagnose(new DiagnosticEvent(DiagnosticKind.SpoolReplayed,
-            $"The spool in '{spool.Disk.DirectoryPath}' holds {recovery.Batches:N0} batch(es) ({recovery.Events:N0} events) left by an earlier run: they are sent first, as written " +
-            "(the same message ids; a batch sent but not acknowledged before that run ended may arrive twice).", (int)Math.Min(recovery.Events, int.MaxValue)));
-        try
-        {
-            var replay = spool.Disk.OpenReplay();
-            await using var _ = replay.ConfigureAwait(false);
-            while (Volatile.Read(ref _shutdown) is null && await replay.MoveNextAsync(_abort.Token).ConfigureAwait(false))
-            {
-                var spooled = replay.Current;
-                int[] ends = ArrayPool<int>.Shared.Rent(spooled.EventCount);
-                replay.CopyEventEndsTo(ends);
-                var body = _assembler.Memory.GetStream(tag: null, requiredSize: spooled.BodyLength);
-                replay.CopyBodyTo(body);
-                var batch = _assembler.Adopt(spooled.Partition, spooled.EventCount, ends, body);
-                batch.SpoolTicket = spooled.Ticket;
-                batch.SpoolDurable = true;
-                Volatile.Write(ref _counters.Replayed, _counters.Replayed + spooled.EventCount);
-                Volatile.Write(ref _counters.BatchesReplayed, _counters.BatchesReplayed + 1);
-                await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
-            }
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-            // The shutdown deadline passed: what was not read stays in the spool.
-        }
-        catch (Exception ex)
-        {
-            Diagnose(new DiagnosticEvent(DiagnosticKind.InternalError, $"Reading the spool back failed; what was not read stays in it for the next start: {ex.Message}", 0, ex));
-        }
-    }
-
-    /// <summary>What the spool finds and does, as the engine's diagnostics.</summary>
-    private void OnSpoolDiagnostic(SpoolDiagnostic diagnostic)
-    {
-        var kind = diagnostic.Kind switch
-        {
-            SpoolDiagnosticKind.CorruptRecord or SpoolDiagnosticKind.TornTail => DiagnosticKind.SpoolDamaged,
-            SpoolDiagnosticKind.Evicted => DiagnosticKind.SpoolEvicted,
-            SpoolDiagnosticKind.WritesSuspended => DiagnosticKind.SpoolSuspended,
-            SpoolDiagnosticKind.WritesResumed => DiagnosticKind.SpoolResumed,
-            _ => DiagnosticKind.SpoolFileFailed,
-        };
-        Diagnose(new DiagnosticEvent(kind, diagnostic.Message, (int)Math.Min(diagnostic.Events, int.MaxValue), diagnostic.Exception));
     }
 
     private async ValueTask ServiceControlAsync()

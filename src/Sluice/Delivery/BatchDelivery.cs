@@ -84,6 +84,9 @@ internal sealed class BatchDelivery
         return EnqueueSlowAsync(batch);
     }
 
+    /// <summary>Serializer: completes when the sealed queue has room for a batch; throws if <paramref name="cancellationToken"/> is cancelled first.</summary>
+    public ValueTask<bool> WaitForRoomAsync(CancellationToken cancellationToken) => _queue.Writer.WaitToWriteAsync(cancellationToken);
+
     /// <summary>No more batches will come.</summary>
     public void Complete() => _queue.Writer.TryComplete();
 

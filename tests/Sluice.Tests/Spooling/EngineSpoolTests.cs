@@ -183,6 +183,53 @@ public sealed class EngineSpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task Shutting_down_with_the_sealed_queue_full_writes_every_queued_event_to_the_spool_at_once_and_loses_none_at_the_deadline()
+    {
+        // One sender, stuck on the first batch; the ten the sealed queue holds behind it (two for the sender, eight for the
+        // spool's sync window); the serializer waiting for room with the twelfth, and 80 events still in the event queue.
+        var stuck = new GateTransport();
+        var first = new SluiceEngine(new SluiceOptions
+        {
+            WireFormat = new SegmentFormat(),
+            MaxBatchEvents = 10,
+            MaxConcurrentSends = 1,
+            FlushInterval = TimeSpan.FromDays(1),
+            ShutdownTimeout = TimeSpan.FromSeconds(5),
+            TimeProvider = _time,
+            Spool = new SpoolOptions { DirectoryPath = _directory.Path },
+        }, stuck);
+        Track(first, 0, 200);
+        await Eventually.True(() => stuck.Waiting == 1 && first.Processed == 120, "one batch is being sent, ten are queued and the serializer holds the twelfth");
+        Assert.Equal(12, (await SpoolInspector.InspectAsync(_directory.Path, _time)).Batches);
+
+        var shutdown = first.ShutdownAsync();
+        await Eventually.True(() => _time.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the shutdown deadline is armed");
+
+        // Durable before the deadline, not at it: a crash now would lose nothing accepted.
+        await Eventually.True(() => first.Processed == 200, "the serializer read the rest of the queue");
+        var status = await SpoolInspector.InspectAsync(_directory.Path, _time);
+        Assert.Equal(200, status.Events);
+        Assert.Equal(20, status.Batches);
+
+        _time.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(200, result.Spooled);
+        Assert.Equal(0, result.LostAtShutdown);
+        Assert.Equal(0, result.OutcomeUnknown);
+
+        var up = Up();
+        await using (var second = Engine(up))
+        {
+            await second.FlushAsync();
+            Assert.Equal(200, second.GetCounters().Delivered);
+        }
+
+        Assert.Equal(200, MessageIds(up.Attempts).Distinct().Count());
+    }
+
+    [Fact]
     public async Task A_torn_tail_and_a_flipped_byte_in_the_segment_are_counted_and_every_intact_batch_is_delivered()
     {
         var down = Down();
