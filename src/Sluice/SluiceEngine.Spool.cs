@@ -113,8 +113,6 @@ public sealed partial class SluiceEngine
     private void SpoolAhead(SpoolJournal spool)
     {
         Drain(int.MaxValue, stopAtSeal: false);
-        if (_abort.IsCancellationRequested)
-            return; // past the deadline: what is left is counted as the shutdown counts it
         _assembler.SealAll();
         while (_assembler.TryTakeSealed(out var batch))
         {

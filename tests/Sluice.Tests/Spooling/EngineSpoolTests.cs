@@ -182,51 +182,89 @@ public sealed class EngineSpoolTests : IDisposable
         Assert.Equal(10, MessageIds(up.Attempts).Distinct().Count());
     }
 
-    [Fact]
-    public async Task Shutting_down_with_the_sealed_queue_full_writes_every_queued_event_to_the_spool_at_once_and_loses_none_at_the_deadline()
+    /// <summary>
+    /// An engine whose one sender is stuck on its first batch: the sealed queue holds ten more behind it (two for the
+    /// sender, eight for the spool's sync window), then the serializer waits for room. Shutdown deadline: 5 s.
+    /// </summary>
+    private SluiceEngine StuckEngine(GateTransport stuck) => new(new SluiceOptions
     {
-        // One sender, stuck on the first batch; the ten the sealed queue holds behind it (two for the sender, eight for the
-        // spool's sync window); the serializer waiting for room with the twelfth, and 80 events still in the event queue.
-        var stuck = new GateTransport();
-        var first = new SluiceEngine(new SluiceOptions
-        {
-            WireFormat = new SegmentFormat(),
-            MaxBatchEvents = 10,
-            MaxConcurrentSends = 1,
-            FlushInterval = TimeSpan.FromDays(1),
-            ShutdownTimeout = TimeSpan.FromSeconds(5),
-            TimeProvider = _time,
-            Spool = new SpoolOptions { DirectoryPath = _directory.Path },
-        }, stuck);
-        Track(first, 0, 200);
-        await Eventually.True(() => stuck.Waiting == 1 && first.Processed == 120, "one batch is being sent, ten are queued and the serializer holds the twelfth");
-        Assert.Equal(12, (await SpoolInspector.InspectAsync(_directory.Path, _time)).Batches);
+        WireFormat = new SegmentFormat(),
+        MaxBatchEvents = 10,
+        MaxConcurrentSends = 1,
+        FlushInterval = TimeSpan.FromDays(1),
+        ShutdownTimeout = TimeSpan.FromSeconds(5),
+        TimeProvider = _time,
+        Spool = new SpoolOptions { DirectoryPath = _directory.Path },
+    }, stuck);
 
-        var shutdown = first.ShutdownAsync();
+    /// <summary>Shuts <paramref name="engine"/> down, checks the spool holds <paramref name="events"/> before the deadline, then lets the deadline pass.</summary>
+    private async Task<ShutdownResult> ShutDownPastTheDeadlineAsync(SluiceEngine engine, long read, long events)
+    {
+        var shutdown = engine.ShutdownAsync();
         await Eventually.True(() => _time.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the shutdown deadline is armed");
 
         // Durable before the deadline, not at it: a crash now would lose nothing accepted.
-        await Eventually.True(() => first.Processed == 200, "the serializer read the rest of the queue");
-        var status = await SpoolInspector.InspectAsync(_directory.Path, _time);
-        Assert.Equal(200, status.Events);
-        Assert.Equal(20, status.Batches);
+        await Eventually.True(() => engine.Processed == read, "the serializer read the rest of the queue");
+        await Eventually.True(async () => (await SpoolInspector.InspectAsync(_directory.Path, _time)).Events == events, "the spool holds every event");
 
         _time.Advance(TimeSpan.FromSeconds(5));
         var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
-
         Assert.True(result.TimedOut);
-        Assert.Equal(200, result.Spooled);
         Assert.Equal(0, result.LostAtShutdown);
         Assert.Equal(0, result.OutcomeUnknown);
+        return result;
+    }
 
+    /// <summary>A fresh engine on the spool, its server up, delivers <paramref name="events"/> events, each once.</summary>
+    private async Task NextEngineDeliversEachOnceAsync(int events)
+    {
         var up = Up();
-        await using (var second = Engine(up))
+        await using (var next = Engine(up))
         {
-            await second.FlushAsync();
-            Assert.Equal(200, second.GetCounters().Delivered);
+            await next.FlushAsync();
+            Assert.Equal(events, next.GetCounters().Delivered);
         }
 
-        Assert.Equal(200, MessageIds(up.Attempts).Distinct().Count());
+        Assert.Equal(events, MessageIds(up.Attempts).Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Shutting_down_with_the_sealed_queue_full_writes_every_queued_event_to_the_spool_at_once_and_loses_none_at_the_deadline()
+    {
+        // The serializer waits for room with the twelfth batch; 85 events are still in the event queue, the last 5 of them
+        // for a batch that is not full. Without the spool all 85 are lost at the deadline.
+        var stuck = new GateTransport();
+        var first = StuckEngine(stuck);
+        Track(first, 0, 205);
+        await Eventually.True(() => stuck.Waiting == 1 && first.Processed == 120, "one batch is being sent, ten are queued and the serializer holds the twelfth");
+        Assert.Equal(12, (await SpoolInspector.InspectAsync(_directory.Path, _time)).Batches);
+
+        var result = await ShutDownPastTheDeadlineAsync(first, read: 205, events: 205);
+
+        Assert.Equal(205, result.Spooled);
+        await NextEngineDeliversEachOnceAsync(205);
+    }
+
+    [Fact]
+    public async Task Shutting_down_while_the_replay_waits_for_room_writes_the_new_events_to_the_spool_too()
+    {
+        // An earlier run left 15 batches; this one replays them to a stuck sender and waits for room with the twelfth,
+        // while 25 new events wait in the event queue behind the replay.
+        await using (var earlier = Engine(Down()))
+        {
+            Track(earlier, 0, 150);
+            await earlier.FlushAsync();
+        }
+
+        var stuck = new GateTransport();
+        var second = StuckEngine(stuck);
+        await Eventually.True(() => stuck.Waiting == 1 && second.GetCounters().BatchesReplayed == 12, "the replay waits for room with its twelfth batch");
+        Track(second, 150, 25);
+
+        var result = await ShutDownPastTheDeadlineAsync(second, read: 25, events: 175);
+
+        Assert.Equal(120 + 25, result.Spooled); // the replayed batches not delivered, and the new events; the other three were never read back
+        await NextEngineDeliversEachOnceAsync(175);
     }
 
     [Fact]
