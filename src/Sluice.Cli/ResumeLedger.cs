@@ -59,6 +59,19 @@ internal sealed class ResumeLedger : IAcceptedLines
     /// <summary>The last line accepted or refused so far (blank and skipped lines are not seen).</summary>
     public long LastLine => Volatile.Read(ref _lastLine);
 
+    /// <summary>Runs of events from consecutive lines the ledger keeps (for tests: one per gap, not one per event).</summary>
+    internal int Runs => _runs.Count;
+
+    /// <summary>64-bit words of the settled window (for tests: it slides, so a long send keeps it small).</summary>
+    internal int WindowWords
+    {
+        get
+        {
+            lock (_lock)
+                return _settled.Length;
+        }
+    }
+
     /// <summary>How many events, from sequence 0, are known to be settled for good.</summary>
     public long SettledPrefix => Volatile.Read(ref _settledPrefix);
 

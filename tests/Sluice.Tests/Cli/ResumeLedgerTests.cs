@@ -118,6 +118,65 @@ public class ResumeLedgerTests
         }
 
         Assert.Equal(events, ledger.ResumeAfter(linesRead: events));
+        Assert.Equal(64, ledger.WindowWords); // slid along: never grown to the 1,563 words 100,000 events would take
+    }
+
+    [Fact]
+    public void Consecutive_lines_are_kept_as_one_run_and_each_gap_starts_another()
+    {
+        var straight = Accepting([.. Enumerable.Range(1, 1_000).Select(l => (long)l)]);
+        Assert.Equal(1, straight.Runs);
+        Assert.Equal(1_000, straight.AcceptedEvents);
+        Assert.Equal(1_000, straight.LastLine);
+
+        var gaps = Accepting(1, 2, 3, 5, 6, 9, 10);
+        Assert.Equal(3, gaps.Runs);
+        Assert.Equal(7, gaps.AcceptedEvents);
+        Assert.Equal(10, gaps.LastLine);
+    }
+
+    [Fact]
+    public void The_last_event_unsettled_keeps_the_resume_point_before_its_line()
+    {
+        var ledger = Accepting(1, 2, 3);
+        Settle(ledger, (0, EventOutcome.Delivered), (1, EventOutcome.Delivered));
+        Assert.Equal(2, ledger.ResumeAfter(linesRead: 3));
+    }
+
+    [Fact]
+    public void A_report_repeated_changes_nothing_before_or_behind_the_window()
+    {
+        var ledger = Accepting([.. Enumerable.Range(1, 5_000).Select(l => (long)l)]);
+        Settle(ledger, (1, EventOutcome.Delivered));
+        Settle(ledger, (1, EventOutcome.Delivered));
+        Settle(ledger, (0, EventOutcome.Delivered));
+        Assert.Equal(2, ledger.SettledPrefix);
+
+        Settle(ledger, [.. Enumerable.Range(2, 4_000).Select(s => ((long)s, EventOutcome.Delivered))]); // the window slides past sequence 0
+        Settle(ledger, (0, EventOutcome.Delivered));
+        Assert.Equal(4_002, ledger.SettledPrefix);
+    }
+
+    [Fact]
+    public void Events_settled_far_ahead_of_the_prefix_grow_the_window_and_are_counted_once_the_gap_fills()
+    {
+        var ledger = Accepting([.. Enumerable.Range(1, 10_000).Select(l => (long)l)]);
+        Settle(ledger, [.. Enumerable.Range(5_000, 5_000).Select(s => ((long)s, EventOutcome.Delivered))]);
+        Assert.Equal(0, ledger.SettledPrefix);
+        Assert.True(ledger.WindowWords >= 10_000 / 64, $"{ledger.WindowWords} words");
+
+        Settle(ledger, [.. Enumerable.Range(0, 5_000).Select(s => ((long)s, EventOutcome.Delivered))]);
+        Assert.Equal(10_000, ledger.ResumeAfter(linesRead: 10_000));
+    }
+
+    [Fact]
+    public void A_prefix_reaching_the_end_of_the_window_exactly_stops_there()
+    {
+        const int events = 64 * 64; // the initial window
+        var ledger = Accepting([.. Enumerable.Range(1, events).Select(l => (long)l)]);
+        Settle(ledger, [.. Enumerable.Range(0, events).Select(s => ((long)s, EventOutcome.Delivered))]);
+        Assert.Equal(events, ledger.SettledPrefix);
+        Assert.Equal(events, ledger.ResumeAfter(linesRead: events));
     }
 
     private static ResumeLedger Accepting(params long[] lines)
