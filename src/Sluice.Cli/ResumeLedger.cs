@@ -47,9 +47,6 @@ internal sealed class ResumeLedger : IAcceptedLines
     // Sequences below it are all settled for good; written under the lock, read by anyone (Volatile).
     private long _settledPrefix;
 
-    // The lowest sequence a rerun must send again (expired, failed, lost, unknown); the prefix never passes it.
-    private long _firstToResend = long.MaxValue;
-
     // The lowest sequence kept in the spool: where the resume point stops if the spool may not hold it any more.
     private long _firstSpooled = long.MaxValue;
 
@@ -102,10 +99,11 @@ internal sealed class ResumeLedger : IAcceptedLines
             {
                 long sequence = settled.Sequences[i];
                 var outcome = settled.Outcomes[i];
+
+                // An event a rerun must send again (expired, failed, lost, unknown) is not marked: each is reported once, so
+                // the prefix stops at it for good.
                 if (outcome is EventOutcome.Delivered or EventOutcome.Rejected or EventOutcome.Oversize or EventOutcome.Spooled)
                     Mark(sequence);
-                else
-                    _firstToResend = Math.Min(_firstToResend, sequence);
                 if (outcome == EventOutcome.Spooled)
                     _firstSpooled = Math.Min(_firstSpooled, sequence);
             }
@@ -164,7 +162,7 @@ internal sealed class ResumeLedger : IAcceptedLines
     private void Advance()
     {
         long prefix = _settledPrefix;
-        while (prefix < _firstToResend)
+        while (true)
         {
             long offset = prefix - _windowStart;
             if (offset >= (long)_settled.Length * 64 || (_settled[offset / 64] & (1UL << (int)(offset % 64))) == 0)

@@ -14,6 +14,20 @@ public class ResumeLedgerTests
         Assert.Equal([1L, 2, 3, 5, 6, 9, 10], Enumerable.Range(0, 7).Select(e => ledger.LineOf(e)));
         Assert.Throws<ArgumentOutOfRangeException>(() => ledger.LineOf(7));
         Assert.Throws<ArgumentOutOfRangeException>(() => ledger.LineOf(-1));
+
+        // Sequences the engine gave another caller before the ingest began have no line.
+        var later = new ResumeLedger();
+        later.Accepted(lineNumber: 1, sequence: 3);
+        Assert.Equal(1, later.LineOf(3));
+        Assert.Throws<ArgumentOutOfRangeException>(() => later.LineOf(2));
+    }
+
+    [Fact]
+    public void With_no_event_accepted_every_line_read_is_settled()
+    {
+        var ledger = new ResumeLedger();
+        ledger.Refused(new IngestError(1, IngestRefusal.Invalid, "bad"));
+        Assert.Equal(5, ledger.ResumeAfter(linesRead: 5)); // blank, skipped or invalid: a rerun would meet them again
     }
 
     [Fact]
@@ -160,13 +174,14 @@ public class ResumeLedgerTests
     [Fact]
     public void Events_settled_far_ahead_of_the_prefix_grow_the_window_and_are_counted_once_the_gap_fills()
     {
-        var ledger = Accepting([.. Enumerable.Range(1, 10_000).Select(l => (long)l)]);
-        Settle(ledger, [.. Enumerable.Range(5_000, 5_000).Select(s => ((long)s, EventOutcome.Delivered))]);
+        var ledger = Accepting([.. Enumerable.Range(1, 30_000).Select(l => (long)l)]);
+        Settle(ledger, (20_000, EventOutcome.Delivered)); // beyond twice the window: grown to reach it, no further
+        Assert.InRange(ledger.WindowWords, (20_000 / 64) + 1, 2 * ((20_000 / 64) + 1));
+        Settle(ledger, [.. Enumerable.Range(5_000, 25_000).Where(s => s != 20_000).Select(s => ((long)s, EventOutcome.Delivered))]);
         Assert.Equal(0, ledger.SettledPrefix);
-        Assert.True(ledger.WindowWords >= 10_000 / 64, $"{ledger.WindowWords} words");
 
         Settle(ledger, [.. Enumerable.Range(0, 5_000).Select(s => ((long)s, EventOutcome.Delivered))]);
-        Assert.Equal(10_000, ledger.ResumeAfter(linesRead: 10_000));
+        Assert.Equal(30_000, ledger.ResumeAfter(linesRead: 30_000));
     }
 
     [Fact]
