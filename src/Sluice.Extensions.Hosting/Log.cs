@@ -13,8 +13,9 @@ internal static partial class Log
     public static partial void ShutdownCompleted(ILogger logger, string engine, long delivered);
 
     [LoggerMessage(EventId = 101, EventName = "ShutdownIncomplete", Level = LogLevel.Warning,
-        Message = "Sluice engine {Engine} shut down with events not delivered: {Accepted} accepted, {Delivered} delivered, {Lost} lost at shutdown (the server does not have them), {OutcomeUnknown} of unknown outcome, {Failed} failed, {Rejected} rejected (by the server or as oversize), {Expired} expired, {Evicted} evicted; deadline passed: {TimedOut}.")]
-    public static partial void ShutdownIncomplete(ILogger logger, string engine, long accepted, long delivered, long lost, long outcomeUnknown, long failed, long rejected, long expired, long evicted, bool timedOut);
+        Message = "Sluice engine {Engine} shut down with events not delivered: {Accepted} accepted, {Replayed} replayed from the spool, {Delivered} delivered, {Spooled} kept in the spool (sent at the next start), {Lost} lost at shutdown (the server does not have them), {OutcomeUnknown} of unknown outcome, {Failed} failed, {Rejected} rejected (by the server or as oversize), {Expired} expired, {Evicted} evicted; deadline passed: {TimedOut}.")]
+    public static partial void ShutdownIncomplete(ILogger logger, string engine, long accepted, long replayed, long delivered, long spooled, long lost, long outcomeUnknown, long failed, long rejected,
+        long expired, long evicted, bool timedOut);
 
     [LoggerMessage(EventId = 102, EventName = "ShutdownCutShort", Level = LogLevel.Warning,
         Message = "The host's shutdown timeout ended the drain of Sluice engine {Engine}, and its transport did not stop in time to report what was left; give the engine a ShutdownTimeout shorter than the host's.")]

@@ -52,13 +52,13 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
         var result = await host.Engine.ShutdownAsync(hostDeadline).ConfigureAwait(false);
         host.Diagnostics.ReportSuppressed();
         var c = result.Counters;
-        if (c.Delivered == c.Accepted)
+        if (c.Delivered == c.Accepted + c.Replayed) // replayed: accepted by an earlier run and left in the spool
         {
             Log.ShutdownCompleted(host.Logger, host.Name, c.Delivered);
         }
         else
         {
-            Log.ShutdownIncomplete(host.Logger, host.Name, c.Accepted, c.Delivered, c.LostAtShutdown, c.OutcomeUnknown, c.Failed,
+            Log.ShutdownIncomplete(host.Logger, host.Name, c.Accepted, c.Replayed, c.Delivered, c.Spooled, c.LostAtShutdown, c.OutcomeUnknown, c.Failed,
                 c.RejectedByServer + c.RejectedOversize, c.Expired, c.Evicted, result.TimedOut);
         }
     }

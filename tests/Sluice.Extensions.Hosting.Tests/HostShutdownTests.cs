@@ -56,6 +56,39 @@ public class HostShutdownTests
     }
 
     [Fact]
+    public async Task With_a_spool_what_the_server_did_not_take_by_the_deadline_is_logged_as_kept_and_the_next_host_delivers_it()
+    {
+        var spool = Directory.CreateTempSubdirectory("sluice-host-spool");
+        try
+        {
+            await using var collector = await ReferenceCollector.StartAsync();
+            collector.Faults.FailNext(1_000, 503); // down for the whole of the first host's shutdown
+            (string, string)[] settings = [("Sluice:FlushInterval", "01:00:00"), ("Sluice:ShutdownTimeout", "00:00:01"), ("Sluice:Spool:DirectoryPath", spool.FullName)];
+            using (var first = await TestHost.StartSendingToAsync(collector, settings))
+            {
+                for (int i = 0; i < 10; i++)
+                    Assert.Equal(EnqueueStatus.Accepted, first.Engine().Track("u", "e").Status);
+                await first.StopAsync();
+
+                var record = Assert.Single(first.SluiceLogs(), r => r.Id.Id == 101);
+                Assert.Contains("10 accepted, 0 replayed from the spool, 0 delivered, 10 kept in the spool (sent at the next start), 0 lost at shutdown", record.Message, StringComparison.Ordinal);
+            }
+
+            collector.Faults.Reset();
+            using var second = await TestHost.StartSendingToAsync(collector, settings);
+            await TestHost.Eventually(() => Task.FromResult(collector.Received(CollectorApi.ThriveStackTrack).EventCount == 10), "the spooled events are delivered");
+            await second.StopAsync();
+
+            var done = Assert.Single(second.SluiceLogs(), r => r.Id.Id == 100);
+            Assert.Equal("Sluice engine default shut down: all 10 accepted events delivered.", done.Message);
+        }
+        finally
+        {
+            spool.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
     public async Task The_engine_waits_out_the_shutdown_timeout_set_in_configuration_for_an_answer_that_comes_just_before_it()
     {
         await using var collector = await ReferenceCollector.StartAsync();
