@@ -131,6 +131,9 @@ internal sealed class ResumeLedger : IAcceptedLines
         return _runs[lo].FirstLine + (sequence - _runs[lo].FirstEvent);
     }
 
+    /// <summary>Whether the spool still holds every event it was given: its byte cap deleted no batch during the run.</summary>
+    public static bool SpoolKeptAll(SluiceCounters counters) => counters.SpoolEvicted == 0;
+
     /// <summary>
     /// The resume point once sending has stopped, after reading line <paramref name="linesRead"/>: every line
     /// up to it is settled for good; 0 when nothing is known to be. <paramref name="spoolKeptAll"/>: the spool

@@ -112,7 +112,7 @@ internal static class SendCommand
             Lines = summary,
             Events = counters,
             Elapsed = clock.Elapsed,
-            ResumeAfter = ledger.ResumeAfter(summary.LinesRead, spoolKeptAll: counters.SpoolEvicted == 0),
+            ResumeAfter = ledger.ResumeAfter(summary.LinesRead, spoolKeptAll: ResumeLedger.SpoolKeptAll(counters)),
             StoppedBy = interrupts.Signal?.ToString() ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? "refused credentials" : null),
             Aborted = aborted,
             DrainTimedOut = drainTimedOut,

@@ -120,7 +120,7 @@ internal sealed record SendReport
         : $"resume: rerun with --skip-lines {ResumeAfter.ToString(CultureInfo.InvariantCulture)}: {ResumeMeaning()}";
 
     /// <summary>Spooled events the resume point counts as settled: the rerun on the spool sends them first. None if the spool's byte cap deleted batches (which events those held is not known).</summary>
-    private long KeptInSpool => Events.SpoolEvicted == 0 ? Events.Spooled : 0;
+    private long KeptInSpool => ResumeLedger.SpoolKeptAll(Events) ? Events.Spooled : 0;
 
     private string ResumeMeaning()
     {

@@ -52,8 +52,7 @@ public sealed partial class SluiceEngine
                 batch.SpoolDurable = true;
                 Volatile.Write(ref _counters.Replayed, _counters.Replayed + spooled.EventCount);
                 Volatile.Write(ref _counters.BatchesReplayed, _counters.BatchesReplayed + 1);
-                await RoomOrSpoolAheadAsync().ConfigureAwait(false);
-                await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
+                await HandOverAsync(batch).ConfigureAwait(false);
             }
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
@@ -78,6 +77,13 @@ public sealed partial class SluiceEngine
             _ => DiagnosticKind.SpoolFileFailed,
         };
         Diagnose(new DiagnosticEvent(kind, diagnostic.Message, (int)Math.Min(diagnostic.Events, int.MaxValue), diagnostic.Exception));
+    }
+
+    /// <summary>Serializer: hands a batch to the senders, waiting for room in the sealed queue (see <see cref="RoomOrSpoolAheadAsync"/>).</summary>
+    private async ValueTask HandOverAsync(Batch batch)
+    {
+        await RoomOrSpoolAheadAsync().ConfigureAwait(false);
+        await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
     }
 
     /// <summary>

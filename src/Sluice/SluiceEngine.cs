@@ -350,8 +350,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
                 _spool?.Append(batch); // not spooled (disk trouble, reported): it goes from memory
             }
 
-            await RoomOrSpoolAheadAsync().ConfigureAwait(false);
-            await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
+            await HandOverAsync(batch).ConfigureAwait(false);
         }
     }
 
