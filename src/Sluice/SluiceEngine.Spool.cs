@@ -13,6 +13,13 @@ public sealed partial class SluiceEngine
     // Serializer only: batches sealed and written to the spool by SpoolAhead, waiting to be handed to the senders first.
     private readonly Queue<Batch> _spooledAhead = new();
 
+    // Serializer only: batches the spool holds that wait on disk only, their memory given back, oldest first (KeepOnDisk):
+    // read back and queued as the senders make room, before any newer batch.
+    private readonly Queue<Batch> _onDisk = new();
+
+    // 1 while a task waits for room in the sealed queue to wake the serializer for _onDisk.
+    private int _watchingForRoom;
+
     /// <summary>
     /// Opens the spool and reads it back (torn tails truncated, damage counted). The constructor is synchronous, so it
     /// waits for that here, on the pool: a caller's synchronization context is never captured.
@@ -79,37 +86,185 @@ public sealed partial class SluiceEngine
         Diagnose(new DiagnosticEvent(kind, diagnostic.Message, (int)Math.Min(diagnostic.Events, int.MaxValue), diagnostic.Exception));
     }
 
-    /// <summary>Serializer: hands a batch to the senders, waiting for room in the sealed queue (see <see cref="RoomOrSpoolAheadAsync"/>).</summary>
-    private async ValueTask HandOverAsync(Batch batch)
+    /// <summary>
+    /// Serializer: hands a batch to the senders, waiting for room in the sealed queue. With a spool, a newly sealed batch is
+    /// appended first (<paramref name="append"/>), and a batch the spool holds waits on disk only, not in memory, while the
+    /// senders have no room (see <see cref="KeepOnDiskOrWaitAsync"/>).
+    /// </summary>
+    private async ValueTask HandOverAsync(Batch batch, bool append = false)
     {
-        await RoomOrSpoolAheadAsync().ConfigureAwait(false);
+        if (_spool is { } spool && await KeepOnDiskOrWaitAsync(spool, batch, append).ConfigureAwait(false))
+            return;
         await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Serializer, before handing a batch over: with a spool, waits for room in the sealed queue only until shutdown begins.
-    /// Then the senders may be held up for as long as the deadline allows (an outage, a slow endpoint), and what is still
-    /// queued would be lost at it; so everything queued is written to the spool first (<see cref="SpoolAhead"/>), and what
-    /// the senders do not deliver by the deadline stays there instead.
+    /// Serializer, with a spool: decides where a batch waits for the senders. True if it waits on disk only (its memory given
+    /// back, read back in order as room comes); false if it is to be queued now.
+    /// <list type="bullet">
+    /// <item>Older batches waiting on disk go first: then this one joins them if the spool has room for it without evicting
+    /// anything; if not, the spool's cap is reached and the backlog is read back as room comes, this batch after it, from memory.</item>
+    /// <item>Otherwise it waits for room for <see cref="SluiceOptions.FlushInterval"/>; if none comes (an outage, a stalled
+    /// endpoint), it waits on disk, so that the serializer goes on and what callers track reaches the disk, not the memory of
+    /// a full event queue that a crash would lose.</item>
+    /// <item>Once shutdown begins, everything queued is written to the spool at once (<see cref="SpoolAhead"/>) and the batches
+    /// are queued oldest first, each waiting for room until the deadline; what the senders do not deliver stays in the spool.</item>
+    /// </list>
     /// </summary>
-    private async ValueTask RoomOrSpoolAheadAsync()
+    private async ValueTask<bool> KeepOnDiskOrWaitAsync(SpoolJournal spool, Batch batch, bool append)
     {
-        if (_shutdownBegun is not { } begun)
-            return;
-        if (!begun.IsCancellationRequested)
+        var begun = _shutdownBegun!;
+        if (_onDisk.Count > 0 && !begun.IsCancellationRequested)
         {
-            try
+            await HandOverFromDiskAsync(spool, wait: false).ConfigureAwait(false);
+            if (_onDisk.Count > 0)
             {
-                await _delivery.WaitForRoomAsync(begun.Token).ConfigureAwait(false);
-                return;
-            }
-            catch (OperationCanceledException) when (begun.IsCancellationRequested)
-            {
-                // Shutdown began while the senders had no room.
+                if (append && spool.Disk.HasRoomFor(batch.EventCount, batch.Length))
+                {
+                    spool.Append(batch);
+                    append = false;
+                }
+
+                if (!append && batch.SpoolTicket is not null)
+                {
+                    KeepOnDisk(batch);
+                    return true;
+                }
+
+                await HandOverFromDiskAsync(spool, wait: true, begun.Token).ConfigureAwait(false);
             }
         }
 
-        SpoolAhead(_spool!);
+        if (append)
+            spool.Append(batch); // not spooled (disk trouble, reported): it goes from memory, waiting for room there
+
+        if (!begun.IsCancellationRequested)
+        {
+            var patience = batch.SpoolTicket is null ? Timeout.InfiniteTimeSpan : _options.FlushInterval;
+            if (await RoomWithinAsync(patience, begun.Token).ConfigureAwait(false))
+                return false;
+            if (!begun.IsCancellationRequested)
+            {
+                KeepOnDisk(batch);
+                return true;
+            }
+        }
+
+        // Shutdown began while the senders had no room.
+        SpoolAhead(spool);
+        await HandOverFromDiskAsync(spool, wait: true).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>Serializer: whether the sealed queue has room within <paramref name="patience"/>; false at once if <paramref name="stop"/> is cancelled.</summary>
+    private async ValueTask<bool> RoomWithinAsync(TimeSpan patience, CancellationToken stop)
+    {
+        if (_delivery.HasRoom)
+            return true;
+        using var timeout = patience == Timeout.InfiniteTimeSpan ? null : new CancellationTokenSource(patience, _time);
+        using var either = timeout is null ? null : CancellationTokenSource.CreateLinkedTokenSource(stop, timeout.Token);
+        try
+        {
+            return await _delivery.WaitForRoomAsync(either?.Token ?? stop).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested || timeout?.IsCancellationRequested == true)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Serializer: the batch waits on disk only; its memory goes back to the pool until it is read back.</summary>
+    private void KeepOnDisk(Batch batch)
+    {
+        if (_onDisk.Count == 0)
+        {
+            Diagnose(new DiagnosticEvent(DiagnosticKind.SpoolBacklog,
+                $"The senders took no batch for {_options.FlushInterval.TotalSeconds:0.###} s (the endpoint is failing or slow): new batches wait in the spool " +
+                $"'{_spool!.Disk.DirectoryPath}' only, not in memory, and are read back in order as the senders make room.", batch.EventCount));
+        }
+
+        _spool!.BeforeSend(batch); // under SpoolSync.PerBatch, synced now (one sync covers the backlog appended so far), not at its first send
+        batch.ReleaseBodyToDisk();
+        _onDisk.Enqueue(batch);
+        WatchForRoom();
+    }
+
+    /// <summary>
+    /// Serializer: reads the batches waiting on disk back, oldest first, and queues them: while there is room, or, if
+    /// <paramref name="wait"/>, waiting for it until <paramref name="stop"/> is cancelled (with none, until the deadline, as
+    /// <see cref="BatchDelivery.EnqueueAsync"/> does). After the deadline, or if one can no longer be read, it is settled
+    /// unsent: spooled while the spool holds it, lost if its cap deleted it.
+    /// </summary>
+    private async ValueTask HandOverFromDiskAsync(SpoolJournal spool, bool wait, CancellationToken stop = default)
+    {
+        while (_onDisk.Count > 0)
+        {
+            if (!_delivery.HasRoom && !_abort.IsCancellationRequested)
+            {
+                if (!wait)
+                {
+                    WatchForRoom();
+                    return;
+                }
+
+                if (stop.CanBeCanceled && !await RoomWithinAsync(Timeout.InfiniteTimeSpan, stop).ConfigureAwait(false))
+                    return;
+            }
+
+            var batch = _onDisk.Dequeue();
+            if (await TryReadBackAsync(spool, batch).ConfigureAwait(false))
+                await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
+            else
+                _delivery.SettleUnsent(batch);
+        }
+    }
+
+    /// <summary>Serializer: puts a batch's body, read back from the spool, in its memory again; false after the deadline or if it cannot be read.</summary>
+    private async ValueTask<bool> TryReadBackAsync(SpoolJournal spool, Batch batch)
+    {
+        if (_abort.IsCancellationRequested)
+            return false;
+        var body = _assembler.Memory.GetStream(tag: null, requiredSize: batch.Length);
+        bool read;
+        try
+        {
+            read = await spool.Disk.TryReadBodyAsync(batch.SpoolTicket!.Value, body, _abort.Token).ConfigureAwait(false) && body.Length == batch.Length;
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            read = false;
+        }
+
+        if (!read)
+        {
+            body.Dispose();
+            return false;
+        }
+
+        batch.RestoreBody(body);
+        return true;
+    }
+
+    /// <summary>While batches wait on disk, wakes the serializer when the senders make room, so it reads them back even if no event comes.</summary>
+    private void WatchForRoom()
+    {
+        if (Interlocked.Exchange(ref _watchingForRoom, 1) == 0)
+            _ = WatchForRoomAsync();
+    }
+
+    private async Task WatchForRoomAsync()
+    {
+        try
+        {
+            await _delivery.WaitForRoomAsync(_shutdownBegun!.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutdown began: the serializer hands the backlog over itself.
+        }
+
+        Volatile.Write(ref _watchingForRoom, 0);
+        _ring.Kick();
     }
 
     /// <summary>

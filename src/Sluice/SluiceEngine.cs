@@ -277,6 +277,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         }
 
         await HandOffSealedAsync().ConfigureAwait(false);
+        if (_spool is { } spool)
+            await HandOverFromDiskAsync(spool, wait: true).ConfigureAwait(false);
         _delivery.Complete();
         await ServiceControlAsync().ConfigureAwait(false);
     }
@@ -343,19 +345,23 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     {
         while (true)
         {
+            bool sealedNow = false;
             if (!_spooledAhead.TryDequeue(out var batch))
             {
                 if (!_assembler.TryTakeSealed(out batch))
                     return;
-                _spool?.Append(batch); // not spooled (disk trouble, reported): it goes from memory
+                sealedNow = true;
             }
 
-            await HandOverAsync(batch).ConfigureAwait(false);
+            await HandOverAsync(batch, append: sealedNow).ConfigureAwait(false);
         }
     }
 
     private async ValueTask ServiceControlAsync()
     {
+        if (_onDisk.Count > 0)
+            await HandOverFromDiskAsync(_spool!, wait: false).ConfigureAwait(false);
+
         if (Interlocked.Exchange(ref _lingerDue, 0) != 0)
         {
             _lingerArmed = false;

@@ -56,6 +56,7 @@ public sealed class Batch
         _body = body;
         _memory = memory;
         Body = body.GetReadOnlySequence();
+        Length = Body.Length;
         _unsettled = eventCount;
         if (sequences is not null)
         {
@@ -79,10 +80,10 @@ public sealed class Batch
     public int EventCount { get; }
 
     /// <summary>The body's length in bytes, envelope included: exactly what the limits count.</summary>
-    public long Length => Body.Length;
+    public long Length { get; }
 
     /// <summary>The request body, uncompressed.</summary>
-    public ReadOnlySequence<byte> Body { get; }
+    public ReadOnlySequence<byte> Body { get; private set; }
 
     internal int PrefixLength { get; }
 
@@ -261,6 +262,28 @@ public sealed class Batch
         for (int i = 0; i < count; i++)
             ends[i] = (int)(_eventEnds[start + i] + shift);
         return new Batch(Sequence, Partition, _format, count, ends, prefix.Length, body, _memory);
+    }
+
+    /// <summary>Whether the body's memory was given up while the batch waits on disk only (<see cref="ReleaseBodyToDisk"/>).</summary>
+    internal bool BodyOnDisk => Volatile.Read(ref _body) is null;
+
+    /// <summary>
+    /// Serializer, before the batch is handed over: returns the body's blocks to the pool while the spool holds the batch
+    /// and the senders have no room for it; <see cref="RestoreBody"/> puts the bytes read back from the spool in their place.
+    /// </summary>
+    internal void ReleaseBodyToDisk()
+    {
+        Debug.Assert(SpoolTicket is not null, "Only a batch the spool holds can give up its memory.");
+        Interlocked.Exchange(ref _body, null)?.Dispose();
+        Body = default;
+    }
+
+    /// <summary>Serializer: the body read back from the spool, exactly the bytes appended (<see cref="Length"/> of them).</summary>
+    internal void RestoreBody(RecyclableMemoryStream body)
+    {
+        Debug.Assert(body.Length == Length, "The spool gives back the body as appended.");
+        Body = body.GetReadOnlySequence();
+        Volatile.Write(ref _body, body);
     }
 
     /// <summary>Returns the pooled memory. Called once, after the last send attempt finished.</summary>

@@ -15,6 +15,7 @@ namespace Sluice.Delivery;
 internal sealed class BatchDelivery
 {
     private readonly Channel<Batch> _queue;
+    private readonly int _capacity;
     private readonly DeliveryPolicy _policy;
     private readonly RetryPolicy _retry;
     private readonly Settlement _settle;
@@ -37,7 +38,8 @@ internal sealed class BatchDelivery
         SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort, FateReporter? fates = null, SpoolJournal? spool = null)
     {
         int senders = options.MaxConcurrentSends;
-        _queue = Channel.CreateBounded<Batch>(options.SealedQueueCapacity); // full: the writer waits for room
+        _capacity = options.SealedQueueCapacity;
+        _queue = Channel.CreateBounded<Batch>(_capacity); // full: the writer waits for room
         _counters = counters;
         _metrics = metrics;
         _time = options.TimeProvider;
@@ -83,6 +85,12 @@ internal sealed class BatchDelivery
             return default;
         return EnqueueSlowAsync(batch);
     }
+
+    /// <summary>Serializer: whether the sealed queue has room for a batch now.</summary>
+    public bool HasRoom => _queue.Reader.Count < _capacity;
+
+    /// <summary>Serializer: a batch it never handed over (kept on disk only, see <c>SluiceEngine.KeepOnDisk</c>) that will not be sent: spooled while the spool holds it, else lost.</summary>
+    public void SettleUnsent(Batch batch) => _settle.Unsent(batch);
 
     /// <summary>Serializer: completes when the sealed queue has room for a batch; throws if <paramref name="cancellationToken"/> is cancelled first.</summary>
     public ValueTask<bool> WaitForRoomAsync(CancellationToken cancellationToken) => _queue.Writer.WaitToWriteAsync(cancellationToken);

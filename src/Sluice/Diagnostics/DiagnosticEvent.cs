@@ -12,7 +12,7 @@ public readonly record struct DiagnosticEvent(DiagnosticKind Kind, string Messag
     {
         DiagnosticKind.EndpointResumed or DiagnosticKind.SpoolReplayed or DiagnosticKind.SpoolResumed => DiagnosticSeverity.Information,
         DiagnosticKind.SendFailed or DiagnosticKind.LimitLowered or DiagnosticKind.ServerWarning or DiagnosticKind.OutcomeUnknown
-            or DiagnosticKind.Spooled or DiagnosticKind.SpoolFileFailed => DiagnosticSeverity.Warning,
+            or DiagnosticKind.Spooled or DiagnosticKind.SpoolFileFailed or DiagnosticKind.SpoolBacklog => DiagnosticSeverity.Warning,
         DiagnosticKind.InternalError => DiagnosticSeverity.Critical,
         _ => DiagnosticSeverity.Error,
     };

@@ -70,4 +70,7 @@ public enum DiagnosticKind
 
     /// <summary>[Warning] A spool file could not be read, deleted or acknowledged in; the spool carried on (a batch may be sent again after a restart).</summary>
     SpoolFileFailed = 20,
+
+    /// <summary>[Warning] The senders took no batch for <see cref="SluiceOptions.FlushInterval"/> (the endpoint is failing or slow): new batches wait in the spool only, not in memory, and are read back in order as the senders make room.</summary>
+    SpoolBacklog = 21,
 }

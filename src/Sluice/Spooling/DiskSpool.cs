@@ -281,6 +281,57 @@ internal sealed class DiskSpool : IDisposable
     }
 
     /// <summary>
+    /// Whether a batch of <paramref name="events"/> events and <paramref name="bodyLength"/> bytes fits under the byte cap
+    /// without evicting anything (a new segment's header counted): what the engine asks before it keeps a batch on disk only.
+    /// </summary>
+    public bool HasRoomFor(int events, long bodyLength)
+    {
+        lock (_gate)
+            return !_disposed && !_suspended && _diskBytes + _headerLength + RecordLayout.BatchRecordLength(events, bodyLength) <= _options.MaxBytes;
+    }
+
+    /// <summary>
+    /// Reads back the body of a batch this spool holds (appended, not acknowledged nor evicted), as it was appended, into
+    /// <paramref name="destination"/>: for a batch the engine kept on disk only while its senders had no room. False if the
+    /// spool no longer holds it or it cannot be read (reported); <paramref name="destination"/> may then hold part of it.
+    /// </summary>
+    public async ValueTask<bool> TryReadBodyAsync(SpoolTicket ticket, IBufferWriter<byte> destination, CancellationToken cancellationToken = default)
+    {
+        SpoolSegment? segment;
+        lock (_gate)
+        {
+            segment = _disposed ? null : Find(ticket.SegmentId);
+            if (segment is null || segment.Removed || !segment.Live.Contains(ticket.BatchId))
+                return false;
+        }
+
+        try
+        {
+            var reader = FrameReader.OpenAt(segment.SegmentPath, ticket.Offset);
+            await using (reader.ConfigureAwait(false))
+            {
+                if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) == FrameKind.Batch && reader.Batch.BatchId == ticket.BatchId)
+                {
+                    reader.CopyBodyTo(destination);
+                    return true;
+                }
+            }
+
+            ReportReadFailure(segment, new IOException($"The record of batch {ticket.BatchId} at offset {ticket.Offset} is damaged."));
+            return false;
+        }
+        catch (FileNotFoundException)
+        {
+            return false; // evicted meanwhile
+        }
+        catch (IOException e)
+        {
+            ReportReadFailure(segment, e);
+            return false;
+        }
+    }
+
+    /// <summary>
     /// Makes every batch appended so far durable (one fsync for all of them): what the engine calls
     /// before it hands the batches to senders under <see cref="SpoolSync.PerBatch"/>. Acknowledgements
     /// wait for <see cref="Sync"/>. False if the sync failed (reported; writing is suspended).

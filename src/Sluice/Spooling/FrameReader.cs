@@ -56,12 +56,26 @@ internal sealed class FrameReader : IAsyncDisposable
     public ReadOnlySequence<byte> Payload { get; private set; }
 
     /// <summary>Opens <paramref name="path"/> for reading while a writer may still append to it or delete it.</summary>
-    public static FrameReader Open(string path, bool segmentFile)
+    public static FrameReader Open(string path, bool segmentFile) => new(OpenPipe(path, offset: 0), segmentFile);
+
+    /// <summary>Opens a segment file at <paramref name="offset"/>, where a batch record begins, to read that record.</summary>
+    public static FrameReader OpenAt(string path, long offset) =>
+        new(OpenPipe(path, offset), segmentFile: true) { _headerExpected = false, _bufferOffset = offset };
+
+    /// <summary>Writes the last <see cref="FrameKind.Batch"/>'s body, as it was appended, into <paramref name="destination"/>.</summary>
+    public void CopyBodyTo(IBufferWriter<byte> destination)
+    {
+        foreach (var memory in Payload.Slice(4L * Batch.EventCount))
+            destination.Write(memory.Span);
+    }
+
+    private static PipeReader OpenPipe(string path, long offset)
     {
         // No FileStream buffer: the pipe is the buffer.
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: PipeBufferSize, minimumReadSize: PipeBufferSize / 4, leaveOpen: false));
-        return new FrameReader(reader, segmentFile);
+        if (offset > 0)
+            stream.Position = offset;
+        return PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: PipeBufferSize, minimumReadSize: PipeBufferSize / 4, leaveOpen: false));
     }
 
     /// <summary>The next frame or damaged region.</summary>

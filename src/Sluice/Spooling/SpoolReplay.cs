@@ -97,9 +97,8 @@ internal sealed class SpoolReplay : IAsyncDisposable
     public void CopyBodyTo(IBufferWriter<byte> destination)
     {
         ArgumentNullException.ThrowIfNull(destination);
-        var current = Current;
-        foreach (var memory in _reader!.Payload.Slice(4L * current.EventCount))
-            destination.Write(memory.Span);
+        _ = Current; // throws if there is none
+        _reader!.CopyBodyTo(destination);
     }
 
     public async ValueTask DisposeAsync()

@@ -151,16 +151,27 @@ public sealed class EngineSpoolTests : IDisposable
     /// An engine whose one sender is stuck on its first batch: the sealed queue holds ten more behind it (two for the
     /// sender, eight for the spool's sync window), then the serializer waits for room. Shutdown deadline: 5 s.
     /// </summary>
-    private SluiceEngine StuckEngine(GateTransport stuck) => new(new SluiceOptions
+    private SluiceEngine StuckEngine(GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30) => new(new SluiceOptions
     {
         WireFormat = new SegmentFormat(),
         MaxBatchEvents = 10,
         MaxConcurrentSends = 1,
-        FlushInterval = TimeSpan.FromDays(1),
+        FlushInterval = flushInterval ?? TimeSpan.FromDays(1),
         ShutdownTimeout = TimeSpan.FromSeconds(5),
         TimeProvider = _time,
-        Spool = new SpoolOptions { DirectoryPath = _directory.Path },
+        OnDiagnostic = d =>
+        {
+            lock (_diagnostics)
+                _diagnostics.Add(d);
+        },
+        Spool = new SpoolOptions { DirectoryPath = _directory.Path, MaxBytes = spoolBytes, SegmentBytes = Math.Min(spoolBytes / 2, 16L << 20) },
     }, stuck);
+
+    private ValueTask<SpoolStatus> SpoolStatusAsync() => SpoolInspector.InspectAsync(_directory.Path, _time);
+
+    /// <summary>The event names of what <paramref name="transport"/> received, in the order it received them.</summary>
+    private static List<string> EventNames(GateTransport transport) =>
+        [.. transport.Batches.SelectMany(b => BatchJson.Events(b, "batch")).Select(e => e.GetProperty("event").GetString()!)];
 
     /// <summary>Shuts <paramref name="engine"/> down, checks the spool holds <paramref name="events"/> before the deadline, then lets the deadline pass.</summary>
     private async Task<ShutdownResult> ShutDownPastTheDeadlineAsync(SluiceEngine engine, long read, long events)
@@ -221,6 +232,107 @@ public sealed class EngineSpoolTests : IDisposable
         var result = await ShutDownPastTheDeadlineAsync(first, read: 205, events: 205);
 
         Assert.Equal(205, result.Spooled);
+        await NextEngineDeliversEachOnceAsync(205);
+    }
+
+    [Fact]
+    public async Task While_the_senders_take_no_batch_for_the_flush_interval_new_batches_wait_on_disk_only_and_are_sent_in_order_once_each_when_they_resume()
+    {
+        // One batch is being sent, ten are queued, the serializer holds the twelfth and 85 events wait in the event queue.
+        // Without the backlog on disk those 85, and every event tracked after them, wait in memory for as long as the
+        // sender is stuck (a crash loses them); with it, the serializer goes on after the flush interval.
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngine(stuck, flushInterval);
+        Track(engine, 0, 205);
+        await Eventually.True(() => stuck.Waiting == 1 && engine.Processed == 120, "one batch is being sent, ten are queued and the serializer holds the twelfth");
+
+        await Eventually.True(async () =>
+        {
+            _time.Advance(flushInterval);
+            return engine.QueueLength == 0 && (await SpoolStatusAsync()).Events == 205;
+        }, "every accepted event is in the spool, none waits in the event queue");
+        var backlog = Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolBacklog));
+        Assert.Equal(DiagnosticSeverity.Warning, backlog.Severity);
+
+        // Events tracked while the sender is still stuck go straight to disk too.
+        Track(engine, 205, 50);
+        await Eventually.True(async () =>
+        {
+            _time.Advance(flushInterval);
+            return engine.QueueLength == 0 && (await SpoolStatusAsync()).Events == 255;
+        }, "the new events are in the spool");
+        Assert.Equal(1, stuck.Waiting);
+
+        stuck.Open();
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        var counters = engine.GetCounters();
+        Assert.Equal((255L, 0L, 0L, 0L), (counters.Delivered, counters.Spooled, counters.LostAtShutdown, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 255).Select(i => $"event-{i}"), EventNames(stuck));
+        Assert.Equal(0, (await SpoolStatusAsync()).Events);
+        Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolBacklog));
+        await engine.ShutdownAsync();
+        Assert.Equal(0, engine.HeldBatchBodies);
+    }
+
+    [Fact]
+    public async Task A_backlog_on_disk_that_reaches_the_spool_cap_waits_for_room_instead_of_evicting_its_own_batches()
+    {
+        // A batch of ten is about 1.6 KB on disk: a 64 KiB cap holds the twelve the sender and its queue hold, and a backlog
+        // of about thirty more; 100 batches are tracked.
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngine(stuck, flushInterval, spoolBytes: 64 * 1024);
+        try
+        {
+            Track(engine, 0, 1000);
+            await Eventually.True(() => stuck.Waiting == 1, "the first batch is being sent");
+            long read = -1;
+            await Eventually.True(() =>
+            {
+                _time.Advance(flushInterval);
+                bool still = engine.Processed == read;
+                read = engine.Processed;
+                return still && DiagnosticsOf(DiagnosticKind.SpoolBacklog).Count == 1;
+            }, "the serializer stops once the spool is full");
+
+            // It stopped where the spool was full: the rest waits in memory, nothing was evicted.
+            var status = await SpoolStatusAsync();
+            long batchBytes = status.Bytes / status.Batches;
+            Assert.InRange(status.Bytes, (64 * 1024) - (3 * batchBytes), 64 * 1024);
+            Assert.Equal(status.Events + 10, engine.Processed); // the batch that did not fit waits in memory, sealed, not written
+            Assert.True(engine.QueueLength > 0, "the serializer waits for room once the spool is full");
+            Assert.Equal(0, engine.GetCounters().SpoolEvicted);
+        }
+        finally
+        {
+            stuck.Open();
+        }
+
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var counters = engine.GetCounters();
+        Assert.Equal((1000L, 0L, 0L), (counters.Delivered, counters.SpoolEvicted, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"event-{i}"), EventNames(stuck));
+    }
+
+    [Fact]
+    public async Task Shutting_down_with_batches_waiting_on_disk_keeps_them_spooled_and_the_next_engine_delivers_each_once()
+    {
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        var first = StuckEngine(stuck, flushInterval);
+        Track(first, 0, 205);
+        await Eventually.True(async () =>
+        {
+            _time.Advance(flushInterval);
+            return first.QueueLength == 0 && (await SpoolStatusAsync()).Events == 205;
+        }, "every accepted event is in the spool");
+
+        var result = await ShutDownPastTheDeadlineAsync(first, read: 205, events: 205);
+
+        Assert.Equal(205, result.Spooled);
+        Assert.Equal(0, result.Counters.InFlight);
         await NextEngineDeliversEachOnceAsync(205);
     }
 

@@ -36,6 +36,41 @@ public sealed class SpoolCrashTests(ITestOutputHelper output)
     [MemberData(nameof(LongRuns))]
     public Task Many_more_kills_at_random_points_lose_no_event_of_a_durable_batch(int run) => RunAsync(run);
 
+    [Fact]
+    public async Task A_sluice_send_killed_during_an_outage_loses_no_event_it_read_more_than_the_flush_interval_before()
+    {
+        // The server answers 503 throughout. The senders hold two batches, retrying, the sealed queue ten more; after the
+        // flush interval (5 s) the serializer writes the rest to the spool only, so the event queue drains to the disk and
+        // a kill loses nothing it read. Without that, 8 attempts' backoff hold each batch for minutes while the rest of
+        // the input waits in memory.
+        const int events = 20_000;
+        await using var server = await RecordingServer.StartAsync();
+        server.Down = true;
+        using var directory = new TempDirectory("sluice-outage-kill");
+        string spool = Path.Combine(directory.Path, "spool");
+        string input = Path.Combine(directory.Path, "events.ndjson");
+        File.WriteAllLines(input, Enumerable.Range(0, events).Select(n => $$$"""{"user_id":"user-{{{n % 97}}}","event_name":"outage","properties":{"n":{{{n}}}}}"""));
+
+        using (var child = SluiceProcess.Start("send", "-i", input, "-f", "segment", "-e", server.BaseAddress.ToString(), "--write-key", "key", "--spool", spool, "-q"))
+        {
+            await Eventually.True(async () => child.HasExited || (Directory.Exists(spool) && (await SpoolInspector.InspectAsync(spool, TimeProvider.System)).Events == events),
+                "every event read is in the spool", timeoutMs: 60_000);
+            Assert.False(child.HasExited, "the child still retries");
+            child.Kill();
+            await child.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        Assert.Empty(server.Received);
+        server.Down = false;
+        var restart = new SluiceEngine(new SluiceOptions { WireFormat = new SegmentFormat(), Spool = new SpoolOptions { DirectoryPath = spool } },
+            new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress, Authentication = HttpAuthentication.Segment("key") }));
+        await restart.FlushAsync();
+        var result = await restart.ShutdownAsync();
+
+        Assert.Equal(events, result.Counters.Delivered);
+        Assert.Equal(Enumerable.Range(0, events).Select(n => (long)n), server.Received.Order());
+    }
+
     private async Task RunAsync(int run)
     {
         var random = new Random(run * 7919 + 17);
