@@ -197,6 +197,70 @@ public sealed class SpoolRoundTripTests : IDisposable
     }
 
     [Fact]
+    public async Task A_batch_appended_in_this_run_is_read_back_by_its_ticket_as_written_until_acknowledged()
+    {
+        using var spool = await _harness.OpenAsync(o => { o.SegmentBytes = 256 * 1024; o.MaxBytes = 4 * 1024 * 1024; });
+        var batches = new[]
+        {
+            SpoolBatch.Json(0, """{"event":"a"}"""),
+            SpoolBatch.Random(new Random(3), partition: 2, events: 40, bodyLength: 300_000), // several 64 KB pipe reads, a segment of its own
+            SpoolBatch.Json(1, """{"event":"b"}""", """{"event":"ü€😀"}"""), // in a third segment
+        };
+        var tickets = batches.Select(b => SpoolHarness.Append(spool, b)).ToList();
+        Assert.NotEqual(tickets[0].SegmentId, tickets[2].SegmentId);
+
+        for (int i = batches.Length - 1; i >= 0; i--) // any order: each by its own offset
+        {
+            var body = new ArrayBufferWriter<byte>();
+            Assert.True(await spool.TryReadBodyAsync(tickets[i], body));
+            Assert.Equal(batches[i].Body, body.WrittenSpan.ToArray());
+        }
+
+        spool.Acknowledge(tickets[1]);
+        Assert.False(await spool.TryReadBodyAsync(tickets[1], new ArrayBufferWriter<byte>()));
+        Assert.False(await spool.TryReadBodyAsync(tickets[0] with { SegmentId = 999_999 }, new ArrayBufferWriter<byte>()));
+        Assert.Empty(_harness.Diagnostics);
+    }
+
+    [Fact]
+    public async Task A_batch_damaged_on_disk_after_it_was_appended_is_not_read_back_and_the_failure_is_reported()
+    {
+        using var spool = await _harness.OpenAsync();
+        var ticket = SpoolHarness.Append(spool, SpoolBatch.Json(0, """{"event":"a"}""", """{"event":"b"}"""));
+        string segment = System.IO.Directory.GetFiles(_harness.Directory, "*.segment").Single();
+        using (var file = new FileStream(segment, FileMode.Open, FileAccess.ReadWrite, FileShare.ReadWrite))
+        {
+            file.Position = ticket.Offset + ticket.Length - 3; // in the body: the payload's checksum no longer matches
+            int b = file.ReadByte();
+            file.Position--;
+            file.WriteByte((byte)(b ^ 0x20));
+        }
+
+        Assert.False(await spool.TryReadBodyAsync(ticket, new ArrayBufferWriter<byte>()));
+        var failure = Assert.Single(_harness.DiagnosticsOf(SpoolDiagnosticKind.FileFailed));
+        Assert.Contains($"batch {ticket.BatchId}", failure.Message, StringComparison.Ordinal);
+        Assert.True(spool.Contains(ticket), "the record stays for the next start, which skips it as damaged");
+    }
+
+    [Fact]
+    public async Task Room_for_a_batch_is_room_under_the_cap_without_evicting_anything()
+    {
+        using var spool = await _harness.OpenAsync(o => { o.SegmentBytes = 4 * 1024; o.MaxBytes = 8 * 1024; });
+        var batch = SpoolBatch.Random(new Random(4), partition: 0, events: 10, bodyLength: 1_000); // 1,084 bytes on disk
+        int appended = 0;
+        while (spool.HasRoomFor(batch.Ends.Length, batch.Body.Length))
+        {
+            SpoolHarness.Append(spool, batch);
+            appended++;
+        }
+
+        Assert.InRange(appended, 5, 7);
+        Assert.Equal(0, spool.Counters.EvictedEvents);
+        SpoolHarness.Append(spool, batch); // one more does not fit without deleting the oldest
+        Assert.True(spool.Counters.EvictedEvents > 0);
+    }
+
+    [Fact]
     public async Task A_batch_the_engine_could_not_have_sealed_is_refused_naming_the_parameter()
     {
         using var spool = await _harness.OpenAsync();
