@@ -6,8 +6,8 @@ using Sluice.Spooling;
 
 namespace Sluice;
 
-// The serializer's side of the disk spool: opening it, replaying what an earlier run left, and, at shutdown, writing
-// everything still queued to it at once.
+// The serializer's side of the disk spool: opening it, replaying what an earlier run left, keeping batches on disk only
+// while the senders have no room for them (an outage), and, at shutdown, writing everything still queued to it at once.
 public sealed partial class SluiceEngine
 {
     // Serializer only: batches sealed and written to the spool by SpoolAhead, waiting to be handed to the senders first.

@@ -23,7 +23,10 @@ public sealed class SluiceOptions
     /// <value>Default 2,097,152 (2 × 1024 × 1024, what a "2 MB" body limit enforces). Range 64–128 MiB.</value>
     public int MaxBatchBytes { get; set; } = 2 * 1024 * 1024;
 
-    /// <summary>How long a batch stays open after its first event before it is sealed anyway.</summary>
+    /// <summary>
+    /// How long a batch stays open after its first event before it is sealed anyway. With a <see cref="Spool"/>, also how long a
+    /// sealed batch waits in memory for the senders to make room before it waits on disk only (an outage).
+    /// </summary>
     /// <value>Default 5 seconds. Range 1 ms – 1 day.</value>
     public TimeSpan FlushInterval { get; set; } = TimeSpan.FromSeconds(5);
 
@@ -122,8 +125,9 @@ public sealed class SluiceOptions
     /// <summary>
     /// A disk spool for sealed batches (opt-in): each is written to this directory and made durable before it is sent, and
     /// what is not delivered when the retry budget runs out or the shutdown deadline passes stays there (counted as
-    /// <see cref="SluiceCounters.Spooled"/>) for the next engine on the directory, which sends it first. docs/durability.md
-    /// describes the guarantees. One engine per directory.
+    /// <see cref="SluiceCounters.Spooled"/>) for the next engine on the directory, which sends it first. While the senders
+    /// take no batch for <see cref="FlushInterval"/>, new batches wait on disk only and the event queue drains to the spool,
+    /// up to its byte cap. docs/durability.md describes the guarantees. One engine per directory.
     /// </summary>
     /// <value>Default none: batches live in memory only.</value>
     public SpoolOptions? Spool { get; set; }
