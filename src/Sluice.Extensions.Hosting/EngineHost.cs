@@ -67,7 +67,7 @@ internal sealed class EngineHost : IAsyncDisposable
     /// <summary>The HTTP transport: its credentials can be rotated (<see cref="HttpTransport.Authentication"/>).</summary>
     public HttpTransport Transport => _transport;
 
-    /// <summary>Whether the engine's Expired counter grew within <paramref name="window"/> before now (each check compares with the last).</summary>
+    /// <summary>Whether <paramref name="expired"/> (the events that ran out of retries: expired, or kept in the spool) grew within <paramref name="window"/> before now (each check compares with the last).</summary>
     public bool ExpiredWithin(TimeSpan window, long expired)
     {
         lock (_expiryLock)

@@ -4,8 +4,9 @@ namespace Sluice.Extensions.Hosting;
 
 /// <summary>
 /// An engine's health: <see cref="HealthStatus.Degraded"/> while an endpoint is paused (it refused the credentials),
-/// while the queue is at least <see cref="QueueNearFull"/> full, or when batches expired (ran out of retries)
-/// within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
+/// while the queue is at least <see cref="QueueNearFull"/> full, while batches wait in the spool for the senders (an outage:
+/// with a spool, the queue drains to disk instead of filling), or when batches ran out of retries (expired, or were kept in
+/// the spool) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
 /// accepting and counting events, and the application keeps working.
 /// </summary>
 internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
@@ -30,8 +31,15 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
             problems.Add($"sending to {string.Join(" and ", paused)} is paused: the endpoint refused the credentials");
         if (queued >= capacity * QueueNearFull)
             problems.Add($"the queue is {queued * 100 / capacity}% full ({queued:N0} of {capacity:N0} events)");
-        if (host.ExpiredWithin(ExpiryWindow, counters.Expired))
-            problems.Add($"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)");
+        long onDisk = engine.EventsWaitingOnDisk;
+        if (onDisk > 0)
+            problems.Add($"{onDisk:N0} events wait in the spool: the senders took no batch for {engine.Options.FlushInterval.TotalSeconds:0.###} s (the endpoint is failing or slow)");
+        if (host.ExpiredWithin(ExpiryWindow, counters.Expired + counters.Spooled))
+        {
+            problems.Add(counters.Spooled == 0
+                ? $"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)"
+                : $"batches ran out of retries in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events expired, {counters.Spooled:N0} kept in the spool, in all)");
+        }
 
         var data = new Dictionary<string, object>
         {
@@ -42,6 +50,8 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
             ["accepted"] = counters.Accepted,
             ["delivered"] = counters.Delivered,
             ["expired"] = counters.Expired,
+            ["spooled"] = counters.Spooled,
+            ["waitingInSpool"] = onDisk,
             ["inFlight"] = counters.InFlight,
         };
         return Task.FromResult(problems.Count == 0

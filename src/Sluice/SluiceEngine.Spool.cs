@@ -17,6 +17,9 @@ public sealed partial class SluiceEngine
     // read back and queued as the senders make room, before any newer batch.
     private readonly Queue<Batch> _onDisk = new();
 
+    // The events of _onDisk: written by the serializer, read by the health check.
+    private long _eventsOnDisk;
+
     // 1 while a task waits for room in the sealed queue to wake the serializer for _onDisk.
     private int _watchingForRoom;
 
@@ -186,6 +189,7 @@ public sealed partial class SluiceEngine
         _spool!.BeforeSend(batch); // under SpoolSync.PerBatch, synced now (one sync covers the backlog appended so far), not at its first send
         batch.ReleaseBodyToDisk();
         _onDisk.Enqueue(batch);
+        Volatile.Write(ref _eventsOnDisk, _eventsOnDisk + batch.EventCount);
         WatchForRoom();
     }
 
@@ -212,6 +216,7 @@ public sealed partial class SluiceEngine
             }
 
             var batch = _onDisk.Dequeue();
+            Volatile.Write(ref _eventsOnDisk, _eventsOnDisk - batch.EventCount);
             if (await TryReadBackAsync(spool, batch).ConfigureAwait(false))
                 await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
             else
@@ -228,7 +233,7 @@ public sealed partial class SluiceEngine
         bool read;
         try
         {
-            read = await spool.Disk.TryReadBodyAsync(batch.SpoolTicket!.Value, body, _abort.Token).ConfigureAwait(false) && body.Length == batch.Length;
+            read = await spool.Disk.TryReadBodyAsync(batch.SpoolTicket!.Value, body, _abort.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {

@@ -97,6 +97,12 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <summary>Whether sending to <paramref name="partition"/>'s endpoint is paused for refused credentials (for the health check).</summary>
     internal bool IsPaused(int partition) => _delivery.IsPaused(partition);
 
+    /// <summary>Bytes of pooled memory the batch bodies use now (for tests: batches waiting on disk only hold none).</summary>
+    internal long BatchMemoryInUse => _assembler.Memory.SmallPoolInUseSize + _assembler.Memory.LargePoolInUseSize;
+
+    /// <summary>Events of batches waiting on disk only for the senders to make room (for the health check; docs/durability.md, Outages).</summary>
+    internal long EventsWaitingOnDisk => Volatile.Read(ref _eventsOnDisk);
+
     /// <summary>Records the serializer has processed: lets tests wait for it without sleeping.</summary>
     internal long Processed => _assembler.Processed;
 

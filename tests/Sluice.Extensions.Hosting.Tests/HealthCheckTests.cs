@@ -93,6 +93,45 @@ public class HealthCheckTests
         Assert.Equal(engine.GetCounters().Accepted, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
     }
 
+    [Fact]
+    public async Task Batches_waiting_in_the_spool_during_an_outage_turn_the_health_check_degraded_and_healthy_once_delivered()
+    {
+        // With a spool the queue no longer fills during an outage (it drains to disk), so the backlog itself must show.
+        var spool = Directory.CreateTempSubdirectory("sluice-health-spool");
+        try
+        {
+            await BacklogDegradesAsync(spool.FullName);
+        }
+        finally
+        {
+            spool.Delete(recursive: true);
+        }
+    }
+
+    private static async Task BacklogDegradesAsync(string spool)
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.FailNext(1_000, 503);
+        (string, string)[] settings = [("Sluice:Spool:DirectoryPath", spool), ("Sluice:FlushInterval", "00:00:00.200"), ("Sluice:MaxBatchEvents", "10"), ("Sluice:MaxConcurrentSends", "1")];
+        using var host = await TestHost.StartSendingToAsync(collector, settings);
+        var engine = host.Engine();
+
+        for (int i = 0; i < 300; i++)
+            engine.Track($"u{i}", "signed_up");
+
+        await TestHost.Eventually(async () => (await CheckAsync(host)).Status == HealthStatus.Degraded, "the backlog waits in the spool");
+        var degraded = await CheckAsync(host);
+        Assert.Matches(@"\d+ events wait in the spool: the senders took no batch for 0\.2 s \(the endpoint is failing or slow\)", degraded.Description);
+        Assert.True((long)degraded.Data["waitingInSpool"] > 0);
+        Assert.Contains(host.SluiceLogs(), r => r.Id.Id == 21 && r.Id.Name == "SpoolBacklog" && r.Level == LogLevel.Warning);
+
+        collector.Faults.Reset();
+        await engine.FlushAsync();
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+        Assert.Equal(300, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        await host.StopAsync();
+    }
+
     private static async Task<HealthReport> CheckAllAsync(IHost host) => await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
 
     private static async Task<HealthReportEntry> CheckAsync(IHost host) => (await CheckAllAsync(host)).Entries["sluice"];

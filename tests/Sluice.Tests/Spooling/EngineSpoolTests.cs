@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sluice.Batching;
 using Sluice.Delivery;
 using Sluice.Delivery.Transports;
 using Sluice.Diagnostics;
@@ -122,6 +123,9 @@ public sealed class EngineSpoolTests : IDisposable
         await using (var engine = Engine(third))
             Assert.Equal(0, (await engine.ShutdownAsync()).Counters.Replayed);
         Assert.Empty(third.Attempts);
+
+        // Senders that take each batch as it comes never leave one waiting on disk only.
+        Assert.Empty(DiagnosticsOf(DiagnosticKind.SpoolBacklog));
     }
 
     [Fact]
@@ -151,8 +155,12 @@ public sealed class EngineSpoolTests : IDisposable
     /// An engine whose one sender is stuck on its first batch: the sealed queue holds ten more behind it (two for the
     /// sender, eight for the spool's sync window), then the serializer waits for room. Shutdown deadline: 5 s.
     /// </summary>
-    private SluiceEngine StuckEngine(GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30) => new(new SluiceOptions
+    private SluiceEngine StuckEngine(GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30) =>
+        StuckEngineOn(SpoolFileIO.Instance, stuck, flushInterval, spoolBytes);
+
+    private SluiceEngine StuckEngineOn(ISpoolFileIO io, GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30) => new(new SluiceOptions
     {
+        SpoolFileIO = io,
         WireFormat = new SegmentFormat(),
         MaxBatchEvents = 10,
         MaxConcurrentSends = 1,
@@ -235,6 +243,14 @@ public sealed class EngineSpoolTests : IDisposable
         await NextEngineDeliversEachOnceAsync(205);
     }
 
+    /// <summary>Advances the clock a flush interval at a time until the event queue is empty and the spool holds <paramref name="events"/>.</summary>
+    private async Task BacklogOnDiskAsync(SluiceEngine engine, TimeSpan flushInterval, long events) =>
+        await Eventually.True(async () =>
+        {
+            _time.Advance(flushInterval);
+            return engine.QueueLength == 0 && (await SpoolStatusAsync()).Events == events;
+        }, $"the spool holds {events} events, none waits in the event queue");
+
     [Fact]
     public async Task While_the_senders_take_no_batch_for_the_flush_interval_new_batches_wait_on_disk_only_and_are_sent_in_order_once_each_when_they_resume()
     {
@@ -246,34 +262,137 @@ public sealed class EngineSpoolTests : IDisposable
         await using var engine = StuckEngine(stuck, flushInterval);
         Track(engine, 0, 205);
         await Eventually.True(() => stuck.Waiting == 1 && engine.Processed == 120, "one batch is being sent, ten are queued and the serializer holds the twelfth");
+        long inMemory = engine.BatchMemoryInUse; // the eleven batches delivery holds and the twelfth, a block each
 
-        await Eventually.True(async () =>
-        {
-            _time.Advance(flushInterval);
-            return engine.QueueLength == 0 && (await SpoolStatusAsync()).Events == 205;
-        }, "every accepted event is in the spool, none waits in the event queue");
+        await BacklogOnDiskAsync(engine, flushInterval, 205);
         var backlog = Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolBacklog));
         Assert.Equal(DiagnosticSeverity.Warning, backlog.Severity);
+        Assert.Equal(10, backlog.EventCount);
+        Assert.Contains($"took no batch for 30 s (the endpoint is failing or slow): new batches wait in the spool '{_directory.Path}' only, not in memory", backlog.Message, StringComparison.Ordinal);
 
-        // Events tracked while the sender is still stuck go straight to disk too.
+        // Events tracked while the sender is still stuck go straight to disk too, and none of them holds memory.
         Track(engine, 205, 50);
-        await Eventually.True(async () =>
-        {
-            _time.Advance(flushInterval);
-            return engine.QueueLength == 0 && (await SpoolStatusAsync()).Events == 255;
-        }, "the new events are in the spool");
+        await BacklogOnDiskAsync(engine, flushInterval, 255);
+        Assert.Equal(255 - 110, engine.EventsWaitingOnDisk); // all but the eleven batches delivery holds
+        Assert.InRange(engine.BatchMemoryInUse, BatchMemory.BlockSize, inMemory); // nothing grew with the backlog of fifteen batches
         Assert.Equal(1, stuck.Waiting);
+
+        // No event and no flush comes: the room the sender makes wakes the serializer for the backlog.
+        stuck.Open();
+        await Eventually.True(() => engine.GetCounters().Delivered == 255, "the backlog is read back and delivered");
+        Assert.Equal(0, engine.EventsWaitingOnDisk);
+        Assert.Equal(Enumerable.Range(0, 255).Select(i => $"event-{i}"), EventNames(stuck));
+
+        // A second outage: the same again.
+        stuck.Close();
+        Track(engine, 255, 205);
+        await Eventually.True(() => stuck.Waiting == 1, "the sender is stuck again");
+        await BacklogOnDiskAsync(engine, flushInterval, 205);
+        stuck.Open();
+        await Eventually.True(() => engine.GetCounters().Delivered == 460, "the second backlog is delivered");
+
+        var counters = engine.GetCounters();
+        Assert.Equal((460L, 0L, 0L, 0L), (counters.Delivered, counters.Spooled, counters.LostAtShutdown, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 460).Select(i => $"event-{i}"), EventNames(stuck));
+        Assert.Equal(0, (await SpoolStatusAsync()).Events);
+        Assert.Equal(2, DiagnosticsOf(DiagnosticKind.SpoolBacklog).Count);
+        await engine.ShutdownAsync();
+        Assert.Equal(0, engine.HeldBatchBodies);
+    }
+
+    [Fact]
+    public async Task Batches_the_spool_cannot_write_never_wait_on_disk_they_wait_in_memory_for_room()
+    {
+        var io = new FailingFileIO { DiskFull = true };
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngineOn(io, stuck, flushInterval);
+        try
+        {
+            Track(engine, 0, 205);
+            await Eventually.True(() => stuck.Waiting == 1 && engine.Processed == 120, "the serializer holds the twelfth batch");
+            for (int i = 0; i < 5; i++)
+                _time.Advance(flushInterval);
+            await Task.Delay(100);
+
+            Assert.Empty(DiagnosticsOf(DiagnosticKind.SpoolBacklog));
+            Assert.Equal(120, engine.Processed); // still waiting for room with the twelfth, from memory
+            Assert.Equal(85, engine.QueueLength);
+        }
+        finally
+        {
+            stuck.Open();
+        }
+
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(205, engine.GetCounters().Delivered);
+        Assert.Equal(Enumerable.Range(0, 205).Select(i => $"event-{i}"), EventNames(stuck));
+    }
+
+    [Fact]
+    public async Task Batches_sealed_while_a_backlog_waits_on_disk_and_the_disk_fails_wait_in_memory_behind_it_in_order()
+    {
+        var io = new FailingFileIO();
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngineOn(io, stuck, flushInterval);
+        try
+        {
+            Track(engine, 0, 205);
+            await BacklogOnDiskAsync(engine, flushInterval, 205);
+
+            io.DiskFull = true;
+            Track(engine, 205, 100);
+            for (int i = 0; i < 5; i++)
+                _time.Advance(flushInterval);
+            await Eventually.True(() => engine.Processed > 205, "the serializer read on");
+        }
+        finally
+        {
+            stuck.Open();
+        }
+
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var counters = engine.GetCounters();
+        Assert.Equal((305L, 0L, 0L), (counters.Delivered, counters.Failed, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 305).Select(i => $"event-{i}"), EventNames(stuck));
+        Assert.Empty(DiagnosticsOf(DiagnosticKind.InternalError));
+    }
+
+    [Fact]
+    public async Task A_batch_damaged_on_disk_while_it_waits_there_stays_spooled_and_the_rest_is_delivered()
+    {
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngine(stuck, flushInterval);
+        Track(engine, 0, 205);
+        await BacklogOnDiskAsync(engine, flushInterval, 205);
+
+        // The thirteenth batch (events 120–129) waits on disk only: flip a byte of its body there.
+        var segment = Directory.GetFiles(_directory.Path, "*.segment").Single();
+        byte[] bytes = File.ReadAllBytes(segment);
+        int at = Find(bytes, "\"event-125\""u8);
+        using (var file = new FileStream(segment, FileMode.Open, FileAccess.Write, FileShare.ReadWrite))
+        {
+            file.Position = at + 2;
+            file.WriteByte((byte)'X');
+        }
 
         stuck.Open();
         await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
 
         var counters = engine.GetCounters();
-        Assert.Equal((255L, 0L, 0L, 0L), (counters.Delivered, counters.Spooled, counters.LostAtShutdown, counters.InFlight));
-        Assert.Equal(Enumerable.Range(0, 255).Select(i => $"event-{i}"), EventNames(stuck));
-        Assert.Equal(0, (await SpoolStatusAsync()).Events);
-        Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolBacklog));
-        await engine.ShutdownAsync();
-        Assert.Equal(0, engine.HeldBatchBodies);
+        Assert.Equal((195L, 10L, 0L), (counters.Delivered, counters.Spooled, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 205).Where(i => i is < 120 or >= 130).Select(i => $"event-{i}"), EventNames(stuck));
+        Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolFileFailed));
+        Assert.Empty(DiagnosticsOf(DiagnosticKind.InternalError));
+
+        static int Find(byte[] haystack, ReadOnlySpan<byte> needle)
+        {
+            int index = haystack.AsSpan().IndexOf(needle);
+            Assert.True(index >= 0, "the event is in the segment");
+            return index;
+        }
     }
 
     [Fact]
