@@ -190,7 +190,6 @@ public sealed partial class SluiceEngine
         batch.ReleaseBodyToDisk();
         _onDisk.Enqueue(batch);
         Volatile.Write(ref _eventsOnDisk, _eventsOnDisk + batch.EventCount);
-        WatchForRoom();
     }
 
     /// <summary>

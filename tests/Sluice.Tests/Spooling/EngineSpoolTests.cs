@@ -277,7 +277,9 @@ public sealed class EngineSpoolTests : IDisposable
         Assert.InRange(engine.BatchMemoryInUse, BatchMemory.BlockSize, inMemory); // nothing grew with the backlog of fifteen batches
         Assert.Equal(1, stuck.Waiting);
 
-        // No event and no flush comes: the room the sender makes wakes the serializer for the backlog.
+        // No event and no flush comes, and the serializer is parked idle (no timer of its own): the room the sender makes
+        // wakes it for the backlog.
+        await Eventually.True(() => engine.SerializerIdle, "the serializer parks idle");
         stuck.Open();
         await Eventually.True(() => engine.GetCounters().Delivered == 255, "the backlog is read back and delivered");
         Assert.Equal(0, engine.EventsWaitingOnDisk);
@@ -288,6 +290,7 @@ public sealed class EngineSpoolTests : IDisposable
         Track(engine, 255, 205);
         await Eventually.True(() => stuck.Waiting == 1, "the sender is stuck again");
         await BacklogOnDiskAsync(engine, flushInterval, 205);
+        await Eventually.True(() => engine.SerializerIdle, "the serializer parks idle");
         stuck.Open();
         await Eventually.True(() => engine.GetCounters().Delivered == 460, "the second backlog is delivered");
 
