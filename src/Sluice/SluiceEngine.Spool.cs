@@ -190,6 +190,7 @@ public sealed partial class SluiceEngine
         batch.ReleaseBodyToDisk();
         _onDisk.Enqueue(batch);
         Volatile.Write(ref _eventsOnDisk, _eventsOnDisk + batch.EventCount);
+        WatchForRoom(); // the loop arms it too before it parks, but not after a batch sealed by a flush or the linger
     }
 
     /// <summary>
@@ -249,7 +250,10 @@ public sealed partial class SluiceEngine
         return true;
     }
 
-    /// <summary>While batches wait on disk, wakes the serializer when the senders make room, so it reads them back even if no event comes.</summary>
+    /// <summary>
+    /// While batches wait on disk, wakes the serializer when the senders make room, so it reads them back even if no event
+    /// comes. Armed when a batch goes to disk and whenever <see cref="HandOverFromDiskAsync"/> finds no room.
+    /// </summary>
     private void WatchForRoom()
     {
         if (Interlocked.Exchange(ref _watchingForRoom, 1) == 0)
