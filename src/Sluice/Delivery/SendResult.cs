@@ -31,12 +31,15 @@ public readonly record struct SendResult
     /// </summary>
     internal bool MayHaveArrived => Failure is SendFailure.Timeout or SendFailure.ConnectionLost or SendFailure.InvalidResponse or SendFailure.TransportException;
 
-    /// <summary>The failure in words: the status and the message (<c>503: Service Unavailable</c>), or the message alone.</summary>
+    /// <summary>
+    /// The failure in words: the status and the message (<c>503: Service Unavailable</c>), or the message alone; without a
+    /// final period, since the diagnostics end the sentence it is put in themselves.
+    /// </summary>
     internal string Cause
     {
         get
         {
-            string message = string.IsNullOrWhiteSpace(Message) ? Outcome.ToString() : Message;
+            string message = string.IsNullOrWhiteSpace(Message) ? Outcome.ToString() : Message.TrimEnd().TrimEnd('.');
             if (StatusCode == 0)
                 return message;
             string status = StatusCode.ToString(System.Globalization.CultureInfo.InvariantCulture);

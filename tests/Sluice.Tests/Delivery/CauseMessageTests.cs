@@ -29,6 +29,18 @@ public class CauseMessageTests
     }
 
     [Fact]
+    public async Task A_server_message_that_ends_its_sentence_is_not_given_a_second_period()
+    {
+        await using var h = new PolicyHarness(a => a.Number < 1 ? SendResult.Retry("Slow down. ", statusCode: 429) : SendResult.Delivered);
+        h.Track(10);
+        await h.PassWait(50 * Ms);
+        await h.Engine.FlushAsync();
+
+        await h.ShutdownAsync();
+        Assert.Equal("Attempt 1 to send batch 0 to /api/track (10 events) failed: 429: Slow down. Retrying in 50 ms.", Assert.Single(h.Of(DiagnosticKind.SendFailed)).Message);
+    }
+
+    [Fact]
     public async Task A_batch_out_of_time_says_its_budget_and_its_last_failure()
     {
         await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 503), o => o.RetryBudget = 120 * Ms);

@@ -92,7 +92,7 @@ public class HttpTransportTests
         Assert.Equal(SendOutcome.Retry, result.Outcome);
         Assert.Equal(429, result.StatusCode);
         Assert.Equal(TimeSpan.FromSeconds(7), result.RetryAfter);
-        Assert.Equal("429: Slow down.", result.Cause);
+        Assert.Equal("429: Slow down", result.Cause); // the diagnostics end the sentence themselves
     }
 
     [Fact]
