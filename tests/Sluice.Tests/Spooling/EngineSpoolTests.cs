@@ -459,6 +459,35 @@ public sealed class EngineSpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_restart_during_an_outage_keeps_the_replayed_batches_on_disk_too_and_sends_them_before_the_new_events_once_it_ends()
+    {
+        // An earlier run left 15 batches; this one starts while the endpoint is still stuck. The replay's batches the
+        // sender has no room for wait on disk (not read into memory while they wait), so the serializer gets to the new
+        // events, which follow them to disk.
+        await using (var earlier = Engine(Down()))
+        {
+            Track(earlier, 0, 150);
+            await earlier.FlushAsync();
+        }
+
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngine(stuck, flushInterval);
+        await Eventually.True(() => stuck.Waiting == 1 && engine.GetCounters().BatchesReplayed == 12, "the replay waits for room with its twelfth batch");
+        Track(engine, 150, 55);
+        await BacklogOnDiskAsync(engine, flushInterval, 205);
+        Assert.Equal(15, engine.GetCounters().BatchesReplayed);
+        Assert.Equal(205 - 110, engine.EventsWaitingOnDisk);
+
+        stuck.Open();
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var counters = engine.GetCounters();
+        Assert.Equal((205L, 150L, 55L, 0L), (counters.Delivered, counters.Replayed, counters.Accepted, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 205).Select(i => $"event-{i}"), EventNames(stuck));
+        Assert.Equal(0, (await SpoolStatusAsync()).Events);
+    }
+
+    [Fact]
     public async Task Shutting_down_while_the_replay_waits_for_room_writes_the_new_events_to_the_spool_too()
     {
         // An earlier run left 15 batches; this one replays them to a stuck sender and waits for room with the twelfth,
