@@ -112,7 +112,11 @@ public class HealthCheckTests
     {
         await using var collector = await ReferenceCollector.StartAsync();
         collector.Faults.FailNext(1_000, 503);
-        (string, string)[] settings = [("Sluice:Spool:DirectoryPath", spool), ("Sluice:FlushInterval", "00:00:00.200"), ("Sluice:MaxBatchEvents", "10"), ("Sluice:MaxConcurrentSends", "1")];
+        (string, string)[] settings =
+        [
+            ("Sluice:Spool:DirectoryPath", spool), ("Sluice:FlushInterval", "00:00:00.200"), ("Sluice:MaxBatchEvents", "10"), ("Sluice:MaxConcurrentSends", "1"),
+            ("Sluice:MaxSendAttempts", "1000"), ("Sluice:RetryBaseDelay", "00:00:00.050"), ("Sluice:RetryMaxDelay", "00:00:00.200"), // retrying, never out of attempts
+        ];
         using var host = await TestHost.StartSendingToAsync(collector, settings);
         var engine = host.Engine();
 
