@@ -56,7 +56,7 @@ internal sealed class SluiceMetrics : IDisposable
     }
 
     /// <summary>Creates the observable instruments, reading the engine through the given functions (called on collection only).</summary>
-    public void Observe(Func<SluiceCounters> counters, Func<long> queueDepth, int queueCapacity, WireFormat format, Func<int, bool> paused)
+    public void Observe(Func<SluiceCounters> counters, Func<long> queueDepth, int queueCapacity, WireFormat format, Func<int, bool> paused, Func<long> waitingInSpool)
     {
         _meter.CreateObservableCounter("sluice.events.accepted", () => Measure(counters().Accepted), "{event}", "Events accepted by Track/Page calls.");
         _meter.CreateObservableCounter("sluice.events.settled", () => Settled(counters()), "{event}",
@@ -67,6 +67,8 @@ internal sealed class SluiceMetrics : IDisposable
         _meter.CreateObservableCounter("sluice.batches.sealed", () => Measure(counters().BatchesSealed), "{batch}", "Batches sealed.");
         _meter.CreateObservableUpDownCounter("sluice.queue.depth", () => Measure(queueDepth()), "{event}", "Events in the queue, not yet read by the serializer.");
         _meter.CreateObservableUpDownCounter("sluice.queue.capacity", () => Measure(queueCapacity), "{event}", "Events the queue holds before its full mode applies.");
+        _meter.CreateObservableUpDownCounter("sluice.spool.backlog", () => Measure(waitingInSpool()), "{event}",
+            "Events of batches waiting in the disk spool, not in memory, for the senders to make room (an outage).");
         _meter.CreateObservableUpDownCounter("sluice.endpoints.paused", () => Paused(format, paused), "{endpoint}",
             "Endpoints paused after refusing the credentials (1 while paused), by sluice.endpoint.");
     }

@@ -208,6 +208,7 @@ public sealed class MetricsTests : IDisposable
         [
             "sluice.batch.events", "sluice.batch.size", "sluice.batches.sealed", "sluice.calls.refused", "sluice.endpoints.paused", "sluice.events.accepted",
             "sluice.events.pending", "sluice.events.replayed", "sluice.events.settled", "sluice.queue.capacity", "sluice.queue.depth", "sluice.request.duration", "sluice.requests",
+            "sluice.spool.backlog",
         ];
         Assert.Equal(expected, published.Select(i => i.Name).Order(StringComparer.Ordinal));
         Assert.Equal(expected.Length, completed); // the meter was disposed

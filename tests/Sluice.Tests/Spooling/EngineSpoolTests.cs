@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Sluice.Batching;
 using Sluice.Delivery;
 using Sluice.Delivery.Transports;
@@ -19,8 +20,13 @@ public sealed class EngineSpoolTests : IDisposable
     private readonly TempDirectory _directory = new("sluice-engine-spool");
     private readonly ManualTimeProvider _time = new();
     private readonly List<DiagnosticEvent> _diagnostics = [];
+    private readonly TestMeterFactory _meters = new();
 
-    public void Dispose() => _directory.Dispose();
+    public void Dispose()
+    {
+        _meters.Dispose();
+        _directory.Dispose();
+    }
 
     private static ScriptedTransport Down() => new(_ => SendResult.Retry("503 Service Unavailable", statusCode: 503));
 
@@ -161,6 +167,7 @@ public sealed class EngineSpoolTests : IDisposable
     private SluiceEngine StuckEngineOn(ISpoolFileIO io, GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30) => new(new SluiceOptions
     {
         SpoolFileIO = io,
+        MeterFactory = _meters,
         WireFormat = new SegmentFormat(),
         MaxBatchEvents = 10,
         MaxConcurrentSends = 1,
@@ -274,6 +281,12 @@ public sealed class EngineSpoolTests : IDisposable
         Track(engine, 205, 50);
         await BacklogOnDiskAsync(engine, flushInterval, 255);
         Assert.Equal(255 - 110, engine.EventsWaitingOnDisk); // all but the eleven batches delivery holds
+        using (var backlogGauge = new MetricCollector<long>(_meters, SluiceMetrics.MeterName, "sluice.spool.backlog"))
+        {
+            backlogGauge.RecordObservableInstruments();
+            Assert.Equal(255 - 110, backlogGauge.LastMeasurement!.Value);
+        }
+
         Assert.InRange(engine.BatchMemoryInUse, BatchMemory.BlockSize, inMemory); // nothing grew with the backlog of fifteen batches
         Assert.Equal(1, stuck.Waiting);
 
