@@ -164,7 +164,7 @@ public sealed class EngineSpoolTests : IDisposable
     private SluiceEngine StuckEngine(GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30) =>
         StuckEngineOn(SpoolFileIO.Instance, stuck, flushInterval, spoolBytes);
 
-    private SluiceEngine StuckEngineOn(ISpoolFileIO io, GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30) => new(new SluiceOptions
+    private SluiceEngine StuckEngineOn(ISpoolFileIO io, GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30, TimeSpan? syncInterval = null) => new(new SluiceOptions
     {
         SpoolFileIO = io,
         MeterFactory = _meters,
@@ -179,7 +179,10 @@ public sealed class EngineSpoolTests : IDisposable
             lock (_diagnostics)
                 _diagnostics.Add(d);
         },
-        Spool = new SpoolOptions { DirectoryPath = _directory.Path, MaxBytes = spoolBytes, SegmentBytes = Math.Min(spoolBytes / 2, 16L << 20) },
+        Spool = new SpoolOptions
+        {
+            DirectoryPath = _directory.Path, MaxBytes = spoolBytes, SegmentBytes = Math.Min(spoolBytes / 2, 16L << 20), SyncInterval = syncInterval ?? TimeSpan.FromSeconds(1),
+        },
     }, stuck);
 
     private ValueTask<SpoolStatus> SpoolStatusAsync() => SpoolInspector.InspectAsync(_directory.Path, _time);
@@ -314,6 +317,37 @@ public sealed class EngineSpoolTests : IDisposable
         Assert.Equal(2, DiagnosticsOf(DiagnosticKind.SpoolBacklog).Count);
         await engine.ShutdownAsync();
         Assert.Equal(0, engine.HeldBatchBodies);
+    }
+
+    [Fact]
+    public async Task Under_the_per_batch_policy_a_batch_is_synced_before_it_waits_on_disk_only()
+    {
+        // The first send's sync covered the twelve batches appended by then; the thirteenth is appended after it. No send
+        // will sync it (there is none until the outage ends) and the periodic sync is a minute away.
+        var io = new FailingFileIO();
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(10);
+        await using var engine = StuckEngineOn(io, stuck, flushInterval, syncInterval: TimeSpan.FromMinutes(1));
+        try
+        {
+            Track(engine, 0, 130);
+            await Eventually.True(() => stuck.Waiting == 1 && engine.Processed == 120, "the serializer holds the twelfth batch");
+            int synced = io.Flushes;
+            await Eventually.True(() =>
+            {
+                _time.Advance(flushInterval);
+                return engine.EventsWaitingOnDisk == 20;
+            }, "the twelfth and thirteenth batches wait on disk");
+
+            Assert.True(io.Flushes > synced, "the thirteenth batch was synced before it went to disk only");
+        }
+        finally
+        {
+            stuck.Open();
+        }
+
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(130, engine.GetCounters().Delivered);
     }
 
     [Fact]
