@@ -18,8 +18,8 @@ internal sealed class EngineHost : IAsyncDisposable
 
     // Written and read under _expiryLock by health checks: the Expired counter last seen, and when it last grew.
     private readonly Lock _expiryLock = new();
-    private long _expiredSeen;
-    private long? _expiredGrewAt;
+    private long _gaveUpSeen;
+    private long? _gaveUpGrewAt;
 
     public EngineHost(string name, IServiceProvider services)
     {
@@ -67,19 +67,19 @@ internal sealed class EngineHost : IAsyncDisposable
     /// <summary>The HTTP transport: its credentials can be rotated (<see cref="HttpTransport.Authentication"/>).</summary>
     public HttpTransport Transport => _transport;
 
-    /// <summary>Whether <paramref name="expired"/> (the events that ran out of retries: expired, or kept in the spool) grew within <paramref name="window"/> before now (each check compares with the last).</summary>
-    public bool ExpiredWithin(TimeSpan window, long expired)
+    /// <summary>Whether <paramref name="gaveUp"/> (the events that ran out of retries: expired, or kept in the spool) grew within <paramref name="window"/> before now (each check compares with the last).</summary>
+    public bool RanOutOfRetriesWithin(TimeSpan window, long gaveUp)
     {
         lock (_expiryLock)
         {
             long now = Time.GetTimestamp();
-            if (expired > _expiredSeen)
+            if (gaveUp > _gaveUpSeen)
             {
-                _expiredSeen = expired;
-                _expiredGrewAt = now;
+                _gaveUpSeen = gaveUp;
+                _gaveUpGrewAt = now;
             }
 
-            return _expiredGrewAt is { } grew && Time.GetElapsedTime(grew, now) < window;
+            return _gaveUpGrewAt is { } grew && Time.GetElapsedTime(grew, now) < window;
         }
     }
 

@@ -264,9 +264,6 @@ public sealed class Batch
         return new Batch(Sequence, Partition, _format, count, ends, prefix.Length, body, _memory);
     }
 
-    /// <summary>Whether the body's memory was given up while the batch waits on disk only (<see cref="ReleaseBodyToDisk"/>).</summary>
-    internal bool BodyOnDisk => Volatile.Read(ref _body) is null;
-
     /// <summary>
     /// Serializer, before the batch is handed over: returns the body's blocks to the pool while the spool holds the batch
     /// and the senders have no room for it; <see cref="RestoreBody"/> puts the bytes read back from the spool in their place.
