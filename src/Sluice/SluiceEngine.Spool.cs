@@ -105,8 +105,11 @@ public sealed partial class SluiceEngine
     /// Serializer, with a spool: decides where a batch waits for the senders. True if it waits on disk only (its memory given
     /// back, read back in order as room comes); false if it is to be queued now.
     /// <list type="bullet">
-    /// <item>Older batches waiting on disk go first: then this one joins them if the spool has room for it without evicting
-    /// anything; if not, the spool's cap is reached and the backlog is read back as room comes, this batch after it, from memory.</item>
+    /// <item>Older batches waiting on disk go first: then this one joins them if the spool takes it without evicting anything;
+    /// if not (the spool's cap is reached, or the disk failed), it waits in memory while the backlog is read back as room
+    /// comes, and the spool is asked again every <see cref="SluiceOptions.FlushInterval"/> (acknowledgements free room, a
+    /// failed disk is tried again after <see cref="DiskSpool.RetryWritesAfter"/>): once it takes the batch, the batch joins
+    /// the backlog and the serializer goes on. Once the backlog is all handed over, it goes on as below.</item>
     /// <item>Otherwise it waits for room for <see cref="SluiceOptions.FlushInterval"/>; if none comes (an outage, a stalled
     /// endpoint), it waits on disk, so that the serializer goes on and what callers track reaches the disk, not the memory of
     /// a full event queue that a crash would lose.</item>
@@ -120,13 +123,11 @@ public sealed partial class SluiceEngine
         if (_onDisk.Count > 0 && !begun.IsCancellationRequested)
         {
             await HandOverFromDiskAsync(spool, wait: false).ConfigureAwait(false);
-            if (_onDisk.Count > 0)
+            while (_onDisk.Count > 0 && !begun.IsCancellationRequested)
             {
-                if (append && spool.Disk.HasRoomFor(batch.EventCount, batch.Length))
-                {
-                    spool.Append(batch);
+                // Never evicting: the oldest batches in the spool are the backlog's own.
+                if (append && spool.Append(batch, evict: false))
                     append = false;
-                }
 
                 if (!append && batch.SpoolTicket is not null)
                 {
@@ -134,7 +135,17 @@ public sealed partial class SluiceEngine
                     return true;
                 }
 
-                await HandOverFromDiskAsync(spool, wait: true, begun.Token).ConfigureAwait(false);
+                if (!append)
+                {
+                    await HandOverFromDiskAsync(spool, wait: true, begun.Token).ConfigureAwait(false);
+                    break;
+                }
+
+                // The spool did not take it (at its cap, or writing suspended after a failure). It must not pass the backlog,
+                // so it waits in memory while the backlog goes out as the senders make room; but not for the whole outage:
+                // the spool is asked again at least every FlushInterval, as room may have been freed or the disk recovered.
+                if (await RoomWithinAsync(_options.FlushInterval, begun.Token).ConfigureAwait(false))
+                    await HandOverFromDiskAsync(spool, wait: false).ConfigureAwait(false);
             }
         }
 

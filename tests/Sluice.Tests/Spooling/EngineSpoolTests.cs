@@ -410,6 +410,44 @@ public sealed class EngineSpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_backlog_on_disk_grows_again_once_a_failed_disk_is_written_again_during_the_same_outage()
+    {
+        // The disk fails for one batch while a backlog waits on disk, then works again. The spool stops writing for
+        // RetryWritesAfter, not for as long as the outage lasts: once that has passed, that batch and the ones after it
+        // join the backlog on disk and the event queue drains again, while the sender is still stuck.
+        var io = new FailingFileIO();
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngineOn(io, stuck, flushInterval);
+        try
+        {
+            Track(engine, 0, 205);
+            await BacklogOnDiskAsync(engine, flushInterval, 205);
+
+            io.DiskFull = true;
+            Track(engine, 205, 10);
+            await Eventually.True(() => engine.Processed == 215 && DiagnosticsOf(DiagnosticKind.SpoolSuspended).Count == 1, "the batch the disk could not take was sealed");
+            io.DiskFull = false;
+            _time.Advance(DiskSpool.RetryWritesAfter);
+
+            Track(engine, 215, 50);
+            await BacklogOnDiskAsync(engine, flushInterval, 265);
+            Assert.Equal(1, stuck.Waiting);
+            Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolResumed));
+        }
+        finally
+        {
+            stuck.Open();
+        }
+
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var counters = engine.GetCounters();
+        Assert.Equal((265L, 0L, 0L, 0L), (counters.Delivered, counters.Spooled, counters.SpoolEvicted, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 265).Select(i => $"event-{i}"), EventNames(stuck));
+        Assert.Equal(0, (await SpoolStatusAsync()).Events);
+    }
+
+    [Fact]
     public async Task A_batch_damaged_on_disk_while_it_waits_there_stays_spooled_and_the_rest_is_delivered()
     {
         var stuck = new GateTransport();
