@@ -113,8 +113,9 @@ public sealed partial class SluiceEngine
     /// <item>Otherwise it waits for room for <see cref="SluiceOptions.FlushInterval"/>; if none comes (an outage, a stalled
     /// endpoint), it waits on disk, so that the serializer goes on and what callers track reaches the disk, not the memory of
     /// a full event queue that a crash would lose.</item>
-    /// <item>Once shutdown begins, everything queued is written to the spool at once (<see cref="SpoolAhead"/>) and the batches
-    /// are queued oldest first, each waiting for room until the deadline; what the senders do not deliver stays in the spool.</item>
+    /// <item>Once shutdown begins, everything queued is written to the spool at once (<see cref="SpoolAhead"/>), without evicting
+    /// a backlog still on disk, and the batches are queued oldest first, each waiting for room until the deadline; what the
+    /// senders do not deliver stays in the spool.</item>
     /// </list>
     /// </summary>
     private async ValueTask<bool> KeepOnDiskOrWaitAsync(SpoolJournal spool, Batch batch, bool append)
@@ -149,8 +150,9 @@ public sealed partial class SluiceEngine
             }
         }
 
+        // Not spooled (disk trouble, reported; or the backlog still on disk at shutdown fills the cap): it goes from memory.
         if (append)
-            spool.Append(batch); // not spooled (disk trouble, reported): it goes from memory, waiting for room there
+            spool.Append(batch, evict: _onDisk.Count == 0);
 
         if (!begun.IsCancellationRequested)
         {
@@ -296,7 +298,10 @@ public sealed partial class SluiceEngine
         _assembler.SealAll();
         while (_assembler.TryTakeSealed(out var batch))
         {
-            spool.Append(batch); // not spooled (disk trouble, reported): it goes from memory
+            // Never by evicting batches waiting on disk only: they are in no memory, so evicting them loses them even if the
+            // senders deliver everything before the deadline, while this batch can still go from memory. Not spooled (that,
+            // or disk trouble, reported): it goes from memory.
+            spool.Append(batch, evict: _onDisk.Count == 0);
             _spooledAhead.Enqueue(batch);
         }
     }

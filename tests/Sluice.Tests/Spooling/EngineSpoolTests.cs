@@ -526,6 +526,42 @@ public sealed class EngineSpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task Shutting_down_with_a_backlog_that_filled_the_spool_evicts_none_of_it_to_spool_the_queue_and_all_is_delivered()
+    {
+        // The backlog on disk fills the spool's cap and the rest of the 1,000 events wait in memory. Shutting down writes
+        // what is queued to the spool if it can, but not by evicting the backlog: those batches are on disk only, so
+        // evicting them loses them even if the endpoint comes back before the deadline, as it does here.
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngine(stuck, flushInterval, spoolBytes: 64 * 1024);
+        Task<ShutdownResult> shutdown;
+        try
+        {
+            Track(engine, 0, 1000);
+            await Eventually.True(() => stuck.Waiting == 1, "the first batch is being sent");
+            await Eventually.True(async () =>
+            {
+                _time.Advance(flushInterval);
+                var filling = await SpoolStatusAsync();
+                return filling.Batches > 0 && filling.Bytes > (64 * 1024) - (3 * filling.Bytes / filling.Batches) && engine.EventsWaitingOnDisk > 0 && engine.Processed == filling.Events + 10;
+            }, "the backlog filled the spool and the serializer holds the batch that did not fit");
+
+            shutdown = engine.ShutdownAsync();
+            await Eventually.True(() => engine.Processed == 1000, "the serializer read the rest of the queue for the spool");
+        }
+        finally
+        {
+            stuck.Open();
+        }
+
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(result.TimedOut);
+        var counters = result.Counters;
+        Assert.Equal((1000L, 0L, 0L, 0L, 0L), (counters.Delivered, counters.LostAtShutdown, counters.Spooled, counters.SpoolEvicted, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"event-{i}"), EventNames(stuck));
+    }
+
+    [Fact]
     public async Task Shutting_down_with_batches_waiting_on_disk_keeps_them_spooled_and_the_next_engine_delivers_each_once()
     {
         var stuck = new GateTransport();
