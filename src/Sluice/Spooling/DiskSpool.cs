@@ -334,8 +334,10 @@ internal sealed class DiskSpool : IDisposable
         {
             return false; // evicted meanwhile
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Access denied too (the directory's permissions changed): never thrown into the engine, whose batch would
+            // then be settled by no one.
             ReportReadFailure(segment, e);
             return false;
         }

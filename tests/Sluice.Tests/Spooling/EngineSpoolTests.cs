@@ -484,6 +484,33 @@ public sealed class EngineSpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_backlog_whose_segment_can_no_longer_be_opened_stays_spooled_and_a_flush_still_completes()
+    {
+        // The segment the backlog waits in cannot be opened any more (access denied: what a permission change on the
+        // directory does; a directory in its place does it even for root). Each batch waiting there is settled as spooled,
+        // reported, and nothing is left unaccounted for.
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngine(stuck, flushInterval);
+        Track(engine, 0, 205);
+        await BacklogOnDiskAsync(engine, flushInterval, 205);
+        Assert.Equal(95, engine.EventsWaitingOnDisk);
+
+        string segment = Directory.GetFiles(_directory.Path, "*.segment").Single();
+        File.Move(segment, segment + ".moved"); // the engine's open handle writes on into it
+        Directory.CreateDirectory(segment);
+
+        stuck.Open();
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        var counters = engine.GetCounters();
+        Assert.Equal((110L, 95L, 0L), (counters.Delivered, counters.Spooled, counters.InFlight));
+        Assert.Empty(DiagnosticsOf(DiagnosticKind.InternalError));
+        Assert.NotEmpty(DiagnosticsOf(DiagnosticKind.SpoolFileFailed));
+        Assert.Equal(0, engine.EventsWaitingOnDisk);
+    }
+
+    [Fact]
     public async Task A_backlog_on_disk_that_reaches_the_spool_cap_waits_for_room_instead_of_evicting_its_own_batches()
     {
         // A batch of ten is about 1.6 KB on disk: a 64 KiB cap holds the twelve the sender and its queue hold, and a backlog
