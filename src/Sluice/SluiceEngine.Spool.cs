@@ -233,7 +233,7 @@ public sealed partial class SluiceEngine
             if (await TryReadBackAsync(spool, batch).ConfigureAwait(false))
                 await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
             else
-                _delivery.SettleUnsent(batch);
+                _delivery.SettleUnsent(batch, _abort.IsCancellationRequested ? null : "its record could not be read back from the spool, reported");
         }
     }
 

@@ -508,6 +508,12 @@ public sealed class EngineSpoolTests : IDisposable
         Assert.Empty(DiagnosticsOf(DiagnosticKind.InternalError));
         Assert.NotEmpty(DiagnosticsOf(DiagnosticKind.SpoolFileFailed));
         Assert.Equal(0, engine.EventsWaitingOnDisk);
+
+        // No shutdown happened: the diagnostics say why these events were not sent, not that a deadline passed.
+        var spooled = DiagnosticsOf(DiagnosticKind.Spooled);
+        Assert.Equal(95, spooled.Sum(d => d.EventCount));
+        Assert.All(spooled, d => Assert.Contains("were not sent (its record could not be read back from the spool, reported)", d.Message, StringComparison.Ordinal));
+        Assert.All(spooled, d => Assert.DoesNotContain("deadline", d.Message, StringComparison.Ordinal));
     }
 
     [Fact]
