@@ -105,13 +105,17 @@ public sealed partial class SluiceEngine
     /// Serializer, with a spool: decides where a batch waits for the senders. True if it waits on disk only (its memory given
     /// back, read back in order as room comes); false if it is to be queued now.
     /// <list type="bullet">
-    /// <item>Older batches waiting on disk go first: then this one joins them if the spool has room for it without evicting
-    /// anything; if not, the spool's cap is reached and the backlog is read back as room comes, this batch after it, from memory.</item>
+    /// <item>Older batches waiting on disk go first: then this one joins them if the spool takes it without evicting anything;
+    /// if not (the spool's cap is reached, or the disk failed), it waits in memory while the backlog is read back as room
+    /// comes, and the spool is asked again every <see cref="SluiceOptions.FlushInterval"/> (acknowledgements free room, a
+    /// failed disk is tried again after <see cref="DiskSpool.RetryWritesAfter"/>): once it takes the batch, the batch joins
+    /// the backlog and the serializer goes on. Once the backlog is all handed over, it goes on as below.</item>
     /// <item>Otherwise it waits for room for <see cref="SluiceOptions.FlushInterval"/>; if none comes (an outage, a stalled
     /// endpoint), it waits on disk, so that the serializer goes on and what callers track reaches the disk, not the memory of
     /// a full event queue that a crash would lose.</item>
-    /// <item>Once shutdown begins, everything queued is written to the spool at once (<see cref="SpoolAhead"/>) and the batches
-    /// are queued oldest first, each waiting for room until the deadline; what the senders do not deliver stays in the spool.</item>
+    /// <item>Once shutdown begins, everything queued is written to the spool at once (<see cref="SpoolAhead"/>), without evicting
+    /// a backlog still on disk, and the batches are queued oldest first, each waiting for room until the deadline; what the
+    /// senders do not deliver stays in the spool.</item>
     /// </list>
     /// </summary>
     private async ValueTask<bool> KeepOnDiskOrWaitAsync(SpoolJournal spool, Batch batch, bool append)
@@ -120,13 +124,11 @@ public sealed partial class SluiceEngine
         if (_onDisk.Count > 0 && !begun.IsCancellationRequested)
         {
             await HandOverFromDiskAsync(spool, wait: false).ConfigureAwait(false);
-            if (_onDisk.Count > 0)
+            while (_onDisk.Count > 0 && !begun.IsCancellationRequested)
             {
-                if (append && spool.Disk.HasRoomFor(batch.EventCount, batch.Length))
-                {
-                    spool.Append(batch);
+                // Never evicting: the oldest batches in the spool are the backlog's own.
+                if (append && spool.Append(batch, evict: false))
                     append = false;
-                }
 
                 if (!append && batch.SpoolTicket is not null)
                 {
@@ -134,12 +136,23 @@ public sealed partial class SluiceEngine
                     return true;
                 }
 
-                await HandOverFromDiskAsync(spool, wait: true, begun.Token).ConfigureAwait(false);
+                if (!append)
+                {
+                    await HandOverFromDiskAsync(spool, wait: true, begun.Token).ConfigureAwait(false);
+                    break;
+                }
+
+                // The spool did not take it (at its cap, or writing suspended after a failure). It must not pass the backlog,
+                // so it waits in memory while the backlog goes out as the senders make room; but not for the whole outage:
+                // the spool is asked again at least every FlushInterval, as room may have been freed or the disk recovered.
+                if (await RoomWithinAsync(_options.FlushInterval, begun.Token).ConfigureAwait(false))
+                    await HandOverFromDiskAsync(spool, wait: false).ConfigureAwait(false);
             }
         }
 
+        // Not spooled (disk trouble, reported; or the backlog still on disk at shutdown fills the cap): it goes from memory.
         if (append)
-            spool.Append(batch); // not spooled (disk trouble, reported): it goes from memory, waiting for room there
+            spool.Append(batch, evict: _onDisk.Count == 0);
 
         if (!begun.IsCancellationRequested)
         {
@@ -220,7 +233,7 @@ public sealed partial class SluiceEngine
             if (await TryReadBackAsync(spool, batch).ConfigureAwait(false))
                 await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
             else
-                _delivery.SettleUnsent(batch);
+                _delivery.SettleUnsent(batch, _abort.IsCancellationRequested ? null : "its record could not be read back from the spool, reported");
         }
     }
 
@@ -285,7 +298,10 @@ public sealed partial class SluiceEngine
         _assembler.SealAll();
         while (_assembler.TryTakeSealed(out var batch))
         {
-            spool.Append(batch); // not spooled (disk trouble, reported): it goes from memory
+            // Never by evicting batches waiting on disk only: they are in no memory, so evicting them loses them even if the
+            // senders deliver everything before the deadline, while this batch can still go from memory. Not spooled (that,
+            // or disk trouble, reported): it goes from memory.
+            spool.Append(batch, evict: _onDisk.Count == 0);
             _spooledAhead.Enqueue(batch);
         }
     }

@@ -89,8 +89,11 @@ internal sealed class BatchDelivery
     /// <summary>Serializer: whether the sealed queue has room for a batch now.</summary>
     public bool HasRoom => _queue.Reader.Count < _capacity;
 
-    /// <summary>Serializer: a batch it never handed over (kept on disk only, see <c>SluiceEngine.KeepOnDisk</c>) that will not be sent: spooled while the spool holds it, else lost.</summary>
-    public void SettleUnsent(Batch batch) => _settle.Unsent(batch);
+    /// <summary>
+    /// Serializer: a batch it never handed over (kept on disk only, see <c>SluiceEngine.KeepOnDisk</c>) that will not be sent,
+    /// because the deadline passed or for <paramref name="why"/>: spooled while the spool holds it, else lost.
+    /// </summary>
+    public void SettleUnsent(Batch batch, string? why = null) => _settle.Unsent(batch, why);
 
     /// <summary>Serializer: completes when the sealed queue has room for a batch; throws if <paramref name="cancellationToken"/> is cancelled first.</summary>
     public ValueTask<bool> WaitForRoomAsync(CancellationToken cancellationToken) => _queue.Writer.WaitToWriteAsync(cancellationToken);

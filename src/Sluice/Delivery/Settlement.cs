@@ -121,19 +121,22 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         Finish(batch);
     }
 
-    /// <summary>The shutdown deadline passed before a sender took the batch: all of it is lost, or stays in the spool.</summary>
-    public void Unsent(Batch batch)
+    /// <summary>
+    /// The shutdown deadline passed before a sender took the batch (or, with <paramref name="why"/>, it will not be sent for
+    /// that reason, said as "were not sent: …"): all of it is lost, or stays in the spool.
+    /// </summary>
+    public void Unsent(Batch batch, string? why = null)
     {
         if (spool is not null && spool.Holds(batch))
         {
-            KeepInSpool(batch);
+            KeepInSpool(batch, why);
             return;
         }
 
         int events = batch.SettleRemaining();
         if (events == 0)
             return;
-        ReportLost(batch, events, null);
+        ReportLost(batch, events, why);
         if (batch.RecordsOutcomes)
         {
             batch.RecordOutcome(0, batch.EventCount, EventOutcome.Lost, null); // no sender took it: none is written yet
@@ -144,8 +147,8 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         Finish(batch);
     }
 
-    /// <summary>The shutdown deadline passed: what the batch has not settled yet stays in the spool, for the next start.</summary>
-    private void KeepInSpool(Batch batch)
+    /// <summary>The shutdown deadline passed (or <paramref name="why"/>, said as "were not sent: …"): what the batch has not settled yet stays in the spool, for the next start.</summary>
+    private void KeepInSpool(Batch batch, string? why = null)
     {
         string? cause = batch.LastFailure;
         batch.KeepInSpool = true;
@@ -153,8 +156,9 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         if (left == 0)
             return;
         Count(EventOutcome.Spooled, left);
+        string what = why is null ? "were not delivered before the shutdown deadline" : $"were not sent ({why})";
         diagnose(new DiagnosticEvent(DiagnosticKind.Spooled,
-            $"{left} event(s) of batch {batch.Sequence} to {batch.EndpointPath} were not delivered before the shutdown deadline" +
+            $"{left} event(s) of batch {batch.Sequence} to {batch.EndpointPath} {what}" +
             $"{(cause is null ? "" : $" (last failure: {cause})")}: they stay in the spool and are sent on the next start (or by 'sluice spool drain').", left));
         if (batch.RecordsOutcomes)
         {

@@ -13,10 +13,13 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync)
 {
     public DiskSpool Disk => spool;
 
-    /// <summary>Serializer: writes the sealed batch to the spool, straight from its pooled memory. False if it is not spooled.</summary>
-    public bool Append(Batch batch)
+    /// <summary>
+    /// Serializer: writes the sealed batch to the spool, straight from its pooled memory. False if it is not spooled; with
+    /// <paramref name="evict"/> false, also when it does not fit under the cap without evicting older batches.
+    /// </summary>
+    public bool Append(Batch batch, bool evict = true)
     {
-        if (spool.TryAppend(batch.Partition, batch.Body, batch.EventEnds, out var ticket) != SpoolAppendStatus.Appended)
+        if (spool.TryAppend(batch.Partition, batch.Body, batch.EventEnds, out var ticket, evict) != SpoolAppendStatus.Appended)
             return false;
         batch.SpoolTicket = ticket;
         return true;

@@ -183,8 +183,13 @@ internal sealed class DiskSpool : IDisposable
     /// <param name="body">The body, as sealed.</param>
     /// <param name="eventEnds">Each event's end offset in the body, increasing (1–100,000 events).</param>
     /// <param name="ticket">Where the batch is: acknowledge it with this.</param>
+    /// <param name="evict">
+    /// False: at the byte cap nothing is evicted and the batch is not written (<see cref="SpoolAppendStatus.NoRoom"/>), as
+    /// <see cref="HasRoomFor"/> would tell, but decided under the same lock as the write, so an acknowledgement written
+    /// meanwhile cannot make the append evict after all.
+    /// </param>
     /// <exception cref="ArgumentException">A batch the engine could not have sealed (the parameter named).</exception>
-    public SpoolAppendStatus TryAppend(int partition, in ReadOnlySequence<byte> body, ReadOnlySpan<int> eventEnds, out SpoolTicket ticket)
+    public SpoolAppendStatus TryAppend(int partition, in ReadOnlySequence<byte> body, ReadOnlySpan<int> eventEnds, out SpoolTicket ticket, bool evict = true)
     {
         CheckBatch(partition, body, eventEnds);
         ticket = default;
@@ -201,6 +206,8 @@ internal sealed class DiskSpool : IDisposable
                     return SpoolAppendStatus.Suspended;
                 if (recordLength + _headerLength > _options.MaxBytes)
                     return SpoolAppendStatus.TooLarge;
+                if (!evict && !FitsWithoutEvicting(recordLength))
+                    return SpoolAppendStatus.NoRoom;
 
                 long offset;
                 try
@@ -287,8 +294,11 @@ internal sealed class DiskSpool : IDisposable
     public bool HasRoomFor(int events, long bodyLength)
     {
         lock (_gate)
-            return !_disposed && !_suspended && _diskBytes + _headerLength + RecordLayout.BatchRecordLength(events, bodyLength) <= _options.MaxBytes;
+            return !_disposed && !_suspended && FitsWithoutEvicting(RecordLayout.BatchRecordLength(events, bodyLength));
     }
+
+    // Under _gate. A new segment's header is counted: the record may need one.
+    private bool FitsWithoutEvicting(long recordLength) => _diskBytes + _headerLength + recordLength <= _options.MaxBytes;
 
     /// <summary>
     /// Reads back the body of a batch this spool holds (appended, not acknowledged nor evicted), as it was appended, into
@@ -324,8 +334,10 @@ internal sealed class DiskSpool : IDisposable
         {
             return false; // evicted meanwhile
         }
-        catch (IOException e)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
+            // Access denied too (the directory's permissions changed): never thrown into the engine, whose batch would
+            // then be settled by no one.
             ReportReadFailure(segment, e);
             return false;
         }

@@ -20,4 +20,7 @@ internal enum SpoolAppendStatus
 
     /// <summary>Not written: the spool is disposed.</summary>
     Closed,
+
+    /// <summary>Not written: asked not to evict, and the record does not fit under the byte cap without evicting. Nothing is suspended or reported.</summary>
+    NoRoom,
 }

@@ -410,6 +410,44 @@ public sealed class EngineSpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_backlog_on_disk_grows_again_once_a_failed_disk_is_written_again_during_the_same_outage()
+    {
+        // The disk fails for one batch while a backlog waits on disk, then works again. The spool stops writing for
+        // RetryWritesAfter, not for as long as the outage lasts: once that has passed, that batch and the ones after it
+        // join the backlog on disk and the event queue drains again, while the sender is still stuck.
+        var io = new FailingFileIO();
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngineOn(io, stuck, flushInterval);
+        try
+        {
+            Track(engine, 0, 205);
+            await BacklogOnDiskAsync(engine, flushInterval, 205);
+
+            io.DiskFull = true;
+            Track(engine, 205, 10);
+            await Eventually.True(() => engine.Processed == 215 && DiagnosticsOf(DiagnosticKind.SpoolSuspended).Count == 1, "the batch the disk could not take was sealed");
+            io.DiskFull = false;
+            _time.Advance(DiskSpool.RetryWritesAfter);
+
+            Track(engine, 215, 50);
+            await BacklogOnDiskAsync(engine, flushInterval, 265);
+            Assert.Equal(1, stuck.Waiting);
+            Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolResumed));
+        }
+        finally
+        {
+            stuck.Open();
+        }
+
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var counters = engine.GetCounters();
+        Assert.Equal((265L, 0L, 0L, 0L), (counters.Delivered, counters.Spooled, counters.SpoolEvicted, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 265).Select(i => $"event-{i}"), EventNames(stuck));
+        Assert.Equal(0, (await SpoolStatusAsync()).Events);
+    }
+
+    [Fact]
     public async Task A_batch_damaged_on_disk_while_it_waits_there_stays_spooled_and_the_rest_is_delivered()
     {
         var stuck = new GateTransport();
@@ -443,6 +481,39 @@ public sealed class EngineSpoolTests : IDisposable
             Assert.True(index >= 0, "the event is in the segment");
             return index;
         }
+    }
+
+    [Fact]
+    public async Task A_backlog_whose_segment_can_no_longer_be_opened_stays_spooled_and_a_flush_still_completes()
+    {
+        // The segment the backlog waits in cannot be opened any more (access denied: what a permission change on the
+        // directory does; a directory in its place does it even for root). Each batch waiting there is settled as spooled,
+        // reported, and nothing is left unaccounted for.
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngine(stuck, flushInterval);
+        Track(engine, 0, 205);
+        await BacklogOnDiskAsync(engine, flushInterval, 205);
+        Assert.Equal(95, engine.EventsWaitingOnDisk);
+
+        string segment = Directory.GetFiles(_directory.Path, "*.segment").Single();
+        File.Move(segment, segment + ".moved"); // the engine's open handle writes on into it
+        Directory.CreateDirectory(segment);
+
+        stuck.Open();
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        var counters = engine.GetCounters();
+        Assert.Equal((110L, 95L, 0L), (counters.Delivered, counters.Spooled, counters.InFlight));
+        Assert.Empty(DiagnosticsOf(DiagnosticKind.InternalError));
+        Assert.NotEmpty(DiagnosticsOf(DiagnosticKind.SpoolFileFailed));
+        Assert.Equal(0, engine.EventsWaitingOnDisk);
+
+        // No shutdown happened: the diagnostics say why these events were not sent, not that a deadline passed.
+        var spooled = DiagnosticsOf(DiagnosticKind.Spooled);
+        Assert.Equal(95, spooled.Sum(d => d.EventCount));
+        Assert.All(spooled, d => Assert.Contains("were not sent (its record could not be read back from the spool, reported)", d.Message, StringComparison.Ordinal));
+        Assert.All(spooled, d => Assert.DoesNotContain("deadline", d.Message, StringComparison.Ordinal));
     }
 
     [Fact]
@@ -484,6 +555,42 @@ public sealed class EngineSpoolTests : IDisposable
         await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var counters = engine.GetCounters();
         Assert.Equal((1000L, 0L, 0L), (counters.Delivered, counters.SpoolEvicted, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"event-{i}"), EventNames(stuck));
+    }
+
+    [Fact]
+    public async Task Shutting_down_with_a_backlog_that_filled_the_spool_evicts_none_of_it_to_spool_the_queue_and_all_is_delivered()
+    {
+        // The backlog on disk fills the spool's cap and the rest of the 1,000 events wait in memory. Shutting down writes
+        // what is queued to the spool if it can, but not by evicting the backlog: those batches are on disk only, so
+        // evicting them loses them even if the endpoint comes back before the deadline, as it does here.
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngine(stuck, flushInterval, spoolBytes: 64 * 1024);
+        Task<ShutdownResult> shutdown;
+        try
+        {
+            Track(engine, 0, 1000);
+            await Eventually.True(() => stuck.Waiting == 1, "the first batch is being sent");
+            await Eventually.True(async () =>
+            {
+                _time.Advance(flushInterval);
+                var filling = await SpoolStatusAsync();
+                return filling.Batches > 0 && filling.Bytes > (64 * 1024) - (3 * filling.Bytes / filling.Batches) && engine.EventsWaitingOnDisk > 0 && engine.Processed == filling.Events + 10;
+            }, "the backlog filled the spool and the serializer holds the batch that did not fit");
+
+            shutdown = engine.ShutdownAsync();
+            await Eventually.True(() => engine.Processed == 1000, "the serializer read the rest of the queue for the spool");
+        }
+        finally
+        {
+            stuck.Open();
+        }
+
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.False(result.TimedOut);
+        var counters = result.Counters;
+        Assert.Equal((1000L, 0L, 0L, 0L, 0L), (counters.Delivered, counters.LostAtShutdown, counters.Spooled, counters.SpoolEvicted, counters.InFlight));
         Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"event-{i}"), EventNames(stuck));
     }
 

@@ -261,6 +261,22 @@ public sealed class SpoolRoundTripTests : IDisposable
     }
 
     [Fact]
+    public async Task An_append_told_not_to_evict_refuses_at_the_cap_and_evicts_nothing()
+    {
+        using var spool = await _harness.OpenAsync(o => { o.SegmentBytes = 4 * 1024; o.MaxBytes = 8 * 1024; });
+        var batch = SpoolBatch.Random(new Random(4), partition: 0, events: 10, bodyLength: 1_000);
+        int appended = 0;
+        while (spool.TryAppend(0, batch.Sequence(), batch.Ends, out _, evict: false) == SpoolAppendStatus.Appended)
+            appended++;
+
+        Assert.False(spool.HasRoomFor(batch.Ends.Length, batch.Body.Length));
+        Assert.Equal(SpoolAppendStatus.NoRoom, spool.TryAppend(0, batch.Sequence(), batch.Ends, out _, evict: false));
+        var counters = spool.Counters;
+        Assert.Equal((appended, 0L, 0L, false), ((int)counters.LiveBatches, counters.EvictedEvents, counters.WriteFailures, counters.Suspended));
+        Assert.Empty(_harness.Diagnostics);
+    }
+
+    [Fact]
     public async Task A_batch_the_engine_could_not_have_sealed_is_refused_naming_the_parameter()
     {
         using var spool = await _harness.OpenAsync();
