@@ -184,9 +184,8 @@ internal sealed class DiskSpool : IDisposable
     /// <param name="eventEnds">Each event's end offset in the body, increasing (1–100,000 events).</param>
     /// <param name="ticket">Where the batch is: acknowledge it with this.</param>
     /// <param name="evict">
-    /// False: at the byte cap nothing is evicted and the batch is not written (<see cref="SpoolAppendStatus.NoRoom"/>), as
-    /// <see cref="HasRoomFor"/> would tell, but decided under the same lock as the write, so an acknowledgement written
-    /// meanwhile cannot make the append evict after all.
+    /// False: at the byte cap nothing is evicted and the batch is not written (<see cref="SpoolAppendStatus.NoRoom"/>),
+    /// decided under the same lock as the write, so an acknowledgement written meanwhile cannot make the append evict after all.
     /// </param>
     /// <exception cref="ArgumentException">A batch the engine could not have sealed (the parameter named).</exception>
     public SpoolAppendStatus TryAppend(int partition, in ReadOnlySequence<byte> body, ReadOnlySpan<int> eventEnds, out SpoolTicket ticket, bool evict = true)
@@ -285,16 +284,6 @@ internal sealed class DiskSpool : IDisposable
     {
         lock (_gate)
             return Find(ticket.SegmentId) is { } segment && segment.Live.Contains(ticket.BatchId);
-    }
-
-    /// <summary>
-    /// Whether a batch of <paramref name="events"/> events and <paramref name="bodyLength"/> bytes fits under the byte cap
-    /// without evicting anything (a new segment's header counted): what the engine asks before it keeps a batch on disk only.
-    /// </summary>
-    public bool HasRoomFor(int events, long bodyLength)
-    {
-        lock (_gate)
-            return !_disposed && !_suspended && FitsWithoutEvicting(RecordLayout.BatchRecordLength(events, bodyLength));
     }
 
     // Under _gate. A new segment's header is counted: the record may need one.
