@@ -52,12 +52,12 @@ internal static class SendCommandLine
         var endpoint = new Option<string?>("--endpoint", "-e") { Description = "The API's base URL, e.g. https://api.app.thrivestack.ai; without it the batches go to files.", HelpName = "URL" };
         var gzip = new Option<bool>("--gzip") { Description = "Compress request bodies (with --endpoint)." };
         var credentials = BuiltInApi.Credentials.Select(c => new Option<string?>("--" + c.Option) { Description = $"{c.Description} [default: ${c.Variable}]", HelpName = "VALUE" }).ToArray();
-        var skipLines = new Option<long>("--skip-lines") { Description = "Pass over the first N lines (to resume after the line a previous run reported).", HelpName = "N" };
-        skipLines.Validators.Add(r =>
+        var skipLines = new Option<long>("--skip-lines")
         {
-            if (r.GetValueOrDefault<long>() < 0)
-                r.AddError("--skip-lines must be 0 or more.");
-        });
+            Description = "Pass over the first N lines (to resume after the line a previous run reported).",
+            HelpName = "N",
+            CustomParser = Count.Parser(0, "lines"),
+        };
         // Durations show their defaults in the description: the help would print a TimeSpan as 00:02:00.
         var retryBudget = new Option<TimeSpan?>("--retry-budget")
         {

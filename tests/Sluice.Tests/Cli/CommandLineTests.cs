@@ -89,12 +89,27 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--retry-budget", "soon", "--retry-budget takes a duration from 0s to 24h such as 500ms, 10s, 2m or 1h (got 'soon').")]
     [InlineData("--stop-timeout", "2h", "--stop-timeout takes a duration from 0s to 1h")]
     [InlineData("--skip-lines", "-1", "--skip-lines must be 0 or more.")]
+    [InlineData("--skip-lines", "x", "--skip-lines takes a whole number of lines, 0 or more (got 'x').")]
+    [InlineData("--skip-lines", "99999999999999999999", "--skip-lines takes a whole number of lines, 0 or more (got '99999999999999999999').")]
+    [InlineData("--retry-budget", "NaN", "--retry-budget takes a duration from 0s to 24h")]
+    [InlineData("--stop-timeout", "-Infinity", "--stop-timeout takes a duration from 0s to 1h")]
     [InlineData("--format", "kafka", "Argument 'kafka' not recognized. Must be one of: 'thrivestack' 'segment' 'primedata'")]
     public async Task A_bad_value_is_a_one_line_usage_error(string option, string value, string message)
     {
         var run = await CliRun.RunAsync("send", "-i", "x.ndjson", option, value);
         Assert.Equal(2, run.Exit);
         Assert.Contains($"sluice: {message}", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("x", "--events takes a whole number of events, 1 or more (got 'x').")]
+    [InlineData("1.5", "--events takes a whole number of events, 1 or more (got '1.5').")]
+    [InlineData("0", "--events must be 1 or more.")]
+    public async Task A_bad_event_count_for_demo_is_a_one_line_usage_error(string value, string message)
+    {
+        var run = await CliRun.RunAsync("demo", "--events", value);
+        Assert.Equal(2, run.Exit);
+        Assert.StartsWith($"sluice: {message}", run.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
