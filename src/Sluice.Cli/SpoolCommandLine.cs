@@ -30,12 +30,12 @@ internal static class SpoolCommandLine
 
     public static Command Build(CliConsole console, Interrupts interrupts)
     {
-        var statusDirectory = new Argument<string>("DIR") { Description = "The spool directory." };
+        var statusDirectory = new Argument<string>("DIR") { Description = "The spool directory." }.NotEmpty();
         var statusJson = new Option<bool>("--json") { Description = "Print the status as JSON." };
         var status = new Command("status", "Show what a spool directory holds: batches, events, bytes, oldest age, corrupt records.") { statusDirectory, statusJson };
         status.SetAction((parse, _) => SpoolCommand.StatusAsync(parse.GetRequiredValue(statusDirectory), parse.GetValue(statusJson), console));
 
-        var drainDirectory = new Argument<string>("DIR") { Description = "The spool directory." };
+        var drainDirectory = new Argument<string>("DIR") { Description = "The spool directory." }.NotEmpty();
         var format = new Option<string>("--format", "-f") { Description = "The wire format the batches were written in.", DefaultValueFactory = _ => "thrivestack" };
         format.AcceptOnlyFromAmong(SendTarget.Formats);
         var endpoint = new Option<string>("--endpoint", "-e") { Description = "The API's base URL, e.g. https://api.app.thrivestack.ai.", HelpName = "URL", Required = true };

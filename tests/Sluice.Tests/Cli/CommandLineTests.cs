@@ -112,6 +112,23 @@ public sealed class CommandLineTests : IDisposable
         Assert.StartsWith($"sluice: {message}", run.Stderr, StringComparison.Ordinal);
     }
 
+    // An unset shell variable ("$INPUT") gives an empty value: a usage mistake, not an internal error.
+    [Theory]
+    [InlineData("send", "-i", "", "-o", "out")]
+    [InlineData("send", "-i", " ", "-o", "out")]
+    [InlineData("send", "-i", "in.ndjson", "-o", "")]
+    [InlineData("send", "-i", "in.ndjson", "--spool", "")]
+    [InlineData("demo", "-n", "1", "-o", "")]
+    [InlineData("spool", "status", "")]
+    [InlineData("spool", "drain", "", "-e", "http://127.0.0.1:9", "--token", "t")]
+    public async Task An_empty_path_is_a_one_line_usage_error(params string[] args)
+    {
+        var run = await CliRun.RunAsync(args);
+        Assert.True(run.Exit == 2, run.ToString());
+        Assert.Matches("^sluice: (--input|--out|--spool|DIR) needs a path, not an empty value\\.", run.Stderr);
+        Assert.DoesNotContain("internal error", run.Stderr, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task A_missing_required_option_or_command_is_a_usage_error()
     {
