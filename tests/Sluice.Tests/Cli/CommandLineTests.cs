@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sluice.Cli;
 
 namespace Sluice.Tests.Cli;
 
@@ -174,6 +175,32 @@ public sealed class CommandLineTests : IDisposable
         var run = await CliRun.RunAsync("send", "-i", _dir, "-o", Out);
         Assert.Equal(66, run.Exit);
         Assert.Equal($"sluice: --input {_dir} is a directory; give an NDJSON file, or - for standard input.", run.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task A_signal_while_a_named_pipe_as_input_waits_for_its_writer_ends_the_send_with_its_exit_code()
+    {
+        string fifo = Path.Combine(_dir, "events.fifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        using var interrupts = new Interrupts();
+        var run = Task.Run(() => CliRun.RunAsync(["send", "-i", fifo, "-o", Out], new MemoryStream(), interrupts: interrupts));
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT); // before or while the open waits: either way it must end the send
+        try
+        {
+            var result = await run.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.True(result.Exit == 130, result.ToString());
+            Assert.Equal($"sluice: SIGINT before --input {fifo} was opened (a named pipe opens when a writer opens it); nothing was read.", result.Stderr.Trim());
+        }
+        finally
+        {
+            // Opened for reading and writing, a FIFO opens at once on Linux and releases a reader still waiting in open.
+            await using var release = new FileStream(fifo, FileMode.Open, FileAccess.ReadWrite);
+        }
     }
 
     [Fact]
