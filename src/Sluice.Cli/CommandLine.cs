@@ -17,7 +17,17 @@ internal static class CommandLine
     public static async Task<int> RunAsync(string[] args, CliConsole console, Interrupts interrupts)
     {
         var root = Build(console, interrupts);
-        var parse = root.Parse(args);
+        ParseResult parse;
+        try
+        {
+            parse = root.Parse(args);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            // A parser or validator that throws is a bug, but still one line, not the runtime's stack trace.
+            return await InternalErrorAsync(console, ex).ConfigureAwait(false);
+        }
+
         var invocation = new InvocationConfiguration
         {
             Output = console.Out,
@@ -46,9 +56,14 @@ internal static class CommandLine
         }
         catch (Exception ex) when (ex is not OutOfMemoryException)
         {
-            await console.Error.WriteLineAsync($"sluice: internal error ({ex.GetType().Name}): {ex.Message}").ConfigureAwait(false);
-            return ExitCodes.Internal;
+            return await InternalErrorAsync(console, ex).ConfigureAwait(false);
         }
+    }
+
+    private static async Task<int> InternalErrorAsync(CliConsole console, Exception ex)
+    {
+        await console.Error.WriteLineAsync($"sluice: internal error ({ex.GetType().Name}): {ex.Message}").ConfigureAwait(false);
+        return ExitCodes.Internal;
     }
 
     /// <summary>

@@ -13,13 +13,14 @@ internal static class DemoCommandLine
 
     public static Command Build(CliConsole console, Interrupts interrupts)
     {
-        var events = new Option<long>("--events", "-n") { Description = "How many events to send.", HelpName = "N", DefaultValueFactory = _ => 2_000_000 };
-        events.Validators.Add(r =>
+        var events = new Option<long>("--events", "-n")
         {
-            if (r.GetValueOrDefault<long>() < 1)
-                r.AddError("--events must be 1 or more.");
-        });
-        var output = new Option<string?>("--out", "-o") { Description = "The directory for the batch files. [default: a new folder in the temporary directory]", HelpName = "DIR" };
+            Description = "How many events to send.",
+            HelpName = "N",
+            DefaultValueFactory = _ => 2_000_000,
+            CustomParser = Count.Parser(1, "events"),
+        };
+        var output = new Option<string?>("--out", "-o") { Description = "The directory for the batch files. [default: a new folder in the temporary directory]", HelpName = "DIR" }.NotEmpty();
         var clean = new Option<bool>("--clean") { Description = "Delete the batch files at the end (they are kept by default)." };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress line." };
         var command = new Command("demo", "Run synthetic events (track and page) through the engine into batch files and measure it on this machine.")

@@ -19,7 +19,9 @@ internal static class Duration
             _ when text.EndsWith('h') => (text[..^1], 3600.0),
             _ => (text, 1.0),
         };
-        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double amount) || amount * scale > TimeSpan.FromDays(1).TotalSeconds)
+        // double.TryParse takes "NaN" and "-Infinity" whatever the style: TimeSpan.FromSeconds would throw on them.
+        if (!double.TryParse(number, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out double amount) || !double.IsFinite(amount)
+            || amount * scale > TimeSpan.FromDays(1).TotalSeconds)
             return false;
         value = TimeSpan.FromSeconds(amount * scale);
         return true;

@@ -21,7 +21,7 @@ internal static class SendCommand
     public static async Task<int> RunAsync(SendSettings settings, CliConsole console, Interrupts interrupts)
     {
         var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
-        var (input, totalBytes) = OpenInput(settings.Input, console.Input);
+        var (input, totalBytes) = await OpenInputAsync(settings.Input, console.Input, interrupts).ConfigureAwait(false);
         await using var inputLifetime = input.ConfigureAwait(false);
         using var target = SendTarget.Create(settings, console.Environment);
         var counted = new CountingStream(input);
@@ -152,12 +152,30 @@ internal static class SendCommand
             $"{c.Spooled:N0} kept in the spool{(report.Spool is { } dir ? $" {dir} (sent by the next 'sluice send --spool {dir}' or 'sluice spool drain {dir}')" : "")}{why}.";
     }
 
-    /// <summary>The input stream and its length if known (for the ETA).</summary>
-    /// <exception cref="CliException">The file is missing, unreadable or a directory (66).</exception>
-    private static (Stream Stream, long? Length) OpenInput(string path, Stream stdin)
+    /// <summary>
+    /// The input stream and its length if known. Opening a named pipe waits in the kernel, where no cancellation reaches, until a
+    /// writer opens it: the open runs aside so that a signal still ends the command (an open that completes later is closed).
+    /// </summary>
+    /// <exception cref="CliException">The file is missing, unreadable or a directory (66), or a signal came before it opened (130/143).</exception>
+    private static async Task<(Stream Stream, long? Length)> OpenInputAsync(string path, Stream stdin, Interrupts interrupts)
     {
         if (path == "-")
             return (stdin, null);
+        var open = Task.Run(() => OpenInput(path));
+        if (await Task.WhenAny(open, interrupts.Stopped).ConfigureAwait(false) != open)
+        {
+            _ = open.ContinueWith(t => t.Result.Stream.Dispose(), CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            throw new CliException(interrupts.ExitCode ?? ExitCodes.Interrupted,
+                $"{interrupts.Signal} before --input {path} was opened (a named pipe opens when a writer opens it); nothing was read.");
+        }
+
+        return await open.ConfigureAwait(false);
+    }
+
+    /// <summary>The input file and its length if known (for the ETA).</summary>
+    /// <exception cref="CliException">The file is missing, unreadable or a directory (66).</exception>
+    private static (Stream Stream, long? Length) OpenInput(string path)
+    {
         if (Directory.Exists(path))
             throw new CliException(ExitCodes.NoInput, $"--input {path} is a directory; give an NDJSON file, or - for standard input.");
         try

@@ -45,19 +45,19 @@ internal static class SendCommandLine
 
     public static Command Build(CliConsole console, Interrupts interrupts)
     {
-        var input = new Option<string>("--input", "-i") { Description = "The NDJSON file to send, or - for standard input.", HelpName = "FILE", Required = true };
-        var output = new Option<string?>("--out", "-o") { Description = "Without --endpoint: the directory for the batch files (one per batch, the exact request body). [default: ./sluice-out]", HelpName = "DIR" };
+        var input = new Option<string>("--input", "-i") { Description = "The NDJSON file to send, or - for standard input.", HelpName = "FILE", Required = true }.NotEmpty();
+        var output = new Option<string?>("--out", "-o") { Description = "Without --endpoint: the directory for the batch files (one per batch, the exact request body). [default: ./sluice-out]", HelpName = "DIR" }.NotEmpty();
         var format = new Option<string>("--format", "-f") { Description = "The wire format and API.", DefaultValueFactory = _ => "thrivestack" };
         format.AcceptOnlyFromAmong(SendTarget.Formats);
         var endpoint = new Option<string?>("--endpoint", "-e") { Description = "The API's base URL, e.g. https://api.app.thrivestack.ai; without it the batches go to files.", HelpName = "URL" };
         var gzip = new Option<bool>("--gzip") { Description = "Compress request bodies (with --endpoint)." };
         var credentials = BuiltInApi.Credentials.Select(c => new Option<string?>("--" + c.Option) { Description = $"{c.Description} [default: ${c.Variable}]", HelpName = "VALUE" }).ToArray();
-        var skipLines = new Option<long>("--skip-lines") { Description = "Pass over the first N lines (to resume after the line a previous run reported).", HelpName = "N" };
-        skipLines.Validators.Add(r =>
+        var skipLines = new Option<long>("--skip-lines")
         {
-            if (r.GetValueOrDefault<long>() < 0)
-                r.AddError("--skip-lines must be 0 or more.");
-        });
+            Description = "Pass over the first N lines (to resume after the line a previous run reported).",
+            HelpName = "N",
+            CustomParser = Count.Parser(0, "lines"),
+        };
         // Durations show their defaults in the description: the help would print a TimeSpan as 00:02:00.
         var retryBudget = new Option<TimeSpan?>("--retry-budget")
         {
@@ -81,7 +81,7 @@ internal static class SendCommandLine
         {
             Description = "Write each batch to this directory before sending it; what is not delivered stays there for the next run or 'sluice spool drain'.",
             HelpName = "DIR",
-        };
+        }.NotEmpty();
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress, no retry messages, a one-line summary (errors are still shown)." };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON." };
 

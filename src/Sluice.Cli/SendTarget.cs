@@ -59,6 +59,13 @@ internal sealed class SendTarget : IDisposable
         if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var baseAddress) || (baseAddress.Scheme != Uri.UriSchemeHttp && baseAddress.Scheme != Uri.UriSchemeHttps))
             throw new CliException(ExitCodes.Usage, $"--endpoint must be an absolute http or https URL, got '{endpoint}'.");
 
+        // HttpClient does not send a URL's user:password@, and the summary and diagnostics print the URL: refused, without echoing it.
+        if (baseAddress.UserInfo.Length > 0)
+        {
+            throw new CliException(ExitCodes.Usage, $"--endpoint must not hold credentials (user:password@): give them with the options or " +
+                $"environment variables of --format {formatName} (see 'sluice send --help').");
+        }
+
         var authentication = BuiltInApi.Authentication(formatName, Credential);
         var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = baseAddress, Authentication = authentication, Gzip = settings.Gzip });
         return new SendTarget(format, transport, baseAddress.AbsoluteUri);

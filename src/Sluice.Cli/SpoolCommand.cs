@@ -86,8 +86,13 @@ internal static class SpoolCommand
         diagnostics.Flush();
 
         long left = counters.Replayed - counters.Delivered;
+
+        // A damaged record (torn or corrupt) is skipped, never sent, and how many events it held is not known: what the
+        // spool had was not all delivered, as when the server rejects a batch.
+        long damaged = counters.SpoolDamaged;
         int exit = interrupts.ExitCode ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? ExitCodes.CredentialsRefused
-            : left == 0 ? ExitCodes.Success
+            : left == 0 && damaged == 0 ? ExitCodes.Success
+            : left == 0 ? ExitCodes.NotAllDelivered
             : counters.Delivered == 0 && counters.RejectedByServer == 0 && target.IsHttp ? ExitCodes.Unavailable
             : ExitCodes.NotAllDelivered);
         string full = Path.GetFullPath(directory);
@@ -121,9 +126,15 @@ internal static class SpoolCommand
                     console.Out.WriteLine($"  {label,-22}{value,14:N0}");
             }
 
-            console.Out.WriteLine(left == 0
-                ? "spool: every batch that was there was delivered."
-                : $"spool: {counters.Spooled:N0} events are still in {full} (the server did not take them); {counters.RejectedByServer:N0} were rejected by the server and removed.");
+            console.Out.WriteLine(left > 0
+                ? $"spool: {counters.Spooled:N0} events are still in {full} (the server did not take them); {counters.RejectedByServer:N0} were rejected by the server and removed."
+                : damaged == 0 ? "spool: every batch that was there was delivered."
+                : "spool: every batch that could be read back was delivered.");
+            if (damaged > 0)
+            {
+                console.Out.WriteLine($"spool: {damaged:N0} damaged record{(damaged == 1 ? " was" : "s were")} skipped (a write cut short or " +
+                    "corrupt on disk, see above): the events in them were not sent and cannot be.");
+            }
         }
 
         return exit;

@@ -23,19 +23,19 @@ internal static class SpoolCommandLine
           sluice spool drain /var/spool/sluice -f segment -e https://collector.example.com --write-key "$KEY"
 
         Exit codes (drain): 0 every spooled event delivered (or nothing to send); 1 some were not (rejected by
-        the server, or still in the spool); 2 usage, or the directory holds another format; 66 no such
-        directory; 69 the endpoint took nothing; 73 the directory is in use by another sluice; 77 credentials
-        refused; 130/143 SIGINT/SIGTERM.
+        the server, in a damaged record, or still in the spool); 2 usage, or the directory holds another
+        format; 66 no such directory; 69 the endpoint took nothing; 73 the directory is in use by another
+        sluice; 77 credentials refused; 130/143 SIGINT/SIGTERM.
         """;
 
     public static Command Build(CliConsole console, Interrupts interrupts)
     {
-        var statusDirectory = new Argument<string>("DIR") { Description = "The spool directory." };
+        var statusDirectory = new Argument<string>("DIR") { Description = "The spool directory." }.NotEmpty();
         var statusJson = new Option<bool>("--json") { Description = "Print the status as JSON." };
         var status = new Command("status", "Show what a spool directory holds: batches, events, bytes, oldest age, corrupt records.") { statusDirectory, statusJson };
         status.SetAction((parse, _) => SpoolCommand.StatusAsync(parse.GetRequiredValue(statusDirectory), parse.GetValue(statusJson), console));
 
-        var drainDirectory = new Argument<string>("DIR") { Description = "The spool directory." };
+        var drainDirectory = new Argument<string>("DIR") { Description = "The spool directory." }.NotEmpty();
         var format = new Option<string>("--format", "-f") { Description = "The wire format the batches were written in.", DefaultValueFactory = _ => "thrivestack" };
         format.AcceptOnlyFromAmong(SendTarget.Formats);
         var endpoint = new Option<string>("--endpoint", "-e") { Description = "The API's base URL, e.g. https://api.app.thrivestack.ai.", HelpName = "URL", Required = true };

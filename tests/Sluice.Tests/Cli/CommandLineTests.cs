@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sluice.Cli;
 
 namespace Sluice.Tests.Cli;
 
@@ -89,12 +90,44 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--retry-budget", "soon", "--retry-budget takes a duration from 0s to 24h such as 500ms, 10s, 2m or 1h (got 'soon').")]
     [InlineData("--stop-timeout", "2h", "--stop-timeout takes a duration from 0s to 1h")]
     [InlineData("--skip-lines", "-1", "--skip-lines must be 0 or more.")]
+    [InlineData("--skip-lines", "x", "--skip-lines takes a whole number of lines, 0 or more (got 'x').")]
+    [InlineData("--skip-lines", "99999999999999999999", "--skip-lines takes a whole number of lines, 0 or more (got '99999999999999999999').")]
+    [InlineData("--retry-budget", "NaN", "--retry-budget takes a duration from 0s to 24h")]
+    [InlineData("--stop-timeout", "-Infinity", "--stop-timeout takes a duration from 0s to 1h")]
     [InlineData("--format", "kafka", "Argument 'kafka' not recognized. Must be one of: 'thrivestack' 'segment' 'primedata'")]
     public async Task A_bad_value_is_a_one_line_usage_error(string option, string value, string message)
     {
         var run = await CliRun.RunAsync("send", "-i", "x.ndjson", option, value);
         Assert.Equal(2, run.Exit);
         Assert.Contains($"sluice: {message}", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("x", "--events takes a whole number of events, 1 or more (got 'x').")]
+    [InlineData("1.5", "--events takes a whole number of events, 1 or more (got '1.5').")]
+    [InlineData("0", "--events must be 1 or more.")]
+    public async Task A_bad_event_count_for_demo_is_a_one_line_usage_error(string value, string message)
+    {
+        var run = await CliRun.RunAsync("demo", "--events", value);
+        Assert.Equal(2, run.Exit);
+        Assert.StartsWith($"sluice: {message}", run.Stderr, StringComparison.Ordinal);
+    }
+
+    // An unset shell variable ("$INPUT") gives an empty value: a usage mistake, not an internal error.
+    [Theory]
+    [InlineData("send", "-i", "", "-o", "out")]
+    [InlineData("send", "-i", " ", "-o", "out")]
+    [InlineData("send", "-i", "in.ndjson", "-o", "")]
+    [InlineData("send", "-i", "in.ndjson", "--spool", "")]
+    [InlineData("demo", "-n", "1", "-o", "")]
+    [InlineData("spool", "status", "")]
+    [InlineData("spool", "drain", "", "-e", "http://127.0.0.1:9", "--token", "t")]
+    public async Task An_empty_path_is_a_one_line_usage_error(params string[] args)
+    {
+        var run = await CliRun.RunAsync(args);
+        Assert.True(run.Exit == 2, run.ToString());
+        Assert.Matches("^sluice: (--input|--out|--spool|DIR) needs a path, not an empty value\\.", run.Stderr);
+        Assert.DoesNotContain("internal error", run.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -142,6 +175,32 @@ public sealed class CommandLineTests : IDisposable
         var run = await CliRun.RunAsync("send", "-i", _dir, "-o", Out);
         Assert.Equal(66, run.Exit);
         Assert.Equal($"sluice: --input {_dir} is a directory; give an NDJSON file, or - for standard input.", run.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task A_signal_while_a_named_pipe_as_input_waits_for_its_writer_ends_the_send_with_its_exit_code()
+    {
+        string fifo = Path.Combine(_dir, "events.fifo");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo]))
+        {
+            await mkfifo.WaitForExitAsync();
+            Assert.Equal(0, mkfifo.ExitCode);
+        }
+
+        using var interrupts = new Interrupts();
+        var run = Task.Run(() => CliRun.RunAsync(["send", "-i", fifo, "-o", Out], new MemoryStream(), interrupts: interrupts));
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT); // before or while the open waits: either way it must end the send
+        try
+        {
+            var result = await run.WaitAsync(TimeSpan.FromSeconds(20));
+            Assert.True(result.Exit == 130, result.ToString());
+            Assert.Equal($"sluice: SIGINT before --input {fifo} was opened (a named pipe opens when a writer opens it); nothing was read.", result.Stderr.Trim());
+        }
+        finally
+        {
+            // Opened for reading and writing, a FIFO opens at once on Linux and releases a reader still waiting in open.
+            await using var release = new FileStream(fifo, FileMode.Open, FileAccess.ReadWrite);
+        }
     }
 
     [Fact]

@@ -25,6 +25,10 @@ public class OptionValueTests
     [InlineData("10 s")]
     [InlineData("25h")]
     [InlineData("1d")]
+    [InlineData("NaN")]        // double.TryParse takes the NaN and infinity symbols whatever the number style
+    [InlineData("nanms")]
+    [InlineData("-Infinity")]
+    [InlineData("-infinitys")]
     public void Anything_else_is_not_a_duration(string text) => Assert.False(Duration.TryParse(text, out _));
 
     [Theory]

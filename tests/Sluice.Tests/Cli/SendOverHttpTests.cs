@@ -151,6 +151,7 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
 
     [Theory]
     [InlineData("--endpoint", "ftp://example.com", "--endpoint must be an absolute http or https URL")]
+    [InlineData("--endpoint", "http://user:secret@127.0.0.1:9", "--endpoint must not hold credentials (user:password@)")] // HttpClient would not send them; the summary would print them
     [InlineData("--out", "somewhere", "--out applies to file output only")]
     public async Task Bad_options_are_usage_errors(string option, string value, string message)
     {
@@ -160,6 +161,7 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(2, exit);
         Assert.Contains(message, stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret", stderr, StringComparison.Ordinal);
     }
 
     private async Task<string> WriteEventsAsync(int count, int poisoned = -1)

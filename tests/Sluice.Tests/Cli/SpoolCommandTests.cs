@@ -111,6 +111,26 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Drain_of_a_spool_with_a_damaged_record_delivers_the_rest_says_what_was_skipped_and_exits_1()
+    {
+        _server.Down = true;
+        await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+        string segment = Directory.GetFiles(Spool, "*.segment").Order(StringComparer.Ordinal).First();
+        var bytes = File.ReadAllBytes(segment);
+        for (int i = bytes.Length / 2; i < (bytes.Length / 2) + 64; i++)
+            bytes[i] ^= 0xFF; // a bit flip on disk inside one of the three batches
+        File.WriteAllBytes(segment, bytes);
+
+        _server.Down = false;
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment]);
+
+        Assert.True(drain.Exit == 1, drain.ToString()); // not every spooled event was delivered: the damaged batch's are lost
+        Assert.InRange(_server.Received.Count, 1, Events - 1);
+        Assert.DoesNotContain("every batch that was there was delivered", drain.Stdout, StringComparison.Ordinal);
+        Assert.Contains("spool: 1 damaged record was skipped", drain.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Drain_refuses_a_missing_directory_with_66_and_a_spool_of_another_format_with_2_naming_it()
     {
         var missing = await CliRun.RunAsync(["spool", "drain", Path.Combine(_directory.Path, "nowhere"), .. Segment]);
