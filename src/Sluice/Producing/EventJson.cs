@@ -64,7 +64,7 @@ internal ref struct EventJson
         }
         catch (JsonException ex)
         {
-            throw new ArgumentException($"Not valid JSON: {ex.Message}", nameof(json), ex);
+            throw new ArgumentException($"Not valid JSON ({RawJson.Describe(json, ex)}).", nameof(json), ex);
         }
 
         return result;

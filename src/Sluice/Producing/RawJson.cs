@@ -53,7 +53,7 @@ internal static class RawJson
         }
         catch (JsonException ex)
         {
-            ThrowHelper.Argument($"{Where(field, member)}: not valid JSON ({Reason(ex)}, at byte {Offset(json, ex)}).", field, ex);
+            ThrowHelper.Argument($"{Where(field, member)}: not valid JSON ({Describe(json, ex)}).", field, ex);
         }
 
         return loneSurrogates;
@@ -92,6 +92,12 @@ internal static class RawJson
 
     private static void ThrowTooDeep(string field, string? member, long at)
         => ThrowHelper.Argument($"{Where(field, member)}: nested deeper than {PropertiesWriter.MaxDepth} levels (at byte {at}).", field);
+
+    /// <summary>
+    /// The reader's reason and where in <paramref name="json"/> it stopped, as a byte offset: the reader's own message ends
+    /// in "LineNumber: 0 | BytePositionInLine: 7", which beside an NDJSON line's number reads as a contradiction.
+    /// </summary>
+    internal static string Describe(ReadOnlySpan<byte> json, JsonException ex) => $"{Reason(ex)}, at byte {Offset(json, ex)}";
 
     /// <summary>The reader's reason, without the position it appends (given as a byte offset instead).</summary>
     private static string Reason(JsonException ex)
