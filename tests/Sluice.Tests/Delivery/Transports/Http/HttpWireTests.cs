@@ -191,6 +191,42 @@ public class HttpWireTests
     }
 
     [Fact]
+    public async Task A_2xx_saying_success_false_is_not_a_delivery_even_when_its_reply_runs_past_16_KB()
+    {
+        // Spec (ThriveStack track/page reply): "success | Bool | Indicates if the event was successfully tracked".
+        // A reply is read up to 16 KB; the members before the cut must still count, or a long list of per-event
+        // errors after "success": false turns a failure into a delivery.
+        string reply = "{\"success\":false,\"message\":\"Failed to track the event(s)\",\"errors\":[" +
+            string.Join(',', Enumerable.Range(0, 1_000).Select(i => $"\"event {i}: user_id is not a known user\"")) + "]}";
+        Assert.True(reply.Length > 16 * 1024);
+        await using var server = await Server.StartAsync(context => context.Response.WriteAsync(reply));
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Equal("200: the server answered 200 with success: false: Failed to track the event(s)", result.Cause);
+    }
+
+    [Fact]
+    public async Task The_warnings_of_a_reply_running_past_16_KB_are_reported_up_to_the_cut()
+    {
+        // Spec (ThriveStack page reply): "warnings | Array | Warnings about the request status".
+        string reply = "{\"success\":true,\"response_id\":\"r-1\",\"warnings\":[" +
+            string.Join(',', Enumerable.Range(0, 1_000).Select(i => $"\"event {i}: page_url is not a URL\"")) + "]}";
+        Assert.True(reply.Length > 16 * 1024);
+        await using var server = await Server.StartAsync(context => context.Response.WriteAsync(reply));
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        Assert.Equal("r-1", result.ResponseId);
+        Assert.NotNull(result.Warnings);
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"event {i}: page_url is not a URL"), result.Warnings); // at most 100 are kept
+    }
+
+    [Fact]
     public async Task A_disposed_transport_sends_nothing_more()
     {
         await using var server = await Server.StartAsync();
