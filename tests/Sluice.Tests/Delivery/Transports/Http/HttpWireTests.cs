@@ -258,6 +258,36 @@ public class HttpWireTests
         Assert.Equal(0, await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
     }
 
+    [Theory]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"succ", false)]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n{\"succ\r\n", false)]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Len", false)]
+    [InlineData("", false)]
+    [InlineData("", true)]                                              // reset, not closed
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{", true)]
+    public async Task A_connection_closed_in_the_middle_of_the_answer_is_a_retry_the_server_may_have_taken(string partialAnswer, bool reset)
+    {
+        // The status may say 200, but an answer cut short is no answer: retried, and counted as possibly delivered
+        // (an unknown outcome, not lost) if a deadline comes first.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}") });
+        var send = transport.SendAsync(OneEvent(), CancellationToken.None).AsTask();
+        using (var connection = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30)))
+        {
+            var stream = connection.GetStream();
+            await ReadRequestAsync(stream);
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(partialAnswer));
+            if (reset)
+                connection.Client.LingerState = new LingerOption(true, 0);
+        }
+
+        var result = await send.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.True(result.MayHaveArrived, result.Failure.ToString());
+    }
+
     [Fact]
     public async Task Missing_arguments_are_refused_at_once_with_their_names()
     {
