@@ -9,6 +9,6 @@ internal enum Admission
     /// <summary>The endpoint is paused and the job was parked: the probe will deliver it.</summary>
     Parked,
 
-    /// <summary>The endpoint is paused and the park is full: wait for the resume, then ask again.</summary>
+    /// <summary>The endpoint is paused and the park is full: a sender's job expires; one handed back after a resume waits for the next resume, then asks again.</summary>
     Wait,
 }

@@ -26,6 +26,7 @@ internal sealed class BatchDelivery
     private readonly Action<DiagnosticEvent> _diagnose;
     private readonly CancellationToken _abort;
     private readonly SpoolJournal? _spool;
+    private readonly int _held;
     private readonly Task[] _senders;
 
     // Guarded by _lock. Jobs are added by senders and removed by whoever finishes them; probes are added
@@ -51,8 +52,9 @@ internal sealed class BatchDelivery
         _retry = RetryPolicy.From(options);
         _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, Bodies, metrics, diagnose, abort);
         _pauses = new EndpointPause[options.WireFormat.PartitionCount];
+        _held = senders * 2;
         for (int p = 0; p < _pauses.Length; p++)
-            _pauses[p] = new EndpointPause(capacity: senders * 2);
+            _pauses[p] = new EndpointPause(_held);
         _senders = new Task[senders];
         for (int i = 0; i < senders; i++)
             _senders[i] = Task.Run(SendLoopAsync, CancellationToken.None);
@@ -195,7 +197,7 @@ internal sealed class BatchDelivery
             }
 
             _spool?.BeforeSend(batch);
-            await AdmitAndRunAsync(Start(batch)).ConfigureAwait(false);
+            await AdmitAndRunAsync(Start(batch), waitIfFull: false).ConfigureAwait(false);
         }
     }
 
@@ -214,8 +216,12 @@ internal sealed class BatchDelivery
         Bodies.Release(job.Batch);
     }
 
-    /// <summary>Runs a job unless its endpoint is paused, in which case it is parked or waits for the resume.</summary>
-    private async Task AdmitAndRunAsync(DeliveryJob job)
+    /// <summary>
+    /// Runs a job unless its endpoint is paused, in which case it is parked; if the endpoint already holds all it may, a
+    /// sender's job expires (<paramref name="waitIfFull"/> false: a sender waiting for the resume would hold up every
+    /// other endpoint's batches queued behind it), and a job the probe hands back after a resume waits for the next one.
+    /// </summary>
+    private async Task AdmitAndRunAsync(DeliveryJob job, bool waitIfFull)
     {
         var pause = _pauses[job.Batch.Partition];
         while (true)
@@ -232,6 +238,9 @@ internal sealed class BatchDelivery
                     return;
                 case Admission.Open:
                     await RunAsync(job, pause).ConfigureAwait(false);
+                    return;
+                case Admission.Wait when !waitIfFull:
+                    ExpireBeyondHeld(job);
                     return;
                 default:
                     try
@@ -278,7 +287,7 @@ internal sealed class BatchDelivery
             var batch = job.Batch;
             _diagnose(new DiagnosticEvent(DiagnosticKind.EndpointPaused,
                 $"Sending to {batch.EndpointPath} is paused: the server refused the credentials ({job.Batch.LastFailure}). " +
-                $"Its batches are kept (up to the queue bounds) and it is probed with one of them in about {_retry.ProbeCeiling(0)}, then at doubling intervals up to {_retry.ProbeCeiling(RetryPolicy.MaxProbeDoublings)}.",
+                $"Up to {_held} of its batches are kept (later ones expire) and it is probed with one of them in about {_retry.ProbeCeiling(0)}, then at doubling intervals up to {_retry.ProbeCeiling(RetryPolicy.MaxProbeDoublings)}.",
                 batch.EventCount));
             lock (_lock)
                 _probes.Add(Task.Run(() => ProbeAsync(job, pause), CancellationToken.None));
@@ -323,9 +332,25 @@ internal sealed class BatchDelivery
 
             // The held batches go out one by one, through the same gate: a new refusal pauses the endpoint again.
             foreach (var held in parked)
-                await AdmitAndRunAsync(held).ConfigureAwait(false);
+                await AdmitAndRunAsync(held, waitIfFull: true).ConfigureAwait(false);
             return;
         }
+    }
+
+    /// <summary>
+    /// A batch for a paused endpoint that already holds <see cref="_held"/> batches: its events expire (with a spool, they
+    /// stay in it), as they would after retries, so that what a paused endpoint keeps stays bounded without stopping the others.
+    /// </summary>
+    private void ExpireBeyondHeld(DeliveryJob job)
+    {
+        var batch = job.Batch;
+        job.TryPeek(out var range);
+        string? cause = _settle.Failures.Of(batch.Partition);
+        batch.LastFailure = cause;
+        _settle.Expired(batch, range,
+            $"Sending {Settlement.RangeName(batch, range)} expired (its endpoint is paused and already holds {_held} batches){(cause is null ? "." : $"; last failure: {cause}.")}",
+            cause);
+        End(job);
     }
 
     private void LoseAll(DeliveryJob probe, EndpointPause pause)

@@ -2,8 +2,8 @@ namespace Sluice.Delivery;
 
 /// <summary>
 /// One endpoint's (partition's) pause after a 401/403. While paused, batches for it are parked here
-/// (up to <c>capacity</c>; beyond, senders wait for the resume, so the sealed-batch queue and then the
-/// event queue's full mode bound what is kept) and one job, the probe, is retried at long intervals.
+/// (up to <c>capacity</c>; beyond, a sender's batch expires rather than the sender waiting for the resume,
+/// which would hold up the other endpoints' batches) and one job, the probe, is retried at long intervals.
 /// A lock protects the state shared by senders (admit, pause, park) and the probe (resume).
 /// </summary>
 internal sealed class EndpointPause(int capacity)

@@ -25,7 +25,7 @@ public class PausedEndpointTests
         h.Track(10);
         await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
         Assert.Equal(
-            "Sending to /api/track is paused: the server refused the credentials (401: Access token missing or invalid). Its batches are kept (up to the queue bounds) " +
+            "Sending to /api/track is paused: the server refused the credentials (401: Access token missing or invalid). Up to 2 of its batches are kept (later ones expire) " +
             "and it is probed with one of them in about 00:01:00, then at doubling intervals up to 00:08:00.",
             Assert.Single(h.Of(DiagnosticKind.EndpointPaused)).Message);
 
@@ -46,20 +46,51 @@ public class PausedEndpointTests
     }
 
     [Fact]
+    public async Task Batches_beyond_what_a_paused_endpoint_holds_expire_so_the_other_endpoint_keeps_flowing()
+    {
+        // 401/403: "stop sending to that endpoint, keep events (bounded)". The bound must not stop the other
+        // endpoints: a sender waiting for the resume with a batch of the paused one held back every batch behind it.
+        bool authorized = false;
+        await using var h = new PolicyHarness(a => a.Batch.EndpointPath == "/api/track" && !Volatile.Read(ref authorized)
+            ? SendResult.Unauthorized("Access token missing or invalid")
+            : SendResult.Delivered);
+        h.Track(100); // ten track batches, one sender: the probe, two held, seven beyond
+        await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
+        for (int i = 0; i < 20; i++)
+            h.Engine.Page(null, $"s-{i}");
+
+        await Eventually.True(() => h.Engine.GetCounters().Delivered == 20, "the pages, while track is paused");
+        Assert.Equal(70, h.Engine.GetCounters().Expired);
+        var expired = h.Of(DiagnosticKind.BatchFailed).ToList();
+        Assert.Equal(7, expired.Count);
+        Assert.Equal(
+            "Sending batch 3 to /api/track (10 events) expired (its endpoint is paused and already holds 2 batches); last failure: 401: Access token missing or invalid.",
+            expired[0].Message);
+
+        Volatile.Write(ref authorized, true);
+        await h.PassWait(FirstProbe);
+        await Eventually.True(() => h.Engine.GetCounters().Delivered == 50, "the probe and the held batches");
+        var result = await h.ShutdownAsync();
+        Assert.Equal((50, 70), (result.Counters.Delivered, result.Counters.Expired));
+        Assert.Equal(Enumerable.Range(0, 30).Select(i => $"u-{i}").ToHashSet(), h.Transport.Delivered.Where(b => b.EndpointPath == "/api/track").SelectMany(BatchJson.Events).Select(e => e.GetProperty("user_id").GetString()!).ToHashSet());
+    }
+
+    [Fact]
     public async Task A_probe_waiting_at_the_deadline_is_not_sent_and_its_batch_and_the_parked_ones_are_lost()
     {
         await using var h = new PolicyHarness(_ => SendResult.Unauthorized("revoked", 403), o => o.ShutdownTimeout = Deadline);
-        h.Track(40); // one sender, so room for two parked batches: the probe, two parked, and one waiting for the resume
+        h.Track(40); // one sender, so room for two parked batches: the probe, two parked, and one beyond them that expires
         await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
-        await Eventually.True(() => h.Engine.Processed == 40 && h.Engine.HeldBatchBodies == 4, "every batch handed to delivery");
+        await Eventually.True(() => h.Engine.Processed == 40 && h.Engine.HeldBatchBodies == 3 && h.Engine.GetCounters().Expired == 10, "every batch handed to delivery");
 
         var result = await PassDeadline(h.Engine, h.Clock);
 
         Assert.True(result.TimedOut);
-        Assert.Equal(40, result.LostAtShutdown);
+        Assert.Equal(30, result.LostAtShutdown);
+        Assert.Equal(10, result.Counters.Expired);
         Assert.Equal(0, result.Counters.Retries);          // no probe went out
         Assert.Equal(1, h.Transport.AttemptCount);
-        Assert.Equal(40, h.Of(DiagnosticKind.ShutdownLoss).Sum(d => d.EventCount));
+        Assert.Equal(30, h.Of(DiagnosticKind.ShutdownLoss).Sum(d => d.EventCount));
         Conservation.AssertBalanced(result.Counters);
         Assert.Equal(0, h.Engine.HeldBatchBodies);         // each batch released once
     }

@@ -206,6 +206,25 @@ public class HttpDeliveryTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_page_key_refused_for_many_batches_leaves_track_flowing_and_expires_the_pages_beyond_those_held()
+    {
+        // Small batches: far more page batches than a paused endpoint holds (2 × MaxConcurrentSends).
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o => o.MaxBatchEvents = 10, log: output.WriteLine);
+        run.Collector.Faults.RequireCredential(CollectorApi.ThriveStackPage, "new-page-key");
+        run.Produce(2_000); // 400 pages, in 40 batches or more
+        await Eventually.True(() => run.Collector.Received(CollectorApi.ThriveStackTrack).EventCount == 1_600, "the track events");
+        Assert.Equal(0, run.Collector.Received(CollectorApi.ThriveStackPage).EventCount);
+
+        run.Transport.Authentication = HttpAuthentication.ThriveStack(run.Collector.Credentials.TrackToken, "new-page-key");
+        var result = await run.FinishAsync();
+        int pagesDelivered = run.Collector.Received(CollectorApi.ThriveStackPage).EventCount;
+        Assert.InRange(result.Counters.Expired, 1, 400 - 10);
+        Assert.Equal(2_000, result.Counters.Delivered + result.Counters.Expired);
+        Assert.Equal(1_600 + pagesDelivered, result.Counters.Delivered);
+        Assert.All(run.Of(DiagnosticKind.BatchFailed), d => Assert.Contains("/api/page", d.Message, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Server_warnings_reach_diagnostics_with_the_response_id()
     {
         await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, log: output.WriteLine);

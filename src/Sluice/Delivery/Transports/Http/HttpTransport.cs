@@ -180,7 +180,8 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
                     length += read;
             }
 
-            return ReplyClassifier.Classify((int)response.StatusCode, retryAfter, buffer.AsSpan(0, length), now);
+            // A full buffer may be the start of a longer reply: what was read before the cut still counts.
+            return ReplyClassifier.Classify((int)response.StatusCode, retryAfter, buffer.AsSpan(0, length), now, cut: length == MaxReplyBytes);
         }
         finally
         {

@@ -33,13 +33,16 @@ internal readonly partial record struct ReplyBody(bool? Success, string? Respons
         ({ } m, { } d) => $"{m} (see {d})",
     };
 
-    public static ReplyBody Parse(ReadOnlySpan<byte> body)
+    /// <param name="body">The reply body, or as much of it as was read.</param>
+    /// <param name="cut">Whether <paramref name="body"/> may be only the start of the reply: then the members read before
+    /// the cut count (a <c>"success": false</c> or <c>warnings</c> followed by kilobytes of detail), and reading stops there.</param>
+    public static ReplyBody Parse(ReadOnlySpan<byte> body, bool cut = false)
     {
         if (body.IsEmpty)
             return default;
         try
         {
-            return ParseJson(body);
+            return ParseJson(body, cut);
         }
         catch (JsonException)
         {
@@ -53,65 +56,76 @@ internal readonly partial record struct ReplyBody(bool? Success, string? Respons
         return new ReplyBody(null, null, null, null, null, Quote(body));
     }
 
-    private static ReplyBody ParseJson(ReadOnlySpan<byte> body)
+    private static ReplyBody ParseJson(ReadOnlySpan<byte> body, bool cut)
     {
         // Any depth: a deep value elsewhere must not hide "success": false (the transport bounds the size).
-        var reader = new Utf8JsonReader(body, new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = int.MaxValue });
+        // A cut body is partial data: a token the cut runs through is not returned, and nothing after it is read.
+        var options = new JsonReaderOptions { CommentHandling = JsonCommentHandling.Skip, AllowTrailingCommas = true, MaxDepth = int.MaxValue };
+        var reader = new Utf8JsonReader(body, isFinalBlock: !cut, new JsonReaderState(options));
         if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
             return new ReplyBody(null, null, null, null, null, Quote(body));
 
         bool? success = null;
         string? responseId = null, message = null, error = null, documentation = null;
         List<string>? warnings = null;
-        while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
+        bool whole = true; // false once a value runs into the cut: the reader is then inside it, not at the top level
+        while (whole && reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
         {
             if (IsLoneSurrogateName(ref reader))
             {
-                reader.Skip(); // from a member's name, skips its value
+                whole = reader.TrySkip(); // from a member's name, skips its value
             }
             else if (reader.ValueTextEquals("success"u8))
             {
-                reader.Read();
+                if (!reader.Read())
+                    break;
                 success = reader.TokenType switch { JsonTokenType.True => true, JsonTokenType.False => false, _ => success };
-                reader.Skip();
+                whole = reader.TrySkip();
             }
             else if (reader.ValueTextEquals("response_id"u8))
             {
-                responseId = ReadText(ref reader, body);
+                responseId = ReadText(ref reader, body, ref whole);
             }
             else if (reader.ValueTextEquals("message"u8))
             {
-                message = ReadText(ref reader, body);
+                message = ReadText(ref reader, body, ref whole);
             }
             else if (reader.ValueTextEquals("error"u8))
             {
-                error = ReadText(ref reader, body);
+                error = ReadText(ref reader, body, ref whole);
             }
             else if (reader.ValueTextEquals("documentation"u8))
             {
-                documentation = ReadText(ref reader, body);
+                documentation = ReadText(ref reader, body, ref whole);
             }
             else if (reader.ValueTextEquals("warnings"u8))
             {
-                warnings = ReadWarnings(ref reader, body);
+                warnings = ReadWarnings(ref reader, body, ref whole);
             }
             else
             {
-                reader.Skip();
+                whole = reader.TrySkip();
             }
         }
 
-        return new ReplyBody(success, responseId, message ?? error, warnings, documentation, null);
+        // A cut reply that said nothing readable before the cut is quoted as the text it starts with.
+        string? text = cut && message is null && error is null && documentation is null ? Quote(body) : null;
+        return new ReplyBody(success, responseId, message ?? error, warnings, documentation, text);
     }
 
     /// <summary>A string value as is; any other value as its JSON text.</summary>
-    private static string? ReadText(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
+    private static string? ReadText(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ref bool whole)
     {
-        reader.Read();
-        return Value(ref reader, body);
+        if (!reader.Read())
+        {
+            whole = false;
+            return null;
+        }
+
+        return Value(ref reader, body, ref whole);
     }
 
-    private static string? Value(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
+    private static string? Value(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ref bool whole)
     {
         switch (reader.TokenType)
         {
@@ -122,23 +136,36 @@ internal readonly partial record struct ReplyBody(bool? Success, string? Respons
                 return null;
             case JsonTokenType.StartObject or JsonTokenType.StartArray:
                 int start = (int)reader.TokenStartIndex;
-                reader.Skip();
-                return Quote(body[start..(int)reader.BytesConsumed]);
+                whole = reader.TrySkip();
+                return Quote(whole ? body[start..(int)reader.BytesConsumed] : body[start..]);
             default:
                 return Shorten(Encoding.UTF8.GetString(reader.ValueSpan)); // a number can be thousands of digits
         }
     }
 
-    private static List<string>? ReadWarnings(ref Utf8JsonReader reader, ReadOnlySpan<byte> body)
+    private static List<string>? ReadWarnings(ref Utf8JsonReader reader, ReadOnlySpan<byte> body, ref bool whole)
     {
-        reader.Read();
+        if (!reader.Read())
+        {
+            whole = false;
+            return null;
+        }
+
         if (reader.TokenType != JsonTokenType.StartArray)
-            return Value(ref reader, body) is { } single ? [single] : null;
+            return Value(ref reader, body, ref whole) is { } single ? [single] : null;
 
         var warnings = new List<string>();
-        while (reader.Read() && reader.TokenType != JsonTokenType.EndArray)
+        while (whole)
         {
-            if (Value(ref reader, body) is { } warning && warnings.Count < MaxWarnings)
+            if (!reader.Read())
+            {
+                whole = false; // the warnings before the cut are kept
+                break;
+            }
+
+            if (reader.TokenType == JsonTokenType.EndArray)
+                break;
+            if (Value(ref reader, body, ref whole) is { } warning && warnings.Count < MaxWarnings)
                 warnings.Add(warning);
         }
 

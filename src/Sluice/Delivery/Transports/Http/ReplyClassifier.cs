@@ -16,11 +16,16 @@ namespace Sluice.Delivery.Transports.Http;
 /// </summary>
 internal static class ReplyClassifier
 {
-    public static SendResult Classify(int status, string? retryAfter, ReadOnlySpan<byte> body, DateTimeOffset now)
+    /// <param name="status">The HTTP status.</param>
+    /// <param name="retryAfter">The <c>Retry-After</c> value, if any.</param>
+    /// <param name="body">The reply body, or as much of it as was read.</param>
+    /// <param name="now">The time the reply was made, for an HTTP-date in <c>Retry-After</c>.</param>
+    /// <param name="cut">Whether <paramref name="body"/> may be only the start of the reply (<see cref="ReplyBody.Parse"/>).</param>
+    public static SendResult Classify(int status, string? retryAfter, ReadOnlySpan<byte> body, DateTimeOffset now, bool cut = false)
     {
         if (status is >= 200 and <= 299)
         {
-            var reply = ReplyBody.Parse(body);
+            var reply = ReplyBody.Parse(body, cut);
             if (reply.Success == false)
             {
                 return SendResult.Retry($"the server answered {status} with success: false: {reply.Summary}", RetryAfterHeader.Parse(retryAfter, now), status)
@@ -31,7 +36,7 @@ internal static class ReplyClassifier
             return SendResult.Delivered with { StatusCode = status, ResponseId = reply.ResponseId, Warnings = reply.Warnings };
         }
 
-        var failure = ReplyBody.Parse(body);
+        var failure = ReplyBody.Parse(body, cut);
         string message = string.IsNullOrWhiteSpace(failure.Summary) ? $"HTTP {status}" : failure.Summary; // a blank body says nothing
         var result = status switch
         {

@@ -191,6 +191,42 @@ public class HttpWireTests
     }
 
     [Fact]
+    public async Task A_2xx_saying_success_false_is_not_a_delivery_even_when_its_reply_runs_past_16_KB()
+    {
+        // Spec (ThriveStack track/page reply): "success | Bool | Indicates if the event was successfully tracked".
+        // A reply is read up to 16 KB; the members before the cut must still count, or a long list of per-event
+        // errors after "success": false turns a failure into a delivery.
+        string reply = "{\"success\":false,\"message\":\"Failed to track the event(s)\",\"errors\":[" +
+            string.Join(',', Enumerable.Range(0, 1_000).Select(i => $"\"event {i}: user_id is not a known user\"")) + "]}";
+        Assert.True(reply.Length > 16 * 1024);
+        await using var server = await Server.StartAsync(context => context.Response.WriteAsync(reply));
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Equal("200: the server answered 200 with success: false: Failed to track the event(s)", result.Cause);
+    }
+
+    [Fact]
+    public async Task The_warnings_of_a_reply_running_past_16_KB_are_reported_up_to_the_cut()
+    {
+        // Spec (ThriveStack page reply): "warnings | Array | Warnings about the request status".
+        string reply = "{\"success\":true,\"response_id\":\"r-1\",\"warnings\":[" +
+            string.Join(',', Enumerable.Range(0, 1_000).Select(i => $"\"event {i}: page_url is not a URL\"")) + "]}";
+        Assert.True(reply.Length > 16 * 1024);
+        await using var server = await Server.StartAsync(context => context.Response.WriteAsync(reply));
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
+        Assert.Equal("r-1", result.ResponseId);
+        Assert.NotNull(result.Warnings);
+        Assert.Equal(Enumerable.Range(0, 100).Select(i => $"event {i}: page_url is not a URL"), result.Warnings); // at most 100 are kept
+    }
+
+    [Fact]
     public async Task A_disposed_transport_sends_nothing_more()
     {
         await using var server = await Server.StartAsync();
@@ -220,6 +256,36 @@ public class HttpWireTests
 
         // The connection was kept alive for the next request; disposing closes it (the server reads its end).
         Assert.Equal(0, await stream.ReadAsync(new byte[1]).AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Theory]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"succ", false)]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n6\r\n{\"succ\r\n", false)]
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Len", false)]
+    [InlineData("", false)]
+    [InlineData("", true)]                                              // reset, not closed
+    [InlineData("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{", true)]
+    public async Task A_connection_closed_in_the_middle_of_the_answer_is_a_retry_the_server_may_have_taken(string partialAnswer, bool reset)
+    {
+        // The status may say 200, but an answer cut short is no answer: retried, and counted as possibly delivered
+        // (an unknown outcome, not lost) if a deadline comes first.
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri($"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}") });
+        var send = transport.SendAsync(OneEvent(), CancellationToken.None).AsTask();
+        using (var connection = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30)))
+        {
+            var stream = connection.GetStream();
+            await ReadRequestAsync(stream);
+            await stream.WriteAsync(System.Text.Encoding.ASCII.GetBytes(partialAnswer));
+            if (reset)
+                connection.Client.LingerState = new LingerOption(true, 0);
+        }
+
+        var result = await send.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.True(result.MayHaveArrived, result.Failure.ToString());
     }
 
     [Fact]

@@ -33,6 +33,18 @@ public class ReplyBodyTests
         Assert.Null(reply.Success);
     }
 
+    [Theory]
+    [InlineData("""{"message":"outer","details":{"success":false,"message":"inn""")]
+    [InlineData("""{"message":"outer","details":[{"success":false},{"message":"inn""")]
+    [InlineData("""{"message":"outer","warnings":[{"success":false,"message":"inn""")]
+    public void In_a_cut_reply_a_value_the_cut_runs_through_ends_the_reading(string body)
+    {
+        // The reader is left inside that value: its members are not the reply's.
+        var reply = ReplyBody.Parse(Encoding.UTF8.GetBytes(body), cut: true);
+        Assert.Equal("outer", reply.Message);
+        Assert.Null(reply.Success);
+    }
+
     [Fact]
     public void A_member_name_written_with_escapes_is_still_that_member() =>
         Assert.Equal("escaped name", Parse("""{"mess\u0061ge":"escaped name","succ\u0065ss":false}""").Message);
