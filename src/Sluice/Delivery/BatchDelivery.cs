@@ -197,7 +197,9 @@ internal sealed class BatchDelivery
             }
 
             _spool?.BeforeSend(batch);
-            await AdmitAndRunAsync(Start(batch), waitIfFull: false).ConfigureAwait(false);
+            // With one endpoint a sender waiting for the resume holds up no other endpoint: it pushes back on the queues
+            // instead, whose full mode (or the spool's backlog) keeps the events, rather than expiring them.
+            await AdmitAndRunAsync(Start(batch), waitIfFull: _pauses.Length == 1).ConfigureAwait(false);
         }
     }
 
@@ -217,9 +219,9 @@ internal sealed class BatchDelivery
     }
 
     /// <summary>
-    /// Runs a job unless its endpoint is paused, in which case it is parked; if the endpoint already holds all it may, a
-    /// sender's job expires (<paramref name="waitIfFull"/> false: a sender waiting for the resume would hold up every
-    /// other endpoint's batches queued behind it), and a job the probe hands back after a resume waits for the next one.
+    /// Runs a job unless its endpoint is paused, in which case it is parked; if the endpoint already holds all it may, the
+    /// job waits for the resume if <paramref name="waitIfFull"/> (a job the probe hands back, or one endpoint only), else it
+    /// expires: with several endpoints, a sender waiting for the resume would hold up the other endpoints' batches queued behind it.
     /// </summary>
     private async Task AdmitAndRunAsync(DeliveryJob job, bool waitIfFull)
     {
@@ -287,7 +289,8 @@ internal sealed class BatchDelivery
             var batch = job.Batch;
             _diagnose(new DiagnosticEvent(DiagnosticKind.EndpointPaused,
                 $"Sending to {batch.EndpointPath} is paused: the server refused the credentials ({job.Batch.LastFailure}). " +
-                $"Up to {_held} of its batches are kept (later ones expire) and it is probed with one of them in about {_retry.ProbeCeiling(0)}, then at doubling intervals up to {_retry.ProbeCeiling(RetryPolicy.MaxProbeDoublings)}.",
+                (_pauses.Length == 1 ? "Its batches are kept (up to the queue bounds)" : $"Up to {_held} of its batches are kept (later ones expire)") +
+                $" and it is probed with one of them in about {_retry.ProbeCeiling(0)}, then at doubling intervals up to {_retry.ProbeCeiling(RetryPolicy.MaxProbeDoublings)}.",
                 batch.EventCount));
             lock (_lock)
                 _probes.Add(Task.Run(() => ProbeAsync(job, pause), CancellationToken.None));

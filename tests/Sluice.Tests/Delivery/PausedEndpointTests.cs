@@ -76,6 +76,40 @@ public class PausedEndpointTests
     }
 
     [Fact]
+    public async Task With_one_endpoint_batches_beyond_those_held_wait_for_the_resume_and_none_expires()
+    {
+        // One endpoint (Segment-style batch): a sender waiting for the resume holds up no other endpoint, so the queues push
+        // back (counted refusals at the call) and every accepted event is delivered once the credentials are fixed.
+        bool authorized = false;
+        await using var h = new PolicyHarness(_ => Volatile.Read(ref authorized) ? SendResult.Delivered : SendResult.Unauthorized("Write key invalid"),
+            o => { o.WireFormat = new SegmentFormat(); o.QueueCapacity = 64; });
+        h.Track(10);
+        await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
+        Assert.StartsWith("Sending to /v1/batch is paused: the server refused the credentials (401: Write key invalid). Its batches are kept (up to the queue bounds) and",
+            Assert.Single(h.Of(DiagnosticKind.EndpointPaused)).Message, StringComparison.Ordinal);
+
+        int accepted = 10, refused = 0;
+        for (int i = 10; i < 300; i++)
+        {
+            if (h.Engine.Track($"u-{i}", "feature_used") == EnqueueStatus.Accepted)
+                accepted++;
+            else
+                refused++;
+        }
+
+        // The probe, two held, one waiting with the sender, two in the sealed queue, and the event queue's 64: the rest is refused.
+        Assert.True(refused > 0, "the queues pushed back");
+        Assert.Equal(0, h.Engine.GetCounters().Expired);
+
+        Volatile.Write(ref authorized, true);
+        await h.PassWait(FirstProbe);
+        await h.Engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30)); // the last batch is open: the linger is a day
+        var result = await h.Engine.ShutdownAsync(); // not the harness's: its body checks read ThriveStack arrays
+        Conservation.AssertBalanced(result.Counters);
+        Assert.Equal((accepted, 0L, refused), (result.Counters.Delivered, result.Counters.Expired, result.Counters.RefusedQueueFull));
+    }
+
+    [Fact]
     public async Task A_probe_waiting_at_the_deadline_is_not_sent_and_its_batch_and_the_parked_ones_are_lost()
     {
         await using var h = new PolicyHarness(_ => SendResult.Unauthorized("revoked", 403), o => o.ShutdownTimeout = Deadline);
