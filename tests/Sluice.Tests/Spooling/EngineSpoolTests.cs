@@ -254,12 +254,17 @@ public sealed class EngineSpoolTests : IDisposable
     }
 
     /// <summary>Advances the clock a flush interval at a time until the event queue is empty and the spool holds <paramref name="events"/>.</summary>
+    /// <summary>
+    /// Advances the clock until the spool holds <paramref name="events"/> events, none waits in the event queue, and all but
+    /// the 110 delivery holds (one batch being sent, ten queued) wait on disk only: a batch is appended to the spool just
+    /// before it joins the backlog, so the spool's count alone may be read between the two.
+    /// </summary>
     private async Task BacklogOnDiskAsync(SluiceEngine engine, TimeSpan flushInterval, long events) =>
         await Eventually.True(async () =>
         {
             _time.Advance(flushInterval);
-            return engine.QueueLength == 0 && (await SpoolStatusAsync()).Events == events;
-        }, $"the spool holds {events} events, none waits in the event queue");
+            return engine.QueueLength == 0 && (await SpoolStatusAsync()).Events == events && engine.EventsWaitingOnDisk == events - 110;
+        }, $"the spool holds {events} events, none waits in the event queue, and all but the 110 delivery holds wait on disk");
 
     [Fact]
     public async Task While_the_senders_take_no_batch_for_the_flush_interval_new_batches_wait_on_disk_only_and_are_sent_in_order_once_each_when_they_resume()
@@ -629,13 +634,18 @@ public sealed class EngineSpoolTests : IDisposable
         var stuck = new GateTransport();
         var flushInterval = TimeSpan.FromSeconds(30);
         await using var engine = StuckEngine(stuck, flushInterval);
-        await Eventually.True(() => stuck.Waiting == 1 && engine.GetCounters().BatchesReplayed == 12, "the replay waits for room with its twelfth batch");
-        Track(engine, 150, 55);
-        await BacklogOnDiskAsync(engine, flushInterval, 205);
-        Assert.Equal(15, engine.GetCounters().BatchesReplayed);
-        Assert.Equal(205 - 110, engine.EventsWaitingOnDisk);
+        try
+        {
+            await Eventually.True(() => stuck.Waiting == 1 && engine.GetCounters().BatchesReplayed == 12, "the replay waits for room with its twelfth batch");
+            Track(engine, 150, 55);
+            await BacklogOnDiskAsync(engine, flushInterval, 205);
+            Assert.Equal(15, engine.GetCounters().BatchesReplayed);
+        }
+        finally
+        {
+            stuck.Open(); // also when an assertion failed: the engine's disposal waits for the stuck send
+        }
 
-        stuck.Open();
         await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
         var counters = engine.GetCounters();
         Assert.Equal((205L, 150L, 55L, 0L), (counters.Delivered, counters.Replayed, counters.Accepted, counters.InFlight));
