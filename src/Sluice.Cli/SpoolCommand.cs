@@ -61,8 +61,35 @@ internal static class SpoolCommand
     {
         if (!Directory.Exists(directory))
             throw new CliException(ExitCodes.NoInput, $"There is no spool directory '{Path.GetFullPath(directory)}'.");
-        var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
         using var target = SendTarget.Create(settings, console.Environment);
+
+        // No segment, no spool: nothing to send, and nothing to create there either (opening a spool makes its lock and first
+        // segment), as a mistyped path (~, .) would get.
+        if (!Directory.EnumerateFiles(directory, "*" + SpoolDirectory.SegmentExtension).Any())
+        {
+            if (settings.Json)
+            {
+                var buffer = new ArrayBufferWriter<byte>();
+                using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
+                {
+                    json.WriteStartObject();
+                    json.WriteString("spool", Path.GetFullPath(directory));
+                    json.WriteNumber("batches", 0);
+                    json.WriteNumber("exit_code", ExitCodes.Success);
+                    json.WriteEndObject();
+                }
+
+                console.Out.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
+            }
+            else
+            {
+                console.Out.WriteLine($"spool: {Path.GetFullPath(directory)} holds no spool segment: nothing to send.");
+            }
+
+            return ExitCodes.Success;
+        }
+
+        var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var engine = CreateEngine(new SluiceOptions

@@ -96,6 +96,21 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Drain_of_a_directory_that_holds_no_spool_sends_nothing_and_creates_nothing_in_it()
+    {
+        // A mistyped path (~, .) must not get a lock file and a segment file.
+        string elsewhere = Directory.CreateDirectory(Path.Combine(_directory.Path, "documents")).FullName;
+        File.WriteAllText(Path.Combine(elsewhere, "notes.txt"), "mine");
+
+        var run = await CliRun.RunAsync(["spool", "drain", elsewhere, .. Segment]);
+
+        Assert.True(run.Exit == 0, run.ToString());
+        Assert.Contains("holds no spool segment: nothing to send", run.Stdout, StringComparison.Ordinal);
+        Assert.Equal(["notes.txt"], Directory.GetFiles(elsewhere).Select(Path.GetFileName));
+        Assert.Empty(_server.Received);
+    }
+
+    [Fact]
     public async Task Drain_exits_1_when_the_server_is_still_down_and_leaves_everything_in_the_spool()
     {
         _server.Down = true;
