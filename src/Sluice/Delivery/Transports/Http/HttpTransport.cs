@@ -181,7 +181,8 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
             }
 
             // A full buffer may be the start of a longer reply: what was read before the cut still counts.
-            return ReplyClassifier.Classify((int)response.StatusCode, retryAfter, buffer.AsSpan(0, length), now, cut: length == MaxReplyBytes);
+            var location = response.Headers.Location is { } target && response.RequestMessage?.RequestUri is { } from ? new Uri(from, target) : response.Headers.Location;
+            return ReplyClassifier.Classify((int)response.StatusCode, retryAfter, buffer.AsSpan(0, length), now, cut: length == MaxReplyBytes, location);
         }
         finally
         {

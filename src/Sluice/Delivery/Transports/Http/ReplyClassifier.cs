@@ -21,7 +21,9 @@ internal static class ReplyClassifier
     /// <param name="body">The reply body, or as much of it as was read.</param>
     /// <param name="now">The time the reply was made, for an HTTP-date in <c>Retry-After</c>.</param>
     /// <param name="cut">Whether <paramref name="body"/> may be only the start of the reply (<see cref="ReplyBody.Parse"/>).</param>
-    public static SendResult Classify(int status, string? retryAfter, ReadOnlySpan<byte> body, DateTimeOffset now, bool cut = false)
+    /// <param name="location">A redirect's target (its <c>Location</c>, made absolute), named in the message: most often the
+    /// endpoint's https address, or its path with or without a final slash.</param>
+    public static SendResult Classify(int status, string? retryAfter, ReadOnlySpan<byte> body, DateTimeOffset now, bool cut = false, Uri? location = null)
     {
         if (status is >= 200 and <= 299)
         {
@@ -44,7 +46,9 @@ internal static class ReplyClassifier
             401 or 403 => SendResult.Unauthorized(message, status),
             413 => SendResult.TooLarge(message, status),
             408 or 429 or (>= 500 and <= 599) => SendResult.Retry(message, RetryAfterHeader.Parse(retryAfter, now), status),
-            >= 300 and <= 399 => SendResult.Failed($"redirect not followed ({status}): {message}", status),
+            >= 300 and <= 399 => SendResult.Failed(location is null
+                ? $"redirect not followed ({status}): {message}"
+                : $"redirect to {location} not followed ({status}; set the address to that one if it is right): {message}", status),
             _ => SendResult.Failed(message, status),
         };
         return result with { ResponseId = failure.ResponseId };

@@ -79,7 +79,7 @@ public class HttpWireTests
         var second = await transport.SendAsync(OneEvent(), CancellationToken.None);
 
         Assert.Equal(SendOutcome.Failed, first.Outcome);
-        Assert.Equal("redirect not followed (307): HTTP 307", first.Message);
+        Assert.Equal($"redirect to {new Uri(server.BaseAddress, "/moved")} not followed (307; set the address to that one if it is right): HTTP 307", first.Message);
         Assert.Equal(SendOutcome.Failed, second.Outcome);
         Assert.Equal(["/api/track", "/api/track"], server.Requests.Select(r => r.Path)); // never /moved
         Assert.All(server.Requests, r => Assert.False(r.Headers.ContainsKey("Cookie")));
