@@ -4,6 +4,7 @@ using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Sluice.Delivery.Transports.Http;
+using Sluice.Diagnostics;
 
 namespace Sluice.Extensions.Hosting;
 
@@ -20,6 +21,9 @@ internal sealed class EngineHost : IAsyncDisposable
     private readonly Lock _expiryLock = new();
     private long _gaveUpSeen;
     private long? _gaveUpGrewAt;
+
+    // The engine, for the diagnostics callback once the constructor has returned (diagnostics may come before).
+    private SluiceEngine? _engine;
 
     public EngineHost(string name, IServiceProvider services)
     {
@@ -38,15 +42,17 @@ internal sealed class EngineHost : IAsyncDisposable
         {
             engine.TimeProvider = Time;
             engine.MeterFactory = meters ?? services.GetService<IMeterFactory>();
-            engine.OnDiagnostic = onDiagnostic is null ? log.Write : d =>
+            engine.OnDiagnostic = d =>
             {
+                NoteTerminal(d);
                 log.Write(d);
-                onDiagnostic(d);
+                onDiagnostic?.Invoke(d);
             };
             options.Http.TimeProvider = httpTime == TimeProvider.System ? Time : httpTime;
             var client = services.GetRequiredService<IHttpClientFactory>().CreateClient(SluiceServiceOptions.HttpClientName(name));
             _transport = new HttpTransport(options.Http, client);
             Engine = new SluiceEngine(engine, _transport);
+            Volatile.Write(ref _engine, Engine);
         }
         finally
         {
@@ -67,19 +73,40 @@ internal sealed class EngineHost : IAsyncDisposable
     /// <summary>The HTTP transport: its credentials can be rotated (<see cref="HttpTransport.Authentication"/>).</summary>
     public HttpTransport Transport => _transport;
 
-    /// <summary>Whether <paramref name="gaveUp"/> (the events that ran out of retries: expired, or kept in the spool) grew within <paramref name="window"/> before now (each check compares with the last).</summary>
+    /// <summary>
+    /// Whether <paramref name="gaveUp"/> (the events that ran out of retries: expired, or kept in the spool) grew within
+    /// <paramref name="window"/> before now: since it was last seen, by a check or by the diagnostic of a batch that gave up.
+    /// </summary>
     public bool RanOutOfRetriesWithin(TimeSpan window, long gaveUp)
     {
         lock (_expiryLock)
         {
             long now = Time.GetTimestamp();
-            if (gaveUp > _gaveUpSeen)
-            {
-                _gaveUpSeen = gaveUp;
-                _gaveUpGrewAt = now;
-            }
-
+            Seen(gaveUp, now);
             return _gaveUpGrewAt is { } grew && Time.GetElapsedTime(grew, now) < window;
+        }
+    }
+
+    /// <summary>
+    /// Notes when batches give up, as they do: the health check is run when someone asks, perhaps long after, and
+    /// comparing with the last check alone would date an old expiry to that first check.
+    /// </summary>
+    private void NoteTerminal(DiagnosticEvent diagnostic)
+    {
+        // BatchFailed is also a permanent failure, which leaves the count as it was; Spooled is also what the shutdown deadline leaves.
+        if (diagnostic.Kind is not (DiagnosticKind.BatchFailed or DiagnosticKind.Spooled) || Volatile.Read(ref _engine) is not { } engine)
+            return;
+        var counters = engine.GetCounters();
+        lock (_expiryLock)
+            Seen(counters.Expired + counters.Spooled, Time.GetTimestamp());
+    }
+
+    private void Seen(long gaveUp, long now)
+    {
+        if (gaveUp > _gaveUpSeen)
+        {
+            _gaveUpSeen = gaveUp;
+            _gaveUpGrewAt = now;
         }
     }
 

@@ -89,6 +89,17 @@ internal static class SluiceConfiguration
                 problems.Add($"{path}{child.Key} is not a Sluice setting.");
         }
 
+        // A section given one value (Sluice__Spool=/var/lib/app) has no children to read: without this it was
+        // ignored, and the spool stayed off. Its value may be a secret, so it is not repeated.
+        foreach (var (key, holds, example) in (ReadOnlySpan<(string, string, string)>)[
+            (nameof(SluiceOptions.Spool), "spool settings", nameof(SpoolOptions.DirectoryPath)),
+            ("Headers", "headers", "X-Tenant"),
+            (nameof(SluiceServiceOptions.Credentials), "credentials", nameof(SluiceCredentials.Token))])
+        {
+            if (section[key] is { Length: > 0 })
+                problems.Add($"{path}{key} must be a section of {holds} ({path}{key}:{example}, …), not a value.");
+        }
+
         foreach (var child in credentials.GetChildren())
         {
             if (!Array.Exists(CredentialKeys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))

@@ -5,12 +5,18 @@ namespace Sluice.Extensions.Hosting;
 
 /// <summary>
 /// Starts every engine of the container with the host (so a bad configuration fails the start, and diagnostics flow
-/// from the first event) and shuts them all down together when the host stops, logging each <see cref="ShutdownResult"/>.
-/// The engines deliver what they accepted within their <see cref="SluiceOptions.ShutdownTimeout"/>; should the host's
-/// own shutdown timeout pass first, it ends their drains (what was not delivered is counted and logged, or stays in
-/// the spool), and the host goes on stopping.
+/// from the first event) and shuts them all down together once the host has stopped every hosted service, logging each
+/// <see cref="ShutdownResult"/>. The engines deliver what they accepted within their <see cref="SluiceOptions.ShutdownTimeout"/>;
+/// should the host's own shutdown timeout pass first, it ends their drains (what was not delivered is counted and logged,
+/// or stays in the spool), and the host goes on stopping.
 /// </summary>
-internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable<SluiceRegistration> registrations) : IHostedService
+/// <remarks>
+/// The host stops hosted services in the reverse order they were added, so a shutdown in <see cref="StopAsync"/> would
+/// come before that of every service added earlier, such as a worker added before <c>AddSluice</c> (as the worker
+/// template has it): the events it reports as it stops would be refused. <see cref="StoppedAsync"/> comes after every service's <see cref="StopAsync"/>, within the same
+/// shutdown timeout (its token).
+/// </remarks>
+internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable<SluiceRegistration> registrations) : IHostedLifecycleService
 {
     // How long an engine whose drain the host ended has to report its result: the engine writes off
     // a send that ignores cancellation one second after its deadline.
@@ -24,7 +30,16 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
         return Task.CompletedTask;
     }
 
-    public async Task StopAsync(CancellationToken cancellationToken)
+    public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    // The other hosted services may still be reporting events as they stop: the engines shut down after them.
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    public async Task StoppedAsync(CancellationToken cancellationToken)
     {
         // The host's shutdown deadline (its token) ends every engine's drain, as the engine's own
         // deadline would: what is still unsent is counted, and each engine's result is logged.

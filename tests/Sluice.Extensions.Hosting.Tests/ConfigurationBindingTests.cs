@@ -137,6 +137,26 @@ public class ConfigurationBindingTests
         Assert.Contains("Spool.DirectoryPath is required.", bad.Message, StringComparison.Ordinal); // the engine's own check, in the same message
     }
 
+    [Fact]
+    public void A_section_given_as_one_value_is_reported_rather_than_ignored()
+    {
+        // Sluice__Spool=/var/spool/app from the environment: without the check the spool stayed off and batches lived in memory only.
+        var bad = Assert.Throws<OptionsValidationException>(() => Bound(new Dictionary<string, string?>
+        {
+            ["Sluice:Spool"] = "/var/spool/app",
+            ["Sluice:Headers"] = "X-Tenant: acme",
+            ["Sluice:Credentials"] = "secret-as-one-value",
+        }));
+        Assert.Contains("Sluice:Spool must be a section of spool settings (Sluice:Spool:DirectoryPath, …), not a value.", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Headers must be a section of headers (Sluice:Headers:X-Tenant, …), not a value.", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Credentials must be a section of credentials (Sluice:Credentials:Token, …), not a value.", bad.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-as-one-value", bad.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("/var/spool/app", bad.Message, StringComparison.Ordinal);
+
+        // An empty value (an empty JSON object, Sluice__Spool= ) is nothing set.
+        Assert.Null(Bound(new Dictionary<string, string?> { ["Sluice:Spool"] = "", ["Sluice:Headers"] = "" }).Engine.Spool);
+    }
+
     private static SluiceServiceOptions Bound(Dictionary<string, string?>? overrides = null)
     {
         var builder = TestHost.Builder(overrides);

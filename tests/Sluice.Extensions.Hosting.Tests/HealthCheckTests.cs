@@ -70,6 +70,27 @@ public class HealthCheckTests
     }
 
     [Fact]
+    public async Task Batches_that_expired_more_than_five_minutes_before_the_first_check_leave_it_healthy()
+    {
+        // /health is asked for when someone looks, not on a schedule: the window counts from the expiry, not from the first check after it.
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.FailNext(1, 503);
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        using var host = await TestHost.StartSendingToAsync(collector, services => services.AddSingleton<TimeProvider>(time), ("Sluice:MaxSendAttempts", "1"));
+        var engine = host.Engine();
+
+        engine.Track("u1", "signed_up");
+        await engine.FlushAsync();
+        Assert.Equal(1, engine.GetCounters().Expired);
+
+        time.Advance(TimeSpan.FromMinutes(6));
+        var report = await CheckAsync(host);
+        Assert.Equal(HealthStatus.Healthy, report.Status);
+        Assert.Equal(1L, report.Data["expired"]);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task A_queue_near_full_turns_the_health_check_degraded_and_healthy_once_it_drains()
     {
         await using var collector = await ReferenceCollector.StartAsync();

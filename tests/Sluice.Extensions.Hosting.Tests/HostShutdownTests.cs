@@ -154,6 +154,42 @@ public class HostShutdownTests
         Assert.EndsWith("deadline passed: True.", record.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Events_a_hosted_service_added_before_the_engine_tracks_while_it_stops_are_delivered()
+    {
+        // The worker template adds its worker first; the host stops hosted services in reverse order,
+        // so the worker stops after anything added later.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var builder = TestHost.Builder(TestHost.SendingTo(collector));
+        builder.Services.AddSingleton<StoppingWorker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StoppingWorker>());
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+        await host.StartAsync();
+
+        await host.StopAsync();
+
+        Assert.Equal(EnqueueStatus.Accepted, host.Services.GetRequiredService<StoppingWorker>().LastStatus);
+        Assert.Equal(1, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        Assert.Equal(0, host.Engine().GetCounters().RefusedShutdown);
+        var done = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100);
+        Assert.Equal("Sluice engine default shut down: all 1 accepted events delivered.", done.Message);
+    }
+
+    /// <summary>A hosted service that reports one last event as it stops.</summary>
+    private sealed class StoppingWorker(SluiceEngine engine) : IHostedService
+    {
+        public EnqueueStatus? LastStatus { get; private set; }
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken)
+        {
+            LastStatus = engine.Track("worker", "worker_stopped").Status;
+            return Task.CompletedTask;
+        }
+    }
+
     // Neither the default (10 s) nor the host's own shutdown timeout (30 s): only the setting gives this one.
     private static readonly TimeSpan ConfiguredShutdownTimeout = TimeSpan.FromSeconds(25);
 
