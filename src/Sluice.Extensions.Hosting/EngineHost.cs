@@ -13,7 +13,7 @@ namespace Sluice.Extensions.Hosting;
 /// <see cref="IHttpClientFactory"/>) and its diagnostic log. Created on first use (the hosted service uses every one
 /// at start); disposed by the container after the engine has shut down.
 /// </summary>
-internal sealed class EngineHost : IAsyncDisposable
+internal sealed class EngineHost : IAsyncDisposable, IDisposable
 {
     private readonly HttpTransport _transport;
 
@@ -113,6 +113,13 @@ internal sealed class EngineHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Engine.ShutdownAsync().ConfigureAwait(false);
+        _transport.Dispose();
+    }
+
+    /// <summary>For a container disposed synchronously (a <c>using</c> around <c>BuildServiceProvider()</c>): blocks until the engine has shut down.</summary>
+    public void Dispose()
+    {
+        Engine.Dispose();
         _transport.Dispose();
     }
 }

@@ -14,7 +14,7 @@ namespace Sluice;
 /// pipeline is: callers → lock-free queue → one serializer (open batch per endpoint) → bounded
 /// sealed-batch queue → concurrent senders → <see cref="IBatchTransport"/>.
 /// </summary>
-public sealed partial class SluiceEngine : IAsyncDisposable
+public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
 {
     private readonly SluiceOptions _options;
     private readonly TimeProvider _time;
@@ -191,6 +191,14 @@ public sealed partial class SluiceEngine : IAsyncDisposable
 
     /// <summary>Shuts down (see <see cref="ShutdownAsync()"/>).</summary>
     public async ValueTask DisposeAsync() => await ShutdownAsync().ConfigureAwait(false);
+
+    /// <summary>
+    /// Shuts down (see <see cref="ShutdownAsync()"/>), blocking the calling thread until it has finished, within
+    /// <see cref="SluiceOptions.ShutdownTimeout"/>: for a <c>using</c> statement, or a container disposed synchronously
+    /// (<c>ServiceProvider.Dispose</c>), which would otherwise throw for a service that can only be disposed asynchronously.
+    /// Prefer <see cref="DisposeAsync"/> where the caller can await.
+    /// </summary>
+    public void Dispose() => ShutdownAsync().GetAwaiter().GetResult();
 
     private async Task<ShutdownResult> ShutdownCoreAsync()
     {

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -10,6 +11,26 @@ namespace Sluice.Extensions.Hosting.Tests;
 /// <summary>The engine lives and dies with the host: what it accepted is delivered when the host stops.</summary>
 public class HostShutdownTests
 {
+    [Fact]
+    public async Task A_service_provider_disposed_synchronously_shuts_the_engine_down_and_delivers_its_events()
+    {
+        // A console app or a test without a host: a using around BuildServiceProvider(). A service that could only be
+        // disposed asynchronously would make that Dispose throw, and the queued events would go nowhere.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(TestHost.SendingTo(collector)).Build();
+        var services = new ServiceCollection();
+        services.AddLogging();
+        services.AddSluice(configuration.GetSection("Sluice"));
+        using (var provider = services.BuildServiceProvider())
+        {
+            var engine = provider.GetRequiredService<SluiceEngine>();
+            for (int i = 0; i < 5; i++)
+                Assert.Equal(EnqueueStatus.Accepted, engine.Track($"user-{i}", "signed_up").Status);
+        }
+
+        Assert.Equal(5, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+    }
+
     [Fact]
     public async Task Stopping_the_host_delivers_the_events_still_queued_and_logs_the_result()
     {

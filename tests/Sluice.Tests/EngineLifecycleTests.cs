@@ -29,6 +29,23 @@ public class EngineLifecycleTests
     }
 
     [Fact]
+    public void Dispose_shuts_down_like_DisposeAsync_delivering_what_was_queued_and_refusing_later_calls()
+    {
+        var transport = new InMemoryTransport();
+        var engine = new SluiceEngine(new SluiceOptions { FlushInterval = TimeSpan.FromHours(1) }, transport);
+        using (engine)
+        {
+            for (int i = 0; i < 25; i++)
+                engine.Track($"u-{i}", "e");
+        }
+
+        Assert.Equal(25, engine.GetCounters().Delivered);
+        Assert.Equal(25, transport.Batches.Sum(b => b.EventCount));
+        Assert.Equal(EnqueueStatus.ShuttingDown, engine.Track("late", "e").Status);
+        engine.Dispose(); // a second time: nothing more to do
+    }
+
+    [Fact]
     public async Task An_engine_with_nothing_to_do_parks_its_serializer_idle_with_no_timer_to_wake_it()
     {
         // An embedded library must not use its host's CPU while it waits: once the callers stop, the
