@@ -79,7 +79,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         _arenas = new ArenaPool(retention, _options.ArenaChunkEntries, ArenaPool.ReserveFor(retention)).Prefilled();
         _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
-        _fates = new FateReporter(_options.OnBatchSettled, Diagnose);
+        _fates = new FateReporter(Marked(_options.OnBatchSettled), Diagnose);
         _assembler = new BatchAssembler(_options, BatchMemory.CreateManager(_options), _arenas, _counters, Diagnose, _fates);
         _metrics = new SluiceMetrics(_options);
         _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, _metrics, Diagnose, _abort.Token, _fates, _spool);
@@ -435,6 +435,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         var sink = _options.OnDiagnostic;
         if (sink is null)
             return;
+        var outer = EnterCallback();
         try
         {
             sink(diagnostic);
@@ -443,6 +444,10 @@ public sealed partial class SluiceEngine : IAsyncDisposable
         {
             // The diagnostics callback is the last place errors go; report its own failure to tracing.
             Trace.TraceError($"Sluice: the OnDiagnostic callback threw: {ex}");
+        }
+        finally
+        {
+            LeaveCallback(outer);
         }
     }
 
