@@ -103,6 +103,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable
     /// <summary>Events of batches waiting on disk only for the senders to make room (for the health check; docs/durability.md, Outages).</summary>
     internal long EventsWaitingOnDisk => Volatile.Read(ref _eventsOnDisk);
 
+    /// <summary>Free chunks the property arena's pool keeps (for tests).</summary>
+    internal int ArenaFreeChunks => _arenas.FreeCount;
+
     /// <summary>Records the serializer has processed: lets tests wait for it without sleeping.</summary>
     internal long Processed => _assembler.Processed;
 
@@ -217,6 +220,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable
             pending.Done.TrySetResult();
 
         await _lingerTimer.DisposeAsync().ConfigureAwait(false);
+        _arenas.Release();
         var counters = GetCounters();
         _spool?.Disk.Dispose(); // syncs what is left (acknowledgements) and releases the directory
         _ring.Dispose();
