@@ -9,6 +9,10 @@ public enum FullMode
     /// <summary>Accept the new event and evict the oldest queued one (counted as evicted).</summary>
     DropOldest,
 
-    /// <summary>Block the caller up to <see cref="SluiceOptions.FullModeWaitTimeout"/>, then refuse.</summary>
+    /// <summary>
+    /// Block the caller up to <see cref="SluiceOptions.FullModeWaitTimeout"/>, then refuse. A call made from the
+    /// engine's own <see cref="SluiceOptions.OnDiagnostic"/> or <see cref="SluiceOptions.OnBatchSettled"/> is
+    /// refused at once: the thread it would wait for may be the one running the callback.
+    /// </summary>
     Wait,
 }

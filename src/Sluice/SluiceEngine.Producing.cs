@@ -1,5 +1,6 @@
 using System.Runtime.CompilerServices;
 using Sluice.Buffering;
+using Sluice.Diagnostics;
 using Sluice.Serialization;
 using Sluice.Producing;
 
@@ -10,6 +11,12 @@ public sealed partial class SluiceEngine
 {
     [ThreadStatic]
     private static ProducerState? t_lastProducer;
+
+    // The engine (its _identity) whose OnDiagnostic or OnBatchSettled callback this thread is running, if any.
+    // A wait-mode call made there must not wait for room: the serializer runs those callbacks, and senders
+    // run them while the serializer may be waiting for a sender, so the wait would be for this very thread.
+    [ThreadStatic]
+    private static object? t_inCallbackOf;
 
     private readonly WireFormat _format;
     private readonly ArenaPool _arenas;
@@ -189,13 +196,9 @@ public sealed partial class SluiceEngine
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private EnqueueResult Publish(ref EventRecord record, ProducerState? state)
     {
-        long ticket;
-        var status = _options.FullMode == FullMode.Wait
-            ? _ring.EnqueueOrWait(record, _options.FullModeWaitTimeout, out ticket)
-            : _ring.TryEnqueue(record, out ticket);
-
-        if (status == RingStatus.Full && _options.FullMode == FullMode.DropOldest)
-            status = EvictOldestAndEnqueue(ref record, out ticket);
+        var status = _ring.TryEnqueue(record, out long ticket);
+        if (status == RingStatus.Full && _options.FullMode != FullMode.DropNewest)
+            status = WhenFull(ref record, out ticket);
 
         if (status == RingStatus.Ok)
         {
@@ -210,6 +213,47 @@ public sealed partial class SluiceEngine
 
         return Refuse(status == RingStatus.Closed ? EnqueueStatus.ShuttingDown : EnqueueStatus.QueueFull);
     }
+
+    /// <summary>The queue was full: evicts the oldest (drop-oldest) or waits for room (wait), as the full mode says.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private RingStatus WhenFull(ref EventRecord record, out long ticket)
+    {
+        if (_options.FullMode == FullMode.DropOldest)
+            return EvictOldestAndEnqueue(ref record, out ticket);
+
+        if (ReferenceEquals(t_inCallbackOf, _identity))
+        {
+            // From this engine's own callback: refused at once (see t_inCallbackOf).
+            ticket = -1;
+            return RingStatus.Full;
+        }
+
+        return _ring.EnqueueOrWait(record, _options.FullModeWaitTimeout, out ticket);
+    }
+
+    /// <summary>Marks this thread as running one of this engine's callbacks (OnDiagnostic, OnBatchSettled) until <see cref="LeaveCallback"/>; returns the mark it replaces.</summary>
+    private object? EnterCallback()
+    {
+        var outer = t_inCallbackOf;
+        t_inCallbackOf = _identity;
+        return outer;
+    }
+
+    private static void LeaveCallback(object? outer) => t_inCallbackOf = outer;
+
+    /// <summary><paramref name="callback"/>, run marked as this engine's callback (see <see cref="t_inCallbackOf"/>).</summary>
+    private BatchSettledCallback? Marked(BatchSettledCallback? callback) => callback is null ? null : (in SettledEvents settled) =>
+    {
+        var outer = EnterCallback();
+        try
+        {
+            callback(in settled);
+        }
+        finally
+        {
+            LeaveCallback(outer);
+        }
+    };
 
     [MethodImpl(MethodImplOptions.NoInlining)]
     private RingStatus EvictOldestAndEnqueue(ref EventRecord record, out long ticket)

@@ -79,7 +79,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         _arenas = new ArenaPool(retention, _options.ArenaChunkEntries, ArenaPool.ReserveFor(retention)).Prefilled();
         _producers = new ThreadLocal<ProducerState>(() => new ProducerState(_identity, _arenas, _options.MaxBatchBytes), trackAllValues: false);
 
-        _fates = new FateReporter(_options.OnBatchSettled, Diagnose);
+        _fates = new FateReporter(Marked(_options.OnBatchSettled), Diagnose);
         _assembler = new BatchAssembler(_options, BatchMemory.CreateManager(_options), _arenas, _counters, Diagnose, _fates);
         _metrics = new SluiceMetrics(_options);
         _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, _metrics, Diagnose, _abort.Token, _fates, _spool);
@@ -102,6 +102,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
 
     /// <summary>Events of batches waiting on disk only for the senders to make room (for the health check; docs/durability.md, Outages).</summary>
     internal long EventsWaitingOnDisk => Volatile.Read(ref _eventsOnDisk);
+
+    /// <summary>Free chunks the property arena's pool keeps (for tests).</summary>
+    internal int ArenaFreeChunks => _arenas.FreeCount;
 
     /// <summary>Records the serializer has processed: lets tests wait for it without sleeping.</summary>
     internal long Processed => _assembler.Processed;
@@ -225,6 +228,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
             pending.Done.TrySetResult();
 
         await _lingerTimer.DisposeAsync().ConfigureAwait(false);
+        _arenas.Release();
         var counters = GetCounters();
         _spool?.Disk.Dispose(); // syncs what is left (acknowledgements) and releases the directory
         _ring.Dispose();
@@ -443,6 +447,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         var sink = _options.OnDiagnostic;
         if (sink is null)
             return;
+        var outer = EnterCallback();
         try
         {
             sink(diagnostic);
@@ -451,6 +456,10 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         {
             // The diagnostics callback is the last place errors go; report its own failure to tracing.
             Trace.TraceError($"Sluice: the OnDiagnostic callback threw: {ex}");
+        }
+        finally
+        {
+            LeaveCallback(outer);
         }
     }
 

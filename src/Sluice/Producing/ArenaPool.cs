@@ -40,6 +40,9 @@ internal sealed class ArenaPool(int maxRetained, int chunkEntries = ArenaChunk.D
     // 1 while a growth item is queued or running. Set by a renter (exchange), cleared by the item.
     private int _growing;
 
+    // Set by Release (the engine shut down): from then on no chunk is kept. Under _lock.
+    private bool _released;
+
     /// <summary>Entries in a pooled chunk.</summary>
     public int ChunkEntries => chunkEntries;
 
@@ -75,7 +78,7 @@ internal sealed class ArenaPool(int maxRetained, int chunkEntries = ArenaChunk.D
             _free.TryPop(out chunk);
             if (chunk is null)
                 _made++;
-            low = _free.Count < _reserve && _made < maxRetained;
+            low = !_released && _free.Count < _reserve && _made < maxRetained;
         }
 
         if (low && Interlocked.Exchange(ref _growing, 1) == 0)
@@ -100,14 +103,22 @@ internal sealed class ArenaPool(int maxRetained, int chunkEntries = ArenaChunk.D
         {
             lock (_lock)
             {
-                if (_free.Count >= _reserve || _made >= maxRetained)
+                if (_released || _free.Count >= _reserve || _made >= maxRetained)
                     return;
                 _made++;
             }
 
             var chunk = new ArenaChunk(chunkEntries, bytes: 0, pooled: true);
             lock (_lock)
+            {
+                if (_released)
+                {
+                    _made--;
+                    return;
+                }
+
                 _free.Push(chunk);
+            }
         }
     }
 
@@ -123,10 +134,26 @@ internal sealed class ArenaPool(int maxRetained, int chunkEntries = ArenaChunk.D
         chunk.Reset();
         lock (_lock)
         {
-            if (_free.Count < maxRetained)
+            if (!_released && _free.Count < maxRetained)
                 _free.Push(chunk);
             else
                 _made--;
+        }
+    }
+
+    /// <summary>
+    /// The engine shut down: drops the free chunks and keeps none returned later. Every thread that called
+    /// Track keeps its <see cref="ProducerState"/>, and through it this pool, in a thread-static cache for as
+    /// long as it lives (or until it calls Track on another engine); a pool that kept its chunks would keep
+    /// up to its retention of them (megabytes) alive after the engine is gone.
+    /// </summary>
+    public void Release()
+    {
+        lock (_lock)
+        {
+            _released = true;
+            _made -= _free.Count;
+            _free.Clear();
         }
     }
 

@@ -92,6 +92,9 @@ public ref struct PropertiesWriter
     /// <summary>Writes a finite floating-point array element.</summary>
     public void WriteNumberValue(double value) => Number(Element(), value);
 
+    /// <summary>Writes a finite single-precision array element (<c>0.1f</c> as <c>0.1</c>, as <see cref="WriteNumber(string, float)"/> does); NaN and infinities throw.</summary>
+    public void WriteNumberValue(float value) => Single(Element(), value);
+
     /// <summary>Writes a boolean array element.</summary>
     public void WriteBooleanValue(bool value) => Next(Element(), value ? EntryTag.True : EntryTag.False);
 

@@ -81,6 +81,20 @@ public class ArenaTests
         Assert.Contains(strings[^1..], s => s.IsAlive); // the check can see a live string
     }
 
+    [Fact]
+    public async Task A_shut_down_engine_keeps_no_pooled_chunks()
+    {
+        // Each thread that called Track keeps its producer state, and through it the engine's arena pool, in a
+        // thread-static cache after the engine is gone: a pool that kept its chunks then kept megabytes alive.
+        var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+        TrackFreshStrings(engine, ArenaChunk.DefaultEntries / 8 * 3, 8); // three chunks' worth: chunks go back to the pool
+        await engine.FlushAsync();
+        Assert.True(engine.ArenaFreeChunks > 0, "The pool kept chunks while the engine ran.");
+
+        await engine.ShutdownAsync();
+        Assert.Equal(0, engine.ArenaFreeChunks);
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static WeakReference[] TrackFreshStrings(SluiceEngine engine, int events, int perEvent)
     {

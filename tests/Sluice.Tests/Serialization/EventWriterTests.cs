@@ -78,10 +78,19 @@ public class EventWriterTests
         {
             engine.Track("u", "dictionary", new Dictionary<string, object?> { ["f"] = 0.1f, ["list"] = new[] { 1.1f, -3.4028235E+38f, 1e-45f } });
             engine.Track("u", "callback", 0, static (ref PropertiesWriter w, int _) => w.WriteNumber("f", 0.1f));
+            // Found later: an array element written through the callback API still went out widened.
+            engine.Track("u", "callback elements", 0, static (ref PropertiesWriter w, int _) =>
+            {
+                w.WriteStartArray("list");
+                w.WriteNumberValue(1.1f);
+                w.WriteNumberValue(-3.4028235E+38f);
+                w.WriteNumberValue(1e-45f);
+                w.WriteEndArray();
+            });
         }
 
         var properties = transport.Batches.SelectMany(BatchJson.Events).Select(e => e.GetProperty("properties").GetRawText()).ToList();
-        Assert.Equal(["""{"f":0.1,"list":[1.1,-3.4028235E+38,1E-45]}""", """{"f":0.1}"""], properties);
+        Assert.Equal(["""{"f":0.1,"list":[1.1,-3.4028235E+38,1E-45]}""", """{"f":0.1}""", """{"list":[1.1,-3.4028235E+38,1E-45]}"""], properties);
     }
 
     [Fact]
