@@ -48,6 +48,12 @@ internal sealed class DefaultContext
         JsonReaderOptions options = default;
         try
         {
+            // A lone surrogate escape ("\ud800") is valid grammar but not text: written into every event, it would have
+            // every batch refused by a receiver that reads strings strictly, and reading the member names here would throw.
+            // It becomes U+FFFD, as in an event's own JSON (docs/input-rules.md); same length, in Sluice's own copy.
+            if (HasLoneSurrogateEscape(utf8, options))
+                LoneSurrogates.ReplaceEscapes(utf8);
+
             var reader = new Utf8JsonReader(utf8, options);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 throw new ArgumentException("must be a JSON object, such as {\"library\":{\"name\":\"my-sdk\",\"version\":\"1.2.0\"}}.");
@@ -143,6 +149,20 @@ internal sealed class DefaultContext
         if (count > 0)
             PropertyJson.Write(writer, chunk!, start, count, names, position);
         writer.WriteEndObject();
+    }
+
+    /// <summary>Whether a string or member name of <paramref name="utf8"/> holds a lone surrogate escape; reads it all, so invalid JSON throws here.</summary>
+    private static bool HasLoneSurrogateEscape(byte[] utf8, JsonReaderOptions options)
+    {
+        var reader = new Utf8JsonReader(utf8, options);
+        bool found = false;
+        while (reader.Read())
+        {
+            if (!found && reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                found = LoneSurrogates.HasEscapes(reader.ValueSpan);
+        }
+
+        return found;
     }
 
     /// <summary>Marks the defaults whose names the event's entries have at the top level.</summary>

@@ -168,6 +168,28 @@ public class DefaultContextTests
         Assert.Equal("must have at most 64 members (had 65).", DefaultContext.Problem(Members(65)));
     }
 
+    [Fact]
+    public async Task A_lone_surrogate_escape_in_the_default_context_is_sent_as_U_FFFD_as_in_an_event_s_own_json()
+    {
+        // docs/input-rules.md: a lone surrogate "becomes U+FFFD, wherever it comes from"; "\ud800" is valid JSON grammar
+        // but not text, and a receiver reading it with System.Text.Json refuses the whole batch. The defaults are written
+        // into every event, so one such escape would have every batch refused. A pair is text and stays as given.
+        var events = await SendAsync(ThriveStackFormat.Instance, """{"lone":"a\ud800b","pair":"\ud83d\ude00","\udc00":1}""", engine =>
+        {
+            engine.Track("u1", "none");
+            engine.TrackJson("u2", "raw", default, """{"group_id":"g"}"""u8);
+        });
+
+        Assert.Equal(2, events.Count);
+        foreach (var e in events)
+        {
+            var context = e.GetProperty("context");
+            Assert.Equal("a\ufffdb", context.GetProperty("lone").GetString());
+            Assert.Equal("\ud83d\ude00", context.GetProperty("pair").GetString());
+            Assert.Equal(1, context.GetProperty("\ufffd").GetInt32());
+        }
+    }
+
     private static JsonElement Context(List<JsonElement> events, string name)
         => events.Single(e => e.GetProperty("event_name").GetString() == name).GetProperty("context");
 
