@@ -190,6 +190,18 @@ public class DefaultContextTests
         }
     }
 
+    [Fact]
+    public void A_default_context_nests_32_levels_as_an_event_s_context_and_the_33rd_is_refused()
+    {
+        // docs/input-rules.md: "properties and context nest at most 32 levels, counting their own object", because
+        // receivers commonly stop at 64 and a body adds up to three. The defaults are the context of every event.
+        static string Nest(int levels) => string.Concat(Enumerable.Repeat("{\"a\":", levels - 1)) + "{}" + new string('}', levels - 1);
+
+        Assert.Null(DefaultContext.Problem(Nest(PropertiesWriter.MaxDepth)));
+        var ex = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { DefaultContext = Nest(PropertiesWriter.MaxDepth + 1) }, new InMemoryTransport()));
+        Assert.Contains("DefaultContext must nest at most 32 levels, its own object counted, as an event's context does (deeper at byte 160).", ex.Message, StringComparison.Ordinal);
+    }
+
     private static JsonElement Context(List<JsonElement> events, string name)
         => events.Single(e => e.GetProperty("event_name").GetString() == name).GetProperty("context");
 
