@@ -116,7 +116,7 @@ public sealed class SluiceOptions
     /// A member the event's own context also has is written from the event (the event's value wins). Formats
     /// whose API has no context (PrimeData) ignore it.
     /// </summary>
-    /// <value>Default none. At most 64 members; 64 KiB of JSON.</value>
+    /// <value>Default none. At most 64 members; 64 KiB of JSON; 32 levels of nesting, its own object counted, as an event's context.</value>
     public string? DefaultContext { get; set; }
 
     /// <summary>The encoded <see cref="DefaultContext"/> of a validated copy.</summary>

@@ -45,7 +45,7 @@ public sealed class ReadmeTests : IDisposable
         using var http = new HttpTransport(new HttpTransportOptions
         {
             BaseAddress = baseAddress,
-            Authentication = HttpAuthentication.ThriveStack(trackToken, pageApiKey), // or .Segment(writeKey), .PrimeData(id, token)
+            Authentication = HttpAuthentication.ThriveStack(trackToken, pageApiKey), // or .Segment(writeKey), .PrimeData(id, token) with WireFormat = new SegmentFormat(), new PrimeDataFormat(id)
         });
         await using var engine = new SluiceEngine(new SluiceOptions(), http);
 

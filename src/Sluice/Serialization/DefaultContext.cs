@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Sluice.Producing;
@@ -48,6 +49,12 @@ internal sealed class DefaultContext
         JsonReaderOptions options = default;
         try
         {
+            // The rules of an event's own context (docs/input-rules.md), since the defaults are part of every one. A lone
+            // surrogate escape ("\ud800") is valid grammar but not text: a receiver that reads strings strictly would refuse
+            // every batch, and reading the member names here would throw; it becomes U+FFFD (same length, in Sluice's copy).
+            if (CheckNestingAndFindLoneSurrogates(utf8))
+                LoneSurrogates.ReplaceEscapes(utf8);
+
             var reader = new Utf8JsonReader(utf8, options);
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
                 throw new ArgumentException("must be a JSON object, such as {\"library\":{\"name\":\"my-sdk\",\"version\":\"1.2.0\"}}.");
@@ -143,6 +150,31 @@ internal sealed class DefaultContext
         if (count > 0)
             PropertyJson.Write(writer, chunk!, start, count, names, position);
         writer.WriteEndObject();
+    }
+
+    /// <summary>
+    /// Refuses nesting deeper than an event's context may (<see cref="PropertiesWriter.MaxDepth"/> levels, its own object
+    /// counted: receivers commonly stop at 64, and a body adds up to three); returns whether a string or member name holds
+    /// a lone surrogate escape. Reads it all, so invalid JSON throws here.
+    /// </summary>
+    private static bool CheckNestingAndFindLoneSurrogates(byte[] utf8)
+    {
+        // One level more than allowed, so that the container past the limit is read and named here.
+        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = PropertiesWriter.MaxDepth + 1 });
+        bool found = false;
+        while (reader.Read())
+        {
+            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && reader.CurrentDepth >= PropertiesWriter.MaxDepth)
+            {
+                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                    $"must nest at most {PropertiesWriter.MaxDepth} levels, its own object counted, as an event's context does (deeper at byte {reader.TokenStartIndex})."));
+            }
+
+            if (!found && reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
+                found = LoneSurrogates.HasEscapes(reader.ValueSpan);
+        }
+
+        return found;
     }
 
     /// <summary>Marks the defaults whose names the event's entries have at the top level.</summary>

@@ -1,6 +1,7 @@
 using FsCheck;
 using FsCheck.Fluent;
 using Sluice.Delivery.Transports;
+using Sluice.Serialization;
 using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Batching;
@@ -8,16 +9,20 @@ namespace Sluice.Tests.Batching;
 /// <summary>
 /// docs/delivery.md, "Limits, exactly" and "When a batch is sealed", checked on every batch of random event sequences: valid JSON,
 /// ≤ MaxBatchEvents and ≤ MaxBatchBytes, maximal when closed for size, per-producer order, no event
-/// lost or duplicated, oversize events rejected and counted, counters adding up.
+/// lost or duplicated, oversize events rejected and counted, counters adding up; in each built-in wire format, whose
+/// envelope (Segment's sentAt stamped at each send included) counts toward the limit as exactly as the events.
 /// </summary>
 public class BatchRulesProperties
 {
     // Characters that cost 1, 2, 3 and 4 UTF-8 bytes, and some that JSON escapes (2 and 6 bytes).
     private static readonly string[] Units = ["a", "xyz", "é", "€", "😀", "\"", "\n", "\u0001", "ab€😀"];
 
-    public sealed record Scenario(int MaxEvents, int MaxBytes, TestEvent[] Events)
+    // ThriveStack, Segment, PrimeData.
+    private const int Formats = 3;
+
+    public sealed record Scenario(int Format, int MaxEvents, int MaxBytes, TestEvent[] Events)
     {
-        public override string ToString() => $"MaxEvents={MaxEvents} MaxBytes={MaxBytes} Events=[{string.Join(", ", Events.Select(e => $"{(e.Page ? "P" : "T")}{e.Seq}:{e.Pad.Length}"))}]";
+        public override string ToString() => $"Format={Format} MaxEvents={MaxEvents} MaxBytes={MaxBytes} Events=[{string.Join(", ", Events.Select(e => $"{(e.Page ? "P" : "T")}{e.Seq}:{e.Pad.Length}"))}]";
     }
 
     [Fact]
@@ -29,11 +34,12 @@ public class BatchRulesProperties
         => Check.One(Config.QuickThrowOnFailure.WithMaxTest(6), Prop.ForAll(Arb.From(Scenarios(1_000, 1_000, 2_097_152, 2_097_152, 2_500, nearLimitWeight: 1)), Run));
 
     private static Gen<Scenario> Scenarios(int minEvents, int maxEvents, int minBytes, int maxBytes, int maxCount, int nearLimitWeight)
-        => from limitEvents in Gen.Choose(minEvents, maxEvents)
+        => from format in Gen.Choose(0, Formats - 1)
+           from limitEvents in Gen.Choose(minEvents, maxEvents)
            from limitBytes in Gen.Choose(minBytes, maxBytes)
            from count in Gen.Choose(0, maxCount)
            from specs in Gen.ArrayOf(EventSpec(limitBytes, nearLimitWeight), count)
-           select new Scenario(limitEvents, limitBytes,
+           select new Scenario(format, limitEvents, limitBytes,
                specs.Select((s, i) => new TestEvent(i, s.Page, BatchRules.Repeat(s.Unit, s.Length))).ToArray());
 
     // Mostly small events, some near (just under, at, just over) the byte limit, some far over it.
@@ -58,19 +64,34 @@ public class BatchRulesProperties
     private static void Run(Scenario scenario)
     {
         var transport = new InMemoryTransport();
+        var clock = new ManualTimeProvider(); // the clock never moves: batches close only for size, then at shutdown
+        var segment = new SegmentFormat();
+        var (format, shape) = scenario.Format switch
+        {
+            0 => ((WireFormat)ThriveStackFormat.Instance, WireShape.ThriveStack),
+            1 => (segment, WireShape.Segment(segment, clock.GetUtcNow())),
+            _ => (new PrimeDataFormat("client-1"), WireShape.PrimeData("client-1")),
+        };
         var options = new SluiceOptions
         {
+            WireFormat = format,
             MaxBatchEvents = scenario.MaxEvents,
             MaxBatchBytes = scenario.MaxBytes,
-            TimeProvider = new ManualTimeProvider(), // the clock never moves: batches close only for size, then at shutdown
+            TimeProvider = clock,
             FullMode = FullMode.Wait,
             FullModeWaitTimeout = TimeSpan.FromSeconds(30),
         };
         var engine = new SluiceEngine(options, transport);
+        var sequences = new Dictionary<(int, int), long>();
         foreach (var e in scenario.Events)
-            Assert.Equal(EnqueueStatus.Accepted, e.SendTo(engine));
+        {
+            var enqueued = e.SendTo(engine);
+            Assert.Equal(EnqueueStatus.Accepted, enqueued.Status);
+            sequences[(e.Producer, e.Seq)] = enqueued.Sequence;
+        }
+
         var result = engine.ShutdownAsync().GetAwaiter().GetResult();
 
-        BatchRules.Check(scenario.Events, transport.Batches, result.Counters, scenario.MaxEvents, scenario.MaxBytes, closedOnlyForSize: true);
+        BatchRules.Check(scenario.Events, transport.Batches, result.Counters, scenario.MaxEvents, scenario.MaxBytes, closedOnlyForSize: true, shape, sequences);
     }
 }

@@ -168,6 +168,40 @@ public class DefaultContextTests
         Assert.Equal("must have at most 64 members (had 65).", DefaultContext.Problem(Members(65)));
     }
 
+    [Fact]
+    public async Task A_lone_surrogate_escape_in_the_default_context_is_sent_as_U_FFFD_as_in_an_event_s_own_json()
+    {
+        // docs/input-rules.md: a lone surrogate "becomes U+FFFD, wherever it comes from"; "\ud800" is valid JSON grammar
+        // but not text, and a receiver reading it with System.Text.Json refuses the whole batch. The defaults are written
+        // into every event, so one such escape would have every batch refused. A pair is text and stays as given.
+        var events = await SendAsync(ThriveStackFormat.Instance, """{"lone":"a\ud800b","pair":"\ud83d\ude00","\udc00":1}""", engine =>
+        {
+            engine.Track("u1", "none");
+            engine.TrackJson("u2", "raw", default, """{"group_id":"g"}"""u8);
+        });
+
+        Assert.Equal(2, events.Count);
+        foreach (var e in events)
+        {
+            var context = e.GetProperty("context");
+            Assert.Equal("a\ufffdb", context.GetProperty("lone").GetString());
+            Assert.Equal("\ud83d\ude00", context.GetProperty("pair").GetString());
+            Assert.Equal(1, context.GetProperty("\ufffd").GetInt32());
+        }
+    }
+
+    [Fact]
+    public void A_default_context_nests_32_levels_as_an_event_s_context_and_the_33rd_is_refused()
+    {
+        // docs/input-rules.md: "properties and context nest at most 32 levels, counting their own object", because
+        // receivers commonly stop at 64 and a body adds up to three. The defaults are the context of every event.
+        static string Nest(int levels) => string.Concat(Enumerable.Repeat("{\"a\":", levels - 1)) + "{}" + new string('}', levels - 1);
+
+        Assert.Null(DefaultContext.Problem(Nest(PropertiesWriter.MaxDepth)));
+        var ex = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { DefaultContext = Nest(PropertiesWriter.MaxDepth + 1) }, new InMemoryTransport()));
+        Assert.Contains("DefaultContext must nest at most 32 levels, its own object counted, as an event's context does (deeper at byte 160).", ex.Message, StringComparison.Ordinal);
+    }
+
     private static JsonElement Context(List<JsonElement> events, string name)
         => events.Single(e => e.GetProperty("event_name").GetString() == name).GetProperty("context");
 

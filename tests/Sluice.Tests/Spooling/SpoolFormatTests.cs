@@ -99,6 +99,17 @@ public sealed class SpoolFormatTests : IDisposable
     }
 
     [Fact]
+    public void A_primedata_spool_belongs_to_its_client_id_which_every_body_carries_as_scope()
+    {
+        // Spec 004: scope "Should be exactly the same as the X-Client-ID". A replayed body keeps the scope it was written
+        // with, so under another client id every event would go out with a scope that is not its X-Client-Id.
+        string a = SpoolFormatIdentity.Of(new PrimeDataFormat("client-a"));
+
+        Assert.Equal(a, SpoolFormatIdentity.Of(new PrimeDataFormat("client-a", pageEventType: "page_view")));
+        Assert.NotEqual(a, SpoolFormatIdentity.Of(new PrimeDataFormat("client-b")));
+    }
+
+    [Fact]
     public void The_format_identity_tells_formats_and_their_envelopes_apart_but_not_two_instances_of_one()
     {
         string thriveStack = SpoolFormatIdentity.Of(ThriveStackFormat.Instance);

@@ -16,10 +16,17 @@ public static class BatchRules
     /// <param name="sent">Every event offered, in the order each producer offered it.</param>
     /// <param name="accepted">Those the engine accepted.</param>
     /// <param name="closedOnlyForSize">True when no flush or linger ran, so every batch but a partition's last was closed for size.</param>
+    /// <param name="shape">The wire format's shape; ThriveStack's if not given.</param>
+    /// <param name="sequences">Each accepted event's sequence number in the engine, by (producer, seq): for formats that write it (message ids).</param>
     public static void Check(IReadOnlyList<TestEvent> accepted, IReadOnlyList<ReceivedBatch> batches, SluiceCounters counters,
-        int maxEvents, int maxBytes, bool closedOnlyForSize)
+        int maxEvents, int maxBytes, bool closedOnlyForSize, WireShape? shape = null, IReadOnlyDictionary<(int, int), long>? sequences = null)
     {
+        shape ??= WireShape.ThriveStack;
         var bySeq = accepted.ToDictionary(e => (e.Producer, e.Seq));
+        var json = accepted.ToDictionary(e => (e.Producer, e.Seq), e => shape.EventJson(e, sequences?[(e.Producer, e.Seq)] ?? -1));
+        var bytes = json.ToDictionary(j => j.Key, j => Encoding.UTF8.GetByteCount(j.Value));
+        int Bytes(TestEvent e) => bytes[(e.Producer, e.Seq)];
+        int prefixBytes = Encoding.UTF8.GetByteCount(shape.Prefix);
         var delivered = new HashSet<(int, int)>();
         var ordered = batches.OrderBy(b => b.Sequence).ToList();
         var partitionsSeen = new Dictionary<string, List<(ReceivedBatch Batch, List<TestEvent> Events)>>();
@@ -29,23 +36,30 @@ public static class BatchRules
             Assert.True(batch.EventCount <= maxEvents, $"Batch {batch.Sequence} holds {batch.EventCount} > {maxEvents} events.");
             Assert.True(batch.Body.Length <= maxBytes, $"Batch {batch.Sequence} is {batch.Body.Length} > {maxBytes} bytes.");
             using var doc = JsonDocument.Parse(batch.Body);
-            Assert.Equal(JsonValueKind.Array, doc.RootElement.ValueKind);
-            Assert.Equal(batch.EventCount, doc.RootElement.GetArrayLength());
+            var array = shape.Events(doc.RootElement);
+            Assert.Equal(JsonValueKind.Array, array.ValueKind);
+            Assert.Equal(batch.EventCount, array.GetArrayLength());
+
+            // The envelope exactly, send-time fields as stamped for the send, not as sealed.
+            string suffix = shape.ExpectedSuffix(batch.Body);
+            Assert.Equal(shape.Prefix, Encoding.UTF8.GetString(batch.Body, 0, prefixBytes));
+            Assert.Equal(suffix, Encoding.UTF8.GetString(batch.Body, batch.Body.Length - Encoding.UTF8.GetByteCount(suffix), Encoding.UTF8.GetByteCount(suffix)));
+            int envelope = prefixBytes + Encoding.UTF8.GetByteCount(suffix);
 
             var events = new List<TestEvent>();
-            foreach (var element in doc.RootElement.EnumerateArray())
+            foreach (var element in array.EnumerateArray())
             {
                 var props = element.GetProperty("properties");
                 var key = (props.GetProperty("producer").GetInt32(), props.GetProperty("seq").GetInt32());
                 Assert.True(bySeq.TryGetValue(key, out var expected), $"Batch {batch.Sequence} holds an event never accepted: {key}.");
                 Assert.True(delivered.Add(key), $"Event {key} was delivered twice.");
-                Assert.Equal(expected!.ExpectedJson(), element.GetRawText());
-                Assert.Equal(expected.Page ? "/api/page" : "/api/track", batch.EndpointPath);
-                events.Add(expected);
+                Assert.Equal(json[key], element.GetRawText());
+                Assert.Equal(shape.Endpoint(expected!), batch.EndpointPath);
+                events.Add(expected!);
             }
 
-            // The body is exactly "[" + events joined by "," + "]": nothing else counts toward the limit.
-            Assert.Equal(2 + events.Sum(e => e.ExpectedBytes) + (events.Count - 1), batch.Body.Length);
+            // The body is exactly the prefix + events joined by "," + the suffix: nothing else counts toward the limit.
+            Assert.Equal(envelope + events.Sum(Bytes) + (events.Count - 1), batch.Body.Length);
             if (!partitionsSeen.TryGetValue(batch.EndpointPath, out var list))
                 partitionsSeen[batch.EndpointPath] = list = [];
             list.Add((batch, events));
@@ -65,10 +79,11 @@ public static class BatchRules
 
         // Conservation: what was not delivered was rejected as oversize, and really was oversize.
         var missing = accepted.Where(e => !delivered.Contains((e.Producer, e.Seq))).ToList();
+        int envelopeBytes = prefixBytes + Encoding.UTF8.GetByteCount(shape.ExpectedSuffix([]));
         foreach (var e in missing)
-            Assert.True(e.ExpectedBytes + 2 > maxBytes, $"Event {e.Seq} ({e.ExpectedBytes} B) fits a batch but was not delivered.");
+            Assert.True(Bytes(e) + envelopeBytes > maxBytes, $"Event {e.Seq} ({Bytes(e)} B) fits a batch but was not delivered.");
         foreach (var e in accepted.Where(e => delivered.Contains((e.Producer, e.Seq))))
-            Assert.True(e.ExpectedBytes + 2 <= maxBytes);
+            Assert.True(Bytes(e) + envelopeBytes <= maxBytes);
 
         Assert.Equal(accepted.Count, counters.Accepted);
         Assert.Equal(delivered.Count, counters.Delivered);
@@ -91,8 +106,8 @@ public static class BatchRules
             {
                 var (batch, _) = list[i];
                 var next = list[i + 1].Events[0];
-                Assert.True(batch.EventCount == maxEvents || batch.Body.Length + 1 + next.ExpectedBytes > maxBytes,
-                    $"Batch {batch.Sequence} ({batch.EventCount} events, {batch.Body.Length} B) was closed although event {next.Seq} ({next.ExpectedBytes} B) fit.");
+                Assert.True(batch.EventCount == maxEvents || batch.Body.Length + 1 + Bytes(next) > maxBytes,
+                    $"Batch {batch.Sequence} ({batch.EventCount} events, {batch.Body.Length} B) was closed although event {next.Seq} ({Bytes(next)} B) fit.");
             }
         }
     }
