@@ -20,7 +20,7 @@ public abstract class HttpAuthentication
     /// <param name="pageApiKey">The API key of the Page API.</param>
     public static HttpAuthentication ThriveStack(string? trackToken, string? pageApiKey) =>
         new ThriveStackAuthentication(
-            trackToken is null ? null : "Bearer " + Checked(trackToken, nameof(trackToken)),
+            trackToken is null ? null : "Bearer " + CheckedToken(trackToken, nameof(trackToken)),
             pageApiKey is null ? null : Checked(pageApiKey, nameof(pageApiKey)));
 
     /// <summary>Segment / Customer.io batch API: HTTP Basic with the write key as user name and an empty password.</summary>
@@ -36,6 +36,18 @@ public abstract class HttpAuthentication
 
     /// <summary>Adds the credentials of <paramref name="partition"/>'s endpoint to a request's headers. Called for every request, from several threads.</summary>
     public abstract void Apply(HttpRequestHeaders headers, int partition);
+
+    /// <summary>
+    /// A bearer token, without the scheme: a token pasted with its <c>Bearer </c> (as an <c>Authorization</c> header shows
+    /// it) would go out as <c>Bearer Bearer …</c> and be refused on every request.
+    /// </summary>
+    private static string CheckedToken(string value, string name)
+    {
+        Checked(value, name);
+        if (value.TrimStart().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+            throw new ArgumentException("Pass the token alone, without its 'Bearer ' scheme: the transport adds it.", name);
+        return value;
+    }
 
     /// <summary>A credential must be non-empty and fit on one header line.</summary>
     protected static string Checked(string value, string name)

@@ -46,6 +46,17 @@ public class HttpAuthenticationTests
         }
     }
 
+    [Theory]
+    [InlineData("Bearer abc")]
+    [InlineData("bearer abc")]
+    public void A_track_token_given_with_its_bearer_scheme_is_refused_naming_the_argument(string token)
+    {
+        // Spec 001: --header 'Authorization: Bearer eyJhbGciOi…'. The scheme is the transport's to add; given again, the header reads "Bearer Bearer abc".
+        var ex = Assert.Throws<ArgumentException>(() => HttpAuthentication.ThriveStack(token, null));
+        Assert.Equal("trackToken", ex.ParamName);
+        Assert.StartsWith("Pass the token alone, without its 'Bearer ' scheme: the transport adds it.", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void A_blank_credential_is_refused_naming_the_argument()
     {
