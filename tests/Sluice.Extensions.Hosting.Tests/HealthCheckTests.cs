@@ -49,15 +49,9 @@ public class HealthCheckTests
     public async Task Expiring_batches_turn_the_health_check_degraded_for_five_minutes()
     {
         await using var collector = await ReferenceCollector.StartAsync();
-        collector.Faults.FailNext(1, 503);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var host = await TestHost.StartSendingToAsync(collector, services => services.AddSingleton<TimeProvider>(time), ("Sluice:MaxSendAttempts", "1"));
-        var engine = host.Engine();
+        using var host = await OneEventExpiredAsync(collector, time);
 
-        engine.Track("u1", "signed_up");
-        await engine.FlushAsync();
-
-        Assert.Equal(1, engine.GetCounters().Expired);
         var degraded = await CheckAsync(host);
         Assert.Equal(HealthStatus.Degraded, degraded.Status);
         Assert.Contains("batches expired (ran out of retries) in the last 5 minutes (1 events in all)", degraded.Description, StringComparison.Ordinal);
@@ -74,14 +68,8 @@ public class HealthCheckTests
     {
         // /health is asked for when someone looks, not on a schedule: the window counts from the expiry, not from the first check after it.
         await using var collector = await ReferenceCollector.StartAsync();
-        collector.Faults.FailNext(1, 503);
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
-        using var host = await TestHost.StartSendingToAsync(collector, services => services.AddSingleton<TimeProvider>(time), ("Sluice:MaxSendAttempts", "1"));
-        var engine = host.Engine();
-
-        engine.Track("u1", "signed_up");
-        await engine.FlushAsync();
-        Assert.Equal(1, engine.GetCounters().Expired);
+        using var host = await OneEventExpiredAsync(collector, time);
 
         time.Advance(TimeSpan.FromMinutes(6));
         var report = await CheckAsync(host);
@@ -127,6 +115,18 @@ public class HealthCheckTests
         {
             spool.Delete(recursive: true);
         }
+    }
+
+    /// <summary>A started host on <paramref name="time"/> whose one event expired: one attempt allowed, and the collector answered it 503.</summary>
+    private static async Task<IHost> OneEventExpiredAsync(ReferenceCollector collector, FakeTimeProvider time)
+    {
+        collector.Faults.FailNext(1, 503);
+        var host = await TestHost.StartSendingToAsync(collector, services => services.AddSingleton<TimeProvider>(time), ("Sluice:MaxSendAttempts", "1"));
+        var engine = host.Engine();
+        engine.Track("u1", "signed_up");
+        await engine.FlushAsync();
+        Assert.Equal(1, engine.GetCounters().Expired);
+        return host;
     }
 
     private static async Task BacklogDegradesAsync(string spool)
