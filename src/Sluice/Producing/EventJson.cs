@@ -140,18 +140,32 @@ internal ref struct EventJson
         // A lone surrogate escape is no ISO 8601 text (and TryGetDateTimeOffset throws on one).
         string text = GetString(ref reader);
         var value = default(DateTimeOffset);
-        if (text.Contains('\uFFFD', StringComparison.Ordinal) || !reader.TryGetDateTimeOffset(out value))
+        if (text.Contains('\uFFFD', StringComparison.Ordinal) || !(reader.TryGetDateTimeOffset(out value) || TryParseLowercase(text, out value)))
             ThrowHelper.Argument($"timestamp '{text}' is not ISO 8601 (expected e.g. 2024-10-20T15:51:35.059Z).", "timestamp");
         if (!HasZone(Encoding.UTF8.GetBytes(text)))
             ThrowHelper.Argument($"timestamp '{text}' has no time zone: end it with Z (UTC) or an offset such as +07:00.", "timestamp");
         return value;
     }
 
+    /// <summary>
+    /// RFC 3339's lowercase <c>t</c> and <c>z</c> (<c>2024-10-20t15:51:35z</c>), which the reader's ISO 8601 profile refuses:
+    /// read as their uppercase forms, by the same reader.
+    /// </summary>
+    private static bool TryParseLowercase(string text, out DateTimeOffset value)
+    {
+        value = default;
+        if (!text.AsSpan().ContainsAny('t', 'z') || text.Length > 64)
+            return false;
+        byte[] quoted = Encoding.UTF8.GetBytes("\"" + text.Replace('t', 'T').Replace('z', 'Z') + "\"");
+        var reader = new Utf8JsonReader(quoted);
+        return reader.Read() && reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out value);
+    }
+
     private static bool HasZone(ReadOnlySpan<byte> text)
     {
         if (text.EndsWith("Z"u8) || text.EndsWith("z"u8))
             return true;
-        int t = text.IndexOf((byte)'T');
+        int t = text.IndexOfAny((byte)'T', (byte)'t');
         return t > 0 && text[t..].IndexOfAny((byte)'+', (byte)'-') > 0;
     }
 }

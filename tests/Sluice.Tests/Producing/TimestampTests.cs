@@ -74,4 +74,19 @@ public class TimestampTests
         var timestamp = DateTimeOffset.ParseExact(sent, "yyyy-MM-dd'T'HH:mm:ss.ffffff'Z'", CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
         Assert.InRange(timestamp, before.AddTicks(-(before.Ticks % 10)), after); // written to the microsecond
     }
+
+    [Theory]
+    [InlineData("2024-10-20t15:51:35.059z", "2024-10-20T15:51:35.059000Z")]
+    [InlineData("2024-10-20T15:51:35z", "2024-10-20T15:51:35.000000Z")]
+    [InlineData("2024-10-20t22:51:35+07:00", "2024-10-20T15:51:35.000000Z")]
+    public async Task A_JSON_event_s_timestamp_may_use_RFC_3339_s_lowercase_t_and_z(string given, string sent)
+    {
+        // RFC 3339, section 5.6: "NOTE: Per [ABNF] and ISO8601, the "T" and "Z" characters in this syntax may
+        // alternatively be lower case "t" or "z" respectively."
+        var transport = new InMemoryTransport();
+        await using (var engine = new SluiceEngine(new SluiceOptions(), transport))
+            Assert.Equal(EnqueueStatus.Accepted, engine.EnqueueJson(System.Text.Encoding.UTF8.GetBytes($$"""{"user_id":"u","event_name":"e","timestamp":"{{given}}"}""")));
+
+        Assert.Equal(sent, transport.Batches.SelectMany(BatchJson.Events).Single().GetProperty("timestamp").GetString());
+    }
 }
