@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using System.Text.Unicode;
@@ -151,10 +152,14 @@ internal ref struct EventJson
     /// RFC 3339's lowercase <c>t</c> and <c>z</c> (<c>2024-10-20t15:51:35z</c>), which the reader's ISO 8601 profile refuses:
     /// read as their uppercase forms, by the same reader.
     /// </summary>
+    private static readonly SearchValues<char> TimestampCharacters = SearchValues.Create("0123456789-:.+TtZz");
+
     private static bool TryParseLowercase(string text, out DateTimeOffset value)
     {
         value = default;
-        if (!text.AsSpan().ContainsAny('t', 'z') || text.Length > 64)
+        // Only what a timestamp is made of: anything else (a quote, a control character) is no timestamp, and would not
+        // make a JSON string either.
+        if (text.Length > 64 || !text.AsSpan().ContainsAny('t', 'z') || text.AsSpan().ContainsAnyExcept(TimestampCharacters))
             return false;
         byte[] quoted = Encoding.UTF8.GetBytes("\"" + text.Replace('t', 'T').Replace('z', 'Z') + "\"");
         var reader = new Utf8JsonReader(quoted);

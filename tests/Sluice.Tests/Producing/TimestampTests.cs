@@ -89,4 +89,18 @@ public class TimestampTests
 
         Assert.Equal(sent, transport.Batches.SelectMany(BatchJson.Events).Single().GetProperty("timestamp").GetString());
     }
+
+    [Theory]
+    [InlineData(@"t\n")]
+    [InlineData(@"2024-10-20t15:51:35z\""")]
+    [InlineData("2024-10-20 t15:51:35z")]
+    public async Task A_JSON_event_s_timestamp_with_a_lowercase_t_or_z_and_other_characters_is_refused_as_not_ISO_8601(string given)
+    {
+        // Escaped characters in the line's JSON string are no part of a timestamp: the line is refused for its timestamp,
+        // naming it, not as JSON that is not valid.
+        await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+        var ex = Assert.Throws<ArgumentException>(() => engine.EnqueueJson(System.Text.Encoding.UTF8.GetBytes($$"""{"user_id":"u","event_name":"e","timestamp":"{{given}}"}""")));
+        Assert.Equal("timestamp", ex.ParamName);
+        Assert.Contains("is not ISO 8601", ex.Message, StringComparison.Ordinal);
+    }
 }
