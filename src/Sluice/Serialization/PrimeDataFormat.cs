@@ -57,6 +57,9 @@ public sealed class PrimeDataFormat : WireFormat
     /// <summary>The data source id (<c>scope</c>).</summary>
     public string ClientId { get; }
 
+    /// <inheritdoc/>
+    internal override string? SpoolBinding => ClientId;
+
     /// <summary>The <c>eventType</c> of page views.</summary>
     public string PageEventType { get; }
 

@@ -48,6 +48,13 @@ public abstract class WireFormat
     public virtual bool WritesContext => true;
 
     /// <summary>
+    /// A setting the format writes into every event that the request sending it must match (PrimeData's client id, each
+    /// event's <c>scope</c>, which must equal its <c>X-Client-Id</c>), or null: part of the format's spool identity, so
+    /// that a spooled body is replayed only under the same setting.
+    /// </summary>
+    internal virtual string? SpoolBinding => null;
+
+    /// <summary>
     /// Writes one event as a complete JSON value (all it opens closed). Write the user or session id, the
     /// track's name, and the properties and context (if <see cref="WritesContext"/>) the event has: the
     /// engine refuses an event as oversize, before writing it, when their length alone exceeds the batch

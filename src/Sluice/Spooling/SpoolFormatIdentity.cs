@@ -7,8 +7,8 @@ namespace Sluice.Spooling;
 /// <summary>
 /// What identifies a wire format to the spool: a replayed body is sent as written, split by event
 /// with the format's envelope and stamped by its suffix, so it must go back out through the same
-/// format, with the same endpoints and envelope (and, for PrimeData, the same client id, which each body
-/// holds as its scope). Two instances of one format with the same settings have the same identity.
+/// format, with the same endpoints and envelope, and the same setting that each event carries for its request
+/// (<see cref="WireFormat.SpoolBinding"/>: PrimeData's client id, as scope). Two instances of one format with the same settings have the same identity.
 /// </summary>
 internal static class SpoolFormatIdentity
 {
@@ -31,11 +31,10 @@ internal static class SpoolFormatIdentity
         string endpoints = string.Join(' ', paths);
         if (System.Text.Encoding.UTF8.GetByteCount(endpoints) > SegmentHeader.MaxIdentityBytes / 2)
             endpoints = $"{paths.Count} endpoints {Crc32.HashToUInt32(System.Text.Encoding.UTF8.GetBytes(endpoints)).ToString("x8", CultureInfo.InvariantCulture)}";
-        // PrimeData writes its client id into every event (scope, which must equal the X-Client-Id header): a body
-        // replayed under another client id would carry a scope its request does not. Its CRC: the id itself may be long.
-        string scope = format is PrimeDataFormat primeData
-            ? " scope " + Crc32.HashToUInt32(System.Text.Encoding.UTF8.GetBytes(primeData.ClientId)).ToString("x8", CultureInfo.InvariantCulture)
+        // A setting every event carries that its request must match (WireFormat.SpoolBinding): its CRC, as it may be long.
+        string binding = format.SpoolBinding is { } setting
+            ? " scope " + Crc32.HashToUInt32(System.Text.Encoding.UTF8.GetBytes(setting)).ToString("x8", CultureInfo.InvariantCulture)
             : "";
-        return $"{format.GetType().FullName} {endpoints} envelope {hash}{scope}";
+        return $"{format.GetType().FullName} {endpoints} envelope {hash}{binding}";
     }
 }
