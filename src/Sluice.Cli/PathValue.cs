@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 
 namespace Sluice.Cli;
 
@@ -10,21 +11,19 @@ internal static class PathValue
 {
     public static Option<T> NotEmpty<T>(this Option<T> option)
     {
-        option.Validators.Add(r =>
-        {
-            if (r.Tokens is [var token] && string.IsNullOrWhiteSpace(token.Value))
-                r.AddError($"{option.Name} needs a path, not an empty value.");
-        });
+        option.Validators.Add(r => Check(r, option.Name));
         return option;
     }
 
     public static Argument<T> NotEmpty<T>(this Argument<T> argument)
     {
-        argument.Validators.Add(r =>
-        {
-            if (r.Tokens is [var token] && string.IsNullOrWhiteSpace(token.Value))
-                r.AddError($"{argument.Name} needs a path, not an empty value.");
-        });
+        argument.Validators.Add(r => Check(r, argument.Name));
         return argument;
+    }
+
+    private static void Check(SymbolResult result, string name)
+    {
+        if (result.Tokens is [var token] && string.IsNullOrWhiteSpace(token.Value))
+            result.AddError($"{name} needs a path, not an empty value.");
     }
 }
