@@ -148,12 +148,12 @@ internal ref struct EventJson
         return value;
     }
 
+    private static readonly SearchValues<char> TimestampCharacters = SearchValues.Create("0123456789-:.+TtZz");
+
     /// <summary>
     /// RFC 3339's lowercase <c>t</c> and <c>z</c> (<c>2024-10-20t15:51:35z</c>), which the reader's ISO 8601 profile refuses:
     /// read as their uppercase forms, by the same reader.
     /// </summary>
-    private static readonly SearchValues<char> TimestampCharacters = SearchValues.Create("0123456789-:.+TtZz");
-
     private static bool TryParseLowercase(string text, out DateTimeOffset value)
     {
         value = default;
