@@ -228,7 +228,7 @@ public sealed partial class SluiceEngine
             return RingStatus.Full;
         }
 
-        return _ring.EnqueueOrWait(record, _options.FullModeWaitTimeout, out ticket);
+        return _ring.EnqueueOrWait(record, _options.FullModeWaitTimeout, _time, out ticket);
     }
 
     /// <summary>Marks this thread as running one of this engine's callbacks (OnDiagnostic, OnBatchSettled) until <see cref="LeaveCallback"/>; returns the mark it replaces.</summary>

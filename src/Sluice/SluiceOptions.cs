@@ -38,7 +38,7 @@ public sealed class SluiceOptions
     /// <value>Default <see cref="Sluice.FullMode.DropNewest"/>.</value>
     public FullMode FullMode { get; set; } = FullMode.DropNewest;
 
-    /// <summary>How long a caller waits for room in <see cref="Sluice.FullMode.Wait"/> mode.</summary>
+    /// <summary>How long a caller waits for room in <see cref="Sluice.FullMode.Wait"/> mode, on <see cref="TimeProvider"/>.</summary>
     /// <value>Default 100 ms. Range 0 – 1 minute.</value>
     public TimeSpan FullModeWaitTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 

@@ -195,7 +195,35 @@ public class EngineLifecycleTests
         gate.Open();
         var result = await engine.ShutdownAsync();
         Assert.Equal(results.Count(r => r == EnqueueStatus.Accepted), result.Counters.Delivered);
-        Assert.Equal(results.Count(r => r == EnqueueStatus.QueueFull), result.Counters.RefusedQueueFull);
+        Assert.Equal(results.Count(r => r.Status == EnqueueStatus.QueueFull), result.Counters.RefusedQueueFull);
+    }
+
+    [Fact]
+    public async Task Wait_mode_times_out_on_the_engines_clock()
+    {
+        // "FullModeWaitTimeout: How long a caller waits for room" is time on the engine's TimeProvider, as every
+        // other timeout of the engine: a blocked call ends when that clock passes the timeout, and not before.
+        var clock = new ManualTimeProvider();
+        var gate = new GateTransport();
+        var engine = new SluiceEngine(new SluiceOptions
+        {
+            TimeProvider = clock, QueueCapacity = 2, MaxBatchEvents = 1, MaxConcurrentSends = 1,
+            FullMode = FullMode.Wait, FullModeWaitTimeout = TimeSpan.FromMinutes(1),
+        }, gate);
+        var calls = Task.Run(() => Enumerable.Range(0, 20).Select(i => new TestEvent(i, false, "").SendTo(engine)).ToList());
+
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromMinutes(1)), "a call waiting for room");
+        clock.Advance(TimeSpan.FromSeconds(59));
+        Assert.False(calls.IsCompleted);
+        Assert.Equal(0, engine.GetCounters().RefusedQueueFull);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        await Eventually.True(() => engine.GetCounters().RefusedQueueFull == 1, "the waiting call refused");
+
+        gate.Open();
+        var results = await calls.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(1, results.Count(r => r.Status == EnqueueStatus.QueueFull));
+        var result = await engine.ShutdownAsync();
+        Assert.Equal(19, result.Counters.Delivered);
     }
 
     [Fact]

@@ -285,8 +285,11 @@ internal sealed class RingChannel<T> : IDisposable
         }
     }
 
-    /// <summary>Blocks the calling writer until an enqueue succeeds, the ring closes, or the timeout passes.</summary>
-    public RingStatus EnqueueOrWait(in T item, TimeSpan timeout, out long ticket)
+    /// <summary>
+    /// Blocks the calling writer until an enqueue succeeds, the ring closes, or <paramref name="timeout"/> has
+    /// passed on <paramref name="time"/> (the engine's clock, so a test's manual clock ends the wait when it passes).
+    /// </summary>
+    public RingStatus EnqueueOrWait(in T item, TimeSpan timeout, TimeProvider time, out long ticket)
     {
         var status = TryEnqueue(item, out ticket);
         if (status != RingStatus.Full)
@@ -294,8 +297,10 @@ internal sealed class RingChannel<T> : IDisposable
 
         // Block at once, no spinning: the reader frees an eighth of the ring before it wakes a
         // waiting writer (see ReleaseHead), so a wake-up is rare and a spin would only burn the caller's core.
-        long deadline = Environment.TickCount64 + (long)timeout.TotalMilliseconds;
+        long start = time.GetTimestamp();
         Interlocked.Increment(ref _writersWaiting);
+        // Wakes the writers when the timeout passes on the clock (each then checks its own deadline).
+        using var deadline = time.CreateTimer(static s => ((ManualResetEventSlim)s!).Set(), _space, timeout, Timeout.InfiniteTimeSpan);
         try
         {
             while (true)
@@ -304,10 +309,10 @@ internal sealed class RingChannel<T> : IDisposable
                 status = TryEnqueue(item, out ticket);
                 if (status != RingStatus.Full)
                     return status;
-                long left = deadline - Environment.TickCount64;
-                if (left <= 0)
+                var left = timeout - time.GetElapsedTime(start);
+                if (left <= TimeSpan.Zero)
                     return RingStatus.Full;
-                _space.Wait((int)Math.Min(left, 50));
+                _space.Wait(left < LostWakeUpBound ? left : LostWakeUpBound);
             }
         }
         finally
