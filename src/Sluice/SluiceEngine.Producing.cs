@@ -23,6 +23,9 @@ public sealed partial class SluiceEngine
     private readonly ThreadLocal<ProducerState> _producers;
     private readonly object _identity = new();
 
+    // Drop-oldest callers between taking the oldest record from the ring and reporting its fate.
+    private int _evictionsUnderway;
+
     /// <summary>Tracks a user action. Properties and context are given as dictionaries (copied at the call).</summary>
     /// <param name="userId">The user who acted (<c>user_id</c>); required.</param>
     /// <param name="eventName">The event's name (<c>event_name</c>); required.</param>
@@ -261,11 +264,21 @@ public sealed partial class SluiceEngine
         while (true)
         {
             // The evicted record is dropped unread; the chunk it pointed into is recycled later, with the
-            // next chunk its producer retires (recycling here could race with the serializer).
-            if (_ring.TryDequeue(out _, out long evicted))
+            // next chunk its producer retires (recycling here could race with the serializer). Counted as
+            // under way from before it leaves the ring until its fate is reported: the ring may be drained
+            // meanwhile, and the shutdown waits for it (see ShutdownCoreAsync).
+            Interlocked.Increment(ref _evictionsUnderway);
+            try
             {
-                Interlocked.Increment(ref _counters.Evicted);
-                _fates.Evicted(evicted);
+                if (_ring.TryDequeue(out _, out long evicted))
+                {
+                    Interlocked.Increment(ref _counters.Evicted);
+                    _fates.Evicted(evicted);
+                }
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _evictionsUnderway);
             }
 
             var status = _ring.TryEnqueue(record, out ticket);

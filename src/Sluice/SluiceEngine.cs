@@ -210,6 +210,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         using var deadline = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), _abort, _options.ShutdownTimeout, Timeout.InfiniteTimeSpan);
         _ring.Kick();
         await _consumer.ConfigureAwait(false);
+        if (Volatile.Read(ref _evictionsUnderway) != 0)
+            await EvictionsSettledAsync().ConfigureAwait(false);
 
         // Senders finish when the queue is empty, or promptly after the deadline if the transport
         // honours cancellation; one that ignores it gets a short grace, then its batch is written off.
@@ -238,6 +240,22 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         Debug.Assert(counters.InFlight == 0, "Every accepted event is settled after shutdown.");
         return new ShutdownResult(counters.LostAtShutdown, _abort.IsCancellationRequested, counters);
     }
+
+    /// <summary>
+    /// A drop-oldest caller that took the oldest record may still be counting it and reporting its fate (in its
+    /// <see cref="SluiceOptions.OnBatchSettled"/>) when the serializer finds the ring drained: the result waits
+    /// for it, so that its counters add up and every fate has been reported, bounded as the senders are.
+    /// </summary>
+    private async Task EvictionsSettledAsync()
+    {
+        ShutdownAwaitsEvictions = true;
+        var forced = WhenAbortedAsync(graceAfterDeadline: TimeSpan.FromSeconds(1));
+        while (Volatile.Read(ref _evictionsUnderway) != 0 && !forced.IsCompleted)
+            await Task.Delay(1).ConfigureAwait(false); // a few instructions, or a callback: rare, and only at shutdown
+    }
+
+    /// <summary>Whether the shutdown has waited for a drop-oldest caller's eviction in progress (for tests).</summary>
+    internal bool ShutdownAwaitsEvictions { get; private set; }
 
     private async Task WhenAbortedAsync(TimeSpan graceAfterDeadline)
     {

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Buffering;
+using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Buffering;
 
@@ -69,6 +70,30 @@ public class RingChannelTests
         Assert.True(ring.TryDequeue(out int item));
         Assert.Equal(1, item);
         Assert.False(await ring.WaitToReadAsync());
+    }
+
+    [Fact]
+    public async Task A_writer_waiting_for_room_gives_up_when_the_given_clock_passes_the_timeout_and_not_before()
+    {
+        var clock = new ManualTimeProvider();
+        var ring = new RingChannel<int>(2, evictingWriters: false);
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(0));
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(1));
+
+        var writer = Task.Run(() => ring.EnqueueOrWait(2, TimeSpan.FromMinutes(1), clock, out _));
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromMinutes(1)), "the writer waiting");
+        clock.Advance(TimeSpan.FromSeconds(59));
+        Assert.False(writer.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(RingStatus.Full, await writer.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, clock.ArmedTimers); // the wait's timer is gone with it
+
+        // Room before the timeout: the writer enqueues.
+        writer = Task.Run(() => ring.EnqueueOrWait(2, TimeSpan.FromMinutes(1), clock, out _));
+        await Eventually.True(() => clock.ArmedTimers == 1, "the writer waiting");
+        Assert.True(ring.TryDequeue(out _));
+        Assert.True(ring.TryDequeue(out _)); // a reader frees an eighth of the ring before it wakes writers: here, at once
+        Assert.Equal(RingStatus.Ok, await writer.WaitAsync(TimeSpan.FromSeconds(30)));
     }
 
     [Fact]

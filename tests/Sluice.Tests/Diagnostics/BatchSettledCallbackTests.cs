@@ -91,6 +91,47 @@ public class BatchSettledCallbackTests
     }
 
     [Fact]
+    public async Task The_shutdown_result_waits_for_an_eviction_whose_fate_is_being_reported()
+    {
+        // "OnBatchSettled receives every accepted event's terminal state, exactly once": a drop-oldest caller takes
+        // the oldest record from the ring, then counts it and reports its fate on its own thread. The serializer can
+        // find the ring drained in between; the shutdown's result must still come after that fate (and count it).
+        var clock = new ManualTimeProvider(); // the shutdown deadline never passes here
+        var fates = new FateLog();
+        using var inCallback = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var gate = new GateTransport();
+        var engine = new SluiceEngine(new SluiceOptions
+        {
+            TimeProvider = clock, QueueCapacity = 2, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = FullMode.DropOldest,
+            OnBatchSettled = (in SettledEvents settled) =>
+            {
+                if (!settled.IsBatch && settled.Outcomes[0] == EventOutcome.Evicted && !inCallback.IsSet)
+                {
+                    inCallback.Set();
+                    release.Wait();
+                }
+
+                fates.Callback(in settled);
+            },
+        }, gate);
+        var calls = Task.Run(() => Enumerable.Range(0, 50).Select(i => engine.Track($"u{i}", "e")).ToList());
+        Assert.True(inCallback.Wait(TimeSpan.FromSeconds(30)), "a call evicted the oldest event");
+
+        var shutdown = engine.ShutdownAsync();
+        gate.Open();
+        await Eventually.True(() => shutdown.IsCompleted || engine.ShutdownAwaitsEvictions, "the drain finished");
+        Assert.False(shutdown.IsCompleted, "no result while an evicted event's fate is being reported");
+
+        release.Set();
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+        var accepted = (await calls).Where(r => r.IsAccepted).Select(r => r.Sequence).ToList();
+        Assert.Equal(0, result.Counters.InFlight);
+        Assert.Equal(accepted, fates.BySequence().Keys.Order());
+        Assert.Equal(result.Counters.Evicted, fates.Fates.Count(f => f.Outcome == EventOutcome.Evicted));
+    }
+
+    [Fact]
     public async Task At_the_deadline_the_request_in_flight_is_of_unknown_outcome_and_events_still_queued_are_reported_lost_without_a_batch()
     {
         // One sender held on its first batch, a sealed-batch queue of two: the serializer waits for room with
