@@ -28,7 +28,7 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     public EngineHost(string name, IServiceProvider services)
     {
         Name = name;
-        var options = services.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(name);
+        var options = services.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(SluiceServiceOptions.OptionsName(name));
         Logger = services.GetService<ILoggerFactory>()?.CreateLogger<SluiceEngine>() ?? NullLogger<SluiceEngine>.Instance;
 
         // The container's clock and meter factory unless the options name their own. The engine and the transport

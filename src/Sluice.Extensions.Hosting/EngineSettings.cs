@@ -4,9 +4,9 @@ using Sluice.Serialization;
 namespace Sluice.Extensions.Hosting;
 
 /// <summary>
-/// Completes <see cref="SluiceServiceOptions"/> once configured (the engine's wire format and the transport's address
-/// and credentials from <c>Format</c>, <c>Endpoint</c> and <c>Credentials</c>, through the same mapping as the command
-/// line) and lists every problem of them for the start-up validation.
+/// Completes <see cref="SluiceServiceOptions"/> after every configuration and post-configuration (<see cref="SluiceOptionsFactory"/>):
+/// the engine's wire format and the transport's address and credentials from <c>Format</c>, <c>Endpoint</c> and
+/// <c>Credentials</c>, through the same mapping as the command line; and lists every problem of them for the start-up validation.
 /// </summary>
 internal static class EngineSettings
 {

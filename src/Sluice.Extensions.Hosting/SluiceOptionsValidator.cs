@@ -9,8 +9,10 @@ internal sealed class SluiceOptionsValidator : IValidateOptions<SluiceServiceOpt
     {
         ArgumentNullException.ThrowIfNull(options);
         var problems = EngineSettings.Problems(options);
+        // The unnamed options are the default engine's (SluiceServiceOptions.OptionsName).
+        string engine = string.IsNullOrEmpty(name) ? SluiceServiceOptions.DefaultName : name;
         return problems.Count == 0
             ? ValidateOptionsResult.Success
-            : ValidateOptionsResult.Fail($"The Sluice engine '{name}' is not configured correctly: " + string.Join(" ", problems));
+            : ValidateOptionsResult.Fail($"The Sluice engine '{engine}' is not configured correctly: " + string.Join(" ", problems));
     }
 }

@@ -63,18 +63,22 @@ public static class SluiceServiceCollectionExtensions
             throw new InvalidOperationException($"A Sluice engine named '{name}' is already added; give each engine its own name.");
         services.AddSingleton(new SluiceRegistration(name));
 
-        var options = services.AddOptions<SluiceServiceOptions>(name).Configure(o => o.Engine.Name = name);
+        // The default engine's options are the unnamed ones, which services.Configure<SluiceServiceOptions>(o => …) and
+        // IOptions<SluiceServiceOptions> mean; its name stays "default" everywhere else.
+        string optionsName = SluiceServiceOptions.OptionsName(name);
+        var options = services.AddOptions<SluiceServiceOptions>(optionsName).Configure(o => o.Engine.Name = name);
         if (configuration is not null)
             options.Configure(o => SluiceConfiguration.Bind(configuration, o));
         if (configure is not null)
             options.Configure(configure);
-        options.PostConfigure(EngineSettings.Complete).ValidateOnStart();
+        options.ValidateOnStart();
+        services.TryAddTransient<IOptionsFactory<SluiceServiceOptions>, SluiceOptionsFactory>();
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SluiceServiceOptions>, SluiceOptionsValidator>());
 
         // One long-lived client per engine: its primary handler pools connections and recycles them for DNS changes,
         // so the factory need not rotate it; the transport applies its own request timeout.
         services.AddHttpClient(SluiceServiceOptions.HttpClientName(name))
-            .ConfigurePrimaryHttpMessageHandler(sp => HttpTransport.CreateHandler(sp.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(name).Http.RequestTimeout))
+            .ConfigurePrimaryHttpMessageHandler(sp => HttpTransport.CreateHandler(sp.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(optionsName).Http.RequestTimeout))
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // The factory's request logging hands every header, credentials included, to structured loggers (its

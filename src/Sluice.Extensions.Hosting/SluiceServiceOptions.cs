@@ -11,7 +11,11 @@ namespace Sluice.Extensions.Hosting;
 /// </summary>
 public sealed class SluiceServiceOptions
 {
-    /// <summary>The name of the engine <c>AddSluice</c> adds without a name (and resolves as the unkeyed <see cref="SluiceEngine"/>).</summary>
+    /// <summary>
+    /// The name of the engine <c>AddSluice</c> adds without a name (and resolves as the unkeyed <see cref="SluiceEngine"/>):
+    /// its key, log and metrics name, health check and HTTP client. Its options are the unnamed ones
+    /// (<c>services.Configure&lt;SluiceServiceOptions&gt;(o =&gt; …)</c>, <c>IOptions&lt;SluiceServiceOptions&gt;</c>), not options of this name.
+    /// </summary>
     public const string DefaultName = "default";
 
     /// <summary>The wire format and API: <c>ThriveStack</c>, <c>Segment</c> or <c>PrimeData</c> (any case).</summary>
@@ -54,4 +58,7 @@ public sealed class SluiceServiceOptions
         ArgumentException.ThrowIfNullOrWhiteSpace(engineName);
         return engineName == DefaultName ? "Sluice" : "Sluice:" + engineName;
     }
+
+    /// <summary>The name of an engine's options: the unnamed ones (<c>Options.DefaultName</c>) for the default engine, its own name for a named one.</summary>
+    internal static string OptionsName(string engineName) => engineName == DefaultName ? Microsoft.Extensions.Options.Options.DefaultName : engineName;
 }

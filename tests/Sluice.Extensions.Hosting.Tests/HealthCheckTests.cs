@@ -84,7 +84,7 @@ public class HealthCheckTests
         await using var collector = await ReferenceCollector.StartAsync();
         using var gate = new ManualResetEventSlim(false);
         using var host = await TestHost.StartSendingToAsync(collector,
-            services => services.Configure<SluiceServiceOptions>(SluiceServiceOptions.DefaultName, o => o.Engine.WireFormat = new GatedFormat(gate)),
+            services => services.Configure<SluiceServiceOptions>(o => o.Engine.WireFormat = new GatedFormat(gate)),
             ("Sluice:QueueCapacity", "16"), ("Sluice:FullMode", "DropNewest"));
         var engine = host.Engine();
 
