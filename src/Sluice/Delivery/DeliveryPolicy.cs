@@ -86,8 +86,7 @@ internal sealed class DeliveryPolicy
                 continue;
             }
 
-            if (job.StartedAt == 0)
-                job.StartedAt = _time.GetTimestamp();
+            job.StartedAt ??= _time.GetTimestamp();
 
             var sent = await SendAsync(job, range).ConfigureAwait(false);
             if (sent is not { } result)
@@ -123,7 +122,7 @@ internal sealed class DeliveryPolicy
                     break;
 
                 case SendOutcome.Unauthorized:
-                    job.StartedAt = 0; // the time budget restarts when the endpoint resumes
+                    job.StartedAt = null; // the time budget restarts when the endpoint resumes
                     return JobOutcome.Unauthorized;
 
                 default:
@@ -212,7 +211,7 @@ internal sealed class DeliveryPolicy
     {
         var batch = job.Batch;
         range = range with { Attempts = range.Attempts + 1, MayHaveArrived = range.MayHaveArrived || result.MayHaveArrived };
-        var elapsed = _time.GetElapsedTime(job.StartedAt);
+        var elapsed = _time.GetElapsedTime(job.StartedAt!.Value); // set before the attempt that failed
         var delay = _retry.RetryDelay(range.Attempts, result.RetryAfter);
         if (range.Attempts >= _maxAttempts || elapsed + delay > _budget)
         {

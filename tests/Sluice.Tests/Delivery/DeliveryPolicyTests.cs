@@ -92,6 +92,28 @@ public class DeliveryPolicyTests
     }
 
     [Fact]
+    public async Task The_retry_budget_counts_from_the_first_attempt_even_on_a_clock_whose_timestamps_start_at_zero()
+    {
+        // A TimeProvider may count its timestamps from zero (this one: DateTimeOffset.MinValue's ticks). Attempts at 0, 50,
+        // 150, 350 and 750 ms; the next wait (800 ms) would end at 1,550 ms, past the 1.5 s budget from the first attempt.
+        await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 503), o => o.RetryBudget = TimeSpan.FromMilliseconds(1_500),
+            start: DateTimeOffset.MinValue);
+        Assert.Equal(0, h.Clock.GetTimestamp());
+        h.Track(10);
+
+        await h.PassWait(50 * Ms);
+        await h.PassWait(100 * Ms);
+        await h.PassWait(200 * Ms);
+        await h.PassWait(400 * Ms);
+        await Eventually.True(() => h.Engine.GetCounters().Expired == 10 || h.Waits.Count > 0, "the batch to expire, or another wait");
+
+        Assert.Empty(h.Waits);
+        var result = await h.ShutdownAsync();
+        Assert.Equal(10, result.Counters.Expired);
+        Assert.Equal(5, h.Transport.AttemptCount);
+    }
+
+    [Fact]
     public async Task A_Retry_After_beyond_the_budget_expires_the_batch_at_once()
     {
         await using var h = new PolicyHarness(_ => SendResult.Retry("later", TimeSpan.FromSeconds(5), 429), o => o.RetryBudget = TimeSpan.FromSeconds(2));
