@@ -123,6 +123,24 @@ public class DeliveryPolicyTests
         var result = await h.ShutdownAsync();
         Assert.Equal(1, h.Transport.AttemptCount);
         Assert.Equal(0, result.Counters.Retries);
+
+        // After one attempt and no time at all, "out of budget" needs its reason: the wait the server asked for.
+        string message = Assert.Single(h.Of(DiagnosticKind.BatchFailed)).Message;
+        Assert.Contains("its retry budget of 00:00:02 would be exceeded by the next wait of 5 s (Retry-After: 5 s)", message, StringComparison.Ordinal);
+        Assert.Contains("last failure: 429: later", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_Retry_After_above_the_maximum_delay_is_named_with_its_cap()
+    {
+        await using var h = new PolicyHarness(a => a.Number == 0 ? SendResult.Retry("slow down", TimeSpan.FromHours(1), 429) : SendResult.Delivered);
+        h.Track(10);
+        await h.PassWait(TimeSpan.FromSeconds(10));
+        await Eventually.True(() => h.Engine.GetCounters().Delivered == 10, "the retry");
+
+        await h.ShutdownAsync();
+        Assert.Contains("429: slow down. Retrying in 10000 ms (Retry-After: 3600 s, capped at RetryMaxDelay).",
+            Assert.Single(h.Of(DiagnosticKind.SendFailed)).Message, StringComparison.Ordinal);
     }
 
     [Fact]
