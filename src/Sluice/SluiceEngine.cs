@@ -83,7 +83,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         _assembler = new BatchAssembler(_options, BatchMemory.CreateManager(_options), _arenas, _counters, Diagnose, _fates);
         _metrics = new SluiceMetrics(_options);
         _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, _metrics, Diagnose, _abort.Token, _fates, _spool);
-        _metrics.Observe(GetCounters, () => _ring.TotalEnqueued - _ring.TotalDequeued, _options.QueueCapacity, _format, _delivery.IsPaused, () => EventsWaitingOnDisk);
+        _metrics.Observe(GetCounters, () => QueueLength, _options.QueueCapacity, _format, _delivery.IsPaused, () => EventsWaitingOnDisk);
         _lingerTimer = _time.CreateTimer(static s => ((SluiceEngine)s!).OnLinger(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _consumer = Task.Run(ConsumeAsync);
     }
@@ -91,7 +91,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// <summary>The settings in force (a validated copy).</summary>
     public SluiceOptions Options => _options;
 
-    /// <summary>Events accepted and not yet read by the serializer (for the hosting package's health check).</summary>
+    /// <summary>Events accepted and not yet read by the serializer (the health check, <c>sluice.queue.depth</c>): never negative, though its two counts are read one after the other.</summary>
     internal long QueueLength => Math.Max(0, _ring.TotalEnqueued - _ring.TotalDequeued);
 
     /// <summary>Whether sending to <paramref name="partition"/>'s endpoint is paused for refused credentials (for the health check).</summary>
@@ -112,7 +112,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// <summary>A snapshot of the accounting; see <see cref="SluiceCounters"/> for how the numbers add up.</summary>
     public SluiceCounters GetCounters()
     {
-        var counters = _counters.Snapshot(_ring.TotalEnqueued);
+        var counters = _counters.Snapshot(static ring => ring.TotalEnqueued, _ring);
         if (_spool is null)
             return counters;
         var recovery = _spool.Disk.Recovery;

@@ -330,8 +330,12 @@ internal sealed class BatchDelivery
 
             End(job);
             var parked = pause.Resume();
+            // While paused nothing else is sent there: the endpoint's last failure is the probe's last answer, none if it was a delivery.
+            string answer = _settle.Failures.Of(job.Batch.Partition) is { } failure
+                ? $"answered probe {probe + 1} without refusing the credentials (last failure: {failure})"
+                : $"accepted the credentials again after {probe + 1} probe(s)";
             _diagnose(new DiagnosticEvent(DiagnosticKind.EndpointResumed,
-                $"{job.Batch.EndpointPath} accepted the credentials again after {probe + 1} probe(s); sending resumes ({parked.Count} batch(es) were held).", job.Batch.EventCount));
+                $"{job.Batch.EndpointPath} {answer}; sending resumes ({parked.Count} batch(es) were held).", job.Batch.EventCount));
 
             // The held batches go out one by one, through the same gate: a new refusal pauses the endpoint again.
             foreach (var held in parked)

@@ -29,8 +29,9 @@ internal sealed class DeliveryJob
     /// <summary>The sealed batch: its events are what gets settled, its memory what sub-batches are cut from.</summary>
     public Batch Batch { get; }
 
-    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the first attempt since the job started or its endpoint resumed; 0 before. Owner only.</summary>
-    public long StartedAt { get; set; }
+    /// <summary><see cref="TimeProvider.GetTimestamp"/> of the first attempt since the job started or its endpoint resumed; null before
+    /// (not 0: a clock's timestamps may start at 0, and the budget would then restart at the second attempt). Owner only.</summary>
+    public long? StartedAt { get; set; }
 
     public bool TryPeek(out PendingRange range)
     {

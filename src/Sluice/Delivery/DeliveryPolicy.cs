@@ -86,8 +86,7 @@ internal sealed class DeliveryPolicy
                 continue;
             }
 
-            if (job.StartedAt == 0)
-                job.StartedAt = _time.GetTimestamp();
+            job.StartedAt ??= _time.GetTimestamp();
 
             var sent = await SendAsync(job, range).ConfigureAwait(false);
             if (sent is not { } result)
@@ -123,7 +122,7 @@ internal sealed class DeliveryPolicy
                     break;
 
                 case SendOutcome.Unauthorized:
-                    job.StartedAt = 0; // the time budget restarts when the endpoint resumes
+                    job.StartedAt = null; // the time budget restarts when the endpoint resumes
                     return JobOutcome.Unauthorized;
 
                 default:
@@ -212,11 +211,14 @@ internal sealed class DeliveryPolicy
     {
         var batch = job.Batch;
         range = range with { Attempts = range.Attempts + 1, MayHaveArrived = range.MayHaveArrived || result.MayHaveArrived };
-        var elapsed = _time.GetElapsedTime(job.StartedAt);
+        var elapsed = _time.GetElapsedTime(job.StartedAt!.Value); // set before the attempt that failed
         var delay = _retry.RetryDelay(range.Attempts, result.RetryAfter);
+        string asked = AskedWait(result.RetryAfter, delay);
         if (range.Attempts >= _maxAttempts || elapsed + delay > _budget)
         {
-            string why = range.Attempts >= _maxAttempts ? $"after {range.Attempts} attempt{(range.Attempts == 1 ? "" : "s")}" : $"its retry budget of {_budget} would be exceeded";
+            string why = range.Attempts >= _maxAttempts
+                ? $"after {range.Attempts} attempt{(range.Attempts == 1 ? "" : "s")}"
+                : $"its retry budget of {_budget} would be exceeded by the next wait of {Seconds(delay)}{asked}";
             string doubt = range.MayHaveArrived ? " An attempt got no answer: the server may have some of them." : "";
             _settle.Expired(batch, range, $"Sending {Settlement.RangeName(batch, range)} expired ({why}); last failure: {result.Cause}.{doubt}", result.Cause);
             job.Pop();
@@ -226,7 +228,7 @@ internal sealed class DeliveryPolicy
         job.Update(range);
         Interlocked.Increment(ref _counters.Retries);
         _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
-            $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms.", range.Count));
+            $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms{asked}.", range.Count));
         try
         {
             await Task.Delay(delay, _time, _abort).ConfigureAwait(false); // a zero delay completes at once
@@ -236,6 +238,13 @@ internal sealed class DeliveryPolicy
             // The deadline passed: the loop settles what is left.
         }
     }
+
+    /// <summary>The server's own <c>Retry-After</c>, if it gave one, for messages: it explains a wait, or an expiry after no time at all.</summary>
+    private static string AskedWait(TimeSpan? retryAfter, TimeSpan delay) => retryAfter is { } after
+        ? $" (Retry-After: {Seconds(after)}{(after > delay ? ", capped at RetryMaxDelay" : "")})"
+        : "";
+
+    private static string Seconds(TimeSpan wait) => string.Create(CultureInfo.InvariantCulture, $"{wait.TotalSeconds:0.###} s");
 
     /// <summary>
     /// After a 413 the endpoint's limit is below the refused length: a lone event lowers it to just below

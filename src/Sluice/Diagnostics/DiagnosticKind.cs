@@ -26,7 +26,7 @@ public enum DiagnosticKind
     /// <summary>[Error] An endpoint refused the credentials (401/403): sending to it is paused and it is probed.</summary>
     EndpointPaused = 6,
 
-    /// <summary>[Information] A paused endpoint accepted a probe: sending to it resumes.</summary>
+    /// <summary>[Information] A paused endpoint answered a probe without refusing the credentials (accepted it, or failed it some other way, named): sending to it resumes.</summary>
     EndpointResumed = 7,
 
     /// <summary>[Warning] An endpoint refused a body as too large (413): its partition's byte limit was lowered.</summary>

@@ -32,9 +32,11 @@ internal sealed class EngineCounters
     public long Replayed;
     public long BatchesReplayed;
 
-    public SluiceCounters Snapshot(long accepted) => new()
+    /// <summary>A snapshot; <paramref name="accepted"/> reads the accepted count last, after the terminal counts, so that an
+    /// event accepted and settled meanwhile is at worst counted in flight, never settled without being accepted (InFlight &lt; 0).</summary>
+    public SluiceCounters Snapshot<TState>(Func<TState, long> accepted, TState state) => new()
     {
-        // Terminal counts first, so a concurrent snapshot errs towards InFlight >= 0.
+        // Terminal counts first (initializers run in order), so a concurrent snapshot errs towards InFlight >= 0.
         Delivered = Volatile.Read(ref Delivered),
         BatchesDelivered = Volatile.Read(ref BatchesDelivered),
         Failed = Volatile.Read(ref Failed),
@@ -53,6 +55,6 @@ internal sealed class EngineCounters
         RefusedShutdown = Volatile.Read(ref RefusedShutdown),
         Replayed = Volatile.Read(ref Replayed),
         BatchesReplayed = Volatile.Read(ref BatchesReplayed),
-        Accepted = accepted,
+        Accepted = accepted(state),
     };
 }

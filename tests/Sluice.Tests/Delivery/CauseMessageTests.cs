@@ -49,7 +49,7 @@ public class CauseMessageTests
         await h.Engine.FlushAsync(); // the next wait (100 ms) would end past the budget
 
         await h.ShutdownAsync();
-        Assert.Equal("Sending batch 0 to /api/track (10 events) expired (its retry budget of 00:00:00.1200000 would be exceeded); last failure: 503: down.",
+        Assert.Equal("Sending batch 0 to /api/track (10 events) expired (its retry budget of 00:00:00.1200000 would be exceeded by the next wait of 0.1 s); last failure: 503: down.",
             Assert.Single(h.Of(DiagnosticKind.BatchFailed)).Message);
     }
 

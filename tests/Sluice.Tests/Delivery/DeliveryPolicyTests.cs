@@ -92,6 +92,28 @@ public class DeliveryPolicyTests
     }
 
     [Fact]
+    public async Task The_retry_budget_counts_from_the_first_attempt_even_on_a_clock_whose_timestamps_start_at_zero()
+    {
+        // A TimeProvider may count its timestamps from zero (this one: DateTimeOffset.MinValue's ticks). Attempts at 0, 50,
+        // 150, 350 and 750 ms; the next wait (800 ms) would end at 1,550 ms, past the 1.5 s budget from the first attempt.
+        await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 503), o => o.RetryBudget = TimeSpan.FromMilliseconds(1_500),
+            start: DateTimeOffset.MinValue);
+        Assert.Equal(0, h.Clock.GetTimestamp());
+        h.Track(10);
+
+        await h.PassWait(50 * Ms);
+        await h.PassWait(100 * Ms);
+        await h.PassWait(200 * Ms);
+        await h.PassWait(400 * Ms);
+        await Eventually.True(() => h.Engine.GetCounters().Expired == 10 || h.Waits.Count > 0, "the batch to expire, or another wait");
+
+        Assert.Empty(h.Waits);
+        var result = await h.ShutdownAsync();
+        Assert.Equal(10, result.Counters.Expired);
+        Assert.Equal(5, h.Transport.AttemptCount);
+    }
+
+    [Fact]
     public async Task A_Retry_After_beyond_the_budget_expires_the_batch_at_once()
     {
         await using var h = new PolicyHarness(_ => SendResult.Retry("later", TimeSpan.FromSeconds(5), 429), o => o.RetryBudget = TimeSpan.FromSeconds(2));
@@ -101,6 +123,24 @@ public class DeliveryPolicyTests
         var result = await h.ShutdownAsync();
         Assert.Equal(1, h.Transport.AttemptCount);
         Assert.Equal(0, result.Counters.Retries);
+
+        // After one attempt and no time at all, "out of budget" needs its reason: the wait the server asked for.
+        string message = Assert.Single(h.Of(DiagnosticKind.BatchFailed)).Message;
+        Assert.Contains("its retry budget of 00:00:02 would be exceeded by the next wait of 5 s (Retry-After: 5 s)", message, StringComparison.Ordinal);
+        Assert.Contains("last failure: 429: later", message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_Retry_After_above_the_maximum_delay_is_named_with_its_cap()
+    {
+        await using var h = new PolicyHarness(a => a.Number == 0 ? SendResult.Retry("slow down", TimeSpan.FromHours(1), 429) : SendResult.Delivered);
+        h.Track(10);
+        await h.PassWait(TimeSpan.FromSeconds(10));
+        await Eventually.True(() => h.Engine.GetCounters().Delivered == 10, "the retry");
+
+        await h.ShutdownAsync();
+        Assert.Contains("429: slow down. Retrying in 10000 ms (Retry-After: 3600 s, capped at RetryMaxDelay).",
+            Assert.Single(h.Of(DiagnosticKind.SendFailed)).Message, StringComparison.Ordinal);
     }
 
     [Fact]

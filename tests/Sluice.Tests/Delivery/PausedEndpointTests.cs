@@ -46,6 +46,25 @@ public class PausedEndpointTests
     }
 
     [Fact]
+    public async Task A_probe_answered_with_another_failure_resumes_without_claiming_the_credentials_were_accepted()
+    {
+        // The probe's batch is not refused for its credentials but fails for good (a 404: say the path changed under a
+        // proxy): sending resumes, since nothing says the credentials are wrong, but nothing was accepted either.
+        bool refusing = true;
+        await using var h = new PolicyHarness(_ => Volatile.Read(ref refusing) ? SendResult.Unauthorized("Access token missing or invalid") : SendResult.Failed("Not Found", 404));
+        h.Track(10);
+        await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
+        Volatile.Write(ref refusing, false);
+        await h.PassWait(FirstProbe);
+        await Eventually.True(() => h.Of(DiagnosticKind.EndpointResumed).Any(), "the resume");
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal(10, result.Counters.Failed);
+        Assert.Equal("/api/track answered probe 1 without refusing the credentials (last failure: 404: Not Found); sending resumes (0 batch(es) were held).",
+            Assert.Single(h.Of(DiagnosticKind.EndpointResumed)).Message);
+    }
+
+    [Fact]
     public async Task Batches_beyond_what_a_paused_endpoint_holds_expire_so_the_other_endpoint_keeps_flowing()
     {
         // 401/403: "stop sending to that endpoint, keep events (bounded)". The bound must not stop the other

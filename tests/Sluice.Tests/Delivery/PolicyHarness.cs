@@ -12,8 +12,9 @@ internal sealed class PolicyHarness : IAsyncDisposable
     /// <summary>Timers further out than this are the engine's linger and deadline timers, not retry waits.</summary>
     private static readonly TimeSpan Horizon = TimeSpan.FromHours(1);
 
-    public PolicyHarness(Func<ScriptedTransport.Attempt, SendResult> rule, Action<SluiceOptions>? configure = null)
+    public PolicyHarness(Func<ScriptedTransport.Attempt, SendResult> rule, Action<SluiceOptions>? configure = null, DateTimeOffset? start = null)
     {
+        Clock = new ManualTimeProvider(start);
         Transport = new ScriptedTransport(rule);
         var options = new SluiceOptions
         {
@@ -34,7 +35,7 @@ internal sealed class PolicyHarness : IAsyncDisposable
         Engine = new SluiceEngine(options, Transport);
     }
 
-    public ManualTimeProvider Clock { get; } = new();
+    public ManualTimeProvider Clock { get; }
 
     public ScriptedTransport Transport { get; }
 
