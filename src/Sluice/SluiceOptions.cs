@@ -38,7 +38,10 @@ public sealed class SluiceOptions
     /// <value>Default <see cref="Sluice.FullMode.DropNewest"/>.</value>
     public FullMode FullMode { get; set; } = FullMode.DropNewest;
 
-    /// <summary>How long a caller waits for room in <see cref="Sluice.FullMode.Wait"/> mode, on <see cref="TimeProvider"/>.</summary>
+    /// <summary>
+    /// How long a caller waits for room in <see cref="Sluice.FullMode.Wait"/> mode: time on the system's clock, whatever
+    /// <see cref="TimeProvider"/> is (it bounds how long the calling thread is blocked; a manual clock must not block it for good).
+    /// </summary>
     /// <value>Default 100 ms. Range 0 – 1 minute.</value>
     public TimeSpan FullModeWaitTimeout { get; set; } = TimeSpan.FromMilliseconds(100);
 

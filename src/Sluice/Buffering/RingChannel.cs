@@ -287,7 +287,7 @@ internal sealed class RingChannel<T> : IDisposable
 
     /// <summary>
     /// Blocks the calling writer until an enqueue succeeds, the ring closes, or <paramref name="timeout"/> has
-    /// passed on <paramref name="time"/> (the engine's clock, so a test's manual clock ends the wait when it passes).
+    /// passed on <paramref name="time"/> (the engine passes the system's clock; a test, a manual one).
     /// </summary>
     public RingStatus EnqueueOrWait(in T item, TimeSpan timeout, TimeProvider time, out long ticket)
     {
