@@ -299,8 +299,10 @@ internal sealed class RingChannel<T> : IDisposable
         // waiting writer (see ReleaseHead), so a wake-up is rare and a spin would only burn the caller's core.
         long start = time.GetTimestamp();
         Interlocked.Increment(ref _writersWaiting);
-        // Wakes the writers when the timeout passes on the clock (each then checks its own deadline).
-        using var deadline = time.CreateTimer(static s => ((ManualResetEventSlim)s!).Set(), _space, timeout, Timeout.InfiniteTimeSpan);
+        // On another clock than the system's (a test's manual one), a timer wakes the writers when the timeout passes there
+        // (each then checks its own deadline); on the system's, the bounded waits below end on time, with nothing allocated.
+        using var deadline = time == TimeProvider.System ? null
+            : time.CreateTimer(static s => ((ManualResetEventSlim)s!).Set(), _space, timeout, Timeout.InfiniteTimeSpan);
         try
         {
             while (true)
