@@ -97,6 +97,56 @@ public class RingChannelTests
     }
 
     [Fact]
+    public void A_capacity_that_is_not_a_power_of_two_of_at_least_2_is_refused_naming_it()
+    {
+        foreach (int capacity in (int[])[0, 1, 3, 6, 100])
+        {
+            var ex = Assert.Throws<ArgumentOutOfRangeException>(() => new RingChannel<int>(capacity));
+            Assert.Equal("capacity", ex.ParamName);
+            Assert.Contains("power of two", ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(2, new RingChannel<int>(2).Capacity);
+    }
+
+    [Fact]
+    public void A_reader_that_has_read_parks_on_a_backlog_below_its_threshold_even_if_it_was_written_before_it_waited()
+    {
+        var ring = new RingChannel<int>(64, evictingWriters: false, wakeBacklog: 16, new FakeTimeProvider());
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(0));
+        Assert.True(ring.WaitToReadAsync().AsTask().IsCompleted);
+        Assert.True(ring.TryDequeue(out _));
+        for (int i = 1; i <= 3; i++)
+            Assert.Equal(RingStatus.Ok, ring.TryEnqueue(i));
+
+        // Three waiting, fewer than 16: it parks on them (the read delay's nudge, or the 16th, wakes it).
+        var wait = ring.WaitToReadAsync().AsTask();
+        Assert.False(wait.IsCompleted);
+        Assert.True(ring.ReaderParked);
+    }
+
+    [Fact]
+    public async Task Once_closed_a_backlog_below_the_threshold_is_read_at_once_not_after_the_read_delay()
+    {
+        var ring = new RingChannel<int>(64, evictingWriters: false, wakeBacklog: 16, new FakeTimeProvider()); // its nudge never fires
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(0));
+        Assert.True(await ring.WaitToReadAsync());
+        Assert.True(ring.TryDequeue(out _));
+        for (int i = 1; i <= 3; i++)
+            Assert.Equal(RingStatus.Ok, ring.TryEnqueue(i));
+        ring.Close();
+
+        Assert.True(await ring.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+        for (int i = 1; i <= 3; i++)
+        {
+            Assert.True(ring.TryDequeue(out int item));
+            Assert.Equal(i, item);
+        }
+
+        Assert.False(await ring.WaitToReadAsync().AsTask().WaitAsync(TimeSpan.FromSeconds(10)));
+    }
+
+    [Fact]
     public async Task A_reader_that_has_read_parks_on_its_backlog_and_single_writes_do_not_wake_it()
     {
         var time = new FakeTimeProvider();
