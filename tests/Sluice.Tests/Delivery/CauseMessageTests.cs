@@ -141,7 +141,9 @@ public class CauseMessageTests
         await Eventually.True(() => engine.GetCounters().Delivered == 10, "the first batch delivered");
 
         var shutdown = engine.ShutdownAsync();
-        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the deadline timer");
+        // The open batch is sealed and handed to delivery at shutdown: only then may the deadline pass (before it, its
+        // five events would be lost as still queued, a message of its own).
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)) && engine.HeldBatchBodies == 2, "the deadline timer, the last batch handed over");
         clock.Advance(TimeSpan.FromSeconds(5));
         var result = await shutdown;
 
