@@ -231,9 +231,8 @@ public sealed partial class SluiceEngine
             return RingStatus.Full;
         }
 
-        // On the system's clock, whatever the engine's: the timeout bounds how long a thread is blocked, and a
-        // manual clock (a test's) that nobody advances must not block a caller for good.
-        return _ring.EnqueueOrWait(record, _options.FullModeWaitTimeout, TimeProvider.System, out ticket);
+        // On the ring's clock, the system's whatever the engine's (see the constructor).
+        return _ring.EnqueueOrWait(record, _options.FullModeWaitTimeout, out ticket);
     }
 
     /// <summary>Marks this thread as running one of this engine's callbacks (OnDiagnostic, OnBatchSettled) until <see cref="LeaveCallback"/>; returns the mark it replaces.</summary>

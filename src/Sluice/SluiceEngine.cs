@@ -69,8 +69,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         }
 
         bool evicting = _options.FullMode == FullMode.DropOldest;
-        // The ring's read delay runs on the system clock, whatever the engine's: when the serializer
-        // reads is CPU scheduling, not event time, and a manual clock must not hold events unread.
+        // The ring runs on the system clock, whatever the engine's: when the serializer reads is CPU scheduling,
+        // not event time, and a manual clock must not hold events unread; a caller's wait for room (wait mode)
+        // bounds how long a thread is blocked, and a manual clock nobody advances must not block it for good.
         _ring = new RingChannel<EventRecord>(_options.QueueCapacity, evictingWriters: evicting,
             wakeBacklog: RingChannel<EventRecord>.WakeBacklogFor(_options.QueueCapacity), TimeProvider.System,
             RingChannel<EventRecord>.ReadDelayFor(_options.FlushInterval));

@@ -57,6 +57,9 @@ internal sealed class RingChannel<T> : IDisposable
 
     private readonly ReaderSignal _readerSignal = new();
 
+    // The read delay's and a blocked writer's clock.
+    private readonly TimeProvider _time;
+
     // Wakes a reader parked on a small backlog after the read delay. Armed by the reader as it parks
     // that way, fired on a timer thread; disarmed when the reader parks idle.
     private readonly ITimer _nudge;
@@ -83,7 +86,7 @@ internal sealed class RingChannel<T> : IDisposable
     /// <param name="capacity">A power of two of at least 2.</param>
     /// <param name="evictingWriters">Whether writers may evict the oldest item (drop-oldest mode).</param>
     /// <param name="wakeBacklog">Items a parked reader is left to accumulate before a writer wakes it (1: every write wakes it); at most half the capacity.</param>
-    /// <param name="time">The clock of the read delay (the system's, but in tests).</param>
+    /// <param name="time">The clock of the read delay and of a writer's wait for room (the system's, but in tests).</param>
     /// <param name="readDelay">How long a backlog smaller than <paramref name="wakeBacklog"/> may wait for the reader (default <see cref="MaxReadDelay"/>).</param>
     public RingChannel(int capacity, bool evictingWriters = true, int wakeBacklog = 1, TimeProvider? time = null, TimeSpan? readDelay = null)
     {
@@ -99,7 +102,8 @@ internal sealed class RingChannel<T> : IDisposable
         _evictingWriters = evictingWriters;
         WakeBacklog = wakeBacklog;
         _readDelay = readDelay ?? MaxReadDelay;
-        _nudge = (time ?? TimeProvider.System).CreateTimer(static s => ((RingChannel<T>)s!)._readerSignal.WakeHere(), this,
+        _time = time ?? TimeProvider.System;
+        _nudge = _time.CreateTimer(static s => ((RingChannel<T>)s!)._readerSignal.WakeHere(), this,
             Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
     }
 
@@ -285,11 +289,8 @@ internal sealed class RingChannel<T> : IDisposable
         }
     }
 
-    /// <summary>
-    /// Blocks the calling writer until an enqueue succeeds, the ring closes, or <paramref name="timeout"/> has
-    /// passed on <paramref name="time"/> (the engine passes the system's clock; a test, a manual one).
-    /// </summary>
-    public RingStatus EnqueueOrWait(in T item, TimeSpan timeout, TimeProvider time, out long ticket)
+    /// <summary>Blocks the calling writer until an enqueue succeeds, the ring closes, or <paramref name="timeout"/> has passed on the ring's clock.</summary>
+    public RingStatus EnqueueOrWait(in T item, TimeSpan timeout, out long ticket)
     {
         var status = TryEnqueue(item, out ticket);
         if (status != RingStatus.Full)
@@ -297,12 +298,12 @@ internal sealed class RingChannel<T> : IDisposable
 
         // Block at once, no spinning: the reader frees an eighth of the ring before it wakes a
         // waiting writer (see ReleaseHead), so a wake-up is rare and a spin would only burn the caller's core.
-        long start = time.GetTimestamp();
+        long start = _time.GetTimestamp();
         Interlocked.Increment(ref _writersWaiting);
         // On another clock than the system's (a test's manual one), a timer wakes the writers when the timeout passes there
         // (each then checks its own deadline); on the system's, the bounded waits below end on time, with nothing allocated.
-        using var deadline = time == TimeProvider.System ? null
-            : time.CreateTimer(static s => ((ManualResetEventSlim)s!).Set(), _space, timeout, Timeout.InfiniteTimeSpan);
+        using var deadline = _time == TimeProvider.System ? null
+            : _time.CreateTimer(static s => ((ManualResetEventSlim)s!).Set(), _space, timeout, Timeout.InfiniteTimeSpan);
         try
         {
             while (true)
@@ -311,7 +312,7 @@ internal sealed class RingChannel<T> : IDisposable
                 status = TryEnqueue(item, out ticket);
                 if (status != RingStatus.Full)
                     return status;
-                var left = timeout - time.GetElapsedTime(start);
+                var left = timeout - _time.GetElapsedTime(start);
                 if (left <= TimeSpan.Zero)
                     return RingStatus.Full;
                 _space.Wait(left < LostWakeUpBound ? left : LostWakeUpBound);

@@ -76,11 +76,11 @@ public class RingChannelTests
     public async Task A_writer_waiting_for_room_gives_up_when_the_given_clock_passes_the_timeout_and_not_before()
     {
         var clock = new ManualTimeProvider();
-        var ring = new RingChannel<int>(2, evictingWriters: false);
+        var ring = new RingChannel<int>(2, evictingWriters: false, time: clock);
         Assert.Equal(RingStatus.Ok, ring.TryEnqueue(0));
         Assert.Equal(RingStatus.Ok, ring.TryEnqueue(1));
 
-        var writer = Task.Run(() => ring.EnqueueOrWait(2, TimeSpan.FromMinutes(1), clock, out _));
+        var writer = Task.Run(() => ring.EnqueueOrWait(2, TimeSpan.FromMinutes(1), out _));
         await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromMinutes(1)), "the writer waiting");
         clock.Advance(TimeSpan.FromSeconds(59));
         Assert.False(writer.IsCompleted);
@@ -89,7 +89,7 @@ public class RingChannelTests
         Assert.Equal(0, clock.ArmedTimers); // the wait's timer is gone with it
 
         // Room before the timeout: the writer enqueues.
-        writer = Task.Run(() => ring.EnqueueOrWait(2, TimeSpan.FromMinutes(1), clock, out _));
+        writer = Task.Run(() => ring.EnqueueOrWait(2, TimeSpan.FromMinutes(1), out _));
         await Eventually.True(() => clock.ArmedTimers == 1, "the writer waiting");
         Assert.True(ring.TryDequeue(out _));
         Assert.True(ring.TryDequeue(out _)); // a reader frees an eighth of the ring before it wakes writers: here, at once
