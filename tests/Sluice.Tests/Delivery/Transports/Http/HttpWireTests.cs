@@ -199,10 +199,7 @@ public class HttpWireTests
         string reply = "{\"success\":false,\"message\":\"Failed to track the event(s)\",\"errors\":[" +
             string.Join(',', Enumerable.Range(0, 1_000).Select(i => $"\"event {i}: user_id is not a known user\"")) + "]}";
         Assert.True(reply.Length > 16 * 1024);
-        await using var server = await Server.StartAsync(context => context.Response.WriteAsync(reply));
-        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
-
-        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+        var result = await SendAnswered200Async(reply);
 
         Assert.Equal(SendOutcome.Retry, result.Outcome);
         Assert.Equal("200: the server answered 200 with success: false: Failed to track the event(s)", result.Cause);
@@ -215,10 +212,7 @@ public class HttpWireTests
         string reply = "{\"success\":true,\"response_id\":\"r-1\",\"warnings\":[" +
             string.Join(',', Enumerable.Range(0, 1_000).Select(i => $"\"event {i}: page_url is not a URL\"")) + "]}";
         Assert.True(reply.Length > 16 * 1024);
-        await using var server = await Server.StartAsync(context => context.Response.WriteAsync(reply));
-        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
-
-        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+        var result = await SendAnswered200Async(reply);
 
         Assert.Equal(SendOutcome.Delivered, result.Outcome);
         Assert.Equal("r-1", result.ResponseId);
@@ -316,6 +310,14 @@ public class HttpWireTests
     }
 
     private static int IndexOf(List<byte> bytes, ReadOnlySpan<byte> value) => System.Runtime.InteropServices.CollectionsMarshal.AsSpan(bytes).IndexOf(value);
+
+    /// <summary>One event sent to a server that answers 200 with <paramref name="reply"/>.</summary>
+    private static async Task<SendResult> SendAnswered200Async(string reply)
+    {
+        await using var server = await Server.StartAsync(context => context.Response.WriteAsync(reply));
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+        return await transport.SendAsync(OneEvent(), CancellationToken.None);
+    }
 
     private static Batch OneEvent() => TestBatches.Seal(TestBatches.Memory(), [TrackEvent]);
 
