@@ -27,29 +27,16 @@ internal static class RawJson
         if (!Utf8.IsValid(json))
             ThrowHelper.Argument($"{Where(field, member)}: the JSON is not valid UTF-8.", field);
 
-        // One level more than allowed, so that the container past the limit is read and named here
-        // with the limit's own message (a MaxDepth of 0 would mean the reader's default).
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = maxLevels + 1 });
+        var reader = Reader(json, maxLevels);
         bool loneSurrogates = false;
         try
         {
             reader.Read();
             if (objectOnly && reader.TokenType != JsonTokenType.StartObject)
                 ThrowHelper.Argument($"{Where(field, member)}: must be one JSON object.", field);
-            do
-            {
-                switch (reader.TokenType)
-                {
-                    case JsonTokenType.StartObject or JsonTokenType.StartArray when reader.CurrentDepth >= maxLevels:
-                        ThrowTooDeep(field, member, reader.TokenStartIndex);
-                        break;
-                    case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped && !loneSurrogates:
-                        // Only an escaped string can spell a surrogate; most have no escape at all.
-                        loneSurrogates = LoneSurrogates.HasEscapes(reader.ValueSpan);
-                        break;
-                }
-            }
-            while (reader.Read());
+            (long tooDeepAt, loneSurrogates) = Walk(ref reader, maxLevels);
+            if (tooDeepAt >= 0)
+                ThrowTooDeep(field, member, tooDeepAt);
         }
         catch (JsonException ex)
         {
@@ -57,6 +44,37 @@ internal static class RawJson
         }
 
         return loneSurrogates;
+    }
+
+    /// <summary>
+    /// A reader of <paramref name="json"/> that reads one level more than <paramref name="maxLevels"/>, so that the
+    /// container past the limit is read and named with the limit's own message (a MaxDepth of 0 would mean the reader's default).
+    /// </summary>
+    internal static Utf8JsonReader Reader(ReadOnlySpan<byte> json, int maxLevels) => new(json, new JsonReaderOptions { MaxDepth = maxLevels + 1 });
+
+    /// <summary>
+    /// Reads on from the reader's current token to the end: where a container opens past <paramref name="maxLevels"/>
+    /// levels (its byte, the reading stopping there; -1 if none), and whether a string or member name holds a lone
+    /// surrogate escape. Throws <see cref="JsonException"/> where the text is not JSON.
+    /// </summary>
+    internal static (long TooDeepAt, bool LoneSurrogates) Walk(ref Utf8JsonReader reader, int maxLevels)
+    {
+        bool loneSurrogates = false;
+        do
+        {
+            switch (reader.TokenType)
+            {
+                case JsonTokenType.StartObject or JsonTokenType.StartArray when reader.CurrentDepth >= maxLevels:
+                    return (reader.TokenStartIndex, loneSurrogates);
+                case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped && !loneSurrogates:
+                    // Only an escaped string can spell a surrogate; most have no escape at all.
+                    loneSurrogates = LoneSurrogates.HasEscapes(reader.ValueSpan);
+                    break;
+            }
+        }
+        while (reader.Read());
+
+        return (-1, loneSurrogates);
     }
 
     /// <summary>

@@ -154,27 +154,21 @@ internal sealed class DefaultContext
 
     /// <summary>
     /// Refuses nesting deeper than an event's context may (<see cref="PropertiesWriter.MaxDepth"/> levels, its own object
-    /// counted: receivers commonly stop at 64, and a body adds up to three); returns whether a string or member name holds
-    /// a lone surrogate escape. Reads it all, so invalid JSON throws here.
+    /// counted: receivers commonly stop at 64, and a body adds up to three), by the walk that checks an event's raw JSON;
+    /// returns whether a string or member name holds a lone surrogate escape. Reads it all, so invalid JSON throws here.
     /// </summary>
     private static bool CheckNestingAndFindLoneSurrogates(byte[] utf8)
     {
-        // One level more than allowed, so that the container past the limit is read and named here.
-        var reader = new Utf8JsonReader(utf8, new JsonReaderOptions { MaxDepth = PropertiesWriter.MaxDepth + 1 });
-        bool found = false;
-        while (reader.Read())
+        var reader = RawJson.Reader(utf8, PropertiesWriter.MaxDepth);
+        reader.Read();
+        var (tooDeepAt, loneSurrogates) = RawJson.Walk(ref reader, PropertiesWriter.MaxDepth);
+        if (tooDeepAt >= 0)
         {
-            if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray && reader.CurrentDepth >= PropertiesWriter.MaxDepth)
-            {
-                throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                    $"must nest at most {PropertiesWriter.MaxDepth} levels, its own object counted, as an event's context does (deeper at byte {reader.TokenStartIndex})."));
-            }
-
-            if (!found && reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped)
-                found = LoneSurrogates.HasEscapes(reader.ValueSpan);
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"must nest at most {PropertiesWriter.MaxDepth} levels, its own object counted, as an event's context does (deeper at byte {tooDeepAt})."));
         }
 
-        return found;
+        return loneSurrogates;
     }
 
     /// <summary>Marks the defaults whose names the event's entries have at the top level.</summary>
