@@ -74,15 +74,15 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     public HttpTransport Transport => _transport;
 
     /// <summary>
-    /// Whether <paramref name="gaveUp"/> (the events that ran out of retries: expired, or kept in the spool) grew within
-    /// <paramref name="window"/> before now: since it was last seen, by a check or by the diagnostic of a batch that gave up.
+    /// Whether the events that ran out of retries (expired, or kept in the spool) grew within <paramref name="window"/>
+    /// before now: since they were last seen, in <paramref name="counters"/> by a check or by the diagnostic of a batch that gave up.
     /// </summary>
-    public bool RanOutOfRetriesWithin(TimeSpan window, long gaveUp)
+    public bool RanOutOfRetriesWithin(TimeSpan window, SluiceCounters counters)
     {
         lock (_expiryLock)
         {
             long now = Time.GetTimestamp();
-            Seen(gaveUp, now);
+            Seen(counters, now);
             return _gaveUpGrewAt is { } grew && Time.GetElapsedTime(grew, now) < window;
         }
     }
@@ -98,11 +98,12 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
             return;
         var counters = engine.GetCounters();
         lock (_expiryLock)
-            Seen(counters.Expired + counters.Spooled, Time.GetTimestamp());
+            Seen(counters, Time.GetTimestamp());
     }
 
-    private void Seen(long gaveUp, long now)
+    private void Seen(SluiceCounters counters, long now)
     {
+        long gaveUp = counters.Expired + counters.Spooled;
         if (gaveUp > _gaveUpSeen)
         {
             _gaveUpSeen = gaveUp;

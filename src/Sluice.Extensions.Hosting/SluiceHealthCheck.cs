@@ -34,7 +34,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         long onDisk = engine.EventsWaitingOnDisk;
         if (onDisk > 0)
             problems.Add($"{onDisk:N0} events wait in the spool: the senders took no batch for {engine.Options.FlushInterval.TotalSeconds:0.###} s (the endpoint is failing or slow)");
-        if (host.RanOutOfRetriesWithin(ExpiryWindow, counters.Expired + counters.Spooled))
+        if (host.RanOutOfRetriesWithin(ExpiryWindow, counters))
         {
             problems.Add(counters.Spooled == 0
                 ? $"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)"
