@@ -200,9 +200,19 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// Shuts down (see <see cref="ShutdownAsync()"/>), blocking the calling thread until it has finished, within
     /// <see cref="SluiceOptions.ShutdownTimeout"/>: for a <c>using</c> statement, or a container disposed synchronously
     /// (<c>ServiceProvider.Dispose</c>), which would otherwise throw for a service that can only be disposed asynchronously.
-    /// Prefer <see cref="DisposeAsync"/> where the caller can await.
+    /// Prefer <see cref="DisposeAsync"/> where the caller can await. Called from one of this engine's callbacks
+    /// (<see cref="SluiceOptions.OnDiagnostic"/>, <see cref="SluiceOptions.OnBatchSettled"/>), it starts the shutdown and
+    /// returns without waiting: the shutdown waits for the thread running that callback.
     /// </summary>
-    public void Dispose() => ShutdownAsync().GetAwaiter().GetResult();
+    public void Dispose()
+    {
+        var shutdown = ShutdownAsync();
+        // The callbacks run on the serializer, a sender or a drop-oldest caller, all of which the shutdown waits for:
+        // blocking here would wait for itself (for good on the serializer, whatever ShutdownTimeout).
+        if (ReferenceEquals(t_inCallbackOf, _identity))
+            return;
+        shutdown.GetAwaiter().GetResult();
+    }
 
     private async Task<ShutdownResult> ShutdownCoreAsync()
     {

@@ -281,6 +281,73 @@ public class EngineLifecycleTests
     }
 
     [Fact]
+    public async Task Dispose_called_from_a_diagnostic_on_the_serializers_thread_starts_the_shutdown_without_waiting_for_itself()
+    {
+        // A host that disposes the engine from its OnDiagnostic sink: the serializer reports an oversize event on its own
+        // thread, and the shutdown waits for the serializer. Blocking there hung the serializer and every shutdown for good,
+        // whatever ShutdownTimeout (the manual clock here never lets the deadline pass, so only the drain can end it).
+        var clock = new ManualTimeProvider();
+        var transport = new InMemoryTransport();
+        SluiceEngine? engine = null;
+        var disposeReturned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new SluiceOptions { TimeProvider = clock, FlushInterval = TimeSpan.FromHours(1) };
+        options.OnDiagnostic = d =>
+        {
+            if (d.Kind != DiagnosticKind.EventOversize)
+                return;
+            engine!.Dispose();
+            disposeReturned.TrySetResult();
+        };
+        engine = new SluiceEngine(options, transport);
+        for (int i = 0; i < 5; i++)
+            new TestEvent(i, false, "").SendTo(engine);
+        Assert.True(engine.Track(SerializerHold.HoldUserId(options), "e").IsAccepted);
+
+        await disposeReturned.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await engine.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(result.TimedOut);
+        Assert.Equal(5, result.Counters.Delivered);
+        Assert.Equal(1, result.Counters.RejectedOversize);
+        Conservation.AssertBalanced(result.Counters);
+        Assert.Equal(EnqueueStatus.ShuttingDown, engine.Track("late", "e").Status);
+    }
+
+    [Fact]
+    public async Task Dispose_called_from_OnBatchSettled_on_a_senders_thread_starts_the_shutdown_without_waiting_for_itself()
+    {
+        // The same from a sender: the shutdown waits for the senders, so a sender blocked in Dispose could only be
+        // written off after the deadline and its grace (never, with this clock), its batch settled as of unknown outcome.
+        var clock = new ManualTimeProvider();
+        var transport = new GateTransport(); // opened once every event is accepted: Dispose then refuses none of them
+        SluiceEngine? engine = null;
+        var disposeReturned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fates = new FateLog();
+        var options = new SluiceOptions { TimeProvider = clock, MaxBatchEvents = 2, MaxConcurrentSends = 1 };
+        options.OnBatchSettled = (in SettledEvents settled) =>
+        {
+            fates.Callback(in settled);
+            if (disposeReturned.Task.IsCompleted)
+                return;
+            engine!.Dispose();
+            disposeReturned.TrySetResult();
+        };
+        engine = new SluiceEngine(options, transport);
+        for (int i = 0; i < 6; i++)
+            Assert.Equal(EnqueueStatus.Accepted, new TestEvent(i, false, "").SendTo(engine));
+        transport.Open();
+
+        await disposeReturned.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await engine.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(result.TimedOut);
+        Assert.Equal(6, result.Counters.Delivered);
+        Assert.Equal(0, result.Counters.OutcomeUnknown);
+        Conservation.AssertBalanced(result.Counters);
+        Assert.All(fates.BySequence().Values, f => Assert.Equal(EventOutcome.Delivered, f.Outcome));
+    }
+
+    [Fact]
     public async Task A_transport_that_throws_is_retried_then_its_batches_expire_and_the_engine_goes_on()
     {
         var diagnostics = new List<DiagnosticEvent>();
