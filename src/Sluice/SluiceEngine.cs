@@ -166,6 +166,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         existing = Interlocked.CompareExchange(ref _shutdown, start.Unwrap(), null);
         if (existing is not null)
             return existing;
+        // Closed here, not when the drain starts on the pool: a call made once this returns is refused, not accepted
+        // behind the drain (and, with a deadline already passed, counted lost).
+        _ring.Close();
         start.Start(TaskScheduler.Default);
         return _shutdown!;
     }
@@ -216,7 +219,6 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
 
     private async Task<ShutdownResult> ShutdownCoreAsync()
     {
-        _ring.Close();
         _shutdownBegun?.Cancel();
         using var deadline = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), _abort, _options.ShutdownTimeout, Timeout.InfiniteTimeSpan);
         _ring.Kick();

@@ -45,6 +45,26 @@ public class EngineLifecycleTests
         engine.Dispose(); // a second time: nothing more to do
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // a host whose own deadline has already passed
+    public async Task A_call_made_after_ShutdownAsync_returned_is_refused_as_shutting_down(bool deadlinePassed)
+    {
+        // "Stops accepting events": the queue was closed by the drain, which runs on the pool a moment after ShutdownAsync
+        // returns, so a call made right after it was accepted; with the deadline already passed, it was then counted lost.
+        var transport = new InMemoryTransport();
+        var engine = new SluiceEngine(new SluiceOptions(), transport);
+        var shutdown = engine.ShutdownAsync(new CancellationToken(deadlinePassed));
+        var late = engine.Track("late", "e");
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(EnqueueStatus.ShuttingDown, late.Status);
+        Assert.Equal(0, result.Counters.Accepted);
+        Assert.Equal(0, result.LostAtShutdown);
+        Assert.Equal(1, engine.GetCounters().RefusedShutdown); // the result may be taken before the call is counted
+        Assert.Empty(transport.Batches);
+    }
+
     [Fact]
     public async Task An_engine_with_nothing_to_do_parks_its_serializer_idle_with_no_timer_to_wake_it()
     {
