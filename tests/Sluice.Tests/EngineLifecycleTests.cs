@@ -266,6 +266,62 @@ public class EngineLifecycleTests
         Assert.Equal(0, engine.HeldBatchBodies);
     }
 
+    [Theory]
+    [InlineData(1)] // the last attempt: it expired
+    [InlineData(3)] // attempts left: a retry was announced after the deadline
+    public async Task A_send_the_deadline_cancels_is_of_unknown_outcome_whatever_exception_the_transport_ends_it_with(int maxAttempts)
+    {
+        // A transport honours the token its own way: an RPC client's cancelled status, a socket's IOException. The request
+        // was in flight when the deadline passed, so its events are of unknown outcome (IBatchTransport's contract), like
+        // those of a transport that throws OperationCanceledException; not expired, and not retried.
+        var clock = new ManualTimeProvider();
+        var transport = new CancelledAsIOExceptionTransport();
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent>();
+        var engine = new SluiceEngine(new SluiceOptions
+        {
+            TimeProvider = clock, MaxBatchEvents = 10, MaxConcurrentSends = 1, MaxSendAttempts = maxAttempts, ShutdownTimeout = TimeSpan.FromSeconds(3),
+            OnDiagnostic = diagnostics.Enqueue,
+        }, transport);
+        for (int i = 0; i < 10; i++)
+            new TestEvent(i, false, "").SendTo(engine);
+
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => transport.Waiting == 1, "the batch in flight");
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(3)), "the shutdown deadline");
+        clock.Advance(TimeSpan.FromSeconds(3));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(10, result.OutcomeUnknown);
+        Assert.Equal(0, result.Counters.Expired);
+        Assert.Equal(0, result.Counters.Retries);
+        Assert.DoesNotContain(diagnostics, d => d.Kind is DiagnosticKind.SendFailed or DiagnosticKind.BatchFailed);
+        Conservation.AssertBalanced(result.Counters);
+    }
+
+    /// <summary>Waits for the token, then ends the send with an IOException, as an aborted socket would.</summary>
+    private sealed class CancelledAsIOExceptionTransport : Sluice.Delivery.IBatchTransport
+    {
+        private int _waiting;
+
+        public int Waiting => Volatile.Read(ref _waiting);
+
+        public async ValueTask<Sluice.Delivery.SendResult> SendAsync(Sluice.Batching.Batch batch, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _waiting);
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new IOException("The I/O operation has been aborted.");
+            }
+
+            return Sluice.Delivery.SendResult.Delivered;
+        }
+    }
+
     [Fact]
     public async Task A_send_stuck_in_a_transport_that_ignores_cancellation_is_written_off_as_of_unknown_outcome_after_a_grace()
     {
