@@ -136,10 +136,14 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     internal bool SerializerIdle => _ring.ReaderIdle;
 
     /// <summary>
-    /// Completes when every event accepted before this call has been handed to the transport and its
-    /// send has finished (whatever the outcome; with a spool, what was not delivered is then durable in it,
-    /// whatever its sync policy). Safe to call concurrently with producers, other flushes and shutdown.
+    /// Completes when every event accepted before this call has been handed to the transport and settled
+    /// (whatever the outcome; with a spool, what was not delivered is then durable in it, whatever its sync
+    /// policy). Retries are waited for, within <see cref="SluiceOptions.RetryBudget"/>; batches held for an
+    /// endpoint paused by a 401/403 are not settled until it resumes, so the flush then waits for the resume or
+    /// the shutdown: pass <paramref name="cancellationToken"/> to bound it. Safe to call concurrently with
+    /// producers, other flushes and shutdown (it completes when the shutdown does, at the latest).
     /// </summary>
+    /// <param name="cancellationToken">Stops waiting (an <see cref="OperationCanceledException"/>); the flush's batches are sealed and go on.</param>
     public async Task FlushAsync(CancellationToken cancellationToken = default)
     {
         var request = new FlushRequest(_ring.TotalEnqueued);
@@ -166,6 +170,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         existing = Interlocked.CompareExchange(ref _shutdown, start.Unwrap(), null);
         if (existing is not null)
             return existing;
+        // Closed here, not when the drain starts on the pool: a call made once this returns is refused, not accepted
+        // behind the drain (and, with a deadline already passed, counted lost).
+        _ring.Close();
         start.Start(TaskScheduler.Default);
         return _shutdown!;
     }
@@ -198,15 +205,24 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
 
     /// <summary>
     /// Shuts down (see <see cref="ShutdownAsync()"/>), blocking the calling thread until it has finished, within
-    /// <see cref="SluiceOptions.ShutdownTimeout"/>: for a <c>using</c> statement, or a container disposed synchronously
+    /// <see cref="SluiceOptions.ShutdownTimeout"/> (and a second's grace for a transport that ignores cancellation): for a <c>using</c> statement, or a container disposed synchronously
     /// (<c>ServiceProvider.Dispose</c>), which would otherwise throw for a service that can only be disposed asynchronously.
-    /// Prefer <see cref="DisposeAsync"/> where the caller can await.
+    /// Prefer <see cref="DisposeAsync"/> where the caller can await. Called from one of this engine's callbacks
+    /// (<see cref="SluiceOptions.OnDiagnostic"/>, <see cref="SluiceOptions.OnBatchSettled"/>), it starts the shutdown and
+    /// returns without waiting: the shutdown waits for the thread running that callback.
     /// </summary>
-    public void Dispose() => ShutdownAsync().GetAwaiter().GetResult();
+    public void Dispose()
+    {
+        var shutdown = ShutdownAsync();
+        // The callbacks run on the serializer, a sender or a drop-oldest caller, all of which the shutdown waits for:
+        // blocking here would wait for itself (for good on the serializer, whatever ShutdownTimeout).
+        if (ReferenceEquals(t_inCallbackOf, _identity))
+            return;
+        shutdown.GetAwaiter().GetResult();
+    }
 
     private async Task<ShutdownResult> ShutdownCoreAsync()
     {
-        _ring.Close();
         _shutdownBegun?.Cancel();
         using var deadline = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), _abort, _options.ShutdownTimeout, Timeout.InfiniteTimeSpan);
         _ring.Kick();

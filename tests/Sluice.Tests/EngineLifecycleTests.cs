@@ -45,6 +45,26 @@ public class EngineLifecycleTests
         engine.Dispose(); // a second time: nothing more to do
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)] // a host whose own deadline has already passed
+    public async Task A_call_made_after_ShutdownAsync_returned_is_refused_as_shutting_down(bool deadlinePassed)
+    {
+        // "Stops accepting events": the queue was closed by the drain, which runs on the pool a moment after ShutdownAsync
+        // returns, so a call made right after it was accepted; with the deadline already passed, it was then counted lost.
+        var transport = new InMemoryTransport();
+        var engine = new SluiceEngine(new SluiceOptions(), transport);
+        var shutdown = engine.ShutdownAsync(new CancellationToken(deadlinePassed));
+        var late = engine.Track("late", "e");
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(EnqueueStatus.ShuttingDown, late.Status);
+        Assert.Equal(0, result.Counters.Accepted);
+        Assert.Equal(0, result.LostAtShutdown);
+        Assert.Equal(1, engine.GetCounters().RefusedShutdown); // the result may be taken before the call is counted
+        Assert.Empty(transport.Batches);
+    }
+
     [Fact]
     public async Task An_engine_with_nothing_to_do_parks_its_serializer_idle_with_no_timer_to_wake_it()
     {
@@ -246,6 +266,62 @@ public class EngineLifecycleTests
         Assert.Equal(0, engine.HeldBatchBodies);
     }
 
+    [Theory]
+    [InlineData(1)] // the last attempt: it expired
+    [InlineData(3)] // attempts left: a retry was announced after the deadline
+    public async Task A_send_the_deadline_cancels_is_of_unknown_outcome_whatever_exception_the_transport_ends_it_with(int maxAttempts)
+    {
+        // A transport honours the token its own way: an RPC client's cancelled status, a socket's IOException. The request
+        // was in flight when the deadline passed, so its events are of unknown outcome (IBatchTransport's contract), like
+        // those of a transport that throws OperationCanceledException; not expired, and not retried.
+        var clock = new ManualTimeProvider();
+        var transport = new CancelledAsIOExceptionTransport();
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent>();
+        var engine = new SluiceEngine(new SluiceOptions
+        {
+            TimeProvider = clock, MaxBatchEvents = 10, MaxConcurrentSends = 1, MaxSendAttempts = maxAttempts, ShutdownTimeout = TimeSpan.FromSeconds(3),
+            OnDiagnostic = diagnostics.Enqueue,
+        }, transport);
+        for (int i = 0; i < 10; i++)
+            new TestEvent(i, false, "").SendTo(engine);
+
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => transport.Waiting == 1, "the batch in flight");
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(3)), "the shutdown deadline");
+        clock.Advance(TimeSpan.FromSeconds(3));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(10, result.OutcomeUnknown);
+        Assert.Equal(0, result.Counters.Expired);
+        Assert.Equal(0, result.Counters.Retries);
+        Assert.DoesNotContain(diagnostics, d => d.Kind is DiagnosticKind.SendFailed or DiagnosticKind.BatchFailed);
+        Conservation.AssertBalanced(result.Counters);
+    }
+
+    /// <summary>Waits for the token, then ends the send with an IOException, as an aborted socket would.</summary>
+    private sealed class CancelledAsIOExceptionTransport : Sluice.Delivery.IBatchTransport
+    {
+        private int _waiting;
+
+        public int Waiting => Volatile.Read(ref _waiting);
+
+        public async ValueTask<Sluice.Delivery.SendResult> SendAsync(Sluice.Batching.Batch batch, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _waiting);
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                throw new IOException("The I/O operation has been aborted.");
+            }
+
+            return Sluice.Delivery.SendResult.Delivered;
+        }
+    }
+
     [Fact]
     public async Task A_send_stuck_in_a_transport_that_ignores_cancellation_is_written_off_as_of_unknown_outcome_after_a_grace()
     {
@@ -278,6 +354,73 @@ public class EngineLifecycleTests
         stuck.Release(); // the late answer changes nothing: its events are settled already
         await Eventually.True(() => engine.HeldBatchBodies == 0, "the stuck batch released once its send returns");
         Assert.Equal(0, engine.GetCounters().Delivered);
+    }
+
+    [Fact]
+    public async Task Dispose_called_from_a_diagnostic_on_the_serializers_thread_starts_the_shutdown_without_waiting_for_itself()
+    {
+        // A host that disposes the engine from its OnDiagnostic sink: the serializer reports an oversize event on its own
+        // thread, and the shutdown waits for the serializer. Blocking there hung the serializer and every shutdown for good,
+        // whatever ShutdownTimeout (the manual clock here never lets the deadline pass, so only the drain can end it).
+        var clock = new ManualTimeProvider();
+        var transport = new InMemoryTransport();
+        SluiceEngine? engine = null;
+        var disposeReturned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var options = new SluiceOptions { TimeProvider = clock, FlushInterval = TimeSpan.FromHours(1) };
+        options.OnDiagnostic = d =>
+        {
+            if (d.Kind != DiagnosticKind.EventOversize)
+                return;
+            engine!.Dispose();
+            disposeReturned.TrySetResult();
+        };
+        engine = new SluiceEngine(options, transport);
+        for (int i = 0; i < 5; i++)
+            new TestEvent(i, false, "").SendTo(engine);
+        Assert.True(engine.Track(SerializerHold.HoldUserId(options), "e").IsAccepted);
+
+        await disposeReturned.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await engine.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(result.TimedOut);
+        Assert.Equal(5, result.Counters.Delivered);
+        Assert.Equal(1, result.Counters.RejectedOversize);
+        Conservation.AssertBalanced(result.Counters);
+        Assert.Equal(EnqueueStatus.ShuttingDown, engine.Track("late", "e").Status);
+    }
+
+    [Fact]
+    public async Task Dispose_called_from_OnBatchSettled_on_a_senders_thread_starts_the_shutdown_without_waiting_for_itself()
+    {
+        // The same from a sender: the shutdown waits for the senders, so a sender blocked in Dispose could only be
+        // written off after the deadline and its grace (never, with this clock), its batch settled as of unknown outcome.
+        var clock = new ManualTimeProvider();
+        var transport = new GateTransport(); // opened once every event is accepted: Dispose then refuses none of them
+        SluiceEngine? engine = null;
+        var disposeReturned = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var fates = new FateLog();
+        var options = new SluiceOptions { TimeProvider = clock, MaxBatchEvents = 2, MaxConcurrentSends = 1 };
+        options.OnBatchSettled = (in SettledEvents settled) =>
+        {
+            fates.Callback(in settled);
+            if (disposeReturned.Task.IsCompleted)
+                return;
+            engine!.Dispose();
+            disposeReturned.TrySetResult();
+        };
+        engine = new SluiceEngine(options, transport);
+        for (int i = 0; i < 6; i++)
+            Assert.Equal(EnqueueStatus.Accepted, new TestEvent(i, false, "").SendTo(engine));
+        transport.Open();
+
+        await disposeReturned.Task.WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await engine.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(result.TimedOut);
+        Assert.Equal(6, result.Counters.Delivered);
+        Assert.Equal(0, result.Counters.OutcomeUnknown);
+        Conservation.AssertBalanced(result.Counters);
+        Assert.All(fates.BySequence().Values, f => Assert.Equal(EventOutcome.Delivered, f.Outcome));
     }
 
     [Fact]

@@ -168,7 +168,7 @@ internal sealed class DeliveryPolicy
         }
     }
 
-    /// <summary>One attempt; null if the shutdown deadline cancelled it (the job's range then stays in flight).</summary>
+    /// <summary>One attempt; null if the shutdown deadline cancelled it, which a transport may say with any exception (the job's range then stays in flight).</summary>
     private async ValueTask<SendResult?> SendAsync(DeliveryJob job, PendingRange range)
     {
         var batch = job.Batch;
@@ -183,8 +183,10 @@ internal sealed class DeliveryPolicy
             Record(batch, started, OutcomeName(result.Outcome), result.StatusCode, ErrorType(result));
             return result;
         }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        catch (Exception) when (_abort.IsCancellationRequested)
         {
+            // Cancelled in flight, whatever exception the transport ends the send with once the token fired (an RPC
+            // client's own cancelled status, an aborted socket's IOException): not a failure to retry or expire.
             answered = false;
             Record(batch, started, "cancelled", 0, "cancelled");
             return null;

@@ -231,6 +231,36 @@ public class PausedEndpointTests
     }
 
     [Fact]
+    public async Task A_flush_waits_for_a_paused_endpoint_to_resume_its_token_bounds_the_wait_and_the_shutdown_ends_it()
+    {
+        // docs/delivery.md: a flush completes when what it covers is settled; batches held for a paused endpoint are not,
+        // so it waits (a send that merely finished with a 401 does not complete it), a token stops the wait, and the
+        // shutdown completes it with every event counted.
+        var clock = new ManualTimeProvider();
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent>();
+        var transport = new ScriptedTransport(_ => SendResult.Unauthorized("401: bad token"));
+        var engine = new SluiceEngine(Options(clock, diagnostics), transport);
+        Track(engine, 25);
+        var flush = engine.FlushAsync();
+        await Eventually.True(() => engine.IsPaused(0) && transport.AttemptCount == 1, "the endpoint paused by the first batch");
+        await Eventually.True(() => clock.PendingDelays.Count > 0, "the probe armed");
+        Assert.False(flush.IsCompleted, "the held batches are not settled");
+
+        using var impatient = new CancellationTokenSource();
+        var bounded = engine.FlushAsync(impatient.Token);
+        impatient.Cancel();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => bounded.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.False(flush.IsCompleted);
+
+        var shutdown = engine.ShutdownAsync(new CancellationToken(canceled: true));
+        await flush.WaitAsync(TimeSpan.FromSeconds(30));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+        Assert.Equal(0, result.Counters.Delivered);
+        Assert.Equal(25, result.LostAtShutdown + result.Counters.Expired);
+        Conservation.AssertBalanced(result.Counters);
+    }
+
+    [Fact]
     public async Task Delivery_forgets_the_jobs_it_finished()
     {
         // Regression guard: a long-running engine must not keep every batch it ever sent.
