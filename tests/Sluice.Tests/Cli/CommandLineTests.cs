@@ -264,6 +264,21 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task An_input_that_fails_mid_read_delivers_what_was_accepted_and_exits_66_with_the_line_to_resume_after()
+    {
+        // Standard input fails after two whole lines and part of a third (a terminal hung up, a network file system gone).
+        var stdin = new FailingStream(System.Text.Encoding.UTF8.GetBytes(Track + "\n" + Page + "\n{\"user_id\":"));
+        var result = await CliRun.RunAsync(["send", "-i", "-", "-o", Out], stdin).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(result.Exit == 66, result.ToString());
+        Assert.Contains("reading - failed after line 2: Input/output error", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, DeliveredToFiles());
+        Assert.Contains("2 events delivered", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("resume: rerun with --skip-lines 2:", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Json_prints_the_summary_for_scripts()
     {
         string input = await WriteInputAsync(Track, "{", Page);
@@ -323,6 +338,24 @@ public sealed class CommandLineTests : IDisposable
     }
 
     private string Out => Path.Combine(_dir, "out");
+
+    /// <summary>Reads its bytes, then fails as a device that went away does.</summary>
+    private sealed class FailingStream(byte[] data) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => Position < Length ? base.Read(buffer, offset, count) : throw new IOException("Input/output error");
+
+        public override int Read(Span<byte> buffer)
+        {
+            byte[] read = new byte[buffer.Length];
+            int count = Read(read, 0, read.Length);
+            read.AsSpan(0, count).CopyTo(buffer);
+            return count;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
+    }
 
     private async Task<string> WriteInputAsync(params string[] lines)
     {
