@@ -279,6 +279,23 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_stop_while_skipped_lines_are_still_being_passed_over_keeps_the_resume_point_at_the_skip()
+    {
+        // A rerun asked to pass over 10 lines (settled by the run before) is stopped before it got that far: the
+        // resume point stays 10, or the next rerun would send lines the first run delivered again.
+        var stdin = new System.IO.Pipelines.Pipe();
+        using var interrupts = new Interrupts();
+        var run = CliRun.RunAsync(["send", "-i", "-", "-o", Out, "--skip-lines", "10"], stdin.Reader.AsStream(), interrupts: interrupts);
+        await stdin.Writer.WriteAsync(System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(Track + "\n", 5))));
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT);
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(result.Exit == 130, result.ToString());
+        Assert.True(result.Stdout.Contains("resume: rerun with --skip-lines 10:", StringComparison.Ordinal), result.ToString());
+        Assert.Contains("0 events delivered", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Json_prints_the_summary_for_scripts()
     {
         string input = await WriteInputAsync(Track, "{", Page);
