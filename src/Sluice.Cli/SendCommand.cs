@@ -116,7 +116,8 @@ internal static class SendCommand
         bool aborted = !shutdown.IsCompleted;
         var counters = aborted ? engine.GetCounters() : (await shutdown.ConfigureAwait(false)).Counters;
         diagnostics.Flush();
-        var summary = lines ?? tally.Summary(ledger.LastLine, completed: false); // the reading did not return, or failed: what it reported so far
+        // The reading did not return, or failed: what it counted so far (the ledger's last line leaves out blank and skipped lines after it).
+        var summary = lines ?? tally.Summary(tally.LinesSeen, completed: false);
         var report = new SendReport
         {
             Input = settings.Input,

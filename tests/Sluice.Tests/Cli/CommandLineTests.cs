@@ -296,6 +296,27 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_stop_while_a_read_ignores_cancellation_still_prints_lines_that_add_up()
+    {
+        // A terminal's read does not end when cancelled: the summary is what the reading counted so far, blank lines too.
+        var stdin = new StalledStream(System.Text.Encoding.UTF8.GetBytes(Track + "\n\n  \n" + Track + "\n\n"));
+        using var interrupts = new Interrupts();
+        var run = CliRun.RunAsync(["send", "-i", "-", "-o", Out, "--json"], stdin, interrupts: interrupts);
+        await stdin.Stalled.WaitAsync(TimeSpan.FromSeconds(20));
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT);
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(20));
+        stdin.End();
+
+        Assert.True(result.Exit == 130, result.ToString());
+        using var summary = JsonDocument.Parse(result.Stdout);
+        var lines = summary.RootElement.GetProperty("lines");
+        Assert.Equal(5, lines.GetProperty("read").GetInt64());
+        Assert.Equal(3, lines.GetProperty("blank").GetInt64());
+        Assert.Equal(2, lines.GetProperty("accepted").GetInt64());
+        Assert.False(lines.GetProperty("completed").GetBoolean());
+    }
+
+    [Fact]
     public async Task Json_prints_the_summary_for_scripts()
     {
         string input = await WriteInputAsync(Track, "{", Page);
@@ -355,6 +376,30 @@ public sealed class CommandLineTests : IDisposable
     }
 
     private string Out => Path.Combine(_dir, "out");
+
+    /// <summary>Reads its bytes, then waits for more as a terminal does: cancelling the read does not end it.</summary>
+    private sealed class StalledStream(byte[] data) : MemoryStream(data)
+    {
+        private readonly TaskCompletionSource<int> _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes once every byte was read and the next read waits.</summary>
+        public Task Stalled => _stalled.Task;
+
+        /// <summary>Ends the waiting read (the end of the input).</summary>
+        public void End() => _more.TrySetResult(0);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (Position < Length)
+                return ValueTask.FromResult(Read(buffer.Span));
+            _stalled.TrySetResult();
+            return new ValueTask<int>(_more.Task);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
 
     /// <summary>Reads its bytes, then fails as a device that went away does.</summary>
     private sealed class FailingStream(byte[] data) : MemoryStream(data)
