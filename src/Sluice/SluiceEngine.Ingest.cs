@@ -86,7 +86,10 @@ public sealed partial class SluiceEngine
                         break;
                 }
 
-                input.AdvanceTo(buffer.Start, buffer.End);
+                // What is left was looked at only when it is the start of a line still to come (NeedMore). Stopped
+                // (cancelled, shutting down), it is lines not read at all: marked examined, a pipe would hand them
+                // to the caller's next read only once more bytes came.
+                input.AdvanceTo(buffer.Start, step == IngestStep.NeedMore ? buffer.End : buffer.Start);
                 if (step == IngestStep.NeedMore && result.IsCompleted)
                     completed = true;
                 if (step != IngestStep.NeedMore || result.IsCompleted)
