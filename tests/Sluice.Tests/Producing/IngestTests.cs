@@ -183,6 +183,24 @@ public class IngestTests
     }
 
     [Fact]
+    public async Task An_input_that_fails_is_thrown_as_is_and_the_lines_accepted_before_it_are_delivered()
+    {
+        var pipe = new Pipe();
+        var transport = new InMemoryTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions(), transport);
+        var ingest = engine.IngestAsync(pipe.Reader);
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Track + "\n" + Page + "\n{\"user_id\""));
+        await Eventually.True(() => engine.GetCounters().Accepted == 2, "both whole lines accepted");
+        await pipe.Writer.CompleteAsync(new IOException("Input/output error"));
+
+        // Not a summary saying the input was read to its end: the caller must learn that it was not.
+        var error = await Assert.ThrowsAsync<IOException>(() => ingest.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("Input/output error", error.Message);
+        await engine.FlushAsync();
+        Assert.Equal(2, transport.Batches.SelectMany(BatchJson.Events).Count());
+    }
+
+    [Fact]
     public async Task In_wait_mode_a_full_queue_holds_the_reading_back_instead_of_refusing_lines()
     {
         var transport = new GateTransport();
