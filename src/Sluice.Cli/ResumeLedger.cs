@@ -15,7 +15,7 @@ namespace Sluice.Cli;
 /// Each accepted event comes with its sequence number (<see cref="EnqueueResult.Sequence"/>); with the
 /// ingest as the engine's only caller they are 0, 1, ... in the order of the lines. The ledger maps a
 /// sequence back to its input line (<see cref="LineOf"/>, kept as runs of consecutive lines: one entry
-/// per gap, not per event) and learns each event's fate from the engine (<see cref="Settled"/>, the
+/// per gap, not per event, and only from the settled prefix on) and learns each event's fate from the engine (<see cref="Settled"/>, the
 /// engine's <see cref="SluiceOptions.OnBatchSettled"/>): the <em>settled prefix</em> is the lowest
 /// sequence not yet settled for good, so the resume point follows every settled event, whatever order
 /// batches finish in, and stops for good before the first event a rerun must send again.
@@ -25,8 +25,13 @@ namespace Sluice.Cli;
 /// </summary>
 internal sealed class ResumeLedger : IAcceptedLines
 {
-    // Reading flow only: (first sequence, its line) for each run of events from consecutive lines.
+    // Reading flow only: (first sequence, its line) for each run of events from consecutive lines. Runs wholly
+    // behind every sequence the resume point may still ask about are let go (see LetGoSettledRuns), so a long
+    // input with a refused or blank line after each event does not keep one run per event for the whole send.
     private readonly List<(long FirstEvent, long FirstLine)> _runs = [];
+
+    // Reading flow only: the run count at which settled runs are next let go (doubles with what stays).
+    private int _letGoAt = 1_024;
 
     // Written by the reading flow, read by anyone (Volatile).
     private long _accepted;
@@ -77,7 +82,11 @@ internal sealed class ResumeLedger : IAcceptedLines
     {
         long accepted = _accepted;
         if (_runs.Count == 0 || sequence != _lastSequence + 1 || lineNumber != LineOf(_lastSequence) + 1)
+        {
+            if (_runs.Count >= _letGoAt)
+                LetGoSettledRuns();
             _runs.Add((sequence, lineNumber));
+        }
         Volatile.Write(ref _lastSequence, sequence);
         Volatile.Write(ref _accepted, accepted + 1);
         Volatile.Write(ref _lastLine, lineNumber);
@@ -150,6 +159,31 @@ internal sealed class ResumeLedger : IAcceptedLines
 
         long resume = prefix > _lastSequence ? linesRead : LineOf(prefix) - 1;
         return Math.Min(resume, _firstUnsentRefusal - 1);
+    }
+
+    /// <summary>
+    /// Drops the runs before the one holding the lowest sequence <see cref="ResumeAfter"/> may still look up: the
+    /// settled prefix, or the first spooled event if lower (the spool's byte cap may yet make it the resume point).
+    /// The lower of the two never falls below what it is now: events are reported once, and the prefix stops at the
+    /// first unsettled one, so an event spooled later is at or past today's prefix.
+    /// </summary>
+    private void LetGoSettledRuns()
+    {
+        long keepFrom;
+        lock (_lock)
+            keepFrom = Math.Min(_settledPrefix, _firstSpooled);
+        int lo = 0, hi = _runs.Count - 1;
+        while (lo < hi)
+        {
+            int mid = (lo + hi + 1) / 2;
+            if (_runs[mid].FirstEvent <= keepFrom)
+                lo = mid;
+            else
+                hi = mid - 1;
+        }
+
+        _runs.RemoveRange(0, lo);
+        _letGoAt = Math.Max(1_024, 2 * _runs.Count);
     }
 
     private void Mark(long sequence)

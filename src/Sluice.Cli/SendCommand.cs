@@ -58,6 +58,7 @@ internal static class SendCommand
         bool Stopping() => interrupts.Stopped.IsCompleted || diagnostics.CredentialsRefused.Task.IsCompleted;
 
         IngestSummary? lines = null;
+        bool readFailed = false;
         bool drainTimedOut = false;
         Task<ShutdownResult> shutdown;
         try
@@ -74,7 +75,20 @@ internal static class SendCommand
             }
 
             if (ingest.IsCompleted)
-                lines = await ingest.ConfigureAwait(false);
+            {
+                try
+                {
+                    lines = await ingest.ConfigureAwait(false);
+                }
+                catch (IOException ex)
+                {
+                    // The input failed mid-way (a device or a network file system gone): what was accepted is still
+                    // delivered below, and the summary gives the line to resume after, as after a stop.
+                    readFailed = true;
+                    errors.WriteLine($"sluice: reading {settings.Input} failed after line {ledger.LastLine:N0}: {ex.Message}; delivering what was accepted.");
+                }
+            }
+
             monitor.ReadingDone();
 
             // 2. The input ended: wait for every accepted event to settle (each batch ends by its retry budget).
@@ -102,7 +116,8 @@ internal static class SendCommand
         bool aborted = !shutdown.IsCompleted;
         var counters = aborted ? engine.GetCounters() : (await shutdown.ConfigureAwait(false)).Counters;
         diagnostics.Flush();
-        var summary = lines ?? tally.Summary(ledger.LastLine, completed: false); // the reading did not return: what it reported so far
+        // The reading did not return, or failed: what it counted so far (the ledger's last line leaves out blank and skipped lines after it).
+        var summary = lines ?? tally.Summary(tally.LinesSeen, completed: false);
         var report = new SendReport
         {
             Input = settings.Input,
@@ -112,11 +127,13 @@ internal static class SendCommand
             Lines = summary,
             Events = counters,
             Elapsed = clock.Elapsed,
-            ResumeAfter = ledger.ResumeAfter(summary.LinesRead, spoolKeptAll: ResumeLedger.SpoolKeptAll(counters)),
+            // The lines --skip-lines passed over were settled by an earlier run, read this time or not: a stop before the
+            // reading got past them still resumes after them, not before (which would send them a second time).
+            ResumeAfter = Math.Max(settings.SkipLines, ledger.ResumeAfter(summary.LinesRead, spoolKeptAll: ResumeLedger.SpoolKeptAll(counters))),
             StoppedBy = interrupts.Signal?.ToString() ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? "refused credentials" : null),
             Aborted = aborted,
             DrainTimedOut = drainTimedOut,
-            ExitCode = ExitCode(summary, counters, target.IsHttp, interrupts.ExitCode, diagnostics.CredentialsRefused.Task.IsCompleted),
+            ExitCode = ExitCode(summary, counters, target.IsHttp, interrupts.ExitCode, diagnostics.CredentialsRefused.Task.IsCompleted, readFailed),
         };
         if (settings.Json)
             report.WriteJson(console.Out);
@@ -129,12 +146,14 @@ internal static class SendCommand
 
     private static string Why(Interrupts interrupts) => interrupts.Signal?.ToString() ?? "the server refused the credentials";
 
-    private static int ExitCode(IngestSummary lines, SluiceCounters c, bool http, int? signal, bool credentialsRefused)
+    private static int ExitCode(IngestSummary lines, SluiceCounters c, bool http, int? signal, bool credentialsRefused, bool readFailed)
     {
         if (signal is { } code)
             return code;
         if (credentialsRefused)
             return ExitCodes.CredentialsRefused;
+        if (readFailed)
+            return ExitCodes.NoInput;
         if (http && c.Accepted > 0 && c.Delivered == 0 && c.RejectedByServer == 0)
             return ExitCodes.Unavailable;
         return lines.Refused == 0 && c.Delivered == c.Accepted + c.Replayed ? ExitCodes.Success : ExitCodes.NotAllDelivered;

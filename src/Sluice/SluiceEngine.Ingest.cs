@@ -20,7 +20,10 @@ public sealed partial class SluiceEngine
     /// in the queue as long as it takes (backpressure) instead of refusing lines; with the other
     /// modes a full queue refuses or evicts as for any call. Reading stops at the end of the input,
     /// when <paramref name="cancellationToken"/> is cancelled (the summary then says how far it got:
-    /// no exception), or at the first line refused because the engine is shutting down. Valid lines
+    /// no exception), or at the first line refused because the engine is shutting down. An error reading
+    /// <paramref name="input"/> (a pipe whose writer completed with an exception, a stream whose read
+    /// throws) is thrown as is: the lines before it were handled, and those accepted are delivered as any
+    /// event is (the engine's counters count them; no summary is returned). Valid lines
     /// allocate nothing on the reading thread once it is warm. Completing <paramref name="input"/> is
     /// left to the caller.
     /// </summary>
@@ -86,7 +89,10 @@ public sealed partial class SluiceEngine
                         break;
                 }
 
-                input.AdvanceTo(buffer.Start, buffer.End);
+                // What is left was looked at only when it is the start of a line still to come (NeedMore). Stopped
+                // (cancelled, shutting down), it is lines not read at all: marked examined, a pipe would hand them
+                // to the caller's next read only once more bytes came.
+                input.AdvanceTo(buffer.Start, step == IngestStep.NeedMore ? buffer.End : buffer.Start);
                 if (step == IngestStep.NeedMore && result.IsCompleted)
                     completed = true;
                 if (step != IngestStep.NeedMore || result.IsCompleted)

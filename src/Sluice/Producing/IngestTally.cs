@@ -15,6 +15,9 @@ internal sealed class IngestTally(long skipLines, Action<IngestError>? onError, 
     public long QueueFull;
     public long ShuttingDown;
 
+    /// <summary>Lines counted so far, whatever became of them: the lines read, for a reading that has not returned its summary.</summary>
+    public long LinesSeen => Skipped + Blank + Accepted + Invalid + Oversize + QueueFull + ShuttingDown;
+
     public void Refuse(long lineNumber, IngestRefusal reason, string message)
     {
         switch (reason)

@@ -19,6 +19,9 @@ internal sealed class NdjsonLines(int maxLineBytes) : IDisposable
     // Inside a line longer than the limit: the bytes passed over so far; -1 otherwise.
     private long _passedOver = -1;
 
+    // Inside a line longer than the limit: whether the last byte passed over is a CR.
+    private bool _passedOverCr;
+
     /// <summary>The number of the last line found (0 before the first).</summary>
     public long LineNumber { get; private set; }
 
@@ -68,20 +71,30 @@ internal sealed class NdjsonLines(int maxLineBytes) : IDisposable
     private NdjsonRead PassOver(ref SequenceReader<byte> reader, bool final, out long length)
     {
         long start = reader.Consumed;
-        if (reader.TryAdvanceTo((byte)'\n'))
-        {
-            length = _passedOver + (reader.Consumed - start - 1);
-        }
-        else
-        {
-            _passedOver += reader.Remaining;
+        bool found = reader.TryAdvanceTo((byte)'\n');
+        if (!found)
             reader.AdvanceToEnd();
-            length = _passedOver;
-            if (!final)
-                return NdjsonRead.NeedMore;
+        long passed = reader.Consumed - start - (found ? 1 : 0);
+        if (passed > 0)
+        {
+            // The last byte passed over, which may be a CRLF's CR, whose newline is in a later piece.
+            int back = found ? 2 : 1;
+            reader.Rewind(back);
+            reader.TryPeek(out byte last);
+            reader.Advance(back);
+            _passedOverCr = last == (byte)'\r';
         }
 
+        _passedOver += passed;
+        length = _passedOver;
+        if (!found && !final)
+            return NdjsonRead.NeedMore;
+
+        // Measured as a line found whole is: without the CR before its newline.
+        if (_passedOverCr)
+            length--;
         _passedOver = -1;
+        _passedOverCr = false;
         LineNumber++;
         return NdjsonRead.Oversize;
     }
@@ -90,28 +103,28 @@ internal sealed class NdjsonLines(int maxLineBytes) : IDisposable
     {
         LineNumber++;
         line = default;
-        length = found.Length;
+
+        // The CR of a CRLF is no part of the line, nor of its length, whether the line fits or not.
         if (found.IsSingleSegment)
         {
-            line = found.FirstSpan;
+            var span = found.FirstSpan;
+            if (span.Length > 0 && span[^1] == (byte)'\r')
+                span = span[..^1];
+            length = span.Length;
+            if (length > maxLineBytes)
+                return NdjsonRead.Oversize;
+            line = span;
         }
-        else if (length <= (long)maxLineBytes + 1)
+        else
         {
+            length = found.Length;
+            if (length > 0 && found.Slice(length - 1).FirstSpan[0] == (byte)'\r')
+                found = found.Slice(0, --length);
+            if (length > maxLineBytes)
+                return NdjsonRead.Oversize;
             var scratch = Scratch((int)length);
             found.CopyTo(scratch);
             line = scratch.AsSpan(0, (int)length);
-        }
-
-        if (line.Length > 0 && line[^1] == (byte)'\r')
-        {
-            line = line[..^1];
-            length--;
-        }
-
-        if (length > maxLineBytes)
-        {
-            line = default;
-            return NdjsonRead.Oversize;
         }
 
         if (LineNumber == 1 && line.StartsWith(ByteOrderMark))

@@ -264,6 +264,59 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task An_input_that_fails_mid_read_delivers_what_was_accepted_and_exits_66_with_the_line_to_resume_after()
+    {
+        // Standard input fails after two whole lines and part of a third (a terminal hung up, a network file system gone).
+        var stdin = new FailingStream(System.Text.Encoding.UTF8.GetBytes(Track + "\n" + Page + "\n{\"user_id\":"));
+        var result = await CliRun.RunAsync(["send", "-i", "-", "-o", Out], stdin).WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(result.Exit == 66, result.ToString());
+        Assert.Contains("reading - failed after line 2: Input/output error", result.Stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("internal error", result.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, DeliveredToFiles());
+        Assert.Contains("2 events delivered", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("resume: rerun with --skip-lines 2:", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_stop_while_skipped_lines_are_still_being_passed_over_keeps_the_resume_point_at_the_skip()
+    {
+        // A rerun asked to pass over 10 lines (settled by the run before) is stopped before it got that far: the
+        // resume point stays 10, or the next rerun would send lines the first run delivered again.
+        var stdin = new System.IO.Pipelines.Pipe();
+        using var interrupts = new Interrupts();
+        var run = CliRun.RunAsync(["send", "-i", "-", "-o", Out, "--skip-lines", "10"], stdin.Reader.AsStream(), interrupts: interrupts);
+        await stdin.Writer.WriteAsync(System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(Track + "\n", 5))));
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT);
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(result.Exit == 130, result.ToString());
+        Assert.True(result.Stdout.Contains("resume: rerun with --skip-lines 10:", StringComparison.Ordinal), result.ToString());
+        Assert.Contains("0 events delivered", result.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_stop_while_a_read_ignores_cancellation_still_prints_lines_that_add_up()
+    {
+        // A terminal's read does not end when cancelled: the summary is what the reading counted so far, blank lines too.
+        var stdin = new StalledStream(System.Text.Encoding.UTF8.GetBytes(Track + "\n\n  \n" + Track + "\n\n"));
+        using var interrupts = new Interrupts();
+        var run = CliRun.RunAsync(["send", "-i", "-", "-o", Out, "--json"], stdin, interrupts: interrupts);
+        await stdin.Stalled.WaitAsync(TimeSpan.FromSeconds(20));
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT);
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(20));
+        stdin.End();
+
+        Assert.True(result.Exit == 130, result.ToString());
+        using var summary = JsonDocument.Parse(result.Stdout);
+        var lines = summary.RootElement.GetProperty("lines");
+        Assert.Equal(5, lines.GetProperty("read").GetInt64());
+        Assert.Equal(3, lines.GetProperty("blank").GetInt64());
+        Assert.Equal(2, lines.GetProperty("accepted").GetInt64());
+        Assert.False(lines.GetProperty("completed").GetBoolean());
+    }
+
+    [Fact]
     public async Task Json_prints_the_summary_for_scripts()
     {
         string input = await WriteInputAsync(Track, "{", Page);
@@ -323,6 +376,48 @@ public sealed class CommandLineTests : IDisposable
     }
 
     private string Out => Path.Combine(_dir, "out");
+
+    /// <summary>Reads its bytes, then waits for more as a terminal does: cancelling the read does not end it.</summary>
+    private sealed class StalledStream(byte[] data) : MemoryStream(data)
+    {
+        private readonly TaskCompletionSource<int> _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Completes once every byte was read and the next read waits.</summary>
+        public Task Stalled => _stalled.Task;
+
+        /// <summary>Ends the waiting read (the end of the input).</summary>
+        public void End() => _more.TrySetResult(0);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (Position < Length)
+                return ValueTask.FromResult(Read(buffer.Span));
+            _stalled.TrySetResult();
+            return new ValueTask<int>(_more.Task);
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+    }
+
+    /// <summary>Reads its bytes, then fails as a device that went away does.</summary>
+    private sealed class FailingStream(byte[] data) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => Position < Length ? base.Read(buffer, offset, count) : throw new IOException("Input/output error");
+
+        public override int Read(Span<byte> buffer)
+        {
+            byte[] read = new byte[buffer.Length];
+            int count = Read(read, 0, read.Length);
+            read.AsSpan(0, count).CopyTo(buffer);
+            return count;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
+    }
 
     private async Task<string> WriteInputAsync(params string[] lines)
     {

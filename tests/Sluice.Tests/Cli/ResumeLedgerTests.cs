@@ -150,6 +150,41 @@ public class ResumeLedgerTests
     }
 
     [Fact]
+    public void Runs_behind_the_settled_prefix_are_let_go_so_a_bad_line_after_every_event_keeps_the_ledger_small()
+    {
+        // 100,000 events, each followed by a refused (or blank) line: every event starts a run of its own.
+        const int events = 100_000;
+        var ledger = new ResumeLedger();
+        for (int start = 0; start < events; start += 1_000)
+        {
+            for (int s = start; s < start + 1_000; s++)
+                ledger.Accepted(lineNumber: (2L * s) + 1, sequence: s);
+            Settle(ledger, [.. Enumerable.Range(start, 1_000).Select(s => ((long)s, EventOutcome.Delivered))]);
+        }
+
+        Assert.True(ledger.Runs <= 4_096, $"{ledger.Runs:N0} runs kept for {events:N0} events, all settled");
+        Assert.Equal(2 * events, ledger.ResumeAfter(linesRead: 2 * events));
+        Assert.Equal((2L * (events - 1)) + 1, ledger.LineOf(events - 1));
+    }
+
+    [Fact]
+    public void Runs_a_spooled_event_may_still_need_are_kept_though_the_prefix_passed_them()
+    {
+        const int events = 20_000;
+        var ledger = new ResumeLedger();
+        for (int s = 0; s < events; s++)
+        {
+            ledger.Accepted(lineNumber: (2L * s) + 1, sequence: s);
+            if (s % 1_000 == 999)
+                Settle(ledger, [.. Enumerable.Range(s - 999, 1_000).Select(e => ((long)e, e == 10 ? EventOutcome.Spooled : EventOutcome.Delivered))]);
+        }
+
+        Assert.Equal(events, ledger.SettledPrefix);
+        Assert.Equal(2 * events, ledger.ResumeAfter(linesRead: 2 * events));
+        Assert.Equal(20, ledger.ResumeAfter(linesRead: 2 * events, spoolKeptAll: false)); // sequence 10 is line 21
+    }
+
+    [Fact]
     public void The_last_event_unsettled_keeps_the_resume_point_before_its_line()
     {
         var ledger = Accepting(1, 2, 3);

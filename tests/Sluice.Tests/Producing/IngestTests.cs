@@ -151,6 +151,56 @@ public class IngestTests
     }
 
     [Fact]
+    public async Task A_stopped_reading_leaves_the_lines_it_did_not_read_to_the_next_reader_of_the_pipe()
+    {
+        // The reading is held back by the full queue (wait mode) and cancelled there, with most lines still unread.
+        var transport = new GateTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions
+        {
+            QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = FullMode.Wait, FullModeWaitTimeout = TimeSpan.Zero,
+        }, transport);
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(Track + "\n", 100))));
+        using var cancel = new CancellationTokenSource();
+        var ingest = engine.IngestAsync(pipe.Reader, cancellationToken: cancel.Token);
+        await Eventually.True(() => engine.GetCounters().Accepted >= 4, "the queue filled");
+        cancel.Cancel();
+        var first = await ingest.WaitAsync(TimeSpan.FromSeconds(10));
+        transport.Open();
+
+        // The writer has nothing more to send: had the reading marked the unread lines examined, the pipe would
+        // hand them out again only once more bytes came, and the next reading would wait for good.
+        Assert.True(pipe.Reader.TryRead(out var rest), "the unread lines are there to read at once");
+        Assert.Equal((100 - first.LinesRead) * (Track.Length + 1), rest.Buffer.Length);
+        pipe.Reader.AdvanceTo(rest.Buffer.Start);
+        await pipe.Writer.CompleteAsync();
+        var second = await engine.IngestAsync(pipe.Reader).WaitAsync(TimeSpan.FromSeconds(10));
+        await engine.FlushAsync();
+
+        Assert.False(first.Completed);
+        Assert.Equal(new IngestSummary { LinesRead = 100 - first.LinesRead, Accepted = 100 - first.LinesRead, Completed = true }, second);
+        Assert.Equal(100, engine.GetCounters().Delivered); // every line once
+    }
+
+    [Fact]
+    public async Task An_input_that_fails_is_thrown_as_is_and_the_lines_accepted_before_it_are_delivered()
+    {
+        var pipe = new Pipe();
+        var transport = new InMemoryTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions(), transport);
+        var ingest = engine.IngestAsync(pipe.Reader);
+        await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(Track + "\n" + Page + "\n{\"user_id\""));
+        await Eventually.True(() => engine.GetCounters().Accepted == 2, "both whole lines accepted");
+        await pipe.Writer.CompleteAsync(new IOException("Input/output error"));
+
+        // Not a summary saying the input was read to its end: the caller must learn that it was not.
+        var error = await Assert.ThrowsAsync<IOException>(() => ingest.WaitAsync(TimeSpan.FromSeconds(10)));
+        Assert.Equal("Input/output error", error.Message);
+        await engine.FlushAsync();
+        Assert.Equal(2, transport.Batches.SelectMany(BatchJson.Events).Count());
+    }
+
+    [Fact]
     public async Task In_wait_mode_a_full_queue_holds_the_reading_back_instead_of_refusing_lines()
     {
         var transport = new GateTransport();

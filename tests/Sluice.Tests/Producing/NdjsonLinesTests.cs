@@ -42,6 +42,19 @@ public class NdjsonLinesTests
     }
 
     [Fact]
+    public void A_line_over_the_limit_ending_in_CRLF_is_reported_with_its_length_without_the_CR_however_it_arrives()
+    {
+        // Passed over as it arrives (a first piece already too long) or found whole: the same length either way.
+        byte[] input = "123456789012\r\nok\r\n"u8.ToArray();
+        for (int cut = 0; cut <= input.Length; cut++)
+        {
+            var (lines, oversize) = Split(Segments.Cut(input, cut), maxLineBytes: 8);
+            Assert.Equal(["ok"], lines);
+            Assert.True(oversize.SequenceEqual([(1L, 12L)]), $"cut at {cut}: {string.Join(", ", oversize)}");
+        }
+    }
+
+    [Fact]
     public void A_long_line_arriving_in_small_pieces_is_passed_over_as_it_arrives()
     {
         byte[] input = [.. "first\n"u8, .. Enumerable.Repeat((byte)'x', 10_000), .. "\nlast\n"u8];
