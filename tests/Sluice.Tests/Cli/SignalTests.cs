@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Sluice.Collector;
+using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Cli;
 
@@ -29,7 +30,7 @@ public sealed class SignalTests : IAsyncLifetime, IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    [Fact]
+    [SigintFact]
     public async Task SIGINT_stops_the_reading_delivers_what_was_accepted_prints_the_summary_and_exits_130()
     {
         _collector.Faults.DelayNext(Lines, TimeSpan.FromMilliseconds(20));
@@ -82,7 +83,7 @@ public sealed class SignalTests : IAsyncLifetime, IDisposable
         Assert.Contains($"sluice: {lost + unknown:N0} accepted events were not delivered", sluice.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SigintFact]
     public async Task A_second_signal_stops_at_once_and_still_prints_what_is_known()
     {
         _collector.Faults.DelayNext(Lines, TimeSpan.FromSeconds(30));
@@ -102,7 +103,7 @@ public sealed class SignalTests : IAsyncLifetime, IDisposable
         Assert.Contains("unsettled when sending was aborted", sluice.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SigintFact]
     public async Task A_rerun_with_the_reported_skip_lines_sends_the_rest_and_nothing_twice()
     {
         _collector.Faults.DelayNext(Lines, TimeSpan.FromMilliseconds(20));
