@@ -126,6 +126,14 @@ internal sealed class ResumeLedger : IAcceptedLines
     {
         ArgumentOutOfRangeException.ThrowIfNegative(sequence);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(sequence, _lastSequence);
+        int run = RunHolding(sequence);
+        ArgumentOutOfRangeException.ThrowIfLessThan(sequence, _runs[run].FirstEvent);
+        return _runs[run].FirstLine + (sequence - _runs[run].FirstEvent);
+    }
+
+    /// <summary>The last run starting at or before <paramref name="sequence"/> (the first, if none does).</summary>
+    private int RunHolding(long sequence)
+    {
         int lo = 0, hi = _runs.Count - 1;
         while (lo < hi)
         {
@@ -136,8 +144,7 @@ internal sealed class ResumeLedger : IAcceptedLines
                 hi = mid - 1;
         }
 
-        ArgumentOutOfRangeException.ThrowIfLessThan(sequence, _runs[lo].FirstEvent);
-        return _runs[lo].FirstLine + (sequence - _runs[lo].FirstEvent);
+        return lo;
     }
 
     /// <summary>Whether the spool still holds every event it was given: its byte cap deleted no batch during the run.</summary>
@@ -172,17 +179,7 @@ internal sealed class ResumeLedger : IAcceptedLines
         long keepFrom;
         lock (_lock)
             keepFrom = Math.Min(_settledPrefix, _firstSpooled);
-        int lo = 0, hi = _runs.Count - 1;
-        while (lo < hi)
-        {
-            int mid = (lo + hi + 1) / 2;
-            if (_runs[mid].FirstEvent <= keepFrom)
-                lo = mid;
-            else
-                hi = mid - 1;
-        }
-
-        _runs.RemoveRange(0, lo);
+        _runs.RemoveRange(0, RunHolding(keepFrom));
         _letGoAt = Math.Max(1_024, 2 * _runs.Count);
     }
 
