@@ -93,8 +93,7 @@ internal sealed class NdjsonLines(int maxLineBytes) : IDisposable
         // Measured as a line found whole is: without the CR before its newline.
         if (_passedOverCr)
             length--;
-        _passedOver = -1;
-        _passedOverCr = false;
+        _passedOver = -1; // _passedOverCr needs no reset: the next line's first pass sets it (it starts with bytes to pass)
         LineNumber++;
         return NdjsonRead.Oversize;
     }

@@ -66,6 +66,18 @@ public class NdjsonLinesTests
     }
 
     [Fact]
+    public void Lines_longer_than_a_first_scratch_buffer_arriving_in_pieces_are_given_whole()
+    {
+        // A line split across pieces is copied into the splitter's scratch buffer: it must grow to the longest line
+        // (5,000 bytes, then 9,000 after a short one), not stop at its first size.
+        string[] expected = [new('a', 5_000), "short", new('b', 9_000), "end"];
+        byte[] input = Encoding.ASCII.GetBytes(string.Join("\n", expected));
+        var (lines, oversize) = Split(input.Chunk(1_000).ToArray(), maxLineBytes: 10_000);
+        Assert.Equal(expected, lines);
+        Assert.Empty(oversize);
+    }
+
+    [Fact]
     public void Line_numbers_count_every_line_whatever_became_of_it()
     {
         var (lines, oversize) = Split([Encoding.UTF8.GetBytes("a\n\nlong line here\n\r\nb")], maxLineBytes: 4);
