@@ -117,7 +117,7 @@ internal static class SendCommand
         var counters = aborted ? engine.GetCounters() : (await shutdown.ConfigureAwait(false)).Counters;
         diagnostics.Flush();
         // The reading did not return, or failed: what it counted so far (the ledger's last line leaves out blank and skipped lines after it).
-        var summary = lines ?? tally.Summary(tally.LinesSeen, completed: false);
+        var summary = lines ?? tally.Summary(completed: false);
         var report = new SendReport
         {
             Input = settings.Input,

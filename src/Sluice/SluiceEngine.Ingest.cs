@@ -108,7 +108,7 @@ public sealed partial class SluiceEngine
             Volatile.Write(ref _idleIdentifiers, ids);
         }
 
-        return tally.Summary(lines.LineNumber, completed);
+        return tally.Summary(completed);
     }
 
     /// <summary>

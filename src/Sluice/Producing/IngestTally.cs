@@ -15,8 +15,8 @@ internal sealed class IngestTally(long skipLines, Action<IngestError>? onError, 
     public long QueueFull;
     public long ShuttingDown;
 
-    /// <summary>Lines counted so far, whatever became of them: the lines read, for a reading that has not returned its summary.</summary>
-    public long LinesSeen => Skipped + Blank + Accepted + Invalid + Oversize + QueueFull + ShuttingDown;
+    /// <summary>Lines counted so far, whatever became of them: the summary's lines read, so that its counts add up by construction.</summary>
+    private long LinesSeen => Skipped + Blank + Accepted + Invalid + Oversize + QueueFull + ShuttingDown;
 
     public void Refuse(long lineNumber, IngestRefusal reason, string message)
     {
@@ -31,9 +31,10 @@ internal sealed class IngestTally(long skipLines, Action<IngestError>? onError, 
         onError?.Invoke(new IngestError(lineNumber, reason, message));
     }
 
-    public IngestSummary Summary(long linesRead, bool completed) => new()
+    /// <summary>What was counted so far: for the reading's end, or for a caller whose reading has not returned (or failed).</summary>
+    public IngestSummary Summary(bool completed) => new()
     {
-        LinesRead = linesRead,
+        LinesRead = LinesSeen,
         Skipped = Skipped,
         Blank = Blank,
         Accepted = Accepted,
