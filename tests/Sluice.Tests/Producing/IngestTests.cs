@@ -155,10 +155,7 @@ public class IngestTests
     {
         // The reading is held back by the full queue (wait mode) and cancelled there, with most lines still unread.
         var transport = new GateTransport();
-        await using var engine = new SluiceEngine(new SluiceOptions
-        {
-            QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = FullMode.Wait, FullModeWaitTimeout = TimeSpan.Zero,
-        }, transport);
+        await using var engine = HeldBack(transport, FullMode.Wait);
         var pipe = new Pipe();
         await pipe.Writer.WriteAsync(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(Track + "\n", 100))));
         using var cancel = new CancellationTokenSource();
@@ -204,10 +201,7 @@ public class IngestTests
     public async Task In_wait_mode_a_full_queue_holds_the_reading_back_instead_of_refusing_lines()
     {
         var transport = new GateTransport();
-        await using var engine = new SluiceEngine(new SluiceOptions
-        {
-            QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = FullMode.Wait, FullModeWaitTimeout = TimeSpan.Zero,
-        }, transport);
+        await using var engine = HeldBack(transport, FullMode.Wait);
         var errors = new List<IngestError>();
         var ingest = engine.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(Track + "\n", 200)))), errors.Add);
 
@@ -229,7 +223,7 @@ public class IngestTests
     public async Task In_drop_newest_mode_lines_that_find_the_queue_full_are_refused_with_their_number()
     {
         var transport = new GateTransport();
-        await using var engine = new SluiceEngine(new SluiceOptions { QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1 }, transport);
+        await using var engine = HeldBack(transport, FullMode.DropNewest);
         var errors = new List<IngestError>();
         var summary = await engine.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(Track + "\n", 100)))), errors.Add);
         transport.Open();
@@ -269,6 +263,15 @@ public class IngestTests
         await Assert.ThrowsAsync<ArgumentNullException>(() => engine.IngestAsync((PipeReader)null!));
         await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.IngestAsync(Stream.Null, skipLines: -1));
     }
+
+    /// <summary>
+    /// An engine whose queue of 4 fills while <paramref name="transport"/> is held: one event per batch and one send at a
+    /// time, so the serializer stops once its sealed-batch queue is full and the ring fills behind it.
+    /// </summary>
+    private static SluiceEngine HeldBack(GateTransport transport, FullMode fullMode) => new(new SluiceOptions
+    {
+        QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = fullMode, FullModeWaitTimeout = TimeSpan.Zero,
+    }, transport);
 
     private static async Task<(IngestSummary Summary, List<IngestError> Errors, List<JsonElement> Events)> IngestAsync(string input, long skipLines = 0)
     {
