@@ -65,6 +65,8 @@ public class CollectorValidationTests
     [InlineData("2024-10-20T15:51:35.1Z", true, true)]
     [InlineData("2024-10-20T15:51:35.123456789Z", true, true)]
     [InlineData("2024-10-20T15:51:35.059000+00:00", true, true)]
+    [InlineData("2024-10-20T15:51:35.059000-00:00", true, false)]
+    [InlineData("2024-10-20T15:51:35.059000-00:00", false, true)]
     [InlineData("2021-10-15T18:49:00+07:00", false, true)]
     [InlineData("2021-10-15T18:49:00-03:30", false, true)]
     [InlineData("2021-10-15T18:49:00+07:00", true, false)]
