@@ -60,6 +60,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(transport);
         _options = options.Validated();
+        _options.WireFormat = _options.WireFormat.ForEngine(); // the engine's own copy of the options: the caller's keep theirs
         _time = _options.TimeProvider;
         _format = _options.WireFormat;
         if (_options.Spool is { } spool)

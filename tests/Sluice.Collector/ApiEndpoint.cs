@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
+using System.Net.Http.Headers;
 using System.Text.Json;
 
 namespace Sluice.Collector;
@@ -8,7 +9,7 @@ namespace Sluice.Collector;
 /// <summary>
 /// One API's request handling, in the order a real deployment applies it: injected faults (delay,
 /// drop, fail; a held answer comes after the request is handled and recorded), the proxy's body limit (413), credentials (401), then the API itself (400 for a
-/// body over 2,097,152 bytes decompressed, invalid JSON, more than 1,000 events, an invalid field or
+/// body over 2,097,152 bytes decompressed, invalid JSON or JSON text a strict reader refuses (<see cref="StrictText"/>), more than 1,000 events, an invalid field or
 /// a poisoned event; 200 otherwise). Every request is recorded (and, if a log is set, printed)
 /// before its answer leaves, so a client that has its answer finds the request recorded.
 /// </summary>
@@ -165,7 +166,7 @@ internal abstract class ApiEndpoint
         if (!IsAuthorized(request))
             return Refuse(state, 401, UnauthorizedMessage);
 
-        if (request.ContentType is not { } contentType || !contentType.StartsWith("application/json", StringComparison.OrdinalIgnoreCase))
+        if (!IsJson(request.ContentType))
             return Refuse(state, 400, $"Content-Type must be application/json (was \"{request.ContentType}\").");
 
         if (!state.Gzip && request.Headers.ContentEncoding.Count > 0 && !string.Equals(request.Headers.ContentEncoding, "identity", StringComparison.OrdinalIgnoreCase))
@@ -196,6 +197,9 @@ internal abstract class ApiEndpoint
 
         using (document)
         {
+            if (StrictText.Problem(body.Memory.Span) is { } textProblem)
+                return Refuse(state, 400, textProblem);
+
             if (!TryReadEnvelope(document.RootElement, out var events, out state.SentAt, out string? envelopeError))
                 return Refuse(state, 400, envelopeError!);
 
@@ -236,6 +240,12 @@ internal abstract class ApiEndpoint
             return kept;
         }
     }
+
+    /// <summary>The specs' <c>Content-Type: application/json</c>: that media type exactly, with no charset but UTF-8 (RFC 8259 8.1).</summary>
+    private static bool IsJson(string? contentType) =>
+        MediaTypeHeaderValue.TryParse(contentType, out var type)
+        && string.Equals(type.MediaType, "application/json", StringComparison.OrdinalIgnoreCase)
+        && (type.CharSet is null || string.Equals(type.CharSet.Trim('"'), "utf-8", StringComparison.OrdinalIgnoreCase));
 
     private List<JsonElement>? Refuse(RequestState state, int status, string message)
     {

@@ -15,7 +15,7 @@ internal static class Fields
     public static string? OptionalObject(JsonElement e, string name) =>
         e.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Object ? $"{name} must be an object" : null;
 
-    /// <summary>An ISO 8601 date-time with seconds and an offset (<c>Z</c> or <c>+00:00</c> when <paramref name="utc"/>).</summary>
+    /// <summary>An ISO 8601 date-time with seconds and an offset (<c>Z</c> or <c>+00:00</c> when <paramref name="utc"/>, not <c>-00:00</c>).</summary>
     public static string? Timestamp(JsonElement e, string name, bool required, bool utc)
     {
         if (!e.TryGetProperty(name, out var value))
@@ -29,7 +29,8 @@ internal static class Fields
             return $"{name} must be a string";
         if (!IsIso8601(JsonMarshal.GetRawUtf8Value(value)) || !value.TryGetDateTimeOffset(out var parsed))
             return $"{name} must be an ISO 8601 date-time (was \"{value.GetString()}\")";
-        if (utc && parsed.Offset != TimeSpan.Zero)
+        // RFC 3339 4.3: -00:00 says the offset to local time is unknown, not that the time is UTC.
+        if (utc && (parsed.Offset != TimeSpan.Zero || JsonMarshal.GetRawUtf8Value(value).EndsWith("-00:00\""u8)))
             return $"{name} must be in UTC (was \"{value.GetString()}\")";
         return null;
     }

@@ -10,7 +10,8 @@ namespace Sluice.Collector;
 /// (track) or <c>name</c> (page: spec 003 marks it Required); <c>messageId</c>; optional
 /// <c>timestamp</c>, <c>properties</c>, <c>context</c>, <c>integrations</c>. Stricter than the service in
 /// one point: <c>messageId</c> is required, since it is how redeliveries are recognised (and Sluice
-/// always sends one). Answers <c>{"success":true}</c>.
+/// always sends one). The body has no member but <c>batch</c>, <c>sentAt</c>, <c>context</c> and
+/// <c>integrations</c>, each once. Answers <c>{"success":true}</c>.
 /// </summary>
 internal sealed class SegmentEndpoint(ApiRecord record, CollectorOptions options, CollectorFaults faults, CollectorCredentials credentials)
     : ApiEndpoint(CollectorApi.Segment, "/v1/batch", record, options, faults, credentials)
@@ -18,6 +19,9 @@ internal sealed class SegmentEndpoint(ApiRecord record, CollectorOptions options
     private static readonly KnownFields Known = new(
         "type", "userId", "anonymousId", "event", "name", "category", "properties", "context", "integrations",
         "timestamp", "messageId", "sentAt", "receivedAt", "originalTimestamp", "version", "channel");
+
+    // The batch call's own members; a second "batch" would leave which events were meant to the parser.
+    private static readonly KnownFields Envelope = new("batch", "sentAt", "context", "integrations");
 
     protected override string UnauthorizedMessage => "Invalid write key";
 
@@ -43,6 +47,12 @@ internal sealed class SegmentEndpoint(ApiRecord record, CollectorOptions options
         if (root.ValueKind != JsonValueKind.Object || !root.TryGetProperty("batch", out events) || events.ValueKind != JsonValueKind.Array)
         {
             error = "The body must be an object with a \"batch\" array.";
+            return false;
+        }
+
+        if (Envelope.Check(root) is { } unknown)
+        {
+            error = "The body: " + unknown + ".";
             return false;
         }
 

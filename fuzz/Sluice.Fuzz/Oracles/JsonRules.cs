@@ -12,7 +12,7 @@ internal static class JsonRules
 
     /// <summary>
     /// Null if <paramref name="json"/> is one JSON object in valid UTF-8 nesting at most
-    /// <paramref name="maxLevels"/> levels (the object itself counts one); otherwise why not.
+    /// <paramref name="maxLevels"/> levels (the object itself counts one), its numbers within a double's range; otherwise why not.
     /// </summary>
     public static string? ObjectProblem(ReadOnlySpan<byte> json, int maxLevels) => Problem(json, maxLevels, objectOnly: true);
 
@@ -35,6 +35,8 @@ internal static class JsonRules
             {
                 if (reader.TokenType is JsonTokenType.StartObject or JsonTokenType.StartArray)
                     deepest = Math.Max(deepest, reader.CurrentDepth);
+                else if (reader.TokenType == JsonTokenType.Number && !JsonText.IsFiniteDouble(reader.ValueSpan))
+                    return "a number beyond the range of a double";
             }
             while (reader.Read());
         }

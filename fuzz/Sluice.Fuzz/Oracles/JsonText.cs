@@ -22,8 +22,8 @@ internal static class JsonText
 
     /// <summary>
     /// Null if <paramref name="json"/> is one JSON value a strict receiver accepts: valid UTF-8, valid
-    /// grammar, no trailing content, and every string decodable to UTF-16 (no lone surrogate escapes);
-    /// otherwise why not.
+    /// grammar, no trailing content, every string decodable to UTF-16 (no lone surrogate escapes), and
+    /// every number within a double's range; otherwise why not.
     /// </summary>
     public static string? StrictProblem(ReadOnlySpan<byte> json)
     {
@@ -38,6 +38,8 @@ internal static class JsonText
             {
                 if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName)
                     _ = reader.GetString(); // throws on a lone surrogate escape
+                else if (reader.TokenType == JsonTokenType.Number && !IsFiniteDouble(reader.ValueSpan))
+                    return $"a number beyond the range of a double at byte {reader.TokenStartIndex}";
             }
             while (reader.Read());
         }
@@ -52,6 +54,10 @@ internal static class JsonText
 
         return null;
     }
+
+    /// <summary>Whether a JSON number reads as a finite double (<c>1e400</c> does not: receivers read infinity, or refuse it).</summary>
+    public static bool IsFiniteDouble(ReadOnlySpan<byte> number) =>
+        double.TryParse(Encoding.UTF8.GetString(number), NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value);
 
     /// <summary>The tokens of a JSON text that is known to be grammatically valid.</summary>
     public static List<Token> Tokens(ReadOnlySpan<byte> json)

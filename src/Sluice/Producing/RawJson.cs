@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Unicode;
 
@@ -7,7 +8,8 @@ namespace Sluice.Producing;
 /// Validation of JSON given as bytes (pre-serialized properties/context, <see cref="JsonElement"/>
 /// values, NDJSON events): valid UTF-8, strict RFC 8259 grammar as <see cref="Utf8JsonReader"/>
 /// reads it by default (no comments, no trailing commas, one value, nothing after it but
-/// whitespace), nesting within <see cref="PropertiesWriter.MaxDepth"/> with a clear error beyond.
+/// whitespace), nesting within <see cref="PropertiesWriter.MaxDepth"/> with a clear error beyond, and
+/// numbers within a double's range.
 /// A refusal names the field, the reason and the byte.
 /// </summary>
 internal static class RawJson
@@ -34,9 +36,11 @@ internal static class RawJson
             reader.Read();
             if (objectOnly && reader.TokenType != JsonTokenType.StartObject)
                 ThrowHelper.Argument($"{Where(field, member)}: must be one JSON object.", field);
-            (long tooDeepAt, loneSurrogates) = Walk(ref reader, maxLevels);
+            (long tooDeepAt, long hugeNumberAt, loneSurrogates) = Walk(ref reader, maxLevels);
             if (tooDeepAt >= 0)
                 ThrowTooDeep(field, member, tooDeepAt);
+            if (hugeNumberAt >= 0)
+                ThrowHugeNumber(field, member, hugeNumberAt);
         }
         catch (JsonException ex)
         {
@@ -54,10 +58,11 @@ internal static class RawJson
 
     /// <summary>
     /// Reads on from the reader's current token to the end: where a container opens past <paramref name="maxLevels"/>
-    /// levels (its byte, the reading stopping there; -1 if none), and whether a string or member name holds a lone
-    /// surrogate escape. Throws <see cref="JsonException"/> where the text is not JSON.
+    /// levels, or where a number beyond a double's range stands (<see cref="IsBeyondDouble"/>): the byte, the reading
+    /// stopping there (-1 if none); and whether a string or member name holds a lone surrogate escape. Throws
+    /// <see cref="JsonException"/> where the text is not JSON.
     /// </summary>
-    internal static (long TooDeepAt, bool LoneSurrogates) Walk(ref Utf8JsonReader reader, int maxLevels)
+    internal static (long TooDeepAt, long HugeNumberAt, bool LoneSurrogates) Walk(ref Utf8JsonReader reader, int maxLevels)
     {
         bool loneSurrogates = false;
         do
@@ -65,7 +70,9 @@ internal static class RawJson
             switch (reader.TokenType)
             {
                 case JsonTokenType.StartObject or JsonTokenType.StartArray when reader.CurrentDepth >= maxLevels:
-                    return (reader.TokenStartIndex, loneSurrogates);
+                    return (reader.TokenStartIndex, -1, loneSurrogates);
+                case JsonTokenType.Number when IsBeyondDouble(reader.ValueSpan):
+                    return (-1, reader.TokenStartIndex, loneSurrogates);
                 case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped && !loneSurrogates:
                     // Only an escaped string can spell a surrogate; most have no escape at all.
                     loneSurrogates = LoneSurrogates.HasEscapes(reader.ValueSpan);
@@ -74,12 +81,21 @@ internal static class RawJson
         }
         while (reader.Read());
 
-        return (-1, loneSurrogates);
+        return (-1, -1, loneSurrogates);
     }
 
     /// <summary>
+    /// Whether a number (valid JSON grammar) is beyond the range of a double, as <c>1e400</c> is: System.Text.Json and
+    /// JavaScript read it as infinity, Go's decoder refuses it, so one such number can make a server refuse the whole
+    /// batch. Only a number with an exponent or of 309 characters or more can be: the others cost one search.
+    /// </summary>
+    internal static bool IsBeyondDouble(ReadOnlySpan<byte> number)
+        => (number.Length >= 309 || number.IndexOfAny((byte)'e', (byte)'E') >= 0)
+           && !(double.TryParse(number, NumberStyles.Float, CultureInfo.InvariantCulture, out double value) && double.IsFinite(value));
+
+    /// <summary>
     /// Moves the reader from the first token of a value to its last, refusing containers nested
-    /// more than <paramref name="maxLevels"/> levels deep, counted from that value. The reader's own
+    /// more than <paramref name="maxLevels"/> levels deep, counted from that value, and numbers beyond a double's range. The reader's own
     /// MaxDepth must leave room for one level more. Returns whether a string or name inside a
     /// container holds an unpaired surrogate escape, as <see cref="Validate(ReadOnlySpan{byte}, string)"/> does: a
     /// value checked this way needs no second validation before it is copied.
@@ -87,7 +103,13 @@ internal static class RawJson
     public static bool SkipChecked(ref Utf8JsonReader reader, int maxLevels, string field, string? member = null)
     {
         if (reader.TokenType is not (JsonTokenType.StartObject or JsonTokenType.StartArray))
-            return false; // a scalar: its caller reads it
+        {
+            // A scalar: its caller reads it, but a number is held to the rule of one inside a container.
+            if (reader.TokenType == JsonTokenType.Number && IsBeyondDouble(reader.ValueSpan))
+                ThrowHugeNumber(field, member, reader.TokenStartIndex);
+            return false;
+        }
+
         int start = reader.CurrentDepth;
         if (maxLevels < 1)
             ThrowTooDeep(field, member, reader.TokenStartIndex);
@@ -99,6 +121,9 @@ internal static class RawJson
                 case JsonTokenType.StartObject or JsonTokenType.StartArray when (reader.CurrentDepth - start) >= maxLevels:
                     ThrowTooDeep(field, member, reader.TokenStartIndex);
                     break;
+                case JsonTokenType.Number when IsBeyondDouble(reader.ValueSpan):
+                    ThrowHugeNumber(field, member, reader.TokenStartIndex);
+                    break;
                 case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped && !loneSurrogates:
                     loneSurrogates = LoneSurrogates.HasEscapes(reader.ValueSpan);
                     break;
@@ -107,6 +132,9 @@ internal static class RawJson
 
         return loneSurrogates;
     }
+
+    private static void ThrowHugeNumber(string field, string? member, long at)
+        => ThrowHelper.Argument($"{Where(field, member)}: a number beyond the range of a double (at byte {at}); receivers read it as infinity or refuse the batch.", field);
 
     private static void ThrowTooDeep(string field, string? member, long at)
         => ThrowHelper.Argument($"{Where(field, member)}: nested deeper than {PropertiesWriter.MaxDepth} levels (at byte {at}).", field);

@@ -154,18 +154,24 @@ internal sealed class DefaultContext
 
     /// <summary>
     /// Refuses nesting deeper than an event's context may (<see cref="PropertiesWriter.MaxDepth"/> levels, its own object
-    /// counted: receivers commonly stop at 64, and a body adds up to three), by the walk that checks an event's raw JSON;
-    /// returns whether a string or member name holds a lone surrogate escape. Reads it all, so invalid JSON throws here.
+    /// counted: receivers commonly stop at 64, and a body adds up to three) and numbers beyond a double's range, by the walk
+    /// that checks an event's raw JSON; returns whether a string or member name holds a lone surrogate escape. Reads it all, so invalid JSON throws here.
     /// </summary>
     private static bool CheckNestingAndFindLoneSurrogates(byte[] utf8)
     {
         var reader = RawJson.Reader(utf8, PropertiesWriter.MaxDepth);
         reader.Read();
-        var (tooDeepAt, loneSurrogates) = RawJson.Walk(ref reader, PropertiesWriter.MaxDepth);
+        var (tooDeepAt, hugeNumberAt, loneSurrogates) = RawJson.Walk(ref reader, PropertiesWriter.MaxDepth);
         if (tooDeepAt >= 0)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
                 $"must nest at most {PropertiesWriter.MaxDepth} levels, its own object counted, as an event's context does (deeper at byte {tooDeepAt})."));
+        }
+
+        if (hugeNumberAt >= 0)
+        {
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
+                $"must hold numbers within the range of a double, as an event's context does (beyond it at byte {hugeNumberAt})."));
         }
 
         return loneSurrogates;

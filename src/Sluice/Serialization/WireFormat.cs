@@ -55,6 +55,12 @@ public abstract class WireFormat
     internal virtual string? SpoolBinding => null;
 
     /// <summary>
+    /// The instance a new engine made with this format writes with: this one, unless what it writes must differ from engine to
+    /// engine (<see cref="SegmentFormat"/>'s message ids) and an engine took it already. Called once per engine.
+    /// </summary>
+    internal virtual WireFormat ForEngine() => this;
+
+    /// <summary>
     /// Writes one event as a complete JSON value (all it opens closed). Write the user or session id, the
     /// track's name, and the properties and context (if <see cref="WritesContext"/>) the event has: the
     /// engine refuses an event as oversize, before writing it, when their length alone exceeds the batch

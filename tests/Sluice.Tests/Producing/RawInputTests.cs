@@ -250,6 +250,43 @@ public class RawInputTests
     }
 
     [Fact]
+    public async Task A_number_beyond_a_doubles_range_in_raw_JSON_is_refused_at_the_call_naming_the_field()
+    {
+        // Found: 1e400 went out as written; System.Text.Json reads it as infinity and Go's decoder refuses it, so a
+        // strict server refused every batch holding such an event, with the other events of the batch.
+        using var element = JsonDocument.Parse("[1, 2e999]");
+        byte[] longDigits = Encoding.UTF8.GetBytes("{\"user_id\":\"u\",\"event_name\":\"e\",\"properties\":{\"n\":1" + new string('0', 400) + "}}");
+        await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+        var refusals = new (string Field, Action Call)[]
+        {
+            ("properties", () => engine.TrackJson("u", "e", """{"n":1e400}"""u8)),
+            ("context", () => engine.PageJson(null, "s", default, """{"a":[{"n":-1E+309}]}"""u8)),
+            ("properties", () => engine.Track("u", "e", new Dictionary<string, object?> { ["j"] = element.RootElement })),
+            ("properties", () => engine.Track("u", "e", new Dictionary<string, object?> { ["j"] = element.RootElement[1] })),
+            ("properties", () => engine.EnqueueJson(longDigits)),
+            ("context", () => engine.EnqueueJson("""{"user_id":"u","event_name":"e","context":{"n":[1e400]}}"""u8)),
+        };
+        foreach (var (field, call) in refusals)
+        {
+            var ex = Assert.Throws<ArgumentException>(call);
+            Assert.Equal(field, ex.ParamName);
+            Assert.Contains("a number beyond the range of a double", ex.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(0, engine.GetCounters().Accepted);
+        var options = Assert.ThrowsAny<ArgumentException>(() => new SluiceEngine(new SluiceOptions { DefaultContext = """{"n":1e400}""" }, new InMemoryTransport()));
+        Assert.Contains("numbers within the range of a double", options.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Numbers_at_the_edges_of_a_doubles_range_in_raw_JSON_are_sent_as_written()
+    {
+        const string Edges = """{"max":1.7976931348623157e308,"min":-1.7976931348623157E+308,"tiny":4.9e-324,"under":1e-400,"long":-9223372036854775808,"big":18446744073709551616}""";
+        var (events, _) = await SendAsync(e => e.TrackJson("u", "e", Encoding.UTF8.GetBytes(Edges)));
+        Assert.Equal(Edges, Assert.Single(events).GetProperty("properties").GetRawText());
+    }
+
+    [Fact]
     public async Task Raw_properties_larger_than_a_batch_are_counted_oversize_without_being_copied()
     {
         var huge = Encoding.UTF8.GetBytes("{\"big\":\"" + new string('x', 3 << 20) + "\"}");

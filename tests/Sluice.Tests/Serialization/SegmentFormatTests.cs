@@ -154,6 +154,36 @@ public class SegmentFormatTests
     }
 
     [Fact]
+    public async Task Engines_made_from_one_options_object_give_their_events_distinct_messageIds()
+    {
+        // Found: a message id was the format instance's random prefix plus the event's number in its engine, so engines
+        // sharing the options' SegmentFormat (one after the other, or side by side) sent different events under the same
+        // messageId, and a server that de-duplicates by messageId kept only the first of them.
+        var format = new SegmentFormat();
+        var options = new SluiceOptions { WireFormat = format };
+        var transports = new[] { new InMemoryTransport(), new InMemoryTransport(), new InMemoryTransport() };
+        await using (var first = new SluiceEngine(options, transports[0]))
+        {
+            first.Track("u", "first-0");
+            first.Track("u", "first-1");
+        }
+
+        await using (var second = new SluiceEngine(options, transports[1]))
+        await using (var beside = new SluiceEngine(options, transports[2]))
+        {
+            second.Track("u", "second-0");
+            second.Track("u", "second-1");
+            beside.Page(null, "s", name: "beside-0");
+            beside.Page(null, "s", name: "beside-1");
+        }
+
+        var ids = transports.SelectMany(t => t.Batches).SelectMany(batch => BatchJson.Events(batch, "batch")).Select(e => e.GetProperty("messageId").GetString()!).ToList();
+        Assert.Equal(6, ids.Count);
+        Assert.Equal(6, ids.Distinct(StringComparer.Ordinal).Count());
+        Assert.Same(format, options.WireFormat); // the caller's options are left as they were
+    }
+
+    [Fact]
     public void FormatMessageId_is_injective_over_event_numbers()
     {
         var format = new SegmentFormat();

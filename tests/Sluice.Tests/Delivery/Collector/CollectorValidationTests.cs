@@ -1,3 +1,4 @@
+using System.Text;
 using Sluice.Collector;
 using static Sluice.Tests.Support.CollectorRequests;
 
@@ -39,6 +40,9 @@ public class CollectorValidationTests
         { CollectorApi.PrimeData, $$"""{"eventType":"view","scope":"test-client-id","timeStamp":"{{Ts}}"}""", "Event 0 (no sessionId): sessionId is required." },
         { CollectorApi.PrimeData, """{"eventType":"view","sessionId":"s","scope":"test-client-id"}""", "Event 0 (sessionId \"s\"): timeStamp is required." },
         { CollectorApi.PrimeData, $$"""{"eventType":"view","sessionId":"s","scope":"test-client-id","timeStamp":"{{Ts}}","source":"_"}""", "Event 0 (sessionId \"s\"): source must be an object." },
+        // Spec 004's example: "source": { "itemId": "_", "itemType": "_" }.
+        { CollectorApi.PrimeData, $$$"""{"eventType":"view","sessionId":"s","scope":"test-client-id","timeStamp":"{{{Ts}}}","target":{"itemId":"home"}}""", "Event 0 (sessionId \"s\"): target: itemType is required." },
+        { CollectorApi.PrimeData, $$$"""{"eventType":"view","sessionId":"s","scope":"test-client-id","timeStamp":"{{{Ts}}}","source":{"itemId":"a","itemType":"b","id":1}}""", "Event 0 (sessionId \"s\"): source: unknown field 'id'." },
     };
 
     [Theory]
@@ -61,6 +65,8 @@ public class CollectorValidationTests
     [InlineData("2024-10-20T15:51:35.1Z", true, true)]
     [InlineData("2024-10-20T15:51:35.123456789Z", true, true)]
     [InlineData("2024-10-20T15:51:35.059000+00:00", true, true)]
+    [InlineData("2024-10-20T15:51:35.059000-00:00", true, false)]
+    [InlineData("2024-10-20T15:51:35.059000-00:00", false, true)]
     [InlineData("2021-10-15T18:49:00+07:00", false, true)]
     [InlineData("2021-10-15T18:49:00-03:30", false, true)]
     [InlineData("2021-10-15T18:49:00+07:00", true, false)]
@@ -92,6 +98,9 @@ public class CollectorValidationTests
     [InlineData(CollectorApi.Segment, """{"batch":[{"type":"track","userId":"u","event":"e","messageId":"m"}],"sentAt":"now"}""", "sentAt must be an ISO 8601 date-time (was \"now\")")]
     [InlineData(CollectorApi.PrimeData, """{"batch":[]}""", "The body must be an object with an \"events\" array.")]
     [InlineData(CollectorApi.ThriveStackTrack, "[1]", "Event 0 (no user_id): must be a JSON object.")]
+    [InlineData(CollectorApi.Segment, """{"batch":[],"batch":[{"type":"track","userId":"u","event":"e","messageId":"m"}]}""", "The body: field 'batch' appears twice.")]
+    [InlineData(CollectorApi.Segment, """{"batch":[{"type":"track","userId":"u","event":"e","messageId":"m"}],"writeKey":"k"}""", "The body: unknown field 'writeKey'.")]
+    [InlineData(CollectorApi.PrimeData, """{"events":[{"eventType":"view","sessionId":"s","scope":"test-client-id","timeStamp":"2024-10-20T15:51:35Z"}],"sentAt":"2024-10-20T15:51:35Z"}""", "The body: unknown field 'sentAt'.")]
     public async Task A_malformed_envelope_is_refused_with_a_400(CollectorApi api, string body, string message)
     {
         await using var collector = await ReferenceCollector.StartAsync();
@@ -125,6 +134,75 @@ public class CollectorValidationTests
 
         Assert.Equal(400, status);
         Assert.Equal("Content-Type must be application/json (was \"text/plain\").", CollectorLimitTests.MessageOf(reply));
+    }
+
+    [Theory]
+    [InlineData("""{"user_id":"\ud800","event_name":"e","timestamp":"2024-10-20T15:51:35Z"}""", "a string escapes half a surrogate pair (not Unicode text), at byte 12")]
+    [InlineData("""{"user_id":"u","event_name":"e","timestamp":"2024-10-20T15:51:35Z","properties":{"\udc00x":1}}""", "a string escapes half a surrogate pair (not Unicode text), at byte 82")]
+    [InlineData("""{"user_id":"u","event_name":"e","timestamp":"2024-10-20T15:51:35Z","properties":{"n":1e400}}""", "the number 1e400 is beyond the range of a double, at byte 86")]
+    [InlineData("""{"user_id":"u","event_name":"e","timestamp":"2024-10-20T15:51:35Z","properties":{"n":[-2E+308]}}""", "the number -2E+308 is beyond the range of a double, at byte 87")]
+    public async Task Text_a_strict_reader_refuses_is_refused_with_a_400_although_it_is_JSON_grammar(string e, string problem)
+    {
+        // Found: "\ud800" and 1e400 were accepted, while System.Text.Json cannot read the first as a string and Go's
+        // decoder refuses the second: a strict server would have refused the whole batch that tests saw delivered.
+        await using var collector = await ReferenceCollector.StartAsync();
+
+        var (status, reply, _) = await PostAsync(collector, CollectorApi.ThriveStackTrack, "[" + e + "]");
+
+        Assert.Equal(400, status);
+        Assert.Equal("The body is not valid JSON text: " + problem + ".", CollectorLimitTests.MessageOf(reply));
+    }
+
+    [Theory]
+    [InlineData("\"\\ud83d\\ude00 a pair\"")]
+    [InlineData("\"\\\\ud800 an escaped backslash\"")]
+    [InlineData("1e-400")]
+    [InlineData("1.7976931348623157e308")]
+    [InlineData("-9223372036854775808")]
+    [InlineData("18446744073709551616")]
+    public async Task Text_a_strict_reader_reads_is_accepted(string value)
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        string e = $$$"""{"user_id":"u","event_name":"e","timestamp":"2024-10-20T15:51:35Z","properties":{"v":{{{value}}}}}""";
+
+        var (status, reply, _) = await PostAsync(collector, CollectorApi.ThriveStackTrack, "[" + e + "]");
+
+        Assert.True(status == 200, reply);
+    }
+
+    [Fact]
+    public async Task A_body_that_is_not_UTF_8_is_refused_with_a_400()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        byte[] body = Encoding.UTF8.GetBytes("""[{"user_id":"u?","event_name":"e","timestamp":"2024-10-20T15:51:35Z"}]""");
+        body[Array.IndexOf(body, (byte)'?')] = 0xFF;
+        using var request = Request(collector, CollectorApi.ThriveStackTrack, "[]");
+        request.Content = new ByteArrayContent(body);
+        request.Content.Headers.ContentType = new("application/json");
+
+        var (status, reply, _) = await SendAsync(request);
+
+        Assert.Equal(400, status);
+        Assert.Equal("The body is not valid UTF-8.", CollectorLimitTests.MessageOf(reply));
+    }
+
+    [Theory]
+    [InlineData("application/json", true)]
+    [InlineData("application/json; charset=utf-8", true)]
+    [InlineData("Application/JSON; charset=\"UTF-8\"", true)]
+    [InlineData("application/jsonp", false)]
+    [InlineData("application/json-patch+json", false)]
+    [InlineData("application/json; charset=utf-16", false)]
+    public async Task The_content_type_is_JSON_in_UTF_8(string contentType, bool accepted)
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var request = Request(collector, CollectorApi.ThriveStackTrack, Body(CollectorApi.ThriveStackTrack, 1));
+        request.Content!.Headers.Remove("Content-Type");
+        Assert.True(request.Content.Headers.TryAddWithoutValidation("Content-Type", contentType));
+
+        var (status, reply, _) = await SendAsync(request);
+
+        Assert.True((status == 200) == accepted, reply);
     }
 
     [Fact]
