@@ -66,6 +66,8 @@ internal sealed class SendTarget : IDisposable
                 $"environment variables of --format {formatName} (see 'sluice send --help').");
         }
 
+        if (BuiltInApi.Refused(formatName, Credential) is var (refused, reason))
+            throw new CliException(ExitCodes.Usage, $"--{Option(refused)} ({Variable(Option(refused))}): {reason}");
         var authentication = BuiltInApi.Authentication(formatName, Credential);
         var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = baseAddress, Authentication = authentication, Gzip = settings.Gzip });
         return new SendTarget(format, transport, baseAddress.AbsoluteUri);

@@ -16,7 +16,7 @@ internal static class EngineSettings
         if (!BuiltInApi.IsFormat(options.Format))
             return;
         var credential = Credential(options.Credentials);
-        if (BuiltInApi.Missing(options.Format, http: true, credential).Count > 0)
+        if (BuiltInApi.Missing(options.Format, http: true, credential).Count > 0 || BuiltInApi.Refused(options.Format, credential) is not null)
             return;
         // A wire format set in code (a custom one) stays; Format then only chooses the credentials.
         if (ReferenceEquals(options.Engine.WireFormat, ThriveStackFormat.Instance))
@@ -34,12 +34,16 @@ internal static class EngineSettings
         }
         else
         {
-            foreach (var anyOf in BuiltInApi.Missing(options.Format, http: true, Credential(options.Credentials)))
+            var missing = BuiltInApi.Missing(options.Format, http: true, Credential(options.Credentials));
+            foreach (var anyOf in missing)
             {
                 problems.Add(anyOf is [var only]
                     ? $"{nameof(SluiceServiceOptions.Format)} {options.Format} needs {nameof(SluiceServiceOptions.Credentials)}:{only.Credential}: {only.Why}."
                     : $"{nameof(SluiceServiceOptions.Format)} {options.Format} needs " + string.Join(" and/or ", anyOf.Select(n => $"{nameof(SluiceServiceOptions.Credentials)}:{n.Credential} {n.Why}")) + ".");
             }
+
+            if (missing.Count == 0 && BuiltInApi.Refused(options.Format, Credential(options.Credentials)) is var (refused, reason))
+                problems.Add($"{nameof(SluiceServiceOptions.Credentials)}:{refused}: {reason}");
         }
 
         if (options.Endpoint is not { IsAbsoluteUri: true } endpoint || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))

@@ -40,6 +40,28 @@ public class ValidationTests
     }
 
     [Fact]
+    public async Task A_credential_that_cannot_be_sent_is_a_configuration_problem_naming_the_setting_not_a_raw_exception()
+    {
+        // It surfaced as the HTTP factory's ArgumentException (parameter 'trackToken'), or, for a character HttpClient refuses
+        // in a header, as every batch retried until it expired.
+        var builder = TestHost.Builder(new Dictionary<string, string?>
+        {
+            ["Sluice:Format"] = "ThriveStack",
+            ["Sluice:Endpoint"] = "http://127.0.0.1:9",
+            ["Sluice:Credentials:Token"] = "Bearer config-track-token",
+            ["Sluice:Credentials:ApiKey"] = "config-pagé-key",
+        });
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Credentials:Token: Pass the token alone, without its 'Bearer ' scheme: the transport adds it.", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("config-track-token", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("config-pagé-key", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Options_set_in_code_are_validated_at_start_too()
     {
         var builder = TestHost.Builder();

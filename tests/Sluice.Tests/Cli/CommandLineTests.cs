@@ -103,6 +103,20 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Theory]
+    [InlineData("thrivestack", "--token", "Bearer abc", "--token (SLUICE_TOKEN): Pass the token alone, without its 'Bearer ' scheme: the transport adds it.")]
+    [InlineData("thrivestack", "--api-key", "kéy", "--api-key (SLUICE_API_KEY): A credential sent as a header must be printable ASCII; it has U+00E9 at index 1.")]
+    [InlineData("primedata", "--client-access-token", "tøken", "--client-access-token (SLUICE_CLIENT_ACCESS_TOKEN): A credential sent as a header must be printable ASCII; it has U+00F8 at index 1.")]
+    public async Task A_credential_that_cannot_be_sent_is_a_one_line_usage_error_naming_its_option(string format, string option, string value, string message)
+    {
+        // It was an internal error (70) with a stack-trace-like line, or, for a character HttpClient refuses, every batch retried until it expired.
+        string[] args = ["send", "-i", "-", "-f", format, "-e", "http://127.0.0.1:9", option, value, .. format == "primedata" ? new[] { "--client-id", "c" } : []];
+        var run = await CliRun.RunAsync(args, CliRun.Stdin("{\"user_id\":\"u\",\"event_name\":\"e\"}\n"));
+        Assert.True(run.Exit == 2, run.ToString());
+        Assert.Equal($"sluice: {message}{Environment.NewLine}", run.Stderr);
+        Assert.DoesNotContain(value, run.Stderr, StringComparison.Ordinal); // a credential is never echoed
+    }
+
+    [Theory]
     [InlineData("x", "--events takes a whole number of events, 1 or more (got 'x').")]
     [InlineData("1.5", "--events takes a whole number of events, 1 or more (got '1.5').")]
     [InlineData("0", "--events must be 1 or more.")]

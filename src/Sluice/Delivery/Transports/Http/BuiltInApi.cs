@@ -76,6 +76,35 @@ internal static class BuiltInApi
         _ => HttpAuthentication.PrimeData(Value(credential, ApiCredential.ClientId)!, Value(credential, ApiCredential.ClientAccessToken)!),
     };
 
+    /// <summary>
+    /// Which credential given for <paramref name="format"/>'s API cannot be sent, and why (a pasted <c>Bearer </c>, a line break,
+    /// a character a header cannot hold: the reason never quotes the value); null when <see cref="Authentication"/> will succeed.
+    /// Check <see cref="Missing"/> (with http) first. For the front ends, which name the credential by their own option or setting.
+    /// </summary>
+    public static (ApiCredential Credential, string Reason)? Refused(string format, Func<ApiCredential, string?> credential)
+    {
+        try
+        {
+            Authentication(format, credential);
+            return null;
+        }
+        catch (ArgumentException ex) when (ByParameter(ex.ParamName) is { } which)
+        {
+            return (which, ex.Message.Replace($" (Parameter '{ex.ParamName}')", "", StringComparison.Ordinal));
+        }
+    }
+
+    // The parameters of HttpAuthentication's factories, as Authentication passes the credentials to them.
+    private static ApiCredential? ByParameter(string? parameter) => parameter switch
+    {
+        "trackToken" => ApiCredential.Token,
+        "pageApiKey" => ApiCredential.ApiKey,
+        "writeKey" => ApiCredential.WriteKey,
+        "clientId" => ApiCredential.ClientId,
+        "accessToken" => ApiCredential.ClientAccessToken,
+        _ => null,
+    };
+
     private static string Canonical(string format) => Array.Find(Formats, f => f.Equals(format, StringComparison.OrdinalIgnoreCase))
         ?? throw new ArgumentException($"Unknown format '{format}': use one of {string.Join(", ", Formats)}.", nameof(format));
 

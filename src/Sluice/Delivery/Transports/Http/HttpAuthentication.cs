@@ -21,7 +21,7 @@ public abstract class HttpAuthentication
     public static HttpAuthentication ThriveStack(string? trackToken, string? pageApiKey) =>
         new ThriveStackAuthentication(
             trackToken is null ? null : "Bearer " + CheckedToken(trackToken, nameof(trackToken)),
-            pageApiKey is null ? null : Checked(pageApiKey, nameof(pageApiKey)));
+            pageApiKey is null ? null : HeaderValue(pageApiKey, nameof(pageApiKey)));
 
     /// <summary>Segment / Customer.io batch API: HTTP Basic with the write key as user name and an empty password.</summary>
     /// <param name="writeKey">The source's write key.</param>
@@ -32,7 +32,7 @@ public abstract class HttpAuthentication
     /// <param name="clientId">The data source id (also every event's <c>scope</c>).</param>
     /// <param name="accessToken">The data source's write key.</param>
     public static HttpAuthentication PrimeData(string clientId, string accessToken) =>
-        new HeaderAuthentication([("X-Client-Id", Checked(clientId, nameof(clientId))), ("X-Client-Access-Token", Checked(accessToken, nameof(accessToken)))]);
+        new HeaderAuthentication([("X-Client-Id", HeaderValue(clientId, nameof(clientId))), ("X-Client-Access-Token", HeaderValue(accessToken, nameof(accessToken)))]);
 
     /// <summary>Adds the credentials of <paramref name="partition"/>'s endpoint to a request's headers. Called for every request, from several threads.</summary>
     public abstract void Apply(HttpRequestHeaders headers, int partition);
@@ -43,9 +43,25 @@ public abstract class HttpAuthentication
     /// </summary>
     private static string CheckedToken(string value, string name)
     {
-        Checked(value, name);
+        HeaderValue(value, name);
         if (value.TrimStart().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
             throw new ArgumentException("Pass the token alone, without its 'Bearer ' scheme: the transport adds it.", name);
+        return value;
+    }
+
+    /// <summary>
+    /// A credential sent as a header's value as it is: printable ASCII. <see cref="HttpClient"/> refuses anything else on every
+    /// request, which would retry each batch until it expired; refused here, at construction, naming the credential.
+    /// </summary>
+    private static string HeaderValue(string value, string name)
+    {
+        Checked(value, name);
+        for (int i = 0; i < value.Length; i++)
+        {
+            if (value[i] is < ' ' or > '~')
+                throw new ArgumentException($"A credential sent as a header must be printable ASCII; it has U+{(int)value[i]:X4} at index {i}.", name);
+        }
+
         return value;
     }
 

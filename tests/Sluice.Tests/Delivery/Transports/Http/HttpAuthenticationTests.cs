@@ -47,6 +47,31 @@ public class HttpAuthenticationTests
     }
 
     [Theory]
+    [InlineData("tøken")]
+    [InlineData("tab\tbed")]
+    public void A_credential_sent_as_a_header_must_be_printable_ASCII_which_HttpClient_would_refuse_on_every_send(string value)
+    {
+        foreach (var (make, name) in new (Func<HttpAuthentication>, string)[]
+        {
+            (() => HttpAuthentication.ThriveStack(value, null), "trackToken"),
+            (() => HttpAuthentication.ThriveStack(null, value), "pageApiKey"),
+            (() => HttpAuthentication.PrimeData(value, "t"), "clientId"),
+            (() => HttpAuthentication.PrimeData("c", value), "accessToken"),
+        })
+        {
+            var ex = Assert.Throws<ArgumentException>(make);
+            Assert.Equal(name, ex.ParamName);
+            Assert.StartsWith("A credential sent as a header must be printable ASCII; it has U+00", ex.Message, StringComparison.Ordinal);
+            Assert.DoesNotContain(value, ex.Message, StringComparison.Ordinal); // a credential is never echoed
+        }
+
+        // Segment's write key goes base64-encoded (HTTP Basic), so any text can be sent.
+        var headers = new HttpRequestMessage().Headers;
+        HttpAuthentication.Segment(value).Apply(headers, 0);
+        Assert.Equal("Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(value + ":")), headers.GetValues("Authorization").Single());
+    }
+
+    [Theory]
     [InlineData("Bearer abc")]
     [InlineData("bearer abc")]
     public void A_track_token_given_with_its_bearer_scheme_is_refused_naming_the_argument(string token)
