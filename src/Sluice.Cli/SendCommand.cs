@@ -164,7 +164,7 @@ internal static class SendCommand
         var c = report.Events;
         string why = report.Aborted ? $", {c.InFlight:N0} unsettled when sending was aborted"
             : report.DrainTimedOut ? " (the drain timeout passed)" : "";
-        return $"sluice: {report.Undelivered:N0} accepted events were not delivered: {c.RejectedByServer:N0} rejected by the server, " +
+        return $"sluice: {Count.Of(report.Undelivered, "accepted event was", "accepted events were")} not delivered: {c.RejectedByServer:N0} rejected by the server, " +
             $"{c.Expired:N0} expired (retry budget or attempts spent), {c.Failed:N0} failed, {c.RejectedOversize:N0} too large, " +
             $"{c.OutcomeUnknown:N0} outcome unknown (sent, no answer before sending stopped: the server may have them), " +
             $"{c.LostAtShutdown:N0} lost when sending stopped (never delivered; safe to send again), " +

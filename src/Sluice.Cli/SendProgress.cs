@@ -30,19 +30,19 @@ internal sealed class SendProgress(SluiceEngine engine, ResumeLedger ledger, Cou
         string read, left = "";
         if (_readingDone)
         {
-            read = $"read {ledger.LastLine:N0} lines (done)";
+            read = $"read {Count.Of(ledger.LastLine, "line", "lines")} (done)";
             if (c.InFlight > 0 && delivering > 0)
                 left = $", ETA {Rate.Clock(TimeSpan.FromSeconds(c.InFlight / delivering))}";
         }
         else if (totalBytes is > 0 and long total)
         {
-            read = $"read {ledger.LastLine:N0} lines ({100.0 * bytes / total:F0}%)";
+            read = $"read {Count.Of(ledger.LastLine, "line", "lines")} ({100.0 * bytes / total:F0}%)";
             if (reading > 0)
                 left = $", ETA {Rate.Clock(TimeSpan.FromSeconds((total - bytes) / reading))}";
         }
         else
         {
-            read = $"read {ledger.LastLine:N0} lines";
+            read = $"read {Count.Of(ledger.LastLine, "line", "lines")}";
         }
 
         return $"{read}, accepted {c.Accepted:N0}, delivered {c.Delivered:N0}, pending {c.InFlight:N0}, {delivering:N0} events/s{left}";

@@ -49,7 +49,7 @@ internal sealed record SendReport
     {
         var c = Events;
         string how = StoppedBy is null ? "" : Aborted ? $", aborted by a second signal after {StoppedBy}" : $", stopped by {StoppedBy}";
-        output.WriteLine($"{Destination}: {c.Delivered:N0} events delivered in {c.BatchesDelivered:N0} batches; {Lines.LinesRead:N0} lines read from {Input}, " +
+        output.WriteLine($"{Destination}: {Count.Of(c.Delivered, "event", "events")} delivered in {Count.Of(c.BatchesDelivered, "batch", "batches")}; {Count.Of(Lines.LinesRead, "line", "lines")} read from {Input}, " +
             $"{Lines.Refused:N0} refused; {Elapsed.TotalSeconds:F1} s{how}.");
         if (!brief)
         {
@@ -61,7 +61,7 @@ internal sealed record SendReport
         }
 
         if (Spool is not null)
-            output.WriteLine($"spool: {c.Spooled:N0} events stayed in {Spool}; {c.Replayed:N0} events spooled by an earlier run were sent again.");
+            output.WriteLine($"spool: {Count.Of(c.Spooled, "event", "events")} stayed in {Spool}; {Count.Of(c.Replayed, "event", "events")} spooled by an earlier run {(c.Replayed == 1 ? "was" : "were")} sent again.");
 
         output.WriteLine(ResumeText());
     }
@@ -125,14 +125,14 @@ internal sealed record SendReport
     private string ResumeMeaning()
     {
         long later = Events.Accepted - Events.Delivered - Events.RejectedByServer - Events.RejectedOversize - KeptInSpool;
-        string kept = KeptInSpool > 0 ? $" or kept in the spool ({KeptInSpool:N0} events, sent first by the next 'sluice send --spool {Spool}')" : "";
+        string kept = KeptInSpool > 0 ? $" or kept in the spool ({Count.Of(KeptInSpool, "event", "events")}, sent first by the next 'sluice send --spool {Spool}')" : "";
         if (NothingToResume)
             return $"every line was read and is settled{kept}.";
         string settled = ResumeAfter == 0 ? "no line is known to be settled" : $"every event of lines 1-{ResumeAfter:N0} is settled for good{kept}";
         if (later <= 0)
             return $"{settled}; the lines after it were not sent (not read, or refused while stopping).";
         string spool = Events.Spooled > 0 && KeptInSpool == 0 ? ", or spooled: the spool's byte cap deleted batches, so which are still in it is not known" : "";
-        return $"{settled}; {later:N0} accepted events of later lines were not delivered (expired, failed, lost or unsettled{spool}), " +
+        return $"{settled}; {Count.Of(later, "accepted event", "accepted events")} of later lines {(later == 1 ? "was" : "were")} not delivered (expired, failed, lost or unsettled{spool}), " +
             "and which ones is not reported per event yet, so a rerun may send some delivered events again.";
     }
 

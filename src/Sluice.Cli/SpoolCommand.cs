@@ -145,7 +145,7 @@ internal static class SpoolCommand
         }
         else
         {
-            console.Out.WriteLine($"{target.Destination}: {counters.Delivered:N0} of {counters.Replayed:N0} spooled events delivered in {counters.BatchesDelivered:N0} batches " +
+            console.Out.WriteLine($"{target.Destination}: {counters.Delivered:N0} of {Count.Of(counters.Replayed, "spooled event", "spooled events")} delivered in {Count.Of(counters.BatchesDelivered, "batch", "batches")} " +
                 $"({counters.BatchesReplayed:N0} read back from {full}); {clock.Elapsed.TotalSeconds:F1} s.");
             if (!settings.Quiet)
             {
@@ -154,7 +154,7 @@ internal static class SpoolCommand
             }
 
             console.Out.WriteLine(left > 0
-                ? $"spool: {counters.Spooled:N0} events are still in {full} (the server did not take them); {counters.RejectedByServer:N0} were rejected by the server and removed."
+                ? $"spool: {Count.Of(counters.Spooled, "event is", "events are")} still in {full} (the server did not take them); {counters.RejectedByServer:N0} were rejected by the server and removed."
                 : damaged == 0 ? "spool: every batch that was there was delivered."
                 : "spool: every batch that could be read back was delivered.");
             if (damaged > 0)
@@ -169,7 +169,7 @@ internal static class SpoolCommand
 
     private static void WriteText(SpoolStatus s, TextWriter output)
     {
-        output.WriteLine($"{s.DirectoryPath}: {s.Batches:N0} batches ({s.Events:N0} events) waiting, {s.Bytes:N0} bytes in {s.Segments:N0} segment files" +
+        output.WriteLine($"{s.DirectoryPath}: {Count.Of(s.Batches, "batch", "batches")} ({Count.Of(s.Events, "event", "events")}) waiting, {Count.Of(s.Bytes, "byte", "bytes")} in {Count.Of(s.Segments, "segment file", "segment files")}" +
             $"{(s.InUse ? "; in use by a running sluice engine (a snapshot)" : "")}.");
         output.WriteLine($"  {"batches",-22}{s.Batches,14:N0}");
         output.WriteLine($"  {"events",-22}{s.Events,14:N0}");

@@ -362,7 +362,7 @@ public sealed class CommandLineTests : IDisposable
         var result = await run.WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.True(result.Exit == 0, result.ToString());
-        Assert.Matches(@"\rread 1 lines, accepted 1, delivered \d, pending \d, [\d,]+ events/s", result.Stderr);
+        Assert.Matches(@"\rread 1 line, accepted 1, delivered \d, pending \d, [\d,]+ events/s", result.Stderr);
         Assert.EndsWith("\r\u001b[K", result.Stderr, StringComparison.Ordinal); // cleared before the summary
     }
 

@@ -114,7 +114,7 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
             "--token", "test-track-token", "--api-key", "test-page-key"]);
 
         Assert.Equal(1, exit);
-        Assert.Contains("1 accepted events were not delivered: 1 rejected by the server", stderr, StringComparison.Ordinal);
+        Assert.Contains("1 accepted event was not delivered: 1 rejected by the server", stderr, StringComparison.Ordinal);
         Assert.Contains("it contains \"POISON\"", stderr, StringComparison.Ordinal);
         Assert.Equal(199, _collector.Received(CollectorApi.ThriveStackTrack).EventCount + _collector.Received(CollectorApi.ThriveStackPage).EventCount);
     }
