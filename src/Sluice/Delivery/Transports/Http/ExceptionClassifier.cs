@@ -56,7 +56,7 @@ internal static class ExceptionClassifier
     }
 
     /// <summary>The innermost message: the operating system's words (<c>Connection reset by peer</c>) rather than the wrappers'.</summary>
-    private static string Detail(Exception exception)
+    internal static string Detail(Exception exception)
     {
         while (exception.InnerException is { } inner)
             exception = inner;
