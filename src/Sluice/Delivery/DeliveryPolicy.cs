@@ -180,6 +180,15 @@ internal sealed class DeliveryPolicy
         {
             body.StampForSend(_time.GetUtcNow());
             var result = await _transport.SendAsync(body, _abort).ConfigureAwait(false);
+            if (result is { Outcome: SendOutcome.Retry, Failure: SendFailure.None } && _abort.IsCancellationRequested)
+            {
+                // A transport ending a cancelled send with a result rather than an exception, saying nothing of what
+                // happened: the send was in flight at the deadline, as if it had thrown.
+                answered = false;
+                Record(batch, started, "cancelled", 0, "cancelled");
+                return null;
+            }
+
             Record(batch, started, OutcomeName(result.Outcome), result.StatusCode, ErrorType(result));
             return result;
         }

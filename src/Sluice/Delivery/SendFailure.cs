@@ -8,7 +8,8 @@ namespace Sluice.Delivery;
 /// </summary>
 public enum SendFailure
 {
-    /// <summary>No failure (a delivery), or the transport did not say.</summary>
+    /// <summary>No failure (a delivery), or the transport did not say (a <see cref="SendOutcome.Retry"/> returned once the shutdown deadline
+    /// cancelled the send is then taken as the send still in flight).</summary>
     None = 0,
 
     /// <summary>The receiver answered with an error status (<see cref="SendResult.StatusCode"/>).</summary>

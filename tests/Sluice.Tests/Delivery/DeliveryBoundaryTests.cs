@@ -117,6 +117,43 @@ public class DeliveryBoundaryTests
     }
 
     [Fact]
+    public async Task A_send_the_transport_ends_with_a_retry_once_the_deadline_fired_is_of_unknown_outcome()
+    {
+        // The contract: a send still going when the deadline fires was in flight, whether the transport ends it with an
+        // exception or, as here, with a Retry that says nothing of what happened.
+        var clock = new ManualTimeProvider();
+        var transport = new RetryWhenCancelled();
+        var diagnostics = new List<DiagnosticEvent>();
+        await using var engine = new SluiceEngine(new SluiceOptions
+        {
+            TimeProvider = clock,
+            MaxBatchEvents = 10,
+            FlushInterval = TimeSpan.FromDays(1),
+            ShutdownTimeout = TimeSpan.FromSeconds(5),
+            OnDiagnostic = d => { lock (diagnostics) diagnostics.Add(d); },
+        }, transport);
+        for (int i = 0; i < 10; i++)
+            engine.Track($"u-{i}", "feature_used");
+        await Eventually.True(() => transport.Waiting == 1, "the send in flight");
+
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the deadline timer");
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown;
+
+        Assert.Equal((10, 0), (result.OutcomeUnknown, result.LostAtShutdown));
+        Assert.Equal(0, result.Counters.Retries);
+        lock (diagnostics)
+        {
+            Assert.Equal(10, Assert.Single(diagnostics, d => d.Kind == DiagnosticKind.OutcomeUnknown).EventCount);
+            Assert.DoesNotContain(diagnostics, d => d.Kind == DiagnosticKind.ShutdownLoss);
+        }
+
+        Conservation.AssertBalanced(result.Counters);
+        Assert.Equal(0, engine.HeldBatchBodies);
+    }
+
+    [Fact]
     public async Task Expiry_after_an_unanswered_attempt_says_the_server_may_have_some()
     {
         await using var h = new PolicyHarness(_ => SendResult.Retry("no answer") with { Failure = SendFailure.ConnectionLost }, o => o.MaxSendAttempts = 1);
@@ -138,5 +175,28 @@ public class DeliveryBoundaryTests
         await h.ShutdownAsync();
         Assert.Empty(h.Of(DiagnosticKind.ServerWarning));
         Assert.Empty(h.Diagnostics);
+    }
+
+    /// <summary>Holds every send until the shutdown deadline cancels it, then answers Retry instead of throwing.</summary>
+    private sealed class RetryWhenCancelled : IBatchTransport
+    {
+        private int _waiting;
+
+        public int Waiting => Volatile.Read(ref _waiting);
+
+        public async ValueTask<SendResult> SendAsync(Sluice.Batching.Batch batch, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _waiting);
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Swallowed: the transport reports the end of the send as a transient failure.
+            }
+
+            return SendResult.Retry("the send was cancelled");
+        }
     }
 }
