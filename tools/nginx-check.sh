@@ -11,7 +11,9 @@
 #   4. SIGTERM during an outage (502s) with --spool: nothing lost, the events stay in the spool; a second
 #      run with the line to resume after sends them, each once;
 #   5. SIGTERM while every answer is a 504: nothing is counted lost (the collector has every event), each
-#      event delivered or of unknown outcome.
+#      event delivered or of unknown outcome;
+#   6. SIGTERM during an outage without a spool: every event counted lost, and a second run from the line
+#      to resume after sends each once.
 # Needs nginx (Debian: apt-get install nginx-light) and python3 (to read the JSON).
 #   tools/nginx-check.sh
 set -euo pipefail
@@ -119,7 +121,7 @@ check "the collector down behind nginx for 3 s (502s) is retried" "$(summary <"$
 collector() { curl -sf -X "$1" "http://127.0.0.1:$collector_port/_collector/$2" >/dev/null; }
 new_log() { : >"$work/logs/access.log"; nginx -p "$work" -c "$work/nginx.conf" -s reopen 2>/dev/null; }
 # Judges the small file's run(s) against what the collector kept: judge NAME RULE SUMMARY.json... where RULE is
-# a Python expression over s (the last summary's events), runs (every summary), sent (events the collector kept,
+# a Python expression over s (the last summary's events), runs (every summary's events), full (every summary), sent (events the collector kept,
 # redeliveries included), distinct (how many of the 2,000 it has) and saw504 (nginx answered 504).
 judge() {
     local name="$1" rule="$2"; shift 2
@@ -127,7 +129,8 @@ judge() {
     if KEPT="$work/kept.json" SAW504="$(grep -c ' 504 ' "$work/logs/access.log" || true)" python3 - "$rule" "$@" <<'PY'
 import json, os, sys
 rule, files = sys.argv[1], sys.argv[2:]
-runs = [json.load(open(f))["events"] for f in files]
+full = [json.load(open(f)) for f in files]
+runs = [f["events"] for f in full]
 s = runs[-1]
 events = json.load(open(os.environ["KEPT"]))
 sent = len(events)
@@ -176,5 +179,19 @@ wait "$send_pid" || true
 collector DELETE faults
 judge "SIGTERM while every answer is a 504: what the collector has is not counted lost" \
     'saw504 and s["lost_at_shutdown"] == 0 and s["delivered"] + s["outcome_unknown"] == 2000 and distinct == 2000' "$work/term504.json"
+
+stop_collector
+new_log
+"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --stop-timeout 1s --json -q >"$work/lost1.json" 2>"$work/lost1.log" &
+send_pid=$!
+sleep 2
+kill -TERM "$send_pid"
+wait "$send_pid" || true
+start_collector
+skip="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["resume"]["skip_lines"])' "$work/lost1.json")"
+"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --skip-lines "$skip" --json -q >"$work/lost2.json" 2>"$work/lost2.log"
+judge "SIGTERM during an outage (502s) without a spool: counted lost, and the run from the line to resume after sends each once" \
+    'runs[0]["lost_at_shutdown"] == 2000 and s["delivered"] == s["accepted"] == 2000 - full[0]["resume"]["skip_lines"] and sent == distinct == 2000' \
+    "$work/lost1.json" "$work/lost2.json"
 
 exit $((failures > 0))
