@@ -237,6 +237,8 @@ internal sealed class DeliveryPolicy
         }
 
         job.Update(range);
+        if (_abort.IsCancellationRequested)
+            return; // answered after the deadline: there is no retry to count or announce; the loop settles what is left
         Interlocked.Increment(ref _counters.Retries);
         _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
             $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms{asked}.", range.Count));

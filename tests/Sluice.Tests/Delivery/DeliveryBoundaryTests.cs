@@ -116,13 +116,15 @@ public class DeliveryBoundaryTests
         Assert.Equal(0, h.Engine.HeldBatchBodies);
     }
 
-    [Fact]
-    public async Task A_send_the_transport_ends_with_a_retry_once_the_deadline_fired_is_of_unknown_outcome()
+    [Theory]
+    [InlineData(0, true)]    // a Retry that says nothing of what happened
+    [InlineData(503, false)] // the server's refusal, read after the deadline
+    public async Task A_send_the_transport_ends_with_a_retry_once_the_deadline_fired_is_of_unknown_outcome_unless_it_was_refused(int status, bool inFlight)
     {
         // The contract: a send still going when the deadline fires was in flight, whether the transport ends it with an
-        // exception or, as here, with a Retry that says nothing of what happened.
+        // exception or with a Retry that says nothing of what happened. A refusal is an answer: lost, and no retry announced.
         var clock = new ManualTimeProvider();
-        var transport = new RetryWhenCancelled();
+        var transport = new RetryWhenCancelled(SendResult.Retry("the send was cancelled", statusCode: status));
         var diagnostics = new List<DiagnosticEvent>();
         await using var engine = new SluiceEngine(new SluiceOptions
         {
@@ -141,12 +143,13 @@ public class DeliveryBoundaryTests
         clock.Advance(TimeSpan.FromSeconds(5));
         var result = await shutdown;
 
-        Assert.Equal((10, 0), (result.OutcomeUnknown, result.LostAtShutdown));
+        Assert.Equal(inFlight ? (10, 0) : (0, 10), (result.OutcomeUnknown, result.LostAtShutdown));
         Assert.Equal(0, result.Counters.Retries);
         lock (diagnostics)
         {
-            Assert.Equal(10, Assert.Single(diagnostics, d => d.Kind == DiagnosticKind.OutcomeUnknown).EventCount);
-            Assert.DoesNotContain(diagnostics, d => d.Kind == DiagnosticKind.ShutdownLoss);
+            Assert.Equal(10, Assert.Single(diagnostics, d => d.Kind == (inFlight ? DiagnosticKind.OutcomeUnknown : DiagnosticKind.ShutdownLoss)).EventCount);
+            Assert.DoesNotContain(diagnostics, d => d.Kind == (inFlight ? DiagnosticKind.ShutdownLoss : DiagnosticKind.OutcomeUnknown));
+            Assert.DoesNotContain(diagnostics, d => d.Kind == DiagnosticKind.SendFailed);
         }
 
         Conservation.AssertBalanced(result.Counters);
@@ -177,8 +180,8 @@ public class DeliveryBoundaryTests
         Assert.Empty(h.Diagnostics);
     }
 
-    /// <summary>Holds every send until the shutdown deadline cancels it, then answers Retry instead of throwing.</summary>
-    private sealed class RetryWhenCancelled : IBatchTransport
+    /// <summary>Holds every send until the shutdown deadline cancels it, then answers <paramref name="answer"/> instead of throwing.</summary>
+    private sealed class RetryWhenCancelled(SendResult answer) : IBatchTransport
     {
         private int _waiting;
 
@@ -196,7 +199,7 @@ public class DeliveryBoundaryTests
                 // Swallowed: the transport reports the end of the send as a transient failure.
             }
 
-            return SendResult.Retry("the send was cancelled");
+            return answer;
         }
     }
 }
