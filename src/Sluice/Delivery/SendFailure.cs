@@ -24,7 +24,8 @@ public enum SendFailure
     /// <summary>The host name did not resolve: nothing was sent.</summary>
     NameNotResolved,
 
-    /// <summary>The connection could not be made for another reason (host or network unreachable, a proxy): nothing was sent.</summary>
+    /// <summary>The connection could not be made for another reason (host or network unreachable, a proxy), or not before the attempt
+    /// ended (its timeout, the shutdown deadline): nothing was sent.</summary>
     ConnectionFailed,
 
     /// <summary>The TLS handshake failed (certificate, protocol): nothing was sent.</summary>

@@ -115,10 +115,11 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     public async ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        var content = new BatchContent(batch, _options.Gzip);
         using var request = new HttpRequestMessage(HttpMethod.Post, EndpointFor(batch.EndpointPath))
         {
             Version = HttpVersion.Version11,
-            Content = new BatchContent(batch, _options.Gzip),
+            Content = content,
         };
         request.Headers.TryAddWithoutValidation("User-Agent", _userAgent);
         foreach (var (name, value) in _options.FixedHeaders)
@@ -131,6 +132,15 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
             return await ClassifyAsync(response, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!content.Started && ex is OperationCanceledException or HttpRequestException or IOException)
+        {
+            // No byte of the body went out (no connection, or none in time; the deadline included): the server cannot have
+            // the events, so a deadline coming before a later attempt leaves them lost, not of unknown outcome.
+            var result = ex is OperationCanceledException
+                ? ExceptionClassifier.NotConnected(request.RequestUri!, cancellationToken.IsCancellationRequested ? null : AttemptTimeout)
+                : ExceptionClassifier.Classify(ex, request.RequestUri!);
+            return result.MayHaveArrived ? result with { Failure = SendFailure.ConnectionFailed } : result;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
