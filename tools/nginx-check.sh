@@ -2,9 +2,18 @@
 # Opt-in, not part of .ci/run: `sluice send` through a real nginx in front of the reference collector,
 # on loopback, in about a minute. nginx is the proxy most servers sit behind, and it answers in ways the
 # collector only imitates: its own 413 page over client_max_body_size (1m here, half the batch limit),
-# and 502 while the collector is down. Checks, from the CLI's --json summary and the collector's count:
+# and 502 while the collector is down, 504 when it is slower than proxy_read_timeout (1 s on a second
+# port). Checks, from the CLI's --json summary and what the collector received:
 #   1. bodies over nginx's limit: the batch limit is lowered, batches split, every event delivered once;
-#   2. the collector down for a few seconds: 502s are retried, every event delivered once.
+#   2. the collector down for a few seconds: 502s are retried, every event delivered once;
+#   3. the collector slow (its answers held 3 s after it kept the events): 504s are retried, every event
+#      arrives, the summary counts every one delivered;
+#   4. SIGTERM during an outage (502s) with --spool: nothing lost, the events stay in the spool; a second
+#      run with the line to resume after sends them, each once;
+#   5. SIGTERM while every answer is a 504: nothing is counted lost (the collector has every event), each
+#      event delivered or of unknown outcome;
+#   6. SIGTERM during an outage without a spool: every event counted lost, and a second run from the line
+#      to resume after sends each once.
 # Needs nginx (Debian: apt-get install nginx-light) and python3 (to read the JSON).
 #   tools/nginx-check.sh
 set -euo pipefail
@@ -15,6 +24,7 @@ work="$(mktemp -d)"
 chmod 755 "$work" # nginx's workers (another user when started as root) write request bodies under it
 collector_port=18281
 nginx_port=18280
+slow_port=18282 # the same proxy with a 1 s proxy_read_timeout
 collector_pid=""
 
 cleanup() {
@@ -60,6 +70,11 @@ http {
     listen 127.0.0.1:$nginx_port;
     location / { proxy_pass http://127.0.0.1:$collector_port; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
+  server {
+    listen 127.0.0.1:$slow_port;
+    proxy_read_timeout 1s;
+    location / { proxy_pass http://127.0.0.1:$collector_port; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
 }
 EOF
 nginx -p "$work" -c "$work/nginx.conf"
@@ -71,6 +86,8 @@ awk 'BEGIN {
     for (i = 0; i < 500; i++) printf "{\"type\":\"track\",\"user_id\":\"u%d\",\"event_name\":\"small\",\"properties\":{\"i\":%d}}\n", i % 50, i
 }' >"$work/events.ndjson"
 expected=3500
+# 2,000 small events (two full batches), each with its number.
+awk 'BEGIN { for (i = 0; i < 2000; i++) printf "{\"type\":\"track\",\"user_id\":\"u%d\",\"event_name\":\"small\",\"properties\":{\"n\":%d}}\n", i % 50, i }' >"$work/small.ndjson"
 
 # Prints "delivered failed" from a --json summary.
 summary() { python3 -c 'import json,sys; e=json.load(sys.stdin)["events"]; print(e["delivered"], e["failed"] + e["expired"] + e["lost_at_shutdown"] + e["outcome_unknown"] + e["rejected_by_server"])'; }
@@ -100,5 +117,81 @@ sleep 3
 start_collector
 wait "$send_pid"
 check "the collector down behind nginx for 3 s (502s) is retried" "$(summary <"$work/outage.json")" "$(received)" 502
+
+collector() { curl -sf -X "$1" "http://127.0.0.1:$collector_port/_collector/$2" >/dev/null; }
+new_log() { : >"$work/logs/access.log"; nginx -p "$work" -c "$work/nginx.conf" -s reopen 2>/dev/null; }
+# Judges the small file's run(s) against what the collector kept: judge NAME RULE SUMMARY.json... where RULE is
+# a Python expression over s (the last summary's events), runs (every summary's events), full (every summary), sent (events the collector kept,
+# redeliveries included), distinct (how many of the 2,000 it has) and saw504 (nginx answered 504).
+judge() {
+    local name="$1" rule="$2"; shift 2
+    curl -sf "http://127.0.0.1:$collector_port/_collector/received/track?take=1000000" >"$work/kept.json"
+    if KEPT="$work/kept.json" SAW504="$(grep -c ' 504 ' "$work/logs/access.log" || true)" python3 - "$rule" "$@" <<'PY'
+import json, os, sys
+rule, files = sys.argv[1], sys.argv[2:]
+full = [json.load(open(f)) for f in files]
+runs = [f["events"] for f in full]
+s = runs[-1]
+events = json.load(open(os.environ["KEPT"]))
+sent = len(events)
+distinct = len({e["properties"]["n"] for e in events})
+saw504 = int(os.environ["SAW504"]) > 0
+print(f"  summaries: " + "; ".join(", ".join(f"{k} {r[k]}" for k in ("accepted", "replayed", "delivered", "spooled", "outcome_unknown", "lost_at_shutdown", "expired", "retries") if r[k]) for r in runs) + f"; the collector kept {sent} events, {distinct} distinct")
+sys.exit(0 if eval(rule) else 1)
+PY
+    then
+        echo "ok: $name (nginx: $(statuses))"
+    else
+        echo "FAILED: $name: not $rule (nginx: $(statuses))" >&2
+        failures=$((failures + 1))
+    fi
+}
+
+new_log
+collector DELETE received
+collector POST "faults/hold?ms=3000&count=2"
+"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$slow_port" --token T --retry-budget 30s --json -q >"$work/slow.json"
+judge "answers slower than nginx's proxy_read_timeout (504s) are retried" \
+    'saw504 and s["delivered"] == 2000 and s["outcome_unknown"] + s["lost_at_shutdown"] + s["expired"] == 0 and distinct == 2000' "$work/slow.json"
+
+stop_collector
+new_log
+"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --spool "$work/spool" --stop-timeout 2s --json -q >"$work/term1.json" 2>"$work/term1.log" &
+send_pid=$!
+sleep 2
+kill -TERM "$send_pid"
+wait "$send_pid" || true
+start_collector
+skip="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["resume"]["skip_lines"])' "$work/term1.json")"
+"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --spool "$work/spool" --skip-lines "$skip" --json -q >"$work/term2.json" 2>"$work/term2.log"
+judge "SIGTERM during an outage (502s) keeps the events in the spool; the next run sends each once" \
+    'runs[0]["lost_at_shutdown"] + runs[0]["outcome_unknown"] == 0 and runs[0]["delivered"] + runs[0]["spooled"] == 2000 and runs[0]["delivered"] + s["delivered"] == 2000 and s["replayed"] == runs[0]["spooled"] and sent == distinct == 2000' \
+    "$work/term1.json" "$work/term2.json"
+
+new_log
+collector DELETE received
+collector POST "faults/hold?ms=10000&count=1000"
+"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$slow_port" --token T --stop-timeout 1s --json -q >"$work/term504.json" 2>"$work/term504.log" &
+send_pid=$!
+sleep 3
+kill -TERM "$send_pid"
+wait "$send_pid" || true
+collector DELETE faults
+judge "SIGTERM while every answer is a 504: what the collector has is not counted lost" \
+    'saw504 and s["lost_at_shutdown"] == 0 and s["delivered"] + s["outcome_unknown"] == 2000 and distinct == 2000' "$work/term504.json"
+
+stop_collector
+new_log
+"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --stop-timeout 1s --json -q >"$work/lost1.json" 2>"$work/lost1.log" &
+send_pid=$!
+sleep 2
+kill -TERM "$send_pid"
+wait "$send_pid" || true
+start_collector
+skip="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["resume"]["skip_lines"])' "$work/lost1.json")"
+"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --skip-lines "$skip" --json -q >"$work/lost2.json" 2>"$work/lost2.log"
+judge "SIGTERM during an outage (502s) without a spool: counted lost, and the run from the line to resume after sends each once" \
+    'runs[0]["lost_at_shutdown"] == 2000 and s["delivered"] == s["accepted"] == 2000 - full[0]["resume"]["skip_lines"] and sent == distinct == 2000' \
+    "$work/lost1.json" "$work/lost2.json"
 
 exit $((failures > 0))

@@ -15,6 +15,8 @@ internal static class AdminEndpoints
         POST   /_collector/faults/fail?status=503&count=1&retryAfter=2&api=segment
         POST   /_collector/faults/delay?ms=2000&count=1&api=track
         POST   /_collector/faults/drop?count=1&api=page
+        POST   /_collector/faults/hold?ms=2000&count=1&api=track (handled and kept, then the answer waits)
+        POST   /_collector/faults/cut?count=1&api=track    (handled and kept, then half the answer and the connection closed)
         POST   /_collector/faults/warn?message=...&count=1&api=page
         POST   /_collector/faults/reject?marker=POISON    (no marker: stop rejecting)
         POST   /_collector/faults/proxy-limit?bytes=65536 (no bytes: no proxy limit)
@@ -54,6 +56,9 @@ internal static class AdminEndpoints
         app.MapPost("/_collector/faults/delay", (int ms, int? count, string? api) =>
             Apply(() => faults.DelayNext(count ?? 1, TimeSpan.FromMilliseconds(ms), ParseOptional(api))));
         app.MapPost("/_collector/faults/drop", (int? count, string? api) => Apply(() => faults.DropNext(count ?? 1, ParseOptional(api))));
+        app.MapPost("/_collector/faults/hold", (int ms, int? count, string? api) =>
+            Apply(() => faults.HoldAnswerNext(count ?? 1, TimeSpan.FromMilliseconds(ms), ParseOptional(api))));
+        app.MapPost("/_collector/faults/cut", (int? count, string? api) => Apply(() => faults.CutAnswerNext(count ?? 1, ParseOptional(api))));
         app.MapPost("/_collector/faults/warn", (string message, int? count, string? api) =>
             Apply(() => faults.WarnNext(count ?? 1, message, ParseOptional(api))));
         app.MapPost("/_collector/faults/reject", (string? marker) => Apply(() => faults.RejectEventsContaining(marker)));

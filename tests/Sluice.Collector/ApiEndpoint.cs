@@ -2,13 +2,16 @@ using System.Diagnostics;
 using System.Globalization;
 using System.IO.Compression;
 using System.Net.Http.Headers;
+using System.Net.Sockets;
+using System.Text;
 using System.Text.Json;
+using Microsoft.AspNetCore.Connections.Features;
 
 namespace Sluice.Collector;
 
 /// <summary>
 /// One API's request handling, in the order a real deployment applies it: injected faults (delay,
-/// drop, fail; a held answer comes after the request is handled and recorded), the proxy's body limit (413), credentials (401), then the API itself (400 for a
+/// drop, fail; a held or cut answer comes after the request is handled and recorded), the proxy's body limit (413), credentials (401), then the API itself (400 for a
 /// body over 2,097,152 bytes decompressed, invalid JSON or JSON text a strict reader refuses (<see cref="StrictText"/>), more than 1,000 events, an invalid field or
 /// a poisoned event; 200 otherwise). Every request is recorded (and, if a log is set, printed)
 /// before its answer leaves, so a client that has its answer finds the request recorded.
@@ -81,8 +84,42 @@ internal abstract class ApiEndpoint
         {
             if (Faults.AnswerHolds.TryTake(Api, out var hold) && !await HoldAsync(hold, context.RequestAborted))
                 return;
-            await reply(context.Response);
+            if (Faults.AnswerCuts.TryTake(Api, out _))
+                await CutAsync(context, reply);
+            else
+                await reply(context.Response);
         }
+    }
+
+    /// <summary>
+    /// Sends the answer's status line, headers (with its full Content-Length) and half its body straight to the socket,
+    /// then closes the sending side: the client reads the start of the answer, then the end of the stream (not a reset,
+    /// which could overtake the bytes before it). The connection is dropped once the client has closed it.
+    /// </summary>
+    private static async Task CutAsync(HttpContext context, Func<HttpResponse, Task> reply)
+    {
+        var response = context.Response;
+        var wire = response.Body;
+        using var whole = new MemoryStream();
+        response.Body = whole; // the reply sets the status and headers, and writes its body here
+        await reply(response);
+        response.Body = wire;
+
+        var socket = context.Features.Get<IConnectionSocketFeature>()?.Socket
+            ?? throw new InvalidOperationException("Cutting an answer needs Kestrel's socket transport.");
+        var head = new StringBuilder().Append(CultureInfo.InvariantCulture, $"HTTP/1.1 {response.StatusCode} Cut\r\n");
+        foreach (var (name, values) in response.Headers)
+        {
+            if (!string.Equals(name, "Content-Length", StringComparison.OrdinalIgnoreCase))
+                head.Append(CultureInfo.InvariantCulture, $"{name}: {values}\r\n");
+        }
+
+        head.Append(CultureInfo.InvariantCulture, $"Content-Length: {whole.Length}\r\n\r\n");
+        socket.Send(Encoding.ASCII.GetBytes(head.ToString()));
+        socket.Send(whole.GetBuffer().AsSpan(0, (int)whole.Length / 2));
+        socket.Shutdown(SocketShutdown.Send);
+        await HoldAsync(TimeSpan.FromSeconds(10), context.RequestAborted);
+        context.Abort();
     }
 
     /// <summary>Waits before answering; false if the client went away meanwhile.</summary>

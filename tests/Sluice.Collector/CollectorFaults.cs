@@ -28,6 +28,8 @@ public sealed class CollectorFaults
 
     internal FaultQueue<TimeSpan> AnswerHolds { get; } = new();
 
+    internal FaultQueue<bool> AnswerCuts { get; } = new();
+
     /// <summary>The marker set by <see cref="RejectEventsContaining"/>, if any.</summary>
     public string? PoisonMarker => _poisonMarker;
 
@@ -35,7 +37,7 @@ public sealed class CollectorFaults
     public int? ProxyBodyLimit => _proxyLimit?.Value;
 
     /// <summary>Fault applications not yet used (delays, drops, failures, warnings).</summary>
-    public int Pending => Delays.Pending + Drops.Pending + Failures.Pending + Warnings.Pending + AnswerHolds.Pending;
+    public int Pending => Delays.Pending + Drops.Pending + Failures.Pending + Warnings.Pending + AnswerHolds.Pending + AnswerCuts.Pending;
 
     /// <summary>
     /// Answers the next <paramref name="count"/> requests with <paramref name="status"/> (and a
@@ -66,6 +68,13 @@ public sealed class CollectorFaults
         ArgumentOutOfRangeException.ThrowIfLessThan(delay, TimeSpan.Zero);
         AnswerHolds.Add(count, api, delay);
     }
+
+    /// <summary>
+    /// Handles the next <paramref name="count"/> requests as usual — their events are checked and kept, the request
+    /// recorded — then sends the answer's status, headers and half its body, and closes the connection: the client
+    /// has the server's decision but not the whole reply.
+    /// </summary>
+    public void CutAnswerNext(int count, CollectorApi? api = null) => AnswerCuts.Add(count, api, true);
 
     /// <summary>Drops the connection of the next <paramref name="count"/> requests without an answer (<c>HttpContext.Abort</c>).</summary>
     public void DropNext(int count, CollectorApi? api = null) => Drops.Add(count, api, true);
@@ -111,6 +120,7 @@ public sealed class CollectorFaults
         Failures.Clear();
         Warnings.Clear();
         AnswerHolds.Clear();
+        AnswerCuts.Clear();
         _poisonMarker = null;
         _proxyLimit = null;
     }

@@ -259,7 +259,7 @@ public class HostShutdownTests
         }
     }
 
-    /// <summary>Holds every request until <see cref="Release"/>, or until its sender gives up.</summary>
+    /// <summary>Holds the answer to every request, sent, until <see cref="Release"/>, or until its sender gives up.</summary>
     private sealed class HeldRequests : DelegatingHandler
     {
         private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -271,11 +271,21 @@ public class HostShutdownTests
 
         public void Release() => _release.TrySetResult();
 
+        /// <summary>Sends the request, so the server has it, then holds its answer until released (or the deadline).</summary>
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
             Interlocked.Increment(ref _waiting);
-            await _release.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
-            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await _release.Task.WaitAsync(cancellationToken).ConfigureAwait(false);
+                return response;
+            }
+            catch
+            {
+                response.Dispose();
+                throw;
+            }
         }
     }
 }

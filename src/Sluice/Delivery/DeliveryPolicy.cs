@@ -180,6 +180,15 @@ internal sealed class DeliveryPolicy
         {
             body.StampForSend(_time.GetUtcNow());
             var result = await _transport.SendAsync(body, _abort).ConfigureAwait(false);
+            if (result is { Outcome: SendOutcome.Retry, Failure: SendFailure.None } && _abort.IsCancellationRequested)
+            {
+                // A transport ending a cancelled send with a result rather than an exception, saying nothing of what
+                // happened: the send was in flight at the deadline, as if it had thrown.
+                answered = false;
+                Record(batch, started, "cancelled", 0, "cancelled");
+                return null;
+            }
+
             Record(batch, started, OutcomeName(result.Outcome), result.StatusCode, ErrorType(result));
             return result;
         }
@@ -228,6 +237,8 @@ internal sealed class DeliveryPolicy
         }
 
         job.Update(range);
+        if (_abort.IsCancellationRequested)
+            return; // answered after the deadline: there is no retry to count or announce; the loop settles what is left
         Interlocked.Increment(ref _counters.Retries);
         _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
             $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms{asked}.", range.Count));

@@ -12,7 +12,8 @@ namespace Sluice.Delivery;
 /// <item>Classify the attempt in the returned <see cref="SendResult"/>: the engine retries, splits, bisects or pauses the endpoint accordingly. Exceptions may propagate: the engine counts them, reports
 /// them to diagnostics and treats them as a transient failure. Never swallow an error and report success.</item>
 /// <item>Honour the cancellation token: it fires when the shutdown deadline passes, and the events of the batch being sent are then
-/// counted as of unknown outcome (<c>OutcomeUnknown</c>: the receiver may have them), not as lost, whatever exception ends the send.</item>
+/// counted as of unknown outcome (<c>OutcomeUnknown</c>: the receiver may have them), not as lost, whatever exception ends the send, or a
+/// <see cref="SendOutcome.Retry"/> that does not say what happened (<see cref="SendResult.Failure"/> <see cref="SendFailure.None"/>).</item>
 /// </list>
 /// </summary>
 public interface IBatchTransport

@@ -8,7 +8,8 @@ namespace Sluice.Delivery;
 /// </summary>
 public enum SendFailure
 {
-    /// <summary>No failure (a delivery), or the transport did not say.</summary>
+    /// <summary>No failure (a delivery), or the transport did not say (a <see cref="SendOutcome.Retry"/> returned once the shutdown deadline
+    /// cancelled the send is then taken as the send still in flight).</summary>
     None = 0,
 
     /// <summary>The receiver answered with an error status (<see cref="SendResult.StatusCode"/>).</summary>
@@ -23,7 +24,8 @@ public enum SendFailure
     /// <summary>The host name did not resolve: nothing was sent.</summary>
     NameNotResolved,
 
-    /// <summary>The connection could not be made for another reason (host or network unreachable, a proxy): nothing was sent.</summary>
+    /// <summary>The connection could not be made for another reason (host or network unreachable, a proxy), or not before the attempt
+    /// ended (its timeout, the shutdown deadline): nothing was sent.</summary>
     ConnectionFailed,
 
     /// <summary>The TLS handshake failed (certificate, protocol): nothing was sent.</summary>

@@ -27,9 +27,12 @@ public readonly record struct SendResult
 
     /// <summary>
     /// Whether the receiver may have taken the events although the attempt failed: it ended without an answer
-    /// after the request may have gone out (a timeout, a broken connection, an unreadable answer, an exception).
+    /// after the request may have gone out (a timeout, a broken connection, an unreadable answer, an exception),
+    /// or a gateway answered that it timed out waiting for the origin behind it (504; Cloudflare's 524), which
+    /// had the request and may have processed it. Any other status is the receiver's refusal: it does not have them.
     /// </summary>
-    internal bool MayHaveArrived => Failure is SendFailure.Timeout or SendFailure.ConnectionLost or SendFailure.InvalidResponse or SendFailure.TransportException;
+    internal bool MayHaveArrived => Failure is SendFailure.Timeout or SendFailure.ConnectionLost or SendFailure.InvalidResponse or SendFailure.TransportException
+        || (Failure == SendFailure.ErrorStatus && StatusCode is 504 or 524);
 
     /// <summary>
     /// The failure in words: the status and the message (<c>503: Service Unavailable</c>), or the message alone; without a

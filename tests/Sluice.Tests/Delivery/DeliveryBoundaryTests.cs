@@ -116,6 +116,46 @@ public class DeliveryBoundaryTests
         Assert.Equal(0, h.Engine.HeldBatchBodies);
     }
 
+    [Theory]
+    [InlineData(0, true)]    // a Retry that says nothing of what happened
+    [InlineData(503, false)] // the server's refusal, read after the deadline
+    public async Task A_send_the_transport_ends_with_a_retry_once_the_deadline_fired_is_of_unknown_outcome_unless_it_was_refused(int status, bool inFlight)
+    {
+        // The contract: a send still going when the deadline fires was in flight, whether the transport ends it with an
+        // exception or with a Retry that says nothing of what happened. A refusal is an answer: lost, and no retry announced.
+        var clock = new ManualTimeProvider();
+        var transport = new RetryWhenCancelled(SendResult.Retry("the send was cancelled", statusCode: status));
+        var diagnostics = new List<DiagnosticEvent>();
+        await using var engine = new SluiceEngine(new SluiceOptions
+        {
+            TimeProvider = clock,
+            MaxBatchEvents = 10,
+            FlushInterval = TimeSpan.FromDays(1),
+            ShutdownTimeout = TimeSpan.FromSeconds(5),
+            OnDiagnostic = d => { lock (diagnostics) diagnostics.Add(d); },
+        }, transport);
+        for (int i = 0; i < 10; i++)
+            engine.Track($"u-{i}", "feature_used");
+        await Eventually.True(() => transport.Waiting == 1, "the send in flight");
+
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the deadline timer");
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown;
+
+        Assert.Equal(inFlight ? (10, 0) : (0, 10), (result.OutcomeUnknown, result.LostAtShutdown));
+        Assert.Equal(0, result.Counters.Retries);
+        lock (diagnostics)
+        {
+            Assert.Equal(10, Assert.Single(diagnostics, d => d.Kind == (inFlight ? DiagnosticKind.OutcomeUnknown : DiagnosticKind.ShutdownLoss)).EventCount);
+            Assert.DoesNotContain(diagnostics, d => d.Kind == (inFlight ? DiagnosticKind.ShutdownLoss : DiagnosticKind.OutcomeUnknown));
+            Assert.DoesNotContain(diagnostics, d => d.Kind == DiagnosticKind.SendFailed);
+        }
+
+        Conservation.AssertBalanced(result.Counters);
+        Assert.Equal(0, engine.HeldBatchBodies);
+    }
+
     [Fact]
     public async Task Expiry_after_an_unanswered_attempt_says_the_server_may_have_some()
     {
@@ -138,5 +178,28 @@ public class DeliveryBoundaryTests
         await h.ShutdownAsync();
         Assert.Empty(h.Of(DiagnosticKind.ServerWarning));
         Assert.Empty(h.Diagnostics);
+    }
+
+    /// <summary>Holds every send until the shutdown deadline cancels it, then answers <paramref name="answer"/> instead of throwing.</summary>
+    private sealed class RetryWhenCancelled(SendResult answer) : IBatchTransport
+    {
+        private int _waiting;
+
+        public int Waiting => Volatile.Read(ref _waiting);
+
+        public async ValueTask<SendResult> SendAsync(Sluice.Batching.Batch batch, CancellationToken cancellationToken)
+        {
+            Interlocked.Increment(ref _waiting);
+            try
+            {
+                await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                // Swallowed: the transport reports the end of the send as a transient failure.
+            }
+
+            return answer;
+        }
     }
 }

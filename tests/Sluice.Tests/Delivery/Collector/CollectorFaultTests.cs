@@ -254,4 +254,18 @@ public class CollectorFaultTests
         Assert.Equal(1, summary.GetProperty("statuses").GetProperty("503").GetInt32());
         Assert.Equal(["s1", "s2"], events.EnumerateArray().Select(e => e.GetProperty("sessionId").GetString()));
     }
+
+    [Fact]
+    public async Task Held_and_cut_answers_can_be_asked_for_over_HTTP()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var hold = await Client.PostAsync(new Uri(collector.BaseAddress, "_collector/faults/hold?ms=1&count=2&api=primedata"), null);
+        using var cut = await Client.PostAsync(new Uri(collector.BaseAddress, "_collector/faults/cut?count=3"), null);
+        using var badHold = await Client.PostAsync(new Uri(collector.BaseAddress, "_collector/faults/hold?ms=-1"), null);
+
+        Assert.Equal(200, (int)hold.StatusCode);
+        Assert.Equal(200, (int)cut.StatusCode);
+        Assert.Equal(400, (int)badHold.StatusCode);
+        Assert.Equal(5, collector.Faults.Pending);
+    }
 }

@@ -69,4 +69,47 @@ public class DeadlineTests(ITestOutputHelper output)
         Assert.Equal(500, SeqsOf(EventOutcome.Lost).Count);
         Assert.All(SeqsOf(EventOutcome.Lost), s => Assert.DoesNotContain(s, kept));
     }
+
+    [Theory]
+    [InlineData(504, true)]  // a gateway timed out waiting for the origin, which had the request
+    [InlineData(502, false)] // a gateway could not reach the origin
+    [InlineData(503, false)]
+    [InlineData(500, false)]
+    [InlineData(429, false)]
+    public async Task A_batch_waiting_to_retry_at_the_deadline_is_of_unknown_outcome_after_a_504_and_lost_after_a_refusal(int status, bool mayHaveArrived)
+    {
+        var clock = new ManualTimeProvider();
+        var fates = new FateLog();
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
+        {
+            o.OnBatchSettled = fates.Callback;
+            o.TimeProvider = clock;
+            o.JitterRandom = new FixedRandom(0.5);
+            o.RetryBaseDelay = TimeSpan.FromMinutes(1); // the first retry waits 30 s, past the deadline
+            o.RetryMaxDelay = TimeSpan.FromMinutes(1);
+            o.MaxBatchEvents = 100;
+            o.FlushInterval = TimeSpan.FromDays(1);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+        }, log: output.WriteLine);
+        run.Collector.Faults.FailNext(1_000, status);
+        run.Produce(100, tracksOnly: true); // one full batch
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(30)), "the wait before the retry");
+
+        var shutdown = run.Engine.ShutdownAsync();
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the shutdown deadline");
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.TimedOut);
+        Assert.Equal(1, run.CountStatus(status));
+        Assert.Equal(mayHaveArrived ? (100, 0) : (0, 100), (result.OutcomeUnknown, result.LostAtShutdown));
+        Conservation.AssertBalanced(result.Counters);
+        var expected = mayHaveArrived ? EventOutcome.OutcomeUnknown : EventOutcome.Lost;
+        Assert.All(fates.BySequence().Values, f => Assert.Equal(expected, f.Outcome));
+        Assert.Equal(100, fates.BySequence().Count);
+        var said = Assert.Single(run.Of(mayHaveArrived ? DiagnosticKind.OutcomeUnknown : DiagnosticKind.ShutdownLoss));
+        Assert.Equal(100, said.EventCount);
+        Assert.Contains($"{status}: Injected failure {status}", said.Message, StringComparison.Ordinal);
+        Assert.Empty(run.Of(mayHaveArrived ? DiagnosticKind.ShutdownLoss : DiagnosticKind.OutcomeUnknown));
+    }
 }

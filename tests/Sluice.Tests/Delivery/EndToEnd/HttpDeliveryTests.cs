@@ -237,6 +237,25 @@ public class HttpDeliveryTests(ITestOutputHelper output)
         Assert.Matches("response_id [0-9a-f-]{36}", warning.Message);
     }
 
+    [Theory]
+    [MemberData(nameof(Formats))]
+    public async Task A_2xx_whose_reply_breaks_off_mid_body_counts_delivered_once_and_says_so(string format)
+    {
+        // The server decided (200) and kept the events; only its reply's body was cut. Sent again, they would arrive twice.
+        await using var run = await HttpRun.StartAsync(WireCase.Get(format), o => o.MaxBatchEvents = 100, log: output.WriteLine);
+        run.Collector.Faults.CutAnswerNext(3);
+        run.Produce(1_000);
+
+        var result = await run.FinishAsync();
+        Assert.Equal(0, run.Collector.Faults.Pending);
+        Assert.Equal(1_000, result.Counters.Delivered);
+        Assert.Equal(0, result.Counters.Retries);
+        await run.AssertArrivedOnce(Enumerable.Range(0, 1_000));
+        var cut = run.Of(DiagnosticKind.ServerWarning).ToList();
+        Assert.Equal(3, cut.Count);
+        Assert.All(cut, d => Assert.Contains("the reply's body could not be read to its end", d.Message, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task A_200_with_success_false_is_not_counted_delivered_but_retried()
     {

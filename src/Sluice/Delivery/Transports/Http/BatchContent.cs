@@ -13,6 +13,7 @@ internal sealed class BatchContent : HttpContent
 {
     private readonly Batch _batch;
     private readonly bool _gzip;
+    private volatile bool _started;
 
     public BatchContent(Batch batch, bool gzip)
     {
@@ -26,8 +27,13 @@ internal sealed class BatchContent : HttpContent
     protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
         SerializeToStreamAsync(stream, context, CancellationToken.None);
 
+    /// <summary>Whether the handler began writing the body: until then the server cannot have the events (a connection
+    /// not made, or not in time), whatever ended the request.</summary>
+    public bool Started => _started;
+
     protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
     {
+        _started = true;
         if (!_gzip)
         {
             foreach (var segment in _batch.Body)

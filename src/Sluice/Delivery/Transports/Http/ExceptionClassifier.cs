@@ -17,6 +17,12 @@ internal static class ExceptionClassifier
     public static SendResult TimedOut(Uri uri, TimeSpan timeout) => Unanswered(SendFailure.Timeout,
         string.Create(CultureInfo.InvariantCulture, $"timed out after {timeout.TotalSeconds:0.###} s without an answer from {uri}"));
 
+    /// <summary>The request to <paramref name="uri"/> was cancelled before any of its body was written: by <paramref name="timeout"/>,
+    /// or (null) by the shutdown deadline. Nothing was sent.</summary>
+    public static SendResult NotConnected(Uri uri, TimeSpan? timeout) => Unanswered(SendFailure.ConnectionFailed, timeout is { } t
+        ? string.Create(CultureInfo.InvariantCulture, $"no connection to {uri.Host}:{uri.Port} within {t.TotalSeconds:0.###} s: nothing was sent ({uri})")
+        : $"no connection to {uri.Host}:{uri.Port} before the shutdown deadline: nothing was sent ({uri})");
+
     /// <summary>The request to <paramref name="uri"/> failed with <paramref name="exception"/> (an <see cref="HttpRequestException"/> or an <see cref="IOException"/>).</summary>
     public static SendResult Classify(Exception exception, Uri uri)
     {
@@ -56,7 +62,7 @@ internal static class ExceptionClassifier
     }
 
     /// <summary>The innermost message: the operating system's words (<c>Connection reset by peer</c>) rather than the wrappers'.</summary>
-    private static string Detail(Exception exception)
+    internal static string Detail(Exception exception)
     {
         while (exception.InnerException is { } inner)
             exception = inner;

@@ -115,10 +115,11 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     public async ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(batch);
+        var content = new BatchContent(batch, _options.Gzip);
         using var request = new HttpRequestMessage(HttpMethod.Post, EndpointFor(batch.EndpointPath))
         {
             Version = HttpVersion.Version11,
-            Content = new BatchContent(batch, _options.Gzip),
+            Content = content,
         };
         request.Headers.TryAddWithoutValidation("User-Agent", _userAgent);
         foreach (var (name, value) in _options.FixedHeaders)
@@ -131,6 +132,15 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
             return await ClassifyAsync(response, linked.Token).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (!content.Started && ex is OperationCanceledException or HttpRequestException or IOException)
+        {
+            // No byte of the body went out (no connection, or none in time; the deadline included): the server cannot have
+            // the events, so a deadline coming before a later attempt leaves them lost, not of unknown outcome.
+            var result = ex is OperationCanceledException
+                ? ExceptionClassifier.NotConnected(request.RequestUri!, cancellationToken.IsCancellationRequested ? null : AttemptTimeout)
+                : ExceptionClassifier.Classify(ex, request.RequestUri!);
+            return result.MayHaveArrived ? result with { Failure = SendFailure.ConnectionFailed } : result;
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -172,17 +182,32 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         try
         {
             int length = 0;
-            var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-            await using (stream.ConfigureAwait(false))
+            string? unread = null;
+            try
             {
-                int read;
-                while (length < MaxReplyBytes && (read = await stream.ReadAsync(buffer.AsMemory(length, MaxReplyBytes - length), cancellationToken).ConfigureAwait(false)) > 0)
-                    length += read;
+                var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                await using (stream.ConfigureAwait(false))
+                {
+                    int read;
+                    while (length < MaxReplyBytes && (read = await stream.ReadAsync(buffer.AsMemory(length, MaxReplyBytes - length), cancellationToken).ConfigureAwait(false)) > 0)
+                        length += read;
+                }
+            }
+            catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+            {
+                // The status is the server's decision, made before its body broke off (the connection closed, or the rest
+                // never came within the timeout or the deadline): it stands. A 2xx sent again would arrive twice.
+                unread = ex is OperationCanceledException ? "the rest did not come in time" : ExceptionClassifier.Detail(ex);
             }
 
             // A full buffer may be the start of a longer reply: what was read before the cut still counts.
             var location = response.Headers.Location is { } target && response.RequestMessage?.RequestUri is { } from ? new Uri(from, target) : response.Headers.Location;
-            return ReplyClassifier.Classify((int)response.StatusCode, retryAfter, buffer.AsSpan(0, length), now, cut: length == MaxReplyBytes, location);
+            int status = (int)response.StatusCode;
+            var result = ReplyClassifier.Classify(status, retryAfter, buffer.AsSpan(0, length), now, cut: unread is not null || length == MaxReplyBytes, location);
+            if (unread is null || result.Outcome != SendOutcome.Delivered)
+                return result;
+            string note = $"the reply's body could not be read to its end: {unread}; its status {status} stands, so the events count as delivered";
+            return result with { Warnings = [.. result.Warnings ?? [], note] };
         }
         finally
         {

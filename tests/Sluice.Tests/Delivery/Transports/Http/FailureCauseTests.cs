@@ -59,7 +59,8 @@ public class FailureCauseTests
         });
 
         var send = transport.SendAsync(OneEvent(), CancellationToken.None).AsTask();
-        using var connection = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30)); // accepted, never answered
+        using var connection = await listener.AcceptTcpClientAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        await ReadUntilAsync(connection.GetStream(), "signed_up"); // the request's body arrived; it is never answered
         Assert.False(send.IsCompleted);
         clock.Advance(timeout);
         var result = await send.WaitAsync(TimeSpan.FromSeconds(30));
@@ -68,6 +69,57 @@ public class FailureCauseTests
         Assert.Equal(SendFailure.Timeout, result.Failure);
         Assert.Equal($"timed out after {seconds} s without an answer from http://127.0.0.1:{port}/api/track", result.Message);
         Assert.True(result.MayHaveArrived); // the request went out: the server may have processed it
+    }
+
+    [Fact]
+    public async Task A_request_that_got_no_connection_before_its_timeout_sent_nothing()
+    {
+        // A host whose connections are never accepted (here: a full accept queue, whose SYNs the kernel drops, as a
+        // firewall dropping them does): the attempt times out, but the server cannot have the events.
+        using var unreachable = new UnreachablePort();
+        var clock = new FakeTimeProvider();
+        using var transport = new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = new Uri($"http://127.0.0.1:{unreachable.Port}"),
+            RequestTimeout = TimeSpan.FromSeconds(7),
+            TimeProvider = clock,
+        });
+
+        var send = transport.SendAsync(OneEvent(), CancellationToken.None).AsTask();
+        clock.Advance(TimeSpan.FromSeconds(7));
+        var result = await send.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Equal(SendFailure.ConnectionFailed, result.Failure);
+        Assert.Equal($"no connection to 127.0.0.1:{unreachable.Port} within 7 s: nothing was sent (http://127.0.0.1:{unreachable.Port}/api/track)", result.Message);
+        Assert.False(result.MayHaveArrived);
+    }
+
+    [Fact]
+    public async Task At_the_deadline_a_request_still_waiting_for_a_connection_leaves_its_events_lost_not_of_unknown_outcome()
+    {
+        using var unreachable = new UnreachablePort();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri($"http://127.0.0.1:{unreachable.Port}"), RequestTimeout = TimeSpan.FromMinutes(10) });
+        var clock = new ManualTimeProvider();
+        var diagnostics = new System.Collections.Concurrent.ConcurrentQueue<DiagnosticEvent>();
+        var engine = new SluiceEngine(new SluiceOptions
+        {
+            TimeProvider = clock, MaxBatchEvents = 10, MaxConcurrentSends = 1, FlushInterval = TimeSpan.FromDays(1),
+            ShutdownTimeout = TimeSpan.FromSeconds(3), OnDiagnostic = diagnostics.Enqueue,
+        }, transport);
+        for (int i = 0; i < 10; i++)
+            engine.Track($"u-{i}", "e");
+
+        var shutdown = engine.ShutdownAsync(); // seals the batch; its send waits for a connection
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(3)), "the shutdown deadline");
+        clock.Advance(TimeSpan.FromSeconds(3));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal((10, 0), (result.LostAtShutdown, result.OutcomeUnknown));
+        Assert.Equal(0, result.Counters.Retries);
+        Assert.Contains($"no connection to 127.0.0.1:{unreachable.Port} before the shutdown deadline: nothing was sent",
+            Assert.Single(diagnostics, d => d.Kind == DiagnosticKind.ShutdownLoss).Message, StringComparison.Ordinal);
+        Conservation.AssertBalanced(result.Counters);
     }
 
     [Fact]
@@ -185,6 +237,19 @@ public class FailureCauseTests
         Assert.Equal(DiagnosticSeverity.Error, expired.Severity);
     }
 
+    /// <summary>Reads from <paramref name="stream"/> until what came holds <paramref name="text"/>.</summary>
+    private static async Task ReadUntilAsync(NetworkStream stream, string text)
+    {
+        var received = new System.Text.StringBuilder();
+        var buffer = new byte[4096];
+        while (!received.ToString().Contains(text, StringComparison.Ordinal))
+        {
+            int read = await stream.ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(30));
+            Assert.True(read > 0, $"The connection closed before \"{text}\" came.");
+            received.Append(System.Text.Encoding.UTF8.GetString(buffer, 0, read));
+        }
+    }
+
     /// <summary>A loopback port that was just free: bound, read, closed.</summary>
     private static int ClosedPort()
     {
@@ -200,4 +265,39 @@ public class FailureCauseTests
         BaseAddress = collector.BaseAddress,
         Authentication = HttpAuthentication.ThriveStack(collector.Credentials.TrackToken, collector.Credentials.PageApiKey),
     });
+
+    /// <summary>
+    /// A loopback port that listens but whose accept queue is full: the kernel drops new connections' SYNs, so a
+    /// connection to it is never made (until the queue has room, which it never gets: nothing accepts).
+    /// </summary>
+    private sealed class UnreachablePort : IDisposable
+    {
+        private readonly Socket _listener = new(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        private readonly List<Socket> _queued = [];
+
+        public UnreachablePort()
+        {
+            _listener.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+            _listener.Listen(1);
+            // Fill the queue: connect until one connection is not made within a second (it is then the first one dropped).
+            for (int i = 0; i < 64; i++)
+            {
+                var socket = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+                _queued.Add(socket);
+                if (!socket.ConnectAsync(_listener.LocalEndPoint!).Wait(TimeSpan.FromSeconds(1)))
+                    return;
+            }
+
+            throw new InvalidOperationException("The accept queue never filled up.");
+        }
+
+        public int Port => ((IPEndPoint)_listener.LocalEndPoint!).Port;
+
+        public void Dispose()
+        {
+            foreach (var socket in _queued)
+                socket.Dispose();
+            _listener.Dispose();
+        }
+    }
 }
