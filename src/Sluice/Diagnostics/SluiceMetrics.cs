@@ -60,9 +60,9 @@ internal sealed class SluiceMetrics : IDisposable
             "Send attempts, by sluice.request.outcome, sluice.endpoint, http.response.status_code and error.type.");
         _requestDuration = _meter.CreateHistogram("sluice.request.duration", "s", "How long a send attempt took, with the attributes of sluice.requests.", tags: null,
             new InstrumentAdvice<double> { HistogramBucketBoundaries = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10, 30, 60] });
-        _batchBytes = _meter.CreateHistogram("sluice.batch.size", "By", "Body bytes of a sealed batch, envelope included, uncompressed.", tags: null,
+        _batchBytes = _meter.CreateHistogram("sluice.batch.size", "By", "Body bytes of a batch handed to the senders (sealed, or replayed from the spool), envelope included, uncompressed.", tags: null,
             new InstrumentAdvice<long> { HistogramBucketBoundaries = [1_024, 4_096, 16_384, 65_536, 262_144, 524_288, 1_048_576, 1_572_864, 2_097_152, 8_388_608, 134_217_728] });
-        _batchEvents = _meter.CreateHistogram("sluice.batch.events", "{event}", "Events in a sealed batch.", tags: null,
+        _batchEvents = _meter.CreateHistogram("sluice.batch.events", "{event}", "Events in a batch handed to the senders (sealed, or replayed from the spool).", tags: null,
             new InstrumentAdvice<long> { HistogramBucketBoundaries = [1, 10, 50, 100, 250, 500, 750, 1_000, 5_000, 100_000] });
     }
 
@@ -85,7 +85,7 @@ internal sealed class SluiceMetrics : IDisposable
             "Endpoints paused after refusing the credentials (1 while paused), by sluice.endpoint.");
     }
 
-    /// <summary>A sealed batch handed to delivery.</summary>
+    /// <summary>A batch handed to delivery: sealed, or replayed from the spool.</summary>
     public void RecordBatch(long bytes, int events)
     {
         var tags = new TagList { _engine };
