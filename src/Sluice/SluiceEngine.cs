@@ -101,6 +101,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// </summary>
     internal long QueueLength => Math.Clamp(_ring.TotalEnqueued - _ring.TotalDequeued, 0, _ring.Capacity);
 
+    /// <summary>Whether the shutdown has begun: calls are refused as <see cref="EnqueueStatus.ShuttingDown"/> (for the health check).</summary>
+    internal bool ShutDownBegun => Volatile.Read(ref _shutdown) is not null;
+
     /// <summary>Whether sending to <paramref name="partition"/>'s endpoint is paused for refused credentials (for the health check).</summary>
     internal bool IsPaused(int partition) => _delivery.IsPaused(partition);
 
