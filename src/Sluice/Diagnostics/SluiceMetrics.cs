@@ -43,9 +43,11 @@ internal sealed class SluiceMetrics : IDisposable
     // The engine that last published on each meter: of engines that shut down, only that one still reports.
     private static readonly ConditionalWeakTable<Meter, SluiceMetrics> Newest = [];
 
-    private Func<SluiceCounters> _counters = static () => default;
+    // What the observable callbacks read while the engine runs (Observe); let go at shutdown (Freeze), so that the
+    // instruments, which live as long as a factory's meter, do not keep the engine and its buffers alive.
+    private volatile Observed? _live;
 
-    // Set once at shutdown (Freeze), read by the observable callbacks.
+    // Set once at shutdown (Freeze), before _live is let go: the counts' final values.
     private volatile StrongBox<SluiceCounters>? _final;
 
     public SluiceMetrics(SluiceOptions options)
@@ -69,7 +71,7 @@ internal sealed class SluiceMetrics : IDisposable
     /// <summary>Creates the observable instruments, reading the engine through the given functions (called on collection only).</summary>
     public void Observe(Func<SluiceCounters> counters, Func<long> queueDepth, int queueCapacity, WireFormat format, Func<int, bool> paused, Func<long> waitingInSpool)
     {
-        _counters = counters;
+        _live = new Observed(counters, queueDepth, queueCapacity, format, paused, waitingInSpool);
         _meter.CreateObservableCounter("sluice.events.accepted", () => Count(static c => c.Accepted), "{event}", "Events accepted by Track/Page calls.");
         _meter.CreateObservableCounter("sluice.events.settled", () => Settled(), "{event}",
             "Accepted events in a terminal state, by sluice.event.outcome: delivered, rejected (by the server, each alone), oversize, failed, expired, outcome_unknown, lost, evicted, spooled.");
@@ -77,11 +79,11 @@ internal sealed class SluiceMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("sluice.events.pending", () => Count(static c => c.InFlight), "{event}", "Accepted events not yet in a terminal state.");
         _meter.CreateObservableCounter("sluice.calls.refused", () => Refused(), "{call}", "Track/Page calls refused, by sluice.refusal.reason: queue_full, shutting_down.");
         _meter.CreateObservableCounter("sluice.batches.sealed", () => Count(static c => c.BatchesSealed), "{batch}", "Batches sealed.");
-        _meter.CreateObservableUpDownCounter("sluice.queue.depth", () => Gauge(queueDepth()), "{event}", "Events in the queue, not yet read by the serializer.");
-        _meter.CreateObservableUpDownCounter("sluice.queue.capacity", () => Gauge(queueCapacity), "{event}", "Events the queue holds before its full mode applies.");
-        _meter.CreateObservableUpDownCounter("sluice.spool.backlog", () => Gauge(waitingInSpool()), "{event}",
+        _meter.CreateObservableUpDownCounter("sluice.queue.depth", () => Gauge(static o => o.QueueDepth()), "{event}", "Events in the queue, not yet read by the serializer.");
+        _meter.CreateObservableUpDownCounter("sluice.queue.capacity", () => Gauge(static o => o.QueueCapacity), "{event}", "Events the queue holds before its full mode applies.");
+        _meter.CreateObservableUpDownCounter("sluice.spool.backlog", () => Gauge(static o => o.WaitingInSpool()), "{event}",
             "Events of batches waiting in the disk spool, not in memory, for the senders to make room (an outage).");
-        _meter.CreateObservableUpDownCounter("sluice.endpoints.paused", () => Paused(format, paused), "{endpoint}",
+        _meter.CreateObservableUpDownCounter("sluice.endpoints.paused", () => Paused(), "{endpoint}",
             "Endpoints paused after refusing the credentials (1 while paused), by sluice.endpoint.");
     }
 
@@ -107,8 +109,12 @@ internal sealed class SluiceMetrics : IDisposable
         _requestDuration.Record(duration.TotalSeconds, tags);
     }
 
-    /// <summary>At shutdown: the counts report <paramref name="final"/> from now on, the gauges nothing.</summary>
-    public void Freeze(SluiceCounters final) => _final = new StrongBox<SluiceCounters>(final);
+    /// <summary>At shutdown: the counts report <paramref name="final"/> from now on, the gauges nothing; the engine is let go.</summary>
+    public void Freeze(SluiceCounters final)
+    {
+        _final = new StrongBox<SluiceCounters>(final);
+        _live = null;
+    }
 
     /// <summary>Disposes the meter if the engine made it (a factory's lives as long as the factory: see <see cref="Freeze"/>).</summary>
     public void Dispose()
@@ -120,20 +126,20 @@ internal sealed class SluiceMetrics : IDisposable
     /// <summary>The counts to report: live, or once the engine has shut down its final ones while no newer engine publishes on the meter.</summary>
     private bool TryCounts(out SluiceCounters counters)
     {
-        if (_final is not { } final)
+        if (_live is { } live)
         {
-            counters = _counters();
+            counters = live.Counters();
             return true;
         }
 
-        counters = final.Value;
+        counters = _final?.Value ?? default;
         return Newest.TryGetValue(_meter, out var newest) && ReferenceEquals(newest, this);
     }
 
     private Measurement<long>[] Count(Func<SluiceCounters, long> value) =>
         TryCounts(out var c) ? [new Measurement<long>(value(c), _engine)] : [];
 
-    private Measurement<long>[] Gauge(long value) => _final is null ? [new Measurement<long>(value, _engine)] : [];
+    private Measurement<long>[] Gauge(Func<Observed, long> value) => _live is { } live ? [new Measurement<long>(value(live), _engine)] : [];
 
     private Measurement<long>[] Settled()
     {
@@ -152,13 +158,16 @@ internal sealed class SluiceMetrics : IDisposable
         new(c.RefusedShutdown, _engine, new("sluice.refusal.reason", "shutting_down")),
     ];
 
-    private Measurement<long>[] Paused(WireFormat format, Func<int, bool> paused)
+    private Measurement<long>[] Paused()
     {
-        if (_final is not null)
+        if (_live is not { } live)
             return [];
-        var measurements = new Measurement<long>[format.PartitionCount];
+        var measurements = new Measurement<long>[live.Format.PartitionCount];
         for (int p = 0; p < measurements.Length; p++)
-            measurements[p] = new Measurement<long>(paused(p) ? 1 : 0, _engine, new(EndpointTag, format.EndpointPath(p)));
+            measurements[p] = new Measurement<long>(live.Paused(p) ? 1 : 0, _engine, new(EndpointTag, live.Format.EndpointPath(p)));
         return measurements;
     }
+
+    /// <summary>How the observable instruments read a running engine.</summary>
+    private sealed record Observed(Func<SluiceCounters> Counters, Func<long> QueueDepth, int QueueCapacity, WireFormat Format, Func<int, bool> Paused, Func<long> WaitingInSpool);
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Sluice.Delivery;
 using Sluice.Delivery.Transports;
@@ -191,6 +192,31 @@ public sealed class MetricsTests : IDisposable
         Assert.Equal(3, Last(settled, "sluice.event.outcome", "delivered"));
         Assert.Equal(0, pending.LastMeasurement!.Value);
         Assert.Empty(depth.GetMeasurementSnapshot());
+    }
+
+    [Fact]
+    public void An_engine_shut_down_is_not_kept_alive_by_the_factorys_meter_it_published_on()
+    {
+        // A factory's meter lives as long as the container, with every instrument published on it: their callbacks held
+        // the engine (its queue's slots, its buffers), so each engine made and shut down on the factory stayed in memory.
+        var engine = ShutDownEngine();
+        for (int i = 0; i < 3 && engine.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(engine.IsAlive, "the shut-down engine is collected");
+        Assert.NotEmpty(_meters.Meters); // the meter (and its instruments) live on
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private WeakReference ShutDownEngine()
+    {
+        var engine = new SluiceEngine(new SluiceOptions { Name = "metrics-test", MeterFactory = _meters }, new InMemoryTransport());
+        engine.Track("u", "e");
+        engine.Dispose();
+        return new WeakReference(engine);
     }
 
     [Fact]
