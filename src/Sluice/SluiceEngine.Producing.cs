@@ -23,7 +23,7 @@ public sealed partial class SluiceEngine
     private readonly ThreadLocal<ProducerState> _producers;
     private readonly object _identity = new();
 
-    // Drop-oldest callers between taking the oldest record from the ring and reporting its fate.
+    // Drop-oldest callers between claiming a place in the full ring and reporting the fates of the records they evicted.
     private int _evictionsUnderway;
 
     /// <summary>Tracks a user action. Properties and context are given as dictionaries (copied at the call).</summary>

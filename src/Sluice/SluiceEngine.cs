@@ -283,9 +283,10 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     }
 
     /// <summary>
-    /// A drop-oldest caller that took the oldest record may still be counting it and reporting its fate (in its
-    /// <see cref="SluiceOptions.OnBatchSettled"/>) when the serializer finds the ring drained: the result waits
-    /// for it, so that its counters add up and every fate has been reported, bounded as the senders are.
+    /// A drop-oldest caller that evicted records may still be reporting their fates (in its
+    /// <see cref="SluiceOptions.OnBatchSettled"/>) when the serializer finds the ring drained (their count is done: it
+    /// counts them before publishing its own event, which the serializer reads): the result waits for it, so that every
+    /// fate has been reported, bounded as the senders are.
     /// </summary>
     private async Task EvictionsSettledAsync()
     {
