@@ -82,7 +82,8 @@ public class EngineConcurrencyTests
         start.SignalAndWait();
         await Eventually.True(() => engine.GetCounters().Evicted > 1_000, "the producers evict");
         var shutdown = engine.ShutdownAsync();
-        while (!shutdown.IsCompleted) // the counts a user reads meanwhile add up too: nothing settled that was not accepted
+        long until = Environment.TickCount64 + 60_000;
+        while (!shutdown.IsCompleted && Environment.TickCount64 < until) // the counts a user reads meanwhile add up too: nothing settled that was not accepted
         {
             var during = engine.GetCounters();
             Assert.True(during.InFlight >= 0, $"InFlight {during.InFlight} during the shutdown");
