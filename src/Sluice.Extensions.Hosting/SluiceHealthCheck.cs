@@ -3,7 +3,8 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Sluice.Extensions.Hosting;
 
 /// <summary>
-/// An engine's health: <see cref="HealthStatus.Degraded"/> while an endpoint is paused (it refused the credentials),
+/// An engine's health: <see cref="HealthStatus.Degraded"/> once it has been shut down (it refuses every call; the host is
+/// stopping, or the engine was disposed early), while an endpoint is paused (it refused the credentials),
 /// while the queue is at least <see cref="QueueNearFull"/> full, while batches wait in the spool for the senders (an outage:
 /// with a spool, the queue drains to disk instead of filling), or when batches ran out of retries (expired, or were kept in
 /// the spool) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
@@ -25,6 +26,8 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         long queued = engine.QueueLength;
         int capacity = engine.Options.QueueCapacity;
         var problems = new List<string>();
+        if (engine.ShutDownBegun)
+            problems.Add("it has been shut down: every call is refused (ShuttingDown)");
 
         var paused = Enumerable.Range(0, format.PartitionCount).Where(engine.IsPaused).Select(format.EndpointPath).ToArray();
         if (paused.Length > 0)

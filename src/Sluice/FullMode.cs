@@ -6,7 +6,10 @@ public enum FullMode
     /// <summary>Refuse the new event and return <see cref="EnqueueStatus.QueueFull"/> (the default: the caller never waits).</summary>
     DropNewest,
 
-    /// <summary>Accept the new event and evict the oldest queued one (counted as evicted).</summary>
+    /// <summary>
+    /// Accept the new event and evict the oldest queued one (counted as evicted). Once the shutdown has closed the queue,
+    /// the call is refused (<see cref="EnqueueStatus.ShuttingDown"/>) and nothing is evicted.
+    /// </summary>
     DropOldest,
 
     /// <summary>

@@ -5,7 +5,9 @@ namespace Sluice;
 /// <summary>How a shutdown went.</summary>
 /// <param name="LostAtShutdown">Accepted events not delivered when the deadline passed that the server does not have (zero when everything drained);
 /// see <see cref="SluiceCounters.LostAtShutdown"/>.</param>
-/// <param name="TimedOut">Whether the shutdown deadline passed before everything was settled.</param>
+/// <param name="TimedOut">Whether the shutdown deadline (<see cref="SluiceOptions.ShutdownTimeout"/>, or the token given to
+/// <see cref="SluiceEngine.ShutdownAsync(CancellationToken)"/>) passed while accepted events were still unsettled: it cut the drain short.
+/// False when everything was settled first, even if the deadline passed after (a zero <see cref="SluiceOptions.ShutdownTimeout"/> on an idle engine).</param>
 /// <param name="Counters">The final counters; their <see cref="SluiceCounters.InFlight"/> is zero.</param>
 public readonly record struct ShutdownResult(long LostAtShutdown, bool TimedOut, SluiceCounters Counters)
 {

@@ -23,7 +23,7 @@ public sealed partial class SluiceEngine
     private readonly ThreadLocal<ProducerState> _producers;
     private readonly object _identity = new();
 
-    // Drop-oldest callers between taking the oldest record from the ring and reporting its fate.
+    // Drop-oldest callers between claiming a place in the full ring and reporting the fates of the records they evicted.
     private int _evictionsUnderway;
 
     /// <summary>Tracks a user action. Properties and context are given as dictionaries (copied at the call).</summary>
@@ -262,29 +262,46 @@ public sealed partial class SluiceEngine
     [MethodImpl(MethodImplOptions.NoInlining)]
     private RingStatus EvictOldestAndEnqueue(ref EventRecord record, out long ticket)
     {
-        while (true)
+        // The new event's ticket is claimed first: a queue closed by a shutdown meanwhile refuses it with nothing evicted.
+        // The evicted records are dropped unread; the chunks they pointed into are recycled later, with the next chunk their
+        // producer retires (recycling here could race with the serializer). Counted as under way from before the first
+        // leaves the ring until its fate is reported: the ring may be drained meanwhile, and the shutdown waits for it
+        // (see ShutdownCoreAsync). Fates are reported once the new event is published, so that the reader never waits
+        // for a callback.
+        Interlocked.Increment(ref _evictionsUnderway);
+        try
         {
-            // The evicted record is dropped unread; the chunk it pointed into is recycled later, with the
-            // next chunk its producer retires (recycling here could race with the serializer). Counted as
-            // under way from before it leaves the ring until its fate is reported: the ring may be drained
-            // meanwhile, and the shutdown waits for it (see ShutdownCoreAsync).
-            Interlocked.Increment(ref _evictionsUnderway);
-            try
+            var status = _ring.ClaimOverOldest(out ticket);
+            if (status != RingStatus.Ok)
+                return status;
+
+            long first = -1;
+            List<long>? more = null; // more than one eviction: only when other callers claimed meanwhile
+            while (_ring.TryEvictFor(ticket, out long evicted))
             {
-                if (_ring.TryDequeue(out _, out long evicted))
-                {
-                    Interlocked.Increment(ref _counters.Evicted);
-                    _fates.Evicted(evicted);
-                }
-            }
-            finally
-            {
-                Interlocked.Decrement(ref _evictionsUnderway);
+                Interlocked.Increment(ref _counters.Evicted);
+                if (!_fates.Listening)
+                    continue;
+                if (first < 0)
+                    first = evicted;
+                else
+                    (more ??= []).Add(evicted);
             }
 
-            var status = _ring.TryEnqueue(record, out ticket);
-            if (status != RingStatus.Full)
-                return status;
+            _ring.PublishClaimed(ticket, in record);
+            if (first >= 0)
+                _fates.Evicted(first);
+            if (more is not null)
+            {
+                foreach (long evicted in more)
+                    _fates.Evicted(evicted);
+            }
+
+            return RingStatus.Ok;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _evictionsUnderway);
         }
     }
 

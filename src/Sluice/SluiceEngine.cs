@@ -29,7 +29,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     // The disk spool, when SluiceOptions.Spool is set: the serializer appends and replays, senders sync, settlement acknowledges.
     private readonly SpoolJournal? _spool;
 
-    // Cancelled when the shutdown deadline passes: senders abort, the rest is counted as lost.
+    // Cancelled when the shutdown deadline passes (EndDrain): senders abort, the rest is counted as lost.
     private readonly CancellationTokenSource _abort = new();
 
     // With a spool, cancelled when shutdown begins: the serializer then writes everything queued to the spool at once (SpoolAhead).
@@ -49,6 +49,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
 
     // Set once by the first ShutdownAsync.
     private Task<ShutdownResult>? _shutdown;
+
+    // Set when the shutdown deadline (or the caller's token) ends the drain while accepted events are still unsettled.
+    private volatile bool _cutShort;
 
     /// <summary>Creates an engine and starts its serializer and senders.</summary>
     /// <param name="options">Settings; validated now, all problems reported together in one <see cref="ArgumentException"/>.</param>
@@ -93,8 +96,14 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// <summary>The settings in force (a validated copy).</summary>
     public SluiceOptions Options => _options;
 
-    /// <summary>Events accepted and not yet read by the serializer (the health check, <c>sluice.queue.depth</c>): never negative, though its two counts are read one after the other.</summary>
-    internal long QueueLength => Math.Max(0, _ring.TotalEnqueued - _ring.TotalDequeued);
+    /// <summary>
+    /// Events accepted and not yet read by the serializer (the health check, <c>sluice.queue.depth</c>): never negative, though its
+    /// two counts are read one after the other, nor above the capacity, though a drop-oldest caller claims its place before it evicts.
+    /// </summary>
+    internal long QueueLength => Math.Clamp(_ring.TotalEnqueued - _ring.TotalDequeued, 0, _ring.Capacity);
+
+    /// <summary>Whether the shutdown has begun: calls are refused as <see cref="EnqueueStatus.ShuttingDown"/> (for the health check).</summary>
+    internal bool ShutDownBegun => Volatile.Read(ref _shutdown) is not null;
 
     /// <summary>Whether sending to <paramref name="partition"/>'s endpoint is paused for refused credentials (for the health check).</summary>
     internal bool IsPaused(int partition) => _delivery.IsPaused(partition);
@@ -193,7 +202,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         if (cancellationToken.CanBeCanceled && !shutdown.IsCompleted)
         {
             // Only once the shutdown has begun: the same token ends the senders' work before it.
-            var registration = cancellationToken.Register(static s => ((CancellationTokenSource)s!).Cancel(), _abort);
+            var registration = cancellationToken.Register(static s => ((SluiceEngine)s!).EndDrain(), this);
             shutdown.ContinueWith(static (_, r) => ((CancellationTokenRegistration)r!).Dispose(), registration,
                 CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
         }
@@ -225,7 +234,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     private async Task<ShutdownResult> ShutdownCoreAsync()
     {
         _shutdownBegun?.Cancel();
-        using var deadline = _time.CreateTimer(static s => ((CancellationTokenSource)s!).Cancel(), _abort, _options.ShutdownTimeout, Timeout.InfiniteTimeSpan);
+        using var deadline = _time.CreateTimer(static s => ((SluiceEngine)s!).EndDrain(), this, _options.ShutdownTimeout, Timeout.InfiniteTimeSpan);
         _ring.Kick();
         await _consumer.ConfigureAwait(false);
         if (Volatile.Read(ref _evictionsUnderway) != 0)
@@ -252,17 +261,33 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         var counters = GetCounters();
         _spool?.Disk.Dispose(); // syncs what is left (acknowledgements) and releases the directory
         _ring.Dispose();
+        _metrics.Freeze(counters);
         _metrics.Dispose();
         _shutdownBegun?.Dispose();
 
         Debug.Assert(counters.InFlight == 0, "Every accepted event is settled after shutdown.");
-        return new ShutdownResult(counters.LostAtShutdown, _abort.IsCancellationRequested, counters);
+        return new ShutdownResult(counters.LostAtShutdown, _cutShort, counters);
     }
 
     /// <summary>
-    /// A drop-oldest caller that took the oldest record may still be counting it and reporting its fate (in its
-    /// <see cref="SluiceOptions.OnBatchSettled"/>) when the serializer finds the ring drained: the result waits
-    /// for it, so that its counters add up and every fate has been reported, bounded as the senders are.
+    /// The shutdown deadline passed, or the caller's token ended the drain: senders abort, the rest is counted lost.
+    /// Whether that cut something short (<see cref="ShutdownResult.TimedOut"/>) is decided first, before the cancellation
+    /// settles what was left: a deadline passing once everything is settled (a zero ShutdownTimeout on an idle engine)
+    /// cuts nothing. Accepted no longer grows (the ring is closed) and the snapshot reads it last, so an InFlight of zero
+    /// there means nothing was left.
+    /// </summary>
+    private void EndDrain()
+    {
+        if (!_abort.IsCancellationRequested && _counters.Snapshot(static ring => ring.TotalEnqueued, _ring).InFlight > 0)
+            _cutShort = true;
+        _abort.Cancel();
+    }
+
+    /// <summary>
+    /// A drop-oldest caller that evicted records may still be reporting their fates (in its
+    /// <see cref="SluiceOptions.OnBatchSettled"/>) when the serializer finds the ring drained (their count is done: it
+    /// counts them before publishing its own event, which the serializer reads): the result waits for it, so that every
+    /// fate has been reported, bounded as the senders are.
     /// </summary>
     private async Task EvictionsSettledAsync()
     {

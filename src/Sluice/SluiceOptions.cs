@@ -49,7 +49,11 @@ public sealed class SluiceOptions
     /// <value>Default 2. Range 1–64.</value>
     public int MaxConcurrentSends { get; set; } = 2;
 
-    /// <summary>How long shutdown may take to drain and deliver; what is unsent then is counted as lost.</summary>
+    /// <summary>
+    /// How long shutdown may take to drain and deliver. When it passes with events unsettled, requests in flight are
+    /// cancelled (their events counted outcome unknown), what was not sent is counted lost (with a spool, stays in it),
+    /// and <see cref="ShutdownResult.TimedOut"/> is true. Zero: nothing is waited for.
+    /// </summary>
     /// <value>Default 10 seconds. Range 0 – 1 hour.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 

@@ -46,6 +46,24 @@ public class HealthCheckTests
     }
 
     [Fact]
+    public async Task An_engine_that_has_been_shut_down_is_not_reported_as_delivering()
+    {
+        // The host stops its hosted services before the web server, which may answer health probes meanwhile; an engine
+        // disposed early refuses every call. The check said "is delivering", Healthy.
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var host = await TestHost.StartSendingToAsync(collector);
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+
+        await host.Engine().ShutdownAsync();
+        var check = await CheckAsync(host);
+
+        Assert.Equal(HealthStatus.Degraded, check.Status);
+        Assert.Contains("it has been shut down: every call is refused", check.Description, StringComparison.Ordinal);
+        Assert.Equal(EnqueueStatus.ShuttingDown, host.Engine().Track("u", "e").Status);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task Expiring_batches_turn_the_health_check_degraded_for_five_minutes()
     {
         await using var collector = await ReferenceCollector.StartAsync();

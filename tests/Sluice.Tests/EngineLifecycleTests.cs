@@ -111,6 +111,40 @@ public class EngineLifecycleTests
     }
 
     [Fact]
+    public async Task A_deadline_that_passes_once_everything_is_settled_did_not_time_the_shutdown_out()
+    {
+        // TimedOut means the deadline cut something short. A zero ShutdownTimeout on an idle engine, or a deadline passing while a
+        // sender is still in OnBatchSettled for events already delivered, cuts nothing: it read true all the same.
+        var idle = new SluiceEngine(new SluiceOptions { ShutdownTimeout = TimeSpan.Zero }, new InMemoryTransport());
+        Assert.False((await idle.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30))).TimedOut);
+        var cancelled = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+        Assert.False((await cancelled.ShutdownAsync(new CancellationToken(canceled: true)).WaitAsync(TimeSpan.FromSeconds(30))).TimedOut);
+
+        // Deterministically: the deadline passes while the shutdown waits for a sender whose events are all counted delivered.
+        var clock = new ManualTimeProvider();
+        using var inCallback = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var options = new SluiceOptions { TimeProvider = clock, ShutdownTimeout = TimeSpan.Zero };
+        options.OnBatchSettled = (in SettledEvents _) =>
+        {
+            inCallback.Set();
+            release.Wait(TimeSpan.FromSeconds(30));
+        };
+        var engine = new SluiceEngine(options, new InMemoryTransport());
+        engine.Track("u", "e");
+        var shutdown = engine.ShutdownAsync();
+        Assert.True(inCallback.Wait(TimeSpan.FromSeconds(30)), "the sender reports the delivered batch");
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.Zero), "the shutdown deadline");
+        clock.Advance(TimeSpan.Zero);
+        release.Set();
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(result.TimedOut);
+        Assert.Equal(1, result.Counters.Delivered);
+        Assert.Equal(0, result.LostAtShutdown);
+    }
+
+    [Fact]
     public async Task The_serializer_leaves_queued_records_unread_no_longer_than_FlushInterval()
     {
         // The serializer reads a small backlog after a delay (fewer wake-ups, less CPU); an engine
@@ -203,6 +237,42 @@ public class EngineLifecycleTests
         Assert.Equal(200, c.Evicted + c.Delivered);
         // The newest event always survives eviction.
         Assert.Contains(gate.Batches, b => BatchJson.Events(b).Any(e => e.GetProperty("properties").GetProperty("seq").GetInt32() == 199));
+    }
+
+    [Fact]
+    public async Task A_drop_oldest_call_that_finds_the_queue_closing_evicts_nothing_for_an_event_it_then_refuses()
+    {
+        // The queue is full; the caller evicts the oldest, and the shutdown closes the queue before the new event is in (here
+        // from the eviction's own OnBatchSettled, a documented place to shut down from): the new event was refused, and an
+        // accepted event dropped for nothing. The new event's place is now claimed first: it is in, and delivered.
+        var hold = new SerializerHold();
+        SluiceEngine? engine = null;
+        Task<ShutdownResult>? shutdown = null;
+        var fates = new FateLog();
+        var options = new SluiceOptions { QueueCapacity = 4, FullMode = FullMode.DropOldest, OnDiagnostic = hold.OnDiagnostic };
+        options.OnBatchSettled = (in SettledEvents settled) =>
+        {
+            fates.Callback(in settled);
+            if (settled.Outcomes[0] == EventOutcome.Evicted)
+                shutdown ??= engine!.ShutdownAsync();
+        };
+        engine = new SluiceEngine(options, new InMemoryTransport());
+        hold.Arm();
+        Assert.True(engine.Track(SerializerHold.HoldUserId(options), "e").IsAccepted);
+        Assert.True(hold.WaitHeld(TimeSpan.FromSeconds(30)), "the serializer is held");
+        for (int i = 0; i < 4; i++)
+            Assert.Equal(EnqueueStatus.Accepted, new TestEvent(i, false, "").SendTo(engine));
+
+        var evicting = new TestEvent(4, false, "").SendTo(engine);
+        Assert.NotNull(shutdown);
+        hold.Release();
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.Equal(EnqueueStatus.Accepted, evicting.Status);
+        var c = result.Counters;
+        Assert.Equal((1L, 4L, 0L), (c.Evicted, c.Delivered, c.RefusedShutdown));
+        Conservation.AssertBalanced(c);
+        Assert.Equal(EventOutcome.Evicted, fates.BySequence()[1].Outcome); // the hold event is sequence 0
     }
 
     [Fact]

@@ -289,6 +289,79 @@ internal sealed class RingChannel<T> : IDisposable
         }
     }
 
+    /// <summary>
+    /// Evicting writer, having found the ring full: claims the next ticket for an item it will publish with
+    /// <see cref="PublishClaimed"/> once <see cref="TryEvictFor"/> has made room. The ticket is claimed before
+    /// anything is evicted, so a ring closed meanwhile refuses the item with nothing evicted: evicting first, then
+    /// finding it closed, dropped an accepted item for one that was refused. A claimed ticket must be published.
+    /// </summary>
+    public RingStatus ClaimOverOldest(out long ticket)
+    {
+        Debug.Assert(_evictingWriters, "Only evicting writers claim over the oldest item.");
+        long pos = Volatile.Read(ref _tail.Value);
+        while (pos >= 0)
+        {
+            long seen = Interlocked.CompareExchange(ref _tail.Value, pos + 1, pos);
+            if (seen == pos)
+            {
+                ticket = pos;
+                return RingStatus.Ok;
+            }
+
+            pos = seen;
+        }
+
+        ticket = -1;
+        return RingStatus.Closed;
+    }
+
+    /// <summary>
+    /// Evicting writer holding <paramref name="ticket"/> (<see cref="ClaimOverOldest"/>): evicts the oldest item if
+    /// the one a lap before the ticket, in its slot, is still queued, returning its ticket; false once there is room
+    /// (the reader may have read it meanwhile: then nothing is evicted). Call until false.
+    /// </summary>
+    public bool TryEvictFor(long ticket, out long evicted)
+    {
+        long lapBefore = ticket - _slots.Length;
+        var spinner = default(SpinWait);
+        while (true)
+        {
+            long pos = Volatile.Read(ref _head.Value);
+            if (pos > lapBefore)
+            {
+                evicted = -1;
+                return false;
+            }
+
+            ref Slot slot = ref _slots[pos & _mask];
+            if (Volatile.Read(ref slot.Sequence) != pos + 1)
+            {
+                spinner.SpinOnce(sleep1Threshold: -1); // its writer has claimed it and is publishing it
+                continue;
+            }
+
+            if (Interlocked.CompareExchange(ref _head.Value, pos + 1, pos) == pos)
+            {
+                Volatile.Write(ref slot.Sequence, pos + _mask + 1);
+                evicted = pos;
+                return true;
+            }
+        }
+    }
+
+    /// <summary>Evicting writer: publishes <paramref name="item"/> under the <paramref name="ticket"/> it claimed, once <see cref="TryEvictFor"/> returned false.</summary>
+    public void PublishClaimed(long ticket, in T item)
+    {
+        ref Slot slot = ref _slots[ticket & _mask];
+        var spinner = default(SpinWait);
+        while (Volatile.Read(ref slot.Sequence) != ticket)
+            spinner.SpinOnce(sleep1Threshold: -1); // whoever took the item a lap before frees its slot just after taking it
+        Store(ref slot.Item, in item);
+        Volatile.Write(ref slot.Sequence, ticket + 1); // the claim's CAS was the full fence (see TryEnqueue)
+        if (_readerSignal.Mode != ReaderSignal.Running)
+            WakeIfDue(ticket);
+    }
+
     /// <summary>Blocks the calling writer until an enqueue succeeds, the ring closes, or <paramref name="timeout"/> has passed on the ring's clock.</summary>
     public RingStatus EnqueueOrWait(in T item, TimeSpan timeout, out long ticket)
     {
@@ -461,7 +534,8 @@ internal sealed class RingChannel<T> : IDisposable
     private void AssertInvariants()
     {
         long tail = TotalEnqueued, head = TotalDequeued;
-        Debug.Assert(head <= tail && tail - head <= _slots.Length, "Head and tail are at most one lap apart.");
+        // An evicting writer claims its ticket before it evicts: the tail may then be a lap and a few claims ahead.
+        Debug.Assert(head <= tail && (_evictingWriters || tail - head <= _slots.Length), "Head and tail are at most one lap apart.");
     }
 
     [StructLayout(LayoutKind.Auto)]

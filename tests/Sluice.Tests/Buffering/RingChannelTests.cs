@@ -330,4 +330,97 @@ public class RingChannelTests
         Assert.Equal([1, 2, 3, 4], rest);
         Assert.Equal(5, ring.TotalDequeued);
     }
+
+    [Fact]
+    public void An_evicting_writer_that_finds_the_ring_closed_evicts_nothing()
+    {
+        // The ring filled, then closed (a shutdown) before the writer that found it full made room: evicting first dropped
+        // an accepted item for one the closed ring then refused.
+        var ring = new RingChannel<int>(2, evictingWriters: true);
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(0));
+        Assert.Equal(RingStatus.Ok, ring.TryEnqueue(1));
+        Assert.Equal(RingStatus.Full, ring.TryEnqueue(2));
+        ring.Close();
+
+        Assert.Equal(RingStatus.Closed, ring.ClaimOverOldest(out _));
+        Assert.Equal(0, ring.TotalDequeued);
+        Assert.True(ring.TryDequeue(out int first));
+        Assert.True(ring.TryDequeue(out int second));
+        Assert.Equal((0, 1), (first, second));
+    }
+
+    [Fact]
+    public void An_evicting_writer_evicts_the_oldest_only_if_the_reader_has_not_read_it_since()
+    {
+        var ring = new RingChannel<int>(2, evictingWriters: true);
+        ring.TryEnqueue(0);
+        ring.TryEnqueue(1);
+        Assert.Equal(RingStatus.Ok, ring.ClaimOverOldest(out long ticket));
+        Assert.Equal(2, ticket);
+        Assert.True(ring.TryEvictFor(ticket, out long evicted));
+        Assert.Equal(0, evicted);
+        Assert.False(ring.TryEvictFor(ticket, out _));
+        ring.PublishClaimed(ticket, 2);
+
+        // Full again, but the reader takes the oldest between the claim and the eviction: nothing is evicted.
+        Assert.Equal(RingStatus.Full, ring.TryEnqueue(3));
+        Assert.Equal(RingStatus.Ok, ring.ClaimOverOldest(out ticket));
+        Assert.True(ring.TryDequeue(out int read));
+        Assert.Equal(1, read);
+        Assert.False(ring.TryEvictFor(ticket, out _));
+        ring.PublishClaimed(ticket, 3);
+        Assert.True(ring.TryDequeue(out int third));
+        Assert.True(ring.TryDequeue(out int fourth));
+        Assert.Equal((2, 3), (third, fourth));
+        Assert.Equal(4, ring.TotalEnqueued);
+    }
+
+    [Fact]
+    public async Task Writers_evicting_from_a_small_ring_while_it_is_read_lose_nothing_else_and_keep_each_writers_order()
+    {
+        const int writers = 2, perWriter = 50_000;
+        var ring = new RingChannel<long>(4, evictingWriters: true);
+        var evicted = new List<long>[writers];
+        var threads = Enumerable.Range(0, writers).Select(w => new Thread(() =>
+        {
+            evicted[w] = [];
+            for (long i = 0; i < perWriter; i++)
+            {
+                long item = (w * (long)perWriter) + i;
+                if (ring.TryEnqueue(item) == RingStatus.Ok)
+                    continue;
+                Assert.Equal(RingStatus.Ok, ring.ClaimOverOldest(out long ticket));
+                while (ring.TryEvictFor(ticket, out long gone))
+                    evicted[w].Add(gone);
+                ring.PublishClaimed(ticket, item);
+            }
+        })).ToList();
+        threads.ForEach(t => t.Start());
+
+        var last = Enumerable.Repeat(-1L, writers).ToArray();
+        long received = 0;
+        var reading = Task.Run(async () =>
+        {
+            while (await ring.WaitToReadAsync())
+            {
+                while (ring.TryDequeue(out long item))
+                {
+                    int w = (int)(item / perWriter);
+                    Assert.True(item > last[w], "Items of one writer arrive in order.");
+                    last[w] = item;
+                    received++;
+                }
+            }
+        });
+
+        threads.ForEach(t => t.Join());
+        ring.Close();
+        Assert.True(await Task.WhenAny(reading, Task.Delay(TimeSpan.FromSeconds(60))) == reading, $"The reader stalled after {received} items.");
+        await reading;
+        var allEvicted = evicted.SelectMany(e => e).ToList();
+        Assert.Equal(allEvicted.Count, allEvicted.Distinct().Count());
+        Assert.Equal(writers * (long)perWriter, received + allEvicted.Count);
+        Assert.Equal(writers * (long)perWriter, ring.TotalEnqueued);
+        Assert.Equal(ring.TotalEnqueued, ring.TotalDequeued);
+    }
 }

@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using System.Reflection;
+using System.Runtime.CompilerServices;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Sluice.Delivery;
 using Sluice.Delivery.Transports;
@@ -168,19 +169,54 @@ public sealed class MetricsTests : IDisposable
     [Fact]
     public async Task The_meter_is_versioned_named_after_the_engine_and_comes_from_the_factory()
     {
-        await using (new SluiceEngine(new SluiceOptions { Name = "metrics-test", MeterFactory = _meters }, new InMemoryTransport()))
+        var transport = new InMemoryTransport();
+        await using (var engine = new SluiceEngine(new SluiceOptions { Name = "metrics-test", MeterFactory = _meters, FlushInterval = TimeSpan.FromHours(1) }, transport))
         {
             var meter = Assert.Single(_meters.Meters);
             Assert.Equal("Sluice", meter.Name);
             Assert.Equal(typeof(SluiceEngine).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()!.InformationalVersion, meter.Version);
             Assert.False(string.IsNullOrEmpty(meter.Version));
             Assert.Contains(new KeyValuePair<string, object?>(SluiceMetrics.EngineTag, "metrics-test"), meter.Tags!);
+            for (int i = 0; i < 3; i++)
+                engine.Track("u", "e");
         }
 
-        // After shutdown the factory's meter outlives the engine, which no longer reports.
-        using var accepted = Collector<long>("sluice.events.accepted");
-        accepted.RecordObservableInstruments();
-        Assert.Empty(accepted.GetMeasurementSnapshot());
+        // After shutdown the factory's meter outlives the engine: its counts report their final values, the events the
+        // shutdown delivered included (an exporter's last collection comes after it); the gauges report nothing.
+        Assert.Equal(3, transport.Batches.Sum(b => b.EventCount));
+        using var settled = Collector<long>("sluice.events.settled");
+        using var pending = Collector<long>("sluice.events.pending");
+        using var depth = Collector<long>("sluice.queue.depth");
+        foreach (var c in new[] { settled, pending, depth })
+            c.RecordObservableInstruments();
+        Assert.Equal(3, Last(settled, "sluice.event.outcome", "delivered"));
+        Assert.Equal(0, pending.LastMeasurement!.Value);
+        Assert.Empty(depth.GetMeasurementSnapshot());
+    }
+
+    [Fact]
+    public void An_engine_shut_down_is_not_kept_alive_by_the_factorys_meter_it_published_on()
+    {
+        // A factory's meter lives as long as the container, with every instrument published on it: their callbacks held
+        // the engine (its queue's slots, its buffers), so each engine made and shut down on the factory stayed in memory.
+        var engine = ShutDownEngine();
+        for (int i = 0; i < 3 && engine.IsAlive; i++)
+        {
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+        }
+
+        Assert.False(engine.IsAlive, "the shut-down engine is collected");
+        Assert.NotEmpty(_meters.Meters); // the meter (and its instruments) live on
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private WeakReference ShutDownEngine()
+    {
+        var engine = new SluiceEngine(new SluiceOptions { Name = "metrics-test", MeterFactory = _meters }, new InMemoryTransport());
+        engine.Track("u", "e");
+        engine.Dispose();
+        return new WeakReference(engine);
     }
 
     [Fact]
