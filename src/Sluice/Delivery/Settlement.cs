@@ -103,7 +103,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         {
             Count(EventOutcome.OutcomeUnknown, unknown);
             diagnose(new DiagnosticEvent(DiagnosticKind.OutcomeUnknown,
-                $"{unknown} event(s) of batch {batch.Sequence} to {batch.EndpointPath} have an unknown outcome: a request holding them got no answer before the shutdown deadline" +
+                $"{unknown} event(s) of batch {batch.Sequence} to {batch.EndpointPath} have an unknown outcome: a request holding them got no answer, or a gateway's timeout, before the shutdown deadline" +
                 $"{(cause is null ? "" : $" (last failure: {cause})")}. The server may have them: resending them may create duplicates.", unknown));
         }
 

@@ -69,7 +69,7 @@ public class CauseMessageTests
             new DiagnosticEvent(DiagnosticKind.SendFailed, "The transport threw while sending batch 0 to /api/track (10 events): IOException: The test transport always fails.", 10, d.Exception),
             d));
         Assert.Equal("Sending batch 0 to /api/track (10 events) expired (after 2 attempts); last failure: the transport threw IOException: The test transport always fails. " +
-            "An attempt got no answer: the server may have some of them.", Assert.Single(h.Of(DiagnosticKind.BatchFailed)).Message);
+            "An attempt got no answer or a gateway's timeout: the server may have some of them.", Assert.Single(h.Of(DiagnosticKind.BatchFailed)).Message);
     }
 
     [Fact]
