@@ -1,0 +1,106 @@
+namespace Sluice.Spooling;
+
+/// <summary>The spool's segments: room made at the byte cap, rotation to a new segment, eviction and deletion of old ones.</summary>
+internal sealed partial class DiskSpool
+{
+    // Under _gate. Makes room for a record at the byte cap: the oldest segments go first; when only the
+    // active one stands in the way, a new segment is started so that it can go too.
+    private void MakeRoom(long recordLength)
+    {
+        while (_diskBytes + recordLength > _options.MaxBytes)
+        {
+            if (_segments.Count > 1)
+                Evict(_segments[0]);
+            else if (_active!.Records > 0)
+                Rotate();
+            else
+                break;
+        }
+    }
+
+    // Under _gate. Starts a new active segment; the old one is synced (unless the policy is None), closed,
+    // and deleted if nothing in it is live. Throws IOException with nothing changed if the new one cannot be made.
+    private void Rotate()
+    {
+        var old = _active;
+        if (old?.Writer is not null && _activeDirty && _options.Sync != SpoolSync.None)
+        {
+            _io.FlushToDisk(old.Writer);
+            _activeDirty = false;
+        }
+
+        var next = new SpoolSegment(_nextId, _directory, new LiveSet(_nextId));
+        byte[] header = new SegmentHeader(_nextId, _time.GetUtcNow().ToUnixTimeMilliseconds(), _formatIdentity).ToBytes();
+        var writer = _io.OpenWrite(next.SegmentPath, createNew: true);
+        try
+        {
+            _io.Write(writer, header, 0);
+        }
+        catch (Exception)
+        {
+            writer.Dispose();
+            DeleteFile(next.SegmentPath);
+            throw;
+        }
+
+        next.Writer = writer;
+        next.Length = header.Length;
+        _activeSpoiled = false;
+        _diskBytes += header.Length;
+        _segments.Add(next);
+        _active = next;
+        _activeDirty = true;
+        if (old is not null)
+        {
+            old.Writer?.Dispose();
+            old.Writer = null;
+            if (old.Live.Count == 0)
+                RemoveSegment(old);
+        }
+    }
+
+    // Under _gate.
+    private void Evict(SpoolSegment segment)
+    {
+        long batches = segment.Live.Count, events = segment.LiveEvents, bytes = segment.DiskBytes;
+        RemoveSegment(segment);
+        if (batches == 0)
+            return;
+        _evictedBatches += batches;
+        _evictedEvents += events;
+        Report(new SpoolDiagnostic(SpoolDiagnosticKind.Evicted,
+            $"The spool in '{_directory}' reached its cap of {_options.MaxBytes:N0} bytes: its oldest segment ({Path.GetFileName(segment.SegmentPath)}) was deleted with {batches:N0} batches ({events:N0} events) not yet delivered.",
+            batches, events, bytes));
+    }
+
+    // Under _gate.
+    private void RemoveSegment(SpoolSegment segment)
+    {
+        segment.CloseFiles();
+        segment.Removed = true;
+        _segments.Remove(segment);
+        _dirtyAcknowledgements.Remove(segment);
+        _diskBytes -= segment.DiskBytes;
+        if (segment == _active)
+            _active = null;
+
+        // The segment first: acknowledgements left without it are deleted on the next open, while a
+        // segment left without its acknowledgements would be sent again.
+        DeleteFile(segment.SegmentPath);
+        DeleteFile(segment.AcknowledgementsPath);
+    }
+
+    // Under _gate.
+    private void DeleteFile(string path)
+    {
+        try
+        {
+            _io.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Report(new SpoolDiagnostic(SpoolDiagnosticKind.FileFailed,
+                $"The spool file '{path}' could not be deleted ({e.Message}); the next start reads it again.", Exception: e));
+        }
+    }
+}
