@@ -84,7 +84,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         var batch = job.Batch;
         if (spool is not null && spool.Holds(batch))
         {
-            KeepInSpool(batch);
+            KeepInSpool(batch, job: job);
             return;
         }
 
@@ -92,11 +92,8 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         if (left == 0)
             return;
 
-        // The ranges cover what is unsettled, except at a forced shutdown when the owner settled the top one a moment
-        // ago and has not popped it yet: they then hold that range more than is left, and it is not counted again.
         var ranges = job.Remaining();
-        int skip = ranges.Sum(static r => r.Range.Count) > left ? 1 : 0;
-        int unknown = Math.Min(left, ranges.Skip(skip).Where(static r => r.MayHaveArrived).Sum(static r => r.Range.Count));
+        int unknown = MayHaveArrived(ranges, left);
         int lost = left - unknown;
         string? cause = batch.LastFailure;
         if (unknown > 0)
@@ -147,8 +144,23 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         Finish(batch);
     }
 
-    /// <summary>The shutdown deadline passed (or <paramref name="why"/>, said as "were not sent: …"): what the batch has not settled yet stays in the spool, for the next start.</summary>
-    private void KeepInSpool(Batch batch, string? why = null)
+    /// <summary>
+    /// Of the <paramref name="left"/> events unsettled, how many a request sent may have brought to the server. The ranges cover
+    /// what is unsettled, except at a forced shutdown when the owner settled the top one a moment ago and has not popped it
+    /// yet: they then hold that range more than is left, and it is not counted again.
+    /// </summary>
+    private static int MayHaveArrived(List<(PendingRange Range, bool MayHaveArrived)> ranges, int left)
+    {
+        int skip = ranges.Sum(static r => r.Range.Count) > left ? 1 : 0;
+        return Math.Min(left, ranges.Skip(skip).Where(static r => r.MayHaveArrived).Sum(static r => r.Range.Count));
+    }
+
+    /// <summary>
+    /// The shutdown deadline passed (or <paramref name="why"/>, said as "were not sent: …"): what the batch has not settled yet
+    /// stays in the spool, for the next start. With the batch's <paramref name="job"/>, the message says how many of them a
+    /// request may have brought to the server already, which the next start's sending may duplicate.
+    /// </summary>
+    private void KeepInSpool(Batch batch, string? why = null, DeliveryJob? job = null)
     {
         string? cause = batch.LastFailure;
         batch.KeepInSpool = true;
@@ -157,9 +169,12 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             return;
         Count(EventOutcome.Spooled, left);
         string what = why is null ? "were not delivered before the shutdown deadline" : $"were not sent ({why})";
+        int doubtful = job is null ? 0 : MayHaveArrived(job.Remaining(), left);
+        string doubt = doubtful == 0 ? ""
+            : $" {doubtful} of them may be at the server already (a request holding them got no answer, or a gateway's timeout): sending them again may duplicate them.";
         diagnose(new DiagnosticEvent(DiagnosticKind.Spooled,
             $"{left} event(s) of batch {batch.Sequence} to {batch.EndpointPath} {what}" +
-            $"{(cause is null ? "" : $" (last failure: {cause})")}: they stay in the spool and are sent on the next start (or by 'sluice spool drain').", left));
+            $"{(cause is null ? "" : $" (last failure: {cause})")}: they stay in the spool and are sent on the next start (or by 'sluice spool drain').{doubt}", left));
         if (batch.RecordsOutcomes)
         {
             batch.RecordOutcome(0, batch.EventCount, EventOutcome.Spooled, null, unsetOnly: true);

@@ -97,6 +97,28 @@ public sealed class SpoolSettlementTests : IDisposable
     }
 
     [Fact]
+    public async Task What_stays_in_the_spool_at_the_deadline_after_a_gateway_timeout_is_said_to_be_possibly_at_the_server_already()
+    {
+        var journal = await JournalAsync();
+        var batch = Spooled(journal);
+        var job = new DeliveryJob(batch);
+        job.Split();                // [0,5) on top, [5,10) below: never sent
+        job.TryPeek(out var top);
+        job.Update(top with { Attempts = 1, MayHaveArrived = true }); // a 504, waiting to retry
+        batch.LastFailure = "504: Gateway Time-out";
+
+        Settle(journal).AtDeadline(job);
+
+        Assert.Equal((10, 0, 0), (_counters.Spooled, _counters.LostAtShutdown, _counters.OutcomeUnknown));
+        Assert.Equal(new DiagnosticEvent(DiagnosticKind.Spooled,
+            "10 event(s) of batch 0 to /api/track were not delivered before the shutdown deadline (last failure: 504: Gateway Time-out): " +
+            "they stay in the spool and are sent on the next start (or by 'sluice spool drain'). " +
+            "5 of them may be at the server already (a request holding them got no answer, or a gateway's timeout): sending them again may duplicate them.", 10),
+            Assert.Single(_diagnostics));
+        Assert.True(journal.Holds(batch));
+    }
+
+    [Fact]
     public async Task A_batch_no_sender_took_by_the_deadline_stays_in_the_spool_whole()
     {
         var journal = await JournalAsync();
