@@ -36,11 +36,11 @@ internal static class RawJson
             reader.Read();
             if (objectOnly && reader.TokenType != JsonTokenType.StartObject)
                 ThrowHelper.Argument($"{Where(field, member)}: must be one JSON object.", field);
-            (long tooDeepAt, long hugeNumberAt, loneSurrogates) = Walk(ref reader, maxLevels);
-            if (tooDeepAt >= 0)
-                ThrowTooDeep(field, member, tooDeepAt);
-            if (hugeNumberAt >= 0)
-                ThrowHugeNumber(field, member, hugeNumberAt);
+            (long? tooDeepAt, long? hugeNumberAt, loneSurrogates) = Walk(ref reader, maxLevels);
+            if (tooDeepAt is { } deep)
+                ThrowTooDeep(field, member, deep);
+            if (hugeNumberAt is { } huge)
+                ThrowHugeNumber(field, member, huge);
         }
         catch (JsonException ex)
         {
@@ -57,12 +57,12 @@ internal static class RawJson
     internal static Utf8JsonReader Reader(ReadOnlySpan<byte> json, int maxLevels) => new(json, new JsonReaderOptions { MaxDepth = maxLevels + 1 });
 
     /// <summary>
-    /// Reads on from the reader's current token to the end: where a container opens past <paramref name="maxLevels"/>
+    /// Reads on from the reader's current token (or its start) to the end: where a container opens past <paramref name="maxLevels"/>
     /// levels, or where a number beyond a double's range stands (<see cref="IsBeyondDouble"/>): the byte, the reading
-    /// stopping there (-1 if none); and whether a string or member name holds a lone surrogate escape. Throws
+    /// stopping there (null if none); and whether a string or member name holds a lone surrogate escape. Throws
     /// <see cref="JsonException"/> where the text is not JSON.
     /// </summary>
-    internal static (long TooDeepAt, long HugeNumberAt, bool LoneSurrogates) Walk(ref Utf8JsonReader reader, int maxLevels)
+    internal static (long? TooDeepAt, long? HugeNumberAt, bool LoneSurrogates) Walk(ref Utf8JsonReader reader, int maxLevels)
     {
         bool loneSurrogates = false;
         do
@@ -70,9 +70,9 @@ internal static class RawJson
             switch (reader.TokenType)
             {
                 case JsonTokenType.StartObject or JsonTokenType.StartArray when reader.CurrentDepth >= maxLevels:
-                    return (reader.TokenStartIndex, -1, loneSurrogates);
+                    return (reader.TokenStartIndex, null, loneSurrogates);
                 case JsonTokenType.Number when IsBeyondDouble(reader.ValueSpan):
-                    return (-1, reader.TokenStartIndex, loneSurrogates);
+                    return (null, reader.TokenStartIndex, loneSurrogates);
                 case JsonTokenType.String or JsonTokenType.PropertyName when reader.ValueIsEscaped && !loneSurrogates:
                     // Only an escaped string can spell a surrogate; most have no escape at all.
                     loneSurrogates = LoneSurrogates.HasEscapes(reader.ValueSpan);
@@ -81,7 +81,7 @@ internal static class RawJson
         }
         while (reader.Read());
 
-        return (-1, -1, loneSurrogates);
+        return (null, null, loneSurrogates);
     }
 
     /// <summary>

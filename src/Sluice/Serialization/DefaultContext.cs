@@ -160,18 +160,17 @@ internal sealed class DefaultContext
     private static bool CheckNestingAndFindLoneSurrogates(byte[] utf8)
     {
         var reader = RawJson.Reader(utf8, PropertiesWriter.MaxDepth);
-        reader.Read();
         var (tooDeepAt, hugeNumberAt, loneSurrogates) = RawJson.Walk(ref reader, PropertiesWriter.MaxDepth);
-        if (tooDeepAt >= 0)
+        if (tooDeepAt is { } deep)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"must nest at most {PropertiesWriter.MaxDepth} levels, its own object counted, as an event's context does (deeper at byte {tooDeepAt})."));
+                $"must nest at most {PropertiesWriter.MaxDepth} levels, its own object counted, as an event's context does (deeper at byte {deep})."));
         }
 
-        if (hugeNumberAt >= 0)
+        if (hugeNumberAt is { } huge)
         {
             throw new ArgumentException(string.Create(CultureInfo.InvariantCulture,
-                $"must hold numbers within the range of a double, as an event's context does (beyond it at byte {hugeNumberAt})."));
+                $"must hold numbers within the range of a double, as an event's context does (beyond it at byte {huge})."));
         }
 
         return loneSurrogates;

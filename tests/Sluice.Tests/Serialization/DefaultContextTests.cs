@@ -202,6 +202,15 @@ public class DefaultContextTests
         Assert.Contains("DefaultContext must nest at most 32 levels, its own object counted, as an event's context does (deeper at byte 160).", ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void A_default_context_holding_a_number_beyond_a_double_is_refused_with_its_byte()
+    {
+        // docs/input-rules.md: numbers beyond a double's range are refused in an event's context; the defaults are part of every one.
+        Assert.Null(DefaultContext.Problem("""{"max":1.7976931348623157e308}"""));
+        var ex = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { DefaultContext = """{"a":[1,{"n":-1e400}]}""" }, new InMemoryTransport()));
+        Assert.Contains("DefaultContext must hold numbers within the range of a double, as an event's context does (beyond it at byte 13).", ex.Message, StringComparison.Ordinal);
+    }
+
     private static JsonElement Context(List<JsonElement> events, string name)
         => events.Single(e => e.GetProperty("event_name").GetString() == name).GetProperty("context");
 
