@@ -1,5 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
+using Sluice.Collector;
+using Sluice.Serialization;
 
 namespace Sluice.Extensions.Hosting.Tests;
 
@@ -79,6 +81,61 @@ public class ValidationTests
         Assert.Contains("Format must be ThriveStack, Segment or PrimeData (was 'Kafka').", ex.Message, StringComparison.Ordinal);
         Assert.Contains("Endpoint is required", ex.Message, StringComparison.Ordinal);
         Assert.Contains("RetryMaxDelay must be between RetryBaseDelay (00:00:10) and 1 day (was 00:00:01).", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("ThriveStack", "1001", "2097153")]
+    [InlineData("Segment", "5000", "4194304")]
+    [InlineData("PrimeData", "200000", "2097153")] // past the engine's own range too: one problem for the setting, not two
+    public async Task Batch_limits_above_what_the_built_in_api_accepts_fail_the_start_naming_the_setting_and_the_limit(string format, string events, string bytes)
+    {
+        // Every such batch would be refused (400) and split: the APIs take at most 1,000 events or 2 MB per request.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var settings = TestHost.SendingTo(collector, format);
+        settings["Sluice:MaxBatchEvents"] = events;
+        settings["Sluice:MaxBatchBytes"] = bytes;
+        var builder = TestHost.Builder(settings);
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Equal($"The Sluice engine 'default' is not configured correctly: "
+            + $"MaxBatchEvents must be at most 1,000 with Format {format} (was {events}): its API accepts at most 1,000 events per request and answers 400 past that. "
+            + $"MaxBatchBytes must be at most 2,097,152 with Format {format} (was {bytes}): its API accepts at most 2 MB (2,097,152 bytes) per request and answers 400 past that.",
+            ex.Message);
+    }
+
+    [Fact]
+    public async Task Batch_limits_at_or_below_the_apis_start_and_bound_every_request()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using (var atLimit = await TestHost.StartSendingToAsync(collector, ("Sluice:MaxBatchEvents", "1000"), ("Sluice:MaxBatchBytes", "2097152")))
+        {
+            Assert.Equal((1_000, 2_097_152), (atLimit.Engine().Options.MaxBatchEvents, atLimit.Engine().Options.MaxBatchBytes));
+            await atLimit.StopAsync();
+        }
+
+        using var lowered = await TestHost.StartSendingToAsync(collector, ("Sluice:MaxBatchEvents", "10"), ("Sluice:MaxBatchBytes", "100000"), ("Sluice:FlushInterval", "01:00:00"));
+        for (int i = 0; i < 25; i++)
+            Assert.Equal(EnqueueStatus.Accepted, lowered.Engine().Track($"user-{i}", "signed_up").Status);
+        await lowered.StopAsync();
+
+        Assert.Equal(25, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        Assert.Equal(3, collector.Received(CollectorApi.ThriveStackTrack).RequestCount);
+    }
+
+    [Fact]
+    public async Task A_custom_wire_format_set_in_code_is_not_held_to_the_built_in_apis_batch_limits()
+    {
+        // It may send to an API of its own, with limits of its own.
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var host = await TestHost.StartSendingToAsync(collector,
+            services => services.Configure<SluiceServiceOptions>(o => o.Engine.WireFormat = new Sluice.Tests.Support.WrappedFormat(ThriveStackFormat.Instance)),
+            ("Sluice:MaxBatchEvents", "5000"), ("Sluice:MaxBatchBytes", "4194304"));
+
+        Assert.Equal((5_000, 4_194_304), (host.Engine().Options.MaxBatchEvents, host.Engine().Options.MaxBatchBytes));
+        await host.StopAsync();
     }
 
     [Fact]
