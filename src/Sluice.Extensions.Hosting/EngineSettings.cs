@@ -57,6 +57,9 @@ internal static class EngineSettings
         problems.AddRange(ApiLimitProblems(options, out var overLimit));
         problems.AddRange(options.Engine.Problems().Where(p => !overLimit.Exists(key => p.StartsWith(key + " must be between", StringComparison.Ordinal))));
         problems.AddRange(options.Http.Problems().Where(p => !p.StartsWith(nameof(HttpTransportOptions.BaseAddress), StringComparison.Ordinal)));
+        // A misspelt section name, or an appsettings.json left out of the output, looks like nothing configured.
+        if (problems.Count > 0 && options.MissingSection is { } section)
+            problems.Insert(0, $"The configuration has no section '{section}', where these settings were to be read ({section}:{nameof(SluiceServiceOptions.Endpoint)}, {section}:{nameof(SluiceServiceOptions.Credentials)}:…, or the environment variables {section.Replace(":", "__", StringComparison.Ordinal)}__…).");
         return problems;
     }
 

@@ -81,11 +81,23 @@ internal static class SluiceConfiguration
         options.Credentials.ClientId = Credential(nameof(SluiceCredentials.ClientId)) ?? options.Credentials.ClientId;
         options.Credentials.ClientAccessToken = Credential(nameof(SluiceCredentials.ClientAccessToken)) ?? options.Credentials.ClientAccessToken;
 
-        foreach (var child in section.GetChildren())
+        // Problems are reported only if nothing else configures the engine: AddSluice may be given an empty section and code.
+        if (section is IConfigurationSection { } own && !own.Exists())
+            options.MissingSection = own.Path;
+
+        var unknown = section.GetChildren().Where(c => !Array.Exists(Keys, k => k.Equals(c.Key, StringComparison.OrdinalIgnoreCase))).ToList();
+        // The whole configuration instead of its Sluice section: every environment variable is a key, and this is the one that matters.
+        if (unknown.Find(c => c.Key.Equals("Sluice", StringComparison.OrdinalIgnoreCase) && c.GetChildren().Any()) is { } nested)
+        {
+            problems.Add($"{path}{nested.Key} is a section, not a setting: pass that section to AddSluice (configuration.GetSection(\"{nested.Key}\")), not the configuration that holds it.");
+            unknown.Clear();
+        }
+
+        foreach (var child in unknown)
         {
             if (child.Key.Equals(nameof(SluiceOptions.WireFormat), StringComparison.OrdinalIgnoreCase))
                 problems.Add($"{path}{child.Key} is not a setting: the wire format is chosen by {nameof(SluiceServiceOptions.Format)} (ThriveStack, Segment or PrimeData).");
-            else if (!Array.Exists(Keys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
+            else
                 problems.Add($"{path}{child.Key} is not a Sluice setting.");
         }
 
@@ -165,5 +177,7 @@ internal static class SluiceConfiguration
 
     private static int? Int(string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;
 
-    private static TimeSpan? Duration(string text) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var v) ? v : null;
+    // Without a colon TimeSpan reads a number as days ("5" is 5 days, not 5 seconds): refused, so that a FlushInterval of "5"
+    // or a RetryBudget of "1" is not taken for days.
+    private static TimeSpan? Duration(string text) => text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var v) ? v : null;
 }

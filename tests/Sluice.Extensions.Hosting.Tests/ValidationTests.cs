@@ -139,6 +139,82 @@ public class ValidationTests
     }
 
     [Fact]
+    public async Task A_duration_given_as_a_number_alone_is_a_problem_not_a_number_of_days()
+    {
+        // TimeSpan reads "5" as 5 days: a FlushInterval of "5" failed with "(was 5.00:00:00)", and a RetryBudget of "1" was taken as a day.
+        var builder = TestHost.Builder(new Dictionary<string, string?>
+        {
+            ["Sluice:FlushInterval"] = "5",
+            ["Sluice:RetryBudget"] = "1",
+            ["Sluice:Spool:SyncInterval"] = "2",
+        });
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Sluice:FlushInterval must be a duration such as 00:00:05 (was '5').", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:RetryBudget must be a duration such as 00:02:00 (was '1').", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Spool:SyncInterval must be a duration such as 00:00:01 (was '2').", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("5.00:00:00", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_section_that_does_not_exist_is_named_in_the_message()
+    {
+        // A misspelt section name (or an appsettings.json left out of the output) reported only what every setting lacked.
+        var builder = TestHost.Builder();
+        builder.Services.AddSluice(builder.Configuration.GetSection("Analytics:Sluice"));
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.StartsWith("The Sluice engine 'default' is not configured correctly: The configuration has no section 'Analytics:Sluice', where these settings were to be read "
+            + "(Analytics:Sluice:Endpoint, Analytics:Sluice:Credentials:…, or the environment variables Analytics__Sluice__…). Format ThriveStack needs", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_section_that_does_not_exist_is_no_problem_when_code_configures_the_engine()
+    {
+        var builder = TestHost.Builder();
+        builder.Services.AddSluice("orders", builder.Configuration.GetSection("Orders"), o =>
+        {
+            o.Endpoint = new Uri("http://127.0.0.1:9");
+            o.Credentials.Token = "track-token";
+        });
+        using var host = builder.Build();
+
+        await host.StartAsync();
+
+        Assert.Equal(new Uri("http://127.0.0.1:9/api/track"), host.Services.GetRequiredKeyedService<EngineHost>("orders").Transport.EndpointFor("/api/track"));
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task The_whole_configuration_given_instead_of_its_Sluice_section_is_one_problem_saying_so()
+    {
+        // Every environment variable was "not a Sluice setting", dozens of them, the Sluice section among them.
+        var builder = TestHost.Builder(new Dictionary<string, string?> { ["Logging:LogLevel:Default"] = "Information", ["AllowedHosts"] = "*" });
+        builder.Services.AddSluice(builder.Configuration);
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Sluice is a section, not a setting: pass that section to AddSluice (configuration.GetSection(\"Sluice\")), not the configuration that holds it.", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("is not a Sluice setting", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Adding_two_engines_whose_names_differ_only_in_case_is_refused()
+    {
+        // Their health checks, "sluice:Orders" and "sluice:orders", are one name to the health check service: the host failed to start.
+        var services = new ServiceCollection();
+        services.AddSluice("orders", o => o.Endpoint = new Uri("https://example.com"));
+        var ex = Assert.Throws<InvalidOperationException>(() => services.AddSluice("Orders", o => o.Endpoint = new Uri("https://example.org")));
+        Assert.Equal("A Sluice engine named 'orders' is already added; give each engine its own name (names that differ only in case are one).", ex.Message);
+    }
+
+    [Fact]
     public void Adding_two_engines_with_one_name_is_refused()
     {
         var services = new ServiceCollection();
