@@ -52,8 +52,8 @@ internal static class EngineSettings
                 problems.Add($"{nameof(SluiceServiceOptions.Credentials)}:{refused}: {reason}");
         }
 
-        if (options.Endpoint is not { IsAbsoluteUri: true } endpoint || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
-            problems.Add($"{nameof(SluiceServiceOptions.Endpoint)} is required: the API's absolute http or https base address, such as https://api.app.thrivestack.ai (was {options.Endpoint?.OriginalString ?? "none"}).");
+        if (EndpointProblem(options.Endpoint) is { } endpointProblem)
+            problems.Add(endpointProblem);
         problems.AddRange(ApiLimitProblems(options, out var overLimit));
         problems.AddRange(options.Engine.Problems().Where(p => !overLimit.Exists(key => p.StartsWith(key + " must be between", StringComparison.Ordinal))));
         problems.AddRange(options.Http.Problems().Where(p => !p.StartsWith(nameof(HttpTransportOptions.BaseAddress), StringComparison.Ordinal)));
@@ -62,6 +62,19 @@ internal static class EngineSettings
             problems.Insert(0, $"The configuration has no section '{section}', where these settings were to be read ({section}:{nameof(SluiceServiceOptions.Endpoint)}, {section}:{nameof(SluiceServiceOptions.Credentials)}:…, or the environment variables {section.Replace(":", "__", StringComparison.Ordinal)}__…).");
         return problems;
     }
+
+    private static string? EndpointProblem(Uri? endpoint) => endpoint switch
+    {
+        null => $"{nameof(SluiceServiceOptions.Endpoint)} is required: the API's absolute http or https base address, such as https://api.app.thrivestack.ai (was none).",
+        { IsAbsoluteUri: false } or { Scheme: not ("http" or "https") }
+            => $"{nameof(SluiceServiceOptions.Endpoint)} must be an absolute http or https address, such as https://api.app.thrivestack.ai (was '{endpoint.OriginalString}').",
+        // Each endpoint's path is appended to the address: after a query it would be part of the query, and requests went to the root.
+        { Query.Length: > 0 } or { Fragment.Length: > 0 }
+            => $"{nameof(SluiceServiceOptions.Endpoint)} must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.",
+        // Not sent as credentials by HttpClient, and not to be echoed in messages: the address is repeated in diagnostics.
+        { UserInfo.Length: > 0 } => $"{nameof(SluiceServiceOptions.Endpoint)} must not hold a user name or password: the API's credentials go in {nameof(SluiceServiceOptions.Credentials)}.",
+        _ => null,
+    };
 
     /// <summary>
     /// A batch past what the built-in API accepts per request could never be delivered as sealed: every one would be

@@ -43,9 +43,10 @@ internal static class SluiceConfiguration
         var http = options.Http;
 
         String(nameof(SluiceServiceOptions.Format), v => options.Format = v);
+        // Kept as given, relative or not: the start-up check says what is wrong with it, once.
         if (section[nameof(SluiceServiceOptions.Endpoint)] is { } endpoint)
         {
-            if (Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri))
+            if (Uri.TryCreate(endpoint.Trim(), UriKind.RelativeOrAbsolute, out var uri))
                 options.Endpoint = uri;
             else
                 problems.Add($"{path}{nameof(SluiceServiceOptions.Endpoint)} must be an absolute http or https address (was '{endpoint}').");
