@@ -54,7 +54,20 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
             options.Http.TimeProvider = httpTime == TimeProvider.System ? Time : httpTime;
             var client = services.GetRequiredService<IHttpClientFactory>().CreateClient(SluiceServiceOptions.HttpClientName(name));
             _transport = new HttpTransport(options.Http, client);
-            Engine = new SluiceEngine(engine, _transport);
+            try
+            {
+                Engine = new SluiceEngine(engine, _transport);
+            }
+            catch (Exception ex)
+            {
+                _transport.Dispose();
+                // The spool's directory is opened here, as the host starts: a path it cannot create or lock failed the
+                // start with the file system's words alone ("Could not find file '/var/lib/…'"), the setting unnamed.
+                if (engine.Spool is { } spool && ex is IOException or UnauthorizedAccessException)
+                    throw new InvalidOperationException($"The Sluice engine '{name}' cannot use its spool directory '{spool.DirectoryPath}' (Spool:DirectoryPath): {ex.Message}", ex);
+                throw;
+            }
+
             Volatile.Write(ref _engine, Engine);
         }
         finally

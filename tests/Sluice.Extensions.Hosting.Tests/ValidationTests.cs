@@ -226,6 +226,31 @@ public class ValidationTests
     }
 
     [Fact]
+    public async Task A_spool_directory_that_cannot_be_opened_fails_the_start_naming_the_engine_and_the_setting()
+    {
+        // The file system's message alone ("Could not find file …", "Access to the path … is denied") named neither.
+        string file = Path.GetTempFileName(); // a file where the directory should be
+        try
+        {
+            await using var collector = await ReferenceCollector.StartAsync();
+            var settings = TestHost.SendingTo(collector);
+            settings["Sluice:Spool:DirectoryPath"] = file;
+            var builder = TestHost.Builder(settings);
+            builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+            using var host = builder.Build();
+
+            var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+            Assert.StartsWith($"The Sluice engine 'default' cannot use its spool directory '{file}' (Spool:DirectoryPath): ", ex.Message, StringComparison.Ordinal);
+            Assert.IsAssignableFrom<IOException>(ex.InnerException);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    [Fact]
     public void Adding_two_engines_whose_names_differ_only_in_case_is_refused()
     {
         // Their health checks, "sluice:Orders" and "sluice:orders", are one name to the health check service: the host failed to start.
