@@ -76,6 +76,10 @@ public class HostShutdownTests
         Assert.Equal(LogLevel.Information, done.Level);
         Assert.Equal("ShutdownCompleted", done.Id.Name);
         Assert.Equal("Sluice engine default shut down: all 320 accepted events delivered.", done.Message);
+
+        var logs = host.Logs();
+        host.Dispose();
+        Assert.Single(logs.GetSnapshot(), r => r.Category == typeof(SluiceEngine).FullName && r.Id.Id == 100); // once, not again at disposal
     }
 
     [Fact]
