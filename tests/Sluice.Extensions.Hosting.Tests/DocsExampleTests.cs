@@ -1,7 +1,10 @@
+using System.Reflection;
 using System.Text;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Sluice.Collector;
 using Sluice.Delivery.Transports.Http;
@@ -97,6 +100,31 @@ public partial class DocsExampleTests
         Assert.Equal(2, collector.Received(CollectorApi.Segment).RequestCount); // 500 a batch
     }
 
+    [Fact]
+    public void The_logging_table_gives_each_of_the_packages_own_log_events_id_name_and_level()
+    {
+        var documented = LogRow().Matches(Doc("hosting.md")).Select(m => $"{m.Groups["id"].Value} {m.Groups["name"].Value} {m.Groups["level"].Value}");
+        var logged = typeof(Log).GetMethods(BindingFlags.Public | BindingFlags.Static)
+            .Select(m => m.GetCustomAttribute<LoggerMessageAttribute>())
+            .OfType<LoggerMessageAttribute>()
+            .Select(a => $"{a.EventId} {a.EventName} {a.Level}");
+        Assert.Equal(logged.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_health_checks_data_has_the_documented_keys()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var host = await TestHost.StartSendingToAsync(collector);
+
+        var report = await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
+
+        string paragraph = Doc("hosting.md")[Doc("hosting.md").IndexOf("Its data:", StringComparison.Ordinal)..];
+        var documented = Regex.Matches(paragraph[..paragraph.IndexOf('.', StringComparison.Ordinal)], "`(\\w+)`").Select(m => m.Groups[1].Value);
+        Assert.Equal(report.Entries["sluice"].Data.Keys.Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
+        await host.StopAsync();
+    }
+
     private static SluiceServiceOptions Bind(string json)
     {
         var configuration = new ConfigurationBuilder().AddJsonStream(new MemoryStream(Encoding.UTF8.GetBytes(json))).Build();
@@ -111,6 +139,9 @@ public partial class DocsExampleTests
 
     private static List<string> CodeBlocks(string markdown, string language)
         => [.. CodeBlock().Matches(markdown).Where(m => m.Groups["lang"].Value == language).Select(m => m.Groups["body"].Value)];
+
+    [GeneratedRegex(@"^\| (?<id>1\d\d) \| `(?<name>\w+)` \| (?<level>\w+) \|", RegexOptions.Multiline)]
+    private static partial Regex LogRow();
 
     [GeneratedRegex(@"^```(?<lang>\w*)\n(?<body>.*?)^```", RegexOptions.Multiline | RegexOptions.Singleline)]
     private static partial Regex CodeBlock();
