@@ -71,7 +71,13 @@ internal static class SluiceConfiguration
         Parse("RequestTimeout", Duration, "a duration such as 00:00:30", v => http.RequestTimeout = v);
         String("UserAgent", v => http.UserAgent = v);
         foreach (var header in section.GetSection("Headers").GetChildren())
-            http.Headers[header.Key] = header.Value ?? "";
+        {
+            // A header given as a section (Headers:X-Tenant:Id) has no value: it went out empty.
+            if (header.Value is { } value)
+                http.Headers[header.Key] = value;
+            else
+                problems.Add($"{path}Headers:{header.Key} must be a header's value, not a section.");
+        }
         BindSpool(section.GetSection(nameof(SluiceOptions.Spool)), engine, path, problems);
 
         var credentials = section.GetSection(nameof(SluiceServiceOptions.Credentials));

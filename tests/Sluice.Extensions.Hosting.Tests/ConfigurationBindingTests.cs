@@ -146,10 +146,12 @@ public class ConfigurationBindingTests
             ["Sluice:Spool"] = "/var/spool/app",
             ["Sluice:Headers"] = "X-Tenant: acme",
             ["Sluice:Credentials"] = "secret-as-one-value",
+            ["Sluice:Headers:X-Team:Id"] = "42", // a header as a section: it went out empty
         }));
         Assert.Contains("Sluice:Spool must be a section of spool settings (Sluice:Spool:DirectoryPath, …), not a value.", bad.Message, StringComparison.Ordinal);
         Assert.Contains("Sluice:Headers must be a section of headers (Sluice:Headers:X-Tenant, …), not a value.", bad.Message, StringComparison.Ordinal);
         Assert.Contains("Sluice:Credentials must be a section of credentials (Sluice:Credentials:Token, …), not a value.", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Headers:X-Team must be a header's value, not a section.", bad.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-as-one-value", bad.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("/var/spool/app", bad.Message, StringComparison.Ordinal);
 
