@@ -25,11 +25,14 @@ internal static class SluiceConfiguration
         nameof(SluiceOptions.Spool), "Gzip", "RequestTimeout", "UserAgent", "Headers",
     ];
 
-    /// <summary>The credential keys, the same names as <see cref="Sluice.Delivery.Transports.Http.ApiCredential"/>'s.</summary>
     /// <summary>The keys of the <c>Spool</c> section, <see cref="SpoolOptions"/>' properties by name.</summary>
     internal static readonly string[] SpoolKeys =
         [nameof(SpoolOptions.DirectoryPath), nameof(SpoolOptions.MaxBytes), nameof(SpoolOptions.Sync), nameof(SpoolOptions.SyncInterval), nameof(SpoolOptions.SegmentBytes)];
 
+    /// <summary>The keys that hold sections, not values.</summary>
+    private static readonly string[] Sections = [nameof(SluiceOptions.Spool), "Headers", nameof(SluiceServiceOptions.Credentials)];
+
+    /// <summary>The credential keys, the same names as <see cref="Sluice.Delivery.Transports.Http.ApiCredential"/>'s.</summary>
     internal static readonly string[] CredentialKeys =
         [nameof(SluiceCredentials.Token), nameof(SluiceCredentials.ApiKey), nameof(SluiceCredentials.WriteKey), nameof(SluiceCredentials.ClientId), nameof(SluiceCredentials.ClientAccessToken)];
 
@@ -119,10 +122,21 @@ internal static class SluiceConfiguration
                 problems.Add($"{path}{key} must be a section of {holds} ({path}{key}:{example}, …), not a value.");
         }
 
+        // And the other way: a setting given as a section (Sluice__MaxBatchEvents__Value=500) has no value to read, and
+        // its default was used.
+        foreach (var child in section.GetChildren())
+        {
+            if (IsSection(child) && Array.Exists(Keys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase))
+                && !Array.Exists(Sections, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
+                problems.Add($"{path}{child.Key} must be a value, not a section.");
+        }
+
         foreach (var child in credentials.GetChildren())
         {
             if (!Array.Exists(CredentialKeys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
                 problems.Add($"{path}{nameof(SluiceServiceOptions.Credentials)}:{child.Key} is not a credential (known: {string.Join(", ", CredentialKeys)}).");
+            else if (IsSection(child))
+                problems.Add($"{path}{nameof(SluiceServiceOptions.Credentials)}:{child.Key} must be a value, not a section.");
         }
 
         void String(string key, Action<string> set)
@@ -134,6 +148,8 @@ internal static class SluiceConfiguration
         void Parse<T>(string key, Func<string, T?> parse, string expected, Action<T> set)
             where T : struct => ParseInto(section, path, problems, key, parse, expected, set);
     }
+
+    private static bool IsSection(IConfigurationSection key) => key.Value is null && key.GetChildren().Any();
 
     /// <summary>A <c>Spool</c> section with any key turns the spool on; its settings are checked with the engine's at start.</summary>
     private static void BindSpool(IConfigurationSection section, SluiceOptions engine, string path, List<string> problems)
