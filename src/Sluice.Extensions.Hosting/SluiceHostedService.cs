@@ -27,6 +27,14 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _hosts = [.. registrations.Select(r => services.GetRequiredKeyedService<EngineHost>(r.Name))];
+        // The container's meter factory gives engines of one Name one meter, on which their instruments would be
+        // duplicates: the metrics of one engine would be mixed with, or hidden by, the other's.
+        if (_hosts.GroupBy(h => h.Engine.Options.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } shared)
+        {
+            throw new InvalidOperationException($"The Sluice engines {string.Join(" and ", shared.Select(h => $"'{h.Name}'"))} have one Name, '{shared.Key}', "
+                + "which tags their metrics (sluice.engine.name): give each its own Name, or leave Name out (an engine is then named as it was added).");
+        }
+
         return Task.CompletedTask;
     }
 
