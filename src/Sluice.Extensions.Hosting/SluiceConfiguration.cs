@@ -91,7 +91,7 @@ internal static class SluiceConfiguration
         options.Credentials.ClientId = Credential(nameof(SluiceCredentials.ClientId)) ?? options.Credentials.ClientId;
         options.Credentials.ClientAccessToken = Credential(nameof(SluiceCredentials.ClientAccessToken)) ?? options.Credentials.ClientAccessToken;
 
-        // Problems are reported only if nothing else configures the engine: AddSluice may be given an empty section and code.
+        // Noted, not a problem by itself: code may configure the engine instead. The start-up check names it if something is missing.
         if (section is IConfigurationSection { } own && !own.Exists())
             options.MissingSection = own.Path;
 
