@@ -22,6 +22,9 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     private long _gaveUpSeen;
     private long? _gaveUpGrewAt;
 
+    // 1 once the shutdown's result has been logged (Report), by the host's stop or the container's disposal.
+    private int _reported;
+
     // The engine, for the diagnostics callback once the constructor has returned (diagnostics may come before).
     private SluiceEngine? _engine;
 
@@ -51,7 +54,20 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
             options.Http.TimeProvider = httpTime == TimeProvider.System ? Time : httpTime;
             var client = services.GetRequiredService<IHttpClientFactory>().CreateClient(SluiceServiceOptions.HttpClientName(name));
             _transport = new HttpTransport(options.Http, client);
-            Engine = new SluiceEngine(engine, _transport);
+            try
+            {
+                Engine = new SluiceEngine(engine, _transport);
+            }
+            catch (Exception ex)
+            {
+                _transport.Dispose();
+                // The spool's directory is opened here, as the host starts: a path it cannot create or lock failed the
+                // start with the file system's words alone ("Could not find file '/var/lib/…'"), the setting unnamed.
+                if (engine.Spool is { } spool && ex is IOException or UnauthorizedAccessException)
+                    throw new InvalidOperationException($"The Sluice engine '{name}' cannot use its spool directory '{spool.DirectoryPath}' (Spool:DirectoryPath): {ex.Message}", ex);
+                throw;
+            }
+
             Volatile.Write(ref _engine, Engine);
         }
         finally
@@ -111,9 +127,19 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
         }
     }
 
+    /// <summary>
+    /// Shuts the engine down, its drain ended early should <paramref name="deadline"/> be cancelled, and logs the result.
+    /// The task completes once the result is logged.
+    /// </summary>
+    public async Task ShutdownAsync(CancellationToken deadline) => Report(await Engine.ShutdownAsync(deadline).ConfigureAwait(false));
+
+    /// <summary>
+    /// For a container disposed without the host having stopped (disposed after a failed start, or a host never run): the
+    /// engine shuts down within its own deadline, and the result is logged as a stopping host would.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        await Engine.ShutdownAsync().ConfigureAwait(false);
+        Report(await Engine.ShutdownAsync().ConfigureAwait(false));
         _transport.Dispose();
     }
 
@@ -121,6 +147,27 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     public void Dispose()
     {
         Engine.Dispose();
+        // Dispose returns without waiting when called from one of the engine's own callbacks.
+        if (Engine.ShutdownAsync() is { IsCompletedSuccessfully: true } shutdown)
+            Report(shutdown.Result);
         _transport.Dispose();
+    }
+
+    /// <summary>Logs the shutdown's result, once, whoever saw it first: the host as it stopped, or the container as it was disposed.</summary>
+    private void Report(ShutdownResult result)
+    {
+        if (Interlocked.Exchange(ref _reported, 1) != 0)
+            return;
+        Diagnostics.ReportSuppressed();
+        var c = result.Counters;
+        if (c.Delivered == c.Accepted + c.Replayed) // replayed: accepted by an earlier run and left in the spool
+        {
+            Log.ShutdownCompleted(Logger, Name, c.Delivered);
+        }
+        else
+        {
+            Log.ShutdownIncomplete(Logger, Name, c.Accepted, c.Replayed, c.Delivered, c.Spooled, c.LostAtShutdown, c.OutcomeUnknown, c.Failed,
+                c.RejectedByServer + c.RejectedOversize, c.Expired, c.Evicted, result.TimedOut);
+        }
     }
 }

@@ -10,6 +10,12 @@ namespace Sluice.Extensions.Hosting;
 /// </summary>
 internal static class EngineSettings
 {
+    /// <summary>The most events the built-in APIs accept in one request; past it they answer 400.</summary>
+    public const int ApiMaxBatchEvents = 1_000;
+
+    /// <summary>The most body bytes the built-in APIs accept in one request ("2 MB"); past it they answer 400.</summary>
+    public const int ApiMaxBatchBytes = 2 * 1024 * 1024;
+
     public static void Complete(SluiceServiceOptions options)
     {
         options.Http.BaseAddress = options.Endpoint;
@@ -46,10 +52,57 @@ internal static class EngineSettings
                 problems.Add($"{nameof(SluiceServiceOptions.Credentials)}:{refused}: {reason}");
         }
 
-        if (options.Endpoint is not { IsAbsoluteUri: true } endpoint || (endpoint.Scheme != Uri.UriSchemeHttp && endpoint.Scheme != Uri.UriSchemeHttps))
-            problems.Add($"{nameof(SluiceServiceOptions.Endpoint)} is required: the API's absolute http or https base address, such as https://api.app.thrivestack.ai (was {options.Endpoint?.OriginalString ?? "none"}).");
-        problems.AddRange(options.Engine.Problems());
+        if (EndpointProblem(options.Endpoint) is { } endpointProblem)
+            problems.Add(endpointProblem);
+        problems.AddRange(ApiLimitProblems(options, out var overLimit));
+        problems.AddRange(options.Engine.Problems().Where(p => !overLimit.Exists(key => p.StartsWith(key + " must be between", StringComparison.Ordinal))));
         problems.AddRange(options.Http.Problems().Where(p => !p.StartsWith(nameof(HttpTransportOptions.BaseAddress), StringComparison.Ordinal)));
+        // A misspelt section name, or an appsettings.json left out of the output, looks like nothing configured.
+        if (problems.Count > 0 && options.MissingSection is { } section)
+            problems.Insert(0, $"The configuration has no section '{section}', where these settings were to be read ({section}:{nameof(SluiceServiceOptions.Endpoint)}, {section}:{nameof(SluiceServiceOptions.Credentials)}:…, or the environment variables {section.Replace(":", "__", StringComparison.Ordinal)}__…).");
+        return problems;
+    }
+
+    private static string? EndpointProblem(Uri? endpoint) => endpoint switch
+    {
+        null => $"{nameof(SluiceServiceOptions.Endpoint)} is required: the API's absolute http or https base address, such as https://api.app.thrivestack.ai (was none).",
+        { IsAbsoluteUri: false } or { Scheme: not ("http" or "https") }
+            => $"{nameof(SluiceServiceOptions.Endpoint)} must be an absolute http or https address, such as https://api.app.thrivestack.ai (was '{endpoint.OriginalString}').",
+        // Each endpoint's path is appended to the address: after a query it would be part of the query, and requests went to the root.
+        { Query.Length: > 0 } or { Fragment.Length: > 0 }
+            => $"{nameof(SluiceServiceOptions.Endpoint)} must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.",
+        // Not sent as credentials by HttpClient, and not to be echoed in messages: the address is repeated in diagnostics.
+        { UserInfo.Length: > 0 } => $"{nameof(SluiceServiceOptions.Endpoint)} must not hold a user name or password: the API's credentials go in {nameof(SluiceServiceOptions.Credentials)}.",
+        _ => null,
+    };
+
+    /// <summary>
+    /// A batch past what the built-in API accepts per request could never be delivered as sealed: every one would be
+    /// refused (400) and split. Lowering the limits stays allowed; a custom wire format set in code may send to an API
+    /// of its own, with its own limits. <paramref name="overLimit"/> names the settings reported, whose range problem
+    /// (past 100,000 events, say) would only repeat this one.
+    /// </summary>
+    private static List<string> ApiLimitProblems(SluiceServiceOptions options, out List<string> overLimit)
+    {
+        var problems = new List<string>();
+        overLimit = [];
+        if (!BuiltInApi.IsFormat(options.Format) || options.Engine.WireFormat is not (ThriveStackFormat or SegmentFormat or PrimeDataFormat))
+            return problems;
+        var engine = options.Engine;
+        if (engine.MaxBatchEvents > ApiMaxBatchEvents)
+        {
+            overLimit.Add(nameof(SluiceOptions.MaxBatchEvents));
+            problems.Add($"{nameof(SluiceOptions.MaxBatchEvents)} must be at most {ApiMaxBatchEvents:N0} with {nameof(SluiceServiceOptions.Format)} {options.Format} (was {engine.MaxBatchEvents}): "
+                + $"its API accepts at most {ApiMaxBatchEvents:N0} events per request and answers 400 past that.");
+        }
+
+        if (engine.MaxBatchBytes > ApiMaxBatchBytes)
+        {
+            overLimit.Add(nameof(SluiceOptions.MaxBatchBytes));
+            problems.Add($"{nameof(SluiceOptions.MaxBatchBytes)} must be at most {ApiMaxBatchBytes:N0} with {nameof(SluiceServiceOptions.Format)} {options.Format} (was {engine.MaxBatchBytes}): "
+                + $"its API accepts at most 2 MB ({ApiMaxBatchBytes:N0} bytes) per request and answers 400 past that.");
+        }
+
         return problems;
     }
 

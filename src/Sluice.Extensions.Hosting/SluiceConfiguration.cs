@@ -25,11 +25,14 @@ internal static class SluiceConfiguration
         nameof(SluiceOptions.Spool), "Gzip", "RequestTimeout", "UserAgent", "Headers",
     ];
 
-    /// <summary>The credential keys, the same names as <see cref="Sluice.Delivery.Transports.Http.ApiCredential"/>'s.</summary>
     /// <summary>The keys of the <c>Spool</c> section, <see cref="SpoolOptions"/>' properties by name.</summary>
     internal static readonly string[] SpoolKeys =
         [nameof(SpoolOptions.DirectoryPath), nameof(SpoolOptions.MaxBytes), nameof(SpoolOptions.Sync), nameof(SpoolOptions.SyncInterval), nameof(SpoolOptions.SegmentBytes)];
 
+    /// <summary>The keys that hold sections, not values.</summary>
+    private static readonly string[] Sections = [nameof(SluiceOptions.Spool), "Headers", nameof(SluiceServiceOptions.Credentials)];
+
+    /// <summary>The credential keys, the same names as <see cref="Sluice.Delivery.Transports.Http.ApiCredential"/>'s.</summary>
     internal static readonly string[] CredentialKeys =
         [nameof(SluiceCredentials.Token), nameof(SluiceCredentials.ApiKey), nameof(SluiceCredentials.WriteKey), nameof(SluiceCredentials.ClientId), nameof(SluiceCredentials.ClientAccessToken)];
 
@@ -43,9 +46,10 @@ internal static class SluiceConfiguration
         var http = options.Http;
 
         String(nameof(SluiceServiceOptions.Format), v => options.Format = v);
+        // Kept as given, relative or not: the start-up check says what is wrong with it, once.
         if (section[nameof(SluiceServiceOptions.Endpoint)] is { } endpoint)
         {
-            if (Uri.TryCreate(endpoint.Trim(), UriKind.Absolute, out var uri))
+            if (Uri.TryCreate(endpoint.Trim(), UriKind.RelativeOrAbsolute, out var uri))
                 options.Endpoint = uri;
             else
                 problems.Add($"{path}{nameof(SluiceServiceOptions.Endpoint)} must be an absolute http or https address (was '{endpoint}').");
@@ -70,7 +74,13 @@ internal static class SluiceConfiguration
         Parse("RequestTimeout", Duration, "a duration such as 00:00:30", v => http.RequestTimeout = v);
         String("UserAgent", v => http.UserAgent = v);
         foreach (var header in section.GetSection("Headers").GetChildren())
-            http.Headers[header.Key] = header.Value ?? "";
+        {
+            // A header given as a section (Headers:X-Tenant:Id) has no value: it went out empty.
+            if (header.Value is { } value)
+                http.Headers[header.Key] = value;
+            else
+                problems.Add($"{path}Headers:{header.Key} must be a header's value, not a section.");
+        }
         BindSpool(section.GetSection(nameof(SluiceOptions.Spool)), engine, path, problems);
 
         var credentials = section.GetSection(nameof(SluiceServiceOptions.Credentials));
@@ -81,11 +91,23 @@ internal static class SluiceConfiguration
         options.Credentials.ClientId = Credential(nameof(SluiceCredentials.ClientId)) ?? options.Credentials.ClientId;
         options.Credentials.ClientAccessToken = Credential(nameof(SluiceCredentials.ClientAccessToken)) ?? options.Credentials.ClientAccessToken;
 
-        foreach (var child in section.GetChildren())
+        // Noted, not a problem by itself: code may configure the engine instead. The start-up check names it if something is missing.
+        if (section is IConfigurationSection { } own && !own.Exists())
+            options.MissingSection = own.Path;
+
+        var unknown = section.GetChildren().Where(c => !Array.Exists(Keys, k => k.Equals(c.Key, StringComparison.OrdinalIgnoreCase))).ToList();
+        // The whole configuration instead of its Sluice section: every environment variable is a key, and this is the one that matters.
+        if (unknown.Find(c => c.Key.Equals("Sluice", StringComparison.OrdinalIgnoreCase) && c.GetChildren().Any()) is { } nested)
+        {
+            problems.Add($"{path}{nested.Key} is a section, not a setting: pass that section to AddSluice (configuration.GetSection(\"{nested.Key}\")), not the configuration that holds it.");
+            unknown.Clear();
+        }
+
+        foreach (var child in unknown)
         {
             if (child.Key.Equals(nameof(SluiceOptions.WireFormat), StringComparison.OrdinalIgnoreCase))
                 problems.Add($"{path}{child.Key} is not a setting: the wire format is chosen by {nameof(SluiceServiceOptions.Format)} (ThriveStack, Segment or PrimeData).");
-            else if (!Array.Exists(Keys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
+            else
                 problems.Add($"{path}{child.Key} is not a Sluice setting.");
         }
 
@@ -100,10 +122,21 @@ internal static class SluiceConfiguration
                 problems.Add($"{path}{key} must be a section of {holds} ({path}{key}:{example}, …), not a value.");
         }
 
+        // And the other way: a setting given as a section (Sluice__MaxBatchEvents__Value=500) has no value to read, and
+        // its default was used.
+        foreach (var child in section.GetChildren())
+        {
+            if (IsSection(child) && Array.Exists(Keys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase))
+                && !Array.Exists(Sections, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
+                problems.Add($"{path}{child.Key} must be a value, not a section.");
+        }
+
         foreach (var child in credentials.GetChildren())
         {
             if (!Array.Exists(CredentialKeys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
                 problems.Add($"{path}{nameof(SluiceServiceOptions.Credentials)}:{child.Key} is not a credential (known: {string.Join(", ", CredentialKeys)}).");
+            else if (IsSection(child))
+                problems.Add($"{path}{nameof(SluiceServiceOptions.Credentials)}:{child.Key} must be a value, not a section.");
         }
 
         void String(string key, Action<string> set)
@@ -115,6 +148,8 @@ internal static class SluiceConfiguration
         void Parse<T>(string key, Func<string, T?> parse, string expected, Action<T> set)
             where T : struct => ParseInto(section, path, problems, key, parse, expected, set);
     }
+
+    private static bool IsSection(IConfigurationSection key) => key.Value is null && key.GetChildren().Any();
 
     /// <summary>A <c>Spool</c> section with any key turns the spool on; its settings are checked with the engine's at start.</summary>
     private static void BindSpool(IConfigurationSection section, SluiceOptions engine, string path, List<string> problems)
@@ -165,5 +200,7 @@ internal static class SluiceConfiguration
 
     private static int? Int(string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;
 
-    private static TimeSpan? Duration(string text) => TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var v) ? v : null;
+    // Without a colon TimeSpan reads a number as days ("5" is 5 days, not 5 seconds): refused, so that a FlushInterval of "5"
+    // or a RetryBudget of "1" is not taken for days.
+    private static TimeSpan? Duration(string text) => text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var v) ? v : null;
 }

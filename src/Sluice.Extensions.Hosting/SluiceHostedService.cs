@@ -27,6 +27,14 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
     public Task StartAsync(CancellationToken cancellationToken)
     {
         _hosts = [.. registrations.Select(r => services.GetRequiredKeyedService<EngineHost>(r.Name))];
+        // The container's meter factory gives engines of one Name one meter, on which their instruments would be
+        // duplicates: the metrics of one engine would be mixed with, or hidden by, the other's.
+        if (_hosts.GroupBy(h => h.Engine.Options.Name, StringComparer.Ordinal).FirstOrDefault(g => g.Count() > 1) is { } shared)
+        {
+            throw new InvalidOperationException($"The Sluice engines {string.Join(" and ", shared.Select(h => $"'{h.Name}'"))} have one Name, '{shared.Key}', "
+                + "which tags their metrics (sluice.engine.name): give each its own Name, or leave Name out (an engine is then named as it was added).");
+        }
+
         return Task.CompletedTask;
     }
 
@@ -43,7 +51,7 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
     {
         // The host's shutdown deadline (its token) ends every engine's drain, as the engine's own
         // deadline would: what is still unsent is counted, and each engine's result is logged.
-        var shutdowns = _hosts.Select(h => ShutdownAsync(h, cancellationToken)).ToArray();
+        var shutdowns = _hosts.Select(h => h.ShutdownAsync(cancellationToken)).ToArray();
         var all = Task.WhenAll(shutdowns);
         try
         {
@@ -59,22 +67,6 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
                 if (!shutdowns[i].IsCompleted)
                     Log.ShutdownCutShort(_hosts[i].Logger, _hosts[i].Name);
             }
-        }
-    }
-
-    private static async Task ShutdownAsync(EngineHost host, CancellationToken hostDeadline)
-    {
-        var result = await host.Engine.ShutdownAsync(hostDeadline).ConfigureAwait(false);
-        host.Diagnostics.ReportSuppressed();
-        var c = result.Counters;
-        if (c.Delivered == c.Accepted + c.Replayed) // replayed: accepted by an earlier run and left in the spool
-        {
-            Log.ShutdownCompleted(host.Logger, host.Name, c.Delivered);
-        }
-        else
-        {
-            Log.ShutdownIncomplete(host.Logger, host.Name, c.Accepted, c.Replayed, c.Delivered, c.Spooled, c.LostAtShutdown, c.OutcomeUnknown, c.Failed,
-                c.RejectedByServer + c.RejectedOversize, c.Expired, c.Evicted, result.TimedOut);
         }
     }
 }

@@ -59,8 +59,9 @@ public static class SluiceServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (services.Any(d => d.ServiceType == typeof(SluiceRegistration) && d.ImplementationInstance is SluiceRegistration r && r.Name == name))
-            throw new InvalidOperationException($"A Sluice engine named '{name}' is already added; give each engine its own name.");
+        // Ignoring case, as the health checks' names do: "Orders" beside "orders" failed the host's start with a duplicate health check.
+        if (services.Where(d => d.ServiceType == typeof(SluiceRegistration)).Select(d => d.ImplementationInstance).OfType<SluiceRegistration>().FirstOrDefault(r => r.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } added)
+            throw new InvalidOperationException($"A Sluice engine named '{added.Name}' is already added; give each engine its own name (names that differ only in case are one).");
         services.AddSingleton(new SluiceRegistration(name));
 
         // The default engine's options are the unnamed ones, which services.Configure<SluiceServiceOptions>(o => …) and

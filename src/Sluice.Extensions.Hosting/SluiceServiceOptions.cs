@@ -47,6 +47,9 @@ public sealed class SluiceServiceOptions
     /// <summary>Problems found while reading configuration (a value that does not parse, an unknown key), reported with the rest at start.</summary>
     internal List<string> ConfigurationProblems { get; } = [];
 
+    /// <summary>The path of the section <c>AddSluice</c> was given when it does not exist (a misspelt name), for the problems' message.</summary>
+    internal string? MissingSection { get; set; }
+
     /// <summary>
     /// The name of the <c>IHttpClientFactory</c> client an engine sends with: <c>Sluice</c> for the default engine,
     /// <c>Sluice:name</c> for a named one. Add handlers to it with

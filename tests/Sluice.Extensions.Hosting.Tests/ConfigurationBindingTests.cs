@@ -146,10 +146,19 @@ public class ConfigurationBindingTests
             ["Sluice:Spool"] = "/var/spool/app",
             ["Sluice:Headers"] = "X-Tenant: acme",
             ["Sluice:Credentials"] = "secret-as-one-value",
+            ["Sluice:Headers:X-Team:Id"] = "42", // a header as a section: it went out empty
+            ["Sluice:MaxBatchEvents"] = null, // not the value appsettings.json gives it, but
+            ["Sluice:MaxBatchEvents:Value"] = "500", // a section: its default was used
+            ["Sluice:Credentials:WriteKey"] = null,
+            ["Sluice:Credentials:WriteKey:Primary"] = "secret-in-a-section",
         }));
         Assert.Contains("Sluice:Spool must be a section of spool settings (Sluice:Spool:DirectoryPath, …), not a value.", bad.Message, StringComparison.Ordinal);
         Assert.Contains("Sluice:Headers must be a section of headers (Sluice:Headers:X-Tenant, …), not a value.", bad.Message, StringComparison.Ordinal);
         Assert.Contains("Sluice:Credentials must be a section of credentials (Sluice:Credentials:Token, …), not a value.", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Headers:X-Team must be a header's value, not a section.", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:MaxBatchEvents must be a value, not a section.", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Credentials:WriteKey must be a value, not a section.", bad.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("secret-in-a-section", bad.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("secret-as-one-value", bad.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("/var/spool/app", bad.Message, StringComparison.Ordinal);
 

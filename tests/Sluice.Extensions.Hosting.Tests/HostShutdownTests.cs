@@ -3,6 +3,7 @@ using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Testing;
 using Microsoft.Extensions.Time.Testing;
 using Sluice.Collector;
 
@@ -19,7 +20,8 @@ public class HostShutdownTests
         await using var collector = await ReferenceCollector.StartAsync();
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(TestHost.SendingTo(collector)).Build();
         var services = new ServiceCollection();
-        services.AddLogging();
+        var logs = new FakeLogCollector();
+        services.AddLogging(b => b.AddProvider(new FakeLoggerProvider(logs)));
         services.AddSluice(configuration.GetSection("Sluice"));
         using (var provider = services.BuildServiceProvider())
         {
@@ -29,6 +31,27 @@ public class HostShutdownTests
         }
 
         Assert.Equal(5, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        var done = Assert.Single(logs.GetSnapshot(), r => r.Category == typeof(SluiceEngine).FullName && r.Id.Id == 100);
+        Assert.Equal("Sluice engine default shut down: all 5 accepted events delivered.", done.Message);
+    }
+
+    [Fact]
+    public async Task A_host_disposed_without_being_stopped_delivers_the_engines_events_and_logs_the_result()
+    {
+        // A host disposed after a failed step, or by a using around a host never stopped: Dispose does not stop the
+        // hosted services, so only the container's disposal shut the engine down, and its result went unlogged.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var host = await TestHost.StartSendingToAsync(collector, ("Sluice:FlushInterval", "01:00:00"));
+        var engine = host.Engine();
+        var logs = host.Logs();
+        for (int i = 0; i < 5; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track($"user-{i}", "signed_up").Status);
+
+        await ((IAsyncDisposable)host).DisposeAsync();
+
+        Assert.Equal(5, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        var done = Assert.Single(logs.GetSnapshot(), r => r.Category == typeof(SluiceEngine).FullName && r.Id.Id == 100);
+        Assert.Equal("Sluice engine default shut down: all 5 accepted events delivered.", done.Message);
     }
 
     [Fact]
@@ -53,6 +76,10 @@ public class HostShutdownTests
         Assert.Equal(LogLevel.Information, done.Level);
         Assert.Equal("ShutdownCompleted", done.Id.Name);
         Assert.Equal("Sluice engine default shut down: all 320 accepted events delivered.", done.Message);
+
+        var logs = host.Logs();
+        host.Dispose();
+        Assert.Single(logs.GetSnapshot(), r => r.Category == typeof(SluiceEngine).FullName && r.Id.Id == 100); // once, not again at disposal
     }
 
     [Fact]
@@ -198,6 +225,75 @@ public class HostShutdownTests
         Assert.Equal(0, host.Engine().GetCounters().RefusedShutdown);
         var done = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100);
         Assert.Equal("Sluice engine default shut down: all 1 accepted events delivered.", done.Message);
+    }
+
+    [Fact]
+    public async Task Events_tracked_by_an_ApplicationStopping_callback_are_delivered_and_those_after_the_engines_stopped_are_counted_as_refused()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        var builder = TestHost.Builder(TestHost.SendingTo(collector));
+        builder.Services.AddSingleton<StoppedWorker>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<StoppedWorker>()); // its StoppedAsync runs after the engine's
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var engine = host.Engine();
+        var lifetime = host.Services.GetRequiredService<IHostApplicationLifetime>();
+        EnqueueStatus? stopping = null, stopped = null;
+        lifetime.ApplicationStopping.Register(() => stopping = engine.Track("app", "app_stopping").Status);
+        lifetime.ApplicationStopped.Register(() => stopped = engine.Track("app", "app_stopped").Status);
+
+        await host.StopAsync();
+
+        Assert.Equal(EnqueueStatus.Accepted, stopping);
+        Assert.Equal(1, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        var done = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100);
+        Assert.Equal("Sluice engine default shut down: all 1 accepted events delivered.", done.Message);
+        Assert.Equal((EnqueueStatus.ShuttingDown, EnqueueStatus.ShuttingDown), (stopped, host.Services.GetRequiredService<StoppedWorker>().LastStatus));
+        Assert.Equal(2, engine.GetCounters().RefusedShutdown);
+    }
+
+    [Fact]
+    public async Task An_engine_resolved_before_the_host_starts_delivers_what_it_accepts_then()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        var builder = TestHost.Builder(TestHost.SendingTo(collector));
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+        var engine = host.Engine();
+
+        Assert.Equal(EnqueueStatus.Accepted, engine.Track("early", "before_start").Status);
+        await engine.FlushAsync();
+        Assert.Equal(1, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        await host.StartAsync();
+        Assert.Same(engine, host.Engine());
+        Assert.Equal(EnqueueStatus.Accepted, engine.Track("early", "after_start").Status);
+        await host.StopAsync();
+
+        Assert.Equal(2, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        Assert.Contains(host.SluiceLogs(), r => r.Id.Id == 100);
+    }
+
+    /// <summary>A lifecycle service that reports one event once the host has stopped it.</summary>
+    private sealed class StoppedWorker(SluiceEngine engine) : IHostedLifecycleService
+    {
+        public EnqueueStatus? LastStatus { get; private set; }
+
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppedAsync(CancellationToken cancellationToken)
+        {
+            LastStatus = engine.Track("worker", "worker_stopped").Status;
+            return Task.CompletedTask;
+        }
     }
 
     /// <summary>A hosted service that reports one last event as it stops.</summary>

@@ -49,4 +49,26 @@ public class NamedEngineTests
         Assert.Equal(3, collector.Received(CollectorApi.ThriveStackTrack).RequestCount); // 10 a batch
         Assert.Equal(2, host.SluiceLogs().Count(r => r.Id.Id == 100));
     }
+
+    [Fact]
+    public async Task Two_engines_given_one_Name_fail_the_start_rather_than_share_their_metrics()
+    {
+        // Both sections copied from the full example of docs/hosting.md, "Name": "default" included: the container's meter
+        // factory gave both engines one meter, with each instrument twice.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var settings = TestHost.SendingTo(collector, "ThriveStack", "Engines:Product");
+        foreach (var (key, value) in TestHost.SendingTo(collector, "Segment", "Engines:Marketing"))
+            settings[key] = value;
+        settings["Engines:Product:Name"] = "default";
+        settings["Engines:Marketing:Name"] = "default";
+        var builder = TestHost.Builder(settings);
+        builder.Services.AddSluice("product", builder.Configuration.GetSection("Engines:Product"));
+        builder.Services.AddSluice("marketing", builder.Configuration.GetSection("Engines:Marketing"));
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+        Assert.Equal("The Sluice engines 'product' and 'marketing' have one Name, 'default', which tags their metrics (sluice.engine.name): "
+            + "give each its own Name, or leave Name out (an engine is then named as it was added).", ex.Message);
+    }
 }
