@@ -62,6 +62,12 @@ public sealed class HttpTransportOptions
         var errors = new List<string>();
         if (BaseAddress is not { IsAbsoluteUri: true } || (BaseAddress.Scheme != Uri.UriSchemeHttp && BaseAddress.Scheme != Uri.UriSchemeHttps))
             errors.Add($"{nameof(BaseAddress)} must be an absolute http or https address (was {BaseAddress?.OriginalString ?? "null"}).");
+        // Each endpoint's path is appended to the address: after a query or fragment it would be part of it, and every request go to one URL.
+        else if (BaseAddress.Query.Length > 0 || BaseAddress.Fragment.Length > 0)
+            errors.Add($"{nameof(BaseAddress)} must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.");
+        // HttpClient does not send a URL's user:password@, and diagnostics repeat the address: refused, without echoing it.
+        else if (BaseAddress.UserInfo.Length > 0)
+            errors.Add($"{nameof(BaseAddress)} must not hold a user name or password: give the API's credentials as {nameof(Authentication)}.");
         if (Authentication is null)
             errors.Add($"{nameof(Authentication)} is required (use HttpAuthentication.None for none).");
         if (RequestTimeout < TimeSpan.FromMilliseconds(1) || RequestTimeout > TimeSpan.FromMinutes(10))

@@ -26,6 +26,20 @@ public class HttpTransportOptionsTests
     }
 
     [Theory]
+    [InlineData("https://api.example.com/?tenant=7", "BaseAddress must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.")]
+    [InlineData("https://api.example.com/ingest#v2", "BaseAddress must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.")]
+    [InlineData("https://user:secret@api.example.com/", "BaseAddress must not hold a user name or password: give the API's credentials as Authentication.")]
+    public void The_base_address_has_no_query_fragment_or_credentials_and_the_problem_never_echoes_them(string address, string problem)
+    {
+        // The transport appends each endpoint's path: after "?tenant=7" every batch would go to https://api.example.com/?tenant=7/api/track.
+        var options = Valid();
+        options.BaseAddress = new Uri(address);
+        Assert.Equal([problem], options.Problems());
+        var ex = Assert.Throws<ArgumentException>(() => new HttpTransport(options));
+        Assert.DoesNotContain("secret", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(10_000, true)]                      // 1 ms
     [InlineData(9_999, false)]
     [InlineData(0, false)]
