@@ -66,6 +66,9 @@ internal sealed class SendTarget : IDisposable
                 $"environment variables of --format {formatName} (see 'sluice send --help').");
         }
 
+        if (baseAddress.Query.Length > 0 || baseAddress.Fragment.Length > 0)
+            throw new CliException(ExitCodes.Usage, $"--endpoint must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it, got '{endpoint}'.");
+
         if (BuiltInApi.Refused(formatName, Credential) is var (refused, reason))
             throw new CliException(ExitCodes.Usage, $"--{Option(refused)} ({Variable(Option(refused))}): {reason}");
         var authentication = BuiltInApi.Authentication(formatName, Credential);
