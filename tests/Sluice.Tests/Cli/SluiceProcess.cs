@@ -36,16 +36,29 @@ internal sealed class SluiceProcess : IDisposable
         }
     }
 
-    public static SluiceProcess Start(params string[] args)
+    public static SluiceProcess Start(params string[] args) => StartRedirected(null, args);
+
+    /// <summary>
+    /// Starts sluice through /bin/sh with the shell's <paramref name="redirections"/> of its standard streams (<c>2&gt;&amp;-</c>:
+    /// standard error closed; <c>&gt;/dev/full</c>), applied after this class's own; null: none, and no shell.
+    /// </summary>
+    public static SluiceProcess StartRedirected(string? redirections, params string[] args)
     {
         string host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
-        var start = new ProcessStartInfo(host)
+        var start = new ProcessStartInfo(redirections is null ? host : "/bin/sh")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (redirections is not null)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add($"exec \"$0\" \"$@\" {redirections}"); // $0 is the host, "$@" the arguments after it
+            start.ArgumentList.Add(host);
+        }
+
         start.ArgumentList.Add(typeof(CommandLine).Assembly.Location);
         foreach (string arg in args)
             start.ArgumentList.Add(arg);
