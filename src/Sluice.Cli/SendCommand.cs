@@ -93,6 +93,10 @@ internal static class SendCommand
             if (stopped)
                 errors.WriteLine($"sluice: {Why(interrupts)}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; " +
                     $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} (a second Ctrl+C stops at once).");
+
+            // Not an error (every line is settled), but most likely a resume on the wrong file: said, not silently nothing.
+            if (lines is { Completed: true } read && settings.SkipLines > read.LinesRead)
+                errors.WriteLine($"sluice: --skip-lines {settings.SkipLines:N0} is past the end of {settings.Input} ({Count.Of(read.LinesRead, "line", "lines")}): no line was sent.");
             monitor.ReadingDone();
 
             // 2. The input ended: wait for every accepted event to settle (each batch ends by its retry budget).

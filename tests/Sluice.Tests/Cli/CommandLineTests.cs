@@ -311,6 +311,20 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Skip_lines_past_the_end_of_the_input_is_said_and_sends_nothing()
+    {
+        string input = await WriteInputAsync(Track, "", Page);
+        var past = await CliRun.RunAsync("send", "-i", input, "-o", Out, "--skip-lines", "4");
+        var atEnd = await CliRun.RunAsync("send", "-i", input, "-o", Out, "--skip-lines", "3");
+
+        Assert.True(past.Exit == 0, past.ToString()); // every line is settled: nothing to do is no failure
+        Assert.Contains($"sluice: --skip-lines 4 is past the end of {input} (3 lines): no line was sent.", past.Stderr, StringComparison.Ordinal);
+        Assert.Contains("0 events delivered", past.Stdout, StringComparison.Ordinal);
+        Assert.True(atEnd.Exit == 0, atEnd.ToString());
+        Assert.Equal("", atEnd.Stderr); // resuming after the last line is what a finished run reports: nothing to say
+    }
+
+    [Fact]
     public async Task A_stop_while_skipped_lines_are_passed_over_says_how_far_the_reading_got()
     {
         // Five of the ten lines to pass over are read when the stop comes: the message and the summary agree on 5.
