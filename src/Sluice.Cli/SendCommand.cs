@@ -96,7 +96,7 @@ internal static class SendCommand
 
             // Not an error (every line is settled), but most likely a resume on the wrong file: said, not silently nothing.
             if (lines is { Completed: true } read && settings.SkipLines > read.LinesRead)
-                errors.WriteLine($"sluice: --skip-lines {settings.SkipLines:N0} is past the end of {settings.Input} ({Count.Of(read.LinesRead, "line", "lines")}): no line was sent.");
+                errors.WriteLine($"sluice: --skip-lines {settings.SkipLines} is past the end of {settings.Input} ({Count.Of(read.LinesRead, "line", "lines")}): no line was sent.");
             monitor.ReadingDone();
 
             // 2. The input ended: wait for every accepted event to settle (each batch ends by its retry budget).

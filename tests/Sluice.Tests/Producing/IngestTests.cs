@@ -57,6 +57,22 @@ public class IngestTests
     }
 
     [Fact]
+    public async Task A_UTF_16_input_is_refused_with_a_message_that_says_so()
+    {
+        // Windows PowerShell's > writes UTF-16 with a byte-order mark: little-endian, or big-endian with other tools.
+        foreach (var encoding in new[] { Encoding.Unicode, Encoding.BigEndianUnicode })
+        {
+            var errors = new List<IngestError>();
+            await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+            var summary = await engine.IngestAsync(new MemoryStream([.. encoding.GetPreamble(), .. encoding.GetBytes(Track + "\r\n" + Track + "\r\n")]), errors.Add);
+
+            Assert.Equal(0, summary.Accepted);
+            Assert.Equal((1L, IngestRefusal.Invalid), (errors[0].LineNumber, errors[0].Reason));
+            Assert.Equal("The input is UTF-16 (it starts with a UTF-16 byte-order mark); NDJSON is read as UTF-8: convert it first.", errors[0].Message);
+        }
+    }
+
+    [Fact]
     public async Task A_multi_byte_character_split_across_segments_arrives_whole()
     {
         byte[] line = Encoding.UTF8.GetBytes("""{"user_id":"u","event_name":"café 😀","properties":{"k":"€"}}""" + "\n");
