@@ -5,7 +5,8 @@ namespace Sluice.Tests.Cli;
 
 /// <summary>
 /// <c>sluice send</c> in a real process whose standard output or error is closed or full, as a script may leave them: the
-/// send still runs to its end, with its own exit code, and never ends in a runtime abort.
+/// send still runs to its end, with its own exit code, and never ends in a runtime abort. And standard input as a pipe
+/// whose writer goes quiet: a signal still ends the send.
 /// </summary>
 public sealed class StandardStreamTests : IDisposable
 {
@@ -48,6 +49,28 @@ public sealed class StandardStreamTests : IDisposable
 
         Assert.True(exit == ExitCodes.OutputFailed, $"exit {exit}\n{run.Stderr}"); // not 70, an internal error
         Assert.Equal($"sluice: standard output could not be written ({why}); what was printed there is lost.", run.Stderr.Trim());
+    }
+
+    [Fact]
+    public async Task SIGTERM_while_standard_input_waits_for_more_ends_the_send_with_the_lines_read_so_far()
+    {
+        // The writer keeps the pipe open and sends nothing more: the read waits in the kernel, where cancelling it does not reach.
+        using var run = SluiceProcess.StartWithOpenInput("send", "-i", "-", "-o", Path.Combine(_dir.Path, "out"), "--json");
+        await run.Input.WriteAsync("""{"user_id":"u1","event_name":"e"}""" + "\r\n\r\n" + """{"user_id":"u2","event_name":"e"}""" + "\r\n{bad\r\n");
+        await run.Input.FlushAsync();
+        await run.WaitForStderrAsync("line 4: ", Bound); // every line written was read
+        run.Signal("TERM");
+        int exit = await run.WaitForExitAsync(Bound);
+
+        Assert.True(exit == ExitCodes.Terminated, $"exit {exit}\n{run.Stderr}");
+        Assert.Contains("sluice: SIGTERM: reading stopped after line 4;", run.Stderr, StringComparison.Ordinal);
+        using var summary = System.Text.Json.JsonDocument.Parse(run.Stdout);
+        var lines = summary.RootElement.GetProperty("lines");
+        Assert.Equal((4, 1, 2, 1), (lines.GetProperty("read").GetInt64(), lines.GetProperty("blank").GetInt64(),
+            lines.GetProperty("accepted").GetInt64(), lines.GetProperty("invalid").GetInt64()));
+        Assert.False(lines.GetProperty("completed").GetBoolean());
+        Assert.Equal(2, summary.RootElement.GetProperty("events").GetProperty("delivered").GetInt64());
+        Assert.Equal(4, summary.RootElement.GetProperty("resume").GetProperty("skip_lines").GetInt64());
     }
 
     [Fact]
