@@ -73,6 +73,18 @@ public class IngestTests
     }
 
     [Fact]
+    public async Task A_JSON_array_of_events_is_refused_with_a_message_that_says_one_event_per_line()
+    {
+        // A JSON export given for NDJSON: on one line, or pretty-printed with the array's bracket on a line of its own.
+        var (summary, errors, _) = await IngestAsync("[" + Track + "," + Track + "]\n[\n\"not an event\"\n");
+
+        Assert.Equal(0, summary.Accepted);
+        Assert.Equal([1L, 2L, 3L], errors.Select(e => e.LineNumber));
+        const string Array = "An event must be one JSON object, not an array (NDJSON has one event object per line).";
+        Assert.Equal([Array, Array, "An event must be one JSON object."], errors.Select(e => e.Message));
+    }
+
+    [Fact]
     public async Task A_multi_byte_character_split_across_segments_arrives_whole()
     {
         byte[] line = Encoding.UTF8.GetBytes("""{"user_id":"u","event_name":"café 😀","properties":{"k":"€"}}""" + "\n");
