@@ -8,7 +8,8 @@ namespace Sluice.Cli;
 /// <param name="Environment">Reads an environment variable (credentials).</param>
 internal sealed record CliConsole(Stream Input, TextWriter Out, TextWriter Error, bool ErrorIsTerminal, Func<string, string?> Environment)
 {
-    /// <summary>The process's console.</summary>
+    /// <summary>The process's console: writes that fail (a stream closed or full) are dropped and remembered (<see cref="ConsoleWriter"/>).</summary>
     public static CliConsole System() => new(
-        Console.OpenStandardInput(), Console.Out, Console.Error, !Console.IsErrorRedirected, global::System.Environment.GetEnvironmentVariable);
+        Console.OpenStandardInput(), new ConsoleWriter(Console.Out), new ConsoleWriter(Console.Error), !Console.IsErrorRedirected,
+        global::System.Environment.GetEnvironmentVariable);
 }

@@ -7,7 +7,8 @@ namespace Sluice.Cli;
 /// The <c>sluice</c> command line on System.CommandLine: <c>send</c>, <c>spool</c> (<c>status</c>, <c>drain</c>), <c>demo</c> and <c>help</c>, with
 /// <c>--help</c>/<c>-h</c> on each and <c>--version</c>. Parse errors (an unknown option or command, with
 /// the closest match suggested; a bad value) print one line each and exit 2; a failing command prints
-/// one line and exits with a conventional code (see <see cref="ExitCodes"/>), never a stack trace.
+/// one line and exits with a conventional code (see <see cref="ExitCodes"/>), never a stack trace; standard output that
+/// cannot be written (closed, full) is said on standard error and turns a success into <see cref="ExitCodes.OutputFailed"/>.
 /// </summary>
 internal static class CommandLine
 {
@@ -15,6 +16,19 @@ internal static class CommandLine
     private const int HelpWidth = 104;
 
     public static async Task<int> RunAsync(string[] args, CliConsole console, Interrupts interrupts)
+    {
+        int code = await RunCommandAsync(args, console, interrupts).ConfigureAwait(false);
+        if (console.Out is not ConsoleWriter { Failure: { } failure })
+            return code;
+
+        // The summary (or help) is lost: a script reading it must not take the exit code for a complete run.
+        // UnauthorizedAccessException is how the runtime reports EBADF: "access to the path is denied" would mislead.
+        string why = failure is UnauthorizedAccessException ? "it is closed or not open for writing" : failure.Message;
+        await console.Error.WriteLineAsync($"sluice: standard output could not be written ({why}); what was printed there is lost.").ConfigureAwait(false);
+        return code == ExitCodes.Success ? ExitCodes.OutputFailed : code;
+    }
+
+    private static async Task<int> RunCommandAsync(string[] args, CliConsole console, Interrupts interrupts)
     {
         var root = Build(console, interrupts);
         ParseResult parse;

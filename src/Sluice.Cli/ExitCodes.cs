@@ -24,6 +24,9 @@ internal static class ExitCodes
     /// <summary>EX_SOFTWARE: an unexpected internal error (a bug): one line on standard error.</summary>
     public const int Internal = 70;
 
+    /// <summary>EX_IOERR: the command succeeded but standard output could not be written (closed, or the device full): its summary is lost.</summary>
+    public const int OutputFailed = 74;
+
     /// <summary>EX_NOPERM: the server refused the credentials (401/403): sending stopped, as no retry can succeed.</summary>
     public const int CredentialsRefused = 77;
 
@@ -47,6 +50,7 @@ internal static class ExitCodes
           69   the endpoint took nothing: no event delivered, none rejected by the server
           70   internal error
           73   the output directory cannot be created or written
+          74   all else succeeded, but standard output could not be written (closed, or the device full)
           77   the server refused the credentials (401/403): sending stopped
           130  stopped by SIGINT (Ctrl+C), 143 by SIGTERM: accepted events were delivered within
                --stop-timeout and the summary gives the line to resume after (--skip-lines)

@@ -66,12 +66,11 @@ internal static class SendCommand
             // 1. Read until the input ends, or a stop.
             var ingest = engine.IngestCoreAsync(counted, tally, stopReading.Token);
             await Task.WhenAny(ingest, stop).ConfigureAwait(false);
-            if (Stopping())
+            bool stopped = Stopping();
+            if (stopped)
             {
                 await stopReading.CancelAsync().ConfigureAwait(false);
                 await Task.WhenAny(ingest, Task.Delay(ReadingStopGrace)).ConfigureAwait(false);
-                errors.WriteLine($"sluice: {Why(interrupts)}: reading stopped after line {ledger.LastLine:N0}; " +
-                    $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} (a second Ctrl+C stops at once).");
             }
 
             if (ingest.IsCompleted)
@@ -85,10 +84,19 @@ internal static class SendCommand
                     // The input failed mid-way (a device or a network file system gone): what was accepted is still
                     // delivered below, and the summary gives the line to resume after, as after a stop.
                     readFailed = true;
-                    errors.WriteLine($"sluice: reading {settings.Input} failed after line {ledger.LastLine:N0}: {ex.Message}; delivering what was accepted.");
+                    errors.WriteLine($"sluice: reading {settings.Input} failed after line {tally.Summary(completed: false).LinesRead:N0}: {ex.Message}; delivering what was accepted.");
                 }
             }
 
+            // The lines the summary will say were read, blank and skipped ones too (the ledger's last line leaves them out:
+            // a stop while --skip-lines was passing over lines said "after line 0").
+            if (stopped)
+                errors.WriteLine($"sluice: {Why(interrupts)}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; " +
+                    $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} (a second Ctrl+C stops at once).");
+
+            // Not an error (every line is settled), but most likely a resume on the wrong file: said, not silently nothing.
+            if (lines is { Completed: true } read && settings.SkipLines > read.LinesRead)
+                errors.WriteLine($"sluice: --skip-lines {settings.SkipLines} is past the end of {settings.Input} ({Count.Of(read.LinesRead, "line", "lines")}): no line was sent.");
             monitor.ReadingDone();
 
             // 2. The input ended: wait for every accepted event to settle (each batch ends by its retry budget).

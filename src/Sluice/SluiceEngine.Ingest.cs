@@ -27,7 +27,7 @@ public sealed partial class SluiceEngine
     /// allocate nothing on the reading thread once it is warm. Completing <paramref name="input"/> is
     /// left to the caller.
     /// </summary>
-    /// <param name="input">The NDJSON bytes (UTF-8; LF or CRLF line ends; the last line needs no newline).</param>
+    /// <param name="input">The NDJSON bytes (UTF-8, a byte-order mark before the first line ignored; LF or CRLF line ends; the last line needs no newline). UTF-16 input is refused line by line, the first line's message saying it is UTF-16.</param>
     /// <param name="onError">Receives each refused line, on the reading flow; null to only count them.</param>
     /// <param name="skipLines">Lines at the start to pass over unread (to resume an earlier run); they keep their numbers.</param>
     /// <param name="cancellationToken">Stops the reading; what was accepted stays accepted.</param>
@@ -151,6 +151,13 @@ public sealed partial class SluiceEngine
                 if (line.IndexOfAnyExcept(" \t\r"u8) < 0)
                 {
                     tally.Blank++;
+                    continue;
+                }
+
+                // What Windows PowerShell's > writes: "not valid UTF-8" would not say what to do about it.
+                if (number == 1 && line.Length >= 2 && (line[0], line[1]) is (0xFF, 0xFE) or (0xFE, 0xFF))
+                {
+                    tally.Refuse(number, IngestRefusal.Invalid, "The input is UTF-16 (it starts with a UTF-16 byte-order mark); NDJSON is read as UTF-8: convert it first.");
                     continue;
                 }
 

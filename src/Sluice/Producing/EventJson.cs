@@ -44,7 +44,12 @@ internal ref struct EventJson
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
-                ThrowHelper.Argument("An event must be one JSON object.", nameof(json));
+            {
+                // A JSON array of events (a common export) is the likely mistake behind an array: say what is expected instead.
+                ThrowHelper.Argument(reader.TokenType == JsonTokenType.StartArray
+                    ? "An event must be one JSON object, not an array (NDJSON has one event object per line)."
+                    : "An event must be one JSON object.", nameof(json));
+            }
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
             {

@@ -280,16 +280,17 @@ public sealed class CommandLineTests : IDisposable
     [Fact]
     public async Task An_input_that_fails_mid_read_delivers_what_was_accepted_and_exits_66_with_the_line_to_resume_after()
     {
-        // Standard input fails after two whole lines and part of a third (a terminal hung up, a network file system gone).
-        var stdin = new FailingStream(System.Text.Encoding.UTF8.GetBytes(Track + "\n" + Page + "\n{\"user_id\":"));
+        // Standard input fails after two events, a blank line and part of a fourth line (a terminal hung up, a network file
+        // system gone).
+        var stdin = new FailingStream(System.Text.Encoding.UTF8.GetBytes(Track + "\n" + Page + "\n\n{\"user_id\":"));
         var result = await CliRun.RunAsync(["send", "-i", "-", "-o", Out], stdin).WaitAsync(TimeSpan.FromSeconds(20));
 
         Assert.True(result.Exit == 66, result.ToString());
-        Assert.Contains("reading - failed after line 2: Input/output error", result.Stderr, StringComparison.Ordinal);
+        Assert.Contains("reading - failed after line 3: Input/output error", result.Stderr, StringComparison.Ordinal); // the blank line too
         Assert.DoesNotContain("internal error", result.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, DeliveredToFiles());
         Assert.Contains("2 events delivered", result.Stdout, StringComparison.Ordinal);
-        Assert.Contains("resume: rerun with --skip-lines 2:", result.Stdout, StringComparison.Ordinal);
+        Assert.Contains("resume: rerun with --skip-lines 3:", result.Stdout, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -310,6 +311,39 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Skip_lines_past_the_end_of_the_input_is_said_and_sends_nothing()
+    {
+        string input = await WriteInputAsync(Track, "", Page);
+        var past = await CliRun.RunAsync("send", "-i", input, "-o", Out, "--skip-lines", "4");
+        var atEnd = await CliRun.RunAsync("send", "-i", input, "-o", Out, "--skip-lines", "3");
+
+        Assert.True(past.Exit == 0, past.ToString()); // every line is settled: nothing to do is no failure
+        Assert.Contains($"sluice: --skip-lines 4 is past the end of {input} (3 lines): no line was sent.", past.Stderr, StringComparison.Ordinal);
+        Assert.Contains("0 events delivered", past.Stdout, StringComparison.Ordinal);
+        Assert.True(atEnd.Exit == 0, atEnd.ToString());
+        Assert.Equal("", atEnd.Stderr); // resuming after the last line is what a finished run reports: nothing to say
+    }
+
+    [Fact]
+    public async Task A_stop_while_skipped_lines_are_passed_over_says_how_far_the_reading_got()
+    {
+        // Five of the ten lines to pass over are read when the stop comes: the message and the summary agree on 5.
+        var stdin = new StalledStream(System.Text.Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat(Track + "\r\n", 5))), honourCancellation: true);
+        using var interrupts = new Interrupts();
+        var run = CliRun.RunAsync(["send", "-i", "-", "-o", Out, "--skip-lines", "10", "--json"], stdin, interrupts: interrupts);
+        await stdin.Stalled.WaitAsync(TimeSpan.FromSeconds(20));
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT);
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(20));
+
+        Assert.True(result.Exit == 130, result.ToString());
+        Assert.Contains("sluice: SIGINT: reading stopped after line 5;", result.Stderr, StringComparison.Ordinal); // it said "after line 0"
+        using var summary = JsonDocument.Parse(result.Stdout);
+        Assert.Equal(5, summary.RootElement.GetProperty("lines").GetProperty("read").GetInt64());
+        Assert.Equal(5, summary.RootElement.GetProperty("lines").GetProperty("skipped").GetInt64());
+        Assert.Equal(10, summary.RootElement.GetProperty("resume").GetProperty("skip_lines").GetInt64());
+    }
+
+    [Fact]
     public async Task A_stop_while_a_read_ignores_cancellation_still_prints_lines_that_add_up()
     {
         // A terminal's read does not end when cancelled: the summary is what the reading counted so far, blank lines too.
@@ -322,6 +356,7 @@ public sealed class CommandLineTests : IDisposable
         stdin.End();
 
         Assert.True(result.Exit == 130, result.ToString());
+        Assert.Contains("sluice: SIGINT: reading stopped after line 5;", result.Stderr, StringComparison.Ordinal); // not 4, the last event's
         using var summary = JsonDocument.Parse(result.Stdout);
         var lines = summary.RootElement.GetProperty("lines");
         Assert.Equal(5, lines.GetProperty("read").GetInt64());
@@ -391,8 +426,8 @@ public sealed class CommandLineTests : IDisposable
 
     private string Out => Path.Combine(_dir, "out");
 
-    /// <summary>Reads its bytes, then waits for more as a terminal does: cancelling the read does not end it.</summary>
-    private sealed class StalledStream(byte[] data) : MemoryStream(data)
+    /// <summary>Reads its bytes, then waits for more: as a terminal does (cancelling the read does not end it), or with <paramref name="honourCancellation"/> as a pipe does.</summary>
+    private sealed class StalledStream(byte[] data, bool honourCancellation = false) : MemoryStream(data)
     {
         private readonly TaskCompletionSource<int> _more = new(TaskCreationOptions.RunContinuationsAsynchronously);
         private readonly TaskCompletionSource _stalled = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -408,7 +443,7 @@ public sealed class CommandLineTests : IDisposable
             if (Position < Length)
                 return ValueTask.FromResult(Read(buffer.Span));
             _stalled.TrySetResult();
-            return new ValueTask<int>(_more.Task);
+            return new ValueTask<int>(honourCancellation ? _more.Task.WaitAsync(cancellationToken) : _more.Task);
         }
 
         public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)

@@ -36,16 +36,37 @@ internal sealed class SluiceProcess : IDisposable
         }
     }
 
-    public static SluiceProcess Start(params string[] args)
+    public static SluiceProcess Start(params string[] args) => Launch(null, closeInput: true, args);
+
+    /// <summary>
+    /// Starts sluice through /bin/sh with the shell's <paramref name="redirections"/> of its standard streams (<c>2&gt;&amp;-</c>:
+    /// standard error closed; <c>&gt;/dev/full</c>), applied after this class's own.
+    /// </summary>
+    public static SluiceProcess StartRedirected(string redirections, params string[] args) => Launch(redirections, closeInput: true, args);
+
+    /// <summary>Starts sluice with its standard input a pipe left open: write to it with <see cref="Input"/>.</summary>
+    public static SluiceProcess StartWithOpenInput(params string[] args) => Launch(null, closeInput: false, args);
+
+    /// <summary>Standard input, while it is open (<see cref="StartWithOpenInput"/>).</summary>
+    public StreamWriter Input => _process.StandardInput;
+
+    private static SluiceProcess Launch(string? redirections, bool closeInput, string[] args)
     {
         string host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
-        var start = new ProcessStartInfo(host)
+        var start = new ProcessStartInfo(redirections is null ? host : "/bin/sh")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (redirections is not null)
+        {
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add($"exec \"$0\" \"$@\" {redirections}"); // $0 is the host, "$@" the arguments after it
+            start.ArgumentList.Add(host);
+        }
+
         start.ArgumentList.Add(typeof(CommandLine).Assembly.Location);
         foreach (string arg in args)
             start.ArgumentList.Add(arg);
@@ -58,7 +79,8 @@ internal sealed class SluiceProcess : IDisposable
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        process.StandardInput.Close();
+        if (closeInput)
+            process.StandardInput.Close();
         return run;
     }
 

@@ -57,6 +57,34 @@ public class IngestTests
     }
 
     [Fact]
+    public async Task A_UTF_16_input_is_refused_with_a_message_that_says_so()
+    {
+        // Windows PowerShell's > writes UTF-16 with a byte-order mark: little-endian, or big-endian with other tools.
+        foreach (var encoding in new[] { Encoding.Unicode, Encoding.BigEndianUnicode })
+        {
+            var errors = new List<IngestError>();
+            await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+            var summary = await engine.IngestAsync(new MemoryStream([.. encoding.GetPreamble(), .. encoding.GetBytes(Track + "\r\n" + Track + "\r\n")]), errors.Add);
+
+            Assert.Equal(0, summary.Accepted);
+            Assert.Equal((1L, IngestRefusal.Invalid), (errors[0].LineNumber, errors[0].Reason));
+            Assert.Equal("The input is UTF-16 (it starts with a UTF-16 byte-order mark); NDJSON is read as UTF-8: convert it first.", errors[0].Message);
+        }
+    }
+
+    [Fact]
+    public async Task A_JSON_array_of_events_is_refused_with_a_message_that_says_one_event_per_line()
+    {
+        // A JSON export given for NDJSON: on one line, or pretty-printed with the array's bracket on a line of its own.
+        var (summary, errors, _) = await IngestAsync("[" + Track + "," + Track + "]\n[\n\"not an event\"\n");
+
+        Assert.Equal(0, summary.Accepted);
+        Assert.Equal([1L, 2L, 3L], errors.Select(e => e.LineNumber));
+        const string Array = "An event must be one JSON object, not an array (NDJSON has one event object per line).";
+        Assert.Equal([Array, Array, "An event must be one JSON object."], errors.Select(e => e.Message));
+    }
+
+    [Fact]
     public async Task A_multi_byte_character_split_across_segments_arrives_whole()
     {
         byte[] line = Encoding.UTF8.GetBytes("""{"user_id":"u","event_name":"café 😀","properties":{"k":"€"}}""" + "\n");
@@ -119,6 +147,42 @@ public class IngestTests
         Assert.Equal(1, summary.Accepted); // an unknown member ("pad") is read and dropped: the event itself is small
         var error = Assert.Single(errors);
         Assert.Equal((2L, IngestRefusal.Oversize), (error.LineNumber, error.Reason));
+    }
+
+    [Fact]
+    public async Task Input_arriving_in_pieces_cut_anywhere_gives_the_same_events_and_refusals_as_the_whole()
+    {
+        // A BOM, CRLF and LF ends, blank and whitespace-only lines, two- to four-byte characters, invalid UTF-8, a NUL,
+        // a line one byte over the limit and one exactly at it, and a last line without a newline.
+        static byte[] Line(string text) => Encoding.UTF8.GetBytes(text);
+        string Sized(int length) => """{"user_id":"u","event_name":"e","timestamp":"2024-10-20T15:51:35.059Z","pad":""" + "\"" + new string('x', length - 80) + "\"}";
+        Assert.Equal(256, Sized(256).Length);
+        byte[] input =
+        [
+            0xEF, 0xBB, 0xBF, .. Line(Track), .. "\r\n\r\n \t \r\n"u8,
+            .. Line("""{"user_id":"é😀","event_name":"€","timestamp":"2024-10-20T15:51:35.059Z"}"""), .. "\r\n"u8,
+            .. "{\"user_id\":\"u\",\"event_name\":\""u8, 0xC3, .. "\"}\n"u8,
+            .. "{\"user_id\":\"u\",\"event_name\":\""u8, 0x00, .. "\"}\r\n"u8,
+            .. Line(Sized(257)), .. "\r\n"u8, .. Line(Sized(256)), .. "\n"u8,
+            .. Line("""{"user_id":"ü","event_name":"last","timestamp":"2024-10-20T15:51:35.059Z"}"""),
+        ];
+        var transport = new InMemoryTransport();
+        await using var engine = new SluiceEngine(new SluiceOptions { MaxBatchBytes = 256 }, transport);
+        var whole = await IngestPiecesAsync(engine, transport, input, [input.Length]);
+        Assert.Equal(new IngestSummary { LinesRead = 9, Blank = 2, Accepted = 4, Invalid = 2, Oversize = 1, Completed = true }, whole.Summary);
+        Assert.Equal([(5L, IngestRefusal.Invalid), (6L, IngestRefusal.Invalid), (7L, IngestRefusal.Oversize)], whole.Refusals.Select(r => (r.LineNumber, r.Reason)));
+        Assert.Equal(4, whole.Events.Count);
+
+        for (int cut = 1; cut < input.Length; cut++)
+            Assert.Equal(whole, await IngestPiecesAsync(engine, transport, input, [cut, input.Length - cut]), Outcome.Comparer);
+        var random = new Random(7);
+        for (int layout = 0; layout < 20; layout++)
+        {
+            var sizes = new List<int>();
+            for (int left = input.Length; left > 0; left -= sizes[^1])
+                sizes.Add(Math.Min(left, random.Next(1, 8)));
+            Assert.Equal(whole, await IngestPiecesAsync(engine, transport, input, sizes), Outcome.Comparer);
+        }
     }
 
     [Fact]
@@ -272,6 +336,78 @@ public class IngestTests
     {
         QueueCapacity = 4, MaxBatchEvents = 1, MaxConcurrentSends = 1, FullMode = fullMode, FullModeWaitTimeout = TimeSpan.Zero,
     }, transport);
+
+    /// <summary>
+    /// <paramref name="input"/> through the pipe overload, one read per piece of the given sizes (small pipe segments, so
+    /// lines also straddle segments): the summary, the refusals and the events sent (the engine's batches after those it had).
+    /// </summary>
+    private static async Task<Outcome> IngestPiecesAsync(SluiceEngine engine, InMemoryTransport transport, byte[] input, IReadOnlyList<int> sizes)
+    {
+        int before = transport.Batches.Count;
+        var errors = new List<IngestError>();
+        var reader = PipeReader.Create(new PieceStream(input, sizes), new StreamPipeReaderOptions(bufferSize: 16, minimumReadSize: 1));
+        var summary = await engine.IngestAsync(reader, errors.Add).WaitAsync(TimeSpan.FromSeconds(10));
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(10));
+
+        // In order of their text: a slow reading seals more batches, which may be sent in any order.
+        return new Outcome(summary, errors, [.. transport.Batches.Skip(before).SelectMany(BatchJson.Events).Select(e => e.GetRawText()).Order(StringComparer.Ordinal)]);
+    }
+
+    private sealed record Outcome(IngestSummary Summary, List<IngestError> Refusals, List<string> Events)
+    {
+        public static readonly IEqualityComparer<Outcome> Comparer = EqualityComparer<Outcome>.Create(
+            (a, b) => a!.Summary == b!.Summary && a.Refusals.SequenceEqual(b.Refusals) && a.Events.SequenceEqual(b.Events, StringComparer.Ordinal),
+            o => o.Summary.GetHashCode());
+
+        public override string ToString() => $"{Summary}\n{string.Join("\n", Refusals)}\n{string.Join("\n", Events)}";
+    }
+
+    /// <summary>A stream whose reads return the pieces of <paramref name="data"/> one at a time, as a slow pipe does.</summary>
+    private sealed class PieceStream(byte[] data, IReadOnlyList<int> sizes) : Stream
+    {
+        private int _position;
+        private int _piece;
+        private int _leftOfPiece;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+        public override int Read(Span<byte> buffer)
+        {
+            if (_leftOfPiece == 0 && _piece < sizes.Count)
+                _leftOfPiece = sizes[_piece++];
+            int n = Math.Min(buffer.Length, _leftOfPiece);
+            data.AsSpan(_position, n).CopyTo(buffer);
+            _position += n;
+            _leftOfPiece -= n;
+            return n;
+        }
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
 
     private static async Task<(IngestSummary Summary, List<IngestError> Errors, List<JsonElement> Events)> IngestAsync(string input, long skipLines = 0)
     {
