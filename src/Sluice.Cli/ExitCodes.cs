@@ -33,6 +33,9 @@ internal static class ExitCodes
     /// <summary>EX_CANTCREAT: the output directory cannot be created or written.</summary>
     public const int CannotCreate = 73;
 
+    /// <summary>Stopped by SIGHUP (the terminal or session closed): 128 + 1.</summary>
+    public const int HungUp = 129;
+
     /// <summary>Interrupted by SIGINT (Ctrl+C): 128 + 2.</summary>
     public const int Interrupted = 130;
 
@@ -52,7 +55,7 @@ internal static class ExitCodes
           73   the output directory cannot be created or written
           74   all else succeeded, but standard output could not be written (closed, or the device full)
           77   the server refused the credentials (401/403): sending stopped
-          130  stopped by SIGINT (Ctrl+C), 143 by SIGTERM: accepted events were delivered within
+          130  stopped by SIGINT (Ctrl+C), 143 by SIGTERM, 129 by SIGHUP: accepted events were delivered within
                --stop-timeout and the summary gives the line to resume after (--skip-lines)
         """;
 }

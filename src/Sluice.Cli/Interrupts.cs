@@ -3,7 +3,7 @@ using System.Runtime.InteropServices;
 namespace Sluice.Cli;
 
 /// <summary>
-/// SIGINT and SIGTERM, as a command sees them: the first stops it gracefully (<see cref="Stopping"/>:
+/// SIGINT, SIGTERM and SIGHUP (the terminal or SSH session closed), as a command sees them: the first stops it gracefully (<see cref="Stopping"/>:
 /// stop reading, deliver what was accepted within a bounded time, print the summary), a second one
 /// aborts at once (<see cref="Aborted"/>: print what is known and exit). Tests raise them by hand.
 /// </summary>
@@ -30,15 +30,19 @@ internal sealed class Interrupts : IDisposable
     /// <summary>The first signal, if one came.</summary>
     public PosixSignal? Signal => Volatile.Read(ref _first) is not 0 and int s ? (PosixSignal)s : null;
 
-    /// <summary>128 + the first signal's number: 130 for SIGINT, 143 for SIGTERM; null if none came.</summary>
+    /// <summary>128 + the first signal's number: 130 for SIGINT, 143 for SIGTERM, 129 for SIGHUP; null if none came.</summary>
     public int? ExitCode => Signal switch
     {
         null => null,
         PosixSignal.SIGTERM => ExitCodes.Terminated,
+        PosixSignal.SIGHUP => ExitCodes.HungUp,
         _ => ExitCodes.Interrupted,
     };
 
-    /// <summary>Interrupts raised by the process's SIGINT and SIGTERM, whose default (ending the process at once) is cancelled.</summary>
+    /// <summary>
+    /// Interrupts raised by the process's SIGINT, SIGTERM and SIGHUP, whose default (ending the process at once) is cancelled: a
+    /// closed terminal ends a send as Ctrl+C does, delivering what was accepted (or keeping it in the spool), not dropping it.
+    /// </summary>
     public static Interrupts FromSignals()
     {
         var interrupts = new Interrupts();
@@ -46,6 +50,7 @@ internal sealed class Interrupts : IDisposable
         [
             PosixSignalRegistration.Create(PosixSignal.SIGINT, interrupts.OnSignal),
             PosixSignalRegistration.Create(PosixSignal.SIGTERM, interrupts.OnSignal),
+            PosixSignalRegistration.Create(PosixSignal.SIGHUP, interrupts.OnSignal),
         ];
         return interrupts;
     }

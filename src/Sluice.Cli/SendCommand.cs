@@ -183,7 +183,7 @@ internal static class SendCommand
     /// The input stream and its length if known. Opening a named pipe waits in the kernel, where no cancellation reaches, until a
     /// writer opens it: the open runs aside so that a signal still ends the command (an open that completes later is closed).
     /// </summary>
-    /// <exception cref="CliException">The file is missing, unreadable or a directory (66), or a signal came before it opened (130/143).</exception>
+    /// <exception cref="CliException">The file is missing, unreadable or a directory (66), or a signal came before it opened (130/143/129).</exception>
     private static async Task<(Stream Stream, long? Length)> OpenInputAsync(string path, Stream stdin, Interrupts interrupts)
     {
         if (path == "-")

@@ -19,7 +19,7 @@ internal static class SendCommandLine
         summary says how many. The next 'sluice send --spool DIR' sends them first; 'sluice spool drain DIR'
         sends them alone. The line to resume after counts them as settled, so a rerun with --skip-lines on
         the same spool sends each event once. One sluice per spool directory.
-        Ctrl+C or SIGTERM stops the reading, delivers what was accepted within --stop-timeout and prints the
+        Ctrl+C, SIGTERM or SIGHUP stops the reading, delivers what was accepted within --stop-timeout and prints the
         summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once.
 
         Output: progress on standard error while it is a terminal; causes (connection refused, retries,
@@ -41,7 +41,7 @@ internal static class SendCommandLine
         Exit codes: 0 all delivered; 1 a line refused or an event not delivered; 2 usage; 66 input missing,
         unreadable or a directory, or failing mid-way (what was read is delivered); 69 the endpoint took
         nothing; 73 --out not writable; 74 all else succeeded but standard output could not be written;
-        77 credentials refused (sending stops at the first 401/403); 130/143 SIGINT/SIGTERM.
+        77 credentials refused (sending stops at the first 401/403); 130/143/129 SIGINT/SIGTERM/SIGHUP.
         """;
 
     public static Command Build(CliConsole console, Interrupts interrupts)

@@ -74,6 +74,24 @@ public sealed class StandardStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task SIGHUP_a_closed_terminal_stops_the_send_as_ctrl_c_does_delivering_what_was_read()
+    {
+        // The default action of SIGHUP ends the process at once: accepted events would be dropped without a summary.
+        using var run = SluiceProcess.StartWithOpenInput("send", "-i", "-", "-o", Path.Combine(_dir.Path, "out"), "--json");
+        await run.Input.WriteAsync("{\"user_id\":\"u1\",\"event_name\":\"e\"}\n{\"user_id\":\"u2\",\"event_name\":\"e\"}\n{bad\n");
+        await run.Input.FlushAsync();
+        await run.WaitForStderrAsync("line 3: ", Bound);
+        run.Signal("HUP");
+        int exit = await run.WaitForExitAsync(Bound);
+
+        Assert.True(exit == ExitCodes.HungUp, $"exit {exit}\n{run.Stderr}");
+        Assert.Contains("sluice: SIGHUP: reading stopped after line 3;", run.Stderr, StringComparison.Ordinal);
+        using var summary = System.Text.Json.JsonDocument.Parse(run.Stdout);
+        Assert.Equal(2, summary.RootElement.GetProperty("events").GetProperty("delivered").GetInt64());
+        Assert.Equal(3, summary.RootElement.GetProperty("resume").GetProperty("skip_lines").GetInt64());
+    }
+
+    [Fact]
     public async Task Standard_output_lost_keeps_the_exit_code_of_a_send_that_did_not_succeed()
     {
         using var run = SluiceProcess.StartRedirected(">/dev/full", "send", "-i", _input, "-o", Path.Combine(_dir.Path, "out"), "-q");
