@@ -124,14 +124,22 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         request.Headers.TryAddWithoutValidation("User-Agent", _userAgent);
         foreach (var (name, value) in _options.FixedHeaders)
             request.Headers.TryAddWithoutValidation(name, value);
+        int headers = request.Headers.NonValidated.Count;
         _authentication.Apply(request.Headers, batch.Partition);
+        bool credentialed = request.Headers.NonValidated.Count > headers;
 
         using var timeout = new CancellationTokenSource(_options.RequestTimeout, _options.TimeProvider);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         try
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-            return await ClassifyAsync(response, linked.Token).ConfigureAwait(false);
+            var result = await ClassifyAsync(response, linked.Token).ConfigureAwait(false);
+
+            // ThriveStack's two endpoints take two credentials, and either alone is a valid setting: a page sent with only the
+            // track token goes without one. Say so, or the refusal reads like a wrong credential.
+            return result.Outcome == SendOutcome.Unauthorized && !credentialed
+                ? result with { Message = $"{result.Message} (no credentials were sent to {batch.EndpointPath}: the transport's Authentication has none for it)" }
+                : result;
         }
         catch (Exception ex) when (!content.Started && ex is OperationCanceledException or HttpRequestException or IOException)
         {

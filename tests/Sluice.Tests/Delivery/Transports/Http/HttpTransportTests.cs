@@ -12,6 +12,7 @@ namespace Sluice.Tests.Delivery.Transports.Http;
 public class HttpTransportTests
 {
     private const string TrackEvent = """{"user_id":"u1","event_name":"signed_up","timestamp":"2024-10-20T15:51:35.059000Z"}""";
+    private const string PageEvent = """{"session_id":"s1","timestamp":"2024-10-20T15:51:35.059000Z"}""";
 
     [Fact]
     public async Task A_batch_is_posted_to_its_endpoint_with_its_credentials_and_the_exact_body()
@@ -140,6 +141,28 @@ public class HttpTransportTests
         Assert.Equal(SendOutcome.Unauthorized, (await transport.SendAsync(batch, CancellationToken.None)).Outcome);
         transport.Authentication = HttpAuthentication.ThriveStack("rotated", null);
         Assert.Equal(SendOutcome.Delivered, (await transport.SendAsync(batch, CancellationToken.None)).Outcome);
+    }
+
+    [Fact]
+    public async Task A_refusal_of_a_request_sent_without_credentials_says_none_were_sent()
+    {
+        // Only the track token: a page goes to /api/page without its x-api-key, and the API answers 401.
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var transport = new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = collector.BaseAddress,
+            Authentication = HttpAuthentication.ThriveStack(collector.Credentials.TrackToken, null),
+        });
+        var page = TestBatches.Seal(TestBatches.Memory(), [PageEvent], partition: ThriveStackFormat.PagePartition);
+
+        var refused = await transport.SendAsync(page, CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Unauthorized, refused.Outcome);
+        Assert.EndsWith("(no credentials were sent to /api/page: the transport's Authentication has none for it)", refused.Message, StringComparison.Ordinal);
+        collector.Faults.RequireCredential(CollectorApi.ThriveStackTrack, "rotated");
+        var wrong = await transport.SendAsync(TestBatches.Seal(TestBatches.Memory(), [TrackEvent]), CancellationToken.None);
+        Assert.Equal(SendOutcome.Unauthorized, wrong.Outcome);
+        Assert.DoesNotContain("no credentials were sent", wrong.Message, StringComparison.Ordinal); // a credential went: it was refused
     }
 
     [Fact]
