@@ -15,9 +15,9 @@ namespace Sluice.Serialization;
 /// <c>properties</c> and <c>context</c> if given; <c>timestamp</c>; and <c>messageId</c>.</para>
 /// <para>The <c>messageId</c> is written into the bytes once, so every retry of a batch carries the same
 /// ids and the server can de-duplicate: a UUID-shaped string (RFC 4122 version 4 layout) made of a
-/// random 64-bit value and the event's number in its engine. Each engine writes with its own copy of the format it
-/// is given, which draws its own value, so engines made from one options object, side by side or one after the other,
-/// never send two events under one id.</para>
+/// random 64-bit value drawn when this instance is created and the event's number in its engine.
+/// An engine made with an instance another engine took writes with a copy that draws its own value, so engines made
+/// from one options object, side by side or one after the other, never send two events under one id.</para>
 /// Auth (for the transport): HTTP Basic with the write key as user name.
 /// </summary>
 public sealed class SegmentFormat : WireFormat
@@ -50,6 +50,9 @@ public sealed class SegmentFormat : WireFormat
     // The random half of every message id, with the UUID version nibble (4) in place; immutable.
     private readonly ulong _idPrefix;
 
+    // 1 once an engine took this instance (ForEngine): the event numbers of another engine start again at 0.
+    private int _taken;
+
     /// <summary>A format whose message ids start with a fresh random 64-bit value.</summary>
     public SegmentFormat()
     {
@@ -77,8 +80,8 @@ public sealed class SegmentFormat : WireFormat
     public override void StampBeforeSend(int partition, Span<byte> suffix, DateTimeOffset now) =>
         Timestamps.Format(now.UtcTicks, suffix.Slice(SentAtOffset, Timestamps.Length));
 
-    /// <summary>A copy with its own random bits: the event numbers start again at 0 in every engine.</summary>
-    internal override WireFormat ForEngine() => new SegmentFormat();
+    /// <summary>This instance for the first engine made with it; a copy with its own random bits for any other.</summary>
+    internal override WireFormat ForEngine() => Interlocked.Exchange(ref _taken, 1) == 0 ? this : new SegmentFormat();
 
     /// <summary>A page needs a name (spec 003: "name string — Required. The name of the page.").</summary>
     /// <exception cref="ArgumentException">A page without a name (parameter <c>name</c>).</exception>

@@ -56,7 +56,7 @@ public abstract class WireFormat
 
     /// <summary>
     /// The instance a new engine made with this format writes with: this one, unless what it writes must differ from engine to
-    /// engine (<see cref="SegmentFormat"/>'s message ids: a copy for each). Called once per engine.
+    /// engine (<see cref="SegmentFormat"/>'s message ids) and an engine took it already. Called once per engine.
     /// </summary>
     internal virtual WireFormat ForEngine() => this;
 
