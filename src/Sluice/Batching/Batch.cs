@@ -149,6 +149,7 @@ public sealed class Batch
         while (current >= events)
         {
             int seen = Interlocked.CompareExchange(ref _unsettled, current - events, current);
+            // Stryker disable once Equality : with '!=' a successful exchange loops once more, where the count has already gone down by events, so that exchange fails and returns the same result
             if (seen == current)
             {
                 finished = current == events;
@@ -183,6 +184,7 @@ public sealed class Batch
     internal void RecordOutcome(int start, int count, EventOutcome outcome, string? message, bool unsetOnly = false)
     {
         var outcomes = _outcomes!;
+        // Stryker disable once Conditional : the array made for no message holds nulls, as none does: it only costs an allocation
         var messages = message is null ? null : Messages();
         for (int i = start; i < start + count; i++)
         {
