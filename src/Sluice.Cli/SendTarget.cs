@@ -83,6 +83,9 @@ internal sealed class SendTarget : IDisposable
     /// <exception cref="CliException">It cannot be created or written (73).</exception>
     public static string WritableDirectory(string directory)
     {
+        // CreateDirectory's own words for this case ("The file '…' already exists") read as if the batch files collided.
+        if (File.Exists(directory))
+            throw new CliException(ExitCodes.CannotCreate, $"--out {directory} is a file, not a directory: name a directory for the batch files.");
         try
         {
             Directory.CreateDirectory(directory);

@@ -232,6 +232,16 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task An_output_path_that_is_a_file_is_said_to_be_one()
+    {
+        string file = await WriteInputAsync(Track);
+        var run = await CliRun.RunAsync("send", "-i", file, "-o", file);
+        Assert.Equal(73, run.Exit);
+        Assert.Equal($"sluice: --out {file} is a file, not a directory: name a directory for the batch files.", run.Stderr.Trim());
+        Assert.Equal(Track + "\n", await File.ReadAllTextAsync(file)); // untouched
+    }
+
+    [Fact]
     public async Task Send_delivers_the_good_lines_and_reports_each_bad_line_with_its_number_and_reason()
     {
         string input = await WriteInputAsync(
