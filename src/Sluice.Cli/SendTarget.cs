@@ -56,18 +56,16 @@ internal sealed class SendTarget : IDisposable
 
         if (settings.Out is not null)
             throw new CliException(ExitCodes.Usage, "--out applies to file output only: with --endpoint the batches go to the API.");
-        if (!Uri.TryCreate(endpoint, UriKind.Absolute, out var baseAddress) || (baseAddress.Scheme != Uri.UriSchemeHttp && baseAddress.Scheme != Uri.UriSchemeHttps))
-            throw new CliException(ExitCodes.Usage, $"--endpoint must be an absolute http or https URL, got '{endpoint}'.");
-
-        // HttpClient does not send a URL's user:password@, and the summary and diagnostics print the URL: refused, without echoing it.
-        if (baseAddress.UserInfo.Length > 0)
+        // The transport's rule, said as a usage error naming the option (the transport would refuse it as an internal error).
+        Uri.TryCreate(endpoint, UriKind.RelativeOrAbsolute, out var parsed);
+        if (HttpTransportOptions.AddressProblem(parsed) is { } problem)
         {
-            throw new CliException(ExitCodes.Usage, $"--endpoint must not hold credentials (user:password@): give them with the options or " +
-                $"environment variables of --format {formatName} (see 'sluice send --help').");
+            throw new CliException(ExitCodes.Usage, parsed is null
+                ? $"--endpoint must be an absolute http or https address (was '{endpoint}')."
+                : $"--endpoint {problem}" + (parsed is { IsAbsoluteUri: true, UserInfo.Length: > 0 } ? $" (the options or environment variables of --format {formatName})." : "."));
         }
 
-        if (baseAddress.Query.Length > 0 || baseAddress.Fragment.Length > 0)
-            throw new CliException(ExitCodes.Usage, $"--endpoint must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it, got '{endpoint}'.");
+        var baseAddress = parsed!; // no problem: an address
 
         if (BuiltInApi.Refused(formatName, Credential) is var (refused, reason))
             throw new CliException(ExitCodes.Usage, $"--{Option(refused)} ({Variable(Option(refused))}): {reason}");

@@ -63,18 +63,9 @@ internal static class EngineSettings
         return problems;
     }
 
-    private static string? EndpointProblem(Uri? endpoint) => endpoint switch
-    {
-        null => $"{nameof(SluiceServiceOptions.Endpoint)} is required: the API's absolute http or https base address, such as https://api.app.thrivestack.ai (was none).",
-        { IsAbsoluteUri: false } or { Scheme: not ("http" or "https") }
-            => $"{nameof(SluiceServiceOptions.Endpoint)} must be an absolute http or https address, such as https://api.app.thrivestack.ai (was '{endpoint.OriginalString}').",
-        // Each endpoint's path is appended to the address: after a query it would be part of the query, and requests went to the root.
-        { Query.Length: > 0 } or { Fragment.Length: > 0 }
-            => $"{nameof(SluiceServiceOptions.Endpoint)} must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.",
-        // Not sent as credentials by HttpClient, and not to be echoed in messages: the address is repeated in diagnostics.
-        { UserInfo.Length: > 0 } => $"{nameof(SluiceServiceOptions.Endpoint)} must not hold a user name or password: the API's credentials go in {nameof(SluiceServiceOptions.Credentials)}.",
-        _ => null,
-    };
+    private static string? EndpointProblem(Uri? endpoint) => endpoint is null
+        ? $"{nameof(SluiceServiceOptions.Endpoint)} is required: the API's absolute http or https base address, such as https://api.app.thrivestack.ai (was none)."
+        : HttpTransportOptions.AddressProblem(endpoint) is { } problem ? $"{nameof(SluiceServiceOptions.Endpoint)} {problem}." : null;
 
     /// <summary>
     /// A batch past what the built-in API accepts per request could never be delivered as sealed: every one would be

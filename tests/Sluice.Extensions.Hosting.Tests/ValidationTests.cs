@@ -32,7 +32,7 @@ public class ValidationTests
         Assert.Equal(ex.Message, failure);
         Assert.StartsWith("The Sluice engine 'default' is not configured correctly: ", failure, StringComparison.Ordinal);
         Assert.Contains("Format Segment needs Credentials:WriteKey: it authenticates the batch API.", failure, StringComparison.Ordinal);
-        Assert.Contains("Endpoint must be an absolute http or https address, such as https://api.app.thrivestack.ai (was 'not a url').", failure, StringComparison.Ordinal);
+        Assert.Contains("Endpoint must be an absolute http or https address (was 'not a url').", failure, StringComparison.Ordinal);
         Assert.Single(Regex.Matches(failure, "Endpoint")); // one problem for it, not "must be absolute" and "is required" both
         Assert.Contains("MaxBatchEvents must be between 1 and 100,000 (was 0).", failure, StringComparison.Ordinal);
         Assert.Contains("Sluice:FlushInterval must be a duration such as 00:00:05 (was 'soon').", failure, StringComparison.Ordinal);
@@ -44,11 +44,11 @@ public class ValidationTests
     }
 
     [Theory]
-    [InlineData("ftp://collector.example.com", "Endpoint must be an absolute http or https address, such as https://api.app.thrivestack.ai (was 'ftp://collector.example.com').")]
-    [InlineData("collector.example.com/api", "Endpoint must be an absolute http or https address, such as https://api.app.thrivestack.ai (was 'collector.example.com/api').")]
+    [InlineData("ftp://collector.example.com", "Endpoint must be an absolute http or https address (was 'ftp://collector.example.com').")]
+    [InlineData("collector.example.com/api", "Endpoint must be an absolute http or https address (was 'collector.example.com/api').")]
     [InlineData("https://collector.example.com/?tenant=acme", "Endpoint must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.")]
     [InlineData("https://collector.example.com/#v1", "Endpoint must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.")]
-    [InlineData("https://user:secret-in-url@collector.example.com", "Endpoint must not hold a user name or password: the API's credentials go in Credentials.")]
+    [InlineData("https://user:secret-in-url@collector.example.com", "Endpoint must not hold a user name or password: HttpClient does not send them; give the API's credentials as credentials.")]
     public async Task An_endpoint_the_transport_cannot_send_to_as_given_fails_the_start_naming_it(string endpoint, string problem)
     {
         // A query or fragment took in the endpoint's path (requests went to the root); a user and password were never sent.

@@ -150,8 +150,8 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
     }
 
     [Theory]
-    [InlineData("--endpoint", "ftp://example.com", "--endpoint must be an absolute http or https URL")]
-    [InlineData("--endpoint", "http://user:secret@127.0.0.1:9", "--endpoint must not hold credentials (user:password@)")] // HttpClient would not send them; the summary would print them
+    [InlineData("--endpoint", "ftp://example.com", "--endpoint must be an absolute http or https address (was 'ftp://example.com').")]
+    [InlineData("--endpoint", "http://user:secret@127.0.0.1:9", "--endpoint must not hold a user name or password: HttpClient does not send them; give the API's credentials as credentials (the options or environment variables of --format thrivestack).")] // HttpClient would not send them; the summary would print them
     [InlineData("--endpoint", "http://127.0.0.1:9/?tenant=7", "--endpoint must not have a query or fragment")] // each endpoint's path is appended to it
     [InlineData("--endpoint", "http://127.0.0.1:9/#x", "--endpoint must not have a query or fragment")]
     [InlineData("--out", "somewhere", "--out applies to file output only")]

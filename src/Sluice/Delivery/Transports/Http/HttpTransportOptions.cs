@@ -56,18 +56,28 @@ public sealed class HttpTransportOptions
     /// <summary>The <see cref="Headers"/> of a validated copy, fixed when it was made.</summary>
     internal (string Name, string Value)[] FixedHeaders { get; private set; } = [];
 
+    /// <summary>
+    /// Why <paramref name="address"/> cannot be the API's base address, in words that follow the name of the setting holding it
+    /// ("must …"), or null if it can. The one rule for this transport, the command line's <c>--endpoint</c> and the hosting
+    /// package's <c>Endpoint</c>. A user name or password is never echoed.
+    /// </summary>
+    internal static string? AddressProblem(Uri? address) => address switch
+    {
+        null => "must be an absolute http or https address (was none)",
+        { IsAbsoluteUri: false } or { Scheme: not ("http" or "https") } => $"must be an absolute http or https address (was '{address.OriginalString}')",
+        // Each endpoint's path is appended to the address: after a query or fragment it would be part of it, and every request go to one URL.
+        { Query.Length: > 0 } or { Fragment.Length: > 0 } => "must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it",
+        // HttpClient does not send a URL's user:password@, and diagnostics repeat the address.
+        { UserInfo.Length: > 0 } => "must not hold a user name or password: HttpClient does not send them; give the API's credentials as credentials",
+        _ => null,
+    };
+
     /// <summary>Every problem of these settings, one sentence each naming the setting; empty when they are valid. Never quotes a header's value.</summary>
     internal List<string> Problems()
     {
         var errors = new List<string>();
-        if (BaseAddress is not { IsAbsoluteUri: true } || (BaseAddress.Scheme != Uri.UriSchemeHttp && BaseAddress.Scheme != Uri.UriSchemeHttps))
-            errors.Add($"{nameof(BaseAddress)} must be an absolute http or https address (was {BaseAddress?.OriginalString ?? "null"}).");
-        // Each endpoint's path is appended to the address: after a query or fragment it would be part of it, and every request go to one URL.
-        else if (BaseAddress.Query.Length > 0 || BaseAddress.Fragment.Length > 0)
-            errors.Add($"{nameof(BaseAddress)} must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.");
-        // HttpClient does not send a URL's user:password@, and diagnostics repeat the address: refused, without echoing it.
-        else if (BaseAddress.UserInfo.Length > 0)
-            errors.Add($"{nameof(BaseAddress)} must not hold a user name or password: give the API's credentials as {nameof(Authentication)}.");
+        if (AddressProblem(BaseAddress) is { } address)
+            errors.Add($"{nameof(BaseAddress)} {address}.");
         if (Authentication is null)
             errors.Add($"{nameof(Authentication)} is required (use HttpAuthentication.None for none).");
         if (RequestTimeout < TimeSpan.FromMilliseconds(1) || RequestTimeout > TimeSpan.FromMinutes(10))

@@ -15,9 +15,9 @@ public class HttpTransportOptionsTests
     }
 
     [Theory]
-    [InlineData(null, "BaseAddress must be an absolute http or https address (was null).")]
-    [InlineData("/relative", "BaseAddress must be an absolute http or https address (was /relative).")]
-    [InlineData("ftp://example.com/", "BaseAddress must be an absolute http or https address (was ftp://example.com/).")]
+    [InlineData(null, "BaseAddress must be an absolute http or https address (was none).")]
+    [InlineData("/relative", "BaseAddress must be an absolute http or https address (was '/relative').")]
+    [InlineData("ftp://example.com/", "BaseAddress must be an absolute http or https address (was 'ftp://example.com/').")]
     public void The_base_address_must_be_absolute_http_or_https(string? address, string problem)
     {
         var options = Valid();
@@ -28,7 +28,7 @@ public class HttpTransportOptionsTests
     [Theory]
     [InlineData("https://api.example.com/?tenant=7", "BaseAddress must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.")]
     [InlineData("https://api.example.com/ingest#v2", "BaseAddress must not have a query or fragment: each endpoint's path (/api/track, /v1/batch, …) is appended to it.")]
-    [InlineData("https://user:secret@api.example.com/", "BaseAddress must not hold a user name or password: give the API's credentials as Authentication.")]
+    [InlineData("https://user:secret@api.example.com/", "BaseAddress must not hold a user name or password: HttpClient does not send them; give the API's credentials as credentials.")]
     public void The_base_address_has_no_query_fragment_or_credentials_and_the_problem_never_echoes_them(string address, string problem)
     {
         // The transport appends each endpoint's path: after "?tenant=7" every batch would go to https://api.example.com/?tenant=7/api/track.
@@ -132,7 +132,7 @@ public class HttpTransportOptionsTests
         Assert.Equal("options", ex.ParamName);
         string nl = Environment.NewLine;
         Assert.StartsWith(
-            $"Invalid HTTP transport options:{nl}- BaseAddress must be an absolute http or https address (was null).{nl}- RequestTimeout must be between 1 ms and 10 minutes (was 00:00:00).{nl}- Headers: 'Bad Name' is not a valid header name. (Parameter 'options')",
+            $"Invalid HTTP transport options:{nl}- BaseAddress must be an absolute http or https address (was none).{nl}- RequestTimeout must be between 1 ms and 10 minutes (was 00:00:00).{nl}- Headers: 'Bad Name' is not a valid header name. (Parameter 'options')",
             ex.Message,
             StringComparison.Ordinal);
         Assert.DoesNotContain("secret", ex.Message, StringComparison.Ordinal);
