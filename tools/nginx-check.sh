@@ -123,6 +123,26 @@ new_log() { : >"$work/logs/access.log"; nginx -p "$work" -c "$work/nginx.conf" -
 # Judges the small file's run(s) against what the collector kept: judge NAME RULE SUMMARY.json... where RULE is
 # a Python expression over s (the last summary's events), runs (every summary's events), full (every summary), sent (events the collector kept,
 # redeliveries included), distinct (how many of the 2,000 it has) and saw504 (nginx answered 504).
+# During an outage (the collector stopped: nginx answers 502), a send is stopped by SIGTERM after 2 s; the collector comes
+# back and a second send resumes after the line the first reported. $1: the runs' name ($1 1.json, $1 2.json); the rest:
+# the first run's options (the second keeps a --spool given there).
+outage_then_resume() {
+    local name="$1"; shift
+    local spool=()
+    [[ "${1:-}" == --spool ]] && spool=("$1" "$2")
+    stop_collector
+    new_log
+    "${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T "$@" --json -q >"$work/${name}1.json" 2>"$work/${name}1.log" &
+    local send_pid=$!
+    sleep 2
+    kill -TERM "$send_pid"
+    wait "$send_pid" || true
+    start_collector
+    local skip
+    skip="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["resume"]["skip_lines"])' "$work/${name}1.json")"
+    "${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T "${spool[@]}" --skip-lines "$skip" --json -q >"$work/${name}2.json" 2>"$work/${name}2.log"
+}
+
 judge() {
     local name="$1" rule="$2"; shift 2
     curl -sf "http://127.0.0.1:$collector_port/_collector/received/track?take=1000000" >"$work/kept.json"
@@ -154,16 +174,7 @@ collector POST "faults/hold?ms=3000&count=2"
 judge "answers slower than nginx's proxy_read_timeout (504s) are retried" \
     'saw504 and s["delivered"] == 2000 and s["outcome_unknown"] + s["lost_at_shutdown"] + s["expired"] == 0 and distinct == 2000' "$work/slow.json"
 
-stop_collector
-new_log
-"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --spool "$work/spool" --stop-timeout 2s --json -q >"$work/term1.json" 2>"$work/term1.log" &
-send_pid=$!
-sleep 2
-kill -TERM "$send_pid"
-wait "$send_pid" || true
-start_collector
-skip="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["resume"]["skip_lines"])' "$work/term1.json")"
-"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --spool "$work/spool" --skip-lines "$skip" --json -q >"$work/term2.json" 2>"$work/term2.log"
+outage_then_resume term --spool "$work/spool" --stop-timeout 2s
 judge "SIGTERM during an outage (502s) keeps the events in the spool; the next run sends each once" \
     'runs[0]["lost_at_shutdown"] + runs[0]["outcome_unknown"] == 0 and runs[0]["delivered"] + runs[0]["spooled"] == 2000 and runs[0]["delivered"] + s["delivered"] == 2000 and s["replayed"] == runs[0]["spooled"] and sent == distinct == 2000' \
     "$work/term1.json" "$work/term2.json"
@@ -180,16 +191,7 @@ collector DELETE faults
 judge "SIGTERM while every answer is a 504: what the collector has is not counted lost" \
     'saw504 and s["lost_at_shutdown"] == 0 and s["delivered"] + s["outcome_unknown"] == 2000 and distinct == 2000' "$work/term504.json"
 
-stop_collector
-new_log
-"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --stop-timeout 1s --json -q >"$work/lost1.json" 2>"$work/lost1.log" &
-send_pid=$!
-sleep 2
-kill -TERM "$send_pid"
-wait "$send_pid" || true
-start_collector
-skip="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["resume"]["skip_lines"])' "$work/lost1.json")"
-"${sluice[@]}" send -i "$work/small.ndjson" -e "http://127.0.0.1:$nginx_port" --token T --skip-lines "$skip" --json -q >"$work/lost2.json" 2>"$work/lost2.log"
+outage_then_resume lost --stop-timeout 1s
 judge "SIGTERM during an outage (502s) without a spool: counted lost, and the run from the line to resume after sends each once" \
     'runs[0]["lost_at_shutdown"] == 2000 and s["delivered"] == s["accepted"] == 2000 - full[0]["resume"]["skip_lines"] and sent == distinct == 2000' \
     "$work/lost1.json" "$work/lost2.json"
