@@ -99,7 +99,9 @@ internal static class SpoolCommand
             ShutdownTimeout = settings.StopTimeout,
             OnDiagnostic = diagnostics.OnDiagnostic,
             Name = "sluice-spool-drain",
-            Spool = new SpoolOptions { DirectoryPath = directory },
+            // No cap: a drain appends nothing, so a cap could only evict what it is there to send (a spool an engine wrote with
+            // a cap above the default would lose its oldest batches when the drain opened it).
+            Spool = new SpoolOptions { DirectoryPath = directory, MaxBytes = long.MaxValue },
         }, target.Transport, "spool drain");
 
         // The replay comes first, so a flush completes once every batch read back has been settled (or kept).
