@@ -59,8 +59,8 @@ internal static class SpoolCommand
 
     public static async Task<int> DrainAsync(SendSettings settings, string directory, CliConsole console, Interrupts interrupts)
     {
-        if (!Directory.Exists(directory))
-            throw new CliException(ExitCodes.NoInput, $"There is no spool directory '{Path.GetFullPath(directory)}'.");
+        if (SpoolDirectory.Missing(Path.GetFullPath(directory)) is { } missing)
+            throw new CliException(ExitCodes.NoInput, missing);
         using var target = SendTarget.Create(settings, console.Environment);
 
         // No segment, no spool: nothing to send, and nothing to create there either (opening a spool makes its lock and first

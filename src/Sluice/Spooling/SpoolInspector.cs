@@ -7,14 +7,14 @@ namespace Sluice.Spooling;
 internal static class SpoolInspector
 {
     /// <summary>Reads every segment and acknowledgement file of <paramref name="directory"/>.</summary>
-    /// <exception cref="DirectoryNotFoundException">There is no such directory.</exception>
+    /// <exception cref="DirectoryNotFoundException">There is no such directory, or the path is a file.</exception>
     public static async ValueTask<SpoolStatus> InspectAsync(string directory, TimeProvider timeProvider, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentNullException.ThrowIfNull(timeProvider);
         string full = Path.GetFullPath(directory);
-        if (!Directory.Exists(full))
-            throw new DirectoryNotFoundException($"There is no spool directory '{full}'.");
+        if (SpoolDirectory.Missing(full) is { } missing)
+            throw new DirectoryNotFoundException(missing);
 
         bool inUse = SpoolDirectory.IsLocked(full);
         var ids = SpoolDirectory.List(full, SpoolDirectory.SegmentExtension);

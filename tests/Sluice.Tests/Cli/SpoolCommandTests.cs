@@ -188,6 +188,23 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_spool_path_that_names_a_file_is_refused_by_each_command_saying_it_is_a_file()
+    {
+        string file = Path.Combine(_directory.Path, "events.spool");
+        File.WriteAllText(file, "mine");
+
+        var send = await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--spool", file]);
+        var status = await CliRun.RunAsync("spool", "status", file);
+        var drain = await CliRun.RunAsync(["spool", "drain", file, .. Segment]);
+
+        Assert.Equal((73, 66, 66), (send.Exit, status.Exit, drain.Exit));
+        foreach (var run in new[] { send, status, drain })
+            Assert.True(run.Stderr.Contains($"'{file}' is a file, not a directory", StringComparison.Ordinal), run.ToString());
+        Assert.Equal("mine", File.ReadAllText(file));
+        Assert.Empty(_server.Received);
+    }
+
+    [Fact]
     public async Task Send_refuses_a_spool_another_engine_holds_with_73_naming_the_directory()
     {
         await using var holder = new SluiceEngine(new SluiceOptions { WireFormat = new Sluice.Serialization.SegmentFormat(), Spool = new SpoolOptions { DirectoryPath = Spool } },
