@@ -42,8 +42,10 @@ internal static class SpoolInspector
             bytes += scan.SegmentLength + scan.AcknowledgementsLength;
             if (scan.OldestLiveMs is { } ms)
                 oldest = Math.Min(oldest ?? long.MaxValue, ms);
-            if (scan.Header is { } header && !formats.Contains(header.FormatIdentity))
-                formats.Add(header.FormatIdentity);
+            string? format = scan.Header?.FormatIdentity
+                ?? (scan.OtherVersion is { } version ? $"spool layout version {version} (another version of Sluice; this one reads {SegmentHeader.Version})" : null);
+            if (format is not null && !formats.Contains(format))
+                formats.Add(format);
             foreach (var damage in scan.Damage)
             {
                 if (damage.Torn && inUse)
