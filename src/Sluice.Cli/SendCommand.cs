@@ -32,12 +32,11 @@ internal static class SendCommand
         // A rejected event is reported by its input line (the engine's own message names its batch and index).
         var ledger = new ResumeLedger((line, why) => diagnostics.Print(new DiagnosticEvent(DiagnosticKind.EventRejected,
             $"{(line is { } n ? $"line {n}" : "an event")}: rejected by the server: {why ?? "no reason given"}", EventCount: 1)));
-        var engine = SpoolCommand.CreateEngine(new SluiceOptions
+        var engine = SpoolCommand.CreateEngine(RetryLimit.Apply(new SluiceOptions
         {
             WireFormat = target.Format,
             FullMode = FullMode.Wait,
             FullModeWaitTimeout = TimeSpan.FromSeconds(30),
-            RetryBudget = settings.RetryBudget,
             ShutdownTimeout = settings.StopTimeout,
             OnDiagnostic = d =>
             {
@@ -47,7 +46,7 @@ internal static class SendCommand
             OnBatchSettled = ledger.Settled,
             Name = "sluice-send",
             Spool = settings.Spool is { } spool ? new SpoolOptions { DirectoryPath = spool } : null,
-        }, target.Transport, "--spool");
+        }, settings.RetryBudget), target.Transport, "--spool");
 
         var tally = new IngestTally(settings.SkipLines, e =>
         {

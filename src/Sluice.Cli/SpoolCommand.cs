@@ -92,17 +92,16 @@ internal static class SpoolCommand
         var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var engine = CreateEngine(new SluiceOptions
+        var engine = CreateEngine(RetryLimit.Apply(new SluiceOptions
         {
             WireFormat = target.Format,
-            RetryBudget = settings.RetryBudget,
             ShutdownTimeout = settings.StopTimeout,
             OnDiagnostic = diagnostics.OnDiagnostic,
             Name = "sluice-spool-drain",
             // No cap: a drain appends nothing, so a cap could only evict what it is there to send (a spool an engine wrote with
             // a cap above the default would lose its oldest batches when the drain opened it).
             Spool = new SpoolOptions { DirectoryPath = directory, MaxBytes = long.MaxValue },
-        }, target.Transport, "spool drain");
+        }, settings.RetryBudget), target.Transport, "spool drain");
 
         // The replay comes first, so a flush completes once every batch read back has been settled (or kept).
         var flush = engine.FlushAsync();
