@@ -5,8 +5,8 @@ internal static class RetryLimit
 {
     /// <summary>
     /// Gives <paramref name="options"/> <paramref name="budget"/> as its <see cref="SluiceOptions.RetryBudget"/>, and as many attempts as
-    /// the engine allows: its default of 8 is spent within a minute at most (full jitter, 30 s cap), so any longer budget was cut short
-    /// by it (a 10-minute budget expired a batch after about 30 s of outage).
+    /// the engine allows: its default of 20 is spent within about 3.5 minutes (7 at most; full jitter, 30 s cap), so any longer budget
+    /// would be cut short by it.
     /// </summary>
     public static SluiceOptions Apply(SluiceOptions options, TimeSpan budget)
     {

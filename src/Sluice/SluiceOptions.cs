@@ -58,9 +58,11 @@ public sealed class SluiceOptions
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);
 
     /// <summary>Send attempts per request body (a batch, or a part of one after a split) for transient failures
-    /// (429, 5xx, timeouts, connection errors); then its events are counted as expired.</summary>
-    /// <value>Default 8. Range 1–1,000.</value>
-    public int MaxSendAttempts { get; set; } = 8;
+    /// (429, 5xx, timeouts, connection errors); then its events are counted as expired. With the default delays,
+    /// the default leaves <see cref="RetryBudget"/> to end the retries: 20 attempts wait about 3.5 minutes in all
+    /// (8 would have spent a batch's attempts in about 30 seconds of an outage, a quarter of the 2-minute budget).</summary>
+    /// <value>Default 20. Range 1–1,000.</value>
+    public int MaxSendAttempts { get; set; } = 20;
 
     /// <summary>How long, from its first send attempt, a batch may keep retrying transient failures; then its
     /// undelivered events are counted as expired. Time an endpoint spends paused for bad credentials does not count.</summary>

@@ -92,6 +92,28 @@ public class DeliveryPolicyTests
     }
 
     [Fact]
+    public async Task With_the_default_retry_settings_an_outage_is_retried_until_the_budget_not_cut_short_by_the_attempts()
+    {
+        var defaults = new SluiceOptions();
+        await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 503), o =>
+        {
+            (o.MaxSendAttempts, o.RetryBudget, o.RetryBaseDelay, o.RetryMaxDelay) =
+                (defaults.MaxSendAttempts, defaults.RetryBudget, defaults.RetryBaseDelay, defaults.RetryMaxDelay);
+        });
+        h.Track(10);
+
+        // Half of each bound (a fixed draw), doubling from 500 ms to the 30 s cap: the eighth attempt comes at 30.75 s, where
+        // 8 attempts used to end the batch; the thirteenth at 105.75 s, and the next (at 120.75 s) would pass the 2-minute budget.
+        foreach (int ms in (int[])[250, 500, 1_000, 2_000, 4_000, 8_000, 15_000, 15_000, 15_000, 15_000, 15_000, 15_000])
+            await h.PassWait(TimeSpan.FromMilliseconds(ms));
+        await Eventually.True(() => h.Engine.GetCounters().Expired == 10, "the batch to expire");
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal((13, 12L), (h.Transport.AttemptCount, result.Counters.Retries));
+        Assert.Contains("retry budget", Assert.Single(h.Of(DiagnosticKind.BatchFailed)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_retry_budget_counts_from_the_first_attempt_even_on_a_clock_whose_timestamps_start_at_zero()
     {
         // A TimeProvider may count its timestamps from zero (this one: DateTimeOffset.MinValue's ticks). Attempts at 0, 50,
