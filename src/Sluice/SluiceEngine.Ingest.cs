@@ -182,7 +182,7 @@ public sealed partial class SluiceEngine
         }
         catch (ArgumentException ex)
         {
-            tally.Refuse(number, IngestRefusal.Invalid, Reason(ex));
+            tally.Refuse(number, IngestRefusal.Invalid, ThrowHelper.MessageOf(ex));
             return true;
         }
 
@@ -210,14 +210,6 @@ public sealed partial class SluiceEngine
     {
         await _ring.WaitForRoomAsync(_ring.Capacity - Math.Max(1, _ring.Capacity / 4), cancellationToken).ConfigureAwait(false);
         return !cancellationToken.IsCancellationRequested;
-    }
-
-    /// <summary>The exception's message without the " (Parameter 'x')" the runtime appends: the message names the field already.</summary>
-    private static string Reason(ArgumentException ex)
-    {
-        string message = ex.Message;
-        string suffix = $" (Parameter '{ex.ParamName}')";
-        return ex.ParamName is not null && message.EndsWith(suffix, StringComparison.Ordinal) ? message[..^suffix.Length] : message;
     }
 
     private enum IngestStep

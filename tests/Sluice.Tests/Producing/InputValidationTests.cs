@@ -46,6 +46,13 @@ public class InputValidationTests : IAsyncLifetime
         { "element written outside an array", "outside an array" },
         { "nesting deeper than the limit", "nested deeper than 32 levels" },
         { "null key through the writer", "key is null" },
+
+        // A nested value is named by its whole path, as docs/producing.md promises, not by its own key alone.
+        { "nested context value after nested properties", "context.device.os: Infinity" },
+        { "value in an object in an array", "properties.items[1].price: NaN" },
+        { "nested value through the writer", "properties.cart.total: NaN" },
+        { "nested JsonElement out of range", "properties.meta.raw: a number beyond" },
+        { "keyed write inside a nested array", "properties.order.tags[1]: a keyed member (\"k\")" },
     };
 
     [Theory]
@@ -108,6 +115,36 @@ public class InputValidationTests : IAsyncLifetime
             case "element written outside an array": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => w.WriteStringValue("v")); break;
             case "nesting deeper than the limit": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => { for (int i = 0; i < 100; i++) w.WriteStartObject("n"); }); break;
             case "null key through the writer": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => w.WriteString(null!, "v")); break;
+            case "nested context value after nested properties":
+                e.Track("u", "evt", new Dictionary<string, object?> { ["plan"] = new Dictionary<string, object?> { ["tier"] = "pro" } },
+                    new Dictionary<string, object?> { ["device"] = new Dictionary<string, object?> { ["model"] = "x", ["os"] = float.PositiveInfinity } });
+                break;
+            case "value in an object in an array":
+                e.Track("u", "evt", new Dictionary<string, object?>
+                {
+                    ["items"] = new object?[] { new Dictionary<string, object?> { ["price"] = 1.5 }, new Dictionary<string, object?> { ["sizes"] = new[] { 1, 2 }, ["price"] = double.NaN } },
+                });
+                break;
+            case "nested value through the writer":
+                e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) =>
+                {
+                    w.WriteStartObject("cart");
+                    w.WriteNumber("count", 2);
+                    w.WriteNumber("total", double.NaN);
+                });
+                break;
+            case "nested JsonElement out of range":
+                e.Track("u", "evt", new Dictionary<string, object?> { ["meta"] = new Dictionary<string, object?> { ["raw"] = System.Text.Json.JsonDocument.Parse("1e999").RootElement } });
+                break;
+            case "keyed write inside a nested array":
+                e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) =>
+                {
+                    w.WriteStartObject("order");
+                    w.WriteStartArray("tags");
+                    w.WriteStringValue("a");
+                    w.WriteString("k", "v");
+                });
+                break;
             default: throw new InvalidOperationException(call);
         }
     }
