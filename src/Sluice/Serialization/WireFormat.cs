@@ -12,13 +12,13 @@ namespace Sluice.Serialization;
 /// </summary>
 public abstract class WireFormat
 {
-    /// <summary>How many endpoints (partitions) this format sends to; events of different partitions never share a batch.</summary>
+    /// <summary>How many endpoints (partitions) this format sends to, at least 1; events of different partitions never share a batch.</summary>
     public abstract int PartitionCount { get; }
 
-    /// <summary>The partition an event of this kind goes to.</summary>
+    /// <summary>The partition an event of this kind goes to, from 0 to <see cref="PartitionCount"/> − 1 (an engine checks every kind when it is created).</summary>
     public abstract int PartitionOf(EventKind kind);
 
-    /// <summary>The endpoint path of a partition, relative to the transport's base address.</summary>
+    /// <summary>The endpoint path of a partition, relative to the transport's base address; required.</summary>
     public abstract string EndpointPath(int partition);
 
     /// <summary>The bytes that open a body.</summary>

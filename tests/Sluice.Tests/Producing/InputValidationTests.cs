@@ -1,5 +1,6 @@
 using Sluice.Delivery.Transports;
 using Sluice.Producing;
+using Sluice.Serialization;
 using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Producing;
@@ -89,6 +90,28 @@ public class InputValidationTests : IAsyncLifetime
         }, _transport));
         foreach (var name in new[] { "MaxBatchEvents", "MaxBatchBytes", "FlushInterval", "QueueCapacity", "MaxConcurrentSends", "ShutdownTimeout", "FullMode" })
             Assert.Contains(name, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_wire_format_sending_a_kind_to_a_partition_it_does_not_have_is_refused_at_construction()
+    {
+        // A page sent to partition 1 of a one-partition format was accepted, then could be neither batched nor settled:
+        // it stayed in flight for good, through flushes and the shutdown.
+        var ex = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { WireFormat = new PartitionByKindFormat(partitions: 1) }, _transport));
+        Assert.Equal("options", ex.ParamName);
+        Assert.Contains("WireFormat.PartitionOf(Page) must be a partition from 0 to 0 (was 1).", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("PartitionOf(Track)", ex.Message, StringComparison.Ordinal);
+
+        var none = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { WireFormat = new PartitionByKindFormat(partitions: 0) }, _transport));
+        Assert.Contains("WireFormat.PartitionCount must be at least 1 (was 0).", none.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>ThriveStack's shape with a settable partition count; each kind goes to the partition of its number.</summary>
+    private sealed class PartitionByKindFormat(int partitions) : Support.WrappedFormat(ThriveStackFormat.Instance)
+    {
+        public override int PartitionCount => partitions;
+
+        public override int PartitionOf(EventKind kind) => (int)kind;
     }
 
     private void Invoke(string call)
