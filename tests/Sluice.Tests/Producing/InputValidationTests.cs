@@ -92,6 +92,17 @@ public class InputValidationTests : IAsyncLifetime
             Assert.Contains(name, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{")]
+    [InlineData("[]")]
+    [InlineData("\"event\"")]
+    public void An_EnqueueJson_call_that_is_no_event_object_names_its_parameter(string json)
+    {
+        // Named "json" before, a parameter EnqueueJson does not have; an error in one field names the field (user_id, properties).
+        var ex = Assert.Throws<ArgumentException>(() => _engine.EnqueueJson(System.Text.Encoding.UTF8.GetBytes(json)));
+        Assert.Equal("eventJson", ex.ParamName);
+    }
+
     [Fact]
     public void A_wire_format_sending_a_kind_to_a_partition_it_does_not_have_is_refused_at_construction()
     {
