@@ -27,7 +27,10 @@ public abstract class WireFormat
     /// <summary>The bytes that close a body. Fixed length; may hold a placeholder that <see cref="StampBeforeSend"/> fills.</summary>
     public abstract ReadOnlySpan<byte> BatchSuffix(int partition);
 
-    /// <summary>Rewrites send-time fields of the suffix in place, before every send attempt. The default does nothing.</summary>
+    /// <summary>
+    /// Rewrites send-time fields of the suffix in place, before every send attempt. The default does nothing. An exception it
+    /// throws fails the attempt for good, unsent: its events are counted failed (a retry would throw again).
+    /// </summary>
     public virtual void StampBeforeSend(int partition, Span<byte> suffix, DateTimeOffset now)
     {
     }
