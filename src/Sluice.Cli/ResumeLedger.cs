@@ -22,12 +22,15 @@ namespace Sluice.Cli;
 /// </para>
 /// Written by the reading flow (<see cref="Accepted"/>, <see cref="Refused"/>) and by engine threads
 /// (<see cref="Settled"/>, under a lock); <see cref="ResumeAfter"/> is read once sending has stopped.
+/// <para>The line of each event the server rejected is told to <paramref name="rejected"/> (null: not known, the
+/// event settled before its line was recorded), outside the lock: a user fixes the input by line, not by batch.</para>
 /// </summary>
-internal sealed class ResumeLedger : IAcceptedLines
+internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IAcceptedLines
 {
-    // Reading flow only: (first sequence, its line) for each run of events from consecutive lines. Runs wholly
-    // behind every sequence the resume point may still ask about are let go (see LetGoSettledRuns), so a long
-    // input with a refused or blank line after each event does not keep one run per event for the whole send.
+    // (first sequence, its line) for each run of events from consecutive lines. Runs wholly behind every sequence the
+    // resume point may still ask about are let go (see LetGoSettledRuns), so a long input with a refused or blank line
+    // after each event does not keep one run per event for the whole send. Changed by the reading flow only, under
+    // _lock, which engine threads take to look up a rejected event's line; the reading flow reads it without.
     private readonly List<(long FirstEvent, long FirstLine)> _runs = [];
 
     // Reading flow only: the run count at which settled runs are next let go (doubles with what stays).
@@ -85,7 +88,8 @@ internal sealed class ResumeLedger : IAcceptedLines
         {
             if (_runs.Count >= _letGoAt)
                 LetGoSettledRuns();
-            _runs.Add((sequence, lineNumber));
+            lock (_lock)
+                _runs.Add((sequence, lineNumber));
         }
         Volatile.Write(ref _lastSequence, sequence);
         Volatile.Write(ref _accepted, accepted + 1);
@@ -102,12 +106,19 @@ internal sealed class ResumeLedger : IAcceptedLines
     /// <summary>The engine's report of settled events (<see cref="SluiceOptions.OnBatchSettled"/>): advances the settled prefix.</summary>
     public void Settled(in SettledEvents settled)
     {
+        List<(long? Line, string? Why)>? rejections = null;
         lock (_lock)
         {
             for (int i = 0; i < settled.Count; i++)
             {
                 long sequence = settled.Sequences[i];
                 var outcome = settled.Outcomes[i];
+                if (outcome == EventOutcome.Rejected && rejected is not null)
+                {
+                    // Not yet let go: the prefix is at or before this event, which is only now marked.
+                    long? line = sequence <= Volatile.Read(ref _lastSequence) ? LineOf(sequence) : null;
+                    (rejections ??= []).Add((line, settled.MessageOf(i) ?? settled.LastFailure));
+                }
 
                 // An event a rerun must send again (expired, failed, lost, unknown) is not marked: each is reported once, so
                 // the prefix stops at it for good.
@@ -119,6 +130,9 @@ internal sealed class ResumeLedger : IAcceptedLines
 
             Advance();
         }
+
+        foreach (var (line, why) in rejections ?? [])
+            rejected!(line, why);
     }
 
     /// <summary>The input line of accepted event <paramref name="sequence"/>.</summary>
@@ -176,10 +190,8 @@ internal sealed class ResumeLedger : IAcceptedLines
     /// </summary>
     private void LetGoSettledRuns()
     {
-        long keepFrom;
         lock (_lock)
-            keepFrom = Math.Min(_settledPrefix, _firstSpooled);
-        _runs.RemoveRange(0, RunHolding(keepFrom));
+            _runs.RemoveRange(0, RunHolding(Math.Min(_settledPrefix, _firstSpooled)));
         _letGoAt = Math.Max(1_024, 2 * _runs.Count);
     }
 

@@ -29,19 +29,24 @@ internal static class SendCommand
         // Stops the reading: the first signal, or the server refusing the credentials (no retry can succeed).
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(interrupts.Stopping);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
-        var ledger = new ResumeLedger();
-        var engine = SpoolCommand.CreateEngine(new SluiceOptions
+        // A rejected event is reported by its input line (the engine's own message names its batch and index).
+        var ledger = new ResumeLedger((line, why) => diagnostics.Print(new DiagnosticEvent(DiagnosticKind.EventRejected,
+            $"{(line is { } n ? $"line {n}" : "an event")}: rejected by the server: {why ?? "no reason given"}", EventCount: 1)));
+        var engine = SpoolCommand.CreateEngine(RetryLimit.Apply(new SluiceOptions
         {
             WireFormat = target.Format,
             FullMode = FullMode.Wait,
             FullModeWaitTimeout = TimeSpan.FromSeconds(30),
-            RetryBudget = settings.RetryBudget,
             ShutdownTimeout = settings.StopTimeout,
-            OnDiagnostic = diagnostics.OnDiagnostic,
+            OnDiagnostic = d =>
+            {
+                if (d.Kind != DiagnosticKind.EventRejected)
+                    diagnostics.OnDiagnostic(d);
+            },
             OnBatchSettled = ledger.Settled,
             Name = "sluice-send",
             Spool = settings.Spool is { } spool ? new SpoolOptions { DirectoryPath = spool } : null,
-        }, target.Transport, "--spool");
+        }, settings.RetryBudget), target.Transport, "--spool");
 
         var tally = new IngestTally(settings.SkipLines, e =>
         {

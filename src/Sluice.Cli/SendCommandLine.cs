@@ -12,7 +12,7 @@ internal static class SendCommandLine
         reason and skipped; the rest are delivered. Lines longer than the 2 MB batch limit are refused.
 
         Deadlines: each batch retries transient failures (429, 5xx, timeouts, connection errors) for up to
-        --retry-budget (8 attempts at most), then its events count as expired. After the input ends, send
+        --retry-budget, then its events count as expired. After the input ends, send
         waits until every accepted event is settled (delivered, rejected or expired), or --drain-timeout.
         With --spool DIR every sealed batch is written to DIR (and flushed to the device) before it is sent;
         events a batch of which is not delivered within --retry-budget or --stop-timeout stay there, and the

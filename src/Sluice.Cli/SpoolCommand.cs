@@ -59,8 +59,8 @@ internal static class SpoolCommand
 
     public static async Task<int> DrainAsync(SendSettings settings, string directory, CliConsole console, Interrupts interrupts)
     {
-        if (!Directory.Exists(directory))
-            throw new CliException(ExitCodes.NoInput, $"There is no spool directory '{Path.GetFullPath(directory)}'.");
+        if (SpoolDirectory.Missing(Path.GetFullPath(directory)) is { } missing)
+            throw new CliException(ExitCodes.NoInput, missing);
         using var target = SendTarget.Create(settings, console.Environment);
 
         // No segment, no spool: nothing to send, and nothing to create there either (opening a spool makes its lock and first
@@ -92,15 +92,16 @@ internal static class SpoolCommand
         var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        var engine = CreateEngine(new SluiceOptions
+        var engine = CreateEngine(RetryLimit.Apply(new SluiceOptions
         {
             WireFormat = target.Format,
-            RetryBudget = settings.RetryBudget,
             ShutdownTimeout = settings.StopTimeout,
             OnDiagnostic = diagnostics.OnDiagnostic,
             Name = "sluice-spool-drain",
-            Spool = new SpoolOptions { DirectoryPath = directory },
-        }, target.Transport, "spool drain");
+            // No cap: a drain appends nothing, so a cap could only evict what it is there to send (a spool an engine wrote with
+            // a cap above the default would lose its oldest batches when the drain opened it).
+            Spool = new SpoolOptions { DirectoryPath = directory, MaxBytes = long.MaxValue },
+        }, settings.RetryBudget), target.Transport, "spool drain");
 
         // The replay comes first, so a flush completes once every batch read back has been settled (or kept).
         var flush = engine.FlushAsync();

@@ -206,6 +206,45 @@ public class HostShutdownTests
     }
 
     [Fact]
+    public async Task A_transport_that_ignores_the_hosts_deadline_past_the_grace_is_logged_as_cut_short_and_its_result_when_it_ends()
+    {
+        // The engine's clock does not move, so it never writes off the stuck send itself: only the host's deadline
+        // (half a second) and the two seconds' grace after it end the wait.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var stuck = new IgnoresCancellation();
+        using var host = await TestHost.StartSendingToAsync(collector,
+            services =>
+            {
+                services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow));
+                services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(500));
+                services.AddHttpClient(SluiceServiceOptions.HttpClientName(SluiceServiceOptions.DefaultName)).AddHttpMessageHandler(() => stuck);
+            },
+            ("Sluice:FlushInterval", "01:00:00"), ("Sluice:RequestTimeout", "00:10:00"));
+        var engine = host.Engine();
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
+
+        List<FakeLogRecord> whenStopped;
+        try
+        {
+            await host.StopAsync();
+            whenStopped = [.. host.SluiceLogs()];
+        }
+        finally
+        {
+            stuck.Release(); // else the container's disposal would wait for the send
+        }
+
+        var cutShort = Assert.Single(whenStopped, r => r.Id.Id == 102);
+        Assert.Equal(LogLevel.Warning, cutShort.Level);
+        Assert.Contains($"ended the drain of Sluice engine {SluiceServiceOptions.DefaultName},", cutShort.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain(whenStopped, r => r.Id.Id is 100 or 101);
+        var result = await engine.ShutdownAsync();
+        await TestHost.Eventually(() => Task.FromResult(host.SluiceLogs().Any(r => r.Id.Id is 100 or 101)), "the result logged once the shutdown ended");
+        Assert.Equal(3, result.Counters.Delivered + result.Counters.OutcomeUnknown + result.Counters.LostAtShutdown);
+    }
+
+    [Fact]
     public async Task Events_a_hosted_service_added_before_the_engine_tracks_while_it_stops_are_delivered()
     {
         // The worker template adds its worker first; the host stops hosted services in reverse order,
@@ -382,6 +421,20 @@ public class HostShutdownTests
                 response.Dispose();
                 throw;
             }
+        }
+    }
+
+    /// <summary>Holds every request, whatever its cancellation says, until <see cref="Release"/>; then sends it.</summary>
+    private sealed class IgnoresCancellation : DelegatingHandler
+    {
+        private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public void Release() => _release.TrySetResult();
+
+        protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            await _release.Task.ConfigureAwait(false);
+            return await base.SendAsync(request, CancellationToken.None).ConfigureAwait(false);
         }
     }
 }

@@ -188,8 +188,8 @@ internal sealed class ServerReplyFuzzer : IFuzzer
             string what = $"{reply}: retry {retry} (base {baseDelay}, cap {maxDelay}) waits {delay}";
             OracleFailure.Check(delay >= TimeSpan.Zero && delay <= maxDelay, "policy-cap", $"{what}, outside [0, cap].");
             if (retryAfter is { } asked)
-                OracleFailure.Check(delay == (asked < maxDelay ? asked : maxDelay), "policy-retry-after", $"{what}, not the {asked} asked (capped).");
-            else
+                OracleFailure.Check(delay >= (asked < maxDelay ? asked : maxDelay), "policy-retry-after", $"{what}, shorter than the {asked} asked (capped).");
+            if (retryAfter is not { } longer || longer < delay)
                 OracleFailure.Check(delay <= policy.BackoffCeiling(retry) && policy.BackoffCeiling(retry) <= maxDelay, "policy-jitter", $"{what}, past its ceiling {policy.BackoffCeiling(retry)}.");
         }
 

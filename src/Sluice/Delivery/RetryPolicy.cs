@@ -2,10 +2,9 @@ namespace Sluice.Delivery;
 
 /// <summary>
 /// How long to wait before a retry or a probe. Pure arithmetic over the options and a random source,
-/// so the bounds can be checked directly: a retry waits what the server asked (<c>Retry-After</c>)
-/// capped at the maximum delay, otherwise a random time in [0, min(maximum, base × 2^(retry−1)))
-/// ("full jitter"); a probe of a paused endpoint waits a random time in [½d, d) with
-/// d = min(interval × 2^probe, 8 × interval).
+/// so the bounds can be checked directly: a retry waits a random time in [0, min(maximum, base × 2^(retry−1)))
+/// ("full jitter"), or what the server asked (<c>Retry-After</c>) if that is longer, capped at the maximum
+/// delay; a probe of a paused endpoint waits a random time in [½d, d) with d = min(interval × 2^probe, 8 × interval).
 /// </summary>
 internal sealed class RetryPolicy(TimeSpan baseDelay, TimeSpan maxDelay, TimeSpan probeInterval, Random random)
 {
@@ -18,9 +17,10 @@ internal sealed class RetryPolicy(TimeSpan baseDelay, TimeSpan maxDelay, TimeSpa
     /// <summary>The wait before retry number <paramref name="retry"/> (1 for the first).</summary>
     public TimeSpan RetryDelay(int retry, TimeSpan? retryAfter)
     {
-        if (retryAfter is { } asked)
-            return TimeSpan.FromTicks(Math.Clamp(asked.Ticks, 0, maxDelay.Ticks));
-        return Jitter(BackoffCeiling(retry));
+        var backoff = Jitter(BackoffCeiling(retry));
+        // Retry-After is the least wait, not leave to come back at once: a rate limiter that rounds its wait down
+        // answers "Retry-After: 0" (or a date just past), and retries without a pause would spend every attempt in a moment.
+        return retryAfter is { } asked ? TimeSpan.FromTicks(Math.Clamp(Math.Max(asked.Ticks, backoff.Ticks), 0, maxDelay.Ticks)) : backoff;
     }
 
     /// <summary>The upper bound of the jittered wait before retry number <paramref name="retry"/>.</summary>

@@ -14,9 +14,16 @@ internal sealed partial class DiskSpool
                 SpoolDirectory.AcknowledgementsPath(_directory, ids[i]), limit, _formatTag, cancellationToken).ConfigureAwait(false));
         }
 
-        // Refuse a spool of another format before changing anything in it.
+        // Refuse a spool of another format or layout before changing anything in it: read as damage, it would be truncated and deleted.
         foreach (var scan in scans)
         {
+            if (scan.OtherVersion is { } version)
+            {
+                throw new InvalidOperationException(
+                    $"The spool in '{_directory}' holds {Path.GetFileName(scan.SegmentPath)}, written in spool layout version {version} (by another version of Sluice); "
+                    + $"this one reads layout version {SegmentHeader.Version}. Send those batches with the version that wrote them, or give this engine another directory.");
+            }
+
             if (scan.Header is { } header && header.FormatIdentity != _formatIdentity)
                 throw ForeignFormat($"'{header.FormatIdentity}' (segment {Path.GetFileName(scan.SegmentPath)})");
             if (scan.ForeignTags.Count > 0)

@@ -156,6 +156,8 @@ internal sealed partial class DiskSpool : IDisposable
         ArgumentNullException.ThrowIfNull(io);
 
         string directory = Path.GetFullPath(validated.DirectoryPath);
+        if (File.Exists(directory))
+            throw new IOException(SpoolDirectory.Missing(directory));
         Directory.CreateDirectory(directory);
         var lockFile = SpoolDirectory.Lock(directory);
         var spool = new DiskSpool(validated, directory, formatIdentity, timeProvider, onDiagnostic, io, lockFile);

@@ -9,6 +9,9 @@ internal enum FrameKind
     /// <summary>An intact segment header (at offset 0 of a segment file).</summary>
     SegmentHeader,
 
+    /// <summary>An intact segment header of another layout version (<see cref="FrameReader.OtherVersion"/>): nothing after it can be read.</summary>
+    OtherVersionHeader,
+
     /// <summary>An intact batch record.</summary>
     Batch,
 

@@ -52,6 +52,9 @@ internal sealed class FrameReader : IAsyncDisposable
     /// <summary>The last <see cref="FrameKind.SegmentHeader"/>.</summary>
     public SegmentHeader? Header { get; private set; }
 
+    /// <summary>The layout version of the last <see cref="FrameKind.OtherVersionHeader"/>.</summary>
+    public ushort OtherVersion { get; private set; }
+
     /// <summary>The event end offsets and body of the last <see cref="FrameKind.Batch"/>; valid until the next read.</summary>
     public ReadOnlySequence<byte> Payload { get; private set; }
 
@@ -143,6 +146,13 @@ internal sealed class FrameReader : IAsyncDisposable
                 Header = header;
                 Length = length;
                 return FrameKind.SegmentHeader;
+            }
+
+            if (SegmentHeader.OtherVersion(bytes) is { } version)
+            {
+                OtherVersion = version;
+                Length = length;
+                return FrameKind.OtherVersionHeader;
             }
         }
 

@@ -37,21 +37,35 @@ internal sealed record SegmentHeader(long FirstId, long CreatedAtMs, string Form
         return bytes;
     }
 
-    /// <summary>The identity length a header starting with these <see cref="FixedLength"/> bytes declares; -1 if they are no header.</summary>
+    /// <summary>
+    /// The identity length a header starting with these <see cref="FixedLength"/> bytes declares; -1 if they are no header.
+    /// Any layout version: every version keeps the magic, the CRC of bytes 8 to the end, the version and L in bytes 0–11,
+    /// and a header of 28 + L bytes, so that a version it does not know is recognised (<see cref="OtherVersion"/>).
+    /// </summary>
     public static int IdentityLength(ReadOnlySpan<byte> fixedPart)
     {
-        if (!fixedPart.StartsWith(RecordLayout.SegmentMagic) || BinaryPrimitives.ReadUInt16LittleEndian(fixedPart[8..]) != Version)
+        if (!fixedPart.StartsWith(RecordLayout.SegmentMagic))
             return -1;
         int length = BinaryPrimitives.ReadUInt16LittleEndian(fixedPart[10..]);
         return length is >= 1 and <= MaxIdentityBytes ? length : -1;
     }
 
-    /// <summary>Reads a whole header; null if its CRC or fields are wrong.</summary>
+    /// <summary>
+    /// The layout version of an intact header written by another version of this code (a later one), whose records this
+    /// code cannot read; null if <paramref name="source"/> is no intact header or one of <see cref="Version"/>.
+    /// </summary>
+    public static ushort? OtherVersion(ReadOnlySpan<byte> source)
+    {
+        if (!IsIntact(source))
+            return null;
+        ushort version = BinaryPrimitives.ReadUInt16LittleEndian(source[8..]);
+        return version == Version ? null : version;
+    }
+
+    /// <summary>Reads a whole header; null if its CRC or fields are wrong, or it is of another layout version.</summary>
     public static SegmentHeader? TryRead(ReadOnlySpan<byte> source)
     {
-        int identityLength = IdentityLength(source);
-        if (identityLength < 0 || source.Length != FixedLength + identityLength
-            || BinaryPrimitives.ReadUInt32LittleEndian(source[4..]) != Crc32.HashToUInt32(source[8..]))
+        if (!IsIntact(source) || BinaryPrimitives.ReadUInt16LittleEndian(source[8..]) != Version)
             return null;
         long firstId = BinaryPrimitives.ReadInt64LittleEndian(source[12..]);
         if (firstId < 0)
@@ -67,5 +81,13 @@ internal sealed record SegmentHeader(long FirstId, long CreatedAtMs, string Form
         }
 
         return new SegmentHeader(firstId, BinaryPrimitives.ReadInt64LittleEndian(source[20..]), identity);
+    }
+
+    // The framing every layout version shares: the magic, L, the length it implies and the CRC.
+    private static bool IsIntact(ReadOnlySpan<byte> source)
+    {
+        int identityLength = IdentityLength(source);
+        return identityLength > 0 && source.Length == FixedLength + identityLength
+            && BinaryPrimitives.ReadUInt32LittleEndian(source[4..]) == Crc32.HashToUInt32(source[8..]);
     }
 }

@@ -25,6 +25,9 @@ internal sealed class SegmentScan
     /// <summary>The header, or null if it is damaged or missing.</summary>
     public SegmentHeader? Header { get; private set; }
 
+    /// <summary>The layout version of a segment written by another version of Sluice (its header intact), which is not read; null if none.</summary>
+    public ushort? OtherVersion { get; private set; }
+
     /// <summary>Batches on disk and not acknowledged.</summary>
     public LiveSet Live { get; }
 
@@ -85,6 +88,12 @@ internal sealed class SegmentScan
                 return;
             }
 
+            if (kind == FrameKind.OtherVersionHeader)
+            {
+                scan.OtherVersion = reader.OtherVersion;
+                return;
+            }
+
             if (kind != FrameKind.Batch)
                 return;
             var batch = reader.Batch;
@@ -119,6 +128,10 @@ internal sealed class SegmentScan
             {
                 case FrameKind.End:
                     return reader.Offset;
+                case FrameKind.OtherVersionHeader:
+                    // What follows is neither records this code reads nor damage: the file is left to the version that wrote it.
+                    onFrame(reader, kind);
+                    return new FileInfo(path).Length;
                 case FrameKind.Damaged:
                 case FrameKind.TornTail:
                     scan.Damage.Add(new DamageRegion(path, reader.Offset, reader.Length, kind == FrameKind.TornTail));

@@ -19,6 +19,15 @@ internal static class SpoolDirectory
     public static string AcknowledgementsPath(string directory, long firstId) =>
         Path.Combine(directory, firstId.ToString("D19", CultureInfo.InvariantCulture) + AcknowledgementsExtension);
 
+    /// <summary>
+    /// Why <paramref name="directory"/> (a full path) is no spool directory to read: it does not exist, or it is a file (the
+    /// runtime's own words for that, "The file … already exists", read as a collision of spool files). Null if it is a directory.
+    /// </summary>
+    public static string? Missing(string directory) =>
+        Directory.Exists(directory) ? null
+        : File.Exists(directory) ? $"The spool directory '{directory}' is a file, not a directory."
+        : $"There is no spool directory '{directory}'.";
+
     /// <summary>The first ids of the files with <paramref name="extension"/>, in order.</summary>
     public static List<long> List(string directory, string extension)
     {

@@ -7,14 +7,14 @@ namespace Sluice.Spooling;
 internal static class SpoolInspector
 {
     /// <summary>Reads every segment and acknowledgement file of <paramref name="directory"/>.</summary>
-    /// <exception cref="DirectoryNotFoundException">There is no such directory.</exception>
+    /// <exception cref="DirectoryNotFoundException">There is no such directory, or the path is a file.</exception>
     public static async ValueTask<SpoolStatus> InspectAsync(string directory, TimeProvider timeProvider, CancellationToken cancellationToken = default)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(directory);
         ArgumentNullException.ThrowIfNull(timeProvider);
         string full = Path.GetFullPath(directory);
-        if (!Directory.Exists(full))
-            throw new DirectoryNotFoundException($"There is no spool directory '{full}'.");
+        if (SpoolDirectory.Missing(full) is { } missing)
+            throw new DirectoryNotFoundException(missing);
 
         bool inUse = SpoolDirectory.IsLocked(full);
         var ids = SpoolDirectory.List(full, SpoolDirectory.SegmentExtension);
@@ -42,8 +42,10 @@ internal static class SpoolInspector
             bytes += scan.SegmentLength + scan.AcknowledgementsLength;
             if (scan.OldestLiveMs is { } ms)
                 oldest = Math.Min(oldest ?? long.MaxValue, ms);
-            if (scan.Header is { } header && !formats.Contains(header.FormatIdentity))
-                formats.Add(header.FormatIdentity);
+            string? format = scan.Header?.FormatIdentity
+                ?? (scan.OtherVersion is { } version ? $"spool layout version {version} (another version of Sluice; this one reads {SegmentHeader.Version})" : null);
+            if (format is not null && !formats.Contains(format))
+                formats.Add(format);
             foreach (var damage in scan.Damage)
             {
                 if (damage.Torn && inUse)

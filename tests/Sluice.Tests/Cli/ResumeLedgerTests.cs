@@ -229,6 +229,42 @@ public class ResumeLedgerTests
         Assert.Equal(events, ledger.ResumeAfter(linesRead: events));
     }
 
+    [Fact]
+    public void An_event_the_server_rejected_is_told_by_its_input_line_or_as_unknown_if_it_settled_before_its_line_was_recorded()
+    {
+        var told = new List<(long? Line, string? Why)>();
+        var ledger = new ResumeLedger((line, why) => told.Add((line, why)));
+        ledger.Accepted(1, 0);
+        ledger.Accepted(2, 1);
+        ledger.Accepted(5, 2);
+        ledger.Accepted(6, 3);
+
+        // Sequence 4 was accepted by the engine, and settled, before the reading flow recorded its line.
+        ledger.Settled(new SettledEvents(0, 7, [0, 2, 3, 4], [EventOutcome.Delivered, EventOutcome.Rejected, EventOutcome.Rejected, EventOutcome.Rejected],
+            [null, "HTTP 400: bad field", null, "HTTP 400: late"], "HTTP 400: the batch"));
+
+        Assert.Equal([(5, "HTTP 400: bad field"), (6, "HTTP 400: the batch"), (null, "HTTP 400: late")], told);
+        Assert.Equal(1, ledger.SettledPrefix); // told, and settled for good as before
+    }
+
+    [Fact]
+    public void A_rejected_event_far_into_a_long_input_is_told_by_its_line_after_the_runs_before_it_were_let_go()
+    {
+        var told = new List<long?>();
+        var ledger = new ResumeLedger((line, _) => told.Add(line));
+        for (long s = 0; s < 3_000; s++)
+        {
+            ledger.Accepted(2 * s + 1, s); // a blank line after each event: one run per event
+            if (s % 100 == 99)
+                Settle(ledger, [.. Enumerable.Range((int)s - 99, 100).Where(e => e != 2_500).Select(e => ((long)e, EventOutcome.Delivered))]);
+        }
+
+        Assert.True(ledger.Runs < 1_100, $"{ledger.Runs} runs kept");
+        Settle(ledger, (2_500, EventOutcome.Rejected));
+        Assert.Equal([5_001L], told);
+        Assert.Equal(3_000, ledger.SettledPrefix);
+    }
+
     private static ResumeLedger Accepting(params long[] lines)
     {
         var ledger = new ResumeLedger();

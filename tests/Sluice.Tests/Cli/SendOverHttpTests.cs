@@ -115,7 +115,10 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(1, exit);
         Assert.Contains("1 accepted event was not delivered: 1 rejected by the server", stderr, StringComparison.Ordinal);
+        // Named by its input line (the 124th), not by a batch and index the user cannot see.
+        Assert.Contains("sluice: line 124: rejected by the server: 400: ", stderr, StringComparison.Ordinal);
         Assert.Contains("it contains \"POISON\"", stderr, StringComparison.Ordinal);
+        Assert.DoesNotContain("sent alone", stderr, StringComparison.Ordinal); // the engine's own message, by batch, is not repeated
         Assert.Equal(199, _collector.Received(CollectorApi.ThriveStackTrack).EventCount + _collector.Received(CollectorApi.ThriveStackPage).EventCount);
     }
 

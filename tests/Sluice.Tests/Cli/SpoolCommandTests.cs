@@ -146,6 +146,33 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Drain_of_a_spool_larger_than_the_default_cap_evicts_none_of_it_and_sends_it_all()
+    {
+        // An engine with a cap above the default 1 GiB wrote it. A sparse acknowledgement file stands for the extra bytes
+        // (a hole of 1 GiB, then an intact acknowledgement of the first batch), so that the test writes next to nothing.
+        _server.Down = true;
+        await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+        string segment = Directory.GetFiles(Spool, "*.segment").Single();
+        using (var acks = new FileStream(Path.ChangeExtension(segment, ".acks"), FileMode.CreateNew))
+        {
+            var acknowledgement = new byte[RecordLayout.AcknowledgementLength];
+            RecordLayout.WriteAcknowledgement(acknowledgement, batchId: 0, events: 1_000);
+            acks.Seek(new SpoolOptions().MaxBytes, SeekOrigin.Begin);
+            acks.Write(acknowledgement);
+        }
+
+        _server.Down = false;
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment, "--json"]);
+
+        using var json = JsonDocument.Parse(drain.Stdout);
+        var events = json.RootElement.GetProperty("events");
+        Assert.True(events.GetProperty("spool_evicted").GetInt64() == 0, drain.ToString());
+        Assert.Equal(Events - 1_000, events.GetProperty("delivered").GetInt64());
+        Assert.Equal(Enumerable.Range(1_000, Events - 1_000).Select(n => (long)n), _server.Received.Order());
+        Assert.DoesNotContain("cap", drain.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Drain_refuses_a_missing_directory_with_66_and_a_spool_of_another_format_with_2_naming_it()
     {
         var missing = await CliRun.RunAsync(["spool", "drain", Path.Combine(_directory.Path, "nowhere"), .. Segment]);
@@ -158,6 +185,23 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
 
         Assert.Equal(2, other.Exit);
         Assert.Contains("SegmentFormat", other.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_spool_path_that_names_a_file_is_refused_by_each_command_saying_it_is_a_file()
+    {
+        string file = Path.Combine(_directory.Path, "events.spool");
+        File.WriteAllText(file, "mine");
+
+        var send = await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--spool", file]);
+        var status = await CliRun.RunAsync("spool", "status", file);
+        var drain = await CliRun.RunAsync(["spool", "drain", file, .. Segment]);
+
+        Assert.Equal((73, 66, 66), (send.Exit, status.Exit, drain.Exit));
+        foreach (var run in new[] { send, status, drain })
+            Assert.True(run.Stderr.Contains($"'{file}' is a file, not a directory", StringComparison.Ordinal), run.ToString());
+        Assert.Equal("mine", File.ReadAllText(file));
+        Assert.Empty(_server.Received);
     }
 
     [Fact]

@@ -32,15 +32,15 @@ public class DeliveryPolicyTests
     }
 
     [Theory]
-    [InlineData(7, 7)]        // honoured exactly, no jitter
-    [InlineData(3600, 10)]    // capped at RetryMaxDelay
-    [InlineData(0, 0)]        // "now": retried at once
-    public async Task Retry_After_is_honoured_and_capped(int askedSeconds, int waitedSeconds)
+    [InlineData(7_000, 7_000)]        // honoured exactly, no jitter
+    [InlineData(3_600_000, 10_000)]   // capped at RetryMaxDelay
+    [InlineData(20, 50)]              // shorter than the backoff (50 ms: half the first bound): the backoff
+    [InlineData(0, 50)]               // "now" (a rate limiter rounding down): the backoff, not every attempt at once
+    public async Task Retry_After_is_the_least_wait_and_capped(int askedMs, int waitedMs)
     {
-        await using var h = new PolicyHarness(a => a.Number == 0 ? SendResult.Retry("slow down", TimeSpan.FromSeconds(askedSeconds), 429) : SendResult.Delivered);
+        await using var h = new PolicyHarness(a => a.Number == 0 ? SendResult.Retry("slow down", TimeSpan.FromMilliseconds(askedMs), 429) : SendResult.Delivered);
         h.Track(10);
-        if (waitedSeconds > 0)
-            await h.PassWait(TimeSpan.FromSeconds(waitedSeconds));
+        await h.PassWait(TimeSpan.FromMilliseconds(waitedMs));
         await Eventually.True(() => h.Transport.AttemptCount == 2, "the retry");
 
         var result = await h.ShutdownAsync();

@@ -35,8 +35,8 @@ public class RetryPolicyTests
     [Fact]
     public void RetryDelay_Meets_Specification()
     {
-        // For any retry number, draw and Retry-After: a Retry-After is honoured exactly up to the cap (never jittered,
-        // never negative); without one the wait lies in [0, min(cap, base × 2^(retry−1))).
+        // For any retry number, draw and Retry-After: the wait lies in [0, min(cap, base × 2^(retry−1))), the draw's share
+        // of it; a Retry-After longer than that is waited instead, up to the cap (never negative, never shorter than the backoff).
         var property = Prop.ForAll(
             ArbMap.Default.ArbFor<(PositiveInt, NormalFloat, long?)>(),
             input =>
@@ -45,10 +45,11 @@ public class RetryPolicyTests
                 var policy = new RetryPolicy(Base, Max, Probe, new FixedRandom(draw));
                 TimeSpan? asked = askedTicks is { } t ? TimeSpan.FromTicks(t % TimeSpan.FromDays(2).Ticks) : null;
                 var wait = policy.RetryDelay(retry, asked);
-                if (asked is { } a)
-                    return wait == (a < TimeSpan.Zero ? TimeSpan.Zero : a > Max ? Max : a);
                 var ceiling = TimeSpan.FromTicks((long)Math.Min(Max.Ticks, Base.Ticks * Math.Pow(2, Math.Min(retry - 1, 40))));
-                return wait >= TimeSpan.Zero && (wait < ceiling || ceiling == TimeSpan.Zero);
+                var backoff = TimeSpan.FromTicks((long)(ceiling.Ticks * draw));
+                if (asked is { } a)
+                    return wait == (a > Max ? Max : a > backoff ? a : backoff);
+                return wait == backoff && wait >= TimeSpan.Zero && (wait < ceiling || ceiling == TimeSpan.Zero);
             });
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(1_000), property);
     }

@@ -32,6 +32,9 @@ public sealed class EngineSpoolTests : IDisposable
 
     private static ScriptedTransport Up() => new(_ => SendResult.Delivered);
 
+    // Ten events of these tests take about 1.2 KB; a byte limit this low lets a spool of a few KB hold a full batch.
+    private const int SmallBatchBytes = 4_000;
+
     private SluiceEngine Engine(IBatchTransport transport, Action<SpoolOptions>? spool = null, ISpoolFileIO? io = null)
     {
         var spoolOptions = new SpoolOptions { DirectoryPath = _directory.Path };
@@ -40,6 +43,7 @@ public sealed class EngineSpoolTests : IDisposable
         {
             WireFormat = new SegmentFormat(),
             MaxBatchEvents = 10,
+            MaxBatchBytes = SmallBatchBytes,
             FlushInterval = TimeSpan.FromDays(1),
             MaxSendAttempts = 1, // the first transient failure spends the retry budget: an outage longer than it, without waiting
             TimeProvider = _time,
@@ -170,6 +174,7 @@ public sealed class EngineSpoolTests : IDisposable
         MeterFactory = _meters,
         WireFormat = new SegmentFormat(),
         MaxBatchEvents = 10,
+        MaxBatchBytes = SmallBatchBytes,
         MaxConcurrentSends = 1,
         FlushInterval = flushInterval ?? TimeSpan.FromDays(1),
         ShutdownTimeout = TimeSpan.FromSeconds(5),

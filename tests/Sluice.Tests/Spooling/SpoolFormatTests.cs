@@ -85,6 +85,31 @@ public sealed class SpoolFormatTests : IDisposable
     }
 
     [Fact]
+    public async Task A_segment_of_another_layout_version_is_refused_and_left_as_it_was_not_truncated_as_damage()
+    {
+        // What a later version of Sluice could write: an intact header of layout version 2, records this version cannot read.
+        using (var spool = await _harness.OpenAsync())
+            SpoolHarness.Append(spool, SpoolBatch.Json(0, "1"));
+        string segment = Assert.Single(_harness.Files(".segment"));
+        var bytes = File.ReadAllBytes(segment);
+        int headerLength = 28 + Encoding.UTF8.GetByteCount(SpoolHarness.Format);
+        BinaryPrimitives.WriteUInt16LittleEndian(bytes.AsSpan(8), 2);
+        BinaryPrimitives.WriteUInt32LittleEndian(bytes.AsSpan(4), Crc32.HashToUInt32(bytes.AsSpan(8, headerLength - 8)));
+        bytes[headerLength + 3] = (byte)'Q'; // a record magic of its own
+        File.WriteAllBytes(segment, bytes);
+
+        var error = await Assert.ThrowsAsync<InvalidOperationException>(() => _harness.OpenAsync());
+        Assert.Contains(_harness.Directory, error.Message, StringComparison.Ordinal);
+        Assert.Contains($"{Path.GetFileName(segment)}, written in spool layout version 2", error.Message, StringComparison.Ordinal);
+        Assert.Equal(bytes, File.ReadAllBytes(segment));
+
+        var status = await SpoolInspector.InspectAsync(_harness.Directory, _harness.Time);
+        Assert.Equal((0, 0, 0L), (status.CorruptRecords, status.TornTails, status.Batches));
+        Assert.Equal(bytes.Length, status.Bytes);
+        Assert.Contains(status.Formats, f => f.Contains("layout version 2", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task Records_of_another_format_behind_a_damaged_header_are_refused_too()
     {
         using (var spool = await _harness.OpenAsync())

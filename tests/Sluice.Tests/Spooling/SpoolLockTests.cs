@@ -35,6 +35,17 @@ public sealed class SpoolLockTests : IDisposable
     }
 
     [Fact]
+    public async Task A_directory_path_that_names_a_file_is_refused_saying_so()
+    {
+        string file = Path.Combine(_harness.Directory, "spool");
+        File.WriteAllText(file, "mine");
+
+        var error = await Assert.ThrowsAsync<IOException>(() => _harness.OpenAsync(o => o.DirectoryPath = file));
+        Assert.Contains($"'{file}' is a file, not a directory", error.Message, StringComparison.Ordinal);
+        Assert.Equal("mine", File.ReadAllText(file));
+    }
+
+    [Fact]
     public async Task A_directory_that_does_not_exist_is_created()
     {
         string nested = Path.Combine(_harness.Directory, "a", "b");

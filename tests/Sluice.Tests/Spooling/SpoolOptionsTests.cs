@@ -41,6 +41,29 @@ public sealed class SpoolOptionsTests
     }
 
     [Fact]
+    public void The_cap_must_hold_a_full_batch_or_such_a_batch_would_be_sent_from_memory_alone()
+    {
+        // On disk, a batch is a 44-byte record header, 4 bytes per event and its body, in a segment whose header is 28
+        // bytes and the format's identity.
+        var format = new Sluice.Serialization.SegmentFormat();
+        long fullBatch = 44 + (4 * 100) + 20_000 + 28 + System.Text.Encoding.UTF8.GetByteCount(SpoolFormatIdentity.Of(format));
+        SluiceOptions With(long maxBytes) => new()
+        {
+            WireFormat = format, MaxBatchEvents = 100, MaxBatchBytes = 20_000,
+            Spool = new SpoolOptions { DirectoryPath = "x", MaxBytes = maxBytes, SegmentBytes = 4096 },
+        };
+
+        var error = Assert.Throws<ArgumentException>(() => With(fullBatch - 1).Validated());
+        Assert.Contains($"Spool.MaxBytes must hold a full batch on disk: at least {fullBatch:N0} bytes with MaxBatchBytes 20,000 and MaxBatchEvents 100 (was {fullBatch - 1:N0})",
+            error.Message, StringComparison.Ordinal);
+        Assert.Equal(fullBatch, With(fullBatch).Validated().Spool!.MaxBytes);
+
+        // The defaults (2 MiB batches) with a 1 MiB cap: refused, where every full batch went unspooled.
+        var defaults = new SluiceOptions { Spool = new SpoolOptions { DirectoryPath = "x", MaxBytes = 1 << 20, SegmentBytes = 4096 } };
+        Assert.Contains("Spool.MaxBytes must hold a full batch on disk", Assert.Throws<ArgumentException>(() => defaults.Validated()).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Problems_can_be_collected_with_a_prefix_for_the_engine_options_to_report_with_their_own()
     {
         var errors = new List<string>();

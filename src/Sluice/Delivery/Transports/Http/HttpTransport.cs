@@ -133,7 +133,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         try
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
-            var result = await ClassifyAsync(response, linked.Token).ConfigureAwait(false);
+            var result = await ClassifyAsync(response, batch.EndpointPath, linked.Token).ConfigureAwait(false);
 
             // ThriveStack's two endpoints take two credentials, and either alone is a valid setting: a page sent with only the
             // track token goes without one. Say so, or the refusal reads like a wrong credential.
@@ -173,7 +173,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         ? _options.RequestTimeout
         : TimeSpan.FromTicks(Math.Min(_options.RequestTimeout.Ticks, _client.Timeout.Ticks));
 
-    private async ValueTask<SendResult> ClassifyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    private async ValueTask<SendResult> ClassifyAsync(HttpResponseMessage response, string endpointPath, CancellationToken cancellationToken)
     {
         string? retryAfter = null;
         if (response.Headers.NonValidated.TryGetValues("Retry-After", out var values))
@@ -211,7 +211,7 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
             // A full buffer may be the start of a longer reply: what was read before the cut still counts.
             var location = response.Headers.Location is { } target && response.RequestMessage?.RequestUri is { } from ? new Uri(from, target) : response.Headers.Location;
             int status = (int)response.StatusCode;
-            var result = ReplyClassifier.Classify(status, retryAfter, buffer.AsSpan(0, length), now, cut: unread is not null || length == MaxReplyBytes, location);
+            var result = ReplyClassifier.Classify(status, retryAfter, buffer.AsSpan(0, length), now, cut: unread is not null || length == MaxReplyBytes, location, endpointPath);
             if (unread is null || result.Outcome != SendOutcome.Delivered)
                 return result;
             string note = $"the reply's body could not be read to its end: {unread}; its status {status} stands, so the events count as delivered";

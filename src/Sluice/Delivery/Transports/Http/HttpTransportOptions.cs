@@ -28,7 +28,8 @@ public sealed class HttpTransportOptions
 
     /// <summary>
     /// Headers added to every request, such as a tenant or routing header a proxy needs. They cannot replace
-    /// what the transport writes itself (<c>Authorization</c> and the other credentials, <c>Content-*</c>, <c>User-Agent</c>).
+    /// what the transport writes itself (<c>Authorization</c> and the other credentials, <c>Content-*</c>, <c>Transfer-Encoding</c>,
+    /// <c>User-Agent</c>); a value is one line of printable ASCII, the only text <see cref="HttpClient"/> sends.
     /// </summary>
     /// <value>Default none.</value>
     public IDictionary<string, string> Headers { get; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
@@ -41,7 +42,7 @@ public sealed class HttpTransportOptions
     public string? UserAgent { get; set; }
 
     /// <summary>The headers the transport writes itself; <see cref="Headers"/> cannot name them.</summary>
-    private static readonly string[] ReservedHeaders = ["Authorization", "x-api-key", "X-Client-Id", "X-Client-Access-Token", "User-Agent", "Content-Type", "Content-Length", "Content-Encoding", "Host"];
+    private static readonly string[] ReservedHeaders = ["Authorization", "x-api-key", "X-Client-Id", "X-Client-Access-Token", "User-Agent", "Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding", "Host"];
 
     internal HttpTransportOptions Validated()
     {
@@ -90,8 +91,12 @@ public sealed class HttpTransportOptions
                 errors.Add($"{nameof(Headers)}: '{name}' is not a valid header name.");
             else if (Array.Exists(ReservedHeaders, r => r.Equals(name, StringComparison.OrdinalIgnoreCase)))
                 errors.Add($"{nameof(Headers)}: {name} is written by the transport itself and cannot be set here.");
+            else if (name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase))
+                errors.Add($"{nameof(Headers)}: {name} describes the body, which the transport writes itself: it cannot be set here."); // HttpClient would drop it
             else if (value is null || value.AsSpan().ContainsAny('\r', '\n', '\0'))
                 errors.Add($"{nameof(Headers)}: the value of {name} must be one line of text.");
+            else if (value.AsSpan().ContainsAnyExceptInRange(' ', '~'))
+                errors.Add($"{nameof(Headers)}: the value of {name} must be printable ASCII; HttpClient refuses anything else on every request."); // each batch would retry until it expired
         }
 
         using var probe = new HttpRequestMessage();

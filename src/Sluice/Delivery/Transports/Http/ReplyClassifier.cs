@@ -23,7 +23,9 @@ internal static class ReplyClassifier
     /// <param name="cut">Whether <paramref name="body"/> may be only the start of the reply (<see cref="ReplyBody.Parse"/>).</param>
     /// <param name="location">A redirect's target (its <c>Location</c>, made absolute), named in the message: most often the
     /// endpoint's https address, or its path with or without a final slash.</param>
-    public static SendResult Classify(int status, string? retryAfter, ReadOnlySpan<byte> body, DateTimeOffset now, bool cut = false, Uri? location = null)
+    /// <param name="endpointPath">The path the request went to (<c>/api/track</c>): a redirect to the same path elsewhere names the base address to use.</param>
+    public static SendResult Classify(int status, string? retryAfter, ReadOnlySpan<byte> body, DateTimeOffset now, bool cut = false, Uri? location = null,
+        string? endpointPath = null)
     {
         if (status is >= 200 and <= 299)
         {
@@ -46,11 +48,25 @@ internal static class ReplyClassifier
             401 or 403 => SendResult.Unauthorized(message, status),
             413 => SendResult.TooLarge(message, status),
             408 or 429 or (>= 500 and <= 599) => SendResult.Retry(message, RetryAfterHeader.Parse(retryAfter, now), status),
-            >= 300 and <= 399 => SendResult.Failed(location is null
-                ? $"redirect not followed ({status}): {message}"
-                : $"redirect to {location} not followed ({status}; set the address to that one if it is right): {message}", status),
+            >= 300 and <= 399 => SendResult.Failed(Redirect(status, location, endpointPath, message), status),
             _ => SendResult.Failed(message, status),
         };
         return result with { ResponseId = failure.ResponseId };
+    }
+
+    /// <summary>
+    /// A redirect, not followed. The target is the endpoint's own address at another base (http to https, a new host) when it
+    /// ends with the endpoint's path: then the base address to give is that target less the path, not the target itself,
+    /// to which the path would be appended again.
+    /// </summary>
+    private static string Redirect(int status, Uri? location, string? endpointPath, string message)
+    {
+        if (location is null)
+            return $"redirect not followed ({status}): {message}";
+        string? path = endpointPath is null ? null : endpointPath.StartsWith('/') ? endpointPath : "/" + endpointPath;
+        if (path is null || !location.IsAbsoluteUri || location.Query.Length > 0 || !location.AbsolutePath.EndsWith(path, StringComparison.Ordinal))
+            return $"redirect to {location} not followed ({status}): {message}";
+        string baseAddress = location.GetLeftPart(UriPartial.Authority) + location.AbsolutePath[..^path.Length];
+        return $"redirect to {location} not followed ({status}; if the API is there, its base address is {baseAddress}): {message}";
     }
 }

@@ -79,11 +79,31 @@ public class HttpWireTests
         var second = await transport.SendAsync(OneEvent(), CancellationToken.None);
 
         Assert.Equal(SendOutcome.Failed, first.Outcome);
-        Assert.Equal($"redirect to {new Uri(server.BaseAddress, "/moved")} not followed (307; set the address to that one if it is right): HTTP 307", first.Message);
+        Assert.Equal($"redirect to {new Uri(server.BaseAddress, "/moved")} not followed (307): HTTP 307", first.Message);
         Assert.Equal(SendOutcome.Failed, second.Outcome);
         Assert.Equal(["/api/track", "/api/track"], server.Requests.Select(r => r.Path)); // never /moved
         Assert.All(server.Requests, r => Assert.False(r.Headers.ContainsKey("Cookie")));
         Assert.All(server.Requests, r => Assert.False(r.Headers.ContainsKey("Accept-Encoding")));
+    }
+
+    [Theory]
+    [InlineData("https://api.example.com/api/track", "https://api.example.com")]       // http to https, the usual one
+    [InlineData("https://api.example.com/v2/api/track", "https://api.example.com/v2")] // a base with a path
+    public async Task A_redirect_to_the_endpoint_elsewhere_names_the_base_address_to_give_not_the_endpoints_own(string target, string baseAddress)
+    {
+        // Given as the address, the redirect's target would have /api/track appended again: every request a 404.
+        await using var server = await Server.StartAsync(context =>
+        {
+            context.Response.StatusCode = 301;
+            context.Response.Headers.Location = target;
+            return Task.CompletedTask;
+        });
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Failed, result.Outcome);
+        Assert.Equal($"redirect to {target} not followed (301; if the API is there, its base address is {baseAddress}): HTTP 301", result.Message);
     }
 
     [Fact]
