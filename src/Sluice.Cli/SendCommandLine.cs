@@ -47,7 +47,7 @@ internal static class SendCommandLine
     public static Command Build(CliConsole console, Interrupts interrupts)
     {
         var input = new Option<string>("--input", "-i") { Description = "The NDJSON file to send, or - for standard input.", HelpName = "FILE", Required = true }.NotEmpty();
-        var output = new Option<string?>("--out", "-o") { Description = "Without --endpoint: the directory for the batch files (one per batch, the exact request body). [default: ./sluice-out]", HelpName = "DIR" }.NotEmpty();
+        var output = new Option<string?>("--out", "-o") { Description = "Without --endpoint: the directory for the batch files (one per batch, the exact request body, numbered on after those already there). [default: ./sluice-out]", HelpName = "DIR" }.NotEmpty();
         var format = new Option<string>("--format", "-f") { Description = "The wire format and API.", DefaultValueFactory = _ => "thrivestack" };
         format.AcceptOnlyFromAmong(SendTarget.Formats);
         var endpoint = new Option<string?>("--endpoint", "-e") { Description = "The API's base URL, e.g. https://api.app.thrivestack.ai; without it the batches go to files.", HelpName = "URL" };

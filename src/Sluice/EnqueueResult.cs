@@ -25,7 +25,7 @@ public readonly struct EnqueueResult : IEquatable<EnqueueResult>
     /// <summary>
     /// The accepted event's number in its engine: the n-th event the engine accepted has number n − 1 (refused
     /// calls take none, so the numbers are dense and unique; an event a drop-oldest queue evicts keeps its number
-    /// and is reported lost). −1 for a refused event.
+    /// and is reported evicted). −1 for a refused event.
     /// </summary>
     public long Sequence => Status == EnqueueStatus.Accepted ? _sequence : -1;
 

@@ -28,7 +28,8 @@ public sealed partial class SluiceEngine
     /// left to the caller.
     /// </summary>
     /// <param name="input">The NDJSON bytes (UTF-8, a byte-order mark before the first line ignored; LF or CRLF line ends; the last line needs no newline). UTF-16 input is refused line by line, the first line's message saying it is UTF-16.</param>
-    /// <param name="onError">Receives each refused line, on the reading flow; null to only count them.</param>
+    /// <param name="onError">Receives each refused line, on the reading flow; null to only count them. An exception it throws ends the
+    /// reading and is thrown from here, as an error reading <paramref name="input"/> is.</param>
     /// <param name="skipLines">Lines at the start to pass over unread (to resume an earlier run); they keep their numbers.</param>
     /// <param name="cancellationToken">Stops the reading; what was accepted stays accepted.</param>
     /// <returns>What happened to the lines read.</returns>
@@ -182,7 +183,7 @@ public sealed partial class SluiceEngine
         }
         catch (ArgumentException ex)
         {
-            tally.Refuse(number, IngestRefusal.Invalid, Reason(ex));
+            tally.Refuse(number, IngestRefusal.Invalid, ThrowHelper.MessageOf(ex));
             return true;
         }
 
@@ -210,14 +211,6 @@ public sealed partial class SluiceEngine
     {
         await _ring.WaitForRoomAsync(_ring.Capacity - Math.Max(1, _ring.Capacity / 4), cancellationToken).ConfigureAwait(false);
         return !cancellationToken.IsCancellationRequested;
-    }
-
-    /// <summary>The exception's message without the " (Parameter 'x')" the runtime appends: the message names the field already.</summary>
-    private static string Reason(ArgumentException ex)
-    {
-        string message = ex.Message;
-        string suffix = $" (Parameter '{ex.ParamName}')";
-        return ex.ParamName is not null && message.EndsWith(suffix, StringComparison.Ordinal) ? message[..^suffix.Length] : message;
     }
 
     private enum IngestStep

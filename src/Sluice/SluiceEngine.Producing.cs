@@ -32,7 +32,8 @@ public sealed partial class SluiceEngine
     /// <param name="properties">Event details: strings, numbers, booleans, null, dates, nested dictionaries and arrays.</param>
     /// <param name="context">Extra context, same value types.</param>
     /// <param name="timestamp">When it happened; now (from the engine's clock) if omitted. Written in UTC.</param>
-    /// <exception cref="ArgumentException">A required field is missing or a value is not representable; the message names the field.</exception>
+    /// <returns>Accepted with the event's sequence number, or why it was refused (queue full, shutting down): runtime conditions are returned, not thrown.</returns>
+    /// <exception cref="ArgumentException">A required field is missing or a value is not representable; the message names the field (<c>properties.cart.total</c>). Nothing is enqueued.</exception>
     public EnqueueResult Track(string userId, string eventName, IReadOnlyDictionary<string, object?>? properties = null,
         IReadOnlyDictionary<string, object?>? context = null, DateTimeOffset? timestamp = null)
     {
@@ -48,6 +49,11 @@ public sealed partial class SluiceEngine
     /// <param name="properties">Writes the properties object's members.</param>
     /// <param name="context">Writes the context object's members, if any.</param>
     /// <param name="timestamp">When it happened; now if omitted.</param>
+    /// <typeparam name="TState">The type of <paramref name="state"/>.</typeparam>
+    /// <returns>Accepted with the event's sequence number, or why it was refused.</returns>
+    /// <exception cref="ArgumentException">A required field is missing, or a callback wrote a value that is not representable or left nesting unbalanced; the message names the field. Nothing is enqueued.</exception>
+    /// <exception cref="InvalidOperationException">A callback called Track or Page with properties on this engine.</exception>
+    /// <remarks>An exception a callback throws is thrown from here as is, and nothing is enqueued.</remarks>
     public EnqueueResult Track<TState>(string userId, string eventName, TState state, PropertiesCallback<TState>? properties,
         PropertiesCallback<TState>? context = null, DateTimeOffset? timestamp = null)
     {
@@ -57,6 +63,13 @@ public sealed partial class SluiceEngine
     }
 
     /// <summary>Tracks a user action with pre-serialized UTF-8 JSON properties/context (each one JSON object; empty for none), validated at the call.</summary>
+    /// <param name="userId">The user who acted; required.</param>
+    /// <param name="eventName">The event's name; required.</param>
+    /// <param name="propertiesJson">The properties, one UTF-8 JSON object (<c>{"plan":"pro"}</c>), copied at the call; empty for none.</param>
+    /// <param name="contextJson">The context, one UTF-8 JSON object; empty for none.</param>
+    /// <param name="timestamp">When it happened; now if omitted.</param>
+    /// <returns>Accepted with the event's sequence number, or why it was refused.</returns>
+    /// <exception cref="ArgumentException">A required field is missing, or a JSON argument is not one valid object (invalid JSON or UTF-8, nesting past <see cref="PropertiesWriter.MaxDepth"/>, a number beyond a double's range); the message names it. Nothing is enqueued.</exception>
     public EnqueueResult TrackJson(string userId, string eventName, ReadOnlySpan<byte> propertiesJson,
         ReadOnlySpan<byte> contextJson = default, DateTimeOffset? timestamp = null)
     {
@@ -72,6 +85,8 @@ public sealed partial class SluiceEngine
     /// <param name="context">Extra context.</param>
     /// <param name="timestamp">When it happened; now if omitted.</param>
     /// <param name="name">The page's name, for wire formats that carry one.</param>
+    /// <returns>Accepted with the event's sequence number, or why it was refused.</returns>
+    /// <exception cref="ArgumentException">Neither or both ids are given (an empty string counts as absent), the wire format needs a field that is missing (a Segment page's <paramref name="name"/>), or a value is not representable; the message names the field. Nothing is enqueued.</exception>
     public EnqueueResult Page(string? userId, string? sessionId, IReadOnlyDictionary<string, object?>? properties = null,
         IReadOnlyDictionary<string, object?>? context = null, DateTimeOffset? timestamp = null, string? name = null)
     {
@@ -80,7 +95,18 @@ public sealed partial class SluiceEngine
         return Enqueue(EventKind.Page, NullIfEmpty(userId), NullIfEmpty(sessionId), name, timestamp, ref props, ref ctx);
     }
 
-    /// <summary>Records a page view, writing properties (and context) through callbacks.</summary>
+    /// <summary>Records a page view, writing properties (and context) through callbacks: allocation-free with static lambdas.</summary>
+    /// <param name="userId">The user, or null: exactly one of <paramref name="userId"/> and <paramref name="sessionId"/>.</param>
+    /// <param name="sessionId">The session, or null.</param>
+    /// <param name="state">Passed to the callbacks, so they need capture nothing.</param>
+    /// <param name="properties">Writes the properties object's members.</param>
+    /// <param name="context">Writes the context object's members, if any.</param>
+    /// <param name="timestamp">When it happened; now if omitted.</param>
+    /// <param name="name">The page's name, for wire formats that carry one.</param>
+    /// <typeparam name="TState">The type of <paramref name="state"/>.</typeparam>
+    /// <returns>Accepted with the event's sequence number, or why it was refused.</returns>
+    /// <exception cref="ArgumentException">As for <see cref="Page(string?, string?, IReadOnlyDictionary{string, object?}?, IReadOnlyDictionary{string, object?}?, DateTimeOffset?, string?)"/>, or a callback wrote a value that is not representable or left nesting unbalanced.</exception>
+    /// <exception cref="InvalidOperationException">A callback called Track or Page with properties on this engine.</exception>
     public EnqueueResult Page<TState>(string? userId, string? sessionId, TState state, PropertiesCallback<TState>? properties,
         PropertiesCallback<TState>? context = null, DateTimeOffset? timestamp = null, string? name = null)
     {
@@ -90,6 +116,14 @@ public sealed partial class SluiceEngine
     }
 
     /// <summary>Records a page view with pre-serialized UTF-8 JSON properties/context, validated at the call.</summary>
+    /// <param name="userId">The user, or null: exactly one of <paramref name="userId"/> and <paramref name="sessionId"/>.</param>
+    /// <param name="sessionId">The session, or null.</param>
+    /// <param name="propertiesJson">The properties, one UTF-8 JSON object, copied at the call; empty for none.</param>
+    /// <param name="contextJson">The context, one UTF-8 JSON object; empty for none.</param>
+    /// <param name="timestamp">When it happened; now if omitted.</param>
+    /// <param name="name">The page's name, for wire formats that carry one.</param>
+    /// <returns>Accepted with the event's sequence number, or why it was refused.</returns>
+    /// <exception cref="ArgumentException">As for <see cref="Page(string?, string?, IReadOnlyDictionary{string, object?}?, IReadOnlyDictionary{string, object?}?, DateTimeOffset?, string?)"/>, or a JSON argument is not one valid object.</exception>
     public EnqueueResult PageJson(string? userId, string? sessionId, ReadOnlySpan<byte> propertiesJson,
         ReadOnlySpan<byte> contextJson = default, DateTimeOffset? timestamp = null, string? name = null)
     {
@@ -104,7 +138,9 @@ public sealed partial class SluiceEngine
     /// <c>event_name</c>, otherwise a page, whose optional <c>name</c> is its name for formats that carry one.
     /// For wrapping SDKs and NDJSON replay.
     /// </summary>
-    /// <exception cref="ArgumentException">The JSON is invalid or misses a required field; the message says which.</exception>
+    /// <param name="eventJson">The event, one UTF-8 JSON object, copied at the call. Its <c>timestamp</c>, if any, is an ISO 8601 string with a zone; without one the event gets the engine's clock's now.</param>
+    /// <returns>Accepted with the event's sequence number, or why it was refused.</returns>
+    /// <exception cref="ArgumentException">The JSON is invalid or misses a required field; the message says which. Nothing is enqueued.</exception>
     public EnqueueResult EnqueueJson(ReadOnlySpan<byte> eventJson) => EnqueueJson(eventJson, ids: null);
 
     /// <summary><see cref="EnqueueJson(ReadOnlySpan{byte})"/>, finding ids and names in <paramref name="ids"/> if given (NDJSON ingest).</summary>

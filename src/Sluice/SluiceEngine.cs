@@ -55,7 +55,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
 
     /// <summary>Creates an engine and starts its serializer and senders.</summary>
     /// <param name="options">Settings; validated now, all problems reported together in one <see cref="ArgumentException"/>.</param>
-    /// <param name="transport">Where sealed batches go.</param>
+    /// <param name="transport">Where sealed batches go. It stays the caller's: the engine's shutdown does not dispose it (dispose an
+    /// <see cref="Delivery.Transports.Http.HttpTransport"/> after the engine, as a <c>using</c> declared before the engine's does).</param>
     /// <exception cref="IOException">With <see cref="SluiceOptions.Spool"/>: another engine uses the directory (the message says so), or it cannot be used.</exception>
     /// <exception cref="InvalidOperationException">With <see cref="SluiceOptions.Spool"/>: the directory holds batches written for another wire format.</exception>
     public SluiceEngine(SluiceOptions options, IBatchTransport transport)

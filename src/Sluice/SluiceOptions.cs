@@ -205,7 +205,9 @@ public sealed class SluiceOptions
                 + $"{nameof(MaxBatchBytes)} {MaxBatchBytes:N0} and {nameof(MaxBatchEvents)} {MaxBatchEvents:N0} (was {spool.MaxBytes:N0}); lower those, or raise it.");
         }
 
-        if (WireFormat is not null && MaxBatchBytes >= 64)
+        if (WireFormat is not null)
+            FormatProblems(WireFormat, errors);
+        if (WireFormat is { PartitionCount: > 0 } && MaxBatchBytes >= 64)
         {
             for (int p = 0; p < WireFormat.PartitionCount; p++)
             {
@@ -222,6 +224,33 @@ public sealed class SluiceOptions
         void Check(bool ok, string error)
         {
             if (!ok) errors.Add(error);
+        }
+    }
+
+    /// <summary>
+    /// What a custom format gets wrong about its partitions: the serializer indexes its open batches by them, so an event
+    /// sent to a partition that does not exist could be neither batched nor settled (it stayed in flight for good).
+    /// </summary>
+    private static void FormatProblems(WireFormat format, List<string> errors)
+    {
+        int count = format.PartitionCount;
+        if (count < 1)
+        {
+            errors.Add($"{nameof(WireFormat)}.{nameof(Serialization.WireFormat.PartitionCount)} must be at least 1 (was {count}).");
+            return;
+        }
+
+        foreach (var kind in Enum.GetValues<Producing.EventKind>())
+        {
+            int partition = format.PartitionOf(kind);
+            if (partition < 0 || partition >= count)
+                errors.Add($"{nameof(WireFormat)}.{nameof(Serialization.WireFormat.PartitionOf)}({kind}) must be a partition from 0 to {count - 1} (was {partition}).");
+        }
+
+        for (int p = 0; p < count; p++)
+        {
+            if (string.IsNullOrWhiteSpace(format.EndpointPath(p)))
+                errors.Add($"{nameof(WireFormat)}.{nameof(Serialization.WireFormat.EndpointPath)}({p}) is required.");
         }
     }
 }

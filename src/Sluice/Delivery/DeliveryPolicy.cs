@@ -168,6 +168,26 @@ internal sealed class DeliveryPolicy
         }
     }
 
+    /// <summary>
+    /// Writes the send-time fields of <paramref name="body"/>, <paramref name="range"/> of <paramref name="batch"/> (<see cref="Serialization.WireFormat.StampBeforeSend"/>); null when done. A format that
+    /// throws there is a bug of its own, not the transport's: nothing was sent (the server has none of the events) and every
+    /// attempt would throw again, so the attempt fails for good rather than being retried as a transport's failure.
+    /// </summary>
+    private SendResult? Stamp(Batch body, Batch batch, PendingRange range)
+    {
+        try
+        {
+            body.StampForSend(_time.GetUtcNow());
+            return null;
+        }
+        catch (Exception ex)
+        {
+            _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
+                $"The wire format's StampBeforeSend threw for {Settlement.RangeName(batch, range)}, which was not sent: {ex.GetType().Name}: {ex.Message}", range.Count, ex));
+            return SendResult.Failed($"the wire format's StampBeforeSend threw {ex.GetType().Name}: {ex.Message.TrimEnd('.')}");
+        }
+    }
+
     /// <summary>One attempt; null if the shutdown deadline cancelled it, which a transport may say with any exception (the job's range then stays in flight).</summary>
     private async ValueTask<SendResult?> SendAsync(DeliveryJob job, PendingRange range)
     {
@@ -178,7 +198,12 @@ internal sealed class DeliveryPolicy
         job.InFlight(true);
         try
         {
-            body.StampForSend(_time.GetUtcNow());
+            if (Stamp(body, batch, range) is { } unstamped)
+            {
+                Record(batch, started, OutcomeName(unstamped.Outcome), 0, ErrorType(unstamped));
+                return unstamped;
+            }
+
             var result = await _transport.SendAsync(body, _abort).ConfigureAwait(false);
             if (result is { Outcome: SendOutcome.Retry, Failure: SendFailure.None } && _abort.IsCancellationRequested)
             {

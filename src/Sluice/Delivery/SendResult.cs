@@ -1,6 +1,10 @@
 namespace Sluice.Delivery;
 
-/// <summary>The result of one send attempt. A readonly struct, so returning it allocates nothing.</summary>
+/// <summary>
+/// The result of one send attempt. A readonly struct, so returning it allocates nothing. Make it with the factories
+/// (<see cref="Delivered"/>, <see cref="Retry"/>, <see cref="Rejected"/>, …): <c>default</c> and <c>new SendResult()</c> read
+/// as delivered (<see cref="SendOutcome.Delivered"/> is 0), so a transport must not return one before it knows.
+/// </summary>
 public readonly record struct SendResult
 {
     /// <summary>How the attempt ended.</summary>

@@ -29,18 +29,18 @@ internal ref struct EventJson
 
     public readonly EventKind Kind => EventName is null ? EventKind.Page : EventKind.Track;
 
-    /// <summary>Parses <paramref name="json"/>; throws <see cref="ArgumentException"/> with the reason.</summary>
-    /// <param name="json">One event object, UTF-8.</param>
+    /// <summary>Parses <paramref name="eventJson"/>; throws <see cref="ArgumentException"/> with the reason, naming the field, or <c>eventJson</c> (EnqueueJson's parameter) for the event as a whole.</summary>
+    /// <param name="eventJson">One event object, UTF-8.</param>
     /// <param name="ids">Where the strings of ids and names are found again instead of made anew (NDJSON ingest), if given.</param>
-    public static EventJson Parse(ReadOnlySpan<byte> json, IdentifierCache? ids = null)
+    public static EventJson Parse(ReadOnlySpan<byte> eventJson, IdentifierCache? ids = null)
     {
-        if (!Utf8.IsValid(json))
-            ThrowHelper.Argument("The event is not valid UTF-8.", nameof(json));
+        if (!Utf8.IsValid(eventJson))
+            ThrowHelper.Argument("The event is not valid UTF-8.", nameof(eventJson));
 
         var result = default(EventJson);
         int seen = 0;
         // The event object, MaxDepth levels inside a member, one more so that SkipChecked reports nesting.
-        var reader = new Utf8JsonReader(json, new JsonReaderOptions { MaxDepth = PropertiesWriter.MaxDepth + 2 });
+        var reader = new Utf8JsonReader(eventJson, new JsonReaderOptions { MaxDepth = PropertiesWriter.MaxDepth + 2 });
         try
         {
             if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject)
@@ -48,7 +48,7 @@ internal ref struct EventJson
                 // A JSON array of events (a common export) is the likely mistake behind an array: say what is expected instead.
                 ThrowHelper.Argument(reader.TokenType == JsonTokenType.StartArray
                     ? "An event must be one JSON object, not an array (NDJSON has one event object per line)."
-                    : "An event must be one JSON object.", nameof(json));
+                    : "An event must be one JSON object.", nameof(eventJson));
             }
 
             while (reader.Read() && reader.TokenType == JsonTokenType.PropertyName)
@@ -61,8 +61,8 @@ internal ref struct EventJson
                 else if (reader.ValueTextEquals("event_name"u8)) result.EventName = ReadString(ref reader, "event_name", ref seen, 4, ids);
                 else if (reader.ValueTextEquals("name"u8)) result.Name = ReadString(ref reader, "name", ref seen, 64, ids);
                 else if (reader.ValueTextEquals("timestamp"u8)) result.Timestamp = ReadTimestamp(ref reader, ref seen);
-                else if (reader.ValueTextEquals("properties"u8)) result.Properties = ReadObject(ref reader, json, "properties", ref seen, 16, out result.PropertiesLoneSurrogates);
-                else if (reader.ValueTextEquals("context"u8)) result.Context = ReadObject(ref reader, json, "context", ref seen, 32, out result.ContextLoneSurrogates);
+                else if (reader.ValueTextEquals("properties"u8)) result.Properties = ReadObject(ref reader, eventJson, "properties", ref seen, 16, out result.PropertiesLoneSurrogates);
+                else if (reader.ValueTextEquals("context"u8)) result.Context = ReadObject(ref reader, eventJson, "context", ref seen, 32, out result.ContextLoneSurrogates);
                 else Skip(ref reader);
             }
 
@@ -70,7 +70,7 @@ internal ref struct EventJson
         }
         catch (JsonException ex)
         {
-            throw new ArgumentException($"Not valid JSON ({RawJson.Describe(json, ex)}).", nameof(json), ex);
+            throw new ArgumentException($"Not valid JSON ({RawJson.Describe(eventJson, ex)}).", nameof(eventJson), ex);
         }
 
         return result;
@@ -79,7 +79,7 @@ internal ref struct EventJson
     private static void Skip(ref Utf8JsonReader reader)
     {
         reader.Read();
-        _ = RawJson.SkipChecked(ref reader, PropertiesWriter.MaxDepth, "json");
+        _ = RawJson.SkipChecked(ref reader, PropertiesWriter.MaxDepth, "eventJson");
     }
 
     private static void Once(ref int seen, int bit, string field)

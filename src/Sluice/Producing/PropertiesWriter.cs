@@ -158,7 +158,7 @@ public ref struct PropertiesWriter
             case IDictionary map: Members(key, map); break;
             case IEnumerable list: Elements(key, list); break;
             default:
-                ThrowHelper.Argument($"{_field}.{key ?? "[]"}: values of type {value.GetType()} are not supported (use strings, numbers, booleans, null, dates, dictionaries or arrays).", _field);
+                ThrowHelper.Argument($"{PathOf(key)}: values of type {value.GetType()} are not supported (use strings, numbers, booleans, null, dates, dictionaries or arrays).", _field);
                 break;
         }
     }
@@ -220,7 +220,7 @@ public ref struct PropertiesWriter
                 foreach (DictionaryEntry entry in plain)
                 {
                     if (entry.Key is not string k)
-                        ThrowHelper.Argument($"{_field}.{key}: dictionary keys must be strings.", _field);
+                        ThrowHelper.Argument($"{PathOf(key: null, item: false)}: dictionary keys must be strings.", _field);
                     else
                         WriteObject(k, entry.Value);
                 }
@@ -244,7 +244,7 @@ public ref struct PropertiesWriter
         if (key is null)
             ThrowHelper.Argument($"{_field}: a property key is null.", _field);
         if ((_arrays & (1UL << _depth)) != 0)
-            ThrowHelper.Argument($"{_field}.{key}: a keyed member cannot be written inside an array; use the …Value methods.", _field);
+            ThrowHelper.Argument($"{PathOf(key)}: a keyed member (\"{key}\") cannot be written inside an array; use the …Value methods.", _field);
         MinBytes += key.Length + 4;
         return key;
     }
@@ -284,7 +284,7 @@ public ref struct PropertiesWriter
     private readonly void Finite(string? key, double value)
     {
         if (!double.IsFinite(value))
-            ThrowHelper.Argument($"{_field}.{key ?? "[]"}: {value} is not a JSON number (NaN and infinities are refused).", _field);
+            ThrowHelper.Argument($"{PathOf(key)}: {value} is not a JSON number (NaN and infinities are refused).", _field);
     }
 
     private void Decimal(string? key, decimal value)
@@ -306,12 +306,25 @@ public ref struct PropertiesWriter
     private void Json(string? key, JsonElement element)
     {
         if (element.ValueKind == JsonValueKind.Undefined)
-            ThrowHelper.Argument($"{_field}.{key ?? "[]"}: an undefined JsonElement has no value.", _field);
+            ThrowHelper.Argument($"{PathOf(key)}: an undefined JsonElement has no value.", _field);
 
         // Its raw text is copied as is, so it must be strict JSON (a document parsed with comments or
         // trailing commas allowed keeps them) and fit the nesting left at this depth.
         var raw = JsonMarshal.GetRawUtf8Value(element);
-        bool loneSurrogates = RawJson.Validate(raw, _field, MaxDepth - _depth - 1, objectOnly: false, key ?? "[]");
+        string member = key ?? "[]";
+        bool loneSurrogates;
+        try
+        {
+            loneSurrogates = RawJson.Validate(raw, _field, MaxDepth - _depth - 1, objectOnly: false, member);
+        }
+        catch (ArgumentException ex) when (_depth > 0)
+        {
+            // Nested, the value's place is more than its key: named as every other error here names it, found only now (it costs a walk).
+            string message = ThrowHelper.MessageOf(ex);
+            string written = $"{_field}.{member}";
+            throw new ArgumentException(string.Concat(PathOf(key), message.AsSpan(message.StartsWith(written, StringComparison.Ordinal) ? written.Length : 0)), _field, ex.InnerException);
+        }
+
         Raw(key, raw, EntryTag.Raw, loneSurrogates);
     }
 
@@ -342,7 +355,7 @@ public ref struct PropertiesWriter
     private void Open(string? key, bool array)
     {
         if (_depth + 1 >= MaxDepth)
-            ThrowHelper.Argument($"{_field}.{key ?? "[]"}: nested deeper than {MaxDepth} levels.", _field);
+            ThrowHelper.Argument($"{PathOf(key)}: nested deeper than {MaxDepth} levels.", _field);
         Next(key, array ? EntryTag.StartArray : EntryTag.StartObject);
         _depth++;
         if (array) _arrays |= 1UL << _depth;
@@ -357,6 +370,50 @@ public ref struct PropertiesWriter
             ThrowHelper.Argument($"{_field}: {(array ? "WriteEndArray" : "WriteEndObject")} does not match an open {(array ? "array" : "object")}.", _field);
         _depth--;
         Next(null, array ? EntryTag.EndArray : EntryTag.EndObject);
+    }
+
+    /// <summary>
+    /// Where the next value (<paramref name="key"/>, or with a null key the next element of the open array) sits, for an error
+    /// message: the field and the keys and indexes of the containers open around it, as <c>context.device.os</c> or
+    /// <c>properties.items[2].price</c>; with <paramref name="item"/> false, the open container itself. The writer keeps no
+    /// path (that would cost every event): it is rebuilt from the entries the event has written, which start at the event's
+    /// start (a context's after the properties', whose containers are all closed).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly string PathOf(string? key, bool item = true)
+    {
+        var open = new List<(string Name, bool Array, int Elements)>();
+        for (int i = _state.EventStart; i < _pos; i++)
+        {
+            var tag = _entries[i].Tag;
+            if (tag is EntryTag.EndObject or EntryTag.EndArray)
+            {
+                if (open.Count > 0)
+                    open.RemoveAt(open.Count - 1);
+                continue;
+            }
+
+            string name = Segment(open, _entries[i].Key);
+            if (tag is EntryTag.StartObject or EntryTag.StartArray)
+                open.Add((name, tag == EntryTag.StartArray, 0));
+        }
+
+        var path = new System.Text.StringBuilder(_field);
+        foreach (var (name, _, _) in open)
+            path.Append(name);
+        if (item)
+            path.Append(Segment(open, key));
+        return path.ToString();
+
+        // ".key" in an object; "[n]" in an array, counting the element.
+        static string Segment(List<(string Name, bool Array, int Elements)> open, string? key)
+        {
+            if (open.Count == 0 || !open[^1].Array)
+                return "." + (key ?? "[]");
+            var (name, array, elements) = open[^1];
+            open[^1] = (name, array, elements + 1);
+            return $"[{elements}]";
+        }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -12,13 +12,13 @@ namespace Sluice.Serialization;
 /// </summary>
 public abstract class WireFormat
 {
-    /// <summary>How many endpoints (partitions) this format sends to; events of different partitions never share a batch.</summary>
+    /// <summary>How many endpoints (partitions) this format sends to, at least 1; events of different partitions never share a batch.</summary>
     public abstract int PartitionCount { get; }
 
-    /// <summary>The partition an event of this kind goes to.</summary>
+    /// <summary>The partition an event of this kind goes to, from 0 to <see cref="PartitionCount"/> − 1 (an engine checks every kind when it is created).</summary>
     public abstract int PartitionOf(EventKind kind);
 
-    /// <summary>The endpoint path of a partition, relative to the transport's base address.</summary>
+    /// <summary>The endpoint path of a partition, relative to the transport's base address; required.</summary>
     public abstract string EndpointPath(int partition);
 
     /// <summary>The bytes that open a body.</summary>
@@ -27,7 +27,10 @@ public abstract class WireFormat
     /// <summary>The bytes that close a body. Fixed length; may hold a placeholder that <see cref="StampBeforeSend"/> fills.</summary>
     public abstract ReadOnlySpan<byte> BatchSuffix(int partition);
 
-    /// <summary>Rewrites send-time fields of the suffix in place, before every send attempt. The default does nothing.</summary>
+    /// <summary>
+    /// Rewrites send-time fields of the suffix in place, before every send attempt. The default does nothing. An exception it
+    /// throws fails the attempt for good, unsent: its events are counted failed (a retry would throw again).
+    /// </summary>
     public virtual void StampBeforeSend(int partition, Span<byte> suffix, DateTimeOffset now)
     {
     }

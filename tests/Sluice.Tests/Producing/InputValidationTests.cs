@@ -1,5 +1,6 @@
 using Sluice.Delivery.Transports;
 using Sluice.Producing;
+using Sluice.Serialization;
 using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Producing;
@@ -46,6 +47,13 @@ public class InputValidationTests : IAsyncLifetime
         { "element written outside an array", "outside an array" },
         { "nesting deeper than the limit", "nested deeper than 32 levels" },
         { "null key through the writer", "key is null" },
+
+        // A nested value is named by its whole path, as docs/producing.md promises, not by its own key alone.
+        { "nested context value after nested properties", "context.device.os: Infinity" },
+        { "value in an object in an array", "properties.items[1].price: NaN" },
+        { "nested value through the writer", "properties.cart.total: NaN" },
+        { "nested JsonElement out of range", "properties.meta.raw: a number beyond" },
+        { "keyed write inside a nested array", "properties.order.tags[1]: a keyed member (\"k\")" },
     };
 
     [Theory]
@@ -84,6 +92,39 @@ public class InputValidationTests : IAsyncLifetime
             Assert.Contains(name, ex.Message, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("{")]
+    [InlineData("[]")]
+    [InlineData("\"event\"")]
+    public void An_EnqueueJson_call_that_is_no_event_object_names_its_parameter(string json)
+    {
+        // Named "json" before, a parameter EnqueueJson does not have; an error in one field names the field (user_id, properties).
+        var ex = Assert.Throws<ArgumentException>(() => _engine.EnqueueJson(System.Text.Encoding.UTF8.GetBytes(json)));
+        Assert.Equal("eventJson", ex.ParamName);
+    }
+
+    [Fact]
+    public void A_wire_format_sending_a_kind_to_a_partition_it_does_not_have_is_refused_at_construction()
+    {
+        // A page sent to partition 1 of a one-partition format was accepted, then could be neither batched nor settled:
+        // it stayed in flight for good, through flushes and the shutdown.
+        var ex = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { WireFormat = new PartitionByKindFormat(partitions: 1) }, _transport));
+        Assert.Equal("options", ex.ParamName);
+        Assert.Contains("WireFormat.PartitionOf(Page) must be a partition from 0 to 0 (was 1).", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("PartitionOf(Track)", ex.Message, StringComparison.Ordinal);
+
+        var none = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { WireFormat = new PartitionByKindFormat(partitions: 0) }, _transport));
+        Assert.Contains("WireFormat.PartitionCount must be at least 1 (was 0).", none.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>ThriveStack's shape with a settable partition count; each kind goes to the partition of its number.</summary>
+    private sealed class PartitionByKindFormat(int partitions) : Support.WrappedFormat(ThriveStackFormat.Instance)
+    {
+        public override int PartitionCount => partitions;
+
+        public override int PartitionOf(EventKind kind) => (int)kind;
+    }
+
     private void Invoke(string call)
     {
         var e = _engine;
@@ -108,6 +149,36 @@ public class InputValidationTests : IAsyncLifetime
             case "element written outside an array": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => w.WriteStringValue("v")); break;
             case "nesting deeper than the limit": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => { for (int i = 0; i < 100; i++) w.WriteStartObject("n"); }); break;
             case "null key through the writer": e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) => w.WriteString(null!, "v")); break;
+            case "nested context value after nested properties":
+                e.Track("u", "evt", new Dictionary<string, object?> { ["plan"] = new Dictionary<string, object?> { ["tier"] = "pro" } },
+                    new Dictionary<string, object?> { ["device"] = new Dictionary<string, object?> { ["model"] = "x", ["os"] = float.PositiveInfinity } });
+                break;
+            case "value in an object in an array":
+                e.Track("u", "evt", new Dictionary<string, object?>
+                {
+                    ["items"] = new object?[] { new Dictionary<string, object?> { ["price"] = 1.5 }, new Dictionary<string, object?> { ["sizes"] = new[] { 1, 2 }, ["price"] = double.NaN } },
+                });
+                break;
+            case "nested value through the writer":
+                e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) =>
+                {
+                    w.WriteStartObject("cart");
+                    w.WriteNumber("count", 2);
+                    w.WriteNumber("total", double.NaN);
+                });
+                break;
+            case "nested JsonElement out of range":
+                e.Track("u", "evt", new Dictionary<string, object?> { ["meta"] = new Dictionary<string, object?> { ["raw"] = System.Text.Json.JsonDocument.Parse("1e999").RootElement } });
+                break;
+            case "keyed write inside a nested array":
+                e.Track("u", "evt", 0, static (ref PropertiesWriter w, int _) =>
+                {
+                    w.WriteStartObject("order");
+                    w.WriteStartArray("tags");
+                    w.WriteStringValue("a");
+                    w.WriteString("k", "v");
+                });
+                break;
             default: throw new InvalidOperationException(call);
         }
     }

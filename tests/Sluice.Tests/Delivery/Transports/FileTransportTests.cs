@@ -87,6 +87,29 @@ public class FileTransportTests
     }
 
     [Fact]
+    public async Task A_second_transport_on_the_directory_numbers_its_files_after_the_first_ones_and_overwrites_none()
+    {
+        // A restarted application (or a second `sluice send -o DIR`) has an engine numbering its batches from 0 again.
+        using var dir = new TempDirectory();
+        var firstRun = new FileTransport(dir.Path);
+        var earlier = Enumerable.Range(0, 3).Select(i => TestBatches.Seal(TestBatches.Memory(), [TrackEvent], sequence: i)).ToArray();
+        foreach (var batch in earlier)
+            await firstRun.SendAsync(batch, CancellationToken.None);
+        File.WriteAllText(Path.Combine(dir.Path, "notes.json"), "{}"); // not a batch file: no number
+
+        var secondRun = new FileTransport(dir.Path);
+        var later = TestBatches.Seal(TestBatches.Memory(), [TrackEvent, TrackEvent], sequence: 0);
+        await secondRun.SendAsync(later, CancellationToken.None);
+
+        Assert.Equal(Path.Combine(dir.Path, "00000003-api-track.json"), secondRun.PathFor(later));
+        var files = Directory.GetFiles(dir.Path, "0*.json").Order(StringComparer.Ordinal).ToArray();
+        Assert.Equal(4, files.Length);
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(earlier[i].Body.ToArray(), await File.ReadAllBytesAsync(files[i])); // the first run's files, untouched
+        Assert.Equal(later.Body.ToArray(), await File.ReadAllBytesAsync(files[3]));
+    }
+
+    [Fact]
     public void The_directory_is_created_with_its_parents_and_named_in_full()
     {
         using var dir = new TempDirectory();
