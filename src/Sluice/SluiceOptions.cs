@@ -196,17 +196,19 @@ public sealed class SluiceOptions
         Check(ArenaChunkEntries is >= 1 and <= Producing.ArenaChunk.DefaultEntries, $"{nameof(ArenaChunkEntries)} must be between 1 and {Producing.ArenaChunk.DefaultEntries} (was {ArenaChunkEntries}).");
         Check(!string.IsNullOrWhiteSpace(Name), $"{nameof(Name)} is required.");
         Spool?.CollectErrors(errors, $"{nameof(Spool)}.");
-        if (Spool is { } spool && WireFormat is not null && MaxBatchEvents is >= 1 and <= RecordLayout.MaxEvents && MaxBatchBytes is >= 64 and <= MaxBatchBytesLimit)
+        int formatProblems = errors.Count;
+        if (WireFormat is not null)
+            FormatProblems(WireFormat, errors);
+        bool formatValid = WireFormat is not null && errors.Count == formatProblems;
+        if (Spool is { } spool && formatValid && MaxBatchEvents is >= 1 and <= RecordLayout.MaxEvents && MaxBatchBytes is >= 64 and <= MaxBatchBytesLimit)
         {
             // A batch the spool cannot hold is sent from memory alone: a crash before it is delivered would lose it.
             long fullBatch = RecordLayout.BatchRecordLength(MaxBatchEvents, MaxBatchBytes)
-                + SegmentHeader.FixedLength + System.Text.Encoding.UTF8.GetByteCount(SpoolFormatIdentity.Of(WireFormat));
+                + SegmentHeader.FixedLength + System.Text.Encoding.UTF8.GetByteCount(SpoolFormatIdentity.Of(WireFormat!));
             Check(spool.MaxBytes >= fullBatch, $"{nameof(Spool)}.{nameof(SpoolOptions.MaxBytes)} must hold a full batch on disk: at least {fullBatch:N0} bytes with "
                 + $"{nameof(MaxBatchBytes)} {MaxBatchBytes:N0} and {nameof(MaxBatchEvents)} {MaxBatchEvents:N0} (was {spool.MaxBytes:N0}); lower those, or raise it.");
         }
 
-        if (WireFormat is not null)
-            FormatProblems(WireFormat, errors);
         if (WireFormat is { PartitionCount: > 0 } && MaxBatchBytes >= 64)
         {
             for (int p = 0; p < WireFormat.PartitionCount; p++)
