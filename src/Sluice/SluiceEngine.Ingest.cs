@@ -163,7 +163,7 @@ public sealed partial class SluiceEngine
                 }
 
                 room--;
-                if (!IngestLine(line, number, ids, tally))
+                if (!IngestLine(line, number, ids, tally, cancellationToken))
                     return IngestStep.Stop;
             }
         }
@@ -173,13 +173,17 @@ public sealed partial class SluiceEngine
         }
     }
 
-    /// <summary>One line through <see cref="EnqueueJson(ReadOnlySpan{byte}, IdentifierCache?)"/>; false when the engine is shutting down.</summary>
-    private bool IngestLine(ReadOnlySpan<byte> line, long number, IdentifierCache ids, IngestTally tally)
+    /// <summary>
+    /// One line through <see cref="EnqueueJson(ReadOnlySpan{byte}, IdentifierCache?)"/>; false when the engine is shutting down.
+    /// In wait mode a full queue holds the line back (see <see cref="EnqueueIngestedLine"/>) until there is room or
+    /// <paramref name="cancellationToken"/> is cancelled.
+    /// </summary>
+    private bool IngestLine(ReadOnlySpan<byte> line, long number, IdentifierCache ids, IngestTally tally, CancellationToken cancellationToken)
     {
         EnqueueResult result;
         try
         {
-            result = EnqueueJson(line, ids);
+            result = EnqueueLine(line, ids, cancellationToken);
         }
         catch (ArgumentException ex)
         {
@@ -199,6 +203,22 @@ public sealed partial class SluiceEngine
             default:
                 tally.Refuse(number, IngestRefusal.ShuttingDown, "The engine is shutting down; reading stopped here.");
                 return false;
+        }
+    }
+
+    /// <summary>EnqueueJson marked as an ingest's, for the line only: a call the caller's callbacks make is not.</summary>
+    private EnqueueResult EnqueueLine(ReadOnlySpan<byte> line, IdentifierCache ids, CancellationToken cancellationToken)
+    {
+        t_ingestingInto = _identity;
+        t_ingestCancellation = cancellationToken;
+        try
+        {
+            return EnqueueJson(line, ids);
+        }
+        finally
+        {
+            t_ingestingInto = null;
+            t_ingestCancellation = default;
         }
     }
 

@@ -18,6 +18,14 @@ public sealed partial class SluiceEngine
     [ThreadStatic]
     private static object? t_inCallbackOf;
 
+    // The engine (its _identity) an IngestAsync on this thread is handing a line to, if any, and that ingest's token: in wait
+    // mode its line waits for room as long as it takes, not FullModeWaitTimeout (see IngestLine).
+    [ThreadStatic]
+    private static object? t_ingestingInto;
+
+    [ThreadStatic]
+    private static CancellationToken t_ingestCancellation;
+
     private readonly WireFormat _format;
     private readonly ArenaPool _arenas;
     private readonly ThreadLocal<ProducerState> _producers;
@@ -267,9 +275,32 @@ public sealed partial class SluiceEngine
             return RingStatus.Full;
         }
 
+        if (ReferenceEquals(t_ingestingInto, _identity))
+            return EnqueueIngestedLine(ref record, out ticket);
+
         // On the ring's clock, the system's whatever the engine's (see the constructor).
         return _ring.EnqueueOrWait(record, _options.FullModeWaitTimeout, out ticket);
     }
+
+    /// <summary>
+    /// A line of an ingest in wait mode, which found the queue full: it waits for room until it is accepted, the engine shuts
+    /// down or the ingest is cancelled. The ingest waits for room before its lines (without blocking), but another producer
+    /// may take that room first; refusing the line then would break the ingest's promise to hold the reading back instead.
+    /// </summary>
+    private RingStatus EnqueueIngestedLine(ref EventRecord record, out long ticket)
+    {
+        RingStatus status;
+        do
+        {
+            status = _ring.EnqueueOrWait(record, IngestWaitSlice, out ticket);
+        }
+        while (status == RingStatus.Full && !t_ingestCancellation.IsCancellationRequested);
+
+        return status;
+    }
+
+    // How often a line waiting for room looks at its ingest's cancellation.
+    private static readonly TimeSpan IngestWaitSlice = TimeSpan.FromMilliseconds(100);
 
     /// <summary>Marks this thread as running one of this engine's callbacks (OnDiagnostic, OnBatchSettled) until <see cref="LeaveCallback"/>; returns the mark it replaces.</summary>
     private object? EnterCallback()

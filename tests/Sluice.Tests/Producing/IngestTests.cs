@@ -284,6 +284,46 @@ public class IngestTests
     }
 
     [Fact]
+    public async Task In_wait_mode_a_line_whose_room_another_producer_took_waits_for_room_instead_of_being_refused()
+    {
+        // The reading looks for room before its lines; another producer fills the queue between that look and a line's
+        // enqueue (here from the reading's own error callback, while the serializer is held): the line waits, and is
+        // accepted once the serializer frees room, rather than refused as QueueFull after FullModeWaitTimeout (zero here).
+        var hold = new SerializerHold();
+        var options = new SluiceOptions { QueueCapacity = 4, FullMode = FullMode.Wait, FullModeWaitTimeout = TimeSpan.Zero, OnDiagnostic = hold.OnDiagnostic };
+        var transport = new InMemoryTransport();
+        await using var engine = new SluiceEngine(options, transport);
+        hold.Arm();
+        Assert.True(engine.Track(SerializerHold.HoldUserId(options), "e").IsAccepted);
+        Assert.True(hold.WaitHeld(TimeSpan.FromSeconds(10)), "the serializer is held");
+
+        int othersAccepted = 0, othersRefused = 0;
+        var errors = new List<IngestError>();
+        void OnError(IngestError error)
+        {
+            errors.Add(error);
+            if (error.Reason != IngestRefusal.Invalid)
+                return;
+            while (engine.Track("other", "e").IsAccepted)
+                othersAccepted++;
+            othersRefused++;
+        }
+
+        // On a thread of its own: a memory stream is read synchronously, and the line waits on the reading's thread.
+        var ingest = Task.Run(() => engine.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes("not json\n" + Track + "\n")), OnError));
+        await Eventually.True(() => Volatile.Read(ref othersRefused) == 1, "the other producer filled the queue");
+        Assert.False(ingest.IsCompleted); // the line waits for room
+        hold.Release();
+        var summary = await ingest.WaitAsync(TimeSpan.FromSeconds(20));
+        await engine.FlushAsync();
+
+        Assert.Equal(new IngestSummary { LinesRead = 2, Accepted = 1, Invalid = 1, Completed = true }, summary);
+        Assert.Equal(3, othersAccepted); // the held record keeps its slot until it is serialized
+        Assert.Equal(1, engine.GetCounters().RefusedQueueFull); // the other producer's refusal alone
+        Assert.Single(transport.Batches.SelectMany(BatchJson.Events), e => e.GetProperty("user_id").GetString() == "u1");
+    }
+
+    [Fact]
     public async Task In_drop_newest_mode_lines_that_find_the_queue_full_are_refused_with_their_number()
     {
         var transport = new GateTransport();
