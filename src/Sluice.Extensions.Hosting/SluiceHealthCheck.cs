@@ -7,7 +7,8 @@ namespace Sluice.Extensions.Hosting;
 /// stopping, or the engine was disposed early), while an endpoint is paused (it refused the credentials),
 /// while the queue is at least <see cref="QueueNearFull"/> full, while batches wait in the spool for the senders (an outage:
 /// with a spool, the queue drains to disk instead of filling), or when batches ran out of retries (expired, or were kept in
-/// the spool) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
+/// the spool) or failed for good (a permanent failure such as a 404: every batch can fail at once, nothing expiring and the
+/// queue never filling) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
 /// accepting and counting events, and the application keeps working.
 /// </summary>
 internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
@@ -15,7 +16,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
     /// <summary>The queue's fill ratio from which the engine is degraded.</summary>
     public const double QueueNearFull = 0.8;
 
-    /// <summary>How long expired batches keep the engine degraded.</summary>
+    /// <summary>How long events that expired or failed for good keep the engine degraded.</summary>
     public static readonly TimeSpan ExpiryWindow = TimeSpan.FromMinutes(5);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -37,12 +38,16 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         long onDisk = engine.EventsWaitingOnDisk;
         if (onDisk > 0)
             problems.Add($"{onDisk:N0} events wait in the spool: the senders took no batch for {engine.Options.FlushInterval.TotalSeconds:0.###} s (the endpoint is failing or slow)");
-        if (host.RanOutOfRetriesWithin(ExpiryWindow, counters))
+        var (ranOutOfRetries, failed) = host.GaveUpWithin(ExpiryWindow, counters);
+        if (ranOutOfRetries)
         {
             problems.Add(counters.Spooled == 0
                 ? $"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)"
                 : $"batches ran out of retries in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events expired, {counters.Spooled:N0} kept in the spool, in all)");
         }
+
+        if (failed)
+            problems.Add($"events failed for good in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Failed:N0} in all)");
 
         var data = new Dictionary<string, object>
         {
@@ -53,6 +58,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
             ["accepted"] = counters.Accepted,
             ["delivered"] = counters.Delivered,
             ["expired"] = counters.Expired,
+            ["failed"] = counters.Failed,
             ["spooled"] = counters.Spooled,
             ["waitingInSpool"] = onDisk,
             ["inFlight"] = counters.InFlight,

@@ -82,6 +82,30 @@ public class HealthCheckTests
     }
 
     [Fact]
+    public async Task Batches_that_fail_for_good_turn_the_health_check_degraded_for_five_minutes()
+    {
+        // A wrong base address (404) fails every batch at once, for good: nothing expires, the queue never fills, and the
+        // check said "is delivering", Healthy, while every event failed.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        collector.Faults.FailNext(1, 404);
+        using var host = await TestHost.StartSendingToAsync(collector, services => services.AddSingleton<TimeProvider>(time));
+        var engine = host.Engine();
+        engine.Track("u1", "signed_up");
+        await engine.FlushAsync();
+        Assert.Equal(1, engine.GetCounters().Failed);
+
+        var degraded = await CheckAsync(host);
+        Assert.Equal(HealthStatus.Degraded, degraded.Status);
+        Assert.Contains("events failed for good in the last 5 minutes (1 in all)", degraded.Description, StringComparison.Ordinal);
+        Assert.Equal(1L, degraded.Data["failed"]);
+
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task Batches_that_expired_more_than_five_minutes_before_the_first_check_leave_it_healthy()
     {
         // /health is asked for when someone looks, not on a schedule: the window counts from the expiry, not from the first check after it.
