@@ -4,7 +4,8 @@ namespace Sluice.Extensions.Hosting;
 
 /// <summary>
 /// An engine's health: <see cref="HealthStatus.Degraded"/> once it has been shut down (it refuses every call; the host is
-/// stopping, or the engine was disposed early), while an endpoint is paused (it refused the credentials),
+/// stopping, or the engine was disposed early), while an endpoint is paused (it refused the credentials), while an
+/// endpoint's last attempt failed and is being retried (an outage, before anything runs out of retries),
 /// while the queue is at least <see cref="QueueNearFull"/> full, while batches wait in the spool for the senders (an outage:
 /// with a spool, the queue drains to disk instead of filling), or when batches ran out of retries (expired, or were kept in
 /// the spool) or failed for good (a permanent failure such as a 404: every batch can fail at once, nothing expiring and the
@@ -33,6 +34,11 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         var paused = Enumerable.Range(0, format.PartitionCount).Where(engine.IsPaused).Select(format.EndpointPath).ToArray();
         if (paused.Length > 0)
             problems.Add($"sending to {string.Join(" and ", paused)} is paused: the endpoint refused the credentials");
+        // A transient failure last, with events still to send: its batch waits to be retried. An old one, after the events
+        // settled, is not (the expiry window tells of those that ran out of retries).
+        var failing = counters.InFlight == 0 ? [] : Enumerable.Range(0, format.PartitionCount).Where(engine.IsRetrying).Select(format.EndpointPath).ToArray();
+        if (failing.Length > 0)
+            problems.Add($"sending to {string.Join(" and ", failing)} is failing: its last attempt failed and is being retried (see SendFailed)");
         if (queued >= capacity * QueueNearFull)
             problems.Add($"the queue is {queued * 100 / capacity}% full ({queued:N0} of {capacity:N0} events)");
         long onDisk = engine.EventsWaitingOnDisk;
@@ -55,6 +61,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
             ["queued"] = queued,
             ["queueCapacity"] = capacity,
             ["pausedEndpoints"] = paused,
+            ["failingEndpoints"] = failing,
             ["accepted"] = counters.Accepted,
             ["delivered"] = counters.Delivered,
             ["expired"] = counters.Expired,

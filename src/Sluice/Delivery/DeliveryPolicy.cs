@@ -96,7 +96,7 @@ internal sealed class DeliveryPolicy
             }
 
             bool delivered = result.Outcome == SendOutcome.Delivered;
-            _settle.Failures.Record(batch.Partition, delivered ? null : result.Cause);
+            _settle.Failures.Record(batch.Partition, delivered ? null : result.Cause, result.Outcome == SendOutcome.Retry);
             if (!delivered)
                 batch.LastFailure = result.Cause; // what messages about this batch's events name as the cause
 
