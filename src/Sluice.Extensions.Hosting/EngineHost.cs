@@ -17,10 +17,11 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
 {
     private readonly HttpTransport _transport;
 
-    // Written and read under _expiryLock by health checks: the Expired counter last seen, and when it last grew.
-    private readonly Lock _expiryLock = new();
-    private long _gaveUpSeen;
-    private long? _gaveUpGrewAt;
+    // Written and read under _terminalLock by health checks and diagnostics: the events that ran out of retries (expired or
+    // kept in the spool) and those that failed for good, each as last seen and when it last grew.
+    private readonly Lock _terminalLock = new();
+    private Growth _gaveUp;
+    private Growth _failed;
 
     // 1 once the shutdown's result has been logged (Report), by the host's stop or the container's disposal.
     private int _reported;
@@ -90,41 +91,38 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     public HttpTransport Transport => _transport;
 
     /// <summary>
-    /// Whether the events that ran out of retries (expired, or kept in the spool) grew within <paramref name="window"/>
-    /// before now: since they were last seen, in <paramref name="counters"/> by a check or by the diagnostic of a batch that gave up.
+    /// Whether, within <paramref name="window"/> before now, events ran out of retries (expired, or were kept in the spool)
+    /// and whether events failed for good (a permanent failure such as a 404, or an event that could not be written): since
+    /// they were last seen, in <paramref name="counters"/> by a check or by the diagnostic that reported them.
     /// </summary>
-    public bool RanOutOfRetriesWithin(TimeSpan window, SluiceCounters counters)
+    public (bool RanOutOfRetries, bool Failed) GaveUpWithin(TimeSpan window, SluiceCounters counters)
     {
-        lock (_expiryLock)
+        lock (_terminalLock)
         {
             long now = Time.GetTimestamp();
             Seen(counters, now);
-            return _gaveUpGrewAt is { } grew && Time.GetElapsedTime(grew, now) < window;
+            return (_gaveUp.GrewWithin(window, now, Time), _failed.GrewWithin(window, now, Time));
         }
     }
 
     /// <summary>
-    /// Notes when batches give up, as they do: the health check is run when someone asks, perhaps long after, and
-    /// comparing with the last check alone would date an old expiry to that first check.
+    /// Notes when events give up or fail, as they do: the health check is run when someone asks, perhaps long after, and
+    /// comparing with the last check alone would date an old expiry or failure to that first check.
     /// </summary>
     private void NoteTerminal(DiagnosticEvent diagnostic)
     {
-        // BatchFailed is also a permanent failure, which leaves the count as it was; Spooled is also what the shutdown deadline leaves.
-        if (diagnostic.Kind is not (DiagnosticKind.BatchFailed or DiagnosticKind.Spooled) || Volatile.Read(ref _engine) is not { } engine)
+        // BatchFailed is an expiry or a permanent failure; Spooled is also what the shutdown deadline leaves.
+        if (diagnostic.Kind is not (DiagnosticKind.BatchFailed or DiagnosticKind.Spooled or DiagnosticKind.EventFailed) || Volatile.Read(ref _engine) is not { } engine)
             return;
         var counters = engine.GetCounters();
-        lock (_expiryLock)
+        lock (_terminalLock)
             Seen(counters, Time.GetTimestamp());
     }
 
     private void Seen(SluiceCounters counters, long now)
     {
-        long gaveUp = counters.Expired + counters.Spooled;
-        if (gaveUp > _gaveUpSeen)
-        {
-            _gaveUpSeen = gaveUp;
-            _gaveUpGrewAt = now;
-        }
+        _gaveUp.Note(counters.Expired + counters.Spooled, now);
+        _failed.Note(counters.Failed, now);
     }
 
     /// <summary>
@@ -169,5 +167,20 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
             Log.ShutdownIncomplete(Logger, Name, c.Accepted, c.Replayed, c.Delivered, c.Spooled, c.LostAtShutdown, c.OutcomeUnknown, c.Failed,
                 c.RejectedByServer + c.RejectedOversize, c.Expired, c.Evicted, result.TimedOut);
         }
+    }
+
+    /// <summary>A count that only grows, as last seen, and when it last grew.</summary>
+    private struct Growth
+    {
+        private long _seen;
+        private long? _grewAt;
+
+        public void Note(long value, long now)
+        {
+            if (value > _seen)
+                (_seen, _grewAt) = (value, now);
+        }
+
+        public readonly bool GrewWithin(TimeSpan window, long now, TimeProvider time) => _grewAt is { } grew && time.GetElapsedTime(grew, now) < window;
     }
 }

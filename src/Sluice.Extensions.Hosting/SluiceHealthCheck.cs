@@ -4,10 +4,12 @@ namespace Sluice.Extensions.Hosting;
 
 /// <summary>
 /// An engine's health: <see cref="HealthStatus.Degraded"/> once it has been shut down (it refuses every call; the host is
-/// stopping, or the engine was disposed early), while an endpoint is paused (it refused the credentials),
+/// stopping, or the engine was disposed early), while an endpoint is paused (it refused the credentials), while an
+/// endpoint's last attempt failed and is being retried (an outage, before anything runs out of retries),
 /// while the queue is at least <see cref="QueueNearFull"/> full, while batches wait in the spool for the senders (an outage:
 /// with a spool, the queue drains to disk instead of filling), or when batches ran out of retries (expired, or were kept in
-/// the spool) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
+/// the spool) or failed for good (a permanent failure such as a 404: every batch can fail at once, nothing expiring and the
+/// queue never filling) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
 /// accepting and counting events, and the application keeps working.
 /// </summary>
 internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
@@ -15,7 +17,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
     /// <summary>The queue's fill ratio from which the engine is degraded.</summary>
     public const double QueueNearFull = 0.8;
 
-    /// <summary>How long expired batches keep the engine degraded.</summary>
+    /// <summary>How long events that expired or failed for good keep the engine degraded.</summary>
     public static readonly TimeSpan ExpiryWindow = TimeSpan.FromMinutes(5);
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
@@ -32,17 +34,26 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         var paused = Enumerable.Range(0, format.PartitionCount).Where(engine.IsPaused).Select(format.EndpointPath).ToArray();
         if (paused.Length > 0)
             problems.Add($"sending to {string.Join(" and ", paused)} is paused: the endpoint refused the credentials");
+        // A transient failure last, with events still to send: its batch waits to be retried. An old one, after the events
+        // settled, is not (the expiry window tells of those that ran out of retries).
+        var failing = counters.InFlight == 0 ? [] : Enumerable.Range(0, format.PartitionCount).Where(engine.IsRetrying).Select(format.EndpointPath).ToArray();
+        if (failing.Length > 0)
+            problems.Add($"sending to {string.Join(" and ", failing)} is failing: its last attempt failed and is being retried (see SendFailed)");
         if (queued >= capacity * QueueNearFull)
             problems.Add($"the queue is {queued * 100 / capacity}% full ({queued:N0} of {capacity:N0} events)");
         long onDisk = engine.EventsWaitingOnDisk;
         if (onDisk > 0)
             problems.Add($"{onDisk:N0} events wait in the spool: the senders took no batch for {engine.Options.FlushInterval.TotalSeconds:0.###} s (the endpoint is failing or slow)");
-        if (host.RanOutOfRetriesWithin(ExpiryWindow, counters))
+        var (ranOutOfRetries, failed) = host.GaveUpWithin(ExpiryWindow, counters);
+        if (ranOutOfRetries)
         {
             problems.Add(counters.Spooled == 0
                 ? $"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)"
                 : $"batches ran out of retries in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events expired, {counters.Spooled:N0} kept in the spool, in all)");
         }
+
+        if (failed)
+            problems.Add($"events failed for good in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Failed:N0} in all)");
 
         var data = new Dictionary<string, object>
         {
@@ -50,9 +61,11 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
             ["queued"] = queued,
             ["queueCapacity"] = capacity,
             ["pausedEndpoints"] = paused,
+            ["failingEndpoints"] = failing,
             ["accepted"] = counters.Accepted,
             ["delivered"] = counters.Delivered,
             ["expired"] = counters.Expired,
+            ["failed"] = counters.Failed,
             ["spooled"] = counters.Spooled,
             ["waitingInSpool"] = onDisk,
             ["inFlight"] = counters.InFlight,

@@ -109,6 +109,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// <summary>Whether sending to <paramref name="partition"/>'s endpoint is paused for refused credentials (for the health check).</summary>
     internal bool IsPaused(int partition) => _delivery.IsPaused(partition);
 
+    /// <summary>Whether the last attempt to <paramref name="partition"/>'s endpoint was a transient failure, retried (for the health check).</summary>
+    internal bool IsRetrying(int partition) => _delivery.IsRetrying(partition);
+
     /// <summary>Bytes of pooled memory the batch bodies use now (for tests: batches waiting on disk only hold none).</summary>
     internal long BatchMemoryInUse => _assembler.Memory.SmallPoolInUseSize + _assembler.Memory.LargePoolInUseSize;
 

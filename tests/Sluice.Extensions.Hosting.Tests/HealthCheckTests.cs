@@ -82,6 +82,56 @@ public class HealthCheckTests
     }
 
     [Fact]
+    public async Task Batches_that_fail_for_good_turn_the_health_check_degraded_for_five_minutes()
+    {
+        // A wrong base address (404) fails every batch at once, for good: nothing expires, the queue never fills, and the
+        // check said "is delivering", Healthy, while every event failed.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        collector.Faults.FailNext(1, 404);
+        using var host = await TestHost.StartSendingToAsync(collector, services => services.AddSingleton<TimeProvider>(time));
+        var engine = host.Engine();
+        engine.Track("u1", "signed_up");
+        await engine.FlushAsync();
+        Assert.Equal(1, engine.GetCounters().Failed);
+
+        var degraded = await CheckAsync(host);
+        Assert.Equal(HealthStatus.Degraded, degraded.Status);
+        Assert.Contains("events failed for good in the last 5 minutes (1 in all)", degraded.Description, StringComparison.Ordinal);
+        Assert.Equal(1L, degraded.Data["failed"]);
+
+        time.Advance(TimeSpan.FromMinutes(5));
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+        await host.StopAsync();
+    }
+
+    [Fact]
+    public async Task An_endpoint_failing_every_attempt_turns_the_health_check_degraded_before_anything_expires_and_healthy_once_it_delivers()
+    {
+        // The collector is down (503 to every request): the batch is retried for up to RetryBudget (2 minutes by default),
+        // and without a spool nothing else shows it meanwhile. The check said "is delivering", Healthy, all that time.
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.FailNext(1_000, 503);
+        using var host = await TestHost.StartSendingToAsync(collector,
+            ("Sluice:FlushInterval", "00:00:00.010"), ("Sluice:RetryBaseDelay", "00:00:00.050"), ("Sluice:RetryMaxDelay", "00:00:00.200"));
+        var engine = host.Engine();
+        engine.Track("u1", "signed_up");
+
+        await TestHost.Eventually(() => Task.FromResult(host.SluiceLogs().Count(r => r.Id.Id == 3) >= 2), "two attempts failed");
+        var degraded = await CheckAsync(host);
+        Assert.Equal(HealthStatus.Degraded, degraded.Status);
+        Assert.Contains("sending to /api/track is failing: its last attempt failed and is being retried (see SendFailed)", degraded.Description, StringComparison.Ordinal);
+        Assert.Equal(new[] { "/api/track" }, degraded.Data["failingEndpoints"]);
+        Assert.Equal(0, engine.GetCounters().Expired);
+
+        collector.Faults.Reset();
+        await engine.FlushAsync();
+        Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+        Assert.Equal(1, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+        await host.StopAsync();
+    }
+
+    [Fact]
     public async Task Batches_that_expired_more_than_five_minutes_before_the_first_check_leave_it_healthy()
     {
         // /health is asked for when someone looks, not on a schedule: the window counts from the expiry, not from the first check after it.
@@ -162,7 +212,7 @@ public class HealthCheckTests
         for (int i = 0; i < 300; i++)
             engine.Track($"u{i}", "signed_up");
 
-        await TestHost.Eventually(async () => (await CheckAsync(host)).Status == HealthStatus.Degraded, "the backlog waits in the spool");
+        await TestHost.Eventually(async () => (await CheckAsync(host)).Description!.Contains("wait in the spool", StringComparison.Ordinal), "the backlog waits in the spool");
         var degraded = await CheckAsync(host);
         Assert.Matches(@"\d+ events wait in the spool: the senders took no batch for 0\.2 s \(the endpoint is failing or slow\)", degraded.Description);
         Assert.True((long)degraded.Data["waitingInSpool"] > 0);

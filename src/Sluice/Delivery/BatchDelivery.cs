@@ -78,6 +78,9 @@ internal sealed class BatchDelivery
     /// <summary>Whether <paramref name="partition"/>'s endpoint is paused (for metrics).</summary>
     public bool IsPaused(int partition) => _pauses[partition].IsPaused;
 
+    /// <summary>Whether the last attempt to <paramref name="partition"/>'s endpoint failed and is retried (for the health check).</summary>
+    public bool IsRetrying(int partition) => _settle.Failures.Retried(partition);
+
     /// <summary>Serializer: hands a sealed batch over, waiting for room (the backpressure point).</summary>
     public ValueTask EnqueueAsync(Batch batch)
     {

@@ -96,7 +96,7 @@ internal sealed class DeliveryPolicy
             }
 
             bool delivered = result.Outcome == SendOutcome.Delivered;
-            _settle.Failures.Record(batch.Partition, delivered ? null : result.Cause);
+            _settle.Failures.Record(batch.Partition, delivered ? null : result.Cause, result.Outcome == SendOutcome.Retry);
             if (!delivered)
                 batch.LastFailure = result.Cause; // what messages about this batch's events name as the cause
 
@@ -228,10 +228,9 @@ internal sealed class DeliveryPolicy
         catch (Exception ex)
         {
             Record(batch, started, "retry", 0, ex.GetType().FullName);
-            _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
-                $"The transport threw while sending {Settlement.RangeName(batch, range)}: {ex.GetType().Name}: {ex.Message}", range.Count, ex));
-            // Without the exception message's own full stop: messages put the cause in the middle of a sentence.
-            return SendResult.Retry($"the transport threw {ex.GetType().Name}: {ex.Message.TrimEnd('.')}") with { Failure = SendFailure.TransportException };
+            // Reported once, as any failed attempt, by the retry (with the exception) or the expiry. Without the exception
+            // message's own full stop: messages put the cause in the middle of a sentence.
+            return SendResult.Retry($"the transport threw {ex.GetType().Name}: {ex.Message.TrimEnd('.')}") with { Failure = SendFailure.TransportException, Exception = ex };
         }
         finally
         {
@@ -256,7 +255,7 @@ internal sealed class DeliveryPolicy
                 ? $"after {range.Attempts} attempt{(range.Attempts == 1 ? "" : "s")}"
                 : $"its retry budget of {_budget} would be exceeded by the next wait of {Seconds(delay)}{asked}";
             string doubt = range.MayHaveArrived ? " An attempt got no answer or a gateway's timeout: the server may have some of them." : "";
-            _settle.Expired(batch, range, $"Sending {Settlement.RangeName(batch, range)} expired ({why}); last failure: {result.Cause}.{doubt}", result.Cause);
+            _settle.Expired(batch, range, $"Sending {Settlement.RangeName(batch, range)} expired ({why}); last failure: {result.Cause}.{doubt}", result.Cause, result.Exception);
             job.Pop();
             return;
         }
@@ -266,7 +265,8 @@ internal sealed class DeliveryPolicy
             return; // answered after the deadline: there is no retry to count or announce; the loop settles what is left
         Interlocked.Increment(ref _counters.Retries);
         _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
-            $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms{asked}.", range.Count));
+            $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms{asked}.", range.Count,
+            result.Exception));
         try
         {
             await Task.Delay(delay, _time, _abort).ConfigureAwait(false); // a zero delay completes at once

@@ -29,6 +29,9 @@ public readonly record struct SendResult
     /// made by the factories below. Set it (<c>with { Failure = … }</c>) for failures without an answer.</summary>
     public SendFailure Failure { get; init; }
 
+    /// <summary>The exception the transport threw, when it threw: attached to the diagnostic of the attempt.</summary>
+    internal Exception? Exception { get; init; }
+
     /// <summary>
     /// Whether the receiver may have taken the events although the attempt failed: it ended without an answer
     /// after the request may have gone out (a timeout, a broken connection, an unreadable answer, an exception),

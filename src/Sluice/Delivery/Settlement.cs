@@ -44,18 +44,22 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
 
     public void Failed(Batch batch, PendingRange range, string message, string? cause) => Settle(batch, range, EventOutcome.Failed, message, cause);
 
-    /// <summary>Out of attempts or retry budget: the events expire, or, if the spool holds the batch, stay there for the next start.</summary>
-    public void Expired(Batch batch, PendingRange range, string message, string? cause)
+    /// <summary>
+    /// Out of attempts or retry budget: the events expire, or, if the spool holds the batch, stay there for the next start;
+    /// <paramref name="exception"/> is what the transport threw on the last attempt, if it threw.
+    /// </summary>
+    public void Expired(Batch batch, PendingRange range, string message, string? cause, Exception? exception = null)
     {
         if (spool is not null && spool.Holds(batch))
         {
             batch.KeepInSpool = true;
             Settle(batch, range, EventOutcome.Spooled, null, cause);
-            diagnose(new DiagnosticEvent(DiagnosticKind.Spooled, $"{message} With the spool they are not expired: they stay in it and are sent on the next start (or by 'sluice spool drain').", range.Count));
+            diagnose(new DiagnosticEvent(DiagnosticKind.Spooled, $"{message} With the spool they are not expired: they stay in it and are sent on the next start (or by 'sluice spool drain').", range.Count,
+                exception));
             return;
         }
 
-        Settle(batch, range, EventOutcome.Expired, message, cause);
+        Settle(batch, range, EventOutcome.Expired, message, cause, exception);
     }
 
     /// <summary>An internal error: whatever of the batch is not settled yet fails.</summary>
@@ -215,13 +219,13 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
             $"{events} event(s) of batch {batch.Sequence} to {batch.EndpointPath} were not delivered before the shutdown deadline and the server does not have them (lost): {why}.", events));
     }
 
-    private bool Settle(Batch batch, PendingRange range, EventOutcome outcome, string? message, string? cause)
+    private bool Settle(Batch batch, PendingRange range, EventOutcome outcome, string? message, string? cause, Exception? exception = null)
     {
         if (!batch.TrySettle(range.Count, out bool finished))
             return false;
         Count(outcome, range.Count);
         if (message is not null)
-            diagnose(new DiagnosticEvent(outcome == EventOutcome.Rejected ? DiagnosticKind.EventRejected : DiagnosticKind.BatchFailed, message, range.Count));
+            diagnose(new DiagnosticEvent(outcome == EventOutcome.Rejected ? DiagnosticKind.EventRejected : DiagnosticKind.BatchFailed, message, range.Count, exception));
         if (batch.RecordsOutcomes)
         {
             batch.RecordOutcome(range.Start, range.Count, outcome, cause);

@@ -478,7 +478,13 @@ public class DeliveryPolicyTests
 
         var result = await engine.ShutdownAsync();
         Assert.Equal(2, transport.Calls);
-        Assert.Equal(2, diagnostics.Count(d => d.Kind == DiagnosticKind.SendFailed && d.Exception is IOException));
+        // One diagnostic per attempt: the first was retried (SendFailed, with the exception), the second expired the batch.
+        // Each throw was also reported on its own, so the retried attempt showed twice and the last as "failed" before it expired.
+        var retried = Assert.Single(diagnostics, d => d.Kind == DiagnosticKind.SendFailed);
+        Assert.IsType<IOException>(retried.Exception);
+        Assert.Contains("Attempt 1 to send batch 0 to /api/track (5 events) failed: the transport threw IOException: The test transport always fails. Retrying in 50 ms",
+            retried.Message, StringComparison.Ordinal);
+        Assert.Contains("the transport threw IOException", Assert.Single(diagnostics, d => d.Kind == DiagnosticKind.BatchFailed).Message, StringComparison.Ordinal);
         Conservation.AssertBalanced(result.Counters);
     }
 
