@@ -7,7 +7,7 @@ namespace Sluice.Extensions.Hosting;
 /// stopping, or the engine was disposed early), while an endpoint is paused (it refused the credentials), while an
 /// endpoint's last attempt failed and is being retried (an outage, before anything runs out of retries),
 /// while the queue is at least <see cref="QueueNearFull"/> full, while batches wait in the spool for the senders (an outage:
-/// with a spool, the queue drains to disk instead of filling), or when batches ran out of retries (expired, or were kept in
+/// with a spool, the queue drains to disk instead of filling), while the spool cannot be written (a full disk), or when batches ran out of retries (expired, or were kept in
 /// the spool) or failed for good (a permanent failure such as a 404: every batch can fail at once, nothing expiring and the
 /// queue never filling) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
 /// accepting and counting events, and the application keeps working.
@@ -44,6 +44,10 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         long onDisk = engine.EventsWaitingOnDisk;
         if (onDisk > 0)
             problems.Add($"{onDisk:N0} events wait in the spool: the senders took no batch for {engine.Options.FlushInterval.TotalSeconds:0.###} s (the endpoint is failing or slow)");
+        // Nothing else shows it while the endpoint answers: the events are delivered, but a crash would lose those in memory.
+        bool spoolSuspended = engine.SpoolSuspended;
+        if (spoolSuspended)
+            problems.Add("the spool cannot be written (a full disk or an I/O error, see SpoolSuspended): batches are sent from memory only, not kept on disk");
         var (ranOutOfRetries, failed) = host.GaveUpWithin(ExpiryWindow, counters);
         if (ranOutOfRetries)
         {
@@ -68,6 +72,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
             ["failed"] = counters.Failed,
             ["spooled"] = counters.Spooled,
             ["waitingInSpool"] = onDisk,
+            ["spoolSuspended"] = spoolSuspended,
             ["inFlight"] = counters.InFlight,
         };
         return Task.FromResult(problems.Count == 0

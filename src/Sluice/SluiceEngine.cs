@@ -118,6 +118,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// <summary>Events of batches waiting on disk only for the senders to make room (for the health check; docs/durability.md, Outages).</summary>
     internal long EventsWaitingOnDisk => Volatile.Read(ref _eventsOnDisk);
 
+    /// <summary>Whether the spool's writes are suspended after a failed write or sync (a full disk): batches go from memory only (for the health check).</summary>
+    internal bool SpoolSuspended => _spool is { } spool && spool.Disk.Counters.Suspended;
+
     /// <summary>Free chunks the property arena's pool keeps (for tests).</summary>
     internal int ArenaFreeChunks => _arenas.FreeCount;
 

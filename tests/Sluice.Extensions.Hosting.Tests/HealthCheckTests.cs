@@ -197,6 +197,32 @@ public class HealthCheckTests
         return host;
     }
 
+    [Fact]
+    public async Task A_spool_that_cannot_be_written_turns_the_health_check_degraded_though_every_event_is_delivered()
+    {
+        // The spool's directory removed under it: the next segment cannot be created, as on a full or failed disk.
+        await using var collector = await ReferenceCollector.StartAsync();
+        string spool = Path.Combine(Path.GetTempPath(), "sluice-health-" + Guid.NewGuid().ToString("N"));
+        using var host = await TestHost.StartSendingToAsync(collector,
+            ("Sluice:Spool:DirectoryPath", spool), ("Sluice:Spool:SegmentBytes", "4096"), ("Sluice:Spool:MaxBytes", "1048576"),
+            ("Sluice:MaxBatchBytes", "4000"), ("Sluice:MaxBatchEvents", "10"), ("Sluice:FlushInterval", "00:00:00.050"));
+        var engine = host.Engine();
+        Assert.False((bool)(await CheckAsync(host)).Data["spoolSuspended"]);
+
+        Directory.Delete(spool, recursive: true);
+        for (int i = 0; i < 200; i++)
+            engine.Track($"u{i}", "signed_up", new Dictionary<string, object?> { ["pad"] = new string('x', 300) });
+        await engine.FlushAsync();
+
+        var degraded = await CheckAsync(host);
+        Assert.Equal(HealthStatus.Degraded, degraded.Status);
+        Assert.Contains("the spool cannot be written (a full disk or an I/O error, see SpoolSuspended)", degraded.Description, StringComparison.Ordinal);
+        Assert.True((bool)degraded.Data["spoolSuspended"]);
+        Assert.Equal(200, engine.GetCounters().Delivered);
+        Assert.Contains(host.SluiceLogs(), r => r.Id.Name == "SpoolSuspended");
+        await host.StopAsync();
+    }
+
     private static async Task BacklogDegradesAsync(string spool)
     {
         await using var collector = await ReferenceCollector.StartAsync();
