@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Hosting;
 using Sluice.Collector;
 
 namespace Sluice.Extensions.Hosting.Tests;
@@ -12,15 +13,7 @@ public class NamedEngineTests
     public async Task Two_named_engines_send_to_their_own_apis_with_their_own_settings()
     {
         await using var collector = await ReferenceCollector.StartAsync();
-        var settings = TestHost.SendingTo(collector, "ThriveStack", "Engines:Product");
-        foreach (var (key, value) in TestHost.SendingTo(collector, "Segment", "Engines:Marketing"))
-            settings[key] = value;
-        settings["Engines:Product:MaxBatchEvents"] = "10";
-        settings["Engines:Marketing:MaxBatchEvents"] = "25";
-        var builder = TestHost.Builder(settings);
-        builder.Services.AddSluice("product", builder.Configuration.GetSection("Engines:Product"));
-        builder.Services.AddSluice("marketing", builder.Configuration.GetSection("Engines:Marketing"));
-        using var host = builder.Build();
+        using var host = ProductAndMarketing(collector, ("MaxBatchEvents", "10", "25"));
         await host.StartAsync();
 
         var product = host.Services.GetRequiredKeyedService<SluiceEngine>("product");
@@ -56,19 +49,28 @@ public class NamedEngineTests
         // Both sections copied from the full example of docs/hosting.md, "Name": "default" included: the container's meter
         // factory gave both engines one meter, with each instrument twice.
         await using var collector = await ReferenceCollector.StartAsync();
-        var settings = TestHost.SendingTo(collector, "ThriveStack", "Engines:Product");
-        foreach (var (key, value) in TestHost.SendingTo(collector, "Segment", "Engines:Marketing"))
-            settings[key] = value;
-        settings["Engines:Product:Name"] = "default";
-        settings["Engines:Marketing:Name"] = "default";
-        var builder = TestHost.Builder(settings);
-        builder.Services.AddSluice("product", builder.Configuration.GetSection("Engines:Product"));
-        builder.Services.AddSluice("marketing", builder.Configuration.GetSection("Engines:Marketing"));
-        using var host = builder.Build();
+        using var host = ProductAndMarketing(collector, ("Name", "default", "default"));
 
         var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
 
         Assert.Equal("The Sluice engines 'product' and 'marketing' have one Name, 'default', which tags their metrics (sluice.engine.name): "
             + "give each its own Name, or leave Name out (an engine is then named as it was added).", ex.Message);
+    }
+
+    /// <summary>
+    /// A host, not started, with the engines "product" (ThriveStack, section Engines:Product) and "marketing" (Segment,
+    /// Engines:Marketing) sending to <paramref name="collector"/>, and <paramref name="setting"/> given to each.
+    /// </summary>
+    private static IHost ProductAndMarketing(ReferenceCollector collector, (string Key, string Product, string Marketing) setting)
+    {
+        var settings = TestHost.SendingTo(collector, "ThriveStack", "Engines:Product");
+        foreach (var (key, value) in TestHost.SendingTo(collector, "Segment", "Engines:Marketing"))
+            settings[key] = value;
+        settings[$"Engines:Product:{setting.Key}"] = setting.Product;
+        settings[$"Engines:Marketing:{setting.Key}"] = setting.Marketing;
+        var builder = TestHost.Builder(settings);
+        builder.Services.AddSluice("product", builder.Configuration.GetSection("Engines:Product"));
+        builder.Services.AddSluice("marketing", builder.Configuration.GetSection("Engines:Marketing"));
+        return builder.Build();
     }
 }
