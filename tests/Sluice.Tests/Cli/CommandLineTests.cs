@@ -95,6 +95,9 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--retry-budget", "NaN", "--retry-budget takes a duration from 0s to 24h")]
     [InlineData("--stop-timeout", "-Infinity", "--stop-timeout takes a duration from 0s to 1h")]
     [InlineData("--format", "kafka", "Argument 'kafka' not recognized. Must be one of: 'thrivestack' 'segment' 'primedata'")]
+    [InlineData("--spool-max-bytes", "1GB", "--spool-max-bytes takes a size of at least 32 MiB, in bytes or with KiB, MiB, GiB or TiB such as 10GiB (got '1GB').")]
+    [InlineData("--spool-max-bytes", "1MiB", "--spool-max-bytes takes a size of at least 32 MiB")]
+    [InlineData("--spool-max-bytes", "99999999TiB", "--spool-max-bytes takes a size of at least 32 MiB")]
     public async Task A_bad_value_is_a_one_line_usage_error(string option, string value, string message)
     {
         var run = await CliRun.RunAsync("send", "-i", "x.ndjson", option, value);
@@ -373,6 +376,51 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(3, lines.GetProperty("blank").GetInt64());
         Assert.Equal(2, lines.GetProperty("accepted").GetInt64());
         Assert.False(lines.GetProperty("completed").GetBoolean());
+    }
+
+    [Fact]
+    public async Task A_last_line_without_a_newline_that_is_not_valid_json_is_not_passed_over_by_the_resume_point()
+    {
+        // The file was copied while still being written: its last line is cut short. A rerun on the whole file must read that
+        // line again, so the resume point is the line before it, not the end.
+        string cut = Path.Combine(_dir, "cut.ndjson");
+        await File.WriteAllTextAsync(cut, Track + "\n" + Page + "\n" + Track[..40]);
+        string whole = await WriteInputAsync(Track, Page, Track[..40]); // the same bad line, ended: refused for good
+
+        var run = await CliRun.RunAsync("send", "-i", cut, "-o", Out, "--json");
+        var ended = await CliRun.RunAsync("send", "-i", whole, "-o", Out, "--json");
+
+        Assert.True(run.Exit == 1, run.ToString());
+        Assert.Contains("line 3: Not valid JSON", run.Stderr, StringComparison.Ordinal);
+        using (var summary = JsonDocument.Parse(run.Stdout))
+        {
+            var resume = summary.RootElement.GetProperty("resume");
+            Assert.True(resume.GetProperty("skip_lines").GetInt64() == 2, run.ToString());
+            Assert.False(resume.GetProperty("nothing_to_resume").GetBoolean());
+            Assert.Contains("line 3, the last, has no newline and is not valid JSON: it may have been cut short", resume.GetProperty("meaning").GetString(), StringComparison.Ordinal);
+        }
+
+        using var endedSummary = JsonDocument.Parse(ended.Stdout);
+        Assert.Equal(3, endedSummary.RootElement.GetProperty("resume").GetProperty("skip_lines").GetInt64());
+    }
+
+    [Fact]
+    public async Task Refused_lines_are_reported_one_by_one_up_to_a_cap_then_counted_in_one_line_and_in_the_summary()
+    {
+        int bad = SendCommand.RefusedLinesShown + 50;
+        string input = await WriteInputAsync([Track, .. Enumerable.Repeat("{bad", bad), Page]);
+
+        var run = await CliRun.RunAsync("send", "-i", input, "-o", Out, "--json");
+
+        Assert.True(run.Exit == 1, run.ToString());
+        var stderr = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var reported = stderr.Where(l => l.StartsWith("line ", StringComparison.Ordinal)).Select(l => l[..(l.IndexOf(':', StringComparison.Ordinal) + 1)]);
+        Assert.Equal(Enumerable.Range(2, SendCommand.RefusedLinesShown).Select(n => $"line {n}:"), reported);
+        Assert.Contains($"sluice: 50 more refused lines were not reported one by one (only the first {SendCommand.RefusedLinesShown} are); the summary counts them all.", stderr);
+        Assert.Equal(SendCommand.RefusedLinesShown + 1, stderr.Length);
+        using var summary = JsonDocument.Parse(run.Stdout);
+        Assert.Equal(bad, summary.RootElement.GetProperty("lines").GetProperty("invalid").GetInt64());
+        Assert.Equal(2, summary.RootElement.GetProperty("events").GetProperty("delivered").GetInt64());
     }
 
     [Fact]
