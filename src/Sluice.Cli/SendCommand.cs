@@ -104,7 +104,7 @@ internal static class SendCommand
             if (refusedLines > RefusedLinesShown)
                 errors.WriteLine($"sluice: {Count.Of(refusedLines - RefusedLinesShown, "more refused line was", "more refused lines were")} not reported one by one (only the first {RefusedLinesShown} are); the summary counts them all.");
 
-            // A last line with no newline that is not valid JSON may be a line cut short (a file still being written, a copy
+            // A last line with no newline that is refused as invalid may be a line cut short (a file still being written, a copy
             // cut off): a rerun on the whole file would read it in full, so the resume point must not pass over it.
             if (lines is { Completed: true } all && !counted.EndsWithNewline && lastInvalidLine == all.LinesRead)
             {

@@ -12,7 +12,7 @@ internal static class SendCommandLine
         timestamp, properties, context; a page may add "name"). A bad line is reported with its number and
         reason (the first 100; one more line says how many others were refused, all counted in the summary)
         and skipped; the rest are delivered. Lines longer than the 2 MB batch limit are refused. A last line
-        with no newline that is not valid JSON may be cut short (a file still being written): the line to
+        with no newline that is refused as invalid may be cut short (a file still being written): the line to
         resume after stops before it.
 
         Deadlines: each batch retries transient failures (429, 5xx, timeouts, connection errors) for up to

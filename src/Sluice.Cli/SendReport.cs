@@ -134,7 +134,7 @@ internal sealed record SendReport
         string settled = ResumeAfter == 0 ? "no line is known to be settled" : $"every event of lines 1-{ResumeAfter:N0} is settled for good{kept}";
         if (later <= 0 && CutShortLine is { } last && ResumeAfter == last - 1)
         {
-            return $"{settled}; line {last:N0}, the last, has no newline and is not valid JSON: it may have been cut short " +
+            return $"{settled}; line {last:N0}, the last, has no newline and was refused as invalid: it may have been cut short " +
                 "(a file still being written), so a rerun reads it again.";
         }
 

@@ -148,6 +148,30 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_usage_error_in_a_spool_subcommand_names_the_command_as_typed()
+    {
+        // It said "Run 'sluice drain --help'" and "for 'sluice drain'": there is no such command.
+        var missing = await CliRun.RunAsync("spool", "drain");
+        var unknown = await CliRun.RunAsync("spool", "status", "dir", "--bogus");
+
+        Assert.Equal((2, 2), (missing.Exit, unknown.Exit));
+        Assert.Contains("Run 'sluice spool drain --help' for the usage.", missing.Stderr, StringComparison.Ordinal);
+        Assert.Contains("sluice: unknown option '--bogus' for 'sluice spool status'.", unknown.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Run 'sluice spool status --help' for the usage.", unknown.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_input_file_given_without_its_option_gets_the_option_suggested()
+    {
+        var bare = await CliRun.RunAsync("send", "events.ndjson");
+        var extra = await CliRun.RunAsync("send", "-i", "events.ndjson", "more.ndjson");
+
+        Assert.Equal((2, 2), (bare.Exit, extra.Exit));
+        Assert.Contains("sluice: unknown argument 'events.ndjson' for 'sluice send'; did you mean -i events.ndjson?", bare.Stderr, StringComparison.Ordinal);
+        Assert.Contains("sluice: unknown argument 'more.ndjson' for 'sluice send'.", extra.Stderr, StringComparison.Ordinal); // -i was given
+    }
+
+    [Fact]
     public async Task A_missing_required_option_or_command_is_a_usage_error()
     {
         Assert.Contains("Option '--input' is required.", (await CliRun.RunAsync("send")).Stderr, StringComparison.Ordinal);
@@ -397,7 +421,7 @@ public sealed class CommandLineTests : IDisposable
             var resume = summary.RootElement.GetProperty("resume");
             Assert.True(resume.GetProperty("skip_lines").GetInt64() == 2, run.ToString());
             Assert.False(resume.GetProperty("nothing_to_resume").GetBoolean());
-            Assert.Contains("line 3, the last, has no newline and is not valid JSON: it may have been cut short", resume.GetProperty("meaning").GetString(), StringComparison.Ordinal);
+            Assert.Contains("line 3, the last, has no newline and was refused as invalid: it may have been cut short", resume.GetProperty("meaning").GetString(), StringComparison.Ordinal);
         }
 
         using var endedSummary = JsonDocument.Parse(ended.Stdout);
