@@ -29,7 +29,8 @@ internal static class SendCommand
         using var target = SendTarget.Create(settings, console.Environment);
         var counted = new CountingStream(input);
 
-        // Stops the reading: the first signal, or the server refusing the credentials (no retry can succeed).
+        // Stops the reading: the first signal, the server refusing the credentials (no retry can succeed), or a batch file
+        // that cannot be written (nor can the next).
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(interrupts.Stopping);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
         // A rejected event is reported by its input line (the engine's own message names its batch and index).
@@ -63,11 +64,11 @@ internal static class SendCommand
         var clock = Stopwatch.StartNew();
         var monitor = new SendProgress(engine, ledger, counted, totalBytes, clock);
         var progress = new ProgressLine(errors, () => monitor.Tick(draw: errors.IsTerminal && !settings.Quiet));
-        var stop = Task.WhenAny(interrupts.Stopped, diagnostics.CredentialsRefused.Task);
+        var stop = Task.WhenAny(interrupts.Stopped, diagnostics.CredentialsRefused.Task, target.WriteFailed);
 
         // Asked rather than taken from which task won: the reading may return (cancelled) before the
         // stop task, completed asynchronously, is seen to complete.
-        bool Stopping() => interrupts.Stopped.IsCompleted || diagnostics.CredentialsRefused.Task.IsCompleted;
+        bool Stopping() => interrupts.Stopped.IsCompleted || diagnostics.CredentialsRefused.Task.IsCompleted || target.WriteFailed.IsCompleted;
 
         IngestSummary? lines = null;
         bool readFailed = false;
@@ -115,7 +116,7 @@ internal static class SendCommand
             // The lines the summary will say were read, blank and skipped ones too (the ledger's last line leaves them out:
             // a stop while --skip-lines was passing over lines said "after line 0").
             if (stopped)
-                errors.WriteLine($"sluice: {Why(interrupts)}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; " +
+                errors.WriteLine($"sluice: {Why(interrupts, target)}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; " +
                     $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} (a second Ctrl+C stops at once).");
 
             // Not an error (every line is settled), but most likely a resume on the wrong file: said, not silently nothing.
@@ -132,7 +133,7 @@ internal static class SendCommand
                 if (first != limit && first != stop)
                     await first.ConfigureAwait(false);
                 else
-                    errors.WriteLine($"sluice: {(drainTimedOut ? $"the drain timeout ({Duration.Format(settings.DrainTimeout!.Value)}) passed" : Why(interrupts))}: " +
+                    errors.WriteLine($"sluice: {(drainTimedOut ? $"the drain timeout ({Duration.Format(settings.DrainTimeout!.Value)}) passed" : Why(interrupts, target))}: " +
                         $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} more (a second Ctrl+C stops at once).");
             }
 
@@ -163,10 +164,12 @@ internal static class SendCommand
             // reading got past them still resumes after them, not before (which would send them a second time).
             CutShortLine = cutShort,
             ResumeAfter = Math.Max(settings.SkipLines, ledger.ResumeAfter(summary.LinesRead, spoolKeptAll: ResumeLedger.SpoolKeptAll(counters))),
-            StoppedBy = interrupts.Signal?.ToString() ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? "refused credentials" : null),
+            StoppedBy = interrupts.Signal?.ToString() ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? "refused credentials"
+                : target.WriteFailed.IsCompleted ? "a batch file that could not be written" : null),
             Aborted = aborted,
             DrainTimedOut = drainTimedOut,
-            ExitCode = ExitCode(summary, counters, target.IsHttp, interrupts.ExitCode, diagnostics.CredentialsRefused.Task.IsCompleted, readFailed),
+            ExitCode = ExitCode(summary, counters, target.IsHttp, interrupts.ExitCode, diagnostics.CredentialsRefused.Task.IsCompleted, readFailed,
+                target.WriteFailed.IsCompleted),
         };
         if (settings.Json)
             report.WriteJson(console.Out);
@@ -177,14 +180,17 @@ internal static class SendCommand
         return report.ExitCode;
     }
 
-    private static string Why(Interrupts interrupts) => interrupts.Signal?.ToString() ?? "the server refused the credentials";
+    private static string Why(Interrupts interrupts, SendTarget target) => interrupts.Signal?.ToString()
+        ?? (target.WriteFailed.IsCompleted ? $"a batch file cannot be written in {target.Destination} ({target.WriteFailed.Result})" : "the server refused the credentials");
 
-    private static int ExitCode(IngestSummary lines, SluiceCounters c, bool http, int? signal, bool credentialsRefused, bool readFailed)
+    private static int ExitCode(IngestSummary lines, SluiceCounters c, bool http, int? signal, bool credentialsRefused, bool readFailed, bool writeFailed)
     {
         if (signal is { } code)
             return code;
         if (credentialsRefused)
             return ExitCodes.CredentialsRefused;
+        if (writeFailed)
+            return ExitCodes.CannotCreate;
         if (readFailed)
             return ExitCodes.NoInput;
         if (http && c.Accepted > 0 && c.Delivered == 0 && c.RejectedByServer == 0)

@@ -259,6 +259,24 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_batch_file_that_cannot_be_written_stops_the_send_at_once_with_73_not_after_each_batch_retried_for_minutes()
+    {
+        // What a directory made read-only or a full disk does mid-run, made certain: the first batch's temporary file is a directory.
+        Directory.CreateDirectory(Path.Combine(Out, "00000000-api-track.json.tmp"));
+        string input = await WriteInputAsync(Track, Track, Track);
+
+        var run = await CliRun.RunAsync("send", "-i", input, "-o", Out, "--json").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(run.Exit == ExitCodes.CannotCreate, run.ToString());
+        Assert.Contains($"sluice: a batch file cannot be written in {Out} (", run.Stderr, StringComparison.Ordinal);
+        using var summary = JsonDocument.Parse(run.Stdout);
+        var events = summary.RootElement.GetProperty("events");
+        Assert.Equal((3, 0, 0), (events.GetProperty("failed").GetInt64(), events.GetProperty("delivered").GetInt64(), events.GetProperty("expired").GetInt64()));
+        Assert.Equal(0, summary.RootElement.GetProperty("resume").GetProperty("skip_lines").GetInt64());
+        Assert.Equal("a batch file that could not be written", summary.RootElement.GetProperty("stopped_by").GetString());
+    }
+
+    [Fact]
     public async Task An_output_path_that_is_a_file_is_said_to_be_one()
     {
         string file = await WriteInputAsync(Track);
@@ -495,6 +513,20 @@ public sealed class CommandLineTests : IDisposable
         Assert.Matches(@"delivered\s+5,000", run.Stdout);
         Assert.Contains($"{Out}   kept", run.Stdout, StringComparison.Ordinal);
         Assert.Equal(5000, DeliveredToFiles());
+    }
+
+    [Fact]
+    public async Task Demo_stops_with_73_when_a_batch_file_cannot_be_written()
+    {
+        // As a full disk would: the first batch's temporary file is a directory. Each batch was retried for two minutes.
+        Directory.CreateDirectory(Path.Combine(Out, "00000000-api-track.json.tmp"));
+        Directory.CreateDirectory(Path.Combine(Out, "00000000-api-page.json.tmp"));
+
+        var run = await CliRun.RunAsync("demo", "--events", "100000", "--out", Out).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(run.Exit == ExitCodes.CannotCreate, run.ToString());
+        Assert.Contains($"sluice: a batch file cannot be written in {Out} (", run.Stderr, StringComparison.Ordinal);
+        Assert.Matches(@"failed\s+[1-9]", run.Stdout);
     }
 
     [Fact]
