@@ -93,8 +93,14 @@ internal static class DemoCommand
             Row(o, "output", dir, "kept: one file per batch, the exact request body; --clean deletes it");
         }
 
+        // The table alone read as a complete run of fewer events.
         if (interrupts.ExitCode is { } interrupted)
+        {
+            console.Error.WriteLine($"sluice: {interrupts.Signal}: the demo stopped after {c.Accepted:N0} of {Count.Of(count, "event", "events")}" +
+                $"{(shutdown.TimedOut ? ", before the last batches were written" : "")}.");
             return interrupted;
+        }
+
         if (files.WriteFailed.Task.IsCompleted)
         {
             console.Error.WriteLine($"sluice: a batch file cannot be written in {dir} ({files.WriteFailed.Task.Result}): the demo stopped.");

@@ -530,6 +530,18 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task Demo_stopped_by_a_signal_says_so_and_how_far_it_got()
+    {
+        using var interrupts = new Interrupts();
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT);
+
+        var run = await CliRun.RunAsync(["demo", "--events", "5000", "--out", Out], new MemoryStream(), interrupts: interrupts);
+
+        Assert.True(run.Exit == ExitCodes.Interrupted, run.ToString());
+        Assert.Contains("sluice: SIGINT: the demo stopped after 0 of 5,000 events.", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Demo_with_clean_deletes_its_output_folder()
     {
         var run = await CliRun.RunAsync("demo", "-n", "2000", "-o", Out, "--clean");
