@@ -217,8 +217,9 @@ internal static class SendCommand
     /// <exception cref="CliException">The file is missing, unreadable or a directory, or standard input is not open (66), or a signal came before it opened (130/143/129).</exception>
     private static async Task<(Stream Stream, long? Length)> OpenInputAsync(string path, CliConsole console, Interrupts interrupts)
     {
-        if (path == "-" && console.InputClosed)
-            throw new CliException(ExitCodes.NoInput, "--input -: standard input is not open (closed, as <&- leaves it); nothing was read.");
+        // The names of descriptor 0 lead to the same pipe of the runtime's.
+        if (console.InputClosed && path is "-" or "/dev/stdin" or "/dev/fd/0" or "/proc/self/fd/0")
+            throw new CliException(ExitCodes.NoInput, $"--input {path}: standard input is not open (closed, as <&- leaves it); nothing was read.");
         if (path == "-")
             return (console.Input, null);
         var open = Task.Run(() => OpenInput(path));

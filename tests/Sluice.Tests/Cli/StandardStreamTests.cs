@@ -62,6 +62,10 @@ public sealed class StandardStreamTests : IDisposable
         Assert.Equal("sluice: --input -: standard input is not open (closed, as <&- leaves it); nothing was read.", stdin.Stderr.Trim());
         Assert.False(Directory.Exists(Path.Combine(_dir.Path, "out")));
 
+        using var named = SluiceProcess.StartRedirected("<&-", "send", "-i", "/dev/stdin", "-o", Path.Combine(_dir.Path, "out"));
+        Assert.Equal(ExitCodes.NoInput, await named.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("sluice: --input /dev/stdin: standard input is not open", named.Stderr, StringComparison.Ordinal);
+
         string good = Path.Combine(_dir.Path, "good.ndjson");
         await File.WriteAllLinesAsync(good, ["""{"user_id":"u1","event_name":"e"}"""]);
         using var file = SluiceProcess.StartRedirected("<&-", "send", "-i", good, "-o", Path.Combine(_dir.Path, "out"), "-q");
