@@ -25,8 +25,9 @@ internal static class SendCommandLine
         the same spool sends each event once. One sluice per spool directory. The spool's files take at most
         --spool-max-bytes (1 GiB), raised to what the directory holds when send opens it if that is more
         (an engine with a larger Spool.MaxBytes wrote it), so that opening it deletes none of it.
-        Ctrl+C, SIGTERM or SIGHUP stops the reading, delivers what was accepted within --stop-timeout and prints the
-        summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once.
+        Ctrl+C, SIGTERM or SIGHUP stops the reading, delivers what was accepted within --stop-timeout and
+        prints the summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once. So
+        does a batch file that cannot be written (a read-only directory, a full disk), with exit 73.
 
         Output: progress on standard error while it is a terminal; causes (connection refused, retries,
         rejections) on standard error; the summary on standard output (--json for scripts).
