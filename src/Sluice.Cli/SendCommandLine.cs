@@ -46,9 +46,10 @@ internal static class SendCommandLine
           sluice send -i events.ndjson -f segment -e https://... --write-key "$KEY" --spool /var/spool/sluice
 
         Exit codes: 0 all delivered; 1 a line refused or an event not delivered; 2 usage; 66 input missing,
-        unreadable or a directory, standard input not open (-i - with <&-), or failing mid-way (what was read is delivered); 69 the endpoint took
-        nothing; 73 --out not writable; 74 all else succeeded but standard output could not be written;
-        77 credentials refused (sending stops at the first 401/403); 130/143/129 SIGINT/SIGTERM/SIGHUP.
+        unreadable or a directory, standard input not open (-i - with <&-), or failing mid-way (what was
+        read is delivered); 69 the endpoint took nothing; 73 --out not writable (before or during the run);
+        74 all else succeeded but standard output could not be written; 77 credentials refused (sending
+        stops at the first 401/403); 130/143/129 SIGINT/SIGTERM/SIGHUP.
         """;
 
     public static Command Build(CliConsole console, Interrupts interrupts)

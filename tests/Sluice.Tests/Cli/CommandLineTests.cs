@@ -41,6 +41,9 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(run.Exit == 0, run.ToString());
         foreach (string expected in new[] { "-i, --input <FILE>", "--skip-lines <N>", "--retry-budget <DURATION>", "--drain-timeout", "--stop-timeout", "--json", "-q, --quiet", "SLUICE_WRITE_KEY", "73 --out not writable", "130/143" })
             Assert.Contains(expected, run.Stdout, StringComparison.Ordinal);
+
+        // The notes are written for the help's width: a line past it wraps mid-word in an 104-column terminal.
+        Assert.All(run.Stdout.Split('\n'), line => Assert.True(line.TrimEnd('\r').Length <= 104, line));
     }
 
     [Theory]
