@@ -160,9 +160,9 @@ internal static class SendCommand
             Lines = summary,
             Events = counters,
             Elapsed = clock.Elapsed,
+            CutShortLine = cutShort,
             // The lines --skip-lines passed over were settled by an earlier run, read this time or not: a stop before the
             // reading got past them still resumes after them, not before (which would send them a second time).
-            CutShortLine = cutShort,
             ResumeAfter = Math.Max(settings.SkipLines, ledger.ResumeAfter(summary.LinesRead, spoolKeptAll: ResumeLedger.SpoolKeptAll(counters))),
             StoppedBy = interrupts.Signal?.ToString() ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? "refused credentials"
                 : target.WriteFailed.IsCompleted ? "a batch file that could not be written" : null),
