@@ -23,7 +23,7 @@ public sealed class SampleWorkerTests
         Assert.Equal(0, await sample.WaitForExitAsync(Bound));
 
         Assert.Equal(5, Received(collector));
-        Assert.EndsWith("Sluice engine default shut down: all 5 accepted events delivered.", sample.Output.TrimEnd(), StringComparison.Ordinal);
+        Assert.EndsWith("Sluice engine default shut down: all 5 events delivered (5 accepted, 0 replayed from the spool).", sample.Output.TrimEnd(), StringComparison.Ordinal);
     }
 
     [SigintFact]
@@ -38,7 +38,7 @@ public sealed class SampleWorkerTests
 
         Assert.Equal(0, await sample.WaitForExitAsync(Bound));
         int delivered = Received(collector);
-        Assert.EndsWith($"Sluice engine default shut down: all {delivered} accepted events delivered.", sample.Output.TrimEnd(), StringComparison.Ordinal);
+        Assert.EndsWith($"Sluice engine default shut down: all {delivered} events delivered ({delivered} accepted, 0 replayed from the spool).", sample.Output.TrimEnd(), StringComparison.Ordinal);
     }
 
     private static int Received(ReferenceCollector collector)
