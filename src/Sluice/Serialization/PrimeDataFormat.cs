@@ -43,11 +43,11 @@ public sealed class PrimeDataFormat : WireFormat
     /// <summary>A format for the data source <paramref name="clientId"/>.</summary>
     /// <param name="clientId">The data source id: the <c>X-Client-Id</c> header and every event's <c>scope</c>.</param>
     /// <param name="pageEventType">The <c>eventType</c> of page views.</param>
-    /// <exception cref="ArgumentException">An argument is null or empty.</exception>
+    /// <exception cref="ArgumentException">An argument is null, empty or whitespace only.</exception>
     public PrimeDataFormat(string clientId, string pageEventType = "view")
     {
-        ArgumentException.ThrowIfNullOrEmpty(clientId);
-        ArgumentException.ThrowIfNullOrEmpty(pageEventType);
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pageEventType);
         ClientId = clientId;
         PageEventType = pageEventType;
         _scope = JsonEncodedText.Encode(clientId, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);

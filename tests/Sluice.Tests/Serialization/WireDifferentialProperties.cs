@@ -570,8 +570,8 @@ public class WireDifferentialProperties : IAsyncLifetime
             hasProperties ? properties : null,
             hasContext ? context : null);
 
-    /// <summary>A non-empty id or name (an empty one counts as absent).</summary>
-    private static Gen<string> Id() => Text(short_: true).Select(s => s.Length == 0 ? "u" : s);
+    /// <summary>An id or name with more than whitespace in it (an empty or blank one counts as absent, or is refused).</summary>
+    private static Gen<string> Id() => Text(short_: true).Select(s => string.IsNullOrWhiteSpace(s) ? "u" + s : s);
 
     private static Gen<DateTimeOffset?> Timestamps()
     {
