@@ -66,6 +66,9 @@ public sealed class PrimeDataFormat : WireFormat
     /// <inheritdoc/>
     public override int PartitionCount => 1;
 
+    /// <summary>1,000 events or 2 MB per request (the same limits as the ThriveStack APIs, specs 000 and 001).</summary>
+    internal override (int Events, int Bytes)? ApiLimits => BuiltInApiLimits;
+
     /// <summary>False: the context has no place in this API.</summary>
     public override bool WritesContext => false;
 
