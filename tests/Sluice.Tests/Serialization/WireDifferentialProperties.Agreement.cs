@@ -14,7 +14,8 @@ namespace Sluice.Tests.Serialization;
 /// into an engine of its own: every call accepts it or every call refuses it, for the reason the rules give and with the
 /// same message naming the same field; and what is sent is byte for byte the same from the two .NET calls, and from the
 /// three JSON ones (whose properties are passed as written). Each event has at most one defect: a blank, empty or
-/// missing id or name, both or neither page id, or nesting one level past the limit.
+/// missing id or name, both or neither page id, or nesting one level past the limit. A default context, now and then, is
+/// merged into each.
 /// </summary>
 public partial class WireDifferentialProperties
 {
@@ -39,9 +40,9 @@ public partial class WireDifferentialProperties
         TooDeep,
     }
 
-    private sealed record Probe(int Format, Defect Defect, Event Event)
+    private sealed record Probe(int Format, V.Obj? Defaults, Defect Defect, Event Event)
     {
-        public override string ToString() => $"{FormatName(Format)} {Defect}: {Event}";
+        public override string ToString() => $"{FormatName(Format)} DefaultContext={Defaults} {Defect}: {Event}";
     }
 
     [Fact]
@@ -50,12 +51,13 @@ public partial class WireDifferentialProperties
 
     private static Gen<Probe> Probes() =>
         from format in Gen.Choose(0, 2)
+        from defaults in Gen.Frequency((2, Gen.Constant<V.Obj?>(null)), (1, Defaults()))
         from e in Events(segment: format == 1, anyRoute: true)
         from defect in Gen.Frequency((8, Gen.Constant(Defect.None)), (8, Gen.Elements(Enum.GetValues<Defect>())))
         from blank in Gen.Elements(Blanks)
         from deep in DeepChain()
         from inContext in Gen.Elements(false, true)
-        select new Probe(format, defect, Spoil(e, defect, blank, deep, inContext));
+        select new Probe(format, defaults, defect, Spoil(e, defect, blank, deep, inContext));
 
     /// <summary>32 nested objects and arrays: as a member of the properties (level 1), one level past the limit.</summary>
     private static Gen<V> DeepChain() =>
@@ -106,7 +108,7 @@ public partial class WireDifferentialProperties
     private static void Agree(Probe probe)
     {
         string? expected = ExpectedRefusal(probe.Format, probe.Event);
-        var outcomes = AllRoutes.Select(route => (Route: route, Outcome: Produce(probe.Format, probe.Event with { Route = route }))).ToList();
+        var outcomes = AllRoutes.Select(route => (Route: route, Outcome: Produce(probe.Format, probe.Defaults, probe.Event with { Route = route }))).ToList();
         foreach (var (route, (refusal, parameter, bodies)) in outcomes)
         {
             Assert.True(expected == refusal, $"{route}: expected {expected ?? "acceptance"}, got {refusal ?? "acceptance"} (parameter {parameter}).");
@@ -139,11 +141,11 @@ public partial class WireDifferentialProperties
     }
 
     /// <summary>The event through its route into an engine of its own: the refusal (normalized) and parameter named, or the bodies sent.</summary>
-    private static (string? Refusal, string? Parameter, List<string> Bodies) Produce(int format, Event e)
+    private static (string? Refusal, string? Parameter, List<string> Bodies) Produce(int format, V.Obj? defaults, Event e)
     {
         var transport = new InMemoryTransport();
         string? refusal = null, parameter = null;
-        using (var engine = new SluiceEngine(new SluiceOptions { WireFormat = Format(format), TimeProvider = new ManualTimeProvider(Now) }, transport))
+        using (var engine = new SluiceEngine(new SluiceOptions { WireFormat = Format(format), TimeProvider = new ManualTimeProvider(Now), DefaultContext = defaults is null ? null : Json(defaults) }, transport))
         {
             try
             {
