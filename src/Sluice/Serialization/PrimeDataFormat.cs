@@ -43,11 +43,11 @@ public sealed class PrimeDataFormat : WireFormat
     /// <summary>A format for the data source <paramref name="clientId"/>.</summary>
     /// <param name="clientId">The data source id: the <c>X-Client-Id</c> header and every event's <c>scope</c>.</param>
     /// <param name="pageEventType">The <c>eventType</c> of page views.</param>
-    /// <exception cref="ArgumentException">An argument is null or empty.</exception>
+    /// <exception cref="ArgumentException">An argument is null, empty or whitespace only.</exception>
     public PrimeDataFormat(string clientId, string pageEventType = "view")
     {
-        ArgumentException.ThrowIfNullOrEmpty(clientId);
-        ArgumentException.ThrowIfNullOrEmpty(pageEventType);
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pageEventType);
         ClientId = clientId;
         PageEventType = pageEventType;
         _scope = JsonEncodedText.Encode(clientId, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
@@ -65,6 +65,9 @@ public sealed class PrimeDataFormat : WireFormat
 
     /// <inheritdoc/>
     public override int PartitionCount => 1;
+
+    /// <summary>1,000 events or 2 MB per request (the limits the ThriveStack Track and Page APIs document).</summary>
+    internal override (int Events, int Bytes)? ApiLimits => BuiltInApiLimits;
 
     /// <summary>False: the context has no place in this API.</summary>
     public override bool WritesContext => false;

@@ -64,6 +64,9 @@ public sealed class SegmentFormat : WireFormat
     /// <inheritdoc/>
     public override int PartitionCount => 1;
 
+    /// <summary>1,000 events or 2 MB per request (the limits the ThriveStack Track and Page APIs document).</summary>
+    internal override (int Events, int Bytes)? ApiLimits => BuiltInApiLimits;
+
     /// <inheritdoc/>
     public override int PartitionOf(EventKind kind) => BatchPartition;
 
