@@ -82,7 +82,7 @@ public class BlankInputTests
     public async Task A_Segment_page_with_a_blank_name_is_refused_naming_name(string route, string blank)
     {
         var (refusal, bodies) = await ProduceAsync(Enum.Parse<Route>(route), new SegmentFormat(), new Given(true, "u1", null, blank));
-        Assert.Equal("A page needs a name in the Segment/Customer.io batch format (spec 003: name is Required).", refusal);
+        Assert.Equal("A page needs a name in the Segment/Customer.io batch format (its page call requires one): pass Page(..., name: \"Pricing\").", refusal);
         Assert.Empty(bodies);
     }
 

@@ -97,7 +97,7 @@ public partial class WireDifferentialProperties
         if (e.Page && Absent(e.UserId) == Absent(e.SessionId))
             return Absent(e.UserId) ? "A page event needs user_id or session_id (an empty or whitespace-only one counts as absent)." : "A page event takes user_id or session_id, not both.";
         if (e.Page && format == 1 && Absent(e.Name))
-            return "A page needs a name in the Segment/Customer.io batch format (spec 003: name is Required).";
+            return "A page needs a name in the Segment/Customer.io batch format (its page call requires one): pass Page(..., name: \"Pricing\").";
         if (Deep(e.Properties))
             return "properties: nested deeper than 32 levels.";
         return Deep(e.Context) ? "context: nested deeper than 32 levels." : null;
