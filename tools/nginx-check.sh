@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Opt-in, not part of .ci/run: `sluice send` through a real nginx in front of the reference collector,
-# on loopback, in about a minute. nginx is the proxy most servers sit behind, and it answers in ways the
+# on loopback, in one to three minutes. nginx is the proxy most servers sit behind, and it answers in ways the
 # collector only imitates: its own 413 page over client_max_body_size (1m here, half the batch limit),
 # and 502 while the collector is down, 504 when it is slower than proxy_read_timeout (1 s on a second
 # port). Checks, from the CLI's --json summary and what the collector received:

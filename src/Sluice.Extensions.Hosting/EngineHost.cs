@@ -160,7 +160,7 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
         var c = result.Counters;
         if (c.Delivered == c.Accepted + c.Replayed) // replayed: accepted by an earlier run and left in the spool
         {
-            Log.ShutdownCompleted(Logger, Name, c.Delivered);
+            Log.ShutdownCompleted(Logger, Name, c.Delivered, c.Accepted, c.Replayed);
         }
         else
         {

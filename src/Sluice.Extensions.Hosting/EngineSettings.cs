@@ -10,12 +10,6 @@ namespace Sluice.Extensions.Hosting;
 /// </summary>
 internal static class EngineSettings
 {
-    /// <summary>The most events the built-in APIs accept in one request; past it they answer 400.</summary>
-    public const int ApiMaxBatchEvents = 1_000;
-
-    /// <summary>The most body bytes the built-in APIs accept in one request ("2 MB"); past it they answer 400.</summary>
-    public const int ApiMaxBatchBytes = 2 * 1024 * 1024;
-
     public static void Complete(SluiceServiceOptions options)
     {
         options.Http.BaseAddress = options.Endpoint;
@@ -54,8 +48,8 @@ internal static class EngineSettings
 
         if (EndpointProblem(options.Endpoint) is { } endpointProblem)
             problems.Add(endpointProblem);
-        problems.AddRange(ApiLimitProblems(options, out var overLimit));
-        problems.AddRange(options.Engine.Problems().Where(p => !overLimit.Exists(key => p.StartsWith(key + " must be between", StringComparison.Ordinal))));
+        // The engine's own problems include batch limits above what a built-in format's API takes.
+        problems.AddRange(options.Engine.Problems());
         problems.AddRange(options.Http.Problems().Where(p => !p.StartsWith(nameof(HttpTransportOptions.BaseAddress), StringComparison.Ordinal)));
         // A misspelt section name, or an appsettings.json left out of the output, looks like nothing configured.
         if (problems.Count > 0 && options.MissingSection is { } section)
@@ -66,36 +60,6 @@ internal static class EngineSettings
     private static string? EndpointProblem(Uri? endpoint) => endpoint is null
         ? $"{nameof(SluiceServiceOptions.Endpoint)} is required: the API's absolute http or https base address, such as https://api.app.thrivestack.ai (was none)."
         : HttpTransportOptions.AddressProblem(endpoint) is { } problem ? $"{nameof(SluiceServiceOptions.Endpoint)} {problem}." : null;
-
-    /// <summary>
-    /// A batch past what the built-in API accepts per request could never be delivered as sealed: every one would be
-    /// refused (400) and split. Lowering the limits stays allowed; a custom wire format set in code may send to an API
-    /// of its own, with its own limits. <paramref name="overLimit"/> names the settings reported, whose range problem
-    /// (past 100,000 events, say) would only repeat this one.
-    /// </summary>
-    private static List<string> ApiLimitProblems(SluiceServiceOptions options, out List<string> overLimit)
-    {
-        var problems = new List<string>();
-        overLimit = [];
-        if (!BuiltInApi.IsFormat(options.Format) || options.Engine.WireFormat is not (ThriveStackFormat or SegmentFormat or PrimeDataFormat))
-            return problems;
-        var engine = options.Engine;
-        if (engine.MaxBatchEvents > ApiMaxBatchEvents)
-        {
-            overLimit.Add(nameof(SluiceOptions.MaxBatchEvents));
-            problems.Add($"{nameof(SluiceOptions.MaxBatchEvents)} must be at most {ApiMaxBatchEvents:N0} with {nameof(SluiceServiceOptions.Format)} {options.Format} (was {engine.MaxBatchEvents}): "
-                + $"its API accepts at most {ApiMaxBatchEvents:N0} events per request and answers 400 past that.");
-        }
-
-        if (engine.MaxBatchBytes > ApiMaxBatchBytes)
-        {
-            overLimit.Add(nameof(SluiceOptions.MaxBatchBytes));
-            problems.Add($"{nameof(SluiceOptions.MaxBatchBytes)} must be at most {ApiMaxBatchBytes:N0} with {nameof(SluiceServiceOptions.Format)} {options.Format} (was {engine.MaxBatchBytes}): "
-                + $"its API accepts at most 2 MB ({ApiMaxBatchBytes:N0} bytes) per request and answers 400 past that.");
-        }
-
-        return problems;
-    }
 
     private static Func<ApiCredential, string?> Credential(SluiceCredentials credentials) => which => which switch
     {

@@ -9,8 +9,8 @@ namespace Sluice.Extensions.Hosting;
 internal static partial class Log
 {
     [LoggerMessage(EventId = 100, EventName = "ShutdownCompleted", Level = LogLevel.Information,
-        Message = "Sluice engine {Engine} shut down: all {Delivered} accepted events delivered.")]
-    public static partial void ShutdownCompleted(ILogger logger, string engine, long delivered);
+        Message = "Sluice engine {Engine} shut down: all {Delivered} events delivered ({Accepted} accepted, {Replayed} replayed from the spool).")]
+    public static partial void ShutdownCompleted(ILogger logger, string engine, long delivered, long accepted, long replayed);
 
     [LoggerMessage(EventId = 101, EventName = "ShutdownIncomplete", Level = LogLevel.Warning,
         Message = "Sluice engine {Engine} shut down with events not delivered: {Accepted} accepted, {Replayed} replayed from the spool, {Delivered} delivered, {Spooled} kept in the spool (sent at the next start), {Lost} lost at shutdown (the server does not have them), {OutcomeUnknown} of unknown outcome, {Failed} failed, {Rejected} rejected (by the server or as oversize), {Expired} expired, {Evicted} evicted; deadline passed: {TimedOut}.")]

@@ -2,8 +2,9 @@ namespace Sluice.Extensions.Hosting;
 
 /// <summary>
 /// The credentials of the built-in APIs (configuration section <c>Credentials</c>): each format uses its own.
-/// The same names as the command line's options (<c>--token</c>, <c>--write-key</c>, …) and its environment
-/// variables (<c>SLUICE_TOKEN</c>, <c>SLUICE_WRITE_KEY</c>, …). Never logged, never in a validation message.
+/// The same names as the command line's options (<c>--token</c>, <c>--write-key</c>, …); from the environment, as any
+/// configuration key: <c>Sluice__Credentials__Token</c>, <c>Sluice__Credentials__WriteKey</c>, … (the command line's
+/// <c>SLUICE_TOKEN</c> variables are not read). Never logged, never in a validation message.
 /// </summary>
 public sealed class SluiceCredentials
 {

@@ -41,7 +41,7 @@ public sealed partial class SluiceEngine
     /// <param name="context">Extra context, same value types.</param>
     /// <param name="timestamp">When it happened; now (from the engine's clock) if omitted. Written in UTC.</param>
     /// <returns>Accepted with the event's sequence number, or why it was refused (queue full, shutting down): runtime conditions are returned, not thrown.</returns>
-    /// <exception cref="ArgumentException">A required field is missing or a value is not representable; the message names the field (<c>properties.cart.total</c>). Nothing is enqueued.</exception>
+    /// <exception cref="ArgumentException">A required field is missing (null, empty or whitespace only) or a value is not representable; the message names the field (<c>properties.cart.total</c>). Nothing is enqueued.</exception>
     public EnqueueResult Track(string userId, string eventName, IReadOnlyDictionary<string, object?>? properties = null,
         IReadOnlyDictionary<string, object?>? context = null, DateTimeOffset? timestamp = null)
     {
@@ -94,13 +94,13 @@ public sealed partial class SluiceEngine
     /// <param name="timestamp">When it happened; now if omitted.</param>
     /// <param name="name">The page's name, for wire formats that carry one.</param>
     /// <returns>Accepted with the event's sequence number, or why it was refused.</returns>
-    /// <exception cref="ArgumentException">Neither or both ids are given (an empty string counts as absent), the wire format needs a field that is missing (a Segment page's <paramref name="name"/>), or a value is not representable; the message names the field. Nothing is enqueued.</exception>
+    /// <exception cref="ArgumentException">Neither or both ids are given (an empty or whitespace-only one counts as absent), the wire format needs a field that is missing (a Segment page's <paramref name="name"/>), or a value is not representable; the message names the field. Nothing is enqueued.</exception>
     public EnqueueResult Page(string? userId, string? sessionId, IReadOnlyDictionary<string, object?>? properties = null,
         IReadOnlyDictionary<string, object?>? context = null, DateTimeOffset? timestamp = null, string? name = null)
     {
         var props = new DictionarySource(properties);
         var ctx = new DictionarySource(context);
-        return Enqueue(EventKind.Page, NullIfEmpty(userId), NullIfEmpty(sessionId), name, timestamp, ref props, ref ctx);
+        return Enqueue(EventKind.Page, NullIfBlank(userId), NullIfBlank(sessionId), NullIfBlank(name), timestamp, ref props, ref ctx);
     }
 
     /// <summary>Records a page view, writing properties (and context) through callbacks: allocation-free with static lambdas.</summary>
@@ -120,7 +120,7 @@ public sealed partial class SluiceEngine
     {
         var props = new CallbackSource<TState>(properties, state);
         var ctx = new CallbackSource<TState>(context, state);
-        return Enqueue(EventKind.Page, NullIfEmpty(userId), NullIfEmpty(sessionId), name, timestamp, ref props, ref ctx);
+        return Enqueue(EventKind.Page, NullIfBlank(userId), NullIfBlank(sessionId), NullIfBlank(name), timestamp, ref props, ref ctx);
     }
 
     /// <summary>Records a page view with pre-serialized UTF-8 JSON properties/context, validated at the call.</summary>
@@ -137,7 +137,7 @@ public sealed partial class SluiceEngine
     {
         var props = new RawJsonSource(propertiesJson, "properties");
         var ctx = new RawJsonSource(contextJson, "context");
-        return Enqueue(EventKind.Page, NullIfEmpty(userId), NullIfEmpty(sessionId), name, timestamp, ref props, ref ctx);
+        return Enqueue(EventKind.Page, NullIfBlank(userId), NullIfBlank(sessionId), NullIfBlank(name), timestamp, ref props, ref ctx);
     }
 
     /// <summary>
@@ -159,7 +159,7 @@ public sealed partial class SluiceEngine
         var ctx = new CheckedJsonSource(e.Context, e.ContextLoneSurrogates);
         return e.Kind == EventKind.Track
             ? Enqueue(EventKind.Track, e.UserId!, null, e.EventName!, e.Timestamp, ref props, ref ctx)
-            : Enqueue(EventKind.Page, NullIfEmpty(e.UserId), NullIfEmpty(e.SessionId), e.Name, e.Timestamp, ref props, ref ctx);
+            : Enqueue(EventKind.Page, NullIfBlank(e.UserId), NullIfBlank(e.SessionId), NullIfBlank(e.Name), e.Timestamp, ref props, ref ctx);
     }
 
     private EnqueueResult Enqueue<TProps, TContext>(EventKind kind, string? userId, string? sessionId, string? name,
@@ -397,26 +397,34 @@ public sealed partial class SluiceEngine
         return state;
     }
 
-    /// <summary>An empty id counts as absent for a page, so the wire format sees exactly one of the two.</summary>
-    private static string? NullIfEmpty(string? id) => string.IsNullOrEmpty(id) ? null : id;
+    /// <summary>
+    /// A page's empty or whitespace-only id or name counts as absent: the wire format sees exactly one of the two ids, and a
+    /// name only if it names something (a blank one is no name to a Segment page, nor a PrimeData target).
+    /// </summary>
+    private static string? NullIfBlank(string? text) => string.IsNullOrWhiteSpace(text) ? null : text;
 
     private static void ValidateIdentity(EventKind kind, string? userId, string? sessionId, string? name)
     {
         if (kind == EventKind.Track)
         {
-            if (string.IsNullOrEmpty(userId))
-                ThrowHelper.Argument("user_id is required for a track event.", nameof(userId));
-            if (string.IsNullOrEmpty(name))
-                ThrowHelper.Argument("event_name is required for a track event.", "eventName");
+            // Whitespace alone identifies no one and names nothing (most often an unset value padded by a template).
+            if (string.IsNullOrWhiteSpace(userId))
+                ThrowHelper.Argument(Required("user_id", userId), nameof(userId));
+            if (string.IsNullOrWhiteSpace(name))
+                ThrowHelper.Argument(Required("event_name", name), "eventName");
             return;
         }
 
-        bool hasUser = !string.IsNullOrEmpty(userId), hasSession = !string.IsNullOrEmpty(sessionId);
+        // Blank ids were made null by the page calls (NullIfBlank).
+        bool hasUser = userId is not null, hasSession = sessionId is not null;
         if (hasUser == hasSession)
         {
             ThrowHelper.Argument(hasUser
                 ? "A page event takes user_id or session_id, not both."
-                : "A page event needs user_id or session_id.", hasUser ? nameof(sessionId) : nameof(userId));
+                : "A page event needs user_id or session_id (an empty or whitespace-only one counts as absent).", hasUser ? nameof(sessionId) : nameof(userId));
         }
     }
+
+    private static string Required(string field, string? given) =>
+        string.IsNullOrEmpty(given) ? $"{field} is required for a track event." : $"{field} is required for a track event: it was whitespace only.";
 }

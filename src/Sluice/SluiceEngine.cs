@@ -89,7 +89,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         _assembler = new BatchAssembler(_options, BatchMemory.CreateManager(_options), _arenas, _counters, Diagnose, _fates);
         _metrics = new SluiceMetrics(_options);
         _delivery = new BatchDelivery(_options, transport, _counters, _assembler.Partition, _metrics, Diagnose, _abort.Token, _fates, _spool);
-        _metrics.Observe(GetCounters, () => QueueLength, _options.QueueCapacity, _format, _delivery.IsPaused, () => EventsWaitingOnDisk);
+        _metrics.Observe(GetCounters, () => QueueLength, _options.QueueCapacity, _format, _delivery.IsPaused, () => EventsWaitingOnDisk, () => SpoolSuspended);
         _lingerTimer = _time.CreateTimer(static s => ((SluiceEngine)s!).OnLinger(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
         _consumer = Task.Run(ConsumeAsync);
     }

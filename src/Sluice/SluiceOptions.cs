@@ -16,11 +16,11 @@ public sealed class SluiceOptions
     public const int MaxBatchBytesLimit = 128 * 1024 * 1024;
 
     /// <summary>Events per batch at most.</summary>
-    /// <value>Default 1,000 (the ThriveStack limit). Range 1–100,000.</value>
+    /// <value>Default 1,000 (the ThriveStack limit). Range 1–100,000; at most 1,000 with a built-in <see cref="WireFormat"/> (ThriveStack, Segment, PrimeData), whose APIs answer 400 past it.</value>
     public int MaxBatchEvents { get; set; } = 1_000;
 
     /// <summary>Bytes per batch body at most, uncompressed, envelope included.</summary>
-    /// <value>Default 2,097,152 (2 × 1024 × 1024, what a "2 MB" body limit enforces). Range 64–128 MiB.</value>
+    /// <value>Default 2,097,152 (2 × 1024 × 1024, what a "2 MB" body limit enforces). Range 64–128 MiB; at most 2,097,152 with a built-in <see cref="WireFormat"/>, whose APIs answer 400 past it.</value>
     public int MaxBatchBytes { get; set; } = 2 * 1024 * 1024;
 
     /// <summary>
@@ -177,8 +177,18 @@ public sealed class SluiceOptions
     internal List<string> Problems()
     {
         var errors = new List<string>();
-        Check(MaxBatchEvents is >= 1 and <= 100_000, $"{nameof(MaxBatchEvents)} must be between 1 and 100,000 (was {MaxBatchEvents}).");
-        Check(MaxBatchBytes is >= 64 and <= MaxBatchBytesLimit, $"{nameof(MaxBatchBytes)} must be between 64 and {MaxBatchBytesLimit:N0} (was {MaxBatchBytes}).");
+        // Above what a built-in format's API takes, every full batch would be refused (400) and bisected: refused here
+        // instead, in place of the range problem it would repeat. A custom format may send to an API that takes more.
+        var (apiEvents, apiBytes) = WireFormat?.ApiLimits ?? (int.MaxValue, int.MaxValue);
+        string api = $"with {WireFormat?.GetType().Name}";
+        if (MaxBatchEvents > apiEvents)
+            errors.Add($"{nameof(MaxBatchEvents)} must be at most {apiEvents:N0} {api} (was {MaxBatchEvents}): its API accepts at most {apiEvents:N0} events per request and answers 400 past that.");
+        else
+            Check(MaxBatchEvents is >= 1 and <= 100_000, $"{nameof(MaxBatchEvents)} must be between 1 and 100,000 (was {MaxBatchEvents}).");
+        if (MaxBatchBytes > apiBytes)
+            errors.Add($"{nameof(MaxBatchBytes)} must be at most {apiBytes:N0} {api} (was {MaxBatchBytes}): its API accepts at most {apiBytes:N0} bytes per request and answers 400 past that.");
+        else
+            Check(MaxBatchBytes is >= 64 and <= MaxBatchBytesLimit, $"{nameof(MaxBatchBytes)} must be between 64 and {MaxBatchBytesLimit:N0} (was {MaxBatchBytes}).");
         Check(FlushInterval >= TimeSpan.FromMilliseconds(1) && FlushInterval <= TimeSpan.FromDays(1), $"{nameof(FlushInterval)} must be between 1 ms and 1 day (was {FlushInterval}).");
         Check(QueueCapacity is >= 2 and <= 1 << 24, $"{nameof(QueueCapacity)} must be between 2 and 16,777,216 (was {QueueCapacity}).");
         Check(Enum.IsDefined(FullMode), $"{nameof(FullMode)} is not a defined value (was {(int)FullMode}).");

@@ -39,7 +39,16 @@ internal static class Fields
         e.ValueKind == JsonValueKind.Object && e.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? $"{name} \"{value.GetString()}\"" : $"no {name}";
 
     private static string? NonEmptyString(JsonElement value, string name) =>
-        value.ValueKind == JsonValueKind.String && !value.ValueEquals(""u8) ? null : $"{name} must be a non-empty string";
+        value.ValueKind != JsonValueKind.String || value.ValueEquals(""u8) ? $"{name} must be a non-empty string"
+        : IsWhitespace(value) ? $"{name} must not be whitespace only"
+        : null;
+
+    /// <summary>
+    /// Whether the string is whitespace only (an id or name it cannot be). Only one whose raw text starts with a space, an
+    /// escape or a non-ASCII character can be: the others are not decoded.
+    /// </summary>
+    private static bool IsWhitespace(JsonElement value) =>
+        JsonMarshal.GetRawUtf8Value(value)[1] is (byte)' ' or (byte)'\\' or >= 0x80 && string.IsNullOrWhiteSpace(value.GetString());
 
     /// <summary>
     /// The raw JSON string (quotes included) is <c>yyyy-MM-ddTHH:mm:ss</c>, an optional fraction of 1–9

@@ -32,7 +32,7 @@ public class HostShutdownTests
 
         Assert.Equal(5, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
         var done = Assert.Single(logs.GetSnapshot(), r => r.Category == typeof(SluiceEngine).FullName && r.Id.Id == 100);
-        Assert.Equal("Sluice engine default shut down: all 5 accepted events delivered.", done.Message);
+        Assert.Equal("Sluice engine default shut down: all 5 events delivered (5 accepted, 0 replayed from the spool).", done.Message);
     }
 
     [Fact]
@@ -51,7 +51,7 @@ public class HostShutdownTests
 
         Assert.Equal(5, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
         var done = Assert.Single(logs.GetSnapshot(), r => r.Category == typeof(SluiceEngine).FullName && r.Id.Id == 100);
-        Assert.Equal("Sluice engine default shut down: all 5 accepted events delivered.", done.Message);
+        Assert.Equal("Sluice engine default shut down: all 5 events delivered (5 accepted, 0 replayed from the spool).", done.Message);
     }
 
     [Fact]
@@ -75,7 +75,7 @@ public class HostShutdownTests
         var done = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100);
         Assert.Equal(LogLevel.Information, done.Level);
         Assert.Equal("ShutdownCompleted", done.Id.Name);
-        Assert.Equal("Sluice engine default shut down: all 320 accepted events delivered.", done.Message);
+        Assert.Equal("Sluice engine default shut down: all 320 events delivered (320 accepted, 0 replayed from the spool).", done.Message);
 
         var logs = host.Logs();
         host.Dispose();
@@ -131,7 +131,7 @@ public class HostShutdownTests
             await second.StopAsync();
 
             var done = Assert.Single(second.SluiceLogs(), r => r.Id.Id == 100);
-            Assert.Equal("Sluice engine default shut down: all 10 accepted events delivered.", done.Message);
+            Assert.Equal("Sluice engine default shut down: all 10 events delivered (0 accepted, 10 replayed from the spool).", done.Message); // none tracked by this host
         }
         finally
         {
@@ -154,7 +154,7 @@ public class HostShutdownTests
         Assert.Equal(10, result.Counters.Delivered);
         Assert.Equal(10, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
         var done = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100);
-        Assert.Equal("Sluice engine default shut down: all 10 accepted events delivered.", done.Message);
+        Assert.Equal("Sluice engine default shut down: all 10 events delivered (10 accepted, 0 replayed from the spool).", done.Message);
     }
 
     [Fact]
@@ -263,7 +263,7 @@ public class HostShutdownTests
         Assert.Equal(1, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
         Assert.Equal(0, host.Engine().GetCounters().RefusedShutdown);
         var done = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100);
-        Assert.Equal("Sluice engine default shut down: all 1 accepted events delivered.", done.Message);
+        Assert.Equal("Sluice engine default shut down: all 1 events delivered (1 accepted, 0 replayed from the spool).", done.Message);
     }
 
     [Fact]
@@ -287,7 +287,7 @@ public class HostShutdownTests
         Assert.Equal(EnqueueStatus.Accepted, stopping);
         Assert.Equal(1, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
         var done = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100);
-        Assert.Equal("Sluice engine default shut down: all 1 accepted events delivered.", done.Message);
+        Assert.Equal("Sluice engine default shut down: all 1 events delivered (1 accepted, 0 replayed from the spool).", done.Message);
         Assert.Equal((EnqueueStatus.ShuttingDown, EnqueueStatus.ShuttingDown), (stopped, host.Services.GetRequiredService<StoppedWorker>().LastStatus));
         Assert.Equal(2, engine.GetCounters().RefusedShutdown);
     }

@@ -122,8 +122,8 @@ public class ValidationTests
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Equal($"The Sluice engine 'default' is not configured correctly: "
-            + $"MaxBatchEvents must be at most 1,000 with Format {format} (was {events}): its API accepts at most 1,000 events per request and answers 400 past that. "
-            + $"MaxBatchBytes must be at most 2,097,152 with Format {format} (was {bytes}): its API accepts at most 2 MB (2,097,152 bytes) per request and answers 400 past that.",
+            + $"MaxBatchEvents must be at most 1,000 with {format}Format (was {events}): its API accepts at most 1,000 events per request and answers 400 past that. "
+            + $"MaxBatchBytes must be at most 2,097,152 with {format}Format (was {bytes}): its API accepts at most 2,097,152 bytes per request and answers 400 past that.",
             ex.Message);
     }
 

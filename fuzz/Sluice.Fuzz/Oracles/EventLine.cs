@@ -72,18 +72,19 @@ internal sealed class EventLine
         string? eventName = values.GetValueOrDefault("event_name");
         result.TimestampText = values.GetValueOrDefault("timestamp");
         bool isTrack = eventName is not null;
-        if (isTrack && string.IsNullOrEmpty(userId))
+        // Whitespace alone is no id or name: refused for a track, absent for a page.
+        if (isTrack && string.IsNullOrWhiteSpace(userId))
             return result.Refuse("a track without user_id");
-        if (isTrack && eventName!.Length == 0)
-            return result.Refuse("an empty event_name");
-        if (!isTrack && string.IsNullOrEmpty(userId) == string.IsNullOrEmpty(sessionId))
+        if (isTrack && string.IsNullOrWhiteSpace(eventName))
+            return result.Refuse("a blank event_name");
+        if (!isTrack && string.IsNullOrWhiteSpace(userId) == string.IsNullOrWhiteSpace(sessionId))
             return result.Refuse("a page needs exactly one of user_id and session_id");
 
         result.Event = new ExpectedEvent
         {
             IsTrack = isTrack,
-            UserId = string.IsNullOrEmpty(userId) ? null : userId,
-            SessionId = isTrack || !string.IsNullOrEmpty(userId) ? null : sessionId,
+            UserId = string.IsNullOrWhiteSpace(userId) ? null : userId,
+            SessionId = isTrack || !string.IsNullOrWhiteSpace(userId) ? null : sessionId,
             EventName = eventName,
             Properties = properties,
             Context = context,

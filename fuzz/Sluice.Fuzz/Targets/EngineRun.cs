@@ -82,7 +82,8 @@ internal sealed class EngineRun
         _options = new SluiceOptions
         {
             MaxBatchEvents = _d.Pick((int[])[1, 2, 3, 5, 10, 1000]),
-            MaxBatchBytes = _d.Pick((int[])[100, 160, 300, 512, 1024, 4096, 65_536, 2_097_152]) + _d.Int(64),
+            // The real formats' APIs take at most 2,097,152 bytes: the engine refuses more.
+            MaxBatchBytes = Math.Min(_d.Pick((int[])[100, 160, 300, 512, 1024, 4096, 65_536, 2_097_152]) + _d.Int(64), 2_097_152),
             QueueCapacity = _d.Pick((int[])[2, 4, 16, 1024]),
             FullMode = _d.Pick((FullMode[])[FullMode.Wait, FullMode.DropNewest, FullMode.DropOldest]),
             // Real time: with retries waiting on the test clock, a long wait would only slow the run down.
@@ -543,10 +544,13 @@ internal sealed class EngineRun
         throw new OracleFailure("not-accepting", "the queue stayed full for 500 tries with nobody producing.");
     }
 
-    /// <summary>A page's name as the format takes it: Segment refuses a page without one (spec 003: name is Required).</summary>
-    private string? NamedPage(string? name) => _shape == WireShape.Segment && string.IsNullOrEmpty(name)
-        ? throw new ModelJson.Invalid("a Segment page needs a name")
-        : name;
+    /// <summary>
+    /// A page's name as the format takes it: an empty or whitespace-only one is none, and Segment refuses a page without one
+    /// (spec 003: name is Required).
+    /// </summary>
+    private string? NamedPage(string? name) => !string.IsNullOrWhiteSpace(name) ? name
+        : _shape == WireShape.Segment ? throw new ModelJson.Invalid("a Segment page needs a name")
+        : null;
 
     /// <summary>Builds the expected event, or the reason the call must be refused.</summary>
     private static (ExpectedEvent? Event, string? Invalid) Model(Func<ExpectedEvent> build)

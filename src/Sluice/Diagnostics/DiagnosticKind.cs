@@ -62,7 +62,7 @@ public enum DiagnosticKind
     /// <summary>[Error] The spool reached its byte cap: its oldest batches were deleted before they were delivered.</summary>
     SpoolEvicted = 17,
 
-    /// <summary>[Error] The spool could not write or sync (the disk is full, or another I/O error): batches are sent from memory only for a while.</summary>
+    /// <summary>[Error] The spool could not write or sync (the disk is full, or another I/O error): batches are sent from memory only for a while. Given once per suspension, however many retries fail; <see cref="SpoolResumed"/> ends it.</summary>
     SpoolSuspended = 18,
 
     /// <summary>[Information] The spool is written again after <see cref="SpoolSuspended"/>.</summary>

@@ -31,7 +31,10 @@ public readonly record struct SluiceCounters
     /// <summary>Events the transport delivered.</summary>
     public long Delivered { get; init; }
 
-    /// <summary>Batches the transport delivered.</summary>
+    /// <summary>
+    /// Request bodies the transport delivered: one per batch, or one per part of a batch that was split (a 400 bisected, a
+    /// 413 halved), so it can exceed the batches sealed.
+    /// </summary>
     public long BatchesDelivered { get; init; }
 
     /// <summary>Events that failed for good (a permanent transport failure, or an event that could not be serialized).</summary>

@@ -69,9 +69,10 @@ internal sealed class SluiceMetrics : IDisposable
     }
 
     /// <summary>Creates the observable instruments, reading the engine through the given functions (called on collection only).</summary>
-    public void Observe(Func<SluiceCounters> counters, Func<long> queueDepth, int queueCapacity, WireFormat format, Func<int, bool> paused, Func<long> waitingInSpool)
+    public void Observe(Func<SluiceCounters> counters, Func<long> queueDepth, int queueCapacity, WireFormat format, Func<int, bool> paused, Func<long> waitingInSpool,
+        Func<bool> spoolSuspended)
     {
-        _live = new Observed(counters, queueDepth, queueCapacity, format, paused, waitingInSpool);
+        _live = new Observed(counters, queueDepth, queueCapacity, format, paused, waitingInSpool, spoolSuspended);
         _meter.CreateObservableCounter("sluice.events.accepted", () => Count(static c => c.Accepted), "{event}", "Events accepted by Track/Page calls.");
         _meter.CreateObservableCounter("sluice.events.settled", () => Settled(), "{event}",
             "Accepted events in a terminal state, by sluice.event.outcome: delivered, rejected (by the server, each alone), oversize, failed, expired, outcome_unknown, lost, evicted, spooled.");
@@ -83,6 +84,8 @@ internal sealed class SluiceMetrics : IDisposable
         _meter.CreateObservableUpDownCounter("sluice.queue.capacity", () => Gauge(static o => o.QueueCapacity), "{event}", "Events the queue holds before its full mode applies.");
         _meter.CreateObservableUpDownCounter("sluice.spool.backlog", () => Gauge(static o => o.WaitingInSpool()), "{event}",
             "Events of batches waiting in the disk spool, not in memory, for the senders to make room (an outage).");
+        _meter.CreateObservableUpDownCounter("sluice.spool.suspended", () => Gauge(static o => o.SpoolSuspended() ? 1 : 0), "{spool}",
+            "1 while the disk spool's writes are suspended after a failed write or sync (a full disk): batches go from memory only; else 0.");
         _meter.CreateObservableUpDownCounter("sluice.endpoints.paused", () => Paused(), "{endpoint}",
             "Endpoints paused after refusing the credentials (1 while paused), by sluice.endpoint.");
     }
@@ -169,5 +172,6 @@ internal sealed class SluiceMetrics : IDisposable
     }
 
     /// <summary>How the observable instruments read a running engine.</summary>
-    private sealed record Observed(Func<SluiceCounters> Counters, Func<long> QueueDepth, int QueueCapacity, WireFormat Format, Func<int, bool> Paused, Func<long> WaitingInSpool);
+    private sealed record Observed(Func<SluiceCounters> Counters, Func<long> QueueDepth, int QueueCapacity, WireFormat Format, Func<int, bool> Paused, Func<long> WaitingInSpool,
+        Func<bool> SpoolSuspended);
 }

@@ -5,16 +5,16 @@ using Sluice.Producing;
 namespace Sluice.Serialization;
 
 /// <summary>
-/// PrimeData (spec 004): every event to <c>POST /powehi/smile</c> (one partition) in
+/// PrimeData (its Events Tracking API): every event to <c>POST /powehi/smile</c> (one partition) in
 /// <c>{"events":[...]}</c>. Each event:
 /// <list type="bullet">
 /// <item><c>eventType</c>: a track's event name; for a page, <see cref="PageEventType"/> (default
-/// <c>view</c>, the schema of the spec's example). Every type must be registered as an Event Schema.</item>
+/// <c>view</c>, the schema of the API documentation's example). Every type must be registered as an Event Schema.</item>
 /// <item><c>sessionId</c>: a page's session id; otherwise (a track, or a page for a user) the user id,
 /// the stable id the caller gave.</item>
-/// <item><c>scope</c>: the client id, as the spec requires ("exactly the same as the X-Client-ID").</item>
+/// <item><c>scope</c>: the client id, as the API requires ("exactly the same as the X-Client-ID").</item>
 /// <item><c>timeStamp</c>: when the event happened, UTC ISO 8601.</item>
-/// <item><c>properties</c>: always, <c>{}</c> if none were given (as in the spec's example).</item>
+/// <item><c>properties</c>: always, <c>{}</c> if none were given (as in the API documentation's example).</item>
 /// <item><c>target</c>: for a page with a name, <c>{"itemId":"&lt;name&gt;","itemType":"page"}</c>; otherwise
 /// omitted, as is <c>source</c>.</item>
 /// </list>
@@ -43,11 +43,11 @@ public sealed class PrimeDataFormat : WireFormat
     /// <summary>A format for the data source <paramref name="clientId"/>.</summary>
     /// <param name="clientId">The data source id: the <c>X-Client-Id</c> header and every event's <c>scope</c>.</param>
     /// <param name="pageEventType">The <c>eventType</c> of page views.</param>
-    /// <exception cref="ArgumentException">An argument is null or empty.</exception>
+    /// <exception cref="ArgumentException">An argument is null, empty or whitespace only.</exception>
     public PrimeDataFormat(string clientId, string pageEventType = "view")
     {
-        ArgumentException.ThrowIfNullOrEmpty(clientId);
-        ArgumentException.ThrowIfNullOrEmpty(pageEventType);
+        ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
+        ArgumentException.ThrowIfNullOrWhiteSpace(pageEventType);
         ClientId = clientId;
         PageEventType = pageEventType;
         _scope = JsonEncodedText.Encode(clientId, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
@@ -65,6 +65,9 @@ public sealed class PrimeDataFormat : WireFormat
 
     /// <inheritdoc/>
     public override int PartitionCount => 1;
+
+    /// <summary>1,000 events or 2 MB per request (the limits the ThriveStack Track and Page APIs document).</summary>
+    internal override (int Events, int Bytes)? ApiLimits => BuiltInApiLimits;
 
     /// <summary>False: the context has no place in this API.</summary>
     public override bool WritesContext => false;

@@ -6,12 +6,12 @@ using Sluice.Producing;
 namespace Sluice.Serialization;
 
 /// <summary>
-/// Segment / Customer.io batch (spec 003 and the common batch shape): every event to
+/// Segment / Customer.io batch API (the common batch shape): every event to
 /// <c>POST /v1/batch</c> (one partition) in <c>{"batch":[...],"sentAt":"..."}</c>, where <c>sentAt</c>
 /// is the time of each send attempt (a fixed-width placeholder rewritten in place just before it).
 /// <para>Each event: <c>type</c> (<c>track</c>/<c>page</c>); <c>userId</c>, or for a page given only a
 /// session id, <c>anonymousId</c> = the session id; <c>event</c> (track: the event name) or <c>name</c>
-/// (page: the name passed to <c>Page</c>, required, as spec 003 marks it Required);
+/// (page: the name passed to <c>Page</c>, required, as the API's page call marks it);
 /// <c>properties</c> and <c>context</c> if given; <c>timestamp</c>; and <c>messageId</c>.</para>
 /// <para>The <c>messageId</c> is written into the bytes once, so every retry of a batch carries the same
 /// ids and the server can de-duplicate: a UUID-shaped string (RFC 4122 version 4 layout) made of a
@@ -64,6 +64,9 @@ public sealed class SegmentFormat : WireFormat
     /// <inheritdoc/>
     public override int PartitionCount => 1;
 
+    /// <summary>1,000 events or 2 MB per request (the limits the ThriveStack Track and Page APIs document).</summary>
+    internal override (int Events, int Bytes)? ApiLimits => BuiltInApiLimits;
+
     /// <inheritdoc/>
     public override int PartitionOf(EventKind kind) => BatchPartition;
 
@@ -83,12 +86,12 @@ public sealed class SegmentFormat : WireFormat
     /// <summary>This instance for the first engine made with it; a copy with its own random bits for any other.</summary>
     internal override WireFormat ForEngine() => Interlocked.Exchange(ref _taken, 1) == 0 ? this : new SegmentFormat();
 
-    /// <summary>A page needs a name (spec 003: "name string — Required. The name of the page.").</summary>
+    /// <summary>A page needs a name: the API's page call marks <c>name</c> Required ("The name of the page").</summary>
     /// <exception cref="ArgumentException">A page without a name (parameter <c>name</c>).</exception>
     public override void Validate(EventKind kind, string? userId, string? sessionId, string? name)
     {
         if (kind == EventKind.Page && string.IsNullOrEmpty(name))
-            throw new ArgumentException("A page needs a name in the Segment/Customer.io batch format (spec 003: name is Required).", nameof(name));
+            throw new ArgumentException("A page needs a name in the Segment/Customer.io batch format (its page call requires one): pass Page(..., name: \"Pricing\").", nameof(name));
     }
 
     /// <inheritdoc/>

@@ -29,6 +29,9 @@ public sealed class ThriveStackFormat : WireFormat
     /// <inheritdoc/>
     public override int PartitionCount => 2;
 
+    /// <summary>1,000 events or 2 MB per request (the limits the ThriveStack Track and Page APIs document).</summary>
+    internal override (int Events, int Bytes)? ApiLimits => BuiltInApiLimits;
+
     /// <inheritdoc/>
     public override int PartitionOf(EventKind kind) => kind == EventKind.Page ? PagePartition : TrackPartition;
 

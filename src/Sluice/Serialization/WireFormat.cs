@@ -58,6 +58,15 @@ public abstract class WireFormat
     internal virtual string? SpoolBinding => null;
 
     /// <summary>
+    /// The most events and body bytes one request of this format's API takes, past which it answers 400, or null when the
+    /// format does not say (a custom one, which may send to an API of its own): an engine refuses batch limits above them.
+    /// </summary>
+    internal virtual (int Events, int Bytes)? ApiLimits => null;
+
+    /// <summary>What the built-in APIs take per request: 1,000 events or 2 MB (2,097,152 bytes), whichever comes first.</summary>
+    private protected static (int Events, int Bytes) BuiltInApiLimits => (1_000, 2 * 1024 * 1024);
+
+    /// <summary>
     /// The instance a new engine made with this format writes with: this one, unless what it writes must differ from engine to
     /// engine (<see cref="SegmentFormat"/>'s message ids) and an engine took it already. Called once per engine.
     /// </summary>

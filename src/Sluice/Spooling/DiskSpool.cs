@@ -539,12 +539,20 @@ internal sealed partial class DiskSpool : IDisposable
     {
         bool full = IOErrors.IsDiskFull(e);
         _writeFailures++;
-        _suspended = true;
         _retryAt = _time.GetUtcNow() + RetryWritesAfter;
-        string cause = full ? "the disk is full" : e.Message;
-        Report(new SpoolDiagnostic(SpoolDiagnosticKind.WritesSuspended,
-            $"The spool in '{_directory}' failed {what} ({cause}): batches are sent from memory only, not spooled, until a write succeeds; the next attempt is in {RetryWritesAfter.TotalSeconds:N0} s.",
-            Exception: e));
+
+        // Once per suspension: a disk that stays full fails every retry, and an operator's log would fill with the same warning.
+        // The failures are counted (WriteFailures) and the state is readable meanwhile (Counters.Suspended, the health check).
+        if (!_suspended)
+        {
+            _suspended = true;
+            string cause = full ? "the disk is full" : e.Message;
+            Report(new SpoolDiagnostic(SpoolDiagnosticKind.WritesSuspended,
+                $"The spool in '{_directory}' failed {what} ({cause}): batches are sent from memory only, not spooled, until a write succeeds; "
+                + $"a write is tried again every {RetryWritesAfter.TotalSeconds:N0} s. This is reported once, and so is the first write that succeeds.",
+                Exception: e));
+        }
+
         return full ? SpoolAppendStatus.DiskFull : SpoolAppendStatus.WriteFailed;
     }
 

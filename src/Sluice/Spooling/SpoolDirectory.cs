@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text;
 
 namespace Sluice.Spooling;
 
@@ -47,40 +48,96 @@ internal static class SpoolDirectory
     /// <summary>
     /// Takes the directory's lock: its lock file held open with <see cref="FileShare.None"/> (on Unix
     /// an advisory <c>flock</c>, which .NET takes for that share mode; released when the process ends,
-    /// however it ends).
+    /// however it ends), the holder's process id written in it.
+    /// <para>On Unix a lock file can be deleted under its holder (by someone who took it for a stale one), and a new
+    /// one at its path is free. So when the lock file is new (empty: no engine ever held it), the spool's own files are
+    /// tried too: the engine holding the directory keeps its active segment open for writing, which holds a shared
+    /// <c>flock</c> on it. A lock file an engine held before skips that, so a reader such as <c>sluice spool status</c>
+    /// never keeps an engine from starting.</para>
     /// </summary>
     /// <exception cref="IOException">Another engine (in this process or another) holds it; the message names the directory.</exception>
     public static FileStream Lock(string directory)
     {
         string path = Path.Combine(directory, LockFileName);
+        FileStream lockFile;
         try
         {
-            return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
+            lockFile = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, bufferSize: 0);
         }
         catch (IOException e) when (IOErrors.IsLockHeld(e))
         {
-            throw new IOException(
-                $"The spool directory '{directory}' is in use by another Sluice engine (its lock file {LockFileName} is held). "
-                + "One engine per directory: give each engine a directory of its own, or stop the other one first.", e);
+            throw InUse(directory, $"its lock file {LockFileName} is held", e);
+        }
+
+        try
+        {
+            if (lockFile.Length == 0 && HeldSpoolFile(directory) is { } held)
+            {
+                throw InUse(directory,
+                    $"its lock file {LockFileName} was missing or new, as when deleted under the engine holding it, and {Path.GetFileName(held)} is held open", null);
+            }
+        }
+        catch (Exception)
+        {
+            lockFile.Dispose();
+            throw;
+        }
+
+        WriteProcessId(lockFile);
+        return lockFile;
+    }
+
+    /// <summary>
+    /// Whether an engine holds the directory now: its lock file is held, or, if it is missing or new, one of its spool files
+    /// is (see <see cref="Lock"/>).
+    /// </summary>
+    public static bool IsLocked(string directory)
+    {
+        var lockFile = new FileInfo(Path.Combine(directory, LockFileName));
+        if (lockFile.Exists && IsHeld(lockFile.FullName))
+            return true;
+        return (!lockFile.Exists || lockFile.Length == 0) && HeldSpoolFile(directory) is not null;
+    }
+
+    // For operators only, and what tells the next engine that this lock file was held: a full disk must not keep the spool from opening.
+    private static void WriteProcessId(FileStream lockFile)
+    {
+        try
+        {
+            lockFile.SetLength(0);
+            lockFile.Write(Encoding.ASCII.GetBytes($"{Environment.ProcessId}\n"));
+        }
+        catch (IOException)
+        {
+            // Left empty: the next engine tries the spool files too.
         }
     }
 
-    /// <summary>Whether an engine holds the directory's lock now (false if there is no lock file).</summary>
-    public static bool IsLocked(string directory)
+    private static IOException InUse(string directory, string sign, IOException? inner) => new(
+        $"The spool directory '{directory}' is in use by another Sluice engine ({sign}). "
+        + "One engine per directory: give each engine a directory of its own, or stop the other one first.", inner);
+
+    /// <summary>The first segment or acknowledgement file that another handle holds open, or null.</summary>
+    private static string? HeldSpoolFile(string directory) =>
+        List(directory, SegmentExtension).Select(id => SegmentPath(directory, id))
+            .Concat(List(directory, AcknowledgementsExtension).Select(id => AcknowledgementsPath(directory, id)))
+            .FirstOrDefault(IsHeld);
+
+    /// <summary>Whether another handle holds a lock on the file (false if it is gone or cannot be opened).</summary>
+    private static bool IsHeld(string path)
     {
-        string path = Path.Combine(directory, LockFileName);
         try
         {
             using var probe = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.None, bufferSize: 0);
             return false;
         }
-        catch (FileNotFoundException)
-        {
-            return false;
-        }
         catch (IOException e) when (IOErrors.IsLockHeld(e))
         {
             return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return false; // gone, or unreadable: the open that follows reports it
         }
     }
 }

@@ -17,6 +17,9 @@ namespace Sluice.Tests.Batching;
 /// </summary>
 public class BatchAssemblerTests
 {
+    // A custom format, which may take batches beyond the built-in APIs' limits (bodies of several pool blocks).
+    private static readonly WireFormat BeyondTheApiLimits = new WrappedFormat(ThriveStackFormat.Instance);
+
     private const int Limit = 1_000;
     private const int Envelope = 2; // ThriveStack: "[" and "]"
 
@@ -377,7 +380,7 @@ public class BatchAssemblerTests
     {
         // The stream hands the writer a temporary block at a block edge; the event that crosses the edge
         // hands it back, so the writer goes on in pooled blocks (and nothing is copied twice).
-        var options = new SluiceOptions { MaxBatchBytes = 4 * 1024 * 1024, MaxBatchEvents = 100_000 }.Validated();
+        var options = new SluiceOptions { MaxBatchBytes = 4 * 1024 * 1024, MaxBatchEvents = 100_000, WireFormat = BeyondTheApiLimits }.Validated();
         var open = new OpenBatch(0, options.MaxBatchBytes, 1, 1, BatchMemory.CreateManager(options));
         var format = ThriveStackFormat.Instance;
         open.Open(format.BatchPrefix(0), options.MaxBatchEvents);
@@ -406,7 +409,7 @@ public class BatchAssemblerTests
     public void An_event_ending_exactly_at_a_block_edge_leaves_its_bytes_pending()
     {
         // Its bytes lie in one block: handing them over now would be a flush for nothing.
-        var options = new SluiceOptions { MaxBatchBytes = 4 * 1024 * 1024, MaxBatchEvents = 100_000 }.Validated();
+        var options = new SluiceOptions { MaxBatchBytes = 4 * 1024 * 1024, MaxBatchEvents = 100_000, WireFormat = BeyondTheApiLimits }.Validated();
         var open = new OpenBatch(0, options.MaxBatchBytes, 1, 1, BatchMemory.CreateManager(options));
         var format = ThriveStackFormat.Instance;
         open.Open(format.BatchPrefix(0), options.MaxBatchEvents);
@@ -431,7 +434,7 @@ public class BatchAssemblerTests
     {
         // Events with long strings make the writer ask for more room than a block's end has left:
         // some of these bodies are abandoned while it writes into a temporary block.
-        var options = new SluiceOptions { MaxBatchBytes = 4 * 1024 * 1024, MaxBatchEvents = 1_000 }.Validated();
+        var options = new SluiceOptions { MaxBatchBytes = 4 * 1024 * 1024, MaxBatchEvents = 1_000, WireFormat = BeyondTheApiLimits }.Validated();
         var memory = BatchMemory.CreateManager(options);
         var open = new OpenBatch(0, options.MaxBatchBytes, 1, 1, memory);
         var format = ThriveStackFormat.Instance;

@@ -245,5 +245,22 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
         Assert.Contains("in use by another Sluice engine", send.Stderr, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Deleting_the_lock_file_of_a_spool_another_process_holds_does_not_let_send_use_it()
+    {
+        using var holder = SluiceProcess.StartWithOpenInput(["send", "-i", "-", .. Segment, "--spool", Spool]); // waits on its input
+        string lockFile = Path.Combine(Spool, "sluice.lock");
+        await Eventually.True(() => Directory.Exists(Spool) && Directory.EnumerateFiles(Spool, "*.segment").Any(), "the other process holds the spool");
+        File.Delete(lockFile);
+
+        var send = await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--spool", Spool]);
+
+        Assert.True(send.Exit == 73, send.ToString());
+        Assert.Contains("in use by another Sluice engine", send.Stderr, StringComparison.Ordinal);
+        Assert.Empty(_server.Received);
+        holder.Input.Close();
+        Assert.Equal(0, await holder.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+    }
+
     private const int ExitCodesUnavailable = 69;
 }

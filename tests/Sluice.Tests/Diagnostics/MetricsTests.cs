@@ -244,11 +244,11 @@ public sealed class MetricsTests : IDisposable
         [
             "sluice.batch.events", "sluice.batch.size", "sluice.batches.sealed", "sluice.calls.refused", "sluice.endpoints.paused", "sluice.events.accepted",
             "sluice.events.pending", "sluice.events.replayed", "sluice.events.settled", "sluice.queue.capacity", "sluice.queue.depth", "sluice.request.duration", "sluice.requests",
-            "sluice.spool.backlog",
+            "sluice.spool.backlog", "sluice.spool.suspended",
         ];
         Assert.Equal(expected, published.Select(i => i.Name).Order(StringComparer.Ordinal));
         Assert.Equal(expected.Length, completed); // the meter was disposed
-        Assert.All(published, i => Assert.Matches(@"^(\{event\}|\{batch\}|\{request\}|\{call\}|\{endpoint\}|By|s)$", i.Unit));
+        Assert.All(published, i => Assert.Matches(@"^(\{event\}|\{batch\}|\{request\}|\{call\}|\{endpoint\}|\{spool\}|By|s)$", i.Unit));
     }
 
     [Fact]

@@ -42,6 +42,17 @@ public partial class ReferenceDocsTests
         Assert.Equal(Enumerable.Range(1, kinds.Length), kinds.Select(k => (int)k).Order()); // no gap in the range
     }
 
+    [Fact]
+    public void Delivery_md_names_every_EventOutcome_the_settled_callback_reports()
+    {
+        string doc = Doc("delivery.md");
+        int start = doc.IndexOf("`EventOutcome` is ", StringComparison.Ordinal);
+        string list = doc[start..doc.IndexOf(": one value per terminal-state counter", start, StringComparison.Ordinal)];
+
+        var documented = Regex.Matches(list, "`(\\w+)`").Select(m => m.Groups[1].Value).Skip(1); // after `EventOutcome` itself
+        Assert.Equal(Enum.GetNames<EventOutcome>().Order(StringComparer.Ordinal), documented.Order(StringComparer.Ordinal));
+    }
+
     private static string Doc(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "docs", name));
 
     /// <summary>The instrument's kind as docs/metrics.md names it: its type's name without the generic arity.</summary>

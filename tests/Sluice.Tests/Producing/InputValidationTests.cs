@@ -92,6 +92,27 @@ public class InputValidationTests : IAsyncLifetime
             Assert.Contains(name, ex.Message, StringComparison.Ordinal);
     }
 
+    public static TheoryData<string> BuiltInFormats() => ["ThriveStack", "Segment", "PrimeData"];
+
+    [Theory]
+    [MemberData(nameof(BuiltInFormats))]
+    public void Batch_limits_above_what_a_built_in_format_api_takes_are_refused_when_the_engine_is_created(string name)
+    {
+        // Every full batch would be refused (400) and bisected: the built-in APIs take 1,000 events or 2 MB per request.
+        // Before, only the hosting package refused such limits; an engine made in code took them.
+        WireFormat format = name switch { "Segment" => new SegmentFormat(), "PrimeData" => new PrimeDataFormat("client"), _ => ThriveStackFormat.Instance };
+        var ex = Assert.Throws<ArgumentException>(() => new SluiceEngine(new SluiceOptions { WireFormat = format, MaxBatchEvents = 1_001, MaxBatchBytes = 2_097_153 }, _transport));
+
+        Assert.Equal("options", ex.ParamName);
+        Assert.Contains($"MaxBatchEvents must be at most 1,000 with {name}Format (was 1001): its API accepts at most 1,000 events per request and answers 400 past that.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains($"MaxBatchBytes must be at most 2,097,152 with {name}Format (was 2097153): its API accepts at most 2,097,152 bytes per request and answers 400 past that.", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("must be between", ex.Message, StringComparison.Ordinal); // one problem per setting
+
+        // At the limits, the engine is made; a custom format (an API of its own) may take more.
+        new SluiceEngine(new SluiceOptions { WireFormat = format, MaxBatchEvents = 1_000, MaxBatchBytes = 2_097_152 }, new InMemoryTransport()).Dispose();
+        new SluiceEngine(new SluiceOptions { WireFormat = new Support.WrappedFormat(format), MaxBatchEvents = 5_000, MaxBatchBytes = 8_000_000 }, new InMemoryTransport()).Dispose();
+    }
+
     [Theory]
     [InlineData("{")]
     [InlineData("[]")]

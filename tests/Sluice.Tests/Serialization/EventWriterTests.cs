@@ -255,7 +255,8 @@ public class EventWriterTests
     private static List<string> WriteBody(List<EventRecord> records, WireFormat? format = null)
     {
         format ??= Format;
-        var options = new SluiceOptions { MaxBatchBytes = SluiceOptions.MaxBatchBytesLimit, MaxBatchEvents = records.Count }.Validated();
+        // A custom format (the wrapper) may take batches above the built-in APIs' limits.
+        var options = new SluiceOptions { MaxBatchBytes = SluiceOptions.MaxBatchBytesLimit, MaxBatchEvents = records.Count, WireFormat = new WrappedFormat(format) }.Validated();
         var open = new OpenBatch(0, options.MaxBatchBytes, format.BatchPrefix(0).Length, format.BatchSuffix(0).Length, BatchMemory.CreateManager(options));
         open.Open(format.BatchPrefix(0), records.Count);
         for (int i = 0; i < records.Count; i++)

@@ -72,11 +72,13 @@ public class PrimeDataFormatTests
     [InlineData(null, "view")]
     [InlineData("", "view")]
     [InlineData("id", "")]
+    [InlineData("  ", "view")] // a blank id would be every event's scope and the X-Client-Id header
+    [InlineData("id", "\t")] // every page's eventType, which the API requires
     public void The_constructor_refuses_a_missing_client_id_or_page_type(string? clientId, string pageEventType)
     {
         var ex = Assert.ThrowsAny<ArgumentException>(() => new PrimeDataFormat(clientId!, pageEventType));
 
-        Assert.Equal(clientId is null or "" ? "clientId" : "pageEventType", ex.ParamName);
+        Assert.Equal(string.IsNullOrWhiteSpace(clientId) ? "clientId" : "pageEventType", ex.ParamName);
     }
 
     [Fact]

@@ -14,13 +14,13 @@ namespace Sluice.Tests.Serialization;
 
 /// <summary>
 /// Random events through the real engine, for each wire format and each way of giving an event (dictionaries, callbacks,
-/// pre-serialized JSON, whole JSON events): every batch is strict JSON within the limits and accepted by the reference
+/// pre-serialized JSON, whole JSON events, NDJSON lines): every batch is strict JSON within the limits and accepted by the reference
 /// collector, and each event read back with <see cref="JsonDocument"/> has exactly the fields of its spec, each equal to a
 /// model built from the inputs alone (strings with lone surrogates as U+FFFD, timestamps in UTC to the microsecond, numbers
 /// reading back the same value, the default context merged in). The model writes its own JSON for the raw routes and the
 /// default context: nothing of Sluice's writing is reused.
 /// </summary>
-public class WireDifferentialProperties : IAsyncLifetime
+public partial class WireDifferentialProperties : IAsyncLifetime
 {
     private const string ClientId = "test-client-id";
     private static readonly DateTimeOffset Now = new(2024, 10, 20, 15, 51, 35, TimeSpan.Zero);
@@ -36,6 +36,9 @@ public class WireDifferentialProperties : IAsyncLifetime
         Callback,
         RawJson,
         EventJson,
+
+        /// <summary>The whole JSON event as one NDJSON line through IngestAsync (ids found again through its cache).</summary>
+        Ingest,
     }
 
     public async Task InitializeAsync() => _collector = await ReferenceCollector.StartAsync();
@@ -68,7 +71,7 @@ public class WireDifferentialProperties : IAsyncLifetime
         };
         var engine = new SluiceEngine(options, transport);
         foreach (var e in c.Events)
-            Assert.Equal(EnqueueStatus.Accepted, Send(engine, e).Status);
+            Assert.Equal(EnqueueStatus.Accepted, Send(engine, e));
         var counters = engine.ShutdownAsync().GetAwaiter().GetResult().Counters;
 
         Assert.Equal(c.Events.Length, counters.Delivered);
@@ -314,12 +317,23 @@ public class WireDifferentialProperties : IAsyncLifetime
 
     // ---- The calls ----
 
-    private static EnqueueResult Send(SluiceEngine engine, Event e)
+    /// <summary>Gives <paramref name="e"/> through its route; a refused NDJSON line is thrown as the <see cref="ArgumentException"/> the other calls throw.</summary>
+    private static EnqueueStatus Send(SluiceEngine engine, Event e)
     {
+        if (e.Route == Route.Ingest)
+        {
+            var errors = new List<IngestError>();
+            var summary = engine.IngestAsync(new MemoryStream(Encoding.UTF8.GetBytes(EventText(e) + "\n")), errors.Add).GetAwaiter().GetResult();
+            if (errors is [{ Reason: IngestRefusal.Invalid } invalid])
+                throw new ArgumentException(invalid.Message);
+            Assert.Equal(1, summary.LinesRead);
+            return errors is [var other] ? (other.Reason == IngestRefusal.QueueFull ? EnqueueStatus.QueueFull : EnqueueStatus.ShuttingDown) : EnqueueStatus.Accepted;
+        }
+
         var documents = new List<JsonDocument>();
         try
         {
-            return e.Route switch
+            var result = e.Route switch
             {
                 Route.Dictionary when e.Page => engine.Page(e.UserId, e.SessionId, Map(e.Properties, documents), Map(e.Context, documents), e.Timestamp, e.Name),
                 Route.Dictionary => engine.Track(e.UserId!, e.Name!, Map(e.Properties, documents), Map(e.Context, documents), e.Timestamp),
@@ -329,6 +343,7 @@ public class WireDifferentialProperties : IAsyncLifetime
                 Route.RawJson => engine.TrackJson(e.UserId!, e.Name!, Utf8(e.Properties), Utf8(e.Context), e.Timestamp),
                 _ => engine.EnqueueJson(Encoding.UTF8.GetBytes(EventText(e))),
             };
+            return result.Status;
         }
         finally
         {
@@ -547,8 +562,9 @@ public class WireDifferentialProperties : IAsyncLifetime
         return any.Where(d => Encoding.UTF8.GetByteCount(Json(d)) <= DefaultContext.MaxBytes).Select(d => (V.Obj?)d);
     }
 
-    private static Gen<Event> Events(bool segment) =>
-        from route in Gen.Elements(Route.Dictionary, Route.Callback, Route.RawJson, Route.EventJson)
+    /// <summary>Events through any route, or with values every route can give when <paramref name="anyRoute"/> (routes compared).</summary>
+    private static Gen<Event> Events(bool segment, bool anyRoute = false) =>
+        from route in anyRoute ? Gen.Constant(Route.Callback) : Gen.Elements(Route.Dictionary, Route.Callback, Route.RawJson, Route.EventJson, Route.Ingest)
         from page in Gen.Elements(false, true)
         from bySession in Gen.Elements(false, true)
         from id in Id()
@@ -570,8 +586,8 @@ public class WireDifferentialProperties : IAsyncLifetime
             hasProperties ? properties : null,
             hasContext ? context : null);
 
-    /// <summary>A non-empty id or name (an empty one counts as absent).</summary>
-    private static Gen<string> Id() => Text(short_: true).Select(s => s.Length == 0 ? "u" : s);
+    /// <summary>An id or name with more than whitespace in it (an empty or blank one counts as absent, or is refused).</summary>
+    private static Gen<string> Id() => Text(short_: true).Select(s => string.IsNullOrWhiteSpace(s) ? "u" + s : s);
 
     private static Gen<DateTimeOffset?> Timestamps()
     {

@@ -168,6 +168,13 @@ public sealed class EngineSpoolTests : IDisposable
     private SluiceEngine StuckEngine(GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30) =>
         StuckEngineOn(SpoolFileIO.Instance, stuck, flushInterval, spoolBytes);
 
+    private long SpoolSuspendedGauge()
+    {
+        using var gauge = new MetricCollector<long>(_meters, SluiceMetrics.MeterName, "sluice.spool.suspended");
+        gauge.RecordObservableInstruments();
+        return gauge.LastMeasurement!.Value;
+    }
+
     private SluiceEngine StuckEngineOn(ISpoolFileIO io, GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30, TimeSpan? syncInterval = null) => new(new SluiceOptions
     {
         SpoolFileIO = io,
@@ -437,6 +444,7 @@ public sealed class EngineSpoolTests : IDisposable
             io.DiskFull = true;
             Track(engine, 205, 10);
             await Eventually.True(() => engine.Processed == 215 && DiagnosticsOf(DiagnosticKind.SpoolSuspended).Count == 1, "the batch the disk could not take was sealed");
+            Assert.Equal(1, SpoolSuspendedGauge());
             io.DiskFull = false;
             _time.Advance(DiskSpool.RetryWritesAfter);
 
@@ -444,6 +452,7 @@ public sealed class EngineSpoolTests : IDisposable
             await BacklogOnDiskAsync(engine, flushInterval, 265);
             Assert.Equal(1, stuck.Waiting);
             Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolResumed));
+            Assert.Equal(0, SpoolSuspendedGauge());
         }
         finally
         {

@@ -56,6 +56,42 @@ public sealed class SpoolFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_disk_that_stays_full_is_reported_once_until_writing_resumes_and_its_end_once()
+    {
+        var batch = SpoolBatch.Json(0, "1");
+        using var spool = await _harness.OpenAsync(io: _io);
+        SpoolHarness.Append(spool, batch);
+        _io.FlushFails = true; // the device fails a sync, then the disk stays full
+        Assert.False(spool.SyncAppends());
+        _io.FlushFails = false;
+        _io.DiskFull = true;
+        for (int retry = 0; retry < 4; retry++) // two minutes of a full disk, a write tried every 30 s
+        {
+            _harness.Time.Advance(DiskSpool.RetryWritesAfter);
+            Assert.Equal(SpoolAppendStatus.DiskFull, spool.TryAppend(0, batch.Sequence(), batch.Ends, out _));
+        }
+
+        _harness.Time.Advance(DiskSpool.RetryWritesAfter);
+
+        var suspended = Assert.Single(_harness.Diagnostics);
+        Assert.Equal(SpoolDiagnosticKind.WritesSuspended, suspended.Kind);
+        Assert.Contains("reported once", suspended.Message, StringComparison.Ordinal);
+        Assert.Equal((5L, true), (spool.Counters.WriteFailures, spool.Counters.Suspended)); // each failure counted; the state readable
+
+        _io.DiskFull = false;
+        SpoolHarness.Append(spool, batch);
+        SpoolHarness.Append(spool, SpoolBatch.Json(0, "2"));
+        Assert.Equal([SpoolDiagnosticKind.WritesSuspended, SpoolDiagnosticKind.WritesResumed], _harness.Diagnostics.Select(d => d.Kind));
+        Assert.False(spool.Counters.Suspended);
+
+        // A new failure after the resume is a new suspension, reported again.
+        _io.DiskFull = true;
+        Assert.Equal(SpoolAppendStatus.DiskFull, spool.TryAppend(0, batch.Sequence(), batch.Ends, out _));
+        Assert.Equal(SpoolDiagnosticKind.WritesSuspended, _harness.Diagnostics[^1].Kind);
+        Assert.Equal(3, _harness.Diagnostics.Count);
+    }
+
+    [Fact]
     public async Task A_failed_write_that_cannot_be_taken_back_leaves_a_tail_that_the_next_open_truncates_and_the_next_record_goes_to_a_new_segment()
     {
         var first = SpoolBatch.Json(0, "1");

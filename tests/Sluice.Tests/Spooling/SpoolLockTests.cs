@@ -1,3 +1,4 @@
+using Sluice.Spooling;
 using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Spooling;
@@ -21,6 +22,27 @@ public sealed class SpoolLockTests : IDisposable
         // The first one is unaffected.
         SpoolHarness.Append(first, SpoolBatch.Json(0, "1"));
         Assert.Equal(1, first.Counters.LiveBatches);
+    }
+
+    [Fact]
+    public async Task Deleting_the_lock_file_under_a_spool_in_use_does_not_let_a_second_one_open_the_directory()
+    {
+        using var first = await _harness.OpenAsync();
+        SpoolHarness.Append(first, SpoolBatch.Json(0, "1"));
+        File.Delete(Path.Combine(_harness.Directory, "sluice.lock")); // an operator who took it for a stale lock
+
+        var error = await Assert.ThrowsAsync<IOException>(() => _harness.OpenAsync());
+        Assert.Contains("in use by another Sluice engine", error.Message, StringComparison.Ordinal);
+        Assert.Contains("sluice.lock was missing or new", error.Message, StringComparison.Ordinal);
+        await Assert.ThrowsAsync<IOException>(() => _harness.OpenAsync()); // nor does the lock file the refused one left
+        Assert.True(SpoolDirectory.IsLocked(_harness.Directory)); // what `sluice spool status` asks
+
+        // The first one is unaffected; once it is gone, the directory opens again, with what it spooled.
+        SpoolHarness.Append(first, SpoolBatch.Json(0, "2"));
+        first.Dispose();
+        Assert.False(SpoolDirectory.IsLocked(_harness.Directory));
+        using var second = await _harness.OpenAsync();
+        Assert.Equal(2, second.Recovery.Batches);
     }
 
     [Fact]

@@ -15,6 +15,10 @@ public class CollectorValidationTests
         { CollectorApi.ThriveStackTrack, $$"""{"event_name":"e","timestamp":"{{Ts}}"}""", "Event 0 (no user_id): user_id is required." },
         { CollectorApi.ThriveStackTrack, $$"""{"user_id":"","event_name":"e","timestamp":"{{Ts}}"}""", "Event 0 (user_id \"\"): user_id must be a non-empty string." },
         { CollectorApi.ThriveStackTrack, $$"""{"user_id":"u","timestamp":"{{Ts}}"}""", "Event 0 (user_id \"u\"): event_name is required." },
+        // Whitespace alone is no id or name (Sluice refuses it at the call), whether raw, escaped or beyond ASCII.
+        { CollectorApi.ThriveStackTrack, $$"""{"user_id":"u","event_name":"  ","timestamp":"{{Ts}}"}""", "Event 0 (user_id \"u\"): event_name must not be whitespace only." },
+        { CollectorApi.ThriveStackTrack, $$"""{"user_id":"\t\u0020","event_name":"e","timestamp":"{{Ts}}"}""", "Event 0 (user_id \"\t \"): user_id must not be whitespace only." },
+        { CollectorApi.ThriveStackTrack, $$"""{"user_id":"　","event_name":"e","timestamp":"{{Ts}}"}""", "Event 0 (user_id \"\u3000\"): user_id must not be whitespace only." },
         { CollectorApi.ThriveStackTrack, """{"user_id":"u","event_name":"e"}""", "Event 0 (user_id \"u\"): timestamp is required." },
         { CollectorApi.ThriveStackTrack, """{"user_id":"u","event_name":"e","timestamp":"2024-10-20 15:51"}""", "Event 0 (user_id \"u\"): timestamp must be an ISO 8601 date-time (was \"2024-10-20 15:51\")." },
         { CollectorApi.ThriveStackTrack, """{"user_id":"u","event_name":"e","timestamp":"2024-10-20T15:51:35+02:00"}""", "Event 0 (user_id \"u\"): timestamp must be in UTC (was \"2024-10-20T15:51:35+02:00\")." },

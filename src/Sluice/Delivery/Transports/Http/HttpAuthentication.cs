@@ -13,7 +13,7 @@ public abstract class HttpAuthentication
     public static HttpAuthentication None { get; } = new HeaderAuthentication([]);
 
     /// <summary>
-    /// ThriveStack (specs 001, 000): <c>Authorization: Bearer &lt;token&gt;</c> on <c>/api/track</c>, <c>x-api-key: &lt;key&gt;</c>
+    /// ThriveStack (its Track and Page APIs): <c>Authorization: Bearer &lt;token&gt;</c> on <c>/api/track</c>, <c>x-api-key: &lt;key&gt;</c>
     /// on <c>/api/page</c>. Either may be null if its endpoint is not used (its requests then go without credentials).
     /// </summary>
     /// <param name="trackToken">The bearer token of the Track API.</param>
@@ -28,7 +28,7 @@ public abstract class HttpAuthentication
     public static HttpAuthentication Segment(string writeKey) =>
         new HeaderAuthentication([("Authorization", "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Checked(writeKey, nameof(writeKey)) + ":")))]);
 
-    /// <summary>PrimeData (spec 004): <c>X-Client-Id</c> and <c>X-Client-Access-Token</c>.</summary>
+    /// <summary>PrimeData (its Events Tracking API): <c>X-Client-Id</c> and <c>X-Client-Access-Token</c>.</summary>
     /// <param name="clientId">The data source id (also every event's <c>scope</c>).</param>
     /// <param name="accessToken">The data source's write key.</param>
     public static HttpAuthentication PrimeData(string clientId, string accessToken) =>
