@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Help;
+using System.CommandLine.Parsing;
 
 namespace Sluice.Cli;
 
@@ -54,8 +55,7 @@ internal static class CommandLine
         {
             foreach (string line in UsageErrors(parse, root))
                 await console.Error.WriteLineAsync($"sluice: {line}").ConfigureAwait(false);
-            string command = parse.CommandResult.Command == root ? "" : " " + parse.CommandResult.Command.Name;
-            await console.Error.WriteLineAsync($"Run 'sluice{command} --help' for the usage.").ConfigureAwait(false);
+            await console.Error.WriteLineAsync($"Run '{CommandPath(parse.CommandResult)} --help' for the usage.").ConfigureAwait(false);
             return ExitCodes.Usage;
         }
 
@@ -87,13 +87,15 @@ internal static class CommandLine
     private static IEnumerable<string> UsageErrors(ParseResult parse, RootCommand root)
     {
         var command = parse.CommandResult.Command;
-        string path = command == root ? "sluice" : "sluice " + command.Name;
+        string path = CommandPath(parse.CommandResult);
+        bool inputMissing = command.Options.Any(o => o.Name == "--input")
+            && !parse.CommandResult.Children.OfType<OptionResult>().Any(o => o.Option.Name == "--input" && o.IdentifierToken is not null);
         var unmatched = parse.UnmatchedTokens;
         for (int i = 0; i < unmatched.Count; i++)
         {
             if (i > 0 && unmatched[i - 1].StartsWith('-') && !unmatched[i - 1].Contains('=', StringComparison.Ordinal) && !unmatched[i].StartsWith('-'))
                 continue;
-            yield return Suggestion.ForUnknown(unmatched[i], command, path);
+            yield return Suggestion.ForUnknown(unmatched[i], command, path, inputMissing);
         }
 
         foreach (var error in parse.Errors)
@@ -109,6 +111,15 @@ internal static class CommandLine
 
             yield return string.Join(' ', error.Message.Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries));
         }
+    }
+
+    /// <summary>The command as typed: <c>sluice spool drain</c>, not <c>sluice drain</c> (which is no command).</summary>
+    private static string CommandPath(CommandResult command)
+    {
+        var names = new List<string>();
+        for (var c = command; c.Parent is CommandResult parent; c = parent)
+            names.Insert(0, c.Command.Name);
+        return string.Join(' ', names.Prepend("sluice"));
     }
 
     private static RootCommand Build(CliConsole console, Interrupts interrupts)

@@ -1,12 +1,21 @@
 namespace Sluice.Cli;
 
-/// <summary>A read-only view of a stream that counts the bytes read through it (for the progress line's ETA).</summary>
+/// <summary>
+/// A read-only view of a stream that counts the bytes read through it (for the progress line's ETA), and remembers whether
+/// the last of them is a newline (a last line without one may be cut short).
+/// </summary>
 internal sealed class CountingStream(Stream inner) : Stream
 {
     // Written by the reading flow, read by the progress sampler.
     private long _bytesRead;
 
+    // Reading flow only.
+    private bool _endsWithNewline = true;
+
     public long BytesRead => Volatile.Read(ref _bytesRead);
+
+    /// <summary>Whether the last byte read is a newline (true before any). Read by the reading flow once it has returned.</summary>
+    public bool EndsWithNewline => _endsWithNewline;
 
     public override bool CanRead => true;
 
@@ -22,12 +31,15 @@ internal sealed class CountingStream(Stream inner) : Stream
         set => throw new NotSupportedException();
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer));
+    public override int Read(Span<byte> buffer) => Counted(buffer, inner.Read(buffer));
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        => Counted(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+    {
+        int read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return Counted(buffer.Span, read);
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
         => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -42,8 +54,10 @@ internal sealed class CountingStream(Stream inner) : Stream
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
-    private int Counted(int read)
+    private int Counted(ReadOnlySpan<byte> buffer, int read)
     {
+        if (read > 0)
+            _endsWithNewline = buffer[read - 1] == (byte)'\n';
         Volatile.Write(ref _bytesRead, _bytesRead + read);
         return read;
     }

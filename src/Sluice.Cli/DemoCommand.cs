@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using Sluice.Delivery.Transports;
 using Sluice.Producing;
 
 namespace Sluice.Cli;
@@ -20,7 +19,8 @@ internal static class DemoCommand
         var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
         var diagnostics = new DiagnosticPrinter(errors, quiet, TimeProvider.System);
         var options = new SluiceOptions { FullMode = FullMode.Wait, FullModeWaitTimeout = TimeSpan.FromSeconds(30), Name = "demo", OnDiagnostic = diagnostics.Print };
-        var engine = new SluiceEngine(options, new FileTransport(dir));
+        var files = new BatchFiles(dir);
+        var engine = new SluiceEngine(options, files);
         var users = new string[1024];
         for (int i = 0; i < users.Length; i++)
             users[i] = $"user-{i:D6}";
@@ -45,7 +45,7 @@ internal static class DemoCommand
         {
             // A plain loop on the calling thread, as an application calls; the progress sampler runs beside it.
             var stop = interrupts.Stopping;
-            for (long i = 0; i < count && !stop.IsCancellationRequested; i++)
+            for (long i = 0; i < count && !stop.IsCancellationRequested && !files.WriteFailed.Task.IsCompleted; i++)
             {
                 var e = new DemoEvent(i);
                 string user = users[i & 1023];
@@ -93,8 +93,20 @@ internal static class DemoCommand
             Row(o, "output", dir, "kept: one file per batch, the exact request body; --clean deletes it");
         }
 
+        // The table alone read as a complete run of fewer events.
         if (interrupts.ExitCode is { } interrupted)
+        {
+            console.Error.WriteLine($"sluice: {interrupts.Signal}: the demo stopped after {c.Accepted:N0} of {Count.Of(count, "event", "events")}" +
+                $"{(shutdown.TimedOut ? ", before the last batches were written" : "")}.");
             return interrupted;
+        }
+
+        if (files.WriteFailed.Task.IsCompleted)
+        {
+            console.Error.WriteLine($"sluice: a batch file cannot be written in {dir} ({files.WriteFailed.Task.Result}): the demo stopped.");
+            return ExitCodes.CannotCreate;
+        }
+
         return c.Delivered == count ? ExitCodes.Success : ExitCodes.NotAllDelivered;
     }
 

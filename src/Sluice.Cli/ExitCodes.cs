@@ -15,7 +15,7 @@ internal static class ExitCodes
     /// <summary>The command line is wrong: an unknown option or command (with a suggestion), a bad value, a missing credential.</summary>
     public const int Usage = 2;
 
-    /// <summary>EX_NOINPUT: the input file does not exist, cannot be read, or is a directory; or reading it failed mid-way (what was read is delivered).</summary>
+    /// <summary>EX_NOINPUT: the input file does not exist, cannot be read, or is a directory, or standard input is not open; or reading it failed mid-way (what was read is delivered).</summary>
     public const int NoInput = 66;
 
     /// <summary>EX_UNAVAILABLE: the endpoint took nothing: no event was delivered and none was rejected by the server.</summary>
@@ -48,7 +48,8 @@ internal static class ExitCodes
           0    every line read and every event delivered
           1    a line was refused or an accepted event was not delivered (the summary says which)
           2    usage error: unknown command or option (with a suggestion), bad value, missing credential
-          66   the input is missing, unreadable or a directory, or reading it failed: what was read
+          66   the input is missing, unreadable or a directory, standard input is not open (-i - with <&-),
+               or reading it failed: what was read
                was delivered and the summary gives the line to resume after (--skip-lines)
           69   the endpoint took nothing: no event delivered, none rejected by the server
           70   internal error

@@ -6,7 +6,7 @@ namespace Sluice.Cli;
 /// <summary>
 /// Where a rerun of <c>send</c> can resume (<c>--skip-lines N</c>): the last input line such that every
 /// line up to it is settled for good: its event delivered or refused for a reason a rerun would meet
-/// again (rejected by the server, oversize, invalid), or kept in the spool (the rerun on that spool sends
+/// again (rejected by the server, oversize, invalid, unless it is the last line and has no newline: it may be cut short), or kept in the spool (the rerun on that spool sends
 /// it first: sending its line again as well would deliver it twice), or the line blank or skipped. Lines
 /// refused because the queue was full or the engine was stopping, and events that expired, failed, were
 /// lost or have an unknown outcome, are not settled for good: a rerun must send them again. So must
@@ -41,7 +41,8 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
     private long _lastLine;
     private long _lastSequence = -1;
 
-    // The first line refused for a transient reason (queue full, shutting down); long.MaxValue if none. Reading flow only.
+    // The first line refused for a reason a rerun may not meet again (queue full, shutting down, cut short); long.MaxValue if
+    // none. Reading flow only.
     private long _firstUnsentRefusal = long.MaxValue;
 
     // Guards the fields below, written by the engine threads reporting settled batches (concurrently).
@@ -102,6 +103,12 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
             _firstUnsentRefusal = Math.Min(_firstUnsentRefusal, error.LineNumber);
         Volatile.Write(ref _lastLine, error.LineNumber);
     }
+
+    /// <summary>
+    /// Line <paramref name="lineNumber"/>, the last, was refused as invalid and has no newline: it may be a line cut short (a
+    /// file still being written), which a rerun would read whole, so it is not settled for good.
+    /// </summary>
+    public void CutShort(long lineNumber) => _firstUnsentRefusal = Math.Min(_firstUnsentRefusal, lineNumber);
 
     /// <summary>The engine's report of settled events (<see cref="SluiceOptions.OnBatchSettled"/>): advances the settled prefix.</summary>
     public void Settled(in SettledEvents settled)

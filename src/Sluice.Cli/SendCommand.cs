@@ -18,15 +18,19 @@ internal static class SendCommand
     /// <summary>How long a stopped reading may take to return (a read from a terminal may not end when cancelled).</summary>
     private static readonly TimeSpan ReadingStopGrace = TimeSpan.FromSeconds(1);
 
+    /// <summary>Refused lines reported one by one on standard error; the rest are counted (a file of bad lines would flood the terminal).</summary>
+    public const int RefusedLinesShown = 100;
+
     public static async Task<int> RunAsync(SendSettings settings, CliConsole console, Interrupts interrupts)
     {
         var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
-        var (input, totalBytes) = await OpenInputAsync(settings.Input, console.Input, interrupts).ConfigureAwait(false);
+        var (input, totalBytes) = await OpenInputAsync(settings.Input, console, interrupts).ConfigureAwait(false);
         await using var inputLifetime = input.ConfigureAwait(false);
         using var target = SendTarget.Create(settings, console.Environment);
         var counted = new CountingStream(input);
 
-        // Stops the reading: the first signal, or the server refusing the credentials (no retry can succeed).
+        // Stops the reading: the first signal, the server refusing the credentials (no retry can succeed), or a batch file
+        // that cannot be written (nor can the next).
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(interrupts.Stopping);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
         // A rejected event is reported by its input line (the engine's own message names its batch and index).
@@ -45,26 +49,31 @@ internal static class SendCommand
             },
             OnBatchSettled = ledger.Settled,
             Name = "sluice-send",
-            Spool = settings.Spool is { } spool ? new SpoolOptions { DirectoryPath = spool } : null,
+            Spool = settings.Spool is { } spool ? new SpoolOptions { DirectoryPath = spool, MaxBytes = SpoolCap(spool, settings.SpoolMaxBytes) } : null,
         }, settings.RetryBudget), target.Transport, "--spool");
 
+        long refusedLines = 0, lastInvalidLine = 0;
         var tally = new IngestTally(settings.SkipLines, e =>
         {
             ledger.Refused(e);
-            errors.WriteLine($"line {e.LineNumber}: {e.Message}");
+            if (e.Reason == IngestRefusal.Invalid)
+                lastInvalidLine = e.LineNumber;
+            if (++refusedLines <= RefusedLinesShown)
+                errors.WriteLine($"line {e.LineNumber}: {e.Message}");
         }, ledger);
         var clock = Stopwatch.StartNew();
         var monitor = new SendProgress(engine, ledger, counted, totalBytes, clock);
         var progress = new ProgressLine(errors, () => monitor.Tick(draw: errors.IsTerminal && !settings.Quiet));
-        var stop = Task.WhenAny(interrupts.Stopped, diagnostics.CredentialsRefused.Task);
+        var stop = Task.WhenAny(interrupts.Stopped, diagnostics.CredentialsRefused.Task, target.WriteFailed);
 
         // Asked rather than taken from which task won: the reading may return (cancelled) before the
         // stop task, completed asynchronously, is seen to complete.
-        bool Stopping() => interrupts.Stopped.IsCompleted || diagnostics.CredentialsRefused.Task.IsCompleted;
+        bool Stopping() => interrupts.Stopped.IsCompleted || diagnostics.CredentialsRefused.Task.IsCompleted || target.WriteFailed.IsCompleted;
 
         IngestSummary? lines = null;
         bool readFailed = false;
         bool drainTimedOut = false;
+        long? cutShort = null;
         Task<ShutdownResult> shutdown;
         try
         {
@@ -93,10 +102,21 @@ internal static class SendCommand
                 }
             }
 
+            if (refusedLines > RefusedLinesShown)
+                errors.WriteLine($"sluice: {Count.Of(refusedLines - RefusedLinesShown, "more refused line was", "more refused lines were")} not reported one by one (only the first {RefusedLinesShown} are); the summary counts them all.");
+
+            // A last line with no newline that is refused as invalid may be a line cut short (a file still being written, a copy
+            // cut off): a rerun on the whole file would read it in full, so the resume point must not pass over it.
+            if (lines is { Completed: true } all && !counted.EndsWithNewline && lastInvalidLine == all.LinesRead)
+            {
+                cutShort = lastInvalidLine;
+                ledger.CutShort(lastInvalidLine);
+            }
+
             // The lines the summary will say were read, blank and skipped ones too (the ledger's last line leaves them out:
             // a stop while --skip-lines was passing over lines said "after line 0").
             if (stopped)
-                errors.WriteLine($"sluice: {Why(interrupts)}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; " +
+                errors.WriteLine($"sluice: {Why(interrupts, target)}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; " +
                     $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} (a second Ctrl+C stops at once).");
 
             // Not an error (every line is settled), but most likely a resume on the wrong file: said, not silently nothing.
@@ -113,7 +133,7 @@ internal static class SendCommand
                 if (first != limit && first != stop)
                     await first.ConfigureAwait(false);
                 else
-                    errors.WriteLine($"sluice: {(drainTimedOut ? $"the drain timeout ({Duration.Format(settings.DrainTimeout!.Value)}) passed" : Why(interrupts))}: " +
+                    errors.WriteLine($"sluice: {(drainTimedOut ? $"the drain timeout ({Duration.Format(settings.DrainTimeout!.Value)}) passed" : Why(interrupts, target))}: " +
                         $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} more (a second Ctrl+C stops at once).");
             }
 
@@ -140,13 +160,16 @@ internal static class SendCommand
             Lines = summary,
             Events = counters,
             Elapsed = clock.Elapsed,
+            CutShortLine = cutShort,
             // The lines --skip-lines passed over were settled by an earlier run, read this time or not: a stop before the
             // reading got past them still resumes after them, not before (which would send them a second time).
             ResumeAfter = Math.Max(settings.SkipLines, ledger.ResumeAfter(summary.LinesRead, spoolKeptAll: ResumeLedger.SpoolKeptAll(counters))),
-            StoppedBy = interrupts.Signal?.ToString() ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? "refused credentials" : null),
+            StoppedBy = interrupts.Signal?.ToString() ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? "refused credentials"
+                : target.WriteFailed.IsCompleted ? "a batch file that could not be written" : null),
             Aborted = aborted,
             DrainTimedOut = drainTimedOut,
-            ExitCode = ExitCode(summary, counters, target.IsHttp, interrupts.ExitCode, diagnostics.CredentialsRefused.Task.IsCompleted, readFailed),
+            ExitCode = ExitCode(summary, counters, target.IsHttp, interrupts.ExitCode, diagnostics.CredentialsRefused.Task.IsCompleted, readFailed,
+                target.WriteFailed.IsCompleted),
         };
         if (settings.Json)
             report.WriteJson(console.Out);
@@ -157,14 +180,17 @@ internal static class SendCommand
         return report.ExitCode;
     }
 
-    private static string Why(Interrupts interrupts) => interrupts.Signal?.ToString() ?? "the server refused the credentials";
+    private static string Why(Interrupts interrupts, SendTarget target) => interrupts.Signal?.ToString()
+        ?? (target.WriteFailed.IsCompleted ? $"a batch file cannot be written in {target.Destination} ({target.WriteFailed.Result})" : "the server refused the credentials");
 
-    private static int ExitCode(IngestSummary lines, SluiceCounters c, bool http, int? signal, bool credentialsRefused, bool readFailed)
+    private static int ExitCode(IngestSummary lines, SluiceCounters c, bool http, int? signal, bool credentialsRefused, bool readFailed, bool writeFailed)
     {
         if (signal is { } code)
             return code;
         if (credentialsRefused)
             return ExitCodes.CredentialsRefused;
+        if (writeFailed)
+            return ExitCodes.CannotCreate;
         if (readFailed)
             return ExitCodes.NoInput;
         if (http && c.Accepted > 0 && c.Delivered == 0 && c.RejectedByServer == 0)
@@ -188,11 +214,14 @@ internal static class SendCommand
     /// The input stream and its length if known. Opening a named pipe waits in the kernel, where no cancellation reaches, until a
     /// writer opens it: the open runs aside so that a signal still ends the command (an open that completes later is closed).
     /// </summary>
-    /// <exception cref="CliException">The file is missing, unreadable or a directory (66), or a signal came before it opened (130/143/129).</exception>
-    private static async Task<(Stream Stream, long? Length)> OpenInputAsync(string path, Stream stdin, Interrupts interrupts)
+    /// <exception cref="CliException">The file is missing, unreadable or a directory, or standard input is not open (66), or a signal came before it opened (130/143/129).</exception>
+    private static async Task<(Stream Stream, long? Length)> OpenInputAsync(string path, CliConsole console, Interrupts interrupts)
     {
+        // The names of descriptor 0 lead to the same pipe of the runtime's.
+        if (console.InputClosed && path is "-" or "/dev/stdin" or "/dev/fd/0" or "/proc/self/fd/0")
+            throw new CliException(ExitCodes.NoInput, $"--input {path}: standard input is not open (closed, as <&- leaves it); nothing was read.");
         if (path == "-")
-            return (stdin, null);
+            return (console.Input, null);
         var open = Task.Run(() => OpenInput(path));
         if (await Task.WhenAny(open, interrupts.Stopped).ConfigureAwait(false) != open)
         {
@@ -202,6 +231,31 @@ internal static class SendCommand
         }
 
         return await open.ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// The spool's byte cap: <paramref name="cap"/> (--spool-max-bytes), raised when the directory already holds more (an engine
+    /// with a larger <see cref="SpoolOptions.MaxBytes"/> wrote it) to what it holds plus one segment, so that opening it
+    /// deletes none of it (the spool evicts its oldest segments down to the cap as it opens).
+    /// </summary>
+    private static long SpoolCap(string directory, long cap)
+    {
+        long held = 0;
+        try
+        {
+            if (Directory.Exists(directory))
+            {
+                held = new DirectoryInfo(directory).EnumerateFiles()
+                    .Where(f => f.Extension is SpoolDirectory.SegmentExtension or SpoolDirectory.AcknowledgementsExtension)
+                    .Sum(f => f.Length);
+            }
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The engine's open says what is wrong with the directory.
+        }
+
+        return held == 0 ? cap : Math.Max(cap, held + new SpoolOptions().SegmentBytes);
     }
 
     /// <summary>The input file and its length if known (for the ETA).</summary>

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Sluice.Delivery.Transports.Http;
+using Sluice.Spooling;
 
 namespace Sluice.Cli;
 
@@ -9,7 +10,10 @@ internal static class SendCommandLine
     public const string Notes = """
         Input: one event per line in the ThriveStack shape (user_id or session_id, event_name for a track,
         timestamp, properties, context; a page may add "name"). A bad line is reported with its number and
-        reason and skipped; the rest are delivered. Lines longer than the 2 MB batch limit are refused.
+        reason (the first 100; one more line says how many others were refused, all counted in the summary)
+        and skipped; the rest are delivered. Lines longer than the 2 MB batch limit are refused. A last line
+        with no newline that is refused as invalid may be cut short (a file still being written): the line to
+        resume after stops before it.
 
         Deadlines: each batch retries transient failures (429, 5xx, timeouts, connection errors) for up to
         --retry-budget, then its events count as expired. After the input ends, send
@@ -18,9 +22,12 @@ internal static class SendCommandLine
         events a batch of which is not delivered within --retry-budget or --stop-timeout stay there, and the
         summary says how many. The next 'sluice send --spool DIR' sends them first; 'sluice spool drain DIR'
         sends them alone. The line to resume after counts them as settled, so a rerun with --skip-lines on
-        the same spool sends each event once. One sluice per spool directory.
-        Ctrl+C, SIGTERM or SIGHUP stops the reading, delivers what was accepted within --stop-timeout and prints the
-        summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once.
+        the same spool sends each event once. One sluice per spool directory. The spool's files take at most
+        --spool-max-bytes (1 GiB), raised to what the directory holds when send opens it if that is more
+        (an engine with a larger Spool.MaxBytes wrote it), so that opening it deletes none of it.
+        Ctrl+C, SIGTERM or SIGHUP stops the reading, delivers what was accepted within --stop-timeout and
+        prints the summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once. So
+        does a batch file that cannot be written (a read-only directory, a full disk), with exit 73.
 
         Output: progress on standard error while it is a terminal; causes (connection refused, retries,
         rejections) on standard error; the summary on standard output (--json for scripts).
@@ -39,9 +46,10 @@ internal static class SendCommandLine
           sluice send -i events.ndjson -f segment -e https://... --write-key "$KEY" --spool /var/spool/sluice
 
         Exit codes: 0 all delivered; 1 a line refused or an event not delivered; 2 usage; 66 input missing,
-        unreadable or a directory, or failing mid-way (what was read is delivered); 69 the endpoint took
-        nothing; 73 --out not writable; 74 all else succeeded but standard output could not be written;
-        77 credentials refused (sending stops at the first 401/403); 130/143/129 SIGINT/SIGTERM/SIGHUP.
+        unreadable or a directory, standard input not open (-i - with <&-), or failing mid-way (what was
+        read is delivered); 69 the endpoint took nothing; 73 --out not writable (before or during the run);
+        74 all else succeeded but standard output could not be written; 77 credentials refused (sending
+        stops at the first 401/403); 130/143/129 SIGINT/SIGTERM/SIGHUP.
         """;
 
     public static Command Build(CliConsole console, Interrupts interrupts)
@@ -83,12 +91,19 @@ internal static class SendCommandLine
             Description = "Write each batch to this directory before sending it; what is not delivered stays there for the next run or 'sluice spool drain'.",
             HelpName = "DIR",
         }.NotEmpty();
+        var spoolMaxBytes = new Option<long?>("--spool-max-bytes")
+        {
+            Description = "With --spool: the most the spool's files may take; a new batch beyond it deletes the oldest ones (counted as evicted). " +
+                "A spool that already holds more when send opens it keeps all of it: the cap is raised to what it holds plus one 16 MiB segment. [default: 1GiB]",
+            HelpName = ByteSize.HelpName,
+            CustomParser = result => ByteSize.Parser(2 * new SpoolOptions().SegmentBytes)(result),
+        };
         var quiet = new Option<bool>("--quiet", "-q") { Description = "No progress, no retry messages, a one-line summary (errors are still shown)." };
         var json = new Option<bool>("--json") { Description = "Print the summary as JSON." };
 
         var command = new Command("send", "Deliver NDJSON events (a file or standard input) to batch files or to an HTTP API.")
         {
-            input, output, format, endpoint, gzip, skipLines, spool, retryBudget, drainTimeout, stopTimeout, quiet, json,
+            input, output, format, endpoint, gzip, skipLines, spool, spoolMaxBytes, retryBudget, drainTimeout, stopTimeout, quiet, json,
         };
         foreach (var credential in credentials)
             command.Add(credential);
@@ -105,6 +120,7 @@ internal static class SendCommandLine
                 Credentials = credentials.ToDictionary(c => c.Name[2..], c => parse.GetValue(c)),
                 SkipLines = parse.GetValue(skipLines),
                 Spool = parse.GetValue(spool),
+                SpoolMaxBytes = parse.GetValue(spoolMaxBytes) ?? new SpoolOptions().MaxBytes,
                 RetryBudget = parse.GetValue(retryBudget) ?? TimeSpan.FromMinutes(2),
                 DrainTimeout = parse.GetValue(drainTimeout),
                 StopTimeout = parse.GetValue(stopTimeout) ?? TimeSpan.FromSeconds(10),

@@ -28,6 +28,9 @@ internal sealed record SendReport
     /// <summary>Every line up to this one is settled for good (see <see cref="ResumeLedger"/>).</summary>
     public required long ResumeAfter { get; init; }
 
+    /// <summary>The last line, if it has no newline and was refused as invalid: it may be cut short, so the resume point stops before it.</summary>
+    public long? CutShortLine { get; init; }
+
     /// <summary>What stopped the send before its end, if anything: "SIGINT", "SIGTERM" or "refused credentials".</summary>
     public string? StoppedBy { get; init; }
 
@@ -129,6 +132,12 @@ internal sealed record SendReport
         if (NothingToResume)
             return $"every line was read and is settled{kept}.";
         string settled = ResumeAfter == 0 ? "no line is known to be settled" : $"every event of lines 1-{ResumeAfter:N0} is settled for good{kept}";
+        if (later <= 0 && CutShortLine is { } last && ResumeAfter == last - 1)
+        {
+            return $"{settled}; line {last:N0}, the last, has no newline and was refused as invalid: it may have been cut short " +
+                "(a file still being written), so a rerun reads it again.";
+        }
+
         if (later <= 0)
             return $"{settled}; the lines after it were not sent (not read, or refused while stopping).";
         string spool = Events.Spooled > 0 && KeptInSpool == 0 ? ", or spooled: the spool's byte cap deleted batches, so which are still in it is not known" : "";

@@ -21,6 +21,9 @@ internal sealed record SendSettings
     /// <summary>The spool directory (<c>--spool</c>): sealed batches are written there before they are sent; null: none.</summary>
     public string? Spool { get; init; }
 
+    /// <summary>The spool's byte cap (<c>--spool-max-bytes</c>); raised to what the directory already holds if that is more.</summary>
+    public long SpoolMaxBytes { get; init; } = new Sluice.Spooling.SpoolOptions().MaxBytes;
+
     public TimeSpan RetryBudget { get; init; } = TimeSpan.FromMinutes(2);
 
     /// <summary>How long to wait after the input ends for the accepted events to settle; null: as long as batches make progress.</summary>

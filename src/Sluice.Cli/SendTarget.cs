@@ -1,5 +1,4 @@
 using Sluice.Delivery;
-using Sluice.Delivery.Transports;
 using Sluice.Delivery.Transports.Http;
 using Sluice.Serialization;
 
@@ -31,6 +30,11 @@ internal sealed class SendTarget : IDisposable
 
     public bool IsHttp => Transport is HttpTransport;
 
+    /// <summary>Completes with the reason when a batch file cannot be written (file output); never with --endpoint.</summary>
+    public Task<string> WriteFailed => (Transport as BatchFiles)?.WriteFailed.Task ?? Never;
+
+    private static readonly Task<string> Never = new TaskCompletionSource<string>().Task;
+
     /// <exception cref="CliException">A usage error (2) or an output directory that cannot be written (73).</exception>
     public static SendTarget Create(SendSettings settings, Func<string, string?> environment)
     {
@@ -51,7 +55,7 @@ internal sealed class SendTarget : IDisposable
             if (settings.Gzip)
                 throw new CliException(ExitCodes.Usage, "--gzip applies to --endpoint only (files hold the exact, uncompressed request body).");
             string outDir = Path.GetFullPath(settings.Out ?? Path.Combine(Environment.CurrentDirectory, "sluice-out"));
-            return new SendTarget(format, new FileTransport(WritableDirectory(outDir)), outDir);
+            return new SendTarget(format, new BatchFiles(WritableDirectory(outDir)), outDir);
         }
 
         if (settings.Out is not null)

@@ -14,8 +14,11 @@ internal static class Suggestion
         ["--timeout"] = "--drain-timeout (the wait after the input ends), --stop-timeout (after Ctrl+C) or --retry-budget (per batch)",
     };
 
-    /// <summary>"unknown option '--evnets' for 'sluice demo'; did you mean --events?"</summary>
-    public static string ForUnknown(string token, Command command, string commandPath)
+    /// <summary>
+    /// "unknown option '--evnets' for 'sluice demo'; did you mean --events?" <paramref name="inputMissing"/>: the command takes
+    /// --input and it was not given, so a stray argument is most likely the file.
+    /// </summary>
+    public static string ForUnknown(string token, Command command, string commandPath, bool inputMissing = false)
     {
         bool isOption = token.StartsWith('-');
         string name = isOption && token.IndexOf('=', StringComparison.Ordinal) is > 0 and int eq ? token[..eq] : token;
@@ -24,6 +27,10 @@ internal static class Suggestion
             : command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name);
         string? best = Retired.GetValueOrDefault(name) ?? Closest(name, candidates);
         string what = isOption ? "option" : command.Subcommands.Count > 0 ? "command" : "argument";
+
+        // 'sluice send events.ndjson': the file where cat and most tools take it.
+        if (best is null && !isOption && inputMissing)
+            best = $"-i {name}";
         return best is null
             ? $"unknown {what} '{name}' for '{commandPath}'."
             : $"unknown {what} '{name}' for '{commandPath}'; did you mean {best}?";

@@ -41,6 +41,9 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(run.Exit == 0, run.ToString());
         foreach (string expected in new[] { "-i, --input <FILE>", "--skip-lines <N>", "--retry-budget <DURATION>", "--drain-timeout", "--stop-timeout", "--json", "-q, --quiet", "SLUICE_WRITE_KEY", "73 --out not writable", "130/143" })
             Assert.Contains(expected, run.Stdout, StringComparison.Ordinal);
+
+        // The notes are written for the help's width: a line past it wraps mid-word in an 104-column terminal.
+        Assert.All(run.Stdout.Split('\n'), line => Assert.True(line.TrimEnd('\r').Length <= 104, line));
     }
 
     [Theory]
@@ -95,6 +98,9 @@ public sealed class CommandLineTests : IDisposable
     [InlineData("--retry-budget", "NaN", "--retry-budget takes a duration from 0s to 24h")]
     [InlineData("--stop-timeout", "-Infinity", "--stop-timeout takes a duration from 0s to 1h")]
     [InlineData("--format", "kafka", "Argument 'kafka' not recognized. Must be one of: 'thrivestack' 'segment' 'primedata'")]
+    [InlineData("--spool-max-bytes", "1GB", "--spool-max-bytes takes a size of at least 32 MiB, in bytes or with KiB, MiB, GiB or TiB such as 10GiB (got '1GB').")]
+    [InlineData("--spool-max-bytes", "1MiB", "--spool-max-bytes takes a size of at least 32 MiB")]
+    [InlineData("--spool-max-bytes", "99999999TiB", "--spool-max-bytes takes a size of at least 32 MiB")]
     public async Task A_bad_value_is_a_one_line_usage_error(string option, string value, string message)
     {
         var run = await CliRun.RunAsync("send", "-i", "x.ndjson", option, value);
@@ -142,6 +148,30 @@ public sealed class CommandLineTests : IDisposable
         Assert.True(run.Exit == 2, run.ToString());
         Assert.Matches("^sluice: (--input|--out|--spool|DIR) needs a path, not an empty value\\.", run.Stderr);
         Assert.DoesNotContain("internal error", run.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_usage_error_in_a_spool_subcommand_names_the_command_as_typed()
+    {
+        // It said "Run 'sluice drain --help'" and "for 'sluice drain'": there is no such command.
+        var missing = await CliRun.RunAsync("spool", "drain");
+        var unknown = await CliRun.RunAsync("spool", "status", "dir", "--bogus");
+
+        Assert.Equal((2, 2), (missing.Exit, unknown.Exit));
+        Assert.Contains("Run 'sluice spool drain --help' for the usage.", missing.Stderr, StringComparison.Ordinal);
+        Assert.Contains("sluice: unknown option '--bogus' for 'sluice spool status'.", unknown.Stderr, StringComparison.Ordinal);
+        Assert.Contains("Run 'sluice spool status --help' for the usage.", unknown.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_input_file_given_without_its_option_gets_the_option_suggested()
+    {
+        var bare = await CliRun.RunAsync("send", "events.ndjson");
+        var extra = await CliRun.RunAsync("send", "-i", "events.ndjson", "more.ndjson");
+
+        Assert.Equal((2, 2), (bare.Exit, extra.Exit));
+        Assert.Contains("sluice: unknown argument 'events.ndjson' for 'sluice send'; did you mean -i events.ndjson?", bare.Stderr, StringComparison.Ordinal);
+        Assert.Contains("sluice: unknown argument 'more.ndjson' for 'sluice send'.", extra.Stderr, StringComparison.Ordinal); // -i was given
     }
 
     [Fact]
@@ -229,6 +259,24 @@ public sealed class CommandLineTests : IDisposable
 
         var demo = await CliRun.RunAsync("demo", "-n", "10", "-o", under);
         Assert.Equal(73, demo.Exit);
+    }
+
+    [Fact]
+    public async Task A_batch_file_that_cannot_be_written_stops_the_send_at_once_with_73_not_after_each_batch_retried_for_minutes()
+    {
+        // What a directory made read-only or a full disk does mid-run, made certain: the first batch's temporary file is a directory.
+        Directory.CreateDirectory(Path.Combine(Out, "00000000-api-track.json.tmp"));
+        string input = await WriteInputAsync(Track, Track, Track);
+
+        var run = await CliRun.RunAsync("send", "-i", input, "-o", Out, "--json").WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(run.Exit == ExitCodes.CannotCreate, run.ToString());
+        Assert.Contains($"sluice: a batch file cannot be written in {Out} (", run.Stderr, StringComparison.Ordinal);
+        using var summary = JsonDocument.Parse(run.Stdout);
+        var events = summary.RootElement.GetProperty("events");
+        Assert.Equal((3, 0, 0), (events.GetProperty("failed").GetInt64(), events.GetProperty("delivered").GetInt64(), events.GetProperty("expired").GetInt64()));
+        Assert.Equal(0, summary.RootElement.GetProperty("resume").GetProperty("skip_lines").GetInt64());
+        Assert.Equal("a batch file that could not be written", summary.RootElement.GetProperty("stopped_by").GetString());
     }
 
     [Fact]
@@ -376,6 +424,51 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public async Task A_last_line_without_a_newline_that_is_not_valid_json_is_not_passed_over_by_the_resume_point()
+    {
+        // The file was copied while still being written: its last line is cut short. A rerun on the whole file must read that
+        // line again, so the resume point is the line before it, not the end.
+        string cut = Path.Combine(_dir, "cut.ndjson");
+        await File.WriteAllTextAsync(cut, Track + "\n" + Page + "\n" + Track[..40]);
+        string whole = await WriteInputAsync(Track, Page, Track[..40]); // the same bad line, ended: refused for good
+
+        var run = await CliRun.RunAsync("send", "-i", cut, "-o", Out, "--json");
+        var ended = await CliRun.RunAsync("send", "-i", whole, "-o", Out, "--json");
+
+        Assert.True(run.Exit == 1, run.ToString());
+        Assert.Contains("line 3: Not valid JSON", run.Stderr, StringComparison.Ordinal);
+        using (var summary = JsonDocument.Parse(run.Stdout))
+        {
+            var resume = summary.RootElement.GetProperty("resume");
+            Assert.True(resume.GetProperty("skip_lines").GetInt64() == 2, run.ToString());
+            Assert.False(resume.GetProperty("nothing_to_resume").GetBoolean());
+            Assert.Contains("line 3, the last, has no newline and was refused as invalid: it may have been cut short", resume.GetProperty("meaning").GetString(), StringComparison.Ordinal);
+        }
+
+        using var endedSummary = JsonDocument.Parse(ended.Stdout);
+        Assert.Equal(3, endedSummary.RootElement.GetProperty("resume").GetProperty("skip_lines").GetInt64());
+    }
+
+    [Fact]
+    public async Task Refused_lines_are_reported_one_by_one_up_to_a_cap_then_counted_in_one_line_and_in_the_summary()
+    {
+        int bad = SendCommand.RefusedLinesShown + 50;
+        string input = await WriteInputAsync([Track, .. Enumerable.Repeat("{bad", bad), Page]);
+
+        var run = await CliRun.RunAsync("send", "-i", input, "-o", Out, "--json");
+
+        Assert.True(run.Exit == 1, run.ToString());
+        var stderr = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var reported = stderr.Where(l => l.StartsWith("line ", StringComparison.Ordinal)).Select(l => l[..(l.IndexOf(':', StringComparison.Ordinal) + 1)]);
+        Assert.Equal(Enumerable.Range(2, SendCommand.RefusedLinesShown).Select(n => $"line {n}:"), reported);
+        Assert.Contains($"sluice: 50 more refused lines were not reported one by one (only the first {SendCommand.RefusedLinesShown} are); the summary counts them all.", stderr);
+        Assert.Equal(SendCommand.RefusedLinesShown + 1, stderr.Length);
+        using var summary = JsonDocument.Parse(run.Stdout);
+        Assert.Equal(bad, summary.RootElement.GetProperty("lines").GetProperty("invalid").GetInt64());
+        Assert.Equal(2, summary.RootElement.GetProperty("events").GetProperty("delivered").GetInt64());
+    }
+
+    [Fact]
     public async Task Json_prints_the_summary_for_scripts()
     {
         string input = await WriteInputAsync(Track, "{", Page);
@@ -423,6 +516,32 @@ public sealed class CommandLineTests : IDisposable
         Assert.Matches(@"delivered\s+5,000", run.Stdout);
         Assert.Contains($"{Out}   kept", run.Stdout, StringComparison.Ordinal);
         Assert.Equal(5000, DeliveredToFiles());
+    }
+
+    [Fact]
+    public async Task Demo_stops_with_73_when_a_batch_file_cannot_be_written()
+    {
+        // As a full disk would: the first batch's temporary file is a directory. Each batch was retried for two minutes.
+        Directory.CreateDirectory(Path.Combine(Out, "00000000-api-track.json.tmp"));
+        Directory.CreateDirectory(Path.Combine(Out, "00000000-api-page.json.tmp"));
+
+        var run = await CliRun.RunAsync("demo", "--events", "100000", "--out", Out).WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(run.Exit == ExitCodes.CannotCreate, run.ToString());
+        Assert.Contains($"sluice: a batch file cannot be written in {Out} (", run.Stderr, StringComparison.Ordinal);
+        Assert.Matches(@"failed\s+[1-9]", run.Stdout);
+    }
+
+    [Fact]
+    public async Task Demo_stopped_by_a_signal_says_so_and_how_far_it_got()
+    {
+        using var interrupts = new Interrupts();
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT);
+
+        var run = await CliRun.RunAsync(["demo", "--events", "5000", "--out", Out], new MemoryStream(), interrupts: interrupts);
+
+        Assert.True(run.Exit == ExitCodes.Interrupted, run.ToString());
+        Assert.Contains("sluice: SIGINT: the demo stopped after 0 of 5,000 events.", run.Stderr, StringComparison.Ordinal);
     }
 
     [Fact]

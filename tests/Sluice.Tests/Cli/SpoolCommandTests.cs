@@ -173,6 +173,35 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Send_on_a_spool_larger_than_its_cap_evicts_none_of_it_and_sends_it_first()
+    {
+        // As in the drain test above, a sparse acknowledgement file stands for the bytes of a spool an engine with a cap above
+        // the default wrote. send opened it with the default cap and deleted its oldest segment with the events in it.
+        _server.Down = true;
+        await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+        string segment = Directory.GetFiles(Spool, "*.segment").Single();
+        using (var acks = new FileStream(Path.ChangeExtension(segment, ".acks"), FileMode.CreateNew))
+        {
+            var acknowledgement = new byte[RecordLayout.AcknowledgementLength];
+            RecordLayout.WriteAcknowledgement(acknowledgement, batchId: 0, events: 1_000);
+            acks.Seek(new SpoolOptions().MaxBytes, SeekOrigin.Begin);
+            acks.Write(acknowledgement);
+        }
+
+        _server.Down = false;
+        string more = Path.Combine(_directory.Path, "more.ndjson");
+        File.WriteAllLines(more, ["""{"user_id":"user-2500","event_name":"new","properties":{"n":2500}}"""]);
+        var send = await CliRun.RunAsync(["send", "-i", more, .. Segment, "--spool", Spool, "--spool-max-bytes", "64MiB", "--json"]);
+
+        Assert.True(send.Exit == 0, send.ToString());
+        using var json = JsonDocument.Parse(send.Stdout);
+        var events = json.RootElement.GetProperty("events");
+        Assert.Equal(0, events.GetProperty("spool_evicted").GetInt64());
+        Assert.Equal(Events - 1_000, events.GetProperty("replayed").GetInt64());
+        Assert.Equal(Enumerable.Range(1_000, Events - 1_000 + 1).Select(n => (long)n), _server.Received.Order());
+    }
+
+    [Fact]
     public async Task Drain_refuses_a_missing_directory_with_66_and_a_spool_of_another_format_with_2_naming_it()
     {
         var missing = await CliRun.RunAsync(["spool", "drain", Path.Combine(_directory.Path, "nowhere"), .. Segment]);

@@ -52,6 +52,27 @@ public sealed class StandardStreamTests : IDisposable
     }
 
     [Fact]
+    public async Task Standard_input_closed_is_one_line_and_exit_66_when_it_is_the_input_and_no_matter_otherwise()
+    {
+        // With descriptor 0 closed the runtime's own pipe took its place: reading it waited for a signal that never came.
+        using var stdin = SluiceProcess.StartRedirected("<&-", "send", "-i", "-", "-o", Path.Combine(_dir.Path, "out"));
+        int exit = await stdin.WaitForExitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(exit == ExitCodes.NoInput, $"exit {exit}\n{stdin.Stderr}\n{stdin.Stdout}");
+        Assert.Equal("sluice: --input -: standard input is not open (closed, as <&- leaves it); nothing was read.", stdin.Stderr.Trim());
+        Assert.False(Directory.Exists(Path.Combine(_dir.Path, "out")));
+
+        using var named = SluiceProcess.StartRedirected("<&-", "send", "-i", "/dev/stdin", "-o", Path.Combine(_dir.Path, "out"));
+        Assert.Equal(ExitCodes.NoInput, await named.WaitForExitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("sluice: --input /dev/stdin: standard input is not open", named.Stderr, StringComparison.Ordinal);
+
+        string good = Path.Combine(_dir.Path, "good.ndjson");
+        await File.WriteAllLinesAsync(good, ["""{"user_id":"u1","event_name":"e"}"""]);
+        using var file = SluiceProcess.StartRedirected("<&-", "send", "-i", good, "-o", Path.Combine(_dir.Path, "out"), "-q");
+        Assert.Equal(ExitCodes.Success, await file.WaitForExitAsync(Bound));
+    }
+
+    [Fact]
     public async Task SIGTERM_while_standard_input_waits_for_more_ends_the_send_with_the_lines_read_so_far()
     {
         // The writer keeps the pipe open and sends nothing more: the read waits in the kernel, where cancelling it does not reach.
