@@ -70,6 +70,14 @@ internal static class SendCommand
         // stop task, completed asynchronously, is seen to complete.
         bool Stopping() => interrupts.Stopped.IsCompleted || diagnostics.CredentialsRefused.Task.IsCompleted || target.WriteFailed.IsCompleted;
 
+        // Whether what standard error said of a stop named a batch file that could not be written.
+        bool writeFailureSaid = false;
+        string StopReason()
+        {
+            writeFailureSaid |= interrupts.Signal is null && target.WriteFailed.IsCompleted;
+            return Why(interrupts, target);
+        }
+
         IngestSummary? lines = null;
         bool readFailed = false;
         bool drainTimedOut = false;
@@ -116,7 +124,7 @@ internal static class SendCommand
             // The lines the summary will say were read, blank and skipped ones too (the ledger's last line leaves them out:
             // a stop while --skip-lines was passing over lines said "after line 0").
             if (stopped)
-                errors.WriteLine($"sluice: {Why(interrupts, target)}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; " +
+                errors.WriteLine($"sluice: {StopReason()}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; " +
                     $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} (a second Ctrl+C stops at once).");
 
             // Not an error (every line is settled), but most likely a resume on the wrong file: said, not silently nothing.
@@ -133,9 +141,14 @@ internal static class SendCommand
                 if (first != limit && first != stop)
                     await first.ConfigureAwait(false);
                 else
-                    errors.WriteLine($"sluice: {(drainTimedOut ? $"the drain timeout ({Duration.Format(settings.DrainTimeout!.Value)}) passed" : Why(interrupts, target))}: " +
+                    errors.WriteLine($"sluice: {(drainTimedOut ? $"the drain timeout ({Duration.Format(settings.DrainTimeout!.Value)}) passed" : StopReason())}: " +
                         $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} more (a second Ctrl+C stops at once).");
             }
+
+            // A batch file that failed once the reading was done (its batch settled before the stop was seen) is said too: the
+            // exit code (73) needs its reason.
+            if (target.WriteFailed.IsCompleted && !writeFailureSaid)
+                errors.WriteLine($"sluice: {WriteFailure(target)}.");
 
             // 3. Deliver what is left within the stop timeout, unless a second signal says stop now.
             shutdown = engine.ShutdownAsync();
@@ -181,7 +194,9 @@ internal static class SendCommand
     }
 
     private static string Why(Interrupts interrupts, SendTarget target) => interrupts.Signal?.ToString()
-        ?? (target.WriteFailed.IsCompleted ? $"a batch file cannot be written in {target.Destination} ({target.WriteFailed.Result})" : "the server refused the credentials");
+        ?? (target.WriteFailed.IsCompleted ? WriteFailure(target) : "the server refused the credentials");
+
+    private static string WriteFailure(SendTarget target) => $"a batch file cannot be written in {target.Destination} ({target.WriteFailed.Result})";
 
     private static int ExitCode(IngestSummary lines, SluiceCounters c, bool http, int? signal, bool credentialsRefused, bool readFailed, bool writeFailed)
     {
