@@ -145,11 +145,13 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
         Assert.Contains("spool: 1 damaged record was skipped", drain.Stdout, StringComparison.Ordinal);
     }
 
-    [Fact]
-    public async Task Drain_of_a_spool_larger_than_the_default_cap_evicts_none_of_it_and_sends_it_all()
+    /// <summary>
+    /// A spool in <see cref="Spool"/> holding all the events but the first batch's, and more bytes than the default cap: a
+    /// sparse acknowledgement file stands for them (a hole the size of the cap, then an intact acknowledgement of the first
+    /// batch), so that the test writes next to nothing. The server is up again when it returns.
+    /// </summary>
+    private async Task SpoolAboveTheDefaultCapAsync()
     {
-        // An engine with a cap above the default 1 GiB wrote it. A sparse acknowledgement file stands for the extra bytes
-        // (a hole of 1 GiB, then an intact acknowledgement of the first batch), so that the test writes next to nothing.
         _server.Down = true;
         await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
         string segment = Directory.GetFiles(Spool, "*.segment").Single();
@@ -162,6 +164,13 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
         }
 
         _server.Down = false;
+    }
+
+    [Fact]
+    public async Task Drain_of_a_spool_larger_than_the_default_cap_evicts_none_of_it_and_sends_it_all()
+    {
+        // An engine with a cap above the default 1 GiB wrote it.
+        await SpoolAboveTheDefaultCapAsync();
         var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment, "--json"]);
 
         using var json = JsonDocument.Parse(drain.Stdout);
@@ -175,20 +184,9 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     [Fact]
     public async Task Send_on_a_spool_larger_than_its_cap_evicts_none_of_it_and_sends_it_first()
     {
-        // As in the drain test above, a sparse acknowledgement file stands for the bytes of a spool an engine with a cap above
-        // the default wrote. send opened it with the default cap and deleted its oldest segment with the events in it.
-        _server.Down = true;
-        await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
-        string segment = Directory.GetFiles(Spool, "*.segment").Single();
-        using (var acks = new FileStream(Path.ChangeExtension(segment, ".acks"), FileMode.CreateNew))
-        {
-            var acknowledgement = new byte[RecordLayout.AcknowledgementLength];
-            RecordLayout.WriteAcknowledgement(acknowledgement, batchId: 0, events: 1_000);
-            acks.Seek(new SpoolOptions().MaxBytes, SeekOrigin.Begin);
-            acks.Write(acknowledgement);
-        }
-
-        _server.Down = false;
+        // An engine with a cap above the default wrote it; send opened it with the default cap and deleted its oldest segment
+        // with the events in it.
+        await SpoolAboveTheDefaultCapAsync();
         string more = Path.Combine(_directory.Path, "more.ndjson");
         File.WriteAllLines(more, ["""{"user_id":"user-2500","event_name":"new","properties":{"n":2500}}"""]);
         var send = await CliRun.RunAsync(["send", "-i", more, .. Segment, "--spool", Spool, "--spool-max-bytes", "64MiB", "--json"]);
