@@ -222,7 +222,7 @@ internal static class SendCommand
             $"{c.Expired:N0} expired (retry budget or attempts spent), {c.Failed:N0} failed, {c.RejectedOversize:N0} too large, " +
             $"{c.OutcomeUnknown:N0} outcome unknown (sent, no answer before sending stopped: the server may have them), " +
             $"{c.LostAtShutdown:N0} lost when sending stopped (never delivered; safe to send again), " +
-            $"{c.Spooled:N0} kept in the spool{(report.Spool is { } dir ? $" {dir} (sent by the next 'sluice send --spool {dir}' or 'sluice spool drain {dir}')" : "")}{why}.";
+            $"{c.LeftInSpool:N0} kept in the spool{(report.Spool is { } dir ? $" {dir} (sent by the next 'sluice send --spool {dir}' or 'sluice spool drain {dir}')" : "")}{why}.";
     }
 
     /// <summary>

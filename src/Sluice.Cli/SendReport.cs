@@ -64,7 +64,8 @@ internal sealed record SendReport
         }
 
         if (Spool is not null)
-            output.WriteLine($"spool: {Count.Of(c.Spooled, "event", "events")} stayed in {Spool}; {Count.Of(c.Replayed, "event", "events")} spooled by an earlier run {(c.Replayed == 1 ? "was" : "were")} sent again.");
+            output.WriteLine($"spool: {Count.Of(c.LeftInSpool, "event", "events")} stayed in {Spool}; {Count.Of(c.Replayed, "event", "events")} spooled by an earlier run {(c.Replayed == 1 ? "was" : "were")} sent again" +
+                (c.Resent > 0 ? $", and {Count.Of(c.Resent, "event", "events")} kept in it when retries ran out {(c.Resent == 1 ? "was" : "were")} sent again once the endpoint was back." : "."));
 
         output.WriteLine(ResumeText());
     }
@@ -123,7 +124,7 @@ internal sealed record SendReport
         : $"resume: rerun with --skip-lines {ResumeAfter.ToString(CultureInfo.InvariantCulture)}: {ResumeMeaning()}";
 
     /// <summary>Spooled events the resume point counts as settled: the rerun on the spool sends them first. None if the spool's byte cap deleted batches (which events those held is not known).</summary>
-    private long KeptInSpool => ResumeLedger.SpoolKeptAll(Events) ? Events.Spooled : 0;
+    private long KeptInSpool => ResumeLedger.SpoolKeptAll(Events) ? Events.LeftInSpool : 0;
 
     private string ResumeMeaning()
     {
@@ -140,7 +141,7 @@ internal sealed record SendReport
 
         if (later <= 0)
             return $"{settled}; the lines after it were not sent (not read, or refused while stopping).";
-        string spool = Events.Spooled > 0 && KeptInSpool == 0 ? ", or spooled: the spool's byte cap deleted batches, so which are still in it is not known" : "";
+        string spool = Events.LeftInSpool > 0 && KeptInSpool == 0 ? ", or spooled: the spool's byte cap deleted batches, so which are still in it is not known" : "";
         return $"{settled}; {Count.Of(later, "accepted event", "accepted events")} of later lines {(later == 1 ? "was" : "were")} not delivered (expired, failed, lost or unsettled{spool}), " +
             "and which ones is not reported per event yet, so a rerun may send some delivered events again.";
     }

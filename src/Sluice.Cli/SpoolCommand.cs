@@ -155,7 +155,7 @@ internal static class SpoolCommand
             }
 
             console.Out.WriteLine(left > 0
-                ? $"spool: {Count.Of(counters.Spooled, "event is", "events are")} still in {full} (the server did not take them); {counters.RejectedByServer:N0} were rejected by the server and removed."
+                ? $"spool: {Count.Of(counters.LeftInSpool, "event is", "events are")} still in {full} (the server did not take them); {counters.RejectedByServer:N0} were rejected by the server and removed."
                 : damaged == 0 ? "spool: every batch that was there was delivered."
                 : "spool: every batch that could be read back was delivered.");
             if (damaged > 0)

@@ -164,7 +164,7 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
         }
         else
         {
-            Log.ShutdownIncomplete(Logger, Name, c.Accepted, c.Replayed, c.Delivered, c.Spooled, c.LostAtShutdown, c.OutcomeUnknown, c.Failed,
+            Log.ShutdownIncomplete(Logger, Name, c.Accepted, c.Replayed, c.Delivered, c.LeftInSpool, c.LostAtShutdown, c.OutcomeUnknown, c.Failed,
                 c.RejectedByServer + c.RejectedOversize, c.Expired, c.Evicted, result.TimedOut);
         }
     }

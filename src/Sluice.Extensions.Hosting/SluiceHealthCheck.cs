@@ -53,7 +53,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         {
             problems.Add(counters.Spooled == 0
                 ? $"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)"
-                : $"batches ran out of retries in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events expired, {counters.Spooled:N0} kept in the spool, in all)");
+                : $"batches ran out of retries in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events expired, {counters.LeftInSpool:N0} still kept in the spool)");
         }
 
         if (failed)
@@ -71,6 +71,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
             ["expired"] = counters.Expired,
             ["failed"] = counters.Failed,
             ["spooled"] = counters.Spooled,
+            ["leftInSpool"] = counters.LeftInSpool,
             ["waitingInSpool"] = onDisk,
             ["spoolSuspended"] = spoolSuspended,
             ["inFlight"] = counters.InFlight,

@@ -14,6 +14,7 @@ public readonly record struct ShutdownResult(long LostAtShutdown, bool TimedOut,
     /// <summary>Events a request held when the deadline passed without an answer: the server may have them (<see cref="SluiceCounters.OutcomeUnknown"/>).</summary>
     public long OutcomeUnknown => Counters.OutcomeUnknown;
 
-    /// <summary>Events left in the disk spool for the next start (<see cref="SluiceCounters.Spooled"/>); zero without a spool.</summary>
+    /// <summary>Events this engine left in the disk spool (<see cref="SluiceCounters.Spooled"/>, those it sent again afterwards included:
+    /// <see cref="SluiceCounters.LeftInSpool"/> is what the next start sends); zero without a spool.</summary>
     public long Spooled => Counters.Spooled;
 }

@@ -237,6 +237,66 @@ public sealed partial class SluiceEngine
         }
     }
 
+    /// <summary>
+    /// Serializer, once the backlog on disk is handed over: reads back the batches this engine left in the spool when their
+    /// retries ran out and that may go again (their endpoint delivered since, or the oldest as a probe: <see cref="KeptBatches"/>),
+    /// and queues them while the senders have room. Each is sent with its body as written, under a sequence number of its own,
+    /// and counted in <see cref="SluiceCounters.Resent"/>: its events were counted spooled when it was kept, and settle again.
+    /// </summary>
+    private async ValueTask ResendKeptAsync(SpoolJournal spool)
+    {
+        var kept = spool.Kept;
+        int batches = 0;
+        long events = 0;
+        string? endpoint = null;
+        while (!_shutdownBegun!.IsCancellationRequested)
+        {
+            if (!_delivery.HasRoom)
+            {
+                WatchForRoom();
+                break;
+            }
+
+            if (!kept.TryTake(out var ticket, out int partition))
+                break;
+            int[] ends = ArrayPool<int>.Shared.Rent(ticket.EventCount);
+            var body = _assembler.Memory.GetStream(tag: null, requiredSize: ticket.Length);
+            bool read;
+            try
+            {
+                read = await spool.Disk.TryReadBodyAsync(ticket, body, ends, _abort.Token).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+            {
+                read = false;
+            }
+
+            if (!read)
+            {
+                // Evicted by the cap (counted there), damaged (reported), or the deadline passed: it stays as it is.
+                body.Dispose();
+                ArrayPool<int>.Shared.Return(ends);
+                kept.Settled(partition);
+                continue;
+            }
+
+            var batch = _assembler.Adopt(partition, ticket.EventCount, ends, body);
+            batch.SpoolTicket = ticket;
+            batch.SpoolDurable = true;
+            batch.Resent = true;
+            Volatile.Write(ref _counters.Resent, _counters.Resent + ticket.EventCount);
+            (batches, events, endpoint) = (batches + 1, events + ticket.EventCount, batch.EndpointPath);
+            await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
+        }
+
+        if (batches > 0)
+        {
+            Diagnose(new DiagnosticEvent(DiagnosticKind.SpoolReplayed,
+                $"{batches:N0} batch(es) ({events:N0} events{(batches == 1 ? $" to {endpoint}" : "")}) left in the spool '{spool.Disk.DirectoryPath}' when their retries ran out are sent again, as written: " +
+                "their endpoint delivered a batch since, or the oldest goes alone to see whether it does.", (int)Math.Min(events, int.MaxValue)));
+        }
+    }
+
     /// <summary>Serializer: puts a batch's body, read back from the spool, in its memory again; false after the deadline or if it cannot be read.</summary>
     private async ValueTask<bool> TryReadBackAsync(SpoolJournal spool, Batch batch)
     {
@@ -246,7 +306,7 @@ public sealed partial class SluiceEngine
         bool read;
         try
         {
-            read = await spool.Disk.TryReadBodyAsync(batch.SpoolTicket!.Value, body, _abort.Token).ConfigureAwait(false);
+            read = await spool.Disk.TryReadBodyAsync(batch.SpoolTicket!.Value, body, cancellationToken: _abort.Token).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {

@@ -69,7 +69,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         _format = _options.WireFormat;
         if (_options.Spool is { } spool)
         {
-            _spool = new SpoolJournal(OpenSpool(spool), spool.Sync);
+            // A batch whose retries ran out is probed again after the longest wait between two retries.
+            var kept = new KeptBatches(_format.PartitionCount, _time, _options.RetryMaxDelay, () => _ring!.Kick());
+            _spool = new SpoolJournal(OpenSpool(spool), spool.Sync, kept);
             _shutdownBegun = new CancellationTokenSource();
         }
 
@@ -244,6 +246,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         using var deadline = _time.CreateTimer(static s => ((SluiceEngine)s!).EndDrain(), this, _options.ShutdownTimeout, Timeout.InfiniteTimeSpan);
         _ring.Kick();
         await _consumer.ConfigureAwait(false);
+        _spool?.Kept.Stop();
         if (Volatile.Read(ref _evictionsUnderway) != 0)
             await EvictionsSettledAsync().ConfigureAwait(false);
 
@@ -447,6 +450,8 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     {
         if (_onDisk.Count > 0)
             await HandOverFromDiskAsync(_spool!, wait: false).ConfigureAwait(false);
+        if (_spool is { Kept.Any: true } spool && _onDisk.Count == 0)
+            await ResendKeptAsync(spool).ConfigureAwait(false);
 
         if (Interlocked.Exchange(ref _lingerDue, 0) != 0)
         {

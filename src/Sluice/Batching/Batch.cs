@@ -99,6 +99,9 @@ public sealed class Batch
     /// <summary>Whether the spool's copy is known to be on the device: set by the sender that synced it, or at replay.</summary>
     internal bool SpoolDurable { get; set; }
 
+    /// <summary>A batch this engine left in the spool when its retries ran out, read back to be sent again: set by the serializer before it hands it over.</summary>
+    internal bool Resent { get; set; }
+
     // Set by whoever settles a part of the batch as spooled (a sender, a probe, a forced shutdown), before it
     // settles that part; read by whoever settles the last part, to decide whether to acknowledge the spool's copy.
     private volatile bool _keepInSpool;
@@ -108,6 +111,16 @@ public sealed class Batch
     {
         get => _keepInSpool;
         set => _keepInSpool = value;
+    }
+
+    // Set, before settling, by whoever settles a part of the batch as spooled because its retries ran out.
+    private volatile bool _ranOutOfRetries;
+
+    /// <summary>Some of the batch's events were left to the spool because its retries ran out (not at a deadline, nor unread): it may be sent again.</summary>
+    internal bool RanOutOfRetries
+    {
+        get => _ranOutOfRetries;
+        set => _ranOutOfRetries = value;
     }
 
     /// <summary>Prefix plus suffix: the bytes of a body with no event.</summary>

@@ -37,6 +37,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
     {
         if (Settle(batch, range, EventOutcome.Delivered, null, null))
             Interlocked.Increment(ref counters.BatchesDelivered);
+        spool?.Kept.Delivered(batch.Partition);
     }
 
     /// <summary>Events refused alone; the <c>cause</c> (the server's words) is what the settled-batch callback reports as their message.</summary>
@@ -45,7 +46,8 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
     public void Failed(Batch batch, PendingRange range, string message, string? cause) => Settle(batch, range, EventOutcome.Failed, message, cause);
 
     /// <summary>
-    /// Out of attempts or retry budget: the events expire, or, if the spool holds the batch, stay there for the next start;
+    /// Out of attempts or retry budget: the events expire, or, if the spool holds the batch, stay there, to be sent again once the
+    /// endpoint delivers (<see cref="KeptBatches"/>) or at the next start;
     /// <paramref name="exception"/> is what the transport threw on the last attempt, if it threw.
     /// </summary>
     public void Expired(Batch batch, PendingRange range, string message, string? cause, Exception? exception = null)
@@ -53,8 +55,9 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         if (spool is not null && spool.Holds(batch))
         {
             batch.KeepInSpool = true;
+            batch.RanOutOfRetries = true;
             Settle(batch, range, EventOutcome.Spooled, null, cause);
-            diagnose(new DiagnosticEvent(DiagnosticKind.Spooled, $"{message} With the spool they are not expired: they stay in it and are sent on the next start (or by 'sluice spool drain').", range.Count,
+            diagnose(new DiagnosticEvent(DiagnosticKind.Spooled, $"{message} With the spool they are not expired: they stay in it and are sent again once the endpoint delivers (or on the next start).", range.Count,
                 exception));
             return;
         }

@@ -9,9 +9,12 @@ namespace Sluice.Delivery;
 /// final state, unless some were left to the spool (<see cref="Batch.KeepInSpool"/>). Disk trouble never throws
 /// from here: the spool returns it as a status and reports it, and the batch goes from memory. Thread-safe.
 /// </summary>
-internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync)
+internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches kept)
 {
     public DiskSpool Disk => spool;
+
+    /// <summary>The batches left in the spool when their retries ran out, to be sent again.</summary>
+    public KeptBatches Kept => kept;
 
     /// <summary>
     /// Serializer: writes the sealed batch to the spool, straight from its pooled memory. False if it is not spooled; with
@@ -42,10 +45,21 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync)
     /// <summary>Whether the spool still holds the batch (appended, not evicted): then what is not delivered can stay there.</summary>
     public bool Holds(Batch batch) => batch.SpoolTicket is { } ticket && spool.Contains(ticket);
 
-    /// <summary>Every event of the batch is settled: its record is acknowledged unless some of them were left to the spool.</summary>
+    /// <summary>
+    /// Every event of the batch is settled: its record is acknowledged, unless some of them were left to the spool; then, if
+    /// that was because its retries ran out, it is kept to be sent again (<see cref="KeptBatches"/>).
+    /// </summary>
     public void Finished(Batch batch)
     {
-        if (batch.SpoolTicket is { } ticket && !batch.KeepInSpool)
-            spool.Acknowledge(ticket);
+        if (batch.SpoolTicket is { } ticket)
+        {
+            if (!batch.KeepInSpool)
+                spool.Acknowledge(ticket);
+            else if (batch.RanOutOfRetries && spool.Contains(ticket))
+                kept.Keep(ticket, batch.Partition);
+        }
+
+        if (batch.Resent)
+            kept.Settled(batch.Partition);
     }
 }

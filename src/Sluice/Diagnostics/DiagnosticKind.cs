@@ -50,10 +50,10 @@ public enum DiagnosticKind
     /// <summary>[Error] The <see cref="SluiceOptions.OnBatchSettled"/> callback threw; delivery went on, the events' outcomes stand.</summary>
     CallbackFailed = 13,
 
-    /// <summary>[Warning] Events were left in the disk spool (out of retries, or not delivered by the shutdown deadline): the next engine on the directory sends them.</summary>
+    /// <summary>[Warning] Events were left in the disk spool (out of retries, or not delivered by the shutdown deadline): out of retries, this engine sends them again once the endpoint delivers; else the next engine on the directory does.</summary>
     Spooled = 14,
 
-    /// <summary>[Information] Batches spooled by an earlier run were read back at start and are sent first.</summary>
+    /// <summary>[Information] Batches spooled by an earlier run were read back at start and are sent first; or batches this engine kept in the spool when their retries ran out are sent again (<see cref="SluiceCounters.Resent"/>).</summary>
     SpoolReplayed = 15,
 
     /// <summary>[Error] The spool found a damaged record or a torn tail when it opened: the damage was skipped (counted), the rest is sent.</summary>

@@ -28,9 +28,10 @@ internal sealed class EngineCounters
     public long Spooled;
     public long Retries;
 
-    // Written only by the serializer thread (replaying the spool at start); read with Volatile by anyone.
+    // Written only by the serializer thread (replaying the spool at start, sending kept batches again); read with Volatile by anyone.
     public long Replayed;
     public long BatchesReplayed;
+    public long Resent;
 
     /// <summary>A snapshot; <paramref name="accepted"/> reads the accepted count last, after the terminal counts, so that an
     /// event accepted and settled meanwhile is at worst counted in flight, never settled without being accepted (InFlight &lt; 0).</summary>
@@ -55,6 +56,7 @@ internal sealed class EngineCounters
         RefusedShutdown = Volatile.Read(ref RefusedShutdown),
         Replayed = Volatile.Read(ref Replayed),
         BatchesReplayed = Volatile.Read(ref BatchesReplayed),
+        Resent = Volatile.Read(ref Resent),
         Accepted = accepted(state),
     };
 }

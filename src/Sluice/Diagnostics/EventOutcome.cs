@@ -30,6 +30,6 @@ public enum EventOutcome : byte
     /// <summary>Larger than the batch byte limit even alone; never sent [<see cref="SluiceCounters.RejectedOversize"/>].</summary>
     Oversize = 8,
 
-    /// <summary>Left in the disk spool (out of retries, or the shutdown deadline passed): the next engine on the directory sends it, under a sequence number of its own [<see cref="SluiceCounters.Spooled"/>].</summary>
+    /// <summary>Left in the disk spool (out of retries, or the shutdown deadline passed): sent again under a sequence number of its own, by this engine once the endpoint delivers if its retries ran out (<see cref="SluiceCounters.Resent"/>), else by the next engine on the directory [<see cref="SluiceCounters.Spooled"/>].</summary>
     Spooled = 9,
 }

@@ -2,7 +2,7 @@ namespace Sluice.Diagnostics;
 
 /// <summary>
 /// A snapshot of an engine's accounting. Every accepted event ends in exactly one terminal state,
-/// and so does every event a spool replayed, so <c>Accepted + Replayed == Evicted + Delivered + Failed + RejectedOversize + RejectedByServer
+/// and so does every event a spool replayed or sent again, so <c>Accepted + Replayed + Resent == Evicted + Delivered + Failed + RejectedOversize + RejectedByServer
 /// + Expired + OutcomeUnknown + LostAtShutdown + Spooled + InFlight</c>, and <see cref="InFlight"/> is zero once the engine has shut down.
 /// </summary>
 public readonly record struct SluiceCounters
@@ -63,9 +63,17 @@ public readonly record struct SluiceCounters
 
     /// <summary>
     /// Events left in the disk spool (<see cref="SluiceOptions.Spool"/>): their batch ran out of retries, or was not delivered when the
-    /// shutdown deadline passed. Terminal for this engine; the next engine on the directory (or <c>sluice spool drain</c>) sends them.
+    /// shutdown deadline passed. Terminal for that batch's send; a running engine sends a batch whose retries ran out again once its
+    /// endpoint delivers (<see cref="Resent"/>), and the next engine on the directory (or <c>sluice spool drain</c>) sends what is
+    /// left (<see cref="LeftInSpool"/>).
     /// </summary>
     public long Spooled { get; init; }
+
+    /// <summary>
+    /// Events of batches this engine left in the spool when their retries ran out (<see cref="Spooled"/>), read back and sent again
+    /// once their endpoint delivered another batch, or as a probe while it delivered none; they are settled like accepted ones.
+    /// </summary>
+    public long Resent { get; init; }
 
     /// <summary>Events read back from the disk spool at start (spooled by an earlier run) and sent again; they are settled like accepted ones.</summary>
     public long Replayed { get; init; }
@@ -82,9 +90,15 @@ public readonly record struct SluiceCounters
     /// <summary>Send attempts that were retried.</summary>
     public long Retries { get; init; }
 
+    /// <summary>
+    /// Events this engine left in the spool and has not sent again: <c>Spooled - Resent</c>. They wait there for the engine to
+    /// send them again or for the next start, unless the spool's byte cap deleted them since (<see cref="SpoolEvicted"/>).
+    /// </summary>
+    public long LeftInSpool => Spooled - Resent;
+
     /// <summary>All refused calls.</summary>
     public long Refused => RefusedQueueFull + RefusedShutdown;
 
     /// <summary>Accepted events not yet in a terminal state (queued, in an open batch, or being sent).</summary>
-    public long InFlight => Accepted + Replayed - Evicted - Delivered - Failed - RejectedOversize - RejectedByServer - Expired - OutcomeUnknown - LostAtShutdown - Spooled;
+    public long InFlight => Accepted + Replayed + Resent - Evicted - Delivered - Failed - RejectedOversize - RejectedByServer - Expired - OutcomeUnknown - LostAtShutdown - Spooled;
 }

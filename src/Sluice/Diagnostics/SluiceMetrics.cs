@@ -77,6 +77,8 @@ internal sealed class SluiceMetrics : IDisposable
         _meter.CreateObservableCounter("sluice.events.settled", () => Settled(), "{event}",
             "Accepted events in a terminal state, by sluice.event.outcome: delivered, rejected (by the server, each alone), oversize, failed, expired, outcome_unknown, lost, evicted, spooled.");
         _meter.CreateObservableCounter("sluice.events.replayed", () => Count(static c => c.Replayed), "{event}", "Events read back from the disk spool at start and sent again.");
+        _meter.CreateObservableCounter("sluice.events.resent", () => Count(static c => c.Resent), "{event}",
+            "Events of batches left in the disk spool when their retries ran out, read back and sent again once their endpoint delivered.");
         _meter.CreateObservableUpDownCounter("sluice.events.pending", () => Count(static c => c.InFlight), "{event}", "Accepted events not yet in a terminal state.");
         _meter.CreateObservableCounter("sluice.calls.refused", () => Refused(), "{call}", "Track/Page calls refused, by sluice.refusal.reason: queue_full, shutting_down.");
         _meter.CreateObservableCounter("sluice.batches.sealed", () => Count(static c => c.BatchesSealed), "{batch}", "Batches sealed.");

@@ -295,8 +295,9 @@ internal sealed partial class DiskSpool : IDisposable
     /// Reads back the body of a batch this spool holds (appended, not acknowledged nor evicted), as it was appended, into
     /// <paramref name="destination"/>: for a batch the engine kept on disk only while its senders had no room. False if the
     /// spool no longer holds it or it cannot be read (reported); <paramref name="destination"/> may then hold part of it.
+    /// With <paramref name="eventEnds"/> (null, or at least <see cref="SpoolTicket.EventCount"/> long), the batch's event end offsets too.
     /// </summary>
-    public async ValueTask<bool> TryReadBodyAsync(SpoolTicket ticket, IBufferWriter<byte> destination, CancellationToken cancellationToken = default)
+    public async ValueTask<bool> TryReadBodyAsync(SpoolTicket ticket, IBufferWriter<byte> destination, int[]? eventEnds = null, CancellationToken cancellationToken = default)
     {
         SpoolSegment? segment;
         lock (_gate)
@@ -313,6 +314,8 @@ internal sealed partial class DiskSpool : IDisposable
             {
                 if (await reader.ReadAsync(cancellationToken).ConfigureAwait(false) == FrameKind.Batch && reader.Batch.BatchId == ticket.BatchId)
                 {
+                    if (eventEnds is not null)
+                        reader.CopyEventEndsTo(eventEnds);
                     reader.CopyBodyTo(destination);
                     return true;
                 }

@@ -65,6 +65,15 @@ internal sealed class FrameReader : IAsyncDisposable
     public static FrameReader OpenAt(string path, long offset) =>
         new(OpenPipe(path, offset), segmentFile: true) { _headerExpected = false, _bufferOffset = offset };
 
+    /// <summary>Copies the last <see cref="FrameKind.Batch"/>'s event end offsets (<c>Batch.EventCount</c> of them) into <paramref name="destination"/>.</summary>
+    public void CopyEventEndsTo(Span<int> destination)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, Batch.EventCount, nameof(destination));
+        var reader = new SequenceReader<byte>(Payload);
+        for (int i = 0; i < Batch.EventCount; i++)
+            reader.TryReadLittleEndian(out destination[i]);
+    }
+
     /// <summary>Writes the last <see cref="FrameKind.Batch"/>'s body, as it was appended, into <paramref name="destination"/>.</summary>
     public void CopyBodyTo(IBufferWriter<byte> destination)
     {

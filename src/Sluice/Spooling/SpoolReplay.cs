@@ -86,11 +86,8 @@ internal sealed class SpoolReplay : IAsyncDisposable
     /// <summary>Copies the current batch's event end offsets (<see cref="SpooledBatch.EventCount"/> of them) into <paramref name="destination"/>.</summary>
     public void CopyEventEndsTo(Span<int> destination)
     {
-        var current = Current;
-        ArgumentOutOfRangeException.ThrowIfLessThan(destination.Length, current.EventCount, nameof(destination));
-        var reader = new SequenceReader<byte>(_reader!.Payload);
-        for (int i = 0; i < current.EventCount; i++)
-            reader.TryReadLittleEndian(out destination[i]);
+        _ = Current; // throws if there is none
+        _reader!.CopyEventEndsTo(destination);
     }
 
     /// <summary>Writes the current batch's body, as it was appended, into <paramref name="destination"/>.</summary>

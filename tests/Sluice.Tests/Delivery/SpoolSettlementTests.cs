@@ -44,7 +44,7 @@ public sealed class SpoolSettlementTests : IDisposable
         var spooled = Assert.Single(_diagnostics);
         Assert.Equal(new DiagnosticEvent(DiagnosticKind.Spooled,
             "Sending events 4–9 of batch 0 to /api/track expired (after 3 attempts); last failure: 503: busy. " +
-            "With the spool they are not expired: they stay in it and are sent on the next start (or by 'sluice spool drain').", 6), spooled);
+            "With the spool they are not expired: they stay in it and are sent again once the endpoint delivers (or on the next start).", 6), spooled);
         Assert.True(journal.Holds(batch)); // not acknowledged although every event is settled
         Assert.True(_tracker.WhenFinished(1).IsCompleted);
         var fates = _fates.BySequence();
@@ -177,8 +177,9 @@ public sealed class SpoolSettlementTests : IDisposable
     {
         var options = new SpoolOptions { DirectoryPath = _directory.Path, Sync = sync };
         configure?.Invoke(options);
-        _disk = await DiskSpool.OpenAsync(options, "test-format", new ManualTimeProvider(), null, io ?? SpoolFileIO.Instance);
-        return new SpoolJournal(_disk, sync);
+        var time = new ManualTimeProvider();
+        _disk = await DiskSpool.OpenAsync(options, "test-format", time, null, io ?? SpoolFileIO.Instance);
+        return new SpoolJournal(_disk, sync, new KeptBatches(ThriveStackFormat.Instance.PartitionCount, time, TimeSpan.FromSeconds(30), () => { }));
     }
 
     private static Batch Spooled(SpoolJournal journal)

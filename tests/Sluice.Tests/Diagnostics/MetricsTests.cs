@@ -243,7 +243,7 @@ public sealed class MetricsTests : IDisposable
         string[] expected =
         [
             "sluice.batch.events", "sluice.batch.size", "sluice.batches.sealed", "sluice.calls.refused", "sluice.endpoints.paused", "sluice.events.accepted",
-            "sluice.events.pending", "sluice.events.replayed", "sluice.events.settled", "sluice.queue.capacity", "sluice.queue.depth", "sluice.request.duration", "sluice.requests",
+            "sluice.events.pending", "sluice.events.replayed", "sluice.events.resent", "sluice.events.settled", "sluice.queue.capacity", "sluice.queue.depth", "sluice.request.duration", "sluice.requests",
             "sluice.spool.backlog", "sluice.spool.suspended",
         ];
         Assert.Equal(expected, published.Select(i => i.Name).Order(StringComparer.Ordinal));

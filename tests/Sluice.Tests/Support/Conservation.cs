@@ -8,6 +8,6 @@ public static class Conservation
     public static void AssertBalanced(SluiceCounters c)
     {
         Assert.Equal(0, c.InFlight);
-        Assert.Equal(c.Accepted + c.Replayed, c.Evicted + c.Delivered + c.Failed + c.RejectedOversize + c.RejectedByServer + c.Expired + c.OutcomeUnknown + c.LostAtShutdown + c.Spooled); // docs/delivery.md
+        Assert.Equal(c.Accepted + c.Replayed + c.Resent, c.Evicted + c.Delivered + c.Failed + c.RejectedOversize + c.RejectedByServer + c.Expired + c.OutcomeUnknown + c.LostAtShutdown + c.Spooled); // docs/delivery.md
     }
 }

@@ -1,0 +1,139 @@
+using Sluice.Spooling;
+
+namespace Sluice.Delivery;
+
+/// <summary>
+/// The batches a running engine left in the spool because their retries ran out (an outage longer than the retry budget),
+/// and when to send them again without waiting for a restart. A kept batch of a partition is sent again once that
+/// partition delivers any batch after it was kept (the endpoint is back), or, while it delivers nothing (a host tracking
+/// nothing new), as a probe: the oldest kept batch alone, <c>probeAfter</c> after it was kept, one at a time per partition,
+/// whose delivery then sends the rest. So an outage costs its kept batches a pause, not a restart, and the endpoint is
+/// asked by one batch at a time, not by all of them at once. Thread-safe: settlement keeps and delivers; the serializer takes.
+/// </summary>
+internal sealed class KeptBatches
+{
+    private readonly object _gate = new();
+    private readonly List<Entry> _entries = []; // oldest first, by batch id
+    private readonly long[] _deliveries;        // per partition: batches delivered, counted only while some are kept
+    private readonly int[] _resending;          // per partition: kept batches taken and not settled yet
+    private readonly TimeProvider _time;
+    private readonly TimeSpan _probeAfter;
+    private readonly Action _wake;
+    private readonly ITimer _probe;
+    private DateTimeOffset _probeAt = DateTimeOffset.MaxValue; // when the probe's timer fires, if set
+    private bool _stopped;
+    private int _count;
+
+    /// <param name="partitions">The wire format's partitions.</param>
+    /// <param name="time">The engine's clock.</param>
+    /// <param name="probeAfter">How long a kept batch waits before it is sent again alone, when nothing else was delivered meanwhile.</param>
+    /// <param name="wake">Wakes the serializer: a kept batch can be taken.</param>
+    public KeptBatches(int partitions, TimeProvider time, TimeSpan probeAfter, Action wake)
+    {
+        _deliveries = new long[partitions];
+        _resending = new int[partitions];
+        _time = time;
+        _probeAfter = probeAfter;
+        _wake = wake;
+        _probe = time.CreateTimer(static s => ((KeptBatches)s!).OnProbe(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>Kept batches not taken yet (a racy read: the serializer's cue to look).</summary>
+    public bool Any => Volatile.Read(ref _count) > 0;
+
+    /// <summary>Settlement: the batch's retries ran out and the spool holds it (its events were counted spooled).</summary>
+    public void Keep(SpoolTicket ticket, int partition)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var entry = new Entry(ticket, partition, Volatile.Read(ref _deliveries[partition]), now);
+            long id = ticket.BatchId;
+            int at = _entries.FindLastIndex(e => e.Ticket.BatchId < id) + 1; // a batch kept again goes back in its place
+            _entries.Insert(at, entry);
+            _count = _entries.Count;
+            ProbeAt(now + _probeAfter, now);
+        }
+    }
+
+    /// <summary>Settlement: a batch of <paramref name="partition"/> was delivered; the partition's kept batches may go again.</summary>
+    public void Delivered(int partition)
+    {
+        if (Volatile.Read(ref _count) == 0)
+            return;
+        Interlocked.Increment(ref _deliveries[partition]);
+        _wake();
+    }
+
+    /// <summary>Settlement: a batch taken by <see cref="TryTake"/> has every event settled (or could not be read back).</summary>
+    public void Settled(int partition) => Interlocked.Decrement(ref _resending[partition]);
+
+    /// <summary>
+    /// Serializer: the oldest kept batch that may be sent again: its partition delivered since it was kept, or it is the
+    /// partition's oldest, none of the partition's is being sent again, and it has waited <c>probeAfter</c>. While some are
+    /// kept but none may go yet, the probe's timer is set for the earliest that will.
+    /// </summary>
+    public bool TryTake(out SpoolTicket ticket, out int partition)
+    {
+        lock (_gate)
+        {
+            var now = _time.GetUtcNow();
+            var next = DateTimeOffset.MaxValue;
+            Span<bool> probed = stackalloc bool[_resending.Length];
+            for (int i = 0; i < _entries.Count; i++)
+            {
+                var entry = _entries[i];
+                int p = entry.Partition;
+                bool endpointBack = Volatile.Read(ref _deliveries[p]) != entry.Deliveries;
+                if (!endpointBack && (probed[p] || Volatile.Read(ref _resending[p]) > 0))
+                    continue;
+                probed[p] = true; // only a partition's oldest may probe
+                var due = entry.KeptAt + _probeAfter;
+                if (endpointBack || due <= now)
+                {
+                    _entries.RemoveAt(i);
+                    _count = _entries.Count;
+                    Interlocked.Increment(ref _resending[p]);
+                    (ticket, partition) = (entry.Ticket, p);
+                    return true;
+                }
+
+                if (due < next)
+                    next = due;
+            }
+
+            if (next != DateTimeOffset.MaxValue)
+                ProbeAt(next, now);
+            (ticket, partition) = (default, -1);
+            return false;
+        }
+    }
+
+    /// <summary>The engine shuts down: what is kept stays in the spool for the next start.</summary>
+    public void Stop()
+    {
+        lock (_gate)
+        {
+            _stopped = true;
+            _probe.Dispose();
+        }
+    }
+
+    // Under _gate: the probe's timer fires at `due` at the latest.
+    private void ProbeAt(DateTimeOffset due, DateTimeOffset now)
+    {
+        if (_stopped || due >= _probeAt)
+            return;
+        _probeAt = due;
+        _probe.Change(due > now ? due - now : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+    }
+
+    private void OnProbe()
+    {
+        lock (_gate)
+            _probeAt = DateTimeOffset.MaxValue;
+        _wake();
+    }
+
+    private readonly record struct Entry(SpoolTicket Ticket, int Partition, long Deliveries, DateTimeOffset KeptAt);
+}

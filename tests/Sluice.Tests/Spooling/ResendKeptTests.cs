@@ -1,0 +1,187 @@
+using Sluice.Delivery;
+using Sluice.Diagnostics;
+using Sluice.Serialization;
+using Sluice.Spooling;
+using Sluice.Tests.Support;
+
+namespace Sluice.Tests.Spooling;
+
+/// <summary>
+/// An outage longer than the retry budget, in an engine that keeps running: the batches whose retries ran out stay in the
+/// spool (counted spooled), and the same engine sends them again, as written, once their endpoint delivers another batch,
+/// or, while it delivers none, probes it with the oldest alone every <see cref="SluiceOptions.RetryMaxDelay"/>. No restart
+/// is needed, nothing is sent twice once delivered, and the counters add up with <see cref="SluiceCounters.Resent"/>.
+/// </summary>
+public sealed class ResendKeptTests : IDisposable
+{
+    private static readonly TimeSpan ProbeAfter = TimeSpan.FromSeconds(30); // RetryMaxDelay's default
+
+    private readonly TempDirectory _directory = new("sluice-resend-kept");
+    private readonly ManualTimeProvider _time = new();
+    private readonly List<DiagnosticEvent> _diagnostics = [];
+    private volatile bool _up;
+
+    public void Dispose() => _directory.Dispose();
+
+    private ScriptedTransport Endpoint() => new(_ => _up ? SendResult.Delivered : SendResult.Retry("503 Service Unavailable", statusCode: 503));
+
+    private SluiceEngine Engine(ScriptedTransport transport) => new(new SluiceOptions
+    {
+        WireFormat = new SegmentFormat(),
+        MaxBatchEvents = 10,
+        FlushInterval = TimeSpan.FromDays(1),
+        MaxSendAttempts = 1, // the first transient failure spends the retry budget: an outage longer than it, without waiting
+        TimeProvider = _time,
+        OnDiagnostic = d =>
+        {
+            lock (_diagnostics)
+                _diagnostics.Add(d);
+        },
+        Spool = new SpoolOptions { DirectoryPath = _directory.Path },
+    }, transport);
+
+    private List<DiagnosticEvent> DiagnosticsOf(DiagnosticKind kind)
+    {
+        lock (_diagnostics)
+            return [.. _diagnostics.Where(d => d.Kind == kind)];
+    }
+
+    private static void Track(SluiceEngine engine, int from, int count)
+    {
+        for (int i = from; i < from + count; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("user-1", $"event-{i}").Status);
+    }
+
+    private static List<string> Names(ScriptedTransport.Attempt attempt) => [.. BatchJson.Events(attempt.Batch, "batch").Select(e => e.GetProperty("event").GetString()!)];
+
+    private static List<string> MessageIds(ScriptedTransport.Attempt attempt) => [.. BatchJson.Events(attempt.Batch, "batch").Select(e => e.GetProperty("messageId").GetString()!)];
+
+    private static IEnumerable<string> Range(int from, int count) => Enumerable.Range(from, count).Select(i => $"event-{i}");
+
+    /// <summary>Tracks 25 events into a down endpoint and flushes: three batches (10, 10, 5) run out of retries and are kept.</summary>
+    private async Task<SluiceEngine> OutageAsync(ScriptedTransport endpoint)
+    {
+        var engine = Engine(endpoint);
+        Track(engine, 0, 25);
+        await engine.FlushAsync();
+        var c = engine.GetCounters();
+        Assert.Equal((25L, 0L, 25L, 0L), (c.Spooled, c.Resent, c.LeftInSpool, c.InFlight));
+        Assert.Equal(3, endpoint.AttemptCount);
+        return engine;
+    }
+
+    /// <summary>
+    /// A flush of nothing completes in the serializer's pass that follows the wake-up, after it looked at the kept batches:
+    /// what it has not sent again by then it did not take.
+    /// </summary>
+    private static async Task<long> ResentAfterAPassAsync(SluiceEngine engine)
+    {
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        return engine.GetCounters().Resent;
+    }
+
+    [Fact]
+    public async Task Batches_whose_retries_ran_out_are_sent_again_as_written_once_the_endpoint_delivers_a_new_batch_without_a_restart()
+    {
+        var endpoint = Endpoint();
+        var engine = await OutageAsync(endpoint);
+        var keptIds = endpoint.Attempts.OrderBy(a => a.Batch.Sequence).SelectMany(MessageIds).ToList();
+
+        // Still down, nothing delivered: they stay where they are.
+        Assert.Equal(0, await ResentAfterAPassAsync(engine));
+
+        _up = true;
+        Track(engine, 100, 5);
+        await engine.FlushAsync();
+        await Eventually.True(() => engine.GetCounters().Delivered == 30, "the kept batches are sent again after the new batch is delivered");
+
+        var c = engine.GetCounters();
+        Assert.Equal((25L, 25L, 0L, 0L), (c.Spooled, c.Resent, c.LeftInSpool, c.InFlight));
+        var delivered = endpoint.Attempts.Skip(3).Where(a => a.Result.Outcome == SendOutcome.Delivered).OrderBy(a => a.Batch.Sequence).ToList();
+        Assert.Equal(4, delivered.Count);
+        Assert.Equal(Range(100, 5), Names(delivered[0]));
+
+        // The bodies as written: the same message ids, each delivered once, oldest first (in the order they were taken).
+        Assert.Equal(keptIds, delivered.Skip(1).SelectMany(MessageIds));
+        Assert.Equal(Range(0, 25), delivered.Skip(1).SelectMany(Names));
+        var resent = Assert.Single(DiagnosticsOf(DiagnosticKind.SpoolReplayed));
+        Assert.Equal(25, resent.EventCount);
+        Assert.Contains("3 batch(es) (25 events) left in the spool", resent.Message, StringComparison.Ordinal);
+
+        var result = await engine.ShutdownAsync();
+        Conservation.AssertBalanced(result.Counters);
+        Assert.Equal(0, engine.HeldBatchBodies);
+
+        // Acknowledged: the next engine on the directory has nothing to send.
+        var next = Endpoint();
+        await using (var second = Engine(next))
+            Assert.Equal(0, (await second.ShutdownAsync()).Counters.Replayed);
+        Assert.Empty(next.Attempts);
+    }
+
+    [Fact]
+    public async Task A_host_that_tracks_nothing_more_probes_with_the_oldest_kept_batch_after_the_longest_retry_wait_and_its_delivery_sends_the_rest()
+    {
+        var endpoint = Endpoint();
+        var engine = await OutageAsync(endpoint);
+        _up = true;
+
+        _time.Advance(ProbeAfter - TimeSpan.FromSeconds(1));
+        Assert.Equal(0, await ResentAfterAPassAsync(engine));
+        Assert.Equal(3, endpoint.AttemptCount);
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        await Eventually.True(() => engine.GetCounters().Delivered == 25, "the probe is delivered and the rest follow");
+
+        var again = endpoint.Attempts.Skip(3).ToList();
+        Assert.Equal(3, again.Count);
+        Assert.Equal(Range(0, 10), Names(again[0])); // the probe: the oldest, alone, before the others
+        Assert.Equal(Range(0, 25), again.SelectMany(Names).OrderBy(n => int.Parse(n["event-".Length..], System.Globalization.CultureInfo.InvariantCulture)));
+        var c = (await engine.ShutdownAsync()).Counters;
+        Assert.Equal((25L, 25L, 25L, 0L), (c.Delivered, c.Spooled, c.Resent, c.LeftInSpool));
+        Conservation.AssertBalanced(c);
+    }
+
+    [Fact]
+    public async Task While_the_endpoint_stays_down_one_probe_at_a_time_goes_and_a_probe_whose_retries_run_out_is_kept_again_in_its_place()
+    {
+        var endpoint = Endpoint();
+        var engine = await OutageAsync(endpoint);
+
+        for (int probe = 1; probe <= 2; probe++)
+        {
+            _time.Advance(ProbeAfter);
+            await Eventually.True(() => engine.GetCounters().Spooled == 25 + 10 * probe, $"probe {probe} runs out of retries and is kept again");
+            Assert.Equal(10 * probe, await ResentAfterAPassAsync(engine));
+            Assert.Equal(3 + probe, endpoint.AttemptCount);
+            Assert.Equal(Range(0, 10), Names(endpoint.Attempts[^1])); // the oldest every time: kept again in its place
+            Assert.Equal(25, engine.GetCounters().LeftInSpool);
+        }
+
+        _up = true;
+        _time.Advance(ProbeAfter);
+        await Eventually.True(() => engine.GetCounters().Delivered == 25, "the third probe is delivered and the rest follow");
+        var c = (await engine.ShutdownAsync()).Counters;
+        Assert.Equal((45L, 45L, 0L), (c.Spooled, c.Resent, c.LeftInSpool));
+        Assert.Equal(Range(0, 25), endpoint.Attempts.Where(a => a.Result.Outcome == SendOutcome.Delivered).OrderBy(a => a.Batch.Sequence).SelectMany(Names));
+        Conservation.AssertBalanced(c);
+    }
+
+    [Fact]
+    public async Task Kept_batches_not_sent_again_by_the_shutdown_stay_in_the_spool_counted_once_and_the_next_engine_sends_them()
+    {
+        var endpoint = Endpoint();
+        var engine = await OutageAsync(endpoint);
+        var result = await engine.ShutdownAsync();
+        Assert.Equal((25L, 0L, 25L), (result.Spooled, result.Counters.Resent, result.Counters.LeftInSpool));
+        Conservation.AssertBalanced(result.Counters);
+
+        _up = true;
+        var next = Endpoint();
+        await using var second = Engine(next);
+        await second.FlushAsync(); // waits for the replay too
+        var replayed = await second.ShutdownAsync();
+        Assert.Equal((25L, 25L, 0L), (replayed.Counters.Replayed, replayed.Counters.Delivered, replayed.Counters.Resent));
+        Assert.Equal(Range(0, 25), next.Attempts.OrderBy(a => a.Batch.Sequence).SelectMany(Names)); // replayed in the order they were sealed
+    }
+}
