@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using System.Collections.Concurrent;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Testing;
@@ -132,6 +133,46 @@ public class HostShutdownTests
 
             var done = Assert.Single(second.SluiceLogs(), r => r.Id.Id == 100);
             Assert.Equal("Sluice engine default shut down: all 10 events delivered (0 accepted, 10 replayed from the spool).", done.Message); // none tracked by this host
+        }
+        finally
+        {
+            spool.Delete(recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task With_a_spool_batches_that_ran_out_of_retries_in_an_outage_reach_the_server_once_it_is_back_without_a_restart()
+    {
+        var spool = Directory.CreateTempSubdirectory("sluice-host-resend");
+        try
+        {
+            await using var collector = await ReferenceCollector.StartAsync();
+            collector.Faults.FailNext(2, 503);
+            (string, string)[] settings = [("Sluice:FlushInterval", "01:00:00"), ("Sluice:MaxSendAttempts", "1"), ("Sluice:Spool:DirectoryPath", spool.FullName)];
+            using var host = await TestHost.StartSendingToAsync(collector, settings);
+            var engine = host.Engine();
+            for (int i = 0; i < 2; i++)
+            {
+                Assert.Equal(EnqueueStatus.Accepted, engine.Track($"u{i}", "during_outage").Status);
+                await engine.FlushAsync(); // a batch each, each answered 503 once: out of retries, kept in the spool
+            }
+
+            Assert.Equal((2L, 2L, 0L), (engine.GetCounters().Spooled, engine.GetCounters().LeftInSpool, engine.GetCounters().Delivered));
+            var degraded = (await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["sluice"];
+            Assert.Contains("(0 events expired, 2 still kept in the spool)", degraded.Description, StringComparison.Ordinal);
+            Assert.Equal(0, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+
+            // The server is back: the next batch is delivered, and the two kept ones follow it.
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u2", "after_outage").Status);
+            await engine.FlushAsync();
+            await TestHost.Eventually(() => Task.FromResult(engine.GetCounters() is { Delivered: 3, Resent: 2, LeftInSpool: 0, InFlight: 0 }), "the kept batches are sent again");
+            Assert.Equal(3, collector.Received(CollectorApi.ThriveStackTrack).EventCount);
+            var data = (await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync()).Entries["sluice"].Data;
+            Assert.Equal((2L, 0L), ((long)data["spooled"], (long)data["leftInSpool"]));
+
+            await host.StopAsync();
+            var done = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100);
+            Assert.Equal("Sluice engine default shut down: all 3 events delivered (3 accepted, 0 replayed from the spool).", done.Message);
         }
         finally
         {
