@@ -68,6 +68,10 @@ internal sealed class DeliveryPolicy
         return Math.Min(1 + (2 * rejectedParts), (2L * n) - 1);
     }
 
+    /// <summary>What is said of an attempt whose transport returned a <see cref="SendResult"/> with no outcome.</summary>
+    internal const string NoOutcome = "the transport returned a SendResult with no outcome (default or new SendResult(), not one of its factories), " +
+        "so whether the receiver took the events is not known; the transport must return SendResult.Delivered, Retry(...), Failed(...) or another factory's result";
+
     public async ValueTask<JobOutcome> RunAsync(DeliveryJob job)
     {
         var batch = job.Batch;
@@ -205,6 +209,8 @@ internal sealed class DeliveryPolicy
             }
 
             var result = await _transport.SendAsync(body, _abort).ConfigureAwait(false);
+            if (result.Outcome == SendOutcome.None)
+                result = SendResult.Failed(NoOutcome); // never taken for a delivery: whether the receiver has the events is not known
             if (result is { Outcome: SendOutcome.Retry, Failure: SendFailure.None } && _abort.IsCancellationRequested)
             {
                 // A transport ending a cancelled send with a result rather than an exception, saying nothing of what

@@ -3,6 +3,12 @@ namespace Sluice.Delivery;
 /// <summary>How one send attempt ended, as a transport classifies it.</summary>
 public enum SendOutcome
 {
+    /// <summary>
+    /// No outcome: a <see cref="SendResult"/> made with <c>default</c> or <c>new SendResult()</c> instead of a factory. A transport
+    /// bug, never taken for a delivery: the engine fails the attempt's events (<see cref="Failed"/>) with a message that says so.
+    /// </summary>
+    None,
+
     /// <summary>The receiver took the whole batch.</summary>
     Delivered,
 

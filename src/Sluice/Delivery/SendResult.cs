@@ -2,8 +2,8 @@ namespace Sluice.Delivery;
 
 /// <summary>
 /// The result of one send attempt. A readonly struct, so returning it allocates nothing. Make it with the factories
-/// (<see cref="Delivered"/>, <see cref="Retry"/>, <see cref="Rejected"/>, …): <c>default</c> and <c>new SendResult()</c> read
-/// as delivered (<see cref="SendOutcome.Delivered"/> is 0), so a transport must not return one before it knows.
+/// (<see cref="Delivered"/>, <see cref="Retry"/>, <see cref="Rejected"/>, …): <c>default</c> and <c>new SendResult()</c> have no
+/// outcome (<see cref="SendOutcome.None"/>), and the engine fails the events of an attempt that returns one rather than count them delivered.
 /// </summary>
 public readonly record struct SendResult
 {

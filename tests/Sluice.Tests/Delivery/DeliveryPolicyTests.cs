@@ -459,6 +459,25 @@ public class DeliveryPolicyTests
         Assert.Equal(0, result.Counters.Retries);
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_transport_returning_a_result_with_no_outcome_fails_the_events_saying_why_never_counts_them_delivered(bool viaConstructor)
+    {
+        // A transport bug: default(SendResult), or new SendResult() with only a message set.
+        await using var h = new PolicyHarness(_ => viaConstructor ? new SendResult { Message = "sent?" } : default);
+        h.Track(10);
+        await Eventually.True(() => h.Engine.GetCounters().Failed == 10, "the failure");
+
+        var result = await h.ShutdownAsync();
+        Assert.Equal((0L, 10L, 0L), (result.Counters.Delivered, result.Counters.Failed, result.Counters.BatchesDelivered));
+        Assert.Equal(1, h.Transport.AttemptCount);
+        var failed = Assert.Single(h.Of(DiagnosticKind.BatchFailed));
+        Assert.Contains("the transport returned a SendResult with no outcome (default or new SendResult(), not one of its factories)", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(SendOutcome.None, default(SendResult).Outcome);
+        Conservation.AssertBalanced(result.Counters);
+    }
+
     [Fact]
     public async Task A_transport_that_throws_is_retried_then_expires()
     {
