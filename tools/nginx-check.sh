@@ -13,7 +13,9 @@
 #   5. SIGTERM while every answer is a 504: nothing is counted lost (the collector has every event), each
 #      event delivered or of unknown outcome;
 #   6. SIGTERM during an outage without a spool: every event counted lost, and a second run from the line
-#      to resume after sends each once.
+#      to resume after sends each once;
+#   7. an outage longer than the retry budget with --spool, in one run reading a pipe: the batch that ran out of
+#      retries (502s) stays in the spool and is sent again once the collector is back, in the same run, once.
 # Needs nginx (Debian: apt-get install nginx-light) and python3 (to read the JSON).
 #   tools/nginx-check.sh
 set -euo pipefail
@@ -156,7 +158,7 @@ events = json.load(open(os.environ["KEPT"]))
 sent = len(events)
 distinct = len({e["properties"]["n"] for e in events})
 saw504 = int(os.environ["SAW504"]) > 0
-print(f"  summaries: " + "; ".join(", ".join(f"{k} {r[k]}" for k in ("accepted", "replayed", "delivered", "spooled", "outcome_unknown", "lost_at_shutdown", "expired", "retries") if r[k]) for r in runs) + f"; the collector kept {sent} events, {distinct} distinct")
+print(f"  summaries: " + "; ".join(", ".join(f"{k} {r[k]}" for k in ("accepted", "replayed", "delivered", "spooled", "resent", "outcome_unknown", "lost_at_shutdown", "expired", "retries") if r[k]) for r in runs) + f"; the collector kept {sent} events, {distinct} distinct")
 sys.exit(0 if eval(rule) else 1)
 PY
     then
@@ -195,5 +197,20 @@ outage_then_resume lost --stop-timeout 1s
 judge "SIGTERM during an outage (502s) without a spool: counted lost, and the run from the line to resume after sends each once" \
     'runs[0]["lost_at_shutdown"] == 2000 and s["delivered"] == s["accepted"] == 2000 - full[0]["resume"]["skip_lines"] and sent == distinct == 2000' \
     "$work/lost1.json" "$work/lost2.json"
+
+# The first 1,000 events (one batch) meet 502s for longer than a 2 s retry budget and are kept in the spool; the
+# collector comes back; the next 1,000 are delivered, and the kept batch follows them while the pipe stays open.
+stop_collector
+new_log
+rm -rf "$work/spool7"
+{ head -n 1000 "$work/small.ndjson"; sleep 7; tail -n 1000 "$work/small.ndjson"; sleep 4; } |
+    "${sluice[@]}" send -i - -e "http://127.0.0.1:$nginx_port" --token T --spool "$work/spool7" --retry-budget 2s --json -q >"$work/resend.json" 2>"$work/resend.log" &
+send_pid=$!
+sleep 5
+start_collector
+wait "$send_pid" || true
+judge "an outage longer than the retry budget with --spool: the kept batch is sent again in the same run once the collector is back" \
+    'runs[0]["spooled"] >= 1000 and s["resent"] == s["spooled"] and s["left_in_spool"] == 0 and s["delivered"] == 2000 and sent == distinct == 2000' \
+    "$work/resend.json"
 
 exit $((failures > 0))

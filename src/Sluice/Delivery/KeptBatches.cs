@@ -104,7 +104,7 @@ internal sealed class KeptBatches
 
             if (next != DateTimeOffset.MaxValue)
                 ProbeAt(next, now);
-            (ticket, partition) = (default, -1);
+            (ticket, partition) = (default, default);
             return false;
         }
     }
@@ -119,13 +119,13 @@ internal sealed class KeptBatches
         }
     }
 
-    // Under _gate: the probe's timer fires at `due` at the latest.
+    // Under _gate: the probe's timer fires at `due` (never before now: a batch due by now is taken, not waited for) at the latest.
     private void ProbeAt(DateTimeOffset due, DateTimeOffset now)
     {
         if (_stopped || due >= _probeAt)
             return;
         _probeAt = due;
-        _probe.Change(due > now ? due - now : TimeSpan.Zero, Timeout.InfiniteTimeSpan);
+        _probe.Change(due - now, Timeout.InfiniteTimeSpan);
     }
 
     private void OnProbe()

@@ -134,12 +134,16 @@ public sealed class KeptBatchesTests
     }
 
     [Fact]
-    public void After_stop_batches_kept_by_settlements_still_running_set_no_timer()
+    public void Stop_disarms_the_probe_timer_and_batches_kept_by_settlements_still_running_set_none()
     {
         var kept = Kept();
-        kept.Stop();
         kept.Keep(Ticket(1), 0);
-        Assert.Empty(_time.PendingDelays);
+        Assert.Equal(1, _time.ArmedTimers);
+        kept.Stop();
         Assert.Equal(0, _time.ArmedTimers);
+        kept.Keep(Ticket(2), 1);
+        Assert.Equal(0, _time.ArmedTimers);
+        _time.Advance(ProbeAfter);
+        Assert.Equal(0, _wakes);
     }
 }
