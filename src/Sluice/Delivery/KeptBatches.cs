@@ -79,7 +79,8 @@ internal sealed class KeptBatches
         {
             var now = _time.GetUtcNow();
             var next = DateTimeOffset.MaxValue;
-            Span<bool> probed = stackalloc bool[_resending.Length];
+            // A custom wire format may have many partitions; the built-in ones have one or two.
+            Span<bool> probed = _resending.Length <= 64 ? stackalloc bool[_resending.Length] : new bool[_resending.Length];
             for (int i = 0; i < _entries.Count; i++)
             {
                 var entry = _entries[i];
