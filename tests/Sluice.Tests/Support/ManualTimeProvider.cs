@@ -1,6 +1,15 @@
 namespace Sluice.Tests.Support;
 
-/// <summary>A clock that moves only when a test says so; timers fire synchronously inside <see cref="Advance"/>.</summary>
+/// <summary>
+/// A clock that moves only when a test says so; timers fire synchronously inside <see cref="Advance"/>, each at its due time.
+/// </summary>
+/// <remarks>
+/// Not <c>FakeTimeProvider</c> (which the hosting tests use), for three things the engine's tests rely on: due times kept to
+/// the tick (FakeTimeProvider truncates them to whole milliseconds, so a jittered retry wait under 1 ms becomes 0), a timer set
+/// with a zero due time fires at the next <see cref="Advance"/> rather than inside <c>Change</c> on the caller's thread (where
+/// the engine may hold a lock: <c>System.Threading.Timer</c> never calls back synchronously either), and the armed timers can be
+/// read (<see cref="PendingDelays"/>), which is how a test waits for the engine to reach a wait before it moves the clock.
+/// </remarks>
 public sealed class ManualTimeProvider : TimeProvider
 {
     private readonly Lock _lock = new();
