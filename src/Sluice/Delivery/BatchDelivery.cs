@@ -328,6 +328,7 @@ internal sealed class BatchDelivery
                 _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
                     $"Probe {probe + 1} of {job.Batch.EndpointPath} was refused again ({job.Batch.LastFailure}); next probe in about {_retry.ProbeCeiling(probe + 1)}.",
                     job.Batch.EventCount));
+                job = pause.NextProbe(job); // a held batch, if any: this one's content may be what is refused
                 continue;
             }
 

@@ -33,6 +33,12 @@ internal sealed class DeliveryJob
     /// (not 0: a clock's timestamps may start at 0, and the budget would then restart at the second attempt). Owner only.</summary>
     public long? StartedAt { get; set; }
 
+    /// <summary>When the batch's endpoint last refused this batch with a 403 (a timestamp); null if it never did. Owner only.</summary>
+    public long? ForbiddenAt { get; set; }
+
+    /// <summary>The endpoint refuses this batch's content with 403 (not the credentials): its parts' 403s are bisected too. Owner only.</summary>
+    public bool ContentForbidden { get; set; }
+
     public bool TryPeek(out PendingRange range)
     {
         lock (_lock)

@@ -92,6 +92,7 @@ internal sealed class DeliveryPolicy
 
             job.StartedAt ??= _time.GetTimestamp();
 
+            long sentAt = _time.GetTimestamp();
             var sent = await SendAsync(job, range).ConfigureAwait(false);
             if (sent is not { } result)
             {
@@ -100,7 +101,7 @@ internal sealed class DeliveryPolicy
             }
 
             bool delivered = result.Outcome == SendOutcome.Delivered;
-            _settle.Failures.Record(batch.Partition, delivered ? null : result.Cause, result.Outcome == SendOutcome.Retry);
+            _settle.Failures.Record(batch.Partition, delivered ? null : result.Cause, result.Outcome == SendOutcome.Retry, sentAt);
             if (!delivered)
                 batch.LastFailure = result.Cause; // what messages about this batch's events name as the cause
 
@@ -125,7 +126,13 @@ internal sealed class DeliveryPolicy
                     TooLarge(job, range, result);
                     break;
 
+                case SendOutcome.Unauthorized when ForbidsTheContent(job, result):
+                    Forbidden(job, range, result);
+                    break;
+
                 case SendOutcome.Unauthorized:
+                    if (result.StatusCode == 403)
+                        job.ForbiddenAt = _time.GetTimestamp();
                     job.StartedAt = null; // the time budget restarts when the endpoint resumes
                     return JobOutcome.Unauthorized;
 
@@ -155,6 +162,38 @@ internal sealed class DeliveryPolicy
             _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
                 $"The server rejected {Settlement.RangeName(batch, range)}: {result.Cause}. Bisecting it: the valid events are delivered, and an event is counted rejected only when refused alone.",
                 range.Count));
+        }
+
+        job.Split();
+    }
+
+    /// <summary>
+    /// Whether a 403 refuses this batch's content rather than the credentials: the endpoint refused this batch with a 403 before
+    /// and has since accepted a request sent after that refusal (with the same credentials), as a web application firewall in
+    /// front of a server does with a body it dislikes. Pausing the endpoint for it would hold up every other batch for good. A
+    /// request sent before the refusal and accepted after it does not count: the credentials may have been revoked in between.
+    /// </summary>
+    private bool ForbidsTheContent(DeliveryJob job, SendResult result)
+        => result.StatusCode == 403 && (job.ContentForbidden || (job.ForbiddenAt is { } refused && _settle.Failures.AcceptedSentAt(job.Batch.Partition) > refused));
+
+    /// <summary>A 403 for the content (<see cref="ForbidsTheContent"/>): handled as a 400, bisected to deliver the rest and reject what is refused alone.</summary>
+    private void Forbidden(DeliveryJob job, PendingRange range, SendResult result)
+    {
+        var batch = job.Batch;
+        if (!job.ContentForbidden)
+        {
+            job.ContentForbidden = true;
+            _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
+                $"{batch.EndpointPath} refused {Settlement.RangeName(batch, range)} again ({result.Cause}) though it accepted other requests since: it refuses this batch's content " +
+                "(a web application firewall, say), not the credentials. Bisecting it instead of pausing the endpoint: the other events are delivered, and an event refused alone is counted rejected.",
+                range.Count));
+        }
+
+        if (range.Count == 1)
+        {
+            _settle.Rejected(batch, range, $"The server refused {Settlement.RangeName(batch, range)}, sent alone, with {result.Cause}, while accepting other requests: its content is refused. Event: {EventExcerpt(batch, range.Start)}", result.Cause);
+            job.Pop();
+            return;
         }
 
         job.Split();

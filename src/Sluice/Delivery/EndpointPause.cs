@@ -63,6 +63,24 @@ internal sealed class EndpointPause(int capacity)
         }
     }
 
+    /// <summary>
+    /// A probe was refused again: parks its job and hands back the oldest parked one to probe with next (the same job if none
+    /// is parked). So a batch whose content the endpoint refuses with a 403 (a web application firewall) holds it paused only
+    /// until another batch is accepted, after which that batch's 403 is taken for its content (see <c>DeliveryPolicy</c>).
+    /// </summary>
+    public DeliveryJob NextProbe(DeliveryJob refused)
+    {
+        lock (_lock)
+        {
+            if (_parked.Count == 0)
+                return refused;
+            var next = _parked[0];
+            _parked.RemoveAt(0);
+            _parked.Add(refused);
+            return next;
+        }
+    }
+
     /// <summary>A probe was accepted: opens the endpoint and hands over the parked jobs, oldest first.</summary>
     public List<DeliveryJob> Resume()
     {

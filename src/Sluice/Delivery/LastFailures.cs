@@ -10,12 +10,27 @@ internal sealed class LastFailures(int partitions)
     // Written by senders and probes after each answer (Volatile), read by whoever reports a loss or checks health.
     private readonly string?[] _causes = new string?[partitions];
     private readonly bool[] _retried = new bool[partitions];
+    private readonly long[] _acceptedSentAt = new long[partitions];
 
-    public void Record(int partition, string? cause, bool retried = false)
+    /// <summary>
+    /// An answer from <paramref name="partition"/>'s endpoint to a request sent at <paramref name="sentAt"/> (a timestamp): a
+    /// failure's <paramref name="cause"/>, or null for a success.
+    /// </summary>
+    public void Record(int partition, string? cause, bool retried = false, long sentAt = 0)
     {
         Volatile.Write(ref _retried[partition], retried);
         Volatile.Write(ref _causes[partition], cause);
+        if (cause is null)
+        {
+            // The latest send time of an accepted request, whatever order the answers come in.
+            long seen = Volatile.Read(ref _acceptedSentAt[partition]);
+            while (sentAt > seen && Interlocked.CompareExchange(ref _acceptedSentAt[partition], sentAt, seen) is var was && was != seen)
+                seen = was;
+        }
     }
+
+    /// <summary>When the latest request that <paramref name="partition"/>'s endpoint accepted was sent (a timestamp; 0 if none was).</summary>
+    public long AcceptedSentAt(int partition) => Volatile.Read(ref _acceptedSentAt[partition]);
 
     public string? Of(int partition) => Volatile.Read(ref _causes[partition]);
 

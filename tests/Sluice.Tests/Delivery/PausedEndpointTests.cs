@@ -46,6 +46,60 @@ public class PausedEndpointTests
     }
 
     [Fact]
+    public async Task A_batch_a_firewall_refuses_with_403_pauses_the_endpoint_only_until_another_batch_is_accepted_then_its_refused_event_is_isolated()
+    {
+        // A web application firewall in front of the server answers 403 to a body it dislikes (a search query that reads like
+        // SQL, say). The first 403 pauses the endpoint as for refused credentials; the probe after it tries another held batch,
+        // which is accepted: the credentials are good, so the first batch's next 403 is taken for its content, and it is
+        // bisected as a 400 would be. Before, the same batch probed alone for good and the endpoint stayed paused.
+        await using var h = new PolicyHarness(a => a.Contains("poison-") ? SendResult.Unauthorized("Forbidden by the firewall", 403) : SendResult.Delivered);
+        h.Track(10, mark: i => i == 3);
+        await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
+        h.Track(10, prefix: "later");
+        await Eventually.True(() => h.Engine.GetCounters().EventsSealed == 20, "the second batch is held");
+
+        await h.PassWait(FirstProbe);  // the first batch again: refused, no other batch was accepted since
+        await Eventually.True(() => h.Of(DiagnosticKind.SendFailed).Any(d => d.Message.StartsWith("Probe 1 ", StringComparison.Ordinal)), "the refused probe");
+        await h.PassWait(SecondProbe); // the held batch: accepted, the endpoint resumes, and the first batch goes again
+        await Eventually.True(() => h.Engine.GetCounters() is { Delivered: 19, RejectedByServer: 1 }, "the refused event is isolated");
+
+        var result = await h.ShutdownAsync();
+        Assert.Single(h.Of(DiagnosticKind.EndpointPaused));
+        Assert.Contains("refuses this batch's content (a web application firewall, say), not the credentials. Bisecting it instead of pausing the endpoint",
+            Assert.Single(h.Of(DiagnosticKind.SendFailed), d => d.Message.Contains("content", StringComparison.Ordinal)).Message, StringComparison.Ordinal);
+        var rejected = Assert.Single(h.Of(DiagnosticKind.EventRejected));
+        Assert.Contains("sent alone, with 403: Forbidden by the firewall, while accepting other requests", rejected.Message, StringComparison.Ordinal);
+        Assert.Contains("poison-3", rejected.Message, StringComparison.Ordinal);
+        Assert.Equal(19, h.DeliveredUsers().Distinct().Count());
+        Assert.DoesNotContain("poison-3", h.DeliveredUsers());
+        Assert.Equal((19L, 1L, 0L), (result.Counters.Delivered, result.Counters.RejectedByServer, result.Counters.Expired));
+    }
+
+    [Fact]
+    public async Task Revoked_credentials_refusing_every_batch_with_403_keep_the_endpoint_paused_and_reject_nothing_while_the_probes_take_turns()
+    {
+        bool authorized = false;
+        await using var h = new PolicyHarness(_ => Volatile.Read(ref authorized) ? SendResult.Delivered : SendResult.Unauthorized("Forbidden", 403));
+        h.Track(10);
+        await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
+        h.Track(10, prefix: "later");
+        await Eventually.True(() => h.Engine.GetCounters().EventsSealed == 20, "the second batch is held");
+
+        await h.PassWait(FirstProbe);
+        await h.PassWait(SecondProbe);
+        await Eventually.True(() => h.Of(DiagnosticKind.SendFailed).Count(d => d.Message.StartsWith("Probe ", StringComparison.Ordinal)) == 2, "two refused probes");
+        var probed = h.Transport.Attempts.Skip(1).Select(a => BatchJson.Events(a.Batch)[0].GetProperty("user_id").GetString()).ToList();
+        Assert.Equal(["u-0", "later-0"], probed); // the probes take turns between the held batches
+
+        Volatile.Write(ref authorized, true);
+        await h.PassWait(TimeSpan.FromMinutes(3)); // [½, 1) × 4 min
+        await Eventually.True(() => h.Engine.GetCounters().Delivered == 20, "everything is delivered once the credentials are accepted");
+        var result = await h.ShutdownAsync();
+        Assert.Equal((20L, 0L), (result.Counters.Delivered, result.Counters.RejectedByServer));
+        Assert.DoesNotContain(h.Diagnostics, d => d.Message.Contains("content", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task A_probe_answered_with_another_failure_resumes_without_claiming_the_credentials_were_accepted()
     {
         // The probe's batch is not refused for its credentials but fails for good (a 404: say the path changed under a
