@@ -145,6 +145,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// <summary>Delivery jobs started and not finished (for tests: zero once every batch is settled, else finished jobs are kept).</summary>
     internal int LiveDeliveryJobs => _delivery.LiveJobs;
 
+    /// <summary>Batches held for endpoints paused after a 401/403, the probes' own not counted (for tests).</summary>
+    internal int ParkedBatches => _delivery.Parked;
+
     /// <summary>Whether the serializer is parked on an empty queue (for tests).</summary>
     internal bool SerializerParked => _ring.ReaderParked;
 

@@ -24,6 +24,16 @@ internal sealed class EndpointPause(int capacity)
         }
     }
 
+    /// <summary>The jobs parked (for tests).</summary>
+    public int Parked
+    {
+        get
+        {
+            lock (_lock)
+                return _parked.Count;
+        }
+    }
+
     /// <summary>A sender with a new job for this endpoint: may it send now?</summary>
     public Admission Admit(DeliveryJob job, out Task resumed)
     {

@@ -56,7 +56,7 @@ public class PausedEndpointTests
         h.Track(10, mark: i => i == 3);
         await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
         h.Track(10, prefix: "later");
-        await Eventually.True(() => h.Engine.GetCounters().EventsSealed == 20, "the second batch is held");
+        await Eventually.True(() => h.Engine.ParkedBatches == 1, "the second batch is held");
 
         await h.PassWait(FirstProbe);  // the first batch again: refused, no other batch was accepted since
         await Eventually.True(() => h.Of(DiagnosticKind.SendFailed).Any(d => d.Message.StartsWith("Probe 1 ", StringComparison.Ordinal)), "the refused probe");
@@ -83,7 +83,7 @@ public class PausedEndpointTests
         h.Track(10);
         await Eventually.True(() => h.Of(DiagnosticKind.EndpointPaused).Any(), "the pause");
         h.Track(10, prefix: "later");
-        await Eventually.True(() => h.Engine.GetCounters().EventsSealed == 20, "the second batch is held");
+        await Eventually.True(() => h.Engine.ParkedBatches == 1, "the second batch is held");
 
         await h.PassWait(FirstProbe);
         await h.PassWait(SecondProbe);
