@@ -15,7 +15,9 @@ public sealed class KeptBatchesTests
     private readonly ManualTimeProvider _time = new();
     private int _wakes;
 
-    private KeptBatches Kept(int partitions = 2) => new(partitions, _time, ProbeAfter, () => Interlocked.Increment(ref _wakes));
+    private readonly HashSet<long> _deleted = []; // batch ids the spool's cap deleted
+
+    private KeptBatches Kept(int partitions = 2) => new(partitions, _time, ProbeAfter, () => Interlocked.Increment(ref _wakes), t => !_deleted.Contains(t.BatchId));
 
     private static SpoolTicket Ticket(long id, int events = 10) => new(id, SegmentId: 0, Offset: 100 * id, Length: 200, events);
 
@@ -109,6 +111,42 @@ public sealed class KeptBatchesTests
         Assert.Equal([(1L, 0)], TakeAll(kept));
         kept.Settled(0); // not read back (evicted): nothing is kept again
         Assert.Equal([(2L, 0)], TakeAll(kept));
+    }
+
+    [Fact]
+    public void A_probe_settled_without_being_kept_again_wakes_the_serializer_for_the_next_one()
+    {
+        var kept = Kept(partitions: 1);
+        kept.Keep(Ticket(1), 0);
+        kept.Keep(Ticket(2), 0);
+        _time.Advance(ProbeAfter);
+        Assert.Equal([(1L, 0)], TakeAll(kept));
+        int wakes = _wakes;
+
+        kept.Settled(0); // failed for good: no delivery, not kept again, no timer set
+        Assert.Equal(wakes + 1, _wakes);
+        Assert.Equal([(2L, 0)], TakeAll(kept));
+        kept.Settled(0);
+        Assert.Equal(wakes + 1, _wakes); // nothing left to take
+    }
+
+    [Fact]
+    public void Batches_the_spools_cap_deleted_are_forgotten_and_the_oldest_it_still_holds_probes()
+    {
+        var kept = Kept(partitions: 1);
+        for (long id = 1; id <= 1_000; id++)
+            kept.Keep(Ticket(id), 0);
+
+        // A long outage: the cap deleted all but the newest two. Their places go, and the oldest left probes.
+        for (long id = 1; id <= 998; id++)
+            _deleted.Add(id);
+        Assert.Empty(TakeAll(kept));
+        _time.Advance(ProbeAfter);
+        Assert.Equal([(999L, 0)], TakeAll(kept));
+
+        _deleted.Add(1_000);
+        Assert.Empty(TakeAll(kept));
+        Assert.False(kept.Any);
     }
 
     [Fact]
