@@ -44,13 +44,16 @@ internal sealed class KeptBatches
     /// <summary>Kept batches not taken yet (a racy read: the serializer's cue to look).</summary>
     public bool Any => Volatile.Read(ref _count) > 0;
 
-    /// <summary>Settlement: the batch's retries ran out and the spool holds it (its events were counted spooled).</summary>
-    public void Keep(SpoolTicket ticket, int partition)
+    /// <summary>
+    /// Settlement: the batch's retries ran out and the spool holds it; <paramref name="spooled"/> of its events were counted
+    /// spooled (fewer than the batch holds if a bisection delivered or rejected some parts before).
+    /// </summary>
+    public void Keep(SpoolTicket ticket, int partition, int spooled)
     {
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            var entry = new Entry(ticket, partition, Volatile.Read(ref _deliveries[partition]), now);
+            var entry = new Entry(ticket, partition, spooled, Volatile.Read(ref _deliveries[partition]), now);
             long id = ticket.BatchId;
             int at = _entries.FindLastIndex(e => e.Ticket.BatchId < id) + 1; // a batch kept again goes back in its place
             _entries.Insert(at, entry);
@@ -86,7 +89,7 @@ internal sealed class KeptBatches
     /// kept but none may go yet, the probe's timer is set for the earliest that will. Batches the spool's cap deleted are
     /// forgotten first: in an outage longer than the cap holds, their places would otherwise pile up for as long as it lasts.
     /// </summary>
-    public bool TryTake(out SpoolTicket ticket, out int partition)
+    public bool TryTake(out SpoolTicket ticket, out int partition, out int spooled)
     {
         lock (_gate)
         {
@@ -108,7 +111,7 @@ internal sealed class KeptBatches
                     _entries.RemoveAt(i);
                     _count = _entries.Count;
                     Interlocked.Increment(ref _resending[p]);
-                    (ticket, partition) = (entry.Ticket, p);
+                    (ticket, partition, spooled) = (entry.Ticket, p, entry.Spooled);
                     return true;
                 }
 
@@ -118,7 +121,7 @@ internal sealed class KeptBatches
 
             if (next != DateTimeOffset.MaxValue)
                 ProbeAt(next, now);
-            (ticket, partition) = (default, default);
+            (ticket, partition, spooled) = (default, default, default);
             return false;
         }
     }
@@ -159,5 +162,5 @@ internal sealed class KeptBatches
         _wake();
     }
 
-    private readonly record struct Entry(SpoolTicket Ticket, int Partition, long Deliveries, DateTimeOffset KeptAt);
+    private readonly record struct Entry(SpoolTicket Ticket, int Partition, int Spooled, long Deliveries, DateTimeOffset KeptAt);
 }
