@@ -65,7 +65,7 @@ internal sealed record SendReport
 
         if (Spool is not null)
             output.WriteLine($"spool: {Count.Of(c.LeftInSpool, "event", "events")} stayed in {Spool}; {Count.Of(c.Replayed, "event", "events")} spooled by an earlier run {(c.Replayed == 1 ? "was" : "were")} sent again" +
-                (c.Resent > 0 ? $", and {Count.Of(c.Resent, "event", "events")} kept in it when retries ran out {(c.Resent == 1 ? "was" : "were")} sent again once the endpoint was back." : "."));
+                (c.Resent > 0 ? $", and {Count.Of(c.Resent, "event", "events")} kept in it when retries ran out {(c.Resent == 1 ? "was" : "were")} sent again (their endpoint delivered, or as a probe)." : "."));
 
         output.WriteLine(ResumeText());
     }

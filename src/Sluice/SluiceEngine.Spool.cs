@@ -257,7 +257,7 @@ public sealed partial class SluiceEngine
                 break;
             }
 
-            if (!kept.TryTake(out var ticket, out int partition))
+            if (!kept.TryTake(out var ticket, out int partition, out int spooled))
                 break;
             int[] ends = ArrayPool<int>.Shared.Rent(ticket.EventCount);
             var body = _assembler.Memory.GetStream(tag: null, requiredSize: ticket.Length);
@@ -285,6 +285,7 @@ public sealed partial class SluiceEngine
             batch.SpoolDurable = true;
             batch.Resent = true;
             Volatile.Write(ref _counters.Resent, _counters.Resent + ticket.EventCount);
+            Volatile.Write(ref _counters.SpooledResent, _counters.SpooledResent + spooled);
             (batches, events, endpoint) = (batches + 1, events + ticket.EventCount, batch.EndpointPath);
             await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
         }

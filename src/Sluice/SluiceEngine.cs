@@ -70,8 +70,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         if (_options.Spool is { } spool)
         {
             // A batch whose retries ran out is probed again after the longest wait between two retries.
-            var kept = new KeptBatches(_format.PartitionCount, _time, _options.RetryMaxDelay, () => _ring!.Kick());
-            _spool = new SpoolJournal(OpenSpool(spool), spool.Sync, kept);
+            var disk = OpenSpool(spool);
+            var kept = new KeptBatches(_format.PartitionCount, _time, _options.RetryMaxDelay, () => _ring!.Kick(), ticket => disk.Contains(ticket));
+            _spool = new SpoolJournal(disk, spool.Sync, kept);
             _shutdownBegun = new CancellationTokenSource();
         }
 

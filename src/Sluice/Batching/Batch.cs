@@ -123,6 +123,18 @@ public sealed class Batch
         set => _ranOutOfRetries = value;
     }
 
+    // Added to, before settling, by whoever settles a part of the batch as spooled; read by whoever settles the last part.
+    private int _spooledEvents;
+
+    /// <summary>
+    /// How many of the batch's events were left to the spool: all of them, or, for a batch a 400 bisected, those of the parts
+    /// not delivered nor rejected before (its record holds them all, so sending it again sends them all).
+    /// </summary>
+    internal int SpooledEvents => Volatile.Read(ref _spooledEvents);
+
+    /// <summary>Whoever settles <paramref name="events"/> of the batch as spooled, before settling them.</summary>
+    internal void AddSpooled(int events) => Interlocked.Add(ref _spooledEvents, events);
+
     /// <summary>Prefix plus suffix: the bytes of a body with no event.</summary>
     internal int EnvelopeLength => PrefixLength + _suffixLength;
 

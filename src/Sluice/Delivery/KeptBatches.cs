@@ -19,6 +19,7 @@ internal sealed class KeptBatches
     private readonly TimeProvider _time;
     private readonly TimeSpan _probeAfter;
     private readonly Action _wake;
+    private readonly Func<SpoolTicket, bool> _held;
     private readonly ITimer _probe;
     private DateTimeOffset _probeAt = DateTimeOffset.MaxValue; // when the probe's timer fires, if set
     private bool _stopped;
@@ -28,8 +29,10 @@ internal sealed class KeptBatches
     /// <param name="time">The engine's clock.</param>
     /// <param name="probeAfter">How long a kept batch waits before it is sent again alone, when nothing else was delivered meanwhile.</param>
     /// <param name="wake">Wakes the serializer: a kept batch can be taken.</param>
-    public KeptBatches(int partitions, TimeProvider time, TimeSpan probeAfter, Action wake)
+    /// <param name="held">Whether the spool still holds a batch (its byte cap deletes the oldest).</param>
+    public KeptBatches(int partitions, TimeProvider time, TimeSpan probeAfter, Action wake, Func<SpoolTicket, bool> held)
     {
+        _held = held;
         _deliveries = new long[partitions];
         _resending = new int[partitions];
         _time = time;
@@ -41,13 +44,16 @@ internal sealed class KeptBatches
     /// <summary>Kept batches not taken yet (a racy read: the serializer's cue to look).</summary>
     public bool Any => Volatile.Read(ref _count) > 0;
 
-    /// <summary>Settlement: the batch's retries ran out and the spool holds it (its events were counted spooled).</summary>
-    public void Keep(SpoolTicket ticket, int partition)
+    /// <summary>
+    /// Settlement: the batch's retries ran out and the spool holds it; <paramref name="spooled"/> of its events were counted
+    /// spooled (fewer than the batch holds if a bisection delivered or rejected some parts before).
+    /// </summary>
+    public void Keep(SpoolTicket ticket, int partition, int spooled)
     {
         lock (_gate)
         {
             var now = _time.GetUtcNow();
-            var entry = new Entry(ticket, partition, Volatile.Read(ref _deliveries[partition]), now);
+            var entry = new Entry(ticket, partition, spooled, Volatile.Read(ref _deliveries[partition]), now);
             long id = ticket.BatchId;
             int at = _entries.FindLastIndex(e => e.Ticket.BatchId < id) + 1; // a batch kept again goes back in its place
             _entries.Insert(at, entry);
@@ -65,18 +71,29 @@ internal sealed class KeptBatches
         _wake();
     }
 
-    /// <summary>Settlement: a batch taken by <see cref="TryTake"/> has every event settled (or could not be read back).</summary>
-    public void Settled(int partition) => Interlocked.Decrement(ref _resending[partition]);
+    /// <summary>
+    /// Settlement: a batch taken by <see cref="TryTake"/> has every event settled (or could not be read back). The partition's
+    /// next kept batch may probe now: a probe settled neither delivered nor kept again (failed for good, or expired once the
+    /// spool's cap deleted its record) sets no timer, and nothing else may come to wake the serializer for it.
+    /// </summary>
+    public void Settled(int partition)
+    {
+        Interlocked.Decrement(ref _resending[partition]);
+        if (Volatile.Read(ref _count) > 0)
+            _wake();
+    }
 
     /// <summary>
     /// Serializer: the oldest kept batch that may be sent again: its partition delivered since it was kept, or it is the
     /// partition's oldest, none of the partition's is being sent again, and it has waited <c>probeAfter</c>. While some are
-    /// kept but none may go yet, the probe's timer is set for the earliest that will.
+    /// kept but none may go yet, the probe's timer is set for the earliest that will. Batches the spool's cap deleted are
+    /// forgotten first: in an outage longer than the cap holds, their places would otherwise pile up for as long as it lasts.
     /// </summary>
-    public bool TryTake(out SpoolTicket ticket, out int partition)
+    public bool TryTake(out SpoolTicket ticket, out int partition, out int spooled)
     {
         lock (_gate)
         {
+            ForgetDeleted();
             var now = _time.GetUtcNow();
             var next = DateTimeOffset.MaxValue;
             // A custom wire format may have many partitions; the built-in ones have one or two.
@@ -95,7 +112,7 @@ internal sealed class KeptBatches
                     _entries.RemoveAt(i);
                     _count = _entries.Count;
                     Interlocked.Increment(ref _resending[p]);
-                    (ticket, partition) = (entry.Ticket, p);
+                    (ticket, partition, spooled) = (entry.Ticket, p, entry.Spooled);
                     return true;
                 }
 
@@ -105,7 +122,7 @@ internal sealed class KeptBatches
 
             if (next != DateTimeOffset.MaxValue)
                 ProbeAt(next, now);
-            (ticket, partition) = (default, default);
+            (ticket, partition, spooled) = (default, default, default);
             return false;
         }
     }
@@ -118,6 +135,16 @@ internal sealed class KeptBatches
             _stopped = true;
             _probe.Dispose();
         }
+    }
+
+    // Under _gate. The cap deletes the oldest segments, so the batches it deleted are the oldest kept: a prefix of _entries.
+    private void ForgetDeleted()
+    {
+        int deleted = 0;
+        while (deleted < _entries.Count && !_held(_entries[deleted].Ticket))
+            deleted++;
+        _entries.RemoveRange(0, deleted);
+        _count = _entries.Count;
     }
 
     // Under _gate: the probe's timer fires at `due` (never before now: a batch due by now is taken, not waited for) at the latest.
@@ -136,5 +163,5 @@ internal sealed class KeptBatches
         _wake();
     }
 
-    private readonly record struct Entry(SpoolTicket Ticket, int Partition, long Deliveries, DateTimeOffset KeptAt);
+    private readonly record struct Entry(SpoolTicket Ticket, int Partition, int Spooled, long Deliveries, DateTimeOffset KeptAt);
 }

@@ -56,6 +56,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         {
             batch.KeepInSpool = true;
             batch.RanOutOfRetries = true;
+            batch.AddSpooled(range.Count);
             Settle(batch, range, EventOutcome.Spooled, null, cause);
             diagnose(new DiagnosticEvent(DiagnosticKind.Spooled, $"{message} With the spool they are not expired: they stay in it and are sent again once the endpoint delivers (or on the next start).", range.Count,
                 exception));
@@ -175,6 +176,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         if (left == 0)
             return;
         Count(EventOutcome.Spooled, left);
+        batch.AddSpooled(left);
         string what = why is null ? "were not delivered before the shutdown deadline" : $"were not sent ({why})";
         int doubtful = job is null ? 0 : MayHaveArrived(job.Remaining(), left);
         string doubt = doubtful == 0 ? ""

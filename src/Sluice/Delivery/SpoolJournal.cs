@@ -56,7 +56,7 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches 
             if (!batch.KeepInSpool)
                 spool.Acknowledge(ticket);
             else if (batch.RanOutOfRetries && spool.Contains(ticket))
-                kept.Keep(ticket, batch.Partition);
+                kept.Keep(ticket, batch.Partition, batch.SpooledEvents);
         }
 
         if (batch.Resent)

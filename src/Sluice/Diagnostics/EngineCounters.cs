@@ -32,31 +32,39 @@ internal sealed class EngineCounters
     public long Replayed;
     public long BatchesReplayed;
     public long Resent;
+    public long SpooledResent; // of Resent, the events that were counted spooled (a bisected batch's delivered parts were not)
 
     /// <summary>A snapshot; <paramref name="accepted"/> reads the accepted count last, after the terminal counts, so that an
     /// event accepted and settled meanwhile is at worst counted in flight, never settled without being accepted (InFlight &lt; 0).</summary>
-    public SluiceCounters Snapshot<TState>(Func<TState, long> accepted, TState state) => new()
+    public SluiceCounters Snapshot<TState>(Func<TState, long> accepted, TState state)
     {
-        // Terminal counts first (initializers run in order), so a concurrent snapshot errs towards InFlight >= 0.
-        Delivered = Volatile.Read(ref Delivered),
-        BatchesDelivered = Volatile.Read(ref BatchesDelivered),
-        Failed = Volatile.Read(ref Failed),
-        RejectedByServer = Volatile.Read(ref RejectedByServer),
-        Expired = Volatile.Read(ref Expired),
-        LostAtShutdown = Volatile.Read(ref LostAtShutdown),
-        OutcomeUnknown = Volatile.Read(ref OutcomeUnknown),
-        Spooled = Volatile.Read(ref Spooled),
-        Retries = Volatile.Read(ref Retries),
-        RejectedOversize = Volatile.Read(ref RejectedOversize),
-        BatchesSealed = Volatile.Read(ref BatchesSealed),
-        EventsSealed = Volatile.Read(ref EventsSealed),
-        BytesSealed = Volatile.Read(ref BytesSealed),
-        Evicted = Volatile.Read(ref Evicted),
-        RefusedQueueFull = Volatile.Read(ref RefusedQueueFull),
-        RefusedShutdown = Volatile.Read(ref RefusedShutdown),
-        Replayed = Volatile.Read(ref Replayed),
-        BatchesReplayed = Volatile.Read(ref BatchesReplayed),
-        Resent = Volatile.Read(ref Resent),
-        Accepted = accepted(state),
-    };
+        // Events are counted spooled before they are sent again: read in the other order, what is left is never negative.
+        long spooledResent = Volatile.Read(ref SpooledResent);
+        long spooled = Volatile.Read(ref Spooled);
+        return new()
+        {
+            // Terminal counts first (initializers run in order), so a concurrent snapshot errs towards InFlight >= 0.
+            Delivered = Volatile.Read(ref Delivered),
+            BatchesDelivered = Volatile.Read(ref BatchesDelivered),
+            Failed = Volatile.Read(ref Failed),
+            RejectedByServer = Volatile.Read(ref RejectedByServer),
+            Expired = Volatile.Read(ref Expired),
+            LostAtShutdown = Volatile.Read(ref LostAtShutdown),
+            OutcomeUnknown = Volatile.Read(ref OutcomeUnknown),
+            Spooled = spooled,
+            LeftInSpool = spooled - spooledResent,
+            Retries = Volatile.Read(ref Retries),
+            RejectedOversize = Volatile.Read(ref RejectedOversize),
+            BatchesSealed = Volatile.Read(ref BatchesSealed),
+            EventsSealed = Volatile.Read(ref EventsSealed),
+            BytesSealed = Volatile.Read(ref BytesSealed),
+            Evicted = Volatile.Read(ref Evicted),
+            RefusedQueueFull = Volatile.Read(ref RefusedQueueFull),
+            RefusedShutdown = Volatile.Read(ref RefusedShutdown),
+            Replayed = Volatile.Read(ref Replayed),
+            BatchesReplayed = Volatile.Read(ref BatchesReplayed),
+            Resent = Volatile.Read(ref Resent),
+            Accepted = accepted(state),
+        };
+    }
 }

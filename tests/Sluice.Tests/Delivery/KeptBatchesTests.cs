@@ -15,14 +15,16 @@ public sealed class KeptBatchesTests
     private readonly ManualTimeProvider _time = new();
     private int _wakes;
 
-    private KeptBatches Kept(int partitions = 2) => new(partitions, _time, ProbeAfter, () => Interlocked.Increment(ref _wakes));
+    private readonly HashSet<long> _deleted = []; // batch ids the spool's cap deleted
+
+    private KeptBatches Kept(int partitions = 2) => new(partitions, _time, ProbeAfter, () => Interlocked.Increment(ref _wakes), t => !_deleted.Contains(t.BatchId));
 
     private static SpoolTicket Ticket(long id, int events = 10) => new(id, SegmentId: 0, Offset: 100 * id, Length: 200, events);
 
     private static List<(long Id, int Partition)> TakeAll(KeptBatches kept)
     {
         var taken = new List<(long, int)>();
-        while (kept.TryTake(out var ticket, out int partition))
+        while (kept.TryTake(out var ticket, out int partition, out _))
             taken.Add((ticket.BatchId, partition));
         return taken;
     }
@@ -31,7 +33,7 @@ public sealed class KeptBatchesTests
     public void Nothing_goes_again_before_its_partition_delivers_or_the_probe_interval_passes()
     {
         var kept = Kept();
-        kept.Keep(Ticket(1), 0);
+        kept.Keep(Ticket(1), 0, spooled: 10);
         Assert.True(kept.Any);
         _time.Advance(ProbeAfter - TimeSpan.FromTicks(1));
         Assert.Empty(TakeAll(kept));
@@ -42,10 +44,10 @@ public sealed class KeptBatchesTests
     public void A_delivery_to_a_partition_sends_all_its_kept_batches_oldest_first_and_none_of_another_partition()
     {
         var kept = Kept();
-        kept.Keep(Ticket(3), 0);
-        kept.Keep(Ticket(1), 0);
-        kept.Keep(Ticket(2), 1);
-        kept.Keep(Ticket(4), 0);
+        kept.Keep(Ticket(3), 0, spooled: 10);
+        kept.Keep(Ticket(1), 0, spooled: 10);
+        kept.Keep(Ticket(2), 1, spooled: 10);
+        kept.Keep(Ticket(4), 0, spooled: 10);
 
         kept.Delivered(1);
         Assert.Equal(1, _wakes);
@@ -62,12 +64,12 @@ public sealed class KeptBatchesTests
         var kept = Kept();
         kept.Delivered(0);
         Assert.Equal(0, _wakes);
-        kept.Keep(Ticket(1), 0);
+        kept.Keep(Ticket(1), 0, spooled: 10);
         Assert.Empty(TakeAll(kept));
 
         // A batch kept after the partition's delivery waits for the next one.
         kept.Delivered(0);
-        kept.Keep(Ticket(2), 0);
+        kept.Keep(Ticket(2), 0, spooled: 10);
         Assert.Equal([(1L, 0)], TakeAll(kept));
         kept.Delivered(0);
         Assert.Equal([(2L, 0)], TakeAll(kept));
@@ -77,9 +79,9 @@ public sealed class KeptBatchesTests
     public void Without_a_delivery_each_partition_probes_with_its_oldest_alone_and_the_next_probe_waits_until_it_is_settled()
     {
         var kept = Kept();
-        kept.Keep(Ticket(5), 0);
-        kept.Keep(Ticket(6), 0);
-        kept.Keep(Ticket(7), 1);
+        kept.Keep(Ticket(5), 0, spooled: 10);
+        kept.Keep(Ticket(6), 0, spooled: 10);
+        kept.Keep(Ticket(7), 1, spooled: 10);
         _time.Advance(ProbeAfter);
 
         Assert.Equal([(5L, 0), (7L, 1)], TakeAll(kept));
@@ -87,7 +89,7 @@ public sealed class KeptBatchesTests
         Assert.Empty(TakeAll(kept)); // partition 0's probe is still being sent
 
         // Its retries ran out again: it is kept again, in its place before batch 6, and waits a probe interval.
-        kept.Keep(Ticket(5), 0);
+        kept.Keep(Ticket(5), 0, spooled: 10);
         kept.Settled(0);
         Assert.Empty(TakeAll(kept));
         _time.Advance(ProbeAfter);
@@ -103,8 +105,8 @@ public sealed class KeptBatchesTests
     public void A_batch_that_could_not_be_read_back_lets_the_next_probe_go()
     {
         var kept = Kept(partitions: 1);
-        kept.Keep(Ticket(1), 0);
-        kept.Keep(Ticket(2), 0);
+        kept.Keep(Ticket(1), 0, spooled: 10);
+        kept.Keep(Ticket(2), 0, spooled: 10);
         _time.Advance(ProbeAfter);
         Assert.Equal([(1L, 0)], TakeAll(kept));
         kept.Settled(0); // not read back (evicted): nothing is kept again
@@ -112,14 +114,50 @@ public sealed class KeptBatchesTests
     }
 
     [Fact]
+    public void A_probe_settled_without_being_kept_again_wakes_the_serializer_for_the_next_one()
+    {
+        var kept = Kept(partitions: 1);
+        kept.Keep(Ticket(1), 0, spooled: 10);
+        kept.Keep(Ticket(2), 0, spooled: 10);
+        _time.Advance(ProbeAfter);
+        Assert.Equal([(1L, 0)], TakeAll(kept));
+        int wakes = _wakes;
+
+        kept.Settled(0); // failed for good: no delivery, not kept again, no timer set
+        Assert.Equal(wakes + 1, _wakes);
+        Assert.Equal([(2L, 0)], TakeAll(kept));
+        kept.Settled(0);
+        Assert.Equal(wakes + 1, _wakes); // nothing left to take
+    }
+
+    [Fact]
+    public void Batches_the_spools_cap_deleted_are_forgotten_and_the_oldest_it_still_holds_probes()
+    {
+        var kept = Kept(partitions: 1);
+        for (long id = 1; id <= 1_000; id++)
+            kept.Keep(Ticket(id), 0, spooled: 10);
+
+        // A long outage: the cap deleted all but the newest two. Their places go, and the oldest left probes.
+        for (long id = 1; id <= 998; id++)
+            _deleted.Add(id);
+        Assert.Empty(TakeAll(kept));
+        _time.Advance(ProbeAfter);
+        Assert.Equal([(999L, 0)], TakeAll(kept));
+
+        _deleted.Add(1_000);
+        Assert.Empty(TakeAll(kept));
+        Assert.False(kept.Any);
+    }
+
+    [Fact]
     public void The_probe_timer_is_set_for_the_earliest_kept_batch_and_wakes_the_serializer()
     {
         var kept = Kept();
-        kept.Keep(Ticket(1), 0);
+        kept.Keep(Ticket(1), 0, spooled: 10);
         Assert.Equal([ProbeAfter], _time.PendingDelays);
 
         _time.Advance(TimeSpan.FromSeconds(10));
-        kept.Keep(Ticket(2), 1); // due later: the timer stays where it is
+        kept.Keep(Ticket(2), 1, spooled: 10); // due later: the timer stays where it is
         Assert.Equal([TimeSpan.FromSeconds(20)], _time.PendingDelays);
 
         _time.Advance(TimeSpan.FromSeconds(20));
@@ -137,11 +175,11 @@ public sealed class KeptBatchesTests
     public void Stop_disarms_the_probe_timer_and_batches_kept_by_settlements_still_running_set_none()
     {
         var kept = Kept();
-        kept.Keep(Ticket(1), 0);
+        kept.Keep(Ticket(1), 0, spooled: 10);
         Assert.Equal(1, _time.ArmedTimers);
         kept.Stop();
         Assert.Equal(0, _time.ArmedTimers);
-        kept.Keep(Ticket(2), 1);
+        kept.Keep(Ticket(2), 1, spooled: 10);
         Assert.Equal(0, _time.ArmedTimers);
         _time.Advance(ProbeAfter);
         Assert.Equal(0, _wakes);

@@ -178,8 +178,8 @@ public sealed class SpoolSettlementTests : IDisposable
         var options = new SpoolOptions { DirectoryPath = _directory.Path, Sync = sync };
         configure?.Invoke(options);
         var time = new ManualTimeProvider();
-        _disk = await DiskSpool.OpenAsync(options, "test-format", time, null, io ?? SpoolFileIO.Instance);
-        return new SpoolJournal(_disk, sync, new KeptBatches(ThriveStackFormat.Instance.PartitionCount, time, TimeSpan.FromSeconds(30), () => { }));
+        var disk = _disk = await DiskSpool.OpenAsync(options, "test-format", time, null, io ?? SpoolFileIO.Instance);
+        return new SpoolJournal(disk, sync, new KeptBatches(ThriveStackFormat.Instance.PartitionCount, time, TimeSpan.FromSeconds(30), () => { }, ticket => disk.Contains(ticket)));
     }
 
     private static Batch Spooled(SpoolJournal journal)

@@ -166,6 +166,51 @@ public sealed class ResendKeptTests : IDisposable
     }
 
     [Fact]
+    public async Task A_probe_that_is_neither_delivered_nor_kept_again_lets_the_next_kept_batch_of_its_endpoint_probe_without_anything_else_waking_the_engine()
+    {
+        // Back up, but the oldest kept batch now fails for good (as one whose record the spool's cap deleted during its send
+        // expires): it settles without a delivery and is not kept again. Nothing else is tracked, flushed or delivered.
+        var endpoint = new ScriptedTransport(a => !_up ? SendResult.Retry("503 Service Unavailable", statusCode: 503)
+            : Names(a).Contains("event-0") ? SendResult.Failed("422 Unprocessable Entity", 422) : SendResult.Delivered);
+        var engine = await OutageAsync(endpoint);
+        _up = true;
+
+        _time.Advance(ProbeAfter);
+        await Eventually.True(() => engine.GetCounters().Failed == 10, "the probe fails for good");
+        await Eventually.True(() => engine.GetCounters().Delivered == 15, "the next kept batch probes once the first is settled, and its delivery sends the last");
+
+        var c = (await engine.ShutdownAsync()).Counters;
+        Assert.Equal((25L, 25L, 0L), (c.Spooled, c.Resent, c.LeftInSpool));
+        Conservation.AssertBalanced(c);
+    }
+
+    [Fact]
+    public async Task A_batch_kept_after_a_bisection_delivered_half_of_it_is_sent_again_whole_and_what_is_left_in_the_spool_never_goes_negative()
+    {
+        // A 400 bisects the batch of ten; the endpoint takes the first half, then goes down: the second half runs out of
+        // retries and stays in the spool, in the batch's record, which holds all ten.
+        var endpoint = new ScriptedTransport(a => _up ? SendResult.Delivered
+            : a.Batch.EventCount == 10 ? SendResult.Rejected("400 Bad Request")
+            : Names(a).Contains("event-0") ? SendResult.Delivered
+            : SendResult.Retry("503 Service Unavailable", statusCode: 503));
+        var engine = Engine(endpoint);
+        Track(engine, 0, 10);
+        await engine.FlushAsync();
+        var c = engine.GetCounters();
+        Assert.Equal((5L, 5L, 5L, 0L), (c.Delivered, c.Spooled, c.LeftInSpool, c.InFlight));
+
+        // Back up: the record goes again whole (what it holds), the delivered half a second time.
+        _up = true;
+        Track(engine, 100, 5);
+        await engine.FlushAsync();
+        await Eventually.True(() => engine.GetCounters().Delivered == 20, "the kept batch is sent again, all ten events");
+
+        c = (await engine.ShutdownAsync()).Counters;
+        Assert.Equal((5L, 10L, 0L), (c.Spooled, c.Resent, c.LeftInSpool));
+        Conservation.AssertBalanced(c);
+    }
+
+    [Fact]
     public async Task Kept_batches_not_sent_again_by_the_shutdown_stay_in_the_spool_counted_once_and_the_next_engine_sends_them()
     {
         var endpoint = Endpoint();
