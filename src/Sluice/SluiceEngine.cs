@@ -145,6 +145,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// <summary>Delivery jobs started and not finished (for tests: zero once every batch is settled, else finished jobs are kept).</summary>
     internal int LiveDeliveryJobs => _delivery.LiveJobs;
 
+    /// <summary>Send attempts waiting for one of the <see cref="SluiceOptions.MaxConcurrentSends"/> under way to finish (for tests).</summary>
+    internal int SendsWaiting => _delivery.WaitingToSend;
+
     /// <summary>Whether the serializer is parked on an empty queue (for tests).</summary>
     internal bool SerializerParked => _ring.ReaderParked;
 

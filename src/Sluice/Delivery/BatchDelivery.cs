@@ -75,6 +75,9 @@ internal sealed class BatchDelivery
         }
     }
 
+    /// <summary>Attempts waiting for a send under way to finish (for tests).</summary>
+    public int WaitingToSend => _policy.WaitingToSend;
+
     /// <summary>Whether <paramref name="partition"/>'s endpoint is paused (for metrics).</summary>
     public bool IsPaused(int partition) => _pauses[partition].IsPaused;
 
