@@ -149,6 +149,9 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// <summary>Batches held for endpoints paused after a 401/403, the probes' own not counted (for tests).</summary>
     internal int ParkedBatches => _delivery.Parked;
 
+    /// <summary>Send attempts waiting for one of the <see cref="SluiceOptions.MaxConcurrentSends"/> under way to finish (for tests).</summary>
+    internal int SendsWaiting => _delivery.WaitingToSend;
+
     /// <summary>Whether the serializer is parked on an empty queue (for tests).</summary>
     internal bool SerializerParked => _ring.ReaderParked;
 

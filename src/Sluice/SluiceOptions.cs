@@ -91,7 +91,11 @@ public sealed class SluiceOptions
     /// <remarks>An event given no timestamp gets this clock's <see cref="TimeProvider.GetUtcNow"/>, read once at the call.</remarks>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
-    /// <summary>Receives diagnostics (oversize events, failed sends, server warnings). Called from engine threads; keep it quick.</summary>
+    /// <summary>
+    /// Receives diagnostics (oversize events, failed sends, server warnings). Called from engine threads, the serializer's
+    /// among them: keep it quick, and do not wait there for a flush or the shutdown, which wait for that thread
+    /// (<see cref="SluiceEngine.Dispose"/> called there starts the shutdown and returns). An exception it throws goes to tracing only.
+    /// </summary>
     /// <value>Default none.</value>
     public Action<DiagnosticEvent>? OnDiagnostic { get; set; }
 

@@ -11,7 +11,7 @@ namespace Sluice.Batching;
 /// <summary>
 /// A sealed batch: the exact request body in pooled memory, within the count and byte limits.
 /// Valid only until the transport's <c>SendAsync</c> completes; a transport that needs the bytes
-/// later must copy them.
+/// later must copy them (<see cref="Body"/> throws after that; its descriptive properties stay readable).
 /// </summary>
 public sealed class Batch
 {
@@ -40,6 +40,11 @@ public sealed class Batch
     // Written by the job's owner after each failed attempt, read by whoever reports the batch.
     private string? _lastFailure;
 
+    // The body's bytes, and whether they went back to the pool (Release): a transport that kept the batch past its
+    // SendAsync would otherwise read blocks that later batches reuse, other events in place of this batch's.
+    private ReadOnlySequence<byte> _bytes;
+    private volatile bool _released;
+
     // The body is the whole request body, suffix included; the batch owns its stream from now on. With
     // sequences (pooled, at least eventCount long; the batch owns them), the batch records each event's outcome.
     internal Batch(long sequence, int partition, WireFormat format, int eventCount, int[] eventEnds, int prefixLength,
@@ -55,8 +60,8 @@ public sealed class Batch
         _suffixLength = format.BatchSuffix(partition).Length;
         _body = body;
         _memory = memory;
-        Body = body.GetReadOnlySequence();
-        Length = Body.Length;
+        _bytes = body.GetReadOnlySequence();
+        Length = _bytes.Length;
         _unsettled = eventCount;
         if (sequences is not null)
         {
@@ -82,8 +87,12 @@ public sealed class Batch
     /// <summary>The body's length in bytes, envelope included: exactly what the limits count.</summary>
     public long Length { get; }
 
-    /// <summary>The request body, uncompressed.</summary>
-    public ReadOnlySequence<byte> Body { get; private set; }
+    /// <summary>The request body, uncompressed. Valid until the transport's <c>SendAsync</c> completes.</summary>
+    /// <exception cref="ObjectDisposedException">Read after that: the memory went back to the engine's pool.</exception>
+    public ReadOnlySequence<byte> Body => _released
+        ? throw new ObjectDisposedException(nameof(Batch), $"Batch {Sequence}'s body went back to the engine's pool when the transport's SendAsync completed: " +
+            "a transport that needs the bytes later must copy them during SendAsync (Body.ToArray()).")
+        : _bytes;
 
     internal int PrefixLength { get; }
 
@@ -299,20 +308,21 @@ public sealed class Batch
     {
         Debug.Assert(SpoolTicket is not null, "Only a batch the spool holds can give up its memory.");
         Interlocked.Exchange(ref _body, null)?.Dispose();
-        Body = default;
+        _bytes = default;
     }
 
     /// <summary>Serializer: the body read back from the spool, exactly the bytes appended (<see cref="Length"/> of them).</summary>
     internal void RestoreBody(RecyclableMemoryStream body)
     {
         Debug.Assert(body.Length == Length, "The spool gives back the body as appended.");
-        Body = body.GetReadOnlySequence();
+        _bytes = body.GetReadOnlySequence();
         Volatile.Write(ref _body, body);
     }
 
     /// <summary>Returns the pooled memory. Called once, after the last send attempt finished.</summary>
     internal void Release()
     {
+        _released = true;
         var body = Interlocked.Exchange(ref _body, null);
         if (body is null)
             return;

@@ -78,6 +78,9 @@ internal sealed class BatchDelivery
     /// <summary>Batches held for paused endpoints, the probes' own not counted (for tests).</summary>
     public int Parked => _pauses.Sum(static p => p.Parked);
 
+    /// <summary>Attempts waiting for a send under way to finish (for tests).</summary>
+    public int WaitingToSend => _policy.WaitingToSend;
+
     /// <summary>Whether <paramref name="partition"/>'s endpoint is paused (for metrics).</summary>
     public bool IsPaused(int partition) => _pauses[partition].IsPaused;
 

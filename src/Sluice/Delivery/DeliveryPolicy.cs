@@ -14,6 +14,7 @@ namespace Sluice.Delivery;
 /// one after the other by the sender that holds the batch. Parts are written as sub-batches
 /// (<see cref="Batch.Slice"/>) and released after their send. Thread-safe: one call per job at a time.
 /// </summary>
+[System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim whose wait handle is never asked for holds nothing to dispose.")]
 internal sealed class DeliveryPolicy
 {
     private const int ExcerptBytes = 200;
@@ -31,6 +32,11 @@ internal sealed class DeliveryPolicy
     private readonly int _maxAttempts;
     private readonly TimeSpan _budget;
 
+    // One per MaxConcurrentSends, taken for each transport call: the senders are that many, but a paused endpoint's probe
+    // (and the held batches it sends once resumed) runs beside them, and the transport must still see no more calls at once.
+    private readonly SemaphoreSlim _sends;
+    private int _waitingToSend;
+
     public DeliveryPolicy(SluiceOptions options, IBatchTransport transport, RetryPolicy retry, Settlement settle, EngineCounters counters,
         Func<int, OpenBatch> partitions, BodyLedger bodies, SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort)
     {
@@ -46,7 +52,11 @@ internal sealed class DeliveryPolicy
         _abort = abort;
         _maxAttempts = options.MaxSendAttempts;
         _budget = options.RetryBudget;
+        _sends = new SemaphoreSlim(options.MaxConcurrentSends);
     }
+
+    /// <summary>Attempts waiting for one of the <see cref="SluiceOptions.MaxConcurrentSends"/> sends under way to finish (for tests).</summary>
+    public int WaitingToSend => Volatile.Read(ref _waitingToSend);
 
     /// <summary>
     /// The most requests a 400-rejected batch of <paramref name="n"/> events with <paramref name="k"/> invalid ones costs,
@@ -233,6 +243,42 @@ internal sealed class DeliveryPolicy
 
     /// <summary>One attempt; null if the shutdown deadline cancelled it, which a transport may say with any exception (the job's range then stays in flight).</summary>
     private async ValueTask<SendResult?> SendAsync(DeliveryJob job, PendingRange range)
+    {
+        if (!await TakeSendAsync().ConfigureAwait(false))
+            return null; // the deadline passed first: nothing was sent (the job is not in flight)
+
+        try
+        {
+            return await SendTakenAsync(job, range).ConfigureAwait(false);
+        }
+        finally
+        {
+            _sends.Release();
+        }
+    }
+
+    /// <summary>Waits for a send to be allowed; false if the shutdown deadline passes first.</summary>
+    private async ValueTask<bool> TakeSendAsync()
+    {
+        if (_sends.Wait(0))
+            return true;
+        Interlocked.Increment(ref _waitingToSend);
+        try
+        {
+            await _sends.WaitAsync(_abort).ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+        {
+            return false;
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _waitingToSend);
+        }
+    }
+
+    private async ValueTask<SendResult?> SendTakenAsync(DeliveryJob job, PendingRange range)
     {
         var batch = job.Batch;
         var body = range.Count == batch.EventCount ? batch : _bodies.Take(batch.Slice(range.Start, range.Count));

@@ -62,11 +62,20 @@ internal sealed class EventWriter
     public void Flush() => _json!.Flush();
 
     /// <summary>Writes one event with <paramref name="format"/>, after a comma if an event came before since <see cref="Attach"/>.</summary>
-    /// <exception cref="InvalidOperationException">The format left an object or array open.</exception>
+    /// <exception cref="InvalidOperationException">The format wrote nothing, or left an object or array open.</exception>
     public void Write(WireFormat format, ref EventRecord record, long id)
     {
         var json = _json!;
+        long before = Written;
         format.WriteEvent(json, new EventView(ref record, id, this));
+        // An event written as nothing would still be counted in the batch (and delivered with it), and its end would
+        // fall inside its neighbour, which a bisection after a 400 would then cut apart.
+        if (Written == before)
+        {
+            throw new InvalidOperationException($"The wire format {format.GetType().Name} wrote nothing for a {record.Kind} event: " +
+                "WriteEvent must write one JSON value per event (refuse the events a format cannot send in its Validate).");
+        }
+
         if (json.CurrentDepth != 0)
             throw new InvalidOperationException($"The wire format {format.GetType().Name} left {json.CurrentDepth} object(s) or array(s) open.");
     }

@@ -73,7 +73,9 @@ public abstract class WireFormat
     internal virtual WireFormat ForEngine() => this;
 
     /// <summary>
-    /// Writes one event as a complete JSON value (all it opens closed). Write the user or session id, the
+    /// Writes one event as exactly one complete JSON value (all it opens closed): an event written as nothing, or with
+    /// something left open, is dropped and counted failed (<c>EventFailed</c>); refuse in <see cref="Validate"/> the events
+    /// the format cannot send. Write the user or session id, the
     /// track's name, and the properties and context (if <see cref="WritesContext"/>) the event has: the
     /// engine refuses an event as oversize, before writing it, when their length alone exceeds the batch
     /// limit (a page's name is optional).
