@@ -16,6 +16,7 @@ internal sealed class KeptBatches
     private readonly List<Entry> _entries = []; // oldest first, by batch id
     private readonly long[] _deliveries;        // per partition: batches delivered, counted only while some are kept
     private readonly int[] _resending;          // per partition: kept batches taken and not settled yet
+    private readonly bool[] _probed;            // per partition, under _gate during one TryTake: its oldest was looked at
     private readonly TimeProvider _time;
     private readonly TimeSpan _probeAfter;
     private readonly Action _wake;
@@ -35,6 +36,7 @@ internal sealed class KeptBatches
         _held = held;
         _deliveries = new long[partitions];
         _resending = new int[partitions];
+        _probed = new bool[partitions];
         _time = time;
         _probeAfter = probeAfter;
         _wake = wake;
@@ -96,8 +98,8 @@ internal sealed class KeptBatches
             ForgetDeleted();
             var now = _time.GetUtcNow();
             var next = DateTimeOffset.MaxValue;
-            // A custom wire format may have many partitions; the built-in ones have one or two.
-            Span<bool> probed = _resending.Length <= 64 ? stackalloc bool[_resending.Length] : new bool[_resending.Length];
+            var probed = _probed;
+            Array.Clear(probed);
             for (int i = 0; i < _entries.Count; i++)
             {
                 var entry = _entries[i];

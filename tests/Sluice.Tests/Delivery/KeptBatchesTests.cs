@@ -184,4 +184,15 @@ public sealed class KeptBatchesTests
         _time.Advance(ProbeAfter);
         Assert.Equal(0, _wakes);
     }
+
+    [Fact]
+    public void A_batch_kept_after_stop_by_a_settlement_still_running_sets_no_timer()
+    {
+        var kept = Kept();
+        kept.Stop();
+        kept.Keep(Ticket(1), 0, spooled: 10);
+        Assert.Equal(0, _time.ArmedTimers);
+        _time.Advance(ProbeAfter);
+        Assert.Equal(0, _wakes);
+    }
 }

@@ -62,6 +62,7 @@ public class PausedEndpointTests
         await Eventually.True(() => h.Of(DiagnosticKind.SendFailed).Any(d => d.Message.StartsWith("Probe 1 ", StringComparison.Ordinal)), "the refused probe");
         await h.PassWait(SecondProbe); // the held batch: accepted, the endpoint resumes, and the first batch goes again
         await Eventually.True(() => h.Engine.GetCounters() is { Delivered: 19, RejectedByServer: 1 }, "the refused event is isolated");
+        Assert.Equal(0, h.Engine.ParkedBatches); // the resume handed every held batch over
 
         var result = await h.ShutdownAsync();
         Assert.Single(h.Of(DiagnosticKind.EndpointPaused));
