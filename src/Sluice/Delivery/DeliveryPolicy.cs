@@ -186,27 +186,19 @@ internal sealed class DeliveryPolicy
     private bool ForbidsTheContent(DeliveryJob job, SendResult result)
         => result.StatusCode == 403 && (job.ContentForbidden || (job.ForbiddenAt is { } refused && _settle.Failures.AcceptedSentAt(job.Batch.Partition) > refused));
 
-    /// <summary>A 403 for the content (<see cref="ForbidsTheContent"/>): handled as a 400, bisected to deliver the rest and reject what is refused alone.</summary>
+    /// <summary>A 403 for the content (<see cref="ForbidsTheContent"/>): said once, then handled as a 400 (<see cref="Rejected"/>).</summary>
     private void Forbidden(DeliveryJob job, PendingRange range, SendResult result)
     {
-        var batch = job.Batch;
         if (!job.ContentForbidden)
         {
             job.ContentForbidden = true;
             _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
-                $"{batch.EndpointPath} refused {Settlement.RangeName(batch, range)} again ({result.Cause}) though it accepted other requests since: it refuses this batch's content " +
+                $"{job.Batch.EndpointPath} refused {Settlement.RangeName(job.Batch, range)} again ({result.Cause}) though it accepted other requests since: it refuses this batch's content " +
                 "(a web application firewall, say), not the credentials. Bisecting it instead of pausing the endpoint: the other events are delivered, and an event refused alone is counted rejected.",
                 range.Count));
         }
 
-        if (range.Count == 1)
-        {
-            _settle.Rejected(batch, range, $"The server refused {Settlement.RangeName(batch, range)}, sent alone, with {result.Cause}, while accepting other requests: its content is refused. Event: {EventExcerpt(batch, range.Start)}", result.Cause);
-            job.Pop();
-            return;
-        }
-
-        job.Split();
+        Rejected(job, range, result);
     }
 
     /// <summary>A 413: lower the endpoint's limit; a lone event is rejected, a larger part is now over the limit and the loop splits it.</summary>
