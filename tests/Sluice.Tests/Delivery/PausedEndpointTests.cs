@@ -212,6 +212,7 @@ public class PausedEndpointTests
         await using var engine = new SluiceEngine(Options(clock, diagnostics), transport);
         Track(engine, 30);
         await Eventually.True(() => diagnostics.Any(d => d.Kind == DiagnosticKind.EndpointPaused), "the pause");
+        await ProbeArmed(clock);
         clock.Advance(FirstProbe);
         await Eventually.True(() => transport.Held == 1, "the probe in flight");
 
@@ -236,6 +237,7 @@ public class PausedEndpointTests
         {
             Track(engine, 30);
             await Eventually.True(() => diagnostics.Any(d => d.Kind == DiagnosticKind.EndpointPaused), "the pause");
+            await ProbeArmed(clock);
             clock.Advance(FirstProbe);
             await Eventually.True(() => transport.Held == 1, "the probe in flight");
 
@@ -244,7 +246,7 @@ public class PausedEndpointTests
             clock.Advance(Deadline);
             await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(1)), "the grace after the deadline");
             clock.Advance(TimeSpan.FromSeconds(1));
-            var result = await shutdown;
+            var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(10));
 
             Assert.Equal(10, result.OutcomeUnknown);
             Assert.Equal(20, result.LostAtShutdown);
@@ -262,9 +264,16 @@ public class PausedEndpointTests
                 await Task.Delay(10);
             }
 
-            await shutdown;
+            await shutdown.WaitAsync(TimeSpan.FromSeconds(10));
         }
     }
+
+    /// <summary>
+    /// The pause is reported before its probe's timer is armed (the probe starts on the pool): passing the time before that
+    /// would leave the probe 45 s ahead of a clock nobody moves again.
+    /// </summary>
+    private static Task ProbeArmed(ManualTimeProvider clock) =>
+        Eventually.True(() => clock.PendingDelays.Contains(FirstProbe), "the probe's timer");
 
     [Fact]
     public async Task A_wire_format_failing_while_a_batch_is_bisected_fails_what_is_left_of_it_and_the_sender_goes_on()
