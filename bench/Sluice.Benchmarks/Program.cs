@@ -13,6 +13,7 @@ using Sluice.Benchmarks;
 // --results  also write DIR/<date>-<full|quick>.md: the ratio table, the machine, and the GitHub-markdown export.
 //   dotnet bench/Sluice.Benchmarks/bin/Release/net10.0/Sluice.Benchmarks.dll --cpu-probe [events] [rounds] [events/s]
 // a quick look at CPU per delivered event without BenchmarkDotNet (see CpuProbe).
+//   ... --channel-probe [ring|bounded|unbounded] [rounds]: the ring-against-channel pairs alone (see ChannelProbe).
 //   ... --serializer-probe [events] [rounds]: the serializer alone against the ceiling (see SerializerProbe).
 // Without --filter every benchmark runs (or the quick subset).
 if (args is [ReceiverProcess.Flag])
@@ -23,6 +24,8 @@ if (args is ["--ingest-probe"])
     return IngestBenchmark.Probe();
 if (args is [SerializerProbe.Flag, ..])
     return SerializerProbe.Run(args[1..]);
+if (args is [ChannelProbe.Flag, ..])
+    return ChannelProbe.Run(args[1..]);
 if (args is [TrackProbe.Flag])
     return TrackProbe.Run();
 
