@@ -2,6 +2,7 @@ using System.Buffers;
 using Sluice.Batching;
 using Sluice.Delivery;
 using Sluice.Diagnostics;
+using Microsoft.IO;
 using Sluice.Spooling;
 
 namespace Sluice;
@@ -57,9 +58,7 @@ public sealed partial class SluiceEngine
                 replay.CopyEventEndsTo(ends);
                 var body = _assembler.Memory.GetStream(tag: null, requiredSize: spooled.BodyLength);
                 replay.CopyBodyTo(body);
-                var batch = _assembler.Adopt(spooled.Partition, spooled.EventCount, ends, body);
-                batch.SpoolTicket = spooled.Ticket;
-                batch.SpoolDurable = true;
+                var batch = AdoptSpooled(spooled.Partition, spooled.Ticket, ends, body);
                 Volatile.Write(ref _counters.Replayed, _counters.Replayed + spooled.EventCount);
                 Volatile.Write(ref _counters.BatchesReplayed, _counters.BatchesReplayed + 1);
                 await HandOverAsync(batch).ConfigureAwait(false);
@@ -260,29 +259,15 @@ public sealed partial class SluiceEngine
             if (!kept.TryTake(out var ticket, out int partition, out int spooled))
                 break;
             int[] ends = ArrayPool<int>.Shared.Rent(ticket.EventCount);
-            var body = _assembler.Memory.GetStream(tag: null, requiredSize: ticket.Length);
-            bool read;
-            try
-            {
-                read = await spool.Disk.TryReadBodyAsync(ticket, body, ends, _abort.Token).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-            {
-                read = false;
-            }
-
-            if (!read)
+            if (await ReadBodyAsync(spool, ticket, ends).ConfigureAwait(false) is not { } body)
             {
                 // Evicted by the cap (counted there), damaged (reported), or the deadline passed: it stays as it is.
-                body.Dispose();
                 ArrayPool<int>.Shared.Return(ends);
                 kept.Settled(partition);
                 continue;
             }
 
-            var batch = _assembler.Adopt(partition, ticket.EventCount, ends, body);
-            batch.SpoolTicket = ticket;
-            batch.SpoolDurable = true;
+            var batch = AdoptSpooled(partition, ticket, ends, body);
             batch.Resent = true;
             Volatile.Write(ref _counters.Resent, _counters.Resent + ticket.EventCount);
             Volatile.Write(ref _counters.SpooledResent, _counters.SpooledResent + spooled);
@@ -301,27 +286,42 @@ public sealed partial class SluiceEngine
     /// <summary>Serializer: puts a batch's body, read back from the spool, in its memory again; false after the deadline or if it cannot be read.</summary>
     private async ValueTask<bool> TryReadBackAsync(SpoolJournal spool, Batch batch)
     {
-        if (_abort.IsCancellationRequested)
+        if (await ReadBodyAsync(spool, batch.SpoolTicket!.Value, ends: null).ConfigureAwait(false) is not { } body)
             return false;
-        var body = _assembler.Memory.GetStream(tag: null, requiredSize: batch.Length);
-        bool read;
+        batch.RestoreBody(body);
+        return true;
+    }
+
+    /// <summary>
+    /// Serializer: a spooled batch's body (and its event ends into <paramref name="ends"/>, if given) read into pooled memory;
+    /// null after the deadline, or if the record cannot be read (evicted by the cap, or damaged: the spool reports it).
+    /// </summary>
+    private async ValueTask<RecyclableMemoryStream?> ReadBodyAsync(SpoolJournal spool, SpoolTicket ticket, int[]? ends)
+    {
+        if (_abort.IsCancellationRequested)
+            return null;
+        var body = _assembler.Memory.GetStream(tag: null, requiredSize: ticket.Length);
         try
         {
-            read = await spool.Disk.TryReadBodyAsync(batch.SpoolTicket!.Value, body, cancellationToken: _abort.Token).ConfigureAwait(false);
+            if (await spool.Disk.TryReadBodyAsync(ticket, body, ends, _abort.Token).ConfigureAwait(false))
+                return body;
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            read = false;
+            // The deadline passed: the record stays in the spool.
         }
 
-        if (!read)
-        {
-            body.Dispose();
-            return false;
-        }
+        body.Dispose();
+        return null;
+    }
 
-        batch.RestoreBody(body);
-        return true;
+    /// <summary>Serializer: a batch for a record the spool holds (replayed or sent again), under a sequence number of this engine's.</summary>
+    private Batch AdoptSpooled(int partition, SpoolTicket ticket, int[] ends, RecyclableMemoryStream body)
+    {
+        var batch = _assembler.Adopt(partition, ticket.EventCount, ends, body);
+        batch.SpoolTicket = ticket;
+        batch.SpoolDurable = true;
+        return batch;
     }
 
     /// <summary>
