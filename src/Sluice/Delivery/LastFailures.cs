@@ -14,9 +14,9 @@ internal sealed class LastFailures(int partitions)
 
     /// <summary>
     /// An answer from <paramref name="partition"/>'s endpoint to a request sent at <paramref name="sentAt"/> (a timestamp): a
-    /// failure's <paramref name="cause"/>, or null for a success.
+    /// failure's <paramref name="cause"/>, or null for a success; <paramref name="retried"/> if the failure is retried.
     /// </summary>
-    public void Record(int partition, string? cause, bool retried = false, long sentAt = 0)
+    public void Record(int partition, string? cause, bool retried, long sentAt)
     {
         Volatile.Write(ref _retried[partition], retried);
         Volatile.Write(ref _causes[partition], cause);

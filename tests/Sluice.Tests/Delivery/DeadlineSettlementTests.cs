@@ -86,7 +86,7 @@ public class DeadlineSettlementTests
     public void A_batch_never_taken_by_a_sender_is_lost_and_the_message_names_its_endpoints_last_failure()
     {
         var batch = Seal(Memory(), ["{}", "{}", "{}"], sequence: 0);
-        _failures.Record(ThriveStackFormat.TrackPartition, "503: Service Unavailable");
+        _failures.Record(ThriveStackFormat.TrackPartition, "503: Service Unavailable", retried: true, sentAt: 1);
 
         Settle().Unsent(batch);
 
@@ -98,7 +98,7 @@ public class DeadlineSettlementTests
     [Fact]
     public void Events_still_queued_at_the_deadline_are_lost_with_every_endpoints_last_failure()
     {
-        _failures.Record(ThriveStackFormat.PagePartition, "connection refused by h:1");
+        _failures.Record(ThriveStackFormat.PagePartition, "connection refused by h:1", retried: true, sentAt: 1);
         var settle = Settle();
 
         settle.UnsentQueued(0);
@@ -114,11 +114,11 @@ public class DeadlineSettlementTests
     [Fact]
     public void A_delivery_clears_the_endpoints_last_failure()
     {
-        _failures.Record(0, "x");
-        Assert.Equal("x", _failures.Of(0));
+        _failures.Record(0, "x", retried: true, sentAt: 1);
+        Assert.Equal(("x", true), (_failures.Of(0), _failures.Retried(0)));
         Assert.Null(_failures.Of(1));
-        _failures.Record(0, null);
-        Assert.Null(_failures.Of(0));
+        _failures.Record(0, null, retried: false, sentAt: 2);
+        Assert.Equal((null, false), (_failures.Of(0), _failures.Retried(0)));
     }
 
     private Settlement Settle() => new(_counters, _tracker, _failures, ThriveStackFormat.Instance, _diagnostics.Add);

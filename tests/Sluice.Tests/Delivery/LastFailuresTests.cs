@@ -14,16 +14,16 @@ public class LastFailuresTests
         var failures = new LastFailures(partitions: 2);
         Assert.Equal(0, failures.AcceptedSentAt(0));
 
-        failures.Record(0, cause: null, sentAt: 500);
-        failures.Record(0, cause: null, sentAt: 300); // sent earlier, answered later: the refusal in between was not after it
+        failures.Record(0, cause: null, retried: false, sentAt: 500);
+        failures.Record(0, cause: null, retried: false, sentAt: 300); // sent earlier, answered later: the refusal in between was not after it
         Assert.Equal(500, failures.AcceptedSentAt(0));
 
-        failures.Record(0, "403: Forbidden", sentAt: 900); // a failure is not an acceptance
+        failures.Record(0, "403: Forbidden", retried: false, sentAt: 900); // a failure is not an acceptance
         Assert.Equal(500, failures.AcceptedSentAt(0));
         Assert.Equal("403: Forbidden", failures.Of(0));
         Assert.Equal(0, failures.AcceptedSentAt(1)); // each endpoint its own
 
-        failures.Record(0, cause: null, sentAt: 700);
+        failures.Record(0, cause: null, retried: false, sentAt: 700);
         Assert.Equal(700, failures.AcceptedSentAt(0));
         Assert.Null(failures.Of(0));
     }

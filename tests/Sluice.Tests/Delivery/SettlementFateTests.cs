@@ -85,7 +85,7 @@ public class SettlementFateTests
     public void A_batch_never_sent_by_the_deadline_is_reported_lost_with_its_endpoints_last_failure()
     {
         var failures = new LastFailures(ThriveStackFormat.Instance.PartitionCount);
-        failures.Record(0, "connection refused by h:1");
+        failures.Record(0, "connection refused by h:1", retried: true, sentAt: 1);
         var batch = TenEvents();
 
         Settle(failures).Unsent(batch);
