@@ -36,10 +36,13 @@ public readonly record struct SendResult
     /// Whether the receiver may have taken the events although the attempt failed: it ended without an answer
     /// after the request may have gone out (a timeout, a broken connection, an unreadable answer, an exception),
     /// or a gateway answered that it timed out waiting for the origin behind it (504; Cloudflare's 524), which
-    /// had the request and may have processed it. Any other status is the receiver's refusal: it does not have them.
+    /// had the request and may have processed it, or that it got no valid answer from the origin (502): nginx says
+    /// 502 both when it could not connect and when the origin closed the connection after taking the request (it
+    /// crashed, or was killed, while handling it), and the client cannot tell which. Any other status is the
+    /// receiver's refusal: it does not have them.
     /// </summary>
     internal bool MayHaveArrived => Failure is SendFailure.Timeout or SendFailure.ConnectionLost or SendFailure.InvalidResponse or SendFailure.TransportException
-        || (Failure == SendFailure.ErrorStatus && StatusCode is 504 or 524);
+        || (Failure == SendFailure.ErrorStatus && StatusCode is 502 or 504 or 524);
 
     /// <summary>
     /// The failure in words: the status and the message (<c>503: Service Unavailable</c>), or the message alone; without a

@@ -43,7 +43,7 @@ public enum DiagnosticKind
 
     /// <summary>
     /// [Warning] The shutdown deadline cancelled a request holding these events, or an earlier attempt ended without an
-    /// answer (a timeout, a broken connection) or with a gateway's 504: the server may or may not have them. Resending them may create duplicates.
+    /// answer (a timeout, a broken connection) or with a gateway's 502 or 504: the server may or may not have them. Resending them may create duplicates.
     /// </summary>
     OutcomeUnknown = 12,
 

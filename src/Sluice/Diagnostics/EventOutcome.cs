@@ -18,7 +18,7 @@ public enum EventOutcome : byte
     /// <summary>Out of attempts or retry budget; the server does not have it, unless an attempt went unanswered [<see cref="SluiceCounters.Expired"/>].</summary>
     Expired = 4,
 
-    /// <summary>The server may or may not have it: the shutdown deadline cancelled its request, or an earlier attempt got no answer or a gateway's timeout [<see cref="SluiceCounters.OutcomeUnknown"/>].</summary>
+    /// <summary>The server may or may not have it: the shutdown deadline cancelled its request, or an earlier attempt got no answer or a gateway's 502 or 504 [<see cref="SluiceCounters.OutcomeUnknown"/>].</summary>
     OutcomeUnknown = 5,
 
     /// <summary>The shutdown deadline passed and the server does not have it: never sent, or every attempt was answered with a failure [<see cref="SluiceCounters.LostAtShutdown"/>].</summary>

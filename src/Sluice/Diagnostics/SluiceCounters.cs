@@ -57,7 +57,7 @@ public readonly record struct SluiceCounters
 
     /// <summary>
     /// Events whose fate is unknown: when the shutdown deadline passed, a request holding them had been sent and
-    /// got no answer (cancelled in flight, timed out, its connection broken) or a gateway's timeout (504, 524). The server may have them.
+    /// got no answer (cancelled in flight, timed out, its connection broken) or a gateway's 502, 504 or 524. The server may have them.
     /// </summary>
     public long OutcomeUnknown { get; init; }
 

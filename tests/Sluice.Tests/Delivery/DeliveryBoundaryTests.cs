@@ -164,7 +164,7 @@ public class DeliveryBoundaryTests
         await h.Engine.FlushAsync();
 
         await h.ShutdownAsync();
-        Assert.Equal("Sending batch 0 to /api/track (10 events) expired (after 1 attempt); last failure: no answer. An attempt got no answer or a gateway's timeout: the server may have some of them.",
+        Assert.Equal("Sending batch 0 to /api/track (10 events) expired (after 1 attempt); last failure: no answer. An attempt got no answer or a gateway's 502 or 504: the server may have some of them.",
             Assert.Single(h.Of(DiagnosticKind.BatchFailed)).Message);
     }
 

@@ -397,7 +397,7 @@ public class DeliveryPolicyTests
     [Fact]
     public async Task A_batch_waiting_to_retry_at_the_deadline_is_counted_lost_and_the_caller_told_how_many()
     {
-        await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 502), o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
+        await using var h = new PolicyHarness(_ => SendResult.Retry("down", statusCode: 503), o => o.ShutdownTimeout = TimeSpan.FromSeconds(5));
         h.Track(15); // one full batch waiting to retry, five events in the open batch
         await h.PassWait(50 * Ms);
 

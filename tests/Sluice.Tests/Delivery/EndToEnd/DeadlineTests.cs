@@ -50,7 +50,7 @@ public class DeadlineTests(ITestOutputHelper output)
         Assert.All(unknown, d =>
         {
             Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
-            Assert.Contains("got no answer, or a gateway's timeout, before the shutdown deadline", d.Message, StringComparison.Ordinal);
+            Assert.Contains("got no answer, or a gateway's 502 or 504, before the shutdown deadline", d.Message, StringComparison.Ordinal);
             Assert.Contains("resending them may create duplicates", d.Message, StringComparison.Ordinal);
         });
         var lost = run.Of(DiagnosticKind.ShutdownLoss).ToList();
@@ -72,11 +72,11 @@ public class DeadlineTests(ITestOutputHelper output)
 
     [Theory]
     [InlineData(504, true)]  // a gateway timed out waiting for the origin, which had the request
-    [InlineData(502, false)] // a gateway could not reach the origin
+    [InlineData(502, true)]  // a gateway got no valid answer: it could not connect, or the origin died with the request
     [InlineData(503, false)]
     [InlineData(500, false)]
     [InlineData(429, false)]
-    public async Task A_batch_waiting_to_retry_at_the_deadline_is_of_unknown_outcome_after_a_504_and_lost_after_a_refusal(int status, bool mayHaveArrived)
+    public async Task A_batch_waiting_to_retry_at_the_deadline_is_of_unknown_outcome_after_a_gateways_502_or_504_and_lost_after_a_refusal(int status, bool mayHaveArrived)
     {
         var clock = new ManualTimeProvider();
         var fates = new FateLog();

@@ -302,6 +302,7 @@ public class HttpWireTests
     [InlineData("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"success\":false,\"mess", 200, false)]
     [InlineData("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 100\r\n\r\n{\"mess", 503, false)]
     [InlineData("HTTP/1.1 504 Gateway Timeout\r\nContent-Length: 100\r\n\r\n<html>", 504, true)]
+    [InlineData("HTTP/1.1 502 Bad Gateway\r\nContent-Length: 100\r\n\r\n<html>", 502, true)]
     public async Task A_failure_whose_body_breaks_off_is_the_failure_its_status_and_what_came_of_the_body_say(string partialAnswer, int status, bool mayHaveArrived)
     {
         var result = await AnswerPartlyAsync(partialAnswer, reset: false);
