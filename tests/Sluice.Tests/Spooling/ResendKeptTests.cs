@@ -1,4 +1,6 @@
+using Sluice.Batching;
 using Sluice.Delivery;
+using Sluice.Delivery.Transports;
 using Sluice.Diagnostics;
 using Sluice.Serialization;
 using Sluice.Spooling;
@@ -25,7 +27,7 @@ public sealed class ResendKeptTests : IDisposable
 
     private ScriptedTransport Endpoint() => new(_ => _up ? SendResult.Delivered : SendResult.Retry("503 Service Unavailable", statusCode: 503));
 
-    private SluiceEngine Engine(ScriptedTransport transport) => new(new SluiceOptions
+    private SluiceEngine Engine(IBatchTransport transport) => new(new SluiceOptions
     {
         WireFormat = new SegmentFormat(),
         MaxBatchEvents = 10,
@@ -226,5 +228,57 @@ public sealed class ResendKeptTests : IDisposable
         var replayed = await second.ShutdownAsync();
         Assert.Equal((25L, 25L, 0L), (replayed.Counters.Replayed, replayed.Counters.Delivered, replayed.Counters.Resent));
         Assert.Equal(Range(0, 25), next.Attempts.OrderBy(a => a.Batch.Sequence).SelectMany(Names)); // replayed in the order they were sealed
+    }
+
+    [Fact]
+    public async Task Kept_batches_being_sent_again_when_the_shutdown_deadline_passes_stay_in_the_spool_and_the_counters_add_up_before_and_after()
+    {
+        // Back up: a new batch is delivered, and the three kept batches go again, but the server holds them past the deadline.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int holding = 0;
+        var endpoint = new ScriptedTransport(_ => _up ? SendResult.Delivered : SendResult.Retry("503 Service Unavailable", statusCode: 503));
+        var transport = new HoldingTransport(endpoint, batch => batch.Sequence > 3, () => Interlocked.Increment(ref holding), held.Task);
+        var engine = Engine(transport);
+        Track(engine, 0, 25);
+        await engine.FlushAsync();
+        _up = true;
+        Track(engine, 100, 5);
+        await engine.FlushAsync(); // batch 3, delivered; the kept ones (0-2) go again as 4-6
+        await Eventually.True(() => Volatile.Read(ref holding) == 2 && engine.GetCounters().Resent == 25, "two kept batches are being sent again (two senders), the third is queued");
+
+        var c = engine.GetCounters();
+        Assert.Equal((30L, 5L, 25L, 25L, 0L, 25L), (c.Accepted, c.Delivered, c.Spooled, c.Resent, c.LeftInSpool, c.InFlight));
+
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => _time.PendingDelays.Contains(TimeSpan.FromSeconds(10)), "the shutdown deadline is armed");
+        _time.Advance(TimeSpan.FromSeconds(10));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        c = result.Counters;
+        Assert.Equal((50L, 25L, 25L, 0L, 0L), (c.Spooled, c.Resent, c.LeftInSpool, c.OutcomeUnknown, c.LostAtShutdown));
+        Conservation.AssertBalanced(c);
+        var status = await SpoolInspector.InspectAsync(_directory.Path, _time);
+        Assert.Equal((3L, 25L), (status.Batches, status.Events));
+
+        var next = Endpoint();
+        await using var second = Engine(next);
+        await second.FlushAsync();
+        Assert.Equal((25L, 25L), (second.GetCounters().Replayed, second.GetCounters().Delivered));
+        Assert.Equal(Range(0, 25), next.Attempts.OrderBy(a => a.Batch.Sequence).SelectMany(Names));
+    }
+
+    /// <summary>Holds the sends <c>hold</c> picks until <c>release</c> completes or the send is cancelled; the rest go to <c>inner</c> at once.</summary>
+    private sealed class HoldingTransport(ScriptedTransport inner, Func<Batch, bool> hold, Action onHeld, Task release) : IBatchTransport
+    {
+        public async ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
+        {
+            if (hold(batch))
+            {
+                onHeld();
+                await release.WaitAsync(cancellationToken);
+            }
+
+            return await inner.SendAsync(batch, cancellationToken);
+        }
     }
 }
