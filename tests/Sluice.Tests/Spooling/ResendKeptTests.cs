@@ -27,10 +27,12 @@ public sealed class ResendKeptTests : IDisposable
 
     private ScriptedTransport Endpoint() => new(_ => _up ? SendResult.Delivered : SendResult.Retry("503 Service Unavailable", statusCode: 503));
 
-    private SluiceEngine Engine(IBatchTransport transport) => new(new SluiceOptions
+    /// <param name="spoolBytes">The spool's cap; a small one (batches of at most 4,000 bytes) evicts within a test.</param>
+    private SluiceEngine Engine(IBatchTransport transport, long spoolBytes = 1L << 30) => new(new SluiceOptions
     {
         WireFormat = new SegmentFormat(),
         MaxBatchEvents = 10,
+        MaxBatchBytes = 4_000,
         FlushInterval = TimeSpan.FromDays(1),
         MaxSendAttempts = 1, // the first transient failure spends the retry budget: an outage longer than it, without waiting
         TimeProvider = _time,
@@ -39,7 +41,7 @@ public sealed class ResendKeptTests : IDisposable
             lock (_diagnostics)
                 _diagnostics.Add(d);
         },
-        Spool = new SpoolOptions { DirectoryPath = _directory.Path },
+        Spool = new SpoolOptions { DirectoryPath = _directory.Path, MaxBytes = spoolBytes, SegmentBytes = Math.Min(spoolBytes / 2, 16L << 20) },
     }, transport);
 
     private List<DiagnosticEvent> DiagnosticsOf(DiagnosticKind kind)
@@ -209,6 +211,37 @@ public sealed class ResendKeptTests : IDisposable
 
         c = (await engine.ShutdownAsync()).Counters;
         Assert.Equal((5L, 10L, 0L), (c.Spooled, c.Resent, c.LeftInSpool));
+        Conservation.AssertBalanced(c);
+    }
+
+    [Fact]
+    public async Task Kept_batches_the_spools_cap_deletes_are_no_longer_counted_as_left_in_it()
+    {
+        // An outage longer than the retry budget, and more than the spool's cap holds: the oldest kept batches are deleted
+        // (counted evicted). What is left in the spool is what it holds, not every event ever kept.
+        var endpoint = Endpoint();
+        var engine = Engine(endpoint, spoolBytes: 32 * 1024);
+        for (int i = 0; i < 600; i += 10)
+        {
+            Track(engine, i, 10);
+            await engine.FlushAsync();
+        }
+
+        var status = await SpoolInspector.InspectAsync(_directory.Path, _time);
+        var c = engine.GetCounters();
+        Assert.True(c.SpoolEvicted > 0, "the cap deleted kept batches");
+        Assert.Equal((600L, 0L), (c.Spooled, c.InFlight));
+        Assert.Equal(status.Events, c.LeftInSpool);
+
+        // The endpoint is back: what the spool holds goes again (less what the new batch's append evicts), and nothing is left.
+        _up = true;
+        Track(engine, 1_000, 5);
+        await engine.FlushAsync();
+        await Eventually.True(() => engine.GetCounters() is { LeftInSpool: 0, InFlight: 0 }, "the kept batches the spool holds are sent again");
+        c = (await engine.ShutdownAsync()).Counters;
+        Assert.Equal(c.Delivered - 5, c.Resent);
+        Assert.InRange(c.Resent, 1, status.Events);
+        Assert.Equal(0, (await SpoolInspector.InspectAsync(_directory.Path, _time)).Events);
         Conservation.AssertBalanced(c);
     }
 
