@@ -77,6 +77,8 @@ public sealed partial class SluiceEngine
     /// <summary>What the spool finds and does, as the engine's diagnostics.</summary>
     private void OnSpoolDiagnostic(SpoolDiagnostic diagnostic)
     {
+        if (diagnostic.Kind == SpoolDiagnosticKind.Evicted)
+            _spool?.Kept.ForgetEvicted(); // null while the spool opens: nothing is kept yet
         var kind = diagnostic.Kind switch
         {
             SpoolDiagnosticKind.CorruptRecord or SpoolDiagnosticKind.TornTail => DiagnosticKind.SpoolDamaged,

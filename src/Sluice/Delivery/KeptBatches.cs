@@ -21,6 +21,7 @@ internal sealed class KeptBatches
     private readonly TimeSpan _probeAfter;
     private readonly Action _wake;
     private readonly Func<SpoolTicket, bool> _held;
+    private readonly Action<long> _deleted;
     private readonly ITimer _probe;
     private DateTimeOffset _probeAt = DateTimeOffset.MaxValue; // when the probe's timer fires, if set
     private bool _stopped;
@@ -31,9 +32,11 @@ internal sealed class KeptBatches
     /// <param name="probeAfter">How long a kept batch waits before it is sent again alone, when nothing else was delivered meanwhile.</param>
     /// <param name="wake">Wakes the serializer: a kept batch can be taken.</param>
     /// <param name="held">Whether the spool still holds a batch (its byte cap deletes the oldest).</param>
-    public KeptBatches(int partitions, TimeProvider time, TimeSpan probeAfter, Action wake, Func<SpoolTicket, bool> held)
+    /// <param name="deleted">Told the events counted spooled of kept batches the spool's cap deleted: no longer left in it.</param>
+    public KeptBatches(int partitions, TimeProvider time, TimeSpan probeAfter, Action wake, Func<SpoolTicket, bool> held, Action<long> deleted)
     {
         _held = held;
+        _deleted = deleted;
         _deliveries = new long[partitions];
         _resending = new int[partitions];
         _probed = new bool[partitions];
@@ -47,13 +50,19 @@ internal sealed class KeptBatches
     public bool Any => Volatile.Read(ref _count) > 0;
 
     /// <summary>
-    /// Settlement: the batch's retries ran out and the spool holds it; <paramref name="spooled"/> of its events were counted
-    /// spooled (fewer than the batch holds if a bisection delivered or rejected some parts before).
+    /// Settlement: the batch's retries ran out; <paramref name="spooled"/> of its events were counted spooled (fewer than the
+    /// batch holds if a bisection delivered or rejected some parts before). Kept if the spool still holds it.
     /// </summary>
     public void Keep(SpoolTicket ticket, int partition, int spooled)
     {
         lock (_gate)
         {
+            if (!_held(ticket))
+            {
+                _deleted(spooled); // the cap deleted it meanwhile
+                return;
+            }
+
             var now = _time.GetUtcNow();
             var entry = new Entry(ticket, partition, spooled, Volatile.Read(ref _deliveries[partition]), now);
             long id = ticket.BatchId;
@@ -129,6 +138,13 @@ internal sealed class KeptBatches
         }
     }
 
+    /// <summary>The spool's cap deleted its oldest batches: the kept ones among them are forgotten now, so that they are not counted as left in it.</summary>
+    public void ForgetEvicted()
+    {
+        lock (_gate)
+            ForgetDeleted();
+    }
+
     /// <summary>The engine shuts down: what is kept stays in the spool for the next start.</summary>
     public void Stop()
     {
@@ -143,9 +159,12 @@ internal sealed class KeptBatches
     private void ForgetDeleted()
     {
         int deleted = 0;
+        long events = 0;
         while (deleted < _entries.Count && !_held(_entries[deleted].Ticket))
-            deleted++;
+            events += _entries[deleted++].Spooled;
         _entries.RemoveRange(0, deleted);
+        if (events > 0)
+            _deleted(events);
         _count = _entries.Count;
     }
 

@@ -55,7 +55,7 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches 
         {
             if (!batch.KeepInSpool)
                 spool.Acknowledge(ticket);
-            else if (batch.RanOutOfRetries && spool.Contains(ticket))
+            else if (batch.RanOutOfRetries)
                 kept.Keep(ticket, batch.Partition, batch.SpooledEvents);
         }
 

@@ -34,11 +34,15 @@ internal sealed class EngineCounters
     public long Resent;
     public long SpooledResent; // of Resent, the events that were counted spooled (a bisected batch's delivered parts were not)
 
+    // Written by whoever finds it (interlocked): events counted spooled of kept batches the spool's cap deleted.
+    public long SpooledEvicted;
+
     /// <summary>A snapshot; <paramref name="accepted"/> reads the accepted count last, after the terminal counts, so that an
     /// event accepted and settled meanwhile is at worst counted in flight, never settled without being accepted (InFlight &lt; 0).</summary>
     public SluiceCounters Snapshot<TState>(Func<TState, long> accepted, TState state)
     {
-        // Events are counted spooled before they are sent again: read in the other order, what is left is never negative.
+        // Events are counted spooled before they are sent again or deleted: read in the other order, what is left is never negative.
+        long spooledEvicted = Volatile.Read(ref SpooledEvicted);
         long spooledResent = Volatile.Read(ref SpooledResent);
         long spooled = Volatile.Read(ref Spooled);
         return new()
@@ -52,7 +56,7 @@ internal sealed class EngineCounters
             LostAtShutdown = Volatile.Read(ref LostAtShutdown),
             OutcomeUnknown = Volatile.Read(ref OutcomeUnknown),
             Spooled = spooled,
-            LeftInSpool = spooled - spooledResent,
+            LeftInSpool = spooled - spooledResent - spooledEvicted,
             Retries = Volatile.Read(ref Retries),
             RejectedOversize = Volatile.Read(ref RejectedOversize),
             BatchesSealed = Volatile.Read(ref BatchesSealed),

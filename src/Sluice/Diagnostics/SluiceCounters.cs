@@ -91,9 +91,9 @@ public readonly record struct SluiceCounters
     public long Retries { get; init; }
 
     /// <summary>
-    /// Events this engine left in the spool (<see cref="Spooled"/>) and has not sent again. They wait there for the engine to
-    /// send them again or for the next start, unless the spool's byte cap deleted them since (<see cref="SpoolEvicted"/>).
-    /// <c>Spooled - Resent</c>, except that a kept batch a 400 bisected, some parts delivered or rejected before its retries ran
+    /// Events this engine left in the spool (<see cref="Spooled"/>), has not sent again, and the spool still holds: they wait there
+    /// for the engine to send them again or for the next start. <c>Spooled - Resent</c>, less the events of kept batches the spool's
+    /// byte cap deleted since (counted in <see cref="SpoolEvicted"/>), except that a kept batch a 400 bisected, some parts delivered or rejected before its retries ran
     /// out, is sent again whole (its record holds every event): <see cref="Resent"/> counts all its events, this only those spooled.
     /// </summary>
     public long LeftInSpool { get; init; }

@@ -73,34 +73,40 @@ internal sealed partial class DiskSpool
             batches, events, bytes));
     }
 
-    // Under _gate.
-    private void RemoveSegment(SpoolSegment segment)
+    // Under _gate. With `acknowledged`, the batch whose acknowledgement the deletion is (its segment's last live one).
+    private void RemoveSegment(SpoolSegment segment, SpoolTicket? acknowledged = null)
     {
         segment.CloseFiles();
         segment.Removed = true;
         _segments.Remove(segment);
-        _dirtyAcknowledgements.Remove(segment);
-        _diskBytes -= segment.DiskBytes;
         if (segment == _active)
             _active = null;
 
-        // The segment first: acknowledgements left without it are deleted on the next open, while a
-        // segment left without its acknowledgements would be sent again.
-        DeleteFile(segment.SegmentPath);
-        DeleteFile(segment.AcknowledgementsPath);
+        // The segment first: acknowledgements left without it are deleted on the next open, while a segment left without
+        // its acknowledgements would have every batch in it sent again. So one that cannot be deleted (held open by another
+        // program), which the next open reads again, keeps them, and gets the acknowledgement its deletion was to be.
+        if (DeleteFile(segment.SegmentPath))
+            DeleteFile(segment.AcknowledgementsPath);
+        else if (acknowledged is { } ticket)
+            WriteAcknowledgement(segment, ticket);
+        segment.CloseFiles();
+        _dirtyAcknowledgements.Remove(segment);
+        _diskBytes -= segment.DiskBytes;
     }
 
-    // Under _gate.
-    private void DeleteFile(string path)
+    // Under _gate. False if the file is still there (reported).
+    private bool DeleteFile(string path)
     {
         try
         {
             _io.Delete(path);
+            return true;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Report(new SpoolDiagnostic(SpoolDiagnosticKind.FileFailed,
                 $"The spool file '{path}' could not be deleted ({e.Message}); the next start reads it again.", Exception: e));
+            return false;
         }
     }
 }

@@ -268,7 +268,7 @@ internal sealed partial class DiskSpool : IDisposable
                 if (segment.Live.Count == 0 && segment != _active)
                 {
                     // Deleting the segment is its last acknowledgement.
-                    RemoveSegment(segment);
+                    RemoveSegment(segment, ticket);
                     return;
                 }
 

@@ -16,8 +16,10 @@ public sealed class KeptBatchesTests
     private int _wakes;
 
     private readonly HashSet<long> _deleted = []; // batch ids the spool's cap deleted
+    private long _forgotten; // events of kept batches forgotten as deleted
 
-    private KeptBatches Kept(int partitions = 2) => new(partitions, _time, ProbeAfter, () => Interlocked.Increment(ref _wakes), t => !_deleted.Contains(t.BatchId));
+    private KeptBatches Kept(int partitions = 2) => new(partitions, _time, ProbeAfter, () => Interlocked.Increment(ref _wakes), t => !_deleted.Contains(t.BatchId),
+        events => _forgotten += events);
 
     private static SpoolTicket Ticket(long id, int events = 10) => new(id, SegmentId: 0, Offset: 100 * id, Length: 200, events);
 
@@ -140,6 +142,8 @@ public sealed class KeptBatchesTests
         // A long outage: the cap deleted all but the newest two. Their places go, and the oldest left probes.
         for (long id = 1; id <= 998; id++)
             _deleted.Add(id);
+        kept.ForgetEvicted(); // told by the spool, before any take
+        Assert.Equal(9_980, _forgotten);
         Assert.Empty(TakeAll(kept));
         _time.Advance(ProbeAfter);
         Assert.Equal([(999L, 0)], TakeAll(kept));
@@ -147,6 +151,12 @@ public sealed class KeptBatchesTests
         _deleted.Add(1_000);
         Assert.Empty(TakeAll(kept));
         Assert.False(kept.Any);
+        Assert.Equal(9_990, _forgotten); // each once
+
+        _deleted.Add(999);
+        kept.Keep(Ticket(999), 0, spooled: 4); // the probe's retries ran out again, but the cap deleted it meanwhile
+        Assert.False(kept.Any);
+        Assert.Equal(9_994, _forgotten);
     }
 
     [Fact]

@@ -179,7 +179,7 @@ public sealed class SpoolSettlementTests : IDisposable
         configure?.Invoke(options);
         var time = new ManualTimeProvider();
         var disk = _disk = await DiskSpool.OpenAsync(options, "test-format", time, null, io ?? SpoolFileIO.Instance);
-        return new SpoolJournal(disk, sync, new KeptBatches(ThriveStackFormat.Instance.PartitionCount, time, TimeSpan.FromSeconds(30), () => { }, ticket => disk.Contains(ticket)));
+        return new SpoolJournal(disk, sync, new KeptBatches(ThriveStackFormat.Instance.PartitionCount, time, TimeSpan.FromSeconds(30), () => { }, ticket => disk.Contains(ticket), _ => { }));
     }
 
     private static Batch Spooled(SpoolJournal journal)

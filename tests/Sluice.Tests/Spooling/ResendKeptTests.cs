@@ -1,4 +1,6 @@
+using Sluice.Batching;
 using Sluice.Delivery;
+using Sluice.Delivery.Transports;
 using Sluice.Diagnostics;
 using Sluice.Serialization;
 using Sluice.Spooling;
@@ -25,10 +27,12 @@ public sealed class ResendKeptTests : IDisposable
 
     private ScriptedTransport Endpoint() => new(_ => _up ? SendResult.Delivered : SendResult.Retry("503 Service Unavailable", statusCode: 503));
 
-    private SluiceEngine Engine(ScriptedTransport transport) => new(new SluiceOptions
+    /// <param name="spoolBytes">The spool's cap; a small one (batches of at most 4,000 bytes) evicts within a test.</param>
+    private SluiceEngine Engine(IBatchTransport transport, long spoolBytes = 1L << 30) => new(new SluiceOptions
     {
         WireFormat = new SegmentFormat(),
         MaxBatchEvents = 10,
+        MaxBatchBytes = 4_000,
         FlushInterval = TimeSpan.FromDays(1),
         MaxSendAttempts = 1, // the first transient failure spends the retry budget: an outage longer than it, without waiting
         TimeProvider = _time,
@@ -37,7 +41,7 @@ public sealed class ResendKeptTests : IDisposable
             lock (_diagnostics)
                 _diagnostics.Add(d);
         },
-        Spool = new SpoolOptions { DirectoryPath = _directory.Path },
+        Spool = new SpoolOptions { DirectoryPath = _directory.Path, MaxBytes = spoolBytes, SegmentBytes = Math.Min(spoolBytes / 2, 16L << 20) },
     }, transport);
 
     private List<DiagnosticEvent> DiagnosticsOf(DiagnosticKind kind)
@@ -211,6 +215,37 @@ public sealed class ResendKeptTests : IDisposable
     }
 
     [Fact]
+    public async Task Kept_batches_the_spools_cap_deletes_are_no_longer_counted_as_left_in_it()
+    {
+        // An outage longer than the retry budget, and more than the spool's cap holds: the oldest kept batches are deleted
+        // (counted evicted). What is left in the spool is what it holds, not every event ever kept.
+        var endpoint = Endpoint();
+        var engine = Engine(endpoint, spoolBytes: 32 * 1024);
+        for (int i = 0; i < 600; i += 10)
+        {
+            Track(engine, i, 10);
+            await engine.FlushAsync();
+        }
+
+        var status = await SpoolInspector.InspectAsync(_directory.Path, _time);
+        var c = engine.GetCounters();
+        Assert.True(c.SpoolEvicted > 0, "the cap deleted kept batches");
+        Assert.Equal((600L, 0L), (c.Spooled, c.InFlight));
+        Assert.Equal(status.Events, c.LeftInSpool);
+
+        // The endpoint is back: what the spool holds goes again (less what the new batch's append evicts), and nothing is left.
+        _up = true;
+        Track(engine, 1_000, 5);
+        await engine.FlushAsync();
+        await Eventually.True(() => engine.GetCounters() is { LeftInSpool: 0, InFlight: 0 }, "the kept batches the spool holds are sent again");
+        c = (await engine.ShutdownAsync()).Counters;
+        Assert.Equal(c.Delivered - 5, c.Resent);
+        Assert.InRange(c.Resent, 1, status.Events);
+        Assert.Equal(0, (await SpoolInspector.InspectAsync(_directory.Path, _time)).Events);
+        Conservation.AssertBalanced(c);
+    }
+
+    [Fact]
     public async Task Kept_batches_not_sent_again_by_the_shutdown_stay_in_the_spool_counted_once_and_the_next_engine_sends_them()
     {
         var endpoint = Endpoint();
@@ -226,5 +261,57 @@ public sealed class ResendKeptTests : IDisposable
         var replayed = await second.ShutdownAsync();
         Assert.Equal((25L, 25L, 0L), (replayed.Counters.Replayed, replayed.Counters.Delivered, replayed.Counters.Resent));
         Assert.Equal(Range(0, 25), next.Attempts.OrderBy(a => a.Batch.Sequence).SelectMany(Names)); // replayed in the order they were sealed
+    }
+
+    [Fact]
+    public async Task Kept_batches_being_sent_again_when_the_shutdown_deadline_passes_stay_in_the_spool_and_the_counters_add_up_before_and_after()
+    {
+        // Back up: a new batch is delivered, and the three kept batches go again, but the server holds them past the deadline.
+        var held = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        int holding = 0;
+        var endpoint = new ScriptedTransport(_ => _up ? SendResult.Delivered : SendResult.Retry("503 Service Unavailable", statusCode: 503));
+        var transport = new HoldingTransport(endpoint, batch => batch.Sequence > 3, () => Interlocked.Increment(ref holding), held.Task);
+        var engine = Engine(transport);
+        Track(engine, 0, 25);
+        await engine.FlushAsync();
+        _up = true;
+        Track(engine, 100, 5);
+        await engine.FlushAsync(); // batch 3, delivered; the kept ones (0-2) go again as 4-6
+        await Eventually.True(() => Volatile.Read(ref holding) == 2 && engine.GetCounters().Resent == 25, "two kept batches are being sent again (two senders), the third is queued");
+
+        var c = engine.GetCounters();
+        Assert.Equal((30L, 5L, 25L, 25L, 0L, 25L), (c.Accepted, c.Delivered, c.Spooled, c.Resent, c.LeftInSpool, c.InFlight));
+
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => _time.PendingDelays.Contains(TimeSpan.FromSeconds(10)), "the shutdown deadline is armed");
+        _time.Advance(TimeSpan.FromSeconds(10));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        c = result.Counters;
+        Assert.Equal((50L, 25L, 25L, 0L, 0L), (c.Spooled, c.Resent, c.LeftInSpool, c.OutcomeUnknown, c.LostAtShutdown));
+        Conservation.AssertBalanced(c);
+        var status = await SpoolInspector.InspectAsync(_directory.Path, _time);
+        Assert.Equal((3L, 25L), (status.Batches, status.Events));
+
+        var next = Endpoint();
+        await using var second = Engine(next);
+        await second.FlushAsync();
+        Assert.Equal((25L, 25L), (second.GetCounters().Replayed, second.GetCounters().Delivered));
+        Assert.Equal(Range(0, 25), next.Attempts.OrderBy(a => a.Batch.Sequence).SelectMany(Names));
+    }
+
+    /// <summary>Holds the sends <c>hold</c> picks until <c>release</c> completes or the send is cancelled; the rest go to <c>inner</c> at once.</summary>
+    private sealed class HoldingTransport(ScriptedTransport inner, Func<Batch, bool> hold, Action onHeld, Task release) : IBatchTransport
+    {
+        public async ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken)
+        {
+            if (hold(batch))
+            {
+                onHeld();
+                await release.WaitAsync(cancellationToken);
+            }
+
+            return await inner.SendAsync(batch, cancellationToken);
+        }
     }
 }

@@ -71,6 +71,77 @@ public sealed class SpoolCrashTests(ITestOutputHelper output)
         Assert.Equal(Enumerable.Range(0, events).Select(n => (long)n), server.Received.Order());
     }
 
+    /// <summary>
+    /// A running <c>sluice send</c> keeps three batches in the spool when their retries run out (a 503 outage longer than its
+    /// retry budget); the server comes back, a new batch is delivered, and the kept batches are sent again. The process is
+    /// killed while they are: before any arrived (<paramref name="resentBeforeKill"/> 0), or after one or two of them did.
+    /// A new engine on the directory then sends what was not acknowledged: every kept event arrives, the restart sends each
+    /// once, only a batch sent but not acknowledged at the kill may arrive twice, and the spool is empty afterwards.
+    /// </summary>
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1_000)]
+    [InlineData(2_000)]
+    public async Task A_sluice_send_killed_while_it_sends_kept_batches_again_loses_none_and_a_restart_leaves_the_spool_empty(int resentBeforeKill)
+    {
+        const int kept = 3_000; // three batches of 1,000
+        await using var server = await RecordingServer.StartAsync();
+        server.Down = true;
+        using var directory = new TempDirectory("sluice-resend-kill");
+        string spool = Path.Combine(directory.Path, "spool");
+        static string Line(int n) => $$$"""{"user_id":"user-{{{n % 97}}}","event_name":"resend","properties":{"n":{{{n}}}}}""";
+
+        using (var child = SluiceProcess.StartWithOpenInput("send", "-i", "-", "-f", "segment", "-e", server.BaseAddress.ToString(), "--write-key", "key",
+            "--spool", spool, "--retry-budget", "1s"))
+        {
+            foreach (int n in Enumerable.Range(0, kept))
+                child.Input.WriteLine(Line(n));
+            await child.Input.FlushAsync();
+            await Eventually.True(() => child.HasExited || Count(child.Stderr, "they stay in it and are sent again") == 3, "the three batches are kept", timeoutMs: 60_000);
+            Assert.False(child.HasExited, child.Stderr);
+
+            // Back, and slow: a new batch (sealed after the flush interval) is delivered, then the kept ones go again.
+            server.Delay = TimeSpan.FromMilliseconds(400);
+            server.Down = false;
+            child.Input.WriteLine(Line(kept));
+            await child.Input.FlushAsync();
+            await Eventually.True(() => child.HasExited || (child.Stderr.Contains("are sent again, as written", StringComparison.Ordinal)
+                && server.Received.Count(n => n < kept) >= resentBeforeKill), "the kill point", timeoutMs: 60_000);
+            Assert.False(child.HasExited, child.Stderr);
+            child.Kill();
+            await child.WaitForExitAsync(TimeSpan.FromSeconds(30));
+        }
+
+        // Not acknowledged at the kill: these may have arrived already, and the restart sends them (again).
+        var (inSpool, _) = await SpooledNumbersAsync(spool);
+
+        server.Delay = TimeSpan.Zero;
+        var restart = new SluiceEngine(new SluiceOptions { WireFormat = new SegmentFormat(), Spool = new SpoolOptions { DirectoryPath = spool } },
+            new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress, Authentication = HttpAuthentication.Segment("key") }));
+        await restart.FlushAsync();
+        var result = await restart.ShutdownAsync();
+
+        var received = server.Received;
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{inSpool.Count:N0} events not acknowledged at the kill; replayed {result.Counters.Replayed:N0}, duplicates {received.Count - received.Distinct().Count():N0}"));
+        Assert.Equal(Enumerable.Range(0, kept + 1).Select(n => (long)n), received.Distinct().Order());
+        Assert.Equal(inSpool.Count, result.Counters.Replayed);
+        Assert.Equal(result.Counters.Replayed, result.Counters.Delivered);
+        var unacknowledged = inSpool.ToHashSet();
+        Assert.All(received.CountBy(n => n), e => Assert.True(e.Value <= (unacknowledged.Contains(e.Key) ? 2 : 1),
+            $"event {e.Key} arrived {e.Value} times")); // once, or twice if its batch was sent but not acknowledged at the kill
+        var status = await SpoolInspector.InspectAsync(spool, TimeProvider.System);
+        Assert.Equal((0L, 0L), (status.Batches, status.Events));
+    }
+
+    private static int Count(string text, string part)
+    {
+        int count = 0;
+        for (int at = text.IndexOf(part, StringComparison.Ordinal); at >= 0; at = text.IndexOf(part, at + part.Length, StringComparison.Ordinal))
+            count++;
+        return count;
+    }
+
     private async Task RunAsync(int run)
     {
         var random = new Random(run * 7919 + 17);

@@ -200,6 +200,32 @@ public sealed class SpoolFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_segment_that_cannot_be_deleted_once_its_batches_are_all_acknowledged_keeps_its_acknowledgements_and_none_of_them_comes_back()
+    {
+        // Two batches fill the first segment (4 KiB), the third starts the second. Every batch of the first is delivered,
+        // but its file cannot be deleted (held open by another program): the next open reads it again.
+        string body = new('x', 1_500);
+        SpoolTicket[] tickets;
+        using (var spool = await _harness.OpenAsync(o => (o.SegmentBytes, o.MaxBytes) = (4 * 1024, 16 * 1024), _io))
+        {
+            tickets = Enumerable.Range(0, 3).Select(i => SpoolHarness.Append(spool, SpoolBatch.Json(0, $"{{\"n\":{i},\"pad\":\"{body}\"}}"))).ToArray();
+            Assert.Equal(tickets[0].SegmentId, tickets[1].SegmentId);
+            Assert.NotEqual(tickets[1].SegmentId, tickets[2].SegmentId);
+            _io.DeleteFailsFor = ".segment";
+            spool.Acknowledge(tickets[0]);
+            spool.Acknowledge(tickets[1]);
+            Assert.Contains(_harness.DiagnosticsOf(SpoolDiagnosticKind.FileFailed), d => d.Message.Contains("could not be deleted", StringComparison.Ordinal));
+            _io.DeleteFailsFor = null;
+        }
+
+        // Only the batch never acknowledged is sent again, not the two delivered ones; the leftover segment goes now.
+        using var reopened = await _harness.OpenAsync(o => (o.SegmentBytes, o.MaxBytes) = (4 * 1024, 16 * 1024));
+        var replayed = await SpoolHarness.ReplayAllAsync(reopened);
+        Assert.Equal([tickets[2].BatchId], replayed.Select(r => r.Ticket.BatchId));
+        Assert.False(File.Exists(SpoolDirectory.SegmentPath(_harness.Directory, tickets[0].SegmentId)));
+    }
+
+    [Fact]
     public async Task A_diagnostic_callback_that_throws_does_not_break_the_spool()
     {
         var io = new FailingFileIO { DiskFull = true };

@@ -36,6 +36,9 @@ internal sealed class FailingFileIO : ISpoolFileIO
     /// <summary>Truncations fail while this is set.</summary>
     public bool SetLengthFails { get; set; }
 
+    /// <summary>Deleting a file whose path ends with this fails (a file held open by another program, say), while set.</summary>
+    public string? DeleteFailsFor { get; set; }
+
     public int Flushes => Volatile.Read(ref _flushes);
 
     public static IOException DiskFullException() => new("No space left on device", 28);
@@ -89,5 +92,10 @@ internal sealed class FailingFileIO : ISpoolFileIO
         _inner.SetLength(file, length);
     }
 
-    public void Delete(string path) => _inner.Delete(path);
+    public void Delete(string path)
+    {
+        if (DeleteFailsFor is { } end && path.EndsWith(end, StringComparison.Ordinal))
+            throw new IOException("The process cannot access the file because it is being used by another process.", 32);
+        _inner.Delete(path);
+    }
 }
