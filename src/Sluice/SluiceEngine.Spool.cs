@@ -285,12 +285,17 @@ public sealed partial class SluiceEngine
         }
     }
 
-    /// <summary>Serializer: puts a batch's body, read back from the spool, in its memory again; false after the deadline or if it cannot be read.</summary>
+    /// <summary>Serializer: puts a batch's body and event ends, read back from the spool, in its memory again; false after the deadline or if it cannot be read.</summary>
     private async ValueTask<bool> TryReadBackAsync(SpoolJournal spool, Batch batch)
     {
-        if (await ReadBodyAsync(spool, batch.SpoolTicket!.Value, ends: null).ConfigureAwait(false) is not { } body)
+        int[] ends = ArrayPool<int>.Shared.Rent(batch.EventCount);
+        if (await ReadBodyAsync(spool, batch.SpoolTicket!.Value, ends).ConfigureAwait(false) is not { } body)
+        {
+            ArrayPool<int>.Shared.Return(ends);
             return false;
-        batch.RestoreBody(body);
+        }
+
+        batch.RestoreBody(body, ends);
         return true;
     }
 

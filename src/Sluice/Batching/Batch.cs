@@ -15,7 +15,8 @@ namespace Sluice.Batching;
 /// </summary>
 public sealed class Batch
 {
-    private readonly int[] _eventEnds;
+    // Pooled; null while the body waits on disk only (ReleaseBodyToDisk): the spool holds them with it.
+    private int[]? _eventEnds;
     private readonly int _suffixLength;
     private readonly WireFormat _format;
     private readonly RecyclableMemoryStreamManager _memory;
@@ -97,7 +98,7 @@ public sealed class Batch
     internal int PrefixLength { get; }
 
     /// <summary>Each event's end offset in the body, in order (what the spool records with the body).</summary>
-    internal ReadOnlySpan<int> EventEnds => _eventEnds.AsSpan(0, EventCount);
+    internal ReadOnlySpan<int> EventEnds => _eventEnds!.AsSpan(0, EventCount);
 
     /// <summary>
     /// Where the spool holds this batch, if it does: set by the serializer when it appends the batch (or replays it),
@@ -152,8 +153,8 @@ public sealed class Batch
     {
         ArgumentOutOfRangeException.ThrowIfNegative(index);
         ArgumentOutOfRangeException.ThrowIfGreaterThanOrEqual(index, EventCount);
-        long start = index == 0 ? PrefixLength : _eventEnds[index - 1] + 1;
-        return Body.Slice(start, _eventEnds[index] - start);
+        long start = index == 0 ? PrefixLength : _eventEnds![index - 1] + 1;
+        return Body.Slice(start, _eventEnds![index] - start);
     }
 
     /// <summary>Rewrites the send-time parts of the envelope (such as <c>sentAt</c>) just before a send.</summary>
@@ -266,8 +267,8 @@ public sealed class Batch
     /// <summary>The body length of events [<paramref name="start"/>, <paramref name="start"/> + <paramref name="count"/>) in an envelope of their own.</summary>
     internal long RangeLength(int start, int count)
     {
-        long first = start == 0 ? PrefixLength : _eventEnds[start - 1] + 1;
-        return PrefixLength + (_eventEnds[start + count - 1] - first) + _suffixLength;
+        long first = start == 0 ? PrefixLength : _eventEnds![start - 1] + 1;
+        return PrefixLength + (_eventEnds![start + count - 1] - first) + _suffixLength;
     }
 
     /// <summary>
@@ -284,8 +285,8 @@ public sealed class Batch
         ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, EventCount);
 
         // The events lie one after the other, commas included: one copy, and their ends shift by as much.
-        long first = start == 0 ? PrefixLength : _eventEnds[start - 1] + 1;
-        long last = _eventEnds[start + count - 1];
+        long first = start == 0 ? PrefixLength : _eventEnds![start - 1] + 1;
+        long last = _eventEnds![start + count - 1];
         var prefix = _format.BatchPrefix(Partition);
         var body = _memory.GetStream();
         body.Write(prefix);
@@ -296,25 +297,29 @@ public sealed class Batch
         int[] ends = ArrayPool<int>.Shared.Rent(count);
         long shift = prefix.Length - first;
         for (int i = 0; i < count; i++)
-            ends[i] = (int)(_eventEnds[start + i] + shift);
+            ends[i] = (int)(_eventEnds![start + i] + shift);
         return new Batch(Sequence, Partition, _format, count, ends, prefix.Length, body, _memory);
     }
 
     /// <summary>
-    /// Serializer, before the batch is handed over: returns the body's blocks to the pool while the spool holds the batch
-    /// and the senders have no room for it; <see cref="RestoreBody"/> puts the bytes read back from the spool in their place.
+    /// Serializer, before the batch is handed over: returns the body's blocks and its event ends to the pools while the spool
+    /// holds the batch and the senders have no room for it, so that a backlog on disk costs no memory per event;
+    /// <see cref="RestoreBody"/> puts what is read back from the spool in their place.
     /// </summary>
     internal void ReleaseBodyToDisk()
     {
         Debug.Assert(SpoolTicket is not null, "Only a batch the spool holds can give up its memory.");
         Interlocked.Exchange(ref _body, null)?.Dispose();
         _bytes = default;
+        ArrayPool<int>.Shared.Return(_eventEnds!);
+        _eventEnds = null;
     }
 
-    /// <summary>Serializer: the body read back from the spool, exactly the bytes appended (<see cref="Length"/> of them).</summary>
-    internal void RestoreBody(RecyclableMemoryStream body)
+    /// <summary>Serializer: the body and event ends read back from the spool, exactly as appended (<see cref="Length"/> bytes).</summary>
+    internal void RestoreBody(RecyclableMemoryStream body, int[] eventEnds)
     {
-        Debug.Assert(body.Length == Length, "The spool gives back the body as appended.");
+        Debug.Assert(body.Length == Length && eventEnds.Length >= EventCount, "The spool gives back the body and its ends as appended.");
+        _eventEnds = eventEnds;
         _bytes = body.GetReadOnlySequence();
         Volatile.Write(ref _body, body);
     }
@@ -327,6 +332,6 @@ public sealed class Batch
         if (body is null)
             return;
         body.Dispose();
-        ArrayPool<int>.Shared.Return(_eventEnds);
+        ArrayPool<int>.Shared.Return(_eventEnds!); // present with the body
     }
 }

@@ -168,7 +168,7 @@ public sealed class EngineSpoolTests : IDisposable
         return gauge.LastMeasurement!.Value;
     }
 
-    private SluiceEngine StuckEngineOn(ISpoolFileIO io, GateTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30, TimeSpan? syncInterval = null) => new(new SluiceOptions
+    private SluiceEngine StuckEngineOn(ISpoolFileIO io, IBatchTransport stuck, TimeSpan? flushInterval = null, long spoolBytes = 1L << 30, TimeSpan? syncInterval = null) => new(new SluiceOptions
     {
         SpoolFileIO = io,
         MeterFactory = _meters,
@@ -270,6 +270,38 @@ public sealed class EngineSpoolTests : IDisposable
             _time.Advance(flushInterval);
             return engine.QueueLength == 0 && (await SpoolStatusAsync()).Events == events && engine.EventsWaitingOnDisk == events - 110;
         }, $"the spool holds {events} events, none waits in the event queue, and all but the 110 delivery holds wait on disk");
+
+    [Fact]
+    public async Task A_batch_read_back_from_the_backlog_on_disk_is_bisected_by_its_own_event_ends_when_the_server_refuses_one_event()
+    {
+        // A batch waiting on disk only gives its event ends back to the pool with its body, so that a backlog costs no memory
+        // per event; read back, it gets both from the spool again, and a 400 for one of its events is bisected down to it.
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(30);
+        await using var engine = StuckEngineOn(SpoolFileIO.Instance, new RefusingOne(stuck, "event-157"), flushInterval);
+        Track(engine, 0, 205);
+        await Eventually.True(() => stuck.Waiting == 1 && engine.Processed == 120, "one batch is being sent, ten are queued and the serializer holds the twelfth");
+        await BacklogOnDiskAsync(engine, flushInterval, 205);
+
+        stuck.Open();
+        await Eventually.True(() => engine.GetCounters().Delivered == 204, "the backlog is read back and delivered but the refused event");
+
+        var counters = engine.GetCounters();
+        Assert.Equal((1L, 0L), (counters.RejectedByServer, counters.InFlight));
+        Assert.Equal(Enumerable.Range(0, 205).Where(i => i != 157).Select(i => $"event-{i}"), EventNames(stuck));
+        Assert.Equal(0, (await SpoolStatusAsync()).Events);
+        await engine.ShutdownAsync();
+        Assert.Equal(0, engine.HeldBatchBodies);
+    }
+
+    /// <summary>Refuses (400) every request holding the event named <paramref name="poison"/>; the others go through <paramref name="inner"/>.</summary>
+    private sealed class RefusingOne(GateTransport inner, string poison) : IBatchTransport
+    {
+        public ValueTask<SendResult> SendAsync(Batch batch, CancellationToken cancellationToken) =>
+            System.Text.EncodingExtensions.GetString(System.Text.Encoding.UTF8, batch.Body).Contains($"\"{poison}\"", StringComparison.Ordinal)
+                ? ValueTask.FromResult(SendResult.Rejected("bad event", 400))
+                : inner.SendAsync(batch, cancellationToken);
+    }
 
     [Fact]
     public async Task While_the_senders_take_no_batch_for_the_flush_interval_new_batches_wait_on_disk_only_and_are_sent_in_order_once_each_when_they_resume()
