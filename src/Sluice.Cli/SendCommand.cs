@@ -48,6 +48,7 @@ internal static class SendCommand
                     diagnostics.OnDiagnostic(d);
             },
             OnBatchSettled = ledger.Settled,
+            OnBatchSpooled = ledger.OnDisk,
             Name = "sluice-send",
             Spool = settings.Spool is { } spool ? new SpoolOptions { DirectoryPath = spool, MaxBytes = SpoolCap(spool, settings.SpoolMaxBytes) } : null,
         }, settings.RetryBudget), target.Transport, "--spool");
@@ -174,6 +175,7 @@ internal static class SendCommand
             Events = counters,
             Elapsed = clock.Elapsed,
             CutShortLine = cutShort,
+            UnsettledInSpool = ledger.UnsettledInSpool,
             // The lines --skip-lines passed over were settled by an earlier run, read this time or not: a stop before the
             // reading got past them still resumes after them, not before (which would send them a second time).
             ResumeAfter = Math.Max(settings.SkipLines, ledger.ResumeAfter(summary.LinesRead, spoolKeptAll: ResumeLedger.SpoolKeptAll(counters))),
@@ -216,7 +218,8 @@ internal static class SendCommand
     private static string UndeliveredText(SendReport report)
     {
         var c = report.Events;
-        string why = report.Aborted ? $", {c.InFlight:N0} unsettled when sending was aborted"
+        string why = report.Aborted ? $", {c.InFlight:N0} unsettled when sending was aborted" +
+                (report.UnsettledInSpool > 0 ? $" ({report.UnsettledInSpool:N0} of them in the spool, which the next run on it sends)" : "")
             : report.DrainTimedOut ? " (the drain timeout passed)" : "";
         return $"sluice: {Count.Of(report.Undelivered, "accepted event was", "accepted events were")} not delivered: {c.RejectedByServer:N0} rejected by the server, " +
             $"{c.Expired:N0} expired (retry budget or attempts spent), {c.Failed:N0} failed, {c.RejectedOversize:N0} too large, " +

@@ -26,7 +26,9 @@ internal static class SendCommandLine
         --spool-max-bytes (1 GiB), raised to what the directory holds when send opens it if that is more
         (an engine with a larger Spool.MaxBytes wrote it), so that opening it deletes none of it.
         Ctrl+C, SIGTERM or SIGHUP stops the reading, delivers what was accepted within --stop-timeout and
-        prints the summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once. So
+        prints the summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once (with
+        --spool, the line to resume after passes the events the spool already holds, as the next run on it
+        sends them; a later line's event written there before an earlier one may then arrive twice). So
         does a batch file that cannot be written (a read-only directory, a full disk), with exit 73.
 
         Output: progress on standard error while it is a terminal; causes (connection refused, retries,

@@ -72,7 +72,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
             // A batch whose retries ran out is probed again after the longest wait between two retries.
             var disk = OpenSpool(spool);
             var kept = new KeptBatches(_format.PartitionCount, _time, _options.RetryMaxDelay, () => _ring!.Kick(), ticket => disk.Contains(ticket));
-            _spool = new SpoolJournal(disk, spool.Sync, kept);
+            _spool = new SpoolJournal(disk, spool.Sync, kept, _options.OnBatchSpooled);
             _shutdownBegun = new CancellationTokenSource();
         }
 

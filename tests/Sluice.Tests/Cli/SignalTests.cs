@@ -125,6 +125,34 @@ public sealed class SignalTests : IAsyncLifetime, IDisposable
         Assert.Equal(Enumerable.Range(0, Lines), ReceivedSeqs().Order()); // every line once
     }
 
+    [Fact]
+    public async Task A_second_signal_with_a_spool_resumes_after_what_the_spool_holds_so_the_rerun_on_it_sends_every_line_once()
+    {
+        // Every request held: the batches being sent, and those waiting, are in the spool and unsettled when the second signal
+        // stops the send at once. The next run on the spool sends them: the resume point must not make it read their lines again.
+        _collector.Faults.DelayNext(Lines, TimeSpan.FromSeconds(30));
+        string spool = Path.Combine(_dir, "spool");
+        using (var first = Send("--json", "--spool", spool, "--stop-timeout", "1h"))
+        {
+            await Support.Eventually.True(() => _collector.Faults.Pending < Lines, "a request reached the collector", 30_000);
+            first.Signal("TERM");
+            await first.WaitForStderrAsync("reading stopped after line", Bound);
+            first.Signal("TERM");
+            Assert.True(await first.WaitForExitAsync(Bound) == 143, first.Stderr + first.Stdout);
+
+            using var summary = JsonDocument.Parse(first.Stdout);
+            Assert.True(summary.RootElement.GetProperty("aborted").GetBoolean());
+            Assert.True(summary.RootElement.GetProperty("events").GetProperty("in_flight").GetInt64() > 0, first.Stdout);
+            string skip = summary.RootElement.GetProperty("resume").GetProperty("skip_lines").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+            _collector.Faults.Reset();
+            using var second = Send("--json", "--spool", spool, "--skip-lines", skip);
+            Assert.True(await second.WaitForExitAsync(Bound) == 0, second.Stderr + second.Stdout);
+        }
+
+        Assert.Equal(Enumerable.Range(0, Lines), ReceivedSeqs().Order()); // every line once: none read again, none lost
+    }
+
     private SluiceProcess Send(params string[] more) => SluiceProcess.Start(
         ["send", "-i", _input, "-e", _collector.BaseAddress.AbsoluteUri, "--token", "test-track-token", "--api-key", "test-page-key", .. more]);
 
