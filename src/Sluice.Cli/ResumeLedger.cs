@@ -234,6 +234,18 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
     }
 
     /// <summary>
+    /// The resume point while the send runs (<see cref="ResumeFile"/>), from any thread: as <see cref="ResumeAfter"/> with the
+    /// last line accepted or refused as the lines read (the line is read before the sequences, which the reading flow writes
+    /// first: a line never passes its event; blank lines after it are left out).
+    /// </summary>
+    public long ResumeSoFar(bool spoolKeptAll)
+    {
+        long lastLine = LastLine;
+        lock (_lock)
+            return ResumeAfter(lastLine, spoolKeptAll);
+    }
+
+    /// <summary>
     /// Drops the runs before the one holding the lowest sequence <see cref="ResumeAfter"/> may still look up: the
     /// settled prefix, or the first spooled event if lower (the spool's byte cap may yet make it the resume point).
     /// The lower of the two never falls below what it is now: events are reported once, and the prefix stops at the
