@@ -146,7 +146,7 @@ internal sealed record SendReport
             return $"{settled}; the lines after it were not sent (not read, or refused while stopping).";
         string spool = Events.LeftInSpool > 0 && KeptInSpool == 0 ? ", or spooled: the spool's byte cap deleted batches, so which are still in it is not known" : "";
         return $"{settled}; {Count.Of(later, "accepted event", "accepted events")} of later lines {(later == 1 ? "was" : "were")} not delivered (expired, failed, lost or unsettled{spool}), " +
-            "and which ones is not reported per event yet, so a rerun may send some delivered events again.";
+            "and a rerun from one line sends the delivered events of the lines after it again.";
     }
 
     private static void Row(TextWriter output, string label, long value, string? detail)
