@@ -21,6 +21,7 @@ internal sealed class DiagnosticPrinter(ErrorOutput output, bool quiet, TimeProv
 
     // Under _lock.
     private readonly Dictionary<DiagnosticKind, Tally> _kinds = [];
+    private bool _flushed;
 
     /// <summary>Set when the server refused the credentials (an endpoint paused): no retry can succeed, so sending stops.</summary>
     public TaskCompletionSource CredentialsRefused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -41,6 +42,8 @@ internal sealed class DiagnosticPrinter(ErrorOutput output, bool quiet, TimeProv
         string line;
         lock (_lock)
         {
+            if (_flushed)
+                return;
             if (!_kinds.TryGetValue(diagnostic.Kind, out var tally))
                 _kinds[diagnostic.Kind] = tally = new Tally();
             long now = time.GetTimestamp();
@@ -61,12 +64,17 @@ internal sealed class DiagnosticPrinter(ErrorOutput output, bool quiet, TimeProv
         output.WriteLine(line);
     }
 
-    /// <summary>Reports the messages the limit held back since each kind's last printed one.</summary>
+    /// <summary>
+    /// Reports the messages the limit held back since each kind's last printed one, and prints nothing after: the summary
+    /// that follows is the last word. An engine a second signal left running goes on failing its sends (its transport
+    /// disposed, its requests cancelled) while the process exits, and those would read as new causes under the summary.
+    /// </summary>
     public void Flush()
     {
         List<string> lines = [];
         lock (_lock)
         {
+            _flushed = true;
             foreach (var (kind, tally) in _kinds)
             {
                 if (tally.Suppressed > 0)

@@ -7,7 +7,8 @@ namespace Sluice.Cli;
 /// Where a rerun of <c>send</c> can resume (<c>--skip-lines N</c>): the last input line such that every
 /// line up to it is settled for good: its event delivered or refused for a reason a rerun would meet
 /// again (rejected by the server, oversize, invalid, unless it is the last line and has no newline: it may be cut short), or kept in the spool (the rerun on that spool sends
-/// it first: sending its line again as well would deliver it twice), or the line blank or skipped. Lines
+/// it first: sending its line again as well would deliver it twice; so is an event of a batch the spool holds, unsettled
+/// when a second signal stopped the send at once), or the line blank or skipped. Lines
 /// refused because the queue was full or the engine was stopping, and events that expired, failed, were
 /// lost or have an unknown outcome, are not settled for good: a rerun must send them again. So must
 /// spooled events once the spool's byte cap has deleted batches: which ones is not known.
@@ -53,6 +54,11 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
     private ulong[] _settled = new ulong[64];
     private long _windowStart;
 
+    // Which sequences, in the same window, the spool holds and are not settled yet (OnDisk; cleared when settled): a send
+    // stopped at once by a second signal leaves them there, and the next run on the spool sends them.
+    private ulong[] _onDisk = new ulong[64];
+    private long _onDiskEvents;
+
     // Sequences below it are all settled for good; written under the lock, read by anyone (Volatile).
     private long _settledPrefix;
 
@@ -75,6 +81,16 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
         {
             lock (_lock)
                 return _settled.Length;
+        }
+    }
+
+    /// <summary>Events the spool holds that are not settled yet (<see cref="OnDisk"/>): none once sending ended, unless it was aborted.</summary>
+    public long UnsettledInSpool
+    {
+        get
+        {
+            lock (_lock)
+                return _onDiskEvents;
         }
     }
 
@@ -110,6 +126,29 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
     /// </summary>
     public void CutShort(long lineNumber) => _firstUnsentRefusal = Math.Min(_firstUnsentRefusal, lineNumber);
 
+    /// <summary>
+    /// The engine's report of a batch written to the spool before it is sent (<see cref="SluiceOptions.OnBatchSpooled"/>): until its
+    /// events settle, the resume point may pass them, as the next run on the spool sends them (in flight, they may arrive twice, as
+    /// any batch sent and not acknowledged before a run ended).
+    /// </summary>
+    public void OnDisk(ReadOnlySpan<long> sequences)
+    {
+        lock (_lock)
+        {
+            foreach (long sequence in sequences)
+            {
+                if (sequence < _windowStart)
+                    continue;
+                long offset = Cover(sequence);
+                ref ulong word = ref _onDisk[offset / 64];
+                ulong bit = 1UL << (int)(offset % 64);
+                if ((word & bit) == 0)
+                    _onDiskEvents++;
+                word |= bit;
+            }
+        }
+    }
+
     /// <summary>The engine's report of settled events (<see cref="SluiceOptions.OnBatchSettled"/>): advances the settled prefix.</summary>
     public void Settled(in SettledEvents settled)
     {
@@ -126,6 +165,9 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
                     long? line = sequence <= Volatile.Read(ref _lastSequence) ? LineOf(sequence) : null;
                     (rejections ??= []).Add((line, settled.MessageOf(i) ?? settled.LastFailure));
                 }
+
+                // Settled, its outcome alone decides, whether the spool still holds it or not.
+                NotOnDisk(sequence);
 
                 // An event a rerun must send again (expired, failed, lost, unknown) is not marked: each is reported once, so
                 // the prefix stops at it for good.
@@ -173,20 +215,34 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
 
     /// <summary>
     /// The resume point once sending has stopped, after reading line <paramref name="linesRead"/>: every line
-    /// up to it is settled for good; 0 when nothing is known to be. <paramref name="spoolKeptAll"/>: the spool
-    /// deleted no batch (its byte cap evicted none), so every event it was given is still in it.
+    /// up to it is settled for good, or in the spool unsettled (a send aborted by a second signal); 0 when nothing is
+    /// known to be. <paramref name="spoolKeptAll"/>: the spool deleted no batch (its byte cap evicted none), so every
+    /// event it was given is still in it.
     /// </summary>
     public long ResumeAfter(long linesRead, bool spoolKeptAll = true)
     {
         long prefix = SettledPrefix;
-        if (!spoolKeptAll)
+        lock (_lock)
         {
-            lock (_lock)
-                prefix = Math.Min(prefix, _firstSpooled);
+            // Spooled events the cap may have deleted are not known to be in the spool; unsettled ones the spool holds are
+            // sent by the next run on it.
+            prefix = spoolKeptAll ? PassOnDisk(prefix) : Math.Min(prefix, _firstSpooled);
         }
 
         long resume = prefix > _lastSequence ? linesRead : LineOf(prefix) - 1;
         return Math.Min(resume, _firstUnsentRefusal - 1);
+    }
+
+    /// <summary>
+    /// The resume point while the send runs (<see cref="ResumeFile"/>), from any thread: as <see cref="ResumeAfter"/> with the
+    /// last line accepted or refused as the lines read (the line is read before the sequences, which the reading flow writes
+    /// first: a line never passes its event; blank lines after it are left out).
+    /// </summary>
+    public long ResumeSoFar(bool spoolKeptAll)
+    {
+        long lastLine = LastLine;
+        lock (_lock)
+            return ResumeAfter(lastLine, spoolKeptAll);
     }
 
     /// <summary>
@@ -206,10 +262,48 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
     {
         if (sequence < _windowStart)
             return; // already below the prefix (reported once; a duplicate changes nothing)
+        long offset = Cover(sequence);
+        _settled[offset / 64] |= 1UL << (int)(offset % 64);
+    }
+
+    private void NotOnDisk(long sequence)
+    {
+        long offset = sequence - _windowStart;
+        if (offset < 0 || offset >= (long)_onDisk.Length * 64)
+            return;
+        ref ulong word = ref _onDisk[offset / 64];
+        ulong bit = 1UL << (int)(offset % 64);
+        if ((word & bit) != 0)
+            _onDiskEvents--;
+        word &= ~bit;
+    }
+
+    /// <summary>The offset of <paramref name="sequence"/> (at or past the window's start) in the window, grown to hold it.</summary>
+    private long Cover(long sequence)
+    {
         long offset = sequence - _windowStart;
         if (offset >= (long)_settled.Length * 64)
-            Array.Resize(ref _settled, (int)Math.Max(_settled.Length * 2L, (offset / 64) + 1));
-        _settled[offset / 64] |= 1UL << (int)(offset % 64);
+        {
+            int words = (int)Math.Max(_settled.Length * 2L, (offset / 64) + 1);
+            Array.Resize(ref _settled, words);
+            Array.Resize(ref _onDisk, words);
+        }
+
+        return offset;
+    }
+
+    /// <summary>The first sequence from <paramref name="prefix"/> on that is neither settled for good nor in the spool.</summary>
+    private long PassOnDisk(long prefix)
+    {
+        if (_onDiskEvents == 0)
+            return prefix;
+        while (true)
+        {
+            long offset = prefix - _windowStart;
+            if (offset >= (long)_settled.Length * 64 || ((_settled[offset / 64] | _onDisk[offset / 64]) & (1UL << (int)(offset % 64))) == 0)
+                return prefix;
+            prefix++;
+        }
     }
 
     private void Advance()
@@ -231,6 +325,8 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
         {
             Array.Copy(_settled, below, _settled, 0, _settled.Length - below);
             Array.Clear(_settled, _settled.Length - below, below);
+            Array.Copy(_onDisk, below, _onDisk, 0, _onDisk.Length - below);
+            Array.Clear(_onDisk, _onDisk.Length - below, below);
             _windowStart += below * 64L;
         }
     }

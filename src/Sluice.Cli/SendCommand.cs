@@ -36,6 +36,21 @@ internal static class SendCommand
         // A rejected event is reported by its input line (the engine's own message names its batch and index).
         var ledger = new ResumeLedger((line, why) => diagnostics.Print(new DiagnosticEvent(DiagnosticKind.EventRejected,
             $"{(line is { } n ? $"line {n}" : "an event")}: rejected by the server: {why ?? "no reason given"}", EventCount: 1)));
+        // A send on this spool that ended without its summary left the line to resume after: said before this run replaces it.
+        if (settings.Spool is { } spoolDirectory && ResumeFile.Left(spoolDirectory) is var (leftLine, leftInput))
+        {
+            errors.WriteLine($"sluice: the last send on {spoolDirectory} ended without its summary (killed, or the machine stopped): every event of lines " +
+                $"1-{leftLine:N0} of {leftInput} was settled or is in the spool, which this run sends first; to go on with that input, run it with --skip-lines {leftLine}.");
+        }
+
+        ResumeFile? resumeFile = null;
+
+        // Once a second signal has it print the summary, the spool takes no more of this run's batches: the engine, left running
+        // while the process exits, would go on writing batches whose lines the summary says to read again (a rerun on the
+        // spool would send them twice). The serializer writes them, and is held in the callback after its next write: at
+        // most that batch arrives twice.
+        var spoolGate = new Lock();
+        bool spoolFrozen = false;
         var engine = SpoolCommand.CreateEngine(RetryLimit.Apply(new SluiceOptions
         {
             WireFormat = target.Format,
@@ -48,9 +63,29 @@ internal static class SendCommand
                     diagnostics.OnDiagnostic(d);
             },
             OnBatchSettled = ledger.Settled,
+            OnBatchSpooled = sequences =>
+            {
+                lock (spoolGate)
+                {
+                    if (!spoolFrozen)
+                    {
+                        ledger.OnDisk(sequences);
+                        resumeFile?.Update();
+                        return;
+                    }
+                }
+
+                Thread.Sleep(Timeout.Infinite); // the process is exiting
+            },
             Name = "sluice-send",
             Spool = settings.Spool is { } spool ? new SpoolOptions { DirectoryPath = spool, MaxBytes = SpoolCap(spool, settings.SpoolMaxBytes) } : null,
         }, settings.RetryBudget), target.Transport, "--spool");
+
+        if (settings.Spool is { } spoolDir)
+        {
+            resumeFile = new ResumeFile(spoolDir, settings.Input == "-" ? "standard input" : Path.GetFullPath(settings.Input),
+                () => Math.Max(settings.SkipLines, ledger.ResumeSoFar(ResumeLedger.SpoolKeptAll(engine.GetCounters()))));
+        }
 
         long refusedLines = 0, lastInvalidLine = 0;
         var tally = new IngestTally(settings.SkipLines, e =>
@@ -63,7 +98,11 @@ internal static class SendCommand
         }, ledger);
         var clock = Stopwatch.StartNew();
         var monitor = new SendProgress(engine, ledger, counted, totalBytes, clock);
-        var progress = new ProgressLine(errors, () => monitor.Tick(draw: errors.IsTerminal && !settings.Quiet));
+        var progress = new ProgressLine(errors, () =>
+        {
+            resumeFile?.Update();
+            return monitor.Tick(draw: errors.IsTerminal && !settings.Quiet);
+        });
         var stop = Task.WhenAny(interrupts.Stopped, diagnostics.CredentialsRefused.Task, target.WriteFailed);
 
         // Asked rather than taken from which task won: the reading may return (cancelled) before the
@@ -160,6 +199,12 @@ internal static class SendCommand
         }
 
         bool aborted = !shutdown.IsCompleted;
+        if (aborted)
+        {
+            lock (spoolGate)
+                spoolFrozen = true;
+        }
+
         var counters = aborted ? engine.GetCounters() : (await shutdown.ConfigureAwait(false)).Counters;
         diagnostics.Flush();
         // The reading did not return, or failed: what it counted so far (the ledger's last line leaves out blank and skipped lines after it).
@@ -174,6 +219,7 @@ internal static class SendCommand
             Events = counters,
             Elapsed = clock.Elapsed,
             CutShortLine = cutShort,
+            UnsettledInSpool = ledger.UnsettledInSpool,
             // The lines --skip-lines passed over were settled by an earlier run, read this time or not: a stop before the
             // reading got past them still resumes after them, not before (which would send them a second time).
             ResumeAfter = Math.Max(settings.SkipLines, ledger.ResumeAfter(summary.LinesRead, spoolKeptAll: ResumeLedger.SpoolKeptAll(counters))),
@@ -188,6 +234,7 @@ internal static class SendCommand
             report.WriteJson(console.Out);
         else
             report.WriteText(console.Out, brief: settings.Quiet);
+        resumeFile?.Delete();
         if (report.Undelivered > 0)
             errors.WriteLine(UndeliveredText(report));
         return report.ExitCode;
@@ -216,7 +263,8 @@ internal static class SendCommand
     private static string UndeliveredText(SendReport report)
     {
         var c = report.Events;
-        string why = report.Aborted ? $", {c.InFlight:N0} unsettled when sending was aborted"
+        string why = report.Aborted ? $", {c.InFlight:N0} unsettled when sending was aborted" +
+                (report.UnsettledInSpool > 0 ? $" ({report.UnsettledInSpool:N0} of them in the spool, which the next run on it sends)" : "")
             : report.DrainTimedOut ? " (the drain timeout passed)" : "";
         return $"sluice: {Count.Of(report.Undelivered, "accepted event was", "accepted events were")} not delivered: {c.RejectedByServer:N0} rejected by the server, " +
             $"{c.Expired:N0} expired (retry budget or attempts spent), {c.Failed:N0} failed, {c.RejectedOversize:N0} too large, " +

@@ -22,12 +22,17 @@ internal static class SendCommandLine
         events a batch of which is not delivered within --retry-budget or --stop-timeout stay there, and the
         summary says how many. The next 'sluice send --spool DIR' sends them first; 'sluice spool drain DIR'
         sends them alone. The line to resume after counts them as settled, so a rerun with --skip-lines on
-        the same spool sends each event once. One sluice per spool directory. The spool's files take at most
-        --spool-max-bytes (1 GiB), raised to what the directory holds when send opens it if that is more
-        (an engine with a larger Spool.MaxBytes wrote it), so that opening it deletes none of it.
+        the same spool sends each event once. Killed with no summary (kill -9, out of memory), send leaves
+        the line to resume after in DIR/sluice-send.resume, and the next send on DIR says it (events of later
+        lines already in the spool, as below, may arrive twice). One sluice per spool directory. The spool's
+        files take at most --spool-max-bytes (1 GiB), raised to what the directory holds when send opens it
+        if that is more (an engine with a larger Spool.MaxBytes wrote it), so that opening it deletes none.
         Ctrl+C, SIGTERM or SIGHUP stops the reading, delivers what was accepted within --stop-timeout and
-        prints the summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once. So
-        does a batch file that cannot be written (a read-only directory, a full disk), with exit 73.
+        prints the summary with the line to resume after (--skip-lines); a second Ctrl+C stops at once (with
+        --spool, the line to resume after passes the events the spool already holds, as the next run on it
+        sends them; the batch being written to it then, and a later line's event written there before an
+        earlier one, may arrive twice). So does a batch file that cannot be written (a read-only directory,
+        a full disk), with exit 73.
 
         Output: progress on standard error while it is a terminal; causes (connection refused, retries,
         rejections) on standard error; the summary on standard output (--json for scripts).

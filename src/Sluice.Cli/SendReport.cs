@@ -31,6 +31,9 @@ internal sealed record SendReport
     /// <summary>The last line, if it has no newline and was refused as invalid: it may be cut short, so the resume point stops before it.</summary>
     public long? CutShortLine { get; init; }
 
+    /// <summary>Events of batches the spool holds that were not settled when a second signal stopped the send: the next run on the spool sends them.</summary>
+    public long UnsettledInSpool { get; init; }
+
     /// <summary>What stopped the send before its end, if anything: "SIGINT", "SIGTERM" or "refused credentials".</summary>
     public string? StoppedBy { get; init; }
 
@@ -124,7 +127,7 @@ internal sealed record SendReport
         : $"resume: rerun with --skip-lines {ResumeAfter.ToString(CultureInfo.InvariantCulture)}: {ResumeMeaning()}";
 
     /// <summary>Spooled events the resume point counts as settled: the rerun on the spool sends them first. None if the spool's byte cap deleted batches (which events those held is not known).</summary>
-    private long KeptInSpool => ResumeLedger.SpoolKeptAll(Events) ? Events.LeftInSpool : 0;
+    private long KeptInSpool => ResumeLedger.SpoolKeptAll(Events) ? Events.LeftInSpool + UnsettledInSpool : 0;
 
     private string ResumeMeaning()
     {
@@ -143,7 +146,7 @@ internal sealed record SendReport
             return $"{settled}; the lines after it were not sent (not read, or refused while stopping).";
         string spool = Events.LeftInSpool > 0 && KeptInSpool == 0 ? ", or spooled: the spool's byte cap deleted batches, so which are still in it is not known" : "";
         return $"{settled}; {Count.Of(later, "accepted event", "accepted events")} of later lines {(later == 1 ? "was" : "were")} not delivered (expired, failed, lost or unsettled{spool}), " +
-            "and which ones is not reported per event yet, so a rerun may send some delivered events again.";
+            "and a rerun from one line sends the delivered events of the lines after it again.";
     }
 
     private static void Row(TextWriter output, string label, long value, string? detail)

@@ -73,7 +73,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
             var disk = OpenSpool(spool);
             var kept = new KeptBatches(_format.PartitionCount, _time, _options.RetryMaxDelay, () => _ring!.Kick(), ticket => disk.Contains(ticket),
                 events => Interlocked.Add(ref _counters.SpooledEvicted, events));
-            _spool = new SpoolJournal(disk, spool.Sync, kept);
+            _spool = new SpoolJournal(disk, spool.Sync, kept, _options.OnBatchSpooled);
             _shutdownBegun = new CancellationTokenSource();
         }
 

@@ -152,6 +152,14 @@ public sealed class SluiceOptions
     /// </summary>
     internal int SealedQueueCapacity => (MaxConcurrentSends * 2) + (Spool is { Sync: SpoolSync.PerBatch } ? SpoolSyncWindow : 0);
 
+    /// <summary>
+    /// Called by the serializer with the sequences of a batch's events once the spool holds the batch (written to the
+    /// operating system, synced or not), before it is sent; only with <see cref="OnBatchSettled"/>, which makes batches
+    /// record their sequences. Outlives a process that exits at once: <c>sluice send</c>, stopped by a second signal,
+    /// counts such events as sent by the next run on the spool, not as to be read again. Keep it quick; it must not throw.
+    /// </summary>
+    internal Delivery.SpooledEventsCallback? OnBatchSpooled { get; set; }
+
     /// <summary>The spool's file operations; tests replace them to fill the disk or fail a sync.</summary>
     internal ISpoolFileIO SpoolFileIO { get; set; } = Spooling.SpoolFileIO.Instance;
 

@@ -201,6 +201,9 @@ public sealed class Batch
     /// <summary>Claims every event not yet settled (at shutdown); returns how many, zero if none were left.</summary>
     internal int SettleRemaining() => Interlocked.Exchange(ref _unsettled, 0);
 
+    /// <summary>The sequences of its events, if it records their outcomes (<see cref="RecordsOutcomes"/>); else empty. Valid until <see cref="ReturnOutcomes"/>.</summary>
+    internal ReadOnlySpan<long> Sequences => _sequences.AsSpan(0, _sequences is null ? 0 : EventCount);
+
     /// <summary>Whether the batch records its events' outcomes (someone listens to them).</summary>
     internal bool RecordsOutcomes => _outcomes is not null;
 

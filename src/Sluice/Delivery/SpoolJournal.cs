@@ -9,7 +9,7 @@ namespace Sluice.Delivery;
 /// final state, unless some were left to the spool (<see cref="Batch.KeepInSpool"/>). Disk trouble never throws
 /// from here: the spool returns it as a status and reports it, and the batch goes from memory. Thread-safe.
 /// </summary>
-internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches kept)
+internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches kept, SpooledEventsCallback? appended = null)
 {
     public DiskSpool Disk => spool;
 
@@ -25,6 +25,7 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches 
         if (spool.TryAppend(batch.Partition, batch.Body, batch.EventEnds, out var ticket, evict) != SpoolAppendStatus.Appended)
             return false;
         batch.SpoolTicket = ticket;
+        appended?.Invoke(batch.Sequences);
         return true;
     }
 

@@ -29,6 +29,19 @@ public class DiagnosticPrinterTests
     }
 
     [Fact]
+    public void Nothing_is_printed_after_the_flush_that_comes_before_the_summary()
+    {
+        // A second signal leaves the engine running while the process exits: its sends then fail (the transport disposed),
+        // and those failures are no cause of anything the summary says.
+        var printer = new DiagnosticPrinter(new ErrorOutput(_stderr, terminal: false), quiet: false, _clock);
+        printer.Print(new DiagnosticEvent(DiagnosticKind.SendFailed, "attempt 1: connection refused"));
+        printer.Flush();
+        printer.Print(new DiagnosticEvent(DiagnosticKind.SendFailed, "attempt 2: the transport threw ObjectDisposedException"));
+        printer.Flush();
+        Assert.Equal(["sluice: attempt 1: connection refused"], Lines());
+    }
+
+    [Fact]
     public void Quiet_hides_retries_and_warnings_but_not_failures()
     {
         var printer = new DiagnosticPrinter(new ErrorOutput(_stderr, terminal: false), quiet: true, _clock);

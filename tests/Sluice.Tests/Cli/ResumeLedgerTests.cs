@@ -78,6 +78,47 @@ public class ResumeLedgerTests
     }
 
     [Fact]
+    public void Events_the_spool_holds_unsettled_when_sending_was_aborted_do_not_hold_the_resume_point_back()
+    {
+        // A second signal: events 1-4 are in the spool (being sent, or waiting), not settled. The next run on the spool
+        // sends them: a rerun reading their lines again would deliver them twice.
+        var ledger = Accepting(1, 2, 3, 4, 5, 6);
+        ledger.OnDisk([1, 2]);
+        ledger.OnDisk([3, 4]);
+        Settle(ledger, (0, EventOutcome.Delivered));
+
+        Assert.Equal(1, ledger.SettledPrefix);
+        Assert.Equal(4, ledger.UnsettledInSpool);
+        Assert.Equal(5, ledger.ResumeAfter(linesRead: 6)); // event 5 (line 6) was never written to the spool
+
+        // Settled, an event's outcome alone counts: one to send again stops the resume point, wherever it was written.
+        Settle(ledger, (1, EventOutcome.Delivered), (2, EventOutcome.Failed));
+        Assert.Equal(2, ledger.UnsettledInSpool);
+        Assert.Equal(2, ledger.ResumeAfter(linesRead: 6));
+
+        // The spool's byte cap deleted batches: which events it still holds is not known.
+        var evicted = Accepting(1, 2, 3);
+        evicted.OnDisk([0, 1, 2]);
+        Assert.Equal(3, evicted.ResumeAfter(linesRead: 3));
+        Assert.Equal(0, evicted.ResumeAfter(linesRead: 3, spoolKeptAll: false));
+    }
+
+    [Fact]
+    public void Events_in_the_spool_keep_their_place_as_the_window_slides()
+    {
+        var ledger = Accepting([.. Enumerable.Range(1, 20_000).Select(l => (long)l)]);
+        ledger.OnDisk([.. Enumerable.Range(15_000, 5_000).Select(s => (long)s)]);
+        int before = ledger.WindowWords;
+        Settle(ledger, [.. Enumerable.Range(0, 15_000).Select(s => ((long)s, EventOutcome.Delivered))]);
+
+        Assert.True(ledger.WindowWords <= before, "the window slid, it did not grow");
+        Assert.Equal(15_000, ledger.SettledPrefix);
+        Assert.Equal(20_000, ledger.ResumeAfter(linesRead: 20_000));
+        Settle(ledger, (19_999, EventOutcome.Expired));
+        Assert.Equal(19_999, ledger.ResumeAfter(linesRead: 20_000));
+    }
+
+    [Fact]
     public void Once_the_spool_deleted_batches_the_resume_point_stops_before_the_first_spooled_event()
     {
         var ledger = Accepting(1, 2, 4, 5);

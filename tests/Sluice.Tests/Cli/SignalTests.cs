@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Sluice.Cli;
 using Sluice.Collector;
 using Sluice.Tests.Support;
 
@@ -123,6 +124,70 @@ public sealed class SignalTests : IAsyncLifetime, IDisposable
         }
 
         Assert.Equal(Enumerable.Range(0, Lines), ReceivedSeqs().Order()); // every line once
+    }
+
+    [Fact]
+    public async Task A_second_signal_with_a_spool_resumes_after_what_the_spool_holds_so_the_rerun_on_it_sends_every_line_once()
+    {
+        // Every request held: the batches being sent, and those waiting, are in the spool and unsettled when the second signal
+        // stops the send at once. The next run on the spool sends them: the resume point must not make it read their lines again
+        // (it did: every line arrived twice).
+        _collector.Faults.DelayNext(Lines, TimeSpan.FromSeconds(30));
+        string spool = Path.Combine(_dir, "spool");
+        using (var first = Send("--json", "--spool", spool, "--stop-timeout", "1h"))
+        {
+            await Support.Eventually.True(() => _collector.Faults.Pending < Lines, "a request reached the collector", 30_000);
+            first.Signal("TERM");
+            await first.WaitForStderrAsync("reading stopped after line", Bound);
+            first.Signal("TERM");
+            Assert.True(await first.WaitForExitAsync(Bound) == 143, first.Stderr + first.Stdout);
+
+            using var summary = JsonDocument.Parse(first.Stdout);
+            Assert.True(summary.RootElement.GetProperty("aborted").GetBoolean());
+            Assert.True(summary.RootElement.GetProperty("events").GetProperty("in_flight").GetInt64() > 0, first.Stdout);
+            string skip = summary.RootElement.GetProperty("resume").GetProperty("skip_lines").GetInt64().ToString(System.Globalization.CultureInfo.InvariantCulture);
+
+            _collector.Faults.Reset();
+            using var second = Send("--json", "--spool", spool, "--skip-lines", skip);
+            Assert.True(await second.WaitForExitAsync(Bound) == 0, second.Stderr + second.Stdout);
+        }
+
+        var seqs = ReceivedSeqs();
+        Assert.Equal(Enumerable.Range(0, Lines), seqs.Distinct().Order()); // none lost
+        Assert.InRange(seqs.Count - Lines, 0, 1_000); // none read again, but for the batch being written to the spool at the second signal, if one was
+    }
+
+    [Fact]
+    public async Task A_send_with_a_spool_killed_outright_leaves_the_line_to_resume_after_and_the_next_run_says_it()
+    {
+        // Killed with no summary: the spool holds the batches sealed so far, and sluice-send.resume the line up to which every
+        // event is delivered or in the spool. The next run on the spool sends those first and says the line; resumed after it,
+        // every line arrives, each once but for the batch being written to the spool at the kill, if one was.
+        _collector.Faults.DelayNext(Lines, TimeSpan.FromSeconds(30));
+        string spool = Path.Combine(_dir, "spool");
+        long line;
+        using (var first = Send("--spool", spool))
+        {
+            await Support.Eventually.True(() => _collector.Faults.Pending < Lines && ResumeFile.Left(spool) is { Line: > 0 }, "a batch in the spool and in flight", 30_000);
+            first.Kill();
+            await first.WaitForExitAsync(Bound);
+            (line, string input) = ResumeFile.Left(spool)!.Value;
+            Assert.Equal(_input, input);
+            Assert.InRange(line, 1, Lines - 1);
+        }
+
+        _collector.Faults.Reset();
+        using (var second = Send("--spool", spool, "--skip-lines", line.ToString(System.Globalization.CultureInfo.InvariantCulture)))
+        {
+            Assert.True(await second.WaitForExitAsync(Bound) == 0, second.Stderr + second.Stdout);
+            Assert.Contains($"sluice: the last send on {spool} ended without its summary (killed, or the machine stopped): every event of lines 1-{line:N0} of {_input} " +
+                $"was settled or is in the spool, which this run sends first; to go on with that input, run it with --skip-lines {line}.", second.Stderr, StringComparison.Ordinal);
+        }
+
+        Assert.Null(ResumeFile.Left(spool)); // the summary said it
+        var seqs = ReceivedSeqs();
+        Assert.Equal(Enumerable.Range(0, Lines), seqs.Distinct().Order()); // none lost
+        Assert.InRange(seqs.Count - Lines, 0, 1_000); // at most the batch written as it was killed, twice
     }
 
     private SluiceProcess Send(params string[] more) => SluiceProcess.Start(
