@@ -164,7 +164,7 @@ internal static class SendCommand
             // a stop while --skip-lines was passing over lines said "after line 0").
             if (stopped)
                 errors.WriteLine($"sluice: {StopReason()}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; " +
-                    $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} (a second Ctrl+C stops at once).");
+                    $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} (a second Ctrl+C or SIGTERM stops at once).");
 
             // Not an error (every line is settled), but most likely a resume on the wrong file: said, not silently nothing.
             if (lines is { Completed: true } read && settings.SkipLines > read.LinesRead)
@@ -181,7 +181,7 @@ internal static class SendCommand
                     await first.ConfigureAwait(false);
                 else
                     errors.WriteLine($"sluice: {(drainTimedOut ? $"the drain timeout ({Duration.Format(settings.DrainTimeout!.Value)}) passed" : StopReason())}: " +
-                        $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} more (a second Ctrl+C stops at once).");
+                        $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} more (a second Ctrl+C or SIGTERM stops at once).");
             }
 
             // A batch file that failed once the reading was done (its batch settled before the stop was seen) is said too: the
