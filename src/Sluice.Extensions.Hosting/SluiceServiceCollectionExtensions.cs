@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 using Sluice;
 using Sluice.Delivery.Transports.Http;
@@ -77,9 +78,13 @@ public static class SluiceServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SluiceServiceOptions>, SluiceOptionsValidator>());
 
         // One long-lived client per engine: its primary handler pools connections and recycles them for DNS changes,
-        // so the factory need not rotate it; the transport applies its own request timeout.
-        services.AddHttpClient(SluiceServiceOptions.HttpClientName(name))
-            .ConfigurePrimaryHttpMessageHandler(sp => HttpTransport.CreateHandler(sp.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(optionsName).Http.RequestTimeout))
+        // so the factory need not rotate it; the transport applies its own request timeout. The handler is set first, so
+        // a primary handler of the application's (mTLS, a proxy) replaces it whenever it was configured, for this client
+        // or for every client (ConfigureHttpClientDefaults): set after it, the engine's went around the application's.
+        string clientName = SluiceServiceOptions.HttpClientName(name);
+        services.Configure<HttpClientFactoryOptions>(clientName, o => o.HttpMessageHandlerBuilderActions.Insert(0, b =>
+            b.PrimaryHandler = HttpTransport.CreateHandler(b.Services.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(optionsName).Http.RequestTimeout)));
+        services.AddHttpClient(clientName)
             .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // The factory's request logging hands every header, credentials included, to structured loggers (its
