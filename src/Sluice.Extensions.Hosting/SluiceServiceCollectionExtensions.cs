@@ -78,14 +78,18 @@ public static class SluiceServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SluiceServiceOptions>, SluiceOptionsValidator>());
 
         // One long-lived client per engine: its primary handler pools connections and recycles them for DNS changes,
-        // so the factory need not rotate it; the transport applies its own request timeout. The handler is set first, so
-        // a primary handler of the application's (mTLS, a proxy) replaces it whenever it was configured, for this client
-        // or for every client (ConfigureHttpClientDefaults): set after it, the engine's went around the application's.
+        // so the factory need not rotate it; the transport applies its own request timeout, not the client's. Both are
+        // set first, so a primary handler or timeout of the application's (mTLS, a proxy) replaces them whenever it was
+        // configured, for this client or for every client (ConfigureHttpClientDefaults): set after, the engine's
+        // replaced the application's, and went around its proxy or certificate.
         string clientName = SluiceServiceOptions.HttpClientName(name);
-        services.Configure<HttpClientFactoryOptions>(clientName, o => o.HttpMessageHandlerBuilderActions.Insert(0, b =>
-            b.PrimaryHandler = HttpTransport.CreateHandler(b.Services.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(optionsName).Http.RequestTimeout)));
+        services.Configure<HttpClientFactoryOptions>(clientName, o =>
+        {
+            o.HttpMessageHandlerBuilderActions.Insert(0, b =>
+                b.PrimaryHandler = HttpTransport.CreateHandler(b.Services.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(optionsName).Http.RequestTimeout));
+            o.HttpClientActions.Insert(0, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        });
         services.AddHttpClient(clientName)
-            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // The factory's request logging hands every header, credentials included, to structured loggers (its
             // message redacts them, its state does not); the engine's own diagnostics report what a send did.

@@ -57,6 +57,32 @@ public class HttpClientTests
         Assert.Equal((false, false, 7), (primary.AllowAutoRedirect, primary.UseCookies, primary.MaxConnectionsPerServer));
     }
 
+    [Fact]
+    public async Task A_timeout_configured_on_the_engines_client_before_AddSluice_ends_an_attempt_it_is_shorter_than_RequestTimeout()
+    {
+        // The engine's infinite client timeout was set after the application's and replaced it: an attempt waited the whole
+        // RequestTimeout for a server the application meant to give 300 ms.
+        await using var collector = await ReferenceCollector.StartAsync();
+        collector.Faults.DelayNext(1, TimeSpan.FromSeconds(20));
+        var settings = TestHost.SendingTo(collector);
+        settings["Sluice:RequestTimeout"] = "00:00:30";
+        settings["Sluice:RetryBaseDelay"] = "00:00:00.010";
+        settings["Sluice:RetryMaxDelay"] = "00:00:00.010";
+        var builder = TestHost.Builder(settings);
+        builder.Services.AddHttpClient(SluiceServiceOptions.HttpClientName(SluiceServiceOptions.DefaultName)).ConfigureHttpClient(c => c.Timeout = TimeSpan.FromMilliseconds(300));
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+        await host.StartAsync();
+        var engine = host.Engine();
+
+        Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "signed_up").Status);
+        await TestHost.Eventually(() => Task.FromResult(engine.GetCounters().Delivered == 1), "the event is delivered at the second attempt", timeoutMs: 10_000);
+
+        Assert.Contains(host.SluiceLogs(), r => r.Id.Name == "SendFailed" && r.Message.Contains("timed out after 0.3 s", StringComparison.Ordinal));
+        Assert.Equal(1, engine.GetCounters().Retries);
+        await host.StopAsync();
+    }
+
     private static async Task DeliverOneEventAsync(HostApplicationBuilder builder, ReferenceCollector collector)
     {
         using var host = builder.Build();
