@@ -1,5 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -38,13 +39,22 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
         // The container's clock and meter factory unless the options name their own. The engine and the transport
         // copy their options when created, so the options object is left as it was.
         var engine = options.Engine;
-        var (time, meters, onDiagnostic, httpTime) = (engine.TimeProvider, engine.MeterFactory, engine.OnDiagnostic, options.Http.TimeProvider);
+        var (time, meters, onDiagnostic, httpTime, spool) = (engine.TimeProvider, engine.MeterFactory, engine.OnDiagnostic, options.Http.TimeProvider, engine.Spool);
         Time = time == TimeProvider.System ? services.GetService<TimeProvider>() ?? TimeProvider.System : time;
         Diagnostics = new DiagnosticLog(Logger, name, Time);
         var log = Diagnostics;
         try
         {
             engine.TimeProvider = Time;
+            // A relative spool directory is the application's, as Kestrel's certificate paths are: under the content root,
+            // not the working directory (System32 for a Windows service, / under systemd), where a start from elsewhere
+            // did not find the batches the last one kept. A copy (the options are validated): the options stay as given.
+            if (spool is { DirectoryPath: { Length: > 0 } directory } && !Path.IsPathFullyQualified(directory) && services.GetService<IHostEnvironment>() is { } environment)
+            {
+                engine.Spool = spool.Validated();
+                engine.Spool.DirectoryPath = Path.GetFullPath(directory, environment.ContentRootPath);
+            }
+
             engine.MeterFactory = meters ?? services.GetService<IMeterFactory>();
             engine.OnDiagnostic = d =>
             {
@@ -64,8 +74,8 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
                 _transport.Dispose();
                 // The spool's directory is opened here, as the host starts: a path it cannot create or lock failed the
                 // start with the file system's words alone ("Could not find file '/var/lib/…'"), the setting unnamed.
-                if (engine.Spool is { } spool && ex is IOException or UnauthorizedAccessException)
-                    throw new InvalidOperationException($"The Sluice engine '{name}' cannot use its spool directory '{spool.DirectoryPath}' (Spool:DirectoryPath): {ex.Message}", ex);
+                if (engine.Spool is { } opened && ex is IOException or UnauthorizedAccessException)
+                    throw new InvalidOperationException($"The Sluice engine '{name}' cannot use its spool directory '{opened.DirectoryPath}' (Spool:DirectoryPath): {ex.Message}", ex);
                 throw;
             }
 
@@ -73,7 +83,7 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
         }
         finally
         {
-            (engine.TimeProvider, engine.MeterFactory, engine.OnDiagnostic, options.Http.TimeProvider) = (time, meters, onDiagnostic, httpTime);
+            (engine.TimeProvider, engine.MeterFactory, engine.OnDiagnostic, options.Http.TimeProvider, engine.Spool) = (time, meters, onDiagnostic, httpTime, spool);
         }
     }
 

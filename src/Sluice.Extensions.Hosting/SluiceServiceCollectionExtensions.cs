@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Http;
 using Microsoft.Extensions.Options;
 using Sluice;
 using Sluice.Delivery.Transports.Http;
@@ -77,10 +78,18 @@ public static class SluiceServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IValidateOptions<SluiceServiceOptions>, SluiceOptionsValidator>());
 
         // One long-lived client per engine: its primary handler pools connections and recycles them for DNS changes,
-        // so the factory need not rotate it; the transport applies its own request timeout.
-        services.AddHttpClient(SluiceServiceOptions.HttpClientName(name))
-            .ConfigurePrimaryHttpMessageHandler(sp => HttpTransport.CreateHandler(sp.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(optionsName).Http.RequestTimeout))
-            .ConfigureHttpClient(client => client.Timeout = Timeout.InfiniteTimeSpan)
+        // so the factory need not rotate it; the transport applies its own request timeout, not the client's. Both are
+        // set first, so a primary handler or timeout of the application's (mTLS, a proxy) replaces them whenever it was
+        // configured, for this client or for every client (ConfigureHttpClientDefaults): set after, the engine's
+        // replaced the application's, and went around its proxy or certificate.
+        string clientName = SluiceServiceOptions.HttpClientName(name);
+        services.Configure<HttpClientFactoryOptions>(clientName, o =>
+        {
+            o.HttpMessageHandlerBuilderActions.Insert(0, b =>
+                b.PrimaryHandler = HttpTransport.CreateHandler(b.Services.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get(optionsName).Http.RequestTimeout));
+            o.HttpClientActions.Insert(0, client => client.Timeout = Timeout.InfiniteTimeSpan);
+        });
+        services.AddHttpClient(clientName)
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // The factory's request logging hands every header, credentials included, to structured loggers (its
             // message redacts them, its state does not); the engine's own diagnostics report what a send did.

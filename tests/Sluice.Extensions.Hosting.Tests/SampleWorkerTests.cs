@@ -41,6 +41,22 @@ public sealed class SampleWorkerTests
         Assert.EndsWith($"Sluice engine default shut down: all {delivered} events delivered ({delivered} accepted, 0 replayed from the spool).", sample.Output.TrimEnd(), StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task SIGTERM_stops_the_sample_as_a_container_stop_does_and_its_log_ends_with_every_accepted_event_delivered()
+    {
+        // docker stop, systemd and Kubernetes send SIGTERM, not SIGINT.
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var sample = SampleProcess.Start(collector, "--Sample:Interval=00:00:00.010");
+        await sample.WaitForOutputAsync("Application started.", Bound);
+        await TestHost.Eventually(() => Task.FromResult(Received(collector) > 0), "the sample delivers while it runs");
+
+        sample.Signal("TERM");
+
+        Assert.Equal(0, await sample.WaitForExitAsync(Bound));
+        int delivered = Received(collector);
+        Assert.EndsWith($"Sluice engine default shut down: all {delivered} events delivered ({delivered} accepted, 0 replayed from the spool).", sample.Output.TrimEnd(), StringComparison.Ordinal);
+    }
+
     private static int Received(ReferenceCollector collector)
         => collector.Received(CollectorApi.ThriveStackTrack).EventCount + collector.Received(CollectorApi.ThriveStackPage).EventCount;
 
