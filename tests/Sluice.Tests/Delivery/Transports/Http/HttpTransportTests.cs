@@ -232,6 +232,33 @@ public class HttpTransportTests
         Assert.Contains($"give {baseAddress} instead", result.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Spec 001: "`Authorization` | Bearer token for authentication | Bearer &lt;token&gt;". A credential read from a padded
+    /// configuration value went as "Bearer  token" (two spaces), or base64-encoded with its spaces (HTTP Basic): refused on
+    /// every request, the endpoint paused for a credential that reads right. HTTP drops the spaces around a header's value
+    /// anyway (x-api-key, X-Client-Id): every credential goes without them.
+    /// </summary>
+    [Theory]
+    [InlineData(CollectorApi.ThriveStackTrack)]
+    [InlineData(CollectorApi.Segment)]
+    public async Task A_credential_with_spaces_around_it_is_sent_without_them(CollectorApi api)
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        string padded = "  " + collector.Credentials.Of(api) + " ";
+        using var transport = new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = collector.BaseAddress,
+            Authentication = api == CollectorApi.Segment ? HttpAuthentication.Segment(padded) : HttpAuthentication.ThriveStack(padded, null),
+        });
+        var batch = api == CollectorApi.Segment
+            ? TestBatches.Seal(TestBatches.Memory(), ["""{"type":"track","userId":"u1","event":"e","messageId":"m1","timestamp":"2024-10-20T15:51:35.059000Z"}"""], format: new SegmentFormat())
+            : TestBatches.Seal(TestBatches.Memory(), [TrackEvent]);
+
+        var result = await transport.SendAsync(batch, CancellationToken.None);
+
+        Assert.True(result.Outcome == SendOutcome.Delivered, result.Message);
+    }
+
     [Fact]
     public async Task A_failure_at_a_base_address_with_a_path_of_its_own_adds_no_hint()
     {
