@@ -82,6 +82,9 @@ public sealed class Batch
     /// <summary>The endpoint path of the partition, e.g. <c>/api/track</c>.</summary>
     public string EndpointPath => _format.EndpointPath(Partition);
 
+    /// <summary>The wire format that wrote the body.</summary>
+    internal WireFormat Format => _format;
+
     /// <summary>The number of events in the body.</summary>
     public int EventCount { get; }
 

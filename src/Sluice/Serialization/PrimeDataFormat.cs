@@ -41,20 +41,24 @@ public sealed class PrimeDataFormat : WireFormat
     private readonly JsonEncodedText _pageEventType;
 
     /// <summary>A format for the data source <paramref name="clientId"/>.</summary>
-    /// <param name="clientId">The data source id: the <c>X-Client-Id</c> header and every event's <c>scope</c>.</param>
+    /// <param name="clientId">
+    /// The data source id: the <c>X-Client-Id</c> header and every event's <c>scope</c>, which must be the same. Spaces and tabs
+    /// around it are dropped, as HTTP drops them around the header's value: the scope is what the header carries.
+    /// </param>
     /// <param name="pageEventType">The <c>eventType</c> of page views.</param>
     /// <exception cref="ArgumentException">An argument is null, empty or whitespace only.</exception>
     public PrimeDataFormat(string clientId, string pageEventType = "view")
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(clientId);
         ArgumentException.ThrowIfNullOrWhiteSpace(pageEventType);
+        clientId = clientId.Trim(' ', '\t');
         ClientId = clientId;
         PageEventType = pageEventType;
         _scope = JsonEncodedText.Encode(clientId, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
         _pageEventType = JsonEncodedText.Encode(pageEventType, JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
     }
 
-    /// <summary>The data source id (<c>scope</c>).</summary>
+    /// <summary>The data source id (<c>scope</c>), without the spaces or tabs around the one given.</summary>
     public string ClientId { get; }
 
     /// <inheritdoc/>

@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using Sluice.Collector;
 using Sluice.Delivery.Transports;
+using Sluice.Delivery.Transports.Http;
 using Sluice.Serialization;
 using Sluice.Tests.Support;
 
@@ -66,6 +67,36 @@ public class PrimeDataFormatTests
 
         var events = BatchJson.Events(Assert.Single(transport.Batches), "events");
         Assert.All(events, e => Assert.Equal(Odd, e.GetProperty("scope").GetString()));
+    }
+
+    /// <summary>
+    /// Spec 004: "`scope` | Should be exactly the same as the `X-Client-ID`". A client id with spaces around it (a padded
+    /// configuration value) reaches the server without them in the header (HTTP drops the whitespace around a field's value),
+    /// so the scope must go without them too: else every event is refused, each alone after a bisection.
+    /// </summary>
+    [Fact]
+    public async Task A_client_id_with_spaces_around_it_sends_the_scope_the_X_Client_Id_header_carries()
+    {
+        await using var collector = await ReferenceCollector.StartAsync(options: new CollectorOptions { PrimeDataClientId = ClientId });
+        const string Padded = "  " + ClientId + " ";
+        using var transport = new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = collector.BaseAddress,
+            Authentication = HttpAuthentication.PrimeData(Padded, collector.Credentials.PrimeDataAccessToken),
+        });
+        var format = new PrimeDataFormat(Padded);
+        ShutdownResult result;
+        await using (var engine = new SluiceEngine(new SluiceOptions { WireFormat = format }, transport))
+        {
+            engine.Track("u1", "view_item", timestamp: Time);
+            engine.Page(null, "s1", timestamp: Time);
+            result = await engine.ShutdownAsync();
+        }
+
+        Assert.Equal(2, result.Counters.Delivered);
+        Assert.Equal(0, result.Counters.RejectedByServer);
+        Assert.All(collector.Received(CollectorApi.PrimeData).Events, e => Assert.Equal(ClientId, e.GetProperty("scope").GetString()));
+        Assert.Equal(ClientId, format.ClientId);
     }
 
     [Theory]

@@ -13,13 +13,13 @@ public static class TestBatches
     internal static RecyclableMemoryStreamManager Memory() => BatchMemory.CreateManager(new SluiceOptions());
 
     /// <summary>
-    /// A ThriveStack batch of <paramref name="partition"/> holding <paramref name="events"/> (JSON objects) in pooled memory;
+    /// A batch of <paramref name="format"/> (ThriveStack if none) for <paramref name="partition"/> holding <paramref name="events"/> (JSON objects) in pooled memory;
     /// with <paramref name="eventSequences"/> (one per event), it records its events' outcomes as for a listener.
     /// </summary>
     internal static Batch Seal(RecyclableMemoryStreamManager memory, string[] events, int partition = ThriveStackFormat.TrackPartition, long sequence = 7,
-        long[]? eventSequences = null)
+        long[]? eventSequences = null, WireFormat? format = null)
     {
-        var format = ThriveStackFormat.Instance;
+        format ??= ThriveStackFormat.Instance;
         var body = memory.GetStream();
         body.Write(format.BatchPrefix(partition));
         int[] ends = ArrayPool<int>.Shared.Rent(events.Length);

@@ -5,7 +5,8 @@ namespace Sluice.Delivery.Transports.Http;
 /// <summary>
 /// The credentials an <see cref="HttpTransport"/> adds to each request, chosen per partition (endpoint):
 /// ThriveStack, for one, authenticates its two endpoints differently. Use a factory for the built-in
-/// APIs, or derive for your own. Implementations are immutable and thread-safe.
+/// APIs (each sends a credential without the spaces or tabs around it), or derive for your own. Implementations are
+/// immutable and thread-safe.
 /// </summary>
 public abstract class HttpAuthentication
 {
@@ -20,19 +21,19 @@ public abstract class HttpAuthentication
     /// <param name="pageApiKey">The API key of the Page API.</param>
     public static HttpAuthentication ThriveStack(string? trackToken, string? pageApiKey) =>
         new ThriveStackAuthentication(
-            trackToken is null ? null : "Bearer " + CheckedToken(trackToken, nameof(trackToken)),
-            pageApiKey is null ? null : HeaderValue(pageApiKey, nameof(pageApiKey)));
+            trackToken is null ? null : "Bearer " + Unpadded(CheckedToken(trackToken, nameof(trackToken))),
+            pageApiKey is null ? null : Unpadded(HeaderValue(pageApiKey, nameof(pageApiKey))));
 
     /// <summary>Segment / Customer.io batch API: HTTP Basic with the write key as user name and an empty password.</summary>
     /// <param name="writeKey">The source's write key.</param>
     public static HttpAuthentication Segment(string writeKey) =>
-        new HeaderAuthentication([("Authorization", "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Checked(writeKey, nameof(writeKey)) + ":")))]);
+        new HeaderAuthentication([("Authorization", "Basic " + Convert.ToBase64String(System.Text.Encoding.UTF8.GetBytes(Unpadded(Checked(writeKey, nameof(writeKey))) + ":")))]);
 
     /// <summary>PrimeData (its Events Tracking API): <c>X-Client-Id</c> and <c>X-Client-Access-Token</c>.</summary>
     /// <param name="clientId">The data source id (also every event's <c>scope</c>).</param>
     /// <param name="accessToken">The data source's write key.</param>
     public static HttpAuthentication PrimeData(string clientId, string accessToken) =>
-        new HeaderAuthentication([("X-Client-Id", HeaderValue(clientId, nameof(clientId))), ("X-Client-Access-Token", HeaderValue(accessToken, nameof(accessToken)))]);
+        new HeaderAuthentication([("X-Client-Id", Unpadded(HeaderValue(clientId, nameof(clientId)))), ("X-Client-Access-Token", Unpadded(HeaderValue(accessToken, nameof(accessToken))))]);
 
     /// <summary>Adds the credentials of <paramref name="partition"/>'s endpoint to a request's headers. Called for every request, from several threads.</summary>
     public abstract void Apply(HttpRequestHeaders headers, int partition);
@@ -64,6 +65,12 @@ public abstract class HttpAuthentication
 
         return value;
     }
+
+    /// <summary>
+    /// A credential without the spaces around it (a padded configuration value): HTTP drops them around a header's value, so
+    /// the server never sees them there, and inside one (<c>Bearer  token</c>, a Basic user name) they make it another.
+    /// </summary>
+    private static string Unpadded(string value) => value.Trim(' ', '\t');
 
     /// <summary>A credential must be non-empty and fit on one header line.</summary>
     protected static string Checked(string value, string name)

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Collections.Concurrent;
 using System.Net;
 using Sluice.Batching;
+using Sluice.Serialization;
 
 namespace Sluice.Delivery.Transports.Http;
 
@@ -134,6 +135,8 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
             var result = await ClassifyAsync(response, batch.EndpointPath, linked.Token).ConfigureAwait(false);
+            if (result.Outcome != SendOutcome.Delivered && EndpointInBaseAddress(batch.Format) is { } hint)
+                result = result with { Message = $"{result.Message} ({hint})" };
 
             // ThriveStack's two endpoints take two credentials, and either alone is a valid setting: a page sent with only the
             // track token goes without one. Say so, or the refusal reads like a wrong credential.
@@ -166,6 +169,24 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     {
         if (_ownsClient)
             _client.Dispose();
+    }
+
+    /// <summary>
+    /// The APIs give each endpoint as a whole address (<c>https://api.app.thrivestack.ai/api/track</c>): copied as the base
+    /// address, every request goes to the endpoint's path appended once more, where the API does not answer. Said with the
+    /// base address to give, or null when the base address does not end with a path of <paramref name="format"/>.
+    /// </summary>
+    private string? EndpointInBaseAddress(WireFormat format)
+    {
+        string basePath = _options.BaseAddress!.AbsolutePath.TrimEnd('/');
+        for (int partition = 0; partition < format.PartitionCount; partition++)
+        {
+            string path = "/" + format.EndpointPath(partition).Trim('/');
+            if (path.Length > 1 && basePath.EndsWith(path, StringComparison.Ordinal))
+                return $"the base address ends with the endpoint path {path}, which is appended to it: give {_base[..^path.Length]} instead";
+        }
+
+        return null;
     }
 
     /// <summary>What ends an attempt: the request timeout, or a caller's client's own timeout if that is shorter.</summary>

@@ -14,7 +14,11 @@ public sealed class HttpTransportOptions
     /// <value>Default <see cref="HttpAuthentication.None"/>.</value>
     public HttpAuthentication Authentication { get; set; } = HttpAuthentication.None;
 
-    /// <summary>Compress request bodies (<c>Content-Encoding: gzip</c>). Batch limits still count uncompressed bytes.</summary>
+    /// <summary>
+    /// Compress request bodies (<c>Content-Encoding: gzip</c>). Batch limits still count uncompressed bytes. The built-in APIs'
+    /// documents do not say they take compressed bodies: an endpoint that does not answers 400 to every request, and every
+    /// event ends rejected by the server.
+    /// </summary>
     /// <value>Default false.</value>
     public bool Gzip { get; set; }
 

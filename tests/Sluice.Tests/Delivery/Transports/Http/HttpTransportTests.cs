@@ -204,6 +204,73 @@ public class HttpTransportTests
         Assert.Contains("Authentication is required", ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// The APIs give each endpoint as a whole address ("**URL:** `https://api.app.thrivestack.ai/api/track`", "the main endpoints
+    /// for event collecting are … https://dev.primedata.ai/powehi/smile"). Copied as the base address, the endpoint's path is
+    /// appended once more: every batch fails, and the answer must say what address to give instead.
+    /// </summary>
+    [Theory]
+    [InlineData("api/track", ThriveStackFormat.TrackPartition)]
+    [InlineData("api/track/", ThriveStackFormat.PagePartition)] // the other endpoint of the format: /api/track/api/page
+    [InlineData("api/page", ThriveStackFormat.PagePartition)]
+    public async Task A_base_address_that_is_an_endpoints_whole_address_is_named_with_the_base_address_to_give(string endpointAddress, int partition)
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var transport = new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = new Uri(collector.BaseAddress, endpointAddress),
+            Authentication = HttpAuthentication.ThriveStack(collector.Credentials.TrackToken, collector.Credentials.PageApiKey),
+        });
+        var batch = TestBatches.Seal(TestBatches.Memory(), [partition == ThriveStackFormat.PagePartition ? PageEvent : TrackEvent], partition);
+
+        var result = await transport.SendAsync(batch, CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Failed, result.Outcome);
+        Assert.Equal(404, result.StatusCode);
+        string baseAddress = collector.BaseAddress.AbsoluteUri.TrimEnd('/');
+        Assert.Contains($"the base address ends with the endpoint path /{endpointAddress.TrimEnd('/')}", result.Message, StringComparison.Ordinal);
+        Assert.Contains($"give {baseAddress} instead", result.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// Spec 001: "`Authorization` | Bearer token for authentication | Bearer &lt;token&gt;". A credential read from a padded
+    /// configuration value went as "Bearer  token" (two spaces), or base64-encoded with its spaces (HTTP Basic): refused on
+    /// every request, the endpoint paused for a credential that reads right. HTTP drops the spaces around a header's value
+    /// anyway (x-api-key, X-Client-Id): every credential goes without them.
+    /// </summary>
+    [Theory]
+    [InlineData(CollectorApi.ThriveStackTrack)]
+    [InlineData(CollectorApi.Segment)]
+    public async Task A_credential_with_spaces_around_it_is_sent_without_them(CollectorApi api)
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        string padded = "  " + collector.Credentials.Of(api) + " ";
+        using var transport = new HttpTransport(new HttpTransportOptions
+        {
+            BaseAddress = collector.BaseAddress,
+            Authentication = api == CollectorApi.Segment ? HttpAuthentication.Segment(padded) : HttpAuthentication.ThriveStack(padded, null),
+        });
+        var batch = api == CollectorApi.Segment
+            ? TestBatches.Seal(TestBatches.Memory(), ["""{"type":"track","userId":"u1","event":"e","messageId":"m1","timestamp":"2024-10-20T15:51:35.059000Z"}"""], format: new SegmentFormat())
+            : TestBatches.Seal(TestBatches.Memory(), [TrackEvent]);
+
+        var result = await transport.SendAsync(batch, CancellationToken.None);
+
+        Assert.True(result.Outcome == SendOutcome.Delivered, result.Message);
+    }
+
+    [Fact]
+    public async Task A_failure_at_a_base_address_with_a_path_of_its_own_adds_no_hint()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = new Uri(collector.BaseAddress, "proxy/") });
+
+        var result = await transport.SendAsync(TestBatches.Seal(TestBatches.Memory(), [TrackEvent]), CancellationToken.None);
+
+        Assert.Equal(404, result.StatusCode);
+        Assert.Equal("HTTP 404", result.Message);
+    }
+
     private static HttpTransport Transport(ReferenceCollector collector, TimeSpan? timeout = null) => new(new HttpTransportOptions
     {
         BaseAddress = collector.BaseAddress,
