@@ -337,7 +337,7 @@ internal sealed class DeliveryPolicy
             string why = range.Attempts >= _maxAttempts
                 ? $"after {range.Attempts} attempt{(range.Attempts == 1 ? "" : "s")}"
                 : $"its retry budget of {_budget} would be exceeded by the next wait of {Seconds(delay)}{asked}";
-            string doubt = range.MayHaveArrived ? " An attempt got no answer or a gateway's 502 or 504: the server may have some of them." : "";
+            string doubt = range.MayHaveArrived ? $" An attempt {SendResult.MayHaveArrivedWhy}: the server may have some of them." : "";
             _settle.Expired(batch, range, $"Sending {Settlement.RangeName(batch, range)} expired ({why}); last failure: {result.Cause}.{doubt}", result.Cause, result.Exception);
             job.Pop();
             return;

@@ -44,6 +44,9 @@ public readonly record struct SendResult
     internal bool MayHaveArrived => Failure is SendFailure.Timeout or SendFailure.ConnectionLost or SendFailure.InvalidResponse or SendFailure.TransportException
         || (Failure == SendFailure.ErrorStatus && StatusCode is 502 or 504 or 524);
 
+    /// <summary>What <see cref="MayHaveArrived"/> means, as the messages about such events say it ("a request holding them …").</summary>
+    internal const string MayHaveArrivedWhy = "got no answer or a gateway's 502 or 504";
+
     /// <summary>
     /// The failure in words: the status and the message (<c>503: Service Unavailable</c>), or the message alone; without a
     /// final period, since the diagnostics end the sentence it is put in themselves.

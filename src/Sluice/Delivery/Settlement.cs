@@ -108,7 +108,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         {
             Count(EventOutcome.OutcomeUnknown, unknown);
             diagnose(new DiagnosticEvent(DiagnosticKind.OutcomeUnknown,
-                $"{unknown} event(s) of batch {batch.Sequence} to {batch.EndpointPath} have an unknown outcome: a request holding them got no answer, or a gateway's 502 or 504, before the shutdown deadline" +
+                $"{unknown} event(s) of batch {batch.Sequence} to {batch.EndpointPath} have an unknown outcome: a request holding them {SendResult.MayHaveArrivedWhy} before the shutdown deadline" +
                 $"{(cause is null ? "" : $" (last failure: {cause})")}. The server may have them: resending them may create duplicates.", unknown));
         }
 
@@ -180,7 +180,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         string what = why is null ? "were not delivered before the shutdown deadline" : $"were not sent ({why})";
         int doubtful = job is null ? 0 : MayHaveArrived(job.Remaining(), left);
         string doubt = doubtful == 0 ? ""
-            : $" {doubtful} of them may be at the server already (a request holding them got no answer, or a gateway's 502 or 504): sending them again may duplicate them.";
+            : $" {doubtful} of them may be at the server already (a request holding them {SendResult.MayHaveArrivedWhy}): sending them again may duplicate them.";
         diagnose(new DiagnosticEvent(DiagnosticKind.Spooled,
             $"{left} event(s) of batch {batch.Sequence} to {batch.EndpointPath} {what}" +
             $"{(cause is null ? "" : $" (last failure: {cause})")}: they stay in the spool and are sent on the next start (or by 'sluice spool drain').{doubt}", left));

@@ -89,7 +89,7 @@ internal sealed partial class DiskSpool
             DeleteFile(segment.AcknowledgementsPath);
         else if (acknowledged is { } ticket)
             WriteAcknowledgement(segment, ticket);
-        segment.CloseFiles();
+        segment.CloseFiles(); // the acknowledgement opened its file again
         _dirtyAcknowledgements.Remove(segment);
         _diskBytes -= segment.DiskBytes;
     }

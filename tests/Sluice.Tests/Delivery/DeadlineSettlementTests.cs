@@ -28,7 +28,7 @@ public class DeadlineSettlementTests
         Assert.Equal(5, _counters.LostAtShutdown);
         var unknown = Assert.Single(_diagnostics, d => d.Kind == DiagnosticKind.OutcomeUnknown);
         Assert.Equal(5, unknown.EventCount);
-        Assert.Equal("5 event(s) of batch 0 to /api/track have an unknown outcome: a request holding them got no answer, or a gateway's 502 or 504, before the shutdown deadline. " +
+        Assert.Equal("5 event(s) of batch 0 to /api/track have an unknown outcome: a request holding them got no answer or a gateway's 502 or 504 before the shutdown deadline. " +
             "The server may have them: resending them may create duplicates.", unknown.Message);
         var lost = Assert.Single(_diagnostics, d => d.Kind == DiagnosticKind.ShutdownLoss);
         Assert.Equal("5 event(s) of batch 0 to /api/track were not delivered before the shutdown deadline and the server does not have them (lost): never sent.", lost.Message);

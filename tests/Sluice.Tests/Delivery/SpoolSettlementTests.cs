@@ -113,7 +113,7 @@ public sealed class SpoolSettlementTests : IDisposable
         Assert.Equal(new DiagnosticEvent(DiagnosticKind.Spooled,
             "10 event(s) of batch 0 to /api/track were not delivered before the shutdown deadline (last failure: 504: Gateway Time-out): " +
             "they stay in the spool and are sent on the next start (or by 'sluice spool drain'). " +
-            "5 of them may be at the server already (a request holding them got no answer, or a gateway's 502 or 504): sending them again may duplicate them.", 10),
+            "5 of them may be at the server already (a request holding them got no answer or a gateway's 502 or 504): sending them again may duplicate them.", 10),
             Assert.Single(_diagnostics));
         Assert.True(journal.Holds(batch));
     }

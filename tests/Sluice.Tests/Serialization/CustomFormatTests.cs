@@ -17,17 +17,13 @@ public class CustomFormatTests
         // Found: a format that skips the events it has no use for (here pages) by writing nothing left a batch of 3 events
         // holding 2, and all 3 were counted delivered; a 400 bisecting it would then have cut the other events apart.
         var diagnostics = new ConcurrentQueue<DiagnosticEvent>();
-        var fates = new ConcurrentDictionary<long, EventOutcome>();
+        var fates = new FateLog();
         var transport = new InMemoryTransport();
         await using var engine = new SluiceEngine(new SluiceOptions
         {
             WireFormat = new SkipsPages(),
             OnDiagnostic = diagnostics.Enqueue,
-            OnBatchSettled = (in SettledEvents s) =>
-            {
-                for (int i = 0; i < s.Count; i++)
-                    fates[s.Sequences[i]] = s.Outcomes[i];
-            },
+            OnBatchSettled = fates.Callback,
         }, transport);
 
         var first = engine.Track("user-1", "signed_up");
@@ -41,7 +37,7 @@ public class CustomFormatTests
         Assert.Equal(2, batch.EventCount);
         Assert.Equal((2, 1), (result.Counters.Delivered, result.Counters.Failed));
         Conservation.AssertBalanced(result.Counters);
-        Assert.Equal([EventOutcome.Delivered, EventOutcome.Failed, EventOutcome.Delivered], new[] { first, page, last }.Select(r => fates[r.Sequence]));
+        Assert.Equal([EventOutcome.Delivered, EventOutcome.Failed, EventOutcome.Delivered], new[] { first, page, last }.Select(r => fates.BySequence()[r.Sequence].Outcome));
         var failed = Assert.Single(diagnostics, d => d.Kind == DiagnosticKind.EventFailed);
         Assert.Equal("An event could not be serialized and was dropped: The wire format SkipsPages wrote nothing for a Page event: " +
             "WriteEvent must write one JSON value per event (refuse the events a format cannot send in its Validate).", failed.Message);

@@ -50,7 +50,7 @@ public class DeadlineTests(ITestOutputHelper output)
         Assert.All(unknown, d =>
         {
             Assert.Equal(DiagnosticSeverity.Warning, d.Severity);
-            Assert.Contains("got no answer, or a gateway's 502 or 504, before the shutdown deadline", d.Message, StringComparison.Ordinal);
+            Assert.Contains("got no answer or a gateway's 502 or 504 before the shutdown deadline", d.Message, StringComparison.Ordinal);
             Assert.Contains("resending them may create duplicates", d.Message, StringComparison.Ordinal);
         });
         var lost = run.Of(DiagnosticKind.ShutdownLoss).ToList();
