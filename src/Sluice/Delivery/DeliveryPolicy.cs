@@ -6,8 +6,8 @@ namespace Sluice.Delivery;
 
 /// <summary>
 /// Delivers one batch the way the failure table in docs/delivery.md says: transient failures (429, 5xx,
-/// timeouts, connection errors) are retried with exponential backoff and full jitter, honouring <c>Retry-After</c>,
-/// within a per-body attempt budget and a per-batch time budget, then expire; a 400 bisects the batch until each
+/// timeouts, connection errors) are retried with exponential backoff and full jitter, honouring <c>Retry-After</c>
+/// (which holds every batch to that endpoint: <see cref="EndpointHolds"/>), within a per-body attempt budget and a per-batch time budget, then expire; a 400 bisects the batch until each
 /// invalid event has been refused alone (only then is it counted rejected) and every other event delivered; a 413
 /// splits the batch and lowers the partition's byte limit; a 401/403 hands the job back so its endpoint can be
 /// paused. One request at a time per job, so a bisection costs at most <see cref="BisectionBound"/> requests, sent
@@ -31,6 +31,7 @@ internal sealed class DeliveryPolicy
     private readonly CancellationToken _abort;
     private readonly int _maxAttempts;
     private readonly TimeSpan _budget;
+    private readonly EndpointHolds _holds;
 
     // One per MaxConcurrentSends, taken for each transport call: the senders are that many, but a paused endpoint's probe
     // (and the held batches it sends once resumed) runs beside them, and the transport must still see no more calls at once.
@@ -53,6 +54,7 @@ internal sealed class DeliveryPolicy
         _maxAttempts = options.MaxSendAttempts;
         _budget = options.RetryBudget;
         _sends = new SemaphoreSlim(options.MaxConcurrentSends);
+        _holds = new EndpointHolds(options.WireFormat.PartitionCount, _time);
     }
 
     /// <summary>Attempts waiting for one of the <see cref="SluiceOptions.MaxConcurrentSends"/> sends under way to finish (for tests).</summary>
@@ -97,6 +99,14 @@ internal sealed class DeliveryPolicy
             if (range.Count > 1 && batch.RangeLength(range.Start, range.Count) > _partitions(batch.Partition).MaxBytes)
             {
                 job.Split();
+                continue;
+            }
+
+            // A server's Retry-After holds its whole endpoint. Before the job's time budget starts: a batch that has not been
+            // sent yet did not fail; then the loop checks again (the deadline, a lower limit, a longer hold set meanwhile).
+            if (_holds.Remaining(batch.Partition) is var held && held > TimeSpan.Zero)
+            {
+                await DelayAsync(held).ConfigureAwait(false);
                 continue;
             }
 
@@ -332,6 +342,8 @@ internal sealed class DeliveryPolicy
         var elapsed = _time.GetElapsedTime(job.StartedAt!.Value); // set before the attempt that failed
         var delay = _retry.RetryDelay(range.Attempts, result.RetryAfter);
         string asked = AskedWait(result.RetryAfter, delay);
+        if (result.RetryAfter is { } after)
+            _holds.Hold(batch.Partition, _retry.Hold(after)); // every batch to this endpoint waits, whether this one is retried or not
         if (range.Attempts >= _maxAttempts || elapsed + delay > _budget)
         {
             string why = range.Attempts >= _maxAttempts
@@ -348,15 +360,20 @@ internal sealed class DeliveryPolicy
             return; // answered after the deadline: there is no retry to count or announce; the loop settles what is left
         Interlocked.Increment(ref _counters.Retries);
         _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
-            $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms{asked}.", range.Count,
+            $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms{asked}.{(result.RetryAfter is null ? "" : $" Nothing is sent to {batch.EndpointPath} until its Retry-After has passed.")}", range.Count,
             result.Exception));
+        await DelayAsync(delay).ConfigureAwait(false);
+    }
+
+    /// <summary>Waits <paramref name="delay"/> on the engine's clock; a deadline passing meanwhile ends the wait, and the loop then settles what is left.</summary>
+    private async ValueTask DelayAsync(TimeSpan delay)
+    {
         try
         {
             await Task.Delay(delay, _time, _abort).ConfigureAwait(false); // a zero delay completes at once
         }
         catch (OperationCanceledException) when (_abort.IsCancellationRequested)
         {
-            // The deadline passed: the loop settles what is left.
         }
     }
 

@@ -23,6 +23,9 @@ internal sealed class RetryPolicy(TimeSpan baseDelay, TimeSpan maxDelay, TimeSpa
         return retryAfter is { } asked ? TimeSpan.FromTicks(Math.Clamp(Math.Max(asked.Ticks, backoff.Ticks), 0, maxDelay.Ticks)) : backoff;
     }
 
+    /// <summary>How long a server's <c>Retry-After</c> holds its whole endpoint (<see cref="EndpointHolds"/>): what it asked, capped at the maximum delay.</summary>
+    public TimeSpan Hold(TimeSpan retryAfter) => TimeSpan.FromTicks(Math.Clamp(retryAfter.Ticks, 0, maxDelay.Ticks));
+
     /// <summary>The upper bound of the jittered wait before retry number <paramref name="retry"/>.</summary>
     public TimeSpan BackoffCeiling(int retry) => Doubled(baseDelay, retry - 1, maxDelay);
 

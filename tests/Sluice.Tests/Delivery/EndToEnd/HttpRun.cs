@@ -148,7 +148,19 @@ internal sealed class HttpRun : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Engine.DisposeAsync();
+        var disposed = Engine.DisposeAsync().AsTask();
+        if (Engine.Options.TimeProvider is ManualTimeProvider clock)
+        {
+            // A test that failed before the engine settled leaves it waiting on a clock nobody moves (a retry, the shutdown
+            // deadline): move it, so that the failure is reported rather than the run hanging. A run that finished is disposed at once.
+            for (int i = 0; i < 100 && !disposed.IsCompleted; i++)
+            {
+                clock.Advance(TimeSpan.FromMinutes(1));
+                await Task.WhenAny(disposed, Task.Delay(100));
+            }
+        }
+
+        await disposed;
         Transport.Dispose();
         await Collector.DisposeAsync();
     }

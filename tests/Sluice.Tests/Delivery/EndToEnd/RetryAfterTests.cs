@@ -1,10 +1,11 @@
+using Sluice.Collector;
 using Sluice.Diagnostics;
 using Sluice.Tests.Support;
 using Xunit.Abstractions;
 
 namespace Sluice.Tests.Delivery.EndToEnd;
 
-/// <summary>A server's <c>Retry-After</c> at real HTTP, on a manual clock: how long the engine waits before each retry.</summary>
+/// <summary>A server's <c>Retry-After</c> at real HTTP, on a manual clock: how long the engine waits before each retry, and which other batches wait with it.</summary>
 public class RetryAfterTests(ITestOutputHelper output)
 {
     [Theory]
@@ -38,5 +39,70 @@ public class RetryAfterTests(ITestOutputHelper output)
         Assert.Equal((100, 0), (result.Counters.Delivered, result.Counters.Expired));
         Assert.Equal(["Retrying in 1000 ms", "Retrying in 2000 ms"],
             run.Of(DiagnosticKind.SendFailed).Select(d => d.Message[d.Message.IndexOf("Retrying in", StringComparison.Ordinal)..].Split(" (")[0].TrimEnd('.')));
+    }
+
+    /// <summary>RFC 9110 §10.2.3: "how long the user agent ought to wait before making a follow-up request": the client, not the one request.</summary>
+    [Fact]
+    public async Task A_Retry_After_holds_every_batch_to_that_endpoint_not_only_the_one_answered()
+    {
+        var clock = new ManualTimeProvider();
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o => Configure(o, senders: 2), log: output.WriteLine);
+        run.Collector.Faults.FailNext(1, 429, "20");
+        run.Produce(100, tracksOnly: true);
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
+
+        // A second batch, and a sender free to send it: it waits for the rest of the 20 s too, rather than be refused.
+        run.Produce(100, tracksOnly: true);
+        await Eventually.True(() => clock.PendingDelays.Count(d => d == TimeSpan.FromSeconds(20)) == 2, "the second batch waiting for the endpoint");
+        Assert.Equal((1, 0), (run.CountStatus(429), run.CountStatus(200)));
+
+        clock.Advance(TimeSpan.FromSeconds(19));
+        await Eventually.True(() => clock.PendingDelays.Count(d => d == TimeSpan.FromSeconds(1)) == 2, "both waits, 1 s from their end");
+        Assert.Equal(0, run.CountStatus(200));
+        clock.Advance(TimeSpan.FromSeconds(1));
+
+        var result = await run.FinishAsync();
+        Assert.Equal((200, 0, 1), (result.Counters.Delivered, result.Counters.Expired, result.Counters.Retries)); // the held batch's wait is no retry
+        Assert.Equal((1, 2), (run.CountStatus(429), run.CountStatus(200)));
+        Assert.Contains(run.Of(DiagnosticKind.SendFailed), d => d.Message.Contains("Nothing is sent to /api/track until its Retry-After has passed.", StringComparison.Ordinal));
+
+        void Configure(SluiceOptions o, int senders)
+        {
+            o.TimeProvider = clock;
+            o.JitterRandom = new FixedRandom(0.5);
+            o.RetryBaseDelay = TimeSpan.FromSeconds(2);
+            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
+            o.MaxConcurrentSends = senders;
+            o.MaxBatchEvents = 100;
+            o.FlushInterval = TimeSpan.FromDays(1);
+        }
+    }
+
+    [Fact]
+    public async Task A_Retry_After_from_one_endpoint_holds_no_other_endpoint()
+    {
+        var clock = new ManualTimeProvider();
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
+        {
+            o.TimeProvider = clock;
+            o.JitterRandom = new FixedRandom(0.5);
+            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
+            o.MaxConcurrentSends = 8; // one sender per batch: none waits for a sender, only for an endpoint
+            o.MaxBatchEvents = 100;
+            o.FlushInterval = TimeSpan.FromDays(1);
+        }, log: output.WriteLine);
+        run.Collector.Faults.FailNext(1, 429, "20", api: CollectorApi.ThriveStackTrack);
+        run.Produce(100, tracksOnly: true);
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
+
+        run.Produce(500); // four more batches of tracks, one of pages (every fifth event)
+        var pages = run.Collector.Received(CollectorApi.ThriveStackPage);
+        await Eventually.True(() => pages.CountStatus(200) == 1, "the pages, delivered at once");
+        await Eventually.True(() => clock.PendingDelays.Count(d => d == TimeSpan.FromSeconds(20)) == 5, "the five batches of tracks waiting");
+        Assert.Equal((1, 0), (run.CountStatus(429), run.Collector.Received(CollectorApi.ThriveStackTrack).CountStatus(200)));
+
+        clock.Advance(TimeSpan.FromSeconds(20));
+        var result = await run.FinishAsync();
+        Assert.Equal((600, 0), (result.Counters.Delivered, result.Counters.Expired));
     }
 }
