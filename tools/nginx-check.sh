@@ -16,7 +16,10 @@
 #      cannot say whether the collector took a request) or lost, and a second run from the line to resume
 #      after sends each once;
 #   7. an outage longer than the retry budget with --spool, in one run reading a pipe: the batch that ran out of
-#      retries (502s) stays in the spool and is sent again once the collector is back, in the same run, once.
+#      retries (502s) stays in the spool and is sent again once the collector is back, in the same run, once;
+#   8. nginx's rate limit (limit_req, one request a second, 429 with Retry-After: 1 on a third port): every event
+#      delivered once, and no request arrives while a Retry-After is running: the wait holds every batch to the
+#      endpoint, not only the one refused.
 # Needs nginx (Debian: apt-get install nginx-light) and python3 (to read the JSON).
 #   tools/nginx-check.sh
 set -euo pipefail
@@ -28,6 +31,7 @@ chmod 755 "$work" # nginx's workers (another user when started as root) write re
 collector_port=18281
 nginx_port=18280
 slow_port=18282 # the same proxy with a 1 s proxy_read_timeout
+limited_port=18283 # the same proxy, rate limited: 429 with Retry-After: 1
 collector_pid=""
 
 cleanup() {
@@ -71,6 +75,16 @@ http {
   client_max_body_size 1m;
   server {
     listen 127.0.0.1:$nginx_port;
+    location / { proxy_pass http://127.0.0.1:$collector_port; proxy_http_version 1.1; proxy_set_header Connection ""; }
+  }
+  limit_req_zone \$server_port zone=api:1m rate=1r/s;
+  log_format timed '\$msec \$request_time \$status';
+  server {
+    listen 127.0.0.1:$limited_port;
+    access_log $work/logs/limited.log timed;
+    limit_req zone=api;
+    limit_req_status 429;
+    add_header Retry-After 1 always;
     location / { proxy_pass http://127.0.0.1:$collector_port; proxy_http_version 1.1; proxy_set_header Connection ""; }
   }
   server {
@@ -215,5 +229,31 @@ wait "$send_pid" || true
 judge "an outage longer than the retry budget with --spool: the kept batch is sent again in the same run once the collector is back" \
     'runs[0]["spooled"] >= 1000 and s["resent"] == s["spooled"] and s["left_in_spool"] == 0 and s["delivered"] == 2000 and sent == distinct == 2000' \
     "$work/resend.json"
+
+# Three batches through the rate limit (1 a second), 0.4 s apart from a pipe: the first passes; the second is refused
+# with Retry-After: 1; the third comes while that runs, and a sender is free: it must wait too. A request that arrives
+# within a Retry-After that nginx answered more than 50 ms earlier (the answer's round trip on loopback) was sent by a
+# client that had been told to wait.
+awk 'BEGIN { for (i = 0; i < 3000; i++) printf "{\"type\":\"track\",\"user_id\":\"u%d\",\"event_name\":\"small\",\"properties\":{\"n\":%d}}\n", i % 50, i }' >"$work/limited.ndjson"
+collector DELETE received
+{ head -n 1000 "$work/limited.ndjson"; sleep 0.4; sed -n 1001,2000p "$work/limited.ndjson"; sleep 0.4; tail -n 1000 "$work/limited.ndjson"; } |
+    "${sluice[@]}" send -i - -e "http://127.0.0.1:$limited_port" --token T --retry-budget 60s --json -q >"$work/limited.json"
+early="$(python3 - "$work/logs/limited.log" <<'PY'
+import sys
+rows = [line.split() for line in open(sys.argv[1])]
+refused = [float(t) for t, _, status in rows if status == "429"]
+arrived = [float(t) - float(took) for t, took, _ in rows]
+print(len(refused), sum(1 for a in arrived if any(r + 0.05 < a < r + 0.95 for r in refused)))
+PY
+)"
+read -r refused inside <<<"$early"
+delivered="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["events"]["delivered"])' <"$work/limited.json")"
+got="$(received)"
+if [[ "$delivered" == 3000 && "$got" == "3000 0" && "$refused" -gt 0 && "$inside" == 0 ]]; then
+    echo "ok: nginx's rate limit (429, Retry-After: 1) holds every batch to the endpoint (delivered $delivered; the collector received/duplicates: $got; 429s: $refused; requests inside a Retry-After: $inside)"
+else
+    echo "FAILED: nginx's rate limit: delivered $delivered of 3000; received/duplicates: $got; 429s: $refused (expected some); requests inside a Retry-After: $inside (expected 0)" >&2
+    failures=$((failures + 1))
+fi
 
 exit $((failures > 0))
