@@ -24,6 +24,8 @@ internal static class EngineSettings
         options.Http.Authentication = BuiltInApi.Authentication(options.Format, credential);
     }
 
+    private const string SpoolPrefix = nameof(SluiceOptions.Spool) + ".";
+
     /// <summary>Every problem, one sentence each naming the setting; never a credential's or header's value.</summary>
     public static List<string> Problems(SluiceServiceOptions options)
     {
@@ -49,7 +51,8 @@ internal static class EngineSettings
         if (EndpointProblem(options.Endpoint) is { } endpointProblem)
             problems.Add(endpointProblem);
         // The engine's own problems include batch limits above what a built-in format's API takes.
-        problems.AddRange(options.Engine.Problems());
+        // The spool's settings named as the configuration's keys are (Spool:SegmentBytes), not as the code's (Spool.SegmentBytes).
+        problems.AddRange(options.Engine.Problems().Select(static p => p.StartsWith(SpoolPrefix, StringComparison.Ordinal) ? $"{nameof(SluiceOptions.Spool)}:{p[SpoolPrefix.Length..]}" : p));
         problems.AddRange(options.Http.Problems().Where(p => !p.StartsWith(nameof(HttpTransportOptions.BaseAddress), StringComparison.Ordinal)));
         // A misspelt section name, or an appsettings.json left out of the output, looks like nothing configured.
         if (problems.Count > 0 && options.MissingSection is { } section)
