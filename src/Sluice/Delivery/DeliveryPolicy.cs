@@ -7,12 +7,13 @@ namespace Sluice.Delivery;
 /// <summary>
 /// Delivers one batch the way the failure table in docs/delivery.md says: transient failures (429, 5xx,
 /// timeouts, connection errors) are retried with exponential backoff and full jitter, honouring <c>Retry-After</c>
-/// (which holds every batch to that endpoint: <see cref="EndpointHolds"/>), within a per-body attempt budget and a per-batch time budget, then expire; a 400 bisects the batch until each
-/// invalid event has been refused alone (only then is it counted rejected) and every other event delivered; a 413
-/// splits the batch and lowers the partition's byte limit; a 401/403 hands the job back so its endpoint can be
-/// paused. One request at a time per job, so a bisection costs at most <see cref="BisectionBound"/> requests, sent
-/// one after the other by the sender that holds the batch. Parts are written as sub-batches
-/// (<see cref="Batch.Slice"/>) and released after their send. Thread-safe: one call per job at a time.
+/// (which holds every batch to that endpoint: <see cref="EndpointHolds"/>), within a per-body attempt budget and a
+/// per-batch time budget, then expire; a 400 bisects the batch until each invalid event has been refused alone (only
+/// then is it counted rejected) and every other event delivered; a 413 splits the batch and lowers the partition's
+/// byte limit; a 401/403 hands the job back so its endpoint can be paused. One request at a time per job, so a
+/// bisection costs at most <see cref="BisectionBound"/> requests, sent one after the other by the sender that holds
+/// the batch. Parts are written as sub-batches (<see cref="Batch.Slice"/>) and released after their send.
+/// Thread-safe: one call per job at a time.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim whose wait handle is never asked for holds nothing to dispose.")]
 internal sealed class DeliveryPolicy
@@ -360,7 +361,7 @@ internal sealed class DeliveryPolicy
             return; // answered after the deadline: there is no retry to count or announce; the loop settles what is left
         Interlocked.Increment(ref _counters.Retries);
         _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
-            $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms{asked}.{(result.RetryAfter is null ? "" : $" Nothing is sent to {batch.EndpointPath} until its Retry-After has passed.")}", range.Count,
+            $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms{asked}.{(result.RetryAfter is not { Ticks: > 0 } ? "" : $" Nothing is sent to {batch.EndpointPath} until its Retry-After has passed.")}", range.Count,
             result.Exception));
         await DelayAsync(delay).ConfigureAwait(false);
     }

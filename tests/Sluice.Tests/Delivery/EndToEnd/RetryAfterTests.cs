@@ -39,6 +39,7 @@ public class RetryAfterTests(ITestOutputHelper output)
         Assert.Equal((100, 0), (result.Counters.Delivered, result.Counters.Expired));
         Assert.Equal(["Retrying in 1000 ms", "Retrying in 2000 ms"],
             run.Of(DiagnosticKind.SendFailed).Select(d => d.Message[d.Message.IndexOf("Retrying in", StringComparison.Ordinal)..].Split(" (")[0].TrimEnd('.')));
+        Assert.DoesNotContain(run.Of(DiagnosticKind.SendFailed), d => d.Message.Contains("Nothing is sent", StringComparison.Ordinal)); // no time: no hold
     }
 
     /// <summary>RFC 9110 §10.2.3: "how long the user agent ought to wait before making a follow-up request": the client, not the one request.</summary>
