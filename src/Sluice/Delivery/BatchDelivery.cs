@@ -9,7 +9,8 @@ namespace Sluice.Delivery;
 /// so a slow or failing endpoint pushes back on the serializer, and through it on the event queue,
 /// whose full mode then applies. Each batch becomes a <see cref="DeliveryJob"/> run by the
 /// <see cref="DeliveryPolicy"/> (retries, bisection, splits); a job refused its credentials pauses its
-/// endpoint and is probed by a task of its own, so other endpoints keep flowing. Every event is settled
+/// endpoint and is probed by a task of its own, and a job whose endpoint a server's <c>Retry-After</c> holds is set aside
+/// until it passes (<see cref="HoldBack"/>), so other endpoints keep flowing. Every event is settled
 /// exactly once and every batch's memory returned once its last send has finished.
 /// </summary>
 internal sealed class BatchDelivery
@@ -35,6 +36,12 @@ internal sealed class BatchDelivery
     private readonly HashSet<DeliveryJob> _live = [];
     private readonly List<Task> _probes = [];
 
+    // Also guarded by _lock: per partition, the jobs a sender set aside while a server's Retry-After holds that endpoint
+    // (at most _held), and whether a task is waiting to send them.
+    private readonly EndpointHolds _holds;
+    private readonly List<DeliveryJob>[] _heldBack;
+    private readonly bool[] _releasing;
+
     public BatchDelivery(SluiceOptions options, IBatchTransport transport, EngineCounters counters, Func<int, OpenBatch> partitions,
         SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort, FateReporter? fates = null, SpoolJournal? spool = null)
     {
@@ -50,7 +57,12 @@ internal sealed class BatchDelivery
         var format = options.WireFormat;
         _settle = new Settlement(counters, Tracker, new LastFailures(format.PartitionCount), format, diagnose, fates, spool);
         _retry = RetryPolicy.From(options);
-        _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, Bodies, metrics, diagnose, abort);
+        _holds = new EndpointHolds(format.PartitionCount, _time);
+        _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, Bodies, metrics, diagnose, _holds, abort);
+        _heldBack = new List<DeliveryJob>[format.PartitionCount];
+        for (int p = 0; p < _heldBack.Length; p++)
+            _heldBack[p] = [];
+        _releasing = new bool[format.PartitionCount];
         _pauses = new EndpointPause[options.WireFormat.PartitionCount];
         _held = senders * 2;
         for (int p = 0; p < _pauses.Length; p++)
@@ -206,9 +218,76 @@ internal sealed class BatchDelivery
             }
 
             _spool?.BeforeSend(batch);
+            var job = Start(batch);
+            if (_pauses.Length > 1 && HoldBack(job))
+                continue;
+
             // With one endpoint a sender waiting for the resume holds up no other endpoint: it pushes back on the queues
             // instead, whose full mode (or the spool's backlog) keeps the events, rather than expiring them.
-            await AdmitAndRunAsync(Start(batch), waitIfFull: _pauses.Length == 1).ConfigureAwait(false);
+            await AdmitAndRunAsync(job, waitIfFull: _pauses.Length == 1).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Sets <paramref name="job"/> aside if a server's Retry-After holds its endpoint, so that the sender goes on with the other
+    /// endpoints' batches rather than wait with this one (with a single endpoint nothing is set aside: the sender waits, which
+    /// pushes back on the queues). At most <see cref="_held"/> per endpoint, so that memory stays bounded: beyond them, the
+    /// sender waits with the job (<see cref="DeliveryPolicy"/> checks the hold before each attempt).
+    /// </summary>
+    private bool HoldBack(DeliveryJob job)
+    {
+        int partition = job.Batch.Partition;
+        if (_holds.Remaining(partition) <= TimeSpan.Zero)
+            return false;
+        lock (_lock)
+        {
+            var held = _heldBack[partition];
+            if (held.Count >= _held)
+                return false;
+            held.Add(job);
+            if (!_releasing[partition])
+            {
+                _releasing[partition] = true;
+                _probes.Add(Task.Run(() => ReleaseHeldBackAsync(partition), CancellationToken.None));
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>Sends the jobs set aside for <paramref name="partition"/> once its hold has passed, until none is left.</summary>
+    private async Task ReleaseHeldBackAsync(int partition)
+    {
+        while (true)
+        {
+            // Past the deadline, the jobs are admitted at once: admitting them then loses them, or keeps them in the spool.
+            if (!_abort.IsCancellationRequested && _holds.Remaining(partition) is var wait && wait > TimeSpan.Zero)
+            {
+                try
+                {
+                    await Task.Delay(wait, _time, _abort).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException) when (_abort.IsCancellationRequested)
+                {
+                }
+
+                continue; // a longer hold may have been set meanwhile
+            }
+
+            DeliveryJob[] jobs;
+            lock (_lock)
+            {
+                jobs = [.. _heldBack[partition]];
+                _heldBack[partition].Clear();
+                if (jobs.Length == 0)
+                {
+                    _releasing[partition] = false; // under the lock: a job set aside from now on starts a new task
+                    return;
+                }
+            }
+
+            // At once, as senders would: the transport's calls stay bounded by MaxConcurrentSends.
+            await Task.WhenAll(jobs.Select(job => AdmitAndRunAsync(job, waitIfFull: false))).ConfigureAwait(false);
         }
     }
 

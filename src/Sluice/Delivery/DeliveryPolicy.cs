@@ -40,7 +40,7 @@ internal sealed class DeliveryPolicy
     private int _waitingToSend;
 
     public DeliveryPolicy(SluiceOptions options, IBatchTransport transport, RetryPolicy retry, Settlement settle, EngineCounters counters,
-        Func<int, OpenBatch> partitions, BodyLedger bodies, SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, CancellationToken abort)
+        Func<int, OpenBatch> partitions, BodyLedger bodies, SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, EndpointHolds holds, CancellationToken abort)
     {
         _transport = transport;
         _retry = retry;
@@ -55,7 +55,7 @@ internal sealed class DeliveryPolicy
         _maxAttempts = options.MaxSendAttempts;
         _budget = options.RetryBudget;
         _sends = new SemaphoreSlim(options.MaxConcurrentSends);
-        _holds = new EndpointHolds(options.WireFormat.PartitionCount, _time);
+        _holds = holds;
     }
 
     /// <summary>Attempts waiting for one of the <see cref="SluiceOptions.MaxConcurrentSends"/> sends under way to finish (for tests).</summary>

@@ -88,7 +88,7 @@ public class RetryAfterTests(ITestOutputHelper output)
             o.TimeProvider = clock;
             o.JitterRandom = new FixedRandom(0.5);
             o.RetryMaxDelay = TimeSpan.FromSeconds(30);
-            o.MaxConcurrentSends = 8; // one sender per batch: none waits for a sender, only for an endpoint
+            o.MaxConcurrentSends = 2; // one waits to retry; the other sets the held endpoint's batches aside and goes on
             o.MaxBatchEvents = 100;
             o.FlushInterval = TimeSpan.FromDays(1);
         }, log: output.WriteLine);
@@ -96,14 +96,50 @@ public class RetryAfterTests(ITestOutputHelper output)
         run.Produce(100, tracksOnly: true);
         await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
 
-        run.Produce(500); // four more batches of tracks, one of pages (every fifth event)
+        // Four more batches of tracks (as many as are set aside for an endpoint with two senders), then one of pages
+        // (every fifth event), which the senders reach while the tracks wait: a sender waiting with a track batch would not.
+        run.Produce(500);
         var pages = run.Collector.Received(CollectorApi.ThriveStackPage);
         await Eventually.True(() => pages.CountStatus(200) == 1, "the pages, delivered at once");
-        await Eventually.True(() => clock.PendingDelays.Count(d => d == TimeSpan.FromSeconds(20)) == 5, "the five batches of tracks waiting");
+        await Eventually.True(() => clock.PendingDelays.Count(d => d == TimeSpan.FromSeconds(20)) == 2, "the retry, and the tracks set aside");
         Assert.Equal((1, 0), (run.CountStatus(429), run.Collector.Received(CollectorApi.ThriveStackTrack).CountStatus(200)));
 
         clock.Advance(TimeSpan.FromSeconds(20));
         var result = await run.FinishAsync();
         Assert.Equal((600, 0), (result.Counters.Delivered, result.Counters.Expired));
+    }
+
+    [Fact]
+    public async Task Batches_set_aside_for_a_Retry_After_are_counted_lost_at_the_shutdown_deadline_and_beyond_the_bound_a_sender_waits()
+    {
+        var clock = new ManualTimeProvider();
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
+        {
+            o.TimeProvider = clock;
+            o.JitterRandom = new FixedRandom(0.5);
+            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
+            o.MaxConcurrentSends = 2; // four batches of an endpoint set aside at most
+            o.MaxBatchEvents = 100;
+            o.FlushInterval = TimeSpan.FromDays(1);
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+        }, log: output.WriteLine);
+        run.Collector.Faults.FailNext(1, 429, "20", api: CollectorApi.ThriveStackTrack);
+        run.Produce(100, tracksOnly: true);
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
+
+        // Five more batches: four set aside, and the fifth, beyond the bound, waits with the other sender.
+        run.Produce(500, tracksOnly: true);
+        await Eventually.True(() => clock.PendingDelays.Count(d => d == TimeSpan.FromSeconds(20)) == 3, "the retry, the four set aside, the fifth with its sender");
+        Assert.Equal(6, run.Engine.LiveDeliveryJobs);
+
+        var shutdown = run.Engine.ShutdownAsync();
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the shutdown deadline");
+        clock.Advance(TimeSpan.FromSeconds(5));
+        var c = (await shutdown.WaitAsync(TimeSpan.FromSeconds(30))).Counters;
+
+        Conservation.AssertBalanced(c);
+        Assert.Equal((600L, 0L, 600L), (c.Accepted, c.Delivered, c.LostAtShutdown)); // a 429 is an answer: none reached the server
+        Assert.Equal((1, 0), (run.CountStatus(429), run.CountStatus(200)));
+        Assert.Equal(0, run.Engine.LiveDeliveryJobs);
     }
 }
