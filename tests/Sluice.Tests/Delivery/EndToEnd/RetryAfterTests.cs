@@ -1,5 +1,6 @@
 using Sluice.Collector;
 using Sluice.Diagnostics;
+using Sluice.Spooling;
 using Sluice.Tests.Support;
 using Xunit.Abstractions;
 
@@ -109,12 +110,17 @@ public class RetryAfterTests(ITestOutputHelper output)
         Assert.Equal((600, 0), (result.Counters.Delivered, result.Counters.Expired));
     }
 
-    [Fact]
-    public async Task Batches_set_aside_for_a_Retry_After_are_counted_lost_at_the_shutdown_deadline_and_beyond_the_bound_a_sender_waits()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task Batches_set_aside_for_a_Retry_After_are_lost_or_kept_in_the_spool_at_the_shutdown_deadline_and_beyond_the_bound_a_sender_waits(bool spool)
     {
         var clock = new ManualTimeProvider();
+        using var directory = new TempDirectory();
         await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
         {
+            if (spool)
+                o.Spool = new SpoolOptions { DirectoryPath = directory.Path };
             o.TimeProvider = clock;
             o.JitterRandom = new FixedRandom(0.5);
             o.RetryMaxDelay = TimeSpan.FromSeconds(30);
@@ -138,7 +144,8 @@ public class RetryAfterTests(ITestOutputHelper output)
         var c = (await shutdown.WaitAsync(TimeSpan.FromSeconds(30))).Counters;
 
         Conservation.AssertBalanced(c);
-        Assert.Equal((600L, 0L, 600L), (c.Accepted, c.Delivered, c.LostAtShutdown)); // a 429 is an answer: none reached the server
+        // A 429 is an answer: none reached the server. With the spool every event stays in it for the next start.
+        Assert.Equal((600L, 0L, spool ? 0L : 600L, spool ? 600L : 0L), (c.Accepted, c.Delivered, c.LostAtShutdown, c.Spooled));
         Assert.Equal((1, 0), (run.CountStatus(429), run.CountStatus(200)));
         Assert.Equal(0, run.Engine.LiveDeliveryJobs);
     }
