@@ -17,10 +17,7 @@ internal sealed class EndpointHolds(int partitions, TimeProvider time)
     {
         if (wait <= TimeSpan.Zero)
             return;
-        long until = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
-        long seen = Volatile.Read(ref _until[partition]);
-        while (until > seen && Interlocked.CompareExchange(ref _until[partition], until, seen) is var was && was != seen)
-            seen = was;
+        LatestTime.Raise(ref _until[partition], time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency));
     }
 
     /// <summary>How long <paramref name="partition"/> is still held (zero when it is not).</summary>

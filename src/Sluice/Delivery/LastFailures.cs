@@ -22,10 +22,7 @@ internal sealed class LastFailures(int partitions)
         Volatile.Write(ref _causes[partition], cause);
         if (cause is null)
         {
-            // The latest send time of an accepted request, whatever order the answers come in.
-            long seen = Volatile.Read(ref _acceptedSentAt[partition]);
-            while (sentAt > seen && Interlocked.CompareExchange(ref _acceptedSentAt[partition], sentAt, seen) is var was && was != seen)
-                seen = was;
+            LatestTime.Raise(ref _acceptedSentAt[partition], sentAt); // whatever order the answers come in
         }
     }
 
