@@ -48,7 +48,16 @@ public class RetryAfterTests(ITestOutputHelper output)
     public async Task A_Retry_After_holds_every_batch_to_that_endpoint_not_only_the_one_answered()
     {
         var clock = new ManualTimeProvider();
-        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o => Configure(o, senders: 2), log: output.WriteLine);
+        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
+        {
+            o.TimeProvider = clock;
+            o.JitterRandom = new FixedRandom(0.5);
+            o.RetryBaseDelay = TimeSpan.FromSeconds(2);
+            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
+            o.MaxConcurrentSends = 2;
+            o.MaxBatchEvents = 100;
+            o.FlushInterval = TimeSpan.FromDays(1);
+        }, log: output.WriteLine);
         run.Collector.Faults.FailNext(1, 429, "20");
         run.Produce(100, tracksOnly: true);
         await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
@@ -67,17 +76,6 @@ public class RetryAfterTests(ITestOutputHelper output)
         Assert.Equal((200, 0, 1), (result.Counters.Delivered, result.Counters.Expired, result.Counters.Retries)); // the held batch's wait is no retry
         Assert.Equal((1, 2), (run.CountStatus(429), run.CountStatus(200)));
         Assert.Contains(run.Of(DiagnosticKind.SendFailed), d => d.Message.Contains("Nothing is sent to /api/track until its Retry-After has passed.", StringComparison.Ordinal));
-
-        void Configure(SluiceOptions o, int senders)
-        {
-            o.TimeProvider = clock;
-            o.JitterRandom = new FixedRandom(0.5);
-            o.RetryBaseDelay = TimeSpan.FromSeconds(2);
-            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
-            o.MaxConcurrentSends = senders;
-            o.MaxBatchEvents = 100;
-            o.FlushInterval = TimeSpan.FromDays(1);
-        }
     }
 
     [Fact]
