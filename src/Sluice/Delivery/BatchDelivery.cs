@@ -261,6 +261,7 @@ internal sealed class BatchDelivery
         while (true)
         {
             // Past the deadline, the jobs are admitted at once: admitting them then loses them, or keeps them in the spool.
+            // A longer hold set meanwhile is waited out by each job (DeliveryPolicy checks before each attempt).
             if (!_abort.IsCancellationRequested && _holds.Remaining(partition) is var wait && wait > TimeSpan.Zero)
             {
                 try
@@ -270,8 +271,6 @@ internal sealed class BatchDelivery
                 catch (OperationCanceledException) when (_abort.IsCancellationRequested)
                 {
                 }
-
-                continue; // a longer hold may have been set meanwhile
             }
 
             DeliveryJob[] jobs;

@@ -104,6 +104,46 @@ public class RetryAfterTests(ITestOutputHelper output)
         Assert.Equal((1, 0), (run.CountStatus(429), run.Collector.Received(CollectorApi.ThriveStackTrack).CountStatus(200)));
 
         clock.Advance(TimeSpan.FromSeconds(20));
+        var tracks = run.Collector.Received(CollectorApi.ThriveStackTrack);
+        await Eventually.True(() => tracks.CountStatus(200) == 5, "the tracks, once the hold has passed");
+
+        // A second Retry-After later holds the endpoint again, and what is set aside then is sent when it passes.
+        run.Collector.Faults.FailNext(1, 429, "10", api: CollectorApi.ThriveStackTrack);
+        run.Produce(100, tracksOnly: true);
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(10)), "the wait before the retry");
+        run.Produce(100, tracksOnly: true);
+        await Eventually.True(() => clock.PendingDelays.Count(d => d == TimeSpan.FromSeconds(10)) == 2, "the retry, and the track set aside");
+        Assert.Equal(5, tracks.CountStatus(200));
+        clock.Advance(TimeSpan.FromSeconds(10));
+
+        var result = await run.FinishAsync();
+        Assert.Equal((800, 0), (result.Counters.Delivered, result.Counters.Expired));
+        Assert.Equal((2, 7), (tracks.CountStatus(429), tracks.CountStatus(200)));
+    }
+
+    /// <summary>With one endpoint nothing is set aside: the senders wait with their batches, which pushes back on the queues.</summary>
+    [Fact]
+    public async Task With_one_endpoint_a_sender_waits_with_the_held_batch()
+    {
+        var clock = new ManualTimeProvider();
+        await using var run = await HttpRun.StartAsync(WireCase.Segment, o =>
+        {
+            o.TimeProvider = clock;
+            o.JitterRandom = new FixedRandom(0.5);
+            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
+            o.MaxConcurrentSends = 2;
+            o.MaxBatchEvents = 100;
+            o.FlushInterval = TimeSpan.FromDays(1);
+        }, log: output.WriteLine);
+        run.Collector.Faults.FailNext(1, 429, "20");
+        run.Produce(100);
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
+
+        run.Produce(500);
+        await Eventually.True(() => clock.PendingDelays.Count(d => d == TimeSpan.FromSeconds(20)) == 2, "the retry, and the next batch with its sender");
+        Assert.Equal(2, run.Engine.LiveDeliveryJobs); // the rest wait in the queues, none set aside
+        clock.Advance(TimeSpan.FromSeconds(20));
+
         var result = await run.FinishAsync();
         Assert.Equal((600, 0), (result.Counters.Delivered, result.Counters.Expired));
     }
