@@ -15,16 +15,11 @@ public class RetryAfterTests(ITestOutputHelper output)
     public async Task A_Retry_After_of_no_time_waits_the_backoff_instead_of_spending_every_attempt_at_once(string retryAfter)
     {
         var clock = new ManualTimeProvider();
-        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
+        await using var run = await StartAsync(WireCase.ThriveStack, clock, o =>
         {
-            o.TimeProvider = clock;
-            o.JitterRandom = new FixedRandom(0.5);
             o.RetryBaseDelay = TimeSpan.FromSeconds(2); // the retries wait 1 s, then 2 s: half their bounds
-            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
             o.MaxSendAttempts = 3;
-            o.MaxBatchEvents = 100;
-            o.FlushInterval = TimeSpan.FromDays(1);
-        }, log: output.WriteLine);
+        });
         run.Collector.Faults.FailNext(2, 429, retryAfter);
         run.Produce(100, tracksOnly: true); // one full batch
 
@@ -48,16 +43,7 @@ public class RetryAfterTests(ITestOutputHelper output)
     public async Task A_Retry_After_holds_every_batch_to_that_endpoint_not_only_the_one_answered()
     {
         var clock = new ManualTimeProvider();
-        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
-        {
-            o.TimeProvider = clock;
-            o.JitterRandom = new FixedRandom(0.5);
-            o.RetryBaseDelay = TimeSpan.FromSeconds(2);
-            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
-            o.MaxConcurrentSends = 2;
-            o.MaxBatchEvents = 100;
-            o.FlushInterval = TimeSpan.FromDays(1);
-        }, log: output.WriteLine);
+        await using var run = await StartAsync(WireCase.ThriveStack, clock);
         run.Collector.Faults.FailNext(1, 429, "20");
         run.Produce(100, tracksOnly: true);
         await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
@@ -82,15 +68,7 @@ public class RetryAfterTests(ITestOutputHelper output)
     public async Task A_Retry_After_from_one_endpoint_holds_no_other_endpoint()
     {
         var clock = new ManualTimeProvider();
-        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
-        {
-            o.TimeProvider = clock;
-            o.JitterRandom = new FixedRandom(0.5);
-            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
-            o.MaxConcurrentSends = 2; // one waits to retry; the other sets the held endpoint's batches aside and goes on
-            o.MaxBatchEvents = 100;
-            o.FlushInterval = TimeSpan.FromDays(1);
-        }, log: output.WriteLine);
+        await using var run = await StartAsync(WireCase.ThriveStack, clock); // two senders: one waits to retry; the other sets the held endpoint's batches aside and goes on
         run.Collector.Faults.FailNext(1, 429, "20", api: CollectorApi.ThriveStackTrack);
         run.Produce(100, tracksOnly: true);
         await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
@@ -126,15 +104,7 @@ public class RetryAfterTests(ITestOutputHelper output)
     public async Task With_one_endpoint_a_sender_waits_with_the_held_batch()
     {
         var clock = new ManualTimeProvider();
-        await using var run = await HttpRun.StartAsync(WireCase.Segment, o =>
-        {
-            o.TimeProvider = clock;
-            o.JitterRandom = new FixedRandom(0.5);
-            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
-            o.MaxConcurrentSends = 2;
-            o.MaxBatchEvents = 100;
-            o.FlushInterval = TimeSpan.FromDays(1);
-        }, log: output.WriteLine);
+        await using var run = await StartAsync(WireCase.Segment, clock);
         run.Collector.Faults.FailNext(1, 429, "20");
         run.Produce(100);
         await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
@@ -155,18 +125,12 @@ public class RetryAfterTests(ITestOutputHelper output)
     {
         var clock = new ManualTimeProvider();
         using var directory = new TempDirectory();
-        await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o =>
+        await using var run = await StartAsync(WireCase.ThriveStack, clock, o => // two senders: four batches of an endpoint set aside at most
         {
             if (spool)
                 o.Spool = new SpoolOptions { DirectoryPath = directory.Path };
-            o.TimeProvider = clock;
-            o.JitterRandom = new FixedRandom(0.5);
-            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
-            o.MaxConcurrentSends = 2; // four batches of an endpoint set aside at most
-            o.MaxBatchEvents = 100;
-            o.FlushInterval = TimeSpan.FromDays(1);
             o.ShutdownTimeout = TimeSpan.FromSeconds(5);
-        }, log: output.WriteLine);
+        });
         run.Collector.Faults.FailNext(1, 429, "20", api: CollectorApi.ThriveStackTrack);
         run.Produce(100, tracksOnly: true);
         await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
@@ -187,4 +151,17 @@ public class RetryAfterTests(ITestOutputHelper output)
         Assert.Equal((1, 0), (run.CountStatus(429), run.CountStatus(200)));
         Assert.Equal(0, run.Engine.LiveDeliveryJobs);
     }
+
+    /// <summary>A run on <paramref name="clock"/>: batches of 100 events sealed for count only, two senders, jitter at half its bound, waits capped at 30 s.</summary>
+    private Task<HttpRun> StartAsync(WireCase wire, ManualTimeProvider clock, Action<SluiceOptions>? configure = null)
+        => HttpRun.StartAsync(wire, o =>
+        {
+            o.TimeProvider = clock;
+            o.JitterRandom = new FixedRandom(0.5);
+            o.RetryMaxDelay = TimeSpan.FromSeconds(30);
+            o.MaxConcurrentSends = 2;
+            o.MaxBatchEvents = 100;
+            o.FlushInterval = TimeSpan.FromDays(1);
+            configure?.Invoke(o);
+        }, log: output.WriteLine);
 }
