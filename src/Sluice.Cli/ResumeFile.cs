@@ -36,8 +36,10 @@ internal sealed class ResumeFile(string directory, string input, Func<long> resu
     {
         lock (_lock)
         {
-            long line = _deleted ? 0 : resumeAfter();
-            if (_deleted || line == _written || !Directory.Exists(directory))
+            if (_deleted)
+                return;
+            long line = resumeAfter();
+            if (line == _written || !Directory.Exists(directory))
                 return;
             string path = Path.Combine(directory, Name), temporary = path + ".tmp";
             try
