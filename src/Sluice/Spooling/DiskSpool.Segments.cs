@@ -88,10 +88,34 @@ internal sealed partial class DiskSpool
         if (DeleteFile(segment.SegmentPath))
             DeleteFile(segment.AcknowledgementsPath);
         else if (acknowledged is { } ticket)
+        {
             WriteAcknowledgement(segment, ticket);
+            SyncAcknowledgementsNow(segment);
+        }
+
         segment.CloseFiles(); // the acknowledgement opened its file again
         _dirtyAcknowledgements.Remove(segment);
         _diskBytes -= segment.DiskBytes;
+    }
+
+    // Under _gate. The segment leaves the list the next Sync covers, so the acknowledgements written since the last one are
+    // synced here, or a crash could take them and the next open would send those batches again. It holds the gate for one
+    // device sync, but only on this rare path (a segment that could not be deleted).
+    private void SyncAcknowledgementsNow(SpoolSegment segment)
+    {
+        if (!segment.AcknowledgementsDirty || segment.AcknowledgementsWriter is not { } acknowledgements)
+            return;
+        segment.AcknowledgementsDirty = false;
+        try
+        {
+            _io.FlushToDisk(acknowledgements);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Report(new SpoolDiagnostic(SpoolDiagnosticKind.AcknowledgementFailed,
+                $"The acknowledgements in '{segment.AcknowledgementsPath}' could not be synced ({e.Message}): after a crash, its batches may be sent again.",
+                Exception: e));
+        }
     }
 
     // Under _gate. False if the file is still there (reported).

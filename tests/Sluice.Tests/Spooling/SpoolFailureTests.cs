@@ -216,6 +216,10 @@ public sealed class SpoolFailureTests : IDisposable
             spool.Acknowledge(tickets[1]);
             Assert.Contains(_harness.DiagnosticsOf(SpoolDiagnosticKind.FileFailed), d => d.Message.Contains("could not be deleted", StringComparison.Ordinal));
             _io.DeleteFailsFor = null;
+
+            // Both acknowledgements are on the device before the segment leaves the list the next sync covers: a crash
+            // from now on would otherwise take them, and the next open would send both batches again.
+            Assert.Contains(SpoolDirectory.AcknowledgementsPath(_harness.Directory, tickets[0].SegmentId), _io.Synced);
         }
 
         // Only the batch never acknowledged is sent again, not the two delivered ones; the leftover segment goes now.
@@ -223,6 +227,27 @@ public sealed class SpoolFailureTests : IDisposable
         var replayed = await SpoolHarness.ReplayAllAsync(reopened);
         Assert.Equal([tickets[2].BatchId], replayed.Select(r => r.Ticket.BatchId));
         Assert.False(File.Exists(SpoolDirectory.SegmentPath(_harness.Directory, tickets[0].SegmentId)));
+    }
+
+    [Fact]
+    public async Task Acknowledgements_of_a_segment_that_cannot_be_deleted_whose_sync_fails_are_reported_and_the_spool_carries_on()
+    {
+        string body = new('x', 1_500);
+        using var spool = await _harness.OpenAsync(o => (o.SegmentBytes, o.MaxBytes) = (4 * 1024, 16 * 1024), _io);
+        var tickets = Enumerable.Range(0, 3).Select(i => SpoolHarness.Append(spool, SpoolBatch.Json(0, $"{{\"n\":{i},\"pad\":\"{body}\"}}"))).ToArray();
+        _io.DeleteFailsFor = ".segment";
+        _io.FlushFails = true;
+        spool.Acknowledge(tickets[0]);
+        spool.Acknowledge(tickets[1]);
+        _io.FlushFails = false;
+        _io.DeleteFailsFor = null;
+
+        var failed = Assert.Single(_harness.DiagnosticsOf(SpoolDiagnosticKind.AcknowledgementFailed));
+        Assert.Contains("could not be synced", failed.Message, StringComparison.Ordinal);
+        Assert.Equal(0, spool.Counters.AcknowledgementFailures); // both were written: only their sync failed
+        Assert.Equal(1, spool.Counters.LiveBatches);
+        spool.Acknowledge(tickets[2]);
+        Assert.Equal(0, spool.Counters.LiveBatches);
     }
 
     [Fact]

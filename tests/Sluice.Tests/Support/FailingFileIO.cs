@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using Microsoft.Win32.SafeHandles;
 using Sluice.Spooling;
 
@@ -5,11 +7,12 @@ namespace Sluice.Tests.Support;
 
 /// <summary>
 /// The real file system, with failures on demand: a disk that fills up (the exception .NET throws for
-/// ENOSPC), optionally after writing part of a record, as a short write does. Counts fsyncs.
+/// ENOSPC), optionally after writing part of a record, as a short write does. Counts fsyncs, and names the files synced.
 /// </summary>
 internal sealed class FailingFileIO : ISpoolFileIO
 {
     private readonly SpoolFileIO _inner = SpoolFileIO.Instance;
+    private readonly ConditionalWeakTable<SafeFileHandle, string> _paths = [];
     private int _flushes;
 
     /// <summary>Writes fail while this is set: the disk is full.</summary>
@@ -41,13 +44,18 @@ internal sealed class FailingFileIO : ISpoolFileIO
 
     public int Flushes => Volatile.Read(ref _flushes);
 
+    /// <summary>The file of each sync, in order (a file opened for writing through this).</summary>
+    public ConcurrentQueue<string> Synced { get; } = new();
+
     public static IOException DiskFullException() => new("No space left on device", 28);
 
     public SafeFileHandle OpenWrite(string path, bool createNew)
     {
         if (DiskFull && createNew)
             throw DiskFullException();
-        return _inner.OpenWrite(path, createNew);
+        var file = _inner.OpenWrite(path, createNew);
+        _paths.AddOrUpdate(file, path);
+        return file;
     }
 
     public void Write(SafeFileHandle file, IReadOnlyList<ReadOnlyMemory<byte>> buffers, long offset)
@@ -81,6 +89,8 @@ internal sealed class FailingFileIO : ISpoolFileIO
         }
 
         Interlocked.Increment(ref _flushes);
+        if (_paths.TryGetValue(file, out var path))
+            Synced.Enqueue(path);
         if (!SkipDeviceSync)
             _inner.FlushToDisk(file);
     }
