@@ -258,7 +258,7 @@ public sealed partial class SluiceEngine
                 break;
             }
 
-            if (!kept.TryTake(out var ticket, out int partition, out int spooled))
+            if (!kept.TryTake(out var ticket, out int partition, out int spooled, out var parts))
                 break;
             int[] ends = ArrayPool<int>.Shared.Rent(ticket.EventCount);
             if (await ReadBodyAsync(spool, ticket, ends).ConfigureAwait(false) is not { } body)
@@ -271,9 +271,12 @@ public sealed partial class SluiceEngine
 
             var batch = AdoptSpooled(partition, ticket, ends, body);
             batch.Resent = true;
-            Volatile.Write(ref _counters.Resent, _counters.Resent + ticket.EventCount);
+            if (parts is not null)
+                batch.SendOnly(parts); // not the parts a bisection delivered or had rejected before its retries ran out
+            int resent = parts is null ? ticket.EventCount : spooled;
+            Volatile.Write(ref _counters.Resent, _counters.Resent + resent);
             Volatile.Write(ref _counters.SpooledResent, _counters.SpooledResent + spooled);
-            (batches, events, endpoint) = (batches + 1, events + ticket.EventCount, batch.EndpointPath);
+            (batches, events, endpoint) = (batches + 1, events + resent, batch.EndpointPath);
             await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
         }
 

@@ -139,14 +139,51 @@ public sealed class Batch
     // Added to, before settling, by whoever settles a part of the batch as spooled; read by whoever settles the last part.
     private int _spooledEvents;
 
+    // The parts left to the spool when their retries ran out, in the order settled: written only by the job's owner, before
+    // it settles each (so read safely by whoever settles the last part). Unknown (null) once a part was left at a deadline.
+    private List<(int Start, int Count)>? _spooledParts;
+    private volatile bool _spooledPartsUnknown;
+
     /// <summary>
     /// How many of the batch's events were left to the spool: all of them, or, for a batch a 400 bisected, those of the parts
-    /// not delivered nor rejected before (its record holds them all, so sending it again sends them all).
+    /// not delivered nor rejected before.
     /// </summary>
     internal int SpooledEvents => Volatile.Read(ref _spooledEvents);
 
-    /// <summary>Whoever settles <paramref name="events"/> of the batch as spooled, before settling them.</summary>
-    internal void AddSpooled(int events) => Interlocked.Add(ref _spooledEvents, events);
+    /// <summary>
+    /// Which events were left to the spool, as (first, count) parts, when all of them were left there because their retries ran
+    /// out; else null. Its record holds every event, so this is what the same engine sends again: not the parts a bisection
+    /// delivered or had rejected before (<see cref="SendOnly"/>).
+    /// </summary>
+    internal (int Start, int Count)[]? SpooledParts => _spooledPartsUnknown || _spooledParts is null ? null : [.. _spooledParts];
+
+    /// <summary>The job's owner, whose retries of events <paramref name="start"/> … ran out, before settling them as spooled.</summary>
+    internal void AddSpooled(int start, int count)
+    {
+        (_spooledParts ??= []).Add((start, count));
+        Interlocked.Add(ref _spooledEvents, count);
+    }
+
+    /// <summary>Whoever settles <paramref name="events"/> of the batch as spooled at a deadline, before settling them.</summary>
+    internal void AddSpooled(int events)
+    {
+        _spooledPartsUnknown = true;
+        Interlocked.Add(ref _spooledEvents, events);
+    }
+
+    /// <summary>
+    /// The parts of a batch read back to be sent again, if only those are to be (<see cref="SpooledParts"/>); null for all of it.
+    /// Set by the serializer before it hands the batch over; the delivery job starts with them.
+    /// </summary>
+    internal (int Start, int Count)[]? PartsToSend { get; private set; }
+
+    /// <summary>Serializer, before handing a batch read back over: only <paramref name="parts"/> are sent, and settled.</summary>
+    internal void SendOnly((int Start, int Count)[] parts)
+    {
+        Debug.Assert(parts.Length > 0 && parts.All(p => p.Count > 0 && p.Start >= 0 && p.Start + p.Count <= EventCount), "Parts of this batch.");
+        PartsToSend = parts;
+        _unsettled = parts.Sum(static p => p.Count);
+    }
 
     /// <summary>Prefix plus suffix: the bytes of a body with no event.</summary>
     internal int EnvelopeLength => PrefixLength + _suffixLength;

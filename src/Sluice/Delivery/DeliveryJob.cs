@@ -22,8 +22,17 @@ internal sealed class DeliveryJob
     public DeliveryJob(Batch batch)
     {
         Batch = batch;
-        _top = new PendingRange(0, batch.EventCount, 0);
         _hasTop = true;
+        if (batch.PartsToSend is not { } parts)
+        {
+            _top = new PendingRange(0, batch.EventCount, 0);
+            return;
+        }
+
+        // A batch sent again only in part: its parts in order, the first on top.
+        _top = new PendingRange(parts[0].Start, parts[0].Count, 0);
+        if (parts.Length > 1)
+            _below = new Stack<PendingRange>(parts.Skip(1).Reverse().Select(static p => new PendingRange(p.Start, p.Count, 0)));
     }
 
     /// <summary>The sealed batch: its events are what gets settled, its memory what sub-batches are cut from.</summary>

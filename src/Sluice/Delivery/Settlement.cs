@@ -56,7 +56,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         {
             batch.KeepInSpool = true;
             batch.RanOutOfRetries = true;
-            batch.AddSpooled(range.Count);
+            batch.AddSpooled(range.Start, range.Count);
             Settle(batch, range, EventOutcome.Spooled, null, cause);
             diagnose(new DiagnosticEvent(DiagnosticKind.Spooled, $"{message} With the spool they are not expired: they stay in it and are sent again once the endpoint delivers (or on the next start).", range.Count,
                 exception));

@@ -57,7 +57,7 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches 
             if (!batch.KeepInSpool)
                 spool.Acknowledge(ticket);
             else if (batch.RanOutOfRetries)
-                kept.Keep(ticket, batch.Partition, batch.SpooledEvents);
+                kept.Keep(ticket, batch.Partition, batch.SpooledEvents, batch.SpooledParts);
         }
 
         if (batch.Resent)

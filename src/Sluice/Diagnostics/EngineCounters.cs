@@ -32,7 +32,7 @@ internal sealed class EngineCounters
     public long Replayed;
     public long BatchesReplayed;
     public long Resent;
-    public long SpooledResent; // of Resent, the events that were counted spooled (a bisected batch's delivered parts were not)
+    public long SpooledResent; // of Resent, the events that were counted spooled: all of them, but for a batch sent again whole because a part of it was left at a deadline
 
     // Written by whoever finds it (interlocked): events counted spooled of kept batches the spool's cap deleted.
     public long SpooledEvicted;

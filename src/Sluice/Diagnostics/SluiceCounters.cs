@@ -93,8 +93,8 @@ public readonly record struct SluiceCounters
     /// <summary>
     /// Events this engine left in the spool (<see cref="Spooled"/>), has not sent again, and the spool still holds: they wait there
     /// for the engine to send them again or for the next start. <c>Spooled - Resent</c>, less the events of kept batches the spool's
-    /// byte cap deleted since (counted in <see cref="SpoolEvicted"/>), except that a kept batch a 400 bisected, some parts delivered or rejected before its retries ran
-    /// out, is sent again whole (its record holds every event): <see cref="Resent"/> counts all its events, this only those spooled.
+    /// byte cap deleted since (counted in <see cref="SpoolEvicted"/>). Of a kept batch a 400 bisected, some parts delivered or
+    /// rejected before its retries ran out, only the parts left in the spool are sent again (and counted in <see cref="Resent"/>).
     /// </summary>
     public long LeftInSpool { get; init; }
 

@@ -26,7 +26,7 @@ public sealed class KeptBatchesTests
     private static List<(long Id, int Partition)> TakeAll(KeptBatches kept)
     {
         var taken = new List<(long, int)>();
-        while (kept.TryTake(out var ticket, out int partition, out _))
+        while (kept.TryTake(out var ticket, out int partition, out _, out _))
             taken.Add((ticket.BatchId, partition));
         return taken;
     }

@@ -189,7 +189,7 @@ public sealed class ResendKeptTests : IDisposable
     }
 
     [Fact]
-    public async Task A_batch_kept_after_a_bisection_delivered_half_of_it_is_sent_again_whole_and_what_is_left_in_the_spool_never_goes_negative()
+    public async Task A_batch_kept_after_a_bisection_delivered_half_of_it_is_sent_again_without_that_half()
     {
         // A 400 bisects the batch of ten; the endpoint takes the first half, then goes down: the second half runs out of
         // retries and stays in the spool, in the batch's record, which holds all ten.
@@ -202,15 +202,56 @@ public sealed class ResendKeptTests : IDisposable
         await engine.FlushAsync();
         var c = engine.GetCounters();
         Assert.Equal((5L, 5L, 5L, 0L), (c.Delivered, c.Spooled, c.LeftInSpool, c.InFlight));
+        var firstIds = MessageIds(endpoint.Attempts.Single(a => Names(a).SequenceEqual(Range(5, 5))));
 
-        // Back up: the record goes again whole (what it holds), the delivered half a second time.
+        // Still down after the longest retry wait: the probe sends that half alone, which runs out again and is kept again, as a half.
+        _time.Advance(ProbeAfter);
+        await Eventually.True(() => engine.GetCounters() is { Spooled: 10, InFlight: 0 }, "the probe runs out of retries");
+        Assert.Equal(2, endpoint.Attempts.Count(a => Names(a).SequenceEqual(Range(5, 5))));
+        Assert.Equal((5L, 5L), (engine.GetCounters().Resent, engine.GetCounters().LeftInSpool));
+
+        // Back up: only the half left in the spool goes again, with its messageIds; the delivered half is not sent twice.
         _up = true;
         Track(engine, 100, 5);
         await engine.FlushAsync();
-        await Eventually.True(() => engine.GetCounters().Delivered == 20, "the kept batch is sent again, all ten events");
+        await Eventually.True(() => engine.GetCounters() is { Delivered: 15, InFlight: 0 }, "the kept half is sent again");
 
         c = (await engine.ShutdownAsync()).Counters;
-        Assert.Equal((5L, 10L, 0L), (c.Spooled, c.Resent, c.LeftInSpool));
+        Assert.Equal((15L, 10L, 10L, 0L), (c.Delivered, c.Spooled, c.Resent, c.LeftInSpool));
+        var delivered = endpoint.Attempts.Where(a => a.Result.Outcome == SendOutcome.Delivered).SelectMany(Names).ToList();
+        Assert.Equal(Range(0, 10).Concat(Range(100, 5)).Order(), delivered.Order());
+        var resent = endpoint.Attempts.Last(a => Names(a).Contains("event-5"));
+        Assert.Equal(Range(5, 5), Names(resent));
+        Assert.Equal(firstIds, MessageIds(resent));
+        Assert.Equal(0, (await SpoolInspector.InspectAsync(_directory.Path, _time)).Events); // acknowledged
+        Conservation.AssertBalanced(c);
+    }
+
+    [Fact]
+    public async Task A_batch_whose_halves_both_ran_out_of_retries_after_a_bisection_rejected_one_event_sends_both_again_in_order()
+    {
+        // Batch of ten: a 400 while event-3 is in it. The halves [0..4] and [5..9] are bisected further around event-3, which
+        // is rejected alone; every other part meets a 503 and runs out of retries. Sent again: the parts around it, in order,
+        // and never event-3.
+        var endpoint = new ScriptedTransport(a => Names(a).Contains("event-3") ? SendResult.Rejected("400 Bad Request")
+            : _up ? SendResult.Delivered
+            : SendResult.Retry("503 Service Unavailable", statusCode: 503));
+        var engine = Engine(endpoint);
+        Track(engine, 0, 10);
+        await engine.FlushAsync();
+        var c = engine.GetCounters();
+        Assert.Equal((0L, 1L, 9L, 9L), (c.Delivered, c.RejectedByServer, c.Spooled, c.LeftInSpool));
+        int before = endpoint.AttemptCount;
+
+        _up = true;
+        Track(engine, 100, 1);
+        await engine.FlushAsync();
+        await Eventually.True(() => engine.GetCounters() is { Delivered: 10, InFlight: 0 }, "the kept parts are sent again");
+
+        c = (await engine.ShutdownAsync()).Counters;
+        Assert.Equal((9L, 9L, 1L, 0L), (c.Resent, c.Spooled, c.RejectedByServer, c.LeftInSpool));
+        var again = endpoint.Attempts.Skip(before).Where(a => !Names(a).Contains("event-100")).SelectMany(Names).ToList();
+        Assert.Equal(Range(0, 10).Where(n => n != "event-3"), again);
         Conservation.AssertBalanced(c);
     }
 
