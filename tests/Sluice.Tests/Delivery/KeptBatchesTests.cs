@@ -43,6 +43,21 @@ public sealed class KeptBatchesTests
     }
 
     [Fact]
+    public void A_kept_batch_goes_again_with_the_parts_and_the_spooled_count_it_was_kept_with()
+    {
+        var kept = Kept();
+        kept.Keep(Ticket(1), 0, spooled: 10);
+        kept.Keep(Ticket(2), 0, spooled: 6, parts: [(0, 2), (4, 4)]);
+        kept.Delivered(0);
+
+        Assert.True(kept.TryTake(out var ticket, out _, out int spooled, out var parts));
+        Assert.Equal((1L, 10, null), (ticket.BatchId, spooled, parts));
+        Assert.True(kept.TryTake(out ticket, out _, out spooled, out parts));
+        Assert.Equal((2L, 6), (ticket.BatchId, spooled));
+        Assert.Equal([(0, 2), (4, 4)], Assert.IsType<(int Start, int Count)[]>(parts));
+    }
+
+    [Fact]
     public void A_delivery_to_a_partition_sends_all_its_kept_batches_oldest_first_and_none_of_another_partition()
     {
         var kept = Kept();
