@@ -258,7 +258,7 @@ public sealed partial class SluiceEngine
                 break;
             }
 
-            if (!kept.TryTake(out var ticket, out int partition, out int spooled, out var parts))
+            if (!kept.TryTake(out var ticket, out int partition, out var parts))
                 break;
             int[] ends = ArrayPool<int>.Shared.Rent(ticket.EventCount);
             if (await ReadBodyAsync(spool, ticket, ends).ConfigureAwait(false) is not { } body)
@@ -271,11 +271,9 @@ public sealed partial class SluiceEngine
 
             var batch = AdoptSpooled(partition, ticket, ends, body);
             batch.Resent = true;
-            if (parts is not null)
-                batch.SendOnly(parts); // not the parts a bisection delivered or had rejected before its retries ran out
-            int resent = parts is null ? ticket.EventCount : spooled;
+            batch.SendOnly(parts); // not the parts a bisection delivered or had rejected before its retries ran out
+            int resent = parts.Sum(static p => p.Count);
             Volatile.Write(ref _counters.Resent, _counters.Resent + resent);
-            Volatile.Write(ref _counters.SpooledResent, _counters.SpooledResent + spooled);
             (batches, events, endpoint) = (batches + 1, events + resent, batch.EndpointPath);
             await _delivery.EnqueueAsync(batch).ConfigureAwait(false);
         }

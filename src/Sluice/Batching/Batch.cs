@@ -139,10 +139,10 @@ public sealed class Batch
     // Added to, before settling, by whoever settles a part of the batch as spooled; read by whoever settles the last part.
     private int _spooledEvents;
 
-    // The parts left to the spool when their retries ran out, in the order settled: written only by the job's owner, before
-    // it settles each (so read safely by whoever settles the last part). Unknown (null) once a part was left at a deadline.
+    // The parts left to the spool because their retries ran out, in the order settled: written only by the job's owner, before it
+    // settles each, so whoever settles the last part reads them after that interlocked settlement. Parts left at the shutdown
+    // deadline are not listed: a batch kept then is not sent again by this engine (the next start sends its record whole).
     private List<(int Start, int Count)>? _spooledParts;
-    private volatile bool _spooledPartsUnknown;
 
     /// <summary>
     /// How many of the batch's events were left to the spool: all of them, or, for a batch a 400 bisected, those of the parts
@@ -151,11 +151,10 @@ public sealed class Batch
     internal int SpooledEvents => Volatile.Read(ref _spooledEvents);
 
     /// <summary>
-    /// Which events were left to the spool, as (first, count) parts, when all of them were left there because their retries ran
-    /// out; else null. Its record holds every event, so this is what the same engine sends again: not the parts a bisection
-    /// delivered or had rejected before (<see cref="SendOnly"/>).
+    /// The parts whose retries ran out, left to the spool, as (first event, count). Its record holds every event, so these are what
+    /// the same engine sends again (<see cref="SendOnly"/>), not the parts a bisection delivered or had rejected before.
     /// </summary>
-    internal (int Start, int Count)[]? SpooledParts => _spooledPartsUnknown || _spooledParts is null ? null : [.. _spooledParts];
+    internal (int Start, int Count)[] SpooledParts => _spooledParts is null ? [] : [.. _spooledParts];
 
     /// <summary>The job's owner, whose retries of events <paramref name="start"/> … ran out, before settling them as spooled.</summary>
     internal void AddSpooled(int start, int count)
@@ -164,16 +163,12 @@ public sealed class Batch
         Interlocked.Add(ref _spooledEvents, count);
     }
 
-    /// <summary>Whoever settles <paramref name="events"/> of the batch as spooled at a deadline, before settling them.</summary>
-    internal void AddSpooled(int events)
-    {
-        _spooledPartsUnknown = true;
-        Interlocked.Add(ref _spooledEvents, events);
-    }
+    /// <summary>Whoever settles <paramref name="events"/> of the batch as spooled at the shutdown deadline, before settling them.</summary>
+    internal void AddSpooled(int events) => Interlocked.Add(ref _spooledEvents, events);
 
     /// <summary>
-    /// The parts of a batch read back to be sent again, if only those are to be (<see cref="SpooledParts"/>); null for all of it.
-    /// Set by the serializer before it hands the batch over; the delivery job starts with them.
+    /// The parts of a batch read back to be sent again (<see cref="SpooledParts"/>); null for all of it. Set by the serializer
+    /// before it hands the batch over; the delivery job starts with them.
     /// </summary>
     internal (int Start, int Count)[]? PartsToSend { get; private set; }
 

@@ -29,10 +29,9 @@ internal sealed class DeliveryJob
             return;
         }
 
-        // A batch sent again only in part: its parts in order, the first on top.
+        // A batch kept in the spool, sent again: the parts whose retries ran out, in order, the first on top.
         _top = new PendingRange(parts[0].Start, parts[0].Count, 0);
-        if (parts.Length > 1)
-            _below = new Stack<PendingRange>(parts.Skip(1).Reverse().Select(static p => new PendingRange(p.Start, p.Count, 0)));
+        _below = new Stack<PendingRange>(parts.Skip(1).Reverse().Select(static p => new PendingRange(p.Start, p.Count, 0)));
     }
 
     /// <summary>The sealed batch: its events are what gets settled, its memory what sub-batches are cut from.</summary>

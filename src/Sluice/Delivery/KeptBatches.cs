@@ -50,9 +50,9 @@ internal sealed class KeptBatches
     public bool Any => Volatile.Read(ref _count) > 0;
 
     /// <summary>
-    /// Settlement: the batch's retries ran out; <paramref name="spooled"/> of its events were counted spooled (fewer than the
-    /// batch holds if a bisection delivered or rejected some parts before: then <paramref name="parts"/> says which, and only
-    /// those are sent again; null for all of them). Kept if the spool still holds it.
+    /// Settlement: the retries of the batch's <paramref name="parts"/> ran out (all of it if null; fewer if a bisection delivered
+    /// or rejected some parts before), and <paramref name="spooled"/> of its events were counted spooled. Kept, to send those
+    /// parts again, if the spool still holds it.
     /// </summary>
     public void Keep(SpoolTicket ticket, int partition, int spooled, (int Start, int Count)[]? parts = null)
     {
@@ -65,7 +65,7 @@ internal sealed class KeptBatches
             }
 
             var now = _time.GetUtcNow();
-            var entry = new Entry(ticket, partition, spooled, parts, Volatile.Read(ref _deliveries[partition]), now);
+            var entry = new Entry(ticket, partition, spooled, parts ?? [(0, ticket.EventCount)], Volatile.Read(ref _deliveries[partition]), now);
             long id = ticket.BatchId;
             int at = _entries.FindLastIndex(e => e.Ticket.BatchId < id) + 1; // a batch kept again goes back in its place
             _entries.Insert(at, entry);
@@ -101,7 +101,7 @@ internal sealed class KeptBatches
     /// kept but none may go yet, the probe's timer is set for the earliest that will. Batches the spool's cap deleted are
     /// forgotten first: in an outage longer than the cap holds, their places would otherwise pile up for as long as it lasts.
     /// </summary>
-    public bool TryTake(out SpoolTicket ticket, out int partition, out int spooled, out (int Start, int Count)[]? parts)
+    public bool TryTake(out SpoolTicket ticket, out int partition, out (int Start, int Count)[] parts)
     {
         lock (_gate)
         {
@@ -124,7 +124,7 @@ internal sealed class KeptBatches
                     _entries.RemoveAt(i);
                     _count = _entries.Count;
                     Interlocked.Increment(ref _resending[p]);
-                    (ticket, partition, spooled, parts) = (entry.Ticket, p, entry.Spooled, entry.Parts);
+                    (ticket, partition, parts) = (entry.Ticket, p, entry.Parts);
                     return true;
                 }
 
@@ -134,7 +134,7 @@ internal sealed class KeptBatches
 
             if (next != DateTimeOffset.MaxValue)
                 ProbeAt(next, now);
-            (ticket, partition, spooled, parts) = (default, default, default, default);
+            (ticket, partition, parts) = (default, default, []);
             return false;
         }
     }
@@ -185,5 +185,5 @@ internal sealed class KeptBatches
         _wake();
     }
 
-    private readonly record struct Entry(SpoolTicket Ticket, int Partition, int Spooled, (int Start, int Count)[]? Parts, long Deliveries, DateTimeOffset KeptAt);
+    private readonly record struct Entry(SpoolTicket Ticket, int Partition, int Spooled, (int Start, int Count)[] Parts, long Deliveries, DateTimeOffset KeptAt);
 }

@@ -32,7 +32,6 @@ internal sealed class EngineCounters
     public long Replayed;
     public long BatchesReplayed;
     public long Resent;
-    public long SpooledResent; // of Resent, the events that were counted spooled: all of them, but for a batch sent again whole because a part of it was left at a deadline
 
     // Written by whoever finds it (interlocked): events counted spooled of kept batches the spool's cap deleted.
     public long SpooledEvicted;
@@ -43,7 +42,7 @@ internal sealed class EngineCounters
     {
         // Events are counted spooled before they are sent again or deleted: read in the other order, what is left is never negative.
         long spooledEvicted = Volatile.Read(ref SpooledEvicted);
-        long spooledResent = Volatile.Read(ref SpooledResent);
+        long resentBefore = Volatile.Read(ref Resent); // read again below, after the terminal counts, for InFlight's sake
         long spooled = Volatile.Read(ref Spooled);
         return new()
         {
@@ -56,7 +55,7 @@ internal sealed class EngineCounters
             LostAtShutdown = Volatile.Read(ref LostAtShutdown),
             OutcomeUnknown = Volatile.Read(ref OutcomeUnknown),
             Spooled = spooled,
-            LeftInSpool = spooled - spooledResent - spooledEvicted,
+            LeftInSpool = spooled - resentBefore - spooledEvicted,
             Retries = Volatile.Read(ref Retries),
             RejectedOversize = Volatile.Read(ref RejectedOversize),
             BatchesSealed = Volatile.Read(ref BatchesSealed),

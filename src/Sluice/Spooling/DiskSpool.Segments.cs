@@ -105,7 +105,6 @@ internal sealed partial class DiskSpool
     {
         if (!segment.AcknowledgementsDirty || segment.AcknowledgementsWriter is not { } acknowledgements)
             return;
-        segment.AcknowledgementsDirty = false;
         try
         {
             _io.FlushToDisk(acknowledgements);

@@ -26,7 +26,7 @@ public sealed class KeptBatchesTests
     private static List<(long Id, int Partition)> TakeAll(KeptBatches kept)
     {
         var taken = new List<(long, int)>();
-        while (kept.TryTake(out var ticket, out int partition, out _, out _))
+        while (kept.TryTake(out var ticket, out int partition, out _))
             taken.Add((ticket.BatchId, partition));
         return taken;
     }
@@ -43,18 +43,19 @@ public sealed class KeptBatchesTests
     }
 
     [Fact]
-    public void A_kept_batch_goes_again_with_the_parts_and_the_spooled_count_it_was_kept_with()
+    public void A_kept_batch_goes_again_with_the_parts_whose_retries_ran_out_all_of_it_if_none_are_named()
     {
         var kept = Kept();
-        kept.Keep(Ticket(1), 0, spooled: 10);
-        kept.Keep(Ticket(2), 0, spooled: 6, parts: [(0, 2), (4, 4)]);
+        kept.Keep(Ticket(1, events: 10), 0, spooled: 10);
+        kept.Keep(Ticket(2, events: 10), 0, spooled: 6, parts: [(0, 2), (4, 4)]);
         kept.Delivered(0);
 
-        Assert.True(kept.TryTake(out var ticket, out _, out int spooled, out var parts));
-        Assert.Equal((1L, 10, null), (ticket.BatchId, spooled, parts));
-        Assert.True(kept.TryTake(out ticket, out _, out spooled, out parts));
-        Assert.Equal((2L, 6), (ticket.BatchId, spooled));
-        Assert.Equal([(0, 2), (4, 4)], Assert.IsType<(int Start, int Count)[]>(parts));
+        Assert.True(kept.TryTake(out var ticket, out _, out var parts));
+        Assert.Equal(1L, ticket.BatchId);
+        Assert.Equal([(0, 10)], parts);
+        Assert.True(kept.TryTake(out ticket, out _, out parts));
+        Assert.Equal(2L, ticket.BatchId);
+        Assert.Equal([(0, 2), (4, 4)], parts);
     }
 
     [Fact]
