@@ -151,10 +151,10 @@ public sealed class Batch
     internal int SpooledEvents => Volatile.Read(ref _spooledEvents);
 
     /// <summary>
-    /// The parts whose retries ran out, left to the spool, as (first event, count). Its record holds every event, so these are what
-    /// the same engine sends again (<see cref="SendOnly"/>), not the parts a bisection delivered or had rejected before.
+    /// The parts whose retries ran out, left to the spool, as (first event, count); null if none. Its record holds every event, so
+    /// these are what the same engine sends again (<see cref="SendOnly"/>), not the parts a bisection delivered or had rejected before.
     /// </summary>
-    internal (int Start, int Count)[] SpooledParts => _spooledParts is null ? [] : [.. _spooledParts];
+    internal (int Start, int Count)[]? SpooledParts => _spooledParts?.ToArray();
 
     /// <summary>The job's owner, whose retries of events <paramref name="start"/> … ran out, before settling them as spooled.</summary>
     internal void AddSpooled(int start, int count)
