@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using Sluice.Batching;
 using Sluice.Delivery;
 using Sluice.Delivery.Transports;
@@ -28,7 +30,7 @@ public sealed class ResendKeptTests : IDisposable
     private ScriptedTransport Endpoint() => new(_ => _up ? SendResult.Delivered : SendResult.Retry("503 Service Unavailable", statusCode: 503));
 
     /// <param name="spoolBytes">The spool's cap; a small one (batches of at most 4,000 bytes) evicts within a test.</param>
-    private SluiceEngine Engine(IBatchTransport transport, long spoolBytes = 1L << 30) => new(new SluiceOptions
+    private SluiceEngine Engine(IBatchTransport transport, long spoolBytes = 1L << 30, string? directory = null) => new(new SluiceOptions
     {
         WireFormat = new SegmentFormat(),
         MaxBatchEvents = 10,
@@ -41,7 +43,7 @@ public sealed class ResendKeptTests : IDisposable
             lock (_diagnostics)
                 _diagnostics.Add(d);
         },
-        Spool = new SpoolOptions { DirectoryPath = _directory.Path, MaxBytes = spoolBytes, SegmentBytes = Math.Min(spoolBytes / 2, 16L << 20) },
+        Spool = new SpoolOptions { DirectoryPath = directory ?? _directory.Path, MaxBytes = spoolBytes, SegmentBytes = Math.Min(spoolBytes / 2, 16L << 20) },
     }, transport);
 
     private List<DiagnosticEvent> DiagnosticsOf(DiagnosticKind kind)
@@ -253,6 +255,53 @@ public sealed class ResendKeptTests : IDisposable
         var again = endpoint.Attempts.Skip(before).Where(a => !Names(a).Contains("event-100")).SelectMany(Names).ToList();
         Assert.Equal(Range(0, 10).Where(n => n != "event-3"), again);
         Conservation.AssertBalanced(c);
+    }
+
+    [Fact]
+    public void Every_event_of_a_batch_bisected_during_an_outage_is_settled_once_when_its_kept_parts_go_again()
+    {
+        // Any batch of one to ten events, any of them invalid (every request holding one is refused with a 400), and the endpoint
+        // down (503) for any of the parts the bisection sends, each of which then runs out of retries and is kept. Once the endpoint
+        // is back: every valid event was delivered once, every invalid one rejected once and alone, and what was kept went again.
+        int run = 0;
+        var cases = from n in Gen.Choose(1, 10)
+                    from bad in Gen.Choose(0, 1_023)
+                    from down in Gen.Choose(0, 1_023)
+                    select (n, bad, down);
+        var property = Prop.ForAll(Arb.From(cases), c => RunOutageOverBisection(c.n, c.bad, c.down, Path.Combine(_directory.Path, $"case-{run++}")).GetAwaiter().GetResult());
+        Check.One(Config.QuickThrowOnFailure.WithMaxTest(30), property);
+    }
+
+    private async Task RunOutageOverBisection(int n, int badMask, int downMask, string directory)
+    {
+        bool up = false;
+        var bad = Enumerable.Range(0, n).Where(i => (badMask >> i & 1) == 1).Select(i => $"event-{i}").ToHashSet();
+        var endpoint = new ScriptedTransport(a =>
+        {
+            var names = Names(a);
+            if (names.Any(bad.Contains))
+                return SendResult.Rejected("400 Bad Request");
+            int first = int.Parse(names[0]["event-".Length..], System.Globalization.CultureInfo.InvariantCulture);
+            return !Volatile.Read(ref up) && (downMask >> first & 1) == 1 ? SendResult.Retry("503 Service Unavailable", statusCode: 503) : SendResult.Delivered;
+        });
+        await using var engine = Engine(endpoint, directory: directory);
+        Track(engine, 0, n);
+        await engine.FlushAsync();
+
+        // (A part delivered after another ran out of retries has the kept one sent again at once, as the endpoint took a request.)
+        Volatile.Write(ref up, true);
+        Track(engine, 100, 1); // its delivery sends the kept parts again
+        await engine.FlushAsync();
+        await Eventually.True(() => engine.GetCounters() is { InFlight: 0 } c && c.Delivered == n - bad.Count + 1, $"n={n}, bad={badMask:b}, down={downMask:b}: the kept parts are sent again");
+
+        var counters = (await engine.ShutdownAsync()).Counters;
+        var delivered = endpoint.Attempts.Where(a => a.Result.Outcome == SendOutcome.Delivered).SelectMany(Names).Order().ToList();
+        Assert.Equal(Range(0, n).Where(e => !bad.Contains(e)).Append("event-100").Order(), delivered);
+        var rejectedAlone = endpoint.Attempts.Where(a => a.Result.Outcome == SendOutcome.Rejected && a.Batch.EventCount == 1).SelectMany(Names).Order();
+        Assert.Equal(bad.Order(), rejectedAlone);
+        Assert.Equal((counters.Spooled, 0L, (long)bad.Count), (counters.Resent, counters.LeftInSpool, counters.RejectedByServer));
+        Conservation.AssertBalanced(counters);
+        Assert.Equal(0, (await SpoolInspector.InspectAsync(directory, _time)).Events);
     }
 
     [Fact]
