@@ -262,16 +262,8 @@ internal sealed class BatchDelivery
         {
             // Past the deadline, the jobs are admitted at once: admitting them then loses them, or keeps them in the spool.
             // A longer hold set meanwhile is waited out by each job (DeliveryPolicy checks before each attempt).
-            if (!_abort.IsCancellationRequested && _holds.Remaining(partition) is var wait && wait > TimeSpan.Zero)
-            {
-                try
-                {
-                    await Task.Delay(wait, _time, _abort).ConfigureAwait(false);
-                }
-                catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-                {
-                }
-            }
+            if (!_abort.IsCancellationRequested)
+                await _holds.WaitOutAsync(partition, _abort).ConfigureAwait(false);
 
             DeliveryJob[] jobs;
             lock (_lock)

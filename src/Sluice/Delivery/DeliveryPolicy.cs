@@ -105,11 +105,8 @@ internal sealed class DeliveryPolicy
 
             // A server's Retry-After holds its whole endpoint. Before the job's time budget starts: a batch that has not been
             // sent yet did not fail; then the loop checks again (the deadline, a lower limit, a longer hold set meanwhile).
-            if (_holds.Remaining(batch.Partition) is var held && held > TimeSpan.Zero)
-            {
-                await DelayAsync(held).ConfigureAwait(false);
+            if (await _holds.WaitOutAsync(batch.Partition, _abort).ConfigureAwait(false))
                 continue;
-            }
 
             job.StartedAt ??= _time.GetTimestamp();
 
