@@ -316,27 +316,52 @@ public sealed class Batch
     /// </summary>
     internal Batch Slice(int start, int count)
     {
-        if (Volatile.Read(ref _body) is null)
-            throw new InvalidOperationException("The batch's memory was already released.");
         ArgumentOutOfRangeException.ThrowIfNegative(start);
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, EventCount);
+        return Slice([(start, count)]);
+    }
 
-        // The events lie one after the other, commas included: one copy, and their ends shift by as much.
-        long first = start == 0 ? PrefixLength : _eventEnds![start - 1] + 1;
-        long last = _eventEnds![start + count - 1];
+    /// <summary>
+    /// A new batch holding the events of <paramref name="parts"/> (first event, count; in order, not overlapping), one part
+    /// after the other, in a fresh envelope, as <see cref="Slice(int, int)"/> holds one part.
+    /// </summary>
+    internal Batch Slice(ReadOnlySpan<(int Start, int Count)> parts)
+    {
+        if (Volatile.Read(ref _body) is null)
+            throw new InvalidOperationException("The batch's memory was already released.");
+        int events = 0, next = 0;
+        foreach (var (start, count) in parts)
+        {
+            ArgumentOutOfRangeException.ThrowIfLessThan(start, next, nameof(parts));
+            ArgumentOutOfRangeException.ThrowIfNegativeOrZero(count, nameof(parts));
+            ArgumentOutOfRangeException.ThrowIfGreaterThan(start + count, EventCount, nameof(parts));
+            (next, events) = (start + count, events + count);
+        }
+
+        ArgumentOutOfRangeException.ThrowIfZero(events, nameof(parts));
         var prefix = _format.BatchPrefix(Partition);
         var body = _memory.GetStream();
         body.Write(prefix);
-        foreach (var segment in Body.Slice(first, last - first))
-            body.Write(segment.Span);
-        body.Write(_format.BatchSuffix(Partition));
+        int[] ends = ArrayPool<int>.Shared.Rent(events);
+        int written = 0;
+        foreach (var (start, count) in parts)
+        {
+            if (written > 0)
+                body.WriteByte((byte)','); // as the serializer separates events
 
-        int[] ends = ArrayPool<int>.Shared.Rent(count);
-        long shift = prefix.Length - first;
-        for (int i = 0; i < count; i++)
-            ends[i] = (int)(_eventEnds![start + i] + shift);
-        return new Batch(Sequence, Partition, _format, count, ends, prefix.Length, body, _memory);
+            // A part's events lie one after the other, commas included: one copy, and their ends shift by as much.
+            long first = start == 0 ? PrefixLength : _eventEnds![start - 1] + 1;
+            long last = _eventEnds![start + count - 1];
+            long shift = body.Length - first;
+            foreach (var segment in Body.Slice(first, last - first))
+                body.Write(segment.Span);
+            for (int i = start; i < start + count; i++)
+                ends[written++] = (int)(_eventEnds![i] + shift);
+        }
+
+        body.Write(_format.BatchSuffix(Partition));
+        return new Batch(Sequence, Partition, _format, events, ends, prefix.Length, body, _memory);
     }
 
     /// <summary>

@@ -12,7 +12,7 @@ namespace Sluice.Delivery;
 /// then is it counted rejected) and every other event delivered; a 413 splits the batch and lowers the partition's
 /// byte limit; a 401/403 hands the job back so its endpoint can be paused. One request at a time per job, so a
 /// bisection costs at most <see cref="BisectionBound"/> requests, sent one after the other by the sender that holds
-/// the batch. Parts are written as sub-batches (<see cref="Batch.Slice"/>) and released after their send.
+/// the batch. Parts are written as sub-batches (<see cref="Batch.Slice(int, int)"/>) and released after their send.
 /// Thread-safe: one call per job at a time.
 /// </summary>
 [System.Diagnostics.CodeAnalysis.SuppressMessage("Design", "CA1001", Justification = "A SemaphoreSlim whose wait handle is never asked for holds nothing to dispose.")]

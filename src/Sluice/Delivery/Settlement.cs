@@ -193,10 +193,13 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         Finish(batch);
     }
 
-    /// <summary>The batch's last event is settled: the spool's copy is acknowledged (unless kept) and flushes waiting for it are told.</summary>
-    private void Finish(Batch batch)
+    /// <summary>
+    /// The batch's last event is settled: the spool's copy is acknowledged (unless kept) and flushes waiting for it are told.
+    /// <paramref name="bodyHeld"/>: the caller is the job's owner, so the body is not given back meanwhile (<see cref="SpoolJournal.Finished"/>).
+    /// </summary>
+    private void Finish(Batch batch, bool bodyHeld = false)
     {
-        spool?.Finished(batch);
+        spool?.Finished(batch, bodyHeld);
         tracker.Finish(batch.Sequence);
     }
 
@@ -238,7 +241,7 @@ internal sealed class Settlement(EngineCounters counters, DeliveryTracker tracke
         }
 
         if (finished)
-            Finish(batch);
+            Finish(batch, bodyHeld: true); // the job's owner settles here
         return true;
     }
 

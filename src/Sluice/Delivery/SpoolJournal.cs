@@ -48,19 +48,59 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches 
 
     /// <summary>
     /// Every event of the batch is settled: its record is acknowledged, unless some of them were left to the spool; then, if
-    /// that was because its retries ran out, it is kept to be sent again (<see cref="KeptBatches"/>).
+    /// that was because its retries ran out, it is kept to be sent again (<see cref="KeptBatches"/>). With
+    /// <paramref name="bodyHeld"/> (the caller is the job's owner, which gives the body back only after this), a batch of which
+    /// a bisection delivered or had rejected some parts is written again as a record of the parts left, and its own record is
+    /// acknowledged, so that a restart sends those parts only (<see cref="TryNarrow"/>).
     /// </summary>
-    public void Finished(Batch batch)
+    public void Finished(Batch batch, bool bodyHeld)
     {
         if (batch.SpoolTicket is { } ticket)
         {
             if (!batch.KeepInSpool)
                 spool.Acknowledge(ticket);
             else if (batch.RanOutOfRetries)
-                kept.Keep(ticket, batch.Partition, batch.SpooledEvents, batch.SpooledParts);
+                Keep(batch, ticket, bodyHeld);
         }
 
         if (batch.Resent)
             kept.Settled(batch.Partition);
+    }
+
+    private void Keep(Batch batch, SpoolTicket ticket, bool bodyHeld)
+    {
+        var parts = batch.SpooledParts;
+        if (bodyHeld && parts is not null && batch.SpooledEvents < ticket.EventCount && TryNarrow(batch, parts) is { } narrowed)
+        {
+            spool.Acknowledge(ticket);
+            kept.Keep(narrowed, batch.Partition, batch.SpooledEvents);
+            return;
+        }
+
+        // The record holds every event; this engine sends the parts again, a restart all of it.
+        kept.Keep(ticket, batch.Partition, batch.SpooledEvents, parts);
+    }
+
+    /// <summary>
+    /// Appends the events of <paramref name="parts"/> as a record of their own, in the envelope they go in, and makes it durable
+    /// before the batch's own record may be acknowledged (a crash in between leaves both: sent twice, never lost). Null if the
+    /// spool cannot take it without evicting older batches, or fails to write or sync it: the batch's record stays as it is.
+    /// </summary>
+    private SpoolTicket? TryNarrow(Batch batch, (int Start, int Count)[] parts)
+    {
+        var narrowed = batch.Slice(parts);
+        try
+        {
+            if (spool.TryAppend(narrowed.Partition, narrowed.Body, narrowed.EventEnds, out var ticket, evict: false) != SpoolAppendStatus.Appended)
+                return null;
+            if (spool.SyncAppendsThrough(ticket.BatchId))
+                return ticket;
+            spool.Acknowledge(ticket); // not known to be on the device: the batch's own record stays the one to send
+            return null;
+        }
+        finally
+        {
+            narrowed.Release();
+        }
     }
 }

@@ -1,3 +1,5 @@
+using FsCheck;
+using FsCheck.Fluent;
 using System.Buffers;
 using System.Text;
 using System.Text.Json;
@@ -77,6 +79,41 @@ public class BatchTests
         Assert.Equal(Enumerable.Range(2, 16).Select(i => $"{{\"i\":{i}}}"), Enumerable.Range(0, 16).Select(i => Encoding.UTF8.GetString(slice.GetEvent(i))));
         slice.Release();
         batch.Release();
+    }
+
+    [Fact]
+    public void A_slice_of_several_parts_holds_their_events_in_order_in_one_envelope_whatever_blocks_they_lie_in()
+    {
+        // 3,000 events straddling the 64 KB block edges; any parts, in order and apart: the slice is one valid body with exactly
+        // their events, and its ends find each of them.
+        var events = Enumerable.Range(0, 3_000).Select(i => $"{{\"i\":{i},\"p\":\"{new string('x', 30 + (i % 50))}\"}}").ToArray();
+        var batch = TestBatches.Seal(TestBatches.Memory(), events);
+        var parts = from cuts in Gen.ArrayOf(Gen.Choose(0, 3_000)).Where(c => c.Length >= 2)
+                    select cuts.Distinct().Order().Chunk(2).Where(c => c.Length == 2).Select(c => (Start: c[0], Count: c[1] - c[0])).ToArray();
+        Prop.ForAll(Arb.From(parts.Where(p => p.Length > 0)), p =>
+        {
+            var slice = batch.Slice(p);
+            var expected = p.SelectMany(part => events.Skip(part.Start).Take(part.Count)).ToArray();
+            Assert.Equal(expected.Length, slice.EventCount);
+            Assert.Equal(expected, Enumerable.Range(0, slice.EventCount).Select(i => Encoding.UTF8.GetString(slice.GetEvent(i))));
+            Assert.Equal(slice.Length, slice.EventEnds[^1] + 1); // the ThriveStack envelope: "[", the events, "]"
+            Assert.Equal(expected, JsonDocument.Parse(slice.Body).RootElement.EnumerateArray().Select(e => e.GetRawText()));
+            slice.Release();
+        }).QuickCheckThrowOnFailure();
+        batch.Release();
+    }
+
+    [Fact]
+    public void Parts_out_of_order_overlapping_or_empty_are_refused()
+    {
+        var batch = TestBatches.Seal(TestBatches.Memory(), ["{}", "{}", "{}", "{}"]);
+
+        Assert.Equal("parts", Assert.Throws<ArgumentOutOfRangeException>(() => batch.Slice([(2, 1), (1, 1)])).ParamName);
+        Assert.Equal("parts", Assert.Throws<ArgumentOutOfRangeException>(() => batch.Slice([(0, 2), (1, 2)])).ParamName);
+        Assert.Equal("parts", Assert.Throws<ArgumentOutOfRangeException>(() => batch.Slice([(0, 1), (2, 0)])).ParamName);
+        Assert.Equal("parts", Assert.Throws<ArgumentOutOfRangeException>(() => batch.Slice([(3, 2)])).ParamName);
+        Assert.Equal("parts", Assert.Throws<ArgumentOutOfRangeException>(() => batch.Slice([])).ParamName);
+        Assert.Equal(3, batch.Slice([(0, 1), (2, 2)]).EventCount); // next to each other's end, and to the batch's
     }
 
     [Fact]

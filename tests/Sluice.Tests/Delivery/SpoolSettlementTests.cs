@@ -1,3 +1,4 @@
+using System.Text;
 using Sluice.Batching;
 using Sluice.Delivery;
 using Sluice.Diagnostics;
@@ -45,11 +46,58 @@ public sealed class SpoolSettlementTests : IDisposable
         Assert.Equal(new DiagnosticEvent(DiagnosticKind.Spooled,
             "Sending events 4–9 of batch 0 to /api/track expired (after 3 attempts); last failure: 503: busy. " +
             "With the spool they are not expired: they stay in it and are sent again once the endpoint delivers (or on the next start).", 6), spooled);
-        Assert.True(journal.Holds(batch)); // not acknowledged although every event is settled
+        // Not acknowledged as if delivered: its record gives way to one of the six events left (below).
+        Assert.Equal((1L, 6L), (journal.Disk.Counters.LiveBatches, journal.Disk.Counters.LiveEvents));
         Assert.True(_tracker.WhenFinished(1).IsCompleted);
         var fates = _fates.BySequence();
         Assert.All(Sequences[..4], s => Assert.Equal((EventOutcome.Delivered, null), (fates[s].Outcome, fates[s].Message)));
         Assert.All(Sequences[4..], s => Assert.Equal((EventOutcome.Spooled, "503: busy"), (fates[s].Outcome, fates[s].Message)));
+    }
+
+    [Fact]
+    public async Task A_batch_part_of_which_was_delivered_before_the_rest_ran_out_of_retries_is_spooled_again_as_the_rest_only_and_its_record_acknowledged()
+    {
+        // A 400 bisected it: events 0–3 and 7 delivered, event 6 rejected alone, 4–5 and 8–9 out of retries. What a restart
+        // reads back is what is left, in the envelope it goes in, not the record of all ten.
+        var journal = await JournalAsync();
+        var batch = Spooled(journal);
+        var settle = Settle(journal);
+        settle.Delivered(batch, new PendingRange(0, 4, 0));
+        settle.Expired(batch, new PendingRange(4, 2, 0), "expired", "503: busy");
+        settle.Rejected(batch, new PendingRange(6, 1, 0), "rejected", "400: bad");
+        settle.Delivered(batch, new PendingRange(7, 1, 0));
+        Assert.True(journal.Holds(batch)); // not yet: two events are unsettled
+        settle.Expired(batch, new PendingRange(8, 2, 0), "expired", "503: busy");
+
+        Assert.False(journal.Holds(batch));
+        Assert.Equal((2L, 1L, 1L, 4L), (journal.Disk.Counters.Appended, journal.Disk.Counters.Acknowledged, journal.Disk.Counters.LiveBatches, journal.Disk.Counters.LiveEvents));
+        Assert.True(journal.Kept.Any);
+
+        _disk!.Dispose();
+        using var reopened = _disk = await DiskSpool.OpenAsync(new SpoolOptions { DirectoryPath = _directory.Path }, "test-format", new ManualTimeProvider(), null);
+        var replayed = Assert.Single(await SpoolHarness.ReplayAllAsync(reopened));
+        Assert.Equal("""[{"i":4},{"i":5},{"i":8},{"i":9}]""", Encoding.UTF8.GetString(replayed.Batch.Body));
+        Assert.Equal([8, 16, 24, 32], replayed.Batch.Ends);
+    }
+
+    [Fact]
+    public async Task A_batch_whose_rest_cannot_be_written_again_keeps_its_record_and_is_sent_again_as_the_parts_left()
+    {
+        // The disk is full when the rest runs out of retries: the record of all ten stays, and this engine sends the parts left.
+        var io = new FailingFileIO();
+        var journal = await JournalAsync(io: io);
+        var batch = Spooled(journal);
+        var settle = Settle(journal);
+        settle.Delivered(batch, new PendingRange(0, 4, 0));
+        io.DiskFull = true;
+        settle.Expired(batch, new PendingRange(4, 6, 0), "expired", "503: busy");
+
+        Assert.True(journal.Holds(batch));
+        Assert.Equal((1L, 10L), (journal.Disk.Counters.LiveBatches, journal.Disk.Counters.LiveEvents));
+        journal.Kept.Delivered(batch.Partition); // the endpoint is back
+        Assert.True(journal.Kept.TryTake(out var ticket, out _, out var parts));
+        Assert.Equal(batch.SpoolTicket, ticket);
+        Assert.Equal([(4, 6)], parts);
     }
 
     [Fact]
