@@ -151,8 +151,9 @@ public sealed class Batch
     internal int SpooledEvents => Volatile.Read(ref _spooledEvents);
 
     /// <summary>
-    /// The parts whose retries ran out, left to the spool, as (first event, count); null if none. Its record holds every event, so
-    /// these are what the same engine sends again (<see cref="SendOnly"/>), not the parts a bisection delivered or had rejected before.
+    /// The parts whose retries ran out, left to the spool, as (first event, count); null if none: what is sent again, not the parts a
+    /// bisection delivered or had rejected before. Written again as a record of their own (<see cref="Slice(ReadOnlySpan{ValueTuple{int, int}})"/>),
+    /// or, if the spool cannot take that, sent again from the batch's record, which holds every event (<see cref="SendOnly"/>).
     /// </summary>
     internal (int Start, int Count)[]? SpooledParts => _spooledParts?.ToArray();
 
