@@ -146,27 +146,29 @@ internal ref struct EventJson
         // A lone surrogate escape is no ISO 8601 text (and TryGetDateTimeOffset throws on one).
         string text = GetString(ref reader);
         var value = default(DateTimeOffset);
-        if (text.Contains('\uFFFD', StringComparison.Ordinal) || !(reader.TryGetDateTimeOffset(out value) || TryParseLowercase(text, out value)))
+        if (text.Contains('\uFFFD', StringComparison.Ordinal) || !(reader.TryGetDateTimeOffset(out value) || TryParseVariant(text, out value)))
             ThrowHelper.Argument($"timestamp '{text}' is not ISO 8601 (expected e.g. 2024-10-20T15:51:35.059Z).", "timestamp");
         if (!HasZone(Encoding.UTF8.GetBytes(text)))
             ThrowHelper.Argument($"timestamp '{text}' has no time zone: end it with Z (UTC) or an offset such as +07:00.", "timestamp");
         return value;
     }
 
-    private static readonly SearchValues<char> TimestampCharacters = SearchValues.Create("0123456789-:.+TtZz");
+    private static readonly SearchValues<char> TimestampCharacters = SearchValues.Create("0123456789-:.,+TtZz");
 
     /// <summary>
-    /// RFC 3339's lowercase <c>t</c> and <c>z</c> (<c>2024-10-20t15:51:35z</c>), which the reader's ISO 8601 profile refuses:
-    /// read as their uppercase forms, by the same reader.
+    /// What the reader's ISO 8601 profile refuses of the spellings the standards allow: RFC 3339's lowercase <c>t</c> and
+    /// <c>z</c> (<c>2024-10-20t15:51:35z</c>), and ISO 8601's comma as the decimal sign (<c>15:51:35,059Z</c>, its preferred
+    /// one). Read as their uppercase forms and a full stop, by the same reader: it accepts a full stop only before the
+    /// seconds' fraction, so a comma anywhere else still fails.
     /// </summary>
-    private static bool TryParseLowercase(string text, out DateTimeOffset value)
+    private static bool TryParseVariant(string text, out DateTimeOffset value)
     {
         value = default;
         // Only what a timestamp is made of: anything else (a quote, a control character) is no timestamp, and would not
         // make a JSON string either.
-        if (text.Length > 64 || !text.AsSpan().ContainsAny('t', 'z') || text.AsSpan().ContainsAnyExcept(TimestampCharacters))
+        if (text.Length > 64 || !text.AsSpan().ContainsAny('t', 'z', ',') || text.AsSpan().ContainsAnyExcept(TimestampCharacters))
             return false;
-        byte[] quoted = Encoding.UTF8.GetBytes("\"" + text.Replace('t', 'T').Replace('z', 'Z') + "\"");
+        byte[] quoted = Encoding.UTF8.GetBytes("\"" + text.Replace('t', 'T').Replace('z', 'Z').Replace(',', '.') + "\"");
         var reader = new Utf8JsonReader(quoted);
         return reader.Read() && reader.TokenType == JsonTokenType.String && reader.TryGetDateTimeOffset(out value);
     }

@@ -91,6 +91,35 @@ public class TimestampTests
     }
 
     [Theory]
+    [InlineData("2024-10-20T15:51:35,059Z", "2024-10-20T15:51:35.059000Z")]
+    [InlineData("2024-10-20T22:51:35,5+07:00", "2024-10-20T15:51:35.500000Z")]
+    [InlineData("2024-10-20t15:51:35,0590001z", "2024-10-20T15:51:35.059000Z")]
+    public async Task A_JSON_event_s_timestamp_may_use_ISO_8601_s_comma_as_its_decimal_sign(string given, string sent)
+    {
+        // Specs 000 and 001: "timestamp | Date | Yes | The event timestamp in UTC using the ISO 8601 format". ISO 8601:2004,
+        // 4.2.2.4: a decimal fraction "shall be divided from the integer part by the decimal sign specified in ISO 31-0, i.e.
+        // the comma [,] or full stop [.]. Of these, the comma is the preferred sign." A line the spec allows was refused as
+        // "not ISO 8601"; it is read, and sent as every timestamp is, with a full stop.
+        var transport = new InMemoryTransport();
+        await using (var engine = new SluiceEngine(new SluiceOptions(), transport))
+            Assert.Equal(EnqueueStatus.Accepted, engine.EnqueueJson(System.Text.Encoding.UTF8.GetBytes($$"""{"user_id":"u","event_name":"e","timestamp":"{{given}}"}""")));
+
+        Assert.Equal(sent, transport.Batches.SelectMany(BatchJson.Events).Single().GetProperty("timestamp").GetString());
+    }
+
+    [Theory]
+    [InlineData("2024,10-20T15:51:35Z")]
+    [InlineData("2024-10-20T15:51:35,059,1Z")]
+    [InlineData("2024-10-20T15:51:35.059,1Z")]
+    public async Task A_comma_anywhere_but_before_the_seconds_fraction_is_refused_as_not_ISO_8601(string given)
+    {
+        await using var engine = new SluiceEngine(new SluiceOptions(), new InMemoryTransport());
+        var ex = Assert.Throws<ArgumentException>(() => engine.EnqueueJson(System.Text.Encoding.UTF8.GetBytes($$"""{"user_id":"u","event_name":"e","timestamp":"{{given}}"}""")));
+        Assert.Equal("timestamp", ex.ParamName);
+        Assert.Contains("is not ISO 8601", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(@"t\n")]
     [InlineData(@"2024-10-20t15:51:35z\""")]
     [InlineData("2024-10-20 t15:51:35z")]
