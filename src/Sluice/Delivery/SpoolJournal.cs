@@ -69,8 +69,10 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches 
 
     private void Keep(Batch batch, SpoolTicket ticket, bool bodyHeld)
     {
+        // Not if events were left at the shutdown deadline: the parts do not list those (and the next start sends them anyway).
         var parts = batch.SpooledParts;
-        if (bodyHeld && parts is not null && batch.SpooledEvents < ticket.EventCount && TryNarrow(batch, parts) is { } narrowed)
+        if (bodyHeld && parts is not null && parts.Sum(static p => p.Count) == batch.SpooledEvents && batch.SpooledEvents < ticket.EventCount
+            && TryNarrow(batch, parts) is { } narrowed)
         {
             spool.Acknowledge(ticket);
             kept.Keep(narrowed, batch.Partition, batch.SpooledEvents);

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.IO;
 using Sluice.Batching;
 using Sluice.Delivery;
 using Sluice.Diagnostics;
@@ -60,7 +61,8 @@ public sealed class SpoolSettlementTests : IDisposable
         // A 400 bisected it: events 0–3 and 7 delivered, event 6 rejected alone, 4–5 and 8–9 out of retries. What a restart
         // reads back is what is left, in the envelope it goes in, not the record of all ten.
         var journal = await JournalAsync();
-        var batch = Spooled(journal);
+        var memory = Memory();
+        var batch = Spooled(journal, memory);
         var settle = Settle(journal);
         settle.Delivered(batch, new PendingRange(0, 4, 0));
         settle.Expired(batch, new PendingRange(4, 2, 0), "expired", "503: busy");
@@ -72,6 +74,8 @@ public sealed class SpoolSettlementTests : IDisposable
         Assert.False(journal.Holds(batch));
         Assert.Equal((2L, 1L, 1L, 4L), (journal.Disk.Counters.Appended, journal.Disk.Counters.Acknowledged, journal.Disk.Counters.LiveBatches, journal.Disk.Counters.LiveEvents));
         Assert.True(journal.Kept.Any);
+        batch.Release();
+        Assert.Equal(0, memory.SmallPoolInUseSize); // the record's body, written from pooled memory, went back
 
         _disk!.Dispose();
         using var reopened = _disk = await DiskSpool.OpenAsync(new SpoolOptions { DirectoryPath = _directory.Path }, "test-format", new ManualTimeProvider(), null);
@@ -98,6 +102,66 @@ public sealed class SpoolSettlementTests : IDisposable
         Assert.True(journal.Kept.TryTake(out var ticket, out _, out var parts));
         Assert.Equal(batch.SpoolTicket, ticket);
         Assert.Equal([(4, 6)], parts);
+    }
+
+    [Fact]
+    public async Task The_parts_left_are_not_written_again_by_evicting_older_batches_from_a_full_spool()
+    {
+        // An older batch fills the first segment, this one the second; a record of its six events left would take the spool past
+        // its cap. Evicting the older batch would lose it: this batch's record, which holds those six, stays instead.
+        var journal = await JournalAsync(o => (o.SegmentBytes, o.MaxBytes) = (4 * 1024, 8 * 1024));
+        string pad = $",\"p\":\"{new string('x', 300)}\"";
+        var older = Spooled(journal, pad: pad);
+        var batch = Spooled(journal, pad: pad);
+        Assert.Equal(2, journal.Disk.Counters.Segments);
+        var settle = Settle(journal);
+        settle.Delivered(batch, new PendingRange(0, 4, 0));
+        settle.Expired(batch, new PendingRange(4, 6, 0), "expired", "503: busy");
+
+        Assert.True(journal.Holds(older));
+        Assert.True(journal.Holds(batch));
+        Assert.Equal((0L, 2L, 20L), (journal.Disk.Counters.EvictedBatches, journal.Disk.Counters.LiveBatches, journal.Disk.Counters.LiveEvents));
+    }
+
+    [Fact]
+    public async Task The_parts_left_are_not_written_again_if_their_record_cannot_be_synced_before_the_batchs_own_is_acknowledged()
+    {
+        // The sync fails: the new record may not be on the device, so it is acknowledged, and the batch's record stays the one to send.
+        var io = new FailingFileIO { SkipDeviceSync = true };
+        var journal = await JournalAsync(io: io);
+        var batch = Spooled(journal);
+        var settle = Settle(journal);
+        settle.Delivered(batch, new PendingRange(0, 4, 0));
+        io.FlushFails = true;
+        settle.Expired(batch, new PendingRange(4, 6, 0), "expired", "503: busy");
+
+        Assert.True(journal.Holds(batch));
+        Assert.Equal((2L, 1L, 1L, 10L), (journal.Disk.Counters.Appended, journal.Disk.Counters.Acknowledged, journal.Disk.Counters.LiveBatches, journal.Disk.Counters.LiveEvents));
+    }
+
+    [Fact]
+    public async Task A_batch_finished_at_the_deadline_after_a_part_ran_out_of_retries_keeps_its_record_whole()
+    {
+        // Events 0–4 ran out of retries, 5–6 were delivered, 7–9 were left at the deadline: the parts listed are 0–4 only, so the
+        // record of all ten stays, for the next start (which sends 5–6 again: at-least-once, none lost).
+        var journal = await JournalAsync();
+        var batch = Spooled(journal);
+        var settle = Settle(journal);
+        var job = new DeliveryJob(batch);
+        job.Split();
+        job.TryPeek(out var top);
+        settle.Expired(batch, top, "expired", "503: busy");
+        job.Pop();
+        job.Split();
+        job.TryPeek(out top);
+        settle.Delivered(batch, top);
+        job.Pop();
+
+        settle.AtDeadline(job);
+
+        Assert.Equal((5, 2, 8), (top.Start, top.Count, _counters.Spooled));
+        Assert.True(journal.Holds(batch));
+        Assert.Equal((1L, 10L), (journal.Disk.Counters.LiveBatches, journal.Disk.Counters.LiveEvents));
     }
 
     [Fact]
@@ -230,9 +294,9 @@ public sealed class SpoolSettlementTests : IDisposable
         return new SpoolJournal(disk, sync, new KeptBatches(ThriveStackFormat.Instance.PartitionCount, time, TimeSpan.FromSeconds(30), () => { }, ticket => disk.Contains(ticket), _ => { }));
     }
 
-    private static Batch Spooled(SpoolJournal journal)
+    private static Batch Spooled(SpoolJournal journal, RecyclableMemoryStreamManager? memory = null, string pad = "")
     {
-        var batch = Seal(Memory(), [.. Enumerable.Range(0, 10).Select(i => $"{{\"i\":{i}}}")], sequence: 0, eventSequences: Sequences);
+        var batch = Seal(memory ?? Memory(), [.. Enumerable.Range(0, 10).Select(i => $"{{\"i\":{i}{pad}}}")], sequence: 0, eventSequences: Sequences);
         Assert.True(journal.Append(batch));
         Assert.True(journal.Holds(batch));
         return batch;
