@@ -106,14 +106,18 @@ internal static class SpoolCommand
         // The replay comes first, so a flush completes once every batch read back has been settled (or kept).
         var flush = engine.FlushAsync();
         var first = await Task.WhenAny(flush, interrupts.Stopped, diagnostics.CredentialsRefused.Task).ConfigureAwait(false);
-        if (first != flush)
+        bool stopped = first != flush;
+        if (stopped)
             errors.WriteLine($"sluice: {interrupts.Signal?.ToString() ?? "the server refused the credentials"}: stopping; what is not delivered within {Duration.Format(settings.StopTimeout)} stays in the spool.");
         var shutdown = engine.ShutdownAsync();
         await Task.WhenAny(shutdown, interrupts.Aborted).ConfigureAwait(false);
         var counters = shutdown.IsCompleted ? (await shutdown.ConfigureAwait(false)).Counters : engine.GetCounters();
         diagnostics.Flush();
 
-        long left = counters.Replayed - counters.Delivered;
+        // Stopped before the end, the engine had read back only some of the batches (as the senders made room): its counters know
+        // nothing of the others. What is still in the spool is then read from the directory.
+        long? stillInSpool = stopped ? await EventsInAsync(directory).ConfigureAwait(false) : null;
+        long left = Math.Max(counters.Replayed - counters.Delivered, stillInSpool ?? 0);
 
         // A damaged record (torn or corrupt) is skipped, never sent, and how many events it held is not known: what the
         // spool had was not all delivered, as when the server rejects a batch.
@@ -138,6 +142,7 @@ internal static class SpoolCommand
                 foreach (var (_, name, value) in Figures.Of(counters))
                     json.WriteNumber(name, value);
                 json.WriteEndObject();
+                json.WriteNumber("still_in_spool", stillInSpool ?? counters.LeftInSpool);
                 json.WriteNumber("exit_code", exit);
                 json.WriteEndObject();
             }
@@ -146,15 +151,21 @@ internal static class SpoolCommand
         }
         else
         {
-            console.Out.WriteLine($"{target.Destination}: {counters.Delivered:N0} of {Count.Of(counters.Replayed, "spooled event", "spooled events")} delivered in {Count.Of(counters.BatchesDelivered, "batch", "batches")} " +
-                $"({counters.BatchesReplayed:N0} read back from {full}); {clock.Elapsed.TotalSeconds:F1} s.");
+            console.Out.WriteLine(stillInSpool is null
+                ? $"{target.Destination}: {counters.Delivered:N0} of {Count.Of(counters.Replayed, "spooled event", "spooled events")} delivered in {Count.Of(counters.BatchesDelivered, "batch", "batches")} " +
+                    $"({counters.BatchesReplayed:N0} read back from {full}); {clock.Elapsed.TotalSeconds:F1} s."
+                : $"{target.Destination}: {Count.Of(counters.Delivered, "spooled event", "spooled events")} delivered in {Count.Of(counters.BatchesDelivered, "batch", "batches")} " +
+                    $"before sending stopped ({counters.BatchesReplayed:N0} read back from {full} by then); {clock.Elapsed.TotalSeconds:F1} s.");
             if (!settings.Quiet)
             {
                 foreach (var (label, _, value) in Figures.Of(counters))
                     console.Out.WriteLine($"  {label,-22}{value,14:N0}");
             }
 
-            console.Out.WriteLine(left > 0
+            console.Out.WriteLine(stillInSpool is > 0 and long still
+                ? $"spool: {Count.Of(still, "event is", "events are")} still in {full} (not delivered before sending stopped: the next drain or 'sluice send --spool' on it sends them); " +
+                    $"{counters.RejectedByServer:N0} were rejected by the server and removed."
+                : left > 0
                 ? $"spool: {Count.Of(counters.LeftInSpool, "event is", "events are")} still in {full} (the server did not take them); {counters.RejectedByServer:N0} were rejected by the server and removed."
                 : damaged == 0 ? "spool: every batch that was there was delivered."
                 : "spool: every batch that could be read back was delivered.");
@@ -166,6 +177,19 @@ internal static class SpoolCommand
         }
 
         return exit;
+    }
+
+    /// <summary>The events of the batches <paramref name="directory"/> holds not acknowledged (read without its lock), or null if it cannot be read.</summary>
+    private static async Task<long?> EventsInAsync(string directory)
+    {
+        try
+        {
+            return (await SpoolInspector.InspectAsync(directory, TimeProvider.System).ConfigureAwait(false)).Events;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     private static void WriteText(SpoolStatus s, TextWriter output)

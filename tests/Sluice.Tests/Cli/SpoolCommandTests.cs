@@ -96,6 +96,33 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Drain_stopped_by_a_signal_says_how_many_events_are_still_in_the_spool_not_only_those_it_had_read_back()
+    {
+        // Twenty batches spooled. The drain reads them back as its senders make room: stopped at once, it has read a few, and its
+        // summary said only those were still in the spool ("0 of 2,000 spooled events delivered", "2,000 events are still in").
+        const int events = 20_000;
+        _server.Down = true;
+        string input = Path.Combine(_directory.Path, "many.ndjson");
+        File.WriteAllLines(input, Enumerable.Range(0, events).Select(n => $$$"""{"user_id":"user-{{{n}}}","event_name":"spooled","properties":{"n":{{{n}}}}}"""));
+        var send = await CliRun.RunAsync(["send", "-i", input, .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+        Assert.True(send.Exit == ExitCodesUnavailable, send.ToString());
+
+        _server.Down = false;
+        _server.Delay = TimeSpan.FromSeconds(1); // nothing is delivered before the stop
+        using var interrupts = new Sluice.Cli.Interrupts();
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT); // Ctrl+C as the drain starts
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment, "--stop-timeout", "0s"], new MemoryStream(), interrupts: interrupts);
+
+        Assert.True(drain.Exit == 130, drain.ToString());
+        var status = await CliRun.RunAsync("spool", "status", Spool, "--json");
+        using var json = JsonDocument.Parse(status.Stdout);
+        long still = json.RootElement.GetProperty("events").GetInt64();
+        Assert.True(still > 0, status.ToString());
+        Assert.Contains($"spool: {still:N0} events are still in {Path.GetFullPath(Spool)} (not delivered before sending stopped", drain.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("every batch that was there was delivered", drain.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Drain_of_a_directory_that_holds_no_spool_sends_nothing_and_creates_nothing_in_it()
     {
         // A mistyped path (~, .) must not get a lock file and a segment file.
