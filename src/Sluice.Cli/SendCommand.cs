@@ -207,6 +207,12 @@ internal static class SendCommand
 
         var counters = aborted ? engine.GetCounters() : (await shutdown.ConfigureAwait(false)).Counters;
         diagnostics.Flush();
+
+        // Stopped before the end, the engine may not have read back every batch an earlier run left in the spool (it reads them
+        // as the senders make room): its counters know nothing of the others. What the spool holds is then read from it.
+        long? stillInSpool = settings.Spool is { } spoolPath && (aborted || drainTimedOut || Stopping())
+            ? await SpoolCommand.EventsInAsync(spoolPath).ConfigureAwait(false)
+            : null;
         // The reading did not return, or failed: what it counted so far (the ledger's last line leaves out blank and skipped lines after it).
         var summary = lines ?? tally.Summary(completed: false);
         var report = new SendReport
@@ -220,6 +226,7 @@ internal static class SendCommand
             Elapsed = clock.Elapsed,
             CutShortLine = cutShort,
             UnsettledInSpool = ledger.UnsettledInSpool,
+            StillInSpool = stillInSpool,
             // The lines --skip-lines passed over were settled by an earlier run, read this time or not: a stop before the
             // reading got past them still resumes after them, not before (which would send them a second time).
             ResumeAfter = Math.Max(settings.SkipLines, ledger.ResumeAfter(summary.LinesRead, spoolKeptAll: ResumeLedger.SpoolKeptAll(counters))),

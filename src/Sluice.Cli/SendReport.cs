@@ -34,6 +34,12 @@ internal sealed record SendReport
     /// <summary>Events of batches the spool holds that were not settled when a second signal stopped the send: the next run on the spool sends them.</summary>
     public long UnsettledInSpool { get; init; }
 
+    /// <summary>
+    /// With a spool, when sending stopped before the end: the events of the batches the spool directory holds, read from it (the
+    /// engine may not have read back every batch an earlier run left there); null when not read.
+    /// </summary>
+    public long? StillInSpool { get; init; }
+
     /// <summary>What stopped the send before its end, if anything: "SIGINT", "SIGTERM" or "refused credentials".</summary>
     public string? StoppedBy { get; init; }
 
@@ -67,7 +73,7 @@ internal sealed record SendReport
         }
 
         if (Spool is not null)
-            output.WriteLine($"spool: {Count.Of(c.LeftInSpool, "event", "events")} stayed in {Spool}; {Count.Of(c.Replayed, "event", "events")} spooled by an earlier run {(c.Replayed == 1 ? "was" : "were")} sent again" +
+            output.WriteLine($"spool: {Count.Of(InSpool, "event", "events")} stayed in {Spool}{NotReadBack}; {Count.Of(c.Replayed, "event", "events")} spooled by an earlier run {(c.Replayed == 1 ? "was" : "were")} sent again" +
                 (c.Resent > 0 ? $", and {Count.Of(c.Resent, "event", "events")} kept in it when retries ran out {(c.Resent == 1 ? "was" : "were")} sent again (their endpoint delivered, or as a probe)." : "."));
 
         output.WriteLine(ResumeText());
@@ -83,9 +89,16 @@ internal sealed record SendReport
             json.WriteString("destination", Destination);
             json.WriteString("format", Format);
             if (Spool is null)
+            {
                 json.WriteNull("spool");
+                json.WriteNull("in_spool");
+            }
             else
+            {
                 json.WriteString("spool", Spool);
+                json.WriteNumber("in_spool", InSpool);
+            }
+
             json.WriteNumber("elapsed_seconds", Math.Round(Elapsed.TotalSeconds, 3));
             json.WriteStartObject("lines");
             json.WriteNumber("read", Lines.LinesRead);
@@ -120,6 +133,14 @@ internal sealed record SendReport
 
         output.WriteLine(Encoding.UTF8.GetString(buffer.WrittenSpan));
     }
+
+    /// <summary>The events the spool holds once sending has stopped: read from it if it was, else what the counters say stayed.</summary>
+    private long InSpool => StillInSpool ?? Events.LeftInSpool;
+
+    /// <summary>Events an earlier run left in the spool that this one neither delivered nor read back before it stopped: there still.</summary>
+    private string NotReadBack => StillInSpool is { } still && still > Events.LeftInSpool + UnsettledInSpool
+        ? $" ({Count.Of(still - Events.LeftInSpool - UnsettledInSpool, "event", "events")} of them left by an earlier run and not sent again before sending stopped)"
+        : "";
 
     private string ResumeText() => NothingToResume
         ? $"resume: nothing to resume: {ResumeMeaning()}"

@@ -180,7 +180,7 @@ internal static class SpoolCommand
     }
 
     /// <summary>The events of the batches <paramref name="directory"/> holds not acknowledged (read without its lock), or null if it cannot be read.</summary>
-    private static async Task<long?> EventsInAsync(string directory)
+    internal static async Task<long?> EventsInAsync(string directory)
     {
         try
         {

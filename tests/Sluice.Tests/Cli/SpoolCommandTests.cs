@@ -123,6 +123,36 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Send_stopped_while_it_sends_what_an_earlier_run_spooled_says_how_many_events_the_spool_still_holds()
+    {
+        // Twenty batches spooled by an earlier run. The next send on the spool reads them back as its senders make room: stopped
+        // early, its summary counted only those it had read back as staying in the spool, and said nothing of the others.
+        const int events = 20_000;
+        _server.Down = true;
+        string earlier = Path.Combine(_directory.Path, "earlier.ndjson");
+        File.WriteAllLines(earlier, Enumerable.Range(0, events).Select(n => $$$"""{"user_id":"user-{{{n}}}","event_name":"spooled","properties":{"n":{{{n}}}}}"""));
+        var first = await CliRun.RunAsync(["send", "-i", earlier, .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+        Assert.True(first.Exit == ExitCodesUnavailable, first.ToString());
+
+        _server.Down = false;
+        _server.Delay = TimeSpan.FromSeconds(1); // nothing is delivered before the stop
+        using var interrupts = new Sluice.Cli.Interrupts();
+        var stderr = new LockedWriter();
+        var send = CliRun.RunAsync(["send", "-i", "-", .. Segment, "--spool", Spool, "--stop-timeout", "0s"], new System.IO.Pipelines.Pipe().Reader.AsStream(),
+            interrupts: interrupts, stderr: stderr);
+        await Eventually.True(() => stderr.Text.Contains("left by an earlier run", StringComparison.Ordinal), "the replay started", 30_000);
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT);
+        var run = await send.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(run.Exit == 130, run.ToString());
+        var status = await CliRun.RunAsync("spool", "status", Spool, "--json");
+        using var json = JsonDocument.Parse(status.Stdout);
+        long still = json.RootElement.GetProperty("events").GetInt64();
+        Assert.True(still > 0, status.ToString());
+        Assert.Contains($"spool: {still:N0} events stayed in {Path.GetFullPath(Spool)}", run.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Drain_of_a_directory_that_holds_no_spool_sends_nothing_and_creates_nothing_in_it()
     {
         // A mistyped path (~, .) must not get a lock file and a segment file.
