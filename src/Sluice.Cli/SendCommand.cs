@@ -97,7 +97,7 @@ internal static class SendCommand
                 errors.WriteLine($"line {e.LineNumber}: {e.Message}");
         }, ledger);
         var clock = Stopwatch.StartNew();
-        var monitor = new SendProgress(engine, ledger, counted, totalBytes, clock);
+        var monitor = new SendProgress(engine.GetCounters, ledger, counted, totalBytes, () => clock.Elapsed.TotalSeconds);
         var progress = new ProgressLine(errors, () =>
         {
             resumeFile?.Update();

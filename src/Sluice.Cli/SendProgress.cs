@@ -1,12 +1,14 @@
-using System.Diagnostics;
+using Sluice.Diagnostics;
 
 namespace Sluice.Cli;
 
 /// <summary>
 /// The periodic look at a running send: makes the progress line (lines read, accepted, delivered, pending, events/s, and for a file the share
-/// read and the time left by bytes). Used by the progress loop only.
+/// read and the time left). Used by the progress loop only.
 /// </summary>
-internal sealed class SendProgress(SluiceEngine engine, ResumeLedger ledger, CountingStream input, long? totalBytes, Stopwatch clock)
+/// <param name="counters">The engine's counters (<see cref="SluiceEngine.GetCounters"/>).</param>
+/// <param name="seconds">Seconds since the send started.</param>
+internal sealed class SendProgress(Func<SluiceCounters> counters, ResumeLedger ledger, CountingStream input, long? totalBytes, Func<double> seconds)
 {
     private readonly Rate _delivered = new();
     private readonly Rate _bytes = new();
@@ -22,8 +24,8 @@ internal sealed class SendProgress(SluiceEngine engine, ResumeLedger ledger, Cou
         if (!draw)
             return null;
 
-        var c = engine.GetCounters();
-        double now = clock.Elapsed.TotalSeconds;
+        var c = counters();
+        double now = seconds();
         double delivering = _delivered.Add(now, c.Delivered);
         long bytes = input.BytesRead;
         double reading = _bytes.Add(now, bytes);
@@ -37,8 +39,16 @@ internal sealed class SendProgress(SluiceEngine engine, ResumeLedger ledger, Cou
         else if (totalBytes is > 0 and long total)
         {
             read = $"read {Count.Of(ledger.LastLine, "line", "lines")} ({100.0 * bytes / total:F0}%)";
-            if (reading > 0)
-                left = $", ETA {Rate.Clock(TimeSpan.FromSeconds((total - bytes) / reading))}";
+            // The send ends when the last event is delivered, not when the last line is read: the events pending and those of
+            // the lines still unread (estimated from the bytes per event so far) go at the delivery rate. The reading, held back
+            // by a full queue, keeps pace with the delivery and ends well before it.
+            double unread = bytes > 0 ? (double)c.Accepted * (total - bytes) / bytes : 0;
+            double byReading = reading > 0 ? (total - bytes) / reading : 0;
+            double? eta = delivering > 0 ? Math.Max(byReading, (c.InFlight + unread) / delivering)
+                : reading > 0 && c.InFlight == 0 ? byReading
+                : null; // events wait and none is being delivered: no time can be told
+            if (eta is { } seconds)
+                left = $", ETA {Rate.Clock(TimeSpan.FromSeconds(seconds))}";
         }
         else
         {
