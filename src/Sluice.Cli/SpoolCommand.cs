@@ -103,14 +103,27 @@ internal static class SpoolCommand
             Spool = new SpoolOptions { DirectoryPath = directory, MaxBytes = long.MaxValue },
         }, settings.RetryBudget), target.Transport, "spool drain");
 
-        // The replay comes first, so a flush completes once every batch read back has been settled (or kept).
-        var flush = engine.FlushAsync();
-        var first = await Task.WhenAny(flush, interrupts.Stopped, diagnostics.CredentialsRefused.Task).ConfigureAwait(false);
-        bool stopped = first != flush;
-        if (stopped)
-            errors.WriteLine($"sluice: {interrupts.Signal?.ToString() ?? "the server refused the credentials"}: stopping; what is not delivered within {Duration.Format(settings.StopTimeout)} stays in the spool.");
-        var shutdown = engine.ShutdownAsync();
-        await Task.WhenAny(shutdown, interrupts.Aborted).ConfigureAwait(false);
+        // Progress on standard error while it is a terminal, as send draws it: a large spool takes a while.
+        var delivering = new Rate();
+        var progress = new ProgressLine(errors, () => errors.IsTerminal && !settings.Quiet ? DrainProgress(engine.GetCounters(), delivering, clock.Elapsed.TotalSeconds) : null);
+        bool stopped;
+        Task<ShutdownResult> shutdown;
+        try
+        {
+            // The replay comes first, so a flush completes once every batch read back has been settled (or kept).
+            var flush = engine.FlushAsync();
+            var first = await Task.WhenAny(flush, interrupts.Stopped, diagnostics.CredentialsRefused.Task).ConfigureAwait(false);
+            stopped = first != flush;
+            if (stopped)
+                errors.WriteLine($"sluice: {interrupts.Signal?.ToString() ?? "the server refused the credentials"}: stopping; what is not delivered within {Duration.Format(settings.StopTimeout)} stays in the spool.");
+            shutdown = engine.ShutdownAsync();
+            await Task.WhenAny(shutdown, interrupts.Aborted).ConfigureAwait(false);
+        }
+        finally
+        {
+            await progress.DisposeAsync().ConfigureAwait(false);
+        }
+
         var counters = shutdown.IsCompleted ? (await shutdown.ConfigureAwait(false)).Counters : engine.GetCounters();
         diagnostics.Flush();
 
@@ -177,6 +190,13 @@ internal static class SpoolCommand
         }
 
         return exit;
+    }
+
+    /// <summary>The progress line of a drain: what was read back from the spool, delivered, and is pending.</summary>
+    private static string DrainProgress(SluiceCounters c, Rate delivering, double seconds)
+    {
+        double rate = delivering.Add(seconds, c.Delivered);
+        return $"read back {Count.Of(c.BatchesReplayed, "batch", "batches")} ({c.Replayed:N0} events), delivered {c.Delivered:N0}, pending {c.InFlight:N0}, {rate:N0} events/s";
     }
 
     /// <summary>The events of the batches <paramref name="directory"/> holds not acknowledged (read without its lock), or null if it cannot be read.</summary>

@@ -17,6 +17,7 @@ internal static class SpoolCommandLine
           drain DIR    sends what is waiting, oldest first, with the bodies as written (the same message ids),
                        then stops; what the server does not take within --retry-budget stays in DIR.
                        Needs the --format the batches were written in, and its --endpoint and credentials.
+                       Progress on standard error while it is a terminal; the summary on standard output.
 
         Examples:
           sluice spool status /var/spool/sluice --json

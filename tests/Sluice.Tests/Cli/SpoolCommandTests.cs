@@ -153,6 +153,22 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Drain_shows_its_progress_on_a_terminal_as_send_does()
+    {
+        _server.Down = true;
+        await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+
+        _server.Down = false;
+        _server.Delay = TimeSpan.FromSeconds(1); // three batches, two at a time: the drain takes two seconds
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment], new MemoryStream(), terminal: true);
+
+        Assert.True(drain.Exit == 0, drain.ToString());
+        Assert.Contains("\rread back ", drain.Stderr, StringComparison.Ordinal);
+        Assert.Contains(" events/s", drain.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"{Events:N0} of {Events:N0} spooled events delivered", drain.Stdout, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Drain_of_a_directory_that_holds_no_spool_sends_nothing_and_creates_nothing_in_it()
     {
         // A mistyped path (~, .) must not get a lock file and a segment file.
