@@ -32,6 +32,9 @@ internal static class SendCommand
         // Stops the reading: the first signal, the server refusing the credentials (no retry can succeed), or a batch file
         // that cannot be written (nor can the next).
         using var stopReading = CancellationTokenSource.CreateLinkedTokenSource(interrupts.Stopping);
+        // --stop-timeout counts from the stop, not from the end of the reading's grace to return (a read from a terminal or a pipe
+        // may not end when cancelled): it ends the engine's shutdown if that has not ended by itself (its own deadline is as long).
+        using var stopDeadline = new CancellationTokenSource();
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
         // A rejected event is reported by its input line (the engine's own message names its batch and index).
         var ledger = new ResumeLedger((line, why) => diagnostics.Print(new DiagnosticEvent(DiagnosticKind.EventRejected,
@@ -130,6 +133,7 @@ internal static class SendCommand
             bool stopped = Stopping();
             if (stopped)
             {
+                stopDeadline.CancelAfter(settings.StopTimeout);
                 await stopReading.CancelAsync().ConfigureAwait(false);
                 await Task.WhenAny(ingest, Task.Delay(ReadingStopGrace)).ConfigureAwait(false);
             }
@@ -190,7 +194,7 @@ internal static class SendCommand
                 errors.WriteLine($"sluice: {WriteFailure(target)}.");
 
             // 3. Deliver what is left within the stop timeout, unless a second signal says stop now.
-            shutdown = engine.ShutdownAsync();
+            shutdown = engine.ShutdownAsync(stopDeadline.Token);
             await Task.WhenAny(shutdown, interrupts.Aborted).ConfigureAwait(false);
         }
         finally

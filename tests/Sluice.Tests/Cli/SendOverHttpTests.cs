@@ -106,6 +106,78 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task The_stop_timeout_counts_from_the_signal_even_when_the_reading_does_not_return_at_once()
+    {
+        // Standard input from a terminal or a pipe: a read that does not end when cancelled. The send gives the reading a second
+        // to return, and then gave the delivery the whole --stop-timeout on top of it: 3s took 4.
+        _collector.Faults.DelayNext(100, TimeSpan.FromSeconds(30)); // what is accepted cannot be delivered before the deadline
+        string lines = string.Concat(Enumerable.Range(0, 10).Select(i => $$$"""{"user_id":"u","event_name":"e","properties":{"seq":{{{i}}}}}""" + "\n"));
+        var input = new StuckAfter(System.Text.Encoding.UTF8.GetBytes(lines));
+        using var interrupts = new Sluice.Cli.Interrupts();
+        var run = CliRun.RunAsync(["send", "--input", "-", "--endpoint", _collector.BaseAddress.AbsoluteUri, "--token", "test-track-token",
+            "--api-key", "test-page-key", "--stop-timeout", "3s"], input, interrupts: interrupts);
+        await input.Stuck.WaitAsync(TimeSpan.FromSeconds(30)); // the lines were handed over, and the reading waits for more
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT);
+        var result = await run.WaitAsync(TimeSpan.FromSeconds(60));
+
+        Assert.True(result.Exit == 130, result.ToString());
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3.8), $"stopped {clock.Elapsed} after the signal, with --stop-timeout 3s");
+        Assert.Matches(@"accepted\s+10\b", result.Stdout);
+    }
+
+    /// <summary>A stream that returns <paramref name="bytes"/>, then waits forever on the next read, deaf to cancellation.</summary>
+    private sealed class StuckAfter(byte[] bytes) : Stream
+    {
+        private readonly TaskCompletionSource _stuck = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _position;
+
+        /// <summary>Completes when a read finds nothing more to return.</summary>
+        public Task Stuck => _stuck.Task;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            if (_position < bytes.Length)
+            {
+                int n = Math.Min(buffer.Length, bytes.Length - _position);
+                bytes.AsMemory(_position, n).CopyTo(buffer);
+                _position += n;
+                return n;
+            }
+
+            _stuck.TrySetResult();
+            await Task.Delay(Timeout.Infinite, CancellationToken.None);
+            return 0;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken)
+            => ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public async Task An_event_the_server_rejects_exits_non_zero_with_the_count_and_the_rest_delivered()
     {
         _collector.Faults.RejectEventsContaining("POISON");
