@@ -61,10 +61,10 @@ public sealed class FileTransport : IBatchTransport
     {
         if (cancellationToken.IsCancellationRequested)
             return ValueTask.FromCanceled<SendResult>(cancellationToken);
+        string path = PathFor(batch);
+        string temp = path + ".tmp";
         try
         {
-            string path = PathFor(batch);
-            string temp = path + ".tmp";
             using (var file = File.OpenHandle(temp, FileMode.Create, FileAccess.Write))
                 Write(file, batch.Body);
             File.Move(temp, path, overwrite: true);
@@ -72,7 +72,20 @@ public sealed class FileTransport : IBatchTransport
         }
         catch (Exception ex)
         {
+            DeleteQuietly(temp); // a write cut short (a full disk) leaves no partial file behind; the retry writes it again
             return ValueTask.FromException<SendResult>(ex);
+        }
+    }
+
+    private static void DeleteQuietly(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // The write's own failure is what the engine reports; a leftover temporary file is harmless to the batch files.
         }
     }
 

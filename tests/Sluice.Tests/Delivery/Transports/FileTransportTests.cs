@@ -42,6 +42,21 @@ public class FileTransportTests
     }
 
     [Fact]
+    public async Task A_write_that_fails_after_the_temporary_file_was_made_leaves_no_temporary_file_behind()
+    {
+        // The rename fails (a directory stands at the batch's name), as a full disk fails the write once the file is made: the
+        // send faults, and the directory holds no partial ".tmp" file, whose batch the engine sends again anyway.
+        using var dir = new TempDirectory();
+        var transport = new FileTransport(dir.Path);
+        var batch = TestBatches.Seal(TestBatches.Memory(), [TrackEvent], sequence: 5);
+        Directory.CreateDirectory(transport.PathFor(batch));
+
+        await Assert.ThrowsAnyAsync<IOException>(() => transport.SendAsync(batch, CancellationToken.None).AsTask());
+
+        Assert.Empty(Directory.GetFiles(dir.Path));
+    }
+
+    [Fact]
     public async Task A_batch_is_written_under_a_temporary_name_first_and_a_failed_write_faults_the_send()
     {
         // "A file appears complete or not at all": the body goes to <name>.tmp, renamed when whole.
