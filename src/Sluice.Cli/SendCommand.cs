@@ -97,7 +97,7 @@ internal static class SendCommand
             if (e.Reason == IngestRefusal.Invalid)
                 lastInvalidLine = e.LineNumber;
             if (++refusedLines <= RefusedLinesShown)
-                errors.WriteLine($"line {e.LineNumber}: {e.Message}");
+                errors.WriteLine($"sluice: line {e.LineNumber}: {e.Message}"); // as every other message on standard error
         }, ledger);
         var clock = Stopwatch.StartNew();
         var monitor = new SendProgress(engine.GetCounters, ledger, counted, totalBytes, () => clock.Elapsed.TotalSeconds);

@@ -307,7 +307,7 @@ public sealed class CommandLineTests : IDisposable
         var run = await CliRun.RunAsync("send", "--input", input, "--out", Out);
 
         Assert.True(run.Exit == 1, run.ToString());
-        Assert.Contains("line 3: Not valid JSON", run.Stderr, StringComparison.Ordinal);
+        Assert.Contains("sluice: line 3: Not valid JSON", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("line 4: user_id is required for a track event.\n", run.Stderr.Replace("\r", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.Contains("line 5: A page event takes user_id or session_id, not both", run.Stderr, StringComparison.Ordinal);
         Assert.Contains("line 6: timestamp '20-11-23T22:28:55.111Z' is not ISO 8601", run.Stderr, StringComparison.Ordinal);
@@ -460,7 +460,7 @@ public sealed class CommandLineTests : IDisposable
 
         Assert.True(run.Exit == 1, run.ToString());
         var stderr = run.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-        var reported = stderr.Where(l => l.StartsWith("line ", StringComparison.Ordinal)).Select(l => l[..(l.IndexOf(':', StringComparison.Ordinal) + 1)]);
+        var reported = stderr.Where(l => l.StartsWith("sluice: line ", StringComparison.Ordinal)).Select(l => l["sluice: ".Length..(l.IndexOf(':', "sluice: ".Length) + 1)]);
         Assert.Equal(Enumerable.Range(2, SendCommand.RefusedLinesShown).Select(n => $"line {n}:"), reported);
         Assert.Contains($"sluice: 50 more refused lines were not reported one by one (only the first {SendCommand.RefusedLinesShown} are); the summary counts them all.", stderr);
         Assert.Equal(SendCommand.RefusedLinesShown + 1, stderr.Length);
