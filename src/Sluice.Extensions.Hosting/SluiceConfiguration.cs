@@ -44,6 +44,13 @@ internal static class SluiceConfiguration
         string path = section is IConfigurationSection s ? s.Path + ":" : "";
         var engine = options.Engine;
         var http = options.Http;
+        options.SectionPath = path;
+        foreach (var child in section.GetChildren())
+        {
+            options.ConfiguredKeys.Add(child.Key);
+            if (child.Key.Equals(nameof(SluiceOptions.Spool), StringComparison.OrdinalIgnoreCase))
+                options.ConfiguredKeys.UnionWith(child.GetChildren().Select(static c => $"{nameof(SluiceOptions.Spool)}:{c.Key}"));
+        }
 
         String(nameof(SluiceServiceOptions.Format), v => options.Format = v);
         // Kept as given, relative or not: the start-up check says what is wrong with it, once.

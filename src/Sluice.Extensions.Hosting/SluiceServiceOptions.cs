@@ -51,6 +51,16 @@ public sealed class SluiceServiceOptions
     internal string? MissingSection { get; set; }
 
     /// <summary>
+    /// The prefix of the keys <c>AddSluice</c> read (<c>Sluice:Marketing:</c>; empty for a whole configuration), or null when
+    /// no configuration was bound, and the keys the section held (<c>MaxBatchEvents</c>, <c>Spool:SegmentBytes</c>): a problem
+    /// with a value read from there names its key, as an environment variable or a named engine's section spells it.
+    /// </summary>
+    internal string? SectionPath { get; set; }
+
+    /// <inheritdoc cref="SectionPath"/>
+    internal HashSet<string> ConfiguredKeys { get; } = new(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>
     /// The name of the <c>IHttpClientFactory</c> client an engine sends with: <c>Sluice</c> for the default engine,
     /// <c>Sluice:name</c> for a named one. Add handlers to it with
     /// <c>services.AddHttpClient(SluiceServiceOptions.HttpClientName("orders")).AddHttpMessageHandler(…)</c>.

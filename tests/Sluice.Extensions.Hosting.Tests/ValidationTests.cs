@@ -31,16 +31,44 @@ public class ValidationTests
         string failure = Assert.Single(ex.Failures);
         Assert.Equal(ex.Message, failure);
         Assert.StartsWith("The Sluice engine 'default' is not configured correctly: ", failure, StringComparison.Ordinal);
-        Assert.Contains("Format Segment needs Credentials:WriteKey: it authenticates the batch API.", failure, StringComparison.Ordinal);
+        Assert.Contains("Format Segment needs Sluice:Credentials:WriteKey: it authenticates the batch API.", failure, StringComparison.Ordinal);
         Assert.Contains("Endpoint must be an absolute http or https address (was 'not a url').", failure, StringComparison.Ordinal);
         Assert.Single(Regex.Matches(failure, "Endpoint")); // one problem for it, not "must be absolute" and "is required" both
-        Assert.Contains("MaxBatchEvents must be between 1 and 100,000 (was 0).", failure, StringComparison.Ordinal);
+        Assert.Contains("Sluice:MaxBatchEvents must be between 1 and 100,000 (was 0).", failure, StringComparison.Ordinal);
         Assert.Contains("Sluice:FlushInterval must be a duration such as 00:00:05 (was 'soon').", failure, StringComparison.Ordinal);
         Assert.Contains("Sluice:WireFormat is not a setting: the wire format is chosen by Format", failure, StringComparison.Ordinal);
         Assert.Contains("Sluice:Credentials:Password is not a credential", failure, StringComparison.Ordinal);
         Assert.Contains("Headers: Authorization is written by the transport itself", failure, StringComparison.Ordinal);
         foreach (string secret in new[] { "config-track-token", "config-page-key", "config-client-id", "config-access-token", "hunter2", "header-secret" })
             Assert.DoesNotContain(secret, failure, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_value_out_of_range_names_its_key_in_the_named_engines_section()
+    {
+        // "MaxBatchEvents must be at most 1,000" alone: with two engines, or the value in an environment variable
+        // (Sluice__Marketing__MaxBatchEvents), the key to fix was left to guess; a value that did not parse named it.
+        var builder = TestHost.Builder(new Dictionary<string, string?>
+        {
+            ["Sluice:Marketing:Format"] = "Segment",
+            ["Sluice:Marketing:MaxBatchEvents"] = "5000",
+            ["Sluice:Marketing:QueueCapacity"] = "1",
+            ["Sluice:Marketing:Spool:DirectoryPath"] = "spool",
+            ["Sluice:Marketing:Spool:SegmentBytes"] = "10",
+        });
+        builder.Services.AddSluice("marketing", builder.Configuration.GetSection("Sluice:Marketing"), o => o.Engine.MaxConcurrentSends = 0);
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Format Segment needs Sluice:Marketing:Credentials:WriteKey: it authenticates the batch API.", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Marketing:Endpoint is required", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Marketing:MaxBatchEvents must be at most 1,000", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Marketing:QueueCapacity must be between 2 and 16,777,216 (was 1).", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Marketing:Spool:SegmentBytes must be between", ex.Message, StringComparison.Ordinal);
+        // Set in code, not read from the section: named as the setting, not as a key it does not have.
+        Assert.Contains(" MaxConcurrentSends must be between 1 and 64 (was 0).", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("Sluice:Marketing:MaxConcurrentSends", ex.Message, StringComparison.Ordinal);
     }
 
     [Theory]
@@ -58,7 +86,7 @@ public class ValidationTests
 
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
-        Assert.Equal("The Sluice engine 'default' is not configured correctly: " + problem, ex.Message);
+        Assert.Equal("The Sluice engine 'default' is not configured correctly: Sluice:" + problem, ex.Message);
         Assert.DoesNotContain("secret-in-url", ex.Message, StringComparison.Ordinal);
     }
 
@@ -122,8 +150,8 @@ public class ValidationTests
         var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
 
         Assert.Equal($"The Sluice engine 'default' is not configured correctly: "
-            + $"MaxBatchEvents must be at most 1,000 with {format}Format (was {events}): its API accepts at most 1,000 events per request and answers 400 past that. "
-            + $"MaxBatchBytes must be at most 2,097,152 with {format}Format (was {bytes}): its API accepts at most 2,097,152 bytes per request and answers 400 past that.",
+            + $"Sluice:MaxBatchEvents must be at most 1,000 with {format}Format (was {events}): its API accepts at most 1,000 events per request and answers 400 past that. "
+            + $"Sluice:MaxBatchBytes must be at most 2,097,152 with {format}Format (was {bytes}): its API accepts at most 2,097,152 bytes per request and answers 400 past that.",
             ex.Message);
     }
 
