@@ -60,7 +60,20 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
             {
                 NoteTerminal(d);
                 log.Write(d);
-                onDiagnostic?.Invoke(d);
+                if (onDiagnostic is null)
+                    return;
+                try
+                {
+                    onDiagnostic(d);
+                }
+                catch (Exception ex)
+                {
+                    // The engine writes this to System.Diagnostics.Trace, which a hosted application does not read: the
+                    // callback stopped doing its work unseen. Logged as a failed callback (rate-limited with its kind),
+                    // never handed back to the callback that threw.
+                    log.Write(new DiagnosticEvent(DiagnosticKind.CallbackFailed,
+                        $"The OnDiagnostic callback threw for the {d.Kind} diagnostic: {ex.GetType().Name}: {ex.Message}. The engine goes on.", d.EventCount, ex));
+                }
             };
             options.Http.TimeProvider = httpTime == TimeProvider.System ? Time : httpTime;
             var client = services.GetRequiredService<IHttpClientFactory>().CreateClient(SluiceServiceOptions.HttpClientName(name));

@@ -33,6 +33,27 @@ public class LoggingTests
     }
 
     [Fact]
+    public async Task An_OnDiagnostic_callback_that_throws_is_logged_as_a_failed_callback_with_its_exception()
+    {
+        // The engine writes a throwing OnDiagnostic to System.Diagnostics.Trace, which a hosted application does not
+        // read: the callback silently stopped doing its work (alerting, counting) and nothing in the logs said so.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var thrown = new InvalidOperationException("alerting is down");
+        using var host = await TestHost.StartSendingToAsync(collector,
+            services => services.Configure<SluiceServiceOptions>(o => o.Engine.OnDiagnostic = _ => throw thrown),
+            ("Sluice:MaxBatchBytes", "1024"));
+
+        host.Engine().Track("u", "too_big", new Dictionary<string, object?> { ["blob"] = new string('x', 4096) }); // EventOversize
+
+        await TestHost.Eventually(() => Task.FromResult(host.SluiceLogs().Any(r => r.Id.Id == (int)DiagnosticKind.CallbackFailed)), "the callback's failure logged");
+        var record = host.SluiceLogs().First(r => r.Id.Id == (int)DiagnosticKind.CallbackFailed);
+        Assert.Equal((LogLevel.Error, "CallbackFailed"), (record.Level, record.Id.Name));
+        Assert.Same(thrown, record.Exception);
+        Assert.Equal("Sluice engine default: The OnDiagnostic callback threw for the EventOversize diagnostic: InvalidOperationException: alerting is down. The engine goes on.", record.Message);
+        Assert.Single(host.SluiceLogs(), r => r.Id.Id == (int)DiagnosticKind.EventOversize); // the diagnostic itself was logged too
+    }
+
+    [Fact]
     public void A_flood_of_one_kind_is_logged_twenty_times_a_minute_and_the_rest_is_counted_in_one_record()
     {
         var logger = new FakeLogger();
