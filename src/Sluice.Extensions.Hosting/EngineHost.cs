@@ -190,6 +190,11 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
             Log.ShutdownIncomplete(Logger, Name, c.Accepted, c.Replayed, c.Delivered, c.LeftInSpool, c.LostAtShutdown, c.OutcomeUnknown, c.Failed,
                 c.RejectedByServer + c.RejectedOversize, c.Expired, c.Evicted, result.TimedOut);
         }
+
+        // A refused call is no diagnostic (the caller gets QueueFull and it is counted): without this, nothing in the logs
+        // told of events the application dropped, and a shutdown that delivered all it accepted read as no loss at all.
+        if (c.Refused > 0)
+            Log.CallsRefused(Logger, Name, c.Refused, c.RefusedQueueFull, c.RefusedShutdown);
     }
 
     /// <summary>A count that only grows, as last seen, and when it last grew.</summary>

@@ -21,6 +21,10 @@ internal static partial class Log
         Message = "The host's shutdown timeout ended the drain of Sluice engine {Engine}, and its transport did not stop in time to report what was left; give the engine a ShutdownTimeout shorter than the host's.")]
     public static partial void ShutdownCutShort(ILogger logger, string engine);
 
+    [LoggerMessage(EventId = 104, EventName = "CallsRefused", Level = LogLevel.Warning,
+        Message = "Sluice engine {Engine} refused {Refused} Track/Page calls while it ran: {QueueFull} with its queue full, {ShuttingDown} as it shut down. Their events were never accepted, so the shutdown's counts leave them out (sluice.calls.refused counts them by reason).")]
+    public static partial void CallsRefused(ILogger logger, string engine, long refused, long queueFull, long shuttingDown);
+
     [LoggerMessage(EventId = 103, EventName = "DiagnosticsSuppressed", Level = LogLevel.Warning,
         Message = "Sluice engine {Engine}: {Count} more {Kind} diagnostics in the last {Window} were not logged (at most {Limit} of a kind are, per window); the counters and metrics count every one.")]
     public static partial void DiagnosticsSuppressed(ILogger logger, string engine, long count, string kind, TimeSpan window, int limit);

@@ -256,7 +256,7 @@ public class HealthCheckTests
     private static async Task<HealthReportEntry> CheckAsync(IHost host) => (await CheckAllAsync(host)).Entries["sluice"];
 
     /// <summary>ThriveStack's format, whose first event waits for a gate: the serializer stops reading, the queue fills.</summary>
-    private sealed class GatedFormat(ManualResetEventSlim gate) : WrappedFormat(ThriveStackFormat.Instance)
+    internal sealed class GatedFormat(ManualResetEventSlim gate) : WrappedFormat(ThriveStackFormat.Instance)
     {
         public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
         {

@@ -84,6 +84,35 @@ public class HostShutdownTests
     }
 
     [Fact]
+    public async Task Calls_refused_while_the_host_ran_are_counted_in_a_warning_at_shutdown()
+    {
+        // A call refused with the queue full is no diagnostic (Track returns QueueFull and counts it), so nothing in a hosted
+        // application's logs told of it: the shutdown logged "all 16 events delivered" at Information, the dropped ones unsaid.
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var gate = new ManualResetEventSlim(false);
+        using var host = await TestHost.StartSendingToAsync(collector,
+            services => services.Configure<SluiceServiceOptions>(o => o.Engine.WireFormat = new HealthCheckTests.GatedFormat(gate)),
+            ("Sluice:QueueCapacity", "16"), ("Sluice:FullMode", "DropNewest"));
+        var engine = host.Engine();
+
+        // The serializer waits inside the first event; the queue fills and the rest are refused.
+        int refused = 0;
+        for (int i = 0; i < 64; i++)
+            refused += engine.Track($"u{i}", "signed_up").Status == EnqueueStatus.QueueFull ? 1 : 0;
+        Assert.InRange(refused, 1, 63);
+        gate.Set();
+        await host.StopAsync();
+
+        var counters = engine.GetCounters();
+        Assert.Equal((refused, counters.Accepted), (counters.RefusedQueueFull, counters.Delivered));
+        Assert.Single(host.SluiceLogs(), r => r.Id.Id == 100); // what was accepted was delivered
+        var record = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 104);
+        Assert.Equal((LogLevel.Warning, "CallsRefused"), (record.Level, record.Id.Name));
+        Assert.Equal($"Sluice engine default refused {refused} Track/Page calls while it ran: {refused} with its queue full, 0 as it shut down. "
+            + "Their events were never accepted, so the shutdown's counts leave them out (sluice.calls.refused counts them by reason).", record.Message);
+    }
+
+    [Fact]
     public async Task A_shutdown_that_cannot_deliver_logs_what_was_lost_as_a_warning()
     {
         await using var collector = await ReferenceCollector.StartAsync();
