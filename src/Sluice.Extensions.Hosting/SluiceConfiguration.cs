@@ -194,10 +194,13 @@ internal static class SluiceConfiguration
             problems.Add($"{prefix}{key} must be {expected} (was '{text}').");
     }
 
-    /// <summary>An enum value by name, any case; numbers are refused (configuration names the mode).</summary>
+    /// <summary>
+    /// An enum value by one of its names, any case. Not Enum.TryParse, which also reads numbers ("+2") and lists as flags
+    /// ("PerBatch, None" is PerBatch | None, which is None): a value that named no mode chose one silently.
+    /// </summary>
     private static TEnum? Named<TEnum>(string text)
         where TEnum : struct, Enum
-        => Enum.TryParse<TEnum>(text, ignoreCase: true, out var value) && Enum.IsDefined(value) && !char.IsAsciiDigit(text[0]) ? value : null;
+        => Array.Find(Enum.GetNames<TEnum>(), n => n.Equals(text, StringComparison.OrdinalIgnoreCase)) is { } name ? Enum.Parse<TEnum>(name) : null;
 
     private static string OneOf<TEnum>()
         where TEnum : struct, Enum

@@ -168,6 +168,21 @@ public class ConfigurationBindingTests
         Assert.Null(Bound(new Dictionary<string, string?> { ["Sluice:Spool"] = "", ["Sluice:Headers"] = "" }).Engine.Spool);
     }
 
+    [Theory]
+    [InlineData("FullMode", "DropNewest,Wait", "one of DropNewest, DropOldest, Wait")] // read as DropNewest | Wait, which is Wait
+    [InlineData("FullMode", "+2", "one of DropNewest, DropOldest, Wait")] // a number after all: Wait
+    [InlineData("Spool:Sync", "PerBatch, None", "one of PerBatch, Interval, None")] // PerBatch | None is None: no fsync at all
+    public void An_enum_setting_takes_one_of_its_names_not_a_list_or_a_signed_number(string key, string value, string expected)
+    {
+        // Enum.TryParse reads "A,B" as the flags A | B and "+2" as 2: a value that named no mode chose one silently.
+        var bad = Assert.Throws<OptionsValidationException>(() => Bound(new Dictionary<string, string?>
+        {
+            ["Sluice:Spool:DirectoryPath"] = "spool",
+            [$"Sluice:{key}"] = value,
+        }));
+        Assert.Contains($"Sluice:{key} must be {expected} (was '{value}').", bad.Message, StringComparison.Ordinal);
+    }
+
     private static SluiceServiceOptions Bound(Dictionary<string, string?>? overrides = null)
     {
         var builder = TestHost.Builder(overrides);
