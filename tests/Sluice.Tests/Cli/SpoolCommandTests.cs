@@ -95,20 +95,25 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
         Assert.Equal(Enumerable.Range(0, Events).Select(n => (long)n), _server.Received.Order());
     }
 
-    [Fact]
-    public async Task Drain_stopped_by_a_signal_says_how_many_events_are_still_in_the_spool_not_only_those_it_had_read_back()
+    /// <summary>A send while the server is down leaves 20,000 events (twenty batches) in the spool; then the server is back, but slow.</summary>
+    private async Task SpoolTwentyBatchesThenSlowDownAsync()
     {
-        // Twenty batches spooled. The drain reads them back as its senders make room: stopped at once, it has read a few, and its
-        // summary said only those were still in the spool ("0 of 2,000 spooled events delivered", "2,000 events are still in").
-        const int events = 20_000;
         _server.Down = true;
         string input = Path.Combine(_directory.Path, "many.ndjson");
-        File.WriteAllLines(input, Enumerable.Range(0, events).Select(n => $$$"""{"user_id":"user-{{{n}}}","event_name":"spooled","properties":{"n":{{{n}}}}}"""));
+        File.WriteAllLines(input, Enumerable.Range(0, 20_000).Select(n => $$$"""{"user_id":"user-{{{n}}}","event_name":"spooled","properties":{"n":{{{n}}}}}"""));
         var send = await CliRun.RunAsync(["send", "-i", input, .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
         Assert.True(send.Exit == ExitCodesUnavailable, send.ToString());
 
         _server.Down = false;
         _server.Delay = TimeSpan.FromSeconds(1); // nothing is delivered before the stop
+    }
+
+    [Fact]
+    public async Task Drain_stopped_by_a_signal_says_how_many_events_are_still_in_the_spool_not_only_those_it_had_read_back()
+    {
+        // Twenty batches spooled. The drain reads them back as its senders make room: stopped at once, it has read a few, and its
+        // summary said only those were still in the spool ("0 of 2,000 spooled events delivered", "2,000 events are still in").
+        await SpoolTwentyBatchesThenSlowDownAsync();
         using var interrupts = new Sluice.Cli.Interrupts();
         interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGINT); // Ctrl+C as the drain starts
         var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment, "--stop-timeout", "0s"], new MemoryStream(), interrupts: interrupts);
@@ -127,15 +132,7 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     {
         // Twenty batches spooled by an earlier run. The next send on the spool reads them back as its senders make room: stopped
         // early, its summary counted only those it had read back as staying in the spool, and said nothing of the others.
-        const int events = 20_000;
-        _server.Down = true;
-        string earlier = Path.Combine(_directory.Path, "earlier.ndjson");
-        File.WriteAllLines(earlier, Enumerable.Range(0, events).Select(n => $$$"""{"user_id":"user-{{{n}}}","event_name":"spooled","properties":{"n":{{{n}}}}}"""));
-        var first = await CliRun.RunAsync(["send", "-i", earlier, .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
-        Assert.True(first.Exit == ExitCodesUnavailable, first.ToString());
-
-        _server.Down = false;
-        _server.Delay = TimeSpan.FromSeconds(1); // nothing is delivered before the stop
+        await SpoolTwentyBatchesThenSlowDownAsync();
         using var interrupts = new Sluice.Cli.Interrupts();
         var stderr = new LockedWriter();
         var send = CliRun.RunAsync(["send", "-i", "-", .. Segment, "--spool", Spool, "--stop-timeout", "0s"], new System.IO.Pipelines.Pipe().Reader.AsStream(),

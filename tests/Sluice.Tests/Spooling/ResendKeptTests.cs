@@ -257,32 +257,26 @@ public sealed class ResendKeptTests : IDisposable
         Conservation.AssertBalanced(c);
     }
 
-    [Fact]
-    public void Every_event_of_a_batch_bisected_during_an_outage_is_settled_once_when_its_kept_parts_go_again()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Every_event_of_a_batch_bisected_during_an_outage_is_settled_once_when_its_kept_parts_go_again(bool restart)
     {
         // Any batch of one to ten events, any of them invalid (every request holding one is refused with a 400), and the endpoint
         // down (503) for any of the parts the bisection sends, each of which then runs out of retries and is kept. Once the endpoint
         // is back: every valid event was delivered once, every invalid one rejected once and alone, and what was kept went again.
-        int run = 0;
-        var cases = from n in Gen.Choose(1, 10)
-                    from bad in Gen.Choose(0, 1_023)
-                    from down in Gen.Choose(0, 1_023)
-                    select (n, bad, down);
-        var property = Prop.ForAll(Arb.From(cases), c => RunOutageOverBisection(c.n, c.bad, c.down, Path.Combine(_directory.Path, $"case-{run++}")).GetAwaiter().GetResult());
-        Check.One(Config.QuickThrowOnFailure.WithMaxTest(30), property);
-    }
-
-    [Fact]
-    public void Every_event_of_a_batch_bisected_during_an_outage_is_settled_once_when_the_next_start_sends_what_was_kept()
-    {
-        // As above, but the engine stops while the kept parts wait, and the next one on the directory sends them: only them,
+        // With a restart, the engine stops while the kept parts wait, and the next one on the directory sends them: only them,
         // not the events the first delivered or had rejected, which the batch's record also held.
         int run = 0;
         var cases = from n in Gen.Choose(1, 10)
                     from bad in Gen.Choose(0, 1_023)
                     from down in Gen.Choose(0, 1_023)
                     select (n, bad, down);
-        var property = Prop.ForAll(Arb.From(cases), c => RunOutageOverBisectionThenRestart(c.n, c.bad, c.down, Path.Combine(_directory.Path, $"restart-{run++}")).GetAwaiter().GetResult());
+        var property = Prop.ForAll(Arb.From(cases), c =>
+        {
+            string directory = Path.Combine(_directory.Path, $"case-{run++}");
+            (restart ? RunOutageOverBisectionThenRestart(c.n, c.bad, c.down, directory) : RunOutageOverBisection(c.n, c.bad, c.down, directory)).GetAwaiter().GetResult();
+        });
         Check.One(Config.QuickThrowOnFailure.WithMaxTest(30), property);
     }
 
