@@ -108,6 +108,16 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
         _server.Delay = TimeSpan.FromSeconds(1); // nothing is delivered before the stop
     }
 
+    /// <summary>The events the spool holds, as <c>spool status --json</c> reads them: some, after a stop before the end.</summary>
+    private async Task<long> EventsStillInSpoolAsync()
+    {
+        var status = await CliRun.RunAsync("spool", "status", Spool, "--json");
+        using var json = JsonDocument.Parse(status.Stdout);
+        long still = json.RootElement.GetProperty("events").GetInt64();
+        Assert.True(still > 0, status.ToString());
+        return still;
+    }
+
     [Fact]
     public async Task Drain_stopped_by_a_signal_says_how_many_events_are_still_in_the_spool_not_only_those_it_had_read_back()
     {
@@ -119,10 +129,7 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
         var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment, "--stop-timeout", "0s"], new MemoryStream(), interrupts: interrupts);
 
         Assert.True(drain.Exit == 130, drain.ToString());
-        var status = await CliRun.RunAsync("spool", "status", Spool, "--json");
-        using var json = JsonDocument.Parse(status.Stdout);
-        long still = json.RootElement.GetProperty("events").GetInt64();
-        Assert.True(still > 0, status.ToString());
+        long still = await EventsStillInSpoolAsync();
         Assert.Contains($"spool: {still:N0} events are still in {Path.GetFullPath(Spool)} (not delivered before sending stopped", drain.Stdout, StringComparison.Ordinal);
         Assert.DoesNotContain("every batch that was there was delivered", drain.Stdout, StringComparison.Ordinal);
     }
@@ -142,10 +149,7 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
         var run = await send.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.True(run.Exit == 130, run.ToString());
-        var status = await CliRun.RunAsync("spool", "status", Spool, "--json");
-        using var json = JsonDocument.Parse(status.Stdout);
-        long still = json.RootElement.GetProperty("events").GetInt64();
-        Assert.True(still > 0, status.ToString());
+        long still = await EventsStillInSpoolAsync();
         Assert.Contains($"spool: {still:N0} events stayed in {Path.GetFullPath(Spool)}", run.Stdout, StringComparison.Ordinal);
     }
 

@@ -75,6 +75,16 @@ public class TimestampTests
         Assert.InRange(timestamp, before.AddTicks(-(before.Ticks % 10)), after); // written to the microsecond
     }
 
+    /// <summary>The timestamp an event given <paramref name="given"/> (accepted) is sent with.</summary>
+    private static async Task<string?> SentTimestampAsync(string given)
+    {
+        var transport = new InMemoryTransport();
+        await using (var engine = new SluiceEngine(new SluiceOptions(), transport))
+            Assert.Equal(EnqueueStatus.Accepted, engine.EnqueueJson(System.Text.Encoding.UTF8.GetBytes($$"""{"user_id":"u","event_name":"e","timestamp":"{{given}}"}""")));
+
+        return transport.Batches.SelectMany(BatchJson.Events).Single().GetProperty("timestamp").GetString();
+    }
+
     [Theory]
     [InlineData("2024-10-20t15:51:35.059z", "2024-10-20T15:51:35.059000Z")]
     [InlineData("2024-10-20T15:51:35z", "2024-10-20T15:51:35.000000Z")]
@@ -83,11 +93,7 @@ public class TimestampTests
     {
         // RFC 3339, section 5.6: "NOTE: Per [ABNF] and ISO8601, the "T" and "Z" characters in this syntax may
         // alternatively be lower case "t" or "z" respectively."
-        var transport = new InMemoryTransport();
-        await using (var engine = new SluiceEngine(new SluiceOptions(), transport))
-            Assert.Equal(EnqueueStatus.Accepted, engine.EnqueueJson(System.Text.Encoding.UTF8.GetBytes($$"""{"user_id":"u","event_name":"e","timestamp":"{{given}}"}""")));
-
-        Assert.Equal(sent, transport.Batches.SelectMany(BatchJson.Events).Single().GetProperty("timestamp").GetString());
+        Assert.Equal(sent, await SentTimestampAsync(given));
     }
 
     [Theory]
@@ -100,11 +106,7 @@ public class TimestampTests
         // 4.2.2.4: a decimal fraction "shall be divided from the integer part by the decimal sign specified in ISO 31-0, i.e.
         // the comma [,] or full stop [.]. Of these, the comma is the preferred sign." A line the spec allows was refused as
         // "not ISO 8601"; it is read, and sent as every timestamp is, with a full stop.
-        var transport = new InMemoryTransport();
-        await using (var engine = new SluiceEngine(new SluiceOptions(), transport))
-            Assert.Equal(EnqueueStatus.Accepted, engine.EnqueueJson(System.Text.Encoding.UTF8.GetBytes($$"""{"user_id":"u","event_name":"e","timestamp":"{{given}}"}""")));
-
-        Assert.Equal(sent, transport.Batches.SelectMany(BatchJson.Events).Single().GetProperty("timestamp").GetString());
+        Assert.Equal(sent, await SentTimestampAsync(given));
     }
 
     [Theory]
