@@ -18,7 +18,7 @@ internal static partial class Log
         long expired, long evicted, bool timedOut);
 
     [LoggerMessage(EventId = 102, EventName = "ShutdownCutShort", Level = LogLevel.Warning,
-        Message = "The host's shutdown timeout ended the drain of Sluice engine {Engine}, and its transport did not stop in time to report what was left; give the engine a ShutdownTimeout shorter than the host's.")]
+        Message = "The host's shutdown timeout ended the drain of Sluice engine {Engine}, and the engine did not stop in time to report what was left (its serializer is held by the wire format or a callback, or its spool's disk does not answer); its result is logged when its shutdown ends.")]
     public static partial void ShutdownCutShort(ILogger logger, string engine);
 
     [LoggerMessage(EventId = 104, EventName = "CallsRefused", Level = LogLevel.Warning,

@@ -18,9 +18,9 @@ namespace Sluice.Extensions.Hosting;
 /// </remarks>
 internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable<SluiceRegistration> registrations) : IHostedLifecycleService
 {
-    // How long an engine whose drain the host ended has to report its result: the engine writes off
-    // a send that ignores cancellation one second after its deadline.
-    private static readonly TimeSpan ReportGrace = TimeSpan.FromSeconds(2);
+    // How long an engine whose drain the host ended has to report its result, on the engine's clock: the engine writes
+    // off a send that ignores cancellation SluiceEngine.WriteOffGrace after its deadline, on that clock.
+    internal static readonly TimeSpan ReportGrace = TimeSpan.FromSeconds(2);
 
     private EngineHost[] _hosts = [];
 
@@ -52,21 +52,26 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
         // The host's shutdown deadline (its token) ends every engine's drain, as the engine's own
         // deadline would: what is still unsent is counted, and each engine's result is logged.
         var shutdowns = _hosts.Select(h => h.ShutdownAsync(cancellationToken)).ToArray();
-        var all = Task.WhenAll(shutdowns);
         try
         {
-            await all.WaitAsync(cancellationToken).ConfigureAwait(false);
+            await Task.WhenAll(shutdowns).WaitAsync(cancellationToken).ConfigureAwait(false);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The drains were ended: the engines settle their counts as soon as their senders stop
-            // (a transport that ignores cancellation is written off after a second's grace).
-            await Task.WhenAny(all, Task.Delay(ReportGrace, CancellationToken.None)).ConfigureAwait(false);
-            for (int i = 0; i < _hosts.Length; i++)
-            {
-                if (!shutdowns[i].IsCompleted)
-                    Log.ShutdownCutShort(_hosts[i].Logger, _hosts[i].Name);
-            }
+            // The drains were ended: the engines settle their counts as soon as their senders stop.
+            await Task.WhenAll(_hosts.Select((h, i) => ReportedWithinGraceAsync(h, shutdowns[i]))).ConfigureAwait(false);
+        }
+    }
+
+    private static async Task ReportedWithinGraceAsync(EngineHost host, Task shutdown)
+    {
+        try
+        {
+            await shutdown.WaitAsync(ReportGrace, host.Time).ConfigureAwait(false);
+        }
+        catch (TimeoutException)
+        {
+            Log.ShutdownCutShort(host.Logger, host.Name);
         }
     }
 }

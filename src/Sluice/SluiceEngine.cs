@@ -263,7 +263,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         var senders = _delivery.WhenCompletedAsync();
         if (!senders.IsCompleted)
         {
-            var forced = WhenAbortedAsync(graceAfterDeadline: TimeSpan.FromSeconds(1));
+            var forced = WhenAbortedAsync();
             if (await Task.WhenAny(senders, forced).ConfigureAwait(false) != senders)
                 _delivery.AbandonInFlight();
         }
@@ -310,7 +310,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     private async Task EvictionsSettledAsync()
     {
         ShutdownAwaitsEvictions = true;
-        var forced = WhenAbortedAsync(graceAfterDeadline: TimeSpan.FromSeconds(1));
+        var forced = WhenAbortedAsync();
         while (Volatile.Read(ref _evictionsUnderway) != 0 && !forced.IsCompleted)
             await Task.Delay(1).ConfigureAwait(false); // a few instructions, or a callback: rare, and only at shutdown
     }
@@ -318,7 +318,14 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     /// <summary>Whether the shutdown has waited for a drop-oldest caller's eviction in progress (for tests).</summary>
     internal bool ShutdownAwaitsEvictions { get; private set; }
 
-    private async Task WhenAbortedAsync(TimeSpan graceAfterDeadline)
+    /// <summary>
+    /// How long after the drain is ended a transport that ignores cancellation (or a drop-oldest caller's eviction) is
+    /// waited for before its batch is written off, on the engine's clock. A host that ends the drain gives the engine more
+    /// than this to report its result.
+    /// </summary>
+    internal static readonly TimeSpan WriteOffGrace = TimeSpan.FromSeconds(1);
+
+    private async Task WhenAbortedAsync()
     {
         try
         {
@@ -329,7 +336,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
             // The deadline passed.
         }
 
-        await Task.Delay(graceAfterDeadline, _time).ConfigureAwait(false);
+        await Task.Delay(WriteOffGrace, _time).ConfigureAwait(false);
     }
 
     /// <summary>The consumer loop: the only thread that serializes.</summary>

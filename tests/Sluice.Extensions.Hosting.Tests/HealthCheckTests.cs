@@ -258,8 +258,15 @@ public class HealthCheckTests
     /// <summary>ThriveStack's format, whose first event waits for a gate: the serializer stops reading, the queue fills.</summary>
     internal sealed class GatedFormat(ManualResetEventSlim gate) : WrappedFormat(ThriveStackFormat.Instance)
     {
+        // Set by the serializer, read by the test.
+        private int _entered;
+
+        /// <summary>Whether the serializer has reached the gate.</summary>
+        public bool Entered => Volatile.Read(ref _entered) != 0;
+
         public override void WriteEvent(Utf8JsonWriter writer, in EventView e)
         {
+            Volatile.Write(ref _entered, 1);
             Assert.True(gate.Wait(TimeSpan.FromSeconds(30)), "the gate opens");
             base.WriteEvent(writer, e);
         }

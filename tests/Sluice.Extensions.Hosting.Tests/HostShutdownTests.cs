@@ -276,33 +276,83 @@ public class HostShutdownTests
     }
 
     [Fact]
-    public async Task A_transport_that_ignores_the_hosts_deadline_past_the_grace_is_logged_as_cut_short_and_its_result_when_it_ends()
+    public async Task A_transport_that_ignores_the_hosts_deadline_is_written_off_on_the_engines_clock_and_the_stop_logs_its_result()
     {
-        // The engine's clock does not move, so it never writes off the stuck send itself: only the host's deadline
-        // (half a second) and the two seconds' grace after it end the wait.
+        // The host's deadline has passed (its token is cancelled) while a send is held by a transport that ignores
+        // cancellation. The engine writes it off a second later on its clock; the host's grace runs on the same clock, so
+        // it outlasts the write-off however the clock is driven.
         await using var collector = await ReferenceCollector.StartAsync();
+        var clock = new ArmedClock();
         var stuck = new IgnoresCancellation();
         using var host = await TestHost.StartSendingToAsync(collector,
             services =>
             {
-                services.AddSingleton<TimeProvider>(new FakeTimeProvider(DateTimeOffset.UtcNow));
-                services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromMilliseconds(500));
+                services.AddSingleton<TimeProvider>(clock);
                 services.AddHttpClient(SluiceServiceOptions.HttpClientName(SluiceServiceOptions.DefaultName)).AddHttpMessageHandler(() => stuck);
             },
             ("Sluice:FlushInterval", "01:00:00"), ("Sluice:RequestTimeout", "00:10:00"));
         var engine = host.Engine();
         for (int i = 0; i < 3; i++)
             Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
+        _ = engine.FlushAsync(); // sent now: held until released
+        await TestHost.Eventually(() => Task.FromResult(stuck.Waiting == 1), "the request held");
 
-        List<FakeLogRecord> whenStopped;
         try
         {
-            await host.StopAsync();
-            whenStopped = [.. host.SluiceLogs()];
+            var stopping = host.StopAsync(new CancellationToken(canceled: true));
+            var writeOff = TimeSpan.FromSeconds(1); // how long the engine waits for a send once its drain is ended
+            await TestHost.Eventually(() => Task.FromResult(clock.Armed.Contains(writeOff) && clock.Armed.Contains(SluiceHostedService.ReportGrace)),
+                "the engine's write-off and the host's report grace armed on the engine's clock");
+            Assert.False(stopping.IsCompleted, "the send is held and the engine's clock has not moved");
+
+            clock.Advance(writeOff); // the host's grace has a second to go
+            await stopping.WaitAsync(TimeSpan.FromSeconds(15));
         }
         finally
         {
             stuck.Release(); // else the container's disposal would wait for the send
+        }
+
+        Assert.DoesNotContain(host.SluiceLogs(), r => r.Id.Id == 102);
+        var record = Assert.Single(host.SluiceLogs(), r => r.Id.Id == 101);
+        Assert.Contains("3 of unknown outcome", record.Message, StringComparison.Ordinal);
+        Assert.EndsWith("deadline passed: True.", record.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_engine_that_does_not_stop_within_the_grace_on_its_clock_after_the_hosts_deadline_is_logged_as_cut_short_and_its_result_when_it_ends()
+    {
+        // The serializer is held inside the wire format, which no deadline ends: only the host's grace, on the engine's
+        // clock, ends the host's wait. That grace ran on the wall clock, whatever clock the engine was given.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var clock = new ArmedClock();
+        using var gate = new ManualResetEventSlim(false);
+        var format = new HealthCheckTests.GatedFormat(gate);
+        using var host = await TestHost.StartSendingToAsync(collector,
+            services =>
+            {
+                services.AddSingleton<TimeProvider>(clock);
+                services.Configure<SluiceServiceOptions>(o => o.Engine.WireFormat = format);
+            });
+        var engine = host.Engine();
+        for (int i = 0; i < 3; i++)
+            Assert.Equal(EnqueueStatus.Accepted, engine.Track("u", "e").Status);
+        await TestHost.Eventually(() => Task.FromResult(format.Entered), "the serializer held in the first event");
+
+        List<FakeLogRecord> whenStopped;
+        try
+        {
+            var stopping = host.StopAsync(new CancellationToken(canceled: true));
+            await TestHost.Eventually(() => Task.FromResult(clock.Armed.Contains(SluiceHostedService.ReportGrace)), "the report grace armed on the engine's clock");
+            Assert.False(stopping.IsCompleted, "the serializer is held and the engine's clock has not moved");
+
+            clock.Advance(SluiceHostedService.ReportGrace);
+            await stopping.WaitAsync(TimeSpan.FromSeconds(15));
+            whenStopped = [.. host.SluiceLogs()];
+        }
+        finally
+        {
+            gate.Set();
         }
 
         var cutShort = Assert.Single(whenStopped, r => r.Id.Id == 102);
@@ -499,10 +549,16 @@ public class HostShutdownTests
     {
         private readonly TaskCompletionSource _release = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+        // Incremented by the engine's senders, read by the test.
+        private int _waiting;
+
+        public int Waiting => Volatile.Read(ref _waiting);
+
         public void Release() => _release.TrySetResult();
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
+            Interlocked.Increment(ref _waiting);
             await _release.Task.ConfigureAwait(false);
             return await base.SendAsync(request, CancellationToken.None).ConfigureAwait(false);
         }
