@@ -28,4 +28,8 @@ internal static partial class Log
     [LoggerMessage(EventId = 103, EventName = "DiagnosticsSuppressed", Level = LogLevel.Warning,
         Message = "Sluice engine {Engine}: {Count} more {Kind} diagnostics in the last {Window} were not logged (at most {Limit} of a kind are, per window); the counters and metrics count every one.")]
     public static partial void DiagnosticsSuppressed(ILogger logger, string engine, long count, string kind, TimeSpan window, int limit);
+
+    [LoggerMessage(EventId = 105, EventName = "ShutdownTimeoutNotBelowHosts", Level = LogLevel.Warning,
+        Message = "Sluice engine {Engine} may take up to its ShutdownTimeout ({EngineTimeout}) and {WriteOffGrace} more to shut down, but the host's shutdown timeout (HostOptions.ShutdownTimeout, {HostTimeout}) is no longer, and it also covers the stop of every other hosted service: the host would end the engine's drain before the engine's own deadline, and the events not yet sent would be lost (or kept in the spool). Give the engine a ShutdownTimeout well below the host's, or raise HostOptions.ShutdownTimeout.")]
+    public static partial void ShutdownTimeoutNotBelowHosts(ILogger logger, string engine, TimeSpan engineTimeout, TimeSpan hostTimeout, TimeSpan writeOffGrace);
 }

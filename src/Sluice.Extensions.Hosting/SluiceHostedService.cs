@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace Sluice.Extensions.Hosting;
 
@@ -16,7 +17,8 @@ namespace Sluice.Extensions.Hosting;
 /// template has it): the events it reports as it stops would be refused. <see cref="StoppedAsync"/> comes after every service's <see cref="StopAsync"/>, within the same
 /// shutdown timeout (its token).
 /// </remarks>
-internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable<SluiceRegistration> registrations) : IHostedLifecycleService
+internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable<SluiceRegistration> registrations, IOptions<HostOptions> hostOptions)
+    : IHostedLifecycleService
 {
     // How long an engine whose drain the host ended has to report its result, on the engine's clock: the engine writes
     // off a send that ignores cancellation SluiceEngine.WriteOffGrace after its deadline, on that clock.
@@ -33,6 +35,17 @@ internal sealed class SluiceHostedService(IServiceProvider services, IEnumerable
         {
             throw new InvalidOperationException($"The Sluice engines {string.Join(" and ", shared.Select(h => $"'{h.Name}'"))} have one Name, '{shared.Key}', "
                 + "which tags their metrics (sluice.engine.name): give each its own Name, or leave Name out (an engine is then named as it was added).");
+        }
+
+        // The host's shutdown timeout also covers every other hosted service's stop, before the engines' drains begin: an
+        // engine that may take as long (its deadline, then the write-off of a send that ignores cancellation) would have its
+        // drain ended by the host, not by its own ShutdownTimeout, and its events left unsent. Said now, not at the stop.
+        var hostTimeout = hostOptions.Value.ShutdownTimeout;
+        foreach (var host in _hosts)
+        {
+            var engineTimeout = host.Engine.Options.ShutdownTimeout;
+            if (hostTimeout != Timeout.InfiniteTimeSpan && engineTimeout + SluiceEngine.WriteOffGrace >= hostTimeout)
+                Log.ShutdownTimeoutNotBelowHosts(host.Logger, host.Name, engineTimeout, hostTimeout, SluiceEngine.WriteOffGrace);
         }
 
         return Task.CompletedTask;
