@@ -19,10 +19,11 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     private readonly HttpTransport _transport;
 
     // Written and read under _terminalLock by health checks and diagnostics: the events that ran out of retries (expired or
-    // kept in the spool) and those that failed for good, each as last seen and when it last grew.
+    // kept in the spool), those that failed for good and those the spool's byte cap deleted, each as last seen and when it last grew.
     private readonly Lock _terminalLock = new();
     private Growth _gaveUp;
     private Growth _failed;
+    private Growth _spoolEvicted;
 
     // 1 once the shutdown's result has been logged (Report), by the host's stop or the container's disposal.
     private int _reported;
@@ -93,6 +94,9 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
             }
 
             Volatile.Write(ref _engine, Engine);
+            // What the spool deleted as it opened came before the engine could be noted by its diagnostic: dated now, not at the first check.
+            lock (_terminalLock)
+                Seen(Engine.GetCounters(), Time.GetTimestamp());
         }
         finally
         {
@@ -114,17 +118,18 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     public HttpTransport Transport => _transport;
 
     /// <summary>
-    /// Whether, within <paramref name="window"/> before now, events ran out of retries (expired, or were kept in the spool)
-    /// and whether events failed for good (a permanent failure such as a 404, or an event that could not be written): since
-    /// they were last seen, in <paramref name="counters"/> by a check or by the diagnostic that reported them.
+    /// Whether, within <paramref name="window"/> before now, events ran out of retries (expired, or were kept in the spool),
+    /// whether events failed for good (a permanent failure such as a 404, or an event that could not be written), and whether
+    /// the spool's byte cap deleted batches not yet delivered: since they were last seen, in <paramref name="counters"/> by a
+    /// check or by the diagnostic that reported them.
     /// </summary>
-    public (bool RanOutOfRetries, bool Failed) GaveUpWithin(TimeSpan window, SluiceCounters counters)
+    public (bool RanOutOfRetries, bool Failed, bool SpoolEvicted) GaveUpWithin(TimeSpan window, SluiceCounters counters)
     {
         lock (_terminalLock)
         {
             long now = Time.GetTimestamp();
             Seen(counters, now);
-            return (_gaveUp.GrewWithin(window, now, Time), _failed.GrewWithin(window, now, Time));
+            return (_gaveUp.GrewWithin(window, now, Time), _failed.GrewWithin(window, now, Time), _spoolEvicted.GrewWithin(window, now, Time));
         }
     }
 
@@ -135,7 +140,8 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     private void NoteTerminal(DiagnosticEvent diagnostic)
     {
         // BatchFailed is an expiry or a permanent failure; Spooled is also what the shutdown deadline leaves.
-        if (diagnostic.Kind is not (DiagnosticKind.BatchFailed or DiagnosticKind.Spooled or DiagnosticKind.EventFailed) || Volatile.Read(ref _engine) is not { } engine)
+        if (diagnostic.Kind is not (DiagnosticKind.BatchFailed or DiagnosticKind.Spooled or DiagnosticKind.EventFailed or DiagnosticKind.SpoolEvicted)
+            || Volatile.Read(ref _engine) is not { } engine)
             return;
         var counters = engine.GetCounters();
         lock (_terminalLock)
@@ -146,6 +152,7 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     {
         _gaveUp.Note(counters.Expired + counters.Spooled, now);
         _failed.Note(counters.Failed, now);
+        _spoolEvicted.Note(counters.SpoolEvicted, now);
     }
 
     /// <summary>

@@ -8,8 +8,8 @@ namespace Sluice.Extensions.Hosting;
 /// endpoint's last attempt failed and is being retried (an outage, before anything runs out of retries),
 /// while the queue is at least <see cref="QueueNearFull"/> full, while batches wait in the spool for the senders (an outage:
 /// with a spool, the queue drains to disk instead of filling), while the spool cannot be written (a full disk), or when batches ran out of retries (expired, or were kept in
-/// the spool) or failed for good (a permanent failure such as a 404: every batch can fail at once, nothing expiring and the
-/// queue never filling) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
+/// the spool), failed for good (a permanent failure such as a 404: every batch can fail at once, nothing expiring and the
+/// queue never filling) or were deleted by the spool's byte cap within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
 /// accepting and counting events, and the application keeps working.
 /// </summary>
 internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
@@ -48,7 +48,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         bool spoolSuspended = engine.SpoolSuspended;
         if (spoolSuspended)
             problems.Add("the spool cannot be written (a full disk or an I/O error, see SpoolSuspended): batches are sent from memory only, not kept on disk");
-        var (ranOutOfRetries, failed) = host.GaveUpWithin(ExpiryWindow, counters);
+        var (ranOutOfRetries, failed, spoolEvicted) = host.GaveUpWithin(ExpiryWindow, counters);
         if (ranOutOfRetries)
         {
             problems.Add(counters.Spooled == 0
@@ -58,6 +58,9 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
 
         if (failed)
             problems.Add($"events failed for good in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Failed:N0} in all)");
+        // The outage that filled the spool may be over, its backlog delivered: the batches deleted meanwhile are not.
+        if (spoolEvicted)
+            problems.Add($"the spool reached its byte cap in the last {ExpiryWindow.TotalMinutes:0} minutes and deleted batches not yet delivered ({counters.SpoolEvicted:N0} events in all, see SpoolEvicted)");
 
         var data = new Dictionary<string, object>
         {
@@ -72,6 +75,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
             ["failed"] = counters.Failed,
             ["spooled"] = counters.Spooled,
             ["leftInSpool"] = counters.LeftInSpool,
+            ["spoolEvicted"] = counters.SpoolEvicted,
             ["waitingInSpool"] = onDisk,
             ["spoolSuspended"] = spoolSuspended,
             ["inFlight"] = counters.InFlight,

@@ -185,6 +185,44 @@ public class HealthCheckTests
         }
     }
 
+    [Fact]
+    public async Task Batches_the_full_spool_deleted_in_an_outage_keep_the_health_check_degraded_once_the_endpoint_delivers_again()
+    {
+        // An outage longer than the spool holds: its byte cap deletes the oldest batches. Once the endpoint delivered the
+        // rest the check said "is delivering", Healthy, seconds after thousands of events were lost; an expiry keeps it
+        // degraded for 5 minutes.
+        var spool = Directory.CreateTempSubdirectory("sluice-health-spool");
+        try
+        {
+            await using var collector = await ReferenceCollector.StartAsync();
+            collector.Faults.FailNext(100_000, 503);
+            using var host = await TestHost.StartSendingToAsync(collector,
+                ("Sluice:Spool:DirectoryPath", spool.FullName), ("Sluice:Spool:SegmentBytes", "4096"), ("Sluice:Spool:MaxBytes", "8192"),
+                ("Sluice:FlushInterval", "00:00:00.050"), ("Sluice:MaxBatchEvents", "10"), ("Sluice:MaxBatchBytes", "2048"), ("Sluice:MaxConcurrentSends", "1"),
+                ("Sluice:MaxSendAttempts", "1000"), ("Sluice:RetryBaseDelay", "00:00:00.050"), ("Sluice:RetryMaxDelay", "00:00:00.200")); // retrying, never out of attempts
+            var engine = host.Engine();
+            for (int i = 0; i < 3_000; i++)
+                engine.Track($"u{i}", "signed_up");
+            await TestHost.Eventually(() => Task.FromResult(engine.GetCounters().SpoolEvicted > 0), "the spool's byte cap deletes batches");
+
+            collector.Faults.Reset();
+            await engine.FlushAsync();
+            await TestHost.Eventually(() => Task.FromResult(engine.GetCounters().InFlight == 0), "what is left delivered");
+
+            var check = await CheckAsync(host);
+            var evicted = engine.GetCounters().SpoolEvicted;
+            Assert.Equal(HealthStatus.Degraded, check.Status);
+            Assert.Equal($"Sluice engine default: the spool reached its byte cap in the last 5 minutes and deleted batches not yet delivered ({evicted:N0} events in all, see SpoolEvicted).",
+                check.Description);
+            Assert.Equal(evicted, check.Data["spoolEvicted"]);
+            await host.StopAsync();
+        }
+        finally
+        {
+            spool.Delete(recursive: true);
+        }
+    }
+
     /// <summary>A started host on <paramref name="time"/> whose one event expired: one attempt allowed, and the collector answered it 503.</summary>
     private static async Task<IHost> OneEventExpiredAsync(ReferenceCollector collector, FakeTimeProvider time)
     {
