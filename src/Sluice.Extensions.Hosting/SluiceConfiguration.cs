@@ -210,7 +210,8 @@ internal static class SluiceConfiguration
 
     private static int? Int(string text) => int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out int v) ? v : null;
 
-    // Without a colon TimeSpan reads a number as days ("5" is 5 days, not 5 seconds): refused, so that a FlushInterval of "5"
-    // or a RetryBudget of "1" is not taken for days.
-    private static TimeSpan? Duration(string text) => text.Contains(':', StringComparison.Ordinal) && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var v) ? v : null;
+    // Without a colon TimeSpan reads a number as days ("5" is 5 days, not 5 seconds), and with one as hours and minutes ("00:05"
+    // is 5 minutes, "00:30" half an hour, read as minutes and seconds they look like): both refused, so that a FlushInterval of
+    // "5" or a ShutdownTimeout of "00:30" is not taken for days or minutes. Hours, minutes and seconds are always written.
+    private static TimeSpan? Duration(string text) => text.AsSpan().Count(':') >= 2 && TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var v) ? v : null;
 }

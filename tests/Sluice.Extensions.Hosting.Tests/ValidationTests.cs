@@ -209,6 +209,27 @@ public class ValidationTests
     }
 
     [Fact]
+    public async Task A_duration_without_seconds_is_a_problem_not_hours_and_minutes()
+    {
+        // TimeSpan reads "00:30" as hours and minutes: a ShutdownTimeout meant as 30 seconds was half an hour, and a
+        // FlushInterval of "00:05" five minutes, both in range, so nothing said so.
+        var builder = TestHost.Builder(new Dictionary<string, string?>
+        {
+            ["Sluice:FlushInterval"] = "00:05",
+            ["Sluice:ShutdownTimeout"] = "00:30",
+            ["Sluice:RetryMaxDelay"] = "1:00:00", // an hour, hours, minutes and seconds written: not a problem
+        });
+        builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+
+        Assert.Contains("Sluice:FlushInterval must be a duration such as 00:00:05 (was '00:05').", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:ShutdownTimeout must be a duration such as 00:00:10 (was '00:30').", ex.Message, StringComparison.Ordinal);
+        Assert.DoesNotContain("RetryMaxDelay", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_section_that_does_not_exist_is_named_in_the_message()
     {
         // A misspelt section name (or an appsettings.json left out of the output) reported only what every setting lacked.
