@@ -77,7 +77,19 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
                 }
             };
             options.Http.TimeProvider = httpTime == TimeProvider.System ? Time : httpTime;
-            var client = services.GetRequiredService<IHttpClientFactory>().CreateClient(SluiceServiceOptions.HttpClientName(name));
+            string clientName = SluiceServiceOptions.HttpClientName(name);
+            HttpClient client;
+            try
+            {
+                client = services.GetRequiredService<IHttpClientFactory>().CreateClient(clientName);
+            }
+            catch (Exception ex)
+            {
+                // A handler of the application's that cannot be built (one added with AddHttpMessageHandler<T> and T not
+                // registered, one that throws) failed the start with its own words alone, the engine and client unnamed.
+                throw new InvalidOperationException($"The Sluice engine '{name}' cannot create its HTTP client '{clientName}' (IHttpClientFactory): {ex.Message}", ex);
+            }
+
             _transport = new HttpTransport(options.Http, client);
             try
             {

@@ -24,6 +24,23 @@ public class HttpClientTests
     }
 
     [Fact]
+    public async Task A_handler_of_the_engines_client_that_cannot_be_built_fails_the_start_naming_the_engine_and_the_client()
+    {
+        // A delegating handler whose type was never registered: the start failed with "No service for type ...", which
+        // named neither the engine nor its client among the application's others.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var builder = TestHost.Builder(TestHost.SendingTo(collector, section: "Sluice:Orders"));
+        builder.Services.AddSluice("orders", builder.Configuration.GetSection("Sluice:Orders"));
+        builder.Services.AddHttpClient(SluiceServiceOptions.HttpClientName("orders")).AddHttpMessageHandler<UnregisteredHandler>();
+        using var host = builder.Build();
+
+        var ex = await Assert.ThrowsAsync<InvalidOperationException>(() => host.StartAsync());
+
+        Assert.StartsWith("The Sluice engine 'orders' cannot create its HTTP client 'Sluice:orders' (IHttpClientFactory): ", ex.Message, StringComparison.Ordinal);
+        Assert.Contains(nameof(UnregisteredHandler), ex.InnerException!.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_primary_handler_configured_for_every_client_is_the_one_the_engine_sends_with()
     {
         // ConfigureHttpClientDefaults: the application's proxy or certificates for all of its clients; the engine's client
@@ -108,4 +125,6 @@ public class HttpClientTests
 
     /// <summary>The last delegating handler of the chain: its inner handler is the client's primary handler.</summary>
     private sealed class PrimaryHandlerProbe : DelegatingHandler;
+
+    private sealed class UnregisteredHandler : DelegatingHandler;
 }
