@@ -10,7 +10,8 @@ using Microsoft.Extensions.Logging;
 
 namespace Sluice.Tests.Support;
 
-/// <summary>A started Kestrel server on 127.0.0.1 (a free port) answering every POST with <c>handle</c>; the test servers' common part.</summary>
+/// <summary>A started Kestrel server on 127.0.0.1 (a free port) answering every request with <c>handle</c> (a GET too: what a client
+/// following a redirect sends); the test servers' common part.</summary>
 internal static class LoopbackKestrel
 {
     public static async Task<(WebApplication App, Uri BaseAddress)> StartAsync(RequestDelegate handle)
@@ -19,7 +20,7 @@ internal static class LoopbackKestrel
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        app.MapPost("/{**path}", handle);
+        app.Map("/{**path}", handle);
         await app.StartAsync();
         string address = app.Services.GetRequiredService<IServer>().Features.GetRequiredFeature<IServerAddressesFeature>().Addresses.First();
         return (app, new Uri(address));

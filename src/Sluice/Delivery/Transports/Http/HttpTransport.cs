@@ -117,7 +117,8 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
     {
         ArgumentNullException.ThrowIfNull(batch);
         var content = new BatchContent(batch, _options.Gzip);
-        using var request = new HttpRequestMessage(HttpMethod.Post, EndpointFor(batch.EndpointPath))
+        var endpoint = EndpointFor(batch.EndpointPath);
+        using var request = new HttpRequestMessage(HttpMethod.Post, endpoint)
         {
             Version = HttpVersion.Version11,
             Content = content,
@@ -134,9 +135,14 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         try
         {
             using var response = await _client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, linked.Token).ConfigureAwait(false);
+            var answered = response.RequestMessage ?? request;
+            if (answered.Method != HttpMethod.Post || answered.Content is null)
+                return BodyLeftBehind(answered, response, batch.EndpointPath);
             var result = await ClassifyAsync(response, batch.EndpointPath, linked.Token).ConfigureAwait(false);
             if (result.Outcome != SendOutcome.Delivered && EndpointInBaseAddress(batch.Format) is { } hint)
                 result = result with { Message = $"{result.Message} ({hint})" };
+            if (result.Outcome != SendOutcome.Delivered && answered.RequestUri is { } target && target != endpoint)
+                result = result with { Message = $"{result.Message} (answered by {target}, to which the HTTP handler followed a redirect)" };
 
             // ThriveStack's two endpoints take two credentials, and either alone is a valid setting: a page sent with only the
             // track token goes without one. Say so, or the refusal reads like a wrong credential.
@@ -187,6 +193,19 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// A caller's handler that follows redirects (<see cref="HttpClientHandler"/>'s default) turns the POST into a GET without
+    /// the body on a 301, 302 or 303: whatever answers that GET (a 200 from a landing page), the events were not sent there.
+    /// Failed, as a redirect not followed is. (A 307 or 308 keeps the body, and the answer to it counts.)
+    /// </summary>
+    private static SendResult BodyLeftBehind(HttpRequestMessage answered, HttpResponseMessage response, string endpointPath)
+    {
+        var target = answered.RequestUri!;
+        string baseAddress = ReplyClassifier.BaseAddressAt(target, endpointPath) is { } at ? $"; if the API is there, its base address is {at}" : "";
+        return SendResult.Failed($"redirect to {target} followed by the HTTP handler as a {answered.Method} without the body (answered {(int)response.StatusCode}{baseAddress}): " +
+            "the events were not sent there; redirects are not to be followed (AllowAutoRedirect = false on the handler)");
     }
 
     /// <summary>What ends an attempt: the request timeout, or a caller's client's own timeout if that is shorter.</summary>

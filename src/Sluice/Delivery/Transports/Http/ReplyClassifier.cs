@@ -63,10 +63,17 @@ internal static class ReplyClassifier
     {
         if (location is null)
             return $"redirect not followed ({status}): {message}";
+        return BaseAddressAt(location, endpointPath) is { } baseAddress
+            ? $"redirect to {location} not followed ({status}; if the API is there, its base address is {baseAddress}): {message}"
+            : $"redirect to {location} not followed ({status}): {message}";
+    }
+
+    /// <summary>The base address whose <paramref name="endpointPath"/> is <paramref name="target"/>, or null when the target does not end with that path.</summary>
+    internal static string? BaseAddressAt(Uri target, string? endpointPath)
+    {
         string? path = endpointPath is null ? null : endpointPath.StartsWith('/') ? endpointPath : "/" + endpointPath;
-        if (path is null || !location.IsAbsoluteUri || location.Query.Length > 0 || !location.AbsolutePath.EndsWith(path, StringComparison.Ordinal))
-            return $"redirect to {location} not followed ({status}): {message}";
-        string baseAddress = location.GetLeftPart(UriPartial.Authority) + location.AbsolutePath[..^path.Length];
-        return $"redirect to {location} not followed ({status}; if the API is there, its base address is {baseAddress}): {message}";
+        if (path is null || !target.IsAbsoluteUri || target.Query.Length > 0 || !target.AbsolutePath.EndsWith(path, StringComparison.Ordinal))
+            return null;
+        return target.GetLeftPart(UriPartial.Authority) + target.AbsolutePath[..^path.Length];
     }
 }

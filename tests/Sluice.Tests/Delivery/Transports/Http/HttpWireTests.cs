@@ -106,6 +106,72 @@ public class HttpWireTests
         Assert.Equal($"redirect to {target} not followed (301; if the API is there, its base address is {baseAddress}): HTTP 301", result.Message);
     }
 
+    /// <summary>
+    /// A caller's handler following redirects (<see cref="HttpClientHandler"/>'s default, so an <c>IHttpClientFactory</c> primary
+    /// handler's too) resends the POST of a 301, 302 or 303 as a GET without the body: a 200 to that GET delivered nothing.
+    /// </summary>
+    [Theory]
+    [InlineData(301)]
+    [InlineData(302)]
+    [InlineData(303)]
+    public async Task A_redirect_that_a_callers_handler_follows_as_a_GET_is_no_delivery_whatever_answers_it(int status)
+    {
+        await using var server = await Server.StartAsync(async context =>
+        {
+            if (context.Request.Path == "/api/track")
+            {
+                context.Response.StatusCode = status;
+                context.Response.Headers.Location = "/v2/api/track";
+                return;
+            }
+
+            await context.Response.WriteAsync("""{"success":true}""");
+        });
+        using var client = new HttpClient();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress }, client);
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(["/api/track", "/v2/api/track"], server.Requests.Select(r => r.Path));
+        Assert.Empty(server.Requests[1].Body);
+        Assert.Equal(SendOutcome.Failed, result.Outcome);
+        var target = new Uri(server.BaseAddress, "/v2/api/track");
+        Assert.Equal($"redirect to {target} followed by the HTTP handler as a GET without the body (answered 200; if the API is there, its base address is " +
+            $"{new Uri(server.BaseAddress, "/v2")}): the events were not sent there; redirects are not to be followed (AllowAutoRedirect = false on the handler)", result.Message);
+    }
+
+    /// <summary>A 307 or 308 keeps the method and the body: what the target answers is the answer for the events, and a failure names it.</summary>
+    [Theory]
+    [InlineData(307, 200, SendOutcome.Delivered)]
+    [InlineData(308, 401, SendOutcome.Unauthorized)]
+    public async Task A_redirect_that_a_callers_handler_follows_with_the_body_counts_the_targets_answer(int status, int answer, SendOutcome outcome)
+    {
+        await using var server = await Server.StartAsync(async context =>
+        {
+            if (context.Request.Path == "/api/track")
+            {
+                context.Response.StatusCode = status;
+                context.Response.Headers.Location = "/moved";
+                return;
+            }
+
+            context.Response.StatusCode = answer;
+            await context.Response.WriteAsync(answer == 200 ? """{"success":true}""" : """{"message":"no token"}""");
+        });
+        using var client = new HttpClient();
+        var options = new HttpTransportOptions { BaseAddress = server.BaseAddress, Authentication = HttpAuthentication.ThriveStack("test-track-token", null) };
+        using var transport = new HttpTransport(options, client);
+        var batch = OneEvent();
+
+        var result = await transport.SendAsync(batch, CancellationToken.None);
+
+        Assert.Equal(["/api/track", "/moved"], server.Requests.Select(r => r.Path));
+        Assert.Equal(batch.Body.ToArray(), server.Requests[1].Body);
+        Assert.Equal(outcome, result.Outcome);
+        if (outcome != SendOutcome.Delivered)
+            Assert.Equal($"no token (answered by {new Uri(server.BaseAddress, "/moved")}, to which the HTTP handler followed a redirect)", result.Message);
+    }
+
     [Fact]
     public void The_handler_the_transport_makes_times_connections_out_with_the_request_and_recycles_them()
     {
