@@ -24,7 +24,7 @@ internal sealed class ServerReplyFuzzer : IFuzzer
     private static readonly DateTimeOffset Now = new(2024, 10, 20, 15, 51, 35, TimeSpan.Zero);
 
     private static readonly int[] Statuses =
-        [200, 201, 202, 204, 299, 400, 401, 403, 404, 408, 409, 413, 422, 429, 500, 502, 503, 504, 599, 100, 101, 199, 300, 301, 302, 304, 307, 308, 399, 0, -1, 600, 999, int.MaxValue, int.MinValue];
+        [200, 201, 202, 204, 299, 400, 401, 403, 404, 408, 409, 413, 422, 425, 429, 500, 502, 503, 504, 599, 100, 101, 199, 300, 301, 302, 304, 307, 308, 399, 0, -1, 600, 999, int.MaxValue, int.MinValue];
 
     private static readonly long[] Offsets = [-400L * 86400, -1, 0, 1, 59, 120, 3600, 86399, 86400, 86401, 1_000_000_000];
 
@@ -55,7 +55,7 @@ internal sealed class ServerReplyFuzzer : IFuzzer
         }
 
         bool? success = status is >= 200 and <= 299 ? SuccessIn(body) : null;
-        var expected = Expected(status, success);
+        var expected = Expected(status, success, RetryAfterHeader.Parse(retryAfter, Now) is not null);
         string reply = $"{status} with Retry-After {Quote(retryAfter)} and body {JsonText.Quote(Encoding.UTF8.GetString(body))}";
         OracleFailure.Check(result.Outcome == expected, "outcome", $"{reply} was classified {result.Outcome}, {expected} documented.");
 
@@ -86,14 +86,14 @@ internal sealed class ServerReplyFuzzer : IFuzzer
         LastOutcome = $"{result.Outcome} status={status / 100} asked={asked.Known}/{asked.Wait.HasValue} wait={result.RetryAfter.HasValue} success={success} message={NdjsonEventFuzzer.Bucket(result.Message?.Length ?? 0)} warnings={NdjsonEventFuzzer.Bucket(result.Warnings?.Count ?? 0)}";
     }
 
-    /// <summary>What the failure table of docs/delivery.md documents for a status.</summary>
-    private static SendOutcome Expected(int status, bool? success) => status switch
+    /// <summary>What the failure table of docs/delivery.md documents for a status (a 413 with a valid <c>Retry-After</c> is temporary).</summary>
+    private static SendOutcome Expected(int status, bool? success, bool waitAsked) => status switch
     {
         >= 200 and <= 299 => success == false ? SendOutcome.Retry : SendOutcome.Delivered,
         400 or 422 => SendOutcome.Rejected,
         401 or 403 => SendOutcome.Unauthorized,
-        413 => SendOutcome.TooLarge,
-        408 or 429 or (>= 500 and <= 599) => SendOutcome.Retry,
+        413 => waitAsked ? SendOutcome.Retry : SendOutcome.TooLarge,
+        408 or 425 or 429 or (>= 500 and <= 599) => SendOutcome.Retry,
         _ => SendOutcome.Failed,
     };
 

@@ -152,6 +152,32 @@ public class RetryAfterTests(ITestOutputHelper output)
         Assert.Equal(0, run.Engine.LiveDeliveryJobs);
     }
 
+    /// <summary>
+    /// RFC 9110 §15.5.14: a 413 with a Retry-After is a temporary condition. Split as too large, a lone event would be counted
+    /// rejected and the endpoint's limit lowered below it for good; a batch would be bisected at once, into the same condition.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(100)]
+    public async Task A_413_with_a_Retry_After_is_waited_out_and_sent_again_whole_without_lowering_the_limit(int events)
+    {
+        var clock = new ManualTimeProvider();
+        await using var run = await StartAsync(WireCase.ThriveStack, clock);
+        run.Collector.Faults.FailNext(1, 413, "20");
+        run.Produce(events, tracksOnly: true);
+        var flush = run.Engine.FlushAsync(); // seals a batch short of 100 events
+
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
+        Assert.Equal((1, 0), (run.CountStatus(413), run.CountStatus(200)));
+        clock.Advance(TimeSpan.FromSeconds(20));
+        await flush.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var result = await run.FinishAsync();
+        Assert.Equal((events, 0L, 1L), (result.Counters.Delivered, result.Counters.RejectedByServer, result.Counters.Retries));
+        Assert.Equal((1, 1), (run.CountStatus(413), run.CountStatus(200)));
+        Assert.Empty(run.Of(DiagnosticKind.LimitLowered));
+    }
+
     /// <summary>A run on <paramref name="clock"/>: batches of 100 events sealed for count only, two senders, jitter at half its bound, waits capped at 30 s.</summary>
     private Task<HttpRun> StartAsync(WireCase wire, ManualTimeProvider clock, Action<SluiceOptions>? configure = null)
         => HttpRun.StartAsync(wire, o =>

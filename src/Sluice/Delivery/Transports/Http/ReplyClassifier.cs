@@ -9,8 +9,8 @@ namespace Sluice.Delivery.Transports.Http;
 /// <c>"success": false</c> is not a delivery: Retry (the server failed; the retry budget bounds it).</description></item>
 /// <item><term>400, 422</term><description>Rejected, with the server's message (the batch is bisected).</description></item>
 /// <item><term>401, 403</term><description>Unauthorized (the endpoint is paused).</description></item>
-/// <item><term>413</term><description>TooLarge (the batch is split, the partition's limit lowered).</description></item>
-/// <item><term>408, 429, 5xx</term><description>Retry, with <c>Retry-After</c> if valid (seconds or HTTP-date; otherwise ignored).</description></item>
+/// <item><term>413</term><description>TooLarge (the batch is split, the partition's limit lowered); but with a valid <c>Retry-After</c>, Retry.</description></item>
+/// <item><term>408, 425, 429, 5xx</term><description>Retry, with <c>Retry-After</c> if valid (seconds or HTTP-date; otherwise ignored).</description></item>
 /// <item><term>anything else</term><description>Failed: 1xx/3xx (redirects are not followed), other 4xx, statuses outside 100–599.</description></item>
 /// </list>
 /// </summary>
@@ -42,12 +42,19 @@ internal static class ReplyClassifier
 
         var failure = ReplyBody.Parse(body, cut);
         string message = string.IsNullOrWhiteSpace(failure.Summary) ? $"HTTP {status}" : failure.Summary; // a blank body says nothing
+        var wait = RetryAfterHeader.Parse(retryAfter, now);
         var result = status switch
         {
             400 or 422 => SendResult.Rejected(message, status),
             401 or 403 => SendResult.Unauthorized(message, status),
+
+            // RFC 9110 §15.5.14: a 413 whose condition is temporary carries Retry-After. Split as too large, a lone event would be
+            // rejected and the endpoint's limit lowered below it for good: every later event that size never sent.
+            413 when wait is not null => SendResult.Retry(message, wait, status),
             413 => SendResult.TooLarge(message, status),
-            408 or 429 or (>= 500 and <= 599) => SendResult.Retry(message, RetryAfterHeader.Parse(retryAfter, now), status),
+
+            // 425 Too Early: RFC 8470 §5.2 says the request may be retried.
+            408 or 425 or 429 or (>= 500 and <= 599) => SendResult.Retry(message, wait, status),
             >= 300 and <= 399 => SendResult.Failed(Redirect(status, location, endpointPath, message), status),
             _ => SendResult.Failed(message, status),
         };

@@ -70,6 +70,7 @@ public class ReplyClassifierTests
     [InlineData(413, SendOutcome.TooLarge)]
     [InlineData(422, SendOutcome.Rejected)]
     [InlineData(408, SendOutcome.Retry)]
+    [InlineData(425, SendOutcome.Retry)] // Too Early: RFC 8470 §5.2, the request may be retried
     [InlineData(429, SendOutcome.Retry)]
     [InlineData(500, SendOutcome.Retry)]
     [InlineData(502, SendOutcome.Retry)]
@@ -144,6 +145,19 @@ public class ReplyClassifierTests
     [InlineData(429, null, null)]
     public void Retry_After_is_read_on_transient_failures(int status, string? header, int? seconds) =>
         Assert.Equal(seconds is { } s ? TimeSpan.FromSeconds(s) : null, Classify(status, "", header).RetryAfter);
+
+    /// <summary>RFC 9110 §15.5.14: a 413 with Retry-After says its condition is temporary, not that the body is too large for good.</summary>
+    [Theory]
+    [InlineData("30", SendOutcome.Retry, 30)]
+    [InlineData("0", SendOutcome.Retry, 0)]
+    [InlineData(null, SendOutcome.TooLarge, null)]
+    [InlineData("soon", SendOutcome.TooLarge, null)] // not a Retry-After: as if there were none
+    public void A_413_with_a_Retry_After_is_transient(string? header, SendOutcome outcome, int? seconds)
+    {
+        var result = Classify(413, """{"message":"quota"}""", header);
+        Assert.Equal((outcome, 413, "quota"), (result.Outcome, result.StatusCode, result.Message));
+        Assert.Equal(seconds is { } s ? TimeSpan.FromSeconds(s) : null, result.RetryAfter);
+    }
 
     [Fact]
     public void A_proxys_HTML_page_is_quoted_as_plain_text_on_one_line()
