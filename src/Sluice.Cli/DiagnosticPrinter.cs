@@ -8,8 +8,9 @@ namespace Sluice.Cli;
 /// first few of a kind are printed, then at most one a second, each saying how many like it were
 /// not shown; <see cref="Flush"/> counts the rest at the end. With <c>--quiet</c>, informational
 /// kinds (retries, warnings, resumed endpoints, lowered limits) are not shown. Thread-safe.
+/// <paramref name="endpoints"/>: how many endpoints the wire format sends to (<see cref="EveryEndpointRefused"/>).
 /// </summary>
-internal sealed class DiagnosticPrinter(ErrorOutput output, bool quiet, TimeProvider time)
+internal sealed class DiagnosticPrinter(ErrorOutput output, bool quiet, TimeProvider time, int endpoints = 1)
 {
     /// <summary>Messages of one kind printed before the limit applies.</summary>
     public const int Burst = 5;
@@ -22,16 +23,29 @@ internal sealed class DiagnosticPrinter(ErrorOutput output, bool quiet, TimeProv
     // Under _lock.
     private readonly Dictionary<DiagnosticKind, Tally> _kinds = [];
     private bool _flushed;
+    private int _paused;
 
     /// <summary>Set when the server refused the credentials (an endpoint paused): no retry can succeed, so sending stops.</summary>
     public TaskCompletionSource CredentialsRefused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>
+    /// Set when every endpoint is paused for refused credentials: nothing can be delivered. A paused endpoint's batches wait
+    /// for a probe (a minute away) that the same credentials fail, so waiting out the stop timeout for them is no use.
+    /// </summary>
+    public TaskCompletionSource EveryEndpointRefused { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>The engine's <see cref="SluiceOptions.OnDiagnostic"/>: prints, and notices refused credentials.</summary>
     public void OnDiagnostic(DiagnosticEvent diagnostic)
     {
         Print(diagnostic);
-        if (diagnostic.Kind == DiagnosticKind.EndpointPaused)
-            CredentialsRefused.TrySetResult();
+        // An endpoint's pauses and resumes alternate, so their difference is how many endpoints are paused now.
+        if (diagnostic.Kind == DiagnosticKind.EndpointResumed)
+            Interlocked.Decrement(ref _paused);
+        if (diagnostic.Kind != DiagnosticKind.EndpointPaused)
+            return;
+        CredentialsRefused.TrySetResult();
+        if (Interlocked.Increment(ref _paused) >= endpoints)
+            EveryEndpointRefused.TrySetResult();
     }
 
     public void Print(DiagnosticEvent diagnostic)

@@ -55,7 +55,8 @@ internal static class ExitCodes
           70   internal error
           73   the output directory cannot be created or written
           74   all else succeeded, but standard output could not be written (closed, or the device full)
-          77   the server refused the credentials (401/403): sending stopped
+          77   the server refused the credentials (401/403): sending stopped; at once, not after --stop-timeout,
+               when every endpoint refused them (what was not delivered is lost, or stays in the spool)
           130  stopped by SIGINT (Ctrl+C), 143 by SIGTERM, 129 by SIGHUP: accepted events were delivered within
                --stop-timeout and the summary gives the line to resume after (--skip-lines)
         """;

@@ -6,7 +6,8 @@ namespace Sluice.Cli;
 /// With <c>--spool DIR</c>, the line to resume after for a send that ends without its summary (killed, out of memory, the
 /// machine stopped): <c>DIR/sluice-send.resume</c> holds it and the input, rewritten as the send goes (each batch written to
 /// the spool, and each progress tick) and deleted once the summary has said it. Every event of the lines up to it was settled
-/// for good or is in the spool, which the next run on it sends first. The next <c>send</c> on the spool says what it held.
+/// for good or is in the spool, which the next run on it sends first. The next <c>send</c> on the spool says what it held, and so
+/// does <c>spool drain</c>, which deletes it once it has sent all the spool held (the line is then all there is to say).
 /// The spool ignores the file. A failure to write it changes nothing else (the spool reports its own disk trouble).
 /// </summary>
 internal sealed class ResumeFile(string directory, string input, Func<long> resumeAfter)
@@ -60,16 +61,21 @@ internal sealed class ResumeFile(string directory, string input, Func<long> resu
     {
         lock (_lock)
         {
-            try
-            {
-                File.Delete(Path.Combine(directory, Name));
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                // Nothing to do: the next run's message names the input and the line, which a user checks against this summary.
-            }
-
+            Delete(directory);
             _deleted = true; // no write after the summary
+        }
+    }
+
+    /// <summary>Deletes what a send left on <paramref name="spool"/>, once a summary has said it.</summary>
+    public static void Delete(string spool)
+    {
+        try
+        {
+            File.Delete(Path.Combine(spool, Name));
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // Nothing to do: the next run's message names the input and the line, which a user checks against this summary.
         }
     }
 }

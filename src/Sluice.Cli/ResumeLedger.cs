@@ -65,6 +65,12 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
     // The lowest sequence kept in the spool: where the resume point stops if the spool may not hold it any more.
     private long _firstSpooled = long.MaxValue;
 
+    // Events reported settled, whatever their outcome (each is reported once).
+    private long _settledEvents;
+
+    // Completed once every event accepted is settled or in the spool (OnDiskOrSettled); null until asked.
+    private TaskCompletionSource? _onDiskOrSettled;
+
     /// <summary>Events accepted so far.</summary>
     public long AcceptedEvents => Volatile.Read(ref _accepted);
 
@@ -146,7 +152,29 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
                     _onDiskEvents++;
                 word |= bit;
             }
+
+            CheckOnDiskOrSettled();
         }
+    }
+
+    /// <summary>
+    /// Completes once every event accepted is settled (whatever its outcome) or in the spool: an engine ended then, before its
+    /// deadline, loses none of them. Asked once no event can be accepted any more (the engine is shutting down).
+    /// </summary>
+    public Task OnDiskOrSettled()
+    {
+        lock (_lock)
+        {
+            _onDiskOrSettled ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            CheckOnDiskOrSettled();
+            return _onDiskOrSettled.Task;
+        }
+    }
+
+    private void CheckOnDiskOrSettled()
+    {
+        if (_onDiskOrSettled is { } waiting && _settledEvents + _onDiskEvents >= AcceptedEvents)
+            waiting.TrySetResult();
     }
 
     /// <summary>The engine's report of settled events (<see cref="SluiceOptions.OnBatchSettled"/>): advances the settled prefix.</summary>
@@ -177,7 +205,9 @@ internal sealed class ResumeLedger(Action<long?, string?>? rejected = null) : IA
                     _firstSpooled = Math.Min(_firstSpooled, sequence);
             }
 
+            _settledEvents += settled.Count;
             Advance();
+            CheckOnDiskOrSettled();
         }
 
         foreach (var (line, why) in rejections ?? [])

@@ -35,7 +35,7 @@ internal static class SendCommand
         // --stop-timeout counts from the stop, not from the end of the reading's grace to return (a read from a terminal or a pipe
         // may not end when cancelled): it ends the engine's shutdown if that has not ended by itself (its own deadline is as long).
         using var stopDeadline = new CancellationTokenSource();
-        var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
+        var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System, target.Format.PartitionCount);
         // A rejected event is reported by its input line (the engine's own message names its batch and index).
         var ledger = new ResumeLedger((line, why) => diagnostics.Print(new DiagnosticEvent(DiagnosticKind.EventRejected,
             $"{(line is { } n ? $"line {n}" : "an event")}: rejected by the server: {why ?? "no reason given"}", EventCount: 1)));
@@ -120,6 +120,22 @@ internal static class SendCommand
             return Why(interrupts, target);
         }
 
+        // What becomes of the accepted events once sending stops: said once, when the stop is said or, if every endpoint refused
+        // the credentials only later (ThriveStack's two), when the shutdown ends early for it.
+        bool endingSaid = false;
+        string Ending() => $"nothing can be delivered with these credentials, so sending stops now: what was not delivered {(settings.Spool is null ? "is lost (safe to send again)" : "stays in the spool")}";
+        string Delivering(string more)
+        {
+            endingSaid = diagnostics.EveryEndpointRefused.Task.IsCompleted;
+            return endingSaid ? Ending() : $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)}{more} (a second Ctrl+C or SIGTERM stops at once)";
+        }
+
+        void EndingEarly()
+        {
+            if (!endingSaid)
+                errors.WriteLine($"sluice: every endpoint refused the credentials: {Ending()}.");
+        }
+
         IngestSummary? lines = null;
         bool readFailed = false;
         bool drainTimedOut = false;
@@ -167,8 +183,7 @@ internal static class SendCommand
             // The lines the summary will say were read, blank and skipped ones too (the ledger's last line leaves them out:
             // a stop while --skip-lines was passing over lines said "after line 0").
             if (stopped)
-                errors.WriteLine($"sluice: {StopReason()}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; " +
-                    $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} (a second Ctrl+C or SIGTERM stops at once).");
+                errors.WriteLine($"sluice: {StopReason()}: reading stopped after line {(lines ?? tally.Summary(completed: false)).LinesRead:N0}; {Delivering("")}.");
 
             // Not an error (every line is settled), but most likely a resume on the wrong file: said, not silently nothing.
             if (lines is { Completed: true } read && settings.SkipLines > read.LinesRead)
@@ -184,8 +199,7 @@ internal static class SendCommand
                 if (first != limit && first != stop)
                     await first.ConfigureAwait(false);
                 else
-                    errors.WriteLine($"sluice: {(drainTimedOut ? $"the drain timeout ({Duration.Format(settings.DrainTimeout!.Value)}) passed" : StopReason())}: " +
-                        $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)} more (a second Ctrl+C or SIGTERM stops at once).");
+                    errors.WriteLine($"sluice: {(drainTimedOut ? $"the drain timeout ({Duration.Format(settings.DrainTimeout!.Value)}) passed" : StopReason())}: {Delivering(" more")}.");
             }
 
             // A batch file that failed once the reading was done (its batch settled before the stop was seen) is said too: the
@@ -193,9 +207,9 @@ internal static class SendCommand
             if (target.WriteFailed.IsCompleted && !writeFailureSaid)
                 errors.WriteLine($"sluice: {WriteFailure(target)}.");
 
-            // 3. Deliver what is left within the stop timeout, unless a second signal says stop now.
-            shutdown = engine.ShutdownAsync(stopDeadline.Token);
-            await Task.WhenAny(shutdown, interrupts.Aborted).ConfigureAwait(false);
+            // 3. Deliver what is left within the stop timeout, unless a second signal says stop now or nothing can be delivered.
+            shutdown = await EngineShutdown.RunAsync(engine, stopDeadline, diagnostics, interrupts, EndingEarly, settings.Spool is null ? null : ledger.OnDiskOrSettled)
+                .ConfigureAwait(false);
         }
         finally
         {

@@ -90,7 +90,9 @@ internal static class SpoolCommand
         }
 
         var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
-        var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System);
+        // A send on this spool that ended without its summary left the line to resume its input after.
+        var resume = ResumeFile.Left(directory);
+        var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System, target.Format.PartitionCount);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var engine = CreateEngine(RetryLimit.Apply(new SluiceOptions
         {
@@ -114,10 +116,20 @@ internal static class SpoolCommand
             var flush = engine.FlushAsync();
             var first = await Task.WhenAny(flush, interrupts.Stopped, diagnostics.CredentialsRefused.Task).ConfigureAwait(false);
             stopped = first != flush;
+            bool endingSaid = stopped && diagnostics.EveryEndpointRefused.Task.IsCompleted;
             if (stopped)
-                errors.WriteLine($"sluice: {interrupts.Signal?.ToString() ?? "the server refused the credentials"}: stopping; what is not delivered within {Duration.Format(settings.StopTimeout)} stays in the spool.");
-            shutdown = engine.ShutdownAsync();
-            await Task.WhenAny(shutdown, interrupts.Aborted).ConfigureAwait(false);
+            {
+                errors.WriteLine($"sluice: {interrupts.Signal?.ToString() ?? "the server refused the credentials"}: stopping; " +
+                    (endingSaid ? NothingDeliverable : $"what is not delivered within {Duration.Format(settings.StopTimeout)} stays in the spool."));
+            }
+
+            // The engine's own ShutdownTimeout is the stop timeout.
+            using var deadline = new CancellationTokenSource();
+            shutdown = await EngineShutdown.RunAsync(engine, deadline, diagnostics, interrupts, () =>
+            {
+                if (!endingSaid)
+                    errors.WriteLine($"sluice: every endpoint refused the credentials: stopping; {NothingDeliverable}");
+            }).ConfigureAwait(false);
         }
         finally
         {
@@ -135,6 +147,9 @@ internal static class SpoolCommand
         // A damaged record (torn or corrupt) is skipped, never sent, and how many events it held is not known: what the
         // spool had was not all delivered, as when the server rejects a batch.
         long damaged = counters.SpoolDamaged;
+        // Every batch the spool held is settled: so is every event of the lines up to the resume point (not known if stopped and
+        // the directory could not be read).
+        bool emptied = stopped ? stillInSpool == 0 : counters.LeftInSpool == 0;
         int exit = interrupts.ExitCode ?? (diagnostics.CredentialsRefused.Task.IsCompleted ? ExitCodes.CredentialsRefused
             : left == 0 && damaged == 0 ? ExitCodes.Success
             : left == 0 ? ExitCodes.NotAllDelivered
@@ -156,6 +171,19 @@ internal static class SpoolCommand
                     json.WriteNumber(name, value);
                 json.WriteEndObject();
                 json.WriteNumber("still_in_spool", stillInSpool ?? counters.LeftInSpool);
+                if (resume is var (line, input))
+                {
+                    json.WriteStartObject("resume");
+                    json.WriteString("input", input);
+                    json.WriteNumber("skip_lines", line);
+                    json.WriteString("meaning", ResumeText(full, line, input, emptied));
+                    json.WriteEndObject();
+                }
+                else
+                {
+                    json.WriteNull("resume");
+                }
+
                 json.WriteNumber("exit_code", exit);
                 json.WriteEndObject();
             }
@@ -187,10 +215,26 @@ internal static class SpoolCommand
                 console.Out.WriteLine($"spool: {damaged:N0} damaged record{(damaged == 1 ? " was" : "s were")} skipped (a write cut short or " +
                     "corrupt on disk, see above): the events in them were not sent and cannot be.");
             }
+
+            if (resume is var (line, input))
+                console.Out.WriteLine($"resume: {ResumeText(full, line, input, emptied)}");
         }
 
+        // Said, and true no more once the spool is empty (the next send would say its events are in the spool): the file goes.
+        // While the spool holds some, the next send says it again.
+        if (resume is not null && emptied)
+            ResumeFile.Delete(directory);
         return exit;
     }
+
+    /// <summary>What the resume file of a send that ended without its summary means once a drain on its spool has ended.</summary>
+    private static string ResumeText(string spool, long line, string input, bool emptied) =>
+        $"the last send on {spool} ended without its summary (killed, or the machine stopped): every event of lines 1-{line:N0} of {input} " +
+        (emptied ? "is settled now (that send settled it, or it was in the spool and this drain settled it)"
+            : "was settled or is still in the spool (the next drain or send on it sends it)") +
+        $"; to go on with that input, run send with --skip-lines {line.ToString(CultureInfo.InvariantCulture)}.";
+
+    private const string NothingDeliverable = "nothing can be delivered with them, so what was not delivered stays in the spool.";
 
     /// <summary>The progress line of a drain: what was read back from the spool, delivered, and is pending.</summary>
     private static string DrainProgress(SluiceCounters c, Rate delivering, double seconds)

@@ -60,5 +60,20 @@ public class DiagnosticPrinterTests
         Assert.Equal("\rread 10 lines\u001b[K\r\u001b[Ksluice: connection refused" + Environment.NewLine, _stderr.Text);
     }
 
+    [Fact]
+    public void Every_endpoint_refused_is_set_only_while_each_endpoint_is_paused()
+    {
+        // ThriveStack's two endpoints: one refusing leaves the other deliverable; a resumed one is deliverable again.
+        var printer = new DiagnosticPrinter(new ErrorOutput(_stderr, terminal: false), quiet: false, _clock, endpoints: 2);
+        printer.OnDiagnostic(new DiagnosticEvent(DiagnosticKind.EndpointPaused, "/api/track paused"));
+        printer.OnDiagnostic(new DiagnosticEvent(DiagnosticKind.EndpointResumed, "/api/track resumed"));
+        printer.OnDiagnostic(new DiagnosticEvent(DiagnosticKind.EndpointPaused, "/api/track paused again"));
+        Assert.True(printer.CredentialsRefused.Task.IsCompleted);
+        Assert.False(printer.EveryEndpointRefused.Task.IsCompleted);
+
+        printer.OnDiagnostic(new DiagnosticEvent(DiagnosticKind.EndpointPaused, "/api/page paused"));
+        Assert.True(printer.EveryEndpointRefused.Task.IsCompleted);
+    }
+
     private string[] Lines() => _stderr.Text.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
 }

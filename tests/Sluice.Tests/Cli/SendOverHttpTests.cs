@@ -59,20 +59,60 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
         Assert.All(_collector.Received(CollectorApi.PrimeData).Requests, r => Assert.True(r.Gzip));
     }
 
-    [Fact]
-    public async Task A_wrong_key_stops_the_send_with_exit_77_saying_why_and_how_many_were_lost()
+    public static TheoryData<string, string[], CollectorApi[]> RefusedCredentials => new()
     {
-        string input = await WriteEventsAsync(500);
-        var (exit, stdout, stderr) = await RunAsync(["send", "--input", input, "--format", "segment", "--endpoint", _collector.BaseAddress.AbsoluteUri,
-            "--write-key", "wrong", "--stop-timeout", "1s"]);
+        { "thrivestack", ["--token", "wrong", "--api-key", "wrong"], [CollectorApi.ThriveStackTrack, CollectorApi.ThriveStackPage] }, // both endpoints refuse
+        { "segment", ["--write-key", "wrong"], [CollectorApi.Segment] },
+    };
 
-        Assert.Equal(77, exit);
-        Assert.Contains("Sending to /v1/batch is paused: the server refused the credentials (401", stderr, StringComparison.Ordinal);
+    [Theory]
+    [MemberData(nameof(RefusedCredentials))]
+    public async Task Credentials_every_endpoint_refuses_stop_the_send_at_once_with_exit_77_saying_why_and_how_many_were_lost(string format, string[] credentials,
+        CollectorApi[] apis)
+    {
+        // Nothing can be delivered with them: the send waited out its whole --stop-timeout for a probe a minute away.
+        string input = await WriteEventsAsync(500);
+        var (exit, stdout, stderr) = await RunAsync(["send", "--input", input, "--format", format, "--endpoint", _collector.BaseAddress.AbsoluteUri,
+            .. credentials, "--stop-timeout", "1h"]).WaitAsync(RefusedBound);
+
+        Assert.True(exit == 77, stderr);
+        Assert.Contains("is paused: the server refused the credentials (401", stderr, StringComparison.Ordinal);
         Assert.Contains("sluice: the server refused the credentials: ", stderr, StringComparison.Ordinal);
+        Assert.Contains("nothing can be delivered with these credentials, so sending stops now: what was not delivered is lost (safe to send again).", stderr, StringComparison.Ordinal);
         Assert.Contains("500 accepted events were not delivered", stderr, StringComparison.Ordinal);
         Assert.Contains("500 lost when sending stopped", stderr, StringComparison.Ordinal);
         Assert.Matches(@"lost at shutdown\s+500", stdout);
-        Assert.Equal(0, _collector.Received(CollectorApi.Segment).EventCount);
+        Assert.All(apis, api => Assert.Equal(0, _collector.Received(api).EventCount));
+        Assert.InRange(apis.Sum(api => _collector.Received(api).RequestCount), 1, new SluiceOptions().MaxConcurrentSends * apis.Length); // no retry
+    }
+
+    [Fact]
+    public async Task Refused_credentials_with_a_spool_leave_every_accepted_event_in_it_and_spool_drain_stops_at_once_too()
+    {
+        // Ended at once, the send lost what its engine still held in memory (the queue, the open batch): the shutdown writes
+        // that to the spool, which must come first.
+        string input = await WriteEventsAsync(50_000);
+        string spool = Path.Combine(_dir, "spool");
+        string[] segment = ["--format", "segment", "--endpoint", _collector.BaseAddress.AbsoluteUri, "--write-key", "wrong", "--stop-timeout", "1h"];
+        var (exit, stdout, stderr) = await RunAsync(["send", "--input", input, .. segment, "--spool", spool, "--json"]).WaitAsync(RefusedBound);
+
+        Assert.True(exit == 77, stderr);
+        Assert.Contains("so sending stops now: what was not delivered stays in the spool.", stderr, StringComparison.Ordinal);
+        long accepted;
+        using (var summary = System.Text.Json.JsonDocument.Parse(stdout))
+        {
+            var events = summary.RootElement.GetProperty("events");
+            accepted = events.GetProperty("accepted").GetInt64();
+            Assert.True(events.GetProperty("lost_at_shutdown").GetInt64() == 0, stdout);
+            Assert.Equal(accepted, summary.RootElement.GetProperty("in_spool").GetInt64());
+        }
+
+        var drain = await CliRun.RunAsync(["spool", "drain", spool, .. segment]).WaitAsync(RefusedBound);
+
+        Assert.True(drain.Exit == 77, drain.ToString());
+        Assert.Contains("nothing can be delivered with them, so what was not delivered stays in the spool.", drain.Stderr, StringComparison.Ordinal);
+        Assert.Contains($"spool: {accepted:N0} events are still in", drain.Stdout, StringComparison.Ordinal);
+        Assert.InRange(_collector.Received(CollectorApi.Segment).RequestCount, 1, 2 * new SluiceOptions().MaxConcurrentSends); // no retry
     }
 
     [Fact]
@@ -253,6 +293,9 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
         }));
         return path;
     }
+
+    /// <summary>How long a command refused its credentials with --stop-timeout 1h may take: it ends at once, well within it.</summary>
+    private static readonly TimeSpan RefusedBound = TimeSpan.FromMinutes(1);
 
     private static async Task<(int Exit, string Stdout, string Stderr)> RunAsync(string[] args, Dictionary<string, string>? environment = null)
     {

@@ -119,6 +119,43 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Drain_says_where_a_killed_send_resumes_and_forgets_it_only_once_the_spool_is_empty()
+    {
+        // A send killed before its summary left its line to resume after, whose events are delivered or in the spool. A drain that
+        // emptied the spool left the file, and the next send said that its events were in the spool, which it would send first.
+        _server.Down = true;
+        string input = WriteEvents();
+        await CliRun.RunAsync(["send", "-i", input, .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+        File.WriteAllText(Path.Combine(Spool, Sluice.Cli.ResumeFile.Name), $"{Events}\n{input}\n"); // as a kill would have left it
+        string said = $"resume: the last send on {Path.GetFullPath(Spool)} ended without its summary (killed, or the machine stopped): every event of lines 1-{Events:N0} of {input} ";
+        string resume = $"; to go on with that input, run send with --skip-lines {Events}.";
+
+        var down = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment, "--retry-budget", "0s"]);
+
+        Assert.True(down.Exit == ExitCodesUnavailable, down.ToString());
+        Assert.Contains(said + "was settled or is still in the spool (the next drain or send on it sends it)" + resume, down.Stdout, StringComparison.Ordinal);
+        Assert.Equal((Events, input), Sluice.Cli.ResumeFile.Left(Spool)); // still true, and needed while the spool holds its events
+
+        _server.Down = false;
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment, "--json"]);
+
+        Assert.True(drain.Exit == 0, drain.ToString());
+        using (var json = JsonDocument.Parse(drain.Stdout))
+        {
+            var left = json.RootElement.GetProperty("resume");
+            Assert.Equal(Events, left.GetProperty("skip_lines").GetInt64());
+            Assert.Equal(input, left.GetProperty("input").GetString());
+            Assert.Contains("is settled now", left.GetProperty("meaning").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Null(Sluice.Cli.ResumeFile.Left(Spool));
+        var next = await CliRun.RunAsync(["send", "-i", input, .. Segment, "--skip-lines", $"{Events}", "--spool", Spool]);
+        Assert.True(next.Exit == 0, next.ToString());
+        Assert.DoesNotContain("ended without its summary", next.Stderr, StringComparison.Ordinal);
+        Assert.Equal(Enumerable.Range(0, Events).Select(n => (long)n), _server.Received.Order());
+    }
+
+    [Fact]
     public async Task Drain_stopped_by_a_signal_says_how_many_events_are_still_in_the_spool_not_only_those_it_had_read_back()
     {
         // Twenty batches spooled. The drain reads them back as its senders make room: stopped at once, it has read a few, and its
