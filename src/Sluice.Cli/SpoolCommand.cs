@@ -65,7 +65,7 @@ internal static class SpoolCommand
 
         // No segment, no spool: nothing to send, and nothing to create there either (opening a spool makes its lock and first
         // segment), as a mistyped path (~, .) would get.
-        if (!Directory.EnumerateFiles(directory, "*" + SpoolDirectory.SegmentExtension).Any())
+        if (!HoldsSegments(directory))
         {
             if (settings.Json)
             {
@@ -241,6 +241,20 @@ internal static class SpoolCommand
     {
         double rate = delivering.Add(seconds, c.Delivered);
         return $"read back {Count.Of(c.BatchesReplayed, "batch", "batches")} ({c.Replayed:N0} events), delivered {c.Delivered:N0}, pending {c.InFlight:N0}, {rate:N0} events/s";
+    }
+
+    /// <summary>Whether <paramref name="directory"/> holds a spool segment.</summary>
+    /// <exception cref="CliException">It cannot be read (66), as <c>spool status</c> says.</exception>
+    private static bool HoldsSegments(string directory)
+    {
+        try
+        {
+            return Directory.EnumerateFiles(directory, "*" + SpoolDirectory.SegmentExtension).Any();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CliException(ExitCodes.NoInput, $"The spool directory '{directory}' cannot be read: {ex.Message}");
+        }
     }
 
     /// <summary>The events of the batches <paramref name="directory"/> holds not acknowledged (read without its lock), or null if it cannot be read.</summary>

@@ -25,7 +25,7 @@ internal static class SpoolCommandLine
 
         Exit codes (drain): 0 every spooled event delivered (or nothing to send); 1 some were not (rejected by
         the server, in a damaged record, or still in the spool); 2 usage, or the directory holds another
-        format; 66 no such directory; 69 the endpoint took nothing; 73 the directory is in use by another
+        format; 66 no such directory, or it cannot be read; 69 the endpoint took nothing; 73 it is in use by another
         sluice; 77 credentials refused (once every endpoint refused them, the drain stops at once, not after
         --stop-timeout: what was not delivered stays in the spool); 130/143/129 SIGINT/SIGTERM/SIGHUP.
         """;

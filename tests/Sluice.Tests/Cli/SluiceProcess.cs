@@ -38,6 +38,9 @@ internal sealed class SluiceProcess : IDisposable
 
     public static SluiceProcess Start(params string[] args) => Launch(null, closeInput: true, args);
 
+    /// <summary>Starts sluice through <paramref name="wrapper"/>, a command that runs the rest of its arguments (<c>setpriv</c> as another user).</summary>
+    public static SluiceProcess StartWrapped(string[] wrapper, params string[] args) => Launch(null, closeInput: true, args, wrapper);
+
     /// <summary>
     /// Starts sluice through /bin/sh with the shell's <paramref name="redirections"/> of its standard streams (<c>2&gt;&amp;-</c>:
     /// standard error closed; <c>&gt;/dev/full</c>), applied after this class's own.
@@ -50,10 +53,10 @@ internal sealed class SluiceProcess : IDisposable
     /// <summary>Standard input, while it is open (<see cref="StartWithOpenInput"/>).</summary>
     public StreamWriter Input => _process.StandardInput;
 
-    private static SluiceProcess Launch(string? redirections, bool closeInput, string[] args)
+    private static SluiceProcess Launch(string? redirections, bool closeInput, string[] args, string[]? wrapper = null)
     {
         string host = Path.GetFileNameWithoutExtension(Environment.ProcessPath) == "dotnet" ? Environment.ProcessPath! : "dotnet";
-        var start = new ProcessStartInfo(redirections is null ? host : "/bin/sh")
+        var start = new ProcessStartInfo(wrapper is [var command, ..] ? command : redirections is null ? host : "/bin/sh")
         {
             RedirectStandardInput = true,
             RedirectStandardOutput = true,
@@ -64,6 +67,13 @@ internal sealed class SluiceProcess : IDisposable
         {
             start.ArgumentList.Add("-c");
             start.ArgumentList.Add($"exec \"$0\" \"$@\" {redirections}"); // $0 is the host, "$@" the arguments after it
+            start.ArgumentList.Add(host);
+        }
+
+        if (wrapper is not null)
+        {
+            foreach (string arg in wrapper.Skip(1))
+                start.ArgumentList.Add(arg);
             start.ArgumentList.Add(host);
         }
 

@@ -311,6 +311,38 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")] // Unix permissions
+    public async Task Drain_of_a_directory_it_cannot_read_is_exit_66_saying_so_not_an_internal_error()
+    {
+        // Its segment files were listed unguarded: "internal error (UnauthorizedAccessException)", exit 70. Root reads any
+        // directory: as root, the drain runs as nobody on a directory only its owner may read.
+        _server.Down = true;
+        await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+        File.SetUnixFileMode(Spool, Environment.IsPrivilegedProcess ? UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute : UnixFileMode.None);
+        try
+        {
+            string[] drain = ["spool", "drain", Path.GetFullPath(Spool), .. Segment];
+            var (exit, stderr) = Environment.IsPrivilegedProcess
+                ? await AsNobodyAsync(drain)
+                : await CliRun.RunAsync(drain) is var run ? (run.Exit, run.Stderr) : default;
+
+            Assert.True(exit == 66, stderr);
+            Assert.Contains($"The spool directory '{Path.GetFullPath(Spool)}' cannot be read: ", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.SetUnixFileMode(Spool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+    }
+
+    private static async Task<(int Exit, string Stderr)> AsNobodyAsync(string[] args)
+    {
+        using var run = SluiceProcess.StartWrapped(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"], args);
+        int exit = await run.WaitForExitAsync(TimeSpan.FromSeconds(60));
+        return (exit, run.Stderr);
+    }
+
+    [Fact]
     public async Task Drain_refuses_a_missing_directory_with_66_and_a_spool_of_another_format_with_2_naming_it()
     {
         var missing = await CliRun.RunAsync(["spool", "drain", Path.Combine(_directory.Path, "nowhere"), .. Segment]);
