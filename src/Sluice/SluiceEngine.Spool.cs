@@ -263,9 +263,9 @@ public sealed partial class SluiceEngine
             int[] ends = ArrayPool<int>.Shared.Rent(ticket.EventCount);
             if (await ReadBodyAsync(spool, ticket, ends).ConfigureAwait(false) is not { } body)
             {
-                // Evicted by the cap (counted there), damaged (reported), or the deadline passed: it stays as it is.
+                // Evicted by the cap or deleted (counted there), damaged (reported), or the deadline passed: it stays as it is.
                 ArrayPool<int>.Shared.Return(ends);
-                kept.Settled(partition);
+                kept.Unread(ticket, partition, parts.Sum(static p => p.Count));
                 continue;
             }
 

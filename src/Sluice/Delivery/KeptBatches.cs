@@ -139,11 +139,38 @@ internal sealed class KeptBatches
         }
     }
 
-    /// <summary>The spool's cap deleted its oldest batches: the kept ones among them are forgotten now, so that they are not counted as left in it.</summary>
+    /// <summary>
+    /// The spool lost batches: its cap deleted its oldest segments, or a segment's file was deleted by something else (any
+    /// segment, not only the oldest). The kept ones among them are forgotten now, so that they are not counted as left in it.
+    /// </summary>
     public void ForgetEvicted()
     {
         lock (_gate)
-            ForgetDeleted();
+        {
+            long events = 0;
+            for (int i = _entries.Count - 1; i >= 0; i--)
+            {
+                if (_held(_entries[i].Ticket))
+                    continue;
+                events += _entries[i].Spooled;
+                _entries.RemoveAt(i);
+            }
+
+            _count = _entries.Count;
+            if (events > 0)
+                _deleted(events);
+        }
+    }
+
+    /// <summary>
+    /// Serializer: a batch taken by <see cref="TryTake"/>, <paramref name="spooled"/> of its events counted spooled, could not be
+    /// read back. If the spool no longer holds it (deleted meanwhile), those events are no longer left in it; then as <see cref="Settled"/>.
+    /// </summary>
+    public void Unread(SpoolTicket ticket, int partition, int spooled)
+    {
+        if (!_held(ticket))
+            _deleted(spooled);
+        Settled(partition);
     }
 
     /// <summary>The engine shuts down: what is kept stays in the spool for the next start.</summary>

@@ -81,7 +81,7 @@ public readonly record struct SluiceCounters
     /// <summary>Batches read back from the disk spool at start.</summary>
     public long BatchesReplayed { get; init; }
 
-    /// <summary>Events of batches the spool's byte cap deleted before they were acknowledged (a batch still being sent from memory may yet be delivered).</summary>
+    /// <summary>Events of batches the spool's byte cap deleted before they were acknowledged, or whose segment file something else deleted (a batch still being sent from memory may yet be delivered).</summary>
     public long SpoolEvicted { get; init; }
 
     /// <summary>Damaged regions the spool found on open: corrupt records skipped plus torn tails truncated.</summary>
@@ -93,7 +93,7 @@ public readonly record struct SluiceCounters
     /// <summary>
     /// Events this engine left in the spool (<see cref="Spooled"/>), has not sent again, and the spool still holds: they wait there
     /// for the engine to send them again or for the next start. <c>Spooled - Resent</c>, less the events of kept batches the spool's
-    /// byte cap deleted since (counted in <see cref="SpoolEvicted"/>). Of a kept batch a 400 bisected, some parts delivered or
+    /// byte cap deleted since, or that were lost with a segment file something else deleted (counted in <see cref="SpoolEvicted"/>). Of a kept batch a 400 bisected, some parts delivered or
     /// rejected before its retries ran out, only the parts left in the spool are sent again (and counted in <see cref="Resent"/>).
     /// </summary>
     public long LeftInSpool { get; init; }

@@ -64,23 +64,45 @@ internal sealed partial class DiskSpool
     {
         long batches = segment.Live.Count, events = segment.LiveEvents, bytes = segment.DiskBytes;
         RemoveSegment(segment);
+        CountLost(batches, events, bytes,
+            $"The spool in '{_directory}' reached its cap of {_options.MaxBytes:N0} bytes: its oldest segment ({Path.GetFileName(segment.SegmentPath)}) was deleted with {batches:N0} batches ({events:N0} events) not yet delivered.");
+    }
+
+    /// <summary>
+    /// A live segment's file is gone, deleted by something other than this spool (an operator, a cleaner, the directory removed
+    /// under the engine): its batches are lost, counted and reported as evicted ones are, so that they are no longer counted as
+    /// waiting in the spool. Writes to an unlinked file still succeed, so the next append starts a new segment; if the directory
+    /// is gone too, that fails and writing is suspended (batches go from memory only, and are counted as such).
+    /// </summary>
+    internal void Vanished(SpoolSegment segment, Exception cause)
+    {
+        lock (_gate)
+        {
+            if (_disposed || segment.Removed)
+                return; // deleted or evicted by this spool meanwhile
+            long batches = segment.Live.Count, events = segment.LiveEvents, bytes = segment.DiskBytes;
+            Forget(segment);
+            CountLost(batches, events, bytes,
+                $"The spool file '{segment.SegmentPath}' was deleted by something other than this spool ({cause.Message}): its {batches:N0} batch(es) ({events:N0} events) not yet delivered were lost with it.");
+        }
+
+        EmitDiagnostics();
+    }
+
+    // Under _gate.
+    private void CountLost(long batches, long events, long bytes, string message)
+    {
         if (batches == 0)
             return;
         _evictedBatches += batches;
         _evictedEvents += events;
-        Report(new SpoolDiagnostic(SpoolDiagnosticKind.Evicted,
-            $"The spool in '{_directory}' reached its cap of {_options.MaxBytes:N0} bytes: its oldest segment ({Path.GetFileName(segment.SegmentPath)}) was deleted with {batches:N0} batches ({events:N0} events) not yet delivered.",
-            batches, events, bytes));
+        Report(new SpoolDiagnostic(SpoolDiagnosticKind.Evicted, message, batches, events, bytes));
     }
 
     // Under _gate. With `acknowledged`, the batch whose acknowledgement the deletion is (its segment's last live one).
     private void RemoveSegment(SpoolSegment segment, SpoolTicket? acknowledged = null)
     {
         segment.CloseFiles();
-        segment.Removed = true;
-        _segments.Remove(segment);
-        if (segment == _active)
-            _active = null;
 
         // The segment first: acknowledgements left without it are deleted on the next open, while a segment left without
         // its acknowledgements would have every batch in it sent again. So one that cannot be deleted (held open by another
@@ -93,7 +115,17 @@ internal sealed partial class DiskSpool
             SyncAcknowledgementsNow(segment);
         }
 
-        segment.CloseFiles(); // the acknowledgement opened its file again
+        Forget(segment); // closes the acknowledgements too, if one was written here
+    }
+
+    // Under _gate. The segment leaves the spool's books: acknowledgements and the replay skip it.
+    private void Forget(SpoolSegment segment)
+    {
+        segment.CloseFiles();
+        segment.Removed = true;
+        _segments.Remove(segment);
+        if (segment == _active)
+            _active = null;
         _dirtyAcknowledgements.Remove(segment);
         _diskBytes -= segment.DiskBytes;
     }

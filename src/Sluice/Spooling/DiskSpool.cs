@@ -324,9 +324,10 @@ internal sealed partial class DiskSpool : IDisposable
             ReportReadFailure(segment, new IOException($"The record of batch {ticket.BatchId} at offset {ticket.Offset} is damaged."));
             return false;
         }
-        catch (FileNotFoundException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
-            return false; // evicted meanwhile
+            Vanished(segment, e); // unless this spool evicted or deleted it meanwhile
+            return false;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -361,9 +362,15 @@ internal sealed partial class DiskSpool : IDisposable
     /// <summary>
     /// Makes everything written so far durable, batches and acknowledgements: for a flush and at
     /// shutdown, and every <see cref="SpoolOptions.SyncInterval"/>. False if a sync failed.
-    /// Does nothing under <see cref="SpoolSync.None"/>.
+    /// Syncs nothing under <see cref="SpoolSync.None"/>. Either way, a segment with batches not yet acknowledged whose file was
+    /// deleted by something else is found here: its batches are counted lost (<see cref="Vanished"/>).
     /// </summary>
-    public bool Sync() => SyncCore(acknowledgements: true);
+    public bool Sync()
+    {
+        bool synced = SyncCore(acknowledgements: true);
+        FindVanished();
+        return synced;
+    }
 
     /// <summary>The batches spooled before this spool opened and not acknowledged, oldest first.</summary>
     public SpoolReplay OpenReplay()
@@ -392,6 +399,36 @@ internal sealed partial class DiskSpool : IDisposable
     {
         _syncTimer?.Dispose();
         Close();
+    }
+
+    // Outside _gate: one stat per segment that holds live batches (a few dozen at most under the default cap), once every
+    // SyncInterval. Writes to a deleted file still succeed, so nothing else would tell. A file that cannot be looked at
+    // (access denied) may still be there: only one known to be missing counts.
+    private void FindVanished()
+    {
+        SpoolSegment[] live;
+        lock (_gate)
+        {
+            if (_disposed)
+                return;
+            live = [.. _segments.Where(static s => s.Live.Count > 0)];
+        }
+
+        foreach (var segment in live)
+        {
+            try
+            {
+                File.GetAttributes(segment.SegmentPath);
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                Vanished(segment, e);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Cannot tell: it may be there.
+            }
+        }
     }
 
     /// <summary>Whether the replay should hand out <paramref name="batchId"/> of <paramref name="segment"/>.</summary>

@@ -47,9 +47,10 @@ internal sealed class SpoolReplay : IAsyncDisposable
                 {
                     _reader = FrameReader.Open(_segments[_index].SegmentPath, segmentFile: true);
                 }
-                catch (FileNotFoundException)
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
                 {
-                    continue; // deleted meanwhile: everything in it was acknowledged or evicted
+                    _spool.Vanished(_segments[_index], e); // unless everything in it was acknowledged or evicted meanwhile
+                    continue;
                 }
             }
 

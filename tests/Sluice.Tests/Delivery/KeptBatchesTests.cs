@@ -176,6 +176,39 @@ public sealed class KeptBatchesTests
     }
 
     [Fact]
+    public void Batches_the_spool_lost_from_any_segment_not_only_its_oldest_are_forgotten_when_it_reports_them()
+    {
+        // A segment deleted by something else (DiskSpool.Vanished) may be the newest: the kept batches before it are still held.
+        var kept = Kept(partitions: 1);
+        for (long id = 1; id <= 3; id++)
+            kept.Keep(Ticket(id), 0, spooled: 10);
+
+        _deleted.Add(2);
+        kept.ForgetEvicted();
+
+        Assert.Equal(10, _forgotten);
+        kept.Delivered(0);
+        Assert.Equal([(1L, 0), (3L, 0)], TakeAll(kept));
+    }
+
+    [Fact]
+    public void A_batch_taken_that_could_not_be_read_back_is_no_longer_counted_as_left_in_the_spool_if_the_spool_lost_it()
+    {
+        var kept = Kept(partitions: 1);
+        kept.Keep(Ticket(1), 0, spooled: 10);
+        kept.Keep(Ticket(2), 0, spooled: 6, parts: [(0, 6)]);
+        kept.Delivered(0);
+        Assert.True(kept.TryTake(out var lost, out _, out _));
+        Assert.True(kept.TryTake(out var damaged, out _, out _));
+
+        _deleted.Add(lost.BatchId); // deleted between the take and the read
+        kept.Unread(lost, 0, spooled: 10);
+        kept.Unread(damaged, 0, spooled: 6); // still held (a damaged record): still in the spool
+
+        Assert.Equal(10, _forgotten);
+    }
+
+    [Fact]
     public void The_probe_timer_is_set_for_the_earliest_kept_batch_and_wakes_the_serializer()
     {
         var kept = Kept();

@@ -387,6 +387,28 @@ public sealed class ResendKeptTests : IDisposable
     }
 
     [Fact]
+    public async Task Kept_batches_whose_spool_directory_was_deleted_are_counted_lost_not_left_in_the_spool()
+    {
+        // The directory goes while the engine runs (an operator, a cleaner): the kept batches are gone. They must not stay
+        // counted as waiting in the spool, nor be reported as 'staying on disk for the next start'.
+        var endpoint = Endpoint();
+        var engine = await OutageAsync(endpoint);
+        Directory.Delete(_directory.Path, recursive: true);
+
+        _up = true;
+        Track(engine, 100, 5);
+        await engine.FlushAsync();
+        await Eventually.True(() => engine.GetCounters() is { LeftInSpool: 0, InFlight: 0 }, "the deleted kept batches are no longer counted as left in the spool");
+
+        var c = (await engine.ShutdownAsync()).Counters;
+        Assert.Equal((5L, 0L, 25L), (c.Delivered, c.Resent, c.Spooled));
+        Assert.InRange(c.SpoolEvicted, 25, 30); // the new batch too, if it was not yet acknowledged when the loss was found
+        Assert.Contains(DiagnosticsOf(DiagnosticKind.SpoolEvicted), d => d.Message.Contains("was deleted by something other than this spool", StringComparison.Ordinal));
+        Assert.DoesNotContain(_diagnostics, d => d.Message.Contains("stay on disk for the next start", StringComparison.Ordinal));
+        Conservation.AssertBalanced(c);
+    }
+
+    [Fact]
     public async Task Kept_batches_not_sent_again_by_the_shutdown_stay_in_the_spool_counted_once_and_the_next_engine_sends_them()
     {
         var endpoint = Endpoint();

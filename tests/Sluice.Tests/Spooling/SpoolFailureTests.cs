@@ -1,3 +1,4 @@
+using System.Buffers;
 using Microsoft.Win32.SafeHandles;
 using Sluice.Spooling;
 using Sluice.Tests.Support;
@@ -248,6 +249,47 @@ public sealed class SpoolFailureTests : IDisposable
         Assert.Equal(1, spool.Counters.LiveBatches);
         spool.Acknowledge(tickets[2]);
         Assert.Equal(0, spool.Counters.LiveBatches);
+    }
+
+    [Fact]
+    public async Task A_segment_deleted_under_the_spool_is_found_at_the_next_sync_its_batches_counted_lost_and_the_next_append_goes_to_a_new_segment()
+    {
+        // Writes to a deleted file still succeed: without a look at the directory, the spool would go on counting the batches
+        // as held, and appending to a file no restart can read.
+        using var spool = await _harness.OpenAsync();
+        var first = SpoolHarness.Append(spool, SpoolBatch.Json(0, "1", "2"));
+        SpoolHarness.Append(spool, SpoolBatch.Json(0, "3"));
+        File.Delete(SpoolDirectory.SegmentPath(_harness.Directory, first.SegmentId));
+
+        spool.Sync();
+
+        var lost = Assert.Single(_harness.DiagnosticsOf(SpoolDiagnosticKind.Evicted));
+        Assert.Contains("was deleted by something other than this spool", lost.Message, StringComparison.Ordinal);
+        Assert.Equal((2L, 3L), (lost.Batches, lost.Events));
+        var c = spool.Counters;
+        Assert.Equal((0L, 0L, 2L, 3L), (c.LiveBatches, c.LiveEvents, c.EvictedBatches, c.EvictedEvents));
+        Assert.False(spool.Contains(first));
+
+        var after = SpoolBatch.Json(0, "4");
+        var ticket = SpoolHarness.Append(spool, after);
+        Assert.NotEqual(first.SegmentId, ticket.SegmentId);
+        Assert.True(File.Exists(SpoolDirectory.SegmentPath(_harness.Directory, ticket.SegmentId)));
+        spool.Sync();
+        Assert.Single(_harness.DiagnosticsOf(SpoolDiagnosticKind.Evicted)); // reported once
+    }
+
+    [Fact]
+    public async Task A_batch_whose_segment_was_deleted_cannot_be_read_back_and_is_counted_lost_not_reported_as_left_on_disk()
+    {
+        using var spool = await _harness.OpenAsync();
+        var ticket = SpoolHarness.Append(spool, SpoolBatch.Json(0, "1"));
+        Directory.Delete(_harness.Directory, recursive: true);
+
+        Assert.False(await spool.TryReadBodyAsync(ticket, new ArrayBufferWriter<byte>()));
+
+        var lost = Assert.Single(_harness.Diagnostics);
+        Assert.Equal((SpoolDiagnosticKind.Evicted, 1L), (lost.Kind, lost.Events));
+        Assert.Equal((0L, 1L), (spool.Counters.LiveBatches, spool.Counters.EvictedEvents));
     }
 
     [Fact]
