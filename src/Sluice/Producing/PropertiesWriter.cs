@@ -153,15 +153,20 @@ public ref struct PropertiesWriter
             case char c: Text(key, c.ToString()); break;
             case Enum e: Text(key, e.ToString()); break;
             case JsonElement je: Json(key, je); break;
+
+            // A JsonNode is enumerable: a JsonObject went on as an array of key-value pairs ({} sent as []), and one with
+            // members was refused naming its first pair, not the property. Refused as what it is, as the docs say.
+            case System.Text.Json.Nodes.JsonNode node: Unsupported(key, node); break;
             case IReadOnlyDictionary<string, object?> map: Members(key, map); break;
             case IDictionary<string, object?> map: Members(key, map); break;
             case IDictionary map: Members(key, map); break;
             case IEnumerable list: Elements(key, list); break;
-            default:
-                ThrowHelper.Argument($"{PathOf(key)}: values of type {value.GetType()} are not supported (use strings, numbers, booleans, null, dates, dictionaries or arrays).", _field);
-                break;
+            default: Unsupported(key, value); break;
         }
     }
+
+    private readonly void Unsupported(string? key, object value)
+        => ThrowHelper.Argument($"{PathOf(key)}: values of type {value.GetType()} are not supported (use strings, numbers, booleans, null, dates, dictionaries or arrays).", _field);
 
     /// <summary>Writes members of a dictionary into the open object (the convenient API's entry point).</summary>
     internal void WriteMembers(IReadOnlyDictionary<string, object?> map)
