@@ -4,10 +4,12 @@ using Sluice.Diagnostics;
 using Sluice.Delivery.Transports;
 using Sluice.Delivery.Transports.Http;
 using Sluice.Producing;
+using Sluice.Serialization;
+using Sluice.Spooling;
 
 namespace Sluice.Tests;
 
-/// <summary>Holds README.md's quick start verbatim, so it keeps compiling and doing what it says.</summary>
+/// <summary>Holds README.md's quick start verbatim, so it keeps compiling and doing what it says, and its options table to the defaults.</summary>
 public sealed class ReadmeTests : IDisposable
 {
     private readonly string _out = Path.Combine(Path.GetTempPath(), "sluice-readme-" + Guid.NewGuid().ToString("N"));
@@ -85,6 +87,39 @@ public sealed class ReadmeTests : IDisposable
         }
 
         return (fates, sequence);
+    }
+
+    [Fact]
+    public void The_options_table_gives_the_defaults_the_options_have()
+    {
+        string readme = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "README.md"));
+        var o = new SluiceOptions();
+        var spool = new SpoolOptions();
+
+        // Each row as README.md has it, then the value it states.
+        (string Row, bool Holds)[] rows =
+        [
+            ("| `MaxBatchEvents` | 1,000 |", o.MaxBatchEvents == 1_000),
+            ("| `MaxBatchBytes` | 2,097,152 (body bytes", o.MaxBatchBytes == 2_097_152),
+            ("| `FlushInterval` | 5 s after a batch's first event |", o.FlushInterval == TimeSpan.FromSeconds(5)),
+            ("| `QueueCapacity`, `FullMode` | 65,536 events; `DropNewest`", o.QueueCapacity == 65_536 && o.FullMode == FullMode.DropNewest),
+            ("| `MaxConcurrentSends`, `ShutdownTimeout` | 2 requests at once; 10 s to drain", o.MaxConcurrentSends == 2 && o.ShutdownTimeout == TimeSpan.FromSeconds(10)),
+            ("| `MaxSendAttempts`, `RetryBudget` | 20 attempts per body, 2 min per batch", o.MaxSendAttempts == 20 && o.RetryBudget == TimeSpan.FromMinutes(2)),
+            ("| `RetryBaseDelay`, `RetryMaxDelay` | 500 ms doubling (full jitter), 30 s cap", o.RetryBaseDelay == TimeSpan.FromMilliseconds(500) && o.RetryMaxDelay == TimeSpan.FromSeconds(30)),
+            ("| `UnauthorizedProbeInterval` | 1 min, doubling up to 8 min", o.UnauthorizedProbeInterval == TimeSpan.FromMinutes(1)
+                && Sluice.Delivery.RetryPolicy.From(o).ProbeCeiling(int.MaxValue) == TimeSpan.FromMinutes(8)),
+            ("| `OnDiagnostic`, `OnBatchSettled` | none;", o.OnDiagnostic is null && o.OnBatchSettled is null),
+            ("| `Spool` | none; a `SpoolOptions` (directory, 1 GiB cap, sync before send)", o.Spool is null && spool.MaxBytes == 1L << 30 && spool.Sync == SpoolSync.PerBatch),
+            ("| `WireFormat` | ThriveStack (track array → `/api/track`, page array → `/api/page`)",
+                o.WireFormat is ThriveStackFormat f && f.EndpointPath(ThriveStackFormat.TrackPartition) == "/api/track" && f.EndpointPath(ThriveStackFormat.PagePartition) == "/api/page"),
+        ];
+
+        Assert.All(rows, row =>
+        {
+            Assert.Contains(row.Row, readme, StringComparison.Ordinal);
+            Assert.True(row.Holds, row.Row);
+        });
+        Assert.Contains("at most 1,000 events and 2,097,152 bytes\nper body", readme.ReplaceLineEndings("\n"), StringComparison.Ordinal);
     }
 
     private static async Task QuickStart(string outDir)

@@ -1,7 +1,9 @@
 using System.Diagnostics.Metrics;
 using System.Text.RegularExpressions;
+using Sluice.Delivery;
 using Sluice.Delivery.Transports;
 using Sluice.Diagnostics;
+using Sluice.Tests.Support;
 
 namespace Sluice.Tests.Diagnostics;
 
@@ -28,6 +30,60 @@ public partial class ReferenceDocsTests
             .Select(m => $"{m.Groups["name"].Value} {m.Groups["kind"].Value} {m.Groups["unit"].Value}").Order(StringComparer.Ordinal);
         var actual = published.Select(i => $"{i.Name} {KindOf(i)} {i.Unit}").Order(StringComparer.Ordinal);
         Assert.Equal(actual, documented);
+    }
+
+    [Fact]
+    public async Task Metrics_md_gives_each_instrument_the_attributes_it_carries_and_every_measurement_the_engine_name()
+    {
+        // A retried 503 and a delivery: every attribute the table names is then recorded at least once.
+        var transport = new ScriptedTransport(a => a.Number == 0 ? SendResult.Retry("busy", statusCode: 503) : SendResult.Delivered);
+        var engine = new SluiceEngine(new SluiceOptions { Name = "docs-attributes", RetryBaseDelay = TimeSpan.FromMilliseconds(1), JitterRandom = new FixedRandom(0) }, transport);
+        var seen = new Dictionary<string, HashSet<string>>();
+        var unnamed = new List<string>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, l) =>
+        {
+            if (instrument.Meter.Name == SluiceMetrics.MeterName && instrument.Meter.Tags?.Contains(new(SluiceMetrics.EngineTag, "docs-attributes")) == true)
+                l.EnableMeasurementEvents(instrument);
+        };
+        listener.SetMeasurementEventCallback<long>((i, _, tags, _) => Record(i, tags));
+        listener.SetMeasurementEventCallback<double>((i, _, tags, _) => Record(i, tags));
+        listener.Start();
+        engine.Track("u", "e");
+        await engine.FlushAsync();
+        listener.RecordObservableInstruments(); // the gauges report only while the engine runs
+        await engine.ShutdownAsync();
+
+        var documented = InstrumentAttributes().Matches(Doc("metrics.md")).ToDictionary(m => m.Groups["name"].Value, m => m.Groups["attributes"].Value.Trim());
+        var requests = Attributes(documented["sluice.requests"]);
+        Assert.Equal("as `sluice.requests`", documented["sluice.request.duration"]);
+        Assert.Equal(documented.Keys.Order(StringComparer.Ordinal), seen.Keys.Order(StringComparer.Ordinal));
+        Assert.All(seen, instrument =>
+            Assert.Equal(instrument.Key == "sluice.request.duration" ? requests : Attributes(documented[instrument.Key]), instrument.Value.Order(StringComparer.Ordinal)));
+        Assert.Empty(unnamed);
+
+        void Record(Instrument instrument, ReadOnlySpan<KeyValuePair<string, object?>> tags)
+        {
+            var keys = new HashSet<string>();
+            bool named = false;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == SluiceMetrics.EngineTag)
+                    named = Equals(tag.Value, "docs-attributes");
+                else
+                    keys.Add(tag.Key);
+            }
+
+            lock (seen)
+            {
+                seen.TryAdd(instrument.Name, []);
+                seen[instrument.Name].UnionWith(keys);
+                if (!named)
+                    unnamed.Add(instrument.Name);
+            }
+        }
+
+        static string[] Attributes(string cell) => Regex.Matches(cell, "`([a-z._]+)`").Select(m => m.Groups[1].Value).Order(StringComparer.Ordinal).ToArray();
     }
 
     [Fact]
@@ -60,6 +116,9 @@ public partial class ReferenceDocsTests
 
     [GeneratedRegex(@"^\| `(?<name>sluice\.[a-z._]+)` \| (?<kind>\w+) \| `(?<unit>[^`]+)` \|", RegexOptions.Multiline)]
     private static partial Regex InstrumentRow();
+
+    [GeneratedRegex(@"^\| `(?<name>sluice\.[a-z._]+)` \| \w+ \| `[^`]+` \|(?<attributes>[^|]*)\|", RegexOptions.Multiline)]
+    private static partial Regex InstrumentAttributes();
 
     [GeneratedRegex(@"^\| `(?<kind>\w+)` \|", RegexOptions.Multiline)]
     private static partial Regex DiagnosticRow();
