@@ -17,7 +17,7 @@ public enum DiagnosticKind
     /// <summary>[Warning] A transport attempt failed; the message says why and whether it will be retried.</summary>
     SendFailed = 3,
 
-    /// <summary>[Error] Events of a batch reached a terminal failure: failed permanently, or expired (out of attempts or retry budget), with the last cause.</summary>
+    /// <summary>[Error] Events of a batch reached a terminal failure: failed permanently, or expired (out of attempts or retry budget, or beyond the batches a paused endpoint holds), with the last cause.</summary>
     BatchFailed = 4,
 
     /// <summary>[Error] The server refused an event sent alone (found by bisecting a rejected batch); it was not delivered.</summary>

@@ -15,7 +15,8 @@ public enum EventOutcome : byte
     /// <summary>A permanent failure no retry would fix, or the event could not be serialized [<see cref="SluiceCounters.Failed"/>].</summary>
     Failed = 3,
 
-    /// <summary>Out of attempts or retry budget; the server does not have it, unless an attempt went unanswered [<see cref="SluiceCounters.Expired"/>].</summary>
+    /// <summary>Out of attempts or retry budget, or its batch came for an endpoint paused by a 401/403 that already held all the batches it keeps (never sent);
+    /// the server does not have it, unless an attempt went unanswered [<see cref="SluiceCounters.Expired"/>].</summary>
     Expired = 4,
 
     /// <summary>The server may or may not have it: the shutdown deadline cancelled its request, or an earlier attempt got no answer or a gateway's 502 or 504 [<see cref="SluiceCounters.OutcomeUnknown"/>].</summary>

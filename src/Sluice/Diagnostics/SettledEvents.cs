@@ -42,7 +42,7 @@ public readonly ref struct SettledEvents
 
     /// <summary>
     /// The cause of the last failed attempt to send these events (for example <c>connection refused</c> or
-    /// <c>HTTP 503: busy</c>), even if they were delivered later; null if none failed.
+    /// <c>503: busy</c>), even if they were delivered later; null if none failed.
     /// </summary>
     public string? LastFailure { get; }
 

@@ -46,7 +46,7 @@ public readonly record struct SluiceCounters
     /// <summary>Events the server refused each sent alone (a rejected batch is bisected until that is known).</summary>
     public long RejectedByServer { get; init; }
 
-    /// <summary>Events whose batch ran out of retries.</summary>
+    /// <summary>Events whose batch ran out of retries, or came for an endpoint paused by a 401/403 that already held all the batches it keeps (never sent).</summary>
     public long Expired { get; init; }
 
     /// <summary>
