@@ -21,8 +21,7 @@ public class PoisonTests(ITestOutputHelper output)
     [MemberData(nameof(Patterns))]
     public async Task Every_valid_event_is_delivered_and_every_invalid_one_reported_alone_within_the_bisection_bound(string pattern)
     {
-        // Clustered: the first 30 events and every 500th (a first batch that looks mostly invalid); sparse: one in 1,013.
-        Func<int, bool> invalid = pattern == "clustered" ? i => i < 30 || i % 500 == 0 : i => i % 1_013 == 7;
+        var invalid = Invalid(pattern);
         await using var run = await HttpRun.StartAsync(WireCase.ThriveStack, o => o.FlushInterval = TimeSpan.FromMinutes(1), log: output.WriteLine);
         run.Collector.Faults.RejectEventsContaining("POISON");
         run.Produce(Total, poison: invalid, tracksOnly: true);
@@ -46,4 +45,22 @@ public class PoisonTests(ITestOutputHelper output)
         Assert.InRange(requests, 1, bound);
         Assert.Equal(0, result.Counters.Retries);
     }
+
+    [Theory]
+    [InlineData("clustered", "(49\ninvalid, 31 of them in the first batch) cost 402 requests, bound 724", 49, 31, 402, 724)]
+    [InlineData("sparse", "(10,\none per batch) cost 210 requests, bound 210", 10, 1, 210, 210)]
+    public void The_figures_docs_delivery_md_gives_are_those_of_the_bisection(string pattern, string quoted, int bad, int inFirstBatch, int requests, int bound)
+    {
+        var invalid = Invalid(pattern);
+        string doc = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "docs", "delivery.md")).ReplaceLineEndings("\n");
+
+        Assert.Contains(quoted, doc, StringComparison.Ordinal);
+        Assert.Equal(bad, Enumerable.Range(0, Total).Count(invalid));
+        Assert.Equal(inFirstBatch, Enumerable.Range(0, BatchSize).Count(invalid));
+        Assert.Equal(requests, BisectionModel.Requests(Total, BatchSize, invalid));
+        Assert.Equal(bound, Enumerable.Range(0, Total / BatchSize).Sum(b => DeliveryPolicy.BisectionBound(BatchSize, Enumerable.Range(b * BatchSize, BatchSize).Count(invalid))));
+    }
+
+    /// <summary>Clustered: the first 30 events and every 500th (a first batch that looks mostly invalid); sparse: one in 1,013.</summary>
+    private static Func<int, bool> Invalid(string pattern) => pattern == "clustered" ? i => i < 30 || i % 500 == 0 : i => i % 1_013 == 7;
 }
