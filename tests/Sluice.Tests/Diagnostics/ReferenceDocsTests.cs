@@ -33,6 +33,39 @@ public partial class ReferenceDocsTests
     }
 
     [Fact]
+    public async Task Metrics_md_gives_the_histograms_bucket_advice()
+    {
+        var advice = new Dictionary<string, double[]>();
+        using var listener = new MeterListener();
+        listener.InstrumentPublished = (instrument, _) =>
+        {
+            if (instrument.Meter.Name == SluiceMetrics.MeterName && instrument.Meter.Tags?.Contains(new(SluiceMetrics.EngineTag, "docs-buckets")) == true)
+            {
+                double[]? buckets = instrument switch
+                {
+                    Histogram<double> seconds => seconds.Advice?.HistogramBucketBoundaries?.ToArray(),
+                    Histogram<long> counts => counts.Advice?.HistogramBucketBoundaries?.Select(b => (double)b).ToArray(),
+                    _ => null,
+                };
+                if (buckets is not null)
+                {
+                    lock (advice)
+                        advice[instrument.Name] = buckets;
+                }
+            }
+        };
+        listener.Start();
+        await new SluiceEngine(new SluiceOptions { Name = "docs-buckets" }, new InMemoryTransport()).ShutdownAsync();
+
+        Assert.Contains("request duration 5 ms – 60 s (the OpenTelemetry HTTP\nbuckets, extended), batch size 1 KiB – 128 MiB, batch events 1 – 100,000.", Doc("metrics.md").ReplaceLineEndings("\n"), StringComparison.Ordinal);
+        double[] otelHttp = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]; // http.client.request.duration's advice
+        Assert.Equal(otelHttp, advice["sluice.request.duration"][..otelHttp.Length]);
+        Assert.Equal(60, advice["sluice.request.duration"][^1]);
+        Assert.Equal((1_024d, 128d * 1024 * 1024), (advice["sluice.batch.size"][0], advice["sluice.batch.size"][^1]));
+        Assert.Equal((1d, 100_000d), (advice["sluice.batch.events"][0], advice["sluice.batch.events"][^1]));
+    }
+
+    [Fact]
     public async Task Metrics_md_gives_each_instrument_the_attributes_it_carries_and_every_measurement_the_engine_name()
     {
         // A retried 503 and a delivery: every attribute the table names is then recorded at least once.
