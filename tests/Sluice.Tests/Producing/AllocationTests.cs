@@ -24,6 +24,14 @@ public class AllocationTests
         => Assert.Equal(0, await AllocatedByHeldBurstOnceWarm(StandardEvent.Track, 40_000, 30_000));
 
     [Fact]
+    public void The_result_of_a_call_is_a_sixteen_byte_struct()
+    {
+        // docs/producing.md: "a 16-byte readonly struct, returned in registers: nothing is allocated".
+        Assert.True(typeof(EnqueueResult).IsValueType);
+        Assert.Equal(16, System.Runtime.CompilerServices.Unsafe.SizeOf<EnqueueResult>());
+    }
+
+    [Fact]
     public async Task TrackJson_allocates_nothing_in_steady_state()
     {
         // Pre-serialized objects are copied into the arena's byte areas: 140 bytes per standard event,
