@@ -97,6 +97,13 @@ public class TimestampTests
     }
 
     [Theory]
+    [InlineData("2024-10-20T15:51:35Z", "2024-10-20T15:51:35.000000Z")]
+    [InlineData("2024-10-20T22:51:35+07:00", "2024-10-20T15:51:35.000000Z")]
+    [InlineData("2024-10-20T22:51:35+07", "2024-10-20T15:51:35.000000Z")]
+    public async Task A_JSON_event_s_timestamp_takes_the_zones_docs_input_rules_md_names(string given, string sent)
+        => Assert.Equal(sent, await SentTimestampAsync(given)); // "ISO 8601 with a zone (`Z`, `+07:00`, `+07`)"
+
+    [Theory]
     [InlineData("2024-10-20T15:51:35,059Z", "2024-10-20T15:51:35.059000Z")]
     [InlineData("2024-10-20T22:51:35,5+07:00", "2024-10-20T15:51:35.500000Z")]
     [InlineData("2024-10-20t15:51:35,0590001z", "2024-10-20T15:51:35.059000Z")]
