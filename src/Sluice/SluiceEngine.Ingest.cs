@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using System.IO.Pipelines;
 using Sluice.Producing;
 
@@ -145,7 +146,7 @@ public sealed partial class SluiceEngine
                 if (found == NdjsonRead.Oversize)
                 {
                     tally.Refuse(number, IngestRefusal.Oversize,
-                        $"The line is {length:N0} bytes long, over the batch limit of {_options.MaxBatchBytes:N0} bytes ({nameof(SluiceOptions.MaxBatchBytes)}).");
+                        string.Create(CultureInfo.InvariantCulture, $"The line is {length:N0} bytes long, over the batch limit of {_options.MaxBatchBytes:N0} bytes ({nameof(SluiceOptions.MaxBatchBytes)})."));
                     continue;
                 }
 

@@ -1,4 +1,5 @@
 using System.Buffers;
+using System.Globalization;
 using Sluice.Batching;
 using Sluice.Delivery;
 using Sluice.Diagnostics;
@@ -45,7 +46,7 @@ public sealed partial class SluiceEngine
         if (recovery.Batches == 0)
             return;
         Diagnose(new DiagnosticEvent(DiagnosticKind.SpoolReplayed,
-            $"The spool in '{spool.Disk.DirectoryPath}' holds {recovery.Batches:N0} batch(es) ({recovery.Events:N0} events) left by an earlier run: they are sent first, as written " +
+            string.Create(CultureInfo.InvariantCulture, $"The spool in '{spool.Disk.DirectoryPath}' holds {recovery.Batches:N0} batch(es) ({recovery.Events:N0} events) left by an earlier run: they are sent first, as written ") +
             "(the same message ids; a batch sent but not acknowledged before that run ended may arrive twice).", (int)Math.Min(recovery.Events, int.MaxValue)));
         try
         {
@@ -281,7 +282,7 @@ public sealed partial class SluiceEngine
         if (batches > 0)
         {
             Diagnose(new DiagnosticEvent(DiagnosticKind.SpoolReplayed,
-                $"{batches:N0} batch(es) ({events:N0} events{(batches == 1 ? $" to {endpoint}" : "")}) left in the spool '{spool.Disk.DirectoryPath}' when their retries ran out are sent again, as written: " +
+                string.Create(CultureInfo.InvariantCulture, $"{batches:N0} batch(es) ({events:N0} events{(batches == 1 ? $" to {endpoint}" : "")}) left in the spool '{spool.Disk.DirectoryPath}' when their retries ran out are sent again, as written: ") +
                 "their endpoint delivered a batch since, or the oldest goes alone to see whether it does.", (int)Math.Min(events, int.MaxValue)));
         }
     }

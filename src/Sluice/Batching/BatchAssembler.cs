@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.IO;
 using Sluice.Diagnostics;
 using Sluice.Producing;
@@ -230,7 +231,7 @@ internal sealed class BatchAssembler
     private void Oversize(long size, string qualifier, int partition, long sequence)
     {
         _counters.RejectedOversize++;
-        string message = $"An event of {qualifier}{size:N0} bytes (with the batch envelope) exceeds the batch limit of {_maxBytes:N0} bytes and was not sent.";
+        string message = string.Create(CultureInfo.InvariantCulture, $"An event of {qualifier}{size:N0} bytes (with the batch envelope) exceeds the batch limit of {_maxBytes:N0} bytes and was not sent.");
         _diagnose(new DiagnosticEvent(DiagnosticKind.EventOversize, message, 1));
         _fates?.Single(partition, sequence, EventOutcome.Oversize, message);
     }

@@ -404,7 +404,7 @@ internal sealed class DeliveryPolicy
         if (now < before)
         {
             _diagnose(new DiagnosticEvent(DiagnosticKind.LimitLowered,
-                $"The server refused a {refused:N0}-byte body to {batch.EndpointPath} as too large: {result.Cause}. That endpoint's batch byte limit is lowered from {before:N0} to {now:N0}.", range.Count));
+                string.Create(CultureInfo.InvariantCulture, $"The server refused a {refused:N0}-byte body to {batch.EndpointPath} as too large: {result.Cause}. That endpoint's batch byte limit is lowered from {before:N0} to {now:N0}."), range.Count));
         }
     }
 

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Sluice.Spooling;
 
 /// <summary>The spool's start: its segments scanned, a write cut short truncated, the live batches listed for replay.</summary>
@@ -61,7 +63,7 @@ internal sealed partial class DiskSpool
                         corrupt++;
                         corruptBytes += damage.Length;
                         Report(new SpoolDiagnostic(SpoolDiagnosticKind.CorruptRecord,
-                            $"The spool file '{damage.Path}' has {damage.Length:N0} damaged bytes at offset {damage.Offset:N0} (a corrupt record); they were skipped and the records around them are intact.",
+                            string.Create(CultureInfo.InvariantCulture, $"The spool file '{damage.Path}' has {damage.Length:N0} damaged bytes at offset {damage.Offset:N0} (a corrupt record); they were skipped and the records around them are intact."),
                             Bytes: damage.Length));
                     }
                 }
@@ -124,13 +126,13 @@ internal sealed partial class DiskSpool
             using var file = _io.OpenWrite(damage.Path, createNew: false);
             _io.SetLength(file, damage.Offset);
             Report(new SpoolDiagnostic(SpoolDiagnosticKind.TornTail,
-                $"The spool file '{damage.Path}' ended in {damage.Length:N0} bytes of a write cut short (at offset {damage.Offset:N0}); they were truncated.",
+                string.Create(CultureInfo.InvariantCulture, $"The spool file '{damage.Path}' ended in {damage.Length:N0} bytes of a write cut short (at offset {damage.Offset:N0}); they were truncated."),
                 Bytes: damage.Length));
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             Report(new SpoolDiagnostic(SpoolDiagnosticKind.FileFailed,
-                $"The spool file '{damage.Path}' ends in {damage.Length:N0} bytes of a write cut short (at offset {damage.Offset:N0}) that could not be truncated ({e.Message}); they are skipped.",
+                string.Create(CultureInfo.InvariantCulture, $"The spool file '{damage.Path}' ends in {damage.Length:N0} bytes of a write cut short (at offset {damage.Offset:N0}) that could not be truncated ({e.Message}); they are skipped."),
                 Bytes: damage.Length, Exception: e));
         }
     }

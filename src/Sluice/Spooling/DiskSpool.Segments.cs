@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Sluice.Spooling;
 
 /// <summary>The spool's segments: room made at the byte cap, rotation to a new segment, eviction and deletion of old ones.</summary>
@@ -64,8 +66,8 @@ internal sealed partial class DiskSpool
     {
         long batches = segment.Live.Count, events = segment.LiveEvents, bytes = segment.DiskBytes;
         RemoveSegment(segment);
-        CountLost(batches, events, bytes,
-            $"The spool in '{_directory}' reached its cap of {_options.MaxBytes:N0} bytes: its oldest segment ({Path.GetFileName(segment.SegmentPath)}) was deleted with {batches:N0} batches ({events:N0} events) not yet delivered.");
+        CountLost(batches, events, bytes, string.Create(CultureInfo.InvariantCulture,
+            $"The spool in '{_directory}' reached its cap of {_options.MaxBytes:N0} bytes: its oldest segment ({Path.GetFileName(segment.SegmentPath)}) was deleted with {batches:N0} batches ({events:N0} events) not yet delivered."));
     }
 
     /// <summary>
@@ -82,8 +84,8 @@ internal sealed partial class DiskSpool
                 return; // deleted or evicted by this spool meanwhile
             long batches = segment.Live.Count, events = segment.LiveEvents, bytes = segment.DiskBytes;
             Forget(segment);
-            CountLost(batches, events, bytes,
-                $"The spool file '{segment.SegmentPath}' was deleted by something other than this spool ({cause.Message}): its {batches:N0} batch(es) ({events:N0} events) not yet delivered were lost with it.");
+            CountLost(batches, events, bytes, string.Create(CultureInfo.InvariantCulture,
+                $"The spool file '{segment.SegmentPath}' was deleted by something other than this spool ({cause.Message}): its {batches:N0} batch(es) ({events:N0} events) not yet delivered were lost with it."));
         }
 
         EmitDiagnostics();

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
+using System.Globalization;
 using System.IO.Hashing;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -589,7 +590,7 @@ internal sealed partial class DiskSpool : IDisposable
             string cause = full ? "the disk is full" : e.Message;
             Report(new SpoolDiagnostic(SpoolDiagnosticKind.WritesSuspended,
                 $"The spool in '{_directory}' failed {what} ({cause}): batches are sent from memory only, not spooled, until a write succeeds; "
-                + $"a write is tried again every {RetryWritesAfter.TotalSeconds:N0} s. This is reported once, and so is the first write that succeeds.",
+                + string.Create(CultureInfo.InvariantCulture, $"a write is tried again every {RetryWritesAfter.TotalSeconds:N0} s. This is reported once, and so is the first write that succeeds."),
                 Exception: e));
         }
 
