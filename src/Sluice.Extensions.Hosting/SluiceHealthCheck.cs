@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using static System.FormattableString;
 
 namespace Sluice.Extensions.Hosting;
 
@@ -40,10 +41,10 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         if (failing.Length > 0)
             problems.Add($"sending to {string.Join(" and ", failing)} is failing: its last attempt failed and is being retried (see SendFailed)");
         if (queued >= capacity * QueueNearFull)
-            problems.Add($"the queue is {queued * 100 / capacity}% full ({queued:N0} of {capacity:N0} events)");
+            problems.Add(Invariant($"the queue is {queued * 100 / capacity}% full ({queued:N0} of {capacity:N0} events)"));
         long onDisk = engine.EventsWaitingOnDisk;
         if (onDisk > 0)
-            problems.Add($"{onDisk:N0} events wait in the spool: the senders took no batch for {engine.Options.FlushInterval.TotalSeconds:0.###} s (the endpoint is failing or slow)");
+            problems.Add(Invariant($"{onDisk:N0} events wait in the spool: the senders took no batch for {engine.Options.FlushInterval.TotalSeconds:0.###} s (the endpoint is failing or slow)"));
         // Nothing else shows it while the endpoint answers: the events are delivered, but a crash would lose those in memory.
         bool spoolSuspended = engine.SpoolSuspended;
         if (spoolSuspended)
@@ -52,15 +53,15 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         if (ranOutOfRetries)
         {
             problems.Add(counters.Spooled == 0
-                ? $"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)"
-                : $"batches ran out of retries in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events expired, {counters.LeftInSpool:N0} still kept in the spool)");
+                ? Invariant($"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)")
+                : Invariant($"batches ran out of retries in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events expired, {counters.LeftInSpool:N0} still kept in the spool)"));
         }
 
         if (failed)
-            problems.Add($"events failed for good in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Failed:N0} in all)");
+            problems.Add(Invariant($"events failed for good in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Failed:N0} in all)"));
         // The outage that filled the spool may be over, its backlog delivered: the batches deleted meanwhile are not.
         if (spoolEvicted)
-            problems.Add($"the spool reached its byte cap in the last {ExpiryWindow.TotalMinutes:0} minutes and deleted batches not yet delivered ({counters.SpoolEvicted:N0} events in all, see SpoolEvicted)");
+            problems.Add(Invariant($"the spool reached its byte cap in the last {ExpiryWindow.TotalMinutes:0} minutes and deleted batches not yet delivered ({counters.SpoolEvicted:N0} events in all, see SpoolEvicted)"));
 
         var data = new Dictionary<string, object>
         {
