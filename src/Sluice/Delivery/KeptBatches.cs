@@ -98,14 +98,13 @@ internal sealed class KeptBatches
     /// <summary>
     /// Serializer: the oldest kept batch that may be sent again: its partition delivered since it was kept, or it is the
     /// partition's oldest, none of the partition's is being sent again, and it has waited <c>probeAfter</c>. While some are
-    /// kept but none may go yet, the probe's timer is set for the earliest that will. Batches the spool's cap deleted are
-    /// forgotten first: in an outage longer than the cap holds, their places would otherwise pile up for as long as it lasts.
+    /// kept but none may go yet, the probe's timer is set for the earliest that will. (Batches the spool lost are forgotten when
+    /// it reports them, <see cref="ForgetEvicted"/>; one lost since is settled by <see cref="Unread"/> when it cannot be read.)
     /// </summary>
     public bool TryTake(out SpoolTicket ticket, out int partition, out (int Start, int Count)[] parts)
     {
         lock (_gate)
         {
-            ForgetDeleted();
             var now = _time.GetUtcNow();
             var next = DateTimeOffset.MaxValue;
             var probed = _probed;
@@ -181,19 +180,6 @@ internal sealed class KeptBatches
             _stopped = true;
             _probe.Dispose();
         }
-    }
-
-    // Under _gate. The cap deletes the oldest segments, so the batches it deleted are the oldest kept: a prefix of _entries.
-    private void ForgetDeleted()
-    {
-        int deleted = 0;
-        long events = 0;
-        while (deleted < _entries.Count && !_held(_entries[deleted].Ticket))
-            events += _entries[deleted++].Spooled;
-        _entries.RemoveRange(0, deleted);
-        if (events > 0)
-            _deleted(events);
-        _count = _entries.Count;
     }
 
     // Under _gate: the probe's timer fires at `due` (never before now: a batch due by now is taken, not waited for) at the latest.

@@ -165,6 +165,7 @@ public sealed class KeptBatchesTests
         Assert.Equal([(999L, 0)], TakeAll(kept));
 
         _deleted.Add(1_000);
+        kept.ForgetEvicted();
         Assert.Empty(TakeAll(kept));
         Assert.False(kept.Any);
         Assert.Equal(9_990, _forgotten); // each once
