@@ -19,7 +19,7 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     private readonly HttpTransport _transport;
 
     // Written and read under _terminalLock by health checks and diagnostics: the events that ran out of retries (expired or
-    // kept in the spool), those that failed for good and those the spool's byte cap deleted, each as last seen and when it last grew.
+    // kept in the spool), those that failed for good and those the spool lost (SpoolEvicted), each as last seen and when it last grew.
     private readonly Lock _terminalLock = new();
     private Growth _gaveUp;
     private Growth _failed;
@@ -132,7 +132,7 @@ internal sealed class EngineHost : IAsyncDisposable, IDisposable
     /// <summary>
     /// Whether, within <paramref name="window"/> before now, events ran out of retries (expired, or were kept in the spool),
     /// whether events failed for good (a permanent failure such as a 404, or an event that could not be written), and whether
-    /// the spool's byte cap deleted batches not yet delivered: since they were last seen, in <paramref name="counters"/> by a
+    /// the spool lost batches not yet delivered (its byte cap, or files deleted under it): since they were last seen, in <paramref name="counters"/> by a
     /// check or by the diagnostic that reported them.
     /// </summary>
     public (bool RanOutOfRetries, bool Failed, bool SpoolEvicted) GaveUpWithin(TimeSpan window, SluiceCounters counters)

@@ -10,7 +10,7 @@ namespace Sluice.Extensions.Hosting;
 /// while the queue is at least <see cref="QueueNearFull"/> full, while batches wait in the spool for the senders (an outage:
 /// with a spool, the queue drains to disk instead of filling), while the spool cannot be written (a full disk), or when batches ran out of retries (expired, or were kept in
 /// the spool), failed for good (a permanent failure such as a 404: every batch can fail at once, nothing expiring and the
-/// queue never filling) or were deleted by the spool's byte cap within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
+/// queue never filling) or were lost from the spool (its byte cap deleted them, or something deleted its files) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
 /// accepting and counting events, and the application keeps working.
 /// </summary>
 internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
@@ -61,7 +61,7 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
             problems.Add(Invariant($"events failed for good in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Failed:N0} in all)"));
         // The outage that filled the spool may be over, its backlog delivered: the batches deleted meanwhile are not.
         if (spoolEvicted)
-            problems.Add(Invariant($"the spool reached its byte cap in the last {ExpiryWindow.TotalMinutes:0} minutes and deleted batches not yet delivered ({counters.SpoolEvicted:N0} events in all, see SpoolEvicted)"));
+            problems.Add(Invariant($"the spool lost batches not yet delivered in the last {ExpiryWindow.TotalMinutes:0} minutes: its byte cap deleted them, or their files were deleted ({counters.SpoolEvicted:N0} events in all, see SpoolEvicted)"));
 
         var data = new Dictionary<string, object>
         {
