@@ -1,5 +1,5 @@
+using System.Globalization;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
-using static System.FormattableString;
 
 namespace Sluice.Extensions.Hosting;
 
@@ -41,10 +41,10 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         if (failing.Length > 0)
             problems.Add($"sending to {string.Join(" and ", failing)} is failing: its last attempt failed and is being retried (see SendFailed)");
         if (queued >= capacity * QueueNearFull)
-            problems.Add(Invariant($"the queue is {queued * 100 / capacity}% full ({queued:N0} of {capacity:N0} events)"));
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"the queue is {queued * 100 / capacity}% full ({queued:N0} of {capacity:N0} events)"));
         long onDisk = engine.EventsWaitingOnDisk;
         if (onDisk > 0)
-            problems.Add(Invariant($"{onDisk:N0} events wait in the spool: the senders took no batch for {engine.Options.FlushInterval.TotalSeconds:0.###} s (the endpoint is failing or slow)"));
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"{onDisk:N0} events wait in the spool: the senders took no batch for {engine.Options.FlushInterval.TotalSeconds:0.###} s (the endpoint is failing or slow)"));
         // Nothing else shows it while the endpoint answers: the events are delivered, but a crash would lose those in memory.
         bool spoolSuspended = engine.SpoolSuspended;
         if (spoolSuspended)
@@ -53,15 +53,15 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
         if (ranOutOfRetries)
         {
             problems.Add(counters.Spooled == 0
-                ? Invariant($"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)")
-                : Invariant($"batches ran out of retries in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events expired, {counters.LeftInSpool:N0} still kept in the spool)"));
+                ? string.Create(CultureInfo.InvariantCulture, $"batches expired (ran out of retries) in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events in all)")
+                : string.Create(CultureInfo.InvariantCulture, $"batches ran out of retries in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Expired:N0} events expired, {counters.LeftInSpool:N0} still kept in the spool)"));
         }
 
         if (failed)
-            problems.Add(Invariant($"events failed for good in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Failed:N0} in all)"));
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"events failed for good in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Failed:N0} in all)"));
         // The outage that filled the spool may be over, its backlog delivered: the batches deleted meanwhile are not.
         if (spoolEvicted)
-            problems.Add(Invariant($"the spool lost batches not yet delivered in the last {ExpiryWindow.TotalMinutes:0} minutes: its byte cap deleted them, or their files were deleted ({counters.SpoolEvicted:N0} events in all, see SpoolEvicted)"));
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"the spool lost batches not yet delivered in the last {ExpiryWindow.TotalMinutes:0} minutes: its byte cap deleted them, or their files were deleted ({counters.SpoolEvicted:N0} events in all, see SpoolEvicted)"));
 
         var data = new Dictionary<string, object>
         {

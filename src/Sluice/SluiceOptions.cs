@@ -1,7 +1,8 @@
 using System.Diagnostics.Metrics;
+using System.Globalization;
 using System.Numerics;
-using Sluice.Serialization;
 using Sluice.Diagnostics;
+using Sluice.Serialization;
 using Sluice.Spooling;
 
 namespace Sluice;
@@ -194,13 +195,13 @@ public sealed class SluiceOptions
         var (apiEvents, apiBytes) = WireFormat?.ApiLimits ?? (int.MaxValue, int.MaxValue);
         string api = $"with {WireFormat?.GetType().Name}";
         if (MaxBatchEvents > apiEvents)
-            errors.Add(FormattableString.Invariant($"{nameof(MaxBatchEvents)} must be at most {apiEvents:N0} {api} (was {MaxBatchEvents}): its API accepts at most {apiEvents:N0} events per request and answers 400 past that."));
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(MaxBatchEvents)} must be at most {apiEvents:N0} {api} (was {MaxBatchEvents}): its API accepts at most {apiEvents:N0} events per request and answers 400 past that."));
         else
             Check(MaxBatchEvents is >= 1 and <= 100_000, $"{nameof(MaxBatchEvents)} must be between 1 and 100,000 (was {MaxBatchEvents}).");
         if (MaxBatchBytes > apiBytes)
-            errors.Add(FormattableString.Invariant($"{nameof(MaxBatchBytes)} must be at most {apiBytes:N0} {api} (was {MaxBatchBytes}): its API accepts at most {apiBytes:N0} bytes per request and answers 400 past that."));
+            errors.Add(string.Create(CultureInfo.InvariantCulture, $"{nameof(MaxBatchBytes)} must be at most {apiBytes:N0} {api} (was {MaxBatchBytes}): its API accepts at most {apiBytes:N0} bytes per request and answers 400 past that."));
         else
-            Check(MaxBatchBytes is >= 64 and <= MaxBatchBytesLimit, FormattableString.Invariant($"{nameof(MaxBatchBytes)} must be between 64 and {MaxBatchBytesLimit:N0} (was {MaxBatchBytes})."));
+            Check(MaxBatchBytes is >= 64 and <= MaxBatchBytesLimit, string.Create(CultureInfo.InvariantCulture, $"{nameof(MaxBatchBytes)} must be between 64 and {MaxBatchBytesLimit:N0} (was {MaxBatchBytes})."));
         Check(FlushInterval >= TimeSpan.FromMilliseconds(1) && FlushInterval <= TimeSpan.FromDays(1), $"{nameof(FlushInterval)} must be between 1 ms and 1 day (was {FlushInterval}).");
         Check(QueueCapacity is >= 2 and <= 1 << 24, $"{nameof(QueueCapacity)} must be between 2 and 16,777,216 (was {QueueCapacity}).");
         Check(Enum.IsDefined(FullMode), $"{nameof(FullMode)} is not a defined value (was {(int)FullMode}).");
@@ -227,8 +228,8 @@ public sealed class SluiceOptions
             // A batch the spool cannot hold is sent from memory alone: a crash before it is delivered would lose it.
             long fullBatch = RecordLayout.BatchRecordLength(MaxBatchEvents, MaxBatchBytes)
                 + SegmentHeader.FixedLength + System.Text.Encoding.UTF8.GetByteCount(SpoolFormatIdentity.Of(WireFormat!));
-            Check(spool.MaxBytes >= fullBatch, FormattableString.Invariant($"{nameof(Spool)}.{nameof(SpoolOptions.MaxBytes)} must hold a full batch on disk: at least {fullBatch:N0} bytes with ")
-                + FormattableString.Invariant($"{nameof(MaxBatchBytes)} {MaxBatchBytes:N0} and {nameof(MaxBatchEvents)} {MaxBatchEvents:N0} (was {spool.MaxBytes:N0}); lower those, or raise it."));
+            Check(spool.MaxBytes >= fullBatch, string.Create(CultureInfo.InvariantCulture, $"{nameof(Spool)}.{nameof(SpoolOptions.MaxBytes)} must hold a full batch on disk: at least {fullBatch:N0} bytes with ")
+                + string.Create(CultureInfo.InvariantCulture, $"{nameof(MaxBatchBytes)} {MaxBatchBytes:N0} and {nameof(MaxBatchEvents)} {MaxBatchEvents:N0} (was {spool.MaxBytes:N0}); lower those, or raise it."));
         }
 
         if (WireFormat is { PartitionCount: > 0 } && MaxBatchBytes >= 64)

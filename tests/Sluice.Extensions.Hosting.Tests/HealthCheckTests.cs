@@ -1,5 +1,4 @@
 using System.Globalization;
-using static System.FormattableString;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Hosting;
@@ -226,7 +225,7 @@ public class HealthCheckTests
 
             var evicted = engine.GetCounters().SpoolEvicted;
             Assert.InRange(evicted, 1_000, 3_000); // a number with a digit group
-            Assert.Equal(Invariant($"Sluice engine default: the spool lost batches not yet delivered in the last 5 minutes: its byte cap deleted them, or their files were deleted ({evicted:N0} events in all, see SpoolEvicted)."),
+            Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"Sluice engine default: the spool lost batches not yet delivered in the last 5 minutes: its byte cap deleted them, or their files were deleted ({evicted:N0} events in all, see SpoolEvicted)."),
                 check.Description);
             Assert.Equal(evicted, check.Data["spoolEvicted"]);
             await host.StopAsync();

@@ -45,7 +45,7 @@ internal sealed class DefaultContext
         ArgumentNullException.ThrowIfNull(json);
         byte[] utf8 = Encoding.UTF8.GetBytes(json);
         if (utf8.Length > MaxBytes)
-            throw new ArgumentException(FormattableString.Invariant($"must be at most {MaxBytes:N0} bytes of JSON (was {utf8.Length:N0})."));
+            throw new ArgumentException(string.Create(CultureInfo.InvariantCulture, $"must be at most {MaxBytes:N0} bytes of JSON (was {utf8.Length:N0})."));
         JsonReaderOptions options = default;
         try
         {

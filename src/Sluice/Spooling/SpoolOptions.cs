@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace Sluice.Spooling;
 
 /// <summary>
@@ -49,9 +51,9 @@ public sealed class SpoolOptions
         Check(SyncInterval >= TimeSpan.FromMilliseconds(1) && SyncInterval <= TimeSpan.FromMinutes(1),
             $"{prefix}{nameof(SyncInterval)} must be between 1 ms and 1 minute (was {SyncInterval}).");
         bool segmentInRange = SegmentBytes is >= MinSegmentBytes and <= GiB;
-        Check(segmentInRange, FormattableString.Invariant($"{prefix}{nameof(SegmentBytes)} must be between {MinSegmentBytes:N0} and {GiB:N0} (was {SegmentBytes:N0})."));
+        Check(segmentInRange, string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(SegmentBytes)} must be between {MinSegmentBytes:N0} and {GiB:N0} (was {SegmentBytes:N0})."));
         Check(!segmentInRange || MaxBytes / 2 >= SegmentBytes,
-            FormattableString.Invariant($"{prefix}{nameof(MaxBytes)} must be at least twice {nameof(SegmentBytes)} ({SegmentBytes:N0}) (was {MaxBytes:N0})."));
+            string.Create(CultureInfo.InvariantCulture, $"{prefix}{nameof(MaxBytes)} must be at least twice {nameof(SegmentBytes)} ({SegmentBytes:N0}) (was {MaxBytes:N0})."));
 
         void Check(bool ok, string error)
         {
