@@ -211,17 +211,9 @@ public class HealthCheckTests
             await TestHost.Eventually(() => Task.FromResult(engine.GetCounters().InFlight == 0), "what is left delivered");
 
             // Under a culture whose digit groups are not commas: the description's numbers are culture-invariant, as every message's.
-            var culture = CultureInfo.CurrentCulture;
-            CultureInfo.CurrentCulture = new CultureInfo("de-DE");
             HealthReportEntry check;
-            try
-            {
+            using (CurrentCulture.Set("de-DE"))
                 check = await CheckAsync(host);
-            }
-            finally
-            {
-                CultureInfo.CurrentCulture = culture;
-            }
 
             var evicted = engine.GetCounters().SpoolEvicted;
             Assert.InRange(evicted, 1_000, 3_000); // a number with a digit group

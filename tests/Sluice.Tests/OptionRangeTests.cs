@@ -1,4 +1,3 @@
-using System.Globalization;
 using Sluice.Serialization;
 using Sluice.Spooling;
 using Sluice.Tests.Support;
@@ -45,29 +44,21 @@ public class OptionRangeTests
     {
         // "MaxBatchEvents must be at most 1,000 with ThriveStackFormat (was 5000): …" (docs/delivery.md): a German culture wrote
         // 1.000, a French one 1 000, beside the fixed "between 1 and 100,000" of the other sentences.
-        var culture = CultureInfo.CurrentCulture;
-        CultureInfo.CurrentCulture = new CultureInfo("de-DE");
-        try
+        using var german = CurrentCulture.Set("de-DE");
+        var problems = new SluiceOptions
         {
-            var problems = new SluiceOptions
-            {
-                MaxBatchEvents = 5_000,
-                MaxBatchBytes = 3_000_000,
-                Spool = new SpoolOptions { DirectoryPath = "spool", SegmentBytes = 100, MaxBytes = 10_000 },
-            }.Problems();
-            Assert.Contains(problems, p => p.StartsWith("MaxBatchEvents must be at most 1,000 with ThriveStackFormat (was 5000): its API accepts at most 1,000 events", StringComparison.Ordinal));
-            Assert.Contains(problems, p => p.StartsWith("MaxBatchBytes must be at most 2,097,152 with ThriveStackFormat", StringComparison.Ordinal));
-            Assert.Contains("Spool.SegmentBytes must be between 4,096 and 1,073,741,824 (was 100).", problems);
+            MaxBatchEvents = 5_000,
+            MaxBatchBytes = 3_000_000,
+            Spool = new SpoolOptions { DirectoryPath = "spool", SegmentBytes = 100, MaxBytes = 10_000 },
+        }.Problems();
+        Assert.Contains(problems, p => p.StartsWith("MaxBatchEvents must be at most 1,000 with ThriveStackFormat (was 5000): its API accepts at most 1,000 events", StringComparison.Ordinal));
+        Assert.Contains(problems, p => p.StartsWith("MaxBatchBytes must be at most 2,097,152 with ThriveStackFormat", StringComparison.Ordinal));
+        Assert.Contains("Spool.SegmentBytes must be between 4,096 and 1,073,741,824 (was 100).", problems);
 
-            var custom = new SluiceOptions { WireFormat = new WrappedFormat(ThriveStackFormat.Instance), MaxBatchBytes = 10 }.Problems();
-            Assert.Contains("MaxBatchBytes must be between 64 and 134,217,728 (was 10).", custom);
-            var ex = Assert.Throws<ArgumentException>(() => DefaultContext.Parse("{\"a\":\"" + new string('x', DefaultContext.MaxBytes) + "\"}"));
-            Assert.StartsWith("must be at most 65,536 bytes of JSON (was 65,544)", ex.Message, StringComparison.Ordinal);
-        }
-        finally
-        {
-            CultureInfo.CurrentCulture = culture;
-        }
+        var custom = new SluiceOptions { WireFormat = new WrappedFormat(ThriveStackFormat.Instance), MaxBatchBytes = 10 }.Problems();
+        Assert.Contains("MaxBatchBytes must be between 64 and 134,217,728 (was 10).", custom);
+        var ex = Assert.Throws<ArgumentException>(() => DefaultContext.Parse("{\"a\":\"" + new string('x', DefaultContext.MaxBytes) + "\"}"));
+        Assert.StartsWith("must be at most 65,536 bytes of JSON (was 65,544)", ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
