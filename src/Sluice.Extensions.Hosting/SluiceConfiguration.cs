@@ -25,9 +25,15 @@ internal static class SluiceConfiguration
         nameof(SluiceOptions.Spool), "Gzip", "RequestTimeout", "UserAgent", "Headers",
     ];
 
-    /// <summary>The keys of the <c>Spool</c> section, <see cref="SpoolOptions"/>' properties by name.</summary>
+    /// <summary>
+    /// The key that turns off a spool configured elsewhere (<c>Sluice__Spool__Enabled=false</c> over an <c>appsettings.json</c>
+    /// that sets one): a configuration provider can override a key, not remove one.
+    /// </summary>
+    internal const string SpoolEnabled = "Enabled";
+
+    /// <summary>The keys of the <c>Spool</c> section: <see cref="SpoolEnabled"/>, then <see cref="SpoolOptions"/>' properties by name.</summary>
     internal static readonly string[] SpoolKeys =
-        [nameof(SpoolOptions.DirectoryPath), nameof(SpoolOptions.MaxBytes), nameof(SpoolOptions.Sync), nameof(SpoolOptions.SyncInterval), nameof(SpoolOptions.SegmentBytes)];
+        [SpoolEnabled, nameof(SpoolOptions.DirectoryPath), nameof(SpoolOptions.MaxBytes), nameof(SpoolOptions.Sync), nameof(SpoolOptions.SyncInterval), nameof(SpoolOptions.SegmentBytes)];
 
     /// <summary>The keys that hold sections, not values.</summary>
     private static readonly string[] Sections = [nameof(SluiceOptions.Spool), "Headers", nameof(SluiceServiceOptions.Credentials)];
@@ -77,7 +83,7 @@ internal static class SluiceConfiguration
         Parse(nameof(SluiceOptions.UnauthorizedProbeInterval), Duration, "a duration such as 00:01:00", v => engine.UnauthorizedProbeInterval = v);
         String(nameof(SluiceOptions.Name), v => engine.Name = v);
         String(nameof(SluiceOptions.DefaultContext), v => engine.DefaultContext = v);
-        Parse("Gzip", v => bool.TryParse(v, out bool b) ? b : (bool?)null, "true or false", v => http.Gzip = v);
+        Parse("Gzip", Bool, "true or false", v => http.Gzip = v);
         Parse("RequestTimeout", Duration, "a duration such as 00:00:30", v => http.RequestTimeout = v);
         String("UserAgent", v => http.UserAgent = v);
         foreach (var header in section.GetSection("Headers").GetChildren())
@@ -158,20 +164,29 @@ internal static class SluiceConfiguration
 
     private static bool IsSection(IConfigurationSection key) => key.Value is null && key.GetChildren().Any();
 
-    /// <summary>A <c>Spool</c> section with any key turns the spool on; its settings are checked with the engine's at start.</summary>
+    /// <summary>
+    /// A <c>Spool</c> section with any key turns the spool on, unless its <see cref="SpoolEnabled"/> is <c>false</c>; its
+    /// settings are checked with the engine's at start (those of a spool turned off are not read, its unknown keys still reported).
+    /// </summary>
     private static void BindSpool(IConfigurationSection section, SluiceOptions engine, string path, List<string> problems)
     {
         var children = section.GetChildren().ToList();
         if (children.Count == 0)
             return;
-        var spool = engine.Spool ??= new SpoolOptions();
         string prefix = $"{path}{nameof(SluiceOptions.Spool)}:";
-        if (section[nameof(SpoolOptions.DirectoryPath)] is { } directory)
-            spool.DirectoryPath = directory;
-        Parse(nameof(SpoolOptions.MaxBytes), Long, "a whole number of bytes", v => spool.MaxBytes = v);
-        Parse(nameof(SpoolOptions.Sync), Named<SpoolSync>, OneOf<SpoolSync>(), v => spool.Sync = v);
-        Parse(nameof(SpoolOptions.SyncInterval), Duration, "a duration such as 00:00:01", v => spool.SyncInterval = v);
-        Parse(nameof(SpoolOptions.SegmentBytes), Long, "a whole number of bytes", v => spool.SegmentBytes = v);
+        bool enabled = true;
+        Parse(SpoolEnabled, Bool, "true or false", v => enabled = v);
+        if (enabled)
+        {
+            var spool = engine.Spool ??= new SpoolOptions();
+            if (section[nameof(SpoolOptions.DirectoryPath)] is { } directory)
+                spool.DirectoryPath = directory;
+            Parse(nameof(SpoolOptions.MaxBytes), Long, "a whole number of bytes", v => spool.MaxBytes = v);
+            Parse(nameof(SpoolOptions.Sync), Named<SpoolSync>, OneOf<SpoolSync>(), v => spool.Sync = v);
+            Parse(nameof(SpoolOptions.SyncInterval), Duration, "a duration such as 00:00:01", v => spool.SyncInterval = v);
+            Parse(nameof(SpoolOptions.SegmentBytes), Long, "a whole number of bytes", v => spool.SegmentBytes = v);
+        }
+
         foreach (var child in children)
         {
             if (!Array.Exists(SpoolKeys, k => k.Equals(child.Key, StringComparison.OrdinalIgnoreCase)))
@@ -205,6 +220,8 @@ internal static class SluiceConfiguration
     private static string OneOf<TEnum>()
         where TEnum : struct, Enum
         => $"one of {string.Join(", ", Enum.GetNames<TEnum>())}";
+
+    private static bool? Bool(string text) => bool.TryParse(text, out bool v) ? v : null;
 
     private static long? Long(string text) => long.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out long v) ? v : null;
 

@@ -130,10 +130,11 @@ public class ConfigurationBindingTests
             (spool.DirectoryPath, spool.MaxBytes, spool.Sync, spool.SyncInterval, spool.SegmentBytes));
         Assert.Empty(options.ConfigurationProblems);
 
-        var bad = Assert.Throws<OptionsValidationException>(() => Bound(new Dictionary<string, string?> { ["Sluice:Spool:Directory"] = "/x", ["Sluice:Spool:Sync"] = "sometimes", ["Sluice:Spool:MaxBytes"] = "1 GB", ["Sluice:Spool:SegmentBytes"] = "1" }));
+        var bad = Assert.Throws<OptionsValidationException>(() => Bound(new Dictionary<string, string?> { ["Sluice:Spool:Directory"] = "/x", ["Sluice:Spool:Sync"] = "sometimes", ["Sluice:Spool:MaxBytes"] = "1 GB", ["Sluice:Spool:SegmentBytes"] = "1", ["Sluice:Spool:Enabled"] = "yes" }));
+        Assert.Contains("Sluice:Spool:Enabled must be true or false (was 'yes').", bad.Message, StringComparison.Ordinal);
         Assert.Contains("Sluice:Spool:MaxBytes must be a whole number of bytes (was '1 GB').", bad.Message, StringComparison.Ordinal);
         Assert.Contains("Sluice:Spool:Sync must be one of PerBatch, Interval, None (was 'sometimes').", bad.Message, StringComparison.Ordinal);
-        Assert.Contains("Sluice:Spool:Directory is not a spool setting (known: DirectoryPath, MaxBytes, Sync, SyncInterval, SegmentBytes).", bad.Message, StringComparison.Ordinal);
+        Assert.Contains("Sluice:Spool:Directory is not a spool setting (known: Enabled, DirectoryPath, MaxBytes, Sync, SyncInterval, SegmentBytes).", bad.Message, StringComparison.Ordinal);
         Assert.Contains("Spool:DirectoryPath is required.", bad.Message, StringComparison.Ordinal); // the engine's own check, in the same message, named as the key
         Assert.Contains("Spool:SegmentBytes must be between", bad.Message, StringComparison.Ordinal);
         Assert.DoesNotContain("Spool.", bad.Message, StringComparison.Ordinal); // as the code names them, not as configuration does
