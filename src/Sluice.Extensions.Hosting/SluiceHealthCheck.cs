@@ -11,9 +11,11 @@ namespace Sluice.Extensions.Hosting;
 /// with a spool, the queue drains to disk instead of filling), while the spool cannot be written (a full disk), or when batches ran out of retries (expired, or were kept in
 /// the spool), failed for good (a permanent failure such as a 404: every batch can fail at once, nothing expiring and the
 /// queue never filling) or were lost from the spool (its byte cap deleted them, or something deleted its files) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
-/// accepting and counting events, and the application keeps working.
+/// accepting and counting events, and the application keeps working. <see cref="HealthStatus.Unhealthy"/> only before the
+/// engine is built (the host has not started it, nor anything resolved it), as a startup probe expects: checked, not built,
+/// since building it opens its spool and creates its HTTP client.
 /// </summary>
-internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
+internal sealed class SluiceHealthCheck(string name, BuiltEngines engines) : IHealthCheck
 {
     /// <summary>The queue's fill ratio from which the engine is degraded.</summary>
     public const double QueueNearFull = 0.8;
@@ -23,6 +25,8 @@ internal sealed class SluiceHealthCheck(EngineHost host) : IHealthCheck
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
+        if (engines.Find(name) is not { } host)
+            return Task.FromResult(HealthCheckResult.Unhealthy($"Sluice engine {name} has not started: the host starts it.", data: new Dictionary<string, object> { ["engine"] = name }));
         var engine = host.Engine;
         var format = engine.Options.WireFormat;
         var counters = engine.GetCounters();

@@ -64,6 +64,7 @@ public static class SluiceServiceCollectionExtensions
         if (services.Where(d => d.ServiceType == typeof(SluiceRegistration)).Select(d => d.ImplementationInstance).OfType<SluiceRegistration>().FirstOrDefault(r => r.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } added)
             throw new InvalidOperationException($"A Sluice engine named '{added.Name}' is already added; give each engine its own name (names that differ only in case are one).");
         services.AddSingleton(new SluiceRegistration(name));
+        services.TryAddSingleton<BuiltEngines>();
 
         // The default engine's options are the unnamed ones, which services.Configure<SluiceServiceOptions>(o => …) and
         // IOptions<SluiceServiceOptions> mean; its name stays "default" everywhere else.
@@ -95,7 +96,7 @@ public static class SluiceServiceCollectionExtensions
             // message redacts them, its state does not); the engine's own diagnostics report what a send did.
             .RemoveAllLoggers();
 
-        services.AddKeyedSingleton(name, static (sp, key) => new EngineHost((string)key!, sp));
+        services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredService<BuiltEngines>().Add(new EngineHost((string)key!, sp)));
         services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<EngineHost>(key).Engine);
         if (name == SluiceServiceOptions.DefaultName)
             services.AddSingleton(static sp => sp.GetRequiredKeyedService<SluiceEngine>(SluiceServiceOptions.DefaultName));
@@ -103,7 +104,7 @@ public static class SluiceServiceCollectionExtensions
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SluiceHostedService>());
         services.AddHealthChecks().Add(new HealthCheckRegistration(
             name == SluiceServiceOptions.DefaultName ? "sluice" : "sluice:" + name,
-            sp => new SluiceHealthCheck(sp.GetRequiredKeyedService<EngineHost>(name)),
+            sp => new SluiceHealthCheck(name, sp.GetRequiredService<BuiltEngines>()),
             failureStatus: null,
             tags: ["sluice"]));
         return services;

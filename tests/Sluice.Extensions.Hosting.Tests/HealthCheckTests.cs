@@ -294,6 +294,40 @@ public class HealthCheckTests
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task A_health_check_before_the_host_starts_reports_not_started_without_building_the_engine()
+    {
+        // A check run before the start (a probe, a publisher) built the engine to look at it: its spool was opened (the
+        // directory created and locked) and its HTTP client created, outside the host's start and its error handling.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var root = Directory.CreateTempSubdirectory("sluice-health");
+        string spool = Path.Combine(root.FullName, "spool");
+        try
+        {
+            var settings = TestHost.SendingTo(collector);
+            settings["Sluice:Spool:DirectoryPath"] = spool;
+            var builder = TestHost.Builder(settings);
+            builder.Services.AddSluice(builder.Configuration.GetSection("Sluice"));
+            using var host = builder.Build();
+
+            var before = await CheckAsync(host);
+
+            Assert.Equal(HealthStatus.Unhealthy, before.Status);
+            Assert.Equal("Sluice engine default has not started: the host starts it.", before.Description);
+            Assert.Equal("default", before.Data["engine"]);
+            Assert.False(Directory.Exists(spool), "the spool is not opened by a health check");
+
+            await host.StartAsync();
+            Assert.Equal(HealthStatus.Healthy, (await CheckAsync(host)).Status);
+            Assert.True(Directory.Exists(spool), "the host's start opens the spool");
+            await host.StopAsync();
+        }
+        finally
+        {
+            root.Delete(recursive: true);
+        }
+    }
+
     private static async Task<HealthReport> CheckAllAsync(IHost host) => await host.Services.GetRequiredService<HealthCheckService>().CheckHealthAsync();
 
     private static async Task<HealthReportEntry> CheckAsync(IHost host) => (await CheckAllAsync(host)).Entries["sluice"];
