@@ -60,11 +60,23 @@ public static class SluiceServiceCollectionExtensions
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        // Ignoring case, as the health checks' names do: "Orders" beside "orders" failed the host's start with a duplicate health check.
-        if (services.Where(d => d.ServiceType == typeof(SluiceRegistration)).Select(d => d.ImplementationInstance).OfType<SluiceRegistration>().FirstOrDefault(r => r.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } added)
+        if (name.Equals(SluiceServiceOptions.DefaultName, StringComparison.OrdinalIgnoreCase))
+            name = SluiceServiceOptions.DefaultName; // "Default" is the default engine, as "default" is
+        // Ignoring case, as configuration reads section names and the health checks' names are compared: "Orders" beside
+        // "orders" failed the host's start with a duplicate health check. Resolved ignoring case too (EngineNames).
+        var registrations = services.Where(d => d.ServiceType == typeof(SluiceRegistration)).Select(d => d.ImplementationInstance).OfType<SluiceRegistration>().ToList();
+        if (registrations.Find(r => r.Name.Equals(name, StringComparison.OrdinalIgnoreCase)) is { } added)
             throw new InvalidOperationException($"A Sluice engine named '{added.Name}' is already added; give each engine its own name (names that differ only in case are one).");
+        if (registrations.Count == 0)
+        {
+            // Once: a name not added as spelt ("main" for "Main", or one not added at all), and a plain SluiceEngine
+            // (the default engine, or an error naming the engines there are when only named ones were added).
+            services.AddKeyedSingleton(KeyedService.AnyKey, static (sp, key) => EngineNames.Keyed(sp, key));
+            services.AddSingleton(static sp => EngineNames.Default(sp));
+            services.TryAddSingleton<BuiltEngines>();
+        }
+
         services.AddSingleton(new SluiceRegistration(name));
-        services.TryAddSingleton<BuiltEngines>();
 
         // The default engine's options are the unnamed ones, which services.Configure<SluiceServiceOptions>(o => …) and
         // IOptions<SluiceServiceOptions> mean; its name stays "default" everywhere else.
@@ -98,8 +110,6 @@ public static class SluiceServiceCollectionExtensions
 
         services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredService<BuiltEngines>().Add(new EngineHost((string)key!, sp)));
         services.AddKeyedSingleton(name, static (sp, key) => sp.GetRequiredKeyedService<EngineHost>(key).Engine);
-        if (name == SluiceServiceOptions.DefaultName)
-            services.AddSingleton(static sp => sp.GetRequiredKeyedService<SluiceEngine>(SluiceServiceOptions.DefaultName));
 
         services.TryAddEnumerable(ServiceDescriptor.Singleton<IHostedService, SluiceHostedService>());
         services.AddHealthChecks().Add(new HealthCheckRegistration(

@@ -62,14 +62,15 @@ public sealed class SluiceServiceOptions
 
     /// <summary>
     /// The name of the <c>IHttpClientFactory</c> client an engine sends with: <c>Sluice</c> for the default engine,
-    /// <c>Sluice:name</c> for a named one. Add handlers to it with
+    /// <c>Sluice:name</c> for a named one, the name in lower case. Add handlers to it with
     /// <c>services.AddHttpClient(SluiceServiceOptions.HttpClientName("orders")).AddHttpMessageHandler(…)</c>.
     /// </summary>
-    /// <param name="engineName">The engine's name (<see cref="DefaultName"/> for the default engine).</param>
+    /// <param name="engineName">The engine's name, in any case (<see cref="DefaultName"/> for the default engine).</param>
     public static string HttpClientName(string engineName)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(engineName);
-        return engineName == DefaultName ? "Sluice" : "Sluice:" + engineName;
+        // The client factory compares names as spelt: HttpClientName("orders") configured no client of the engine "Orders".
+        return engineName.Equals(DefaultName, StringComparison.OrdinalIgnoreCase) ? "Sluice" : "Sluice:" + engineName.ToLowerInvariant();
     }
 
     /// <summary>The name of an engine's options: the unnamed ones (<c>Options.DefaultName</c>) for the default engine, its own name for a named one.</summary>

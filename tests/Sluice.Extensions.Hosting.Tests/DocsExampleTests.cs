@@ -73,6 +73,20 @@ public partial class DocsExampleTests
     }
 
     [Fact]
+    public void The_error_for_a_plain_SluiceEngine_with_only_named_engines_is_the_documented_one()
+    {
+        var builder = TestHost.Builder();
+        builder.Services.AddSluice("product", o => o.Endpoint = new Uri("https://collector.example.com"));
+        builder.Services.AddSluice("marketing", o => o.Endpoint = new Uri("https://collector.example.com"));
+        using var host = builder.Build();
+
+        var ex = Assert.Throws<InvalidOperationException>(() => host.Services.GetRequiredService<SluiceEngine>());
+
+        string documented = Regex.Replace(CodeBlocks(Doc("hosting.md"), "").Single(b => b.StartsWith("No default Sluice engine", StringComparison.Ordinal)), @"\s+", " ").Trim();
+        Assert.Equal(documented, ex.Message);
+    }
+
+    [Fact]
     public async Task The_package_readme_example_starts_a_host_that_delivers_with_its_settings()
     {
         await using var collector = await ReferenceCollector.StartAsync();

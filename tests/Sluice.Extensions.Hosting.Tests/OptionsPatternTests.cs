@@ -194,6 +194,55 @@ public class OptionsPatternTests
         await host.StopAsync();
     }
 
+    [Fact]
+    public async Task Options_and_the_HTTP_client_reach_an_engine_by_its_name_in_any_case()
+    {
+        // The Options pattern and the client factory compare names as spelt: PostConfigure("orders") and
+        // HttpClientName("ORDERS") reached nothing of the engine added as "Orders", which resolves in any case.
+        await using var collector = await ReferenceCollector.StartAsync();
+        var seen = new ConcurrentQueue<HttpRequestMessage>();
+        using var host = Orders(collector, services =>
+        {
+            services.PostConfigure<SluiceServiceOptions>("orders", o => o.Engine.MaxBatchEvents = 7);
+            services.AddHttpClient(SluiceServiceOptions.HttpClientName("ORDERS")).AddHttpMessageHandler(() => new Recorder(seen));
+        });
+        await host.StartAsync();
+        var orders = host.Services.GetRequiredKeyedService<SluiceEngine>("Orders");
+
+        orders.Track("u1", "ordered");
+        await host.StopAsync();
+
+        Assert.Equal(7, orders.Options.MaxBatchEvents);
+        AcceptedOneEvent(collector, CollectorApi.Segment);
+        Assert.NotEmpty(seen);
+    }
+
+    [Fact]
+    public async Task Options_validated_by_an_engines_name_in_another_case_are_validated_and_read_by_it_refused()
+    {
+        await using var collector = await ReferenceCollector.StartAsync();
+        using var host = Orders(collector, services =>
+        {
+            services.AddOptions<SluiceServiceOptions>("ORDERS").Validate(o => o.Http.UserAgent is null, "no user agent for orders");
+            services.Configure<SluiceServiceOptions>("orders", o => o.Http.UserAgent = "orders/1.0");
+        });
+
+        var start = await Assert.ThrowsAsync<OptionsValidationException>(() => host.StartAsync());
+        var read = Assert.Throws<OptionsValidationException>(() => host.Services.GetRequiredService<IOptionsMonitor<SluiceServiceOptions>>().Get("orders"));
+
+        Assert.Contains("no user agent for orders", start.Message, StringComparison.Ordinal);
+        Assert.Equal("SluiceServiceOptions named 'orders' are no engine's: the engine is named 'Orders' (IOptionsMonitor<SluiceServiceOptions>.Get(\"Orders\")).", read.Message);
+    }
+
+    /// <summary>A host, not started, with the engine "Orders" (Segment, section Orders) sending to <paramref name="collector"/>, and what <paramref name="services"/> adds after it.</summary>
+    private static IHost Orders(ReferenceCollector collector, Action<IServiceCollection> services)
+    {
+        var builder = TestHost.Builder(TestHost.SendingTo(collector, "Segment", "Orders"));
+        builder.Services.AddSluice("Orders", builder.Configuration.GetSection("Orders"));
+        services(builder.Services);
+        return builder.Build();
+    }
+
     /// <summary>The one event tracked arrived, and the server accepted every request (so the engine had the right address and credentials).</summary>
     private static void AcceptedOneEvent(ReferenceCollector collector, CollectorApi api)
     {
