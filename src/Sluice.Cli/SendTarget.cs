@@ -47,7 +47,7 @@ internal sealed class SendTarget : IDisposable
         }
 
         if (BuiltInApi.Missing(formatName, http: settings.Endpoint is not null, Credential) is [var anyOf, ..])
-            throw new CliException(ExitCodes.Usage, $"--format {formatName} needs {Needs(anyOf)}.");
+            throw new CliException(ExitCodes.Usage, $"--format {formatName} needs {Needs(anyOf)}{Blank(anyOf, settings, environment)}.");
         WireFormat format = BuiltInApi.Format(formatName, Credential);
 
         if (settings.Endpoint is not { } endpoint)
@@ -107,6 +107,18 @@ internal sealed class SendTarget : IDisposable
     private static string Option(ApiCredential credential) => Array.Find(BuiltInApi.Credentials, c => c.Credential == credential).Option;
 
     private static string Variable(string option) => Array.Find(BuiltInApi.Credentials, c => c.Option == option).Variable;
+
+    /// <summary>
+    /// "; SLUICE_WRITE_KEY is set but blank (whitespace only)" for each of <paramref name="anyOf"/> given so (the option before the
+    /// variable, as <see cref="Create"/> reads them), or "": a blank value counts as none, and "needs" alone read as if it were unset.
+    /// </summary>
+    private static string Blank(CredentialNeed[] anyOf, SendSettings settings, Func<string, string?> environment) => string.Concat(anyOf.Select(n =>
+    {
+        string option = Option(n.Credential);
+        return settings.Credentials.GetValueOrDefault(option) is { Length: > 0 } given
+            ? (string.IsNullOrWhiteSpace(given) ? $"; --{option} is blank (whitespace only)" : "")
+            : environment(Variable(option)) is { Length: > 0 } set && string.IsNullOrWhiteSpace(set) ? $"; {Variable(option)} is set but blank (whitespace only)" : "";
+    }));
 
     /// <summary>"--write-key (or SLUICE_WRITE_KEY): it authenticates the batch API", or alternatives joined by "and/or".</summary>
     private static string Needs(CredentialNeed[] anyOf)

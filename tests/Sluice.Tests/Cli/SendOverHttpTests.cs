@@ -264,6 +264,24 @@ public sealed class SendOverHttpTests : IAsyncLifetime, IDisposable
         Assert.Equal(0, _collector.Received(CollectorApi.Segment).RequestCount);
     }
 
+    [Fact]
+    public async Task A_blank_credential_is_said_to_be_blank_naming_the_variable_or_option_that_holds_it()
+    {
+        // It read as missing ("needs --write-key (or SLUICE_WRITE_KEY)") while the variable was set.
+        string input = await WriteEventsAsync(1);
+        string[] send = ["send", "--input", input, "--format", "segment", "--endpoint", _collector.BaseAddress.AbsoluteUri];
+
+        var fromVariable = await CliRun.RunAsync(send, new MemoryStream(), new Dictionary<string, string> { ["SLUICE_WRITE_KEY"] = " " });
+        var fromOption = await CliRun.RunAsync([.. send, "--write-key", "\t"], new MemoryStream());
+
+        Assert.Equal((2, 2), (fromVariable.Exit, fromOption.Exit));
+        Assert.Equal("sluice: --format segment needs --write-key (or SLUICE_WRITE_KEY): it authenticates the batch API; SLUICE_WRITE_KEY is set but blank (whitespace only)." +
+            Environment.NewLine, fromVariable.Stderr);
+        Assert.Equal("sluice: --format segment needs --write-key (or SLUICE_WRITE_KEY): it authenticates the batch API; --write-key is blank (whitespace only)." +
+            Environment.NewLine, fromOption.Stderr);
+        Assert.Equal(0, _collector.Received(CollectorApi.Segment).RequestCount);
+    }
+
     [Theory]
     [InlineData("--endpoint", "ftp://example.com", "--endpoint must be an absolute http or https address (was 'ftp://example.com').")]
     [InlineData("--endpoint", "http://user:secret@127.0.0.1:9", "--endpoint must not hold a user name or password: HttpClient does not send them; give the API's credentials as credentials (the options or environment variables of --format thrivestack).")] // HttpClient would not send them; the summary would print them
