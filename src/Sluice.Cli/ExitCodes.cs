@@ -30,7 +30,7 @@ internal static class ExitCodes
     /// <summary>EX_NOPERM: the server refused the credentials (401/403): sending stopped, as no retry can succeed.</summary>
     public const int CredentialsRefused = 77;
 
-    /// <summary>EX_CANTCREAT: the output directory cannot be created or written.</summary>
+    /// <summary>EX_CANTCREAT: the output directory (<c>--out</c>) or the spool directory (<c>--spool</c>) cannot be created or written, or another sluice uses the spool.</summary>
     public const int CannotCreate = 73;
 
     /// <summary>Stopped by SIGHUP (the terminal or session closed): 128 + 1.</summary>
@@ -49,11 +49,11 @@ internal static class ExitCodes
           1    a line was refused or an accepted event was not delivered (the summary says which)
           2    usage error: unknown command or option (with a suggestion), bad value, missing credential
           66   the input is missing, unreadable or a directory, standard input is not open (-i - with <&-),
-               or reading it failed: what was read
-               was delivered and the summary gives the line to resume after (--skip-lines)
+               or reading it failed: what was read was delivered and the summary gives the line to resume
+               after (--skip-lines)
           69   the endpoint took nothing: no event delivered, none rejected by the server
           70   internal error
-          73   the output directory cannot be created or written
+          73   the output or spool directory cannot be created or written, or another sluice uses the spool
           74   all else succeeded, but standard output could not be written (closed, or the device full)
           77   the server refused the credentials (401/403): sending stopped; at once, not after --stop-timeout,
                when every endpoint refused them (what was not delivered is lost, or stays in the spool)

@@ -52,10 +52,11 @@ internal static class SendCommandLine
 
         Exit codes: 0 all delivered; 1 a line refused or an event not delivered; 2 usage; 66 input missing,
         unreadable or a directory, standard input not open (-i - with <&-), or failing mid-way (what was
-        read is delivered); 69 the endpoint took nothing; 73 --out not writable (before or during the run);
-        74 all else succeeded but standard output could not be written; 77 credentials refused (sending
-        stops at the first 401/403; once every endpoint refused them it does not wait --stop-timeout: what
-        was not delivered is lost, or stays in the spool); 130/143/129 SIGINT/SIGTERM/SIGHUP.
+        read is delivered); 69 the endpoint took nothing; 73 --out not writable (before or during the run),
+        or --spool cannot be created or is in use by another sluice; 74 all else succeeded but standard
+        output could not be written; 77 credentials refused (sending stops at the first 401/403; once every
+        endpoint refused them it does not wait --stop-timeout: what was not delivered is lost, or stays in
+        the spool); 130/143/129 SIGINT/SIGTERM/SIGHUP.
         """;
 
     public static Command Build(CliConsole console, Interrupts interrupts)

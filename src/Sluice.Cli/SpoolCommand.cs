@@ -26,12 +26,30 @@ internal static class SpoolCommand
         }
         catch (Exception ex) when (options.Spool is not null && ex is IOException or UnauthorizedAccessException)
         {
-            throw new CliException(ExitCodes.CannotCreate, $"{option} {options.Spool.DirectoryPath} cannot be used: {ex.Message}");
+            string directory = Path.GetFullPath(options.Spool.DirectoryPath);
+            throw new CliException(ExitCodes.CannotCreate, Directory.Exists(directory)
+                ? $"{option} {options.Spool.DirectoryPath} cannot be used: {ex.Message}"
+                : $"{option} {options.Spool.DirectoryPath}: the spool directory cannot be created: {WhyNotCreated(directory, ex)}");
         }
         catch (InvalidOperationException ex) when (options.Spool is not null)
         {
             throw new CliException(ExitCodes.Usage, $"{option} {options.Spool.DirectoryPath}: {ex.Message}");
         }
+    }
+
+    /// <summary>
+    /// Why <paramref name="directory"/> could not be created, in words that fit: the runtime says "Could not find file" of a
+    /// directory made under one that takes none (<c>/proc/self</c>), and "already exists" of a file in its place.
+    /// </summary>
+    private static string WhyNotCreated(string directory, Exception ex)
+    {
+        string? existing = directory;
+        while (existing is not null && !Path.Exists(existing))
+            existing = Path.GetDirectoryName(existing);
+        return existing is null ? ex.Message
+            : File.Exists(existing) ? $"'{existing}' is a file, not a directory."
+            : ex is FileNotFoundException or DirectoryNotFoundException ? $"the system does not let a directory be made in '{existing}' (no such file or directory)."
+            : ex.Message;
     }
 
     public static async Task<int> StatusAsync(string directory, bool json, CliConsole console)

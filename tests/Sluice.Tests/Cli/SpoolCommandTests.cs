@@ -375,6 +375,27 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task A_spool_directory_that_cannot_be_created_is_one_line_saying_so_and_why_with_73()
+    {
+        // Under /proc the runtime's words were "Could not find file '/proc/self/nope'", as if a file were missing.
+        string file = Path.Combine(_directory.Path, "events.spool");
+        File.WriteAllText(file, "mine");
+        List<(string Spool, string Why)> cases = [(Path.Combine(file, "spool"), $"'{file}' is a file, not a directory.")];
+        if (Directory.Exists("/proc/self"))
+            cases.Add(("/proc/self/nope", "the system does not let a directory be made in '/proc/self' (no such file or directory)."));
+
+        foreach (var (spool, why) in cases)
+        {
+            var send = await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--spool", spool]);
+
+            Assert.True(send.Exit == 73, send.ToString());
+            Assert.Equal($"sluice: --spool {spool}: the spool directory cannot be created: {why}{Environment.NewLine}", send.Stderr);
+        }
+
+        Assert.Empty(_server.Received);
+    }
+
+    [Fact]
     public async Task Send_refuses_a_spool_another_engine_holds_with_73_naming_the_directory()
     {
         await using var holder = new SluiceEngine(new SluiceOptions { WireFormat = new Sluice.Serialization.SegmentFormat(), Spool = new SpoolOptions { DirectoryPath = Spool } },
