@@ -9,6 +9,9 @@ namespace Sluice.Cli;
 /// </summary>
 internal sealed class Interrupts : IDisposable
 {
+    /// <summary>What the line saying a command is stopping adds (send and spool drain say it alike).</summary>
+    public const string SecondStopsAtOnce = "a second Ctrl+C or SIGTERM stops at once";
+
     private readonly CancellationTokenSource _stopping = new();
     private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly TaskCompletionSource _aborted = new(TaskCreationOptions.RunContinuationsAsynchronously);

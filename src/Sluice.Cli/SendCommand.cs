@@ -127,7 +127,7 @@ internal static class SendCommand
         string Delivering(string more)
         {
             endingSaid = diagnostics.EveryEndpointRefused.Task.IsCompleted;
-            return endingSaid ? Ending() : $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)}{more} (a second Ctrl+C or SIGTERM stops at once)";
+            return endingSaid ? Ending() : $"delivering what was accepted for up to {Duration.Format(settings.StopTimeout)}{more} ({Interrupts.SecondStopsAtOnce})";
         }
 
         void EndingEarly()

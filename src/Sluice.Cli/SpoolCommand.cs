@@ -138,7 +138,8 @@ internal static class SpoolCommand
             if (stopped)
             {
                 errors.WriteLine($"sluice: {interrupts.Signal?.ToString() ?? "the server refused the credentials"}: stopping; " +
-                    (endingSaid ? NothingDeliverable : $"what is not delivered within {Duration.Format(settings.StopTimeout)} stays in the spool."));
+                    (endingSaid ? NothingDeliverable
+                        : $"delivering what was read back for up to {Duration.Format(settings.StopTimeout)} ({Interrupts.SecondStopsAtOnce}); what is not delivered stays in the spool."));
             }
 
             // The engine's own ShutdownTimeout is the stop timeout.

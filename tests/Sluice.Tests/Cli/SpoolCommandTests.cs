@@ -172,6 +172,23 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Drain_stopped_by_a_signal_says_that_a_second_one_stops_at_once_as_send_does()
+    {
+        _server.Down = true;
+        await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
+        _server.Down = false;
+        _server.Delay = TimeSpan.FromSeconds(1);
+        using var interrupts = new Sluice.Cli.Interrupts();
+        interrupts.Raise(System.Runtime.InteropServices.PosixSignal.SIGTERM);
+
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment, "--stop-timeout", "0s"], new MemoryStream(), interrupts: interrupts);
+
+        Assert.True(drain.Exit == 143, drain.ToString());
+        Assert.Contains("sluice: SIGTERM: stopping; delivering what was read back for up to 0s (a second Ctrl+C or SIGTERM stops at once); " +
+            "what is not delivered stays in the spool.", drain.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Send_stopped_while_it_sends_what_an_earlier_run_spooled_says_how_many_events_the_spool_still_holds()
     {
         // Twenty batches spooled by an earlier run. The next send on the spool reads them back as its senders make room: stopped
