@@ -40,10 +40,17 @@ internal static class SendCommand
         var ledger = new ResumeLedger((line, why) => diagnostics.Print(new DiagnosticEvent(DiagnosticKind.EventRejected,
             $"{(line is { } n ? $"line {n}" : "an event")}: rejected by the server: {why ?? "no reason given"}", EventCount: 1)));
         // A send on this spool that ended without its summary left the line to resume after: said before this run replaces it.
-        if (settings.Spool is { } spoolDirectory && ResumeFile.Left(spoolDirectory) is var (leftLine, leftInput))
+        try
         {
-            errors.WriteLine($"sluice: the last send on {spoolDirectory} ended without its summary (killed, or the machine stopped): every event of lines " +
-                $"1-{leftLine:N0} of {leftInput} was settled or is in the spool, which this run sends first; to go on with that input, run it with --skip-lines {leftLine}.");
+            if (settings.Spool is { } spoolDirectory && ResumeFile.Left(spoolDirectory) is var (leftLine, leftInput))
+            {
+                errors.WriteLine($"sluice: the last send on {spoolDirectory} ended without its summary (killed, or the machine stopped): every event of lines " +
+                    $"1-{leftLine:N0} of {ResumeFile.Shown(leftInput)} was settled or is in the spool, which this run sends first; to go on with that input, run it with --skip-lines {leftLine}.");
+            }
+        }
+        catch (InvalidDataException ex)
+        {
+            errors.WriteLine($"sluice: {ex.Message}: the line to resume the send that left it after is not known; this run replaces it.");
         }
 
         ResumeFile? resumeFile = null;

@@ -80,9 +80,14 @@ internal static class SpoolCommand
         if (SpoolDirectory.Missing(Path.GetFullPath(directory)) is { } missing)
             throw new CliException(ExitCodes.NoInput, missing);
         using var target = SendTarget.Create(settings, console.Environment);
+        var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
+        string full = Path.GetFullPath(directory);
+        // A send on this spool that ended without its summary left the line to resume its input after.
+        var resume = LeftResume(directory, errors);
 
         // No segment, no spool: nothing to send, and nothing to create there either (opening a spool makes its lock and first
-        // segment), as a mistyped path (~, .) would get.
+        // segment), as a mistyped path (~, .) would get. A resume file there is said and goes, as after a drain that empties the
+        // spool: none of its events is in the spool any more.
         if (!HoldsSegments(directory))
         {
             if (settings.Json)
@@ -91,8 +96,9 @@ internal static class SpoolCommand
                 using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { Indented = true }))
                 {
                     json.WriteStartObject();
-                    json.WriteString("spool", Path.GetFullPath(directory));
+                    json.WriteString("spool", full);
                     json.WriteNumber("batches", 0);
+                    WriteResume(json, full, resume, emptied: true);
                     json.WriteNumber("exit_code", ExitCodes.Success);
                     json.WriteEndObject();
                 }
@@ -101,15 +107,16 @@ internal static class SpoolCommand
             }
             else
             {
-                console.Out.WriteLine($"spool: {Path.GetFullPath(directory)} holds no spool segment: nothing to send.");
+                console.Out.WriteLine($"spool: {full} holds no spool segment: nothing to send.");
+                if (resume is var (line, input))
+                    console.Out.WriteLine($"resume: {ResumeText(full, line, input, emptied: true)}");
             }
 
+            if (resume is not null)
+                ResumeFile.Delete(directory);
             return ExitCodes.Success;
         }
 
-        var errors = new ErrorOutput(console.Error, console.ErrorIsTerminal);
-        // A send on this spool that ended without its summary left the line to resume its input after.
-        var resume = ResumeFile.Left(directory);
         var diagnostics = new DiagnosticPrinter(errors, settings.Quiet, TimeProvider.System, target.Format.PartitionCount);
         var clock = System.Diagnostics.Stopwatch.StartNew();
         var engine = CreateEngine(RetryLimit.Apply(new SluiceOptions
@@ -174,7 +181,6 @@ internal static class SpoolCommand
             : left == 0 ? ExitCodes.NotAllDelivered
             : counters.Delivered == 0 && counters.RejectedByServer == 0 && target.IsHttp ? ExitCodes.Unavailable
             : ExitCodes.NotAllDelivered);
-        string full = Path.GetFullPath(directory);
         if (settings.Json)
         {
             var buffer = new ArrayBufferWriter<byte>();
@@ -190,18 +196,7 @@ internal static class SpoolCommand
                     json.WriteNumber(name, value);
                 json.WriteEndObject();
                 json.WriteNumber("still_in_spool", stillInSpool ?? counters.LeftInSpool);
-                if (resume is var (line, input))
-                {
-                    json.WriteStartObject("resume");
-                    json.WriteString("input", input);
-                    json.WriteNumber("skip_lines", line);
-                    json.WriteString("meaning", ResumeText(full, line, input, emptied));
-                    json.WriteEndObject();
-                }
-                else
-                {
-                    json.WriteNull("resume");
-                }
+                WriteResume(json, full, resume, emptied);
 
                 json.WriteNumber("exit_code", exit);
                 json.WriteEndObject();
@@ -246,9 +241,39 @@ internal static class SpoolCommand
         return exit;
     }
 
+    /// <summary>What a send that ended without its summary left on <paramref name="directory"/>; a damaged file is said and left as it is.</summary>
+    private static (long Line, string Input)? LeftResume(string directory, ErrorOutput errors)
+    {
+        try
+        {
+            return ResumeFile.Left(directory);
+        }
+        catch (InvalidDataException ex)
+        {
+            errors.WriteLine($"sluice: {ex.Message}: the line to resume the send that left it after is not known; the drain leaves the file as it is.");
+            return null;
+        }
+    }
+
+    /// <summary>The summary's <c>resume</c>: what the resume file said (see <see cref="ResumeText"/>), or null if there was none.</summary>
+    private static void WriteResume(Utf8JsonWriter json, string spool, (long Line, string Input)? resume, bool emptied)
+    {
+        if (resume is not var (line, input))
+        {
+            json.WriteNull("resume");
+            return;
+        }
+
+        json.WriteStartObject("resume");
+        json.WriteString("input", input);
+        json.WriteNumber("skip_lines", line);
+        json.WriteString("meaning", ResumeText(spool, line, input, emptied));
+        json.WriteEndObject();
+    }
+
     /// <summary>What the resume file of a send that ended without its summary means once a drain on its spool has ended.</summary>
     private static string ResumeText(string spool, long line, string input, bool emptied) =>
-        $"the last send on {spool} ended without its summary (killed, or the machine stopped): every event of lines 1-{line:N0} of {input} " +
+        $"the last send on {spool} ended without its summary (killed, or the machine stopped): every event of lines 1-{line:N0} of {ResumeFile.Shown(input)} " +
         (emptied ? "is settled now (that send settled it, or it was in the spool and this drain settled it)"
             : "was settled or is still in the spool (the next drain or send on it sends it)") +
         $"; to go on with that input, run send with --skip-lines {line.ToString(CultureInfo.InvariantCulture)}.";

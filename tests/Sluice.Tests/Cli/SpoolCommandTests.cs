@@ -126,7 +126,7 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
         _server.Down = true;
         string input = WriteEvents();
         await CliRun.RunAsync(["send", "-i", input, .. Segment, "--retry-budget", "0s", "--spool", Spool, "-q"]);
-        File.WriteAllText(Path.Combine(Spool, Sluice.Cli.ResumeFile.Name), $"{Events}\n{input}\n"); // as a kill would have left it
+        File.WriteAllBytes(Path.Combine(Spool, Sluice.Cli.ResumeFile.Name), Sluice.Cli.ResumeFile.Content(Events, input)); // as a kill would have left it
         string said = $"resume: the last send on {Path.GetFullPath(Spool)} ended without its summary (killed, or the machine stopped): every event of lines 1-{Events:N0} of {input} ";
         string resume = $"; to go on with that input, run send with --skip-lines {Events}.";
 
@@ -153,6 +153,75 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
         Assert.True(next.Exit == 0, next.ToString());
         Assert.DoesNotContain("ended without its summary", next.Stderr, StringComparison.Ordinal);
         Assert.Equal(Enumerable.Range(0, Events).Select(n => (long)n), _server.Received.Order());
+    }
+
+    [Fact]
+    public async Task Drain_of_a_spool_with_no_segment_left_says_where_a_killed_send_resumes_and_forgets_it_as_when_it_empties_one()
+    {
+        // Every batch of the killed send was delivered and its segments gone: the drain said "nothing to send" and kept the file,
+        // and the next send said the events of those lines were still in the spool.
+        string input = WriteEvents();
+        Directory.CreateDirectory(Spool);
+        File.WriteAllBytes(Path.Combine(Spool, Sluice.Cli.ResumeFile.Name), Sluice.Cli.ResumeFile.Content(Events, input));
+
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment, "--json"]);
+
+        Assert.True(drain.Exit == 0, drain.ToString());
+        using (var json = JsonDocument.Parse(drain.Stdout))
+        {
+            var resume = json.RootElement.GetProperty("resume");
+            Assert.Equal(Events, resume.GetProperty("skip_lines").GetInt64());
+            Assert.Equal(input, resume.GetProperty("input").GetString());
+            Assert.Contains("is settled now", resume.GetProperty("meaning").GetString(), StringComparison.Ordinal);
+        }
+
+        Assert.Null(Sluice.Cli.ResumeFile.Left(Spool));
+        var next = await CliRun.RunAsync(["send", "-i", input, .. Segment, "--skip-lines", $"{Events}", "--spool", Spool]);
+        Assert.True(next.Exit == 0, next.ToString());
+        Assert.DoesNotContain("ended without its summary", next.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_resume_file_holds_an_input_whose_name_has_a_line_break_and_the_drain_says_it_on_one_line()
+    {
+        // Written as a line of its own, the name split the file into three lines, which read back as no resume file at all.
+        string input = Path.Combine(_directory.Path, "two\nlines.ndjson");
+        Directory.CreateDirectory(Spool);
+        new Sluice.Cli.ResumeFile(Spool, input, () => 42).Update();
+
+        Assert.Equal((42, input), Sluice.Cli.ResumeFile.Left(Spool));
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment]);
+
+        Assert.True(drain.Exit == 0, drain.ToString());
+        string said = Assert.Single(drain.Stdout.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries), l => l.StartsWith("resume: ", StringComparison.Ordinal));
+        Assert.Contains($"every event of lines 1-42 of \"{input.Replace("\n", "\\n", StringComparison.Ordinal)}\" is settled now", said, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("12\n/data/events.ndjson\n", "is damaged")] // or any other content sluice did not write
+    [InlineData(null, "cannot be read: ")] // a directory in its place
+    public async Task A_resume_file_that_cannot_be_read_back_is_one_line_naming_it_and_the_send_and_the_drain_go_on(string? content, string why)
+    {
+        string input = WriteEvents(), resume = Path.Combine(Spool, Sluice.Cli.ResumeFile.Name);
+        Directory.CreateDirectory(Spool);
+        if (content is null)
+            Directory.CreateDirectory(resume);
+        else
+            File.WriteAllText(resume, content);
+
+        var drain = await CliRun.RunAsync(["spool", "drain", Spool, .. Segment]); // before the send, which replaces the file
+        var send = await CliRun.RunAsync(["send", "-i", input, .. Segment, "--spool", Spool]);
+
+        Assert.True(drain.Exit == 0, drain.ToString());
+        Assert.True(send.Exit == 0, send.ToString());
+        foreach (var (run, then) in new[] { (drain, "the drain leaves the file as it is."), (send, "this run replaces it.") })
+        {
+            string said = Assert.Single(run.Stderr.Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith($"sluice: {resume} {why}", said, StringComparison.Ordinal);
+            Assert.EndsWith(": the line to resume the send that left it after is not known; " + then, said, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(Events, _server.Received.Count);
     }
 
     [Fact]
