@@ -24,6 +24,10 @@ internal sealed class SendProgress(Func<SluiceCounters> counters, ResumeLedger l
         if (!draw)
             return null;
 
+        // The events accepted as the ledger counts them, read before its last line: the reading flow writes them in the other
+        // order, so the line read is never behind them. The engine's count, taken as it accepts an event, ran ahead of the line
+        // ("read 13,253 lines, accepted 13,254").
+        long accepted = ledger.AcceptedEvents, lines = ledger.LastLine;
         var c = counters();
         double now = seconds();
         double delivering = _delivered.Add(now, c.Delivered);
@@ -32,13 +36,13 @@ internal sealed class SendProgress(Func<SluiceCounters> counters, ResumeLedger l
         string read, left = "";
         if (_readingDone)
         {
-            read = $"read {Count.Of(ledger.LastLine, "line", "lines")} (done)";
+            read = $"read {Count.Of(lines, "line", "lines")} (done)";
             if (c.InFlight > 0 && delivering > 0)
                 left = $", ETA {Rate.Clock(TimeSpan.FromSeconds(c.InFlight / delivering))}";
         }
         else if (totalBytes is > 0 and long total)
         {
-            read = $"read {Count.Of(ledger.LastLine, "line", "lines")} ({100.0 * bytes / total:F0}%)";
+            read = $"read {Count.Of(lines, "line", "lines")} ({100.0 * bytes / total:F0}%)";
             // The send ends when the last event is delivered, not when the last line is read: the events pending and those of
             // the lines still unread (estimated from the bytes per event so far) go at the delivery rate. The reading, held back
             // by a full queue, keeps pace with the delivery and ends well before it.
@@ -52,9 +56,9 @@ internal sealed class SendProgress(Func<SluiceCounters> counters, ResumeLedger l
         }
         else
         {
-            read = $"read {Count.Of(ledger.LastLine, "line", "lines")}";
+            read = $"read {Count.Of(lines, "line", "lines")}";
         }
 
-        return $"{read}, accepted {c.Accepted:N0}, delivered {c.Delivered:N0}, pending {c.InFlight:N0}, {delivering:N0} events/s{left}";
+        return $"{read}, accepted {accepted:N0}, delivered {c.Delivered:N0}, pending {c.InFlight:N0}, {delivering:N0} events/s{left}";
     }
 }

@@ -7,6 +7,19 @@ namespace Sluice.Tests.Cli;
 public sealed class SendProgressTests
 {
     [Fact]
+    public void The_events_accepted_never_outnumber_the_lines_read()
+    {
+        // The engine counts an event as it takes it, the ledger its line just after: a tick between the two drew
+        // "read 13,253 lines (7%), accepted 13,254".
+        var ledger = new ResumeLedger();
+        for (long line = 1; line <= 3; line++)
+            ledger.Accepted(line, sequence: line - 1);
+        var progress = new SendProgress(() => new SluiceCounters { Accepted = 4 }, ledger, new CountingStream(new MemoryStream()), totalBytes: null, () => 1);
+
+        Assert.StartsWith("read 3 lines, accepted 3, ", progress.Tick(draw: true), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void The_time_left_counts_the_events_still_to_deliver_not_only_the_bytes_still_to_read()
     {
         // A 10,000,000-byte file, 100 bytes an event, read at 2,500,000 bytes/s while 4,000 events/s are delivered. After 3 s the
