@@ -7,7 +7,8 @@ namespace Sluice.Cli;
 /// machine stopped): <c>DIR/sluice-send.resume</c> holds it and the input, rewritten as the send goes (each batch written to
 /// the spool, and each progress tick) and deleted once the summary has said it. Every event of the lines up to it was settled
 /// for good or is in the spool, which the next run on it sends first. The next <c>send</c> on the spool says what it held, and so
-/// does <c>spool drain</c>, which deletes it once it has sent all the spool held (the line is then all there is to say).
+/// does <c>spool drain</c>, which deletes it once it has sent all the spool held, or found no segment there (the line is then all
+/// there is to say).
 /// The spool ignores the file. A failure to write it changes nothing else (the spool reports its own disk trouble).
 /// <para>It holds one JSON object, <c>{"skip_lines":N,"input":"PATH"}</c>: JSON holds any path (a line break in a file name
 /// would have split a line-per-field format in the wrong place).</para>
