@@ -100,6 +100,9 @@ public sealed class Batch
 
     internal int PrefixLength { get; }
 
+    /// <summary>The engine's pool the body lies in, for a transport's own copy of it (a compressed body).</summary>
+    internal RecyclableMemoryStreamManager Memory => _memory;
+
     /// <summary>Each event's end offset in the body, in order (what the spool records with the body).</summary>
     internal ReadOnlySpan<int> EventEnds => _eventEnds!.AsSpan(0, EventCount);
 

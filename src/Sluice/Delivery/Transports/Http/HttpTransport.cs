@@ -11,7 +11,7 @@ namespace Sluice.Delivery.Transports.Http;
 /// <see cref="SocketsHttpHandler"/> (keep-alive connections reused by all senders), or over the caller's
 /// <see cref="HttpClient"/> or <see cref="HttpMessageHandler"/> (a client from <c>IHttpClientFactory</c>,
 /// delegating handlers for a proxy, mTLS, logging). The body streams
-/// from the batch's pooled memory, optionally gzip-compressed. Replies are classified by
+/// from the batch's pooled memory, optionally gzip-compressed (first, into that pool), always with its length. Replies are classified by
 /// <see cref="ReplyClassifier"/>; timeouts and connection errors are transient failures, described by
 /// <see cref="ExceptionClassifier"/>. Retries,
 /// splitting and pausing are the engine's job, not the transport's. Thread-safe. Dispose it after the
@@ -83,8 +83,8 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
 
     /// <summary>
     /// The handler the transport makes for itself: pooled keep-alive connections, recycled now and then so DNS
-    /// changes are picked up; no redirects, cookies or decompression. Also the primary handler of the hosting
-    /// package's named client.
+    /// changes are picked up; no redirects, cookies or decompression (a compressed reply that comes anyway is decoded as it is
+    /// read: <see cref="ReplyEncoding"/>). Also the primary handler of the hosting package's named client.
     /// </summary>
     internal static SocketsHttpHandler CreateHandler(TimeSpan connectTimeout) => new()
     {
@@ -233,19 +233,29 @@ public sealed class HttpTransport : IBatchTransport, IDisposable
             string? unread = null;
             try
             {
-                var stream = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-                await using (stream.ConfigureAwait(false))
+                var raw = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
+                var stream = ReplyEncoding.Decoded(raw, response.Content.Headers);
+                await using ((stream ?? raw).ConfigureAwait(false))
                 {
                     int read;
-                    while (length < MaxReplyBytes && (read = await stream.ReadAsync(buffer.AsMemory(length, MaxReplyBytes - length), cancellationToken).ConfigureAwait(false)) > 0)
+                    while (stream is not null && length < MaxReplyBytes && (read = await stream.ReadAsync(buffer.AsMemory(length, MaxReplyBytes - length), cancellationToken).ConfigureAwait(false)) > 0)
                         length += read;
                 }
+
+                if (stream is null)
+                    unread = $"its Content-Encoding, {ReplyEncoding.Named(response.Content.Headers)}, is none the transport decodes";
             }
-            catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException)
+            catch (Exception ex) when (ex is IOException or HttpRequestException or OperationCanceledException or InvalidDataException)
             {
                 // The status is the server's decision, made before its body broke off (the connection closed, or the rest
-                // never came within the timeout or the deadline): it stands. A 2xx sent again would arrive twice.
-                unread = ex is OperationCanceledException ? "the rest did not come in time" : ExceptionClassifier.Detail(ex);
+                // never came within the timeout or the deadline) or turned out not to be what its Content-Encoding says: it
+                // stands. A 2xx sent again would arrive twice.
+                unread = ex switch
+                {
+                    OperationCanceledException => "the rest did not come in time",
+                    InvalidDataException => $"it is not valid {ReplyEncoding.Named(response.Content.Headers)} (its Content-Encoding)",
+                    _ => ExceptionClassifier.Detail(ex),
+                };
             }
 
             // A full buffer may be the start of a longer reply: what was read before the cut still counts.

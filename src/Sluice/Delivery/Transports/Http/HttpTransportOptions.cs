@@ -15,7 +15,8 @@ public sealed class HttpTransportOptions
     public HttpAuthentication Authentication { get; set; } = HttpAuthentication.None;
 
     /// <summary>
-    /// Compress request bodies (<c>Content-Encoding: gzip</c>). Batch limits still count uncompressed bytes. The built-in APIs'
+    /// Compress request bodies (<c>Content-Encoding: gzip</c>), before each request, into the engine's pooled memory: the body
+    /// goes with its exact <c>Content-Length</c>, never chunked. Batch limits still count uncompressed bytes. The built-in APIs'
     /// documents do not say they take compressed bodies: an endpoint that does not answers 400 to every request, and every
     /// event ends rejected by the server.
     /// </summary>

@@ -38,24 +38,134 @@ public class HttpWireTests
         Assert.False(request.Headers.ContainsKey("Transfer-Encoding"));
     }
 
+    /// <summary>
+    /// A server or proxy that refuses chunked bodies (411 Length Required) must get a gzip body too: it goes with its exact length,
+    /// compressed before it is sent.
+    /// </summary>
     [Fact]
-    public async Task A_gzip_body_goes_chunked_with_its_encoding_and_inflates_to_the_whole_batch()
+    public async Task A_gzip_body_goes_with_its_exact_length_and_encoding_to_a_server_refusing_chunked_bodies_and_inflates_to_the_whole_batch()
     {
-        await using var server = await Server.StartAsync();
+        await using var server = await Server.StartAsync(async context =>
+        {
+            context.Response.StatusCode = context.Request.ContentLength is null ? 411 : 200;
+            await context.Response.WriteAsync(context.Request.ContentLength is null ? "Length Required" : """{"success":true}""");
+        });
         using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress, Gzip = true });
         var batch = LargeBatch();
 
-        Assert.Equal(SendOutcome.Delivered, (await transport.SendAsync(batch, CancellationToken.None)).Outcome);
+        var result = await transport.SendAsync(batch, CancellationToken.None);
 
+        Assert.Equal(SendOutcome.Delivered, result.Outcome);
         var request = Assert.Single(server.Requests);
         Assert.Equal("gzip", request.Headers["Content-Encoding"]);
-        Assert.Equal("chunked", request.Headers["Transfer-Encoding"]);
-        Assert.False(request.Headers.ContainsKey("Content-Length"));
+        Assert.Equal(request.Body.Length.ToString(CultureInfo.InvariantCulture), request.Headers["Content-Length"]);
+        Assert.False(request.Headers.ContainsKey("Transfer-Encoding"));
         Assert.Equal("application/json", request.Headers["Content-Type"]);
-        using var inflated = new MemoryStream();
-        await using (var zip = new GZipStream(new MemoryStream(request.Body), CompressionMode.Decompress))
-            await zip.CopyToAsync(inflated);
-        Assert.Equal(batch.Body.ToArray(), inflated.ToArray());
+        Assert.Equal(batch.Body.ToArray(), Inflate(request.Body));
+    }
+
+    /// <summary>The compressed copy lies in the engine's pool, and goes back to it when the request is done.</summary>
+    [Fact]
+    public async Task A_gzip_body_is_compressed_into_the_batchs_pool_and_given_back_after_the_send()
+    {
+        await using var server = await Server.StartAsync();
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress, Gzip = true });
+        var memory = TestBatches.Memory();
+        var batch = TestBatches.Seal(memory, [.. Enumerable.Range(0, 2_000).Select(i => TrackEvent.Replace("u1", $"user-{i:D5}", StringComparison.Ordinal))]);
+        long before = memory.SmallPoolInUseSize;
+        long freeBefore = memory.SmallPoolFreeSize;
+
+        Assert.Equal(SendOutcome.Delivered, (await transport.SendAsync(batch, CancellationToken.None)).Outcome);
+
+        Assert.Equal(before, memory.SmallPoolInUseSize); // given back
+        Assert.True(memory.SmallPoolFreeSize > freeBefore, "the compressed body's blocks came from the batch's pool");
+    }
+
+    /// <summary>
+    /// nginx with gzip on compresses an error reply (JSON, text, its HTML pages) whatever the request asked: the message quoted is
+    /// the server's words, not compressed bytes.
+    /// </summary>
+    [Theory]
+    [InlineData("gzip")]
+    [InlineData("x-gzip")]
+    [InlineData("deflate")]
+    [InlineData("br")]
+    public async Task A_compressed_error_reply_is_quoted_decompressed(string coding)
+    {
+        byte[] reply = Compress(coding, """{"success":false,"message":"user_id is required"}"""u8.ToArray());
+        await using var server = await Server.StartAsync(async context =>
+        {
+            context.Response.StatusCode = 400;
+            context.Response.Headers.ContentEncoding = coding;
+            await context.Response.Body.WriteAsync(reply);
+        });
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Rejected, result.Outcome);
+        Assert.Equal("user_id is required", result.Message);
+    }
+
+    [Fact]
+    public async Task A_compressed_2xx_saying_success_false_is_read_and_is_no_delivery()
+    {
+        byte[] reply = Compress("gzip", """{"success":false,"message":"Failed to track the event(s)"}"""u8.ToArray());
+        await using var server = await Server.StartAsync(async context =>
+        {
+            context.Response.Headers.ContentEncoding = "gzip";
+            await context.Response.Body.WriteAsync(reply);
+        });
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(SendOutcome.Retry, result.Outcome);
+        Assert.Equal("200: the server answered 200 with success: false: Failed to track the event(s)", result.Cause);
+    }
+
+    /// <summary>A coding the transport cannot undo, or a body that is not what its coding says: no bytes are quoted, the status stands.</summary>
+    [Theory]
+    [InlineData("zstd", 400, SendOutcome.Rejected, "HTTP 400", null)]
+    [InlineData("gzip", 400, SendOutcome.Rejected, "HTTP 400", null)]
+    [InlineData("zstd", 200, SendOutcome.Delivered, null, "its Content-Encoding, zstd, is none the transport decodes")]
+    [InlineData("gzip", 200, SendOutcome.Delivered, null, "it is not valid gzip (its Content-Encoding)")]
+    public async Task A_reply_body_that_cannot_be_decoded_is_not_quoted(string coding, int status, SendOutcome outcome, string? message, string? warning)
+    {
+        await using var server = await Server.StartAsync(async context =>
+        {
+            context.Response.StatusCode = status;
+            context.Response.Headers.ContentEncoding = coding;
+            await context.Response.WriteAsync("""{"message":"not compressed at all"}""");
+        });
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal(outcome, result.Outcome);
+        Assert.Equal(message, result.Message);
+        if (warning is not null)
+            Assert.Contains(warning, Assert.Single(result.Warnings!), StringComparison.Ordinal);
+    }
+
+    /// <summary>An application's handler that decompresses replies itself asks for compression and removes the header: the body reads as it is.</summary>
+    [Fact]
+    public async Task A_reply_an_applications_handler_decompressed_is_quoted_as_it_comes()
+    {
+        byte[] reply = Compress("gzip", """{"message":"user_id is required"}"""u8.ToArray());
+        await using var server = await Server.StartAsync(async context =>
+        {
+            context.Response.StatusCode = 400;
+            context.Response.Headers.ContentEncoding = "gzip";
+            await context.Response.Body.WriteAsync(reply);
+        });
+        using var handler = new SocketsHttpHandler { AutomaticDecompression = DecompressionMethods.All };
+        using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress }, handler);
+
+        var result = await transport.SendAsync(OneEvent(), CancellationToken.None);
+
+        Assert.Equal("user_id is required", result.Message);
+        Assert.Contains("gzip", Assert.Single(server.Requests).Headers["Accept-Encoding"], StringComparison.Ordinal);
     }
 
     [Fact]
@@ -432,6 +542,30 @@ public class HttpWireTests
         await using var server = await Server.StartAsync(context => context.Response.WriteAsync(reply));
         using var transport = new HttpTransport(new HttpTransportOptions { BaseAddress = server.BaseAddress });
         return await transport.SendAsync(OneEvent(), CancellationToken.None);
+    }
+
+    private static byte[] Inflate(byte[] gzip)
+    {
+        using var inflated = new MemoryStream();
+        using (var zip = new GZipStream(new MemoryStream(gzip), CompressionMode.Decompress))
+            zip.CopyTo(inflated);
+        return inflated.ToArray();
+    }
+
+    private static byte[] Compress(string coding, byte[] body)
+    {
+        using var compressed = new MemoryStream();
+        using (Stream zip = coding switch
+        {
+            "gzip" or "x-gzip" => new GZipStream(compressed, CompressionLevel.Optimal, leaveOpen: true),
+            "deflate" => new ZLibStream(compressed, CompressionLevel.Optimal, leaveOpen: true),
+            _ => new BrotliStream(compressed, CompressionLevel.Optimal, leaveOpen: true),
+        })
+        {
+            zip.Write(body);
+        }
+
+        return compressed.ToArray();
     }
 
     private static Batch OneEvent() => TestBatches.Seal(TestBatches.Memory(), [TrackEvent]);

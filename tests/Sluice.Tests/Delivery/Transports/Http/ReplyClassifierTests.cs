@@ -78,6 +78,7 @@ public class ReplyClassifierTests
     [InlineData(599, SendOutcome.Retry)]
     [InlineData(404, SendOutcome.Failed)]
     [InlineData(405, SendOutcome.Failed)]
+    [InlineData(411, SendOutcome.Failed)] // Length Required: the server never read the events, so they are not "rejected"
     [InlineData(301, SendOutcome.Failed)]
     [InlineData(307, SendOutcome.Failed)]
     [InlineData(101, SendOutcome.Failed)]
