@@ -7,6 +7,7 @@ namespace Sluice;
 /// see <see cref="SluiceCounters.LostAtShutdown"/>.</param>
 /// <param name="TimedOut">Whether the shutdown deadline (<see cref="SluiceOptions.ShutdownTimeout"/>, or the token given to
 /// <see cref="SluiceEngine.ShutdownAsync(CancellationToken)"/>) passed while accepted events were still unsettled: it cut the drain short.
+/// True too when events were written off before it because the wait before their next attempt would have ended after it.
 /// False when everything was settled first, even if the deadline passed after (a zero <see cref="SluiceOptions.ShutdownTimeout"/> on an idle engine).</param>
 /// <param name="Counters">The final counters; their <see cref="SluiceCounters.InFlight"/> is zero.</param>
 public readonly record struct ShutdownResult(long LostAtShutdown, bool TimedOut, SluiceCounters Counters)

@@ -251,6 +251,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
     private async Task<ShutdownResult> ShutdownCoreAsync()
     {
         _shutdownBegun?.Cancel();
+        _delivery.Deadline.Begin(_options.ShutdownTimeout);
         using var deadline = _time.CreateTimer(static s => ((SluiceEngine)s!).EndDrain(), this, _options.ShutdownTimeout, Timeout.InfiniteTimeSpan);
         _ring.Kick();
         await _consumer.ConfigureAwait(false);
@@ -284,7 +285,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
         _shutdownBegun?.Dispose();
 
         Debug.Assert(counters.InFlight == 0, "Every accepted event is settled after shutdown.");
-        return new ShutdownResult(counters.LostAtShutdown, _cutShort, counters);
+        return new ShutdownResult(counters.LostAtShutdown, _cutShort || _delivery.Deadline.WroteOff, counters);
     }
 
     /// <summary>

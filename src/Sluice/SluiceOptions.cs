@@ -53,7 +53,8 @@ public sealed class SluiceOptions
     /// <summary>
     /// How long shutdown may take to drain and deliver. When it passes with events unsettled, requests in flight are
     /// cancelled (their events counted outcome unknown), what was not sent is counted lost (with a spool, stays in it),
-    /// and <see cref="ShutdownResult.TimedOut"/> is true. Zero: nothing is waited for.
+    /// and <see cref="ShutdownResult.TimedOut"/> is true. A retry or probe whose wait would end after it is not waited for: its
+    /// batch is written off as soon as the shutdown begins. Zero: nothing is waited for.
     /// </summary>
     /// <value>Default 10 seconds. Range 0 – 1 hour.</value>
     public TimeSpan ShutdownTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -58,7 +58,8 @@ internal sealed class BatchDelivery
         _settle = new Settlement(counters, Tracker, new LastFailures(format.PartitionCount), format, diagnose, fates, spool);
         _retry = RetryPolicy.From(options);
         _holds = new EndpointHolds(format.PartitionCount, _time);
-        _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, Bodies, metrics, diagnose, _holds, abort);
+        Deadline = new ShutdownDeadline(_time, abort);
+        _policy = new DeliveryPolicy(options, transport, _retry, _settle, counters, partitions, Bodies, metrics, diagnose, _holds, Deadline, abort);
         _heldBack = new List<DeliveryJob>[format.PartitionCount];
         for (int p = 0; p < _heldBack.Length; p++)
             _heldBack[p] = [];
@@ -73,6 +74,9 @@ internal sealed class BatchDelivery
     }
 
     public DeliveryTracker Tracker { get; } = new();
+
+    /// <summary>The shutdown's deadline, for the waits of delivery: the engine begins it when its shutdown begins.</summary>
+    public ShutdownDeadline Deadline { get; }
 
     /// <summary>The batch bodies delivery holds: zero after a shutdown that wrote no stuck send off.</summary>
     public BodyLedger Bodies { get; } = new();
@@ -260,10 +264,9 @@ internal sealed class BatchDelivery
     {
         while (true)
         {
-            // Past the deadline, the jobs are admitted at once: admitting them then loses them, or keeps them in the spool.
+            // Past the deadline, or when the hold outlasts it, the jobs are written off at once: lost, or kept in the spool.
             // A longer hold set meanwhile is waited out by each job (DeliveryPolicy checks before each attempt).
-            if (!_abort.IsCancellationRequested)
-                await _holds.WaitOutAsync(partition, _abort).ConfigureAwait(false);
+            bool writeOff = _abort.IsCancellationRequested || !await Deadline.WaitAsync(_holds.Remaining(partition)).ConfigureAwait(false);
 
             DeliveryJob[] jobs;
             lock (_lock)
@@ -275,6 +278,13 @@ internal sealed class BatchDelivery
                     _releasing[partition] = false; // under the lock: a job set aside from now on starts a new task
                     return;
                 }
+            }
+
+            if (writeOff)
+            {
+                foreach (var job in jobs)
+                    Lose(job);
+                continue;
             }
 
             // At once, as senders would: the transport's calls stay bounded by MaxConcurrentSends.
@@ -357,7 +367,7 @@ internal sealed class BatchDelivery
     private async Task RunAsync(DeliveryJob job, EndpointPause pause)
     {
         var outcome = await RunPolicyAsync(job).ConfigureAwait(false);
-        if (outcome == JobOutcome.Finished)
+        if (outcome != JobOutcome.Unauthorized)
         {
             End(job);
             return;
@@ -381,11 +391,8 @@ internal sealed class BatchDelivery
     {
         for (int probe = 0; ; probe++)
         {
-            try
-            {
-                await Task.Delay(_retry.ProbeDelay(probe), _time, _abort).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
+            // A probe that cannot come before the shutdown's deadline is not waited for: nothing more will be sent there.
+            if (!await Deadline.WaitAsync(_retry.ProbeDelay(probe)).ConfigureAwait(false) || _abort.IsCancellationRequested)
             {
                 LoseAll(job, pause);
                 return;
@@ -393,9 +400,9 @@ internal sealed class BatchDelivery
 
             Interlocked.Increment(ref _counters.Retries);
             var outcome = await RunPolicyAsync(job).ConfigureAwait(false);
-            if (_abort.IsCancellationRequested)
+            if (_abort.IsCancellationRequested || outcome == JobOutcome.WrittenOff)
             {
-                LoseAll(job, pause); // the deadline passed during the probe: this is no resume
+                LoseAll(job, pause); // the deadline passed during the probe, or its retry would come after it: this is no resume
                 return;
             }
 

@@ -33,6 +33,7 @@ internal sealed class DeliveryPolicy
     private readonly int _maxAttempts;
     private readonly TimeSpan _budget;
     private readonly EndpointHolds _holds;
+    private readonly ShutdownDeadline _deadline;
 
     // One per MaxConcurrentSends, taken for each transport call: the senders are that many, but a paused endpoint's probe
     // (and the held batches it sends once resumed) runs beside them, and the transport must still see no more calls at once.
@@ -40,7 +41,7 @@ internal sealed class DeliveryPolicy
     private int _waitingToSend;
 
     public DeliveryPolicy(SluiceOptions options, IBatchTransport transport, RetryPolicy retry, Settlement settle, EngineCounters counters,
-        Func<int, OpenBatch> partitions, BodyLedger bodies, SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, EndpointHolds holds, CancellationToken abort)
+        Func<int, OpenBatch> partitions, BodyLedger bodies, SluiceMetrics metrics, Action<DiagnosticEvent> diagnose, EndpointHolds holds, ShutdownDeadline deadline, CancellationToken abort)
     {
         _transport = transport;
         _retry = retry;
@@ -56,6 +57,7 @@ internal sealed class DeliveryPolicy
         _budget = options.RetryBudget;
         _sends = new SemaphoreSlim(options.MaxConcurrentSends);
         _holds = holds;
+        _deadline = deadline;
     }
 
     /// <summary>Attempts waiting for one of the <see cref="SluiceOptions.MaxConcurrentSends"/> sends under way to finish (for tests).</summary>
@@ -105,8 +107,13 @@ internal sealed class DeliveryPolicy
 
             // A server's Retry-After holds its whole endpoint. Before the job's time budget starts: a batch that has not been
             // sent yet did not fail; then the loop checks again (the deadline, a lower limit, a longer hold set meanwhile).
-            if (await _holds.WaitOutAsync(batch.Partition, _abort).ConfigureAwait(false))
-                continue;
+            if (_holds.Remaining(batch.Partition) is { Ticks: > 0 } held)
+            {
+                if (await _deadline.WaitAsync(held).ConfigureAwait(false))
+                    continue;
+                _settle.AtDeadline(job); // the hold outlasts the shutdown
+                return JobOutcome.WrittenOff;
+            }
 
             job.StartedAt ??= _time.GetTimestamp();
 
@@ -132,8 +139,11 @@ internal sealed class DeliveryPolicy
                         ReportWarnings(batch, range, result, warnings);
                     break;
 
+                case SendOutcome.Retry when !await WaitToRetryAsync(job, range, result).ConfigureAwait(false):
+                    _settle.AtDeadline(job); // the retry would come after the shutdown's deadline
+                    return JobOutcome.WrittenOff;
+
                 case SendOutcome.Retry:
-                    await WaitToRetryAsync(job, range, result).ConfigureAwait(false);
                     break;
 
                 case SendOutcome.Rejected:
@@ -332,8 +342,11 @@ internal sealed class DeliveryPolicy
         }
     }
 
-    /// <summary>Waits before the next attempt, or expires the range when a budget is spent. A deadline passing meanwhile ends the wait: the loop then settles the job.</summary>
-    private async ValueTask WaitToRetryAsync(DeliveryJob job, PendingRange range, SendResult result)
+    /// <summary>
+    /// Waits before the next attempt, or expires the range when a budget is spent. A deadline passing meanwhile ends the wait: the
+    /// loop then settles the job. False, without waiting for it, when the wait would not end before the shutdown's deadline.
+    /// </summary>
+    private async ValueTask<bool> WaitToRetryAsync(DeliveryJob job, PendingRange range, SendResult result)
     {
         var batch = job.Batch;
         range = range with { Attempts = range.Attempts + 1, MayHaveArrived = range.MayHaveArrived || result.MayHaveArrived };
@@ -350,29 +363,19 @@ internal sealed class DeliveryPolicy
             string doubt = range.MayHaveArrived ? $" An attempt {SendResult.MayHaveArrivedWhy}: the server may have some of them." : "";
             _settle.Expired(batch, range, $"Sending {Settlement.RangeName(batch, range)} expired ({why}); last failure: {result.Cause}.{doubt}", result.Cause, result.Exception);
             job.Pop();
-            return;
+            return true;
         }
 
         job.Update(range);
         if (_abort.IsCancellationRequested)
-            return; // answered after the deadline: there is no retry to count or announce; the loop settles what is left
+            return true; // answered after the deadline: there is no retry to count or announce; the loop settles what is left
+        if (_deadline.Outlasts(delay))
+            return false; // no retry to count or announce either
         Interlocked.Increment(ref _counters.Retries);
         _diagnose(new DiagnosticEvent(DiagnosticKind.SendFailed,
             $"Attempt {range.Attempts} to send {Settlement.RangeName(batch, range)} failed: {result.Cause}. Retrying in {delay.TotalMilliseconds.ToString("F0", CultureInfo.InvariantCulture)} ms{asked}.{(result.RetryAfter is not { Ticks: > 0 } ? "" : $" Nothing is sent to {batch.EndpointPath} until its Retry-After has passed.")}", range.Count,
             result.Exception));
-        await DelayAsync(delay).ConfigureAwait(false);
-    }
-
-    /// <summary>Waits <paramref name="delay"/> on the engine's clock; a deadline passing meanwhile ends the wait, and the loop then settles what is left.</summary>
-    private async ValueTask DelayAsync(TimeSpan delay)
-    {
-        try
-        {
-            await Task.Delay(delay, _time, _abort).ConfigureAwait(false); // a zero delay completes at once
-        }
-        catch (OperationCanceledException) when (_abort.IsCancellationRequested)
-        {
-        }
+        return await _deadline.WaitAsync(delay).ConfigureAwait(false);
     }
 
     /// <summary>The server's own <c>Retry-After</c>, if it gave one, for messages: it explains a wait, or an expiry after no time at all.</summary>

@@ -20,26 +20,6 @@ internal sealed class EndpointHolds(int partitions, TimeProvider time)
         LatestTime.Raise(ref _until[partition], time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency));
     }
 
-    /// <summary>
-    /// Waits until <paramref name="partition"/>'s hold has passed; false at once if it is not held. Once <paramref name="abort"/>
-    /// is cancelled it returns without throwing: the caller settles what waited as the deadline requires.
-    /// </summary>
-    public async ValueTask<bool> WaitOutAsync(int partition, CancellationToken abort)
-    {
-        var wait = Remaining(partition);
-        if (wait <= TimeSpan.Zero)
-            return false;
-        try
-        {
-            await Task.Delay(wait, time, abort).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException) when (abort.IsCancellationRequested)
-        {
-        }
-
-        return true;
-    }
-
     /// <summary>How long <paramref name="partition"/> is still held (zero when it is not).</summary>
     public TimeSpan Remaining(int partition)
     {

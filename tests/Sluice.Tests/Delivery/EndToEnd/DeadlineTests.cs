@@ -76,7 +76,7 @@ public class DeadlineTests(ITestOutputHelper output)
     [InlineData(503, false)]
     [InlineData(500, false)]
     [InlineData(429, false)]
-    public async Task A_batch_waiting_to_retry_at_the_deadline_is_of_unknown_outcome_after_a_gateways_502_or_504_and_lost_after_a_refusal(int status, bool mayHaveArrived)
+    public async Task A_batch_whose_retry_would_come_after_the_deadline_is_of_unknown_outcome_after_a_gateways_502_or_504_and_lost_after_a_refusal(int status, bool mayHaveArrived)
     {
         var clock = new ManualTimeProvider();
         var fates = new FateLog();
@@ -95,10 +95,8 @@ public class DeadlineTests(ITestOutputHelper output)
         run.Produce(100, tracksOnly: true); // one full batch
         await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(30)), "the wait before the retry");
 
-        var shutdown = run.Engine.ShutdownAsync();
-        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the shutdown deadline");
-        clock.Advance(TimeSpan.FromSeconds(5));
-        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+        // The retry would come after the deadline: the shutdown writes the batch off at once, and the clock never moves.
+        var result = await run.Engine.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
 
         Assert.True(result.TimedOut);
         Assert.Equal(1, run.CountStatus(status));

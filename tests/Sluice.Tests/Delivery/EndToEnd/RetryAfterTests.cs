@@ -118,10 +118,15 @@ public class RetryAfterTests(ITestOutputHelper output)
         Assert.Equal((600, 0), (result.Counters.Delivered, result.Counters.Expired));
     }
 
+    /// <summary>
+    /// A wait that ends after the shutdown's deadline cannot lead to a send: the retry, the batches set aside and the one its sender
+    /// waits with are written off as soon as the shutdown begins (lost, or kept in the spool), not when the deadline passes, so a
+    /// host's shutdown is not held for nothing. The clock never moves.
+    /// </summary>
     [Theory]
     [InlineData(false)]
     [InlineData(true)]
-    public async Task Batches_set_aside_for_a_Retry_After_are_lost_or_kept_in_the_spool_at_the_shutdown_deadline_and_beyond_the_bound_a_sender_waits(bool spool)
+    public async Task Batches_whose_Retry_After_outlasts_the_shutdown_deadline_are_lost_or_kept_in_the_spool_at_once(bool spool)
     {
         var clock = new ManualTimeProvider();
         using var directory = new TempDirectory();
@@ -140,16 +145,63 @@ public class RetryAfterTests(ITestOutputHelper output)
         await Eventually.True(() => clock.PendingDelays.Count(d => d == TimeSpan.FromSeconds(20)) == 3, "the retry, the four set aside, the fifth with its sender");
         Assert.Equal(6, run.Engine.LiveDeliveryJobs);
 
-        var shutdown = run.Engine.ShutdownAsync();
-        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the shutdown deadline");
-        clock.Advance(TimeSpan.FromSeconds(5));
-        var c = (await shutdown.WaitAsync(TimeSpan.FromSeconds(30))).Counters;
+        var result = await run.Engine.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var c = result.Counters;
 
+        Assert.True(result.TimedOut); // the deadline cut the drain short, before it passed
         Conservation.AssertBalanced(c);
         // A 429 is an answer: none reached the server. With the spool every event stays in it for the next start.
         Assert.Equal((600L, 0L, spool ? 0L : 600L, spool ? 600L : 0L), (c.Accepted, c.Delivered, c.LostAtShutdown, c.Spooled));
         Assert.Equal((1, 0), (run.CountStatus(429), run.CountStatus(200)));
         Assert.Equal(0, run.Engine.LiveDeliveryJobs);
+    }
+
+    /// <summary>A backoff that an answer during the shutdown would start, ending after its deadline: written off at once, not waited.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_backoff_outlasting_the_shutdown_deadline_writes_the_batch_off_at_once(bool spool)
+    {
+        var clock = new ManualTimeProvider();
+        using var directory = new TempDirectory();
+        await using var run = await StartAsync(WireCase.ThriveStack, clock, o =>
+        {
+            if (spool)
+                o.Spool = new SpoolOptions { DirectoryPath = directory.Path };
+            o.RetryBaseDelay = TimeSpan.FromSeconds(20); // the first retry waits 10 s: half its bound
+            o.ShutdownTimeout = TimeSpan.FromSeconds(5);
+        });
+        run.Collector.Faults.FailNext(1, 503);
+        run.Produce(50, tracksOnly: true); // sealed and sent by the shutdown
+
+        var result = await run.Engine.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var c = result.Counters;
+
+        Assert.True(result.TimedOut);
+        Conservation.AssertBalanced(c);
+        Assert.Equal((50L, 0L, spool ? 0L : 50L, spool ? 50L : 0L, 0L), (c.Accepted, c.Delivered, c.LostAtShutdown, c.Spooled, c.Retries));
+        Assert.Equal((1, 0), (run.CountStatus(503), run.CountStatus(200)));
+    }
+
+    /// <summary>A retry whose wait ends before the shutdown's deadline is waited for, and delivers.</summary>
+    [Fact]
+    public async Task A_Retry_After_ending_before_the_shutdown_deadline_is_waited_out_by_the_shutdown()
+    {
+        var clock = new ManualTimeProvider();
+        await using var run = await StartAsync(WireCase.ThriveStack, clock, o => o.ShutdownTimeout = TimeSpan.FromSeconds(21));
+        run.Collector.Faults.FailNext(1, 429, "20", api: CollectorApi.ThriveStackTrack);
+        run.Produce(100, tracksOnly: true);
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
+
+        var shutdown = run.Engine.ShutdownAsync();
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(21)), "the shutdown deadline");
+        Assert.False(shutdown.IsCompleted);
+        clock.Advance(TimeSpan.FromSeconds(20));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.False(result.TimedOut);
+        Assert.Equal((100L, 0L), (result.Counters.Delivered, result.Counters.LostAtShutdown));
+        Assert.Equal((1, 1), (run.CountStatus(429), run.CountStatus(200)));
     }
 
     /// <summary>
