@@ -7,7 +7,7 @@ namespace Sluice.Cli;
 /// standard error, one line each, rate-limited per kind so a storm of retries stays readable: the
 /// first few of a kind are printed, then at most one a second, each saying how many like it were
 /// not shown; <see cref="Flush"/> counts the rest at the end. With <c>--quiet</c>, informational
-/// kinds (retries, warnings, resumed endpoints, lowered limits) are not shown. Thread-safe.
+/// kinds (retries, warnings, resumed endpoints, lowered and restored limits) are not shown. Thread-safe.
 /// <paramref name="endpoints"/>: how many endpoints the wire format sends to (<see cref="EveryEndpointRefused"/>).
 /// </summary>
 internal sealed class DiagnosticPrinter(ErrorOutput output, bool quiet, TimeProvider time, int endpoints = 1)
@@ -102,7 +102,8 @@ internal sealed class DiagnosticPrinter(ErrorOutput output, bool quiet, TimeProv
     }
 
     private static bool IsInformational(DiagnosticKind kind)
-        => kind is DiagnosticKind.SendFailed or DiagnosticKind.ServerWarning or DiagnosticKind.EndpointResumed or DiagnosticKind.LimitLowered;
+        => kind is DiagnosticKind.SendFailed or DiagnosticKind.ServerWarning or DiagnosticKind.EndpointResumed or DiagnosticKind.LimitLowered
+            or DiagnosticKind.LimitRestored;
 
     private sealed class Tally
     {

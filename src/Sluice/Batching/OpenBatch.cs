@@ -10,13 +10,16 @@ namespace Sluice.Batching;
 /// One partition's batch being filled: its body (a <see cref="RecyclableMemoryStream"/> used as the
 /// <see cref="IBufferWriter{T}"/> of the partition's <see cref="EventWriter"/>, which stays attached
 /// across events) and the end of each event in it. The writer's pending bytes give an event's exact
-/// end, so nothing is flushed per event. Used only by the serializer, except <see cref="MaxBytes"/>.
+/// end, so nothing is flushed per event. Used only by the serializer, except the byte limit (<see cref="MaxBytes"/> and what changes it).
 /// </summary>
 internal sealed class OpenBatch
 {
     private readonly RecyclableMemoryStreamManager _memory;
     private readonly bool _recordSequences;
-    private int _maxBytes;
+    private readonly int _configuredMaxBytes;
+    private readonly Lock _limitLock = new();
+    private int _maxBytes;    // written under _limitLock
+    private long _refusedAt;  // the last 413's timestamp, under _limitLock
 
     // Used only by the serializer.
     private RecyclableMemoryStream? _body;
@@ -30,7 +33,7 @@ internal sealed class OpenBatch
         _recordSequences = recordSequences;
         Writer = new EventWriter(defaultContext);
         Partition = partition;
-        _maxBytes = maxBytes;
+        _maxBytes = _configuredMaxBytes = maxBytes;
         PrefixLength = prefixLength;
         SuffixLength = suffixLength;
         _memory = memory;
@@ -49,23 +52,46 @@ internal sealed class OpenBatch
     /// <summary>Prefix plus suffix: the body of a batch with no event.</summary>
     public int EnvelopeLength => PrefixLength + SuffixLength;
 
-    /// <summary>This partition's byte limit; lowered by a sender after a 413 (<see cref="LowerMaxBytes"/>), read by the serializer.</summary>
+    /// <summary>
+    /// This partition's byte limit; lowered by a sender after a 413 (<see cref="LowerMaxBytes"/>), raised back to the
+    /// configured one by a sender some time after (<see cref="RestoreMaxBytes"/>), read by the serializer.
+    /// </summary>
     public int MaxBytes => Volatile.Read(ref _maxBytes);
 
-    /// <summary>Lowers <see cref="MaxBytes"/> to <paramref name="value"/> unless it is already lower; never raises it. Any thread.</summary>
+    /// <summary>
+    /// Lowers <see cref="MaxBytes"/> to <paramref name="value"/> unless it is already lower; never raises it. Notes
+    /// <paramref name="at"/> (a <see cref="TimeProvider"/> timestamp) as the last 413, lowering or not: the limit it found
+    /// is still refused. Any thread.
+    /// </summary>
     /// <returns>The limit now in force.</returns>
-    public int LowerMaxBytes(int value)
+    public int LowerMaxBytes(int value, long at)
     {
-        // The limit in force is the lower of the two, written even when unchanged (a 413 is rare): one path, no
-        // comparison whose equal case could go either way.
-        int current = Volatile.Read(ref _maxBytes);
-        while (true)
+        // Under the lock with the restore, so that a restore deciding on an old 413 cannot undo a lowering made meanwhile.
+        lock (_limitLock)
         {
-            int lowered = Math.Min(value, current);
-            int seen = Interlocked.CompareExchange(ref _maxBytes, lowered, current);
-            if (seen == current)
-                return lowered;
-            current = seen;
+            _refusedAt = at;
+            int lowered = Math.Min(value, _maxBytes);
+            Volatile.Write(ref _maxBytes, lowered);
+            return lowered;
+        }
+    }
+
+    /// <summary>
+    /// Raises <see cref="MaxBytes"/> back to the configured limit if it is lower and the last 413 is at least
+    /// <paramref name="after"/> old on <paramref name="time"/>. Any thread.
+    /// </summary>
+    /// <returns>The limit it replaced, or null if it did not.</returns>
+    public int? RestoreMaxBytes(TimeProvider time, TimeSpan after)
+    {
+        if (Volatile.Read(ref _maxBytes) == _configuredMaxBytes)
+            return null; // the common case (never lowered), called after every delivery: no lock
+        lock (_limitLock)
+        {
+            int before = _maxBytes;
+            if (before == _configuredMaxBytes || time.GetElapsedTime(_refusedAt) < after)
+                return null;
+            Volatile.Write(ref _maxBytes, _configuredMaxBytes);
+            return before;
         }
     }
 

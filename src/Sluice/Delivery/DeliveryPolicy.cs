@@ -10,7 +10,7 @@ namespace Sluice.Delivery;
 /// (which holds every batch to that endpoint: <see cref="EndpointHolds"/>), within a per-body attempt budget and a
 /// per-batch time budget, then expire; a 400 bisects the batch until each invalid event has been refused alone (only
 /// then is it counted rejected) and every other event delivered; a 413 splits the batch and lowers the partition's
-/// byte limit; a 401/403 hands the job back so its endpoint can be paused. One request at a time per job, so a
+/// byte limit (restored by a delivery <see cref="LimitRestoreInterval"/> after the last 413); a 401/403 hands the job back so its endpoint can be paused. One request at a time per job, so a
 /// bisection costs at most <see cref="BisectionBound"/> requests, sent one after the other by the sender that holds
 /// the batch. Parts are written as sub-batches (<see cref="Batch.Slice(int, int)"/>) and released after their send.
 /// Thread-safe: one call per job at a time.
@@ -19,6 +19,13 @@ namespace Sluice.Delivery;
 internal sealed class DeliveryPolicy
 {
     private const int ExcerptBytes = 200;
+
+    /// <summary>
+    /// How long after an endpoint's last 413 a delivery to it restores its configured byte limit: a short episode (a proxy
+    /// briefly misconfigured, a deploy rolled back) must not shrink its batches for the engine's life; a proxy that still
+    /// limits costs one 413 and a split per interval.
+    /// </summary>
+    internal static readonly TimeSpan LimitRestoreInterval = TimeSpan.FromMinutes(10);
 
     private readonly IBatchTransport _transport;
     private readonly RetryPolicy _retry;
@@ -135,6 +142,7 @@ internal sealed class DeliveryPolicy
                 case SendOutcome.Delivered:
                     _settle.Delivered(batch, range);
                     job.Pop();
+                    RestoreLimit(batch);
                     if (result.Warnings is { Count: > 0 } warnings)
                         ReportWarnings(batch, range, result, warnings);
                     break;
@@ -403,12 +411,22 @@ internal sealed class DeliveryPolicy
 
         var open = _partitions(batch.Partition);
         int before = open.MaxBytes;
-        int now = open.LowerMaxBytes((int)Math.Max(target, batch.EnvelopeLength + 2));
+        int now = open.LowerMaxBytes((int)Math.Max(target, batch.EnvelopeLength + 2), _time.GetTimestamp());
         if (now < before)
         {
             _diagnose(new DiagnosticEvent(DiagnosticKind.LimitLowered,
                 string.Create(CultureInfo.InvariantCulture, $"The server refused a {refused:N0}-byte body to {batch.EndpointPath} as too large: {result.Cause}. That endpoint's batch byte limit is lowered from {before:N0} to {now:N0}."), range.Count));
         }
+    }
+
+    /// <summary>After a delivery: the endpoint's configured limit back, once <see cref="LimitRestoreInterval"/> has passed since its last 413.</summary>
+    private void RestoreLimit(Batch batch)
+    {
+        var open = _partitions(batch.Partition);
+        if (open.RestoreMaxBytes(_time, LimitRestoreInterval) is not { } before)
+            return;
+        _diagnose(new DiagnosticEvent(DiagnosticKind.LimitRestored,
+            string.Create(CultureInfo.InvariantCulture, $"{batch.EndpointPath} has refused no body as too large for {LimitRestoreInterval.TotalMinutes:0} minutes or more: that endpoint's batch byte limit is restored from {before:N0} to {open.MaxBytes:N0}. Should it refuse one again, the limit is lowered again.")));
     }
 
     private void ReportWarnings(Batch batch, PendingRange range, SendResult result, IReadOnlyList<string> warnings)

@@ -10,7 +10,7 @@ public readonly record struct DiagnosticEvent(DiagnosticKind Kind, string Messag
     /// <summary>How much it matters; fixed per <see cref="Kind"/> (see <see cref="DiagnosticKind"/>).</summary>
     public DiagnosticSeverity Severity => Kind switch
     {
-        DiagnosticKind.EndpointResumed or DiagnosticKind.SpoolReplayed or DiagnosticKind.SpoolResumed => DiagnosticSeverity.Information,
+        DiagnosticKind.EndpointResumed or DiagnosticKind.SpoolReplayed or DiagnosticKind.SpoolResumed or DiagnosticKind.LimitRestored => DiagnosticSeverity.Information,
         DiagnosticKind.SendFailed or DiagnosticKind.LimitLowered or DiagnosticKind.ServerWarning or DiagnosticKind.OutcomeUnknown
             or DiagnosticKind.Spooled or DiagnosticKind.SpoolFileFailed or DiagnosticKind.SpoolBacklog => DiagnosticSeverity.Warning,
         DiagnosticKind.InternalError => DiagnosticSeverity.Critical,

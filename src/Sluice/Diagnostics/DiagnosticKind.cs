@@ -29,7 +29,7 @@ public enum DiagnosticKind
     /// <summary>[Information] A paused endpoint answered a probe without refusing the credentials (accepted it, or failed it some other way, named): sending to it resumes.</summary>
     EndpointResumed = 7,
 
-    /// <summary>[Warning] An endpoint refused a body as too large (413): its partition's byte limit was lowered.</summary>
+    /// <summary>[Warning] An endpoint refused a body as too large (413): its partition's byte limit was lowered, until <see cref="LimitRestored"/>.</summary>
     LimitLowered = 8,
 
     /// <summary>[Warning] The server accepted a batch but returned warnings.</summary>
@@ -73,4 +73,7 @@ public enum DiagnosticKind
 
     /// <summary>[Warning] The senders took no batch for <see cref="SluiceOptions.FlushInterval"/> (the endpoint is failing or slow): new batches wait in the spool only, not in memory, and are read back in order as the senders make room.</summary>
     SpoolBacklog = 21,
+
+    /// <summary>[Information] An endpoint whose byte limit a 413 lowered (<see cref="LimitLowered"/>) delivered a batch 10 minutes or more after its last 413: its limit is back to <see cref="SluiceOptions.MaxBatchBytes"/>.</summary>
+    LimitRestored = 22,
 }

@@ -187,7 +187,7 @@ public class BatchAssemblerTests
         // A 413 lowered the partition's limit to 500: a 700-byte event cannot share a batch, but the
         // configured limit is only the server's guess, so it goes alone and the server decides.
         var run = new Run();
-        run.Assembler.Partition(0).LowerMaxBytes(500);
+        run.Assembler.Partition(0).LowerMaxBytes(500, 0);
         run.Add(Sized(100));
         run.Add(Sized(698));
         var sealedBatches = run.Sealed();
@@ -203,7 +203,7 @@ public class BatchAssemblerTests
     public void An_event_alone_exactly_at_the_configured_limit_goes_alone_under_a_lowered_limit()
     {
         var run = new Run();
-        run.Assembler.Partition(0).LowerMaxBytes(500);
+        run.Assembler.Partition(0).LowerMaxBytes(500, 0);
         run.Add(Sized(Limit - Envelope));
         run.Add(Sized(Limit - Envelope + 1));
 
@@ -215,7 +215,7 @@ public class BatchAssemblerTests
     public void An_event_alone_exactly_at_a_lowered_limit_stays_open_for_the_next()
     {
         var run = new Run();
-        run.Assembler.Partition(0).LowerMaxBytes(500);
+        run.Assembler.Partition(0).LowerMaxBytes(500, 0);
         run.Add(Sized(500 - Envelope));
         Assert.Empty(run.Sealed());
 
@@ -224,15 +224,33 @@ public class BatchAssemblerTests
     }
 
     [Fact]
-    public void A_lowered_limit_is_never_raised_again_and_each_call_returns_the_limit_in_force()
+    public void A_lowering_never_raises_the_limit_and_each_call_returns_the_limit_in_force()
     {
         var open = new Run().Assembler.Partition(0);
-        Assert.Equal(Limit, open.LowerMaxBytes(Limit));
-        Assert.Equal(600, open.LowerMaxBytes(600));
-        Assert.Equal(600, open.LowerMaxBytes(800));
-        Assert.Equal(600, open.LowerMaxBytes(600));
-        Assert.Equal(599, open.LowerMaxBytes(599));
+        Assert.Equal(Limit, open.LowerMaxBytes(Limit, 0));
+        Assert.Equal(600, open.LowerMaxBytes(600, 0));
+        Assert.Equal(600, open.LowerMaxBytes(800, 0));
+        Assert.Equal(600, open.LowerMaxBytes(600, 0));
+        Assert.Equal(599, open.LowerMaxBytes(599, 0));
         Assert.Equal(599, open.MaxBytes);
+    }
+
+    [Fact]
+    public void The_limit_is_restored_once_the_last_413_is_old_enough_even_one_that_lowered_nothing()
+    {
+        var clock = new ManualTimeProvider();
+        var open = new Run().Assembler.Partition(0);
+        var after = TimeSpan.FromMinutes(10);
+        Assert.Null(open.RestoreMaxBytes(clock, after)); // never lowered
+        open.LowerMaxBytes(600, clock.GetTimestamp());
+        clock.Advance(after);
+        open.LowerMaxBytes(800, clock.GetTimestamp()); // a body sealed before the lowering, refused too: the limit still holds
+        Assert.Null(open.RestoreMaxBytes(clock, after));
+        clock.Advance(after - TimeSpan.FromTicks(1));
+        Assert.Null(open.RestoreMaxBytes(clock, after));
+        clock.Advance(TimeSpan.FromTicks(1));
+        Assert.Equal(600, open.RestoreMaxBytes(clock, after));
+        Assert.Equal((Limit, null), (open.MaxBytes, open.RestoreMaxBytes(clock, after)));
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public class DiagnosticEventTests
             "EndpointResumed=7", "LimitLowered=8", "ServerWarning=9", "ShutdownLoss=10", "InternalError=11", "OutcomeUnknown=12",
             "CallbackFailed=13",
             "Spooled=14", "SpoolReplayed=15", "SpoolDamaged=16", "SpoolEvicted=17", "SpoolSuspended=18", "SpoolResumed=19", "SpoolFileFailed=20",
-            "SpoolBacklog=21",
+            "SpoolBacklog=21", "LimitRestored=22",
         ];
         Assert.Equal(expected, Enum.GetValues<DiagnosticKind>().Select(k => $"{k}={(int)k}"));
         Assert.All(Enum.GetValues<DiagnosticKind>(), k => Assert.Equal((int)k, new DiagnosticEvent(k, "m").EventId));
@@ -43,6 +43,7 @@ public class DiagnosticEventTests
     [InlineData(DiagnosticKind.SpoolResumed, DiagnosticSeverity.Information)]
     [InlineData(DiagnosticKind.SpoolFileFailed, DiagnosticSeverity.Warning)]
     [InlineData(DiagnosticKind.SpoolBacklog, DiagnosticSeverity.Warning)]
+    [InlineData(DiagnosticKind.LimitRestored, DiagnosticSeverity.Information)]
     public void Each_kind_has_the_severity_its_documentation_gives(DiagnosticKind kind, DiagnosticSeverity severity) =>
         Assert.Equal(severity, new DiagnosticEvent(kind, "m").Severity);
 
