@@ -16,7 +16,6 @@ internal sealed class OpenBatch
 {
     private readonly RecyclableMemoryStreamManager _memory;
     private readonly bool _recordSequences;
-    private readonly int _configuredMaxBytes;
     private readonly Lock _limitLock = new();
     private int _maxBytes;    // written under _limitLock
     private long _refusedAt;  // the last 413's timestamp, under _limitLock
@@ -33,7 +32,7 @@ internal sealed class OpenBatch
         _recordSequences = recordSequences;
         Writer = new EventWriter(defaultContext);
         Partition = partition;
-        _maxBytes = _configuredMaxBytes = maxBytes;
+        _maxBytes = ConfiguredMaxBytes = maxBytes;
         PrefixLength = prefixLength;
         SuffixLength = suffixLength;
         _memory = memory;
@@ -51,6 +50,9 @@ internal sealed class OpenBatch
 
     /// <summary>Prefix plus suffix: the body of a batch with no event.</summary>
     public int EnvelopeLength => PrefixLength + SuffixLength;
+
+    /// <summary>The byte limit it was created with (<see cref="SluiceOptions.MaxBatchBytes"/>), which <see cref="RestoreMaxBytes"/> restores.</summary>
+    public int ConfiguredMaxBytes { get; }
 
     /// <summary>
     /// This partition's byte limit; lowered by a sender after a 413 (<see cref="LowerMaxBytes"/>), raised back to the
@@ -83,14 +85,14 @@ internal sealed class OpenBatch
     /// <returns>The limit it replaced, or null if it did not.</returns>
     public int? RestoreMaxBytes(TimeProvider time, TimeSpan after)
     {
-        if (Volatile.Read(ref _maxBytes) == _configuredMaxBytes)
+        if (Volatile.Read(ref _maxBytes) == ConfiguredMaxBytes)
             return null; // the common case (never lowered), called after every delivery: no lock
         lock (_limitLock)
         {
             int before = _maxBytes;
-            if (before == _configuredMaxBytes || time.GetElapsedTime(_refusedAt) < after)
+            if (before == ConfiguredMaxBytes || time.GetElapsedTime(_refusedAt) < after)
                 return null;
-            Volatile.Write(ref _maxBytes, _configuredMaxBytes);
+            Volatile.Write(ref _maxBytes, ConfiguredMaxBytes);
             return before;
         }
     }

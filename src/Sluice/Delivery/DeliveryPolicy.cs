@@ -10,7 +10,8 @@ namespace Sluice.Delivery;
 /// (which holds every batch to that endpoint: <see cref="EndpointHolds"/>), within a per-body attempt budget and a
 /// per-batch time budget, then expire; a 400 bisects the batch until each invalid event has been refused alone (only
 /// then is it counted rejected) and every other event delivered; a 413 splits the batch and lowers the partition's
-/// byte limit (restored by a delivery <see cref="LimitRestoreInterval"/> after the last 413); a 401/403 hands the job back so its endpoint can be paused. One request at a time per job, so a
+/// byte limit (restored by a delivery <see cref="LimitRestoreInterval"/> after the last 413); a 401/403 hands the job
+/// back so its endpoint can be paused. One request at a time per job, so a
 /// bisection costs at most <see cref="BisectionBound"/> requests, sent one after the other by the sender that holds
 /// the batch. Parts are written as sub-batches (<see cref="Batch.Slice(int, int)"/>) and released after their send.
 /// Thread-safe: one call per job at a time.
@@ -23,7 +24,7 @@ internal sealed class DeliveryPolicy
     /// <summary>
     /// How long after an endpoint's last 413 a delivery to it restores its configured byte limit: a short episode (a proxy
     /// briefly misconfigured, a deploy rolled back) must not shrink its batches for the engine's life; a proxy that still
-    /// limits costs one 413 and a split per interval.
+    /// limits costs a 413 or a few (the limit halves on each) and their splits per interval.
     /// </summary>
     internal static readonly TimeSpan LimitRestoreInterval = TimeSpan.FromMinutes(10);
 
@@ -426,7 +427,7 @@ internal sealed class DeliveryPolicy
         if (open.RestoreMaxBytes(_time, LimitRestoreInterval) is not { } before)
             return;
         _diagnose(new DiagnosticEvent(DiagnosticKind.LimitRestored,
-            string.Create(CultureInfo.InvariantCulture, $"{batch.EndpointPath} has refused no body as too large for {LimitRestoreInterval.TotalMinutes:0} minutes or more: that endpoint's batch byte limit is restored from {before:N0} to {open.MaxBytes:N0}. Should it refuse one again, the limit is lowered again.")));
+            string.Create(CultureInfo.InvariantCulture, $"{batch.EndpointPath} has refused no body as too large for {LimitRestoreInterval.TotalMinutes:0} minutes or more: that endpoint's batch byte limit is restored from {before:N0} to {open.ConfiguredMaxBytes:N0}. Should it refuse one again, the limit is lowered again.")));
     }
 
     private void ReportWarnings(Batch batch, PendingRange range, SendResult result, IReadOnlyList<string> warnings)
