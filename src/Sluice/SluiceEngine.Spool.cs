@@ -132,11 +132,8 @@ public sealed partial class SluiceEngine
                 if (append && spool.Append(batch, evict: false))
                     append = false;
 
-                if (!append && batch.SpoolTicket is not null)
-                {
-                    KeepOnDisk(batch);
+                if (!append && batch.SpoolTicket is not null && KeepOnDisk(batch))
                     return true;
-                }
 
                 if (!append)
                 {
@@ -156,16 +153,13 @@ public sealed partial class SluiceEngine
         if (append)
             spool.Append(batch, evict: _onDisk.Count == 0);
 
-        if (!begun.IsCancellationRequested)
+        while (!begun.IsCancellationRequested)
         {
-            var patience = batch.SpoolTicket is null ? Timeout.InfiniteTimeSpan : _options.FlushInterval;
+            var patience = spool.StillHolds(batch) ? _options.FlushInterval : Timeout.InfiniteTimeSpan;
             if (await RoomWithinAsync(patience, begun.Token).ConfigureAwait(false))
                 return false;
-            if (!begun.IsCancellationRequested)
-            {
-                KeepOnDisk(batch);
+            if (!begun.IsCancellationRequested && KeepOnDisk(batch))
                 return true;
-            }
         }
 
         // Shutdown began while the senders had no room.
@@ -191,9 +185,16 @@ public sealed partial class SluiceEngine
         }
     }
 
-    /// <summary>Serializer: the batch waits on disk only; its memory goes back to the pool until it is read back.</summary>
-    private void KeepOnDisk(Batch batch)
+    /// <summary>
+    /// Serializer: the batch waits on disk only; its memory goes back to the pool until it is read back. False if the spool gave it
+    /// up (its sync failed, or its file was deleted): it then waits in memory, as a batch the spool did not take.
+    /// </summary>
+    private bool KeepOnDisk(Batch batch)
     {
+        _spool!.BeforeSend(batch); // under SpoolSync.PerBatch, synced now (one sync covers the backlog appended so far), not at its first send
+        if (!_spool.StillHolds(batch))
+            return false;
+
         if (_onDisk.Count == 0)
         {
             Diagnose(new DiagnosticEvent(DiagnosticKind.SpoolBacklog,
@@ -201,11 +202,11 @@ public sealed partial class SluiceEngine
                 $"'{_spool!.Disk.DirectoryPath}' only, not in memory, and are read back in order as the senders make room.", batch.EventCount));
         }
 
-        _spool!.BeforeSend(batch); // under SpoolSync.PerBatch, synced now (one sync covers the backlog appended so far), not at its first send
         batch.ReleaseBodyToDisk();
         _onDisk.Enqueue(batch);
         Volatile.Write(ref _eventsOnDisk, _eventsOnDisk + batch.EventCount);
         WatchForRoom(); // the loop arms it too before it parks, but not after a batch sealed by a flush or the linger
+        return true;
     }
 
     /// <summary>

@@ -43,8 +43,15 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches 
         batch.SpoolDurable = true;
     }
 
-    /// <summary>Whether the spool still holds the batch (appended, not evicted): then what is not delivered can stay there.</summary>
-    public bool Holds(Batch batch) => batch.SpoolTicket is { } ticket && spool.Contains(ticket);
+    /// <summary>
+    /// Whether the spool still holds the batch (appended, not evicted), on the device unless the policy is <see cref="SpoolSync.None"/>:
+    /// then what is not delivered can stay there, counted spooled. Syncs it first if no sync covered it yet (a batch left at the
+    /// shutdown deadline before any sender took it, or under <see cref="SpoolSync.Interval"/>); one whose sync fails is no longer held.
+    /// </summary>
+    public bool Holds(Batch batch) => batch.SpoolTicket is { } ticket && spool.SyncAppendsThrough(ticket.BatchId) && spool.Contains(ticket);
+
+    /// <summary>Whether the spool still holds the batch, as written so far (no sync): for the serializer, which must not wait for the device.</summary>
+    public bool StillHolds(Batch batch) => batch.SpoolTicket is { } ticket && spool.Contains(ticket);
 
     /// <summary>
     /// Every event of the batch is settled: its record is acknowledged, unless some of them were left to the spool; then, if

@@ -21,14 +21,25 @@ internal sealed partial class DiskSpool
     }
 
     // Under _gate. Starts a new active segment; the old one is synced (unless the policy is None), closed,
-    // and deleted if nothing in it is live. Throws IOException with nothing changed if the new one cannot be made.
+    // and deleted if nothing in it is live. Throws IOException if the old one cannot be synced (its unsynced batches given
+    // up) or the new one cannot be made (nothing changed).
     private void Rotate()
     {
         var old = _active;
         if (old?.Writer is not null && _activeDirty && _options.Sync != SpoolSync.None)
         {
-            _io.FlushToDisk(old.Writer);
+            try
+            {
+                _io.FlushToDisk(old.Writer);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                GiveUpUnsynced(old, e);
+                throw;
+            }
+
             _activeDirty = false;
+            _unsynced.Clear(); // all of the old segment's: the new one has none yet
         }
 
         var next = new SpoolSegment(_nextId, _directory, new LiveSet(_nextId));
@@ -56,7 +67,7 @@ internal sealed partial class DiskSpool
         {
             old.Writer?.Dispose();
             old.Writer = null;
-            if (old.Live.Count == 0)
+            if (old.Done)
                 RemoveSegment(old);
         }
     }

@@ -1,3 +1,4 @@
+using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
 namespace Sluice.Spooling;
@@ -15,6 +16,7 @@ internal sealed partial class DiskSpool
             if (through >= 0 && _durableThrough >= through)
                 return true;
             long covered;
+            SpoolSegment? segment = null;
             lock (_gate)
             {
                 if (_disposed)
@@ -26,15 +28,17 @@ internal sealed partial class DiskSpool
                 if (_activeDirty && _active?.Writer is { } writer)
                 {
                     _activeDirty = false;
-                    Hold(writer);
+                    Hold(writer); // first: a failure at index 0 is the segment's
+                    segment = _active;
+                    (_syncing, _unsynced) = (_unsynced, _syncing);
                 }
 
                 if (acknowledgements)
                 {
-                    foreach (var segment in _dirtyAcknowledgements)
+                    foreach (var dirty in _dirtyAcknowledgements)
                     {
-                        segment.AcknowledgementsDirty = false;
-                        if (segment.AcknowledgementsWriter is { } acks)
+                        dirty.AcknowledgementsDirty = false;
+                        if (dirty.AcknowledgementsWriter is { } acks)
                             Hold(acks);
                     }
 
@@ -44,8 +48,10 @@ internal sealed partial class DiskSpool
 
             // The handles are held (not closed until released), so a rotation or deletion meanwhile does no harm.
             Exception? failure = null;
-            foreach (var handle in _syncHandles)
+            bool appendsFailed = false;
+            for (int i = 0; i < _syncHandles.Count; i++)
             {
+                var handle = _syncHandles[i];
                 try
                 {
                     if (failure is null)
@@ -54,6 +60,7 @@ internal sealed partial class DiskSpool
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
                     failure = e;
+                    appendsFailed = i == 0 && segment is not null;
                 }
                 finally
                 {
@@ -62,20 +69,20 @@ internal sealed partial class DiskSpool
             }
 
             _syncHandles.Clear();
-            if (failure is not null)
+            lock (_gate)
             {
-                lock (_gate)
-                {
-                    _activeDirty = true; // nothing counts as covered: the next sync tries again
+                if (appendsFailed)
+                    GiveUpUnsynced(segment!, failure!);
+                else
+                    _syncing.Clear();
+                if (failure is not null)
                     Fail(failure, "syncing to the device");
-                }
-
-                EmitDiagnostics();
-                return false;
             }
 
-            Volatile.Write(ref _durableThrough, Math.Max(_durableThrough, covered));
-            return true;
+            EmitDiagnostics();
+            if (!appendsFailed)
+                Volatile.Write(ref _durableThrough, Math.Max(_durableThrough, covered));
+            return failure is null;
         }
     }
 
@@ -86,5 +93,45 @@ internal sealed partial class DiskSpool
         handle.DangerousAddRef(ref added);
         if (added)
             _syncHandles.Add(handle);
+    }
+
+    /// <summary>
+    /// Under _gate. Syncing <paramref name="segment"/> failed: the batches written to it since its last sync are not known to be
+    /// on the device, and a second fsync would not tell (Linux reports a failed write-back once, then marks the pages clean). So
+    /// the spool gives them up: no longer held (<see cref="Contains"/>), so the engine sends them from memory and counts them as
+    /// it would without a spool; counted and reported as lost from the spool; and the next record goes to a new segment. Their
+    /// records stay in the file, acknowledged once the engine settles them (<see cref="SpoolSegment.GivenUp"/>): a restart after
+    /// a crash sends again those of them it can read, as the only copy left.
+    /// </summary>
+    private void GiveUpUnsynced(SpoolSegment segment, Exception cause)
+    {
+        long batches = 0, events = 0, bytes = 0;
+        GiveUp(_syncing);
+        GiveUp(_unsynced);
+        if (segment == _active)
+        {
+            _activeDirty = false;
+            _activeSpoiled = true;
+        }
+
+        CountLost(batches, events, bytes, string.Create(CultureInfo.InvariantCulture,
+            $"The spool in '{_directory}' could not sync '{Path.GetFileName(segment.SegmentPath)}' to the device ({cause.Message}): its {batches:N0} batch(es) ({events:N0} events) written since the last sync are not known to be on the device, so the spool no longer counts them as held. Those still in memory are sent from there, and counted lost if they cannot be delivered."));
+
+        void GiveUp(List<SpoolTicket> tickets)
+        {
+            for (int i = tickets.Count - 1; i >= 0; i--)
+            {
+                var ticket = tickets[i];
+                if (ticket.SegmentId != segment.FirstId)
+                    continue;
+                tickets.RemoveAt(i);
+                if (segment.Removed || !segment.Live.Remove(ticket.BatchId))
+                    continue; // acknowledged or evicted meanwhile
+                (segment.GivenUp ??= new LiveSet(segment.FirstId)).Add(ticket.BatchId);
+                segment.LiveEvents -= ticket.EventCount;
+                segment.LiveBytes -= ticket.Length;
+                (batches, events, bytes) = (batches + 1, events + ticket.EventCount, bytes + ticket.Length);
+            }
+        }
     }
 }

@@ -67,6 +67,11 @@ internal sealed partial class DiskSpool : IDisposable
     private readonly Lock _syncGate = new();
     private readonly List<SafeFileHandle> _syncHandles = [];
 
+    // Under _gate: the batches appended since the last sync that covered them (none under SpoolSync.None), and those the sync
+    // running now covers. A failed sync gives them up (GiveUpUnsynced): a few dozen bytes a batch, for one SyncInterval at most.
+    private List<SpoolTicket> _unsynced = [];
+    private List<SpoolTicket> _syncing = [];
+
     // Written under _gate, read without it to skip taking the lock when nothing is pending.
     private int _pendingCount;
 
@@ -237,6 +242,8 @@ internal sealed partial class DiskSpool : IDisposable
                 if (_suspended)
                     Resume();
                 ticket = new SpoolTicket(id, _active.FirstId, offset, (int)recordLength, events);
+                if (_options.Sync != SpoolSync.None)
+                    _unsynced.Add(ticket);
                 return SpoolAppendStatus.Appended;
             }
         }
@@ -261,12 +268,22 @@ internal sealed partial class DiskSpool : IDisposable
                 if (_disposed)
                     return;
                 var segment = Find(ticket.SegmentId);
-                if (segment is null || !segment.Live.Remove(ticket.BatchId))
+                if (segment is null)
                     return;
-                segment.LiveEvents -= ticket.EventCount;
-                segment.LiveBytes -= ticket.Length;
-                _acknowledged++;
-                if (segment.Live.Count == 0 && segment != _active)
+                if (segment.Live.Remove(ticket.BatchId))
+                {
+                    segment.LiveEvents -= ticket.EventCount;
+                    segment.LiveBytes -= ticket.Length;
+                    _acknowledged++;
+                }
+                else if (segment.GivenUp?.Remove(ticket.BatchId) != true)
+                {
+                    return; // acknowledged already, or evicted
+                }
+
+                // A batch given up after a failed sync is acknowledged too (settled from memory: a restart must not send it
+                // again), and keeps its segment until then, as the engine may read it back.
+                if (segment.Done && segment != _active)
                 {
                     // Deleting the segment is its last acknowledgement.
                     RemoveSegment(segment, ticket);
@@ -293,7 +310,7 @@ internal sealed partial class DiskSpool : IDisposable
     private bool FitsWithoutEvicting(long recordLength) => _diskBytes + _headerLength + recordLength <= _options.MaxBytes;
 
     /// <summary>
-    /// Reads back the body of a batch this spool holds (appended, not acknowledged nor evicted), as it was appended, into
+    /// Reads back the body of a batch this spool holds (appended, not acknowledged nor evicted; or given up after a failed sync), as it was appended, into
     /// <paramref name="destination"/>: for a batch the engine kept on disk only while its senders had no room. False if the
     /// spool no longer holds it or it cannot be read (reported); <paramref name="destination"/> may then hold part of it.
     /// With <paramref name="eventEnds"/> (null, or at least <see cref="SpoolTicket.EventCount"/> long), the batch's event end offsets too.
@@ -304,7 +321,9 @@ internal sealed partial class DiskSpool : IDisposable
         lock (_gate)
         {
             segment = _disposed ? null : Find(ticket.SegmentId);
-            if (segment is null || segment.Removed || !segment.Live.Contains(ticket.BatchId))
+            // A batch a failed sync gave up is read too: the engine may hold it nowhere else (waiting on disk only), and its
+            // record is checked as it is read.
+            if (segment is null || segment.Removed || !(segment.Live.Contains(ticket.BatchId) || segment.GivenUp?.Contains(ticket.BatchId) == true))
                 return false;
         }
 
@@ -342,7 +361,8 @@ internal sealed partial class DiskSpool : IDisposable
     /// <summary>
     /// Makes every batch appended so far durable (one fsync for all of them): what the engine calls
     /// before it hands the batches to senders under <see cref="SpoolSync.PerBatch"/>. Acknowledgements
-    /// wait for <see cref="Sync"/>. False if the sync failed (reported; writing is suspended).
+    /// wait for <see cref="Sync"/>. False if the sync failed (reported; writing is suspended, and the batches
+    /// written since the last sync are given up: <see cref="Contains"/> is false for them).
     /// Does nothing under <see cref="SpoolSync.None"/>.
     /// </summary>
     public bool SyncAppends() => SyncCore(acknowledgements: false);
@@ -351,7 +371,8 @@ internal sealed partial class DiskSpool : IDisposable
     /// Makes the batch <paramref name="batchId"/> durable, with every batch appended before it: at once if a sync
     /// already covered it, else with one sync for everything appended so far (which the senders of the batches
     /// appended meanwhile then share). What a sender calls before a batch's first send under <see cref="SpoolSync.PerBatch"/>.
-    /// False if the sync failed (reported; writing is suspended).
+    /// False if the sync failed (as <see cref="SyncAppends"/>). True says only that nothing is left to sync for it: whether the
+    /// spool still holds it (a failed sync gave it up) is <see cref="Contains"/>.
     /// </summary>
     public bool SyncAppendsThrough(long batchId)
     {
@@ -363,8 +384,9 @@ internal sealed partial class DiskSpool : IDisposable
     /// <summary>
     /// Makes everything written so far durable, batches and acknowledgements: for a flush and at
     /// shutdown, and every <see cref="SpoolOptions.SyncInterval"/>. False if a sync failed.
-    /// Syncs nothing under <see cref="SpoolSync.None"/>. Either way, a segment with batches not yet acknowledged whose file was
-    /// deleted by something else is found here: its batches are counted lost (<see cref="Vanished"/>).
+    /// Syncs nothing under <see cref="SpoolSync.None"/>. Under every policy, a segment with batches not yet acknowledged whose
+    /// file was deleted by something else is found here (so within a <see cref="SpoolOptions.SyncInterval"/>): its batches are
+    /// counted lost (<see cref="Vanished"/>).
     /// </summary>
     public bool Sync()
     {
@@ -403,7 +425,7 @@ internal sealed partial class DiskSpool : IDisposable
     }
 
     // Outside _gate: one stat per segment that holds live batches (a few dozen at most under the default cap), once every
-    // SyncInterval. Writes to a deleted file still succeed, so nothing else would tell. A file that cannot be looked at
+    // SyncInterval, whatever the policy. Writes to a deleted file still succeed, so nothing else would tell. A file that cannot be looked at
     // (access denied) may still be there: only one known to be missing counts.
     private void FindVanished()
     {

@@ -18,6 +18,15 @@ internal sealed class SpoolSegment(long firstId, string directory, LiveSet live)
     /// <summary>Batches written and not acknowledged.</summary>
     public LiveSet Live { get; } = live;
 
+    /// <summary>
+    /// Batches given up after a failed sync (no longer live) and not settled yet: their acknowledgements are still written, so
+    /// that a restart does not send again those delivered or counted lost meanwhile. Null until a sync fails.
+    /// </summary>
+    public LiveSet? GivenUp;
+
+    /// <summary>Nothing in it is waited for: no live batch, none given up and unsettled. It can be deleted once it is not the active one.</summary>
+    public bool Done => Live.Count == 0 && (GivenUp is null || GivenUp.Count == 0);
+
     /// <summary>Events of the live batches.</summary>
     public long LiveEvents;
 

@@ -362,6 +362,59 @@ public sealed class EngineSpoolTests : IDisposable
     }
 
     [Fact]
+    public async Task A_batch_whose_sync_failed_before_its_send_is_not_counted_as_kept_in_the_spool_at_the_deadline()
+    {
+        var io = new FailingFileIO();
+        var stuck = new GateTransport();
+        var engine = StuckEngineOn(io, stuck);
+        io.FlushFails = true; // the device fails the sync before the first send: the batch goes, but is not known to be on disk
+        Track(engine, 0, 10);
+        await Eventually.True(() => stuck.Waiting == 1, "the batch is being sent");
+        io.FlushFails = false;
+
+        var shutdown = engine.ShutdownAsync();
+        await Eventually.True(() => _time.PendingDelays.Contains(TimeSpan.FromSeconds(5)), "the shutdown deadline is armed");
+        _time.Advance(TimeSpan.FromSeconds(5));
+        var result = await shutdown.WaitAsync(TimeSpan.FromSeconds(30));
+
+        var c = result.Counters;
+        Assert.Equal((0L, 0L, 10L, 10L), (c.Spooled, c.LeftInSpool, c.OutcomeUnknown + c.LostAtShutdown, c.SpoolEvicted));
+        Assert.Contains(DiagnosticsOf(DiagnosticKind.SpoolEvicted), d => d.Message.Contains("could not sync", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task Under_the_per_batch_policy_a_batch_whose_sync_fails_as_it_would_wait_on_disk_only_waits_in_memory_and_is_delivered()
+    {
+        // As below, but the sync that was to make the twelfth or the thirteenth batch durable before its memory goes fails: the
+        // spool gives it up, so its memory is all that holds it.
+        var io = new FailingFileIO();
+        var stuck = new GateTransport();
+        var flushInterval = TimeSpan.FromSeconds(10);
+        await using var engine = StuckEngineOn(io, stuck, flushInterval, syncInterval: TimeSpan.FromMinutes(1));
+        try
+        {
+            Track(engine, 0, 130);
+            await Eventually.True(() => stuck.Waiting == 1 && engine.Processed == 120, "the serializer holds the twelfth batch");
+            io.FlushFails = true;
+            await Eventually.True(() =>
+            {
+                _time.Advance(flushInterval);
+                return DiagnosticsOf(DiagnosticKind.SpoolEvicted).Count == 1;
+            }, "a sync before a batch was to wait on disk only failed");
+            io.FlushFails = false;
+        }
+        finally
+        {
+            stuck.Open();
+        }
+
+        await engine.FlushAsync().WaitAsync(TimeSpan.FromSeconds(30));
+        var c = engine.GetCounters();
+        Assert.Equal((130L, 0L, 0L), (c.Delivered, c.LostAtShutdown, c.Spooled));
+        Assert.Equal(Enumerable.Range(0, 130).Select(i => $"event-{i}"), EventNames(stuck));
+    }
+
+    [Fact]
     public async Task Under_the_per_batch_policy_a_batch_is_synced_before_it_waits_on_disk_only()
     {
         // The first send's sync covered the twelve batches appended by then; the thirteenth is appended after it. No send

@@ -64,6 +64,7 @@ public sealed class SpoolFailureTests : IDisposable
         SpoolHarness.Append(spool, batch);
         _io.FlushFails = true; // the device fails a sync, then the disk stays full
         Assert.False(spool.SyncAppends());
+        Assert.Single(_harness.DiagnosticsOf(SpoolDiagnosticKind.Evicted)); // the batch the sync was to cover: given up
         _io.FlushFails = false;
         _io.DiskFull = true;
         for (int retry = 0; retry < 4; retry++) // two minutes of a full disk, a write tried every 30 s
@@ -74,7 +75,7 @@ public sealed class SpoolFailureTests : IDisposable
 
         _harness.Time.Advance(DiskSpool.RetryWritesAfter);
 
-        var suspended = Assert.Single(_harness.Diagnostics);
+        var suspended = Assert.Single(States());
         Assert.Equal(SpoolDiagnosticKind.WritesSuspended, suspended.Kind);
         Assert.Contains("reported once", suspended.Message, StringComparison.Ordinal);
         Assert.Equal((5L, true), (spool.Counters.WriteFailures, spool.Counters.Suspended)); // each failure counted; the state readable
@@ -82,14 +83,16 @@ public sealed class SpoolFailureTests : IDisposable
         _io.DiskFull = false;
         SpoolHarness.Append(spool, batch);
         SpoolHarness.Append(spool, SpoolBatch.Json(0, "2"));
-        Assert.Equal([SpoolDiagnosticKind.WritesSuspended, SpoolDiagnosticKind.WritesResumed], _harness.Diagnostics.Select(d => d.Kind));
+        Assert.Equal([SpoolDiagnosticKind.WritesSuspended, SpoolDiagnosticKind.WritesResumed], States().Select(d => d.Kind));
         Assert.False(spool.Counters.Suspended);
 
         // A new failure after the resume is a new suspension, reported again.
         _io.DiskFull = true;
         Assert.Equal(SpoolAppendStatus.DiskFull, spool.TryAppend(0, batch.Sequence(), batch.Ends, out _));
-        Assert.Equal(SpoolDiagnosticKind.WritesSuspended, _harness.Diagnostics[^1].Kind);
-        Assert.Equal(3, _harness.Diagnostics.Count);
+        Assert.Equal(SpoolDiagnosticKind.WritesSuspended, States()[^1].Kind);
+        Assert.Equal(3, States().Count);
+
+        List<SpoolDiagnostic> States() => [.. _harness.Diagnostics.Where(d => d.Kind != SpoolDiagnosticKind.Evicted)];
     }
 
     [Fact]
@@ -174,7 +177,7 @@ public sealed class SpoolFailureTests : IDisposable
         _io.FlushFails = true;
 
         Assert.False(spool.SyncAppends());
-        var suspended = Assert.Single(_harness.Diagnostics);
+        var suspended = Assert.Single(_harness.DiagnosticsOf(SpoolDiagnosticKind.WritesSuspended));
         Assert.Contains("syncing to the device", suspended.Message, StringComparison.Ordinal);
         var batch = SpoolBatch.Json(0, "2");
         Assert.Equal(SpoolAppendStatus.Suspended, spool.TryAppend(0, batch.Sequence(), batch.Ends, out _));
