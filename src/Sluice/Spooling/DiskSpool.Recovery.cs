@@ -111,8 +111,9 @@ internal sealed partial class DiskSpool
                 corrupt, corruptBytes, torn, tornBytes, _evictedBatches - evictedBatches, _evictedEvents - evictedEvents);
         }
 
-        if (_options.Sync != SpoolSync.None)
-            _syncTimer = _time.CreateTimer(static state => ((DiskSpool)state!).Sync(), this, _options.SyncInterval, _options.SyncInterval);
+        // Under SpoolSync.None too, which syncs nothing: the tick still looks for segment files deleted under the spool, which
+        // writes to them would not reveal.
+        _syncTimer = _time.CreateTimer(static state => ((DiskSpool)state!).Sync(), this, _options.SyncInterval, _options.SyncInterval);
     }
 
     private InvalidOperationException ForeignFormat(string found) => new(

@@ -29,7 +29,8 @@ public sealed class SpoolOptions
 
     /// <summary>
     /// How often the spool syncs on its own: everything under <see cref="SpoolSync.Interval"/>, the
-    /// acknowledgements under <see cref="SpoolSync.PerBatch"/>. Unused with <see cref="SpoolSync.None"/>.
+    /// acknowledgements under <see cref="SpoolSync.PerBatch"/>, nothing under <see cref="SpoolSync.None"/>. Under every
+    /// policy it also looks, as often, for segment files deleted under it, whose batches it then counts lost.
     /// </summary>
     /// <value>Default 1 second. Range 1 ms – 1 minute.</value>
     public TimeSpan SyncInterval { get; set; } = TimeSpan.FromSeconds(1);

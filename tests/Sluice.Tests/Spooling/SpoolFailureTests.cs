@@ -281,6 +281,26 @@ public sealed class SpoolFailureTests : IDisposable
         Assert.Single(_harness.DiagnosticsOf(SpoolDiagnosticKind.Evicted)); // reported once
     }
 
+    [Theory]
+    [InlineData(SpoolSync.None)]
+    [InlineData(SpoolSync.PerBatch)]
+    public async Task A_segment_deleted_under_the_spool_is_found_within_a_sync_interval_whatever_the_policy(SpoolSync sync)
+    {
+        // SpoolSync.None syncs nothing, but the files are still looked for on the same tick: the loss is counted within a
+        // SyncInterval, not only at a flush or at shutdown.
+        using var spool = await _harness.OpenAsync(o => (o.Sync, o.SyncInterval) = (sync, TimeSpan.FromSeconds(2)));
+        var ticket = SpoolHarness.Append(spool, SpoolBatch.Json(0, "1", "2"));
+        File.Delete(SpoolDirectory.SegmentPath(_harness.Directory, ticket.SegmentId));
+
+        _harness.Time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Empty(_harness.DiagnosticsOf(SpoolDiagnosticKind.Evicted));
+        _harness.Time.Advance(TimeSpan.FromSeconds(1));
+
+        var lost = Assert.Single(_harness.DiagnosticsOf(SpoolDiagnosticKind.Evicted));
+        Assert.Equal((1L, 2L), (lost.Batches, lost.Events));
+        Assert.False(spool.Contains(ticket));
+    }
+
     [Fact]
     public async Task A_batch_whose_segment_was_deleted_cannot_be_read_back_and_is_counted_lost_not_reported_as_left_on_disk()
     {
