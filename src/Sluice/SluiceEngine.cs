@@ -510,7 +510,7 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
             await HandOffSealedAsync().ConfigureAwait(false);
     }
 
-    /// <summary>Completes a flush once its batches finished; with a spool, after syncing it (what was left there is then durable, whatever the policy).</summary>
+    /// <summary>Completes a flush once its batches finished; with a spool, after syncing it (what was left there is then durable, unless the policy is SpoolSync.None, which never syncs).</summary>
     private async Task CompleteFlushAsync(FlushRequest request, Task finished)
     {
         await finished.ConfigureAwait(false);
