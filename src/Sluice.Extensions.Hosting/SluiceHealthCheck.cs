@@ -10,7 +10,7 @@ namespace Sluice.Extensions.Hosting;
 /// while the queue is at least <see cref="QueueNearFull"/> full, while batches wait in the spool for the senders (an outage:
 /// with a spool, the queue drains to disk instead of filling), while the spool cannot be written (a full disk), or when batches ran out of retries (expired, or were kept in
 /// the spool), failed for good (a permanent failure such as a 404: every batch can fail at once, nothing expiring and the
-/// queue never filling) or were lost from the spool (its byte cap deleted them, or something deleted its files) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
+/// queue never filling) or were lost from the spool (its byte cap deleted them, something deleted or truncated its files, or a sync to the device failed) within the last <see cref="ExpiryWindow"/>; healthy otherwise. Degraded, not unhealthy: the engine goes on
 /// accepting and counting events, and the application keeps working. <see cref="HealthStatus.Unhealthy"/> only before the
 /// engine is built (the host has not started it, nor anything resolved it), as a startup probe expects: checked, not built,
 /// since building it opens its spool and creates its HTTP client.
@@ -65,7 +65,7 @@ internal sealed class SluiceHealthCheck(string name, BuiltEngines engines) : IHe
             problems.Add(string.Create(CultureInfo.InvariantCulture, $"events failed for good in the last {ExpiryWindow.TotalMinutes:0} minutes ({counters.Failed:N0} in all)"));
         // The outage that filled the spool may be over, its backlog delivered: the batches deleted meanwhile are not.
         if (spoolEvicted)
-            problems.Add(string.Create(CultureInfo.InvariantCulture, $"the spool lost batches not yet delivered in the last {ExpiryWindow.TotalMinutes:0} minutes: its byte cap deleted them, or their files were deleted ({counters.SpoolEvicted:N0} events in all, see SpoolEvicted)"));
+            problems.Add(string.Create(CultureInfo.InvariantCulture, $"the spool lost batches not yet delivered in the last {ExpiryWindow.TotalMinutes:0} minutes: its byte cap deleted them, their files were deleted or truncated, or a sync to the device failed ({counters.SpoolEvicted:N0} events in all, see SpoolEvicted)"));
 
         var data = new Dictionary<string, object>
         {

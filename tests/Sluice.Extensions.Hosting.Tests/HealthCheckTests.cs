@@ -217,7 +217,7 @@ public class HealthCheckTests
 
             var evicted = engine.GetCounters().SpoolEvicted;
             Assert.InRange(evicted, 1_000, 3_000); // a number with a digit group
-            Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"Sluice engine default: the spool lost batches not yet delivered in the last 5 minutes: its byte cap deleted them, or their files were deleted ({evicted:N0} events in all, see SpoolEvicted)."),
+            Assert.Equal(string.Create(CultureInfo.InvariantCulture, $"Sluice engine default: the spool lost batches not yet delivered in the last 5 minutes: its byte cap deleted them, their files were deleted or truncated, or a sync to the device failed ({evicted:N0} events in all, see SpoolEvicted)."),
                 check.Description);
             Assert.Equal(evicted, check.Data["spoolEvicted"]);
             await host.StopAsync();

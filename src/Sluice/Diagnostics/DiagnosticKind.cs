@@ -59,7 +59,7 @@ public enum DiagnosticKind
     /// <summary>[Error] The spool found a damaged record or a torn tail when it opened: the damage was skipped (counted), the rest is sent.</summary>
     SpoolDamaged = 16,
 
-    /// <summary>[Error] The spool reached its byte cap: its oldest batches were deleted before they were delivered. Or a segment file holding batches not yet delivered was deleted by something other than the spool (the directory removed under the engine): they are lost.</summary>
+    /// <summary>[Error] The spool reached its byte cap: its oldest batches were deleted before they were delivered. Or a segment file holding batches not yet delivered was deleted or truncated by something other than the spool (the directory removed under the engine): they are lost. Or a sync to the device failed: the batches written since the last one are not known to be on disk, and are sent from memory only.</summary>
     SpoolEvicted = 17,
 
     /// <summary>[Error] The spool could not write or sync (the disk is full, or another I/O error): batches are sent from memory only for a while. Given once per suspension, however many retries fail; <see cref="SpoolResumed"/> ends it.</summary>

@@ -83,11 +83,12 @@ internal sealed partial class DiskSpool
 
     /// <summary>
     /// A live segment's file is gone, deleted by something other than this spool (an operator, a cleaner, the directory removed
-    /// under the engine): its batches are lost, counted and reported as evicted ones are, so that they are no longer counted as
-    /// waiting in the spool. Writes to an unlinked file still succeed, so the next append starts a new segment; if the directory
-    /// is gone too, that fails and writing is suspended (batches go from memory only, and are counted as such).
+    /// under the engine), or truncated (<paramref name="what"/>): its batches are lost, counted and reported as evicted ones are,
+    /// so that they are no longer counted as waiting in the spool. Writes to an unlinked file still succeed, so the next append
+    /// starts a new segment; if the directory is gone too, that fails and writing is suspended (batches go from memory only,
+    /// and are counted as such).
     /// </summary>
-    internal void Vanished(SpoolSegment segment, Exception cause)
+    internal void Vanished(SpoolSegment segment, Exception cause, string what = "deleted")
     {
         lock (_gate)
         {
@@ -96,7 +97,7 @@ internal sealed partial class DiskSpool
             long batches = segment.Live.Count, events = segment.LiveEvents, bytes = segment.DiskBytes;
             Forget(segment);
             CountLost(batches, events, bytes, string.Create(CultureInfo.InvariantCulture,
-                $"The spool file '{segment.SegmentPath}' was deleted by something other than this spool ({cause.Message}): its {batches:N0} batch(es) ({events:N0} events) not yet delivered were lost with it."));
+                $"The spool file '{segment.SegmentPath}' was {what} by something other than this spool ({cause.Message}): its {batches:N0} batch(es) ({events:N0} events) not yet delivered were lost with it."));
         }
 
         EmitDiagnostics();

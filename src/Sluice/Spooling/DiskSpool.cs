@@ -425,23 +425,30 @@ internal sealed partial class DiskSpool : IDisposable
     }
 
     // Outside _gate: one stat per segment that holds live batches (a few dozen at most under the default cap), once every
-    // SyncInterval, whatever the policy. Writes to a deleted file still succeed, so nothing else would tell. A file that cannot be looked at
-    // (access denied) may still be there: only one known to be missing counts.
+    // SyncInterval, whatever the policy. Writes to a deleted file still succeed, and a file truncated under the spool (an
+    // operator emptying it for room, a log rotation's copytruncate) takes the next write past its end, so nothing else would
+    // tell. A file that cannot be looked at (access denied) may still be there: only one known to be missing or short counts.
     private void FindVanished()
     {
-        SpoolSegment[] live;
+        (SpoolSegment Segment, long Length)[] live;
         lock (_gate)
         {
             if (_disposed)
                 return;
-            live = [.. _segments.Where(static s => s.Live.Count > 0)];
+            live = [.. _segments.Where(static s => s.Live.Count > 0).Select(static s => (s, s.Length))];
         }
 
-        foreach (var segment in live)
+        foreach (var (segment, written) in live)
         {
             try
             {
-                File.GetAttributes(segment.SegmentPath);
+                // Written before Length grows, under the lock: the file is never shorter than what the spool has written to it.
+                long length = new FileInfo(segment.SegmentPath).Length;
+                if (length < written)
+                {
+                    Vanished(segment, new IOException(string.Create(CultureInfo.InvariantCulture, $"{length:N0} of its {written:N0} bytes are left")),
+                        "truncated");
+                }
             }
             catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
             {

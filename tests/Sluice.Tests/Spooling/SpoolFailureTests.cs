@@ -302,6 +302,25 @@ public sealed class SpoolFailureTests : IDisposable
     }
 
     [Fact]
+    public async Task A_segment_truncated_under_the_spool_is_found_at_the_next_sync_and_its_batches_counted_lost()
+    {
+        // An operator emptying the file for room, or a log rotation's copytruncate: the next write lands past its end, and the
+        // batches before it are gone, though the file is still there.
+        using var spool = await _harness.OpenAsync();
+        var first = SpoolHarness.Append(spool, SpoolBatch.Json(0, "1", "2"));
+        using (var file = File.OpenHandle(SpoolDirectory.SegmentPath(_harness.Directory, first.SegmentId), FileMode.Open, FileAccess.Write, FileShare.ReadWrite | FileShare.Delete))
+            RandomAccess.SetLength(file, first.Offset);
+
+        spool.Sync();
+
+        var lost = Assert.Single(_harness.DiagnosticsOf(SpoolDiagnosticKind.Evicted));
+        Assert.Contains("was truncated by something other than this spool", lost.Message, StringComparison.Ordinal);
+        Assert.Equal((1L, 2L), (lost.Batches, lost.Events));
+        Assert.False(spool.Contains(first));
+        Assert.NotEqual(first.SegmentId, SpoolHarness.Append(spool, SpoolBatch.Json(0, "3")).SegmentId);
+    }
+
+    [Fact]
     public async Task A_batch_whose_segment_was_deleted_cannot_be_read_back_and_is_counted_lost_not_reported_as_left_on_disk()
     {
         using var spool = await _harness.OpenAsync();
