@@ -39,18 +39,17 @@ internal static class SendCommand
         // A rejected event is reported by its input line (the engine's own message names its batch and index).
         var ledger = new ResumeLedger((line, why) => diagnostics.Print(new DiagnosticEvent(DiagnosticKind.EventRejected,
             $"{(line is { } n ? $"line {n}" : "an event")}: rejected by the server: {why ?? "no reason given"}", EventCount: 1)));
-        // A send on this spool that ended without its summary left the line to resume after: said before this run replaces it.
+        // A send on this spool that ended without its summary left the line to resume after: read before this run replaces it,
+        // said once the engine holds the spool (a send still running on it has its file there too, and refuses this one).
+        (long Line, string Input)? left = null;
+        string? unreadable = null;
         try
         {
-            if (settings.Spool is { } spoolDirectory && ResumeFile.Left(spoolDirectory) is var (leftLine, leftInput))
-            {
-                errors.WriteLine($"sluice: the last send on {spoolDirectory} ended without its summary (killed, or the machine stopped): every event of lines " +
-                    $"1-{leftLine:N0} of {ResumeFile.Shown(leftInput)} was settled or is in the spool, which this run sends first; to go on with that input, run it with --skip-lines {leftLine}.");
-            }
+            left = settings.Spool is { } spoolDirectory ? ResumeFile.Left(spoolDirectory) : null;
         }
         catch (InvalidDataException ex)
         {
-            errors.WriteLine($"sluice: {ex.Message}: the line to resume the send that left it after is not known; this run replaces it.");
+            unreadable = ex.Message;
         }
 
         ResumeFile? resumeFile = null;
@@ -93,6 +92,16 @@ internal static class SendCommand
 
         if (settings.Spool is { } spoolDir)
         {
+            if (left is var (leftLine, leftInput))
+            {
+                errors.WriteLine($"sluice: the last send on {spoolDir} ended without its summary (killed, or the machine stopped): every event of lines " +
+                    $"1-{leftLine:N0} of {ResumeFile.Shown(leftInput)} was settled or is in the spool, which this run sends first; to go on with that input, run it with --skip-lines {leftLine}.");
+            }
+            else if (unreadable is not null)
+            {
+                errors.WriteLine($"sluice: {unreadable}: the line to resume the send that left it after is not known; this run replaces it.");
+            }
+
             resumeFile = new ResumeFile(spoolDir, settings.Input == "-" ? "standard input" : Path.GetFullPath(settings.Input),
                 () => Math.Max(settings.SkipLines, ledger.ResumeSoFar(ResumeLedger.SpoolKeptAll(engine.GetCounters()))));
         }

@@ -494,6 +494,20 @@ public sealed class SpoolCommandTests : IAsyncLifetime, IDisposable
     }
 
     [Fact]
+    public async Task Send_refused_a_spool_another_send_holds_does_not_take_that_sends_resume_file_for_one_a_kill_left()
+    {
+        // A send running on the spool keeps its line to resume after there: it did not end, so nothing is to be resumed.
+        await using var holder = new SluiceEngine(new SluiceOptions { WireFormat = new Sluice.Serialization.SegmentFormat(), Spool = new SpoolOptions { DirectoryPath = Spool } },
+            new InMemoryTransport());
+        File.WriteAllText(Path.Combine(Spool, Sluice.Cli.ResumeFile.Name), $"10\n{Path.GetFullPath("other.ndjson")}\n");
+
+        var send = await CliRun.RunAsync(["send", "-i", WriteEvents(), .. Segment, "--spool", Spool]);
+
+        Assert.Equal(73, send.Exit);
+        Assert.DoesNotContain("ended without its summary", send.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task Deleting_the_lock_file_of_a_spool_another_process_holds_does_not_let_send_use_it()
     {
         using var holder = SluiceProcess.StartWithOpenInput(["send", "-i", "-", .. Segment, "--spool", Spool]); // waits on its input
