@@ -204,6 +204,23 @@ public class RetryAfterTests(ITestOutputHelper output)
         Assert.Equal((1, 1), (run.CountStatus(429), run.CountStatus(200)));
     }
 
+    /// <summary>A retry whose wait ends exactly at the shutdown's deadline cannot come before it: written off at once. The clock never moves.</summary>
+    [Fact]
+    public async Task A_Retry_After_ending_exactly_at_the_shutdown_deadline_is_written_off_at_once()
+    {
+        var clock = new ManualTimeProvider();
+        await using var run = await StartAsync(WireCase.ThriveStack, clock, o => o.ShutdownTimeout = TimeSpan.FromSeconds(20));
+        run.Collector.Faults.FailNext(1, 429, "20", api: CollectorApi.ThriveStackTrack);
+        run.Produce(100, tracksOnly: true);
+        await Eventually.True(() => clock.PendingDelays.Contains(TimeSpan.FromSeconds(20)), "the wait before the retry");
+
+        var result = await run.Engine.ShutdownAsync().WaitAsync(TimeSpan.FromSeconds(30));
+
+        Assert.True(result.TimedOut);
+        Assert.Equal((0L, 100L), (result.Counters.Delivered, result.Counters.LostAtShutdown));
+        Assert.Equal((1, 0), (run.CountStatus(429), run.CountStatus(200)));
+    }
+
     /// <summary>
     /// RFC 9110 §15.5.14: a 413 with a Retry-After is a temporary condition. Split as too large, a lone event would be counted
     /// rejected and the endpoint's limit lowered below it for good; a batch would be bisected at once, into the same condition.
