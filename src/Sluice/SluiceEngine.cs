@@ -277,8 +277,10 @@ public sealed partial class SluiceEngine : IAsyncDisposable, IDisposable
 
         await _lingerTimer.DisposeAsync().ConfigureAwait(false);
         _arenas.Release();
+        // Before the counters are read: closing, the spool syncs what is left (acknowledgements) and looks for deleted or
+        // truncated segment files one last time, and what it finds lost must be in the result, not counted left in it.
+        _spool?.Disk.Dispose();
         var counters = GetCounters();
-        _spool?.Disk.Dispose(); // syncs what is left (acknowledgements) and releases the directory
         _ring.Dispose();
         _metrics.Freeze(counters);
         _metrics.Dispose();

@@ -409,6 +409,29 @@ public sealed class ResendKeptTests : IDisposable
     }
 
     [Fact]
+    public async Task Kept_batches_whose_segment_file_was_deleted_just_before_the_shutdown_are_counted_lost_in_its_result()
+    {
+        // No sync tick between the deletion and the shutdown: the spool's last look for deleted files, as it closes, finds it,
+        // and the result must say so, not report them as waiting in the spool.
+        var endpoint = Endpoint();
+        var engine = await OutageAsync(endpoint);
+        DeleteSegmentFiles();
+
+        var result = await engine.ShutdownAsync();
+
+        var c = result.Counters;
+        Assert.Equal((25L, 25L, 0L), (c.Spooled, c.SpoolEvicted, c.LeftInSpool));
+        Assert.Contains(DiagnosticsOf(DiagnosticKind.SpoolEvicted), d => d.Message.Contains("was deleted by something other than this spool", StringComparison.Ordinal));
+        Conservation.AssertBalanced(c);
+    }
+
+    private void DeleteSegmentFiles()
+    {
+        foreach (long id in SpoolDirectory.List(_directory.Path, SpoolDirectory.SegmentExtension))
+            File.Delete(SpoolDirectory.SegmentPath(_directory.Path, id));
+    }
+
+    [Fact]
     public async Task Kept_batches_not_sent_again_by_the_shutdown_stay_in_the_spool_counted_once_and_the_next_engine_sends_them()
     {
         var endpoint = Endpoint();
