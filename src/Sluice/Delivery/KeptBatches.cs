@@ -8,12 +8,15 @@ namespace Sluice.Delivery;
 /// partition delivers any batch after it was kept (the endpoint is back), or, while it delivers nothing (a host tracking
 /// nothing new), as a probe: the oldest kept batch alone, <c>probeAfter</c> after it was kept, one at a time per partition,
 /// whose delivery then sends the rest. So an outage costs its kept batches a pause, not a restart, and the endpoint is
-/// asked by one batch at a time, not by all of them at once. Thread-safe: settlement keeps and delivers; the serializer takes.
+/// asked by one batch at a time, not by all of them at once. The batches left in the spool for another reason (the shutdown
+/// deadline passed, or a record could not be read back) are not sent again, but listed too: if the spool loses one, its events
+/// are no longer counted as left in it either. Thread-safe: settlement keeps, leaves and delivers; the serializer takes.
 /// </summary>
 internal sealed class KeptBatches
 {
     private readonly object _gate = new();
     private readonly List<Entry> _entries = []; // oldest first, by batch id
+    private readonly List<(SpoolTicket Ticket, int Spooled)> _left = []; // not sent again by this engine (Leave)
     private readonly long[] _deliveries;        // per partition: batches delivered, counted only while some are kept
     private readonly int[] _resending;          // per partition: kept batches taken and not settled yet
     private readonly bool[] _probed;            // per partition, under _gate during one TryTake: its oldest was looked at
@@ -32,7 +35,7 @@ internal sealed class KeptBatches
     /// <param name="probeAfter">How long a kept batch waits before it is sent again alone, when nothing else was delivered meanwhile.</param>
     /// <param name="wake">Wakes the serializer: a kept batch can be taken.</param>
     /// <param name="held">Whether the spool still holds a batch (its byte cap deletes the oldest).</param>
-    /// <param name="deleted">Told the events counted spooled of kept batches the spool's cap deleted: no longer left in it.</param>
+    /// <param name="deleted">Told the events counted spooled of kept or left batches the spool lost: no longer left in it.</param>
     public KeptBatches(int partitions, TimeProvider time, TimeSpan probeAfter, Action wake, Func<SpoolTicket, bool> held, Action<long> deleted)
     {
         _held = held;
@@ -71,6 +74,22 @@ internal sealed class KeptBatches
             _entries.Insert(at, entry);
             _count = _entries.Count;
             ProbeAt(now + _probeAfter, now);
+        }
+    }
+
+    /// <summary>
+    /// Settlement: a batch stays in the spool for the next start, <paramref name="spooled"/> of its events counted spooled,
+    /// though its retries did not run out (the shutdown deadline passed, or its record could not be read back). Not sent
+    /// again; listed only so that, if the spool loses it, those events are no longer counted as left in it.
+    /// </summary>
+    public void Leave(SpoolTicket ticket, int spooled)
+    {
+        lock (_gate)
+        {
+            if (_held(ticket))
+                _left.Add((ticket, spooled));
+            else
+                _deleted(spooled); // lost since it was counted spooled
         }
     }
 
@@ -140,7 +159,7 @@ internal sealed class KeptBatches
 
     /// <summary>
     /// The spool lost batches: its cap deleted its oldest segments, or a segment's file was deleted by something else (any
-    /// segment, not only the oldest). The kept ones among them are forgotten now, so that they are not counted as left in it.
+    /// segment, not only the oldest). The kept and left ones among them are forgotten now, so that they are not counted as left in it.
     /// </summary>
     public void ForgetEvicted()
     {
@@ -153,6 +172,14 @@ internal sealed class KeptBatches
                     continue;
                 events += _entries[i].Spooled;
                 _entries.RemoveAt(i);
+            }
+
+            for (int i = _left.Count - 1; i >= 0; i--)
+            {
+                if (_held(_left[i].Ticket))
+                    continue;
+                events += _left[i].Spooled;
+                _left.RemoveAt(i);
             }
 
             _count = _entries.Count;

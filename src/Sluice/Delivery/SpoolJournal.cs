@@ -55,7 +55,7 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches 
 
     /// <summary>
     /// Every event of the batch is settled: its record is acknowledged, unless some of them were left to the spool; then, if
-    /// that was because its retries ran out, it is kept to be sent again (<see cref="KeptBatches"/>). With
+    /// that was because its retries ran out, it is kept to be sent again (<see cref="KeptBatches"/>), else listed as left there. With
     /// <paramref name="bodyHeld"/> (the caller is the job's owner, which gives the body back only after this), a batch of which
     /// a bisection delivered or had rejected some parts is written again as a record of the parts left, and its own record is
     /// acknowledged, so that a restart sends those parts only (<see cref="TryNarrow"/>).
@@ -68,6 +68,8 @@ internal sealed class SpoolJournal(DiskSpool spool, SpoolSync sync, KeptBatches 
                 spool.Acknowledge(ticket);
             else if (batch.RanOutOfRetries)
                 Keep(batch, ticket, bodyHeld);
+            else
+                kept.Leave(ticket, batch.SpooledEvents);
         }
 
         if (batch.Resent)

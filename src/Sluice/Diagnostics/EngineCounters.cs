@@ -33,7 +33,7 @@ internal sealed class EngineCounters
     public long BatchesReplayed;
     public long Resent;
 
-    // Written by whoever finds it (interlocked): events counted spooled of kept batches the spool's cap deleted.
+    // Written by whoever finds it (interlocked): events counted spooled of batches the spool lost since (KeptBatches).
     public long SpooledEvicted;
 
     /// <summary>A snapshot; <paramref name="accepted"/> reads the accepted count last, after the terminal counts, so that an

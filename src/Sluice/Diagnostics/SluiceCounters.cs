@@ -92,7 +92,7 @@ public readonly record struct SluiceCounters
 
     /// <summary>
     /// Events this engine left in the spool (<see cref="Spooled"/>), has not sent again, and the spool still holds: they wait there
-    /// for the engine to send them again or for the next start. <c>Spooled - Resent</c>, less the events of kept batches the spool's
+    /// for the engine to send them again or for the next start. <c>Spooled - Resent</c>, less the events of the batches it left there that the spool's
     /// byte cap deleted since, or that were lost with a segment file something else deleted (counted in <see cref="SpoolEvicted"/>). Of a kept batch a 400 bisected, some parts delivered or
     /// rejected before its retries ran out, only the parts left in the spool are sent again (and counted in <see cref="Resent"/>).
     /// </summary>

@@ -425,6 +425,26 @@ public sealed class ResendKeptTests : IDisposable
         Conservation.AssertBalanced(c);
     }
 
+    [Fact]
+    public async Task Batches_left_in_the_spool_at_the_shutdown_deadline_whose_segment_file_was_deleted_are_counted_lost_not_left_in_it()
+    {
+        // Not kept after their retries ran out, but in flight when the drain is ended: counted spooled, then found lost as the
+        // spool closes. LeftInSpool is Spooled - Resent - what the spool lost of them.
+        int holding = 0;
+        var transport = new HoldingTransport(Endpoint(), _ => true, () => Interlocked.Increment(ref holding), new TaskCompletionSource().Task);
+        var engine = Engine(transport);
+        Track(engine, 0, 15);
+        _ = engine.FlushAsync();
+        await Eventually.True(() => Volatile.Read(ref holding) == 2, "both batches are being sent");
+        DeleteSegmentFiles();
+
+        var result = await engine.ShutdownAsync(new CancellationToken(canceled: true)).WaitAsync(TimeSpan.FromSeconds(30));
+
+        var c = result.Counters;
+        Assert.Equal((15L, 15L, 0L, 0L), (c.Spooled, c.SpoolEvicted, c.LeftInSpool, c.Resent));
+        Conservation.AssertBalanced(c);
+    }
+
     private void DeleteSegmentFiles()
     {
         foreach (long id in SpoolDirectory.List(_directory.Path, SpoolDirectory.SegmentExtension))
